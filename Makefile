@@ -1,0 +1,48 @@
+# tfaas: the two commands a user needs are `make run` and `make test`.
+# This Makefile only wraps scripts/ and CMake; the build itself is CMakeLists.txt.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+STATE      ?= .tfaas
+LISTEN     ?= 127.0.0.1:3233
+
+.PHONY: all deps build asan test test-fast run bench clean help
+
+all: build
+
+help:
+	@echo "make          build build/bin/tfaas and build/bin/tfaas-enclave"
+	@echo "make run      build and start tfaas serve on $(LISTEN) with the examples deployed"
+	@echo "make test     build (plain and ASan+UBSan) and run the whole test suite"
+	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTFAAS_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The whole suite: unit, integration, hostile and compatibility tests on the
+# release build, then the same suite on the ASan+UBSan build.
+test: build asan
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Release build only, for a quick edit-test loop.
+test-fast: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: build
+	@scripts/run.sh "$(BUILD)/bin" "$(STATE)" "$(LISTEN)"
+
+bench: build
+	@bench/run.sh "$(BUILD)/bin"
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what tfaas needs on a fresh Debian machine: Debian packages for the
+# build and the tests, and the npm packages the compatibility tests and the
+# benchmark use. Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
+  libseccomp-dev duktape-dev libcurl4-openssl-dev
+  nodejs npm wrk util-linux procps
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere than Debian: a working binary is enough.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "install-deps: apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages for tests/ and bench/ (pinned by their package-lock.json).
+for dir in tests bench; do
+  if [ -f "$dir/package.json" ]; then
+    stamp="$dir/node_modules/.tfaas-stamp"
+    if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+      echo "install-deps: npm ci in $dir/"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) && touch "$stamp"
+    fi
+  fi
+done

@@ -1,0 +1,125 @@
+/* ipc.h - the host <-> enclave message codec (one codec for both sides).
+ *
+ * Messages travel over a socketpair as length-prefixed frames. Every length
+ * is checked before it is used; a frame that does not parse is an error, never
+ * a partial message. All integers are little-endian.
+ *
+ *   u32 frame_len           bytes that follow, IPC_HEADER_LEN..IPC_MAX_FRAME
+ *   u8  version             IPC_VERSION
+ *   u8  type                enum ipc_type
+ *   u16 nfields             0..IPC_MAX_FIELDS
+ *   u64 id                  request id chosen by the host, echoed in the reply
+ *   nfields x { u32 len; u8 bytes[len] }
+ *
+ * A field is a byte string; integers are 8-byte little-endian fields. The
+ * meaning of field i for each message type is the enums below.
+ */
+#ifndef TFAAS_COMMON_IPC_H
+#define TFAAS_COMMON_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION     1
+#define IPC_HEADER_LEN  12u            /* version, type, nfields, id */
+#define IPC_MAX_FRAME   (64u << 20)    /* hard cap on one message, bytes */
+#define IPC_MAX_FIELDS  32u
+
+typedef enum {
+    IPC_HELLO    = 1, /* enclave -> host once at start-up, id 0 */
+    IPC_INVOKE   = 2, /* host -> enclave: run one activation */
+    IPC_RESULT   = 3, /* enclave -> host: outcome of one IPC_INVOKE, same id */
+    IPC_DROP     = 4, /* host -> enclave: forget a function and its heaps */
+    IPC_SHUTDOWN = 5, /* host -> enclave: finish in-flight work and exit */
+} ipc_type;
+
+/* IPC_HELLO fields */
+enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
+
+/* IPC_INVOKE fields. FN_KEY names one revision of one function
+ * ("ns/name@version"); CODE may be empty when the host knows this enclave
+ * already holds that revision. An enclave that gets an empty CODE for a key
+ * it does not know answers TFAAS_STATUS_NEED_CODE and the host resends. */
+enum {
+    INV_FN_KEY, INV_CODE, INV_MAIN, INV_PARAMS, INV_ACTIVATION_ID,
+    INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
+    INV_CONCURRENCY, INV_NFIELDS
+};
+
+/* IPC_RESULT fields. RESULT is a JSON object text; LOGS is log lines joined
+ * by '\n', each "2026-11-24T16:09:00.123Z stdout: text" as OpenWhisk writes. */
+enum {
+    RES_STATUS, RES_RESULT, RES_LOGS, RES_DURATION_US, RES_INIT_US,
+    RES_PEAK_MEMORY, RES_NFIELDS
+};
+
+/* IPC_DROP fields: FN_KEY is a function revision, or a prefix "ns/name@"
+ * that drops every revision of that function. */
+enum { DROP_FN_KEY, DROP_NFIELDS };
+
+/* Activation outcome, numerically OpenWhisk's response.statusCode. */
+typedef enum {
+    TFAAS_STATUS_SUCCESS         = 0, /* "success" */
+    TFAAS_STATUS_APPLICATION_ERR = 1, /* "application error": returned {error} */
+    TFAAS_STATUS_DEVELOPER_ERR   = 2, /* "action developer error": threw, timed out, ... */
+    TFAAS_STATUS_INTERNAL_ERR    = 3, /* "whisk internal error" */
+    TFAAS_STATUS_NEED_CODE       = 100, /* IPC only: resend INVOKE with the code */
+} tfaas_status;
+
+typedef enum {
+    IPC_OK = 0,
+    IPC_ERR_EOF,        /* peer closed cleanly between frames */
+    IPC_ERR_IO,         /* read/write failed (errno kept) */
+    IPC_ERR_TRUNCATED,  /* frame shorter than its own lengths say */
+    IPC_ERR_TOO_LARGE,  /* frame or message over IPC_MAX_FRAME */
+    IPC_ERR_VERSION,    /* unknown protocol version */
+    IPC_ERR_FIELDS,     /* too many fields, or bytes left over */
+    IPC_ERR_NOMEM,
+} ipc_status;
+
+typedef struct {
+    const uint8_t *ptr; /* points into the owning ipc_msg's buffer */
+    uint32_t len;
+} ipc_field;
+
+typedef struct {
+    uint8_t type;
+    uint64_t id;
+    uint16_t nfields;
+    ipc_field fields[IPC_MAX_FIELDS];
+    uint8_t *buf; /* owned by the message once received; NULL after decode-in-place */
+} ipc_msg;
+
+/* A message under construction; the frame is built in one growing buffer. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+    uint16_t nfields;
+    int failed; /* sticky: set when a put overflowed or ran out of memory */
+} ipc_writer;
+
+void ipc_writer_begin(ipc_writer *w, ipc_type type, uint64_t id);
+void ipc_put_bytes(ipc_writer *w, const void *bytes, size_t len);
+void ipc_put_str(ipc_writer *w, const char *s); /* NULL is an empty field */
+void ipc_put_u64(ipc_writer *w, uint64_t v);
+/* Seals the frame header. Returns IPC_OK, or the reason it cannot be sent. */
+ipc_status ipc_writer_finish(ipc_writer *w);
+void ipc_writer_free(ipc_writer *w);
+
+/* Parses one frame body (after the u32 length). Fields point into `body`. */
+ipc_status ipc_decode(const uint8_t *body, size_t len, ipc_msg *out);
+
+/* Whole-frame I/O on a blocking descriptor; both retry on EINTR and partial
+ * transfers. ipc_recv allocates the frame; release it with ipc_msg_free. */
+ipc_status ipc_send(int fd, const ipc_writer *w);
+ipc_status ipc_recv(int fd, ipc_msg *out);
+void ipc_msg_free(ipc_msg *m);
+
+/* Field accessors: -1 when the field is absent or has the wrong size. */
+int ipc_get_u64(const ipc_msg *m, unsigned idx, uint64_t *out);
+/* Copies a field into a fresh NUL-terminated string; NULL if absent or no memory. */
+char *ipc_get_str(const ipc_msg *m, unsigned idx);
+
+const char *ipc_status_str(ipc_status s);
+
+#endif

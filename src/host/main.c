@@ -1,0 +1,32 @@
+/* main.c - the `tfaas` command: the platform daemon, its admin tool and the
+ * wsk-like client share one binary; this file only dispatches. */
+#include "host/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fputs("usage: tfaas COMMAND [ARGS]\n"
+          "\n"
+          "platform:\n"
+          "  serve       run the platform (HTTP gateway, scheduler, enclaves)\n"
+          "  admin       manage namespaces and credentials in a state directory\n"
+          "\n"
+          "client (like OpenWhisk's wsk):\n"
+          "  action      create, update, get, list, delete and invoke actions\n"
+          "  activation  list, get, result and logs of activations\n"
+          "\n"
+          "`tfaas COMMAND --help` describes each command.\n", f);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
+    if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "admin")) return admin_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "action") || !strcmp(cmd, "activation")) return cli_main(argc - 1, argv + 1);
+    fprintf(stderr, "tfaas: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int tfaas_placeholder_host;

@@ -1,0 +1,71 @@
+/* scheduler.h - runs activations on enclave processes.
+ *
+ * Isolation mode enclave-per-tenant: one tfaas-enclave process per namespace,
+ * started on first use and stopped after it has been idle for idle_ttl_ms
+ * (scale to zero). Inside an enclave each function has up to `concurrency`
+ * warm heaps; activations beyond that wait in a per-function FIFO of at most
+ * max_queue entries (back-pressure: scheduler_submit fails with EAGAIN).
+ * An enclave that dies or overruns an activation's timeout by more than the
+ * grace period is killed; its in-flight activations fail and the next
+ * submission starts a fresh enclave. */
+#ifndef TFAAS_HOST_SCHEDULER_H
+#define TFAAS_HOST_SCHEDULER_H
+
+#include "common/ipc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct scheduler scheduler;
+
+typedef struct {
+    const char *enclave_path; /* path of the tfaas-enclave executable */
+    unsigned workers;         /* worker threads per enclave */
+    unsigned idle_ttl_ms;     /* stop an enclave idle this long; 0 = never */
+    unsigned max_queue;       /* queued activations per function before EAGAIN */
+    unsigned kill_grace_ms;   /* past timeout_ms before the enclave is killed */
+} scheduler_config;
+
+/* One activation to run. The scheduler copies everything it keeps. */
+typedef struct {
+    const char *ns;            /* tenant: selects the enclave */
+    const char *fn_key;        /* "ns/name@version": one revision of one function */
+    const char *code;          /* function source */
+    size_t code_len;
+    const char *main;          /* entry point name, "main" by default */
+    const char *params_json;   /* JSON object text */
+    size_t params_len;
+    const char *activation_id;
+    uint32_t timeout_ms;
+    uint64_t memory_bytes;
+    uint64_t max_result_bytes;
+    uint64_t max_log_bytes;
+    uint32_t concurrency;      /* max heaps of this function running at once */
+} sched_job;
+
+/* Outcome handed to the completion callback. The callback owns the strings
+ * and frees them with sched_result_free. */
+typedef struct {
+    tfaas_status status;       /* SUCCESS .. INTERNAL_ERR */
+    char *result_json;         /* JSON object text, never NULL */
+    char *logs;                /* '\n'-joined log lines, never NULL */
+    uint64_t duration_us;      /* time the function ran */
+    uint64_t init_us;          /* heap creation + code load, 0 when warm */
+    uint64_t wait_us;          /* submission until an enclave took it */
+    uint64_t peak_memory;      /* bytes */
+} sched_result;
+
+/* Called exactly once per accepted submission, from a scheduler thread. */
+typedef void (*sched_done_fn)(void *ud, sched_result *res);
+
+scheduler *scheduler_create(const scheduler_config *cfg, char **err);
+/* 0 when accepted; -1 with errno EAGAIN when the function's queue is full
+ * (HTTP 429), or another errno on failure to accept. */
+int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud);
+/* Forget every warm heap of ns/name (all revisions): after update or delete. */
+void scheduler_drop(scheduler *s, const char *ns, const char *name);
+/* Stops every enclave; in-flight activations complete as internal errors. */
+void scheduler_destroy(scheduler *s);
+void sched_result_free(sched_result *r);
+
+#endif

@@ -1,0 +1,75 @@
+/* store.h - the host's durable state in SQLite (WAL): namespaces with their
+ * credentials, actions, activations. Every function is thread-safe.
+ *
+ * Documents are jansson objects in OpenWhisk's JSON shapes, so the gateway
+ * can return them as they are. Acknowledged writes survive a kill -9 of the
+ * process: action writes are committed before the call returns; activation
+ * writes are group-committed by a background writer and the caller is told
+ * (callback) once its record is durable. The store never interprets code. */
+#ifndef TFAAS_HOST_STORE_H
+#define TFAAS_HOST_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,
+    STORE_CONFLICT,  /* exists already and no overwrite was asked for */
+    STORE_ERROR,     /* SQLite failed (disk full, read-only, corrupt): see store_last_error */
+} store_status;
+
+#define STORE_UUID_LEN 36 /* canonical 8-4-4-4-12 text */
+#define STORE_KEY_LEN  64 /* 64 characters [A-Za-z0-9] */
+
+/* Opens (creating if needed) STATE_DIR/tfaas.db. On failure returns
+ * STORE_ERROR and a malloc'd message in *err. */
+store_status store_open(const char *state_dir, store **out, char **err);
+/* Flushes queued activation writes, then closes. NULL is a no-op. */
+void store_close(store *s);
+/* Message of the last STORE_ERROR on this thread's latest call (static storage). */
+const char *store_last_error(void);
+
+/* Namespaces. A namespace has exactly one credential uuid:key; the key is kept
+ * only as a SHA-256 hash. uuid/key NULL: generate them (from the OS CSPRNG)
+ * and write them to uuid_out/key_out (buffers of LEN + 1). */
+store_status store_namespace_create(store *s, const char *name, const char *uuid, const char *key,
+                                    char uuid_out[STORE_UUID_LEN + 1], char key_out[STORE_KEY_LEN + 1]);
+/* Deleting a namespace deletes its actions and activations. */
+store_status store_namespace_delete(store *s, const char *name);
+/* out: new reference to [{"name":..., "uuid":...}, ...] sorted by name. */
+store_status store_namespace_list(store *s, json_t **out);
+/* STORE_OK and the namespace name in ns_out when uuid:key is a valid
+ * credential; STORE_NOT_FOUND otherwise. Compares in constant time. */
+store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size);
+
+/* Actions. store_action_put takes {exec, parameters, annotations, limits}
+ * already validated by the caller and stores it with namespace, name,
+ * version ("0.0.1", the patch number increased by each update), publish
+ * false and updated (ms since epoch). *stored (may be NULL): new reference to
+ * the stored document. */
+store_status store_action_put(store *s, const char *ns, const char *name, json_t *doc, int overwrite,
+                              json_t **stored);
+store_status store_action_get(store *s, const char *ns, const char *name, json_t **out);
+/* Newest-updated first, like OpenWhisk; entries omit exec.code. */
+store_status store_action_list(store *s, const char *ns, int limit, int skip, json_t **out);
+/* *deleted (may be NULL): new reference to the document that was removed. */
+store_status store_action_delete(store *s, const char *ns, const char *name, json_t **deleted);
+
+/* Activations. The record is an OpenWhisk activation document that carries
+ * at least "namespace", "name", "activationId", "start" and "end".
+ * store_activation_put steals the reference, queues the record for the next
+ * group commit and returns at once; `committed` (may be NULL) is then called
+ * once, from the writer thread, with STORE_OK or STORE_ERROR. */
+typedef void (*store_committed_fn)(void *ud, store_status st);
+void store_activation_put(store *s, json_t *record, store_committed_fn committed, void *ud);
+store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out);
+/* Newest first. name may be NULL (all); since/upto are ms bounds on start, 0
+ * for none. docs=0 leaves out response, logs and annotations' large parts. */
+store_status store_activation_list(store *s, const char *ns, const char *name, int limit, int skip,
+                                   int64_t since, int64_t upto, int docs, json_t **out);
+
+#endif
