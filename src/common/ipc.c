@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void put_le32(uint8_t *p, uint32_t v) {
@@ -102,9 +103,10 @@ ipc_status ipc_decode(const uint8_t *body, size_t len, ipc_msg *out) {
     return IPC_OK;
 }
 
+/* send() with MSG_NOSIGNAL so a dead peer is an error, not a SIGPIPE. */
 static ipc_status write_all(int fd, const uint8_t *p, size_t n) {
     while (n) {
-        ssize_t k = write(fd, p, n);
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
         if (k < 0) {
             if (errno == EINTR) continue;
             return IPC_ERR_IO;

@@ -38,6 +38,8 @@ const char *store_last_error(void);
  * and write them to uuid_out/key_out (buffers of LEN + 1). */
 store_status store_namespace_create(store *s, const char *name, const char *uuid, const char *key,
                                     char uuid_out[STORE_UUID_LEN + 1], char key_out[STORE_KEY_LEN + 1]);
+/* Replaces the credential of an existing namespace (tfaas serve --guest-auth). */
+store_status store_namespace_set_credential(store *s, const char *name, const char *uuid, const char *key);
 /* Deleting a namespace deletes its actions and activations. */
 store_status store_namespace_delete(store *s, const char *name);
 /* out: new reference to [{"name":..., "uuid":...}, ...] sorted by name. */

@@ -1,2 +1,0 @@
-/* placeholder */
-typedef int tfaas_placeholder_host;

@@ -1,0 +1,2 @@
+/* placeholder until the scheduler module lands */
+typedef int tfaas_placeholder_scheduler;

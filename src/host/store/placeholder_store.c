@@ -1,0 +1,2 @@
+/* placeholder until the store module lands */
+typedef int tfaas_placeholder_store;

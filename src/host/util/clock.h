@@ -1,0 +1,8 @@
+/* clock.h - the two clocks the host uses: wall time for records, monotonic
+ * time for durations and deadlines. */
+#ifndef TFAAS_HOST_UTIL_CLOCK_H
+#define TFAAS_HOST_UTIL_CLOCK_H
+#include <stdint.h>
+int64_t clock_wall_ms(void);  /* ms since the Unix epoch */
+uint64_t clock_mono_us(void); /* µs on CLOCK_MONOTONIC */
+#endif

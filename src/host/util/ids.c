@@ -1,0 +1,61 @@
+/* ids.c - random identifiers and secrets; see ids.h. */
+#include "host/util/ids.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/random.h>
+
+int ids_random(void *buf, size_t n) {
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t k = getrandom(p, n, 0);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+int ids_hex(char *out, size_t nbytes) {
+    uint8_t raw[64];
+    if (nbytes > sizeof raw || ids_random(raw, nbytes) < 0) return -1;
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = HEX[raw[i] >> 4];
+        out[2 * i + 1] = HEX[raw[i] & 15];
+    }
+    out[2 * nbytes] = '\0';
+    return 0;
+}
+
+int ids_uuid(char out[37]) {
+    uint8_t b[16];
+    if (ids_random(b, sizeof b) < 0) return -1;
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = HEX[b[i] >> 4];
+        *p++ = HEX[b[i] & 15];
+    }
+    *p = '\0';
+    return 0;
+}
+
+int ids_secret(char *out, size_t len) {
+    static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t i = 0;
+    while (i < len) {
+        uint8_t b[64];
+        if (ids_random(b, sizeof b) < 0) return -1;
+        for (size_t j = 0; j < sizeof b && i < len; j++)
+            if (b[j] < 248) out[i++] = ALPHABET[b[j] % 62]; /* 248 = 4*62: unbiased */
+    }
+    out[len] = '\0';
+    return 0;
+}

@@ -1,0 +1,55 @@
+// server.mjs - starts a real `tfaas serve` (and so real enclaves) for a test
+// suite: a fresh state directory, an ephemeral port, known guest credentials.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID, randomBytes } from 'node:crypto';
+
+export const BIN = process.env.TFAAS_BIN || new URL('../../build/bin', import.meta.url).pathname;
+
+// Starts the server; resolves once it prints its listening line.
+// extraArgs go to `tfaas serve`. Returns { url, auth, ns, stateDir, proc, logs(), stop() }.
+export async function startServer({ extraArgs = [], stateDir, keepState = false } = {}) {
+  const dir = stateDir || mkdtempSync(join(tmpdir(), 'tfaas-test-'));
+  const auth = `${randomUUID()}:${randomBytes(32).toString('hex')}`;
+  const args = ['serve', '--listen', '127.0.0.1:0', '--state', dir, '--guest-auth', auth, ...extraArgs];
+  const proc = spawn(join(BIN, 'tfaas'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tfaas serve did not start in 15 s:\n${out}`)), 15000);
+    const onData = () => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1].replace(/\/$/, '')); }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`tfaas serve exited (${code ?? sig}):\n${out}`)); });
+  });
+  const stop = async (signal = 'SIGTERM') => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill(signal);
+      await exited;
+    }
+    if (!keepState && !stateDir) rmSync(dir, { recursive: true, force: true });
+  };
+  return { url, auth, ns: 'guest', stateDir: dir, proc, logs: () => out, stop };
+}
+
+// Plain HTTP helper: JSON in, { status, headers, body (parsed when JSON), text } out.
+export async function api(server, method, path, { body, auth = server.auth, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (auth) h.authorization = 'Basic ' + Buffer.from(auth).toString('base64');
+  let payload = raw;
+  if (body !== undefined) { payload = JSON.stringify(body); h['content-type'] = 'application/json'; }
+  const res = await fetch(server.url + path, { method, headers: h, body: payload });
+  const text = await res.text();
+  let parsed;
+  try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
