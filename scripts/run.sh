@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: starts tfaas serve on its embedded defaults (SQLite state in
+# STATE, sim TEE), deploys every examples/*.js as an action of the guest
+# namespace, prints how to call them, and keeps the server in the foreground.
+# usage: scripts/run.sh BIN_DIR STATE_DIR LISTEN_ADDR
+set -euo pipefail
+bin=${1:-build/bin} state=${2:-.tfaas} listen=${3:-127.0.0.1:3233}
+cd "$(dirname "$0")/.."
+tfaas="$bin/tfaas"
+[ -x "$tfaas" ] || { echo "run.sh: $tfaas not built (run make)" >&2; exit 1; }
+
+mkdir -p "$state"
+log="$state/serve.log"
+: > "$log"
+"$tfaas" serve --listen "$listen" --state "$state" > >(tee -a "$log") 2>&1 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+trap 'exit 0' INT TERM
+
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$log" && break
+  kill -0 $server 2>/dev/null || { echo "run.sh: tfaas serve exited; see $log" >&2; exit 1; }
+  sleep 0.1
+done
+url=$(grep -o 'http://[^ ]*' "$log" | head -n 1)
+[ -n "$url" ] || { echo "run.sh: tfaas serve did not start within 10 s; see $log" >&2; exit 1; }
+auth=$(cat "$state/guest.auth")
+
+export TFAAS_APIHOST=$url TFAAS_AUTH=$auth
+for f in examples/*.js; do
+  name=$(basename "$f" .js)
+  "$tfaas" action update "$name" "$f" >/dev/null
+done
+
+cat <<EOT
+
+tfaas is running at $url (state in $state/, sim TEE). Deployed: $(cd examples && ls *.js | sed 's/\.js$//' | tr '\n' ' ')
+
+  export TFAAS_APIHOST=$url
+  export TFAAS_AUTH=$auth
+  $tfaas action invoke hello -p name Ada --result
+
+or with curl, or any OpenWhisk client (apihost $url, api_key as above):
+
+  curl -s -u '$auth' -H 'content-type: application/json' \\
+    -X POST '$url/api/v1/namespaces/_/actions/hello?blocking=true&result=true' -d '{"name":"Ada"}'
+
+Press Ctrl-C to stop.
+EOT
+wait $server
