@@ -1,0 +1,151 @@
+// Turns the raw measurements of bench/run.sh into one side-by-side table
+// (tfaas | workerd | ratio), printed to stdout and written as Markdown.
+// usage: node report.mjs RAW_DIR OUT.md
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [rawDir, outFile] = process.argv.slice(2);
+if (!rawDir || !outFile) {
+  console.error('usage: node report.mjs RAW_DIR OUT.md');
+  process.exit(2);
+}
+
+const meta = {};
+for (const line of readFileSync(path.join(rawDir, 'meta.env'), 'utf8').split('\n')) {
+  const eq = line.indexOf('=');
+  if (eq > 0) meta[line.slice(0, eq)] = line.slice(eq + 1);
+}
+const connections = (meta.connections || '16 64').split(/\s+/).filter(Boolean);
+
+function readJson(name) {
+  const file = path.join(rawDir, name);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+}
+
+function readWrk(label, c) {
+  const file = path.join(rawDir, `${label}-c${c}.bench`);
+  if (!existsSync(file)) return null;
+  const out = {};
+  for (const kv of readFileSync(file, 'utf8').trim().split(/\s+/)) {
+    const [k, v] = kv.split('=');
+    out[k] = Number(v);
+  }
+  out.errors = out.err_connect + out.err_read + out.err_write + out.err_status + out.err_timeout;
+  return out;
+}
+
+const fmt = {
+  rps: (v) => Math.round(v).toLocaleString('en-US'),
+  ms: (v) => (v < 10 ? v.toFixed(2) : v.toFixed(1)),
+  mib: (kb) => (kb / 1024).toFixed(1),
+};
+
+// rows: [metric, tfaas, workerd, ratio]
+const rows = [];
+function add(metric, t, w, format, { ratio = true, tNote = '', wNote = '' } = {}) {
+  const cell = (v, note) => (v === null || v === undefined || Number.isNaN(v) ? (note || '—') : format(v) + (note ? ` ${note}` : ''));
+  const r = ratio && t != null && w != null && w > 0 && !Number.isNaN(t) && !Number.isNaN(w) ? `${(t / w).toFixed(2)}×` : '';
+  rows.push([metric, cell(t, tNote), cell(w, wNote), r]);
+}
+
+let totalErrors = { tfaas: null, workerd: null };
+for (const fn of ['hello', 'echo']) {
+  for (const c of connections) {
+    const t = readWrk(`tfaas-${fn}`, c);
+    const w = readWrk(`workerd-${fn}`, c);
+    add(`${fn}, ${c} conns: requests/s`, t?.rps, w?.rps, fmt.rps);
+    add(`${fn}, ${c} conns: p50 latency (ms)`, t && t.p50_us / 1000, w && w.p50_us / 1000, fmt.ms);
+    add(`${fn}, ${c} conns: p99 latency (ms)`, t && t.p99_us / 1000, w && w.p99_us / 1000, fmt.ms);
+    for (const [k, v] of [['tfaas', t], ['workerd', w]]) {
+      if (v) totalErrors[k] = (totalErrors[k] || 0) + v.errors;
+    }
+  }
+}
+add('errors and non-2xx responses (all load runs)', totalErrors.tfaas, totalErrors.workerd, String, { ratio: false });
+
+const first = readJson('tfaas-first-invoke.json');
+const noDeploy = 'n/a (no run-time deploy)';
+add(`first invoke after create: p50 (ms)${first ? `, ${first.count} actions` : ''}`, first?.invoke.p50, null, fmt.ms, { wNote: noDeploy });
+add('first invoke after create: p99 (ms)', first?.invoke.p99, null, fmt.ms, { wNote: noDeploy });
+add('create + first invoke: p50 (ms)', first?.total.p50, null, fmt.ms, { wNote: noDeploy });
+add('create + first invoke: p99 (ms)', first?.total.p99, null, fmt.ms, { wNote: noDeploy });
+
+const tCold = readJson('tfaas-cold.json');
+const wCold = readJson('workerd-cold.json');
+add(`process start to first hello: p50 (ms)${tCold || wCold ? `, ${(tCold || wCold).runs} runs` : ''}`,
+  tCold?.start_to_first_response.p50, wCold?.start_to_first_response.p50, fmt.ms,
+  { tNote: tCold ? '(incl. create)' : '' });
+
+const num = (k) => (meta[k] ? Number(meta[k]) : null);
+const procs = (k) => (meta[k] ? `(${meta[k]} ${meta[k] === '1' ? 'process' : 'processes'})` : '');
+add('RSS after the load runs (MiB)', num('tfaas_rss_kb'), num('workerd_rss_kb'), fmt.mib,
+  { tNote: procs('tfaas_procs'), wNote: procs('workerd_procs') });
+add('  of which anonymous (RssAnon, MiB)', num('tfaas_anon_kb'), num('workerd_anon_kb'), fmt.mib);
+if (meta.tfaas_rss_after_fresh_kb) {
+  add(`RSS with ${(first?.count ?? 0) + 2} actions deployed (MiB)`, num('tfaas_rss_after_fresh_kb'), null, fmt.mib,
+    { ratio: false, tNote: procs('tfaas_procs_after_fresh'), wNote: 'n/a' });
+}
+
+// Targets from the issue.
+const targets = [];
+const th = readWrk('tfaas-hello', 64);
+const wh = readWrk('workerd-hello', 64);
+function target(text, ok, detail) {
+  targets.push(`${ok === null ? 'not measured' : ok ? 'met' : 'NOT met'}: ${text}${detail ? ` (${detail})` : ''}`);
+}
+target('hello at 64 conns ≥ 2× workerd requests/s', th && wh ? th.rps >= 2 * wh.rps : null,
+  th && wh ? `${(th.rps / wh.rps).toFixed(2)}×` : '');
+target('hello at 64 conns p99 ≤ 2 ms', th ? th.p99_us <= 2000 : null, th ? `${fmt.ms(th.p99_us / 1000)} ms` : '');
+target('first invocation after create ≤ 2 ms median', first ? first.invoke.p50 <= 2 : null,
+  first ? `${fmt.ms(first.invoke.p50)} ms` : '');
+
+const tcb = meta.tcb_lines
+  ? `${meta.tcb_lines} lines (${meta.tcb_code_lines} non-blank) in ${meta.tcb_files} files of src/trusted + src/common, engines excluded`
+  : 'not counted';
+
+const setup = [
+  `date: ${meta.date}, commit ${meta.commit}`,
+  `machine: ${meta.cpu}, ${meta.ncpu} CPUs, Linux ${meta.kernel}; server on CPU ${meta.server_cpu}, client on CPU ${meta.client_cpu}`,
+  `load: wrk ${meta.wrk}, 1 thread, ${meta.warmup} s warm-up then ${meta.duration} s per run; node ${meta.node}`,
+  `tfaas: ${meta.tfaas_version || 'js:duktape, enclave-per-tenant, sim TEE'}; workerd: ${meta.workerd_version || '—'}`,
+];
+
+// ---- text table
+const header = ['', 'tfaas', 'workerd', 'tfaas/workerd'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+const text = [
+  '',
+  line(header),
+  widths.map((w) => '-'.repeat(w)).join('  '),
+  ...rows.map(line),
+  '',
+  ...targets.map((t) => `target ${t}`),
+  `enclave TCB: ${tcb}`,
+  ...setup,
+  meta.elapsed_s ? `bench run took ${meta.elapsed_s} s` : '',
+  '',
+].join('\n');
+process.stdout.write(text);
+
+// ---- Markdown
+const md = [
+  `# tfaas benchmark results (${meta.date})`,
+  '',
+  'Produced by `make bench` (bench/run.sh). Latencies in ms; ratio = tfaas / workerd.',
+  '',
+  `| ${header.map((h) => h || 'metric').join(' | ')} |`,
+  `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+  '',
+  'Targets (issue 2):',
+  '',
+  ...targets.map((t) => `- ${t}`),
+  '',
+  `Enclave TCB: ${tcb}.`,
+  '',
+  ...setup.map((s) => `- ${s}`),
+  '',
+].join('\n');
+writeFileSync(outFile, md);
+console.log(`bench: results written to ${path.relative(process.cwd(), outFile) || outFile}`);
