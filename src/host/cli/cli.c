@@ -1,0 +1,200 @@
+/* cli.c - entry point of the wsk-like client (`tfaas action ...`,
+ * `tfaas activation ...`): the subcommand table, help and usage text,
+ * connection set-up, and the shared API call and error reporting. */
+#include "host/cli/cli_cmd.h"
+#include "host/cli/cli_output.h"
+#include "host/commands.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct subcmd {
+    const char *group, *name;
+    unsigned opts;
+    int min_pos, max_pos;
+    const char *args;    /* positional part of the usage line */
+    const char *summary; /* one line for the group's help */
+    int (*run)(struct cli_ctx *);
+};
+
+#define ACTION_DEF_OPTS (CLI_OPT_COMMON | CLI_OPT_KIND | CLI_OPT_MAIN | CLI_OPT_PARAM | \
+                         CLI_OPT_ANNOTATION | CLI_OPT_LIMITS)
+
+static const struct subcmd SUBCMDS[] = {
+    {"action", "create", ACTION_DEF_OPTS, 2, 2, "NAME FILE", "create an action from a code file (\"-\": stdin)", cli_action_create},
+    {"action", "update", ACTION_DEF_OPTS, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
+    {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
+    {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
+    {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
+    {"action", "invoke", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_BLOCKING, 1, 1, "NAME", "invoke an action", cli_action_invoke},
+    {"activation", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 1, "[ACTION]", "list activations, newest first", cli_activation_list},
+    {"activation", "get", CLI_OPT_COMMON, 1, 1, "ID", "show an activation record", cli_activation_get},
+    {"activation", "result", CLI_OPT_COMMON, 1, 1, "ID", "show the result of an activation", cli_activation_result},
+    {"activation", "logs", CLI_OPT_COMMON, 1, 1, "ID", "show the logs of an activation", cli_activation_logs},
+};
+#define NSUBCMDS (sizeof SUBCMDS / sizeof SUBCMDS[0])
+
+struct opt_help {
+    unsigned group;
+    const char *text;
+};
+
+static const struct opt_help OPT_HELP[] = {
+    {CLI_OPT_KIND, "  --kind KIND            runtime kind (default js:duktape; also js:v8, nodejs:*)"},
+    {CLI_OPT_MAIN, "  --main NAME            the function to call (default main)"},
+    {CLI_OPT_PARAM, "  -p, --param KEY VALUE  a parameter; VALUE is JSON when it parses, else a string"},
+    {CLI_OPT_PARAM, "  -P, --param-file FILE  parameters from a JSON object in FILE"},
+    {CLI_OPT_ANNOTATION, "  -a, --annotation KEY VALUE  an annotation (VALUE as for -p)"},
+    {CLI_OPT_LIMITS, "  -t, --timeout MS       time limit per invocation in milliseconds"},
+    {CLI_OPT_LIMITS, "  -m, --memory MB        memory limit in megabytes"},
+    {CLI_OPT_LIMITS, "  -l, --logsize MB       log size limit in megabytes"},
+    {CLI_OPT_LIMITS, "  -c, --concurrency N    activations one instance may run at once"},
+    {CLI_OPT_CODE, "  --code                 include the action's code"},
+    {CLI_OPT_PAGE, "  --limit N              at most N entries"},
+    {CLI_OPT_PAGE, "  --skip N               skip the first N entries"},
+    {CLI_OPT_BLOCKING, "  -b, --blocking         wait for the activation to finish"},
+    {CLI_OPT_BLOCKING, "  -r, --result           wait and print only the result (implies --blocking)"},
+    {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
+    {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
+    {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},
+    {CLI_OPT_HELP, "  -h, --help             show this help"},
+};
+
+static void usage_line(FILE *f, const struct subcmd *s) {
+    fprintf(f, "usage: tfaas %s %s%s%s [options]\n", s->group, s->name, *s->args ? " " : "", s->args);
+}
+
+static void subcmd_help(const struct subcmd *s) {
+    usage_line(stdout, s);
+    printf("\n%c%s.\n\noptions:\n", s->summary[0] - 'a' + 'A', s->summary + 1);
+    for (size_t i = 0; i < sizeof OPT_HELP / sizeof OPT_HELP[0]; i++)
+        if (OPT_HELP[i].group & s->opts) puts(OPT_HELP[i].text);
+    puts("\nConfig file: $TFAAS_CONFIG or ~/.tfaas/config, lines APIHOST=... and AUTH=...");
+}
+
+static void group_help(FILE *f, const char *group) {
+    fprintf(f, "usage: tfaas %s SUBCOMMAND [ARGS] [options]\n\nsubcommands:\n", group);
+    for (size_t i = 0; i < NSUBCMDS; i++)
+        if (!strcmp(SUBCMDS[i].group, group))
+            fprintf(f, "  %-8s %-12s %s\n", SUBCMDS[i].name, SUBCMDS[i].args, SUBCMDS[i].summary);
+    fprintf(f, "\n`tfaas %s SUBCOMMAND --help` describes each one.\n", group);
+}
+
+static int connect_ctx(struct cli_ctx *c) {
+    char *config = cli_config_default_path();
+    char err[512];
+    int rc = cli_conn_resolve(c->args.apihost, c->args.auth, getenv("TFAAS_APIHOST"),
+                              getenv("TFAAS_AUTH"), config, &c->conn, err, sizeof err);
+    free(config);
+    if (rc) {
+        fprintf(stderr, "error: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    if (!c->conn.auth) {
+        fprintf(stderr, "error: no credentials: use --auth UUID:KEY, set TFAAS_AUTH, "
+                        "or put AUTH=UUID:KEY in ~/.tfaas/config\n");
+        cli_conn_free(&c->conn);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int run_subcmd(const struct subcmd *s, int argc, char **argv) {
+    struct cli_ctx c;
+    memset(&c, 0, sizeof c);
+    char err[512];
+    if (cli_args_parse(argc, argv, s->opts, s->max_pos, &c.args, err, sizeof err)) {
+        fprintf(stderr, "tfaas %s %s: %s\n", s->group, s->name, err);
+        usage_line(stderr, s);
+        return CLI_EXIT_USAGE;
+    }
+    int rc;
+    if (c.args.help) {
+        subcmd_help(s);
+        rc = CLI_EXIT_OK;
+    } else if (c.args.npos < s->min_pos) {
+        fprintf(stderr, "tfaas %s %s: missing %s\n", s->group, s->name, s->args);
+        usage_line(stderr, s);
+        rc = CLI_EXIT_USAGE;
+    } else if ((rc = connect_ctx(&c)) == 0) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = s->run(&c);
+        cli_conn_free(&c.conn);
+        curl_global_cleanup();
+    }
+    cli_args_free(&c.args);
+    return rc;
+}
+
+int cli_main(int argc, char **argv) {
+    const char *group = argv[0];
+    if (argc < 2) {
+        group_help(stderr, group);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+        group_help(stdout, group);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < NSUBCMDS; i++)
+        if (!strcmp(SUBCMDS[i].group, group) && !strcmp(SUBCMDS[i].name, name))
+            return run_subcmd(&SUBCMDS[i], argc - 2, argv + 2);
+    fprintf(stderr, "tfaas %s: unknown subcommand '%s'\n", group, name);
+    group_help(stderr, group);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_api(struct cli_ctx *c, const char *method, const char *collection,
+            const char *name, const char *suffix, const char *query, json_t *body,
+            long timeout_s, struct cli_reply *r) {
+    memset(r, 0, sizeof *r);
+    char *text = NULL;
+    if (body && !(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY))) {
+        fprintf(stderr, "error: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    char *url = cli_url_build(c->conn.apihost, collection, name, suffix, query);
+    if (!url) {
+        free(text);
+        fprintf(stderr, "error: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    char err[CURL_ERROR_SIZE + 64];
+    int rc = cli_http_request(method, url, c->conn.auth, text, timeout_s, &r->raw, err, sizeof err);
+    free(url);
+    free(text);
+    if (rc) {
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n"
+                        "(is `tfaas serve` running there? see --apihost / TFAAS_APIHOST)\n",
+                c->conn.apihost, err);
+        return CLI_EXIT_FAIL;
+    }
+    r->status = r->raw.status;
+    json_error_t jerr;
+    r->json = json_loadb(r->raw.body, r->raw.len, JSON_DECODE_ANY, &jerr);
+    return 0;
+}
+
+void cli_reply_free(struct cli_reply *r) {
+    json_decref(r->json);
+    r->json = NULL;
+    cli_http_response_free(&r->raw);
+}
+
+int cli_report_error(const struct cli_reply *r) {
+    const char *msg = cli_json_str(r->json, "error", NULL);
+    json_t *code = json_object_get(r->json, "code");
+    if (msg && json_is_string(code))
+        fprintf(stderr, "error: %s (code: %s)\n", msg, json_string_value(code));
+    else if (msg && json_is_integer(code))
+        fprintf(stderr, "error: %s (code: %" JSON_INTEGER_FORMAT ")\n", msg, json_integer_value(code));
+    else if (msg)
+        fprintf(stderr, "error: %s (HTTP %ld)\n", msg, r->status);
+    else
+        fprintf(stderr, "error: the server answered HTTP %ld%s%.200s\n", r->status,
+                r->raw.len ? ": " : "", r->raw.len ? r->raw.body : "");
+    return CLI_EXIT_FAIL;
+}

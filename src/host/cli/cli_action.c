@@ -1,0 +1,253 @@
+/* cli_action.c - `tfaas action create|update|get|list|delete|invoke`: builds
+ * OpenWhisk action documents and invocation requests, prints the replies. */
+#include "host/cli/cli_cmd.h"
+#include "host/cli/cli_file.h"
+#include "host/cli/cli_output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_KIND "js:duktape"
+
+/* Reads the code file into a JSON string. NULL after printing the reason. */
+static json_t *load_code(const char *path) {
+    char *data = NULL, err[512];
+    size_t len = 0;
+    if (cli_file_read(path, CLI_FILE_MAX, &data, &len, err, sizeof err)) {
+        fprintf(stderr, "error: %s\n", err);
+        return NULL;
+    }
+    json_t *code = json_stringn(data, len);
+    free(data);
+    if (!code)
+        fprintf(stderr, "error: %s is not UTF-8 text (binary actions are not supported)\n",
+                strcmp(path, "-") ? path : "(stdin)");
+    return code;
+}
+
+/* Sets the limits the flags give on top of base (which may be NULL). New ref. */
+static json_t *merge_limits(const struct cli_args *a, json_t *base) {
+    json_t *limits = base ? json_deep_copy(base) : json_object();
+    if (!limits) return NULL;
+    const struct { const char *key; long value; } set[] = {
+        {"timeout", a->timeout_ms}, {"memory", a->memory_mb},
+        {"logs", a->logsize_mb}, {"concurrency", a->concurrency},
+    };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (set[i].value != CLI_UNSET &&
+            json_object_set_new(limits, set[i].key, json_integer(set[i].value))) {
+            json_decref(limits);
+            return NULL;
+        }
+    return limits;
+}
+
+/* Builds the PUT body from the flags, keeping what `existing` (an action
+ * document from GET, or NULL) has for everything the flags leave unset.
+ * code_path may be NULL only when existing has an exec. NULL after printing. */
+static json_t *action_doc(const struct cli_args *a, const char *code_path, json_t *existing) {
+    json_t *old_exec = json_object_get(existing, "exec");
+    json_t *exec = json_is_object(old_exec) ? json_deep_copy(old_exec) : json_object();
+    json_t *doc = json_object();
+    if (!exec || !doc) goto oom;
+    if (code_path) {
+        json_t *code = load_code(code_path);
+        if (!code) goto fail;
+        if (json_object_set_new(exec, "code", code)) goto oom;
+        json_object_set_new(exec, "binary", json_false());
+    } else if (!json_is_string(json_object_get(exec, "code"))) {
+        fprintf(stderr, "error: the existing action has no code to keep; give a FILE\n");
+        goto fail;
+    }
+    const char *kind = a->kind ? a->kind : cli_json_str(exec, "kind", DEFAULT_KIND);
+    if (json_object_set_new(exec, "kind", json_string(kind))) goto oom;
+    if (a->main_name && json_object_set_new(exec, "main", json_string(a->main_name))) goto oom;
+    if (json_object_set(doc, "exec", exec)) goto oom;
+
+    json_t *params = a->params_given || !existing ? cli_keyvalue_array(a->params)
+                                                  : json_incref(json_object_get(existing, "parameters"));
+    if (params && json_object_set_new(doc, "parameters", params)) goto oom;
+    json_t *annots = a->annotations_given || !existing
+                         ? cli_keyvalue_array(a->annotations)
+                         : json_incref(json_object_get(existing, "annotations"));
+    if (annots && json_object_set_new(doc, "annotations", annots)) goto oom;
+    json_t *limits = merge_limits(a, json_object_get(existing, "limits"));
+    if (!limits) goto oom;
+    if (json_object_size(limits) == 0) json_decref(limits); /* server defaults */
+    else if (json_object_set_new(doc, "limits", limits)) goto oom;
+    json_decref(exec);
+    return doc;
+oom:
+    fprintf(stderr, "error: out of memory\n");
+fail:
+    json_decref(exec);
+    json_decref(doc);
+    return NULL;
+}
+
+static int put_action(struct cli_ctx *c, json_t *doc, bool overwrite, const char *verb) {
+    const char *name = c->args.pos[0];
+    struct cli_reply r;
+    int rc = cli_api(c, "PUT", "actions", name, NULL, overwrite ? "overwrite=true" : NULL, doc,
+                     CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 && r.status != 201) rc = cli_report_error(&r);
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else printf("ok: %s action %s\n", verb, name);
+    cli_reply_free(&r);
+    return rc;
+}
+
+int cli_action_create(struct cli_ctx *c) {
+    json_t *doc = action_doc(&c->args, c->args.pos[1], NULL);
+    if (!doc) return CLI_EXIT_FAIL;
+    int rc = put_action(c, doc, false, "created");
+    json_decref(doc);
+    return rc;
+}
+
+int cli_action_update(struct cli_ctx *c) {
+    /* Like wsk: what the flags do not mention stays as it is, so start from
+     * the current document; a missing action is created. */
+    struct cli_reply cur;
+    int rc = cli_api(c, "GET", "actions", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &cur);
+    if (rc) return rc;
+    json_t *existing = NULL;
+    if (cur.status == 200 && json_is_object(cur.json)) existing = cur.json;
+    else if (cur.status != 404) {
+        rc = cli_report_error(&cur);
+        cli_reply_free(&cur);
+        return rc;
+    }
+    const char *file = c->args.npos > 1 ? c->args.pos[1] : NULL;
+    if (!existing && !file) {
+        fprintf(stderr, "error: action %s does not exist; give a FILE to create it\n", c->args.pos[0]);
+        cli_reply_free(&cur);
+        return CLI_EXIT_FAIL;
+    }
+    json_t *doc = action_doc(&c->args, file, existing);
+    cli_reply_free(&cur);
+    if (!doc) return CLI_EXIT_FAIL;
+    rc = put_action(c, doc, true, "updated");
+    json_decref(doc);
+    return rc;
+}
+
+int cli_action_get(struct cli_ctx *c) {
+    struct cli_reply r;
+    const char *name = c->args.pos[0];
+    int rc = cli_api(c, "GET", "actions", name, NULL, c->args.code ? NULL : "code=false", NULL,
+                     CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 || !json_is_object(r.json)) {
+        rc = cli_report_error(&r);
+    } else if (c->args.json) {
+        cli_print_raw(stdout, r.raw.body, r.raw.len);
+    } else {
+        if (!c->args.code) json_object_del(json_object_get(r.json, "exec"), "code");
+        printf("ok: got action %s\n", name);
+        cli_print_json(stdout, r.json);
+    }
+    cli_reply_free(&r);
+    return rc;
+}
+
+/* The kind of a listed action: exec.kind, or OpenWhisk's "exec" annotation. */
+static const char *listed_kind(const json_t *action) {
+    const char *kind = cli_json_str(json_object_get(action, "exec"), "kind", NULL);
+    if (kind) return kind;
+    size_t i;
+    json_t *ann;
+    json_array_foreach(json_object_get(action, "annotations"), i, ann)
+        if (!strcmp(cli_json_str(ann, "key", ""), "exec")) return cli_json_str(ann, "value", "-");
+    return "-";
+}
+
+/* Appends "&key=value" (or "key=value" first) for set paging values. */
+static void page_query(const struct cli_args *a, char *q, size_t qlen) {
+    size_t n = strlen(q);
+    if (a->limit != CLI_UNSET)
+        n += (size_t)snprintf(q + n, qlen - n, "%slimit=%ld", n ? "&" : "", a->limit);
+    if (a->skip != CLI_UNSET && n < qlen)
+        snprintf(q + n, qlen - n, "%sskip=%ld", n ? "&" : "", a->skip);
+}
+
+int cli_action_list(struct cli_ctx *c) {
+    char query[96] = "";
+    page_query(&c->args, query, sizeof query);
+    struct cli_reply r;
+    int rc = cli_api(c, "GET", "actions", NULL, NULL, *query ? query : NULL, NULL,
+                     CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 || !json_is_array(r.json)) {
+        rc = cli_report_error(&r);
+    } else if (c->args.json) {
+        cli_print_raw(stdout, r.raw.body, r.raw.len);
+    } else {
+        printf("%-40s %-16s %s\n", "NAME", "KIND", "VERSION");
+        size_t i;
+        json_t *a;
+        json_array_foreach(r.json, i, a)
+            printf("%-40s %-16s %s\n", cli_json_str(a, "name", "?"), listed_kind(a),
+                   cli_json_str(a, "version", "-"));
+    }
+    cli_reply_free(&r);
+    return rc;
+}
+
+int cli_action_delete(struct cli_ctx *c) {
+    struct cli_reply r;
+    int rc = cli_api(c, "DELETE", "actions", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200) rc = cli_report_error(&r);
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else printf("ok: deleted action %s\n", c->args.pos[0]);
+    cli_reply_free(&r);
+    return rc;
+}
+
+/* Prints a blocking invocation's reply (200: succeeded, 502: the action failed). */
+static int print_blocking(struct cli_ctx *c, const struct cli_reply *r) {
+    const char *name = c->args.pos[0];
+    bool ok = r->status == 200;
+    if (c->args.json) {
+        cli_print_raw(stdout, r->raw.body, r->raw.len);
+    } else if (c->args.result) {
+        cli_print_json(stdout, r->json);
+    } else {
+        printf("ok: invoked %s with id %s\n", name, cli_json_str(r->json, "activationId", "?"));
+        cli_print_json(stdout, r->json);
+    }
+    if (ok) return CLI_EXIT_OK;
+    const json_t *result = c->args.result ? r->json
+                                          : json_object_get(json_object_get(r->json, "response"), "result");
+    fprintf(stderr, "error: action %s failed: %s\n", name,
+            cli_json_str(result, "error", "the activation did not succeed"));
+    return CLI_EXIT_FAIL;
+}
+
+int cli_action_invoke(struct cli_ctx *c) {
+    const char *name = c->args.pos[0];
+    bool blocking = c->args.blocking || c->args.result;
+    const char *query = c->args.result ? "blocking=true&result=true"
+                        : blocking     ? "blocking=true" : "blocking=false";
+    struct cli_reply r;
+    int rc = cli_api(c, "POST", "actions", name, NULL, query, c->args.params,
+                     blocking ? CLI_HTTP_BLOCKING_TIMEOUT_S : CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (blocking && (r.status == 200 || r.status == 502) && r.json) {
+        rc = print_blocking(c, &r);
+    } else if (r.status == 202 && cli_json_str(r.json, "activationId", NULL)) {
+        const char *id = cli_json_str(r.json, "activationId", NULL);
+        if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+        else if (blocking)
+            printf("ok: invoked %s with id %s (still running: see `tfaas activation get %s`)\n",
+                   name, id, id);
+        else printf("ok: invoked %s with id %s\n", name, id);
+    } else {
+        rc = cli_report_error(&r);
+    }
+    cli_reply_free(&r);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* cli_cmd.h - what the client subcommands share: the per-run context
+ * (parsed arguments, connection), the API call helper that turns transport
+ * failures into clear messages, and the subcommand handlers. Exit statuses:
+ * 0 success, 1 failure (server error, connection, bad file), 2 usage. */
+#ifndef TFAAS_HOST_CLI_CMD_H
+#define TFAAS_HOST_CLI_CMD_H
+#include "host/cli/cli_args.h"
+#include "host/cli/cli_config.h"
+#include "host/cli/cli_http.h"
+
+#include <jansson.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+struct cli_ctx {
+    struct cli_args args;
+    struct cli_conn conn;
+};
+
+/* One API reply: HTTP status, raw body, and the body parsed as JSON (NULL
+ * when it is not JSON). Release with cli_reply_free. */
+struct cli_reply {
+    long status;
+    struct cli_http_response raw;
+    json_t *json;
+};
+
+/* Calls the API: method on apihost + path built by cli_url_build, with body
+ * serialised when non-NULL. Returns 0 when an HTTP response arrived (any
+ * status), or CLI_EXIT_FAIL after printing why it did not (naming the apihost). */
+int cli_api(struct cli_ctx *c, const char *method, const char *collection,
+            const char *name, const char *suffix, const char *query, json_t *body,
+            long timeout_s, struct cli_reply *r);
+void cli_reply_free(struct cli_reply *r);
+
+/* Prints a failed reply's `error` and `code` (or its status) to stderr.
+ * Returns CLI_EXIT_FAIL. */
+int cli_report_error(const struct cli_reply *r);
+
+/* Subcommand handlers; c->args is parsed, c->conn resolved. */
+int cli_action_create(struct cli_ctx *c);
+int cli_action_update(struct cli_ctx *c);
+int cli_action_get(struct cli_ctx *c);
+int cli_action_list(struct cli_ctx *c);
+int cli_action_delete(struct cli_ctx *c);
+int cli_action_invoke(struct cli_ctx *c);
+int cli_activation_list(struct cli_ctx *c);
+int cli_activation_get(struct cli_ctx *c);
+int cli_activation_result(struct cli_ctx *c);
+int cli_activation_logs(struct cli_ctx *c);
+#endif

@@ -1,0 +1,151 @@
+/* cli_http.c - URL building and one HTTP exchange with the tfaas API through
+ * libcurl (see cli_http.h). */
+#include "host/cli/cli_http.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+char *cli_url_escape(const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    bool all_dots = *s != '\0' && strspn(s, ".") == strlen(s);
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    if (!out) return NULL;
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (unreserved(*p) && !(all_dots && *p == '.')) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+char *cli_url_build(const char *apihost, const char *collection, const char *name,
+                    const char *suffix, const char *query) {
+    char *ename = NULL;
+    if (name && !(ename = cli_url_escape(name))) return NULL;
+    size_t n = strlen(apihost) + strlen("/api/v1/namespaces/_/") + strlen(collection) +
+               (ename ? strlen(ename) + 1 : 0) + (suffix ? strlen(suffix) + 1 : 0) +
+               (query ? strlen(query) + 1 : 0) + 1;
+    char *url = malloc(n);
+    if (url)
+        snprintf(url, n, "%s/api/v1/namespaces/_/%s%s%s%s%s%s%s", apihost, collection,
+                 ename ? "/" : "", ename ? ename : "", suffix ? "/" : "", suffix ? suffix : "",
+                 query ? "?" : "", query ? query : "");
+    free(ename);
+    return url;
+}
+
+struct sink {
+    char *buf;
+    size_t len, cap;
+    bool too_big;
+};
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *userp) {
+    struct sink *s = userp;
+    size_t n = size * nmemb;
+    if (s->len + n > CLI_HTTP_RESPONSE_MAX) {
+        s->too_big = true;
+        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + n + 1) cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb) return 0;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+    return n;
+}
+
+int cli_http_request(const char *method, const char *url, const char *auth,
+                     const char *body, long timeout_s, struct cli_http_response *resp,
+                     char *err, size_t errlen) {
+    resp->status = 0;
+    resp->body = NULL;
+    resp->len = 0;
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(err, errlen, "cannot initialise libcurl");
+        return -1;
+    }
+    struct sink sink = {NULL, 0, 0, false};
+    struct curl_slist *headers = NULL, *tmp;
+    const char *hdrs[] = {"Accept: application/json", "Content-Type: application/json", "Expect:"};
+    for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++) {
+        if (!(tmp = curl_slist_append(headers, hdrs[i]))) {
+            curl_slist_free_all(headers);
+            curl_easy_cleanup(h);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        headers = tmp;
+    }
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "tfaas-cli");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CLI_HTTP_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (auth) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERPWD, auth);
+    }
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    }
+    CURLcode rc = curl_easy_perform(h);
+    int ret = 0;
+    if (rc != CURLE_OK) {
+        if (sink.too_big)
+            snprintf(err, errlen, "response larger than %zu MiB", CLI_HTTP_RESPONSE_MAX >> 20);
+        else
+            snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        free(sink.buf);
+        ret = -1;
+    } else {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (!sink.buf && !(sink.buf = calloc(1, 1))) {
+            snprintf(err, errlen, "out of memory");
+            ret = -1;
+        } else {
+            resp->body = sink.buf;
+            resp->len = sink.len;
+        }
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+    return ret;
+}
+
+void cli_http_response_free(struct cli_http_response *resp) {
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+}
