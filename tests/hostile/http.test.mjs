@@ -1,0 +1,351 @@
+// http.test.mjs - hostile input at the HTTP layer: malformed JSON, bad or
+// missing credentials, other tenants' namespaces, oversized bodies, unknown
+// resources, bad kinds and limits, and raw garbage on the socket. After
+// every kind of abuse the server must still serve a normal request.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startServer, api } from '../lib/server.mjs';
+import { createNamespace, putAction, invoke, rawHttp } from '../lib/e2e.mjs';
+
+const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
+const MiB = 1024 * 1024;
+
+let server;
+let other; // a second tenant
+
+before(async () => {
+  server = await startServer();
+  await putAction(server, 'hello', HELLO);
+  other = await createNamespace(server, 'tenant-b');
+  await putAction(other, 'secret', HELLO);
+});
+
+after(async () => { if (server) await server.stop(); });
+
+// The OpenWhisk error body: {"error": "...", "code": "..."}.
+function assertErrorBody(r, status) {
+  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
+  assert.ok(r.body && typeof r.body === 'object', `error body is not JSON: ${JSON.stringify(r.text)}`);
+  assert.equal(typeof r.body.error, 'string', r.text);
+  assert.ok(r.body.error.length > 0, r.text);
+  assert.ok('code' in r.body, `error body has no code: ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /application\/json/);
+}
+
+// The server still answers the API info route and runs hello correctly.
+async function assertServing(label) {
+  assert.equal(server.proc.exitCode, null, `server exited after ${label}:\n${server.logs().slice(-2000)}`);
+  assert.equal(server.proc.signalCode, null, `server killed after ${label}:\n${server.logs().slice(-2000)}`);
+  const info = await api(server, 'GET', '/api/v1');
+  assert.equal(info.status, 200, `GET /api/v1 after ${label}: ${info.status} ${info.text}`);
+  const r = await invoke(server, 'hello', { name: label }, { result: true });
+  assert.equal(r.status, 200, `hello after ${label}: ${r.text}`);
+  assert.deepEqual(r.body, { greeting: `Hello, ${label}!` });
+}
+
+describe('malformed JSON', () => {
+  const cases = [
+    ['truncated object', '{"exec": {"kind": "js:duktape", "code": '],
+    ['not JSON at all', 'this is not json'],
+    ['trailing garbage', '{"exec": {"kind": "js:duktape", "code": "function main(){return {}}"}} xyz'],
+    ['single quotes', "{'exec': {}}"],
+    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
+    ['deeply nested arrays', '['.repeat(100000) + ']'.repeat(100000)],
+  ];
+  for (const [label, raw] of cases) {
+    test(`action PUT with ${label} -> 400`, async () => {
+      const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/bad-json', {
+        raw, headers: { 'content-type': 'application/json' },
+      });
+      assertErrorBody(r, 400);
+      assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/bad-json'), 404);
+    });
+    test(`invoke with ${label} -> 400`, async () => {
+      const r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true', {
+        raw, headers: { 'content-type': 'application/json' },
+      });
+      assertErrorBody(r, 400);
+    });
+  }
+
+  test('well-formed JSON of the wrong shape -> 400', async () => {
+    for (const body of [[], 'just a string', 42, null, { exec: 'nope' }, { exec: { kind: 'js:duktape' } },
+      { exec: { kind: 'js:duktape', code: 42 } }, { exec: { kind: 'js:duktape', code: 'x' }, parameters: 'nope' },
+      { exec: { kind: 'js:duktape', code: 'x' }, limits: { timeout: 'soon' } }]) {
+      const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/bad-shape', { body });
+      assertErrorBody(r, 400);
+    }
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/bad-shape'), 404);
+  });
+
+  test('invoke parameters must be a JSON object -> 400', async () => {
+    for (const body of [[1, 2], 'str', 7, null]) {
+      const r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true', { body });
+      assertErrorBody(r, 400);
+    }
+  });
+
+  test('invoke without a body is an invocation with no parameters', async () => {
+    const r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true&result=true');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { greeting: 'Hello, world!' });
+  });
+
+  test('the server still serves', async () => { await assertServing('json'); });
+});
+
+describe('authentication', () => {
+  const [uuid, key] = [() => server.auth.split(':')[0], () => server.auth.split(':')[1]];
+  const b64 = (s) => Buffer.from(s).toString('base64');
+
+  test('missing credentials -> 401 on every route', async () => {
+    for (const [method, path] of [['GET', '/api/v1/namespaces/_/actions'], ['GET', '/api/v1/namespaces/_/actions/hello'],
+      ['PUT', '/api/v1/namespaces/_/actions/x'], ['DELETE', '/api/v1/namespaces/_/actions/hello'],
+      ['POST', '/api/v1/namespaces/_/actions/hello?blocking=true'], ['GET', '/api/v1/namespaces/_/activations'],
+      ['GET', '/api/v1/namespaces/guest/actions']]) {
+      const r = await api(server, method, path, { auth: null, body: method === 'GET' || method === 'DELETE' ? undefined : {} });
+      assertErrorBody(r, 401);
+    }
+  });
+
+  test('wrong key, unknown uuid and malformed headers -> 401', async () => {
+    const headers = [
+      'Basic ' + b64(`${uuid()}:${'f'.repeat(key().length)}`),
+      'Basic ' + b64(`${uuid()}:${key().slice(0, -1)}`),
+      'Basic ' + b64(`${uuid()}:${key()}x`),
+      'Basic ' + b64(`${uuid()}:`),
+      'Basic ' + b64(`:${key()}`),
+      'Basic ' + b64(`00000000-0000-0000-0000-000000000000:${key()}`),
+      'Basic ' + b64(`${uuid()}${key()}`),
+      'Basic ' + b64(server.auth.toUpperCase()),
+      'Basic !!!not-base64!!!',
+      'Basic',
+      'Basic ' + 'A'.repeat(20000),
+      'Bearer ' + key(),
+      b64(server.auth),
+      'Basic ' + b64(`${uuid()}:${key()}\u0000junk`),
+    ];
+    for (const h of headers) {
+      const r = await api(server, 'GET', '/api/v1/namespaces/_/actions', { auth: null, headers: { authorization: h } });
+      assertErrorBody(r, 401);
+    }
+  });
+
+  test("the other tenant's credentials do not open guest (403) and vice versa", async () => {
+    for (const [method, path, body] of [
+      ['GET', '/api/v1/namespaces/tenant-b/actions'],
+      ['GET', '/api/v1/namespaces/tenant-b/actions/secret'],
+      ['PUT', '/api/v1/namespaces/tenant-b/actions/planted?overwrite=true', { exec: { kind: 'js:duktape', code: HELLO } }],
+      ['DELETE', '/api/v1/namespaces/tenant-b/actions/secret'],
+      ['POST', '/api/v1/namespaces/tenant-b/actions/secret?blocking=true', {}],
+      ['POST', '/api/v1/namespaces/tenant-b/actions/secret', {}],
+      ['GET', '/api/v1/namespaces/tenant-b/activations'],
+    ]) {
+      assertErrorBody(await api(server, method, path, { body }), 403);
+    }
+    assertErrorBody(await api(other, 'GET', '/api/v1/namespaces/guest/actions/hello'), 403);
+    assertErrorBody(await api(other, 'POST', '/api/v1/namespaces/guest/actions/hello?blocking=true', { body: {} }), 403);
+    // nothing was planted or deleted
+    const list = await api(other, 'GET', '/api/v1/namespaces/_/actions');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.map((a) => a.name), ['secret']);
+  });
+
+  test("another tenant's activation ids are not readable", async () => {
+    const r = await invoke(other, 'secret', { name: 'b' });
+    assert.equal(r.status, 200, r.text);
+    const id = r.body.activationId;
+    for (const suffix of ['', '/result', '/logs']) {
+      const mine = await api(server, 'GET', `/api/v1/namespaces/_/activations/${id}${suffix}`);
+      assertErrorBody(mine, 404);
+      assertErrorBody(await api(server, 'GET', `/api/v1/namespaces/tenant-b/activations/${id}${suffix}`), 403);
+    }
+    const own = await api(other, 'GET', `/api/v1/namespaces/_/activations/${id}`);
+    assert.equal(own.status, 200, own.text);
+  });
+
+  test('the server still serves', async () => { await assertServing('auth'); });
+});
+
+describe('unknown resources, bad kinds and limits', () => {
+  test('unknown actions -> 404', async () => {
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/nope'), 404);
+    assertErrorBody(await api(server, 'DELETE', '/api/v1/namespaces/_/actions/nope'), 404);
+    assertErrorBody(await api(server, 'POST', '/api/v1/namespaces/_/actions/nope?blocking=true', { body: {} }), 404);
+    assertErrorBody(await api(server, 'POST', '/api/v1/namespaces/_/actions/nope', { body: {} }), 404);
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/activations/00000000000000000000000000000000'), 404);
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/activations/not-an-id/result'), 404);
+  });
+
+  test('unknown routes -> 404', async () => {
+    for (const path of ['/api/v1/namespaces/_/widgets', '/api/v2/namespaces/_/actions', '/nothing-here',
+      '/api/v1/namespaces/_/actions/hello/extra/segments']) {
+      const r = await api(server, 'GET', path);
+      assert.equal(r.status, 404, `${path}: ${r.status} ${r.text}`);
+    }
+  });
+
+  test('a namespace nobody owns -> 403 or 404, never 2xx', async () => {
+    // OpenWhisk answers 403 whether or not the namespace exists (no existence
+    // oracle); 404 is accepted for a namespace that does not exist at all.
+    for (const [method, path] of [['GET', '/api/v1/namespaces/no-such-ns/actions'],
+      ['GET', '/api/v1/namespaces/no-such-ns/actions/hello'],
+      ['POST', '/api/v1/namespaces/no-such-ns/actions/hello?blocking=true']]) {
+      const r = await api(server, method, path, { body: method === 'POST' ? {} : undefined });
+      assert.ok(r.status === 403 || r.status === 404, `${method} ${path}: ${r.status} ${r.text}`);
+      assertErrorBody(r, r.status);
+    }
+  });
+
+  test('bad kinds -> 400 and nothing is created', async () => {
+    for (const exec of [{ kind: 'python:3', code: 'def main(a): return a' }, { kind: '', code: HELLO },
+      { kind: 42, code: HELLO }, { code: HELLO }, { kind: 'js:duktape:evil', code: HELLO },
+      { kind: 'blackbox', image: 'alpine' }, { kind: 'sequence', components: ['/guest/hello'] }]) {
+      const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/badkind', { body: { exec } });
+      assertErrorBody(r, 400);
+    }
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/badkind'), 404);
+  });
+
+  test('limits outside the OpenWhisk bounds -> 400', async () => {
+    for (const limits of [{ timeout: 0 }, { timeout: 99 }, { timeout: 1e12 }, { timeout: -1 },
+      { memory: 1 }, { memory: 1e9 }, { memory: -128 }, { concurrency: 0 }, { concurrency: 1e6 }]) {
+      const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/badlimits', {
+        body: { exec: { kind: 'js:duktape', code: HELLO }, limits },
+      });
+      assertErrorBody(r, 400);
+    }
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/badlimits'), 404);
+  });
+
+  test('hostile action names are refused, never stored or answered with 5xx', async () => {
+    // (OpenWhisk: at most 256 characters of [\w@ .-], starting with a word character)
+    for (const name of ['a'.repeat(300), '%00', 'a%00b', '..', '%2e%2e%2fetc', 'a%2Fb', '%ff%fe', '%0d%0aX-Injected:%201']) {
+      const r = await api(server, 'PUT', `/api/v1/namespaces/_/actions/${name}`, {
+        body: { exec: { kind: 'js:duktape', code: HELLO } },
+      });
+      assert.ok(r.status === 400 || r.status === 404, `PUT ${name}: ${r.status} ${r.text}`);
+    }
+    const list = await api(server, 'GET', '/api/v1/namespaces/_/actions?limit=200');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.map((a) => a.name), ['hello']);
+  });
+
+  test('the server still serves', async () => { await assertServing('unknown'); });
+});
+
+describe('oversized bodies', () => {
+  // Sends a request with an honest Content-Length of SIZE and streams the
+  // body in 1 MiB chunks; the server may answer 413 early and close.
+  function bigRequest(method, path, size, { chunked = false } = {}) {
+    const head = `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from(server.auth).toString('base64')}\r\n`
+      + 'Content-Type: application/json\r\n'
+      + (chunked ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${size}\r\n`) + 'Connection: close\r\n\r\n';
+    const writes = [head, '{"exec":{"kind":"js:duktape","code":"'];
+    const chunk = 'x'.repeat(MiB);
+    for (let sent = 0; sent < size; sent += MiB) {
+      writes.push(chunked ? `${MiB.toString(16)}\r\n${chunk}\r\n` : chunk);
+    }
+    if (chunked) writes.push('0\r\n\r\n');
+    return rawHttp(server, writes, { timeoutMs: 15000 });
+  }
+
+  test('a 64 MiB action PUT -> 413', async () => {
+    const r = await bigRequest('PUT', '/api/v1/namespaces/_/actions/huge', 64 * MiB);
+    assert.match(r.statusLine, /^HTTP\/1\.[01] 413/, `got: ${r.data.slice(0, 300)}`);
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/huge'), 404);
+  });
+
+  test('a 64 MiB invoke body -> 413', async () => {
+    const r = await bigRequest('POST', '/api/v1/namespaces/_/actions/hello?blocking=true', 64 * MiB);
+    assert.match(r.statusLine, /^HTTP\/1\.[01] 413/, `got: ${r.data.slice(0, 300)}`);
+  });
+
+  test('a 64 MiB chunked body without Content-Length -> 413', async () => {
+    const r = await bigRequest('PUT', '/api/v1/namespaces/_/actions/huge-chunked', 64 * MiB, { chunked: true });
+    assert.match(r.statusLine, /^HTTP\/1\.[01] 413/, `got: ${r.data.slice(0, 300)}`);
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/huge-chunked'), 404);
+  });
+
+  test('a Content-Length of a terabyte is refused at once', async () => {
+    const t0 = Date.now();
+    const r = await rawHttp(server, 'POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/1.1\r\nHost: x\r\n'
+      + `Authorization: Basic ${Buffer.from(server.auth).toString('base64')}\r\n`
+      + 'Content-Type: application/json\r\nContent-Length: 1099511627776\r\n\r\n{"a":', { timeoutMs: 5000 });
+    assert.match(r.statusLine, /^HTTP\/1\.[01] 413/, `got: ${JSON.stringify(r.data.slice(0, 300))}`);
+    assert.ok(Date.now() - t0 < 4000);
+  });
+
+  test('20 MiB of invoke parameters -> 413', async () => {
+    // OpenWhisk refuses parameters above its payload limit (1 MiB by default)
+    const r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true', { body: { name: 'y'.repeat(20 * MiB) } });
+    assert.equal(r.status, 413, `${r.status} ${r.text.slice(0, 300)}`);
+  });
+
+  test('the server still serves', async () => { await assertServing('oversized'); });
+});
+
+describe('raw HTTP garbage on the socket', () => {
+  const auth = () => `Authorization: Basic ${Buffer.from(server.auth).toString('base64')}\r\n`;
+  const cases = [
+    ['a garbage request line', () => 'GARBAGE\r\n\r\n'],
+    ['random bytes', () => Buffer.concat([randomBytes(4096), Buffer.from('\r\n\r\n')])],
+    ['an unknown HTTP version', () => 'GET /api/v1 HTTP/9.9\r\nHost: x\r\n\r\n', /^HTTP\/1\.[01] (4\d\d|505) /],
+    ['a non-numeric Content-Length', () => `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/1.1\r\nHost: x\r\n${auth()}Content-Length: abc\r\n\r\n{}`],
+    ['a negative Content-Length', () => `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/1.1\r\nHost: x\r\n${auth()}Content-Length: -5\r\n\r\n{}`],
+    ['two different Content-Lengths', () => `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/1.1\r\nHost: x\r\n${auth()}Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}`],
+    ['a bad chunk size', () => `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/1.1\r\nHost: x\r\n${auth()}Transfer-Encoding: chunked\r\n\r\nZZZZ\r\n{}\r\n0\r\n\r\n`],
+    ['a 256 KiB header line', () => `GET /api/v1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(256 * 1024)}\r\n\r\n`],
+    ['a 256 KiB URL', () => `GET /api/v1/namespaces/_/actions/${'u'.repeat(256 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ['20000 headers', () => `GET /api/v1 HTTP/1.1\r\nHost: x\r\n${'X-H: v\r\n'.repeat(20000)}\r\n`],
+    ['NUL bytes in the request line', () => Buffer.from('GET /api/v1\u0000\u0000 HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1')],
+  ];
+  for (const [label, make, expected = /^HTTP\/1\.[01] 4\d\d /] of cases) {
+    test(`${label}: 4xx or close, then the server still serves`, async () => {
+      const r = await rawHttp(server, make(), { timeoutMs: 5000 });
+      const ok = expected.test(r.statusLine) || (r.closed && r.data === '');
+      assert.ok(ok, `${label}: closed=${r.closed} got ${JSON.stringify(r.data.slice(0, 200))}`);
+      const info = await api(server, 'GET', '/api/v1');
+      assert.equal(info.status, 200);
+    });
+  }
+
+  test('a half-sent request followed by a close does not disturb the server', async () => {
+    const r = await rawHttp(server, `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/1.1\r\nHost: x\r\n${auth()}Content-Length: 100\r\n\r\n{"na`,
+      { timeoutMs: 3000, endAfterWrite: true });
+    assert.ok(!/^HTTP\/1\.[01] 2/.test(r.statusLine), r.data);
+    await assertServing('half');
+  });
+
+  test('many idle half-open connections do not block other clients', async () => {
+    const { connect } = await import('node:net');
+    const { hostname, port } = new URL(server.url);
+    const socks = [];
+    try {
+      for (let i = 0; i < 64; i++) {
+        const s = connect({ host: hostname, port: Number(port) });
+        s.on('error', () => {});
+        s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\n'); // never finished
+        socks.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      const r = await invoke(server, 'hello', { name: 'idle' }, { result: true });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { greeting: 'Hello, idle!' });
+      assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms with idle connections open`);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+  });
+
+  test('pipelined requests on one connection are all answered', async () => {
+    const one = 'GET /api/v1 HTTP/1.1\r\nHost: x\r\n\r\n';
+    const r = await rawHttp(server, one.repeat(5) + 'GET /api/v1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { timeoutMs: 5000 });
+    const answers = r.data.match(/HTTP\/1\.1 200/g) || [];
+    assert.equal(answers.length, 6, r.data.slice(0, 500));
+  });
+
+  test('the server still serves', async () => { await assertServing('garbage'); });
+});

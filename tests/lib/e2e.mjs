@@ -1,0 +1,87 @@
+// e2e.mjs - helpers the compat and hostile suites share on top of server.mjs:
+// more tenants through `tfaas admin`, bounded polling, raw bytes on a socket.
+import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { BIN, api, sleep } from './server.mjs';
+
+// Creates namespace NAME in the running server's state directory with
+// `tfaas admin namespace create NAME --state DIR` (it opens the same SQLite
+// database) and returns a server-like handle {url, auth, ns} for api().
+export async function createNamespace(server, name) {
+  const out = await new Promise((resolve, reject) => {
+    execFile(join(BIN, 'tfaas'), ['admin', 'namespace', 'create', name, '--state', server.stateDir],
+      { timeout: 15000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`tfaas admin namespace create ${name} failed: ${err.message}\n${stdout}${stderr}`));
+        else resolve(stdout);
+      });
+  });
+  const m = /([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}:[A-Za-z0-9]+)/.exec(out);
+  if (!m) throw new Error(`no uuid:key in the output of tfaas admin namespace create:\n${out}`);
+  return { url: server.url, auth: m[1], ns: name, stateDir: server.stateDir };
+}
+
+// Calls fn until it returns a truthy value; gives up after timeoutMs and
+// returns the last value (so the caller's assertion shows what was there).
+export async function poll(fn, { timeoutMs = 10000, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try { last = await fn(); } catch (e) { last = undefined; }
+    if (last || Date.now() > deadline) return last;
+    await sleep(intervalMs);
+  }
+}
+
+// Creates (or replaces) action NAME with CODE and optional limits/parameters.
+export async function putAction(server, name, code, { limits, parameters, kind = 'js:duktape', ns = '_' } = {}) {
+  const body = { exec: { kind, code } };
+  if (limits) body.limits = limits;
+  if (parameters) body.parameters = Object.entries(parameters).map(([key, value]) => ({ key, value }));
+  const r = await api(server, 'PUT', `/api/v1/namespaces/${ns}/actions/${name}?overwrite=true`, { body });
+  if (r.status !== 200) throw new Error(`PUT action ${name}: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+// Blocking invoke returning the whole activation: {status, body, text, ms}.
+export async function invoke(server, name, params = {}, { ns = '_', result = false } = {}) {
+  const t0 = Date.now();
+  const r = await api(server, 'POST',
+    `/api/v1/namespaces/${ns}/actions/${name}?blocking=true${result ? '&result=true' : ''}`, { body: params });
+  return { ...r, ms: Date.now() - t0 };
+}
+
+// Sends raw bytes to the server's socket (writes may be a list of chunks,
+// sent in order with a small pause between them), then collects what comes
+// back until the server closes the connection or timeoutMs passes.
+// Returns {data (string), closed (server ended it), statusLine}.
+export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = false } = {}) {
+  const { hostname, port } = new URL(server.url);
+  const chunks = Array.isArray(writes) ? writes : [writes];
+  return new Promise((resolve) => {
+    const sock = connect({ host: hostname, port: Number(port) });
+    let data = Buffer.alloc(0);
+    let done = false;
+    const finish = (closed) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const text = data.toString('latin1');
+      resolve({ data: text, closed, statusLine: text.split('\r\n')[0] });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('data', (d) => { data = Buffer.concat([data, d]); });
+    sock.on('end', () => finish(true));
+    sock.on('close', () => finish(true));
+    sock.on('error', () => finish(true));
+    sock.on('connect', async () => {
+      for (const c of chunks) {
+        if (done) return;
+        sock.write(c);
+        await sleep(10);
+      }
+      if (endAfterWrite && !done) sock.end();
+    });
+  });
+}
