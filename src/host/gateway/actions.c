@@ -1,0 +1,101 @@
+/* actions.c - actions as documents: list, create/update (PUT), get, delete.
+ * Invocation (POST) lives in invoke.c. */
+#include "host/gateway/action_doc.h"
+#include "host/gateway/gateway_internal.h"
+#include "host/gateway/query.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LIST_LIMIT_DEFAULT 30
+#define LIST_LIMIT_MAX 200
+
+static enum MHD_Result list(http_req *r) {
+    int64_t limit, skip;
+    if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit) < 0)
+        return req_bad_query(r, "limit", "an integer in [0, 200]");
+    if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, &skip) < 0)
+        return req_bad_query(r, "skip", "a non-negative integer");
+    if (limit == 0) limit = LIST_LIMIT_MAX; /* OpenWhisk: 0 means as many as allowed */
+    json_t *out = NULL;
+    store_status st = store_action_list(r->gw->store, r->ns, (int)limit, (int)skip, &out);
+    if (st != STORE_OK) return req_store_error(r);
+    return http_reply_json(r->conn, MHD_HTTP_OK, out, NULL);
+}
+
+static enum MHD_Result put(http_req *r, const char *name) {
+    int overwrite;
+    if (query_bool(req_query(r, "overwrite"), 0, &overwrite) < 0)
+        return req_bad_query(r, "overwrite", "true or false");
+    enum MHD_Result sent = MHD_NO;
+    json_t *body = req_body_json(r, 0, &sent);
+    if (!body) return sent;
+
+    json_t *old = NULL;
+    if (overwrite) {
+        store_status st = store_action_get(r->gw->store, r->ns, name, &old);
+        if (st == STORE_ERROR) { json_decref(body); return req_store_error(r); }
+    }
+    char err[512];
+    json_t *doc = action_doc_build(body, old, err, sizeof err);
+    json_decref(body);
+    json_decref(old);
+    if (!doc) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", err);
+
+    json_t *stored = NULL;
+    store_status st = store_action_put(r->gw->store, r->ns, name, doc, overwrite, &stored);
+    json_decref(doc);
+    if (st == STORE_CONFLICT) return http_error(r->conn, MHD_HTTP_CONFLICT, "resource already exists");
+    if (st != STORE_OK) return req_store_error(r);
+    /* Warm heaps hold the previous revision's code. */
+    if (overwrite) scheduler_drop(r->gw->scheduler, r->ns, name);
+    return http_reply_json(r->conn, MHD_HTTP_OK, stored, NULL);
+}
+
+static enum MHD_Result get(http_req *r, const char *name) {
+    int code;
+    if (query_bool(req_query(r, "code"), 1, &code) < 0) return req_bad_query(r, "code", "true or false");
+    json_t *doc = NULL;
+    store_status st = store_action_get(r->gw->store, r->ns, name, &doc);
+    if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    if (st != STORE_OK) return req_store_error(r);
+    if (!code) json_object_del(json_object_get(doc, "exec"), "code");
+    return http_reply_json(r->conn, MHD_HTTP_OK, doc, NULL);
+}
+
+static enum MHD_Result del(http_req *r, const char *name) {
+    json_t *doc = NULL;
+    store_status st = store_action_delete(r->gw->store, r->ns, name, &doc);
+    if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    if (st != STORE_OK) return req_store_error(r);
+    scheduler_drop(r->gw->scheduler, r->ns, name);
+    return http_reply_json(r->conn, MHD_HTTP_OK, doc, NULL);
+}
+
+/* 0 when the route names a valid, unpackaged action; otherwise the 400 is queued. */
+int action_route_check(http_req *r, enum MHD_Result *sent) {
+    if (r->rt.in_package) {
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                           "Packages and sequences are not supported: an action name cannot contain '/'");
+        return -1;
+    }
+    if (!action_name_valid(r->rt.name)) {
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                           "The action name '%.300s' is not valid: use 1 to 256 characters of letters, digits, "
+                           "'_', '@', ' ', '.', '-', starting with a letter, digit or '_' and not ending with a space",
+                           r->rt.name);
+        return -1;
+    }
+    return 0;
+}
+
+enum MHD_Result actions_handle(http_req *r) {
+    if (r->rt.kind == ROUTE_ACTIONS) return list(r);
+    enum MHD_Result sent = MHD_NO;
+    if (action_route_check(r, &sent) < 0) return sent;
+    switch (route_method_bit(r->method)) {
+    case ROUTE_PUT: return put(r, r->rt.name);
+    case ROUTE_DELETE: return del(r, r->rt.name);
+    default: return get(r, r->rt.name);
+    }
+}

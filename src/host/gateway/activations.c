@@ -1,0 +1,57 @@
+/* activations.c - GET /activations (list with filters), /activations/{id},
+ * /activations/{id}/result and /activations/{id}/logs. */
+#include "host/gateway/gateway_internal.h"
+#include "host/gateway/query.h"
+
+#include <string.h>
+
+#define LIST_LIMIT_DEFAULT 30
+#define LIST_LIMIT_MAX 200
+
+static enum MHD_Result list(http_req *r) {
+    int64_t limit, skip, since, upto;
+    int docs;
+    if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit) < 0)
+        return req_bad_query(r, "limit", "an integer in [0, 200]");
+    if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, &skip) < 0)
+        return req_bad_query(r, "skip", "a non-negative integer");
+    if (query_int(req_query(r, "since"), 0, INT64_MAX, 0, &since) < 0)
+        return req_bad_query(r, "since", "milliseconds since the epoch");
+    if (query_int(req_query(r, "upto"), 0, INT64_MAX, 0, &upto) < 0)
+        return req_bad_query(r, "upto", "milliseconds since the epoch");
+    if (query_bool(req_query(r, "docs"), 0, &docs) < 0) return req_bad_query(r, "docs", "true or false");
+    if (limit == 0) limit = LIST_LIMIT_MAX;
+    const char *name = req_query(r, "name");
+    if (name && (!*name || strlen(name) > 512)) return req_bad_query(r, "name", "an action name");
+    json_t *out = NULL;
+    store_status st = store_activation_list(r->gw->store, r->ns, name, (int)limit, (int)skip, since, upto, docs, &out);
+    if (st != STORE_OK) return req_store_error(r);
+    return http_reply_json(r->conn, MHD_HTTP_OK, out, NULL);
+}
+
+/* Activation ids are 32 lowercase hex digits; anything else cannot exist. */
+static int id_valid(const char *id) {
+    if (strlen(id) != 32) return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
+    return 1;
+}
+
+enum MHD_Result activations_handle(http_req *r) {
+    if (r->rt.kind == ROUTE_ACTIVATIONS) return list(r);
+    json_t *rec = NULL;
+    store_status st = id_valid(r->rt.name) ? store_activation_get(r->gw->store, r->ns, r->rt.name, &rec)
+                                           : STORE_NOT_FOUND;
+    if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    if (st != STORE_OK) return req_store_error(r);
+    json_t *body = rec;
+    if (r->rt.kind == ROUTE_ACTIVATION_RESULT) {
+        body = json_incref(json_object_get(rec, "response"));
+        json_decref(rec);
+    } else if (r->rt.kind == ROUTE_ACTIVATION_LOGS) {
+        json_t *logs = json_object_get(rec, "logs");
+        body = json_is_array(logs) ? json_pack("{sO}", "logs", logs) : json_pack("{s[]}", "logs");
+        json_decref(rec);
+    }
+    return http_reply_json(r->conn, MHD_HTTP_OK, body, NULL);
+}

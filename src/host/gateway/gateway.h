@@ -1,0 +1,40 @@
+/* gateway.h - the OpenWhisk-compatible HTTP API of `tfaas serve`, on
+ * libmicrohttpd. Threading: one thread per connection (plus MHD's listening
+ * thread) with an explicit connection limit, so a blocking invoke parks only
+ * its own connection while others keep being served. */
+#ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
+#define TFAAS_HOST_GATEWAY_GATEWAY_H
+
+#include "host/scheduler/scheduler.h"
+#include "host/store/store.h"
+
+#include <sys/socket.h>
+
+#define GATEWAY_MAX_BODY_ACTION (48u << 20) /* PUT of an action (its code) */
+#define GATEWAY_MAX_BODY        (1u << 20)  /* every other request body */
+
+typedef struct gateway gateway;
+
+typedef struct {
+    const struct sockaddr *addr; /* where to listen; port 0 picks a free one */
+    socklen_t addr_len;
+    unsigned max_connections;      /* concurrent connections before refusing */
+    unsigned max_blocking_wait_ms; /* blocking invoke answers 202 after this */
+    store *store;                  /* borrowed; outlives the gateway */
+    scheduler *scheduler;          /* borrowed; outlives the gateway */
+} gateway_config;
+
+/* Starts listening and serving. NULL with a malloc'd message in *err. */
+gateway *gateway_start(const gateway_config *cfg, char **err);
+/* The port actually bound (useful with port 0). */
+unsigned gateway_port(const gateway *g);
+/* Shutdown, step 1: stop accepting connections; new invocations get 503. */
+void gateway_quiesce(gateway *g);
+/* Step 2: wait until every accepted activation has a durable record, at most
+ * timeout_ms. Returns how many are still in flight. */
+unsigned gateway_drain(gateway *g, unsigned timeout_ms);
+/* Step 3 (after the scheduler has completed the rest): close all
+ * connections, join their threads, free. NULL is a no-op. */
+void gateway_stop(gateway *g);
+
+#endif

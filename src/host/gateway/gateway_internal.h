@@ -1,0 +1,70 @@
+/* gateway_internal.h - what the gateway's files share: the gateway itself,
+ * one request being served, and the resource handlers server.c dispatches to.
+ * Not for use outside src/host/gateway/. */
+#ifndef TFAAS_HOST_GATEWAY_INTERNAL_H
+#define TFAAS_HOST_GATEWAY_INTERNAL_H
+
+#include "host/gateway/gateway.h"
+#include "host/gateway/http_response.h"
+#include "host/gateway/route.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define GATEWAY_NS_MAX 257 /* namespace name buffer */
+#define MSG_NOT_FOUND "The requested resource does not exist."
+
+struct gateway {
+    struct MHD_Daemon *daemon;
+    store *store;
+    scheduler *scheduler;
+    unsigned max_blocking_wait_ms;
+    unsigned port;
+    atomic_int stopping;
+    /* activations accepted by the scheduler whose record is not yet durable */
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    unsigned inflight;
+};
+
+/* One HTTP request; lives from its first header callback until MHD reports
+ * it completed. */
+typedef struct {
+    gateway *gw;
+    struct MHD_Connection *conn;
+    const char *method;
+    route rt;
+    char ns[GATEWAY_NS_MAX]; /* authenticated namespace */
+    char *body;              /* request body, NUL-terminated; NULL when empty */
+    size_t body_len, body_cap, body_limit;
+    int too_large;           /* body exceeded body_limit: answered 413 */
+} http_req;
+
+/* Query-string value or NULL. */
+const char *req_query(const http_req *r, const char *key);
+/* Parses the body as JSON. Empty body gives a new {} when empty_ok, else
+ * 400. On failure the 400 has been queued and *sent holds MHD's result. */
+json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent);
+/* 400 naming a bad query parameter. */
+enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expected);
+/* 500 for a STORE_ERROR, with the store's message logged (not sent). */
+enum MHD_Result req_store_error(http_req *r);
+
+/* Handlers, one per resource family. The route and auth are already checked. */
+enum MHD_Result info_handle(http_req *r);        /* GET /api/v1 */
+enum MHD_Result namespaces_handle(http_req *r);  /* GET /api/v1/namespaces */
+enum MHD_Result actions_handle(http_req *r);     /* actions, action: GET PUT DELETE */
+enum MHD_Result invoke_handle(http_req *r);      /* POST action */
+enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
+
+/* actions.c: 0 when the route names a valid, unpackaged action name;
+ * otherwise the 400 was queued and *sent holds MHD's result. */
+int action_route_check(http_req *r, enum MHD_Result *sent);
+
+/* In-flight accounting for graceful shutdown (invoke.c). */
+void gateway_inflight_add(gateway *g);
+void gateway_inflight_done(gateway *g);
+
+#endif

@@ -1,0 +1,34 @@
+/* http_response.c - JSON responses; see http_response.h. */
+#include "host/gateway/http_response.h"
+
+#include "host/util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned status, json_t *body, const http_header *extra) {
+    char *text = body ? json_dump_compact(body) : NULL;
+    json_decref(body);
+    if (!text) {
+        /* Only out-of-memory lands here; a fixed body needs no allocation. */
+        static const char oom[] = "{\"error\":\"The server ran out of memory\",\"code\":\"0\"}";
+        struct MHD_Response *r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    size_t len = strlen(text);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(text); return MHD_NO; }
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES ||
+        (extra && MHD_add_response_header(r, extra->name, extra->value) != MHD_YES)) {
+        MHD_destroy_response(r);
+        return MHD_NO;
+    }
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}

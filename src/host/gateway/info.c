@@ -1,0 +1,27 @@
+/* info.c - GET /api/v1 (what this API offers: paths, runtimes, limits; no
+ * authentication, as in OpenWhisk) and GET /api/v1/namespaces (the caller's). */
+#include "host/gateway/action_doc.h"
+#include "host/gateway/gateway_internal.h"
+
+enum MHD_Result info_handle(http_req *r) {
+    json_t *body = json_pack(
+        "{s[s] ss s{s[{ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si}}",
+        "api_paths", "/api/v1",
+        "description", "tfaas: confidential functions behind an OpenWhisk-compatible API",
+        "runtimes",
+        "js", "kind", "js:duktape", "default", 1, "engine", "duktape",
+        /* nodejs:* is accepted and runs on Duktape until the V8 engine lands */
+        "nodejs", "kind", "nodejs:default", "default", 1, "engine", "duktape",
+        "limits",
+        "min_action_duration", (json_int_t)LIMIT_TIMEOUT_MIN, "max_action_duration", (json_int_t)LIMIT_TIMEOUT_MAX,
+        "min_action_memory", (json_int_t)LIMIT_MEMORY_MIN << 20, "max_action_memory", (json_int_t)LIMIT_MEMORY_MAX << 20,
+        "min_action_logs", (json_int_t)LIMIT_LOGS_MIN << 20, "max_action_logs", (json_int_t)LIMIT_LOGS_MAX << 20,
+        "min_action_concurrency", (json_int_t)LIMIT_CONCURRENCY_MIN,
+        "max_action_concurrency", (json_int_t)LIMIT_CONCURRENCY_MAX,
+        "max_action_code_size", (int)GATEWAY_MAX_BODY_ACTION, "max_request_size", (int)GATEWAY_MAX_BODY);
+    return http_reply_json(r->conn, MHD_HTTP_OK, body, NULL);
+}
+
+enum MHD_Result namespaces_handle(http_req *r) {
+    return http_reply_json(r->conn, MHD_HTTP_OK, json_pack("[s]", r->ns), NULL);
+}

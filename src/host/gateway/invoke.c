@@ -1,0 +1,293 @@
+/* invoke.c - POST /actions/{name}: run an activation and answer at once
+ * (202) or, when blocking, once its record is durable.
+ *
+ * Ownership: one `invocation` per activation, reference-counted. The HTTP
+ * thread holds one reference, the scheduler/store path the other; whichever
+ * lets go last frees it. So a blocking request that gave up (202) and a late
+ * completion never touch freed memory, and nothing leaks. */
+#include "host/gateway/action_doc.h"
+#include "host/gateway/gateway_internal.h"
+#include "host/gateway/query.h"
+
+#include "host/util/clock.h"
+#include "host/util/ids.h"
+#include "host/util/json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_RESULT_BYTES (1u << 20)
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled once `done` is set */
+    int refs;
+    int done;            /* the record's commit finished (well or not) */
+    store_status commit; /* its outcome */
+    json_t *record;      /* the activation record, kept for the blocking answer */
+    gateway *gw;
+    char *ns, *name, *version, *kind;
+    action_limits limits;
+    char id[33];
+} invocation;
+
+static void inv_release(invocation *inv) {
+    pthread_mutex_lock(&inv->mu);
+    int last = --inv->refs == 0;
+    pthread_mutex_unlock(&inv->mu);
+    if (!last) return;
+    pthread_mutex_destroy(&inv->mu);
+    pthread_cond_destroy(&inv->cv);
+    json_decref(inv->record);
+    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind);
+    free(inv);
+}
+
+static invocation *inv_new(gateway *gw, const char *ns, const char *name, const char *version, const char *kind,
+                           const action_limits *lim) {
+    invocation *inv = calloc(1, sizeof *inv);
+    if (!inv) return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* waits immune to wall-clock jumps */
+    pthread_cond_init(&inv->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&inv->mu, NULL);
+    inv->refs = 2;
+    inv->gw = gw;
+    inv->limits = *lim;
+    inv->ns = strdup(ns);
+    inv->name = strdup(name);
+    inv->version = strdup(version);
+    inv->kind = strdup(kind);
+    if (!inv->ns || !inv->name || !inv->version || !inv->kind || ids_hex(inv->id, 16) < 0) {
+        inv->refs = 1;
+        inv_release(inv);
+        return NULL;
+    }
+    return inv;
+}
+
+static const char *status_text(tfaas_status s) {
+    switch (s) {
+    case TFAAS_STATUS_SUCCESS: return "success";
+    case TFAAS_STATUS_APPLICATION_ERR: return "application error";
+    case TFAAS_STATUS_DEVELOPER_ERR: return "action developer error";
+    default: return "whisk internal error";
+    }
+}
+
+/* '\n'-joined lines -> JSON array of strings. */
+static json_t *log_lines(const char *logs) {
+    json_t *arr = json_array();
+    if (!arr || !logs) return arr;
+    const char *p = logs;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (json_array_append_new(arr, json_stringn(p, len)) < 0) { json_decref(arr); return NULL; }
+        p += len + (nl ? 1 : 0);
+    }
+    return arr;
+}
+
+/* The OpenWhisk activation record for a finished activation. */
+static json_t *record_build(const invocation *inv, const sched_result *res) {
+    tfaas_status status = res->status;
+    json_error_t e;
+    json_t *result = json_loads(res->result_json ? res->result_json : "", 0, &e);
+    if (!json_is_object(result)) {
+        /* The scheduler promises an object; if it broke that, say so honestly. */
+        json_decref(result);
+        result = json_pack("{ss}", "error", "The platform produced a malformed result");
+        status = TFAAS_STATUS_INTERNAL_ERR;
+    }
+    uint64_t run_us = res->duration_us + res->init_us;
+    int64_t duration = (int64_t)((run_us + 500) / 1000);
+    int64_t end = clock_wall_ms();
+    int64_t start = end - duration;
+    /* The scheduler does not flag timeouts separately: a developer error
+     * that ran for the whole budget is one. */
+    int timed_out = status == TFAAS_STATUS_DEVELOPER_ERR &&
+                    res->duration_us >= (uint64_t)inv->limits.timeout_ms * 1000u;
+
+    char path[2 * GATEWAY_NS_MAX + 8];
+    snprintf(path, sizeof path, "%s/%s", inv->ns, inv->name);
+    json_t *annotations = json_pack("[{ss ss} {ss ss} {ss so} {ss sI}]", "key", "path", "value", path, "key", "kind",
+                                    "value", inv->kind, "key", "limits", "value", action_limits_json(&inv->limits),
+                                    "key", "waitTime", "value", (json_int_t)(res->wait_us / 1000));
+    if (annotations && res->init_us > 0)
+        json_array_append_new(annotations, json_kv("initTime", json_integer((json_int_t)(res->init_us / 1000))));
+    if (annotations) json_array_append_new(annotations, json_kv("timeout", json_boolean(timed_out)));
+
+    json_t *logs = log_lines(res->logs);
+    if (!result || !annotations || !logs) {
+        json_decref(result); json_decref(annotations); json_decref(logs);
+        return NULL;
+    }
+    return json_pack("{ss ss ss ss ss sI sI sI si s{ss si sb so} so so sb}",
+                     "namespace", inv->ns, "name", inv->name, "version", inv->version, "subject", inv->ns,
+                     "activationId", inv->id, "start", (json_int_t)start, "end", (json_int_t)end,
+                     "duration", (json_int_t)duration, "statusCode", (int)status,
+                     "response", "status", status_text(status), "statusCode", (int)status,
+                     "success", status == TFAAS_STATUS_SUCCESS, "result", result,
+                     "logs", logs, "annotations", annotations, "publish", 0);
+}
+
+/* Store writer thread: the record is durable (or could not be made so). */
+static void on_committed(void *ud, store_status st) {
+    invocation *inv = ud;
+    gateway *gw = inv->gw;
+    pthread_mutex_lock(&inv->mu);
+    inv->done = 1;
+    inv->commit = st;
+    pthread_cond_signal(&inv->cv);
+    pthread_mutex_unlock(&inv->mu);
+    if (st != STORE_OK)
+        fprintf(stderr, "tfaas serve: activation %s could not be stored: %s\n", inv->id, store_last_error());
+    inv_release(inv);
+    gateway_inflight_done(gw);
+}
+
+/* Scheduler thread: the activation finished. */
+static void on_done(void *ud, sched_result *res) {
+    invocation *inv = ud;
+    json_t *rec = record_build(inv, res);
+    sched_result_free(res);
+    json_t *copy = rec ? json_deep_copy(rec) : NULL; /* the store gets its own: it may outlive ours */
+    if (!copy) {
+        fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
+        json_decref(rec);
+        on_committed(inv, STORE_ERROR);
+        return;
+    }
+    pthread_mutex_lock(&inv->mu);
+    inv->record = rec;
+    pthread_mutex_unlock(&inv->mu);
+    store_activation_put(inv->gw->store, copy, on_committed, inv);
+}
+
+/* Waits for the record until the blocking budget runs out; 1 if done. */
+static int wait_done(invocation *inv, unsigned max_ms) {
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += max_ms / 1000;
+    dl.tv_nsec += (long)(max_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&inv->mu);
+    while (!inv->done)
+        if (pthread_cond_timedwait(&inv->cv, &inv->mu, &dl) == ETIMEDOUT) break;
+    int done = inv->done;
+    pthread_mutex_unlock(&inv->mu);
+    return done;
+}
+
+static enum MHD_Result answer_blocking(http_req *r, invocation *inv, int result_only) {
+    http_header hdr = {"x-openwhisk-activation-id", inv->id};
+    if (!wait_done(inv, r->gw->max_blocking_wait_ms))
+        return http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+    /* done is final: record and commit no longer change, no lock needed */
+    if (inv->commit != STORE_OK || !inv->record)
+        return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &hdr,
+                              "The activation ran but its record could not be stored");
+    json_t *response = json_object_get(inv->record, "response");
+    int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
+    unsigned http = code == TFAAS_STATUS_SUCCESS ? MHD_HTTP_OK
+                    : code == TFAAS_STATUS_INTERNAL_ERR ? MHD_HTTP_INTERNAL_SERVER_ERROR
+                                                        : MHD_HTTP_BAD_GATEWAY;
+    json_t *body = result_only ? json_object_get(response, "result") : inv->record;
+    return http_reply_json(r->conn, http, json_incref(body), &hdr);
+}
+
+/* Action parameters ({key,value} list) overlaid with the request's. */
+static char *merged_params(const json_t *action, const json_t *given) {
+    json_t *params = json_kv_to_object(json_object_get(action, "parameters"));
+    if (!params || json_object_update(params, (json_t *)given) < 0) { json_decref(params); return NULL; }
+    char *text = json_dump_compact(params);
+    json_decref(params);
+    return text;
+}
+
+enum MHD_Result invoke_handle(http_req *r) {
+    gateway *gw = r->gw;
+    enum MHD_Result sent = MHD_NO;
+    if (action_route_check(r, &sent) < 0) return sent;
+    int blocking, result_only;
+    if (query_bool(req_query(r, "blocking"), 0, &blocking) < 0) return req_bad_query(r, "blocking", "true or false");
+    if (query_bool(req_query(r, "result"), 0, &result_only) < 0) return req_bad_query(r, "result", "true or false");
+    if (atomic_load(&gw->stopping))
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
+
+    json_t *given = req_body_json(r, 1, &sent);
+    if (!given) return sent;
+    if (!json_is_object(given)) {
+        json_decref(given);
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                          "The request content was malformed: the parameters must be a JSON object");
+    }
+    json_t *action = NULL;
+    store_status st = store_action_get(gw->store, r->ns, r->rt.name, &action);
+    if (st != STORE_OK) {
+        json_decref(given);
+        return st == STORE_NOT_FOUND ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND) : req_store_error(r);
+    }
+    char *params = merged_params(action, given);
+    json_decref(given);
+
+    const json_t *exec = json_object_get(action, "exec");
+    const char *code = json_get_str(exec, "code", "");
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    const char *version = json_get_str(action, "version", "0.0.1");
+    action_limits lim;
+    action_limits_get(action, &lim);
+    invocation *inv = params ? inv_new(gw, r->ns, r->rt.name, version, kind, &lim) : NULL;
+    if (!inv) {
+        free(params);
+        json_decref(action);
+        return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
+    }
+
+    char fn_key[2 * GATEWAY_NS_MAX + 300];
+    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
+    sched_job job = {
+        .ns = r->ns,
+        .fn_key = fn_key,
+        .code = code,
+        .code_len = strlen(code),
+        .main = json_get_str(exec, "main", "main"),
+        .params_json = params,
+        .params_len = strlen(params),
+        .activation_id = inv->id,
+        .timeout_ms = (uint32_t)lim.timeout_ms,
+        .memory_bytes = (uint64_t)lim.memory_mb << 20,
+        .max_result_bytes = MAX_RESULT_BYTES,
+        .max_log_bytes = (uint64_t)lim.logs_mb << 20,
+        .concurrency = (uint32_t)lim.concurrency,
+    };
+    gateway_inflight_add(gw);
+    int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
+    int err = errno;
+    free(params);
+    json_decref(action); /* the scheduler copied what it keeps */
+    if (rc < 0) {
+        gateway_inflight_done(gw);
+        inv_release(inv); /* the scheduler's reference, never taken */
+        inv_release(inv);
+        if (err == EAGAIN)
+            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
+                          strerror(err));
+    }
+    enum MHD_Result ret;
+    if (blocking) {
+        ret = answer_blocking(r, inv, result_only);
+    } else {
+        http_header hdr = {"x-openwhisk-activation-id", inv->id};
+        ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+    }
+    inv_release(inv);
+    return ret;
+}

@@ -1,0 +1,76 @@
+/* route.c - path -> route matching for the OpenWhisk REST API; see route.h. */
+#include "host/gateway/route.h"
+
+#include <string.h>
+
+#define MAX_SEGMENTS 64 /* deeper paths match nothing */
+
+/* Splits buf in place at '/' into at most max segments; empty segments (from
+ * "//" or a trailing '/') are dropped. Returns the count, or -1 if more. */
+static int split(char *buf, char **seg, int max) {
+    int n = 0;
+    char *p = buf;
+    while (*p) {
+        while (*p == '/') *p++ = '\0';
+        if (!*p) break;
+        if (n == max) return -1;
+        seg[n++] = p;
+        while (*p && *p != '/') p++;
+    }
+    return n;
+}
+
+route_kind route_match(const char *path, route *r) {
+    memset(r, 0, sizeof *r);
+    size_t len = path ? strlen(path) : 0;
+    if (len == 0 || len >= sizeof r->buf || path[0] != '/') return ROUTE_NONE;
+    memcpy(r->buf, path, len + 1);
+
+    char *seg[MAX_SEGMENTS];
+    int n = split(r->buf, seg, MAX_SEGMENTS);
+    if (n < 2 || strcmp(seg[0], "api") != 0 || strcmp(seg[1], "v1") != 0) return ROUTE_NONE;
+    if (n == 2) return r->kind = ROUTE_INFO;
+    if (strcmp(seg[2], "namespaces") != 0) return ROUTE_NONE;
+    if (n == 3) return r->kind = ROUTE_NAMESPACES;
+    if (n == 4) return ROUTE_NONE; /* /namespaces/{ns} alone is not a resource here */
+    if (strcmp(seg[4], "actions") == 0) {
+        r->ns = seg[3];
+        if (n == 5) return r->kind = ROUTE_ACTIONS;
+        /* OpenWhisk addresses packaged actions as actions/{pkg}/{name}; the
+         * route is recognised so the caller can answer 400, not 404. */
+        r->name = seg[5];
+        r->in_package = n > 6;
+        return r->kind = ROUTE_ACTION;
+    }
+    if (strcmp(seg[4], "activations") == 0 && n <= 7) {
+        r->ns = seg[3];
+        if (n == 5) return r->kind = ROUTE_ACTIVATIONS;
+        r->name = seg[5];
+        if (n == 6) return r->kind = ROUTE_ACTIVATION;
+        if (strcmp(seg[6], "result") == 0) return r->kind = ROUTE_ACTIVATION_RESULT;
+        if (strcmp(seg[6], "logs") == 0) return r->kind = ROUTE_ACTIVATION_LOGS;
+    }
+    r->ns = r->name = NULL;
+    return r->kind = ROUTE_NONE;
+}
+
+int route_method_bit(const char *method) {
+    if (!method) return 0;
+    if (!strcmp(method, "GET")) return ROUTE_GET;
+    if (!strcmp(method, "PUT")) return ROUTE_PUT;
+    if (!strcmp(method, "POST")) return ROUTE_POST;
+    if (!strcmp(method, "DELETE")) return ROUTE_DELETE;
+    return 0;
+}
+
+int route_allowed(route_kind kind) {
+    switch (kind) {
+    case ROUTE_ACTION: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE;
+    case ROUTE_NONE: return 0;
+    default: return ROUTE_GET;
+    }
+}
+
+const char *route_allow_header(route_kind kind) {
+    return kind == ROUTE_ACTION ? "GET, PUT, POST, DELETE" : "GET";
+}

@@ -1,0 +1,43 @@
+/* route.h - maps a request path of the OpenWhisk REST API to a route: which
+ * resource, and the namespace / entity name / activation id it names. Pure
+ * string work (no I/O), so it is unit-tested on hostile paths. */
+#ifndef TFAAS_HOST_GATEWAY_ROUTE_H
+#define TFAAS_HOST_GATEWAY_ROUTE_H
+
+#include <stddef.h>
+
+#define ROUTE_MAX_PATH 4096 /* longer paths do not match any route (404) */
+
+typedef enum {
+    ROUTE_NONE = 0,          /* unknown path: 404 */
+    ROUTE_INFO,              /* /api/v1 */
+    ROUTE_NAMESPACES,        /* /api/v1/namespaces */
+    ROUTE_ACTIONS,           /* /api/v1/namespaces/{ns}/actions */
+    ROUTE_ACTION,            /* /api/v1/namespaces/{ns}/actions/{name} */
+    ROUTE_ACTIVATIONS,       /* /api/v1/namespaces/{ns}/activations */
+    ROUTE_ACTIVATION,        /* .../activations/{id} */
+    ROUTE_ACTIVATION_RESULT, /* .../activations/{id}/result */
+    ROUTE_ACTIVATION_LOGS,   /* .../activations/{id}/logs */
+} route_kind;
+
+/* Methods a route accepts, for 405 and its Allow header. */
+enum { ROUTE_GET = 1, ROUTE_PUT = 2, ROUTE_POST = 4, ROUTE_DELETE = 8 };
+
+typedef struct {
+    route_kind kind;
+    const char *ns;   /* points into buf; NULL when the route has none */
+    const char *name; /* action name, or activation id; NULL when none */
+    int in_package;   /* ROUTE_ACTION whose name has a '/' (package/action) */
+    char buf[ROUTE_MAX_PATH];
+} route;
+
+/* Fills r from a decoded path (no query string). A trailing '/' is ignored.
+ * Returns r->kind. */
+route_kind route_match(const char *path, route *r);
+/* ROUTE_* bit of an HTTP method, 0 for any other method. */
+int route_method_bit(const char *method);
+/* Methods allowed on kind, and the Allow header text for them. */
+int route_allowed(route_kind kind);
+const char *route_allow_header(route_kind kind);
+
+#endif

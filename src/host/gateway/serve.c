@@ -1,0 +1,299 @@
+/* serve.c - `tfaas serve`: option parsing, start-up (store, guest
+ * namespace, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
+#include "host/commands.h"
+#include "host/gateway/gateway.h"
+
+#include "host/util/ids.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DRAIN_TIMEOUT_MS 10000 /* in-flight activations get this long on shutdown */
+
+typedef struct {
+    const char *listen, *state, *guest_auth, *enclave;
+    unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections;
+} serve_opts;
+
+static void usage(FILE *f) {
+    fputs("usage: tfaas serve [OPTIONS]\n"
+          "\n"
+          "Runs the platform: the OpenWhisk-compatible HTTP API, the scheduler and\n"
+          "the enclave processes that run functions.\n"
+          "\n"
+          "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
+          "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
+          "  --workers N              worker threads per enclave (default: number of CPUs)\n"
+          "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
+          "                           default: generated on first start); kept in DIR/guest.auth\n"
+          "  --enclave PATH           tfaas-enclave executable (default: next to tfaas)\n"
+          "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
+          "  --max-queue N            queued activations per action before 429 (default 1000)\n"
+          "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
+          "  --max-connections N      concurrent HTTP connections (default 1000)\n"
+          "  -h, --help               this text\n"
+          "\n"
+          "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
+          "SIGINT/SIGTERM finish in-flight work and exit 0.\n", f);
+}
+
+/* Strict unsigned in [min, max]; -1 when not. */
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned *out) {
+    if (!s || *s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max) return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT" -> socket address; host kept for printing. */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *host, size_t host_size) {
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) return -1;
+    size_t hlen = (size_t)(colon - spec);
+    const char *h = spec;
+    if (spec[0] == '[') {
+        if (hlen < 3 || spec[hlen - 1] != ']') return -1;
+        h++;
+        hlen -= 2;
+    }
+    if (hlen >= host_size) return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    unsigned port;
+    if (parse_uint(colon + 1, 0, 65535, &port) < 0) return -1;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0) return -1;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Credentials as "uuid:key": canonical UUID, 64 characters of [A-Za-z0-9]. */
+static int parse_auth(const char *s, char uuid[STORE_UUID_LEN + 1], char key[STORE_KEY_LEN + 1]) {
+    if (!s || strlen(s) != STORE_UUID_LEN + 1 + STORE_KEY_LEN || s[STORE_UUID_LEN] != ':') return -1;
+    for (int i = 0; i < STORE_UUID_LEN; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char c = s[i];
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return -1;
+    }
+    for (int i = 0; i < STORE_KEY_LEN; i++) {
+        char c = s[STORE_UUID_LEN + 1 + i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return -1;
+    }
+    memcpy(uuid, s, STORE_UUID_LEN);
+    uuid[STORE_UUID_LEN] = '\0';
+    memcpy(key, s + STORE_UUID_LEN + 1, STORE_KEY_LEN);
+    key[STORE_KEY_LEN] = '\0';
+    return 0;
+}
+
+/* Reads STATE/guest.auth if present and well-formed. */
+static int read_auth_file(const char *path, char uuid[STORE_UUID_LEN + 1], char key[STORE_KEY_LEN + 1]) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[256];
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!ok) return -1;
+    line[strcspn(line, "\r\n")] = '\0';
+    return parse_auth(line, uuid, key);
+}
+
+/* Writes uuid:key to path, mode 0600, atomically (temp file + rename). */
+static int write_auth_file(const char *path, const char *uuid, const char *key) {
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    char line[STORE_UUID_LEN + STORE_KEY_LEN + 3];
+    int n = snprintf(line, sizeof line, "%s:%s\n", uuid, key);
+    int ok = write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) { unlink(tmp); return -1; }
+    return 0;
+}
+
+/* Makes sure the guest namespace exists with the wanted credential
+ * (given, from guest.auth, or generated) and that guest.auth holds it. */
+static int setup_guest(store *st, const char *state, const char *given) {
+    char uuid[STORE_UUID_LEN + 1], key[STORE_KEY_LEN + 1], path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/guest.auth", state) >= (int)sizeof path) return -1;
+    if (given) {
+        if (parse_auth(given, uuid, key) < 0) {
+            fprintf(stderr, "tfaas serve: --guest-auth must be UUID:KEY (a canonical UUID, ':', 64 letters or digits)\n");
+            return -1;
+        }
+    } else if (read_auth_file(path, uuid, key) < 0) {
+        if (ids_uuid(uuid) < 0 || ids_secret(key, STORE_KEY_LEN) < 0) {
+            fprintf(stderr, "tfaas serve: cannot draw random credentials\n");
+            return -1;
+        }
+    }
+    store_status s = store_namespace_create(st, "guest", uuid, key, NULL, NULL);
+    if (s == STORE_CONFLICT) s = store_namespace_set_credential(st, "guest", uuid, key);
+    if (s != STORE_OK) {
+        fprintf(stderr, "tfaas serve: cannot set up the guest namespace: %s\n", store_last_error());
+        return -1;
+    }
+    if (write_auth_file(path, uuid, key) < 0) {
+        fprintf(stderr, "tfaas serve: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    explicit_bzero(key, sizeof key);
+    return 0;
+}
+
+/* tfaas-enclave next to this executable. */
+static char *default_enclave(void) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) return NULL;
+    self[n] = '\0';
+    char *dir = dirname(self);
+    size_t len = strlen(dir) + sizeof "/tfaas-enclave";
+    char *p = malloc(len);
+    if (p) snprintf(p, len, "%s/tfaas-enclave", dir);
+    return p;
+}
+
+static int parse_args(int argc, char **argv, serve_opts *o) {
+    enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN };
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
+        {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
+        {"enclave", required_argument, 0, O_ENCLAVE}, {"idle-ttl", required_argument, 0, O_TTL},
+        {"max-queue", required_argument, 0, O_QUEUE}, {"max-blocking-wait", required_argument, 0, O_WAIT},
+        {"max-connections", required_argument, 0, O_CONN}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
+                      .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
+                      .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000};
+    if (!o->state || !*o->state) o->state = ".tfaas";
+    if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case O_LISTEN: o->listen = optarg; break;
+        case O_STATE: o->state = optarg; break;
+        case O_GUEST: o->guest_auth = optarg; break;
+        case O_ENCLAVE: o->enclave = optarg; break;
+        case O_WORKERS: bad = parse_uint(optarg, 1, 1024, &o->workers); break;
+        case O_TTL: bad = parse_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
+        case O_QUEUE: bad = parse_uint(optarg, 1, 1000000, &o->max_queue); break;
+        case O_WAIT: bad = parse_uint(optarg, 0, 3600000, &o->max_wait_ms); break;
+        case O_CONN: bad = parse_uint(optarg, 1, 100000, &o->max_connections); break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "tfaas serve: invalid value '%s' for --%s\n", optarg, opts[c - O_LISTEN].name);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tfaas serve: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int serve_main(int argc, char **argv) {
+    serve_opts o;
+    int pr = parse_args(argc, argv, &o);
+    if (pr != 0) return pr > 0 ? 0 : 2;
+
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char host[256];
+    if (parse_listen(o.listen, &addr, &addr_len, host, sizeof host) < 0) {
+        fprintf(stderr, "tfaas serve: --listen '%s' is not ADDR:PORT with a numeric address\n", o.listen);
+        return 2;
+    }
+    char *enclave = o.enclave ? strdup(o.enclave) : default_enclave();
+    if (!enclave || access(enclave, X_OK) != 0) {
+        fprintf(stderr, "tfaas serve: enclave executable %s is missing or not executable\n",
+                enclave ? enclave : "tfaas-enclave");
+        free(enclave);
+        return 1;
+    }
+
+    /* Signals are taken synchronously by this thread (sigwait); every
+     * thread started from here on inherits the mask. */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    int rc = 1;
+    store *st = NULL;
+    scheduler *sched = NULL;
+    gateway *gw = NULL;
+    char *err = NULL;
+    if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
+        goto out;
+    }
+    if (store_open(o.state, &st, &err) != STORE_OK) {
+        fprintf(stderr, "tfaas serve: cannot open the store in %s: %s\n", o.state, err ? err : "unknown error");
+        goto out;
+    }
+    if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
+    scheduler_config sc = {.enclave_path = enclave, .workers = o.workers, .idle_ttl_ms = o.idle_ttl_s * 1000u,
+                           .max_queue = o.max_queue, .kill_grace_ms = 2000};
+    sched = scheduler_create(&sc, &err);
+    if (!sched) {
+        fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
+        goto out;
+    }
+    gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
+                         .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
+                         .store = st, .scheduler = sched};
+    gw = gateway_start(&gc, &err);
+    if (!gw) {
+        fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
+        goto out;
+    }
+    int v6 = addr.ss_family == AF_INET6;
+    printf("tfaas serve: listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", gateway_port(gw));
+    fflush(stdout);
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {}
+    fprintf(stderr, "tfaas serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    gateway_quiesce(gw);
+    unsigned left = gateway_drain(gw, DRAIN_TIMEOUT_MS);
+    if (left) fprintf(stderr, "tfaas serve: %u activations still running; ending them\n", left);
+    rc = 0;
+out:
+    /* Order matters: the scheduler completes what is left (its callbacks
+     * queue records in the store), then the connections waiting for those
+     * records are answered and closed, then the store drains its writes. */
+    if (sched) scheduler_destroy(sched);
+    if (gw) gateway_drain(gw, DRAIN_TIMEOUT_MS);
+    gateway_stop(gw);
+    store_close(st);
+    free(err);
+    free(enclave);
+    return rc;
+}

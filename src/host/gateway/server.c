@@ -1,0 +1,238 @@
+/* server.c - the libmicrohttpd daemon: reads each request (body limits
+ * enforced while reading), authenticates it, and dispatches it by route. */
+#include "host/gateway/gateway_internal.h"
+
+#include "host/gateway/auth.h"
+#include "host/gateway/query.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *req_query(const http_req *r, const char *key) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expected) {
+    return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The query parameter '%s' is invalid: it must be %s", name,
+                      expected);
+}
+
+enum MHD_Result req_store_error(http_req *r) {
+    fprintf(stderr, "tfaas serve: store error: %s\n", store_last_error());
+    return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The platform's store failed to serve the request");
+}
+
+json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
+    if (!r->body || r->body_len == 0) {
+        if (empty_ok) return json_object();
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: the body is empty");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *v = json_loadb(r->body, r->body_len, 0, &e);
+    if (!v) *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: %s", e.text);
+    return v;
+}
+
+/* --- authentication ------------------------------------------------------ */
+
+/* 0 when r->ns holds the caller's namespace; otherwise the 401 was queued. */
+static int authenticate(http_req *r, enum MHD_Result *sent) {
+    char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1];
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    auth_status st = auth_parse_basic(h, uuid, key);
+    if (st == AUTH_MISSING) {
+        *sent = http_error(r->conn, MHD_HTTP_UNAUTHORIZED,
+                           "The resource requires authentication, which was not supplied with the request");
+        return -1;
+    }
+    store_status ss = st == AUTH_OK ? store_authenticate(r->gw->store, uuid, key, r->ns, sizeof r->ns) : STORE_NOT_FOUND;
+    explicit_bzero(key, sizeof key); /* the secret does not outlive the check */
+    if (ss == STORE_ERROR) { *sent = req_store_error(r); return -1; }
+    if (ss != STORE_OK) {
+        *sent = http_error(r->conn, MHD_HTTP_UNAUTHORIZED, "The supplied authentication is invalid");
+        return -1;
+    }
+    return 0;
+}
+
+/* --- dispatch -------------------------------------------------------------- */
+
+static enum MHD_Result dispatch(http_req *r) {
+    route_kind kind = r->rt.kind;
+    if (kind == ROUTE_NONE) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    if (!(route_allowed(kind) & route_method_bit(r->method))) {
+        http_header allow = {MHD_HTTP_HEADER_ALLOW, route_allow_header(kind)};
+        return http_error_hdr(r->conn, MHD_HTTP_METHOD_NOT_ALLOWED, &allow,
+                              "The method %.32s is not allowed on this resource", r->method);
+    }
+    if (kind == ROUTE_INFO) return info_handle(r);
+
+    enum MHD_Result sent = MHD_NO;
+    if (authenticate(r, &sent) < 0) return sent;
+    if (kind == ROUTE_NAMESPACES) return namespaces_handle(r);
+
+    /* "_" is OpenWhisk's alias for the caller's own namespace. */
+    if (strcmp(r->rt.ns, "_") != 0 && strcmp(r->rt.ns, r->ns) != 0)
+        return http_error(r->conn, MHD_HTTP_FORBIDDEN,
+                          "The supplied authentication is not authorized to access '%.256s'.", r->rt.ns);
+    switch (kind) {
+    case ROUTE_ACTIONS: return actions_handle(r);
+    case ROUTE_ACTION:
+        return route_method_bit(r->method) == ROUTE_POST ? invoke_handle(r) : actions_handle(r);
+    default: return activations_handle(r);
+    }
+}
+
+/* --- MHD callbacks --------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+    (void)version;
+    http_req *r = *con_cls;
+    if (!r) {
+        /* First call: headers only. Decide the body limit now, so an
+         * announced oversized body is refused before it is sent. */
+        r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->gw = cls;
+        r->conn = conn;
+        r->method = method;
+        route_match(url, &r->rt);
+        r->body_limit = (r->rt.kind == ROUTE_ACTION && !strcmp(method, "PUT")) ? GATEWAY_MAX_BODY_ACTION
+                                                                               : GATEWAY_MAX_BODY;
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t announced = 0;
+        if (cl && query_int(cl, 0, INT64_MAX, 0, &announced) == 0 && (uint64_t)announced > r->body_limit) {
+            r->too_large = 1;
+            return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                              "The request content is too large: %lld bytes, the limit is %zu bytes",
+                              (long long)announced, r->body_limit);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (r->too_large) return MHD_YES; /* discard the rest, keep nothing */
+        if (n > r->body_limit - r->body_len) {
+            r->too_large = 1;
+            free(r->body);
+            r->body = NULL;
+            r->body_len = r->body_cap = 0;
+            return MHD_YES;
+        }
+        if (r->body_len + n + 1 > r->body_cap) {
+            size_t cap = r->body_cap ? r->body_cap : 4096;
+            while (cap < r->body_len + n + 1) cap *= 2;
+            if (cap > r->body_limit + 1) cap = r->body_limit + 1;
+            char *nb = realloc(r->body, cap);
+            if (!nb) return MHD_NO;
+            r->body = nb;
+            r->body_cap = cap;
+        }
+        memcpy(r->body + r->body_len, upload, n);
+        r->body_len += n;
+        r->body[r->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (r->too_large) {
+        /* Chunked bodies have no Content-Length: the limit is hit while reading. */
+        return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "The request content is too large: the limit is %zu bytes",
+                          r->body_limit);
+    }
+    return dispatch(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code) {
+    (void)cls; (void)conn; (void)code;
+    http_req *r = *con_cls;
+    if (!r) return;
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+/* --- lifecycle -------------------------------------------------------------- */
+
+gateway *gateway_start(const gateway_config *cfg, char **err) {
+    gateway *g = calloc(1, sizeof *g);
+    if (!g) { *err = strdup("out of memory"); return NULL; }
+    g->store = cfg->store;
+    g->scheduler = cfg->scheduler;
+    g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
+    atomic_init(&g->stopping, 0);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->idle, NULL);
+
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC;
+    if (cfg->addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;
+    g->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, g,
+                                 MHD_OPTION_SOCK_ADDR, cfg->addr,
+                                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, g,
+                                 MHD_OPTION_END);
+    if (!g->daemon) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot listen (address in use, or not an address of this machine?): %s",
+                 strerror(errno ? errno : EADDRNOTAVAIL));
+        *err = strdup(msg);
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->idle);
+        free(g);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    g->port = info ? info->port : 0;
+    return g;
+}
+
+unsigned gateway_port(const gateway *g) { return g->port; }
+
+void gateway_quiesce(gateway *g) {
+    atomic_store(&g->stopping, 1);
+    MHD_socket s = MHD_quiesce_daemon(g->daemon);
+    if (s != MHD_INVALID_SOCKET) close(s);
+}
+
+void gateway_inflight_add(gateway *g) {
+    pthread_mutex_lock(&g->mu);
+    g->inflight++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void gateway_inflight_done(gateway *g) {
+    pthread_mutex_lock(&g->mu);
+    if (--g->inflight == 0) pthread_cond_broadcast(&g->idle);
+    pthread_mutex_unlock(&g->mu);
+}
+
+unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&g->mu);
+    while (g->inflight > 0)
+        if (pthread_cond_timedwait(&g->idle, &g->mu, &dl) == ETIMEDOUT) break;
+    unsigned left = g->inflight;
+    pthread_mutex_unlock(&g->mu);
+    return left;
+}
+
+void gateway_stop(gateway *g) {
+    if (!g) return;
+    MHD_stop_daemon(g->daemon);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->idle);
+    free(g);
+}
