@@ -1,0 +1,174 @@
+/* store_actions.c - action documents: create/update with OpenWhisk's
+ * semantic version bump, get, list (newest update first, without code) and
+ * delete. Each write is one committed transaction before the call returns. */
+#include "host/store/store_internal.h"
+#include "host/util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "a.b.c" -> "a.b.(c+1)". A version that does not parse (it is our own data,
+ * so only a hand-edited database) starts over at 0.0.1 instead of failing. */
+static void next_version(const char *prev, char out[64]) {
+    unsigned long a, b, c;
+    char tail;
+    if (!prev || sscanf(prev, "%lu.%lu.%lu%c", &a, &b, &c, &tail) != 3 || c >= 999999999UL) {
+        snprintf(out, 64, "0.0.1");
+        return;
+    }
+    snprintf(out, 64, "%lu.%lu.%lu", a, b, c + 1);
+}
+
+/* Looks up the current version (lock held). 1 found (version copied), 0 not, -1 error. */
+static int current_version(store *s, const char *ns, const char *name, char version[64]) {
+    sqlite3_stmt *st = s->st[ST_ACT_GET];
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        snprintf(version, 64, "%s", v ? v : "");
+        found = 1;
+    } else if (rc != SQLITE_DONE) {
+        found = -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return found;
+}
+
+/* The stored document: the caller's fields (exec, parameters, annotations,
+ * limits, and anything else it chose to keep) plus the store's own. */
+static json_t *build_doc(const char *ns, const char *name, json_t *in, const char *version, int64_t updated) {
+    /* json_pack refuses text that is not UTF-8: such names cannot be stored. */
+    json_t *own = json_pack("{s:s, s:s, s:s, s:b, s:I}", "namespace", ns, "name", name, "version", version,
+                            "publish", 0, "updated", (json_int_t)updated);
+    json_t *doc = own ? json_deep_copy(in) : NULL;
+    if (!doc || json_object_update(doc, own) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    json_decref(own);
+    return doc;
+}
+
+store_status store_action_put(store *s, const char *ns, const char *name, json_t *in, int overwrite,
+                              json_t **stored) {
+    if (stored) *stored = NULL;
+    if (!s || !ns || !name || !json_is_object(in)) return store_fail("action_put: missing argument or doc is not an object");
+
+    pthread_mutex_lock(&s->db_lock);
+    store_status out = store_begin(s);
+    json_t *doc = NULL;
+    char *text = NULL;
+    char prev[64], version[64];
+    if (out == STORE_OK) {
+        int found = current_version(s, ns, name, prev);
+        if (found < 0) out = store_fail_db(s, "read action");
+        else if (found && !overwrite) out = STORE_CONFLICT, store_fail("action exists already");
+        else next_version(found ? prev : NULL, version);
+    }
+    if (out == STORE_OK) {
+        doc = build_doc(ns, name, in, version, clock_wall_ms());
+        text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        if (!text) out = store_fail("cannot build the action document (name not UTF-8, or out of memory)");
+    }
+    if (out == STORE_OK) {
+        sqlite3_stmt *st = s->st[ST_ACT_PUT];
+        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(doc, "updated")));
+        sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+        int rc = store_step_done(st);
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) out = STORE_NOT_FOUND, store_fail("namespace does not exist");
+        else if (rc != SQLITE_DONE) out = store_fail_db(s, "write action");
+    }
+    if (out == STORE_OK) out = store_commit(s);
+    else store_rollback(s);
+    pthread_mutex_unlock(&s->db_lock);
+    free(text);
+    if (out == STORE_OK && stored) *stored = doc;
+    else json_decref(doc);
+    return out;
+}
+
+/* Reads one action document (lock held). */
+static store_status get_locked(store *s, const char *ns, const char *name, json_t **out) {
+    sqlite3_stmt *st = s->st[ST_ACT_GET];
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    store_status res = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        *out = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+        res = *out ? STORE_OK : STORE_ERROR;
+    } else if (rc != SQLITE_DONE) {
+        res = store_fail_db(s, "read action");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return res;
+}
+
+store_status store_action_get(store *s, const char *ns, const char *name, json_t **out) {
+    *out = NULL;
+    if (!s || !ns || !name) return store_fail("action_get: missing argument");
+    pthread_mutex_lock(&s->db_lock);
+    store_status res = get_locked(s, ns, name, out);
+    pthread_mutex_unlock(&s->db_lock);
+    return res;
+}
+
+store_status store_action_list(store *s, const char *ns, int limit, int skip, json_t **out) {
+    *out = NULL;
+    if (!s || !ns) return store_fail("action_list: missing argument");
+    json_t *arr = json_array();
+    if (!arr) return store_fail("out of memory");
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[ST_ACT_LIST];
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : -1); /* SQLite: a negative LIMIT is no limit */
+    sqlite3_bind_int(st, 3, skip > 0 ? skip : 0);
+    store_status res = STORE_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *doc = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+        if (!doc || json_array_append_new(arr, doc) != 0) {
+            res = STORE_ERROR;
+            break;
+        }
+    }
+    if (res == STORE_OK && rc != SQLITE_DONE) res = store_fail_db(s, "list actions");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->db_lock);
+    if (res != STORE_OK) {
+        json_decref(arr);
+        return res;
+    }
+    *out = arr;
+    return STORE_OK;
+}
+
+store_status store_action_delete(store *s, const char *ns, const char *name, json_t **deleted) {
+    if (deleted) *deleted = NULL;
+    if (!s || !ns || !name) return store_fail("action_delete: missing argument");
+    pthread_mutex_lock(&s->db_lock);
+    json_t *doc = NULL;
+    store_status res = store_begin(s);
+    if (res == STORE_OK) res = get_locked(s, ns, name, &doc);
+    if (res == STORE_OK) {
+        sqlite3_stmt *st = s->st[ST_ACT_DELETE];
+        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (store_step_done(st) != SQLITE_DONE) res = store_fail_db(s, "delete action");
+    }
+    if (res == STORE_OK) res = store_commit(s);
+    else store_rollback(s);
+    pthread_mutex_unlock(&s->db_lock);
+    if (res == STORE_OK && deleted) *deleted = doc;
+    else json_decref(doc);
+    return res;
+}

@@ -1,0 +1,234 @@
+/* store_activations.c - activation records: a bounded queue that a
+ * background writer thread drains in group commits (many records, one
+ * transaction, one WAL append), and per-namespace reads.
+ *
+ * Why a writer thread: invocations finish on many threads at a high rate;
+ * committing each record alone would make the WAL append the bottleneck.
+ * Callers learn that their record is durable through the `committed`
+ * callback, which runs on the writer thread after COMMIT returned (so
+ * store_last_error() inside the callback explains a STORE_ERROR). */
+#include "host/store/store_internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns a record must carry; `why` is NULL when it is usable. */
+typedef struct {
+    const char *id, *ns, *name;
+    json_int_t start, end;
+    int has_status;
+    int status_code;
+    char *text; /* the record serialised, malloc'd */
+    const char *why;
+    store_status result;
+} row;
+
+/* OpenWhisk's activation status codes, from the record's response. */
+static int status_code_of(json_t *record, int *code) {
+    json_t *resp = json_object_get(record, "response");
+    json_t *sc = json_object_get(resp, "statusCode");
+    if (json_is_integer(sc)) {
+        *code = (int)json_integer_value(sc);
+        return 1;
+    }
+    const char *status = json_string_value(json_object_get(resp, "status"));
+    if (!status) return 0;
+    static const char *const names[] = {"success", "application error", "action developer error",
+                                        "whisk internal error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(status, names[i])) {
+            *code = i;
+            return 1;
+        }
+    return 0;
+}
+
+static void prepare_row(row *r, json_t *record) {
+    memset(r, 0, sizeof *r);
+    r->result = STORE_ERROR;
+    if (!json_is_object(record)) {
+        r->why = "activation record is not a JSON object";
+        return;
+    }
+    r->id = json_string_value(json_object_get(record, "activationId"));
+    r->ns = json_string_value(json_object_get(record, "namespace"));
+    r->name = json_string_value(json_object_get(record, "name"));
+    json_t *start = json_object_get(record, "start"), *end = json_object_get(record, "end");
+    if (!r->id || !r->ns || !r->name || !json_is_integer(start) || !json_is_integer(end)) {
+        r->why = "activation record lacks activationId, namespace, name, start or end";
+        return;
+    }
+    r->start = json_integer_value(start);
+    r->end = json_integer_value(end);
+    r->has_status = status_code_of(record, &r->status_code);
+    r->text = json_dumps(record, JSON_COMPACT);
+    if (!r->text) r->why = "cannot serialise the activation record (out of memory)";
+}
+
+/* Inserts one row (lock and transaction held). 0 inserted or rejected alone
+ * (r->result says which), -1 the transaction is lost (disk full, I/O...). */
+static int insert_row(store *s, row *r) {
+    sqlite3_stmt *st = s->st[ST_ACTV_INSERT];
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, r->start);
+    sqlite3_bind_int64(st, 5, r->end);
+    if (r->has_status) sqlite3_bind_int(st, 6, r->status_code);
+    else sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, r->text, -1, SQLITE_STATIC);
+    int rc = store_step_done(st);
+    if (rc == SQLITE_DONE) {
+        r->result = STORE_OK;
+        return 0;
+    }
+    /* A duplicate id concerns this record only; the rest of the batch goes on. */
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        r->why = "an activation with this id exists already";
+        return 0;
+    }
+    return -1;
+}
+
+static void commit_batch(store *s, store_pending *batch, size_t n) {
+    row rows[STORE_BATCH_MAX];
+    for (size_t i = 0; i < n; i++) prepare_row(&rows[i], batch[i].record);
+
+    char batch_err[512] = "";
+    pthread_mutex_lock(&s->db_lock);
+    int ok = store_begin(s) == STORE_OK;
+    for (size_t i = 0; ok && i < n; i++)
+        if (!rows[i].why && insert_row(s, &rows[i]) < 0) ok = 0, store_fail_db(s, "write activations");
+    if (ok) ok = store_commit(s) == STORE_OK;
+    else store_rollback(s);
+    if (!ok) snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
+    pthread_mutex_unlock(&s->db_lock);
+
+    for (size_t i = 0; i < n; i++) {
+        store_status st = ok ? rows[i].result : STORE_ERROR;
+        if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
+        if (batch[i].committed) batch[i].committed(batch[i].ud, st);
+        free(rows[i].text);
+        json_decref(batch[i].record);
+    }
+}
+
+static void *writer_main(void *arg) {
+    store *s = arg;
+    store_pending batch[STORE_BATCH_MAX]; /* 24 KiB of the thread stack */
+    for (;;) {
+        pthread_mutex_lock(&s->q_lock);
+        while (s->count == 0 && !s->stopping) pthread_cond_wait(&s->q_nonempty, &s->q_lock);
+        if (s->count == 0) { /* stopping and drained */
+            s->writer_done = true;
+            pthread_mutex_unlock(&s->q_lock);
+            return NULL;
+        }
+        size_t n = s->count < STORE_BATCH_MAX ? s->count : STORE_BATCH_MAX;
+        for (size_t i = 0; i < n; i++) batch[i] = s->ring[(s->head + i) % STORE_QUEUE_CAP];
+        s->head = (s->head + n) % STORE_QUEUE_CAP;
+        s->count -= n;
+        pthread_cond_broadcast(&s->q_nonfull);
+        pthread_mutex_unlock(&s->q_lock);
+        commit_batch(s, batch, n);
+    }
+}
+
+int store_writer_start(store *s) {
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) return -1;
+    s->writer_started = true;
+    return 0;
+}
+
+void store_writer_stop(store *s) {
+    if (!s->writer_started) return;
+    pthread_mutex_lock(&s->q_lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->q_nonempty);
+    pthread_cond_broadcast(&s->q_nonfull);
+    pthread_mutex_unlock(&s->q_lock);
+    pthread_join(s->writer, NULL);
+    s->writer_started = false;
+}
+
+void store_activation_put(store *s, json_t *record, store_committed_fn committed, void *ud) {
+    if (!s) {
+        json_decref(record);
+        store_fail("activation_put: no store");
+        if (committed) committed(ud, STORE_ERROR);
+        return;
+    }
+    pthread_mutex_lock(&s->q_lock);
+    /* Back-pressure: a full queue makes producers wait; records are never dropped. */
+    while (s->count == STORE_QUEUE_CAP && !s->writer_done) pthread_cond_wait(&s->q_nonfull, &s->q_lock);
+    if (s->writer_done) {
+        /* Only a put racing store_close gets here: nobody would write it. */
+        pthread_mutex_unlock(&s->q_lock);
+        json_decref(record);
+        store_fail("activation_put: the store is closed");
+        if (committed) committed(ud, STORE_ERROR);
+        return;
+    }
+    s->ring[(s->head + s->count) % STORE_QUEUE_CAP] = (store_pending){record, committed, ud};
+    s->count++;
+    pthread_cond_signal(&s->q_nonempty);
+    pthread_mutex_unlock(&s->q_lock);
+}
+
+store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out) {
+    *out = NULL;
+    if (!s || !ns || !id) return store_fail("activation_get: missing argument");
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[ST_ACTV_GET];
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    store_status res = STORE_NOT_FOUND; /* also when it belongs to another namespace */
+    if (rc == SQLITE_ROW) {
+        *out = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+        res = *out ? STORE_OK : STORE_ERROR;
+    } else if (rc != SQLITE_DONE) {
+        res = store_fail_db(s, "read activation");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->db_lock);
+    return res;
+}
+
+store_status store_activation_list(store *s, const char *ns, const char *name, int limit, int skip,
+                                   int64_t since, int64_t upto, int docs, json_t **out) {
+    *out = NULL;
+    if (!s || !ns) return store_fail("activation_list: missing argument");
+    json_t *arr = json_array();
+    if (!arr) return store_fail("out of memory");
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[name ? ST_ACTV_LIST_NAME : ST_ACTV_LIST];
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since > 0 ? since : INT64_MIN);
+    sqlite3_bind_int64(st, 3, upto > 0 ? upto : INT64_MAX);
+    sqlite3_bind_int(st, 4, limit > 0 ? limit : -1); /* negative LIMIT: none */
+    sqlite3_bind_int(st, 5, skip > 0 ? skip : 0);
+    sqlite3_bind_int(st, 6, docs ? 1 : 0);
+    if (name) sqlite3_bind_text(st, 7, name, -1, SQLITE_STATIC);
+    store_status res = STORE_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *doc = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+        if (!doc || json_array_append_new(arr, doc) != 0) {
+            res = STORE_ERROR;
+            break;
+        }
+    }
+    if (res == STORE_OK && rc != SQLITE_DONE) res = store_fail_db(s, "list activations");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->db_lock);
+    if (res != STORE_OK) {
+        json_decref(arr);
+        return res;
+    }
+    *out = arr;
+    return STORE_OK;
+}

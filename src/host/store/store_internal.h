@@ -1,0 +1,90 @@
+/* store_internal.h - what the store's own files share: the store struct, the
+ * prepared statements, error and transaction helpers. Not for other modules
+ * (the gateway uses store.h only); the unit tests use the test hook at the end.
+ *
+ * Concurrency: one SQLite connection, every use of it under `db_lock`. The
+ * activation writer thread takes the same lock for each group commit, so
+ * SQLite never sees two threads on the connection and never returns
+ * SQLITE_BUSY to ourselves (another process, e.g. `tfaas admin`, is covered
+ * by busy_timeout). */
+#ifndef TFAAS_HOST_STORE_INTERNAL_H
+#define TFAAS_HOST_STORE_INTERNAL_H
+
+#include "host/store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+/* Newest schema this build knows; PRAGMA user_version holds the file's. */
+#define STORE_SCHEMA_VERSION 1
+/* A writer blocks in store_activation_put once this many records wait. */
+#define STORE_QUEUE_CAP 65536
+/* Records per transaction: bounds how long one commit holds db_lock (and so
+ * delays readers) while still amortising the commit over many records. */
+#define STORE_BATCH_MAX 1024
+/* Another process holding the write lock (admin tool) is waited for this long. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* Every statement the store runs more than once, prepared at open. */
+enum store_stmt {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_NS_INSERT, ST_NS_SET_CRED, ST_NS_DELETE, ST_NS_LIST, ST_NS_BY_UUID,
+    ST_NS_DELETE_ACTIVATIONS,
+    ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
+    ST_ACTV_INSERT, ST_ACTV_GET, ST_ACTV_LIST, ST_ACTV_LIST_NAME,
+    ST_COUNT
+};
+
+typedef struct {
+    json_t *record;
+    store_committed_fn committed;
+    void *ud;
+} store_pending;
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    pthread_mutex_t db_lock;
+
+    /* Activation queue: a ring of STORE_QUEUE_CAP entries. */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_nonempty; /* the writer waits for work */
+    pthread_cond_t q_nonfull;  /* producers wait for room */
+    store_pending *ring;
+    size_t head, count;
+    bool stopping;     /* store_close asked the writer to drain and exit */
+    bool writer_done;  /* the writer has exited: nothing queued will be written */
+    pthread_t writer;
+    bool writer_started;
+};
+
+/* Record a message as this thread's last error (see store_last_error) and
+ * return STORE_ERROR, so callers can `return store_fail(...)`. store_fail_db
+ * appends the connection's current SQLite message to `what`. */
+store_status store_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+store_status store_fail_db(store *s, const char *what);
+
+/* Runs a prepared statement that returns no rows, then resets it. Returns the
+ * final sqlite result code (SQLITE_DONE on success). */
+int store_step_done(sqlite3_stmt *st);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK on the shared connection (lock held). */
+store_status store_begin(store *s);
+store_status store_commit(store *s);
+void store_rollback(store *s);
+
+/* Schema creation and migration (store_schema.c); lock not needed at open. */
+store_status store_schema_migrate(store *s);
+
+/* Parses a JSON document column; NULL (and last error set) if it is not one. */
+json_t *store_doc_decode(store *s, const unsigned char *text, int len);
+
+/* Activation writer (store_activations.c). */
+int store_writer_start(store *s);
+void store_writer_stop(store *s);
+
+/* Test hook: makes the connection refuse writes (PRAGMA query_only), the way a
+ * read-only file would, also when the tests run as root. 0 on success. */
+int store_test_set_query_only(store *s, int on);
+
+#endif

@@ -1,0 +1,96 @@
+/* store_schema.c - the tables of the state database and the migration steps
+ * between schema versions (PRAGMA user_version). All pending steps run in one
+ * transaction, so an interrupted upgrade leaves the previous version intact.
+ *
+ * Activations have no foreign key on purpose: a group commit must never fail
+ * as a whole because one record names a namespace deleted in the meantime;
+ * store_namespace_delete removes them explicitly. Actions cascade. */
+#include "host/store/store_internal.h"
+
+#include <stdio.h>
+
+/* Version 0 -> 1: the initial schema. */
+static const char SCHEMA_V1[] =
+    "CREATE TABLE namespaces ("
+    "  name TEXT PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE,"
+    "  key_hash BLOB NOT NULL,"       /* SHA-256 of the key; the key itself is never stored */
+    "  created INTEGER NOT NULL"      /* ms since the epoch */
+    ");"
+    "CREATE TABLE actions ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"            /* the OpenWhisk action document, JSON */
+    "  PRIMARY KEY (namespace, name)"
+    ");"
+    "CREATE INDEX actions_by_updated ON actions(namespace, updated DESC);"
+    "CREATE TABLE activations ("
+    "  activation_id TEXT PRIMARY KEY,"
+    "  namespace TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  \"start\" INTEGER NOT NULL,"
+    "  \"end\" INTEGER NOT NULL,"
+    "  status_code INTEGER,"          /* OpenWhisk's 0..3, NULL when the record had none */
+    "  doc TEXT NOT NULL"             /* the OpenWhisk activation record, JSON */
+    ");"
+    "CREATE INDEX activations_by_start ON activations(namespace, \"start\" DESC);"
+    "CREATE INDEX activations_by_name ON activations(namespace, name, \"start\" DESC);";
+
+typedef struct {
+    int to;          /* user_version after this step */
+    const char *sql; /* statements run in one transaction */
+} migration;
+
+static const migration MIGRATIONS[] = {
+    {1, SCHEMA_V1},
+};
+
+static int user_version(sqlite3 *db, int *out) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+store_status store_schema_migrate(store *s) {
+    int version = 0;
+    if (user_version(s->db, &version) < 0) return store_fail_db(s, "cannot read schema version");
+    /* Up to date: no write needed, so a read-only database still opens. */
+    if (version == STORE_SCHEMA_VERSION) return STORE_OK;
+    /* Read the version again inside a write transaction so two processes
+     * opening a fresh file at once (serve and admin) cannot both migrate. */
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return store_fail_db(s, "cannot lock the database to create or upgrade its schema");
+    if (user_version(s->db, &version) < 0) {
+        store_status st = store_fail_db(s, "cannot read schema version");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return store_fail("schema version %d is newer than this tfaas understands (%d)", version,
+                          STORE_SCHEMA_VERSION);
+    }
+    for (size_t i = 0; i < sizeof MIGRATIONS / sizeof MIGRATIONS[0]; i++) {
+        if (MIGRATIONS[i].to <= version) continue;
+        char set_version[64];
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", MIGRATIONS[i].to);
+        if (sqlite3_exec(s->db, MIGRATIONS[i].sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, set_version, NULL, NULL, NULL) != SQLITE_OK) {
+            store_status st = store_fail_db(s, "schema migration failed");
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return st;
+        }
+        version = MIGRATIONS[i].to;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        store_status st = store_fail_db(s, "cannot commit the schema");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    return STORE_OK;
+}
