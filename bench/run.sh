@@ -196,7 +196,7 @@ if want tfaas; then
   note "tfaas: process cold start to first hello, $cold_runs runs"
   taskset -c "$client_cpu" node "$here/cold-start.mjs" --server tfaas --bin "$bin/tfaas" --tmp "$tmp" \
     --auth "$auth" --runs "$cold_runs" --out "$raw/tfaas-cold.json" >&2 || die "tfaas: cold-start measurement failed"
-  put_meta tfaas_version "$("$bin/tfaas" --version 2>/dev/null | head -n 1 || true)"
+  put_meta tfaas_version "$(timeout 5 "$bin/tfaas" --version 2>/dev/null | grep -m1 "^tfaas" || true)"
 fi
 
 # ---------------------------------------------------------------- workerd
