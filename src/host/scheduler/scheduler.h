@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct scheduler scheduler;
 
@@ -67,5 +68,27 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name);
 /* Stops every enclave; in-flight activations complete as internal errors. */
 void scheduler_destroy(scheduler *s);
 void sched_result_free(sched_result *r);
+
+/* Counters for /health-style reporting and tests; a consistent snapshot. */
+typedef struct {
+    unsigned enclaves;          /* enclave processes alive now (any state) */
+    unsigned running;           /* activations inside enclaves now */
+    unsigned pending;           /* holding a slot, waiting for an enclave worker */
+    unsigned queued;            /* waiting for a function concurrency slot */
+    uint64_t enclaves_started;  /* successful launches since create */
+    uint64_t enclaves_died;     /* enclaves lost other than by idle stop/destroy */
+    uint64_t enclaves_stopped;  /* idle enclaves stopped (scale to zero) */
+    uint64_t completed;         /* callbacks delivered */
+    uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
+} sched_stats;
+void scheduler_stats(scheduler *s, sched_stats *out);
+/* pid of the namespace's current enclave once it has started, else 0.
+ * For tests and fault injection. */
+pid_t scheduler_enclave_pid(scheduler *s, const char *ns);
+/* Sends IPC_DROP for fn_key_prefix to the namespace's enclave but, unlike
+ * scheduler_drop, keeps believing the enclave has the code: the situation of
+ * an enclave that evicted a heap on its own. The next INVOKE goes without
+ * code and takes the NEED_CODE path. For tests. 0, or -1 if no enclave is up. */
+int scheduler_debug_evict(scheduler *s, const char *ns, const char *fn_key_prefix);
 
 #endif

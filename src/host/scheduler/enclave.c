@@ -1,0 +1,438 @@
+/* enclave.c - one running enclave: its io thread (launch, then the only
+ * writer on the channel) and its reader thread (RESULTs -> completions).
+ *
+ * A single writer keeps frames whole and ordered without a send lock, and
+ * keeps the reader from ever blocking on a send (which could deadlock with an
+ * enclave blocked on writing its results). The reader never sends. */
+#include "host/scheduler/sched_internal.h"
+
+#include "host/util/clock.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- frames ----------------------------------------------------------- */
+
+static frame *frame_new(void) {
+    return calloc(1, sizeof(frame));
+}
+
+static void frame_free(frame *f) {
+    if (!f) return;
+    ipc_writer_free(&f->w);
+    free(f);
+}
+
+frame *frame_drop(const char *prefix) {
+    frame *f = frame_new();
+    if (!f) return NULL;
+    ipc_writer_begin(&f->w, IPC_DROP, 0);
+    ipc_put_str(&f->w, prefix);
+    if (ipc_writer_finish(&f->w) != IPC_OK) {
+        frame_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+frame *frame_shutdown(void) {
+    frame *f = frame_new();
+    if (!f) return NULL;
+    ipc_writer_begin(&f->w, IPC_SHUTDOWN, 0);
+    if (ipc_writer_finish(&f->w) != IPC_OK) {
+        frame_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_code) {
+    ipc_writer_begin(w, IPC_INVOKE, a->ipc_id);
+    ipc_put_str(w, a->fn_key);
+    ipc_put_bytes(w, a->code, with_code ? a->code_len : 0);
+    ipc_put_str(w, a->main);
+    ipc_put_bytes(w, a->params, a->params_len);
+    ipc_put_str(w, a->activation_id);
+    ipc_put_u64(w, a->timeout_ms);
+    ipc_put_u64(w, a->memory_bytes);
+    ipc_put_u64(w, a->max_result_bytes);
+    ipc_put_u64(w, a->max_log_bytes);
+    ipc_put_u64(w, a->concurrency);
+    return ipc_writer_finish(w);
+}
+
+/* ---- enclave bookkeeping (lock held) ---------------------------------- */
+
+enclave *enclave_new(scheduler *s, const char *ns) {
+    enclave *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->ns = strdup(ns);
+    if (!e->ns) {
+        free(e);
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    e->s = s;
+    e->state = ENC_STARTING;
+    e->current = 1;
+    e->pid = -1;
+    e->fd = -1;
+    e->idle_since_us = clock_mono_us();
+    return e;
+}
+
+void enclave_free(enclave *e) {
+    if (!e) return;
+    for (frame *f = e->urgent_head, *n; f; f = n) {
+        n = f->next;
+        frame_free(f);
+    }
+    for (loaded_key *k = e->loaded, *n; k; k = n) {
+        n = k->next;
+        free(k->key);
+        free(k);
+    }
+    if (e->fd >= 0) close(e->fd);
+    pthread_cond_destroy(&e->wake);
+    free(e->launch_error);
+    free(e->ns);
+    free(e);
+}
+
+void enclave_push_urgent(enclave *e, frame *f) {
+    f->next = NULL;
+    if (e->urgent_tail) e->urgent_tail->next = f;
+    else e->urgent_head = f;
+    e->urgent_tail = f;
+    pthread_cond_signal(&e->wake);
+}
+
+void enclave_kill(enclave *e) {
+    if (e->pid > 0 && !e->killed) {
+        launcher_kill(e->pid);
+        e->killed = 1;
+    }
+}
+
+static void violation(enclave *e, const char *what) {
+    fprintf(stderr, "tfaas: enclave %d of namespace %s: %s; killing it\n", (int)e->pid, e->ns, what);
+    enclave_kill(e);
+}
+
+static int key_loaded(enclave *e, const char *key) {
+    for (loaded_key *k = e->loaded; k; k = k->next)
+        if (strcmp(k->key, key) == 0) return 1;
+    return 0;
+}
+
+static void key_add(enclave *e, const char *key) {
+    loaded_key *k = malloc(sizeof *k);
+    if (!k) return; /* only costs a NEED_CODE round trip later */
+    if (!(k->key = strdup(key))) {
+        free(k);
+        return;
+    }
+    k->next = e->loaded;
+    e->loaded = k;
+}
+
+static void key_forget(enclave *e, const char *key) {
+    for (loaded_key **p = &e->loaded; *p; p = &(*p)->next) {
+        if (strcmp((*p)->key, key) == 0) {
+            loaded_key *k = *p;
+            *p = k->next;
+            free(k->key);
+            free(k);
+            return;
+        }
+    }
+}
+
+static activation *inflight_take(enclave *e, uint64_t id) {
+    for (activation **p = &e->inflight; *p; p = &(*p)->next) {
+        if ((*p)->ipc_id == id) {
+            activation *a = *p;
+            *p = a->next;
+            a->next = NULL;
+            e->running--;
+            if (e->running == 0) e->idle_since_us = clock_mono_us();
+            return a;
+        }
+    }
+    return NULL;
+}
+
+static void inflight_put(enclave *e, activation *a) {
+    a->next = e->inflight;
+    e->inflight = a;
+    e->running++;
+}
+
+/* The enclave is gone (EOF, error, kill, failed launch): finish what it was
+ * running, hand what it had not started to a fresh enclave. Lock held. */
+static void enclave_died(enclave *e, done_list *dl) {
+    scheduler *s = e->s;
+    int was_stopping = e->state == ENC_STOPPING;
+    e->state = ENC_DEAD;
+    e->current = 0;
+    uint64_t now = clock_mono_us();
+    activation *a;
+    while ((a = e->inflight)) {
+        e->inflight = a->next;
+        if (s->closing) {
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "The scheduler is shutting down.");
+        } else if (now >= a->deadline_us) {
+            char msg[128];
+            snprintf(msg, sizeof msg, MSG_TIMEOUT, a->timeout_ms);
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_DEVELOPER_ERR, msg);
+        } else {
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_DEVELOPER_ERR, MSG_DIED);
+        }
+        sched_release_slot(s, a, dl);
+    }
+    e->running = 0;
+    activation *pend = e->pending_head;
+    e->pending_head = e->pending_tail = NULL;
+    while ((a = pend)) {
+        pend = a->next;
+        if (e->launch_failed) {
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR,
+                             e->launch_error ? e->launch_error : "Could not start an enclave for this namespace.");
+            sched_release_slot(s, a, dl);
+        } else {
+            sched_assign(s, a, dl); /* to the namespace's next enclave */
+        }
+    }
+    if (!was_stopping && !s->closing && !e->launch_failed) s->stats.enclaves_died++;
+    pthread_cond_signal(&e->wake);
+    pthread_cond_broadcast(&s->wd_wake);
+    pthread_cond_broadcast(&s->all_dead);
+}
+
+/* ---- reader thread ---------------------------------------------------- */
+
+/* One frame from the enclave. Lock held. */
+static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
+    scheduler *s = e->s;
+    if (m->type != IPC_RESULT) {
+        violation(e, "unexpected message type");
+        return;
+    }
+    activation *a = NULL;
+    for (activation *p = e->inflight; p; p = p->next)
+        if (p->ipc_id == m->id) a = p;
+    if (!a) {
+        /* destroy already finished it; otherwise the enclave invented an id */
+        if (!s->closing) violation(e, "result for an unknown activation");
+        return;
+    }
+    uint64_t st, dur, init, peak;
+    if (m->nfields != RES_NFIELDS || ipc_get_u64(m, RES_STATUS, &st) < 0 ||
+        ipc_get_u64(m, RES_DURATION_US, &dur) < 0 || ipc_get_u64(m, RES_INIT_US, &init) < 0 ||
+        ipc_get_u64(m, RES_PEAK_MEMORY, &peak) < 0 || m->fields[RES_RESULT].len == 0 ||
+        (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE)) {
+        violation(e, "malformed result");
+        return;
+    }
+    if (st == TFAAS_STATUS_NEED_CODE) {
+        if (a->sent_with_code) {
+            violation(e, "asked for code it was sent");
+            return;
+        }
+        key_forget(e, a->fn_key);
+        frame *f = frame_new();
+        if (!f || encode_invoke(&f->w, a, 1) != IPC_OK) {
+            frame_free(f);
+            a = inflight_take(e, m->id);
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "Could not resend the action code to its enclave.");
+            sched_release_slot(s, a, dl);
+            pthread_cond_signal(&e->wake);
+            return;
+        }
+        a->sent_with_code = 1;
+        key_add(e, a->fn_key);
+        s->stats.code_resends++;
+        enclave_push_urgent(e, f);
+        return;
+    }
+    char *result = ipc_get_str(m, RES_RESULT);
+    char *logs = ipc_get_str(m, RES_LOGS);
+    if (!result || !logs) { /* out of memory: keep the placeholders */
+        free(result);
+        free(logs);
+        result = logs = NULL;
+    }
+    a = inflight_take(e, m->id);
+    a->res.duration_us = dur;
+    a->res.init_us = init;
+    a->res.peak_memory = peak;
+    if (logs) {
+        free(a->res.logs);
+        a->res.logs = logs;
+    }
+    if (result) {
+        free(a->res.result_json);
+        a->res.result_json = result;
+        sched_finish(s, a, dl, (tfaas_status)st, NULL);
+    } else {
+        sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "Out of memory receiving the result.");
+    }
+    sched_release_slot(s, a, dl);
+    pthread_cond_signal(&e->wake); /* a worker is free */
+}
+
+static void *reader_main(void *arg) {
+    enclave *e = arg;
+    scheduler *s = e->s;
+    for (;;) {
+        ipc_msg m;
+        ipc_status st = ipc_recv(e->fd, &m);
+        if (st != IPC_OK) {
+            /* EOF and I/O errors (ECONNRESET) are how a dead process looks;
+             * anything else is a broken frame and worth a word. */
+            if (st != IPC_ERR_EOF && st != IPC_ERR_IO) {
+                pthread_mutex_lock(&s->lock);
+                if (!e->killed && e->state != ENC_STOPPING) {
+                    char what[96];
+                    snprintf(what, sizeof what, "channel: %s", ipc_status_str(st));
+                    violation(e, what);
+                }
+                pthread_mutex_unlock(&s->lock);
+            }
+            break;
+        }
+        done_list dl = {0};
+        pthread_mutex_lock(&s->lock);
+        handle_msg(e, &m, &dl);
+        pthread_mutex_unlock(&s->lock);
+        ipc_msg_free(&m);
+        done_list_deliver(&dl);
+    }
+    done_list dl = {0};
+    pthread_mutex_lock(&s->lock);
+    enclave_kill(e); /* EOF may come from a closed fd in a live process */
+    enclave_died(e, &dl);
+    e->reader_done = 1;
+    pthread_cond_broadcast(&s->wd_wake);
+    pthread_cond_broadcast(&s->all_dead);
+    pthread_mutex_unlock(&s->lock);
+    done_list_deliver(&dl);
+    return NULL;
+}
+
+/* ---- io thread -------------------------------------------------------- */
+
+static void writer_loop(enclave *e) {
+    scheduler *s = e->s;
+    pthread_mutex_lock(&s->lock);
+    while (e->state != ENC_DEAD) {
+        frame *f = e->urgent_head;
+        if (f) {
+            e->urgent_head = f->next;
+            if (!e->urgent_head) e->urgent_tail = NULL;
+            pthread_mutex_unlock(&s->lock);
+            ipc_status st = ipc_send(e->fd, &f->w);
+            frame_free(f);
+            pthread_mutex_lock(&s->lock);
+            if (st != IPC_OK && e->state != ENC_DEAD) violation(e, "cannot write to it");
+            continue;
+        }
+        activation *a = e->pending_head;
+        if (a && e->state == ENC_READY && e->running < e->workers) {
+            e->pending_head = a->next;
+            if (!e->pending_head) e->pending_tail = NULL;
+            int with_code = !key_loaded(e, a->fn_key);
+            a->ipc_id = s->next_ipc_id++;
+            ipc_writer w = {0};
+            if (encode_invoke(&w, a, with_code) != IPC_OK) {
+                ipc_writer_free(&w);
+                done_list dl = {0};
+                sched_finish_msg(s, a, &dl, TFAAS_STATUS_DEVELOPER_ERR,
+                                 "The action's code and parameters are too large to run.");
+                sched_release_slot(s, a, &dl);
+                pthread_mutex_unlock(&s->lock);
+                done_list_deliver(&dl);
+                pthread_mutex_lock(&s->lock);
+                continue;
+            }
+            if (with_code) key_add(e, a->fn_key);
+            a->sent_with_code = with_code;
+            a->sent_us = clock_mono_us();
+            a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
+            inflight_put(e, a); /* before sending, so the result always finds it */
+            pthread_mutex_unlock(&s->lock);
+            ipc_status st = ipc_send(e->fd, &w);
+            ipc_writer_free(&w);
+            pthread_mutex_lock(&s->lock);
+            if (st != IPC_OK && e->state != ENC_DEAD) violation(e, "cannot write to it");
+            continue;
+        }
+        pthread_cond_wait(&e->wake, &s->lock);
+    }
+    e->io_done = 1;
+    pthread_cond_broadcast(&s->wd_wake);
+    pthread_cond_broadcast(&s->all_dead);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *io_main(void *arg) {
+    enclave *e = arg;
+    scheduler *s = e->s;
+    launched_enclave le;
+    char *err = NULL;
+    int rc = launcher_start(s->enclave_path, s->cfg.workers, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+
+    pthread_mutex_lock(&s->lock);
+    if (rc == 0 && s->closing) {
+        close(le.fd);
+        launcher_kill(le.pid);
+        launcher_reap(le.pid);
+        rc = -1;
+        free(err);
+        err = strdup("the scheduler is shutting down");
+    }
+    if (rc == 0) {
+        e->pid = le.pid;
+        e->fd = le.fd;
+        e->workers = le.workers;
+        int trc = pthread_create(&e->reader_thread, NULL, reader_main, e);
+        if (trc == 0) {
+            e->has_reader = 1;
+            e->state = ENC_READY;
+            e->idle_since_us = clock_mono_us();
+            s->stats.enclaves_started++;
+            pthread_mutex_unlock(&s->lock);
+            writer_loop(e);
+            return NULL;
+        }
+        /* no reader: undo the launch; the reaper kills and reaps the pid */
+        free(err);
+        err = NULL;
+        if (asprintf(&err, "cannot create the enclave reader thread: %s", strerror(trc)) < 0) err = NULL;
+    }
+    fprintf(stderr, "tfaas: enclave for namespace %s: %s\n", e->ns, err ? err : "launch failed");
+    e->launch_failed = 1;
+    if (err && asprintf(&e->launch_error, "Could not start an enclave for this namespace: %s.", err) < 0)
+        e->launch_error = NULL;
+    free(err);
+    done_list dl = {0};
+    enclave_died(e, &dl);
+    e->io_done = 1;
+    pthread_mutex_unlock(&s->lock);
+    done_list_deliver(&dl);
+    return NULL;
+}
+
+int enclave_spawn(enclave *e) {
+    if (pthread_create(&e->io_thread, NULL, io_main, e) != 0) return -1;
+    e->has_io = 1;
+    return 0;
+}

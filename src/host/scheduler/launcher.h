@@ -1,0 +1,32 @@
+/* launcher.h - starts one tfaas-enclave process and completes its handshake.
+ *
+ * The enclave gets one end of an AF_UNIX stream socketpair as fd 3, /dev/null
+ * as stdin/stdout, the host's stderr, no other descriptors and an empty
+ * environment. It dies with the thread that launched it (PR_SET_PDEATHSIG), so
+ * that thread must outlive the enclave. launcher_start returns only after the
+ * enclave's IPC_HELLO has arrived and names our protocol version. */
+#ifndef TFAAS_HOST_SCHEDULER_LAUNCHER_H
+#define TFAAS_HOST_SCHEDULER_LAUNCHER_H
+
+#include <sys/types.h>
+
+#define LAUNCHER_HELLO_TIMEOUT_MS 5000u /* enclave start-up budget */
+#define LAUNCHER_MAX_WORKERS 256u
+
+typedef struct {
+    pid_t pid;        /* the enclave process; reap it with launcher_reap */
+    int fd;           /* host end of the channel, blocking, CLOEXEC */
+    unsigned workers; /* worker threads the enclave reported */
+    char engine[32];  /* engine name the enclave reported, NUL-terminated */
+} launched_enclave;
+
+/* 0 on success. On failure -1, *err is a malloc'd message and no process or
+ * descriptor is left behind. */
+int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_timeout_ms,
+                   launched_enclave *out, char **err);
+/* SIGKILL; harmless on a process that already exited but was not reaped. */
+void launcher_kill(pid_t pid);
+/* Waits for the process to exit (call after it was killed or told to stop). */
+void launcher_reap(pid_t pid);
+
+#endif

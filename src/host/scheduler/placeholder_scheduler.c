@@ -1,2 +1,0 @@
-/* placeholder until the scheduler module lands */
-typedef int tfaas_placeholder_scheduler;

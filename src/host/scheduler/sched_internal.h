@@ -1,0 +1,141 @@
+/* sched_internal.h - the scheduler's shared state, private to this folder.
+ *
+ * Locking: one mutex (scheduler.lock) guards every field below except those
+ * marked "io thread only". Completion callbacks are never called under it:
+ * code that finishes activations collects them on a done_list and calls
+ * done_list_deliver after unlocking.
+ *
+ * Where an activation lives, exactly one place at a time:
+ *   fn_state.queue   waiting for a concurrency slot of its function
+ *   enclave.pending  holds a slot, waiting for the enclave to start or for
+ *                    one of its workers to be free
+ *   enclave.inflight sent to the enclave (deadline running)
+ *   done_list        finished, callback about to run
+ *
+ * Threads: per enclave an io thread (launches the process, then writes every
+ * frame to it) and a reader thread (reads RESULTs); one watchdog thread per
+ * scheduler (timeouts, idle eviction, reaping dead enclaves). */
+#ifndef TFAAS_HOST_SCHEDULER_INTERNAL_H
+#define TFAAS_HOST_SCHEDULER_INTERNAL_H
+
+#include "common/ipc.h"
+#include "host/scheduler/launcher.h"
+#include "host/scheduler/scheduler.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SCHED_FN_BUCKETS 256u
+#define SCHED_STOP_GRACE_MS 1000u   /* SHUTDOWN -> SIGKILL for idle enclaves */
+#define SCHED_WATCHDOG_TICK_MS 20u
+#define SCHED_MAX_KEY 1024u         /* longest fn_key / namespace accepted */
+
+#define MSG_TIMEOUT "The action exceeded its time limits of %u milliseconds."
+#define MSG_DIED "The action did not produce a valid response and exited unexpectedly."
+
+typedef struct fn_state fn_state;
+typedef struct enclave enclave;
+
+typedef struct activation {
+    struct activation *next;
+    char *ns, *fn_key, *code, *main, *params, *activation_id;
+    size_t code_len, params_len;
+    uint32_t timeout_ms, concurrency;
+    uint64_t memory_bytes, max_result_bytes, max_log_bytes;
+    sched_done_fn done;
+    void *ud;
+    fn_state *fn;
+    uint64_t ipc_id;
+    uint64_t submit_us, sent_us, deadline_us; /* deadline = sent + timeout */
+    int sent_with_code;
+    sched_result res; /* filled when finished */
+} activation;
+
+/* Finished activations waiting for their callbacks (outside the lock). */
+typedef struct {
+    activation *head, *tail;
+} done_list;
+
+struct fn_state {
+    fn_state *next; /* hash chain */
+    char *key;      /* "ns/name" */
+    unsigned in_flight; /* activations holding a slot (pending or sent) */
+    unsigned concurrency; /* slots: the newest submission's limit */
+    unsigned queued;
+    activation *qhead, *qtail;
+};
+
+/* A pre-encoded control frame (DROP, SHUTDOWN, an INVOKE resent with code). */
+typedef struct frame {
+    struct frame *next;
+    ipc_writer w;
+} frame;
+
+typedef struct loaded_key {
+    struct loaded_key *next;
+    char *key;
+} loaded_key;
+
+typedef enum { ENC_STARTING, ENC_READY, ENC_STOPPING, ENC_DEAD } enclave_state;
+
+struct enclave {
+    enclave *next;          /* scheduler.enclaves: every enclave not yet reaped */
+    scheduler *s;
+    char *ns;
+    enclave_state state;
+    int current;            /* the enclave new work for ns goes to */
+    pid_t pid;              /* -1 until launched */
+    int fd;                 /* -1 until launched */
+    unsigned workers;
+    pthread_t io_thread, reader_thread;
+    int has_io, has_reader;
+    int io_done, reader_done; /* thread has left its loop */
+    pthread_cond_t wake;    /* io thread: work to send or death */
+    activation *pending_head, *pending_tail;
+    activation *inflight;
+    unsigned running;       /* activations in inflight */
+    frame *urgent_head, *urgent_tail;
+    loaded_key *loaded;
+    uint64_t idle_since_us;
+    uint64_t stop_deadline_us; /* STOPPING: SIGKILL after this */
+    int killed;             /* SIGKILL sent */
+    int launch_failed;
+    char *launch_error;     /* why, for the failed activations; may be NULL */
+};
+
+struct scheduler {
+    pthread_mutex_t lock;
+    pthread_cond_t wd_wake;   /* watchdog: something to reap, or closing */
+    pthread_cond_t all_dead;  /* destroy: an enclave finished */
+    scheduler_config cfg;
+    char *enclave_path;
+    int closing;
+    pthread_t watchdog;
+    enclave *enclaves;
+    fn_state *fns[SCHED_FN_BUCKETS];
+    uint64_t next_ipc_id;
+    sched_stats stats;
+};
+
+/* scheduler.c */
+void sched_finish(scheduler *s, activation *a, done_list *dl, tfaas_status st, const char *result_json);
+void sched_finish_msg(scheduler *s, activation *a, done_list *dl, tfaas_status st, const char *msg);
+void sched_release_slot(scheduler *s, activation *a, done_list *dl);
+void sched_assign(scheduler *s, activation *a, done_list *dl);
+void done_list_deliver(done_list *dl);
+
+/* enclave.c */
+enclave *enclave_new(scheduler *s, const char *ns);
+int enclave_spawn(enclave *e); /* starts the io thread; -1 on failure */
+void enclave_push_urgent(enclave *e, frame *f);
+void enclave_kill(enclave *e);
+void enclave_free(enclave *e); /* after both threads are joined and it is reaped */
+frame *frame_drop(const char *prefix);
+frame *frame_shutdown(void);
+
+/* watchdog.c */
+void *watchdog_main(void *arg);
+void sched_reap(scheduler *s, enclave *e); /* joins, kills, reaps, frees; no lock held */
+
+#endif

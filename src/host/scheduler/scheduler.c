@@ -1,0 +1,492 @@
+/* scheduler.c - admission, per-function concurrency and queues, completion.
+ *
+ * Public entry points of scheduler.h. Enclave processes and their threads are
+ * in enclave.c, timeouts/idle eviction/reaping in watchdog.c; the shared state
+ * and its locking rules are described in sched_internal.h. */
+#include "host/scheduler/sched_internal.h"
+
+#include "host/util/clock.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_WORKERS_MAX 64u
+
+/* ---- completion ------------------------------------------------------- */
+
+static void done_push(done_list *dl, activation *a) {
+    a->next = NULL;
+    if (dl->tail) dl->tail->next = a;
+    else dl->head = a;
+    dl->tail = a;
+}
+
+static void activation_free(activation *a) {
+    free(a->ns);
+    free(a->fn_key);
+    free(a->code);
+    free(a->main);
+    free(a->params);
+    free(a->activation_id);
+    free(a->res.result_json); /* only set if never delivered */
+    free(a->res.logs);
+    free(a);
+}
+
+/* Hands every finished activation to its callback; called with no lock held.
+ * The callback receives the strings; the activation itself is freed here. */
+void done_list_deliver(done_list *dl) {
+    activation *a = dl->head;
+    dl->head = dl->tail = NULL;
+    while (a) {
+        activation *next = a->next;
+        sched_result r = a->res;
+        a->res.result_json = NULL;
+        a->res.logs = NULL;
+        a->done(a->ud, &r);
+        activation_free(a);
+        a = next;
+    }
+}
+
+/* Sets the outcome (result_json is copied). The "{}" and "" allocated at
+ * submission stay in place if a copy cannot be made, so the callback never
+ * sees NULL strings. */
+void sched_finish(scheduler *s, activation *a, done_list *dl, tfaas_status st, const char *result_json) {
+    a->res.status = st;
+    if (result_json) {
+        char *copy = strdup(result_json);
+        if (copy) {
+            free(a->res.result_json);
+            a->res.result_json = copy;
+        }
+    }
+    if (a->sent_us) a->res.wait_us = a->sent_us - a->submit_us;
+    else a->res.wait_us = clock_mono_us() - a->submit_us;
+    s->stats.completed++;
+    done_push(dl, a);
+}
+
+/* Finishes with OpenWhisk's failure shape {"error": msg}. */
+void sched_finish_msg(scheduler *s, activation *a, done_list *dl, tfaas_status st, const char *msg) {
+    json_t *o = json_pack("{s:s}", "error", msg);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    sched_finish(s, a, dl, st, text);
+    free(text);
+}
+
+/* ---- per-function state ----------------------------------------------- */
+
+static size_t fn_key_len(const char *fn_key) {
+    const char *at = strchr(fn_key, '@');
+    return at ? (size_t)(at - fn_key) : strlen(fn_key);
+}
+
+static unsigned fn_hash(const char *k, size_t n) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)k[i]) * 16777619u;
+    return h % SCHED_FN_BUCKETS;
+}
+
+static fn_state *fn_get(scheduler *s, const char *fn_key, int create) {
+    size_t n = fn_key_len(fn_key);
+    unsigned b = fn_hash(fn_key, n);
+    for (fn_state *f = s->fns[b]; f; f = f->next)
+        if (strlen(f->key) == n && memcmp(f->key, fn_key, n) == 0) return f;
+    if (!create) return NULL;
+    fn_state *f = calloc(1, sizeof *f);
+    if (!f || !(f->key = strndup(fn_key, n))) {
+        free(f);
+        return NULL;
+    }
+    f->next = s->fns[b];
+    s->fns[b] = f;
+    return f;
+}
+
+/* Forgets a function with nothing running or waiting, so the table only
+ * holds busy functions. */
+static void fn_maybe_free(scheduler *s, fn_state *f) {
+    if (f->in_flight || f->queued) return;
+    unsigned b = fn_hash(f->key, strlen(f->key));
+    for (fn_state **p = &s->fns[b]; *p; p = &(*p)->next) {
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    }
+    free(f->key);
+    free(f);
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static enclave *current_enclave(scheduler *s, const char *ns) {
+    for (enclave *e = s->enclaves; e; e = e->next)
+        if (e->current && strcmp(e->ns, ns) == 0) return e;
+    return NULL;
+}
+
+/* Gives an activation that holds a slot to its namespace's enclave, starting
+ * one if there is none. -1 (nothing changed) when no enclave can be made. */
+static int assign(scheduler *s, activation *a) {
+    if (s->closing) return -1;
+    enclave *e = current_enclave(s, a->ns);
+    if (!e) {
+        e = enclave_new(s, a->ns);
+        if (!e) return -1;
+        if (enclave_spawn(e) < 0) {
+            enclave_free(e);
+            return -1;
+        }
+        e->next = s->enclaves;
+        s->enclaves = e;
+    }
+    a->next = NULL;
+    if (e->pending_tail) e->pending_tail->next = a;
+    else e->pending_head = a;
+    e->pending_tail = a;
+    pthread_cond_signal(&e->wake);
+    return 0;
+}
+
+#define MSG_NO_ENCLAVE "Could not start an enclave for this namespace."
+#define MSG_SHUTDOWN "The scheduler is shutting down."
+
+void sched_assign(scheduler *s, activation *a, done_list *dl) {
+    if (assign(s, a) == 0) return;
+    sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, s->closing ? MSG_SHUTDOWN : MSG_NO_ENCLAVE);
+    sched_release_slot(s, a, dl);
+}
+
+/* The activation gave up its concurrency slot: start queued work of the same
+ * function. Iterative so a run of failures cannot recurse deeply. */
+void sched_release_slot(scheduler *s, activation *a, done_list *dl) {
+    fn_state *f = a->fn;
+    a->fn = NULL;
+    if (!f) return;
+    f->in_flight--;
+    while (f->qhead && f->in_flight < f->concurrency && !s->closing) {
+        activation *q = f->qhead;
+        f->qhead = q->next;
+        if (!f->qhead) f->qtail = NULL;
+        f->queued--;
+        f->in_flight++;
+        if (assign(s, q) < 0) {
+            q->fn = NULL;
+            f->in_flight--;
+            sched_finish_msg(s, q, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_NO_ENCLAVE);
+        }
+    }
+    fn_maybe_free(s, f);
+}
+
+/* ---- public API ------------------------------------------------------- */
+
+static char *dup_or_empty(const char *p, size_t n) {
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    if (n) memcpy(c, p, n);
+    c[n] = '\0';
+    return c;
+}
+
+static activation *activation_new(const sched_job *job, sched_done_fn done, void *ud) {
+    activation *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    const char *params = job->params_json ? job->params_json : "{}";
+    size_t params_len = job->params_json ? job->params_len : 2;
+    a->ns = strdup(job->ns);
+    a->fn_key = strdup(job->fn_key);
+    a->code = dup_or_empty(job->code ? job->code : "", job->code ? job->code_len : 0);
+    a->code_len = job->code ? job->code_len : 0;
+    a->main = strdup(job->main && *job->main ? job->main : "main");
+    a->params = dup_or_empty(params, params_len);
+    a->params_len = params_len;
+    a->activation_id = strdup(job->activation_id ? job->activation_id : "");
+    a->res.result_json = strdup("{}");
+    a->res.logs = strdup("");
+    if (!a->ns || !a->fn_key || !a->code || !a->main || !a->params || !a->activation_id ||
+        !a->res.result_json || !a->res.logs) {
+        activation_free(a);
+        return NULL;
+    }
+    a->timeout_ms = job->timeout_ms;
+    a->memory_bytes = job->memory_bytes;
+    a->max_result_bytes = job->max_result_bytes;
+    a->max_log_bytes = job->max_log_bytes;
+    a->concurrency = job->concurrency ? job->concurrency : 1;
+    a->done = done;
+    a->ud = ud;
+    a->submit_us = clock_mono_us();
+    return a;
+}
+
+scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
+    if (err) *err = NULL;
+    const char *why = NULL;
+    if (!cfg || !cfg->enclave_path || !*cfg->enclave_path) why = "scheduler: no enclave path";
+    else if (access(cfg->enclave_path, X_OK) < 0) why = "scheduler: enclave executable not found or not executable";
+    else if (cfg->workers > LAUNCHER_MAX_WORKERS) why = "scheduler: too many workers per enclave";
+    if (why) {
+        if (err) {
+            if (cfg && cfg->enclave_path && asprintf(err, "%s: %s", why, cfg->enclave_path) < 0) *err = NULL;
+            else if (!cfg || !cfg->enclave_path) *err = strdup(why);
+        }
+        return NULL;
+    }
+    scheduler *s = calloc(1, sizeof *s);
+    if (!s || !(s->enclave_path = strdup(cfg->enclave_path))) {
+        free(s);
+        if (err) *err = strdup("scheduler: out of memory");
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->cfg.enclave_path = s->enclave_path;
+    if (s->cfg.workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        s->cfg.workers = n < 1 ? 1u : n > (long)DEFAULT_WORKERS_MAX ? DEFAULT_WORKERS_MAX : (unsigned)n;
+    }
+    s->next_ipc_id = 1;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wd_wake, &ca);
+    pthread_cond_init(&s->all_dead, &ca);
+    pthread_condattr_destroy(&ca);
+    int rc = pthread_create(&s->watchdog, NULL, watchdog_main, s);
+    if (rc != 0) {
+        if (err && asprintf(err, "scheduler: watchdog thread: %s", strerror(rc)) < 0) *err = NULL;
+        pthread_cond_destroy(&s->wd_wake);
+        pthread_cond_destroy(&s->all_dead);
+        pthread_mutex_destroy(&s->lock);
+        free(s->enclave_path);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud) {
+    if (!s || !job || !done || !job->ns || !*job->ns || !job->fn_key || !*job->fn_key ||
+        strlen(job->ns) > SCHED_MAX_KEY || strlen(job->fn_key) > SCHED_MAX_KEY ||
+        (!job->code && job->code_len)) {
+        errno = EINVAL;
+        return -1;
+    }
+    activation *a = activation_new(job, done, ud);
+    if (!a) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = 0, saved = 0;
+    pthread_mutex_lock(&s->lock);
+    fn_state *f = s->closing ? NULL : fn_get(s, a->fn_key, 1);
+    if (!f) {
+        saved = s->closing ? ESHUTDOWN : ENOMEM;
+        rc = -1;
+    } else {
+        f->concurrency = a->concurrency; /* the newest revision's limit applies */
+        a->fn = f;
+        if (f->in_flight < f->concurrency) {
+            f->in_flight++;
+            if (assign(s, a) < 0) {
+                f->in_flight--;
+                saved = ENOMEM; /* no memory or no thread for a new enclave */
+                rc = -1;
+            }
+        } else if (f->queued < s->cfg.max_queue) {
+            a->next = NULL;
+            if (f->qtail) f->qtail->next = a;
+            else f->qhead = a;
+            f->qtail = a;
+            f->queued++;
+        } else {
+            saved = EAGAIN;
+            rc = -1;
+        }
+        if (rc < 0) fn_maybe_free(s, f);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc < 0) {
+        activation_free(a);
+        errno = saved;
+    }
+    return rc;
+}
+
+void scheduler_drop(scheduler *s, const char *ns, const char *name) {
+    if (!s || !ns || !name) return;
+    char *prefix = NULL;
+    if (asprintf(&prefix, "%s/%s@", ns, name) < 0) return;
+    size_t plen = strlen(prefix);
+    pthread_mutex_lock(&s->lock);
+    enclave *e = current_enclave(s, ns);
+    if (e) {
+        int had = 0;
+        for (loaded_key **p = &e->loaded; *p;) {
+            if (strncmp((*p)->key, prefix, plen) == 0) {
+                loaded_key *k = *p;
+                *p = k->next;
+                free(k->key);
+                free(k);
+                had = 1;
+            } else {
+                p = &(*p)->next;
+            }
+        }
+        /* Heaps exist only for keys sent with code, so nothing else to tell. */
+        if (had) {
+            frame *f = frame_drop(prefix);
+            if (f) enclave_push_urgent(e, f);
+            else enclave_kill(e); /* cannot tell it to forget: start afresh */
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(prefix);
+}
+
+int scheduler_debug_evict(scheduler *s, const char *ns, const char *fn_key_prefix) {
+    if (!s || !ns || !fn_key_prefix) return -1;
+    int rc = -1;
+    pthread_mutex_lock(&s->lock);
+    enclave *e = current_enclave(s, ns);
+    if (e && e->state == ENC_READY) {
+        frame *f = frame_drop(fn_key_prefix);
+        if (f) {
+            enclave_push_urgent(e, f);
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+void scheduler_stats(scheduler *s, sched_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    out->enclaves = out->running = out->pending = out->queued = 0;
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (e->state != ENC_DEAD) out->enclaves++;
+        out->running += e->running;
+        for (activation *a = e->pending_head; a; a = a->next) out->pending++;
+    }
+    for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++)
+        for (fn_state *f = s->fns[b]; f; f = f->next) out->queued += f->queued;
+    pthread_mutex_unlock(&s->lock);
+}
+
+pid_t scheduler_enclave_pid(scheduler *s, const char *ns) {
+    if (!s || !ns) return 0;
+    pthread_mutex_lock(&s->lock);
+    enclave *e = current_enclave(s, ns);
+    pid_t pid = e && e->state == ENC_READY ? e->pid : 0;
+    pthread_mutex_unlock(&s->lock);
+    return pid;
+}
+
+static int all_finished(scheduler *s) {
+    for (enclave *e = s->enclaves; e; e = e->next)
+        if (e->state != ENC_DEAD || (e->has_io && !e->io_done) || (e->has_reader && !e->reader_done))
+            return 0;
+    return 1;
+}
+
+void scheduler_destroy(scheduler *s) {
+    if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    s->closing = 1;
+    pthread_cond_broadcast(&s->wd_wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->watchdog, NULL);
+
+    /* Everything waiting or running ends now as an internal error; the
+     * enclaves are asked to exit and killed if they do not within the grace. */
+    done_list dl = {0};
+    pthread_mutex_lock(&s->lock);
+    for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++) {
+        for (fn_state *f = s->fns[b]; f; f = f->next) {
+            while (f->qhead) {
+                activation *a = f->qhead;
+                f->qhead = a->next;
+                a->fn = NULL;
+                sched_finish_msg(s, a, &dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
+            }
+            f->qtail = NULL;
+            f->queued = 0;
+        }
+    }
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        activation *lists[2] = {e->pending_head, e->inflight};
+        e->pending_head = e->pending_tail = NULL;
+        e->inflight = NULL;
+        e->running = 0;
+        for (int i = 0; i < 2; i++) {
+            for (activation *a = lists[i], *next; a; a = next) {
+                next = a->next;
+                a->fn = NULL;
+                sched_finish_msg(s, a, &dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
+            }
+        }
+        e->current = 0;
+        if (e->state == ENC_READY) {
+            frame *f = frame_shutdown();
+            if (f) enclave_push_urgent(e, f);
+            else enclave_kill(e);
+            e->state = ENC_STOPPING;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    done_list_deliver(&dl);
+
+    uint64_t kill_at = clock_mono_us() + (uint64_t)SCHED_STOP_GRACE_MS * 1000u;
+    pthread_mutex_lock(&s->lock);
+    while (!all_finished(s)) {
+        if (clock_mono_us() >= kill_at)
+            for (enclave *e = s->enclaves; e; e = e->next) enclave_kill(e);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += SCHED_WATCHDOG_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->all_dead, &s->lock, &ts);
+    }
+    enclave *list = s->enclaves;
+    s->enclaves = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (list) {
+        enclave *next = list->next;
+        sched_reap(s, list);
+        list = next;
+    }
+    for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++) {
+        for (fn_state *f = s->fns[b], *next; f; f = next) {
+            next = f->next;
+            free(f->key);
+            free(f);
+        }
+    }
+    pthread_cond_destroy(&s->wd_wake);
+    pthread_cond_destroy(&s->all_dead);
+    pthread_mutex_destroy(&s->lock);
+    free(s->enclave_path);
+    free(s);
+}
+
+void sched_result_free(sched_result *r) {
+    if (!r) return;
+    free(r->result_json);
+    free(r->logs);
+    r->result_json = NULL;
+    r->logs = NULL;
+}

@@ -1,0 +1,93 @@
+/* watchdog.c - the scheduler's housekeeping thread: kills enclaves that
+ * overrun an activation's deadline by more than the grace period, stops idle
+ * enclaves (scale to zero) and reaps dead ones (threads joined, process
+ * waited for, memory freed). */
+#include "host/scheduler/sched_internal.h"
+
+#include "host/util/clock.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static int reapable(const enclave *e) {
+    return e->state == ENC_DEAD && (!e->has_io || e->io_done) && (!e->has_reader || e->reader_done);
+}
+
+void sched_reap(scheduler *s, enclave *e) {
+    (void)s;
+    /* The process dies before the threads are joined: a writer blocked on a
+     * full socket returns once the peer is gone. */
+    launcher_kill(e->pid);
+    if (e->has_io) pthread_join(e->io_thread, NULL);
+    if (e->has_reader) pthread_join(e->reader_thread, NULL);
+    launcher_reap(e->pid);
+    enclave_free(e);
+}
+
+/* One pass over the enclaves. Lock held. */
+static void check_enclaves(scheduler *s, uint64_t now) {
+    uint64_t grace_us = (uint64_t)s->cfg.kill_grace_ms * 1000u;
+    uint64_t ttl_us = (uint64_t)s->cfg.idle_ttl_ms * 1000u;
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (e->state == ENC_READY || e->state == ENC_STOPPING) {
+            for (activation *a = e->inflight; a && !e->killed; a = a->next) {
+                if (now > a->deadline_us + grace_us) {
+                    fprintf(stderr, "tfaas: enclave %d of namespace %s overran activation %s by more than %u ms; killing it\n",
+                            (int)e->pid, e->ns, a->activation_id, s->cfg.kill_grace_ms);
+                    enclave_kill(e);
+                }
+            }
+        }
+        if (e->state == ENC_STOPPING && !e->killed && now >= e->stop_deadline_us) enclave_kill(e);
+        if (e->state == ENC_READY && e->current && ttl_us && e->running == 0 && !e->pending_head &&
+            !e->urgent_head && now - e->idle_since_us >= ttl_us) {
+            frame *f = frame_shutdown();
+            e->current = 0; /* new work for this namespace starts a fresh enclave */
+            e->state = ENC_STOPPING;
+            e->stop_deadline_us = now + (uint64_t)SCHED_STOP_GRACE_MS * 1000u;
+            s->stats.enclaves_stopped++;
+            if (f) enclave_push_urgent(e, f);
+            else enclave_kill(e);
+        }
+    }
+}
+
+void *watchdog_main(void *arg) {
+    scheduler *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->closing) {
+        check_enclaves(s, clock_mono_us());
+        /* Unlink the dead, then join and reap them without the lock. */
+        enclave *dead = NULL;
+        for (enclave **p = &s->enclaves; *p;) {
+            if (reapable(*p)) {
+                enclave *e = *p;
+                *p = e->next;
+                e->next = dead;
+                dead = e;
+            } else {
+                p = &(*p)->next;
+            }
+        }
+        if (dead) {
+            pthread_mutex_unlock(&s->lock);
+            while (dead) {
+                enclave *next = dead->next;
+                sched_reap(s, dead);
+                dead = next;
+            }
+            pthread_mutex_lock(&s->lock);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += SCHED_WATCHDOG_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->wd_wake, &s->lock, &ts);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}

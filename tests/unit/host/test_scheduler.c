@@ -1,0 +1,368 @@
+/* test_scheduler.c - the scheduler against the real tfaas-enclave binary
+ * ($TFAAS_BIN/tfaas-enclave): round trips, the NEED_CODE path, one enclave
+ * per namespace, function concurrency and queue bounds, timeouts, enclave
+ * death, idle eviction, launch failure and destroy with work in flight. */
+#include "check.h"
+#include "host/scheduler/scheduler.h"
+#include "host/util/clock.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HELLO "function main(p){ return {hello: p.name}; }"
+#define SLOW "function main(){var t=Date.now(); while(Date.now()-t<200){} return {ok:true}}"
+#define SLOWER "function main(){var t=Date.now(); while(Date.now()-t<1500){} return {ok:true}}"
+#define LOOP "function main(){ while(true){} }"
+#define WAIT_MS 20000
+
+/* One submission's outcome, filled by the callback on a scheduler thread. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    sched_result res;
+    uint64_t done_us;
+} waiter;
+
+static void waiter_init(waiter *w) {
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+}
+
+static void waiter_fini(waiter *w) {
+    sched_result_free(&w->res);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+static void on_done(void *ud, sched_result *r) {
+    waiter *w = ud;
+    pthread_mutex_lock(&w->mu);
+    if (w->calls++ == 0) w->res = *r; /* takes the strings */
+    else sched_result_free(r);
+    w->done_us = clock_mono_us();
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* 0 once the callback ran, -1 after WAIT_MS. */
+static int waiter_wait(waiter *w) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    while (w->calls == 0 && rc == 0) rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    int ok = w->calls > 0;
+    pthread_mutex_unlock(&w->mu);
+    return ok ? 0 : -1;
+}
+
+static sched_job job(const char *ns, const char *fn_key, const char *code, const char *params) {
+    sched_job j = {
+        .ns = ns, .fn_key = fn_key, .code = code, .code_len = strlen(code), .main = "main",
+        .params_json = params, .params_len = strlen(params), .activation_id = "0123456789abcdef",
+        .timeout_ms = 5000, .memory_bytes = 256u << 20, .max_result_bytes = 1u << 20,
+        .max_log_bytes = 1u << 20, .concurrency = 1,
+    };
+    return j;
+}
+
+/* Submits and waits; returns the callback count (1 expected). */
+static int run(scheduler *s, const sched_job *j, waiter *w) {
+    waiter_init(w);
+    if (scheduler_submit(s, j, on_done, w) != 0) return -1;
+    if (waiter_wait(w) != 0) return -1;
+    return w->calls;
+}
+
+static char enclave_path[4096];
+
+static scheduler *make(unsigned idle_ttl_ms, unsigned max_queue) {
+    scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .idle_ttl_ms = idle_ttl_ms,
+                            .max_queue = max_queue, .kill_grace_ms = 1000};
+    char *err = NULL;
+    scheduler *s = scheduler_create(&cfg, &err);
+    if (!s) fprintf(stderr, "scheduler_create: %s\n", err ? err : "?");
+    free(err);
+    return s;
+}
+
+static void sleep_ms(unsigned ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+}
+
+static void test_bad_input(void) {
+    char *err = NULL;
+    scheduler_config cfg = {.enclave_path = "/nonexistent/tfaas-enclave", .workers = 1};
+    CHECK(scheduler_create(&cfg, &err) == NULL);
+    CHECK(err && strstr(err, "/nonexistent/tfaas-enclave"));
+    free(err);
+
+    scheduler *s = make(0, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w;
+    waiter_init(&w);
+    sched_job j = job("", "x/f@1", HELLO, "{}");
+    errno = 0;
+    CHECK(scheduler_submit(s, &j, on_done, &w) == -1 && errno == EINVAL);
+    j = job("t0", "t0/f@1", HELLO, "{}");
+    CHECK(scheduler_submit(s, &j, NULL, &w) == -1 && errno == EINVAL);
+    scheduler_destroy(s);
+    CHECK(w.calls == 0);
+    waiter_fini(&w);
+}
+
+static void test_hello_and_code_cache(scheduler *s) {
+    waiter w;
+    sched_job j = job("t1", "t1/hello@1", HELLO, "{\"name\":\"tfaas\"}");
+    CHECK(run(s, &j, &w) == 1);
+    CHECK(w.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(w.res.result_json && strstr(w.res.result_json, "\"tfaas\""));
+    CHECK(w.res.logs != NULL);
+    waiter_fini(&w);
+
+    /* Warm: sent without code and still answered. */
+    sched_stats st0, st1;
+    scheduler_stats(s, &st0);
+    j = job("t1", "t1/hello@1", HELLO, "{\"name\":\"warm\"}");
+    CHECK(run(s, &j, &w) == 1);
+    CHECK(w.res.status == TFAAS_STATUS_SUCCESS && strstr(w.res.result_json, "\"warm\""));
+    waiter_fini(&w);
+    scheduler_stats(s, &st1);
+    CHECK(st1.code_resends == st0.code_resends);
+
+    /* The enclave forgets the code behind the host's back: NEED_CODE, resend. */
+    CHECK(scheduler_debug_evict(s, "t1", "t1/hello@") == 0);
+    j = job("t1", "t1/hello@1", HELLO, "{\"name\":\"again\"}");
+    CHECK(run(s, &j, &w) == 1);
+    CHECK(w.res.status == TFAAS_STATUS_SUCCESS && strstr(w.res.result_json, "\"again\""));
+    waiter_fini(&w);
+    scheduler_stats(s, &st1);
+    CHECK(st1.code_resends == st0.code_resends + 1);
+
+    /* A real drop makes the host send the code itself: no resend needed. */
+    scheduler_drop(s, "t1", "hello");
+    j = job("t1", "t1/hello@1", HELLO, "{\"name\":\"dropped\"}");
+    CHECK(run(s, &j, &w) == 1);
+    CHECK(w.res.status == TFAAS_STATUS_SUCCESS && strstr(w.res.result_json, "\"dropped\""));
+    waiter_fini(&w);
+    scheduler_stats(s, &st0);
+    CHECK(st0.code_resends == st1.code_resends);
+}
+
+static void test_namespaces(scheduler *s) {
+    waiter w;
+    sched_job j = job("t2a", "t2a/f@1", HELLO, "{}");
+    CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    waiter_fini(&w);
+    j = job("t2b", "t2b/f@1", HELLO, "{}");
+    CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    waiter_fini(&w);
+    pid_t a = scheduler_enclave_pid(s, "t2a"), b = scheduler_enclave_pid(s, "t2b");
+    CHECK(a > 0 && b > 0 && a != b);
+    CHECK(scheduler_enclave_pid(s, "nobody") == 0);
+}
+
+/* Two 200 ms activations; returns the wall time until both finished (ms). */
+static uint64_t two_slow(scheduler *s, const char *ns, const char *key, uint32_t concurrency,
+                         uint64_t *wait2_us) {
+    waiter w1, w2;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    sched_job j = job(ns, key, SLOW, "{}");
+    j.concurrency = concurrency;
+    uint64_t t0 = clock_mono_us();
+    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
+    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0);
+    CHECK(waiter_wait(&w1) == 0 && waiter_wait(&w2) == 0);
+    CHECK(w1.res.status == TFAAS_STATUS_SUCCESS && w2.res.status == TFAAS_STATUS_SUCCESS);
+    uint64_t end = w1.done_us > w2.done_us ? w1.done_us : w2.done_us;
+    *wait2_us = w2.res.wait_us;
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    return (end - t0) / 1000;
+}
+
+static void test_concurrency(scheduler *s) {
+    waiter w;
+    sched_job warm = job("t3", "t3/warm@1", HELLO, "{}");
+    CHECK(run(s, &warm, &w) == 1); /* enclave up before timing */
+    waiter_fini(&w);
+    uint64_t wait2;
+    uint64_t serial = two_slow(s, "t3", "t3/one@1", 1, &wait2);
+    CHECK(serial >= 390);
+    CHECK(wait2 >= 150000); /* the second waited for the first */
+    uint64_t parallel = two_slow(s, "t3", "t3/two@1", 2, &wait2);
+    CHECK(parallel < 390);
+    CHECK(wait2 < 150000);
+    printf("concurrency 1: %llu ms, concurrency 2: %llu ms\n", (unsigned long long)serial,
+           (unsigned long long)parallel);
+}
+
+static void test_queue_bound(void) {
+    scheduler *s = make(0, 2);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w[4];
+    sched_job j = job("t4", "t4/slow@1", SLOW, "{}");
+    for (int i = 0; i < 3; i++) { /* one running, two queued */
+        waiter_init(&w[i]);
+        CHECK(scheduler_submit(s, &j, on_done, &w[i]) == 0);
+    }
+    waiter_init(&w[3]);
+    errno = 0;
+    CHECK(scheduler_submit(s, &j, on_done, &w[3]) == -1 && errno == EAGAIN);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.queued == 2);
+    for (int i = 0; i < 3; i++) {
+        CHECK(waiter_wait(&w[i]) == 0 && w[i].res.status == TFAAS_STATUS_SUCCESS);
+        waiter_fini(&w[i]);
+    }
+    /* the queue drained: room again */
+    CHECK(scheduler_submit(s, &j, on_done, &w[3]) == 0);
+    CHECK(waiter_wait(&w[3]) == 0 && w[3].res.status == TFAAS_STATUS_SUCCESS);
+    waiter_fini(&w[3]);
+    scheduler_destroy(s);
+}
+
+static void test_timeout(scheduler *s) {
+    waiter w;
+    sched_job j = job("t5", "t5/loop@1", LOOP, "{}");
+    j.timeout_ms = 300;
+    uint64_t t0 = clock_mono_us();
+    CHECK(run(s, &j, &w) == 1);
+    uint64_t took_ms = (clock_mono_us() - t0) / 1000;
+    CHECK(w.res.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(w.res.result_json &&
+          strstr(w.res.result_json, "The action exceeded its time limits of 300 milliseconds."));
+    CHECK(took_ms >= 290 && took_ms < 300 + 1000 + 1000); /* timeout + kill grace + slack */
+    waiter_fini(&w);
+    j = job("t5", "t5/hello@1", HELLO, "{\"name\":\"after\"}");
+    CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(strstr(w.res.result_json, "\"after\"") != NULL);
+    waiter_fini(&w);
+}
+
+static void test_enclave_killed(scheduler *s) {
+    waiter w;
+    sched_job j = job("t6", "t6/hello@1", HELLO, "{}");
+    CHECK(run(s, &j, &w) == 1);
+    waiter_fini(&w);
+    pid_t pid = scheduler_enclave_pid(s, "t6");
+    CHECK(pid > 0);
+    waiter_init(&w);
+    j = job("t6", "t6/slower@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j, on_done, &w) == 0);
+    sleep_ms(200);
+    CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
+    CHECK(waiter_wait(&w) == 0);
+    CHECK(w.res.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(w.res.result_json &&
+          strstr(w.res.result_json, "The action did not produce a valid response and exited unexpectedly."));
+    waiter_fini(&w);
+    j = job("t6", "t6/hello@1", HELLO, "{\"name\":\"reborn\"}");
+    CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(strstr(w.res.result_json, "\"reborn\"") != NULL);
+    waiter_fini(&w);
+    pid_t pid2 = scheduler_enclave_pid(s, "t6");
+    CHECK(pid2 > 0 && pid2 != pid);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves_died >= 1);
+}
+
+static void test_idle_eviction(void) {
+    scheduler *s = make(300, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w;
+    sched_job j = job("t7", "t7/hello@1", HELLO, "{}");
+    CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    waiter_fini(&w);
+    pid_t pid = scheduler_enclave_pid(s, "t7");
+    CHECK(pid > 0);
+    sleep_ms(150); /* still inside the TTL */
+    CHECK(scheduler_enclave_pid(s, "t7") == pid);
+    sched_stats st;
+    for (int i = 0; i < 100; i++) { /* stopped and reaped within a few seconds */
+        scheduler_stats(s, &st);
+        if (st.enclaves == 0) break;
+        sleep_ms(50);
+    }
+    CHECK(st.enclaves == 0 && st.enclaves_stopped == 1 && st.enclaves_died == 0);
+    CHECK(scheduler_enclave_pid(s, "t7") == 0);
+    CHECK(kill(pid, 0) == -1 && errno == ESRCH); /* exited and reaped */
+    j = job("t7", "t7/hello@1", HELLO, "{\"name\":\"back\"}");
+    CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(strstr(w.res.result_json, "\"back\"") != NULL);
+    waiter_fini(&w);
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves_started == 2 && st.enclaves == 1);
+    scheduler_destroy(s);
+}
+
+static void test_destroy_in_flight(void) {
+    scheduler *s = make(0, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w1, w2;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    sched_job j = job("t8", "t8/slower@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
+    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
+    sleep_ms(300);
+    scheduler_destroy(s);
+    CHECK(w1.calls == 1 && w1.res.status == TFAAS_STATUS_INTERNAL_ERR);
+    CHECK(w2.calls == 1 && w2.res.status == TFAAS_STATUS_INTERNAL_ERR);
+    CHECK(w1.res.result_json && strstr(w1.res.result_json, "\"error\""));
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+}
+
+static void test_launch_failure(void) {
+    /* An executable that exits at once never says hello. */
+    scheduler_config cfg = {.enclave_path = "/bin/false", .workers = 1, .max_queue = 4, .kill_grace_ms = 100};
+    scheduler *s = scheduler_create(&cfg, NULL);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w;
+    sched_job j = job("t9", "t9/f@1", HELLO, "{}");
+    CHECK(run(s, &j, &w) == 1);
+    CHECK(w.res.status == TFAAS_STATUS_INTERNAL_ERR);
+    CHECK(w.res.result_json && strstr(w.res.result_json, "Could not start an enclave"));
+    waiter_fini(&w);
+    scheduler_destroy(s);
+}
+
+int main(void) {
+    const char *bin = getenv("TFAAS_BIN");
+    snprintf(enclave_path, sizeof enclave_path, "%s/tfaas-enclave", bin ? bin : "bin");
+    test_bad_input();
+    scheduler *s = make(0, 8);
+    CHECK(s != NULL);
+    if (s) {
+        test_hello_and_code_cache(s);
+        test_namespaces(s);
+        test_concurrency(s);
+        test_timeout(s);
+        test_enclave_killed(s);
+        scheduler_destroy(s);
+    }
+    test_queue_bound();
+    test_idle_eviction();
+    test_destroy_in_flight();
+    test_launch_failure();
+    return CHECK_DONE();
+}
