@@ -61,8 +61,15 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
         goto fail;
     }
     const char *kind = a->kind ? a->kind : cli_json_str(exec, "kind", DEFAULT_KIND);
-    if (json_object_set_new(exec, "kind", json_string(kind))) goto oom;
-    if (a->main_name && json_object_set_new(exec, "main", json_string(a->main_name))) goto oom;
+    json_t *jkind = json_string(kind), *jmain = a->main_name ? json_string(a->main_name) : NULL;
+    if (!jkind || (a->main_name && !jmain)) {
+        json_decref(jkind);
+        json_decref(jmain);
+        fprintf(stderr, "error: --kind and --main must be UTF-8 text\n");
+        goto fail;
+    }
+    if (json_object_set_new(exec, "kind", jkind)) goto oom;
+    if (jmain && json_object_set_new(exec, "main", jmain)) goto oom;
     if (json_object_set(doc, "exec", exec)) goto oom;
 
     json_t *params = a->params_given || !existing ? cli_keyvalue_array(a->params)
