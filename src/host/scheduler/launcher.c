@@ -35,6 +35,15 @@ static void child_exec(const char *path, int sock, int devnull, int errpipe,
     /* Die with the launching thread; the getppid check closes the window in
      * which the parent could have exited before the prctl took effect. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) goto out;
+    /* A blocked mask and ignored dispositions survive execve; the enclave
+     * starts from the defaults rather than whatever the host thread had. */
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) goto out;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    if (sigaction(SIGPIPE, &dfl, NULL) < 0) goto out;
     /* fd 3 is the channel. dup2 onto itself would keep CLOEXEC, hence the branch. */
     if (sock == 3) {
         if (fcntl(3, F_SETFD, 0) < 0) goto out;

@@ -375,7 +375,7 @@ void scheduler_stats(scheduler *s, sched_stats *out) {
     *out = s->stats;
     out->enclaves = out->running = out->pending = out->queued = 0;
     for (enclave *e = s->enclaves; e; e = e->next) {
-        if (e->state != ENC_DEAD) out->enclaves++;
+        out->enclaves++; /* a dead one still has a process until it is reaped */
         out->running += e->running;
         for (activation *a = e->pending_head; a; a = a->next) out->pending++;
     }

@@ -71,7 +71,7 @@ void sched_result_free(sched_result *r);
 
 /* Counters for /health-style reporting and tests; a consistent snapshot. */
 typedef struct {
-    unsigned enclaves;          /* enclave processes alive now (any state) */
+    unsigned enclaves;          /* enclave processes not yet reaped (any state) */
     unsigned running;           /* activations inside enclaves now */
     unsigned pending;           /* holding a slot, waiting for an enclave worker */
     unsigned queued;            /* waiting for a function concurrency slot */
