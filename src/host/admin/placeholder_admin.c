@@ -1,3 +1,0 @@
-/* temporary */
-#include "host/commands.h"
-int admin_main(int c, char **v){(void)c;(void)v;return 1;}
