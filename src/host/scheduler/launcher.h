@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #define LAUNCHER_HELLO_TIMEOUT_MS 5000u /* enclave start-up budget */
-#define LAUNCHER_MAX_WORKERS 256u
+#define LAUNCHER_MAX_WORKERS 1024u /* same bound as tfaas serve --workers */
 
 typedef struct {
     pid_t pid;        /* the enclave process; reap it with launcher_reap */

@@ -82,8 +82,10 @@ void sched_finish_msg(scheduler *s, activation *a, done_list *dl, tfaas_status s
 
 /* ---- per-function state ----------------------------------------------- */
 
+/* "ns/name@version" -> length of "ns/name". The last '@' splits, since
+ * OpenWhisk names may themselves contain '@' while versions do not. */
 static size_t fn_key_len(const char *fn_key) {
-    const char *at = strchr(fn_key, '@');
+    const char *at = strrchr(fn_key, '@');
     return at ? (size_t)(at - fn_key) : strlen(fn_key);
 }
 
