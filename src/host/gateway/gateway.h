@@ -12,6 +12,10 @@
 
 #define GATEWAY_MAX_BODY_ACTION (48u << 20) /* PUT of an action (its code) */
 #define GATEWAY_MAX_BODY        (1u << 20)  /* every other request body */
+/* Bytes past the limit read and dropped before the 413, so that clients that
+ * send the whole body first still read the answer; larger excesses (or
+ * announced lengths) are answered at once and the connection closed. */
+#define GATEWAY_MAX_DISCARD     (64u << 20)
 
 typedef struct gateway gateway;
 
@@ -30,8 +34,9 @@ gateway *gateway_start(const gateway_config *cfg, char **err);
 unsigned gateway_port(const gateway *g);
 /* Shutdown, step 1: stop accepting connections; new invocations get 503. */
 void gateway_quiesce(gateway *g);
-/* Step 2: wait until every accepted activation has a durable record, at most
- * timeout_ms. Returns how many are still in flight. */
+/* Step 2: wait until every accepted activation has a durable record and
+ * every started request has been answered, at most timeout_ms. Returns how
+ * many activations and requests are still pending. */
 unsigned gateway_drain(gateway *g, unsigned timeout_ms);
 /* Step 3 (after the scheduler has completed the rest): close all
  * connections, join their threads, free. NULL is a no-op. */

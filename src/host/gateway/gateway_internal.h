@@ -23,10 +23,12 @@ struct gateway {
     unsigned max_blocking_wait_ms;
     unsigned port;
     atomic_int stopping;
-    /* activations accepted by the scheduler whose record is not yet durable */
+    /* For shutdown: activations accepted by the scheduler whose record is
+     * not yet durable, and requests not yet fully answered. */
     pthread_mutex_t mu;
-    pthread_cond_t idle;
+    pthread_cond_t idle; /* broadcast when both reach 0 */
     unsigned inflight;
+    unsigned active;
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
@@ -39,7 +41,9 @@ typedef struct {
     char ns[GATEWAY_NS_MAX]; /* authenticated namespace */
     char *body;              /* request body, NUL-terminated; NULL when empty */
     size_t body_len, body_cap, body_limit;
-    int too_large;           /* body exceeded body_limit: answered 413 */
+    int too_large;           /* body exceeded body_limit: it is discarded, answer 413 */
+    size_t discarded;        /* bytes thrown away since */
+    int answered;            /* the 413 has been queued */
 } http_req;
 
 /* Query-string value or NULL. */

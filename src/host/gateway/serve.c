@@ -283,7 +283,7 @@ int serve_main(int argc, char **argv) {
     fprintf(stderr, "tfaas serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     gateway_quiesce(gw);
     unsigned left = gateway_drain(gw, DRAIN_TIMEOUT_MS);
-    if (left) fprintf(stderr, "tfaas serve: %u activations still running; ending them\n", left);
+    if (left) fprintf(stderr, "tfaas serve: %u activations or requests still pending; ending them\n", left);
     rc = 0;
 out:
     /* Order matters: the scheduler completes what is left (its callbacks

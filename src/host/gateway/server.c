@@ -33,7 +33,7 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
         return NULL;
     }
     json_error_t e;
-    json_t *v = json_loadb(r->body, r->body_len, 0, &e);
+    json_t *v = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &e);
     if (!v) *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: %s", e.text);
     return v;
 }
@@ -90,6 +90,16 @@ static enum MHD_Result dispatch(http_req *r) {
 
 /* --- MHD callbacks --------------------------------------------------------- */
 
+/* 413, once per request. Queued before the body is complete, MHD sends it
+ * and closes the connection; if it refuses (MHD_NO) the connection is
+ * closed without an answer, which is still bounded work. */
+static enum MHD_Result reply_too_large(http_req *r) {
+    if (r->answered) return MHD_YES;
+    r->answered = 1;
+    return http_error(r->conn, MHD_HTTP_CONTENT_TOO_LARGE, "The request content is too large: the limit is %zu bytes",
+                      r->body_limit);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     (void)version;
@@ -102,6 +112,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->gw = cls;
         r->conn = conn;
         r->method = method;
+        pthread_mutex_lock(&r->gw->mu);
+        r->gw->active++;
+        pthread_mutex_unlock(&r->gw->mu);
         route_match(url, &r->rt);
         r->body_limit = (r->rt.kind == ROUTE_ACTION && !strcmp(method, "PUT")) ? GATEWAY_MAX_BODY_ACTION
                                                                                : GATEWAY_MAX_BODY;
@@ -110,18 +123,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         int64_t announced = 0;
         if (cl && query_int(cl, 0, INT64_MAX, 0, &announced) == 0 && (uint64_t)announced > r->body_limit) {
             r->too_large = 1;
-            return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                              "The request content is too large: %lld bytes, the limit is %zu bytes",
-                              (long long)announced, r->body_limit);
+            /* A moderate excess is read and thrown away so that clients which
+             * write the whole body before reading (fetch, needle) see the
+             * 413; beyond that the answer comes at once and MHD closes. */
+            if ((uint64_t)announced - r->body_limit > GATEWAY_MAX_DISCARD) return reply_too_large(r);
         }
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (r->too_large) return MHD_YES; /* discard the rest, keep nothing */
+        if (r->too_large) {
+            /* keep nothing; stop reading once the discard allowance is spent */
+            r->discarded += n;
+            if (r->discarded > GATEWAY_MAX_DISCARD) return reply_too_large(r);
+            return MHD_YES;
+        }
         if (n > r->body_limit - r->body_len) {
             r->too_large = 1;
+            r->discarded = r->body_len + n;
             free(r->body);
             r->body = NULL;
             r->body_len = r->body_cap = 0;
@@ -141,19 +161,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body[r->body_len] = '\0';
         return MHD_YES;
     }
-    if (r->too_large) {
-        /* Chunked bodies have no Content-Length: the limit is hit while reading. */
-        return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "The request content is too large: the limit is %zu bytes",
-                          r->body_limit);
-    }
+    if (r->too_large) return reply_too_large(r);
     return dispatch(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code) {
-    (void)cls; (void)conn; (void)code;
+    (void)conn; (void)code;
+    gateway *g = cls;
     http_req *r = *con_cls;
     if (!r) return;
+    pthread_mutex_lock(&g->mu);
+    if (--g->active == 0 && g->inflight == 0) pthread_cond_broadcast(&g->idle);
+    pthread_mutex_unlock(&g->mu);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -211,7 +231,7 @@ void gateway_inflight_add(gateway *g) {
 
 void gateway_inflight_done(gateway *g) {
     pthread_mutex_lock(&g->mu);
-    if (--g->inflight == 0) pthread_cond_broadcast(&g->idle);
+    if (--g->inflight == 0 && g->active == 0) pthread_cond_broadcast(&g->idle);
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -222,9 +242,9 @@ unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
     dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
     pthread_mutex_lock(&g->mu);
-    while (g->inflight > 0)
+    while (g->inflight > 0 || g->active > 0)
         if (pthread_cond_timedwait(&g->idle, &g->mu, &dl) == ETIMEDOUT) break;
-    unsigned left = g->inflight;
+    unsigned left = g->inflight + g->active;
     pthread_mutex_unlock(&g->mu);
     return left;
 }

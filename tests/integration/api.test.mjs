@@ -1,0 +1,373 @@
+// api.test.mjs - the OpenWhisk-compatible REST API of `tfaas serve`, over
+// real HTTP against the real server and enclaves: actions CRUD, invocation
+// (blocking, non-blocking, result only), activations, default parameters,
+// and every error with its status code and {"error", "code"} body.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { BIN, startServer, api, sleep } from '../lib/server.mjs';
+import { createNamespace, poll } from '../lib/e2e.mjs';
+
+const A = '/api/v1/namespaces/_/actions';
+const ACT = '/api/v1/namespaces/_/activations';
+const HELLO = "function main(p) { console.log('hi ' + p.name); return { greeting: 'Hello, ' + p.name + '!' }; }";
+const SLOW = 'function main(p) { var t = Date.now(); while (Date.now() - t < p.ms) {} return { slept: p.ms }; }';
+
+let server;
+
+function assertError(r, status, message) {
+  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/);
+  assert.equal(typeof r.body?.error, 'string', r.text);
+  assert.match(r.body.code, /^[0-9a-f]{32}$/, `code is a request id: ${r.text}`);
+  if (message instanceof RegExp) assert.match(r.body.error, message);
+  else if (message !== undefined) assert.equal(r.body.error, message);
+}
+
+async function put(name, body, query = '') {
+  return api(server, 'PUT', `${A}/${encodeURIComponent(name)}${query}`, { body });
+}
+
+const js = (code, extra = {}) => ({ exec: { kind: 'js:duktape', code }, ...extra });
+
+before(async () => { server = await startServer(); });
+after(async () => { if (server) await server.stop(); });
+
+describe('info and namespaces', () => {
+  test('GET /api/v1 describes paths, runtimes and limits without auth', async () => {
+    const r = await api(server, 'GET', '/api/v1', { auth: null });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.api_paths, ['/api/v1']);
+    const kinds = Object.values(r.body.runtimes).flat().map((x) => x.kind);
+    assert.ok(kinds.includes('js:duktape'), JSON.stringify(r.body.runtimes));
+    assert.equal(r.body.limits.max_action_duration, 300000);
+  });
+
+  test('GET /api/v1/namespaces lists only the caller\'s namespace', async () => {
+    const r = await api(server, 'GET', '/api/v1/namespaces');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, ['guest']);
+  });
+});
+
+describe('authentication', () => {
+  test('missing credentials: 401', async () => {
+    assertError(await api(server, 'GET', A, { auth: null }), 401,
+      'The resource requires authentication, which was not supplied with the request');
+  });
+  test('wrong key: 401', async () => {
+    const [uuid] = server.auth.split(':');
+    assertError(await api(server, 'GET', A, { auth: `${uuid}:${'x'.repeat(64)}` }), 401,
+      'The supplied authentication is invalid');
+  });
+  test('malformed header: 401', async () => {
+    for (const h of ['Basic !!!', 'Bearer abc', 'Basic ' + Buffer.from('nocolon').toString('base64'),
+      'Basic ' + 'A'.repeat(5000)]) {
+      assertError(await api(server, 'GET', A, { auth: null, headers: { authorization: h } }), 401,
+        'The supplied authentication is invalid');
+    }
+  });
+  test('another namespace in the path: 403', async () => {
+    assertError(await api(server, 'GET', '/api/v1/namespaces/someone/actions'), 403,
+      "The supplied authentication is not authorized to access 'someone'.");
+  });
+  test('the explicit own namespace works like _', async () => {
+    const r = await api(server, 'GET', '/api/v1/namespaces/guest/actions');
+    assert.equal(r.status, 200, r.text);
+  });
+});
+
+describe('actions', () => {
+  test('create, conflict, get, update, list, delete', async () => {
+    let r = await put('crud', js(HELLO));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.name, 'crud');
+    assert.equal(r.body.namespace, 'guest');
+    assert.equal(r.body.version, '0.0.1');
+    assert.equal(r.body.exec.kind, 'js:duktape');
+    assert.deepEqual(r.body.limits, { timeout: 60000, memory: 256, logs: 10, concurrency: 1 });
+    assert.ok(r.body.annotations.some((a) => a.key === 'exec' && a.value === 'js'), JSON.stringify(r.body));
+
+    assertError(await put('crud', js(HELLO)), 409, 'resource already exists');
+
+    r = await api(server, 'GET', `${A}/crud`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.exec.code, HELLO);
+    r = await api(server, 'GET', `${A}/crud?code=false`);
+    assert.equal(r.body.exec.code, undefined);
+
+    r = await put('crud', js('function main() { return {v: 2}; }', { limits: { timeout: 5000 } }), '?overwrite=true');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.version, '0.0.2');
+    assert.equal(r.body.limits.timeout, 5000);
+
+    // an update without exec keeps the code, as OpenWhisk does
+    r = await put('crud', { parameters: [{ key: 'x', value: 1 }] }, '?overwrite=true');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.version, '0.0.3');
+    assert.equal(r.body.exec.code, 'function main() { return {v: 2}; }');
+    assert.equal(r.body.limits.timeout, 5000);
+
+    r = await api(server, 'GET', A);
+    assert.equal(r.status, 200, r.text);
+    const entry = r.body.find((a) => a.name === 'crud');
+    assert.ok(entry, r.text);
+    assert.equal(entry.exec.code, undefined, 'lists leave out the code');
+
+    r = await api(server, 'DELETE', `${A}/crud`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.name, 'crud');
+    assertError(await api(server, 'GET', `${A}/crud`), 404, 'The requested resource does not exist.');
+    assertError(await api(server, 'DELETE', `${A}/crud`), 404, 'The requested resource does not exist.');
+  });
+
+  test('nodejs kinds are accepted and annotated with their family', async () => {
+    const r = await put('nodekind', { exec: { kind: 'nodejs:20', code: HELLO } });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.body.annotations.some((a) => a.key === 'exec' && a.value === 'nodejs'), r.text);
+  });
+
+  test('list honours limit and skip', async () => {
+    for (const n of ['l1', 'l2', 'l3']) assert.equal((await put(n, js(HELLO))).status, 200);
+    const all = (await api(server, 'GET', `${A}?limit=200`)).body.map((a) => a.name);
+    const r = await api(server, 'GET', `${A}?limit=2&skip=1`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.map((a) => a.name), all.slice(1, 3));
+    assertError(await api(server, 'GET', `${A}?limit=201`), 400, /limit/);
+    assertError(await api(server, 'GET', `${A}?skip=-1`), 400, /skip/);
+    assertError(await api(server, 'GET', `${A}?limit=abc`), 400, /limit/);
+  });
+
+  test('validation errors are 400s that name the problem', async () => {
+    assertError(await put('bad', { exec: { kind: 'python:3', code: 'x' } }), 400, /python:3/);
+    assertError(await put('bad', { exec: { kind: 'sequence', components: [] } }), 400, /sequence/);
+    assertError(await put('bad', { exec: { kind: 'js:duktape', code: 'UEsDBA==', binary: true } }), 400, /zip|Binary/);
+    assertError(await put('bad', { exec: { kind: 'js:duktape' } }), 400, /exec\.code/);
+    assertError(await put('bad', {}), 400, /exec/);
+    for (const [limit, value] of [['timeout', 99], ['timeout', 300001], ['memory', 127], ['memory', 513],
+      ['logs', 11], ['concurrency', 0], ['concurrency', 501], ['timeout', 'soon']]) {
+      assertError(await put('bad', js(HELLO, { limits: { [limit]: value } })), 400, new RegExp(limit));
+    }
+    assertError(await put('-bad', js(HELLO)), 400, /name/);
+    assertError(await put('x'.repeat(257), js(HELLO)), 400, /name/);
+    assertError(await api(server, 'PUT', `${A}/pkg/inner`, { body: js(HELLO) }), 400, /[Pp]ackage/);
+    assertError(await api(server, 'PUT', `${A}/bad`, { raw: '{"exec": ', headers: { 'content-type': 'application/json' } }),
+      400, /^The request content was malformed: /);
+    assertError(await api(server, 'PUT', `${A}/bad`, { raw: '' }), 400, /^The request content was malformed/);
+    assert.equal((await api(server, 'GET', `${A}/bad`)).status, 404, 'nothing was stored');
+  });
+
+  test('unknown routes are 404, wrong methods 405', async () => {
+    assertError(await api(server, 'GET', '/api/v1/namespaces/_/triggers'), 404);
+    assertError(await api(server, 'GET', '/nothing/here'), 404);
+    const r = await api(server, 'PATCH', `${A}/x`);
+    assertError(r, 405);
+    assert.match(r.headers.get('allow'), /PUT/);
+    assertError(await api(server, 'DELETE', ACT), 405);
+    assertError(await api(server, 'POST', '/api/v1'), 405);
+  });
+
+  test('oversized bodies are refused with 413', async () => {
+    const big = { exec: { kind: 'js:duktape', code: '//' + 'x'.repeat(48 * 1024 * 1024) } };
+    assertError(await put('huge', big), 413);
+    assertError(await api(server, 'POST', `${A}/huge`, { body: { pad: 'x'.repeat(1024 * 1024) } }), 413);
+    // a 2 MiB action is fine: actions may be up to 48 MiB
+    const r = await put('biggish', js(HELLO + '\n//' + 'x'.repeat(2 * 1024 * 1024)));
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+  });
+});
+
+describe('invocation and activations', () => {
+  before(async () => {
+    let r = await put('hello', js(HELLO, { parameters: [{ key: 'name', value: 'default' }, { key: 'keep', value: 1 }] }));
+    assert.equal(r.status, 200, r.text);
+    r = await put('echo', js('function main(p) { return p; }', { parameters: [{ key: 'a', value: 1 }, { key: 'b', value: 2 }] }));
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test('blocking invoke returns the whole activation record', async () => {
+    const r = await api(server, 'POST', `${A}/hello?blocking=true`, { body: { name: 'Ada' } });
+    assert.equal(r.status, 200, r.text);
+    const a = r.body;
+    assert.match(a.activationId, /^[0-9a-f]{32}$/);
+    assert.equal(r.headers.get('x-openwhisk-activation-id'), a.activationId);
+    assert.equal(a.namespace, 'guest');
+    assert.equal(a.subject, 'guest');
+    assert.equal(a.name, 'hello');
+    assert.equal(a.version, '0.0.1');
+    assert.equal(a.publish, false);
+    assert.ok(a.start <= a.end && a.duration >= 0, r.text);
+    assert.deepEqual(a.response, { status: 'success', statusCode: 0, success: true, result: { greeting: 'Hello, Ada!' } });
+    assert.equal(a.statusCode, 0);
+    assert.equal(a.logs.length, 1, r.text);
+    assert.match(a.logs[0], /hi Ada/);
+    const ann = Object.fromEntries(a.annotations.map((x) => [x.key, x.value]));
+    assert.equal(ann.path, 'guest/hello');
+    assert.equal(ann.kind, 'js:duktape');
+    assert.deepEqual(ann.limits, { timeout: 60000, memory: 256, logs: 10, concurrency: 1 });
+    assert.equal(typeof ann.waitTime, 'number');
+    assert.equal(ann.timeout, false);
+  });
+
+  test('result=true returns only the result', async () => {
+    const r = await api(server, 'POST', `${A}/hello?blocking=true&result=true`, { body: { name: 'Bo' } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { greeting: 'Hello, Bo!' });
+    assert.match(r.headers.get('x-openwhisk-activation-id'), /^[0-9a-f]{32}$/);
+  });
+
+  test('default parameters are merged under the request\'s', async () => {
+    const r = await api(server, 'POST', `${A}/echo?blocking=true&result=true`, { body: { b: 'mine', c: 3 } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { a: 1, b: 'mine', c: 3 });
+    const d = await api(server, 'POST', `${A}/hello?blocking=true&result=true`);
+    assert.deepEqual(d.body, { greeting: 'Hello, default!' }, 'an empty body uses the defaults');
+  });
+
+  test('non-blocking invoke: 202, then the activation, its result and logs', async () => {
+    const r = await api(server, 'POST', `${A}/hello`, { body: { name: 'Cy' } });
+    assert.equal(r.status, 202, r.text);
+    const id = r.body.activationId;
+    assert.match(id, /^[0-9a-f]{32}$/);
+    assert.deepEqual(Object.keys(r.body), ['activationId']);
+    const got = await poll(async () => {
+      const g = await api(server, 'GET', `${ACT}/${id}`);
+      return g.status === 200 ? g : undefined;
+    });
+    assert.ok(got, 'the activation record appears');
+    assert.equal(got.body.activationId, id);
+    assert.equal(got.body.response.result.greeting, 'Hello, Cy!');
+
+    const res = await api(server, 'GET', `${ACT}/${id}/result`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.status, 'success');
+    assert.equal(res.body.success, true);
+    assert.deepEqual(res.body.result, { greeting: 'Hello, Cy!' });
+
+    const logs = await api(server, 'GET', `${ACT}/${id}/logs`);
+    assert.equal(logs.status, 200, logs.text);
+    assert.equal(logs.body.logs.length, 1);
+    assert.match(logs.body.logs[0], /hi Cy/);
+
+    const list = await api(server, 'GET', `${ACT}?name=hello&limit=200`);
+    assert.equal(list.status, 200, list.text);
+    assert.ok(list.body.some((a) => a.activationId === id), list.text.slice(0, 500));
+    assert.ok(list.body.every((a) => a.name === 'hello'));
+    const docs = await api(server, 'GET', `${ACT}?name=hello&docs=true&limit=200`);
+    assert.ok(docs.body.find((a) => a.activationId === id).response, 'docs=true includes the response');
+    const none = await api(server, 'GET', `${ACT}?since=${Date.now() + 3600000}`);
+    assert.deepEqual(none.body, []);
+    assertError(await api(server, 'GET', `${ACT}?limit=-1`), 400, /limit/);
+    assertError(await api(server, 'GET', `${ACT}?docs=maybe`), 400, /docs/);
+  });
+
+  test('failed activations: 502 with the record (application and developer errors)', async () => {
+    await put('apperr', js("function main() { return { error: 'nope' }; }"));
+    let r = await api(server, 'POST', `${A}/apperr?blocking=true`);
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.body.response.status, 'application error');
+    assert.equal(r.body.response.success, false);
+    assert.deepEqual(r.body.response.result, { error: 'nope' });
+    r = await api(server, 'POST', `${A}/apperr?blocking=true&result=true`);
+    assert.equal(r.status, 502, r.text);
+    assert.deepEqual(r.body, { error: 'nope' });
+
+    await put('throws', js("function main() { throw new Error('boom'); }"));
+    r = await api(server, 'POST', `${A}/throws?blocking=true`);
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.body.response.status, 'action developer error');
+    assert.equal(r.body.response.statusCode, 2);
+  });
+
+  test('invocation errors', async () => {
+    assertError(await api(server, 'POST', `${A}/missing?blocking=true`), 404, 'The requested resource does not exist.');
+    assertError(await api(server, 'POST', `${A}/hello`, { body: [1, 2] }), 400, /JSON object/);
+    assertError(await api(server, 'POST', `${A}/hello`, { body: 'text' }), 400, /JSON object/);
+    assertError(await api(server, 'POST', `${A}/hello`, { raw: '{"a":', headers: { 'content-type': 'application/json' } }),
+      400, /^The request content was malformed: /);
+    assertError(await api(server, 'POST', `${A}/hello?blocking=yes`), 400, /blocking/);
+  });
+
+  test('unknown activations are 404, other tenants\' too', async () => {
+    assertError(await api(server, 'GET', `${ACT}/${'0'.repeat(32)}`), 404, 'The requested resource does not exist.');
+    assertError(await api(server, 'GET', `${ACT}/not-an-id/result`), 404);
+    const mine = await api(server, 'POST', `${A}/hello?blocking=true`, { body: { name: 'Di' } });
+    assert.equal(mine.status, 200, mine.text);
+    const other = await createNamespace(server, 'tenant-x');
+    for (const suffix of ['', '/result', '/logs']) {
+      assertError(await api(other, 'GET', `${ACT}/${mine.body.activationId}${suffix}`), 404);
+    }
+    assertError(await api(other, 'GET', `${A}/hello`), 404);
+    assertError(await api(other, 'GET', '/api/v1/namespaces/guest/actions/hello'), 403);
+  });
+
+  test('an updated action runs its new code', async () => {
+    await put('rev', js('function main() { return { v: 1 }; }'));
+    let r = await api(server, 'POST', `${A}/rev?blocking=true&result=true`);
+    assert.deepEqual(r.body, { v: 1 }, r.text);
+    await put('rev', js('function main() { return { v: 2 }; }'), '?overwrite=true');
+    r = await api(server, 'POST', `${A}/rev?blocking=true&result=true`);
+    assert.deepEqual(r.body, { v: 2 }, r.text);
+  });
+});
+
+describe('server options', () => {
+  test('a blocking invoke that outlasts --max-blocking-wait answers 202', async () => {
+    const s = await startServer({ extraArgs: ['--max-blocking-wait', '200'] });
+    try {
+      let r = await api(s, 'PUT', `${A}/slow`, { body: js(SLOW) });
+      assert.equal(r.status, 200, r.text);
+      r = await api(s, 'POST', `${A}/slow?blocking=true`, { body: { ms: 1200 } });
+      assert.equal(r.status, 202, r.text);
+      const id = r.body.activationId;
+      assert.match(id, /^[0-9a-f]{32}$/);
+      assert.equal(r.headers.get('x-openwhisk-activation-id'), id);
+      const done = await poll(async () => {
+        const g = await api(s, 'GET', `${ACT}/${id}`);
+        return g.status === 200 ? g : undefined;
+      });
+      assert.ok(done, 'the late activation is recorded');
+      assert.deepEqual(done.body.response.result, { slept: 1200 });
+    } finally { await s.stop(); }
+  });
+
+  test('a full queue answers 429', async () => {
+    const s = await startServer({ extraArgs: ['--max-queue', '1'] });
+    try {
+      assert.equal((await api(s, 'PUT', `${A}/slow`, { body: js(SLOW, { limits: { concurrency: 1 } }) })).status, 200);
+      const codes = [];
+      for (let i = 0; i < 6; i++) codes.push((await api(s, 'POST', `${A}/slow`, { body: { ms: 1500 } })).status);
+      assert.equal(codes[0], 202, codes.join());
+      const r429 = await api(s, 'POST', `${A}/slow`, { body: { ms: 10 } });
+      assertError(r429, 429, 'Too many requests in flight for this action');
+    } finally { await s.stop(); }
+  });
+
+  test('SIGTERM during a blocking invoke: the request completes, exit 0', async () => {
+    const s = await startServer();
+    await api(s, 'PUT', `${A}/slow`, { body: js(SLOW) });
+    const pending = api(s, 'POST', `${A}/slow?blocking=true&result=true`, { body: { ms: 800 } });
+    await sleep(200);
+    const exited = new Promise((resolve) => s.proc.once('exit', (code) => resolve(code)));
+    s.proc.kill('SIGTERM');
+    const r = await pending;
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { slept: 800 });
+    assert.equal(await exited, 0, s.logs());
+    await s.stop();
+  });
+
+  test('--help lists the options', async () => {
+    const out = await new Promise((resolve, reject) => execFile(join(BIN, 'tfaas'), ['serve', '--help'],
+      (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    for (const opt of ['--listen', '--state', '--workers', '--guest-auth', '--enclave', '--idle-ttl', '--max-queue',
+      '--max-blocking-wait', '--max-connections']) assert.ok(out.includes(opt), opt);
+  });
+
+  test('bad options exit 2 with a message', async () => {
+    const code = await new Promise((resolve) => execFile(join(BIN, 'tfaas'), ['serve', '--listen', 'nowhere'],
+      (err) => resolve(err ? err.code : 0)));
+    assert.equal(code, 2);
+  });
+});
