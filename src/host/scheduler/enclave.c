@@ -235,7 +235,7 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
         return;
     }
     uint64_t st, dur, init, peak;
-    if (m->nfields != RES_NFIELDS || ipc_get_u64(m, RES_STATUS, &st) < 0 ||
+    if (m->nfields < RES_NFIELDS || ipc_get_u64(m, RES_STATUS, &st) < 0 ||
         ipc_get_u64(m, RES_DURATION_US, &dur) < 0 || ipc_get_u64(m, RES_INIT_US, &init) < 0 ||
         ipc_get_u64(m, RES_PEAK_MEMORY, &peak) < 0 || m->fields[RES_RESULT].len == 0 ||
         (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE)) {
