@@ -134,6 +134,8 @@ describe('actions', () => {
     const r = await api(server, 'GET', `${A}?limit=2&skip=1`);
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.map((a) => a.name), all.slice(1, 3));
+    const c = await api(server, 'GET', `${A}?count=true`);
+    assert.deepEqual(c.body, { actions: all.length }, c.text);
     assertError(await api(server, 'GET', `${A}?limit=201`), 400, /limit/);
     assertError(await api(server, 'GET', `${A}?skip=-1`), 400, /skip/);
     assertError(await api(server, 'GET', `${A}?limit=abc`), 400, /limit/);
@@ -256,6 +258,8 @@ describe('invocation and activations', () => {
     assert.ok(list.body.every((a) => a.name === 'hello'));
     const docs = await api(server, 'GET', `${ACT}?name=hello&docs=true&limit=200`);
     assert.ok(docs.body.find((a) => a.activationId === id).response, 'docs=true includes the response');
+    const cnt = await api(server, 'GET', `${ACT}?name=hello&count=true`);
+    assert.equal(cnt.body.activations, list.body.length, cnt.text);
     const none = await api(server, 'GET', `${ACT}?since=${Date.now() + 3600000}`);
     assert.deepEqual(none.body, []);
     assertError(await api(server, 'GET', `${ACT}?limit=-1`), 400, /limit/);

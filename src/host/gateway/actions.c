@@ -10,8 +10,26 @@
 #define LIST_LIMIT_DEFAULT 30
 #define LIST_LIMIT_MAX 200
 
+/* ?count=true: {"actions": N}. The store pages at most 200 at a time. */
+static enum MHD_Result count(http_req *r) {
+    size_t total = 0;
+    for (int skip = 0;; skip += LIST_LIMIT_MAX) {
+        json_t *page = NULL;
+        if (store_action_list(r->gw->store, r->ns, LIST_LIMIT_MAX, skip, &page) != STORE_OK)
+            return req_store_error(r);
+        size_t n = json_array_size(page);
+        json_decref(page);
+        total += n;
+        if (n < LIST_LIMIT_MAX) break;
+    }
+    return http_reply_json(r->conn, MHD_HTTP_OK, json_pack("{sI}", "actions", (json_int_t)total), NULL);
+}
+
 static enum MHD_Result list(http_req *r) {
     int64_t limit, skip;
+    int want_count;
+    if (query_bool(req_query(r, "count"), 0, &want_count) < 0) return req_bad_query(r, "count", "true or false");
+    if (want_count) return count(r);
     if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit) < 0)
         return req_bad_query(r, "limit", "an integer in [0, 200]");
     if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, &skip) < 0)

@@ -23,6 +23,22 @@ static enum MHD_Result list(http_req *r) {
     if (limit == 0) limit = LIST_LIMIT_MAX;
     const char *name = req_query(r, "name");
     if (name && (!*name || strlen(name) > 512)) return req_bad_query(r, "name", "an action name");
+    int want_count;
+    if (query_bool(req_query(r, "count"), 0, &want_count) < 0) return req_bad_query(r, "count", "true or false");
+    if (want_count) {
+        /* {"activations": N} over the same filters, a page at a time */
+        size_t total = 0;
+        for (int off = 0;; off += LIST_LIMIT_MAX) {
+            json_t *page = NULL;
+            if (store_activation_list(r->gw->store, r->ns, name, LIST_LIMIT_MAX, off, since, upto, 0, &page) != STORE_OK)
+                return req_store_error(r);
+            size_t n = json_array_size(page);
+            json_decref(page);
+            total += n;
+            if (n < LIST_LIMIT_MAX) break;
+        }
+        return http_reply_json(r->conn, MHD_HTTP_OK, json_pack("{sI}", "activations", (json_int_t)total), NULL);
+    }
     json_t *out = NULL;
     store_status st = store_activation_list(r->gw->store, r->ns, name, (int)limit, (int)skip, since, upto, docs, &out);
     if (st != STORE_OK) return req_store_error(r);
