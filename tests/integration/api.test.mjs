@@ -154,6 +154,10 @@ describe('actions', () => {
     assertError(await put('-bad', js(HELLO)), 400, /name/);
     assertError(await put('x'.repeat(257), js(HELLO)), 400, /name/);
     assertError(await api(server, 'PUT', `${A}/pkg/inner`, { body: js(HELLO) }), 400, /[Pp]ackage/);
+    // %00 must not truncate the name to "a"; invalid UTF-8 is quoted safely
+    assertError(await api(server, 'PUT', `${A}/a%00b`, { body: js(HELLO) }), 400, /name/);
+    assertError(await api(server, 'PUT', `${A}/%ff%fe`, { body: js(HELLO) }), 400, /name/);
+    assert.equal((await api(server, 'GET', `${A}/a`)).status, 404, 'no truncated name was stored');
     assertError(await api(server, 'PUT', `${A}/bad`, { raw: '{"exec": ', headers: { 'content-type': 'application/json' } }),
       400, /^The request content was malformed: /);
     assertError(await api(server, 'PUT', `${A}/bad`, { raw: '' }), 400, /^The request content was malformed/);

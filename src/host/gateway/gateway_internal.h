@@ -42,7 +42,7 @@ typedef struct {
     char *body;              /* request body, NUL-terminated; NULL when empty */
     size_t body_len, body_cap, body_limit;
     int too_large;           /* body exceeded body_limit: it is discarded, answer 413 */
-    size_t discarded;        /* bytes thrown away since */
+    uint64_t received;       /* body bytes read so far, kept or not */
     int answered;            /* the 413 has been queued */
 } http_req;
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +91,28 @@ static enum MHD_Result dispatch(http_req *r) {
 
 /* --- MHD callbacks --------------------------------------------------------- */
 
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Counts Content-Length headers whose value differs from the first. */
+typedef struct {
+    const char *first;
+    int conflicting;
+} cl_scan;
+
+static enum MHD_Result scan_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    cl_scan *sc = cls;
+    if (!key || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0) return MHD_YES;
+    if (!sc->first) sc->first = value ? value : "";
+    else if (!value || strcmp(sc->first, value) != 0) sc->conflicting = 1;
+    return MHD_YES;
+}
+
 /* 413, once per request. Queued before the body is complete, MHD sends it
  * and closes the connection; if it refuses (MHD_NO) the connection is
  * closed without an answer, which is still bounded work. */
@@ -119,6 +142,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body_limit = (r->rt.kind == ROUTE_ACTION && !strcmp(method, "PUT")) ? GATEWAY_MAX_BODY_ACTION
                                                                                : GATEWAY_MAX_BODY;
         *con_cls = r;
+        /* Two different lengths make the body's end ambiguous (request
+         * smuggling); RFC 9112 says to refuse, so the request ends here. */
+        cl_scan sc = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_content_length, &sc);
+        if (sc.conflicting) {
+            r->answered = 1;
+            return http_error(conn, MHD_HTTP_BAD_REQUEST, "The request has conflicting Content-Length headers");
+        }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t announced = 0;
         if (cl && query_int(cl, 0, INT64_MAX, 0, &announced) == 0 && (uint64_t)announced > r->body_limit) {
@@ -130,21 +161,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    if (r->answered) { /* answered early (413, 400): the rest is ignored */
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (r->too_large) {
-            /* keep nothing; stop reading once the discard allowance is spent */
-            r->discarded += n;
-            if (r->discarded > GATEWAY_MAX_DISCARD) return reply_too_large(r);
-            return MHD_YES;
-        }
-        if (n > r->body_limit - r->body_len) {
-            r->too_large = 1;
-            r->discarded = r->body_len + n;
-            free(r->body);
-            r->body = NULL;
-            r->body_len = r->body_cap = 0;
+        r->received += n;
+        if (r->too_large || r->received > r->body_limit) {
+            /* Keep nothing past the limit; stop reading (answer and close)
+             * once the discard allowance is spent too. */
+            if (!r->too_large) {
+                r->too_large = 1;
+                free(r->body);
+                r->body = NULL;
+                r->body_len = r->body_cap = 0;
+            }
+            if (r->received > (uint64_t)r->body_limit + GATEWAY_MAX_DISCARD) return reply_too_large(r);
             return MHD_YES;
         }
         if (r->body_len + n + 1 > r->body_cap) {
@@ -179,6 +213,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Percent-decoding of the path and query values. MHD's own decoder turns
+ * %00 into a NUL that silently truncates the string ("a%00b" would name
+ * action "a"), so %00 and malformed escapes are left as they are: the text
+ * then fails validation (a name cannot contain '%') instead of changing
+ * meaning. Decodes in place; returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s) {
+    (void)cls; (void)conn;
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hex_value(p[1])) >= 0 && (lo = hex_value(p[2])) >= 0 && (hi | lo) != 0) {
+            *w++ = (char)(hi << 4 | lo);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 /* --- lifecycle -------------------------------------------------------------- */
 
 gateway *gateway_start(const gateway_config *cfg, char **err) {
@@ -199,6 +254,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, g,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                                  MHD_OPTION_END);
     if (!g->daemon) {
         char msg[256];
