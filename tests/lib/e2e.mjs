@@ -54,8 +54,12 @@ export async function invoke(server, name, params = {}, { ns = '_', result = fal
 // Sends raw bytes to the server's socket (writes may be a list of chunks,
 // sent in order with a small pause between them), then collects what comes
 // back until the server closes the connection or timeoutMs passes.
+// With untilResponse it returns as soon as one whole response (head and
+// Content-Length body) has arrived, so a kept-alive connection is not waited on.
+// With stopOnAnswer the remaining writes are dropped once the server has
+// answered (as a client does after an early 413).
 // Returns {data (string), closed (server ended it), statusLine}.
-export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = false } = {}) {
+export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = false, untilResponse = false, stopOnAnswer = false } = {}) {
   const { hostname, port } = new URL(server.url);
   const chunks = Array.isArray(writes) ? writes : [writes];
   return new Promise((resolve) => {
@@ -71,13 +75,20 @@ export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = fals
       resolve({ data: text, closed, statusLine: text.split('\r\n')[0] });
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    sock.on('data', (d) => { data = Buffer.concat([data, d]); });
+    sock.on('data', (d) => {
+      data = Buffer.concat([data, d]);
+      if (!untilResponse) return;
+      const headEnd = data.indexOf('\r\n\r\n');
+      if (headEnd < 0) return;
+      const m = /\r\ncontent-length:\s*(\d+)/i.exec(data.subarray(0, headEnd).toString('latin1'));
+      if (m && data.length >= headEnd + 4 + Number(m[1])) finish(false);
+    });
     sock.on('end', () => finish(true));
     sock.on('close', () => finish(true));
-    sock.on('error', () => finish(true));
+    sock.on('error', (e) => { if (process.env.E2E_DEBUG) console.error('rawHttp socket error', e.code); finish(true); });
     sock.on('connect', async () => {
       for (const c of chunks) {
-        if (done) return;
+        if (done || (stopOnAnswer && data.length > 0)) break;
         sock.write(c);
         await sleep(10);
       }
