@@ -108,7 +108,8 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
         return NULL;
     }
     const char *kind = json_string_value(kindv);
-    if (!action_kind_supported(kind)) {
+    /* a NUL inside would hide a suffix from the C-string check */
+    if (!action_kind_supported(kind) || strlen(kind) != json_string_length(kindv)) {
         snprintf(err, errsize, "The action kind '%.64s' is not supported: use js:duktape or nodejs:*", kind);
         return NULL;
     }
@@ -128,7 +129,8 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
     }
     const json_t *mainv = json_object_get(exec, "main");
     if (mainv && !json_is_null(mainv) &&
-        (!json_is_string(mainv) || json_string_length(mainv) == 0 || json_string_length(mainv) > 256)) {
+        (!json_is_string(mainv) || json_string_length(mainv) == 0 || json_string_length(mainv) > 256 ||
+         strlen(json_string_value(mainv)) != json_string_length(mainv))) {
         snprintf(err, errsize, "exec.main must be a non-empty string (the entry function's name)");
         return NULL;
     }

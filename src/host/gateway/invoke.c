@@ -206,7 +206,7 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv, int result_
 static char *merged_params(const json_t *action, const json_t *given) {
     json_t *params = json_kv_to_object(json_object_get(action, "parameters"));
     if (!params || json_object_update(params, (json_t *)given) < 0) { json_decref(params); return NULL; }
-    char *text = json_dump_compact(params);
+    char *text = json_dump_compact(params); /* NULs come out escaped as \u0000 */
     json_decref(params);
     return text;
 }
@@ -238,7 +238,10 @@ enum MHD_Result invoke_handle(http_req *r) {
     json_decref(given);
 
     const json_t *exec = json_object_get(action, "exec");
-    const char *code = json_get_str(exec, "code", "");
+    const json_t *codev = json_object_get(exec, "code");
+    const char *code = json_is_string(codev) ? json_string_value(codev) : "";
+    /* by length: JSON strings may hold NUL bytes */
+    size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
     const char *kind = json_get_str(exec, "kind", "js:duktape");
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
@@ -256,7 +259,7 @@ enum MHD_Result invoke_handle(http_req *r) {
         .ns = r->ns,
         .fn_key = fn_key,
         .code = code,
-        .code_len = strlen(code),
+        .code_len = code_len,
         .main = json_get_str(exec, "main", "main"),
         .params_json = params,
         .params_len = strlen(params),

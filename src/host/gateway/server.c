@@ -34,7 +34,7 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
         return NULL;
     }
     json_error_t e;
-    json_t *v = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &e);
+    json_t *v = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     if (!v) *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: %s", e.text);
     return v;
 }
