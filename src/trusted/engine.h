@@ -1,0 +1,76 @@
+/* engine.h - the engine-neutral interface of a JavaScript heap.
+ *
+ * One engine_heap is one isolated JavaScript world with its own memory limit,
+ * holding one function's code. Every engine (Duktape now, a V8 shim later)
+ * implements exactly these calls. A heap is used by one thread at a time;
+ * different heaps may run on different threads at once.
+ *
+ * Outcomes follow OpenWhisk: status is the activation's statusCode and result
+ * is always a JSON object text ({"error": "..."} for failures). When
+ * `discard` is set the heap is in an unknown state (timed out, out of memory)
+ * and must be destroyed rather than reused. */
+#ifndef TFAAS_TRUSTED_ENGINE_H
+#define TFAAS_TRUSTED_ENGINE_H
+
+#include "common/ipc.h" /* tfaas_status */
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct engine_heap engine_heap;
+
+/* Stack every thread that runs a heap must have: Duktape's C recursion limit
+ * (DUK_USE_NATIVE_CALL_RECLIMIT, compiler and JSON limits) must end deep
+ * recursion before the thread's stack does. Sanitizers grow every frame. */
+#if defined(TFAAS_SANITIZE)
+#define ENGINE_STACK_BYTES (64u << 20)
+#else
+#define ENGINE_STACK_BYTES (16u << 20)
+#endif
+
+/* Limits of one load or call. */
+typedef struct {
+    uint64_t timeout_ms;      /* wall-clock budget of this load or call */
+    size_t max_result_bytes;  /* longest accepted JSON result */
+    size_t max_log_bytes;     /* log text kept before the truncation line */
+} engine_limits;
+
+typedef struct {
+    tfaas_status status;
+    char *result;         /* JSON object text, malloc'd, never NULL after a call */
+    char *logs;           /* '\n'-joined log lines, malloc'd, never NULL */
+    uint64_t peak_memory; /* heap bytes at the high-water mark of this call */
+    int discard;          /* the heap must be destroyed, not reused */
+} engine_outcome;
+
+/* "duktape/2.7.0": names the engine build, part of the enclave's identity. */
+const char *engine_identity(void);
+
+/* A fresh heap that refuses to grow beyond memory_limit bytes. NULL when the
+ * limit is too small for the engine itself or memory is short. */
+engine_heap *engine_heap_create(size_t memory_limit);
+
+/* Runs the function's code once and finds its entry point `main_name`
+ * (global function, exports.main, module.exports.main or module.exports).
+ * Returns 0 when the heap is ready. On failure returns -1 and fills `out`
+ * with an "Initialization has failed due to: ..." developer error (or the
+ * time/memory message); the heap must then be destroyed. Logs written while
+ * loading are kept and reported by the next call. */
+int engine_heap_load(engine_heap *h, const char *code, size_t code_len,
+                     const char *main_name, const engine_limits *lim, engine_outcome *out);
+
+/* Calls the entry point with the JSON object text `params`. Always fills `out`. */
+void engine_heap_call(engine_heap *h, const char *params, size_t params_len,
+                      const engine_limits *lim, engine_outcome *out);
+
+void engine_heap_destroy(engine_heap *h);
+
+/* Frees the strings of an outcome; the struct itself is the caller's. */
+void engine_outcome_free(engine_outcome *o);
+
+/* Builds {"error": message} as a failed outcome with the given status; used by
+ * engines and by the enclave for failures outside any engine. 0, or -1 when out
+ * of memory (out->result then holds a fixed fallback text). */
+int engine_outcome_error(engine_outcome *out, tfaas_status status, const char *message);
+
+#endif

@@ -1,2 +1,0 @@
-/* placeholder, replaced by the trusted-side work */
-typedef int tfaas_placeholder_trusted;

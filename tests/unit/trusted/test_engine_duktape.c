@@ -1,0 +1,291 @@
+/* test_engine_duktape.c - the Duktape engine behind engine.h: loading styles,
+ * params, results, logs and every limit (time, memory, stack, result, logs).
+ * Runs on a thread with the stack a real enclave worker gets. */
+#include "check.h"
+#include "trusted/engine.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MB (1024u * 1024u)
+
+static const engine_limits LIM = {.timeout_ms = 5000, .max_result_bytes = MB, .max_log_bytes = 10 * MB};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Loads code into a fresh 64 MiB heap; NULL (and a failed CHECK) on failure. */
+static engine_heap *loaded(const char *code, const char *main_name) {
+    engine_heap *h = engine_heap_create(64 * MB);
+    CHECK(h != NULL);
+    if (!h) return NULL;
+    engine_outcome o;
+    int rc = engine_heap_load(h, code, strlen(code), main_name, &LIM, &o);
+    CHECK(rc == 0);
+    if (rc != 0) {
+        fprintf(stderr, "load failed: %s\n", o.result);
+        engine_outcome_free(&o);
+        engine_heap_destroy(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Loads and calls once; returns the outcome (caller frees). */
+static engine_outcome run_lim(const char *code, const char *main_name, const char *params,
+                              const engine_limits *lim, size_t mem) {
+    engine_outcome o;
+    memset(&o, 0, sizeof o);
+    engine_heap *h = engine_heap_create(mem);
+    CHECK(h != NULL);
+    if (!h) return o;
+    if (engine_heap_load(h, code, strlen(code), main_name, lim, &o) == 0)
+        engine_heap_call(h, params, strlen(params), lim, &o);
+    engine_heap_destroy(h);
+    return o;
+}
+
+static engine_outcome run(const char *code, const char *params) {
+    return run_lim(code, "main", params, &LIM, 64 * MB);
+}
+
+static void expect(const char *code, const char *params, tfaas_status st, const char *result) {
+    engine_outcome o = run(code, params);
+    CHECK(o.status == st);
+    CHECK_STR(o.result, result);
+    engine_outcome_free(&o);
+}
+
+static void test_basics(void) {
+    CHECK(strncmp(engine_identity(), "duktape/2.", 10) == 0);
+    expect("function main(p) { return {greeting: 'Hello ' + p.name}; }", "{\"name\":\"tfaas\"}",
+           TFAAS_STATUS_SUCCESS, "{\"greeting\":\"Hello tfaas\"}");
+    expect("exports.main = function (p) { return {a: p.a + 1}; };", "{\"a\":1}", TFAAS_STATUS_SUCCESS, "{\"a\":2}");
+    expect("module.exports.main = function () { return {m: 1}; };", "{}", TFAAS_STATUS_SUCCESS, "{\"m\":1}");
+    expect("module.exports = function () { return {f: 1}; };", "{}", TFAAS_STATUS_SUCCESS, "{\"f\":1}");
+    engine_outcome o = run_lim("function handler(p) { return {h: p.x}; }", "handler", "{\"x\":[1,2]}", &LIM, 64 * MB);
+    CHECK(o.status == TFAAS_STATUS_SUCCESS);
+    CHECK_STR(o.result, "{\"h\":[1,2]}");
+    CHECK_STR(o.logs, "");
+    engine_outcome_free(&o);
+}
+
+static void test_failures(void) {
+    expect("function main() { throw new Error('boom'); }", "{}", TFAAS_STATUS_DEVELOPER_ERR,
+           "{\"error\":\"An error has occurred: Error: boom\"}");
+    expect("function main() { throw 'plain \"q\"'; }", "{}", TFAAS_STATUS_DEVELOPER_ERR,
+           "{\"error\":\"An error has occurred: plain \\\"q\\\"\"}");
+    const char *nondict[] = {"null", "[1]", "42", "undefined", "'s'", "new Date(0)", "function(){}"};
+    for (size_t i = 0; i < sizeof nondict / sizeof *nondict; i++) {
+        char code[128];
+        snprintf(code, sizeof code, "function main() { return %s; }", nondict[i]);
+        expect(code, "{}", TFAAS_STATUS_DEVELOPER_ERR, "{\"error\":\"The action did not return a dictionary.\"}");
+    }
+    expect("function main() { return {error: 'nope', n: 1}; }", "{}", TFAAS_STATUS_APPLICATION_ERR,
+           "{\"error\":\"nope\",\"n\":1}");
+    /* "error" inside a value is not an error member */
+    expect("function main() { return {msg: '\"error\"'}; }", "{}", TFAAS_STATUS_SUCCESS, "{\"msg\":\"\\\"error\\\"\"}");
+    engine_outcome o = run("function main( { return {}; }", "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(o.result && strstr(o.result, "{\"error\":\"Initialization has failed due to: SyntaxError") == o.result);
+    engine_outcome_free(&o);
+    o = run("var x = 1;", "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(o.result && strstr(o.result, "Initialization has failed due to: ") != NULL);
+    engine_outcome_free(&o);
+    o = run("throw new TypeError('at load');", "{}");
+    CHECK_STR(o.result, "{\"error\":\"Initialization has failed due to: TypeError: at load\"}");
+    engine_outcome_free(&o);
+    /* no require, no I/O */
+    o = run("function main() { return {r: typeof require, p: typeof print, f: typeof fs}; }", "{}");
+    CHECK_STR(o.result, "{\"r\":\"undefined\",\"p\":\"undefined\",\"f\":\"undefined\"}");
+    engine_outcome_free(&o);
+}
+
+static void test_params(void) {
+    expect("function main(p) { return {n: Object.keys(p).length}; }", "{}", TFAAS_STATUS_SUCCESS, "{\"n\":0}");
+    const char *bad[] = {"", "[1,2]", "42", "{\"a\":", "null", "\"s\"", "{\"a\":1}garbage"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect("function main(p) { return {}; }", bad[i], TFAAS_STATUS_INTERNAL_ERR,
+               "{\"error\":\"The action parameters are not a JSON object.\"}");
+    /* 100k nested arrays: Duktape's JSON recursion limit, not a crash */
+    size_t depth = 100000;
+    char *deep = malloc(2 * depth + 16);
+    strcpy(deep, "{\"a\":");
+    size_t n = strlen(deep);
+    for (size_t i = 0; i < depth; i++) deep[n++] = '[';
+    for (size_t i = 0; i < depth; i++) deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = '\0';
+    engine_outcome o = run("function main(p) { return {}; }", deep);
+    CHECK(o.status == TFAAS_STATUS_INTERNAL_ERR);
+    engine_outcome_free(&o);
+    free(deep);
+}
+
+static void test_logs(void) {
+    engine_outcome o = run("console.log('at load');\n"
+                           "function main() { console.log('a', 1, {b: [2]}, null, undefined);"
+                           " console.error('e1\\ne2'); console.warn('w'); console.info('i'); console.debug('d');"
+                           " var c = {}; c.c = c; console.log(c); return {}; }", "{}");
+    CHECK(o.status == TFAAS_STATUS_SUCCESS);
+    const char *want[] = {"stdout: at load", "stdout: a 1 {\"b\":[2]} null undefined", "stderr: e1", "stderr: e2",
+                          "stderr: w", "stdout: i", "stdout: d", "stdout: [object Object]"};
+    char *save = NULL, *line = o.logs ? strtok_r(o.logs, "\n", &save) : NULL;
+    size_t i = 0;
+    for (; line; line = strtok_r(NULL, "\n", &save), i++) {
+        /* 2026-11-24T16:09:00.123Z + space */
+        CHECK(strlen(line) > 25 && line[4] == '-' && line[10] == 'T' && line[19] == '.' && line[23] == 'Z' && line[24] == ' ');
+        if (i < 8) CHECK_STR(line + 25, want[i]);
+    }
+    CHECK(i == 8);
+    engine_outcome_free(&o);
+
+    /* 1000 lines of 100 bytes into a 10 kB limit: cut with one truncation line */
+    engine_limits lim = LIM;
+    lim.max_log_bytes = 10000;
+    o = run_lim("function main() { var s = new Array(101).join('x');"
+                " for (var i = 0; i < 1000; i++) console.log(s); return {ok: true}; }",
+                "main", "{}", &lim, 64 * MB);
+    CHECK(o.status == TFAAS_STATUS_SUCCESS);
+    CHECK(o.logs != NULL);
+    if (o.logs) {
+        const char *last = strrchr(o.logs, '\n');
+        CHECK(last && strstr(last, "stderr: Logs were truncated because the total bytes size exceeds the limit of 10000 bytes.") != NULL);
+        CHECK(last && (size_t)(last - o.logs) <= 10000);
+        CHECK((size_t)(last - o.logs) > 9000);
+    }
+    engine_outcome_free(&o);
+}
+
+static void test_limits(void) {
+    engine_limits lim = LIM;
+    lim.timeout_ms = 500;
+    double t0 = now_s();
+    engine_outcome o = run_lim("function main() { while (true) {} }", "main", "{}", &lim, 64 * MB);
+    double took = now_s() - t0;
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
+    CHECK(o.discard);
+    CHECK(took >= 0.5 && took < 1.5);
+    engine_outcome_free(&o);
+
+    /* catching the timeout does not help */
+    t0 = now_s();
+    o = run_lim("function main() { for (;;) { try { for (;;) {} } catch (e) {} } }", "main", "{}", &lim, 64 * MB);
+    CHECK(now_s() - t0 < 1.5);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
+    engine_outcome_free(&o);
+
+    /* endless loop while loading */
+    o = run_lim("for (;;) {}", "main", "{}", &lim, 64 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
+    CHECK(o.discard);
+    engine_outcome_free(&o);
+
+    o = run_lim("function main() { var a = []; for (;;) a.push(new Array(1000).join('x') + a.length); }",
+                "main", "{}", &LIM, 32 * MB);
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK_STR(o.result, "{\"error\":\"The action exhausted its memory and was aborted.\"}");
+    CHECK(o.discard);
+    CHECK(o.peak_memory <= 32 * MB && o.peak_memory > 16 * MB);
+    engine_outcome_free(&o);
+
+    o = run("function main() { function f(n) { return f(n + 1) + 1; } return {v: f(0)}; }", "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(o.result && strstr(o.result, "An error has occurred: RangeError") != NULL);
+    engine_outcome_free(&o);
+    /* recursion through native calls uses the C stack */
+    o = run("function main() { function f() { return [1].map(f); } return {v: f()}; }", "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(o.result && strstr(o.result, "An error has occurred: RangeError") != NULL);
+    engine_outcome_free(&o);
+    o = run("function main() { var o = {}; o.toString = function () { return String(o); }; return {s: String(o)}; }", "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    engine_outcome_free(&o);
+    /* deeply nested source: the compiler's recursion limit */
+    size_t depth = 50000;
+    char *src = malloc(2 * depth + 64);
+    strcpy(src, "function main() { return {v: ");
+    size_t n = strlen(src);
+    for (size_t i = 0; i < depth; i++) src[n++] = '(';
+    src[n++] = '1';
+    for (size_t i = 0; i < depth; i++) src[n++] = ')';
+    strcpy(src + n, "}; }");
+    o = run(src, "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(o.result && strstr(o.result, "Initialization has failed due to: ") != NULL);
+    engine_outcome_free(&o);
+    free(src);
+
+    lim = LIM;
+    lim.max_result_bytes = 1000;
+    o = run_lim("function main() { return {s: new Array(2000).join('y')}; }", "main", "{}", &lim, 64 * MB);
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK_STR(o.result, "{\"error\":\"The action produced a response that exceeded the allowed length: 2007 > 1000 bytes.\"}");
+    CHECK(!o.discard);
+    engine_outcome_free(&o);
+
+    /* a heap too small for the engine itself */
+    CHECK(engine_heap_create(1000) == NULL);
+}
+
+static void test_warm(void) {
+    engine_heap *h = loaded("var n = 0; console.log('init'); function main(p) { n++; return {n: n, p: p.v}; }", NULL);
+    if (!h) return;
+    for (int i = 1; i <= 3; i++) {
+        engine_outcome o;
+        char params[32], want[64];
+        snprintf(params, sizeof params, "{\"v\":%d}", i * 10);
+        engine_heap_call(h, params, strlen(params), &LIM, &o);
+        snprintf(want, sizeof want, "{\"n\":%d,\"p\":%d}", i, i * 10);
+        CHECK_STR(o.result, want);
+        CHECK(!o.discard);
+        CHECK(o.peak_memory > 0);
+        /* load logs show up once, with the first call */
+        CHECK(o.logs && (i == 1) == (strstr(o.logs, "stdout: init") != NULL));
+        engine_outcome_free(&o);
+    }
+    /* an error leaves the heap usable */
+    engine_heap_destroy(h);
+    h = loaded("function main(p) { if (p.fail) throw new Error('x'); return {ok: 1}; }", "main");
+    if (!h) return;
+    engine_outcome o;
+    engine_heap_call(h, "{\"fail\":true}", 13, &LIM, &o);
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR && !o.discard);
+    engine_outcome_free(&o);
+    engine_heap_call(h, "{}", 2, &LIM, &o);
+    CHECK_STR(o.result, "{\"ok\":1}");
+    engine_outcome_free(&o);
+    engine_heap_destroy(h);
+}
+
+static void *all_tests(void *arg) {
+    (void)arg;
+    test_basics();
+    test_failures();
+    test_params();
+    test_logs();
+    test_limits();
+    test_warm();
+    return NULL;
+}
+
+int main(void) {
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, ENGINE_STACK_BYTES);
+    if (pthread_create(&t, &attr, all_tests, NULL) != 0) {
+        fprintf(stderr, "cannot start the test thread\n");
+        return 1;
+    }
+    pthread_join(t, NULL);
+    pthread_attr_destroy(&attr);
+    return CHECK_DONE();
+}
