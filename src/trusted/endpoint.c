@@ -1,0 +1,326 @@
+/* endpoint.c - reader loop, invocation queue and worker threads (endpoint.h).
+ *
+ * Frames are validated completely on the reader thread, so a worker only ever
+ * sees a well-formed INVOKE. Replies from several workers are serialised by
+ * one send mutex: a frame is always written whole. */
+#include "trusted/endpoint.h"
+
+#include "common/ipc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct job {
+    ipc_msg msg; /* a validated IPC_INVOKE, owned */
+    struct job *next;
+} job;
+
+struct endpoint {
+    int fd;
+    unsigned workers;
+    fn_table *fns;
+    pthread_t *threads;
+    unsigned started;
+    pthread_mutex_t send_lock;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    job *head, *tail;
+    size_t queued;
+    int closing; /* no more jobs will come: workers exit once the queue is empty */
+};
+
+/* A protocol violation or an unusable channel: say why, stop at once. */
+static _Noreturn void die(const char *what, const char *detail) {
+    fprintf(stderr, "tfaas-enclave: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    _exit(1);
+}
+
+static uint64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static void send_result(endpoint *e, uint64_t id, const engine_outcome *o, uint64_t duration_us, uint64_t init_us) {
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_RESULT, id);
+    ipc_put_u64(&w, (uint64_t)o->status);
+    ipc_put_str(&w, o->result ? o->result : "{}");
+    ipc_put_str(&w, o->logs ? o->logs : "");
+    ipc_put_u64(&w, duration_us);
+    ipc_put_u64(&w, init_us);
+    ipc_put_u64(&w, o->peak_memory);
+    ipc_status st = ipc_writer_finish(&w);
+    if (st != IPC_OK) {
+        /* Logs can make a reply too large for a frame: answer without them. */
+        ipc_writer_begin(&w, IPC_RESULT, id);
+        ipc_put_u64(&w, TFAAS_STATUS_INTERNAL_ERR);
+        ipc_put_str(&w, "{\"error\":\"The enclave could not encode the activation result.\"}");
+        ipc_put_str(&w, "");
+        ipc_put_u64(&w, duration_us);
+        ipc_put_u64(&w, init_us);
+        ipc_put_u64(&w, o->peak_memory);
+        st = ipc_writer_finish(&w);
+    }
+    pthread_mutex_lock(&e->send_lock);
+    if (st == IPC_OK) st = ipc_send(e->fd, &w);
+    pthread_mutex_unlock(&e->send_lock);
+    ipc_writer_free(&w);
+    /* A failed send means the host is gone; the reader sees EOF and ends. */
+    if (st != IPC_OK) fprintf(stderr, "tfaas-enclave: cannot send a result: %s\n", ipc_status_str(st));
+}
+
+static void send_error(endpoint *e, uint64_t id, tfaas_status status, const char *message) {
+    engine_outcome o = {0};
+    engine_outcome_error(&o, status, message);
+    o.logs = NULL;
+    send_result(e, id, &o, 0, 0);
+    engine_outcome_free(&o);
+}
+
+/* ---- one invocation, on a worker --------------------------------------- */
+
+static uint64_t field_u64(const ipc_msg *m, unsigned idx) {
+    uint64_t v = 0;
+    ipc_get_u64(m, idx, &v); /* validated on arrival */
+    return v;
+}
+
+static void run_invoke(endpoint *e, const ipc_msg *m) {
+    char *key = ipc_get_str(m, INV_FN_KEY), *main = ipc_get_str(m, INV_MAIN);
+    if (!key || !main) {
+        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, "The enclave ran out of memory.");
+        goto out;
+    }
+    engine_limits lim = {
+        .timeout_ms = field_u64(m, INV_TIMEOUT_MS),
+        .max_result_bytes = (size_t)field_u64(m, INV_MAX_RESULT_BYTES),
+        .max_log_bytes = (size_t)field_u64(m, INV_MAX_LOG_BYTES),
+    };
+    uint64_t concurrency = field_u64(m, INV_CONCURRENCY);
+    fn_lease lease;
+    fn_acquire_status st = fn_table_acquire(e->fns, key, (const char *)m->fields[INV_CODE].ptr,
+                                            m->fields[INV_CODE].len, main,
+                                            (size_t)field_u64(m, INV_MEMORY_BYTES),
+                                            concurrency > UINT32_MAX ? UINT32_MAX : (unsigned)concurrency, &lease);
+    if (st == FN_NEED_CODE) {
+        engine_outcome o = {.status = TFAAS_STATUS_NEED_CODE, .result = "{}", .logs = ""};
+        send_result(e, m->id, &o, 0, 0);
+        goto out;
+    }
+    if (st != FN_LEASED) {
+        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR,
+                   st == FN_FULL ? "The enclave holds too many running functions." : "The enclave ran out of memory.");
+        goto out;
+    }
+    engine_outcome o = {0};
+    uint64_t init_us = 0, t0 = now_us();
+    engine_heap *heap = lease.heap;
+    if (!heap) {
+        heap = engine_heap_create(lease.memory_bytes);
+        if (!heap) {
+            /* The engine could not even start within the memory limit. */
+            engine_outcome_error(&o, TFAAS_STATUS_DEVELOPER_ERR, "The action exhausted its memory and was aborted.");
+            init_us = now_us() - t0;
+            send_result(e, m->id, &o, 0, init_us);
+            engine_outcome_free(&o);
+            fn_table_release(e->fns, &lease, NULL, 1);
+            goto out;
+        }
+        int rc = engine_heap_load(heap, lease.code, lease.code_len, lease.main, &lim, &o);
+        init_us = now_us() - t0;
+        if (rc != 0) {
+            send_result(e, m->id, &o, 0, init_us);
+            engine_outcome_free(&o);
+            fn_table_release(e->fns, &lease, heap, 1);
+            goto out;
+        }
+    }
+    uint64_t t1 = now_us();
+    engine_heap_call(heap, (const char *)m->fields[INV_PARAMS].ptr, m->fields[INV_PARAMS].len, &lim, &o);
+    uint64_t duration_us = now_us() - t1;
+    /* Give the heap back before replying, so the host's next INVOKE finds it warm. */
+    fn_table_release(e->fns, &lease, heap, o.discard);
+    send_result(e, m->id, &o, duration_us, init_us);
+    engine_outcome_free(&o);
+out:
+    free(key);
+    free(main);
+}
+
+static void *worker_main(void *arg) {
+    endpoint *e = arg;
+    for (;;) {
+        pthread_mutex_lock(&e->qlock);
+        while (!e->head && !e->closing) pthread_cond_wait(&e->qcond, &e->qlock);
+        job *j = e->head;
+        if (j) {
+            e->head = j->next;
+            if (!e->head) e->tail = NULL;
+            e->queued--;
+        }
+        pthread_mutex_unlock(&e->qlock);
+        if (!j) return NULL; /* closing and drained */
+        run_invoke(e, &j->msg);
+        ipc_msg_free(&j->msg);
+        free(j);
+    }
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+/* A field that must be non-empty text without NUL bytes. */
+static int text_field_ok(const ipc_msg *m, unsigned idx, int may_be_empty) {
+    const ipc_field *f = &m->fields[idx];
+    if (!may_be_empty && f->len == 0) return 0;
+    return f->len == 0 || memchr(f->ptr, '\0', f->len) == NULL;
+}
+
+static const char *invoke_problem(const ipc_msg *m) {
+    uint64_t v;
+    if (m->nfields != INV_NFIELDS) return "INVOKE with the wrong number of fields";
+    if (!text_field_ok(m, INV_FN_KEY, 0)) return "INVOKE with an empty or binary function key";
+    if (!text_field_ok(m, INV_MAIN, 1)) return "INVOKE with a binary entry-point name";
+    static const unsigned u64s[] = {INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES,
+                                    INV_MAX_LOG_BYTES, INV_CONCURRENCY};
+    for (size_t i = 0; i < sizeof u64s / sizeof *u64s; i++)
+        if (ipc_get_u64(m, u64s[i], &v) < 0) return "INVOKE with a malformed integer field";
+    ipc_get_u64(m, INV_TIMEOUT_MS, &v);
+    if (v == 0) return "INVOKE with a zero timeout";
+    ipc_get_u64(m, INV_MEMORY_BYTES, &v);
+    if (v == 0 || v > SIZE_MAX / 2) return "INVOKE with an impossible memory limit";
+    return NULL;
+}
+
+static void enqueue(endpoint *e, ipc_msg *m) {
+    job *j = malloc(sizeof *j);
+    if (!j) die("out of memory queueing an invocation", NULL);
+    j->msg = *m;
+    j->next = NULL;
+    memset(m, 0, sizeof *m);
+    pthread_mutex_lock(&e->qlock);
+    if (e->queued >= ENDPOINT_MAX_QUEUE) die("protocol violation", "more invocations queued than allowed");
+    if (e->tail) e->tail->next = j; else e->head = j;
+    e->tail = j;
+    e->queued++;
+    pthread_cond_signal(&e->qcond);
+    pthread_mutex_unlock(&e->qlock);
+}
+
+static void stop_workers(endpoint *e) {
+    pthread_mutex_lock(&e->qlock);
+    e->closing = 1;
+    pthread_cond_broadcast(&e->qcond);
+    pthread_mutex_unlock(&e->qlock);
+    for (unsigned i = 0; i < e->started; i++) pthread_join(e->threads[i], NULL);
+    e->started = 0;
+}
+
+static void endpoint_free(endpoint *e) {
+    fn_table_destroy(e->fns);
+    pthread_cond_destroy(&e->qcond);
+    pthread_mutex_destroy(&e->qlock);
+    pthread_mutex_destroy(&e->send_lock);
+    free(e->threads);
+    free(e);
+}
+
+endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg) {
+    if (workers == 0 || workers > ENDPOINT_MAX_WORKERS) {
+        fprintf(stderr, "tfaas-enclave: worker count %u out of range 1..%u\n", workers, ENDPOINT_MAX_WORKERS);
+        return NULL;
+    }
+    endpoint *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->fd = fd;
+    e->workers = workers;
+    e->threads = calloc(workers, sizeof *e->threads);
+    e->fns = fn_table_create(cfg);
+    pthread_mutex_init(&e->send_lock, NULL);
+    pthread_mutex_init(&e->qlock, NULL);
+    pthread_cond_init(&e->qcond, NULL);
+    if (!e->threads || !e->fns) {
+        fprintf(stderr, "tfaas-enclave: out of memory at start-up\n");
+        endpoint_free(e);
+        return NULL;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    int rc = pthread_attr_setstacksize(&attr, ENGINE_STACK_BYTES);
+    for (unsigned i = 0; rc == 0 && i < workers; i++) {
+        rc = pthread_create(&e->threads[i], &attr, worker_main, e);
+        if (rc == 0) e->started++;
+    }
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        fprintf(stderr, "tfaas-enclave: cannot start worker threads: %s\n", strerror(rc));
+        stop_workers(e);
+        endpoint_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+static void send_hello(endpoint *e) {
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_HELLO, 0);
+    ipc_put_u64(&w, IPC_VERSION);
+    ipc_put_str(&w, engine_identity());
+    ipc_put_u64(&w, e->workers);
+    ipc_status st = ipc_writer_finish(&w);
+    if (st == IPC_OK) st = ipc_send(e->fd, &w);
+    ipc_writer_free(&w);
+    if (st != IPC_OK) die("cannot send hello", ipc_status_str(st));
+}
+
+int endpoint_run(endpoint *e) {
+    send_hello(e);
+    uint64_t last_sweep = now_us();
+    for (;;) {
+        /* Wake up now and then to let idle heaps expire even when no work comes. */
+        struct pollfd p = {.fd = e->fd, .events = POLLIN};
+        int n = poll(&p, 1, ENDPOINT_SWEEP_MS);
+        if (n < 0 && errno != EINTR) die("poll on the channel failed", strerror(errno));
+        if (now_us() - last_sweep >= ENDPOINT_SWEEP_MS * 1000u) {
+            fn_table_sweep(e->fns);
+            last_sweep = now_us();
+        }
+        if (n <= 0) continue;
+        ipc_msg m;
+        ipc_status st = ipc_recv(e->fd, &m);
+        if (st == IPC_ERR_EOF) break;
+        if (st != IPC_OK) die("malformed frame from the host", ipc_status_str(st));
+        if (m.type == IPC_INVOKE) {
+            const char *problem = invoke_problem(&m);
+            if (problem) die("protocol violation", problem);
+            enqueue(e, &m);
+        } else if (m.type == IPC_DROP) {
+            if (m.nfields != DROP_NFIELDS || !text_field_ok(&m, DROP_FN_KEY, 0))
+                die("protocol violation", "malformed DROP");
+            char *key = ipc_get_str(&m, DROP_FN_KEY);
+            if (!key) die("out of memory handling DROP", NULL);
+            fn_table_drop(e->fns, key);
+            free(key);
+            ipc_msg_free(&m);
+        } else if (m.type == IPC_SHUTDOWN) {
+            ipc_msg_free(&m);
+            break;
+        } else {
+            char detail[48];
+            snprintf(detail, sizeof detail, "unexpected message type %u", m.type);
+            die("protocol violation", detail);
+        }
+    }
+    stop_workers(e);
+    endpoint_free(e);
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* endpoint.h - the enclave's end of the host IPC channel.
+ *
+ * The main thread reads frames and queues each IPC_INVOKE; worker threads run
+ * them on warm heaps (function.h) and answer with one IPC_RESULT carrying the
+ * same id. IPC_DROP is applied at once. EOF or IPC_SHUTDOWN ends the loop
+ * after in-flight work is answered. Anything malformed from the host is a
+ * protocol violation: one line on stderr and exit status 1 (the host then
+ * restarts the enclave), never a guess. */
+#ifndef TFAAS_TRUSTED_ENDPOINT_H
+#define TFAAS_TRUSTED_ENDPOINT_H
+
+#include "trusted/function.h"
+
+#define ENDPOINT_MAX_WORKERS 256
+#define ENDPOINT_MAX_QUEUE   65536 /* queued invocations before it is a violation */
+#define ENDPOINT_SWEEP_MS    10000 /* how often idle heaps are checked for expiry */
+
+typedef struct endpoint endpoint;
+
+/* Creates the worker threads (each with ENGINE_STACK_BYTES of stack). They
+ * wait for work, so no tenant code runs before endpoint_run. NULL on failure,
+ * with a reason on stderr. */
+endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg);
+
+/* Sends IPC_HELLO and serves until EOF or IPC_SHUTDOWN; then stops the
+ * workers and frees everything. Returns the process exit status: 0 on a
+ * clean end; on a protocol violation it does not return (exit 1). */
+int endpoint_run(endpoint *e);
+
+#endif

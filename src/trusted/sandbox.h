@@ -1,0 +1,16 @@
+/* sandbox.h - confinement of the enclave process (the sim TEE backend's
+ * isolation): applied in two steps around the creation of worker threads. */
+#ifndef TFAAS_TRUSTED_SANDBOX_H
+#define TFAAS_TRUSTED_SANDBOX_H
+
+/* Before any thread exists: closes every descriptor but 0, 1, 2 and
+ * keep_fd, fixes the time zone to UTC (so no file is read for it later),
+ * sets rlimits, no-new-privileges and non-dumpable. 0, or -1 with a reason
+ * on stderr. */
+int sandbox_prepare(int keep_fd);
+
+/* After the worker threads exist: forbids new processes and installs the
+ * seccomp allow-list on every thread. 0, or -1 with a reason on stderr. */
+int sandbox_lock(void);
+
+#endif
