@@ -79,8 +79,11 @@ describe('endless loops', () => {
   test('a loop is stopped at limits.timeout and the action works again', async () => {
     await putAction(server, 'loop', LOOP, { limits: { timeout: 500 } });
     const r = await invoke(server, 'loop', { loop: true });
-    assertFailed(r, { message: /exceeded its time limits? of 500 milliseconds/ });
+    const act = assertFailed(r, { message: /exceeded its time limits? of 500 milliseconds/ });
     assert.ok(r.ms >= 450, `ended after ${r.ms} ms, before its time limit`);
+    // the record tells how long it ran: at least its time limit
+    assert.ok(act.duration >= 450, `duration ${act.duration} ms for a 500 ms timeout`);
+    assert.ok(act.end - act.start >= 450, `start ${act.start}, end ${act.end}`);
     assert.ok(r.ms < 4000, `took ${r.ms} ms for a 500 ms limit`);
     const again = await invoke(server, 'loop', { loop: false }, { result: true });
     assert.equal(again.status, 200, again.text);
