@@ -98,9 +98,11 @@ static json_t *log_lines(const char *logs) {
 static json_t *record_build(const invocation *inv, const sched_result *res) {
     tfaas_status status = res->status;
     json_error_t e;
-    json_t *result = json_loads(res->result_json ? res->result_json : "", 0, &e);
+    json_t *result = json_loads(res->result_json ? res->result_json : "", JSON_ALLOW_NUL, &e);
     if (!json_is_object(result)) {
         /* The scheduler promises an object; if it broke that, say so honestly. */
+        fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id,
+                result ? "(another JSON type)" : e.text);
         json_decref(result);
         result = json_pack("{ss}", "error", "The platform produced a malformed result");
         status = TFAAS_STATUS_INTERNAL_ERR;
