@@ -54,9 +54,15 @@ static uint64_t now_ns(void) {
 
 /* ---- allocator: accounts every byte against the heap's limit ----------- */
 
+/* Duktape answers a refusal with a garbage collection and a retry. A program
+ * living at its limit would crawl from one full collection to the next until
+ * its timeout; after this many refusals in one call every allocation fails,
+ * which ends it within a few collections. */
+#define REFUSALS_FATAL 64
+
 static void *heap_alloc(void *ud, duk_size_t size) {
     engine_heap *h = ud;
-    if (size > h->limit || h->used + HDR_SIZE + size > h->limit) {
+    if (h->refused >= REFUSALS_FATAL || size > h->limit || h->used + HDR_SIZE + size > h->limit) {
         h->refused++;
         return NULL;
     }
@@ -85,7 +91,7 @@ static void *heap_realloc(void *ud, void *ptr, duk_size_t size) {
     unsigned char *p = (unsigned char *)ptr - HDR_SIZE;
     size_t old;
     memcpy(&old, p, sizeof old);
-    if (size > old && (size > h->limit || h->used - old + size > h->limit)) {
+    if (size > old && (h->refused >= REFUSALS_FATAL || size > h->limit || h->used - old + size > h->limit)) {
         h->refused++;
         return NULL;
     }

@@ -203,7 +203,8 @@ static void test_invocations(enclave *e) {
     CHECK(r.status == TFAAS_STATUS_DEVELOPER_ERR);
     result_free(&r);
     invoke_args bomb = {.key = "guest/bomb@1", .memory = 16 * MB,
-                        .code = "function main() { var a = []; for (;;) a.push(new Array(5000).join('z') + a.length); }"};
+                        .code = "function main() { var a = []; for (;;) { var b = []; for (var i = 0; i < 1000; i++) b.push(i);"
+                                " a.push(b); } }"};
     r = call(e, 6, &bomb);
     CHECK_STR(r.result, "{\"error\":\"The action exhausted its memory and was aborted.\"}");
     result_free(&r);

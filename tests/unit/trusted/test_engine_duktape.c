@@ -188,12 +188,18 @@ static void test_limits(void) {
     CHECK(o.discard);
     engine_outcome_free(&o);
 
-    o = run_lim("function main() { var a = []; for (;;) a.push(new Array(1000).join('x') + a.length); }",
-                "main", "{}", &LIM, 32 * MB);
+    o = run_lim("function main() { var a = []; for (;;) { var b = []; for (var i = 0; i < 1000; i++) b.push(i);"
+                " a.push(b); } }", "main", "{}", &LIM, 32 * MB);
     CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
     CHECK_STR(o.result, "{\"error\":\"The action exhausted its memory and was aborted.\"}");
     CHECK(o.discard);
     CHECK(o.peak_memory <= 32 * MB && o.peak_memory > 16 * MB);
+    engine_outcome_free(&o);
+    /* one huge allocation, and catching the failure does not help */
+    o = run_lim("function main() { try { var b = new Uint8Array(1e9); } catch (e) {} return {ok: 1}; }",
+                "main", "{}", &LIM, 32 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exhausted its memory and was aborted.\"}");
+    CHECK(o.discard);
     engine_outcome_free(&o);
 
     o = run("function main() { function f(n) { return f(n + 1) + 1; } return {v: f(0)}; }", "{}");
