@@ -46,6 +46,11 @@ typedef struct {
 /* "duktape/2.7.0": names the engine build, part of the enclave's identity. */
 const char *engine_identity(void);
 
+/* 0 when the engine really interrupts running code at its deadline, -1 when
+ * it does not (e.g. Duktape compiled without tfaas's duk_config.h). Costs a
+ * millisecond or so; the enclave runs it once at start-up. */
+int engine_self_test(void);
+
 /* A fresh heap that refuses to grow beyond memory_limit bytes. NULL when the
  * limit is too small for the engine itself or memory is short. */
 engine_heap *engine_heap_create(size_t memory_limit);

@@ -65,18 +65,16 @@ int sandbox_prepare(int keep_fd) {
 
 /* System calls the running enclave makes. */
 static const int allowed[] = {
-    /* channel and stderr */
-    SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
-    SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
-    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+    /* the channel (ipc_recv reads, ipc_send sends), polling it, stderr */
+    SCMP_SYS(read), SCMP_SYS(recvfrom), SCMP_SYS(write), SCMP_SYS(sendto), SCMP_SYS(poll),
+    SCMP_SYS(close),
     /* memory (mmap/mprotect are filtered separately) */
     SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(brk),
-    /* threads */
-    SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(getpid), SCMP_SYS(gettid),
-    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-    /* time and randomness */
-    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-    SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom),
+    /* threads: locks, and the tail of thread start/exit */
+    SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getpid), SCMP_SYS(gettid),
+    /* clocks (normally served by the vDSO; the syscalls are its fallback) */
+    SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getrandom),
     /* the end */
     SCMP_SYS(exit), SCMP_SYS(exit_group),
 #if defined(TFAAS_SANITIZE)
