@@ -187,6 +187,9 @@ static void enclave_died(enclave *e, done_list *dl) {
     activation *a;
     while ((a = e->inflight)) {
         e->inflight = a->next;
+        /* The enclave never reported a duration: the host's clock is the
+         * honest one (a killed timeout ran at least its whole budget). */
+        if (a->sent_us) a->res.duration_us = now - a->sent_us;
         if (s->closing) {
             sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "The scheduler is shutting down.");
         } else if (now >= a->deadline_us) {

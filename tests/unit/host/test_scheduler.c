@@ -270,6 +270,8 @@ static void test_enclave_killed(scheduler *s) {
     CHECK(w.res.status == TFAAS_STATUS_DEVELOPER_ERR);
     CHECK(w.res.result_json &&
           strstr(w.res.result_json, "The action did not produce a valid response and exited unexpectedly."));
+    /* the enclave reported nothing: the host timed the run up to the kill */
+    CHECK(w.res.duration_us >= 150000 && w.res.duration_us < 5000000);
     waiter_fini(&w);
     j = job("t6", "t6/hello@1", HELLO, "{\"name\":\"reborn\"}");
     CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
