@@ -124,8 +124,11 @@ describe('memory and stack', () => {
   test('unbounded allocation with limits.memory 128 is aborted with the memory message', async () => {
     await putAction(server, 'membomb', [
       'function main(params) {',
+      // a 128 KiB chunk by doubling, then a fresh copy per step: one memcpy
+      // each, so the bomb reaches the limit fast even under ASan
+      '  var chunk = "x"; while (chunk.length < 131072) chunk += chunk;',
       '  var hoard = [];',
-      '  for (var i = 0; ; i++) { hoard.push(new Array(100001).join(String.fromCharCode(65 + i % 26)) + i); }',
+      '  for (var i = 0; ; i++) { hoard.push(chunk + i); }',
       '}'].join('\n'), { limits: { memory: 128, timeout: 20000 } });
     const r = await invoke(server, 'membomb', {});
     assertFailed(r, { message: 'The action exhausted its memory and was aborted.' });
@@ -136,8 +139,9 @@ describe('memory and stack', () => {
   test('an allocation loop that swallows the out-of-memory errors still ends as a failure', async () => {
     await putAction(server, 'memcatch', [
       'function main(params) {',
+      '  var chunk = "z"; while (chunk.length < 131072) chunk += chunk;',
       '  var hoard = [];',
-      '  for (var i = 0; ; i++) { try { hoard.push(new Array(100001).join("z") + i); } catch (e) { } }',
+      '  for (var i = 0; ; i++) { try { hoard.push(chunk + i); } catch (e) { } }',
       '}'].join('\n'), { limits: { memory: 128, timeout: 3000 } });
     const r = await invoke(server, 'memcatch', {});
     assertFailed(r, { message: /^(The action exhausted its memory and was aborted\.|The action exceeded its time limits? of 3000 milliseconds\.?)$/ });
