@@ -454,13 +454,7 @@ void scheduler_destroy(scheduler *s) {
     while (!all_finished(s)) {
         if (clock_mono_us() >= kill_at)
             for (enclave *e = s->enclaves; e; e = e->next) enclave_kill(e);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += SCHED_WATCHDOG_TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_mono_deadline(SCHED_WATCHDOG_TICK_MS);
         pthread_cond_timedwait(&s->all_dead, &s->lock, &ts);
     }
     enclave *list = s->enclaves;

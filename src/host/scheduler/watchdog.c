@@ -79,13 +79,7 @@ void *watchdog_main(void *arg) {
             pthread_mutex_lock(&s->lock);
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += SCHED_WATCHDOG_TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_mono_deadline(SCHED_WATCHDOG_TICK_MS);
         pthread_cond_timedwait(&s->wd_wake, &s->lock, &ts);
     }
     pthread_mutex_unlock(&s->lock);
