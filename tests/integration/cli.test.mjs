@@ -25,6 +25,8 @@ function run(args, { extraEnv = {}, input, baseEnv = env } = {}) {
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
+    // a command that exits without reading stdin closes the pipe first: not an error
+    p.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     p.stdin.end(input ?? '');
   });
 }
