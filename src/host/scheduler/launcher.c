@@ -68,9 +68,13 @@ void launcher_kill(pid_t pid) {
     if (pid > 0) kill(pid, SIGKILL);
 }
 
-void launcher_reap(pid_t pid) {
-    if (pid <= 0) return;
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+int launcher_reap(pid_t pid) {
+    int status = 0;
+    if (pid <= 0) return 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return 0;
+    }
+    return status;
 }
 
 /* Reads the HELLO under a receive timeout so a silent enclave cannot hang us. */

@@ -26,7 +26,8 @@ int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_ti
                    launched_enclave *out, char **err);
 /* SIGKILL; harmless on a process that already exited but was not reaped. */
 void launcher_kill(pid_t pid);
-/* Waits for the process to exit (call after it was killed or told to stop). */
-void launcher_reap(pid_t pid);
+/* Waits for the process to exit (call after it was killed or told to stop);
+ * returns its wait status (0 when there was nothing to wait for). */
+int launcher_reap(pid_t pid);
 
 #endif

@@ -6,7 +6,10 @@
 
 #include "host/util/clock.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static int reapable(const enclave *e) {
@@ -17,10 +20,19 @@ void sched_reap(scheduler *s, enclave *e) {
     (void)s;
     /* The process dies before the threads are joined: a writer blocked on a
      * full socket returns once the peer is gone. */
+    int killed_by_us = e->killed;
     launcher_kill(e->pid);
     if (e->has_io) pthread_join(e->io_thread, NULL);
     if (e->has_reader) pthread_join(e->reader_thread, NULL);
-    launcher_reap(e->pid);
+    int status = launcher_reap(e->pid);
+    /* An enclave that died on its own says why, for the operator: a signal
+     * here is usually SIGSYS, a system call the sandbox does not allow. */
+    if (WIFSIGNALED(status) && (WTERMSIG(status) != SIGKILL || !killed_by_us))
+        fprintf(stderr, "tfaas: enclave %d of namespace %s was killed by signal %d (%s)\n", (int)e->pid, e->ns,
+                WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        fprintf(stderr, "tfaas: enclave %d of namespace %s exited with status %d\n", (int)e->pid, e->ns,
+                WEXITSTATUS(status));
     enclave_free(e);
 }
 
@@ -54,6 +66,7 @@ static void check_enclaves(scheduler *s, uint64_t now) {
 
 void *watchdog_main(void *arg) {
     scheduler *s = arg;
+    pthread_setname_np(pthread_self(), "sched-watchdog");
     pthread_mutex_lock(&s->lock);
     while (!s->closing) {
         check_enclaves(s, clock_mono_us());
