@@ -340,6 +340,26 @@ describe('server options', () => {
     } finally { await s.stop(); }
   });
 
+  test('parked blocking invokes hold no thread: 60 wait while the API keeps answering', async () => {
+    // 64 enclave workers so all 60 run at once (they sleep by the wall clock)
+    const s = await startServer({ extraArgs: ['--workers', '64'] });
+    try {
+      const body = js(SLOW, { limits: { concurrency: 60 } });
+      assert.equal((await api(s, 'PUT', `${A}/slow`, { body })).status, 200);
+      const waits = [];
+      for (let i = 0; i < 60; i++) waits.push(api(s, 'POST', `${A}/slow?blocking=true&result=true`, { body: { ms: 700 } }));
+      await sleep(150);
+      const t0 = Date.now();
+      const info = await api(s, 'GET', '/api/v1');
+      assert.equal(info.status, 200, info.text);
+      assert.ok(Date.now() - t0 < 500, `the API waited ${Date.now() - t0} ms behind parked invokes`);
+      for (const r of await Promise.all(waits)) {
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.body, { slept: 700 });
+      }
+    } finally { await s.stop(); }
+  });
+
   test('a full queue answers 429', async () => {
     const s = await startServer({ extraArgs: ['--max-queue', '1'] });
     try {

@@ -1,7 +1,7 @@
 /* gateway.h - the OpenWhisk-compatible HTTP API of `tfaas serve`, on
- * libmicrohttpd. Threading: one thread per connection (plus MHD's listening
- * thread) with an explicit connection limit, so a blocking invoke parks only
- * its own connection while others keep being served. */
+ * libmicrohttpd. Threading: `http_threads` epoll threads serve all
+ * connections (up to an explicit limit); a blocking invoke suspends its
+ * connection until the activation is done, so it holds no thread. */
 #ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
 #define TFAAS_HOST_GATEWAY_GATEWAY_H
 
@@ -24,6 +24,7 @@ typedef struct {
     socklen_t addr_len;
     unsigned max_connections;      /* concurrent connections before refusing */
     unsigned max_blocking_wait_ms; /* blocking invoke answers 202 after this */
+    unsigned http_threads;         /* event threads; 0 means 1 */
     store *store;                  /* borrowed; outlives the gateway */
     scheduler *scheduler;          /* borrowed; outlives the gateway */
 } gateway_config;
@@ -38,8 +39,9 @@ void gateway_quiesce(gateway *g);
  * every started request has been answered, at most timeout_ms. Returns how
  * many activations and requests are still pending. */
 unsigned gateway_drain(gateway *g, unsigned timeout_ms);
-/* Step 3 (after the scheduler has completed the rest): close all
- * connections, join their threads, free. NULL is a no-op. */
+/* Step 3 (after the scheduler has completed the rest): answer still parked
+ * blocking invokes with 202, close all connections, join the threads, free.
+ * NULL is a no-op. */
 void gateway_stop(gateway *g);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "host/gateway/gateway.h"
 #include "host/gateway/http_response.h"
+#include "host/gateway/park.h"
 #include "host/gateway/route.h"
 
 #include <jansson.h>
@@ -29,6 +30,12 @@ struct gateway {
     pthread_cond_t idle; /* broadcast when both reach 0 */
     unsigned inflight;
     unsigned active;
+    /* Parked blocking invokes (park.c). */
+    pthread_mutex_t park_mu;
+    pthread_cond_t park_cv;
+    pthread_t park_thread;
+    parked *park_head, *park_tail;
+    int park_stopping;
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
@@ -44,6 +51,7 @@ typedef struct {
     int too_large;           /* body exceeded body_limit: it is discarded, answer 413 */
     uint64_t received;       /* body bytes read so far, kept or not */
     int answered;            /* the 413 has been queued */
+    void *invocation;        /* a parked blocking invoke (invoke.c), owned */
 } http_req;
 
 /* Query-string value or NULL. */
@@ -61,6 +69,10 @@ enum MHD_Result info_handle(http_req *r);        /* GET /api/v1 */
 enum MHD_Result namespaces_handle(http_req *r);  /* GET /api/v1/namespaces */
 enum MHD_Result actions_handle(http_req *r);     /* actions, action: GET PUT DELETE */
 enum MHD_Result invoke_handle(http_req *r);      /* POST action */
+/* A parked blocking invoke was resumed: answer it. And: the request ends,
+ * drop its invocation (invoke.c). */
+enum MHD_Result invoke_resumed(http_req *r);
+void invoke_request_done(http_req *r);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
 
 /* actions.c: 0 when the route names a valid, unpackaged action name;

@@ -1,8 +1,12 @@
 /* invoke.c - POST /actions/{name}: run an activation and answer at once
  * (202) or, when blocking, once its record is durable.
  *
+ * A blocking request does not hold a thread while it waits: its connection
+ * is parked (park.h) and resumed by the commit of the record, or by the
+ * sweeper when --max-blocking-wait runs out (then 202, as OpenWhisk does).
+ *
  * Ownership: one `invocation` per activation, reference-counted. The HTTP
- * thread holds one reference, the scheduler/store path the other; whichever
+ * request holds one reference, the scheduler/store path the other; whichever
  * lets go last frees it. So a blocking request that gave up (202) and a late
  * completion never touch freed memory, and nothing leaks. */
 #include "host/gateway/action_doc.h"
@@ -14,20 +18,22 @@
 #include "host/util/json.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_RESULT_BYTES (1u << 20)
 
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled once `done` is set */
-    int refs;
+    atomic_int refs;
+    /* Under the gateway's park lock: */
     int done;            /* the record's commit finished (well or not) */
     store_status commit; /* its outcome */
     json_t *record;      /* the activation record, kept for the blocking answer */
+    parked park;         /* the blocking request's connection while it waits */
+    /* Fixed at creation: */
+    int result_only;
     gateway *gw;
     char *ns, *name, *version, *kind;
     action_limits limits;
@@ -35,12 +41,7 @@ typedef struct {
 } invocation;
 
 static void inv_release(invocation *inv) {
-    pthread_mutex_lock(&inv->mu);
-    int last = --inv->refs == 0;
-    pthread_mutex_unlock(&inv->mu);
-    if (!last) return;
-    pthread_mutex_destroy(&inv->mu);
-    pthread_cond_destroy(&inv->cv);
+    if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
     json_decref(inv->record);
     free(inv->ns); free(inv->name); free(inv->version); free(inv->kind);
     free(inv);
@@ -50,13 +51,7 @@ static invocation *inv_new(gateway *gw, const char *ns, const char *name, const 
                            const action_limits *lim) {
     invocation *inv = calloc(1, sizeof *inv);
     if (!inv) return NULL;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* waits immune to wall-clock jumps */
-    pthread_cond_init(&inv->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&inv->mu, NULL);
-    inv->refs = 2;
+    atomic_init(&inv->refs, 2); /* the HTTP request's and the scheduler's */
     inv->gw = gw;
     inv->limits = *lim;
     inv->ns = strdup(ns);
@@ -64,7 +59,7 @@ static invocation *inv_new(gateway *gw, const char *ns, const char *name, const 
     inv->version = strdup(version);
     inv->kind = strdup(kind);
     if (!inv->ns || !inv->name || !inv->version || !inv->kind || ids_hex(inv->id, 16) < 0) {
-        inv->refs = 1;
+        atomic_store(&inv->refs, 1);
         inv_release(inv);
         return NULL;
     }
@@ -143,11 +138,12 @@ static json_t *record_build(const invocation *inv, const sched_result *res) {
 static void on_committed(void *ud, store_status st) {
     invocation *inv = ud;
     gateway *gw = inv->gw;
-    pthread_mutex_lock(&inv->mu);
+    park_lock(gw);
     inv->done = 1;
     inv->commit = st;
-    pthread_cond_signal(&inv->cv);
-    pthread_mutex_unlock(&inv->mu);
+    struct MHD_Connection *waiting = park_take_locked(gw, &inv->park);
+    park_unlock(gw);
+    if (waiting) MHD_resume_connection(waiting); /* its handler answers from the record */
     if (st != STORE_OK)
         fprintf(stderr, "tfaas serve: activation %s could not be stored: %s\n", inv->id, store_last_error());
     inv_release(inv);
@@ -166,32 +162,21 @@ static void on_done(void *ud, sched_result *res) {
         on_committed(inv, STORE_ERROR);
         return;
     }
-    pthread_mutex_lock(&inv->mu);
+    park_lock(inv->gw);
     inv->record = rec;
-    pthread_mutex_unlock(&inv->mu);
+    park_unlock(inv->gw);
     store_activation_put(inv->gw->store, copy, on_committed, inv);
 }
 
-/* Waits for the record until the blocking budget runs out; 1 if done. */
-static int wait_done(invocation *inv, unsigned max_ms) {
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += max_ms / 1000;
-    dl.tv_nsec += (long)(max_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
-    pthread_mutex_lock(&inv->mu);
-    while (!inv->done)
-        if (pthread_cond_timedwait(&inv->cv, &inv->mu, &dl) == ETIMEDOUT) break;
-    int done = inv->done;
-    pthread_mutex_unlock(&inv->mu);
-    return done;
-}
-
-static enum MHD_Result answer_blocking(http_req *r, invocation *inv, int result_only) {
+/* The blocking answer: the record once it is durable, else 202 (the wait
+ * budget ran out or the server is stopping). */
+static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     http_header hdr = {"x-openwhisk-activation-id", inv->id};
-    if (!wait_done(inv, r->gw->max_blocking_wait_ms))
-        return http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
-    /* done is final: record and commit no longer change, no lock needed */
+    park_lock(r->gw);
+    int done = inv->done;
+    park_unlock(r->gw);
+    if (!done) return http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+    /* done is final: record and commit no longer change */
     if (inv->commit != STORE_OK || !inv->record)
         return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &hdr,
                               "The activation ran but its record could not be stored");
@@ -200,8 +185,17 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv, int result_
     unsigned http = code == TFAAS_STATUS_SUCCESS ? MHD_HTTP_OK
                     : code == TFAAS_STATUS_INTERNAL_ERR ? MHD_HTTP_INTERNAL_SERVER_ERROR
                                                         : MHD_HTTP_BAD_GATEWAY;
-    json_t *body = result_only ? json_object_get(response, "result") : inv->record;
+    json_t *body = inv->result_only ? json_object_get(response, "result") : inv->record;
     return http_reply_json(r->conn, http, json_incref(body), &hdr);
+}
+
+enum MHD_Result invoke_resumed(http_req *r) {
+    return answer_blocking(r, r->invocation);
+}
+
+void invoke_request_done(http_req *r) {
+    if (r->invocation) inv_release(r->invocation);
+    r->invocation = NULL;
 }
 
 /* Action parameters ({key,value} list) overlaid with the request's. */
@@ -286,13 +280,17 @@ enum MHD_Result invoke_handle(http_req *r) {
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
                           strerror(err));
     }
-    enum MHD_Result ret;
-    if (blocking) {
-        ret = answer_blocking(r, inv, result_only);
-    } else {
+    if (!blocking) {
         http_header hdr = {"x-openwhisk-activation-id", inv->id};
-        ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+        enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+        inv_release(inv);
+        return ret;
     }
-    inv_release(inv);
-    return ret;
+    /* The request keeps its reference until it ends (invoke_request_done). */
+    inv->result_only = result_only;
+    r->invocation = inv;
+    park_lock(gw);
+    int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
+    park_unlock(gw);
+    return parked_now ? MHD_YES : answer_blocking(r, inv);
 }

@@ -161,6 +161,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    if (r->invocation) return invoke_resumed(r); /* a parked blocking invoke woke up */
     if (r->answered) { /* answered early (413, 400): the rest is ignored */
         *upload_size = 0;
         return MHD_YES;
@@ -208,6 +209,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_lock(&g->mu);
     if (--g->active == 0 && g->inflight == 0) pthread_cond_broadcast(&g->idle);
     pthread_mutex_unlock(&g->mu);
+    invoke_request_done(r);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -246,10 +248,20 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->idle, NULL);
 
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC;
+    if (park_start(g) < 0) {
+        *err = strdup("cannot start the gateway's sweeper thread");
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->idle);
+        free(g);
+        return NULL;
+    }
+    /* Event-driven: a few polling threads serve every connection; blocking
+     * invokes are suspended (park.h) rather than holding a thread. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
     if (cfg->addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;
     g->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, g,
                                  MHD_OPTION_SOCK_ADDR, cfg->addr,
+                                 MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads ? cfg->http_threads : 1u,
                                  MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
@@ -261,6 +273,8 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         snprintf(msg, sizeof msg, "cannot listen (address in use, or not an address of this machine?): %s",
                  strerror(errno ? errno : EADDRNOTAVAIL));
         *err = strdup(msg);
+        park_stop(g);
+        park_fini(g);
         pthread_mutex_destroy(&g->mu);
         pthread_cond_destroy(&g->idle);
         free(g);
@@ -307,7 +321,9 @@ unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
 
 void gateway_stop(gateway *g) {
     if (!g) return;
+    park_stop(g); /* parked requests answer 202 as the daemon closes */
     MHD_stop_daemon(g->daemon);
+    park_fini(g);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->idle);
     free(g);
