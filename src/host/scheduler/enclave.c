@@ -294,6 +294,7 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
 
 static void *reader_main(void *arg) {
     enclave *e = arg;
+    pthread_setname_np(pthread_self(), "enclave-reader");
     scheduler *s = e->s;
     for (;;) {
         ipc_msg m;
@@ -388,6 +389,7 @@ static void writer_loop(enclave *e) {
 
 static void *io_main(void *arg) {
     enclave *e = arg;
+    pthread_setname_np(pthread_self(), "enclave-writer");
     scheduler *s = e->s;
     launched_enclave le;
     char *err = NULL;

@@ -116,6 +116,7 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
 
 static void *writer_main(void *arg) {
     store *s = arg;
+    pthread_setname_np(pthread_self(), "store-writer");
     store_pending batch[STORE_BATCH_MAX]; /* 24 KiB of the thread stack */
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
