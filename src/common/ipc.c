@@ -137,6 +137,15 @@ ipc_status ipc_send(int fd, const ipc_writer *w) {
     return write_all(fd, w->data, w->len);
 }
 
+ipc_status ipc_try_send(int fd, const ipc_writer *w) {
+    if (w->failed || w->len < 4 + IPC_HEADER_LEN) return IPC_ERR_TOO_LARGE;
+    ssize_t k;
+    do k = send(fd, w->data, w->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? IPC_ERR_AGAIN : IPC_ERR_IO;
+    return write_all(fd, w->data + k, w->len - (size_t)k);
+}
+
 ipc_status ipc_recv(int fd, ipc_msg *out) {
     uint8_t lenbuf[4];
     memset(out, 0, sizeof *out);
@@ -189,6 +198,7 @@ const char *ipc_status_str(ipc_status s) {
     case IPC_ERR_VERSION: return "unknown protocol version";
     case IPC_ERR_FIELDS: return "malformed field list";
     case IPC_ERR_NOMEM: return "out of memory";
+    case IPC_ERR_AGAIN: return "channel busy";
     }
     return "unknown ipc status";
 }

@@ -75,6 +75,7 @@ typedef enum {
     IPC_ERR_VERSION,    /* unknown protocol version */
     IPC_ERR_FIELDS,     /* too many fields, or bytes left over */
     IPC_ERR_NOMEM,
+    IPC_ERR_AGAIN,      /* ipc_try_send: the socket took nothing; try later */
 } ipc_status;
 
 typedef struct {
@@ -120,6 +121,11 @@ int ipc_get_u64(const ipc_msg *m, unsigned idx, uint64_t *out);
 /* Copies a field into a fresh NUL-terminated string; NULL if absent or no memory. */
 char *ipc_get_str(const ipc_msg *m, unsigned idx);
 
+/* Like ipc_send, but returns IPC_ERR_AGAIN at once when the socket cannot
+ * take any of the frame now, so a caller that must not wait (an event
+ * thread) can hand it to a thread that may. Once part of the frame is
+ * written the rest is sent blocking, since frames must not interleave. */
+ipc_status ipc_try_send(int fd, const ipc_writer *w);
 const char *ipc_status_str(ipc_status s);
 
 #endif

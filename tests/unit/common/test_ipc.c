@@ -87,8 +87,38 @@ static void test_hostile_frames(void) {
     close(sv[1]);
 }
 
+/* ipc_try_send: whole frames when there is room, IPC_ERR_AGAIN (nothing
+ * written) when the socket is full, and the stream stays in frame order. */
+static void test_try_send(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    int small = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_INVOKE, 7);
+    ipc_put_str(&w, "0123456789abcdef0123456789abcdef");
+    CHECK(ipc_writer_finish(&w) == IPC_OK);
+    int sent = 0;
+    ipc_status st;
+    while ((st = ipc_try_send(sv[0], &w)) == IPC_OK && sent < 100000) sent++;
+    CHECK(st == IPC_ERR_AGAIN);
+    CHECK(sent > 0);
+    /* every frame that went out arrives whole */
+    for (int i = 0; i < sent; i++) {
+        ipc_msg m;
+        CHECK(ipc_recv(sv[1], &m) == IPC_OK && m.id == 7 && m.nfields == 1);
+        ipc_msg_free(&m);
+    }
+    CHECK(ipc_try_send(sv[0], &w) == IPC_OK); /* room again */
+    close(sv[1]);
+    CHECK(ipc_try_send(sv[0], &w) == IPC_ERR_IO); /* peer gone: an error, not a signal */
+    ipc_writer_free(&w);
+    close(sv[0]);
+}
+
 int main(void) {
     test_round_trip();
+    test_try_send();
     test_too_many_fields();
     test_hostile_frames();
     return CHECK_DONE();
