@@ -79,6 +79,7 @@ enclave *enclave_new(scheduler *s, const char *ns) {
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&e->wake, &ca);
+    pthread_mutex_init(&e->send_mu, NULL);
     pthread_condattr_destroy(&ca);
     e->s = s;
     e->state = ENC_STARTING;
@@ -102,6 +103,7 @@ void enclave_free(enclave *e) {
     }
     if (e->fd >= 0) close(e->fd);
     pthread_cond_destroy(&e->wake);
+    pthread_mutex_destroy(&e->send_mu);
     free(e->launch_error);
     free(e->ns);
     free(e);
@@ -289,7 +291,7 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
         sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "Out of memory receiving the result.");
     }
     sched_release_slot(s, a, dl);
-    pthread_cond_signal(&e->wake); /* a worker is free */
+    enclave_kick(e); /* a worker is free */
 }
 
 static void *reader_main(void *arg) {
@@ -315,7 +317,9 @@ static void *reader_main(void *arg) {
         }
         done_list dl = {0};
         pthread_mutex_lock(&s->lock);
+        enclave_inline_begin(); /* the next pending activation goes out from here */
         handle_msg(e, &m, &dl);
+        enclave_inline_end();
         pthread_mutex_unlock(&s->lock);
         ipc_msg_free(&m);
         done_list_deliver(&dl);
@@ -332,6 +336,111 @@ static void *reader_main(void *arg) {
     return NULL;
 }
 
+/* ---- sending activations ----------------------------------------------- */
+
+/* Inline senders (an HTTP event thread, a reader) must not wait on a slow
+ * enclave: frames above this size, or that the socket cannot take now, go to
+ * the io thread instead. */
+#define INLINE_SEND_MAX (64u << 10)
+
+/* Lock held. Sends e's first pending activation if a worker is free; 1 when
+ * it did something (the lock may have been dropped meanwhile), 0 when
+ * nothing could go. `from_io` says the caller is e's own io thread. */
+static int dispatch_one(enclave *e, int from_io) {
+    scheduler *s = e->s;
+    activation *a = e->pending_head;
+    if (!a || e->state != ENC_READY || e->running >= e->workers) return 0;
+    if (!from_io && e->urgent_head) {
+        /* control frames (drops) must reach the enclave first: the io thread
+         * sends them, then this */
+        pthread_cond_signal(&e->wake);
+        return 0;
+    }
+    e->pending_head = a->next;
+    if (!e->pending_head) e->pending_tail = NULL;
+    int with_code = !key_loaded(e, a->fn_key);
+    a->ipc_id = s->next_ipc_id++;
+    ipc_writer w = {0};
+    if (encode_invoke(&w, a, with_code) != IPC_OK) {
+        ipc_writer_free(&w);
+        done_list dl = {0};
+        sched_finish_msg(s, a, &dl, TFAAS_STATUS_DEVELOPER_ERR, "The action's code and parameters are too large to run.");
+        sched_release_slot(s, a, &dl);
+        e->senders++; /* e stays while the lock is dropped */
+        pthread_mutex_unlock(&s->lock);
+        done_list_deliver(&dl);
+        pthread_mutex_lock(&s->lock);
+        e->senders--;
+        if (e->state == ENC_DEAD) pthread_cond_broadcast(&s->wd_wake);
+        return 1;
+    }
+    if (with_code) key_add(e, a->fn_key);
+    a->sent_with_code = with_code;
+    a->sent_us = clock_mono_us();
+    a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
+    inflight_put(e, a); /* before sending, so the result always finds it */
+    frame *f = NULL;
+    /* Inline, a big frame or a busy channel is left to the io thread. The
+     * channel is taken before the lock goes, so nothing overtakes. */
+    int channel = from_io ? pthread_mutex_lock(&e->send_mu) == 0
+                          : w.len <= INLINE_SEND_MAX && pthread_mutex_trylock(&e->send_mu) == 0;
+    if (!channel) {
+        if ((f = frame_new())) {
+            f->w = w;
+            enclave_push_urgent(e, f);
+            return 1;
+        }
+        pthread_mutex_lock(&e->send_mu); /* no memory to hand it over: wait our turn */
+    }
+    e->senders++;       /* keeps e and its fd alive while the lock is dropped */
+    pthread_mutex_unlock(&s->lock);
+    ipc_status st = from_io ? ipc_send(e->fd, &w) : ipc_try_send(e->fd, &w);
+    pthread_mutex_unlock(&e->send_mu);
+    pthread_mutex_lock(&s->lock);
+    e->senders--;
+    if (st == IPC_ERR_AGAIN && (f = frame_new())) {
+        f->w = w; /* the socket is full: the io thread waits for room */
+        enclave_push_urgent(e, f);
+        return 1;
+    }
+    ipc_writer_free(&w);
+    if (st != IPC_OK && e->state != ENC_DEAD) violation(e, "cannot write to it");
+    if (e->state == ENC_DEAD) pthread_cond_broadcast(&s->wd_wake); /* may be reapable now */
+    return 1;
+}
+
+void enclave_dispatch(enclave *e) {
+    while (dispatch_one(e, 0)) {}
+}
+
+/* Per thread: the one enclave an inline section will dispatch for. */
+static _Thread_local struct {
+    int active;
+    enclave *e;
+} inline_kick;
+
+void enclave_inline_begin(void) {
+    inline_kick.active = 1;
+    inline_kick.e = NULL;
+}
+
+void enclave_kick(enclave *e) {
+    if (inline_kick.active && (!inline_kick.e || inline_kick.e == e)) {
+        inline_kick.e = e;
+        return;
+    }
+    /* Outside a section, or a second enclave: dispatching it here could
+     * outlive it while the lock is dropped for the first; its thread does it. */
+    pthread_cond_signal(&e->wake);
+}
+
+void enclave_inline_end(void) {
+    enclave *e = inline_kick.e;
+    inline_kick.active = 0;
+    inline_kick.e = NULL;
+    if (e) enclave_dispatch(e);
+}
+
 /* ---- io thread -------------------------------------------------------- */
 
 static void writer_loop(enclave *e) {
@@ -342,43 +451,16 @@ static void writer_loop(enclave *e) {
         if (f) {
             e->urgent_head = f->next;
             if (!e->urgent_head) e->urgent_tail = NULL;
+            pthread_mutex_lock(&e->send_mu); /* before the lock goes: nothing overtakes it */
             pthread_mutex_unlock(&s->lock);
             ipc_status st = ipc_send(e->fd, &f->w);
+            pthread_mutex_unlock(&e->send_mu);
             frame_free(f);
             pthread_mutex_lock(&s->lock);
             if (st != IPC_OK && e->state != ENC_DEAD) violation(e, "cannot write to it");
             continue;
         }
-        activation *a = e->pending_head;
-        if (a && e->state == ENC_READY && e->running < e->workers) {
-            e->pending_head = a->next;
-            if (!e->pending_head) e->pending_tail = NULL;
-            int with_code = !key_loaded(e, a->fn_key);
-            a->ipc_id = s->next_ipc_id++;
-            ipc_writer w = {0};
-            if (encode_invoke(&w, a, with_code) != IPC_OK) {
-                ipc_writer_free(&w);
-                done_list dl = {0};
-                sched_finish_msg(s, a, &dl, TFAAS_STATUS_DEVELOPER_ERR,
-                                 "The action's code and parameters are too large to run.");
-                sched_release_slot(s, a, &dl);
-                pthread_mutex_unlock(&s->lock);
-                done_list_deliver(&dl);
-                pthread_mutex_lock(&s->lock);
-                continue;
-            }
-            if (with_code) key_add(e, a->fn_key);
-            a->sent_with_code = with_code;
-            a->sent_us = clock_mono_us();
-            a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
-            inflight_put(e, a); /* before sending, so the result always finds it */
-            pthread_mutex_unlock(&s->lock);
-            ipc_status st = ipc_send(e->fd, &w);
-            ipc_writer_free(&w);
-            pthread_mutex_lock(&s->lock);
-            if (st != IPC_OK && e->state != ENC_DEAD) violation(e, "cannot write to it");
-            continue;
-        }
+        if (dispatch_one(e, 1)) continue;
         pthread_cond_wait(&e->wake, &s->lock);
     }
     e->io_done = 1;

@@ -87,6 +87,8 @@ struct enclave {
     int current;            /* the enclave new work for ns goes to */
     pid_t pid;              /* -1 until launched */
     int fd;                 /* -1 until launched */
+    pthread_mutex_t send_mu; /* one frame at a time on fd, whichever thread sends */
+    unsigned senders;       /* threads sending inline right now: not reapable */
     unsigned workers;
     pthread_t io_thread, reader_thread;
     int has_io, has_reader;
@@ -129,6 +131,16 @@ void done_list_deliver(done_list *dl);
 enclave *enclave_new(scheduler *s, const char *ns);
 int enclave_spawn(enclave *e); /* starts the io thread; -1 on failure */
 void enclave_push_urgent(enclave *e, frame *f);
+/* New pending work for e (lock held). Inside an inline section the calling
+ * thread sends it itself at enclave_inline_end; otherwise e's io thread is
+ * woken. Sending from the thread that has the work saves two thread
+ * switches per activation on a busy core. */
+void enclave_kick(enclave *e);
+void enclave_inline_begin(void);
+void enclave_inline_end(void); /* lock held; drops and retakes it to send */
+/* Lock held: sends e's pending activations while it has free workers, from
+ * the calling thread (the lock is dropped around each send). */
+void enclave_dispatch(enclave *e);
 void enclave_kill(enclave *e);
 void enclave_free(enclave *e); /* after both threads are joined and it is reaped */
 frame *frame_drop(const char *prefix);

@@ -153,7 +153,7 @@ static int assign(scheduler *s, activation *a) {
     if (e->pending_tail) e->pending_tail->next = a;
     else e->pending_head = a;
     e->pending_tail = a;
-    pthread_cond_signal(&e->wake);
+    enclave_kick(e);
     return 0;
 }
 
@@ -289,6 +289,7 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
     }
     int rc = 0, saved = 0;
     pthread_mutex_lock(&s->lock);
+    enclave_inline_begin(); /* `a` may finish during the send: not touched after */
     fn_state *f = s->closing ? NULL : fn_get(s, a->fn_key, 1);
     if (!f) {
         saved = s->closing ? ESHUTDOWN : ENOMEM;
@@ -315,6 +316,7 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         }
         if (rc < 0) fn_maybe_free(s, f);
     }
+    enclave_inline_end();
     pthread_mutex_unlock(&s->lock);
     if (rc < 0) {
         activation_free(a);

@@ -13,7 +13,8 @@
 #include <time.h>
 
 static int reapable(const enclave *e) {
-    return e->state == ENC_DEAD && (!e->has_io || e->io_done) && (!e->has_reader || e->reader_done);
+    return e->state == ENC_DEAD && (!e->has_io || e->io_done) && (!e->has_reader || e->reader_done) &&
+           e->senders == 0;
 }
 
 void sched_reap(scheduler *s, enclave *e) {
