@@ -193,7 +193,11 @@ store_status store_open(const char *state_dir, store **out, char **err) {
     }
     pthread_mutex_init(&s->db_lock, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
-    pthread_cond_init(&s->q_nonempty, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the writer's linger is a monotonic wait */
+    pthread_cond_init(&s->q_nonempty, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&s->q_nonfull, NULL);
 
     /* NOMUTEX: our db_lock already serialises every use of the connection. */

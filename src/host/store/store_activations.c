@@ -9,6 +9,8 @@
  * store_last_error() inside the callback explains a STORE_ERROR). */
 #include "host/store/store_internal.h"
 
+#include "host/util/clock.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,13 +116,31 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     }
 }
 
+/* Under load, waiting a moment before a commit lets more records join it:
+ * every commit appends each page it touched to the WAL, so commits of one or
+ * two records cost several times more per record than commits of dozens.
+ * The writer lingers only while the previous batch showed load, so a lone
+ * activation is never delayed. */
+#define LINGER_US 300
+#define LINGER_ENOUGH 32
+
 static void *writer_main(void *arg) {
     store *s = arg;
     pthread_setname_np(pthread_self(), "store-writer");
     store_pending batch[STORE_BATCH_MAX]; /* 24 KiB of the thread stack */
+    size_t last_batch = 0;
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
+        s->wake_at = 1;
         while (s->count == 0 && !s->stopping) pthread_cond_wait(&s->q_nonempty, &s->q_lock);
+        if (last_batch > 1 && s->count < LINGER_ENOUGH && !s->stopping) {
+            /* producers leave us alone until the batch is worth it */
+            s->wake_at = LINGER_ENOUGH;
+            struct timespec until = clock_mono_deadline_us(LINGER_US);
+            while (s->count < LINGER_ENOUGH && !s->stopping &&
+                   pthread_cond_timedwait(&s->q_nonempty, &s->q_lock, &until) == 0) {}
+        }
+        s->wake_at = 0; /* busy: nobody needs to wake us */
         if (s->count == 0) { /* stopping and drained */
             s->writer_done = true;
             pthread_mutex_unlock(&s->q_lock);
@@ -133,6 +153,7 @@ static void *writer_main(void *arg) {
         pthread_cond_broadcast(&s->q_nonfull);
         pthread_mutex_unlock(&s->q_lock);
         commit_batch(s, batch, n);
+        last_batch = n;
     }
 }
 
@@ -173,7 +194,7 @@ void store_activation_put(store *s, json_t *record, store_committed_fn committed
     }
     s->ring[(s->head + s->count) % STORE_QUEUE_CAP] = (store_pending){record, committed, ud};
     s->count++;
-    pthread_cond_signal(&s->q_nonempty);
+    if (s->count == s->wake_at) pthread_cond_signal(&s->q_nonempty);
     pthread_mutex_unlock(&s->q_lock);
 }
 

@@ -54,6 +54,7 @@ struct store {
     store_pending *ring;
     size_t head, count;
     bool stopping;     /* store_close asked the writer to drain and exit */
+    size_t wake_at;    /* producers signal q_nonempty when count reaches this (0: never) */
     bool writer_done;  /* the writer has exited: nothing queued will be written */
     pthread_t writer;
     bool writer_started;

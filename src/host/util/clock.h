@@ -9,4 +9,5 @@ uint64_t clock_mono_us(void); /* µs on CLOCK_MONOTONIC */
 /* CLOCK_MONOTONIC now + ms, as an absolute time for pthread_cond_timedwait
  * on a condition variable set to that clock. */
 struct timespec clock_mono_deadline(uint64_t ms);
+struct timespec clock_mono_deadline_us(uint64_t us);
 #endif
