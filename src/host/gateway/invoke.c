@@ -58,7 +58,7 @@ static invocation *inv_new(gateway *gw, const char *ns, const char *name, const 
     inv->name = strdup(name);
     inv->version = strdup(version);
     inv->kind = strdup(kind);
-    if (!inv->ns || !inv->name || !inv->version || !inv->kind || ids_hex(inv->id, 16) < 0) {
+    if (!inv->ns || !inv->name || !inv->version || !inv->kind || ids_activation(inv->id) < 0) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
         return NULL;
@@ -155,7 +155,9 @@ static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
     json_t *rec = record_build(inv, res);
     sched_result_free(res);
-    json_t *copy = rec ? json_deep_copy(rec) : NULL; /* the store gets its own: it may outlive ours */
+    /* The store and the blocking answer share the record: neither changes
+     * it, and jansson's reference counts are atomic. */
+    json_t *copy = json_incref(rec);
     if (!copy) {
         fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
         json_decref(rec);

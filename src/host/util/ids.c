@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/random.h>
+#include <time.h>
 
 int ids_random(void *buf, size_t n) {
     uint8_t *p = buf;
@@ -30,6 +31,14 @@ int ids_hex(char *out, size_t nbytes) {
     }
     out[2 * nbytes] = '\0';
     return 0;
+}
+
+int ids_activation(char out[33]) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    for (int i = 11; i >= 0; i--, ms >>= 4) out[i] = HEX[ms & 15];
+    return ids_hex(out + 12, 10);
 }
 
 int ids_uuid(char out[37]) {

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <time.h>
 
 int main(void) {
     char a[33], b[33];
@@ -12,6 +13,17 @@ int main(void) {
     for (int i = 0; i < 32; i++) CHECK(isxdigit((unsigned char)a[i]) && !isupper((unsigned char)a[i]));
     char big[200];
     CHECK(ids_hex(big, 65) == -1); /* over the documented cap */
+
+    /* activation ids: 32 hex digits, time first, so later ids sort later */
+    char act1[33], act2[33];
+    CHECK(ids_activation(act1) == 0);
+    struct timespec pause = {0, 3000000};
+    nanosleep(&pause, NULL);
+    CHECK(ids_activation(act2) == 0);
+    CHECK(strlen(act1) == 32 && strlen(act2) == 32);
+    for (int i = 0; i < 32; i++) CHECK(isxdigit((unsigned char)act1[i]) && !isupper((unsigned char)act1[i]));
+    CHECK(strcmp(act1, act2) < 0);
+    CHECK(strcmp(act1 + 12, act2 + 12) != 0); /* the random part differs */
 
     char u[37];
     CHECK(ids_uuid(u) == 0);
