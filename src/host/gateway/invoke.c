@@ -227,7 +227,7 @@ enum MHD_Result invoke_handle(http_req *r) {
                           "The request content was malformed: the parameters must be a JSON object");
     }
     json_t *action = NULL;
-    store_status st = store_action_get(gw->store, r->ns, r->rt.name, &action);
+    store_status st = store_action_peek(gw->store, r->ns, r->rt.name, &action); /* read-only */
     if (st != STORE_OK) {
         json_decref(given);
         return st == STORE_NOT_FOUND ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND) : req_store_error(r);

@@ -91,6 +91,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_ACT_LIST] = "SELECT json_remove(doc, '$.exec.code') FROM actions WHERE namespace = ?1 "
                     "ORDER BY updated DESC, rowid DESC LIMIT ?2 OFFSET ?3",
     [ST_ACT_DELETE] = "DELETE FROM actions WHERE namespace = ?1 AND name = ?2",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
                        "status_code, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
@@ -219,6 +220,7 @@ store_status store_open(const char *state_dir, store **out, char **err) {
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
             return open_fail(s, err, path, "prepare");
+    if (store_cache_init(s) != 0) return open_fail(s, err, path, "out of memory for the read cache");
     s->ring = calloc(STORE_QUEUE_CAP, sizeof *s->ring);
     if (!s->ring) return open_fail(s, err, path, "out of memory for the activation queue");
     if (store_writer_start(s) != 0) return open_fail(s, err, path, "cannot start the activation writer thread");
@@ -240,6 +242,7 @@ void store_close(store *s) {
     /* Closing the last connection checkpoints the WAL into the main file. */
     if (s->db) sqlite3_close(s->db);
     free(s->ring);
+    store_cache_free(s);
     pthread_cond_destroy(&s->q_nonfull);
     pthread_cond_destroy(&s->q_nonempty);
     pthread_mutex_destroy(&s->q_lock);

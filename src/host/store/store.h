@@ -45,7 +45,9 @@ store_status store_namespace_delete(store *s, const char *name);
 /* out: new reference to [{"name":..., "uuid":...}, ...] sorted by name. */
 store_status store_namespace_list(store *s, json_t **out);
 /* STORE_OK and the namespace name in ns_out when uuid:key is a valid
- * credential; STORE_NOT_FOUND otherwise. Compares in constant time. */
+ * credential; STORE_NOT_FOUND otherwise. Compares in constant time. Answers
+ * from the read cache when it can: changes another process makes are seen
+ * within STORE_CACHE_CHECK_MS (50 ms), this store's own at once. */
 store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size);
 
 /* Actions. store_action_put takes {exec, parameters, annotations, limits}
@@ -57,6 +59,9 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
                               json_t **stored);
 store_status store_action_get(store *s, const char *ns, const char *name, json_t **out);
 /* Newest-updated first, like OpenWhisk; entries omit exec.code. */
+/* Like store_action_get, but *out is shared and must not be changed (it may
+ * come from the read cache, see store_cache.c); for the invoke path. */
+store_status store_action_peek(store *s, const char *ns, const char *name, json_t **out);
 store_status store_action_list(store *s, const char *ns, int limit, int skip, json_t **out);
 /* *deleted (may be NULL): new reference to the document that was removed. */
 store_status store_action_delete(store *s, const char *ns, const char *name, json_t **deleted);

@@ -88,6 +88,7 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
+    store_cache_flush(s); /* after the commit: see store_cache.c */
     free(text);
     if (out == STORE_OK && stored) *stored = doc;
     else json_decref(doc);
@@ -118,6 +119,18 @@ store_status store_action_get(store *s, const char *ns, const char *name, json_t
     pthread_mutex_lock(&s->db_lock);
     store_status res = get_locked(s, ns, name, out);
     pthread_mutex_unlock(&s->db_lock);
+    return res;
+}
+
+store_status store_action_peek(store *s, const char *ns, const char *name, json_t **out) {
+    *out = NULL;
+    if (!s || !ns || !name) return store_fail("action_peek: missing argument");
+    uint64_t gen = store_cache_begin(s);
+    if ((*out = store_cache_action_get(s, ns, name))) return STORE_OK;
+    pthread_mutex_lock(&s->db_lock);
+    store_status res = get_locked(s, ns, name, out);
+    pthread_mutex_unlock(&s->db_lock);
+    if (res == STORE_OK) store_cache_action_put(s, gen, ns, name, *out);
     return res;
 }
 
@@ -168,6 +181,7 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
     if (res == STORE_OK) res = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
+    store_cache_flush(s); /* after the commit: see store_cache.c */
     if (res == STORE_OK && deleted) *deleted = doc;
     else json_decref(doc);
     return res;

@@ -23,6 +23,10 @@
 /* Records per transaction: bounds how long one commit holds db_lock (and so
  * delays readers) while still amortising the commit over many records. */
 #define STORE_BATCH_MAX 1024
+/* Read cache (store_cache.c): slots per table, and how often changes by
+ * another process are looked for (the staleness bound for them). */
+#define STORE_CACHE_SLOTS 1024
+#define STORE_CACHE_CHECK_MS 50
 /* Another process holding the write lock (admin tool) is waited for this long. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -33,6 +37,7 @@ enum store_stmt {
     ST_NS_DELETE_ACTIVATIONS,
     ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
     ST_ACTV_INSERT, ST_ACTV_GET, ST_ACTV_LIST, ST_ACTV_LIST_NAME,
+    ST_DATA_VERSION,
     ST_COUNT
 };
 
@@ -41,6 +46,14 @@ typedef struct {
     store_committed_fn committed;
     void *ud;
 } store_pending;
+
+/* One cached lookup: credentials (k1 uuid, hash, ns) or an action (k1 ns,
+ * k2 name, doc). */
+typedef struct {
+    char *k1, *k2, *ns;
+    unsigned char hash[32];
+    json_t *doc;
+} store_cache_slot;
 
 struct store {
     sqlite3 *db;
@@ -58,6 +71,13 @@ struct store {
     bool writer_done;  /* the writer has exited: nothing queued will be written */
     pthread_t writer;
     bool writer_started;
+
+    /* Read cache (store_cache.c), under cache_mu. */
+    pthread_mutex_t cache_mu;
+    store_cache_slot *auth_cache, *action_cache;
+    uint64_t cache_gen;        /* bumped by every flush */
+    uint64_t cache_checked_us; /* last PRAGMA data_version look */
+    int64_t data_version;
 };
 
 /* Record a message as this thread's last error (see store_last_error) and
@@ -73,6 +93,18 @@ int store_step_done(sqlite3_stmt *st);
 store_status store_begin(store *s);
 store_status store_commit(store *s);
 void store_rollback(store *s);
+
+/* Read cache (store_cache.c). A lookup calls store_cache_begin first and
+ * passes its generation to the *_put after reading the database; writers
+ * call store_cache_flush after they commit. */
+int store_cache_init(store *s);
+void store_cache_free(store *s);
+void store_cache_flush(store *s);
+uint64_t store_cache_begin(store *s);
+int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size);
+void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsigned char hash[32], const char *ns);
+json_t *store_cache_action_get(store *s, const char *ns, const char *name); /* shared reference or NULL */
+void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *name, json_t *doc);
 
 /* Schema creation and migration (store_schema.c); lock not needed at open. */
 store_status store_schema_migrate(store *s);

@@ -60,6 +60,7 @@ store_status store_namespace_create(store *s, const char *name, const char *uuid
         out = store_fail_db(s, "create namespace");
     }
     pthread_mutex_unlock(&s->db_lock);
+    store_cache_flush(s); /* after the commit: see store_cache.c */
     if (out == STORE_OK) {
         if (uuid_out) memcpy(uuid_out, uuid, strlen(uuid) + 1);
         if (key_out) memcpy(key_out, key, strlen(key) + 1);
@@ -85,6 +86,7 @@ store_status store_namespace_set_credential(store *s, const char *name, const ch
     else if (rc != SQLITE_DONE) out = store_fail_db(s, "set credential");
     else if (sqlite3_changes(s->db) == 0) out = STORE_NOT_FOUND;
     pthread_mutex_unlock(&s->db_lock);
+    store_cache_flush(s); /* after the commit: see store_cache.c */
     return out;
 }
 
@@ -107,6 +109,7 @@ store_status store_namespace_delete(store *s, const char *name) {
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
+    store_cache_flush(s); /* after the commit: see store_cache.c */
     return out;
 }
 
@@ -145,12 +148,15 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
     if (!s || !uuid || !key) return STORE_NOT_FOUND;
     unsigned char hash[KEY_HASH_LEN];
     if (hash_key(key, hash) != 0) return store_fail("SHA-256 failed");
+    uint64_t gen = store_cache_begin(s);
+    if (ns_out && store_cache_auth_get(s, uuid, hash, ns_out, ns_size)) return STORE_OK;
 
     pthread_mutex_lock(&s->db_lock);
     sqlite3_stmt *st = s->st[ST_NS_BY_UUID];
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     store_status out = STORE_NOT_FOUND;
+    int cache = 0;
     if (rc == SQLITE_ROW) {
         const void *stored = sqlite3_column_blob(st, 1);
         int stored_len = sqlite3_column_bytes(st, 1);
@@ -162,6 +168,7 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
             } else {
                 memcpy(ns_out, name, len + 1);
                 out = STORE_OK;
+                cache = 1;
             }
         }
     } else if (rc != SQLITE_DONE) {
@@ -170,5 +177,6 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&s->db_lock);
+    if (cache) store_cache_auth_put(s, gen, uuid, hash, ns_out); /* only successes are kept */
     return out;
 }
