@@ -341,8 +341,9 @@ describe('server options', () => {
   });
 
   test('parked blocking invokes hold no thread: 60 wait while the API keeps answering', async () => {
-    // 64 enclave workers so all 60 run at once (they sleep by the wall clock)
-    const s = await startServer({ extraArgs: ['--workers', '64'] });
+    // 64 enclave workers so all 60 run at once (they sleep by the wall clock);
+    // two event threads, so parking works across a thread pool too
+    const s = await startServer({ extraArgs: ['--workers', '64', '--http-threads', '2'] });
     try {
       const body = js(SLOW, { limits: { concurrency: 60 } });
       assert.equal((await api(s, 'PUT', `${A}/slow`, { body })).status, 200);
@@ -390,7 +391,7 @@ describe('server options', () => {
     const out = await new Promise((resolve, reject) => execFile(join(BIN, 'tfaas'), ['serve', '--help'],
       (err, stdout) => (err ? reject(err) : resolve(stdout))));
     for (const opt of ['--listen', '--state', '--workers', '--guest-auth', '--enclave', '--idle-ttl', '--max-queue',
-      '--max-blocking-wait', '--max-connections']) assert.ok(out.includes(opt), opt);
+      '--max-blocking-wait', '--max-connections', '--http-threads']) assert.ok(out.includes(opt), opt);
   });
 
   test('bad options exit 2 with a message', async () => {
