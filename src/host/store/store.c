@@ -74,6 +74,25 @@ json_t *store_doc_decode(store *s, const unsigned char *text, int len) {
     return doc;
 }
 
+store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out) {
+    json_t *arr = json_array();
+    store_status res = arr ? STORE_OK : store_fail("out of memory");
+    int rc = SQLITE_DONE;
+    while (res == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *doc = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+        if (!doc || json_array_append_new(arr, doc) != 0) res = STORE_ERROR;
+    }
+    if (res == STORE_OK && rc != SQLITE_DONE) res = store_fail_db(s, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (res != STORE_OK) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    *out = arr;
+    return res;
+}
+
 static const char *const STMT_SQL[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",

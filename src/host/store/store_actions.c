@@ -137,32 +137,14 @@ store_status store_action_peek(store *s, const char *ns, const char *name, json_
 store_status store_action_list(store *s, const char *ns, int limit, int skip, json_t **out) {
     *out = NULL;
     if (!s || !ns) return store_fail("action_list: missing argument");
-    json_t *arr = json_array();
-    if (!arr) return store_fail("out of memory");
     pthread_mutex_lock(&s->db_lock);
     sqlite3_stmt *st = s->st[ST_ACT_LIST];
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit > 0 ? limit : -1); /* SQLite: a negative LIMIT is no limit */
     sqlite3_bind_int(st, 3, skip > 0 ? skip : 0);
-    store_status res = STORE_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *doc = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
-        if (!doc || json_array_append_new(arr, doc) != 0) {
-            res = STORE_ERROR;
-            break;
-        }
-    }
-    if (res == STORE_OK && rc != SQLITE_DONE) res = store_fail_db(s, "list actions");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    store_status res = store_collect_docs(s, st, "list actions", out);
     pthread_mutex_unlock(&s->db_lock);
-    if (res != STORE_OK) {
-        json_decref(arr);
-        return res;
-    }
-    *out = arr;
-    return STORE_OK;
+    return res;
 }
 
 store_status store_action_delete(store *s, const char *ns, const char *name, json_t **deleted) {

@@ -223,8 +223,6 @@ store_status store_activation_list(store *s, const char *ns, const char *name, i
                                    int64_t since, int64_t upto, int docs, json_t **out) {
     *out = NULL;
     if (!s || !ns) return store_fail("activation_list: missing argument");
-    json_t *arr = json_array();
-    if (!arr) return store_fail("out of memory");
     pthread_mutex_lock(&s->db_lock);
     sqlite3_stmt *st = s->st[name ? ST_ACTV_LIST_NAME : ST_ACTV_LIST];
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
@@ -234,23 +232,7 @@ store_status store_activation_list(store *s, const char *ns, const char *name, i
     sqlite3_bind_int(st, 5, skip > 0 ? skip : 0);
     sqlite3_bind_int(st, 6, docs ? 1 : 0);
     if (name) sqlite3_bind_text(st, 7, name, -1, SQLITE_STATIC);
-    store_status res = STORE_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *doc = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
-        if (!doc || json_array_append_new(arr, doc) != 0) {
-            res = STORE_ERROR;
-            break;
-        }
-    }
-    if (res == STORE_OK && rc != SQLITE_DONE) res = store_fail_db(s, "list activations");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    store_status res = store_collect_docs(s, st, "list activations", out);
     pthread_mutex_unlock(&s->db_lock);
-    if (res != STORE_OK) {
-        json_decref(arr);
-        return res;
-    }
-    *out = arr;
-    return STORE_OK;
+    return res;
 }

@@ -111,6 +111,9 @@ store_status store_schema_migrate(store *s);
 
 /* Parses a JSON document column; NULL (and last error set) if it is not one. */
 json_t *store_doc_decode(store *s, const unsigned char *text, int len);
+/* Steps a bound statement whose first column is a JSON document and collects
+ * the documents into a new array; resets the statement. Lock held. */
+store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out);
 
 /* Activation writer (store_activations.c). */
 int store_writer_start(store *s);
