@@ -39,6 +39,7 @@ json_t *http_error_body(const char *message) {
     return json_pack("{ss ss}", "error", msg, "code", id);
 }
 
+__attribute__((format(printf, 4, 0)))
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const http_header *extra,
                                   const char *fmt, va_list ap) {
     char msg[1024];

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+__attribute__((format(printf, 2, 3)))
 static int fail(char **err, const char *fmt, ...) {
     if (err) {
         va_list ap;
