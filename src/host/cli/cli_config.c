@@ -47,14 +47,8 @@ static int config_line(char *line, const char *path, int lineno, struct cli_conf
     return 0;
 }
 
-int cli_config_load(const char *path, struct cli_config *out, char *err, size_t errlen) {
+int cli_config_read(FILE *f, const char *path, struct cli_config *out, char *err, size_t errlen) {
     out->apihost = out->auth = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return 1;
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
     char line[CLI_CONFIG_LINE_MAX + 2]; /* the line, its newline, the NUL */
     size_t total = 0;
     int lineno = 0, rc = 0;
@@ -89,8 +83,20 @@ int cli_config_load(const char *path, struct cli_config *out, char *err, size_t 
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         rc = -1;
     }
-    fclose(f);
     if (rc) cli_config_free(out);
+    return rc;
+}
+
+int cli_config_load(const char *path, struct cli_config *out, char *err, size_t errlen) {
+    out->apihost = out->auth = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return 1;
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = cli_config_read(f, path, out, err, errlen);
+    fclose(f);
     return rc;
 }
 
@@ -101,7 +107,10 @@ char *cli_apihost_normalise(const char *apihost) {
     size_t n = strlen(apihost);
     while (n && apihost[n - 1] == '/') n--;
     if (n == 0) return NULL;
-    const char *scheme = strstr(apihost, "://") ? "" : "http://";
+    /* "http://" or "://host" would lose or lack the scheme once normalised */
+    const char *sep = strstr(apihost, "://");
+    if (sep && (sep == apihost || (size_t)(sep - apihost) + 3 >= n)) return NULL;
+    const char *scheme = sep ? "" : "http://";
     size_t total = strlen(scheme) + n + 1;
     char *out = malloc(total);
     if (!out) return NULL;

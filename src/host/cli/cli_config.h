@@ -5,6 +5,7 @@
 #ifndef TFAAS_HOST_CLI_CONFIG_H
 #define TFAAS_HOST_CLI_CONFIG_H
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_DEFAULT_APIHOST "http://127.0.0.1:3233"
 #define CLI_CONFIG_LINE_MAX 4096       /* longest accepted config line */
@@ -28,6 +29,9 @@ struct cli_config {
  * malformed files (a line without '=', a line or file too long, NUL bytes).
  * Blank lines and lines starting with '#' are skipped; unknown keys ignored. */
 int cli_config_load(const char *path, struct cli_config *out, char *err, size_t errlen);
+/* The parser cli_config_load applies to the open file f; path names it in
+ * messages. Returns 0 or -1 as cli_config_load does (never 1). */
+int cli_config_read(FILE *f, const char *path, struct cli_config *out, char *err, size_t errlen);
 void cli_config_free(struct cli_config *c);
 
 /* Combines the sources by precedence. Any argument may be NULL; the config
@@ -44,7 +48,8 @@ void cli_conn_free(struct cli_conn *c);
 char *cli_config_default_path(void);
 
 /* Normalises an apihost: adds "http://" when there is no scheme, strips
- * trailing slashes. Returns a malloc'd string, or NULL if it is empty or has
- * characters that do not belong in a URL (spaces, controls). */
+ * trailing slashes. Returns a malloc'd string, or NULL if it is empty, has an
+ * empty scheme or nothing after "scheme://", or has characters that do not
+ * belong in a URL (spaces, controls). */
 char *cli_apihost_normalise(const char *apihost);
 #endif

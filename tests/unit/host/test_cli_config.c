@@ -155,6 +155,10 @@ static void test_normalise(void) {
     CHECK(cli_apihost_normalise("") == NULL);
     CHECK(cli_apihost_normalise("///") == NULL);
     CHECK(cli_apihost_normalise("http://x\n") == NULL);
+    /* found by fuzz_cli_config: a scheme with no host became "l:" */
+    CHECK(cli_apihost_normalise("l://") == NULL);
+    CHECK(cli_apihost_normalise("https:///") == NULL);
+    CHECK(cli_apihost_normalise("://host") == NULL);
 }
 
 static void test_default_path(void) {
