@@ -3,11 +3,14 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CI_FUZZ_SECONDS ?= 10
 JOBS       ?= $(shell nproc)
 STATE      ?= .tfaas
 LISTEN     ?= 127.0.0.1:3233
 
-.PHONY: all deps build asan test test-fast run bench clean help
+.PHONY: all deps build asan fuzz-build fuzz test test-fast run bench clean help
 
 all: build
 
@@ -15,6 +18,7 @@ help:
 	@echo "make          build build/bin/tfaas and build/bin/tfaas-enclave"
 	@echo "make run      build and start tfaas serve on $(LISTEN) with the examples deployed"
 	@echo "make test     build (plain and ASan+UBSan) and run the whole test suite"
+	@echo "make fuzz     run each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
 
 deps:
@@ -28,11 +32,22 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTFAAS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The libFuzzer targets of tests/fuzz (clang, ASan+UBSan); docs/reliability.md.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTFAAS_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 # The whole suite: unit, integration, hostile and compatibility tests on the
-# release build, then the same suite on the ASan+UBSan build.
+# release build, then the same suite on the ASan+UBSan build, then each fuzz
+# target for CI_FUZZ_SECONDS on its seed corpus.
 test: build asan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
 # Release build only, for a quick edit-test loop.
 test-fast: build
@@ -45,4 +60,4 @@ bench: build
 	@bench/run.sh "$(BUILD)/bin"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

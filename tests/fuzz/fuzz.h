@@ -1,0 +1,35 @@
+/* fuzz.h - helpers the libFuzzer targets of tests/fuzz share: a checked
+ * invariant that aborts (so libFuzzer saves the input as a crash), and a
+ * NUL-terminated copy of the fuzzer's bytes for parsers that take C strings. */
+#ifndef TFAAS_TESTS_FUZZ_H
+#define TFAAS_TESTS_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An invariant of the parser under test; a violation is a bug, not bad input. */
+#define FUZZ_CHECK(cond)                                                                  \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                      \
+        }                                                                                 \
+    } while (0)
+
+/* The input as a C string (cut at its first NUL, as a C caller would see
+ * it); the caller frees it. Aborts when out of memory, which libFuzzer's
+ * -rss_limit_mb makes impossible for sane inputs. */
+static inline char *fuzz_cstr(const uint8_t *data, size_t size) {
+    char *s = malloc(size + 1);
+    FUZZ_CHECK(s != NULL);
+    if (size) memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#endif
