@@ -166,6 +166,10 @@ static int make_dirs(const char *dir, char **err) {
  * use 0644 under the usual umask); its -wal and -shm files copy this mode. */
 static int precreate_db(const char *path, char **err) {
     if (access(path, F_OK) == 0) return 0;
+    if (errno != ENOENT) { /* it may exist, but the directory does not let us see it */
+        if (asprintf(err, "cannot reach state database %s: %s", path, strerror(errno)) < 0) *err = NULL;
+        return -1;
+    }
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST) {
         if (asprintf(err, "cannot create state database %s: %s", path, strerror(errno)) < 0) *err = NULL;
