@@ -1,0 +1,55 @@
+// faults.mjs - helpers for the fault-injection tests: the store's SQLite
+// integrity check (the sqlite3 command-line shell), a server's enclave
+// processes, and running `tfaas` as an unprivileged user so that file
+// permissions bind even when the suite runs as root.
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN } from './server.mjs';
+
+// `PRAGMA integrity_check` of STATE_DIR/tfaas.db: resolves to its output
+// ("ok" for a sound database). Opening it also replays a WAL left by a kill.
+export function integrityCheck(stateDir) {
+  return new Promise((resolve, reject) => {
+    execFile('sqlite3', [join(stateDir, 'tfaas.db'), 'PRAGMA integrity_check;'], { timeout: 60000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`sqlite3 integrity_check failed: ${err.message}\n${stderr}`));
+        else resolve(stdout.trim());
+      });
+  });
+}
+
+// Pids of the direct children of PID that run tfaas-enclave.
+export function enclavePids(pid) {
+  const kids = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let text = '';
+    try { text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8'); } catch { continue; }
+    for (const k of text.split(/\s+/).filter(Boolean)) kids.push(Number(k));
+  }
+  return kids.filter((k) => {
+    try { return readFileSync(`/proc/${k}/comm`, 'utf8').trim() === 'tfaas-enclave'; } catch { return false; }
+  });
+}
+
+// The uid/gid the unprivileged runs use, and whether a switch is needed.
+export const NOBODY = 65534;
+export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+// Runs `tfaas ARGS` from the directory bin (as nobody when unprivileged and
+// we are root, through util-linux's setpriv) and resolves to {code, signal,
+// out} once it exits, or kills it after timeoutMs and says so in out.
+export function runTfaas(args, { timeoutMs = 30000, unprivileged = false, bin: dir = BIN } = {}) {
+  const bin = join(dir, 'tfaas');
+  const [cmd, argv] = unprivileged && isRoot()
+    ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin, ...args]]
+    : [bin, args];
+  return new Promise((resolve) => {
+    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => { out += `\n[killed after ${timeoutMs} ms]`; proc.kill('SIGKILL'); }, timeoutMs);
+    proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }); });
+  });
+}
