@@ -198,6 +198,20 @@ describe('errors and results', () => {
     await assertNeighboursFine('nondict');
   });
 
+  test('lone surrogates in logs and result (not UTF-8) still give a stored record', async () => {
+    // Duktape writes a lone surrogate as CESU-8 bytes; the host makes them '?'.
+    await putAction(server, 'surrogate',
+      "function main() { console.log('bad \\ud800 log'); return { s: 'x\\udc00y', ok: true }; }");
+    const r = await invoke(server, 'surrogate');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.response.success, true);
+    assert.deepEqual(r.body.response.result, { s: 'x???y', ok: true });
+    assert.match(r.body.logs[0], /stdout: bad \?\?\? log$/);
+    const stored = await api(server, 'GET', `/api/v1/namespaces/_/activations/${r.body.activationId}`);
+    assert.equal(stored.status, 200, stored.text);
+    await assertNeighboursFine('surrogate');
+  });
+
   test('returning {error} is an application error (502)', async () => {
     await putAction(server, 'apperr', "function main(params) { return { error: { reason: 'refused', code: 7 } }; }");
     const r = await invoke(server, 'apperr', {});

@@ -7,6 +7,7 @@
 #include "host/scheduler/sched_internal.h"
 
 #include "host/util/clock.h"
+#include "host/util/utf8.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -274,6 +275,11 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
         free(result);
         free(logs);
         result = logs = NULL;
+    } else {
+        /* Tenant code chose these bytes (a lone surrogate is not UTF-8);
+         * the record is JSON, so they must become valid text here. */
+        utf8_sanitize(result);
+        utf8_sanitize(logs);
     }
     a = inflight_take(e, m->id);
     a->res.duration_us = dur;
