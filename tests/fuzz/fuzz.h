@@ -1,6 +1,7 @@
 /* fuzz.h - helpers the libFuzzer targets of tests/fuzz share: a checked
- * invariant that aborts (so libFuzzer saves the input as a crash), and a
- * NUL-terminated copy of the fuzzer's bytes for parsers that take C strings. */
+ * invariant that aborts (so libFuzzer saves the input as a crash), a
+ * NUL-terminated copy of the fuzzer's bytes for parsers that take C strings,
+ * and a little-endian integer read from them. */
 #ifndef TFAAS_TESTS_FUZZ_H
 #define TFAAS_TESTS_FUZZ_H
 
@@ -28,6 +29,13 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size) {
     if (size) memcpy(s, data, size);
     s[size] = '\0';
     return s;
+}
+
+/* The 8 little-endian bytes at p, as the IPC codec writes integers. */
+static inline uint64_t fuzz_le64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

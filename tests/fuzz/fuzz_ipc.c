@@ -10,12 +10,6 @@
 
 #include "common/ipc.h"
 
-static uint64_t le64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
 static void check_fields(const uint8_t *data, size_t size, const ipc_msg *m) {
     size_t covered = IPC_HEADER_LEN;
     FUZZ_CHECK(m->nfields <= IPC_MAX_FIELDS);
@@ -28,7 +22,7 @@ static void check_fields(const uint8_t *data, size_t size, const ipc_msg *m) {
         uint64_t v;
         int got = ipc_get_u64(m, i, &v);
         FUZZ_CHECK((got == 0) == (f->len == 8));
-        if (got == 0) FUZZ_CHECK(v == le64(f->ptr));
+        if (got == 0) FUZZ_CHECK(v == fuzz_le64(f->ptr));
         char *s = ipc_get_str(m, i);
         FUZZ_CHECK(s != NULL);
         FUZZ_CHECK(s[f->len] == '\0' && (f->len == 0 || memcmp(s, f->ptr, f->len) == 0));

@@ -9,12 +9,6 @@
 
 #include "host/gateway/query.h"
 
-static int64_t le64s(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return (int64_t)v;
-}
-
 /* The value the text spells, computed independently of strtoll; 0 when it
  * is not an optional '-' followed by one or more digits, or overflows. */
 static int spelled(const char *s, int64_t *out) {
@@ -34,7 +28,7 @@ static int spelled(const char *s, int64_t *out) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 16) return 0;
-    int64_t min = le64s(data), max = le64s(data + 8);
+    int64_t min = (int64_t)fuzz_le64(data), max = (int64_t)fuzz_le64(data + 8);
     char *s = fuzz_cstr(data + 16, size - 16);
 
     int64_t v = 12345, want;
