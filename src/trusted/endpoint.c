@@ -6,6 +6,7 @@
 #include "trusted/endpoint.h"
 
 #include "common/ipc.h"
+#include "trusted/host_frame.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -178,29 +179,6 @@ static void *worker_main(void *arg) {
 
 /* ---- reader ------------------------------------------------------------- */
 
-/* A field that must be non-empty text without NUL bytes. */
-static int text_field_ok(const ipc_msg *m, unsigned idx, int may_be_empty) {
-    const ipc_field *f = &m->fields[idx];
-    if (!may_be_empty && f->len == 0) return 0;
-    return f->len == 0 || memchr(f->ptr, '\0', f->len) == NULL;
-}
-
-static const char *invoke_problem(const ipc_msg *m) {
-    uint64_t v;
-    if (m->nfields != INV_NFIELDS) return "INVOKE with the wrong number of fields";
-    if (!text_field_ok(m, INV_FN_KEY, 0)) return "INVOKE with an empty or binary function key";
-    if (!text_field_ok(m, INV_MAIN, 1)) return "INVOKE with a binary entry-point name";
-    static const unsigned u64s[] = {INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES,
-                                    INV_MAX_LOG_BYTES, INV_CONCURRENCY};
-    for (size_t i = 0; i < sizeof u64s / sizeof *u64s; i++)
-        if (ipc_get_u64(m, u64s[i], &v) < 0) return "INVOKE with a malformed integer field";
-    ipc_get_u64(m, INV_TIMEOUT_MS, &v);
-    if (v == 0) return "INVOKE with a zero timeout";
-    ipc_get_u64(m, INV_MEMORY_BYTES, &v);
-    if (v == 0 || v > SIZE_MAX / 2) return "INVOKE with an impossible memory limit";
-    return NULL;
-}
-
 static void enqueue(endpoint *e, ipc_msg *m) {
     job *j = malloc(sizeof *j);
     if (!j) die("out of memory queueing an invocation", NULL);
@@ -299,25 +277,23 @@ int endpoint_run(endpoint *e) {
         ipc_status st = ipc_recv(e->fd, &m);
         if (st == IPC_ERR_EOF) break;
         if (st != IPC_OK) die("malformed frame from the host", ipc_status_str(st));
+        const char *problem = host_frame_problem(&m);
+        if (problem) {
+            char detail[80];
+            snprintf(detail, sizeof detail, "%s (type %u)", problem, m.type);
+            die("protocol violation", detail);
+        }
         if (m.type == IPC_INVOKE) {
-            const char *problem = invoke_problem(&m);
-            if (problem) die("protocol violation", problem);
             enqueue(e, &m);
         } else if (m.type == IPC_DROP) {
-            if (m.nfields != DROP_NFIELDS || !text_field_ok(&m, DROP_FN_KEY, 0))
-                die("protocol violation", "malformed DROP");
             char *key = ipc_get_str(&m, DROP_FN_KEY);
             if (!key) die("out of memory handling DROP", NULL);
             fn_table_drop(e->fns, key);
             free(key);
             ipc_msg_free(&m);
-        } else if (m.type == IPC_SHUTDOWN) {
+        } else { /* IPC_SHUTDOWN */
             ipc_msg_free(&m);
             break;
-        } else {
-            char detail[48];
-            snprintf(detail, sizeof detail, "unexpected message type %u", m.type);
-            die("protocol violation", detail);
         }
     }
     stop_workers(e);
