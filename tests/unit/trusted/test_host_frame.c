@@ -9,6 +9,16 @@
 /* Which INVOKE field to spoil, and how. */
 enum spoil { NONE, FEW_FIELDS, EMPTY_KEY, NUL_KEY, NUL_MAIN, SHORT_INT, ZERO_TIMEOUT, ZERO_MEMORY, HUGE_MEMORY };
 
+/* Seals w, decodes it as the enclave's reader would, and checks it. */
+static const char *problem_of(ipc_writer *w) {
+    CHECK(ipc_writer_finish(w) == IPC_OK);
+    ipc_msg m;
+    CHECK(ipc_decode(w->data + 4, w->len - 4, &m) == IPC_OK);
+    const char *problem = host_frame_problem(&m);
+    ipc_writer_free(w);
+    return problem;
+}
+
 static const char *check_invoke(enum spoil how) {
     ipc_writer w = {0};
     ipc_writer_begin(&w, IPC_INVOKE, 9);
@@ -26,12 +36,7 @@ static const char *check_invoke(enum spoil how) {
     ipc_put_u64(&w, 1u << 20);
     ipc_put_u64(&w, 1u << 20);
     if (how != FEW_FIELDS) ipc_put_u64(&w, 1);
-    CHECK(ipc_writer_finish(&w) == IPC_OK);
-    ipc_msg m;
-    CHECK(ipc_decode(w.data + 4, w.len - 4, &m) == IPC_OK);
-    const char *problem = host_frame_problem(&m);
-    ipc_writer_free(&w);
-    return problem;
+    return problem_of(&w);
 }
 
 static void test_invoke(void) {
@@ -44,12 +49,7 @@ static const char *check_other(ipc_type type, const char *key, size_t keylen, in
     ipc_writer w = {0};
     ipc_writer_begin(&w, type, 0);
     for (int i = 0; i < fields; i++) ipc_put_bytes(&w, key, keylen);
-    CHECK(ipc_writer_finish(&w) == IPC_OK);
-    ipc_msg m;
-    CHECK(ipc_decode(w.data + 4, w.len - 4, &m) == IPC_OK);
-    const char *problem = host_frame_problem(&m);
-    ipc_writer_free(&w);
-    return problem;
+    return problem_of(&w);
 }
 
 static void test_drop_shutdown_others(void) {
