@@ -1,0 +1,51 @@
+/* hkdf.c - HKDF-SHA256 Extract and Expand as separate steps (OpenSSL 3 EVP_KDF). */
+#include "common/hkdf.h"
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+static const uint8_t zero_salt[HKDF_SHA256_LEN];
+
+/* One HKDF step in the given mode; key must be non-empty for OpenSSL. */
+static hkdf_result hkdf_run(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt,
+                            size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out,
+                            size_t out_len) {
+    static const uint8_t empty[1];
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (!kdf) return HKDF_ERR_CRYPTO;
+    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);
+    if (!kctx) return HKDF_ERR_CRYPTO;
+    OSSL_PARAM params[6], *p = params;
+    char digest[] = "SHA256";
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+    *p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(key_len ? key : empty),
+                                             key_len);
+    if (salt) *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+    if (info) *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                                       (void *)(info_len ? info : empty), info_len);
+    *p = OSSL_PARAM_construct_end();
+    int ok = EVP_KDF_derive(kctx, out, out_len, params);
+    EVP_KDF_CTX_free(kctx);
+    return ok == 1 ? HKDF_OK : HKDF_ERR_CRYPTO;
+}
+
+hkdf_result hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                         uint8_t prk[HKDF_SHA256_LEN]) {
+    if (!salt || salt_len == 0) {
+        salt = zero_salt;
+        salt_len = sizeof zero_salt;
+    }
+    return hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, salt, salt_len, NULL, 0, prk,
+                    HKDF_SHA256_LEN);
+}
+
+hkdf_result hkdf_expand(const uint8_t prk[HKDF_SHA256_LEN], const uint8_t *info, size_t info_len,
+                        uint8_t *out, size_t out_len) {
+    if (out_len == 0 || out_len > HKDF_SHA256_MAX_EXPAND) return HKDF_ERR_LENGTH;
+    static const uint8_t empty[1];
+    return hkdf_run(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, HKDF_SHA256_LEN, NULL, 0,
+                    info ? info : empty, info_len, out, out_len);
+}

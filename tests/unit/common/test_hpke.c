@@ -1,0 +1,190 @@
+/* test_hpke.c - HPKE against the RFC 9180 Appendix A test vectors for the
+ * implemented suites, and hostile input (wrong lengths, tampering, wrong aad,
+ * low-order keys, nonce overflow). */
+#include "check.h"
+#include "common/hpke.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Decodes a hex string into a fresh buffer; *len gets its size. */
+static uint8_t *unhex(const char *hex, size_t *len) {
+    size_t n = strlen(hex) / 2;
+    uint8_t *out = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    *len = n;
+    return out;
+}
+
+static int eq_hex(const uint8_t *b, size_t len, const char *hex) {
+    size_t n = 0;
+    uint8_t *want = unhex(hex, &n);
+    int ok = n == len && memcmp(b, want, n) == 0;
+    free(want);
+    return ok;
+}
+
+/* RFC 9180 Appendix A.1.1 (AES-128-GCM) and A.2.1 (ChaCha20-Poly1305), base
+ * mode with DHKEM(X25519, HKDF-SHA256) and HKDF-SHA256: published values.
+ * pt and info are the same in both: "Beauty is truth, truth beauty" and
+ * "Ode on a Grecian Urn". Sequence 0 and 1 encryptions, aad "Count-0"/"Count-1". */
+typedef struct {
+    uint16_t aead;
+    const char *ikm_e, *pk_em, *ikm_r, *pk_rm, *key, *base_nonce, *exporter_secret;
+    const char *ct0, *ct1;
+    const char *export_empty, *export_00, *export_testctx;
+} vector;
+
+static const char *INFO = "4f6465206f6e2061204772656369616e2055726e";
+static const char *PT = "4265617574792069732074727574682c20747275746820626561757479";
+static const char *AAD0 = "436f756e742d30", *AAD1 = "436f756e742d31";
+
+static const vector vectors[] = {
+    {HPKE_AEAD_AES_128_GCM,
+     "7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234",
+     "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+     "6db9df30aa07dd42ee5e8181afdb977e538f5e1fec8a06223f33f7013e525037",
+     "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+     "4531685d41d65f03dc48f6b8302c05b0", "56d890e5accaaf011cff4b7d",
+     "45ff1c2e220db587171952c0592d5f5ebe103f1561a2614e38f2ffd47e99e3f8",
+     "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a",
+     "af2d7e9ac9ae7e270f46ba1f975be53c09f8d875bdc8535458c2494e8a6eab251c03d0c22a56b8ca42c2063b84",
+     "3853fe2b4035195a573ffc53856e77058e15d9ea064de3e59f4961d0095250ee",
+     "2e8f0b54673c7029649d4eb9d5e33bf1872cf76d623ff164ac185da9e88c21a5",
+     "e9e43065102c3836401bed8c3c3c75ae46be1639869391d62c61f1ec7af54931"},
+    {HPKE_AEAD_CHACHA20_POLY1305,
+     "909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b",
+     "1afa08d3dec047a643885163f1180476fa7ddb54c6a8029ea33f95796bf2ac4a",
+     "1ac01f181fdf9f352797655161c58b75c656a6cc2716dcb66372da835542e1df",
+     "4310ee97d88cc1f088a5576c77ab0cf5c3ac797f3d95139c6c84b5429c59662a",
+     NULL, NULL, NULL,
+     "1c5250d8034ec2b784ba2cfd69dbdb8af406cfe3ff938e131f0def8c8b60b4db21993c62ce81883d2dd1b51a28",
+     NULL, NULL, NULL, NULL},
+};
+
+static void test_vector(const vector *v) {
+    size_t n_ikm_e, n_ikm_r, n_info, n_pt, n_aad0, n_aad1;
+    uint8_t *ikm_e = unhex(v->ikm_e, &n_ikm_e), *ikm_r = unhex(v->ikm_r, &n_ikm_r);
+    uint8_t *info = unhex(INFO, &n_info), *pt = unhex(PT, &n_pt);
+    uint8_t *aad0 = unhex(AAD0, &n_aad0), *aad1 = unhex(AAD1, &n_aad1);
+    hpke_keypair e, r;
+    CHECK(hpke_keypair_derive(&e, ikm_e, n_ikm_e) == HPKE_OK);
+    CHECK(hpke_keypair_derive(&r, ikm_r, n_ikm_r) == HPKE_OK);
+    CHECK(eq_hex(e.pk, HPKE_NPK, v->pk_em));
+    CHECK(eq_hex(r.pk, HPKE_NPK, v->pk_rm));
+
+    hpke_ctx s, o;
+    uint8_t enc[HPKE_NENC];
+    CHECK(hpke_setup_sender(&s, v->aead, r.pk, HPKE_NPK, info, n_info, &e, enc) == HPKE_OK);
+    CHECK(eq_hex(enc, HPKE_NENC, v->pk_em));
+    if (v->key) {
+        CHECK(eq_hex(s.key, s.nk, v->key));
+        CHECK(eq_hex(s.base_nonce, HPKE_NN, v->base_nonce));
+        CHECK(eq_hex(s.exporter_secret, HPKE_NH, v->exporter_secret));
+    }
+    CHECK(hpke_setup_receiver(&o, v->aead, enc, sizeof enc, &r, info, n_info) == HPKE_OK);
+
+    uint8_t ct[128], back[128];
+    size_t ct_len = 0, back_len = 0;
+    CHECK(hpke_seal(&s, aad0, n_aad0, pt, n_pt, ct, sizeof ct, &ct_len) == HPKE_OK);
+    CHECK(eq_hex(ct, ct_len, v->ct0));
+    CHECK(hpke_open(&o, aad0, n_aad0, ct, ct_len, back, sizeof back, &back_len) == HPKE_OK);
+    CHECK(back_len == n_pt && memcmp(back, pt, n_pt) == 0);
+    if (v->ct1) {
+        CHECK(hpke_seal(&s, aad1, n_aad1, pt, n_pt, ct, sizeof ct, &ct_len) == HPKE_OK);
+        CHECK(eq_hex(ct, ct_len, v->ct1));
+        CHECK(hpke_open(&o, aad1, n_aad1, ct, ct_len, back, sizeof back, &back_len) == HPKE_OK);
+        CHECK(back_len == n_pt && memcmp(back, pt, n_pt) == 0);
+    }
+    if (v->export_empty) {
+        uint8_t out[32];
+        const uint8_t zero = 0;
+        const char *test_ctx = "TestContext";
+        CHECK(hpke_export(&o, NULL, 0, out, 32) == HPKE_OK && eq_hex(out, 32, v->export_empty));
+        CHECK(hpke_export(&o, &zero, 1, out, 32) == HPKE_OK && eq_hex(out, 32, v->export_00));
+        CHECK(hpke_export(&s, (const uint8_t *)test_ctx, strlen(test_ctx), out, 32) == HPKE_OK &&
+              eq_hex(out, 32, v->export_testctx));
+    }
+    hpke_ctx_wipe(&s);
+    hpke_ctx_wipe(&o);
+    hpke_keypair_wipe(&e);
+    hpke_keypair_wipe(&r);
+    free(ikm_e); free(ikm_r); free(info); free(pt); free(aad0); free(aad1);
+}
+
+static void test_hostile(uint16_t aead) {
+    hpke_keypair r, other;
+    CHECK(hpke_keypair_generate(&r) == HPKE_OK);
+    CHECK(hpke_keypair_generate(&other) == HPKE_OK);
+    const uint8_t info[] = "info", aad[] = "aad", msg[] = "attack at dawn";
+    hpke_ctx s, o;
+    uint8_t enc[HPKE_NENC], ct[64], pt[64];
+    size_t ct_len = 0, pt_len = 0;
+
+    /* Suite and length refusals. */
+    CHECK(hpke_setup_sender(&s, 0x0002, r.pk, HPKE_NPK, info, 4, NULL, enc) == HPKE_ERR_SUITE);
+    CHECK(hpke_setup_sender(&s, aead, r.pk, HPKE_NPK - 1, info, 4, NULL, enc) == HPKE_ERR_LENGTH);
+    CHECK(hpke_setup_sender(&s, aead, r.pk, HPKE_NPK, info, 4, NULL, enc) == HPKE_OK);
+    CHECK(hpke_setup_receiver(&o, aead, enc, HPKE_NENC - 1, &r, info, 4) == HPKE_ERR_LENGTH);
+    CHECK(hpke_setup_receiver(&o, aead, enc, HPKE_NENC + 1, &r, info, 4) == HPKE_ERR_LENGTH);
+    CHECK(hpke_setup_receiver(&o, 0xffff, enc, HPKE_NENC, &r, info, 4) == HPKE_ERR_SUITE);
+    uint8_t low_order[HPKE_NENC] = {0};  /* the all-zero point: DH result is zero */
+    CHECK(hpke_setup_receiver(&o, aead, low_order, HPKE_NENC, &r, info, 4) == HPKE_ERR_KEY);
+    CHECK(hpke_setup_sender(&o, aead, low_order, HPKE_NPK, info, 4, NULL, enc) == HPKE_ERR_KEY);
+    CHECK(hpke_keypair_derive(&other, info, 4) == HPKE_ERR_LENGTH);
+
+    CHECK(hpke_seal(&s, aad, 3, msg, sizeof msg, ct, sizeof msg + HPKE_NT - 1, &ct_len) == HPKE_ERR_LENGTH);
+    CHECK(hpke_seal(&s, aad, 3, msg, sizeof msg, ct, sizeof ct, &ct_len) == HPKE_OK);
+    CHECK(ct_len == sizeof msg + HPKE_NT);
+
+    /* Wrong aad, tampered body and tag, truncated, wrong key, wrong info: all refused,
+     * and a refusal does not move the sequence number. */
+    CHECK(hpke_setup_receiver(&o, aead, enc, HPKE_NENC, &r, info, 4) == HPKE_OK);
+    CHECK(hpke_open(&o, aad, 2, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+    ct[0] ^= 1;
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+    ct[0] ^= 1;
+    ct[ct_len - 1] ^= 0x80;
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+    ct[ct_len - 1] ^= 0x80;
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len - 1, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+    CHECK(hpke_open(&o, aad, 3, ct, HPKE_NT - 1, pt, sizeof pt, &pt_len) == HPKE_ERR_LENGTH);
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len, pt, 3, &pt_len) == HPKE_ERR_LENGTH);
+    CHECK(o.seq == 0);
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_OK);
+    CHECK(pt_len == sizeof msg && memcmp(pt, msg, sizeof msg) == 0);
+    /* Replaying the same ciphertext at the next sequence number fails. */
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+    hpke_ctx wrong;
+    CHECK(hpke_setup_receiver(&wrong, aead, enc, HPKE_NENC, &other, info, 4) == HPKE_OK);
+    CHECK(hpke_open(&wrong, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+    CHECK(hpke_setup_receiver(&wrong, aead, enc, HPKE_NENC, &r, info, 3) == HPKE_OK);
+    CHECK(hpke_open(&wrong, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_OPEN);
+
+    /* Nonce overflow is refused, not wrapped. */
+    s.seq = UINT64_MAX;
+    CHECK(hpke_seal(&s, aad, 3, msg, sizeof msg, ct, sizeof ct, &ct_len) == HPKE_ERR_SEQ_OVERFLOW);
+    o.seq = UINT64_MAX;
+    CHECK(hpke_open(&o, aad, 3, ct, ct_len, pt, sizeof pt, &pt_len) == HPKE_ERR_SEQ_OVERFLOW);
+
+    uint8_t out[8];
+    CHECK(hpke_export(&s, NULL, 0, out, 0) == HPKE_ERR_LENGTH);
+    CHECK(hpke_export(&s, NULL, 0, out, HPKE_MAX_EXPORT + 1) == HPKE_ERR_LENGTH);
+    hpke_ctx_wipe(&s);
+    hpke_ctx_wipe(&o);
+    hpke_ctx_wipe(&wrong);
+    hpke_keypair_wipe(&r);
+    hpke_keypair_wipe(&other);
+}
+
+int main(void) {
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) test_vector(&vectors[i]);
+    test_hostile(HPKE_AEAD_AES_128_GCM);
+    test_hostile(HPKE_AEAD_CHACHA20_POLY1305);
+    return CHECK_DONE();
+}
