@@ -2,32 +2,12 @@
  * implemented suites, and hostile input (wrong lengths, tampering, wrong aad,
  * low-order keys, nonce overflow). */
 #include "check.h"
+#include "hex.h"
 #include "common/hpke.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Decodes a hex string into a fresh buffer; *len gets its size. */
-static uint8_t *unhex(const char *hex, size_t *len) {
-    size_t n = strlen(hex) / 2;
-    uint8_t *out = malloc(n ? n : 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    *len = n;
-    return out;
-}
-
-static int eq_hex(const uint8_t *b, size_t len, const char *hex) {
-    size_t n = 0;
-    uint8_t *want = unhex(hex, &n);
-    int ok = n == len && memcmp(b, want, n) == 0;
-    free(want);
-    return ok;
-}
 
 /* RFC 9180 Appendix A.1.1 (AES-128-GCM) and A.2.1 (ChaCha20-Poly1305), base
  * mode with DHKEM(X25519, HKDF-SHA256) and HKDF-SHA256: published values.

@@ -2,31 +2,12 @@
  * RFC 9458 Appendix A worked example, plus refusals of unknown key ids,
  * unsupported suites, truncated and tampered messages. */
 #include "check.h"
+#include "hex.h"
 #include "common/ohttp.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint8_t *unhex(const char *hex, size_t *len) {
-    size_t n = strlen(hex) / 2;
-    uint8_t *out = malloc(n ? n : 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    *len = n;
-    return out;
-}
-
-static int eq_hex(const uint8_t *b, size_t len, const char *hex) {
-    size_t n = 0;
-    uint8_t *want = unhex(hex, &n);
-    int ok = n == len && memcmp(b, want, n) == 0;
-    free(want);
-    return ok;
-}
 
 /* RFC 9458 Appendix A: key id 1, X25519, suites (HKDF-SHA256, AES-128-GCM)
  * and (HKDF-SHA256, ChaCha20-Poly1305); the request is a BHTTP
