@@ -274,7 +274,7 @@ hpke_result hpke_seal(hpke_ctx *ctx, const uint8_t *aad, size_t aad_len, const u
                       size_t pt_len, uint8_t *ct, size_t ct_cap, size_t *ct_len) {
     if (ctx->seq == UINT64_MAX) return HPKE_ERR_SEQ_OVERFLOW;
     if (pt_len > SIZE_MAX - HPKE_NT || ct_cap < pt_len + HPKE_NT) return HPKE_ERR_LENGTH;
-    if ((pt_len && !pt) || (aad_len && !aad)) return HPKE_ERR_LENGTH;
+    if (!ct || (pt_len && !pt) || (aad_len && !aad)) return HPKE_ERR_LENGTH;
     hpke_result r = aead_run(ctx, 1, aad, aad_len, pt, pt_len, ct, ct + pt_len);
     if (r != HPKE_OK) return r;
     *ct_len = pt_len + HPKE_NT;
@@ -285,7 +285,7 @@ hpke_result hpke_seal(hpke_ctx *ctx, const uint8_t *aad, size_t aad_len, const u
 hpke_result hpke_open(hpke_ctx *ctx, const uint8_t *aad, size_t aad_len, const uint8_t *ct,
                       size_t ct_len, uint8_t *pt, size_t pt_cap, size_t *pt_len) {
     if (ctx->seq == UINT64_MAX) return HPKE_ERR_SEQ_OVERFLOW;
-    if (!ct || ct_len < HPKE_NT || pt_cap < ct_len - HPKE_NT) return HPKE_ERR_LENGTH;
+    if (!ct || !pt || ct_len < HPKE_NT || pt_cap < ct_len - HPKE_NT) return HPKE_ERR_LENGTH;
     if (aad_len && !aad) return HPKE_ERR_LENGTH;
     size_t n = ct_len - HPKE_NT;
     uint8_t tag[HPKE_NT];

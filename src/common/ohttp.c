@@ -153,13 +153,17 @@ ohttp_result ohttp_request_encapsulate(ohttp_ctx *ctx, const ohttp_key_config *c
     if (r != OHTTP_OK) return r;
     size_t n = OHTTP_HEADER_LEN + HPKE_NENC + req_len + HPKE_NT, ct_len = 0;
     uint8_t *buf = malloc(n);
-    if (!buf) return OHTTP_ERR_CRYPTO;
+    if (!buf) {
+        ohttp_ctx_wipe(ctx);
+        return OHTTP_ERR_CRYPTO;
+    }
     memcpy(buf, hdr, OHTTP_HEADER_LEN);
     memcpy(buf + OHTTP_HEADER_LEN, ctx->enc, HPKE_NENC);
     r = from_hpke(hpke_seal(&ctx->hpke, NULL, 0, req, req_len, buf + OHTTP_HEADER_LEN + HPKE_NENC,
                             req_len + HPKE_NT, &ct_len));
     if (r != OHTTP_OK) {
         free(buf);
+        ohttp_ctx_wipe(ctx);
         return r;
     }
     *out = buf;
@@ -185,11 +189,17 @@ ohttp_result ohttp_request_decapsulate(ohttp_ctx *ctx, uint8_t key_id, const hpk
     ctx->aead_id = aead_id;
     memcpy(ctx->enc, enc, HPKE_NENC);
     ohttp_result r = from_hpke(hpke_setup_receiver(&ctx->hpke, aead_id, enc, HPKE_NENC, kp, info, info_len));
-    if (r != OHTTP_OK) return r;
+    if (r != OHTTP_OK) {
+        ohttp_ctx_wipe(ctx);
+        return r;
+    }
     const uint8_t *ct = enc + HPKE_NENC;
     size_t ct_len = msg_len - OHTTP_HEADER_LEN - HPKE_NENC;
     uint8_t *pt = malloc(ct_len - HPKE_NT + 1);
-    if (!pt) return OHTTP_ERR_CRYPTO;
+    if (!pt) {
+        ohttp_ctx_wipe(ctx);
+        return OHTTP_ERR_CRYPTO;
+    }
     r = from_hpke(hpke_open(&ctx->hpke, NULL, 0, ct, ct_len, pt, ct_len - HPKE_NT, req_len));
     if (r != OHTTP_OK) {
         free(pt);

@@ -6,7 +6,7 @@
  * the AEAD is AES-128-GCM or ChaCha20-Poly1305. Outputs of the
  * encapsulate/decapsulate functions are malloc'd and owned by the caller;
  * ohttp_ctx_wipe erases the secrets a context keeps between a request and its
- * response. */
+ * response; a request function that fails leaves the context wiped. */
 #ifndef TFAAS_COMMON_OHTTP_H
 #define TFAAS_COMMON_OHTTP_H
 
