@@ -5,12 +5,13 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 300
 CI_FUZZ_SECONDS ?= 10
 JOBS       ?= $(shell nproc)
 STATE      ?= .tfaas
 LISTEN     ?= 127.0.0.1:3233
 
-.PHONY: all deps build asan fuzz-build fuzz test test-fast run bench clean help
+.PHONY: all deps build asan fuzz-build fuzz test test-fast run bench soak clean help
 
 all: build
 
@@ -20,6 +21,7 @@ help:
 	@echo "make test     build (plain and ASan+UBSan) and run the whole test suite"
 	@echo "make fuzz     run each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
+	@echo "make soak     hold 80% of peak throughput for SOAK_SECONDS (default $(SOAK_SECONDS))"
 
 deps:
 	@scripts/install-deps.sh
@@ -58,6 +60,13 @@ run: build
 
 bench: build
 	@bench/run.sh "$(BUILD)/bin"
+
+# Soak: 80% of peak warm-hello throughput for SOAK_SECONDS; errors, p99 drift
+# and memory growth into bench/results/soak.md (docs/reliability.md).
+soak: build
+	@mkdir -p bench/results && tmp=$$(mktemp -d) && \
+	  node bench/soak.mjs --bin "$(BUILD)/bin" --tmp "$$tmp" --seconds $(SOAK_SECONDS) \
+	    --out bench/results/soak.json --md bench/results/soak.md; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

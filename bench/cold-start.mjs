@@ -7,27 +7,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { HELLO_CODE, fail, freePort, invokeAction, parseArgs, putAction, sleep, spawnGroup, stopGroup, summarize } from './lib.mjs';
+import { HELLO_CODE, fail, freePort, invokeAction, parseArgs, putAction, spawnGroup, stopGroup, summarize, untilUp } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const runs = Number(args.runs || 5);
-const limitMs = 10_000;
 const expected = JSON.stringify({ greeting: 'Hello, Ada!' });
-
-// Retries fn until it returns a value (connection refused while starting).
-async function untilUp(child, fn) {
-  const start = performance.now();
-  for (;;) {
-    if (child.exitCode !== null) fail(`${args.server} exited during start-up (status ${child.exitCode})`);
-    if (performance.now() - start > limitMs) fail(`${args.server} did not answer within ${limitMs / 1000} s`);
-    try {
-      return await fn();
-    } catch (e) {
-      if (e?.cause?.code !== 'ECONNREFUSED' && e?.cause?.code !== 'ECONNRESET') throw e;
-      await sleep(1);
-    }
-  }
-}
 
 async function check(res, what) {
   const body = await res.text();
@@ -54,9 +38,9 @@ async function once() {
     if (args.server === 'workerd') {
       body = await untilUp(child, async () => check(await fetch(`${base}/hello`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }),
-      }), 'hello'));
+      }), 'hello'), args.server);
     } else {
-      await untilUp(child, async () => check(await putAction(base, args.auth, 'hello', HELLO_CODE), 'create hello'));
+      await untilUp(child, async () => check(await putAction(base, args.auth, 'hello', HELLO_CODE), 'create hello'), args.server);
       body = await check(await invokeAction(base, args.auth, 'hello', { name: 'Ada' }), 'invoke hello');
     }
     const t1 = performance.now();

@@ -1,6 +1,10 @@
 // Small helpers shared by the benchmark's node clients.
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,20 +86,22 @@ export function parseArgs(argv) {
   return out;
 }
 
-// The two functions under test, as deployed to tfaas.
+// The functions under test, as deployed to tfaas (bench/workerd/worker.js
+// holds the same three).
 export const HELLO_CODE = "function main(params){return {greeting:'Hello, '+(params.name||'world')+'!'}}";
 export const ECHO_CODE = 'function main(params){return params}';
+export const FIB_CODE = 'function fib(n){return n<2?n:fib(n-1)+fib(n-2)}\nfunction main(params){return {fib25:fib(25)}}';
 
 export function basicAuth(uuidKey) {
   return 'Basic ' + Buffer.from(uuidKey).toString('base64');
 }
 
-// PUT an action; returns the Response.
-export function putAction(base, auth, name, code, overwrite = false) {
+// PUT an action of the given kind; returns the Response.
+export function putAction(base, auth, name, code, overwrite = false, kind = 'js:duktape') {
   return fetch(`${base}/api/v1/namespaces/_/actions/${name}${overwrite ? '?overwrite=true' : ''}`, {
     method: 'PUT',
     headers: { authorization: basicAuth(auth), 'content-type': 'application/json' },
-    body: JSON.stringify({ exec: { kind: 'js:duktape', code } }),
+    body: JSON.stringify({ exec: { kind, code } }),
   });
 }
 
@@ -106,4 +112,97 @@ export function invokeAction(base, auth, name, params) {
     headers: { authorization: basicAuth(auth), 'content-type': 'application/json' },
     body: JSON.stringify(params),
   });
+}
+
+// Memory of a process and all its descendants, in KiB: rss (VmRSS, counts
+// shared pages once per process), pss (proportional set size: shared pages
+// split between the processes that map them, so N enclaves sharing one
+// executable are not charged N times) and the number of processes.
+export function treeMemory(rootPid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${entry}/stat`, 'utf8'); } catch { continue; }
+    // The command name may hold spaces or ')': the ppid is the 2nd field after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(entry));
+  }
+  const pids = [rootPid];
+  for (let i = 0; i < pids.length; i++) pids.push(...(children.get(pids[i]) || []));
+  let rss = 0; let pss = 0; let procs = 0;
+  for (const pid of pids) {
+    try {
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] || 0);
+      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] || 0);
+      procs++;
+    } catch { /* exited meanwhile */ }
+  }
+  return { rss_kb: rss, pss_kb: pss, procs };
+}
+
+// One wrk load run with bench/wrk/post.lua (delayMs: pause before each
+// request on a connection, 0 = none); returns the numbers of its
+// "BENCH k=v ..." line plus errors (the sum of every error kind).
+export function runWrk({ url, body, auth = '', conns, seconds, cpu, timeout = '5s', delayMs = 0 }) {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const argv = ['-c', String(cpu), 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', timeout, '--latency',
+    '-s', path.join(here, 'wrk', 'post.lua'), url];
+  const out = spawnSync('taskset', argv, { env: { ...process.env, BENCH_BODY: body, BENCH_AUTH: auth, BENCH_DELAY_MS: String(delayMs) }, encoding: 'utf8' });
+  const line = (out.stdout || '').split('\n').find((l) => l.startsWith('BENCH '));
+  if (out.status !== 0 || !line) fail(`wrk against ${url} failed: ${(out.stderr || out.stdout || '').slice(0, 300)}`);
+  const r = {};
+  for (const kv of line.slice(6).trim().split(/\s+/)) {
+    const [k, v] = kv.split('=');
+    r[k] = Number(v);
+  }
+  r.errors = r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout;
+  return r;
+}
+
+// Polls until fn() resolves (connection refused while a server starts).
+export async function untilUp(child, fn, what, limitMs = 10_000) {
+  const start = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) fail(`${what} exited during start-up (status ${child.exitCode})`);
+    if (Date.now() - start > limitMs) fail(`${what} did not answer within ${limitMs / 1000} s`);
+    try {
+      return await fn();
+    } catch (e) {
+      if (e?.cause?.code !== 'ECONNREFUSED' && e?.cause?.code !== 'ECONNRESET') throw e;
+      await sleep(1);
+    }
+  }
+}
+
+// First invocation after create: for `count` fresh actions, PUT the hello
+// function (each with a distinct trailing comment, so no two actions share
+// code), then time the first blocking invoke. One keep-alive connection,
+// sequential. Returns {count, unit, create, invoke, total} summaries in ms.
+export async function firstInvokes(base, auth, count, { kind = 'js:duktape', prefix = 'bench-fresh', limitMs = 60_000 } = {}) {
+  const expected = JSON.stringify({ greeting: 'Hello, Ada!' });
+  const create = []; const invoke = []; const total = [];
+  const deadline = performance.now() + limitMs;
+  // Open the keep-alive connection first, so no measured request pays for it.
+  await fetch(`${base}/api/v1`).then((r) => r.arrayBuffer()).catch((e) => fail(`${base} unreachable: ${e.message}`));
+  for (let i = 0; i < count; i++) {
+    if (performance.now() > deadline) fail(`first invocations: gave up after ${limitMs / 1000} s`);
+    const name = `${prefix}-${i}`;
+    const t0 = performance.now();
+    const put = await putAction(base, auth, name, `${HELLO_CODE}\n// fresh action ${i}\n`, false, kind);
+    const putBody = await put.text();
+    const t1 = performance.now();
+    if (put.status !== 200) fail(`create ${name}: HTTP ${put.status} ${putBody.slice(0, 200)}`);
+    const res = await invokeAction(base, auth, name, { name: 'Ada' });
+    const body = await res.text();
+    const t2 = performance.now();
+    if (res.status !== 200) fail(`first invoke of ${name}: HTTP ${res.status} ${body.slice(0, 200)}`);
+    let got;
+    try { got = JSON.stringify(JSON.parse(body)); } catch { got = body; }
+    if (got !== expected) fail(`first invoke of ${name}: unexpected result ${body.slice(0, 200)}`);
+    create.push(t1 - t0); invoke.push(t2 - t1); total.push(t2 - t0);
+  }
+  return { count, unit: 'ms', create: summarize(create), invoke: summarize(invoke), total: summarize(total) };
 }

@@ -1,8 +1,9 @@
 // Turns the raw measurements of bench/run.sh into one side-by-side table
 // (tfaas | workerd | ratio), printed to stdout and written as Markdown.
-// usage: node report.mjs RAW_DIR OUT.md
+// usage: node report.mjs RAW_DIR OUT.md [PLOT.png]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const [rawDir, outFile] = process.argv.slice(2);
 if (!rawDir || !outFile) {
@@ -110,16 +111,95 @@ const setup = [
   `tfaas: ${meta.tfaas_version || 'js:duktape, enclave-per-tenant, sim TEE'}; workerd: ${meta.workerd_version || '—'}`,
 ];
 
+// ---- engine × isolation-mode matrix (bench/matrix.mjs), issue 4
+const matrix = readJson('matrix.json');
+const mHeader = ['server', 'engine', 'isolation', 'hello req/s', 'hello p99', 'echo req/s', 'echo p99',
+  'fib(25) req/s', 'fib p99', 'cold p50', 'cold p99', 'KiB/fn N=1', 'N=100', 'N=1000', 'fns in 24 GiB'];
+const mRows = [];
+const GIB24_KB = 24 * 1024 * 1024;
+function perFn(r, n) {
+  const st = r.density?.steps.find((x) => x.n === n);
+  if (!st) return null;
+  return st.skipped ? NaN : st.per_fn_kb;
+}
+function lastPerFn(r) {
+  const st = (r.density?.steps || []).filter((x) => !x.skipped);
+  return st.length ? st[st.length - 1].per_fn_kb : null;
+}
+function capacity(r) {
+  const per = lastPerFn(r);
+  if (!per) return null;
+  return Math.floor((GIB24_KB - r.density.base_pss_kb) / per);
+}
+const dash = (v, f) => (v === null || v === undefined ? '—' : Number.isNaN(v) ? 'skipped' : f(v));
+if (matrix) {
+  for (const r of matrix.results) {
+    const l = r.load || {};
+    mRows.push([r.server, r.engine, r.mode,
+      dash(l.hello?.rps, fmt.rps), dash(l.hello?.p99_ms, fmt.ms), dash(l.echo?.rps, fmt.rps), dash(l.echo?.p99_ms, fmt.ms),
+      dash(l.fib?.rps, fmt.rps), dash(l.fib?.p99_ms, fmt.ms),
+      r.cold ? fmt.ms(r.cold.invoke.p50) : 'n/a', r.cold ? fmt.ms(r.cold.invoke.p99) : 'n/a',
+      dash(perFn(r, 1), (v) => Math.round(v).toLocaleString('en-US')),
+      dash(perFn(r, 100), (v) => Math.round(v).toLocaleString('en-US')),
+      dash(perFn(r, 1000), (v) => Math.round(v).toLocaleString('en-US')),
+      dash(capacity(r), (v) => v.toLocaleString('en-US'))]);
+  }
+  const wd = matrix.results.find((r) => r.server === 'workerd');
+  const v8 = matrix.results.filter((r) => r.server === 'tfaas' && r.engine === 'v8');
+  const duk = matrix.results.filter((r) => r.server === 'tfaas' && r.engine === 'duktape');
+  if (v8.length && wd?.load?.fib) {
+    const worst = Math.min(...v8.map((r) => r.load.fib.rps / wd.load.fib.rps));
+    target('fib(25) with V8 ≥ 1× workerd requests/s, every isolation mode', worst >= 1, `worst ${worst.toFixed(2)}×`);
+  } else target('fib(25) with V8 ≥ 1× workerd requests/s', null, 'no V8 engine built');
+  const dukPer = duk.map((r) => lastPerFn(r)).filter((v) => v != null);
+  if (dukPer.length) {
+    target('≤ 200 KiB per additional warm Duktape function, every isolation mode', Math.max(...dukPer) <= 200,
+      `worst ${Math.round(Math.max(...dukPer))} KiB`);
+  }
+  const wdPer = wd ? lastPerFn(wd) : null;
+  const v8Per = v8.map((r) => lastPerFn(r)).filter((v) => v != null);
+  if (v8Per.length && wdPer) {
+    target('per additional warm V8 function ≤ workerd per worker, every isolation mode', Math.max(...v8Per) <= wdPer,
+      `worst ${Math.round(Math.max(...v8Per))} KiB vs ${Math.round(wdPer)} KiB`);
+  }
+}
+
+// ---- plot: memory per function against warm hello throughput (gnuplot)
+const plotFile = process.argv[4];
+if (matrix && plotFile) {
+  const pts = matrix.results.filter((r) => lastPerFn(r) && r.load?.hello);
+  const dat = pts.map((r) => `${lastPerFn(r).toFixed(1)} ${r.load.hello.rps.toFixed(0)} "${r.server === 'workerd' ? 'workerd' : `${r.engine} ${r.mode}`}"`).join('\n');
+  const datFile = `${plotFile}.dat`;
+  writeFileSync(datFile, dat + '\n');
+  const gp = [
+    `set terminal pngcairo size 900,560 font ",10"`, `set output "${plotFile}"`,
+    'set title "tfaas engines × isolation modes against workerd (bench/matrix.mjs)"',
+    'set xlabel "memory per additional warm function (KiB, PSS, log scale)"', 'set ylabel "warm hello requests/s"',
+    'set logscale x', 'set yrange [0:*]', 'set grid', 'set key off', 'set offsets graph 0.05, graph 0.25, graph 0.1, graph 0.1',
+    `plot "${datFile}" using 1:2 with points pt 7 ps 1.5, "" using 1:2:3 with labels offset 0,1.2`,
+  ].join('\n');
+  const r = spawnSync('gnuplot', [], { input: gp, encoding: 'utf8' });
+  if (r.status === 0) console.log(`bench: plot written to ${plotFile}`);
+  else console.error(`bench: no plot (gnuplot: ${r.error ? r.error.message : (r.stderr || '').trim()})`);
+}
+
 // ---- text table
 const header = ['', 'tfaas', 'workerd', 'tfaas/workerd'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+function table(h, rs) {
+  const w = h.map((x, i) => Math.max(x.length, ...rs.map((r) => r[i].length)));
+  const ln = (r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [ln(h), w.map((x) => '-'.repeat(x)).join('  '), ...rs.map(ln)];
+}
 const text = [
   '',
   line(header),
   widths.map((w) => '-'.repeat(w)).join('  '),
   ...rows.map(line),
   '',
+  ...(mRows.length ? ['', 'engine × isolation mode (warm load: wrk, ms; cold = create → first result; memory = PSS per additional warm function)', '',
+    ...table(mHeader, mRows), ''] : []),
   ...targets.map((t) => `target ${t}`),
   `enclave TCB: ${tcb}`,
   ...setup,
@@ -138,7 +218,12 @@ const md = [
   `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
   ...rows.map((r) => `| ${r.join(' | ')} |`),
   '',
-  'Targets (issue 2):',
+  ...(mRows.length ? ['## Engines × isolation modes', '',
+    'Warm load with wrk (hello and echo at ' + matrix.conns + ' connections, fib(25) at ' + matrix.fib_conns + '), ' +
+    'cold = create a fresh action → its first result, memory = PSS of the server and all its enclaves per additional warm function.', '',
+    `| ${mHeader.join(' | ')} |`, `|${mHeader.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`,
+    ...mRows.map((r) => `| ${r.join(' | ')} |`), ''] : []),
+  'Targets (issues 2 and 4):',
   '',
   ...targets.map((t) => `- ${t}`),
   '',

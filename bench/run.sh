@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# `make bench`: measures tfaas and workerd serving the same two functions
-# (hello and JSON echo) in one run, and writes bench/results/latest.md.
+# `make bench`: measures tfaas and workerd serving the same functions (hello,
+# JSON echo, fib(25)) in one run, then every engine × isolation mode of tfaas
+# (matrix.mjs), and writes bench/results/latest.md and a PNG of the trade-off.
 # usage: bench/run.sh [BIN_DIR]        (BIN_DIR holds tfaas and tfaas-enclave)
 #
 # Knobs (environment): BENCH_DURATION (s, per wrk run, default 10),
 # BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS ("16 64"), BENCH_FRESH (fresh
 # actions for first-invocation latency, 50), BENCH_COLD_RUNS (5),
 # BENCH_ONLY (tfaas or workerd: measure one side only), BENCH_SERVER_CPU (0),
-# BENCH_CLIENT_CPU (1).
+# BENCH_CLIENT_CPU (1); the engine × isolation matrix: BENCH_MATRIX (1; 0 skips
+# it), BENCH_MATRIX_DURATION (s, 5), BENCH_MATRIX_WARMUP (1), BENCH_DENSITY
+# (function counts for memory per function, "1 100 1000"), BENCH_MATRIX_COLD (20).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -238,10 +241,21 @@ if want workerd; then
   put_meta workerd_version "$("$workerd" --version 2>/dev/null | head -n 1)"
 fi
 
+# ---------------------------------------------------------------- matrix
+# Engines × isolation modes, with workerd measured the same way (matrix.mjs).
+if [ "${BENCH_MATRIX:-1}" != 0 ]; then
+  note "matrix: engines × isolation modes and workerd (bench/matrix.mjs)"
+  node "$here/matrix.mjs" --tmp "$tmp" --out "$raw/matrix.json" ${only:+--only "$only"} \
+    ${bin:+--bin "$bin"} ${workerd:+--workerd "$workerd"} \
+    --seconds "${BENCH_MATRIX_DURATION:-5}" --warmup "${BENCH_MATRIX_WARMUP:-1}" \
+    --density "${BENCH_DENSITY:-1 100 1000}" --cold "${BENCH_MATRIX_COLD:-20}" \
+    --server-cpu "$server_cpu" --client-cpu "$client_cpu" || die "matrix measurement failed"
+fi
+
 # ---------------------------------------------------------------- TCB size
 # The enclave's own code: src/trusted and src/common (the engines' sources
 # are not in the tree; vendored Duktape files would be excluded by name).
-tcb_files=$(find "$root/src/trusted" "$root/src/common" -type f \( -name '*.c' -o -name '*.h' \) \
+tcb_files=$(find "$root/src/trusted" "$root/src/common" -type f \( -name '*.c' -o -name '*.h' -o -name '*.cc' \) \
   ! -name 'duktape.[ch]' ! -name 'duk_config.h' ! -name 'duk_*.h' 2>/dev/null | sort)
 if [ -n "$tcb_files" ]; then
   put_meta tcb_files "$(echo "$tcb_files" | wc -l)"
@@ -250,4 +264,4 @@ if [ -n "$tcb_files" ]; then
 fi
 put_meta elapsed_s "$(( $(date +%s) - start_s ))"
 
-node "$here/report.mjs" "$raw" "$results/latest.md"
+node "$here/report.mjs" "$raw" "$results/latest.md" "$results/isolation-tradeoff.png"

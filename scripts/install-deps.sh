@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
   libseccomp-dev duktape-dev libcurl4-openssl-dev
-  nodejs npm wrk util-linux procps sqlite3
+  nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
 )
 
 missing=()

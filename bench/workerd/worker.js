@@ -1,4 +1,4 @@
-// The two benchmark functions, written exactly as they are deployed to tfaas
+// The three benchmark functions, written exactly as they are deployed to tfaas
 // (OpenWhisk style: main(params) returns an object), behind a tiny router that
 // does what the tfaas gateway does for a blocking invoke with result=true:
 // parse the JSON body as params, call main, answer with the result as JSON.
@@ -11,7 +11,15 @@ function echo(params) {
   return params;
 }
 
-const actions = { hello, echo };
+function fib(n) {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+function fib25() {
+  return { fib25: fib(25) };
+}
+
+const actions = { hello, echo, fib: fib25 };
 
 export default {
   async fetch(request) {

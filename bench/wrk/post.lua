@@ -2,6 +2,8 @@
 -- body, with the same headers for both servers. Set by bench/run.sh:
 --   BENCH_BODY  the JSON request body
 --   BENCH_AUTH  base64 of "uuid:key" for the Authorization header (optional)
+--   BENCH_DELAY_MS  pause before each request on a connection (optional):
+--               bench/soak.mjs uses it to hold a request rate below the peak
 -- At the end it prints one machine-readable line, "BENCH k=v ...", which
 -- run.sh reads instead of parsing wrk's human output.
 
@@ -11,6 +13,13 @@ wrk.headers["Content-Type"] = "application/json"
 local auth = os.getenv("BENCH_AUTH")
 if auth ~= nil and auth ~= "" then
   wrk.headers["Authorization"] = "Basic " .. auth
+end
+
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delay_ms ~= nil and delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
 end
 
 function done(summary, latency, requests)
