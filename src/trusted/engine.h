@@ -28,6 +28,12 @@ typedef struct engine_heap engine_heap;
 #define ENGINE_STACK_BYTES (16u << 20)
 #endif
 
+/* Granularity of the wall clock a function sees (Date.now(), new Date()):
+ * times are rounded down to a multiple of this many milliseconds, and no
+ * finer clock (performance.now) is exposed, so a function cannot time its
+ * neighbours' work or cache effects to the microsecond (docs/architecture.md). */
+#define ENGINE_CLOCK_QUANTUM_MS 10
+
 /* Limits of one load or call. */
 typedef struct {
     uint64_t timeout_ms;      /* wall-clock budget of this load or call */

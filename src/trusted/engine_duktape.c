@@ -124,6 +124,16 @@ int tfaas_duk_exec_timeout_check(void *udata) {
     return h->timed_out;
 }
 
+/* Date.now() and new Date() (wired in by duk-config.sh): wall-clock time
+ * rounded down to ENGINE_CLOCK_QUANTUM_MS. */
+double tfaas_duk_date_now(void *ctx) {
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (double)(ms - ms % ENGINE_CLOCK_QUANTUM_MS);
+}
+
 /* ---- console ----------------------------------------------------------- */
 
 static engine_heap *heap_of(duk_context *ctx) {
@@ -171,10 +181,15 @@ static void put_console_fn(duk_context *ctx, const char *name, int is_stderr) {
     duk_put_prop_string(ctx, -2, name);
 }
 
-/* Globals every action sees: console, and CommonJS-style exports/module. */
+/* Globals every action sees: console, and CommonJS-style exports/module.
+ * Two of Duktape's own are removed: `Duktape` (finalizers that would run
+ * when the heap is destroyed, call-stack inspection, forced collections) and
+ * `performance` (a sub-millisecond clock; see ENGINE_CLOCK_QUANTUM_MS). */
 static duk_ret_t setup_globals(duk_context *ctx, void *ud) {
     (void)ud;
     duk_push_global_object(ctx);
+    duk_del_prop_string(ctx, -1, "Duktape");
+    duk_del_prop_string(ctx, -1, "performance");
     duk_push_object(ctx);
     put_console_fn(ctx, "log", 0);
     put_console_fn(ctx, "info", 0);
@@ -207,7 +222,12 @@ engine_heap *engine_heap_create(size_t memory_limit) {
 
 void engine_heap_destroy(engine_heap *h) {
     if (!h) return;
-    h->deadline_ns = 0;
+    /* Destruction runs pending finalizers: with the deadline already passed
+     * any JavaScript they hold stops at its first interrupt check instead of
+     * holding this thread (finalizers are not reachable from actions, see
+     * setup_globals, but a heap must never outlive its budget). */
+    h->deadline_ns = 1;
+    h->timed_out = 1;
     if (h->ctx) duk_destroy_heap(h->ctx);
     log_buffer_free(&h->logs);
     free(h);

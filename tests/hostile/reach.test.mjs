@@ -1,0 +1,93 @@
+// reach.test.mjs - what a function can reach, on every engine the server
+// runs: every global it sees is on an allow-list (standard ECMAScript, the
+// OpenWhisk contract's console/exports/module, and a few named pure extras
+// per engine), nothing that reaches the host or the engine's internals
+// exists, and the wall clock is coarsened to ENGINE_CLOCK_QUANTUM_MS
+// (src/trusted/engine.h) with no finer clock beside it.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, api } from '../lib/server.mjs';
+import { invoke } from '../lib/e2e.mjs';
+
+const CLOCK_QUANTUM_MS = 10;
+
+// ECMAScript's global object (ES5 through ES2022) plus what every tfaas
+// function gets by contract.
+const STANDARD = new Set([
+  'AggregateError', 'Array', 'ArrayBuffer', 'Atomics', 'BigInt', 'BigInt64Array', 'BigUint64Array', 'Boolean',
+  'DataView', 'Date', 'Error', 'EvalError', 'FinalizationRegistry', 'Float32Array', 'Float64Array', 'Function',
+  'Infinity', 'Int16Array', 'Int32Array', 'Int8Array', 'JSON', 'Map', 'Math', 'NaN', 'Number', 'Object', 'Promise',
+  'Proxy', 'RangeError', 'ReferenceError', 'Reflect', 'RegExp', 'Set', 'SharedArrayBuffer', 'String', 'Symbol',
+  'SyntaxError', 'TypeError', 'URIError', 'Uint16Array', 'Uint32Array', 'Uint8Array', 'Uint8ClampedArray', 'WeakMap',
+  'WeakRef', 'WeakSet', 'decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'eval',
+  'globalThis', 'isFinite', 'isNaN', 'parseFloat', 'parseInt', 'undefined', 'unescape',
+  'console', 'exports', 'module',
+  'main', // the probe's own function
+]);
+// Pure, engine-provided extras that touch nothing outside the heap.
+const EXTRAS = {
+  'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder'],
+  'js:v8': ['Intl'],
+};
+// Names that would mean a way out of the sandbox, into the engine's
+// internals, or a fine clock; none may exist on any engine.
+const FORBIDDEN = ['require', 'process', 'Deno', 'Bun', 'Duktape', 'performance', 'print', 'alert', 'fetch',
+  'XMLHttpRequest', 'WebSocket', 'importScripts', 'Worker', 'setTimeout', 'setInterval', 'queueMicrotask',
+  'WebAssembly', 'gc', 'load', 'read', 'readline', 'quit', 'os', 'Realm', 'd8', 'nodeRequire', '__dirname', 'module_require'];
+
+const PROBE = `function main() {
+  var names = Object.getOwnPropertyNames(globalThis).sort();
+  var clock = [];
+  var t = Date.now();
+  while (clock.length < 20) {
+    var n = Date.now();
+    if (n !== t) { clock.push(n); t = n; }
+  }
+  var forbidden = ${JSON.stringify(FORBIDDEN)}.filter(function (k) {
+    try { return typeof globalThis[k] !== 'undefined' || typeof eval('typeof ' + k + ' === "undefined" ? undefined : ' + k) !== 'undefined'; }
+    catch (e) { return false; }
+  });
+  return { names: names, clock: clock, date: new Date().getTime(), forbidden: forbidden };
+}`;
+
+let server;
+const engines = [];
+
+before(async () => {
+  server = await startServer();
+  // Every engine this server accepts: js:duktape always, js:v8 once built.
+  for (const kind of ['js:duktape', 'js:v8']) {
+    const r = await api(server, 'PUT', `/api/v1/namespaces/_/actions/probe-${kind.slice(3)}`,
+      { body: { exec: { kind, code: PROBE } } });
+    if (r.status === 200) engines.push(kind);
+    else assert.equal(kind, 'js:v8', `PUT ${kind}: ${r.status} ${r.text}`);
+  }
+});
+
+after(async () => { if (server) await server.stop(); });
+
+describe('what a function can reach', () => {
+  test('every engine is probed (js:duktape at least)', () => {
+    assert.ok(engines.includes('js:duktape'));
+  });
+
+  for (const kind of ['js:duktape', 'js:v8']) {
+    test(`${kind}: globals are on the allow-list, nothing forbidden exists, the clock is coarse`, async (t) => {
+      if (!engines.includes(kind)) { t.skip(`${kind} is not built on this machine`); return; }
+      const r = await invoke(server, `probe-${kind.slice(3)}`, {}, { result: true });
+      assert.equal(r.status, 200, r.text);
+      const allowed = new Set([...STANDARD, ...EXTRAS[kind]]);
+      const unexpected = r.body.names.filter((n) => !allowed.has(n));
+      assert.deepEqual(unexpected, [], `globals not on the ${kind} allow-list`);
+      assert.deepEqual(r.body.forbidden, [], `${kind} exposes forbidden names`);
+      for (const v of [...r.body.clock, r.body.date]) {
+        assert.equal(v % CLOCK_QUANTUM_MS, 0, `${kind}: time ${v} is finer than ${CLOCK_QUANTUM_MS} ms`);
+      }
+      // The coarse clock still moves: successive distinct readings are a
+      // whole number of quanta apart and close to real time.
+      const steps = r.body.clock.slice(1).map((v, i) => v - r.body.clock[i]);
+      assert.ok(steps.every((s) => s >= CLOCK_QUANTUM_MS), `${kind}: clock steps ${steps}`);
+      assert.ok(Math.abs(r.body.date - Date.now()) < 60_000, `${kind}: Date far from real time`);
+    });
+  }
+});
