@@ -2,7 +2,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
@@ -146,13 +146,19 @@ export function treeMemory(rootPid) {
 // One wrk load run with bench/wrk/post.lua (delayMs: pause before each
 // request on a connection, 0 = none); returns the numbers of its
 // "BENCH k=v ..." line plus errors (the sum of every error kind).
-export function runWrk({ url, body, auth = '', conns, seconds, cpu, timeout = '5s', delayMs = 0 }) {
+// runWrk blocks the caller; runWrkAsync lets other work go on meanwhile.
+function wrkCommand({ url, body, auth = '', conns, seconds, cpu, timeout = '5s', delayMs = 0 }) {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const argv = ['-c', String(cpu), 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', timeout, '--latency',
-    '-s', path.join(here, 'wrk', 'post.lua'), url];
-  const out = spawnSync('taskset', argv, { env: { ...process.env, BENCH_BODY: body, BENCH_AUTH: auth, BENCH_DELAY_MS: String(delayMs) }, encoding: 'utf8' });
-  const line = (out.stdout || '').split('\n').find((l) => l.startsWith('BENCH '));
-  if (out.status !== 0 || !line) fail(`wrk against ${url} failed: ${(out.stderr || out.stdout || '').slice(0, 300)}`);
+  return {
+    argv: ['-c', String(cpu), 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', timeout, '--latency',
+      '-s', path.join(here, 'wrk', 'post.lua'), url],
+    options: { env: { ...process.env, BENCH_BODY: body, BENCH_AUTH: auth, BENCH_DELAY_MS: String(delayMs) } },
+  };
+}
+
+function wrkResult(url, status, stdout, stderr) {
+  const line = (stdout || '').split('\n').find((l) => l.startsWith('BENCH '));
+  if (status !== 0 || !line) fail(`wrk against ${url} failed: ${(stderr || stdout || '').slice(0, 300)}`);
   const r = {};
   for (const kv of line.slice(6).trim().split(/\s+/)) {
     const [k, v] = kv.split('=');
@@ -160,6 +166,23 @@ export function runWrk({ url, body, auth = '', conns, seconds, cpu, timeout = '5
   }
   r.errors = r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout;
   return r;
+}
+
+export function runWrk(opts) {
+  const { argv, options } = wrkCommand(opts);
+  const out = spawnSync('taskset', argv, { ...options, encoding: 'utf8' });
+  return wrkResult(opts.url, out.status, out.stdout, out.stderr);
+}
+
+export function runWrkAsync(opts) {
+  const { argv, options } = wrkCommand(opts);
+  return new Promise((resolve) => {
+    const child = spawn('taskset', argv, options);
+    let stdout = ''; let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => resolve(wrkResult(opts.url, status, stdout, stderr)));
+  });
 }
 
 // Polls until fn() resolves (connection refused while a server starts).
@@ -205,4 +228,20 @@ export async function firstInvokes(base, auth, count, { kind = 'js:duktape', pre
     create.push(t1 - t0); invoke.push(t2 - t1); total.push(t2 - t0);
   }
   return { count, unit: 'ms', create: summarize(create), invoke: summarize(invoke), total: summarize(total) };
+}
+
+// Starts `tfaas serve` on a free port with a fresh state directory under tmp,
+// pinned to cpu, with a new guest credential; resolves once it answers.
+// Up to a thousand enclaves hold a socket each, so the descriptor limit is
+// lifted first. Returns {child, base, auth, authB64, state}.
+export async function startServe({ bin, tmp, cpu, extraArgs = [] }) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const auth = `${crypto.randomUUID()}:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`;
+  mkdirSync(tmp, { recursive: true });
+  const state = mkdtempSync(path.join(tmp, 'serve-'));
+  const child = spawnGroup(['bash', '-c', `ulimit -n 65536 2>/dev/null; exec taskset -c ${cpu} "$0" "$@"`,
+    path.join(bin, 'tfaas'), 'serve', '--listen', `127.0.0.1:${port}`, '--state', state, '--guest-auth', auth, ...extraArgs]);
+  await untilUp(child, async () => (await fetch(`${base}/api/v1`)).arrayBuffer(), 'tfaas serve');
+  return { child, base, auth, authB64: Buffer.from(auth).toString('base64'), state };
 }

@@ -11,11 +11,11 @@
 //        [--conns 64] [--fib-conns 8] [--cold 20] [--density "1 100 1000"]
 //        [--server-cpu 0] [--client-cpu 1] [--only tfaas|workerd]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ECHO_CODE, FIB_CODE, HELLO_CODE, fail, firstInvokes, freePort, invokeAction, parseArgs,
-  putAction, runWrk, spawnGroup, stopGroup, treeMemory, untilUp,
+  putAction, runWrk, spawnGroup, startServe, stopGroup, treeMemory, untilUp,
 } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -102,20 +102,11 @@ function tfaasHelp(bin) {
   return `${r.stdout || ''}${r.stderr || ''}`;
 }
 
-async function startTfaas(bin, mode, help) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const auth = `${crypto.randomUUID()}:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`;
-  mkdirSync(args.tmp, { recursive: true });
-  const state = mkdtempSync(path.join(args.tmp, 'matrix-'));
+function startTfaas(bin, mode, help) {
   const extra = [];
   if (help.includes('--isolation')) extra.push('--isolation', mode);
   if (help.includes('--max-enclaves')) extra.push('--max-enclaves', '2000');
-  // Up to a thousand enclaves hold a socket each: lift the descriptor limit.
-  const child = spawnGroup(['bash', '-c', `ulimit -n 65536 2>/dev/null; exec taskset -c ${serverCpu} "$0" "$@"`,
-    path.join(bin, 'tfaas'), 'serve', '--listen', `127.0.0.1:${port}`, '--state', state, '--guest-auth', auth, ...extra]);
-  await untilUp(child, async () => (await fetch(`${base}/api/v1`)).arrayBuffer(), 'tfaas serve');
-  return { child, base, auth };
+  return startServe({ bin, tmp: args.tmp, cpu: serverCpu, extraArgs: extra });
 }
 
 async function measureTfaas(bin, engine, mode, help) {

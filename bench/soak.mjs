@@ -10,11 +10,10 @@
 // warm-up for the memory baseline.
 // usage: node soak.mjs --bin DIR --tmp DIR --out FILE.json --md FILE.md
 //        [--seconds 300] [--window 10] [--fraction 0.8] [--server-cpu 0] [--client-cpu 1]
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import {
-  HELLO_CODE, fail, freePort, invokeAction, parseArgs, putAction, runWrk, spawnGroup, stopGroup, treeMemory, untilUp,
+  HELLO_CODE, fail, invokeAction, parseArgs, putAction, runWrk, startServe, stopGroup, treeMemory,
 } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -27,17 +26,11 @@ const clientCpu = args['client-cpu'] || '1';
 const log = (m) => console.error(`soak: ${m}`);
 if (!(seconds >= 2 * windowS)) fail('soak.mjs: --seconds must be at least two windows');
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const auth = `${crypto.randomUUID()}:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`;
-const authB64 = Buffer.from(auth).toString('base64');
-const state = mkdtempSync(path.join(args.tmp, 'soak-'));
-const child = spawnGroup(['bash', '-c', `ulimit -n 65536 2>/dev/null; exec taskset -c ${serverCpu} "$0" "$@"`,
-  path.join(args.bin, 'tfaas'), 'serve', '--listen', `127.0.0.1:${port}`, '--state', state, '--guest-auth', auth]);
+const srv = await startServe({ bin: args.bin, tmp: args.tmp, cpu: serverCpu });
+const { child, base, auth, authB64 } = srv;
 const url = `${base}/api/v1/namespaces/_/actions/hello?blocking=true&result=true`;
 const body = JSON.stringify({ name: 'Ada' });
 try {
-  await untilUp(child, async () => (await fetch(`${base}/api/v1`)).arrayBuffer(), 'tfaas serve');
   const put = await putAction(base, auth, 'hello', HELLO_CODE);
   if (put.status !== 200) fail(`create hello: HTTP ${put.status}`);
   const first = await invokeAction(base, auth, 'hello', { name: 'Ada' });

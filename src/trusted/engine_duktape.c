@@ -32,7 +32,8 @@ struct engine_heap {
     size_t limit;          /* bytes the heap may hold */
     size_t used, peak;     /* accounted bytes, including our headers */
     unsigned refused;      /* allocations refused since the current load/call began */
-    uint64_t deadline_ns;  /* CLOCK_MONOTONIC; 0 while no code runs */
+    uint64_t deadline_ns;  /* deadline_clock_ns(); 0 while no code runs */
+    unsigned alloc_ticks;  /* allocations, to look at the clock every 16th */
     uint64_t timeout_ms;   /* budget, for the timeout message */
     int timed_out;         /* sticky until the load/call returns */
     log_buffer logs;
@@ -46,10 +47,35 @@ const char *engine_identity(void) {
     return id;
 }
 
-static uint64_t now_ns(void) {
+/* The clock of deadlines. CLOCK_MONOTONIC_COARSE reads the kernel's last
+ * tick (a few ns, no TSC read), so it can be asked very often: every 256
+ * bytecode instructions (duk-source.sh), every 65536 regexp steps and every
+ * 16th allocation. Its resolution, one tick (1-10 ms), is far below any
+ * timeout. */
+static uint64_t deadline_clock_ns(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t deadline_clock_tick_ns(void) {
+    struct timespec res;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0) return 10000000u; /* 10 ms: a slow tick */
+    return (uint64_t)res.tv_sec * 1000000000u + (uint64_t)res.tv_nsec;
+}
+
+/* Sticky once true, until the load/call ends, as Duktape requires. */
+static int past_deadline(engine_heap *h) {
+    if (!h->deadline_ns) return 0;
+    if (!h->timed_out && deadline_clock_ns() >= h->deadline_ns) h->timed_out = 1;
+    return h->timed_out;
+}
+
+/* A built-in that allocates as it goes (join, repeat, concat of a huge
+ * array) runs inside one bytecode instruction: past the deadline its
+ * allocations fail, so it ends with an error the timeout message replaces. */
+static int allocation_past_deadline(engine_heap *h) {
+    return h->timed_out || ((++h->alloc_ticks & 15u) == 0 && past_deadline(h));
 }
 
 /* ---- allocator: accounts every byte against the heap's limit ----------- */
@@ -62,7 +88,8 @@ static uint64_t now_ns(void) {
 
 static void *heap_alloc(void *ud, duk_size_t size) {
     engine_heap *h = ud;
-    if (h->refused >= REFUSALS_FATAL || size > h->limit || h->used + HDR_SIZE + size > h->limit) {
+    if (h->refused >= REFUSALS_FATAL || size > h->limit || h->used + HDR_SIZE + size > h->limit ||
+        allocation_past_deadline(h)) {
         h->refused++;
         return NULL;
     }
@@ -91,7 +118,8 @@ static void *heap_realloc(void *ud, void *ptr, duk_size_t size) {
     unsigned char *p = (unsigned char *)ptr - HDR_SIZE;
     size_t old;
     memcpy(&old, p, sizeof old);
-    if (size > old && (h->refused >= REFUSALS_FATAL || size > h->limit || h->used - old + size > h->limit)) {
+    if (size > old && (h->refused >= REFUSALS_FATAL || size > h->limit || h->used - old + size > h->limit ||
+                       allocation_past_deadline(h))) {
         h->refused++;
         return NULL;
     }
@@ -114,14 +142,11 @@ static void heap_fatal(void *ud, const char *msg) {
     _exit(70);
 }
 
-/* Called by Duktape's executor (see duk-config.sh). Once past the deadline it
- * stays true until the load/call ends, as Duktape requires. */
+/* Called by Duktape's executor and regexp matcher (duk-config.sh,
+ * duk-source.sh). */
 int tfaas_duk_exec_timeout_check(void *udata) {
     engine_heap *h = udata;
-    if (!h || !h->deadline_ns) return 0;
-    if (h->timed_out) return 1;
-    if (now_ns() >= h->deadline_ns) h->timed_out = 1;
-    return h->timed_out;
+    return h && past_deadline(h);
 }
 
 /* Date.now() and new Date() (wired in by duk-config.sh): wall-clock time
@@ -242,7 +267,9 @@ static void begin(engine_heap *h, const engine_limits *lim) {
     h->peak = h->used;
     h->timeout_ms = lim->timeout_ms;
     uint64_t budget = lim->timeout_ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : lim->timeout_ms * 1000000u;
-    h->deadline_ns = now_ns() + budget;
+    /* The coarse clock lags real time by up to one tick: add a tick, so a
+     * function never gets less than its timeout. */
+    h->deadline_ns = deadline_clock_ns() + budget + deadline_clock_tick_ns();
 }
 
 static void finish(engine_heap *h, engine_outcome *out) {

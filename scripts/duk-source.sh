@@ -1,0 +1,28 @@
+#!/bin/sh
+# Copies Debian's duktape.c into the build tree with two changes that keep a
+# function's timeout honest when its time goes into built-ins rather than
+# bytecode (docs/architecture.md, "The engine build"):
+#  - the executor interrupt, where the timeout is checked, comes every 256
+#    bytecode instructions instead of every 262144: one instruction may be a
+#    built-in that runs for milliseconds (indexOf over a large array), so
+#    262144 of them could outlast any timeout;
+#  - the regular-expression matcher, which runs a whole match inside one
+#    instruction, checks the timeout every 65536 steps (catastrophic
+#    backtracking would otherwise hold the thread up to its 1e9-step limit).
+# Both call the same DUK_USE_EXEC_TIMEOUT_CHECK hook duk-config.sh wires in.
+set -eu
+in=$1 out=$2
+mkdir -p "$(dirname "$out")"
+intctr='^#define DUK_HTHREAD_INTCTR_DEFAULT (256L \* 1024L)$'
+restep='^		re_ctx->steps_count++;$'
+grep -q "$intctr" "$in" || { echo "duk-source.sh: $in has no DUK_HTHREAD_INTCTR_DEFAULT (256L * 1024L)" >&2; exit 1; }
+[ "$(grep -c "$restep" "$in")" = 1 ] || { echo "duk-source.sh: $in: regexp step counter not found exactly once" >&2; exit 1; }
+sed -e "s|$intctr|#define DUK_HTHREAD_INTCTR_DEFAULT 256L /* tfaas: was 256L * 1024L */|" \
+    -e "s|$restep|		re_ctx->steps_count++;\\
+		/* tfaas: the timeout holds inside a match too */\\
+		if ((re_ctx->steps_count \\& 0xffffUL) == 0 \\&\\& DUK_USE_EXEC_TIMEOUT_CHECK(re_ctx->thr->heap->heap_udata)) {\\
+			DUK_ERROR_RANGE(re_ctx->thr, \"execution timeout\");\\
+			DUK_WO_NORETURN(return NULL;);\\
+		}|" \
+    "$in" > "$out.tmp"
+mv "$out.tmp" "$out"
