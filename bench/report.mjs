@@ -111,6 +111,16 @@ const setup = [
   `tfaas: ${meta.tfaas_version || 'js:duktape, enclave-per-tenant, sim TEE'}; workerd: ${meta.workerd_version || '—'}`,
 ];
 
+const nb = readJson('neighbours.json');
+if (nb) {
+  add(`hello beside a tenant running hostile functions: requests/s (${nb.noisy_clients} hostile clients)`,
+    nb.with_noise.rps, null, fmt.rps, { ratio: false, tNote: `(${(nb.kept * 100).toFixed(0)}% of ${fmt.rps(nb.alone.rps)} alone)`, wNote: 'n/a' });
+  add('  p99 latency beside the hostile tenant (ms)', nb.with_noise.p99_ms, null, fmt.ms,
+    { ratio: false, tNote: `(${fmt.ms(nb.alone.p99_ms)} alone)`, wNote: 'n/a' });
+  add('  hostile activations failed with their own message', nb.hostile.failed_as_expected, null, String,
+    { ratio: false, tNote: `of ${nb.hostile.total}`, wNote: 'n/a' });
+}
+
 // ---- engine × isolation-mode matrix (bench/matrix.mjs), issue 4
 const matrix = readJson('matrix.json');
 const mHeader = ['server', 'engine', 'isolation', 'hello req/s', 'hello p99', 'echo req/s', 'echo p99',

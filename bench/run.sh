@@ -10,7 +10,8 @@
 # BENCH_ONLY (tfaas or workerd: measure one side only), BENCH_SERVER_CPU (0),
 # BENCH_CLIENT_CPU (1); the engine × isolation matrix: BENCH_MATRIX (1; 0 skips
 # it), BENCH_MATRIX_DURATION (s, 5), BENCH_MATRIX_WARMUP (1), BENCH_DENSITY
-# (function counts for memory per function, "1 100 1000"), BENCH_MATRIX_COLD (20).
+# (function counts for memory per function, "1 100 1000"), BENCH_MATRIX_COLD (20);
+# BENCH_NEIGHBOURS (1; 0 skips hello beside a hostile tenant).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -239,6 +240,14 @@ if want workerd; then
     --config "$here/workerd/config.capnp" --runs "$cold_runs" --out "$raw/workerd-cold.json" >&2 \
     || die "workerd: cold-start measurement failed"
   put_meta workerd_version "$("$workerd" --version 2>/dev/null | head -n 1)"
+fi
+
+# ---------------------------------------------------------------- neighbours
+# Warm hello of one tenant alone and beside a tenant running hostile functions.
+if want tfaas && [ "${BENCH_NEIGHBOURS:-1}" != 0 ]; then
+  note "neighbours: hello alone and beside a hostile tenant (bench/neighbours.mjs)"
+  node "$here/neighbours.mjs" --bin "$bin" --tmp "$tmp" --out "$raw/neighbours.json" --seconds "$duration" \
+    --server-cpu "$server_cpu" --client-cpu "$client_cpu" || die "neighbours measurement failed"
 fi
 
 # ---------------------------------------------------------------- matrix
