@@ -28,15 +28,33 @@ export async function startServer({ extraArgs = [], stateDir, keepState = false 
     proc.stderr.on('data', onData);
     proc.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`tfaas serve exited (${code ?? sig}):\n${out}`)); });
   });
+  // A SIGTERM stop is the server's clean shutdown path: it must exit 0, and
+  // under the sanitizers (TFAAS_SANITIZE=ON) neither the server nor an
+  // enclave may have reported a leak, a memory error or undefined behaviour.
   const stop = async (signal = 'SIGTERM') => {
+    let clean = false;
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill(signal);
       await exited;
+      clean = signal === 'SIGTERM';
     }
     if (!keepState && !stateDir) rmSync(dir, { recursive: true, force: true });
+    if (clean) assertCleanExit(proc, out);
   };
   return { url, auth, ns: 'guest', stateDir: dir, proc, logs: () => out, stop };
+}
+
+const SANITIZER_REPORT = /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/;
+
+function assertCleanExit(proc, out) {
+  const tail = () => out.slice(-4000);
+  if (process.env.TFAAS_SANITIZE === 'ON' && SANITIZER_REPORT.test(out)) {
+    throw new Error(`sanitizer report from tfaas serve or an enclave:\n${tail()}`);
+  }
+  if (proc.exitCode !== 0) {
+    throw new Error(`tfaas serve did not exit 0 after SIGTERM (${proc.exitCode ?? proc.signalCode}):\n${tail()}`);
+  }
 }
 
 // Plain HTTP helper: JSON in, { status, headers, body (parsed when JSON), text } out.
