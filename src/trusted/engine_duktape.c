@@ -46,6 +46,9 @@ const char *engine_identity(void) {
     return id;
 }
 
+/* Duktape interprets bytecode: no executable memory. */
+int engine_needs_exec_memory(void) { return 0; }
+
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
