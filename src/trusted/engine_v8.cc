@@ -435,6 +435,41 @@ void fail_with_exception(engine_heap *h, v8::Local<v8::Context> ctx, v8::TryCatc
     engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg.c_str());
 }
 
+/* The \uXXXX escape at p (6 bytes) names a surrogate of the range [lo, hi]. */
+bool is_surrogate_escape(const char *p, const char *end, unsigned lo, unsigned hi) {
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return false;
+    unsigned v = 0;
+    for (int i = 2; i < 6; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return false;
+        v = v * 16 + (unsigned)d;
+    }
+    return v >= lo && v <= hi;
+}
+
+/* JSON.stringify writes a lone surrogate as a \udXXX escape: valid
+ * JavaScript, but no Unicode text, and the host's JSON parser refuses it.
+ * Each becomes \ufffd (the same length, so in place), as UTF-8 decoders do. */
+void replace_lone_surrogates(char *s, size_t len) {
+    char *end = s + len;
+    for (char *p = s; p < end; p++) {
+        if (*p != '\\' || p + 1 >= end) continue;
+        if (p[1] != 'u') {
+            p++; /* an escaped character, perhaps a backslash */
+            continue;
+        }
+        if (is_surrogate_escape(p, end, 0xd800, 0xdbff) && is_surrogate_escape(p + 6, end, 0xdc00, 0xdfff)) {
+            p += 11; /* a proper pair */
+        } else if (is_surrogate_escape(p, end, 0xd800, 0xdfff)) {
+            memcpy(p, "\\ufffd", 6);
+            p += 5;
+        } else {
+            p += 5;
+        }
+    }
+}
+
 /* A plain identifier (the host's main name is user input). Reserved words
  * pass but only make the probe below a SyntaxError. */
 bool is_identifier(const char *s) {
@@ -692,6 +727,7 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
         } else {
             json->WriteUtf8(iso, out->result, (int)len + 1, nullptr, v8::String::REPLACE_INVALID_UTF8);
             out->result[len] = '\0';
+            replace_lone_surrogates(out->result, len);
             if (out->result[0] != '{') {
                 engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, "The action did not return a dictionary.");
             } else {
