@@ -59,10 +59,16 @@ constexpr size_t MIN_HEAP_BYTES = 4u << 20;
 constexpr size_t CODE_RANGE_BYTES = 16u << 20;
 /* Compiled-code cache across all functions. */
 constexpr size_t CACHE_MAX_BYTES = 64u << 20;
-/* Times the near-heap-limit callback raises the limit during one load or
- * call while termination takes effect; past that V8 aborts the process
+/* V8 cannot fail a single allocation gracefully: past its hard heap limit it
+ * aborts the process. So the hard limit sits this far above the action's
+ * limit (more than V8's largest object, a 1 GiB array or string), and the
+ * action's limit is enforced on the live heap after garbage collections
+ * (gc_epilogue) and at the end of each load or call. */
+constexpr size_t HARD_HEADROOM_BYTES = (1u << 30) + (64u << 20);
+/* Times the near-heap-limit callback raises the hard limit during one load
+ * or call while termination takes effect; past that V8 aborts the process
  * rather than let a heap grow without bound. */
-constexpr int MAX_LIMIT_RAISES = 4;
+constexpr int MAX_LIMIT_RAISES = 1;
 
 uint64_t now_ns() {
     struct timespec ts;
@@ -115,6 +121,7 @@ struct engine_heap {
     std::atomic<int> timed_out{0};
     std::atomic<int> oom{0};
     int limit_raises = 0;
+    bool full_gc_asked = false; /* a full collection is due to settle the live size */
     log_buffer logs{};
     /* watchdog list, guarded by wd.lock */
     uint64_t deadline_ns = 0;
@@ -287,25 +294,64 @@ void cache_count(bool hit) {
     (hit ? cache.from_cache : cache.compiled)++;
 }
 
-/* ---- heap memory -------------------------------------------------------- */
+/* ---- heap memory ------------------------------------------------------ */
 
+size_t heap_used(engine_heap *h) {
+    v8::HeapStatistics hs;
+    h->isolate->GetHeapStatistics(&hs);
+    return hs.used_heap_size();
+}
+
+void over_limit(engine_heap *h) {
+    h->oom = 1;
+    h->isolate->TerminateExecution();
+}
+
+/* Runs on the isolate's thread at a safe point: a full collection, whose
+ * epilogue then judges the live size. */
+void full_gc_interrupt(v8::Isolate *iso, void *data) {
+    engine_heap *h = static_cast<engine_heap *>(data);
+    h->full_gc_asked = false;
+    iso->LowMemoryNotification();
+}
+
+/* After every collection. After a full one the used size is the live size:
+ * over the limit, the activation ends. After a young-generation one the old
+ * generation still holds garbage, so an apparent excess only asks for a
+ * full collection (from an interrupt: none can start inside this callback). */
+void gc_epilogue(v8::Isolate *iso, v8::GCType type, v8::GCCallbackFlags, void *data) {
+    engine_heap *h = static_cast<engine_heap *>(data);
+    size_t used = heap_used(h);
+    h->peak = std::max(h->peak, used + h->allocator->used());
+    if (used <= h->limit || h->oom) return;
+    if (type == v8::kGCTypeMarkSweepCompact) {
+        over_limit(h);
+    } else if (!h->full_gc_asked) {
+        h->full_gc_asked = true;
+        iso->RequestInterrupt(full_gc_interrupt, h);
+    }
+}
+
+/* V8 reached its hard limit (far above the action's): end the activation
+ * and give V8 room to unwind; termination takes effect at the next check. */
 size_t near_heap_limit(void *data, size_t current, size_t initial) {
     (void)initial;
     engine_heap *h = static_cast<engine_heap *>(data);
-    h->oom = 1;
-    h->peak = std::max(h->peak, std::min(current, h->limit));
-    h->isolate->TerminateExecution();
+    over_limit(h);
     if (h->limit_raises >= MAX_LIMIT_RAISES) return current;
     h->limit_raises++;
-    /* Room to unwind: termination takes effect at the next interrupt check. */
-    return current + std::max<size_t>(current / 2, 8u << 20);
+    return current + HARD_HEADROOM_BYTES;
 }
 
-void sample_memory(engine_heap *h) {
-    v8::HeapStatistics hs;
-    h->isolate->GetHeapStatistics(&hs);
-    size_t used = hs.used_heap_size() + h->allocator->used();
-    if (!h->oom) h->peak = std::max(h->peak, used);
+/* The end of a load or call: the live heap must be within the limit, even
+ * if no collection noticed it growing past (one large allocation). */
+void check_memory(engine_heap *h) {
+    size_t used = heap_used(h);
+    if (used > h->limit) {
+        h->isolate->LowMemoryNotification(); /* its epilogue sets oom if still over */
+        used = heap_used(h);
+    }
+    h->peak = std::max(h->peak, used + h->allocator->used());
 }
 
 /* ---- console ------------------------------------------------------------ */
@@ -392,6 +438,7 @@ void begin(engine_heap *h, const engine_limits *lim) {
     h->timed_out = 0;
     h->oom = 0;
     h->limit_raises = 0;
+    h->full_gc_asked = false;
     h->peak = 0;
     h->timeout_ms = lim->timeout_ms;
     arm(h, lim->timeout_ms);
@@ -400,10 +447,10 @@ void begin(engine_heap *h, const engine_limits *lim) {
 /* Ends a load or call: stops the clock and, when a limit stopped the code,
  * replaces the outcome with the limit's message. Returns true then. */
 bool end_limits(engine_heap *h, engine_outcome *out) {
+    if (!h->timed_out && !h->oom) check_memory(h);
     disarm(h);
     if (h->isolate->IsExecutionTerminating() || h->timed_out || h->oom)
         h->isolate->CancelTerminateExecution();
-    if (!h->oom) sample_memory(h);
     if (!h->timed_out && !h->oom) return false;
     char msg[160];
     if (h->timed_out)
@@ -579,6 +626,7 @@ engine_heap *engine_heap_create(size_t memory_limit) {
     v8::Isolate::CreateParams p;
     p.array_buffer_allocator = h->allocator;
     p.constraints.ConfigureDefaultsFromHeapSize(0, memory_limit);
+    p.constraints.set_max_old_generation_size_in_bytes(memory_limit + HARD_HEADROOM_BYTES);
     p.constraints.set_code_range_size_in_bytes(CODE_RANGE_BYTES);
     h->isolate = v8::Isolate::New(p);
     if (!h->isolate) {
@@ -587,6 +635,7 @@ engine_heap *engine_heap_create(size_t memory_limit) {
     }
     h->isolate->SetData(0, h);
     h->isolate->AddNearHeapLimitCallback(near_heap_limit, h);
+    h->isolate->AddGCEpilogueCallback(gc_epilogue, h);
     /* Promise jobs run when the shim says so: right after the load or call,
      * inside its deadline, never in a later activation. */
     h->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
