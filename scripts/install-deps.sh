@@ -31,6 +31,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# V8 for tfaas-enclave-v8: Debian's libnode unpacked into .deps/libnode (CMake
+# calls this too; it downloads only when Debian has a new version).
+scripts/libnode.sh .deps/libnode
+
 # npm packages for tests/ and bench/ (pinned by their package-lock.json).
 for dir in tests bench; do
   if [ -f "$dir/package.json" ]; then

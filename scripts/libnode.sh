@@ -14,7 +14,17 @@ set -euo pipefail
 dest=${1:?usage: scripts/libnode.sh DEST}
 stamp="$dest/.tfaas-libnode"
 # The version apt would pick now; an unchanged one keeps the unpacked copy.
-want=$(apt-cache policy libnode108 2>/dev/null | awk '/Candidate:/ {print $2}')
+candidate() { apt-cache policy libnode108 2>/dev/null | awk '/Candidate:/ {print $2}'; }
+want=$(candidate)
+if { [ -z "$want" ] || [ "$want" = "(none)" ]; } && [ ! -f "$stamp" ]; then
+  # A fresh machine may have no package lists yet.
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  $SUDO apt-get update -qq >/dev/null 2>&1 || true
+  want=$(candidate)
+fi
+if { [ -z "$want" ] || [ "$want" = "(none)" ]; } && [ -f "$stamp" ] && [ -f "$dest/usr/include/node/v8.h" ]; then
+  exit 0 # offline or no lists: keep what is unpacked
+fi
 if [ -z "$want" ] || [ "$want" = "(none)" ]; then
   echo "libnode.sh: apt knows no libnode108 package (is this Debian bookworm with its sources?)" >&2
   exit 1

@@ -79,6 +79,11 @@ void engine_heap_destroy(engine_heap *h);
 /* Frees the strings of an outcome; the struct itself is the caller's. */
 void engine_outcome_free(engine_outcome *o);
 
+/* For an engine's engine_self_test: loads `probe` (a loop that runs long
+ * enough) into a fresh heap with an already expired deadline; 0 when the load
+ * fails with the time-limit message, -1 otherwise. */
+int engine_probe_interrupts(const char *probe, size_t probe_len, size_t memory_limit);
+
 /* Builds {"error": message} as a failed outcome with the given status; used by
  * engines and by the enclave for failures outside any engine. 0, or -1 when out
  * of memory (out->result then holds a fixed fallback text). */

@@ -798,15 +798,7 @@ int engine_self_test(void) {
     /* With an already expired deadline the watchdog must stop this loop.
      * Also starts V8 and the watchdog thread while threads may be created. */
     static const char probe[] = "for (;;) {}";
-    engine_limits lim = {0, 1024, 1024};
-    engine_heap *h = engine_heap_create(16u << 20);
-    if (!h) return -1;
-    engine_outcome o;
-    int rc = engine_heap_load(h, probe, sizeof probe - 1, "main", &lim, &o);
-    int ok = rc != 0 && h->timed_out;
-    engine_outcome_free(&o);
-    engine_heap_destroy(h);
-    return ok ? 0 : -1;
+    return engine_probe_interrupts(probe, sizeof probe - 1, 16u << 20);
 }
 
 void engine_v8_code_cache_counts(unsigned long *compiled, unsigned long *from_cache) {
