@@ -9,11 +9,15 @@
  * new threads. Limits, with Duktape's messages and semantics:
  *  - time: a watchdog thread calls TerminateExecution on an isolate whose
  *    deadline passed; termination cannot be caught by JavaScript;
- *  - memory: ResourceConstraints size the JavaScript heap to the limit and
- *    a near-heap-limit callback terminates the activation (raising the limit
- *    a little so V8 can unwind instead of aborting the process); ArrayBuffer
- *    memory lives outside that heap and goes through a counting allocator
- *    that refuses (and terminates) past the same limit;
+ *  - memory: the live heap is held to the limit: checked after every
+ *    garbage collection (a full one settles any doubt) and at the end of each
+ *    load or call, terminating the activation when over. V8 cannot refuse
+ *    one allocation gracefully (past its hard limit it aborts the process),
+ *    so its hard limit (ResourceConstraints) sits 1 GiB above, room for its
+ *    largest object; reaching even that, a near-heap-limit callback
+ *    terminates and lets V8 unwind once. ArrayBuffer memory lives outside
+ *    that heap and goes through a counting allocator that refuses (and
+ *    terminates) past the same limit;
  *  - stack: V8's own stack guard turns deep recursion into a RangeError.
  * A heap that hit a limit is discarded, like Duktape's.
  *
