@@ -472,18 +472,18 @@ void finish(engine_heap *h, engine_outcome *out) {
     out->logs = log_buffer_take(&h->logs);
 }
 
-/* prefix + String(exception). */
-void fail_with_exception(engine_heap *h, v8::Local<v8::Context> ctx, v8::TryCatch &tc, engine_outcome *out,
-                         const char *prefix) {
+/* prefix + String(exception). Call it before end_limits: String() may run
+ * the function's own toString, which the deadline must still bound. */
+std::string exception_text(engine_heap *h, v8::Local<v8::Context> ctx, v8::TryCatch &tc, const char *prefix) {
     std::string msg = prefix;
     v8::Local<v8::Value> ex = tc.Exception();
-    if (ex.IsEmpty()) {
+    if (ex.IsEmpty() || h->isolate->IsExecutionTerminating()) {
         msg += "unknown error";
     } else {
         v8::String::Utf8Value u(h->isolate, safe_string(h, ctx, ex));
         msg += *u && u.length() ? std::string(*u, std::min<size_t>((size_t)u.length(), 1000)) : "unknown error";
     }
-    engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg.c_str());
+    return msg;
 }
 
 /* The \uXXXX escape at p (6 bytes) names a surrogate of the range [lo, hi]. */
@@ -693,8 +693,8 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
     {
         v8::TryCatch tc(h->isolate);
         ok = load_script(h, ctx, code, code_len, mn, &no_main);
-        if (!end_limits(h, out) && !ok)
-            fail_with_exception(h, ctx, tc, out, "Initialization has failed due to: ");
+        std::string err = ok ? "" : exception_text(h, ctx, tc, "Initialization has failed due to: ");
+        if (!end_limits(h, out) && !ok) engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, err.c_str());
     }
     if (out->result) {
         out->discard = 1;
@@ -758,13 +758,14 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
             if (!v8::JSON::Stringify(ctx, result).ToLocal(&json)) failed = true;
         }
     } while (0);
+    std::string err = failed && !bad_params ? exception_text(h, ctx, tc, "An error has occurred: ") : "";
     if (end_limits(h, out)) {
         /* a limit stopped it, whatever else happened */
     } else if (bad_params) {
         /* The host checks params; reaching here means it let a bad one through. */
         engine_outcome_error(out, TFAAS_STATUS_INTERNAL_ERR, "The action parameters are not a JSON object.");
     } else if (failed) {
-        fail_with_exception(h, ctx, tc, out, "An error has occurred: ");
+        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, err.c_str());
     } else if (!out->result) {
         size_t len = json.IsEmpty() ? 0 : json->Utf8Length(iso);
         if (json.IsEmpty() || len == 0 || json->Length() < 1) {

@@ -203,6 +203,14 @@ static void test_limits(void) {
     CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
     engine_outcome_free(&o);
 
+    /* an error whose toString never returns: still bounded by the deadline */
+    o = run_lim("function main() { throw {toString: function () { for (;;) {} }}; }", "main", "{}", &lim, 64 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
+    engine_outcome_free(&o);
+    o = run_lim("throw {toString: function () { for (;;) {} }};", "main", "{}", &lim, 64 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
+    engine_outcome_free(&o);
+
     /* endless loop while loading */
     o = run_lim("for (;;) {}", "main", "{}", &lim, 64 * MB);
     CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
