@@ -232,11 +232,10 @@ static void test_limits(void) {
 #endif
     engine_outcome_free(&o);
     /* churning garbage past the limit is fine: only live memory counts */
-    o = run_lim("function fill(n, v) { var a = new Array(n); for (var j = 0; j < n; j++) a[j] = v; return a; }"
-                " function main() { var keep = fill(100000, 1.5), n = 0;"
-                " for (var i = 0; i < 100; i++) n += fill(100000, i).length; return {n: n, k: keep.length}; }",
+    o = run_lim("function main() { var keep = 'k'; while (keep.length < (1 << 20)) keep += keep;"
+                " var n = 0; for (var i = 0; i < 64; i++) n += (keep + i).length; return {n: n, k: keep.length}; }",
                 "main", "{}", &LIM, 32 * MB);
-    CHECK_STR(o.result, "{\"n\":10000000,\"k\":100000}");
+    CHECK_STR(o.result, "{\"n\":67108982,\"k\":1048576}");
     CHECK(!o.discard);
     engine_outcome_free(&o);
 #if defined(TFAAS_TEST_ENGINE_v8)
