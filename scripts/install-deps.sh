@@ -10,6 +10,9 @@ APT_PACKAGES=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
   libseccomp-dev duktape-dev libcurl4-openssl-dev
   nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
+  # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
+  # unpacked, not installed, by scripts/libnode.sh (called by CMake)
+  libbrotli1 libc-ares2 libicu72 libnghttp2-14 libuv1 zlib1g
 )
 
 missing=()
@@ -27,6 +30,10 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# V8 for tfaas-enclave-v8: Debian's libnode unpacked into .deps/libnode (CMake
+# calls this too; it downloads only when Debian has a new version).
+scripts/libnode.sh .deps/libnode
 
 # npm packages for tests/ and bench/ (pinned by their package-lock.json).
 for dir in tests bench; do

@@ -1,8 +1,9 @@
 /* engine.h - the engine-neutral interface of a JavaScript heap.
  *
  * One engine_heap is one isolated JavaScript world with its own memory limit,
- * holding one function's code. Every engine (Duktape now, a V8 shim later)
- * implements exactly these calls. A heap is used by one thread at a time;
+ * holding one function's code. Every engine implements exactly these calls:
+ * engine_duktape.c (tfaas-enclave) and engine_v8.cc (tfaas-enclave-v8, a C++
+ * shim over V8). A heap is used by one thread at a time;
  * different heaps may run on different threads at once.
  *
  * Outcomes follow OpenWhisk: status is the activation's statusCode and result
@@ -49,12 +50,17 @@ typedef struct {
     int discard;          /* the heap must be destroyed, not reused */
 } engine_outcome;
 
-/* "duktape/2.7.0": names the engine build, part of the enclave's identity. */
+/* "duktape/2.7.0", "v8/10.2.154.26-node.18.20.4": names the engine build, part of the enclave's identity. */
 const char *engine_identity(void);
+
+/* 1 when the engine writes machine code at run time (V8's JIT compilers): the
+ * sandbox then lets memory be mapped executable; 0 for an interpreter. */
+int engine_needs_exec_memory(void);
 
 /* 0 when the engine really interrupts running code at its deadline, -1 when
  * it does not (e.g. Duktape compiled without tfaas's duk_config.h). Costs a
- * millisecond or so; the enclave runs it once at start-up. */
+ * millisecond or so; the enclave runs it once at start-up, before the sandbox
+ * forbids new threads (V8 starts its watchdog thread here). */
 int engine_self_test(void);
 
 /* A fresh heap that refuses to grow beyond memory_limit bytes. NULL when the
@@ -78,6 +84,11 @@ void engine_heap_destroy(engine_heap *h);
 
 /* Frees the strings of an outcome; the struct itself is the caller's. */
 void engine_outcome_free(engine_outcome *o);
+
+/* For an engine's engine_self_test: loads `probe` (a loop that runs long
+ * enough) into a fresh heap with an already expired deadline; 0 when the load
+ * fails with the time-limit message, -1 otherwise. */
+int engine_probe_interrupts(const char *probe, size_t probe_len, size_t memory_limit);
 
 /* Builds {"error": message} as a failed outcome with the given status; used by
  * engines and by the enclave for failures outside any engine. 0, or -1 when out

@@ -47,6 +47,9 @@ const char *engine_identity(void) {
     return id;
 }
 
+/* Duktape interprets bytecode: no executable memory. */
+int engine_needs_exec_memory(void) { return 0; }
+
 /* The clock of deadlines. CLOCK_MONOTONIC_COARSE reads the kernel's last
  * tick (a few ns, no TSC read), so it can be asked very often: every 256
  * bytecode instructions (duk-source.sh), every 65536 regexp steps and every
@@ -464,13 +467,5 @@ int engine_self_test(void) {
     /* With an already expired deadline the first interrupt must stop this
      * loop; an engine without the check runs it to the end and loads fine. */
     static const char probe[] = "for (var i = 0; i < 2000000; i++) {}";
-    engine_limits lim = {.timeout_ms = 0, .max_result_bytes = 1024, .max_log_bytes = 1024};
-    engine_heap *h = engine_heap_create(8u << 20);
-    if (!h) return -1;
-    engine_outcome o;
-    int rc = engine_heap_load(h, probe, sizeof probe - 1, "main", &lim, &o);
-    int ok = rc != 0 && h->timed_out;
-    engine_outcome_free(&o);
-    engine_heap_destroy(h);
-    return ok ? 0 : -1;
+    return engine_probe_interrupts(probe, sizeof probe - 1, 8u << 20);
 }

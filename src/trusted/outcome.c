@@ -1,6 +1,7 @@
-/* outcome.c - engine_outcome helpers shared by every engine: freeing, and the
+/* outcome.c - engine_outcome helpers shared by every engine: freeing, the
  * {"error": "..."} object every failure carries (escaped here so that no JSON
- * library is needed in the enclave). */
+ * library is needed in the enclave), and the interrupt probe of the engines'
+ * self-tests. */
 #include "trusted/engine.h"
 
 #include <stdio.h>
@@ -52,4 +53,16 @@ int engine_outcome_error(engine_outcome *out, tfaas_status status, const char *m
     n += json_escape(out->result + n, message);
     memcpy(out->result + n, suffix, sizeof suffix);
     return 0;
+}
+
+int engine_probe_interrupts(const char *probe, size_t probe_len, size_t memory_limit) {
+    engine_limits lim = {.timeout_ms = 0, .max_result_bytes = 1024, .max_log_bytes = 1024};
+    engine_heap *h = engine_heap_create(memory_limit);
+    if (!h) return -1;
+    engine_outcome o = {0};
+    int rc = engine_heap_load(h, probe, probe_len, "main", &lim, &o);
+    int ok = rc != 0 && o.result && strstr(o.result, "exceeded its time limits") != NULL;
+    engine_outcome_free(&o);
+    engine_heap_destroy(h);
+    return ok ? 0 : -1;
 }

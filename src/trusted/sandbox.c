@@ -2,11 +2,14 @@
  *
  * The seccomp filter is an allow-list: any other system call kills the whole
  * process. It holds only what a running enclave needs (channel I/O, memory,
- * futexes, clocks, exit); no open, socket, exec, fork or ptrace, and no new
- * executable memory, since the Duktape engine never generates machine code.
+ * futexes, clocks, exit); no open, socket, exec, fork or ptrace. Executable
+ * memory only for an engine with a JIT (engine_needs_exec_memory: V8 maps
+ * its code space and flips pages between writable and executable as it
+ * compiles); Duktape never generates machine code, so its enclave cannot.
  * The list was taken from strace of the real binary under load. Opening a
  * file is refused with EACCES instead of a kill (see sandbox_lock). */
 #include "trusted/sandbox.h"
+#include "trusted/engine.h"
 
 #include <errno.h>
 #include <seccomp.h>
@@ -98,13 +101,23 @@ int sandbox_lock(void) {
     int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
     for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof *allowed; i++)
         rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
-    /* Memory may be mapped and protected, but never made executable. */
-    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    if (engine_needs_exec_memory()) {
+        /* A JIT writes code and then makes it executable. */
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0);
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 0);
+    } else {
+        /* Memory may be mapped and protected, but never made executable. */
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    }
     /* Opening files fails rather than kills: glibc opens a /proc file
      * lazily when a thread's malloc arena shrinks and copes with a refusal. */
     if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
     if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
+    /* So does looking at a path: ICU (V8's Date and Intl) looks for
+     * /usr/share/zoneinfo-icu on first use and falls back to its built-in
+     * data when it cannot. */
+    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(newfstatat), 0);
     if (rc == 0) rc = seccomp_load(f);
     seccomp_release(f);
     if (rc != 0) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, startServer, api, sleep } from '../lib/server.mjs';
-import { createNamespace, poll } from '../lib/e2e.mjs';
+import { createNamespace, poll, ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const A = '/api/v1/namespaces/_/actions';
 const ACT = '/api/v1/namespaces/_/activations';
@@ -41,6 +41,7 @@ describe('info and namespaces', () => {
     assert.deepEqual(r.body.api_paths, ['/api/v1']);
     const kinds = Object.values(r.body.runtimes).flat().map((x) => x.kind);
     assert.ok(kinds.includes('js:duktape'), JSON.stringify(r.body.runtimes));
+    assert.ok(kinds.includes('js:v8'), JSON.stringify(r.body.runtimes));
     assert.equal(r.body.limits.max_action_duration, 300000);
   });
 
@@ -308,6 +309,27 @@ describe('invocation and activations', () => {
     }
     assertError(await api(other, 'GET', `${A}/hello`), 404);
     assertError(await api(other, 'GET', '/api/v1/namespaces/guest/actions/hello'), 403);
+  });
+
+  // ES2022 and async: only V8 parses this; Duktape fails it at initialization.
+  const MODERN = "class G { #p = 'Hello, '; say(n) { return this.#p + (n ?? 'nobody'); } }\n" +
+    'exports.main = async (p) => ({ greeting: new G().say(p.name), eng: await Promise.resolve(typeof WeakRef) });';
+  test('the kind picks the engine: js:v8 and nodejs:* run on V8, js:duktape on Duktape', { skip: !ENGINE_KINDS.includes('js:v8') && 'built without V8' }, async () => {
+    for (const kind of ['js:v8', 'nodejs:20', 'nodejs:18']) {
+      assert.equal((await put(`modern-${kind.replace(':', '-')}`, { exec: { kind, code: MODERN } })).status, 200);
+      const r = await api(server, 'POST', `${A}/modern-${kind.replace(':', '-')}?blocking=true&result=true`, { body: { name: 'V8' } });
+      assert.equal(r.status, 200, `${kind}: ${r.text}`);
+      assert.deepEqual(r.body, { greeting: 'Hello, V8', eng: 'function' });
+    }
+    assert.equal((await put('modern-duk', js(MODERN))).status, 200);
+    const d = await api(server, 'POST', `${A}/modern-duk?blocking=true`, { body: { name: 'Duk' } });
+    assert.equal(d.status, 502, d.text);
+    assert.match(d.body.response.result.error, /^Initialization has failed due to: SyntaxError/);
+    // switching an action's kind moves it to the other engine
+    assert.equal((await put('modern-duk', { exec: { kind: 'js:v8', code: MODERN } }, '?overwrite=true')).status, 200);
+    const v = await api(server, 'POST', `${A}/modern-duk?blocking=true&result=true`, { body: { name: 'now V8' } });
+    assert.equal(v.status, 200, v.text);
+    assert.deepEqual(v.body, { greeting: 'Hello, now V8', eng: 'function' });
   });
 
   test('an updated action runs its new code', async () => {

@@ -1,6 +1,7 @@
 // e2e.mjs - helpers the compat and hostile suites share on top of server.mjs:
 // more tenants through `tfaas admin`, bounded polling, raw bytes on a socket.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { BIN, api, sleep } from './server.mjs';
@@ -20,6 +21,11 @@ export async function createNamespace(server, name) {
   if (!m) throw new Error(`no uuid:key in the output of tfaas admin namespace create:\n${out}`);
   return { url: server.url, auth: m[1], ns: name, stateDir: server.stateDir };
 }
+
+// The kinds of the engines this build has, one per enclave binary: suites
+// that check engine behaviour run once per entry (js:v8 when
+// tfaas-enclave-v8 was built, see TFAAS_V8 in CMakeLists.txt).
+export const ENGINE_KINDS = ['js:duktape', ...(existsSync(join(BIN, 'tfaas-enclave-v8')) ? ['js:v8'] : [])];
 
 // Calls fn until it returns a truthy value; gives up after timeoutMs and
 // returns the last value (so the caller's assertion shows what was there).

@@ -21,11 +21,15 @@ int action_name_valid(const char *name) {
 
 int action_kind_supported(const char *kind) {
     if (!kind) return 0;
-    if (!strcmp(kind, "js:duktape")) return 1;
+    if (!strcmp(kind, "js:duktape") || !strcmp(kind, "js:v8")) return 1;
     if (strncmp(kind, "nodejs:", 7) != 0 || kind[7] == '\0' || strlen(kind) > 64) return 0;
     for (const char *p = kind + 7; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')) return 0;
     return 1;
+}
+
+sched_engine action_kind_engine(const char *kind) {
+    return kind && !strcmp(kind, "js:duktape") ? SCHED_ENGINE_DUKTAPE : SCHED_ENGINE_V8;
 }
 
 /* A {key, value} list as OpenWhisk accepts for parameters and annotations. */
@@ -104,13 +108,13 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
     }
     const json_t *kindv = json_object_get(exec, "kind");
     if (!json_is_string(kindv)) {
-        snprintf(err, errsize, "exec.kind is required (a string such as \"js:duktape\" or \"nodejs:20\")");
+        snprintf(err, errsize, "exec.kind is required (a string such as \"js:duktape\", \"js:v8\" or \"nodejs:20\")");
         return NULL;
     }
     const char *kind = json_string_value(kindv);
     /* a NUL inside would hide a suffix from the C-string check */
     if (!action_kind_supported(kind) || strlen(kind) != json_string_length(kindv)) {
-        snprintf(err, errsize, "The action kind '%.64s' is not supported: use js:duktape or nodejs:*", kind);
+        snprintf(err, errsize, "The action kind '%.64s' is not supported: use js:duktape, js:v8 or nodejs:*", kind);
         return NULL;
     }
     const json_t *binary = json_object_get(exec, "binary");

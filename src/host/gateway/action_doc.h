@@ -4,6 +4,8 @@
 #ifndef TFAAS_HOST_GATEWAY_ACTION_DOC_H
 #define TFAAS_HOST_GATEWAY_ACTION_DOC_H
 
+#include "host/scheduler/scheduler.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +33,11 @@ typedef struct {
 /* OpenWhisk entity name: 1..256 chars of [A-Za-z0-9_@ .-], not starting
  * with one of "@ .-", not ending with a space. */
 int action_name_valid(const char *name);
-/* js:duktape, or any nodejs:<version> (runs on Duktape until V8 exists). */
+/* js:duktape, js:v8, or any nodejs:<version>. */
 int action_kind_supported(const char *kind);
+/* The engine a supported kind runs on: js:duktape on Duktape; js:v8 and
+ * nodejs:* on V8. */
+sched_engine action_kind_engine(const char *kind);
 
 /* Builds the document to store from a PUT body: {exec{kind,code,binary
  * false,main?}, parameters, annotations (with the "exec" family entry),

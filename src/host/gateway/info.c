@@ -5,13 +5,14 @@
 
 enum MHD_Result info_handle(http_req *r) {
     json_t *body = json_pack(
-        "{s[s] ss s{s[{ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si}}",
+        "{s[s] ss s{s[{ss sb ss} {ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si}}",
         "api_paths", "/api/v1",
         "description", "tfaas: confidential functions behind an OpenWhisk-compatible API",
         "runtimes",
         "js", "kind", "js:duktape", "default", 1, "engine", "duktape",
-        /* nodejs:* is accepted and runs on Duktape until the V8 engine lands */
-        "nodejs", "kind", "nodejs:default", "default", 1, "engine", "duktape",
+        "kind", "js:v8", "default", 0, "engine", "v8",
+        /* every nodejs:<version> is accepted and runs on V8 */
+        "nodejs", "kind", "nodejs:default", "default", 1, "engine", "v8",
         "limits",
         "min_action_duration", (json_int_t)LIMIT_TIMEOUT_MIN, "max_action_duration", (json_int_t)LIMIT_TIMEOUT_MAX,
         "min_action_memory", (json_int_t)LIMIT_MEMORY_MIN << 20, "max_action_memory", (json_int_t)LIMIT_MEMORY_MAX << 20,

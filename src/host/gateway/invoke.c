@@ -255,6 +255,7 @@ enum MHD_Result invoke_handle(http_req *r) {
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
     sched_job job = {
         .ns = r->ns,
+        .engine = action_kind_engine(kind),
         .fn_key = fn_key,
         .code = code,
         .code_len = code_len,

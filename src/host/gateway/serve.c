@@ -22,7 +22,7 @@
 #define DRAIN_TIMEOUT_MS 10000 /* in-flight activations get this long on shutdown */
 
 typedef struct {
-    const char *listen, *state, *guest_auth, *enclave;
+    const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads;
 } serve_opts;
 
@@ -37,7 +37,10 @@ static void usage(FILE *f) {
           "  --workers N              worker threads per enclave (default: number of CPUs)\n"
           "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
           "                           default: generated on first start); kept in DIR/guest.auth\n"
-          "  --enclave PATH           tfaas-enclave executable (default: next to tfaas)\n"
+          "  --enclave PATH           tfaas-enclave executable, Duktape: kind js:duktape\n"
+          "                           (default: next to tfaas)\n"
+          "  --enclave-v8 PATH        tfaas-enclave-v8 executable, V8: kinds js:v8 and nodejs:*\n"
+          "                           (default: next to tfaas; without it those kinds fail)\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
           "  --max-queue N            queued activations per action before 429 (default 1000)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
@@ -162,27 +165,27 @@ static int setup_guest(store *st, const char *state, const char *given) {
     return 0;
 }
 
-/* tfaas-enclave next to this executable. */
-static char *default_enclave(void) {
+/* The executable `name` (an enclave) next to this one. */
+static char *beside_self(const char *name) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) return NULL;
     self[n] = '\0';
-    char *dir = dirname(self);
-    size_t len = strlen(dir) + sizeof "/tfaas-enclave";
-    char *p = malloc(len);
-    if (p) snprintf(p, len, "%s/tfaas-enclave", dir);
+    char *dir = dirname(self), *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, name) < 0) return NULL;
     return p;
 }
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
-    enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP };
+    enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
+           O_ENCLAVE_V8 };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
         {"enclave", required_argument, 0, O_ENCLAVE}, {"idle-ttl", required_argument, 0, O_TTL},
         {"max-queue", required_argument, 0, O_QUEUE}, {"max-blocking-wait", required_argument, 0, O_WAIT},
         {"max-connections", required_argument, 0, O_CONN}, {"http-threads", required_argument, 0, O_HTTP},
+        {"enclave-v8", required_argument, 0, O_ENCLAVE_V8},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
@@ -200,6 +203,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_STATE: o->state = optarg; break;
         case O_GUEST: o->guest_auth = optarg; break;
         case O_ENCLAVE: o->enclave = optarg; break;
+        case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
         case O_WORKERS: bad = parse_uint(optarg, 1, 1024, &o->workers); break;
         case O_TTL: bad = parse_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
         case O_QUEUE: bad = parse_uint(optarg, 1, 1000000, &o->max_queue); break;
@@ -233,12 +237,26 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: --listen '%s' is not ADDR:PORT with a numeric address\n", o.listen);
         return 2;
     }
-    char *enclave = o.enclave ? strdup(o.enclave) : default_enclave();
+    char *enclave = o.enclave ? strdup(o.enclave) : beside_self("tfaas-enclave");
     if (!enclave || access(enclave, X_OK) != 0) {
         fprintf(stderr, "tfaas serve: enclave executable %s is missing or not executable\n",
                 enclave ? enclave : "tfaas-enclave");
         free(enclave);
         return 1;
+    }
+    /* V8 is optional (a build without it): say so once, then its kinds fail
+     * with "Could not start an enclave". One named explicitly must exist. */
+    char *enclave_v8 = o.enclave_v8 ? strdup(o.enclave_v8) : beside_self("tfaas-enclave-v8");
+    if (enclave_v8 && access(enclave_v8, X_OK) != 0) {
+        fprintf(stderr, "tfaas serve: %s %s is missing or not executable%s\n",
+                o.enclave_v8 ? "enclave executable" : "warning: V8 enclave", enclave_v8,
+                o.enclave_v8 ? "" : "; kinds js:v8 and nodejs:* will fail");
+        free(enclave_v8);
+        if (o.enclave_v8) {
+            free(enclave);
+            return 1;
+        }
+        enclave_v8 = NULL;
     }
 
     /* Signals are taken synchronously by this thread (sigwait); every
@@ -264,7 +282,7 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
-    scheduler_config sc = {.enclave_path = enclave, .workers = o.workers, .idle_ttl_ms = o.idle_ttl_s * 1000u,
+    scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers, .idle_ttl_ms = o.idle_ttl_s * 1000u,
                            .max_queue = o.max_queue, .kill_grace_ms = 2000};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
@@ -300,5 +318,6 @@ out:
     store_close(st);
     free(err);
     free(enclave);
+    free(enclave_v8);
     return rc;
 }

@@ -68,9 +68,10 @@ static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_cod
 
 /* ---- enclave bookkeeping (lock held) ---------------------------------- */
 
-enclave *enclave_new(scheduler *s, const char *ns) {
+enclave *enclave_new(scheduler *s, const char *ns, sched_engine engine) {
     enclave *e = calloc(1, sizeof *e);
     if (!e) return NULL;
+    e->engine = engine;
     e->ns = strdup(ns);
     if (!e->ns) {
         free(e);
@@ -481,7 +482,8 @@ static void *io_main(void *arg) {
     scheduler *s = e->s;
     launched_enclave le;
     char *err = NULL;
-    int rc = launcher_start(s->enclave_path, s->cfg.workers, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+    const char *path = e->engine == SCHED_ENGINE_V8 ? s->enclave_v8_path : s->enclave_path;
+    int rc = launcher_start(path, s->cfg.workers, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
 
     pthread_mutex_lock(&s->lock);
     if (rc == 0 && s->closing) {

@@ -40,6 +40,7 @@ typedef struct enclave enclave;
 typedef struct activation {
     struct activation *next;
     char *ns, *fn_key, *code, *main, *params, *activation_id;
+    sched_engine engine;
     size_t code_len, params_len;
     uint32_t timeout_ms, concurrency;
     uint64_t memory_bytes, max_result_bytes, max_log_bytes;
@@ -83,6 +84,7 @@ struct enclave {
     enclave *next;          /* scheduler.enclaves: every enclave not yet reaped */
     scheduler *s;
     char *ns;
+    sched_engine engine;    /* which enclave binary runs here */
     enclave_state state;
     int current;            /* the enclave new work for ns goes to */
     pid_t pid;              /* -1 until launched */
@@ -112,6 +114,7 @@ struct scheduler {
     pthread_cond_t all_dead;  /* destroy: an enclave finished */
     scheduler_config cfg;
     char *enclave_path;
+    char *enclave_v8_path;  /* NULL when V8 is not available */
     int closing;
     pthread_t watchdog;
     enclave *enclaves;
@@ -128,7 +131,7 @@ void sched_assign(scheduler *s, activation *a, done_list *dl);
 void done_list_deliver(done_list *dl);
 
 /* enclave.c */
-enclave *enclave_new(scheduler *s, const char *ns);
+enclave *enclave_new(scheduler *s, const char *ns, sched_engine engine);
 int enclave_spawn(enclave *e); /* starts the io thread; -1 on failure */
 void enclave_push_urgent(enclave *e, frame *f);
 /* New pending work for e (lock held). Inside an inline section the calling

@@ -128,9 +128,11 @@ static void fn_maybe_free(scheduler *s, fn_state *f) {
 
 /* ---- dispatch --------------------------------------------------------- */
 
-static enclave *current_enclave(scheduler *s, const char *ns) {
+/* The enclave new work of ns for this engine goes to: one per namespace and
+ * engine, since each engine is its own enclave binary. */
+static enclave *current_enclave(scheduler *s, const char *ns, sched_engine engine) {
     for (enclave *e = s->enclaves; e; e = e->next)
-        if (e->current && strcmp(e->ns, ns) == 0) return e;
+        if (e->current && e->engine == engine && strcmp(e->ns, ns) == 0) return e;
     return NULL;
 }
 
@@ -138,9 +140,9 @@ static enclave *current_enclave(scheduler *s, const char *ns) {
  * one if there is none. -1 (nothing changed) when no enclave can be made. */
 static int assign(scheduler *s, activation *a) {
     if (s->closing) return -1;
-    enclave *e = current_enclave(s, a->ns);
+    enclave *e = current_enclave(s, a->ns, a->engine);
     if (!e) {
-        e = enclave_new(s, a->ns);
+        e = enclave_new(s, a->ns, a->engine);
         if (!e) return -1;
         if (enclave_spawn(e) < 0) {
             enclave_free(e);
@@ -204,6 +206,7 @@ static activation *activation_new(const sched_job *job, sched_done_fn done, void
     const char *params = job->params_json ? job->params_json : "{}";
     size_t params_len = job->params_json ? job->params_len : 2;
     a->ns = strdup(job->ns);
+    a->engine = job->engine < SCHED_ENGINES ? job->engine : SCHED_ENGINE_DUKTAPE;
     a->fn_key = strdup(job->fn_key);
     a->code = dup_or_empty(job->code ? job->code : "", job->code ? job->code_len : 0);
     a->code_len = job->code ? job->code_len : 0;
@@ -243,13 +246,16 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
         return NULL;
     }
     scheduler *s = calloc(1, sizeof *s);
-    if (!s || !(s->enclave_path = strdup(cfg->enclave_path))) {
+    if (!s || !(s->enclave_path = strdup(cfg->enclave_path)) ||
+        (cfg->enclave_v8_path && !(s->enclave_v8_path = strdup(cfg->enclave_v8_path)))) {
+        if (s) free(s->enclave_path);
         free(s);
         if (err) *err = strdup("scheduler: out of memory");
         return NULL;
     }
     s->cfg = *cfg;
     s->cfg.enclave_path = s->enclave_path;
+    s->cfg.enclave_v8_path = s->enclave_v8_path;
     if (s->cfg.workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         s->cfg.workers = n < 1 ? 1u : n > (long)DEFAULT_WORKERS_MAX ? DEFAULT_WORKERS_MAX : (unsigned)n;
@@ -269,6 +275,7 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
         pthread_cond_destroy(&s->all_dead);
         pthread_mutex_destroy(&s->lock);
         free(s->enclave_path);
+        free(s->enclave_v8_path);
         free(s);
         return NULL;
     }
@@ -331,8 +338,10 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name) {
     if (asprintf(&prefix, "%s/%s@", ns, name) < 0) return;
     size_t plen = strlen(prefix);
     pthread_mutex_lock(&s->lock);
-    enclave *e = current_enclave(s, ns);
-    if (e) {
+    /* The action may have run on either engine (its kind can change). */
+    for (sched_engine eng = 0; eng < SCHED_ENGINES; eng++) {
+        enclave *e = current_enclave(s, ns, eng);
+        if (!e) continue;
         int had = 0;
         for (loaded_key **p = &e->loaded; *p;) {
             if (strncmp((*p)->key, prefix, plen) == 0) {
@@ -360,8 +369,9 @@ int scheduler_debug_evict(scheduler *s, const char *ns, const char *fn_key_prefi
     if (!s || !ns || !fn_key_prefix) return -1;
     int rc = -1;
     pthread_mutex_lock(&s->lock);
-    enclave *e = current_enclave(s, ns);
-    if (e && e->state == ENC_READY) {
+    for (sched_engine eng = 0; rc < 0 && eng < SCHED_ENGINES; eng++) {
+        enclave *e = current_enclave(s, ns, eng);
+        if (!e || e->state != ENC_READY) continue;
         frame *f = frame_drop(fn_key_prefix);
         if (f) {
             enclave_push_urgent(e, f);
@@ -390,9 +400,12 @@ void scheduler_stats(scheduler *s, sched_stats *out) {
 
 pid_t scheduler_enclave_pid(scheduler *s, const char *ns) {
     if (!s || !ns) return 0;
+    pid_t pid = 0;
     pthread_mutex_lock(&s->lock);
-    enclave *e = current_enclave(s, ns);
-    pid_t pid = e && e->state == ENC_READY ? e->pid : 0;
+    for (sched_engine eng = 0; !pid && eng < SCHED_ENGINES; eng++) {
+        enclave *e = current_enclave(s, ns, eng);
+        if (e && e->state == ENC_READY) pid = e->pid;
+    }
     pthread_mutex_unlock(&s->lock);
     return pid;
 }
@@ -478,6 +491,7 @@ void scheduler_destroy(scheduler *s) {
     pthread_cond_destroy(&s->all_dead);
     pthread_mutex_destroy(&s->lock);
     free(s->enclave_path);
+    free(s->enclave_v8_path);
     free(s);
 }
 

@@ -19,8 +19,16 @@
 
 typedef struct scheduler scheduler;
 
+/* The engine an activation needs: each has its own enclave binary. */
+typedef enum {
+    SCHED_ENGINE_DUKTAPE = 0, /* tfaas-enclave */
+    SCHED_ENGINE_V8,          /* tfaas-enclave-v8 */
+    SCHED_ENGINES
+} sched_engine;
+
 typedef struct {
     const char *enclave_path; /* path of the tfaas-enclave executable */
+    const char *enclave_v8_path; /* tfaas-enclave-v8; NULL: V8 jobs fail to start */
     unsigned workers;         /* worker threads per enclave */
     unsigned idle_ttl_ms;     /* stop an enclave idle this long; 0 = never */
     unsigned max_queue;       /* queued activations per function before EAGAIN */
@@ -30,6 +38,7 @@ typedef struct {
 /* One activation to run. The scheduler copies everything it keeps. */
 typedef struct {
     const char *ns;            /* tenant: selects the enclave */
+    sched_engine engine;       /* with ns, selects the enclave */
     const char *fn_key;        /* "ns/name@version": one revision of one function */
     const char *code;          /* function source */
     size_t code_len;
@@ -82,8 +91,8 @@ typedef struct {
     uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
 } sched_stats;
 void scheduler_stats(scheduler *s, sched_stats *out);
-/* pid of the namespace's current enclave once it has started, else 0.
- * For tests and fault injection. */
+/* pid of the namespace's current enclave once it has started, else 0 (the
+ * first engine's that has one). For tests and fault injection. */
 pid_t scheduler_enclave_pid(scheduler *s, const char *ns);
 /* Sends IPC_DROP for fn_key_prefix to the namespace's enclave but, unlike
  * scheduler_drop, keeps believing the enclave has the code: the situation of

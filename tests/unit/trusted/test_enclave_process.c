@@ -1,7 +1,9 @@
 /* test_enclave_process.c - the real tfaas-enclave binary over a socketpair,
  * started as the host starts it: hello, invocations (cold, warm, NEED_CODE,
  * parallel, limits), DROP, the sandbox as seen in /proc, and how it ends on
- * SHUTDOWN, EOF and malformed input. $TFAAS_BIN names the binary's folder. */
+ * SHUTDOWN, EOF and malformed input. $TFAAS_BIN names the binary's folder,
+ * $TFAAS_ENCLAVE the binary (tfaas-enclave or tfaas-enclave-v8; built once
+ * per engine, see CMakeLists.txt). */
 #include "check.h"
 #include "common/ipc.h"
 
@@ -19,6 +21,12 @@
 #include <unistd.h>
 
 #define MB (1024u * 1024u)
+
+#if defined(TFAAS_TEST_ENGINE_v8)
+#define ENGINE_PREFIX "v8/10."
+#else
+#define ENGINE_PREFIX "duktape/2."
+#endif
 
 typedef struct {
     pid_t pid;
@@ -153,7 +161,7 @@ static void test_hello(enclave *e, uint64_t want_workers) {
     CHECK(ipc_get_u64(&m, HELLO_PROTOCOL, &proto) == 0 && proto == IPC_VERSION);
     CHECK(ipc_get_u64(&m, HELLO_WORKERS, &workers) == 0 && workers == want_workers);
     char *engine = ipc_get_str(&m, HELLO_ENGINE);
-    CHECK(engine && strncmp(engine, "duktape/2.", 10) == 0);
+    CHECK(engine && strncmp(engine, ENGINE_PREFIX, strlen(ENGINE_PREFIX)) == 0);
     free(engine);
     ipc_msg_free(&m);
 }
@@ -352,7 +360,8 @@ static void test_endings(void) {
 
 int main(void) {
     const char *bin = getenv("TFAAS_BIN");
-    snprintf(enclave_path, sizeof enclave_path, "%s/tfaas-enclave", bin ? bin : "build/bin");
+    const char *name = getenv("TFAAS_ENCLAVE");
+    snprintf(enclave_path, sizeof enclave_path, "%s/%s", bin ? bin : "build/bin", name ? name : "tfaas-enclave");
     signal(SIGPIPE, SIG_IGN);
     enclave e = spawn("2");
     CHECK(e.pid > 0);
