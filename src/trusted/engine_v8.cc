@@ -43,6 +43,7 @@ extern "C" {
 #include <time.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -147,6 +148,48 @@ bool CountingAllocator::take(size_t n) {
 
 /* ---- process-wide start-up ---------------------------------------------- */
 
+/* V8's single-threaded default platform with one change: its wall clock,
+ * which Date.now() and new Date() read, is rounded down to
+ * ENGINE_CLOCK_QUANTUM_MS (engine.h), as Duktape's is. Everything else is
+ * passed through. */
+class CoarseClockPlatform final : public v8::Platform {
+  public:
+    explicit CoarseClockPlatform(std::unique_ptr<v8::Platform> inner) : inner_(std::move(inner)) {}
+    double CurrentClockTimeMillis() override {
+        double ms = inner_->CurrentClockTimeMillis();
+        return ms - std::fmod(ms, (double)ENGINE_CLOCK_QUANTUM_MS);
+    }
+    v8::PageAllocator *GetPageAllocator() override { return inner_->GetPageAllocator(); }
+    v8::ZoneBackingAllocator *GetZoneBackingAllocator() override { return inner_->GetZoneBackingAllocator(); }
+    void OnCriticalMemoryPressure() override { inner_->OnCriticalMemoryPressure(); }
+    bool OnCriticalMemoryPressure(size_t length) override { return inner_->OnCriticalMemoryPressure(length); }
+    int NumberOfWorkerThreads() override { return inner_->NumberOfWorkerThreads(); }
+    std::shared_ptr<v8::TaskRunner> GetForegroundTaskRunner(v8::Isolate *isolate) override {
+        return inner_->GetForegroundTaskRunner(isolate);
+    }
+    void CallOnWorkerThread(std::unique_ptr<v8::Task> task) override { inner_->CallOnWorkerThread(std::move(task)); }
+    void CallBlockingTaskOnWorkerThread(std::unique_ptr<v8::Task> task) override {
+        inner_->CallBlockingTaskOnWorkerThread(std::move(task));
+    }
+    void CallLowPriorityTaskOnWorkerThread(std::unique_ptr<v8::Task> task) override {
+        inner_->CallLowPriorityTaskOnWorkerThread(std::move(task));
+    }
+    void CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay_in_seconds) override {
+        inner_->CallDelayedOnWorkerThread(std::move(task), delay_in_seconds);
+    }
+    bool IdleTasksEnabled(v8::Isolate *isolate) override { return inner_->IdleTasksEnabled(isolate); }
+    std::unique_ptr<v8::JobHandle> PostJob(v8::TaskPriority priority, std::unique_ptr<v8::JobTask> job) override {
+        return inner_->PostJob(priority, std::move(job));
+    }
+    double MonotonicallyIncreasingTime() override { return inner_->MonotonicallyIncreasingTime(); }
+    StackTracePrinter GetStackTracePrinter() override { return inner_->GetStackTracePrinter(); }
+    v8::TracingController *GetTracingController() override { return inner_->GetTracingController(); }
+    void DumpWithoutCrashing() override { inner_->DumpWithoutCrashing(); }
+
+  private:
+    std::unique_ptr<v8::Platform> inner_;
+};
+
 v8::Platform *platform;
 pthread_once_t init_once = PTHREAD_ONCE_INIT;
 bool init_ok;
@@ -220,7 +263,7 @@ void init_process() {
      * and the platform promises JavaScript only. */
     static const char flags[] = "--single-threaded --no-expose-wasm";
     v8::V8::SetFlagsFromString(flags, sizeof flags - 1);
-    platform = v8::platform::NewSingleThreadedDefaultPlatform().release();
+    platform = new CoarseClockPlatform(v8::platform::NewSingleThreadedDefaultPlatform());
     v8::V8::InitializePlatform(platform);
     if (!v8::V8::Initialize()) return;
     pthread_condattr_t ca;
