@@ -165,6 +165,8 @@ for (const [mode, want] of Object.entries(MODES)) {
         assert.equal(r.status, 200, `${ns}/${name} after the kill: ${r.text}`);
         assert.equal(r.body.who, `${ns}/${name}`);
       }
+      // the killed process is reaped by the server's watchdog within a tick
+      await poll(() => enclavePids(server.proc.pid).length === want.count);
       const now = enclavePids(server.proc.pid);
       assert.equal(now.length, want.count, `enclaves after recovery: ${now}`);
       for (const [key, pid] of Object.entries(unitPid)) {
