@@ -451,7 +451,8 @@ static void test_max_enclaves(void) {
     waiter_init(&w1);
     waiter_init(&w2);
     waiter_init(&w3);
-    sched_job j1 = job("m3", "m3/b@1", SLOWER, "{}"), j2 = job("m3", "m3/c@1", SLOWER, "{}");
+    /* new revisions: @1 of b and c is HELLO, warm in their enclaves */
+    sched_job j1 = job("m3", "m3/b@2", SLOWER, "{}"), j2 = job("m3", "m3/c@2", SLOWER, "{}");
     CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
     sched_job j3 = job("m3", "m3/d@1", HELLO, "{}");
     errno = 0;
