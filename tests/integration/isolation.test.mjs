@@ -131,7 +131,7 @@ for (const [mode, want] of Object.entries(MODES)) {
       const sharesVictim = (key) => unitPid[key] === victim;
       // three long activations in flight, each in its function's unit
       const busy = [['guest', 'a'], ['guest', 'b'], ['other', 'a']].map(([ns, name]) =>
-        ({ key: `${ns}/${name}`, p: invoke(tenants[ns], name, { busyMs: 3000 }) }));
+        ({ key: `${ns}/${name}`, p: invoke(tenants[ns], name, { busyMs: 1500 }) }));
       // and a stream of quick ones in other/b while the kill happens
       let streaming = true;
       const stream = (async () => {
@@ -139,7 +139,7 @@ for (const [mode, want] of Object.entries(MODES)) {
         while (streaming) out.push(await invoke(tenants.other, 'b', {}));
         return out;
       })();
-      await sleep(1000);
+      await sleep(600); // all three running (warm enclaves take them at once)
       process.kill(victim, 'SIGKILL');
       for (const { key, p } of busy) {
         const r = await p;
