@@ -44,6 +44,28 @@ static int kv_list_valid(const json_t *list) {
     return 1;
 }
 
+int action_isolation_request(const json_t *annotations, isolation_mode *out, char *err, size_t errsize) {
+    *out = ISOLATION_UNSET;
+    size_t i, seen = 0;
+    json_t *e;
+    if (!json_is_array(annotations)) return 0;
+    json_array_foreach(annotations, i, e) {
+        const char *k = json_get_str(e, "key", NULL);
+        if (!k || strcmp(k, ISOLATION_ANNOTATION) != 0) continue;
+        const json_t *v = json_object_get(e, "value");
+        const char *name = json_is_string(v) ? json_string_value(v) : NULL;
+        /* a NUL inside would hide a suffix from the C-string comparison */
+        if (++seen > 1 || !name || strlen(name) != json_string_length(v) || isolation_parse(name, out) < 0) {
+            snprintf(err, errsize, seen > 1 ? "The annotation %s may appear only once"
+                                            : "The annotation %s must be one of " ISOLATION_NAMES,
+                     ISOLATION_ANNOTATION);
+            *out = ISOLATION_UNSET;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 typedef struct {
     const char *name, *unit;
     int64_t min, max;
@@ -171,6 +193,11 @@ json_t *action_doc_build(const json_t *body, const json_t *old, char *err, size_
     }
     if (annots && !kv_list_valid(annots)) {
         snprintf(err, errsize, "annotations must be an array of {\"key\": string, \"value\": any}");
+        json_decref(exec);
+        return NULL;
+    }
+    isolation_mode requested;
+    if (action_isolation_request(annots, &requested, err, errsize) < 0) {
         json_decref(exec);
         return NULL;
     }

@@ -5,6 +5,7 @@
 #define TFAAS_HOST_GATEWAY_ACTION_DOC_H
 
 #include "host/scheduler/scheduler.h"
+#include "host/scheduler/isolation.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -46,6 +47,12 @@ sched_engine action_kind_engine(const char *kind);
  * by field), as OpenWhisk's update does. Returns a new reference, or NULL
  * with a message for a 400 in err. */
 json_t *action_doc_build(const json_t *body, const json_t *old, char *err, size_t errsize);
+
+/* The isolation mode an annotation list asks for (ISOLATION_ANNOTATION):
+ * ISOLATION_UNSET when it has none. -1 with a message for a 400 when the
+ * value is not one of the mode names or the key appears more than once.
+ * Whether the server allows the mode is isolation_check_request's call. */
+int action_isolation_request(const json_t *annotations, isolation_mode *out, char *err, size_t errsize);
 
 /* Limits of a stored document, defaults for anything missing. */
 void action_limits_get(const json_t *doc, action_limits *out);

@@ -56,6 +56,15 @@ static enum MHD_Result put(http_req *r, const char *name) {
     }
     char err[512];
     json_t *doc = action_doc_build(body, old, err, sizeof err);
+    /* Only a mode this request asks for must pass the server's policy: one
+     * kept from the stored revision applies no weaker than the server's
+     * mode at invocation anyway (isolation_effective). */
+    isolation_mode requested;
+    if (doc && (action_isolation_request(json_object_get(body, "annotations"), &requested, err, sizeof err) < 0 ||
+                isolation_check_request(scheduler_isolation(r->gw->scheduler), requested, err, sizeof err) < 0)) {
+        json_decref(doc);
+        doc = NULL;
+    }
     json_decref(body);
     json_decref(old);
     if (!doc) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", err);

@@ -5,7 +5,7 @@
 
 enum MHD_Result info_handle(http_req *r) {
     json_t *body = json_pack(
-        "{s[s] ss s{s[{ss sb ss} {ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si}}",
+        "{s[s] ss s{s[{ss sb ss} {ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si} s{ss ss}}",
         "api_paths", "/api/v1",
         "description", "tfaas: confidential functions behind an OpenWhisk-compatible API",
         "runtimes",
@@ -19,7 +19,10 @@ enum MHD_Result info_handle(http_req *r) {
         "min_action_logs", (json_int_t)LIMIT_LOGS_MIN << 20, "max_action_logs", (json_int_t)LIMIT_LOGS_MAX << 20,
         "min_action_concurrency", (json_int_t)LIMIT_CONCURRENCY_MIN,
         "max_action_concurrency", (json_int_t)LIMIT_CONCURRENCY_MAX,
-        "max_action_code_size", (int)GATEWAY_MAX_BODY_ACTION, "max_request_size", (int)GATEWAY_MAX_BODY);
+        "max_action_code_size", (int)GATEWAY_MAX_BODY_ACTION, "max_request_size", (int)GATEWAY_MAX_BODY,
+        /* the server's mode; actions may ask for a stricter one by annotation */
+        "isolation", "mode", isolation_name(scheduler_isolation(r->gw->scheduler)), "annotation",
+        ISOLATION_ANNOTATION);
     return http_reply_json(r->conn, MHD_HTTP_OK, body, NULL);
 }
 

@@ -251,6 +251,10 @@ enum MHD_Result invoke_handle(http_req *r) {
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     }
 
+    isolation_mode isolation; /* validated when stored; a bad one cannot get here */
+    char ignored[8];
+    if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
+        isolation = ISOLATION_UNSET;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
     sched_job job = {
@@ -268,6 +272,7 @@ enum MHD_Result invoke_handle(http_req *r) {
         .max_result_bytes = MAX_RESULT_BYTES,
         .max_log_bytes = (uint64_t)lim.logs_mb << 20,
         .concurrency = (uint32_t)lim.concurrency,
+        .isolation = isolation,
     };
     gateway_inflight_add(gw);
     int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
@@ -280,6 +285,10 @@ enum MHD_Result invoke_handle(http_req *r) {
         inv_release(inv);
         if (err == EAGAIN)
             return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
+        if (err == EBUSY)
+            return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "Every enclave is busy: this server runs at most its --max-enclaves enclave "
+                              "processes at once; try again later");
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
                           strerror(err));
     }

@@ -23,7 +23,8 @@
 
 typedef struct {
     const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
-    unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads;
+    unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
+    isolation_mode isolation;
 } serve_opts;
 
 static void usage(FILE *f) {
@@ -41,6 +42,16 @@ static void usage(FILE *f) {
           "                           (default: next to tfaas)\n"
           "  --enclave-v8 PATH        tfaas-enclave-v8 executable, V8: kinds js:v8 and nodejs:*\n"
           "                           (default: next to tfaas; without it those kinds fail)\n"
+          "  --isolation MODE         which functions share an enclave process:\n"
+          "                             enclave-per-function  one per function\n"
+          "                             enclave-per-tenant    one per namespace (default)\n"
+          "                             shared-enclave        one for all namespaces\n"
+          "                           (one per engine in each case); an action may ask for a\n"
+          "                           stricter mode with the annotation tfaas-isolation, never\n"
+          "                           a weaker one\n"
+          "  --max-enclaves N         enclave processes at once, 0 = no limit (default 0); a new\n"
+          "                           one stops the least recently used idle one, and an invoke\n"
+          "                           that needs one while all are busy gets 503\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
           "  --max-queue N            queued activations per action before 429 (default 1000)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
@@ -178,7 +189,7 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8 };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -186,12 +197,13 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-queue", required_argument, 0, O_QUEUE}, {"max-blocking-wait", required_argument, 0, O_WAIT},
         {"max-connections", required_argument, 0, O_CONN}, {"http-threads", required_argument, 0, O_HTTP},
         {"enclave-v8", required_argument, 0, O_ENCLAVE_V8},
+        {"isolation", required_argument, 0, O_ISOLATION}, {"max-enclaves", required_argument, 0, O_MAX_ENCLAVES},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
-                      .http_threads = 1};
+                      .http_threads = 1, .isolation = ISOLATION_TENANT};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;
@@ -210,11 +222,14 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_WAIT: bad = parse_uint(optarg, 0, 3600000, &o->max_wait_ms); break;
         case O_CONN: bad = parse_uint(optarg, 1, 100000, &o->max_connections); break;
         case O_HTTP: bad = parse_uint(optarg, 1, 64, &o->http_threads); break;
+        case O_ISOLATION: bad = isolation_parse(optarg, &o->isolation); break;
+        case O_MAX_ENCLAVES: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
         if (bad) {
-            fprintf(stderr, "tfaas serve: invalid value '%s' for --%s\n", optarg, opts[c - O_LISTEN].name);
+            fprintf(stderr, "tfaas serve: invalid value '%s' for --%s%s\n", optarg, opts[c - O_LISTEN].name,
+                    c == O_ISOLATION ? " (use " ISOLATION_NAMES ")" : "");
             return -1;
         }
     }
@@ -282,8 +297,9 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
-    scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers, .idle_ttl_ms = o.idle_ttl_s * 1000u,
-                           .max_queue = o.max_queue, .kill_grace_ms = 2000};
+    scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
+                           .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue, .kill_grace_ms = 2000,
+                           .isolation = o.isolation, .max_enclaves = o.max_enclaves};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
@@ -298,6 +314,8 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     int v6 = addr.ss_family == AF_INET6;
+    if (o.max_enclaves) printf("tfaas serve: isolation %s, at most %u enclaves\n", isolation_name(o.isolation), o.max_enclaves);
+    else printf("tfaas serve: isolation %s\n", isolation_name(o.isolation));
     printf("tfaas serve: listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", gateway_port(gw));
     fflush(stdout);
 

@@ -68,12 +68,12 @@ static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_cod
 
 /* ---- enclave bookkeeping (lock held) ---------------------------------- */
 
-enclave *enclave_new(scheduler *s, const char *ns, sched_engine engine) {
+enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine) {
     enclave *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->engine = engine;
-    e->ns = strdup(ns);
-    if (!e->ns) {
+    e->unit = strdup(unit);
+    if (!e->unit) {
         free(e);
         return NULL;
     }
@@ -107,7 +107,7 @@ void enclave_free(enclave *e) {
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->send_mu);
     free(e->launch_error);
-    free(e->ns);
+    free(e->unit);
     free(e);
 }
 
@@ -126,8 +126,22 @@ void enclave_kill(enclave *e) {
     }
 }
 
+int enclave_idle(const enclave *e) {
+    return e->current && e->state == ENC_READY && e->running == 0 && !e->pending_head && !e->urgent_head;
+}
+
+void enclave_stop(enclave *e, uint64_t now_us) {
+    frame *f = frame_shutdown();
+    e->current = 0; /* new work for this unit starts a fresh enclave */
+    e->state = ENC_STOPPING;
+    e->stop_deadline_us = now_us + (uint64_t)SCHED_STOP_GRACE_MS * 1000u;
+    e->s->stats.enclaves_stopped++;
+    if (f) enclave_push_urgent(e, f);
+    else enclave_kill(e);
+}
+
 static void violation(enclave *e, const char *what) {
-    fprintf(stderr, "tfaas: enclave %d of namespace %s: %s; killing it\n", (int)e->pid, e->ns, what);
+    fprintf(stderr, "tfaas: enclave %d (%s): %s; killing it\n", (int)e->pid, e->unit, what);
     enclave_kill(e);
 }
 
@@ -212,10 +226,10 @@ static void enclave_died(enclave *e, done_list *dl) {
         pend = a->next;
         if (e->launch_failed) {
             sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR,
-                             e->launch_error ? e->launch_error : "Could not start an enclave for this namespace.");
+                             e->launch_error ? e->launch_error : "Could not start an enclave for this action.");
             sched_release_slot(s, a, dl);
         } else {
-            sched_assign(s, a, dl); /* to the namespace's next enclave */
+            sched_assign(s, a, dl); /* to the unit's next enclave */
         }
     }
     if (!was_stopping && !s->closing && !e->launch_failed) s->stats.enclaves_died++;
@@ -513,9 +527,9 @@ static void *io_main(void *arg) {
         err = NULL;
         if (asprintf(&err, "cannot create the enclave reader thread: %s", strerror(trc)) < 0) err = NULL;
     }
-    fprintf(stderr, "tfaas: enclave for namespace %s: %s\n", e->ns, err ? err : "launch failed");
+    fprintf(stderr, "tfaas: enclave for %s: %s\n", e->unit, err ? err : "launch failed");
     e->launch_failed = 1;
-    if (err && asprintf(&e->launch_error, "Could not start an enclave for this namespace: %s.", err) < 0)
+    if (err && asprintf(&e->launch_error, "Could not start an enclave for this action: %s.", err) < 0)
         e->launch_error = NULL;
     free(err);
     done_list dl = {0};

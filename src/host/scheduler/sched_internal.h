@@ -30,6 +30,7 @@
 #define SCHED_STOP_GRACE_MS 1000u   /* SHUTDOWN -> SIGKILL for idle enclaves */
 #define SCHED_WATCHDOG_TICK_MS 20u
 #define SCHED_MAX_KEY 1024u         /* longest fn_key / namespace accepted */
+#define SCHED_MAX_UNIT ISOLATION_UNIT_MAX(SCHED_MAX_KEY)
 
 #define MSG_TIMEOUT "The action exceeded its time limits of %u milliseconds."
 #define MSG_DIED "The action did not produce a valid response and exited unexpectedly."
@@ -41,6 +42,7 @@ typedef struct activation {
     struct activation *next;
     char *ns, *fn_key, *code, *main, *params, *activation_id;
     sched_engine engine;
+    char *unit;             /* isolation_unit_key: the enclave it runs in */
     size_t code_len, params_len;
     uint32_t timeout_ms, concurrency;
     uint64_t memory_bytes, max_result_bytes, max_log_bytes;
@@ -83,10 +85,10 @@ typedef enum { ENC_STARTING, ENC_READY, ENC_STOPPING, ENC_DEAD } enclave_state;
 struct enclave {
     enclave *next;          /* scheduler.enclaves: every enclave not yet reaped */
     scheduler *s;
-    char *ns;
+    char *unit;             /* isolation_unit_key of what it runs */
     sched_engine engine;    /* which enclave binary runs here */
     enclave_state state;
-    int current;            /* the enclave new work for ns goes to */
+    int current;            /* the enclave new work for its unit goes to */
     pid_t pid;              /* -1 until launched */
     int fd;                 /* -1 until launched */
     pthread_mutex_t send_mu; /* one frame at a time on fd, whichever thread sends */
@@ -131,7 +133,7 @@ void sched_assign(scheduler *s, activation *a, done_list *dl);
 void done_list_deliver(done_list *dl);
 
 /* enclave.c */
-enclave *enclave_new(scheduler *s, const char *ns, sched_engine engine);
+enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine);
 int enclave_spawn(enclave *e); /* starts the io thread; -1 on failure */
 void enclave_push_urgent(enclave *e, frame *f);
 /* New pending work for e (lock held). Inside an inline section the calling
@@ -145,6 +147,11 @@ void enclave_inline_end(void); /* lock held; drops and retakes it to send */
  * the calling thread (the lock is dropped around each send). */
 void enclave_dispatch(enclave *e);
 void enclave_kill(enclave *e);
+/* Lock held: asks an idle current enclave to exit (SHUTDOWN, SIGKILL after
+ * SCHED_STOP_GRACE_MS); new work for its unit starts a fresh one. */
+void enclave_stop(enclave *e, uint64_t now_us);
+/* Idle: current, ready, nothing running, pending or about to be sent. */
+int enclave_idle(const enclave *e);
 void enclave_free(enclave *e); /* after both threads are joined and it is reaped */
 frame *frame_drop(const char *prefix);
 frame *frame_shutdown(void);

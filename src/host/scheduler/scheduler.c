@@ -27,6 +27,7 @@ static void done_push(done_list *dl, activation *a) {
 
 static void activation_free(activation *a) {
     free(a->ns);
+    free(a->unit);
     free(a->fn_key);
     free(a->code);
     free(a->main);
@@ -82,13 +83,6 @@ void sched_finish_msg(scheduler *s, activation *a, done_list *dl, tfaas_status s
 
 /* ---- per-function state ----------------------------------------------- */
 
-/* "ns/name@version" -> length of "ns/name". The last '@' splits, since
- * OpenWhisk names may themselves contain '@' while versions do not. */
-static size_t fn_key_len(const char *fn_key) {
-    const char *at = strrchr(fn_key, '@');
-    return at ? (size_t)(at - fn_key) : strlen(fn_key);
-}
-
 static unsigned fn_hash(const char *k, size_t n) {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)k[i]) * 16777619u;
@@ -96,7 +90,7 @@ static unsigned fn_hash(const char *k, size_t n) {
 }
 
 static fn_state *fn_get(scheduler *s, const char *fn_key, int create) {
-    size_t n = fn_key_len(fn_key);
+    size_t n = isolation_fn_name_len(fn_key);
     unsigned b = fn_hash(fn_key, n);
     for (fn_state *f = s->fns[b]; f; f = f->next)
         if (strlen(f->key) == n && memcmp(f->key, fn_key, n) == 0) return f;
@@ -128,25 +122,49 @@ static void fn_maybe_free(scheduler *s, fn_state *f) {
 
 /* ---- dispatch --------------------------------------------------------- */
 
-/* The enclave new work of ns for this engine goes to: one per namespace and
- * engine, since each engine is its own enclave binary. */
-static enclave *current_enclave(scheduler *s, const char *ns, sched_engine engine) {
+/* The enclave new work of a unit (isolation_unit_key) for this engine goes
+ * to: each engine is its own enclave binary, so a unit has one per engine. */
+static enclave *current_enclave(scheduler *s, const char *unit, sched_engine engine) {
     for (enclave *e = s->enclaves; e; e = e->next)
-        if (e->current && e->engine == engine && strcmp(e->ns, ns) == 0) return e;
+        if (e->current && e->engine == engine && strcmp(e->unit, unit) == 0) return e;
     return NULL;
 }
 
-/* Gives an activation that holds a slot to its namespace's enclave, starting
- * one if there is none. -1 (nothing changed) when no enclave can be made. */
+/* Room for one more current enclave under max_enclaves: stops the least
+ * recently used idle one if the limit is reached. 0, or -1 when every
+ * enclave is busy. Lock held. */
+static int make_room(scheduler *s) {
+    if (!s->cfg.max_enclaves) return 0;
+    unsigned n = 0;
+    enclave *lru = NULL;
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (!e->current) continue; /* stopping or dead: leaving by itself */
+        n++;
+        if (enclave_idle(e) && (!lru || e->idle_since_us < lru->idle_since_us)) lru = e;
+    }
+    if (n < s->cfg.max_enclaves) return 0;
+    if (!lru) return -1;
+    enclave_stop(lru, clock_mono_us());
+    s->stats.enclaves_evicted++;
+    return 0;
+}
+
+/* Gives an activation that holds a slot to its unit's enclave, starting one
+ * if there is none. 0, or an errno (nothing changed): EBUSY when
+ * max_enclaves are all busy, ESHUTDOWN, ENOMEM when no enclave can be made. */
 static int assign(scheduler *s, activation *a) {
-    if (s->closing) return -1;
-    enclave *e = current_enclave(s, a->ns, a->engine);
+    if (s->closing) return ESHUTDOWN;
+    enclave *e = current_enclave(s, a->unit, a->engine);
     if (!e) {
-        e = enclave_new(s, a->ns, a->engine);
-        if (!e) return -1;
+        if (make_room(s) < 0) {
+            s->stats.enclaves_refused++;
+            return EBUSY;
+        }
+        e = enclave_new(s, a->unit, a->engine);
+        if (!e) return ENOMEM;
         if (enclave_spawn(e) < 0) {
             enclave_free(e);
-            return -1;
+            return ENOMEM;
         }
         e->next = s->enclaves;
         s->enclaves = e;
@@ -159,12 +177,18 @@ static int assign(scheduler *s, activation *a) {
     return 0;
 }
 
-#define MSG_NO_ENCLAVE "Could not start an enclave for this namespace."
+#define MSG_NO_ENCLAVE "Could not start an enclave for this action."
 #define MSG_SHUTDOWN "The scheduler is shutting down."
+#define MSG_ALL_BUSY "Every enclave is busy (the server's --max-enclaves limit); try again later."
+
+static const char *assign_error(int err) {
+    return err == ESHUTDOWN ? MSG_SHUTDOWN : err == EBUSY ? MSG_ALL_BUSY : MSG_NO_ENCLAVE;
+}
 
 void sched_assign(scheduler *s, activation *a, done_list *dl) {
-    if (assign(s, a) == 0) return;
-    sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, s->closing ? MSG_SHUTDOWN : MSG_NO_ENCLAVE);
+    int err = assign(s, a);
+    if (err == 0) return;
+    sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, assign_error(err));
     sched_release_slot(s, a, dl);
 }
 
@@ -181,10 +205,11 @@ void sched_release_slot(scheduler *s, activation *a, done_list *dl) {
         if (!f->qhead) f->qtail = NULL;
         f->queued--;
         f->in_flight++;
-        if (assign(s, q) < 0) {
+        int err = assign(s, q);
+        if (err) {
             q->fn = NULL;
             f->in_flight--;
-            sched_finish_msg(s, q, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_NO_ENCLAVE);
+            sched_finish_msg(s, q, dl, TFAAS_STATUS_INTERNAL_ERR, assign_error(err));
         }
     }
     fn_maybe_free(s, f);
@@ -200,13 +225,14 @@ static char *dup_or_empty(const char *p, size_t n) {
     return c;
 }
 
-static activation *activation_new(const sched_job *job, sched_done_fn done, void *ud) {
+static activation *activation_new(const sched_job *job, const char *unit, sched_done_fn done, void *ud) {
     activation *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     const char *params = job->params_json ? job->params_json : "{}";
     size_t params_len = job->params_json ? job->params_len : 2;
     a->ns = strdup(job->ns);
     a->engine = job->engine < SCHED_ENGINES ? job->engine : SCHED_ENGINE_DUKTAPE;
+    a->unit = strdup(unit);
     a->fn_key = strdup(job->fn_key);
     a->code = dup_or_empty(job->code ? job->code : "", job->code ? job->code_len : 0);
     a->code_len = job->code ? job->code_len : 0;
@@ -216,7 +242,7 @@ static activation *activation_new(const sched_job *job, sched_done_fn done, void
     a->activation_id = strdup(job->activation_id ? job->activation_id : "");
     a->res.result_json = strdup("{}");
     a->res.logs = strdup("");
-    if (!a->ns || !a->fn_key || !a->code || !a->main || !a->params || !a->activation_id ||
+    if (!a->ns || !a->unit || !a->fn_key || !a->code || !a->main || !a->params || !a->activation_id ||
         !a->res.result_json || !a->res.logs) {
         activation_free(a);
         return NULL;
@@ -256,6 +282,7 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     s->cfg = *cfg;
     s->cfg.enclave_path = s->enclave_path;
     s->cfg.enclave_v8_path = s->enclave_v8_path;
+    if (s->cfg.isolation == ISOLATION_UNSET) s->cfg.isolation = ISOLATION_TENANT;
     if (s->cfg.workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         s->cfg.workers = n < 1 ? 1u : n > (long)DEFAULT_WORKERS_MAX ? DEFAULT_WORKERS_MAX : (unsigned)n;
@@ -289,7 +316,13 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         errno = EINVAL;
         return -1;
     }
-    activation *a = activation_new(job, done, ud);
+    char unit[SCHED_MAX_UNIT];
+    if (isolation_unit_key(isolation_effective(s->cfg.isolation, job->isolation), job->ns, job->fn_key, unit,
+                           sizeof unit) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    activation *a = activation_new(job, unit, done, ud);
     if (!a) {
         errno = ENOMEM;
         return -1;
@@ -306,9 +339,9 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         a->fn = f;
         if (f->in_flight < f->concurrency) {
             f->in_flight++;
-            if (assign(s, a) < 0) {
+            saved = assign(s, a); /* no room, no memory or no thread for a new enclave */
+            if (saved) {
                 f->in_flight--;
-                saved = ENOMEM; /* no memory or no thread for a new enclave */
                 rc = -1;
             }
         } else if (f->queued < s->cfg.max_queue) {
@@ -338,10 +371,10 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name) {
     if (asprintf(&prefix, "%s/%s@", ns, name) < 0) return;
     size_t plen = strlen(prefix);
     pthread_mutex_lock(&s->lock);
-    /* The action may have run on either engine (its kind can change). */
-    for (sched_engine eng = 0; eng < SCHED_ENGINES; eng++) {
-        enclave *e = current_enclave(s, ns, eng);
-        if (!e) continue;
+    /* Any unit may hold it: the action's isolation annotation, and so its
+     * unit, may have changed with this very update. */
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (!e->current) continue;
         int had = 0;
         for (loaded_key **p = &e->loaded; *p;) {
             if (strncmp((*p)->key, prefix, plen) == 0) {
@@ -365,12 +398,12 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name) {
     free(prefix);
 }
 
-int scheduler_debug_evict(scheduler *s, const char *ns, const char *fn_key_prefix) {
-    if (!s || !ns || !fn_key_prefix) return -1;
+int scheduler_debug_evict(scheduler *s, const char *unit, const char *fn_key_prefix) {
+    if (!s || !unit || !fn_key_prefix) return -1;
     int rc = -1;
     pthread_mutex_lock(&s->lock);
     for (sched_engine eng = 0; rc < 0 && eng < SCHED_ENGINES; eng++) {
-        enclave *e = current_enclave(s, ns, eng);
+        enclave *e = current_enclave(s, unit, eng);
         if (!e || e->state != ENC_READY) continue;
         frame *f = frame_drop(fn_key_prefix);
         if (f) {
@@ -398,12 +431,16 @@ void scheduler_stats(scheduler *s, sched_stats *out) {
     pthread_mutex_unlock(&s->lock);
 }
 
-pid_t scheduler_enclave_pid(scheduler *s, const char *ns) {
-    if (!s || !ns) return 0;
+isolation_mode scheduler_isolation(const scheduler *s) {
+    return s->cfg.isolation; /* set once at create */
+}
+
+pid_t scheduler_enclave_pid(scheduler *s, const char *unit) {
+    if (!s || !unit) return 0;
     pid_t pid = 0;
     pthread_mutex_lock(&s->lock);
     for (sched_engine eng = 0; !pid && eng < SCHED_ENGINES; eng++) {
-        enclave *e = current_enclave(s, ns, eng);
+        enclave *e = current_enclave(s, unit, eng);
         if (e && e->state == ENC_READY) pid = e->pid;
     }
     pthread_mutex_unlock(&s->lock);

@@ -1,10 +1,14 @@
 /* scheduler.h - runs activations on enclave processes.
  *
- * Isolation mode enclave-per-tenant: one tfaas-enclave process per namespace,
- * started on first use and stopped after it has been idle for idle_ttl_ms
- * (scale to zero). Inside an enclave each function has up to `concurrency`
- * warm heaps; activations beyond that wait in a per-function FIFO of at most
- * max_queue entries (back-pressure: scheduler_submit fails with EAGAIN).
+ * Which activations share an enclave process is the isolation mode's
+ * choice (isolation.h: one process per function, per namespace or for all);
+ * each such "unit" has at most one current enclave, started on first use
+ * and stopped after it has been idle for idle_ttl_ms (scale to zero). At
+ * most max_enclaves units have a process at once: a new one stops the least
+ * recently used idle enclave, or is refused (EBUSY) when none is idle.
+ * Inside an enclave each function has up to `concurrency` warm heaps;
+ * activations beyond that wait in a per-function FIFO of at most max_queue
+ * entries (back-pressure: scheduler_submit fails with EAGAIN).
  * An enclave that dies or overruns an activation's timeout by more than the
  * grace period is killed; its in-flight activations fail and the next
  * submission starts a fresh enclave. */
@@ -12,6 +16,7 @@
 #define TFAAS_HOST_SCHEDULER_H
 
 #include "common/ipc.h"
+#include "host/scheduler/isolation.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -33,12 +38,14 @@ typedef struct {
     unsigned idle_ttl_ms;     /* stop an enclave idle this long; 0 = never */
     unsigned max_queue;       /* queued activations per function before EAGAIN */
     unsigned kill_grace_ms;   /* past timeout_ms before the enclave is killed */
+    isolation_mode isolation; /* the server's mode; UNSET means enclave-per-tenant */
+    unsigned max_enclaves;    /* enclave processes serving at once; 0 = no limit */
 } scheduler_config;
 
 /* One activation to run. The scheduler copies everything it keeps. */
 typedef struct {
-    const char *ns;            /* tenant: selects the enclave */
-    sched_engine engine;       /* with ns, selects the enclave */
+    const char *ns;            /* tenant */
+    sched_engine engine;       /* with the isolation unit, selects the enclave */
     const char *fn_key;        /* "ns/name@version": one revision of one function */
     const char *code;          /* function source */
     size_t code_len;
@@ -51,6 +58,7 @@ typedef struct {
     uint64_t max_result_bytes;
     uint64_t max_log_bytes;
     uint32_t concurrency;      /* max heaps of this function running at once */
+    isolation_mode isolation;  /* the action's request (annotation), or UNSET */
 } sched_job;
 
 /* Outcome handed to the completion callback. The callback owns the strings
@@ -70,9 +78,11 @@ typedef void (*sched_done_fn)(void *ud, sched_result *res);
 
 scheduler *scheduler_create(const scheduler_config *cfg, char **err);
 /* 0 when accepted; -1 with errno EAGAIN when the function's queue is full
- * (HTTP 429), or another errno on failure to accept. */
+ * (HTTP 429), EBUSY when its unit has no enclave and max_enclaves are all
+ * busy (HTTP 503), or another errno on failure to accept. */
 int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud);
-/* Forget every warm heap of ns/name (all revisions): after update or delete. */
+/* Forget every warm heap of ns/name (all revisions), in whichever enclaves
+ * hold them: after update or delete. */
 void scheduler_drop(scheduler *s, const char *ns, const char *name);
 /* Stops every enclave; in-flight activations complete as internal errors. */
 void scheduler_destroy(scheduler *s);
@@ -86,18 +96,23 @@ typedef struct {
     unsigned queued;            /* waiting for a function concurrency slot */
     uint64_t enclaves_started;  /* successful launches since create */
     uint64_t enclaves_died;     /* enclaves lost other than by idle stop/destroy */
-    uint64_t enclaves_stopped;  /* idle enclaves stopped (scale to zero) */
+    uint64_t enclaves_stopped;  /* idle enclaves stopped (scale to zero or max_enclaves) */
+    uint64_t enclaves_evicted;  /* of those, stopped early to make room (max_enclaves) */
+    uint64_t enclaves_refused;  /* submissions refused: max_enclaves all busy */
     uint64_t completed;         /* callbacks delivered */
     uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
 } sched_stats;
 void scheduler_stats(scheduler *s, sched_stats *out);
-/* pid of the namespace's current enclave once it has started, else 0 (the
- * first engine's that has one). For tests and fault injection. */
-pid_t scheduler_enclave_pid(scheduler *s, const char *ns);
-/* Sends IPC_DROP for fn_key_prefix to the namespace's enclave but, unlike
+/* The server's isolation mode (never UNSET). */
+isolation_mode scheduler_isolation(const scheduler *s);
+/* pid of the current enclave of a unit (isolation_unit_key) once it has
+ * started, else 0 (the first engine's that has one). For tests and fault
+ * injection. */
+pid_t scheduler_enclave_pid(scheduler *s, const char *unit);
+/* Sends IPC_DROP for fn_key_prefix to the unit's enclave but, unlike
  * scheduler_drop, keeps believing the enclave has the code: the situation of
  * an enclave that evicted a heap on its own. The next INVOKE goes without
  * code and takes the NEED_CODE path. For tests. 0, or -1 if no enclave is up. */
-int scheduler_debug_evict(scheduler *s, const char *ns, const char *fn_key_prefix);
+int scheduler_debug_evict(scheduler *s, const char *unit, const char *fn_key_prefix);
 
 #endif

@@ -29,10 +29,10 @@ void sched_reap(scheduler *s, enclave *e) {
     /* An enclave that died on its own says why, for the operator: a signal
      * here is usually SIGSYS, a system call the sandbox does not allow. */
     if (WIFSIGNALED(status) && (WTERMSIG(status) != SIGKILL || !killed_by_us))
-        fprintf(stderr, "tfaas: enclave %d of namespace %s was killed by signal %d (%s)\n", (int)e->pid, e->ns,
+        fprintf(stderr, "tfaas: enclave %d (%s) was killed by signal %d (%s)\n", (int)e->pid, e->unit,
                 WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        fprintf(stderr, "tfaas: enclave %d of namespace %s exited with status %d\n", (int)e->pid, e->ns,
+        fprintf(stderr, "tfaas: enclave %d (%s) exited with status %d\n", (int)e->pid, e->unit,
                 WEXITSTATUS(status));
     enclave_free(e);
 }
@@ -45,23 +45,14 @@ static void check_enclaves(scheduler *s, uint64_t now) {
         if (e->state == ENC_READY || e->state == ENC_STOPPING) {
             for (activation *a = e->inflight; a && !e->killed; a = a->next) {
                 if (now > a->deadline_us + grace_us) {
-                    fprintf(stderr, "tfaas: enclave %d of namespace %s overran activation %s by more than %u ms; killing it\n",
-                            (int)e->pid, e->ns, a->activation_id, s->cfg.kill_grace_ms);
+                    fprintf(stderr, "tfaas: enclave %d (%s) overran activation %s by more than %u ms; killing it\n",
+                            (int)e->pid, e->unit, a->activation_id, s->cfg.kill_grace_ms);
                     enclave_kill(e);
                 }
             }
         }
         if (e->state == ENC_STOPPING && !e->killed && now >= e->stop_deadline_us) enclave_kill(e);
-        if (e->state == ENC_READY && e->current && ttl_us && e->running == 0 && !e->pending_head &&
-            !e->urgent_head && now - e->idle_since_us >= ttl_us) {
-            frame *f = frame_shutdown();
-            e->current = 0; /* new work for this namespace starts a fresh enclave */
-            e->state = ENC_STOPPING;
-            e->stop_deadline_us = now + (uint64_t)SCHED_STOP_GRACE_MS * 1000u;
-            s->stats.enclaves_stopped++;
-            if (f) enclave_push_urgent(e, f);
-            else enclave_kill(e);
-        }
+        if (ttl_us && enclave_idle(e) && now - e->idle_since_us >= ttl_us) enclave_stop(e, now);
     }
 }
 

@@ -1,5 +1,5 @@
 /* test_gateway_action_doc.c - action PUT validation: entity names, kinds,
- * limits and their bounds, and the stored document's shape, plus the
+ * limits and their bounds, the isolation annotation, and the stored document's shape, plus the
  * shared util/json helpers it is built on. */
 #include "check.h"
 
@@ -150,6 +150,29 @@ static void test_errors(void) {
     expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\"},\"parameters\":{\"a\":1}}", "parameters");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\"},\"parameters\":[{\"value\":1}]}", "parameters");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\"},\"annotations\":[1]}", "annotations");
+#define ISO_BODY(v) "{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\"},\"annotations\":[" v "]}"
+    expect_error(ISO_BODY("{\"key\":\"tfaas-isolation\",\"value\":\"per-function\"}"), "enclave-per-function, ");
+    expect_error(ISO_BODY("{\"key\":\"tfaas-isolation\",\"value\":3}"), "tfaas-isolation");
+    expect_error(ISO_BODY("{\"key\":\"tfaas-isolation\",\"value\":\"shared-enclave\\u0000x\"}"), "must be one of");
+    expect_error(ISO_BODY("{\"key\":\"tfaas-isolation\",\"value\":\"shared-enclave\"},"
+                          "{\"key\":\"tfaas-isolation\",\"value\":\"enclave-per-function\"}"), "only once");
+}
+
+static void test_isolation_annotation(void) {
+    char err[512];
+    isolation_mode m = ISOLATION_FUNCTION;
+    CHECK(action_isolation_request(NULL, &m, err, sizeof err) == 0 && m == ISOLATION_UNSET);
+    json_t *doc = build(ISO_BODY("{\"key\":\"x\",\"value\":1},{\"key\":\"tfaas-isolation\",\"value\":\"enclave-per-function\"}"),
+                        NULL, err, sizeof err);
+    CHECK(doc != NULL);
+    CHECK(action_isolation_request(json_object_get(doc, "annotations"), &m, err, sizeof err) == 0 &&
+          m == ISOLATION_FUNCTION);
+    /* an update that leaves the annotations out keeps the request */
+    json_t *upd = build("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"y\"}}", doc, err, sizeof err);
+    CHECK(upd && action_isolation_request(json_object_get(upd, "annotations"), &m, err, sizeof err) == 0 &&
+          m == ISOLATION_FUNCTION);
+    json_decref(upd);
+    json_decref(doc);
 }
 
 static void test_json_helpers(void) {
@@ -184,6 +207,7 @@ int main(void) {
     test_kinds();
     test_build();
     test_errors();
+    test_isolation_annotation();
     test_json_helpers();
     return CHECK_DONE();
 }

@@ -1,7 +1,9 @@
 /* test_scheduler.c - the scheduler against the real tfaas-enclave binary
  * ($TFAAS_BIN/tfaas-enclave): round trips, the NEED_CODE path, one enclave
  * per namespace, function concurrency and queue bounds, timeouts, enclave
- * death, idle eviction, launch failure and destroy with work in flight. */
+ * death, idle eviction, launch failure and destroy with work in flight; the
+ * isolation modes (names, policy, unit keys, one enclave per function / for
+ * all namespaces, per-action requests) and the --max-enclaves limit. */
 #include "check.h"
 #include "host/scheduler/scheduler.h"
 #include "host/util/clock.h"
@@ -20,6 +22,7 @@
 #define SLOWER "function main(){var t=Date.now(); while(Date.now()-t<1500){} return {ok:true}}"
 #define LOOP "function main(){ while(true){} }"
 #define WAIT_MS 20000
+#define SCHED_UNIT_TEST_MAX ISOLATION_UNIT_MAX(256)
 
 /* One submission's outcome, filled by the callback on a scheduler thread. */
 typedef struct {
@@ -85,14 +88,19 @@ static int run(scheduler *s, const sched_job *j, waiter *w) {
 
 static char enclave_path[4096];
 
-static scheduler *make(unsigned idle_ttl_ms, unsigned max_queue) {
+static scheduler *make_mode(unsigned idle_ttl_ms, unsigned max_queue, isolation_mode mode, unsigned max_enclaves) {
     scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .idle_ttl_ms = idle_ttl_ms,
-                            .max_queue = max_queue, .kill_grace_ms = 1000};
+                            .max_queue = max_queue, .kill_grace_ms = 1000, .isolation = mode,
+                            .max_enclaves = max_enclaves};
     char *err = NULL;
     scheduler *s = scheduler_create(&cfg, &err);
     if (!s) fprintf(stderr, "scheduler_create: %s\n", err ? err : "?");
     free(err);
     return s;
+}
+
+static scheduler *make(unsigned idle_ttl_ms, unsigned max_queue) {
+    return make_mode(idle_ttl_ms, max_queue, ISOLATION_UNSET, 0);
 }
 
 static void sleep_ms(unsigned ms) {
@@ -142,7 +150,7 @@ static void test_hello_and_code_cache(scheduler *s) {
     CHECK(st1.code_resends == st0.code_resends);
 
     /* The enclave forgets the code behind the host's back: NEED_CODE, resend. */
-    CHECK(scheduler_debug_evict(s, "t1", "t1/hello@") == 0);
+    CHECK(scheduler_debug_evict(s, "tenant:t1", "t1/hello@") == 0);
     j = job("t1", "t1/hello@1", HELLO, "{\"name\":\"again\"}");
     CHECK(run(s, &j, &w) == 1);
     CHECK(w.res.status == TFAAS_STATUS_SUCCESS && strstr(w.res.result_json, "\"again\""));
@@ -168,9 +176,9 @@ static void test_namespaces(scheduler *s) {
     j = job("t2b", "t2b/f@1", HELLO, "{}");
     CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
     waiter_fini(&w);
-    pid_t a = scheduler_enclave_pid(s, "t2a"), b = scheduler_enclave_pid(s, "t2b");
+    pid_t a = scheduler_enclave_pid(s, "tenant:t2a"), b = scheduler_enclave_pid(s, "tenant:t2b");
     CHECK(a > 0 && b > 0 && a != b);
-    CHECK(scheduler_enclave_pid(s, "nobody") == 0);
+    CHECK(scheduler_enclave_pid(s, "tenant:nobody") == 0);
 }
 
 /* Two 200 ms activations; returns the wall time until both finished (ms). */
@@ -259,7 +267,7 @@ static void test_enclave_killed(scheduler *s) {
     sched_job j = job("t6", "t6/hello@1", HELLO, "{}");
     CHECK(run(s, &j, &w) == 1);
     waiter_fini(&w);
-    pid_t pid = scheduler_enclave_pid(s, "t6");
+    pid_t pid = scheduler_enclave_pid(s, "tenant:t6");
     CHECK(pid > 0);
     waiter_init(&w);
     j = job("t6", "t6/slower@1", SLOWER, "{}");
@@ -277,7 +285,7 @@ static void test_enclave_killed(scheduler *s) {
     CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
     CHECK(strstr(w.res.result_json, "\"reborn\"") != NULL);
     waiter_fini(&w);
-    pid_t pid2 = scheduler_enclave_pid(s, "t6");
+    pid_t pid2 = scheduler_enclave_pid(s, "tenant:t6");
     CHECK(pid2 > 0 && pid2 != pid);
     sched_stats st;
     scheduler_stats(s, &st);
@@ -292,10 +300,10 @@ static void test_idle_eviction(void) {
     sched_job j = job("t7", "t7/hello@1", HELLO, "{}");
     CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
     waiter_fini(&w);
-    pid_t pid = scheduler_enclave_pid(s, "t7");
+    pid_t pid = scheduler_enclave_pid(s, "tenant:t7");
     CHECK(pid > 0);
     sleep_ms(150); /* still inside the TTL */
-    CHECK(scheduler_enclave_pid(s, "t7") == pid);
+    CHECK(scheduler_enclave_pid(s, "tenant:t7") == pid);
     sched_stats st;
     for (int i = 0; i < 100; i++) { /* stopped and reaped within a few seconds */
         scheduler_stats(s, &st);
@@ -303,7 +311,7 @@ static void test_idle_eviction(void) {
         sleep_ms(50);
     }
     CHECK(st.enclaves == 0 && st.enclaves_stopped == 1 && st.enclaves_died == 0);
-    CHECK(scheduler_enclave_pid(s, "t7") == 0);
+    CHECK(scheduler_enclave_pid(s, "tenant:t7") == 0);
     CHECK(kill(pid, 0) == -1 && errno == ESRCH); /* exited and reaped */
     j = job("t7", "t7/hello@1", HELLO, "{\"name\":\"back\"}");
     CHECK(run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
@@ -348,10 +356,126 @@ static void test_launch_failure(void) {
     scheduler_destroy(s);
 }
 
+static void test_isolation_pure(void) {
+    isolation_mode m = ISOLATION_UNSET;
+    CHECK(isolation_parse("enclave-per-function", &m) == 0 && m == ISOLATION_FUNCTION);
+    CHECK(isolation_parse("enclave-per-tenant", &m) == 0 && m == ISOLATION_TENANT);
+    CHECK(isolation_parse("shared-enclave", &m) == 0 && m == ISOLATION_SHARED);
+    CHECK(isolation_parse("unset", &m) < 0 && isolation_parse("", &m) < 0 && isolation_parse(NULL, &m) < 0);
+    CHECK(isolation_parse("Shared-Enclave", &m) < 0 && isolation_parse("shared-enclave ", &m) < 0);
+    CHECK(strcmp(isolation_name(ISOLATION_TENANT), "enclave-per-tenant") == 0);
+    CHECK(strcmp(isolation_name((isolation_mode)42), "unknown") == 0);
+
+    CHECK(isolation_effective(ISOLATION_TENANT, ISOLATION_UNSET) == ISOLATION_TENANT);
+    CHECK(isolation_effective(ISOLATION_TENANT, ISOLATION_FUNCTION) == ISOLATION_FUNCTION);
+    CHECK(isolation_effective(ISOLATION_TENANT, ISOLATION_SHARED) == ISOLATION_TENANT);
+    char err[512] = "";
+    CHECK(isolation_check_request(ISOLATION_TENANT, ISOLATION_FUNCTION, err, sizeof err) == 0);
+    CHECK(isolation_check_request(ISOLATION_SHARED, ISOLATION_TENANT, err, sizeof err) == 0);
+    CHECK(isolation_check_request(ISOLATION_FUNCTION, ISOLATION_UNSET, err, sizeof err) == 0);
+    CHECK(isolation_check_request(ISOLATION_FUNCTION, ISOLATION_FUNCTION, err, sizeof err) == 0);
+    CHECK(isolation_check_request(ISOLATION_TENANT, ISOLATION_SHARED, err, sizeof err) < 0);
+    CHECK(strstr(err, "shared-enclave") && strstr(err, "weaker") && strstr(err, "enclave-per-tenant"));
+
+    char k[64];
+    CHECK(isolation_unit_key(ISOLATION_FUNCTION, "ns", "ns/a@b@0.0.2", k, sizeof k) == 0 &&
+          strcmp(k, "function:ns/a@b") == 0); /* every revision of a@b shares it */
+    CHECK(isolation_unit_key(ISOLATION_TENANT, "ns", "ns/a@1", k, sizeof k) == 0 && strcmp(k, "tenant:ns") == 0);
+    CHECK(isolation_unit_key(ISOLATION_SHARED, "ns", "ns/a@1", k, sizeof k) == 0 && strcmp(k, "shared") == 0);
+    CHECK(isolation_unit_key(ISOLATION_UNSET, "ns", "ns/a@1", k, sizeof k) < 0);
+    CHECK(isolation_unit_key(ISOLATION_TENANT, "ns", "ns/a@1", k, 5) < 0);
+}
+
+/* Runs HELLO as ns/name@ver (isolation request `req`) and returns the pid
+ * of the enclave it ran in under the effective mode `eff`. */
+static pid_t pid_after(scheduler *s, const char *ns, const char *name, const char *ver, isolation_mode req,
+                       isolation_mode eff) {
+    char key[256], unit[SCHED_UNIT_TEST_MAX];
+    snprintf(key, sizeof key, "%s/%s@%s", ns, name, ver);
+    waiter w;
+    sched_job j = job(ns, key, HELLO, "{}");
+    j.isolation = req;
+    int ok = run(s, &j, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS;
+    waiter_fini(&w);
+    if (!ok || isolation_unit_key(eff, ns, key, unit, sizeof unit) < 0) return -1;
+    return scheduler_enclave_pid(s, unit);
+}
+
+static void test_modes(void) {
+    /* enclave-per-function: a process per function name, revisions share it */
+    scheduler *s = make_mode(0, 4, ISOLATION_FUNCTION, 0);
+    CHECK(s != NULL);
+    if (!s) return;
+    pid_t a1 = pid_after(s, "m1", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t a2 = pid_after(s, "m1", "a", "2", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t b = pid_after(s, "m1", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    /* a request for a weaker mode gets the server's */
+    pid_t c = pid_after(s, "m1", "c", "1", ISOLATION_SHARED, ISOLATION_FUNCTION);
+    CHECK(a1 > 0 && a1 == a2 && b > 0 && b != a1 && c > 0 && c != a1 && c != b);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves == 3 && st.enclaves_started == 3);
+    scheduler_destroy(s);
+
+    /* shared-enclave: one process for every namespace; a function asking for
+     * its own enclave gets one */
+    s = make_mode(0, 4, ISOLATION_SHARED, 0);
+    CHECK(s != NULL);
+    if (!s) return;
+    pid_t x = pid_after(s, "m2a", "f", "1", ISOLATION_UNSET, ISOLATION_SHARED);
+    pid_t y = pid_after(s, "m2b", "f", "1", ISOLATION_UNSET, ISOLATION_SHARED);
+    pid_t t = pid_after(s, "m2b", "g", "1", ISOLATION_TENANT, ISOLATION_TENANT);
+    pid_t own = pid_after(s, "m2b", "h", "1", ISOLATION_FUNCTION, ISOLATION_FUNCTION);
+    CHECK(x > 0 && x == y && t > 0 && t != x && own > 0 && own != x && own != t);
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves == 3);
+    scheduler_destroy(s);
+}
+
+static void test_max_enclaves(void) {
+    scheduler *s = make_mode(0, 4, ISOLATION_FUNCTION, 2);
+    CHECK(s != NULL);
+    if (!s) return;
+    pid_t a = pid_after(s, "m3", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t b = pid_after(s, "m3", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    /* a third unit stops the least recently used idle one: a */
+    pid_t c = pid_after(s, "m3", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:m3/a") == 0);
+    CHECK(scheduler_enclave_pid(s, "function:m3/b") == b);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves_evicted == 1 && st.enclaves_stopped == 1 && st.enclaves_died == 0);
+
+    /* both enclaves busy: a fourth unit is refused with EBUSY, nothing waits */
+    waiter w1, w2, w3;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    waiter_init(&w3);
+    /* new revisions: @1 of b and c is HELLO, warm in their enclaves */
+    sched_job j1 = job("m3", "m3/b@2", SLOWER, "{}"), j2 = job("m3", "m3/c@2", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
+    sched_job j3 = job("m3", "m3/d@1", HELLO, "{}");
+    errno = 0;
+    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == EBUSY);
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(waiter_wait(&w2) == 0 && w2.res.status == TFAAS_STATUS_SUCCESS);
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves_refused == 1 && w3.calls == 0);
+    /* idle again: d gets room */
+    CHECK(pid_after(s, "m3", "d", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    waiter_fini(&w3);
+    scheduler_destroy(s);
+}
+
 int main(void) {
     const char *bin = getenv("TFAAS_BIN");
     snprintf(enclave_path, sizeof enclave_path, "%s/tfaas-enclave", bin ? bin : "bin");
     test_bad_input();
+    test_isolation_pure();
+    test_modes();
+    test_max_enclaves();
     scheduler *s = make(0, 8);
     CHECK(s != NULL);
     if (s) {
