@@ -31,7 +31,33 @@ typedef enum {
     IPC_RESULT   = 3, /* enclave -> host: outcome of one IPC_INVOKE, same id */
     IPC_DROP     = 4, /* host -> enclave: forget a function and its heaps */
     IPC_SHUTDOWN = 5, /* host -> enclave: finish in-flight work and exit */
+    /* The KMS role (src/trusted/kms.c); each request is answered by one
+     * IPC_KMS_REPLY with the same id. */
+    IPC_KMS_INIT  = 16, /* host -> kms: the sealed key blob, or none on first start */
+    IPC_KMS_REPLY = 17, /* kms -> host: status, error text, then per-request fields */
 } ipc_type;
+
+/* IPC_KMS_INIT fields: SEALED is empty on the first start of an installation. */
+enum { KINIT_SEALED, KINIT_NFIELDS };
+
+/* IPC_KMS_REPLY: STATUS (u64 kms_status) and ERROR (text, empty on success)
+ * come first; the fields after them depend on the request. */
+enum { KREP_STATUS, KREP_ERROR, KREP_FIRST };
+/* ... after IPC_KMS_INIT. SEALED is the blob the host must store (the same
+ * one it sent, or a new one on first start); EVIDENCE binds both keys;
+ * SIGNING_JWK is the ES256 public key as a JWK; HPKE_PK the X25519 key. */
+enum {
+    KINITR_SEALED = KREP_FIRST, KINITR_EVIDENCE, KINITR_SIGNING_JWK, KINITR_HPKE_PK,
+    KINITR_MEASUREMENT, KINITR_NFIELDS
+};
+
+typedef enum {
+    KMS_OK = 0,
+    KMS_ERR_REQUEST = 1,  /* malformed request */
+    KMS_ERR_UNSEAL = 2,   /* the sealed keys do not open here (another enclave or platform, or tampered) */
+    KMS_ERR_STATE = 3,    /* request out of order (e.g. before IPC_KMS_INIT) */
+    KMS_ERR_INTERNAL = 4, /* crypto or memory failure */
+} kms_status;
 
 /* IPC_HELLO fields */
 enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };

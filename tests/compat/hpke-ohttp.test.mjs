@@ -5,28 +5,16 @@
 // TFAAS_TESTS_BIN (set by CTest) or next to TFAAS_BIN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { CipherSuite, Aes128Gcm, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
 import { BHttpEncoder, BHttpDecoder } from 'bhttp-js';
-
-const toolDir = process.env.TFAAS_TESTS_BIN ||
-  path.join(process.env.TFAAS_BIN || path.resolve('../build/bin'), '..', 'tests');
-const TOOL = path.join(toolDir, 'tfaas_crypto_tool');
+import { tool } from '../lib/crypto-tool.mjs';
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const unhex = (h) => new Uint8Array(Buffer.from(h, 'hex'));
 const enc = (s) => new TextEncoder().encode(s);
-
-// Runs one operation of the C tool; returns [exit status, parsed output].
-function tool(input) {
-  const r = spawnSync(TOOL, [], { input: JSON.stringify(input), encoding: 'utf8' });
-  assert.equal(r.error, undefined, `cannot run ${TOOL}`);
-  return [r.status, JSON.parse(r.stdout)];
-}
 
 const AEADS = [
   { id: 0x0001, name: 'AES-128-GCM', make: () => new Aes128Gcm() },

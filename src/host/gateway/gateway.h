@@ -5,6 +5,7 @@
 #ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
 #define TFAAS_HOST_GATEWAY_GATEWAY_H
 
+#include "host/kms/kms.h"
 #include "host/scheduler/scheduler.h"
 #include "host/store/store.h"
 
@@ -27,6 +28,7 @@ typedef struct {
     unsigned http_threads;         /* event threads; 0 means 1 */
     store *store;                  /* borrowed; outlives the gateway */
     scheduler *scheduler;          /* borrowed; outlives the gateway */
+    kms_service *kms;              /* borrowed; NULL when the key service is down */
 } gateway_config;
 
 /* Starts listening and serving. NULL with a malloc'd message in *err. */

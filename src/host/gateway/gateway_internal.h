@@ -21,6 +21,7 @@ struct gateway {
     struct MHD_Daemon *daemon;
     store *store;
     scheduler *scheduler;
+    kms_service *kms;
     unsigned max_blocking_wait_ms;
     unsigned port;
     atomic_int stopping;
@@ -74,6 +75,7 @@ enum MHD_Result invoke_handle(http_req *r);      /* POST action */
 enum MHD_Result invoke_resumed(http_req *r);
 void invoke_request_done(http_req *r);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
+enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
 
 /* actions.c: 0 when the route names a valid, unpackaged action name;
  * otherwise the 400 was queued and *sent holds MHD's result. */

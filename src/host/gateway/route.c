@@ -28,6 +28,8 @@ route_kind route_match(const char *path, route *r) {
 
     char *seg[MAX_SEGMENTS];
     int n = split(r->buf, seg, MAX_SEGMENTS);
+    if (n == 3 && !strcmp(seg[0], "tfaas") && !strcmp(seg[1], "v1") && !strcmp(seg[2], "attestation"))
+        return r->kind = ROUTE_ATTESTATION;
     if (n < 2 || strcmp(seg[0], "api") != 0 || strcmp(seg[1], "v1") != 0) return ROUTE_NONE;
     if (n == 2) return r->kind = ROUTE_INFO;
     if (strcmp(seg[2], "namespaces") != 0) return ROUTE_NONE;

@@ -18,6 +18,7 @@ typedef enum {
     ROUTE_ACTIVATION,        /* .../activations/{id} */
     ROUTE_ACTIVATION_RESULT, /* .../activations/{id}/result */
     ROUTE_ACTIVATION_LOGS,   /* .../activations/{id}/logs */
+    ROUTE_ATTESTATION,       /* /tfaas/v1/attestation */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

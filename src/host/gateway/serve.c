@@ -254,6 +254,7 @@ int serve_main(int argc, char **argv) {
     store *st = NULL;
     scheduler *sched = NULL;
     gateway *gw = NULL;
+    kms_service *kms = NULL;
     char *err = NULL;
     if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
@@ -271,9 +272,19 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
         goto out;
     }
+    /* The key service is needed only by confidential functions and the
+     * attestation endpoint: without it, everything else still runs. */
+    kms_config kc = {.enclave_path = enclave, .state_dir = o.state};
+    kms = kms_service_start(&kc, &err);
+    if (!kms) {
+        fprintf(stderr, "tfaas serve: warning: the key service did not start (%s); confidential "
+                "functions and /tfaas/v1/attestation answer 503\n", err ? err : "unknown error");
+        free(err);
+        err = NULL;
+    }
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
-                         .http_threads = o.http_threads, .store = st, .scheduler = sched};
+                         .http_threads = o.http_threads, .store = st, .scheduler = sched, .kms = kms};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -297,6 +308,7 @@ out:
     if (sched) scheduler_destroy(sched);
     if (gw) gateway_drain(gw, DRAIN_TIMEOUT_MS);
     gateway_stop(gw);
+    kms_service_stop(kms);
     store_close(st);
     free(err);
     free(enclave);

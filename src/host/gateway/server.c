@@ -72,6 +72,7 @@ static enum MHD_Result dispatch(http_req *r) {
                               "The method %.32s is not allowed on this resource", r->method);
     }
     if (kind == ROUTE_INFO) return info_handle(r);
+    if (kind == ROUTE_ATTESTATION) return attestation_handle(r); /* public, like /api/v1 */
 
     enum MHD_Result sent = MHD_NO;
     if (authenticate(r, &sent) < 0) return sent;
@@ -243,6 +244,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     if (!g) { *err = strdup("out of memory"); return NULL; }
     g->store = cfg->store;
     g->scheduler = cfg->scheduler;
+    g->kms = cfg->kms;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
     atomic_init(&g->stopping, 0);
     pthread_mutex_init(&g->mu, NULL);
