@@ -35,6 +35,7 @@ typedef enum {
      * IPC_KMS_REPLY with the same id. */
     IPC_KMS_INIT  = 16, /* host -> kms: the sealed key blob, or none on first start */
     IPC_KMS_REPLY = 17, /* kms -> host: status, error text, then per-request fields */
+    IPC_KMS_DEPLOY = 18, /* host -> kms: a tenant's sealed deploy package for ns/name */
 } ipc_type;
 
 /* IPC_KMS_INIT fields: SEALED is empty on the first start of an installation. */
@@ -51,12 +52,21 @@ enum {
     KINITR_MEASUREMENT, KINITR_NFIELDS
 };
 
+/* IPC_KMS_DEPLOY fields: the namespace and name the host will store the
+ * function under, and the tenant's package sealed to the KMS HPKE key. */
+enum { KDEP_NS, KDEP_NAME, KDEP_SEALED, KDEP_NFIELDS };
+/* ... its reply: the function certificate (JWS), the function record sealed
+ * by the KMS to itself (the host stores it), application/ohttp-keys. */
+enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_NFIELDS };
+
 typedef enum {
     KMS_OK = 0,
     KMS_ERR_REQUEST = 1,  /* malformed request */
     KMS_ERR_UNSEAL = 2,   /* the sealed keys do not open here (another enclave or platform, or tampered) */
     KMS_ERR_STATE = 3,    /* request out of order (e.g. before IPC_KMS_INIT) */
     KMS_ERR_INTERNAL = 4, /* crypto or memory failure */
+    KMS_ERR_OPEN = 5,     /* a tenant's package does not open with the KMS key (tampered, stale key) */
+    KMS_ERR_POLICY = 6,   /* a package or release the policy refuses (wrong name, measurement, ...) */
 } kms_status;
 
 /* IPC_HELLO fields */

@@ -9,5 +9,19 @@
 
 /* tee_seal purposes */
 #define LABEL_SEAL_KMS_KEYS "tfaas kms keys v1"
+#define LABEL_SEAL_FUNCTION "tfaas function record v1"
+
+/* HPKE info of a deploy package sealed to the KMS */
+#define LABEL_DEPLOY_INFO "tfaas deploy v1"
+/* AEAD aad of confidential function code (aead_box under the code key) */
+#define LABEL_CODE_AAD "tfaas code v1"
+
+/* JWS typ of certificates and receipts */
+#define JWS_TYP_FUNCTION_CERT "tfaas-function+jwt"
+#define JWS_TYP_WORKER_CERT "tfaas-worker+jwt"
+#define JWS_TYP_RECEIPT "tfaas-receipt+jwt"
+
+/* Certificate lifetime: function certificates are renewed by redeploying. */
+#define FUNCTION_CERT_LIFETIME_S (365 * 24 * 3600)
 
 #endif

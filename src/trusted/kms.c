@@ -1,14 +1,21 @@
 /* kms.c - the key service enclave role; see kms.h. */
 #include "trusted/kms.h"
 
+#include "common/b64url.h"
 #include "common/evidence.h"
 #include "common/hpke.h"
 #include "common/ipc.h"
+#include "common/jws.h"
 #include "common/labels.h"
+#include "common/ohttp.h"
 #include "common/p256.h"
+#include "common/policy.h"
 #include "trusted/tee.h"
 
+#include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +29,7 @@ typedef struct {
     char *evidence;      /* quote over both public keys, made once per start */
     size_t evidence_len;
     char *signing_jwk;
+    char kid[P256_THUMBPRINT_LEN + 1]; /* thumbprint of the signing key */
 } kms_state;
 
 static void state_free(kms_state *s) {
@@ -74,7 +82,7 @@ static int make_evidence(kms_state *s) {
     evidence_bind(LABEL_KMS_REPORT, data, sizeof data, rd);
     if (tee_quote(rd, &s->evidence, &s->evidence_len) < 0) return -1;
     s->signing_jwk = p256_public_jwk(s->signing);
-    return s->signing_jwk ? 0 : -1;
+    return s->signing_jwk && p256_thumbprint(s->signing, s->kid) == 0 ? 0 : -1;
 }
 
 static void reply_begin(ipc_writer *w, uint64_t id, kms_status st, const char *error) {
@@ -140,6 +148,129 @@ static void handle_init(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     free(blob);
 }
 
+/* Opens a tenant's deploy package: enc (32) || HPKE ciphertext, sealed to
+ * the KMS key with info LABEL_DEPLOY_INFO and ChaCha20-Poly1305. */
+static json_t *open_package(kms_state *s, const ipc_field *f) {
+    if (f->len < HPKE_NENC + HPKE_NT || f->len > (1u << 16)) return NULL;
+    hpke_ctx ctx;
+    uint8_t *pt = malloc(f->len);
+    size_t pt_len = 0;
+    json_t *j = NULL;
+    if (pt && hpke_setup_receiver(&ctx, HPKE_AEAD_CHACHA20_POLY1305, f->ptr, HPKE_NENC, &s->hpke,
+                                  (const uint8_t *)LABEL_DEPLOY_INFO, strlen(LABEL_DEPLOY_INFO)) == HPKE_OK &&
+        hpke_open(&ctx, NULL, 0, f->ptr + HPKE_NENC, f->len - HPKE_NENC, pt, f->len, &pt_len) == HPKE_OK)
+        j = json_loadb((const char *)pt, pt_len, JSON_REJECT_DUPLICATES, NULL);
+    hpke_ctx_wipe(&ctx);
+    if (pt) OPENSSL_cleanse(pt, f->len);
+    free(pt);
+    if (!j) j = json_null(); /* opened nothing: json_null marks "did not open" */
+    return j;
+}
+
+/* IPC_KMS_DEPLOY: check the tenant's package, make the function's OHTTP key
+ * pair, certify it, and seal everything the KMS will need later into a
+ * record only it can open. */
+static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready) {
+        reply_begin(w, m->id, KMS_ERR_STATE, "the key service is not initialised");
+        return;
+    }
+    char *ns = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NS) : NULL;
+    char *name = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NAME) : NULL;
+    json_t *pkg = NULL, *cert_claims = NULL, *record = NULL;
+    char *cert = NULL, *cert_text = NULL, *record_text = NULL, *keys_b64 = NULL;
+    uint8_t *sealed = NULL, code_key[32], code_hash[32], keys[64];
+    size_t sealed_len = 0, keys_len = 0;
+    hpke_keypair okp;
+    memset(&okp, 0, sizeof okp);
+    policy pol;
+    char perr[128];
+    if (!ns || !name || !*ns || !*name) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "malformed deploy request");
+        goto out;
+    }
+    pkg = open_package(s, &m->fields[KDEP_SEALED]);
+    if (!json_is_object(pkg)) {
+        reply_begin(w, m->id, pkg && json_is_null(pkg) ? KMS_ERR_OPEN : KMS_ERR_REQUEST,
+                    pkg && json_is_null(pkg)
+                        ? "the deploy package does not open with this KMS's key (tampered, or sealed to another KMS: run tfaas attest)"
+                        : "the deploy package is not a JSON object");
+        goto out;
+    }
+    const char *pname = json_string_value(json_object_get(pkg, "name"));
+    const char *key_b64 = json_string_value(json_object_get(pkg, "code_key"));
+    if (!pname || strcmp(pname, name) != 0) {
+        reply_begin(w, m->id, KMS_ERR_POLICY, "the deploy package was sealed for another function name");
+        goto out;
+    }
+    if (!key_b64 || b64url_decode(key_b64, strlen(key_b64), code_key, sizeof code_key) != 32 ||
+        evidence_unhex(json_string_value(json_object_get(pkg, "code_hash")), code_hash, 32) < 0) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "the deploy package needs code_key (32 bytes) and code_hash");
+        goto out;
+    }
+    if (policy_parse(json_object_get(pkg, "policy"), &pol, perr, sizeof perr) < 0) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, perr);
+        goto out;
+    }
+    /* The function's OHTTP key pair: the private key leaves only sealed. */
+    ohttp_key_config cfg = {.kem_id = HPKE_KEM_X25519_SHA256, .nsuites = 2,
+                            .suites = {{HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM},
+                                       {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_CHACHA20_POLY1305}}};
+    if (hpke_keypair_generate(&okp) != HPKE_OK || RAND_bytes(&cfg.key_id, 1) != 1) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot make the OHTTP key pair");
+        goto out;
+    }
+    memcpy(cfg.pk, okp.pk, HPKE_NPK);
+    if (ohttp_keys_encode(&cfg, 1, keys, sizeof keys, &keys_len) != OHTTP_OK ||
+        !(keys_b64 = b64url_encode_alloc(keys, keys_len))) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot encode the OHTTP key configuration");
+        goto out;
+    }
+    char hash_hex[65], sub[1024];
+    evidence_hex(code_hash, 32, hash_hex);
+    snprintf(sub, sizeof sub, "%s/%s", ns, name);
+    json_int_t now = (json_int_t)time(NULL);
+    cert_claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
+                            "namespace", ns, "name", name, "code_hash", hash_hex, "engine", pol.engine,
+                            "policy", policy_json(&pol), "ohttp_keys", keys_b64, "iat", now,
+                            "exp", now + FUNCTION_CERT_LIFETIME_S);
+    cert_text = cert_claims ? json_dumps(cert_claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *okp_b64 = b64url_encode_alloc(okp.sk, HPKE_NSK);
+    record = okp_b64 ? json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:s}", "namespace", ns, "name", name,
+                                 "code_key", key_b64, "code_hash", hash_hex, "policy", policy_json(&pol),
+                                 "ohttp_sk", okp_b64, "key_id", (int)cfg.key_id, "ohttp_keys", keys_b64)
+                     : NULL;
+    if (okp_b64) {
+        OPENSSL_cleanse(okp_b64, strlen(okp_b64));
+        free(okp_b64);
+    }
+    record_text = record ? json_dumps(record, JSON_COMPACT) : NULL;
+    if (!cert_text || !record_text ||
+        jws_sign(s->signing, JWS_TYP_FUNCTION_CERT, s->kid, (const uint8_t *)cert_text, strlen(cert_text), &cert) != JWS_OK ||
+        tee_seal(LABEL_SEAL_FUNCTION, (const uint8_t *)record_text, strlen(record_text), &sealed, &sealed_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the function");
+        goto out;
+    }
+    reply_begin(w, m->id, KMS_OK, NULL);
+    ipc_put_str(w, cert);
+    ipc_put_bytes(w, sealed, sealed_len);
+    ipc_put_bytes(w, keys, keys_len);
+out:
+    if (record_text) OPENSSL_cleanse(record_text, strlen(record_text));
+    free(record_text);
+    json_decref(record); /* holds key copies; jansson frees them unwiped, a known limit */
+    free(cert_text);
+    json_decref(cert_claims);
+    json_decref(pkg);
+    free(cert);
+    free(sealed);
+    free(keys_b64);
+    free(ns);
+    free(name);
+    OPENSSL_cleanse(code_key, sizeof code_key);
+    hpke_keypair_wipe(&okp);
+}
+
 static int send_hello(int fd) {
     ipc_writer w = {0};
     ipc_writer_begin(&w, IPC_HELLO, 0);
@@ -175,6 +306,8 @@ int kms_run(int fd) {
         ipc_writer w = {0};
         if (m.type == IPC_KMS_INIT) {
             handle_init(&s, &m, &w);
+        } else if (m.type == IPC_KMS_DEPLOY) {
+            handle_deploy(&s, &m, &w);
         } else {
             fprintf(stderr, "tfaas-enclave kms: protocol violation: message type %u\n", m.type);
             ipc_msg_free(&m);

@@ -2,10 +2,9 @@
  * sealing key (one AEAD format for every backend); see tee.h. */
 #include "trusted/tee.h"
 
-#include "common/hpke.h"
+#include "common/aead_box.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,34 +75,24 @@ const char *tee_unseal_result_name(tee_unseal_result r) {
     return "unknown unseal result";
 }
 
-/* A one-message ChaCha20-Poly1305 context with the sealing key and nonce
- * (the HPKE context shape, as OHTTP responses use it). */
-static int seal_ctx(hpke_ctx *ctx, const uint8_t nonce[HPKE_NN]) {
-    memset(ctx, 0, sizeof *ctx);
-    ctx->aead_id = HPKE_AEAD_CHACHA20_POLY1305;
-    ctx->nk = 32;
-    memcpy(ctx->base_nonce, nonce, HPKE_NN);
-    return active && active->seal_key(ctx->key) == 0 ? 0 : -1;
-}
-
+/* blob = TEE_SEAL_MAGIC || aead box (nonce || ChaCha20-Poly1305), aad = purpose. */
 int tee_seal(const char *purpose, const uint8_t *pt, size_t len, uint8_t **blob, size_t *blob_len) {
     *blob = NULL;
-    if (len > TEE_MAX_SEALED - TEE_SEAL_OVERHEAD) return -1;
-    uint8_t *out = malloc(TEE_SEAL_OVERHEAD + len);
-    if (!out) return -1;
-    memcpy(out, TEE_SEAL_MAGIC, 4);
-    hpke_ctx ctx;
-    size_t ct_len = 0;
+    if (!active || len > TEE_MAX_SEALED - TEE_SEAL_OVERHEAD) return -1;
+    uint8_t key[32], *box = NULL;
+    size_t box_len = 0;
     int rc = -1;
-    if (RAND_bytes(out + 4, HPKE_NN) == 1 && seal_ctx(&ctx, out + 4) == 0 &&
-        hpke_seal(&ctx, (const uint8_t *)purpose, strlen(purpose), pt, len, out + 4 + HPKE_NN,
-                  len + HPKE_NT, &ct_len) == HPKE_OK) {
-        *blob = out;
-        *blob_len = 4 + HPKE_NN + ct_len;
+    if (active->seal_key(key) == 0 &&
+        aead_box_seal(HPKE_AEAD_CHACHA20_POLY1305, key, (const uint8_t *)purpose, strlen(purpose), pt, len,
+                      &box, &box_len) == HPKE_OK &&
+        (*blob = malloc(4 + box_len))) {
+        memcpy(*blob, TEE_SEAL_MAGIC, 4);
+        memcpy(*blob + 4, box, box_len);
+        *blob_len = 4 + box_len;
         rc = 0;
     }
-    hpke_ctx_wipe(&ctx);
-    if (rc < 0) free(out);
+    OPENSSL_cleanse(key, sizeof key);
+    free(box);
     return rc;
 }
 
@@ -112,18 +101,10 @@ tee_unseal_result tee_unseal(const char *purpose, const uint8_t *blob, size_t le
     *pt = NULL;
     if (len < TEE_SEAL_OVERHEAD || len > TEE_MAX_SEALED || memcmp(blob, TEE_SEAL_MAGIC, 4) != 0)
         return TEE_UNSEAL_MALFORMED;
-    size_t n = len - TEE_SEAL_OVERHEAD;
-    uint8_t *out = malloc(n + 1); /* +1: never a zero-byte malloc */
-    if (!out) return TEE_UNSEAL_NOMEM;
-    hpke_ctx ctx;
-    tee_unseal_result r = TEE_UNSEAL_REFUSED;
-    if (seal_ctx(&ctx, blob + 4) == 0 &&
-        hpke_open(&ctx, (const uint8_t *)purpose, strlen(purpose), blob + 4 + HPKE_NN, len - 4 - HPKE_NN,
-                  out, n + 1, pt_len) == HPKE_OK) {
-        *pt = out;
-        r = TEE_UNSEAL_OK;
-    }
-    hpke_ctx_wipe(&ctx);
-    if (r != TEE_UNSEAL_OK) free(out);
-    return r;
+    uint8_t key[32];
+    if (!active || active->seal_key(key) != 0) return TEE_UNSEAL_REFUSED;
+    hpke_result r = aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, key, (const uint8_t *)purpose, strlen(purpose),
+                                  blob + 4, len - 4, pt, pt_len);
+    OPENSSL_cleanse(key, sizeof key);
+    return r == HPKE_OK ? TEE_UNSEAL_OK : r == HPKE_ERR_CRYPTO ? TEE_UNSEAL_NOMEM : TEE_UNSEAL_REFUSED;
 }

@@ -76,6 +76,14 @@ enum MHD_Result invoke_resumed(http_req *r);
 void invoke_request_done(http_req *r);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
+enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
+/* actions.c: stores an action from a PUT body (stolen) as PUT does, honouring
+ * ?overwrite; answers with the stored document. Only the confidential
+ * deploy (confidential = 1) may carry the "confidential" annotation. */
+enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int confidential);
+/* The confidential annotation of a stored action document ({certificate,
+ * record, ohttp_keys}), borrowed; NULL for ordinary actions. */
+json_t *action_confidential(const json_t *doc);
 
 /* actions.c: 0 when the route names a valid, unpackaged action name;
  * otherwise the 400 was queued and *sent holds MHD's result. */

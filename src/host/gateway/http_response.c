@@ -1,4 +1,4 @@
-/* http_response.c - JSON responses; see http_response.h. */
+/* http_response.c - JSON and raw responses; see http_response.h. */
 #include "host/gateway/http_response.h"
 
 #include "host/util/json.h"
@@ -20,10 +20,14 @@ enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned status, json_
         MHD_destroy_response(r);
         return ret;
     }
-    size_t len = strlen(text);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(text); return MHD_NO; }
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES ||
+    return http_reply_bytes(c, status, "application/json", text, strlen(text), extra);
+}
+
+enum MHD_Result http_reply_bytes(struct MHD_Connection *c, unsigned status, const char *content_type, void *data,
+                                 size_t len, const http_header *extra) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(data); return MHD_NO; }
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES ||
         (extra && MHD_add_response_header(r, extra->name, extra->value) != MHD_YES)) {
         MHD_destroy_response(r);
         return MHD_NO;

@@ -232,6 +232,16 @@ enum MHD_Result invoke_handle(http_req *r) {
         json_decref(given);
         return st == STORE_NOT_FOUND ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND) : req_store_error(r);
     }
+    if (action_confidential(action)) {
+        /* Its code is ciphertext: only an attested worker can run it, and only
+         * for a request sealed to the function's OHTTP key. */
+        json_decref(given);
+        json_decref(action);
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                          "The action '%.256s' is confidential: invoke it with an OHTTP request to "
+                          "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
+                          r->rt.name, r->rt.name);
+    }
     char *params = merged_params(action, given);
     json_decref(given);
 

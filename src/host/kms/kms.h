@@ -10,7 +10,11 @@
 #ifndef TFAAS_HOST_KMS_H
 #define TFAAS_HOST_KMS_H
 
+#include "common/ipc.h"
+
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define KMS_SEALED_FILE "kms-keys.sealed"
@@ -30,6 +34,23 @@ void kms_service_stop(kms_service *k);
 /* The attestation document (GET /tfaas/v1/attestation; docs/protocol.md §5).
  * New reference; NULL with *err when the KMS cannot be (re)started. */
 json_t *kms_service_attestation(kms_service *k, char **err);
+
+/* What the KMS returns for a confidential deploy (owned; kms_deployed_free). */
+typedef struct {
+    char *certificate;          /* function certificate, compact JWS */
+    uint8_t *record;            /* function record sealed by the KMS to itself */
+    size_t record_len;
+    uint8_t *ohttp_keys;        /* application/ohttp-keys */
+    size_t ohttp_keys_len;
+} kms_deployed;
+
+/* Hands a tenant's sealed deploy package for ns/name to the KMS. 0, or -1
+ * with *err (malloc'd) and *status: the KMS's refusal (KMS_ERR_OPEN,
+ * KMS_ERR_POLICY, KMS_ERR_REQUEST: the tenant's fault) or KMS_ERR_INTERNAL
+ * when the KMS is unreachable. */
+int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
+                       size_t sealed_len, kms_deployed *out, kms_status *status, char **err);
+void kms_deployed_free(kms_deployed *d);
 
 /* pid of the KMS process (0 when none runs). For tests and fault injection. */
 pid_t kms_service_pid(kms_service *k);

@@ -105,8 +105,11 @@ static void stop_enclave(kms_service *k) {
 }
 
 /* Sends one request and reads its reply; the KMS answers in order. A reply
- * whose status is not KMS_OK becomes -1 with the KMS's own error text. */
-static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, char **err) {
+ * whose status is not KMS_OK becomes -1 with the KMS's own error text and
+ * *status; a broken channel is -1 with KMS_ERR_INTERNAL and the KMS stopped
+ * (the next request starts a new one). */
+static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, kms_status *status, char **err) {
+    *status = KMS_ERR_INTERNAL;
     if (ipc_writer_finish(w) != IPC_OK) return fail(err, "KMS request too large");
     ipc_status st = ipc_send(k->enc.fd, w);
     if (st == IPC_OK) st = ipc_recv(k->enc.fd, reply);
@@ -114,21 +117,32 @@ static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, char **err) {
         stop_enclave(k);
         return fail(err, "key service channel: %s", ipc_status_str(st));
     }
-    uint64_t status = 0;
-    if (reply->type != IPC_KMS_REPLY || ipc_get_u64(reply, KREP_STATUS, &status) < 0 ||
+    uint64_t code = 0;
+    if (reply->type != IPC_KMS_REPLY || reply->id != k->next_id || ipc_get_u64(reply, KREP_STATUS, &code) < 0 ||
         reply->nfields < KREP_FIRST) {
         ipc_msg_free(reply);
         stop_enclave(k);
         return fail(err, "key service sent a malformed reply");
     }
-    if (status != KMS_OK) {
+    if (code != KMS_OK) {
         char *text = ipc_get_str(reply, KREP_ERROR);
-        fail(err, "key service: %s", text && *text ? text : "request refused");
+        fail(err, "%s", text && *text ? text : "the key service refused the request");
         free(text);
         ipc_msg_free(reply);
+        *status = code <= KMS_ERR_POLICY ? (kms_status)code : KMS_ERR_INTERNAL;
         return -1;
     }
+    *status = KMS_OK;
     return 0;
+}
+
+/* A dead KMS is noticed from its channel (a hang-up) before a request is
+ * sent; kill(pid, 0) would race with the reuse of the pid. */
+static void reap_if_dead(kms_service *k) {
+    if (k->enc.pid > 0) {
+        char b;
+        if (recv(k->enc.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) stop_enclave(k);
+    }
 }
 
 static json_t *attestation_doc(kms_service *k, const ipc_msg *m) {
@@ -170,7 +184,8 @@ static int ensure_running(kms_service *k, char **err) {
     ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
     ipc_put_bytes(&w, sealed, sealed ? sealed_len : 0);
     ipc_msg m;
-    int rc = call(k, &w, &m, err);
+    kms_status status;
+    int rc = call(k, &w, &m, &status, err);
     ipc_writer_free(&w);
     if (rc < 0) {
         free(sealed);
@@ -245,16 +260,60 @@ json_t *kms_service_attestation(kms_service *k, char **err) {
     *err = NULL;
     pthread_mutex_lock(&k->mu);
     json_t *doc = NULL;
-    /* A dead KMS is noticed here (kill(pid, 0) would race with reuse of the
-     * pid; the channel tells): poll the channel for a hang-up first. */
-    if (k->enc.pid > 0) {
-        char b;
-        ssize_t n = recv(k->enc.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0) stop_enclave(k);
-    }
+    reap_if_dead(k);
     if (ensure_running(k, err) == 0) doc = json_incref(k->attestation);
     pthread_mutex_unlock(&k->mu);
     return doc;
+}
+
+void kms_deployed_free(kms_deployed *d) {
+    free(d->certificate);
+    free(d->record);
+    free(d->ohttp_keys);
+    memset(d, 0, sizeof *d);
+}
+
+static uint8_t *field_dup(const ipc_field *f, size_t *len) {
+    uint8_t *p = malloc(f->len + 1);
+    if (p) {
+        memcpy(p, f->ptr, f->len);
+        p[f->len] = 0;
+        *len = f->len;
+    }
+    return p;
+}
+
+int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
+                       size_t sealed_len, kms_deployed *out, kms_status *status, char **err) {
+    *err = NULL;
+    memset(out, 0, sizeof *out);
+    *status = KMS_ERR_INTERNAL;
+    pthread_mutex_lock(&k->mu);
+    int rc = -1;
+    reap_if_dead(k);
+    if (ensure_running(k, err) == 0) {
+        ipc_writer w = {0};
+        ipc_writer_begin(&w, IPC_KMS_DEPLOY, ++k->next_id);
+        ipc_put_str(&w, ns);
+        ipc_put_str(&w, name);
+        ipc_put_bytes(&w, sealed, sealed_len);
+        ipc_msg m;
+        rc = call(k, &w, &m, status, err);
+        ipc_writer_free(&w);
+        if (rc == 0) {
+            size_t cert_len = 0;
+            if (m.nfields != KDEPR_NFIELDS || !(out->certificate = (char *)field_dup(&m.fields[KDEPR_CERT], &cert_len)) ||
+                !(out->record = field_dup(&m.fields[KDEPR_RECORD], &out->record_len)) ||
+                !(out->ohttp_keys = field_dup(&m.fields[KDEPR_OHTTP_KEYS], &out->ohttp_keys_len))) {
+                kms_deployed_free(out);
+                *status = KMS_ERR_INTERNAL;
+                rc = fail(err, "key service sent a malformed deploy reply");
+            }
+            ipc_msg_free(&m);
+        }
+    }
+    pthread_mutex_unlock(&k->mu);
+    return rc;
 }
 
 pid_t kms_service_pid(kms_service *k) {
