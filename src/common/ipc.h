@@ -36,6 +36,7 @@ typedef enum {
     IPC_KMS_INIT  = 16, /* host -> kms: the sealed key blob, or none on first start */
     IPC_KMS_REPLY = 17, /* kms -> host: status, error text, then per-request fields */
     IPC_KMS_DEPLOY = 18, /* host -> kms: a tenant's sealed deploy package for ns/name */
+    IPC_KMS_RELEASE = 19, /* host -> kms: release a function's keys to a worker enclave */
 } ipc_type;
 
 /* IPC_KMS_INIT fields: SEALED is empty on the first start of an installation. */
@@ -59,6 +60,12 @@ enum { KDEP_NS, KDEP_NAME, KDEP_SEALED, KDEP_NFIELDS };
  * by the KMS to itself (the host stores it), application/ohttp-keys. */
 enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_NFIELDS };
 
+/* IPC_KMS_RELEASE fields: the function record (as stored at deploy) and the
+ * worker identity a NEED_KEYS result carried. Reply: the release bundle the
+ * host hands to the worker unchanged (INV_KEYS). */
+enum { KREL_RECORD, KREL_WORKER, KREL_NFIELDS };
+enum { KRELR_BUNDLE = KREP_FIRST, KRELR_NFIELDS };
+
 typedef enum {
     KMS_OK = 0,
     KMS_ERR_REQUEST = 1,  /* malformed request */
@@ -76,10 +83,14 @@ enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
  * ("ns/name@version"); CODE may be empty when the host knows this enclave
  * already holds that revision. An enclave that gets an empty CODE for a key
  * it does not know answers TFAAS_STATUS_NEED_CODE and the host resends. */
+/* CONFIDENTIAL (u64 0 or 1) marks a confidential function: CODE is then
+ * base64url of its encrypted code, PARAMS the encapsulated OHTTP request,
+ * and KEYS empty or the KMS's key release for this enclave (sent after the
+ * enclave answered TFAAS_STATUS_NEED_KEYS). docs/protocol.md §6.4. */
 enum {
     INV_FN_KEY, INV_CODE, INV_MAIN, INV_PARAMS, INV_ACTIVATION_ID,
     INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
-    INV_CONCURRENCY, INV_NFIELDS
+    INV_CONCURRENCY, INV_CONFIDENTIAL, INV_KEYS, INV_NFIELDS
 };
 
 /* IPC_RESULT fields. RESULT is a JSON object text; LOGS is log lines joined
@@ -100,6 +111,8 @@ typedef enum {
     TFAAS_STATUS_DEVELOPER_ERR   = 2, /* "action developer error": threw, timed out, ... */
     TFAAS_STATUS_INTERNAL_ERR    = 3, /* "whisk internal error" */
     TFAAS_STATUS_NEED_CODE       = 100, /* IPC only: resend INVOKE with the code */
+    TFAAS_STATUS_NEED_KEYS       = 101, /* IPC only: RESULT holds the enclave's worker
+                                         * identity; resend INVOKE with a key release */
 } tfaas_status;
 
 typedef enum {

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,138 @@ out:
     hpke_keypair_wipe(&okp);
 }
 
+/* A JSON object from the worker's identity: {"evidence", "signing_key" (JWK),
+ * "hpke_key" (b64url)}; fills the keys and verifies the evidence binds them.
+ * Returns the evidence result (EVIDENCE_MALFORMED for bad keys). */
+static evidence_result worker_identity(const json_t *wj, EVP_PKEY **wkey, uint8_t wpk[HPKE_NPK],
+                                       evidence_claims *claims) {
+    json_t *jwk = json_object_get(wj, "signing_key");
+    const char *hk = json_string_value(json_object_get(wj, "hpke_key"));
+    const char *ev = json_string_value(json_object_get(wj, "evidence"));
+    *wkey = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
+                                 json_string_value(json_object_get(jwk, "y")));
+    if (!*wkey || !ev || !hk || b64url_decode(hk, strlen(hk), wpk, HPKE_NPK) != HPKE_NPK) return EVIDENCE_MALFORMED;
+    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
+    p256_public_point(*wkey, data);
+    memcpy(data + P256_POINT_LEN, wpk, HPKE_NPK);
+    evidence_bind(LABEL_WORKER_REPORT, data, sizeof data, rd);
+    return tee_verify(ev, strlen(ev), NULL, rd, claims);
+}
+
+/* enc || HPKE-Seal(worker X25519 key, info LABEL_RELEASE_INFO, text). */
+static uint8_t *wrap_to(const uint8_t pk[HPKE_NPK], const char *text, size_t *out_len) {
+    size_t len = strlen(text);
+    uint8_t *out = malloc(HPKE_NENC + len + HPKE_NT);
+    hpke_ctx ctx;
+    size_t ct_len = 0;
+    if (out && hpke_setup_sender(&ctx, HPKE_AEAD_CHACHA20_POLY1305, pk, HPKE_NPK, (const uint8_t *)LABEL_RELEASE_INFO,
+                                 strlen(LABEL_RELEASE_INFO), NULL, out) == HPKE_OK &&
+        hpke_seal(&ctx, NULL, 0, (const uint8_t *)text, len, out + HPKE_NENC, len + HPKE_NT, &ct_len) == HPKE_OK) {
+        *out_len = HPKE_NENC + ct_len;
+    } else {
+        free(out);
+        out = NULL;
+    }
+    hpke_ctx_wipe(&ctx);
+    return out;
+}
+
+/* IPC_KMS_RELEASE: the attested key release. The function's keys go to the
+ * worker only wrapped to its attested X25519 key, and only if its
+ * measurement and engine satisfy the function's policy. */
+static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready || m->nfields != KREL_NFIELDS) {
+        reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
+        return;
+    }
+    uint8_t *plain = NULL, *wrapped = NULL, wpk[HPKE_NPK], digest[32];
+    size_t plain_len = 0, wrapped_len = 0;
+    json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
+    char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
+    char *kms_pk_b64 = NULL;
+    EVP_PKEY *wkey = NULL;
+    evidence_claims claims;
+    policy pol;
+    char msg[256];
+    const ipc_field *rf = &m->fields[KREL_RECORD], *wf = &m->fields[KREL_WORKER];
+    if (tee_unseal(LABEL_SEAL_FUNCTION, rf->ptr, rf->len, &plain, &plain_len) != TEE_UNSEAL_OK ||
+        !(rec = json_loadb((const char *)plain, plain_len, 0, NULL))) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "the function record does not unseal in this KMS");
+        goto out;
+    }
+    if (policy_parse(json_object_get(rec, "policy"), &pol, msg, sizeof msg) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "the function record holds a bad policy");
+        goto out;
+    }
+    wj = json_loadb((const char *)wf->ptr, wf->len, JSON_REJECT_DUPLICATES, NULL);
+    evidence_result er = worker_identity(wj, &wkey, wpk, &claims);
+    if (er != EVIDENCE_OK) {
+        snprintf(msg, sizeof msg, "the worker enclave's evidence does not verify: %s", evidence_result_name(er));
+        reply_begin(w, m->id, KMS_ERR_POLICY, msg);
+        goto out;
+    }
+    char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
+    evidence_hex(claims.measurement, sizeof claims.measurement, mhex);
+    if (!policy_accepts(&pol, &claims)) {
+        snprintf(msg, sizeof msg, "the worker enclave (measurement %s, engine %.32s) is not accepted by the "
+                 "function's policy", mhex, claims.engine);
+        reply_begin(w, m->id, KMS_ERR_POLICY, msg);
+        goto out;
+    }
+    const char *ns = json_string_value(json_object_get(rec, "namespace"));
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    const char *hash = json_string_value(json_object_get(rec, "code_hash"));
+    secrets = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
+                        "name", json_object_get(rec, "name"), "code_key", json_object_get(rec, "code_key"),
+                        "code_hash", json_object_get(rec, "code_hash"), "ohttp_sk", json_object_get(rec, "ohttp_sk"),
+                        "key_id", json_object_get(rec, "key_id"));
+    secrets_text = secrets ? json_dumps(secrets, JSON_COMPACT) : NULL;
+    if (!ns || !name || !hash || !secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
+        !(wrapped_b64 = b64url_encode_alloc(wrapped, wrapped_len))) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot wrap the keys to the worker");
+        goto out;
+    }
+    SHA256(wrapped, wrapped_len, digest);
+    char dhex[65], sub[1024];
+    evidence_hex(digest, sizeof digest, dhex);
+    snprintf(sub, sizeof sub, "%s/%s", ns, name);
+    json_int_t now = (json_int_t)time(NULL);
+    claims_j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
+                         "namespace", ns, "name", name, "code_hash", hash, "measurement", mhex, "engine",
+                         claims.engine, "worker_key", json_object_get(wj, "signing_key"), "release_sha256", dhex,
+                         "iat", now, "exp", now + WORKER_CERT_LIFETIME_S);
+    claims_text = claims_j ? json_dumps(claims_j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    kms_pk_b64 = b64url_encode_alloc(s->hpke.pk, HPKE_NPK);
+    if (!claims_text || !kms_pk_b64 ||
+        jws_sign(s->signing, JWS_TYP_WORKER_CERT, s->kid, (const uint8_t *)claims_text, strlen(claims_text), &cert) != JWS_OK ||
+        !(bundle = json_pack("{s:s, s:s, s:s, s:o, s:s}", "wrapped", wrapped_b64, "worker_certificate", cert,
+                             "kms_evidence", s->evidence, "kms_signing_key", json_loads(s->signing_jwk, 0, NULL),
+                             "kms_hpke_key", kms_pk_b64)) ||
+        !(bundle_text = json_dumps(bundle, JSON_COMPACT))) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the worker");
+        goto out;
+    }
+    reply_begin(w, m->id, KMS_OK, NULL);
+    ipc_put_str(w, bundle_text);
+out:
+    if (plain) OPENSSL_cleanse(plain, plain_len);
+    free(plain);
+    if (secrets_text) OPENSSL_cleanse(secrets_text, strlen(secrets_text));
+    free(secrets_text);
+    json_decref(secrets);
+    json_decref(rec);
+    json_decref(wj);
+    json_decref(claims_j);
+    json_decref(bundle);
+    free(claims_text);
+    free(cert);
+    free(bundle_text);
+    free(wrapped);
+    free(wrapped_b64);
+    free(kms_pk_b64);
+    EVP_PKEY_free(wkey);
+}
+
 static int send_hello(int fd) {
     ipc_writer w = {0};
     ipc_writer_begin(&w, IPC_HELLO, 0);
@@ -308,6 +441,8 @@ int kms_run(int fd) {
             handle_init(&s, &m, &w);
         } else if (m.type == IPC_KMS_DEPLOY) {
             handle_deploy(&s, &m, &w);
+        } else if (m.type == IPC_KMS_RELEASE) {
+            handle_release(&s, &m, &w);
         } else {
             fprintf(stderr, "tfaas-enclave kms: protocol violation: message type %u\n", m.type);
             ipc_msg_free(&m);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_SEALED_PACKAGE (1u << 16)
 
@@ -98,7 +99,7 @@ static enum MHD_Result ohttp_keys(http_req *r) {
     uint8_t *bytes = b64url_decode_alloc(keys, strlen(keys), &len);
     json_decref(doc);
     if (!bytes) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored key configuration is damaged");
-    return http_reply_bytes(r->conn, MHD_HTTP_OK, "application/ohttp-keys", bytes, len, NULL);
+    return http_reply_bytes(r->conn, MHD_HTTP_OK, "application/ohttp-keys", bytes, len, NULL, 0);
 }
 
 static enum MHD_Result certificate(http_req *r) {
@@ -108,7 +109,31 @@ static enum MHD_Result certificate(http_req *r) {
     char *cert = strdup(json_get_str(conf, "certificate", ""));
     json_decref(doc);
     if (!cert) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
-    return http_reply_bytes(r->conn, MHD_HTTP_OK, "application/jwt", cert, strlen(cert), NULL);
+    return http_reply_bytes(r->conn, MHD_HTTP_OK, "application/jwt", cert, strlen(cert), NULL, 0);
+}
+
+/* POST .../ohttp: message/ohttp-req in; the gateway checks only the form. */
+static enum MHD_Result ohttp_invoke(http_req *r) {
+    enum MHD_Result sent = MHD_NO;
+    const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ctype || strncasecmp(ctype, "message/ohttp-req", 17) != 0)
+        return http_error(r->conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                          "A confidential invocation takes a message/ohttp-req body (RFC 9458)");
+    if (!r->body || r->body_len < 7 + 32 + 16)
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The OHTTP request is truncated");
+    json_t *doc = NULL, *conf = load(r, &doc, &sent);
+    if (!conf) return sent;
+    return invoke_ohttp_handle(r, doc, conf);
+}
+
+int confidential_release(void *ud, const uint8_t *record, size_t record_len, const char *worker, size_t worker_len,
+                         char **bundle, size_t *bundle_len, int *refused, char **err) {
+    kms_status st;
+    int rc = kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err);
+    *refused = rc < 0 && st != KMS_ERR_INTERNAL;
+    if (rc < 0 && !*refused)
+        fprintf(stderr, "tfaas serve: key release: %s\n", *err ? *err : "key service unavailable");
+    return rc;
 }
 
 enum MHD_Result confidential_handle(http_req *r) {
@@ -116,6 +141,6 @@ enum MHD_Result confidential_handle(http_req *r) {
     case ROUTE_CONF_ACTION: return deploy(r);
     case ROUTE_CONF_KEYS: return ohttp_keys(r);
     case ROUTE_CONF_CERT: return certificate(r);
-    default: return http_error(r->conn, MHD_HTTP_NOT_IMPLEMENTED, "Confidential invocation is not available yet");
+    default: return ohttp_invoke(r);
     }
 }

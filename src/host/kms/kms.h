@@ -52,6 +52,13 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
                        size_t sealed_len, kms_deployed *out, kms_status *status, char **err);
 void kms_deployed_free(kms_deployed *d);
 
+/* Asks the KMS to release a function's keys (its sealed record) to a
+ * worker enclave (its identity from a NEED_KEYS answer). 0 with *bundle
+ * (malloc'd, for the worker), or -1 with *err and *status as for deploy
+ * (KMS_ERR_POLICY: the worker is not accepted). */
+int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
+                        size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err);
+
 /* pid of the KMS process (0 when none runs). For tests and fault injection. */
 pid_t kms_service_pid(kms_service *k);
 

@@ -316,6 +316,34 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
     return rc;
 }
 
+int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
+                        size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err) {
+    *err = NULL;
+    *bundle = NULL;
+    *status = KMS_ERR_INTERNAL;
+    pthread_mutex_lock(&k->mu);
+    int rc = -1;
+    reap_if_dead(k);
+    if (ensure_running(k, err) == 0) {
+        ipc_writer w = {0};
+        ipc_writer_begin(&w, IPC_KMS_RELEASE, ++k->next_id);
+        ipc_put_bytes(&w, record, record_len);
+        ipc_put_bytes(&w, worker, worker_len);
+        ipc_msg m;
+        rc = call(k, &w, &m, status, err);
+        ipc_writer_free(&w);
+        if (rc == 0) {
+            if (m.nfields != KRELR_NFIELDS || !(*bundle = (char *)field_dup(&m.fields[KRELR_BUNDLE], bundle_len))) {
+                *status = KMS_ERR_INTERNAL;
+                rc = fail(err, "key service sent a malformed release reply");
+            }
+            ipc_msg_free(&m);
+        }
+    }
+    pthread_mutex_unlock(&k->mu);
+    return rc;
+}
+
 pid_t kms_service_pid(kms_service *k) {
     pthread_mutex_lock(&k->mu);
     pid_t pid = k->enc.pid > 0 ? k->enc.pid : 0;

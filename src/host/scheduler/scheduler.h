@@ -19,12 +19,24 @@
 
 typedef struct scheduler scheduler;
 
+/* Confidential functions (docs/protocol.md §6.4): asks the key service to
+ * release a function's keys (its sealed record) to the worker enclave whose
+ * identity (evidence and keys, JSON text) came with a NEED_KEYS answer.
+ * Called by an enclave's reader thread without the scheduler lock; may
+ * block. 0 with *bundle (malloc'd) for the enclave; -1 with *err (malloc'd)
+ * and *refused set when the KMS refused (rather than failed). */
+typedef int (*sched_release_fn)(void *ud, const uint8_t *record, size_t record_len, const char *worker,
+                                size_t worker_len, char **bundle, size_t *bundle_len, int *refused, char **err);
+
 typedef struct {
     const char *enclave_path; /* path of the tfaas-enclave executable */
     unsigned workers;         /* worker threads per enclave */
     unsigned idle_ttl_ms;     /* stop an enclave idle this long; 0 = never */
     unsigned max_queue;       /* queued activations per function before EAGAIN */
     unsigned kill_grace_ms;   /* past timeout_ms before the enclave is killed */
+    const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
+    sched_release_fn release; /* key releases for confidential functions; NULL refuses them */
+    void *release_ud;
 } scheduler_config;
 
 /* One activation to run. The scheduler copies everything it keeps. */
@@ -42,6 +54,9 @@ typedef struct {
     uint64_t max_result_bytes;
     uint64_t max_log_bytes;
     uint32_t concurrency;      /* max heaps of this function running at once */
+    int confidential;          /* code is encrypted, params an OHTTP request */
+    const uint8_t *record;     /* confidential: the KMS's sealed function record */
+    size_t record_len;
 } sched_job;
 
 /* Outcome handed to the completion callback. The callback owns the strings
