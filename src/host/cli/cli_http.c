@@ -86,21 +86,23 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userp) {
     return n;
 }
 
-/* Keeps the value of one response header (the first one named `name`). */
+/* Keeps the values of some response headers (the first of each name). */
 struct header_catch {
-    const char *name;
-    char *value;
+    const char *const *names;
+    char **values;
 };
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
     struct header_catch *hc = userp;
-    size_t n = size * nmemb, k = strlen(hc->name);
-    if (!hc->value && n > k + 1 && strncasecmp(data, hc->name, k) == 0 && data[k] == ':') {
+    size_t n = size * nmemb;
+    for (size_t i = 0; i < CLI_HTTP_MAX_CAPTURE && hc->names[i]; i++) {
+        size_t k = strlen(hc->names[i]);
+        if (hc->values[i] || n <= k + 1 || strncasecmp(data, hc->names[i], k) != 0 || data[k] != ':') continue;
         const char *v = data + k + 1;
         size_t vlen = n - k - 1;
         while (vlen && (*v == ' ' || *v == '\t')) { v++; vlen--; }
         while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) vlen--;
-        hc->value = strndup(v, vlen);
+        hc->values[i] = strndup(v, vlen);
     }
     return n;
 }
@@ -118,14 +120,14 @@ int cli_http_request_ex(const char *method, const char *url, const char *auth, c
     resp->status = 0;
     resp->body = NULL;
     resp->len = 0;
-    resp->captured = NULL;
+    memset(resp->captured, 0, sizeof resp->captured);
     CURL *h = curl_easy_init();
     if (!h) {
         snprintf(err, errlen, "cannot initialise libcurl");
         return -1;
     }
     struct sink sink = {NULL, 0, 0, false};
-    struct header_catch hc = {o->capture_header, NULL};
+    struct header_catch hc = {o->capture, resp->captured};
     struct curl_slist *headers = NULL, *tmp;
     char accept[128], ctype[128];
     snprintf(accept, sizeof accept, "Accept: %s", o->accept ? o->accept : "application/json");
@@ -161,7 +163,7 @@ int cli_http_request_ex(const char *method, const char *url, const char *auth, c
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, o->body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
     }
-    if (o->capture_header) {
+    if (o->capture[0]) {
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &hc);
     }
@@ -173,10 +175,12 @@ int cli_http_request_ex(const char *method, const char *url, const char *auth, c
         else
             snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
         free(sink.buf);
-        free(hc.value);
+        for (size_t i = 0; i < CLI_HTTP_MAX_CAPTURE; i++) {
+            free(resp->captured[i]);
+            resp->captured[i] = NULL;
+        }
         ret = -1;
     } else {
-        resp->captured = hc.value;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!sink.buf && !(sink.buf = calloc(1, 1))) {
             snprintf(err, errlen, "out of memory");
@@ -193,8 +197,10 @@ int cli_http_request_ex(const char *method, const char *url, const char *auth, c
 
 void cli_http_response_free(struct cli_http_response *resp) {
     free(resp->body);
-    free(resp->captured);
-    resp->captured = NULL;
+    for (size_t i = 0; i < CLI_HTTP_MAX_CAPTURE; i++) {
+        free(resp->captured[i]);
+        resp->captured[i] = NULL;
+    }
     resp->body = NULL;
     resp->len = 0;
 }
