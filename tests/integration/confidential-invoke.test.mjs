@@ -7,11 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createDecipheriv } from 'node:crypto';
-import { BHttpEncoder, BHttpDecoder } from 'bhttp-js';
+import { BHttpDecoder } from 'bhttp-js';
 import * as jose from 'jose';
 import { startServer, api } from '../lib/server.mjs';
 import { deployBody } from '../lib/confidential.mjs';
-import { AEADS, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
+import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 const CODE = 'function main(p) { console.log("seen " + p.name); return { greeting: "Hello, " + p.name }; }';
 let server;
@@ -31,10 +31,7 @@ async function deploy(name, opts) {
 async function invoke(name, certificate, body, { aead = AEADS[1], date = new Date(), mutate, raw } = {}) {
   const { payload } = await jose.compactVerify(certificate, kmsKey);
   const keys = b64u(JSON.parse(new TextDecoder().decode(payload)).ohttp_keys);
-  const headers = { 'content-type': 'application/json' };
-  if (date) headers.date = date.toUTCString();
-  const inner = await new BHttpEncoder().encodeRequest(new Request(`https://tfaas.invalid/${name}`,
-    { method: 'POST', headers, body: JSON.stringify(body) }));
+  const inner = await bhttpJsonRequest(`/${name}`, body, date);
   const state = await ohttpClient(new Uint8Array(keys), aead, inner);
   let encReq = raw ?? state.encReq;
   if (mutate) encReq = mutate(Buffer.from(encReq));

@@ -6,6 +6,7 @@ import { createDecipheriv, createHmac } from 'node:crypto';
 import { CipherSuite, Aes128Gcm, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
+import { BHttpEncoder } from 'bhttp-js';
 
 const enc = (s) => new TextEncoder().encode(s);
 
@@ -41,4 +42,14 @@ export async function ohttpOpenResponse(state, aead, encRes) {
   const d = createDecipheriv(aead.id === 0x0001 ? 'aes-128-gcm' : 'chacha20-poly1305', key, iv, { authTagLength: 16 });
   d.setAuthTag(ct.subarray(ct.length - 16));
   return Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
+}
+
+// The Binary HTTP request of a confidential invocation (docs/protocol.md
+// §6.4): POST with a JSON body and the Date header the enclave requires
+// (date null leaves it out).
+export function bhttpJsonRequest(path, body, date = new Date()) {
+  const headers = { 'content-type': 'application/json' };
+  if (date) headers.date = date.toUTCString();
+  return new BHttpEncoder().encodeRequest(new Request(`https://tfaas.invalid${path}`,
+    { method: 'POST', headers, body: JSON.stringify(body) }));
 }
