@@ -31,7 +31,50 @@ typedef enum {
     IPC_RESULT   = 3, /* enclave -> host: outcome of one IPC_INVOKE, same id */
     IPC_DROP     = 4, /* host -> enclave: forget a function and its heaps */
     IPC_SHUTDOWN = 5, /* host -> enclave: finish in-flight work and exit */
+    /* The KMS role (src/trusted/kms.c); each request is answered by one
+     * IPC_KMS_REPLY with the same id. */
+    IPC_KMS_INIT  = 16, /* host -> kms: the sealed key blob, or none on first start */
+    IPC_KMS_REPLY = 17, /* kms -> host: status, error text, then per-request fields */
+    IPC_KMS_DEPLOY = 18, /* host -> kms: a tenant's sealed deploy package for ns/name */
+    IPC_KMS_RELEASE = 19, /* host -> kms: release a function's keys to a worker enclave */
 } ipc_type;
+
+/* IPC_KMS_INIT fields: SEALED is empty on the first start of an installation. */
+enum { KINIT_SEALED, KINIT_NFIELDS };
+
+/* IPC_KMS_REPLY: STATUS (u64 kms_status) and ERROR (text, empty on success)
+ * come first; the fields after them depend on the request. */
+enum { KREP_STATUS, KREP_ERROR, KREP_FIRST };
+/* ... after IPC_KMS_INIT. SEALED is the blob the host must store (the same
+ * one it sent, or a new one on first start); EVIDENCE binds both keys;
+ * SIGNING_JWK is the ES256 public key as a JWK; HPKE_PK the X25519 key. */
+enum {
+    KINITR_SEALED = KREP_FIRST, KINITR_EVIDENCE, KINITR_SIGNING_JWK, KINITR_HPKE_PK,
+    KINITR_MEASUREMENT, KINITR_NFIELDS
+};
+
+/* IPC_KMS_DEPLOY fields: the namespace and name the host will store the
+ * function under, and the tenant's package sealed to the KMS HPKE key. */
+enum { KDEP_NS, KDEP_NAME, KDEP_SEALED, KDEP_NFIELDS };
+/* ... its reply: the function certificate (JWS), the function record sealed
+ * by the KMS to itself (the host stores it), application/ohttp-keys. */
+enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_NFIELDS };
+
+/* IPC_KMS_RELEASE fields: the function record (as stored at deploy) and the
+ * worker identity a NEED_KEYS result carried. Reply: the release bundle the
+ * host hands to the worker unchanged (INV_KEYS). */
+enum { KREL_RECORD, KREL_WORKER, KREL_NFIELDS };
+enum { KRELR_BUNDLE = KREP_FIRST, KRELR_NFIELDS };
+
+typedef enum {
+    KMS_OK = 0,
+    KMS_ERR_REQUEST = 1,  /* malformed request */
+    KMS_ERR_UNSEAL = 2,   /* the sealed keys do not open here (another enclave or platform, or tampered) */
+    KMS_ERR_STATE = 3,    /* request out of order (e.g. before IPC_KMS_INIT) */
+    KMS_ERR_INTERNAL = 4, /* crypto or memory failure */
+    KMS_ERR_OPEN = 5,     /* a tenant's package does not open with the KMS key (tampered, stale key) */
+    KMS_ERR_POLICY = 6,   /* a package or release the policy refuses (wrong name, measurement, ...) */
+} kms_status;
 
 /* IPC_HELLO fields */
 enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
@@ -40,10 +83,14 @@ enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
  * ("ns/name@version"); CODE may be empty when the host knows this enclave
  * already holds that revision. An enclave that gets an empty CODE for a key
  * it does not know answers TFAAS_STATUS_NEED_CODE and the host resends. */
+/* CONFIDENTIAL (u64 0 or 1) marks a confidential function: CODE is then
+ * base64url of its encrypted code, PARAMS the encapsulated OHTTP request,
+ * and KEYS empty or the KMS's key release for this enclave (sent after the
+ * enclave answered TFAAS_STATUS_NEED_KEYS). docs/protocol.md §6.4. */
 enum {
     INV_FN_KEY, INV_CODE, INV_MAIN, INV_PARAMS, INV_ACTIVATION_ID,
     INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
-    INV_CONCURRENCY, INV_NFIELDS
+    INV_CONCURRENCY, INV_CONFIDENTIAL, INV_KEYS, INV_NFIELDS
 };
 
 /* IPC_RESULT fields. RESULT is a JSON object text; LOGS is log lines joined
@@ -64,6 +111,8 @@ typedef enum {
     TFAAS_STATUS_DEVELOPER_ERR   = 2, /* "action developer error": threw, timed out, ... */
     TFAAS_STATUS_INTERNAL_ERR    = 3, /* "whisk internal error" */
     TFAAS_STATUS_NEED_CODE       = 100, /* IPC only: resend INVOKE with the code */
+    TFAAS_STATUS_NEED_KEYS       = 101, /* IPC only: RESULT holds the enclave's worker
+                                         * identity; resend INVOKE with a key release */
 } tfaas_status;
 
 typedef enum {

@@ -1,13 +1,18 @@
-/* enclave_main.c - tfaas-enclave: command line, sandbox, then the IPC endpoint.
+/* enclave_main.c - tfaas-enclave: command line, TEE, sandbox, then the role's
+ * IPC loop (worker: the endpoint; kms: the key service).
  *
- *   tfaas-enclave --fd N [--workers N] [--role worker]
+ *   tfaas-enclave --fd N [--workers N] [--role worker|kms]
+ *                 [--tee sim --platform-key FILE]
+ *   tfaas-enclave --measurement [--tee sim]
  *
  * The host starts it with an empty environment and its end of a socketpair
  * on fd N. Order matters: confine the process, start the worker threads,
  * install the seccomp filter (thread creation is forbidden after it), and
  * only then say hello and accept tenant code. */
 #include "trusted/endpoint.h"
+#include "trusted/kms.h"
 #include "trusted/sandbox.h"
+#include "trusted/tee.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,12 +33,19 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: tfaas-enclave --fd N [--workers N] [--role worker]\n"
+            "usage: tfaas-enclave --fd N [--workers N] [--role worker|kms]\n"
+            "                     [--tee sim --platform-key FILE]\n"
+            "       tfaas-enclave --measurement [--tee sim]\n"
             "       tfaas-enclave --help | --version\n"
-            "Runs tenant functions for a tfaas host over the socket on fd N.\n"
-            "  --fd N        the IPC channel (an AF_UNIX stream socket), N >= 3\n"
-            "  --workers N   worker threads, 1..%u (default %u)\n"
-            "  --role worker the enclave's role (only worker exists so far)\n",
+            "Runs tenant functions (role worker) or the key service (role kms) for a\n"
+            "tfaas host over the socket on fd N.\n"
+            "  --fd N              the IPC channel (an AF_UNIX stream socket), N >= 3\n"
+            "  --workers N         worker threads, 1..%u (default %u)\n"
+            "  --role worker|kms   the enclave's role (default worker); kms needs a TEE\n"
+            "  --tee sim           the TEE backend (only sim: simulated, NOT protected\n"
+            "                      against a root operator; see docs/protocol.md)\n"
+            "  --platform-key FILE sim: the installation's platform private key (PEM)\n"
+            "  --measurement       print this binary's measurement (hex) and exit\n",
             ENDPOINT_MAX_WORKERS, DEFAULT_WORKERS);
 }
 
@@ -48,6 +60,8 @@ static long parse_num(const char *s, long min, long max) {
 
 int main(int argc, char **argv) {
     long fd = -1, workers = DEFAULT_WORKERS;
+    int kms = 0, print_measurement = 0;
+    tee_config tee = {.backend = NULL, .engine_identity = engine_identity()};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -69,16 +83,38 @@ int main(int argc, char **argv) {
             }
             i++;
         } else if (strcmp(a, "--role") == 0 && v) {
-            if (strcmp(v, "worker") != 0) {
-                fprintf(stderr, "tfaas-enclave: role '%s' is not supported (only 'worker')\n", v);
+            if (strcmp(v, "worker") != 0 && strcmp(v, "kms") != 0) {
+                fprintf(stderr, "tfaas-enclave: role '%s' is not supported (worker or kms)\n", v);
                 return 2;
             }
+            kms = strcmp(v, "kms") == 0;
             i++;
+        } else if (strcmp(a, "--tee") == 0 && v) {
+            tee.backend = v;
+            i++;
+        } else if (strcmp(a, "--platform-key") == 0 && v) {
+            tee.platform_key_path = v;
+            i++;
+        } else if (strcmp(a, "--measurement") == 0) {
+            print_measurement = 1;
         } else {
             fprintf(stderr, "tfaas-enclave: unknown or incomplete argument '%s'\n", a);
             usage(stderr);
             return 2;
         }
+    }
+    char *err = NULL;
+    if (print_measurement) {
+        uint8_t m[EVIDENCE_MEASUREMENT_LEN];
+        char hex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
+        if (tee_measure(&tee, m, &err) < 0) {
+            fprintf(stderr, "tfaas-enclave: %s\n", err ? err : "cannot measure");
+            free(err);
+            return 1;
+        }
+        evidence_hex(m, sizeof m, hex);
+        printf("%s\n", hex);
+        return 0;
     }
     if (fd < 0) {
         fprintf(stderr, "tfaas-enclave: --fd is required\n");
@@ -90,7 +126,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tfaas-enclave: fd %ld is not an open socket\n", fd);
         return 2;
     }
+    /* The TEE reads the executable and its key files now: after the sandbox
+     * the enclave opens no file. */
+    if (tee.backend || tee.platform_key_path || kms) {
+        if (tee_init(&tee, &err) < 0) {
+            fprintf(stderr, "tfaas-enclave: %s\n", err ? err : "TEE initialisation failed");
+            free(err);
+            return 1;
+        }
+    }
     if (sandbox_prepare((int)fd) < 0) return 1;
+    if (kms) {
+        if (sandbox_lock() < 0) return 1;
+        int status = kms_run((int)fd);
+        tee_shutdown();
+        return status;
+    }
     /* Without interrupts an endless loop holds a worker until the host kills
      * the enclave (timeout + grace): degraded, not unsafe, so say it and go on. */
     if (engine_self_test() < 0)

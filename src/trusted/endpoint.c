@@ -5,6 +5,9 @@
  * one send mutex: a frame is always written whole. */
 #include "trusted/endpoint.h"
 
+#include "trusted/confidential.h"
+#include "trusted/tee.h"
+
 #include "common/ipc.h"
 #include "trusted/host_frame.h"
 
@@ -27,6 +30,7 @@ struct endpoint {
     int fd;
     unsigned workers;
     fn_table *fns;
+    conf_state *conf; /* NULL without a TEE: confidential functions are refused */
     pthread_t *threads;
     unsigned started;
     pthread_mutex_t send_lock;
@@ -90,14 +94,54 @@ static void send_error(endpoint *e, uint64_t id, tfaas_status status, const char
 
 /* ---- one invocation, on a worker --------------------------------------- */
 
+/* The outcome as the host gets it: as is, or for a confidential function
+ * sealed (response, receipt, logs) so that the host learns nothing of it. */
+static void send_outcome(endpoint *e, const ipc_msg *m, conf_call *call, engine_outcome *o, uint64_t duration_us,
+                         uint64_t init_us, uint64_t cpu_us) {
+    if (!call) {
+        send_result(e, m->id, o, duration_us, init_us);
+        return;
+    }
+    char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *result = NULL, *logs = NULL;
+    if (!aid || conf_finish(e->conf, call, o, aid, cpu_us, &result, &logs) < 0) {
+        free(aid);
+        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, "The enclave could not seal the response.");
+        return;
+    }
+    engine_outcome sealed = {.status = TFAAS_STATUS_SUCCESS, .result = result, .logs = logs,
+                             .peak_memory = o->peak_memory};
+    send_result(e, m->id, &sealed, duration_us, init_us);
+    free(aid);
+    free(result);
+    free(logs);
+}
+
 static uint64_t field_u64(const ipc_msg *m, unsigned idx) {
     uint64_t v = 0;
     ipc_get_u64(m, idx, &v); /* validated on arrival */
     return v;
 }
 
+static uint64_t thread_cpu_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A confidential step that did not reach READY: NEED_KEYS with the
+ * identity, or a refusal. */
+static void send_conf_reply(endpoint *e, uint64_t id, conf_step step, char *reply) {
+    engine_outcome o = {.status = step == CONF_NEED_KEYS ? TFAAS_STATUS_NEED_KEYS : TFAAS_STATUS_APPLICATION_ERR,
+                        .result = reply ? reply : "{\"error\":\"The enclave ran out of memory.\",\"status\":503}",
+                        .logs = ""};
+    send_result(e, id, &o, 0, 0);
+    free(reply);
+}
+
 static void run_invoke(endpoint *e, const ipc_msg *m) {
     char *key = ipc_get_str(m, INV_FN_KEY), *main = ipc_get_str(m, INV_MAIN);
+    conf_call call;
+    memset(&call, 0, sizeof call);
     if (!key || !main) {
         send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, "The enclave ran out of memory.");
         goto out;
@@ -108,9 +152,23 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         .max_log_bytes = (size_t)field_u64(m, INV_MAX_LOG_BYTES),
     };
     uint64_t concurrency = field_u64(m, INV_CONCURRENCY);
+    int confidential = field_u64(m, INV_CONFIDENTIAL) == 1;
+    const char *code = (const char *)m->fields[INV_CODE].ptr, *params = (const char *)m->fields[INV_PARAMS].ptr;
+    size_t code_len = m->fields[INV_CODE].len, params_len = m->fields[INV_PARAMS].len;
+    if (confidential) {
+        /* Keys first, then the code decrypted; the request is opened only
+         * once the function is loadable (a resend is not a replay). */
+        char *reply = NULL;
+        conf_step step = conf_begin(e->conf, key, &m->fields[INV_CODE], &m->fields[INV_KEYS], &call, &reply);
+        if (step != CONF_READY) {
+            send_conf_reply(e, m->id, step, reply);
+            goto out;
+        }
+        code = call.code;
+        code_len = call.code ? call.code_len : 0;
+    }
     fn_lease lease;
-    fn_acquire_status st = fn_table_acquire(e->fns, key, (const char *)m->fields[INV_CODE].ptr,
-                                            m->fields[INV_CODE].len, main,
+    fn_acquire_status st = fn_table_acquire(e->fns, key, code, code_len, main,
                                             (size_t)field_u64(m, INV_MEMORY_BYTES),
                                             concurrency > UINT32_MAX ? UINT32_MAX : (unsigned)concurrency, &lease);
     if (st == FN_NEED_CODE) {
@@ -123,8 +181,19 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
                    st == FN_FULL ? "The enclave holds too many running functions." : "The enclave ran out of memory.");
         goto out;
     }
+    if (confidential) {
+        char *reply = NULL;
+        conf_step step = conf_open(e->conf, &call, &m->fields[INV_PARAMS], &reply);
+        if (step != CONF_READY) {
+            fn_table_release(e->fns, &lease, lease.heap, 0);
+            send_conf_reply(e, m->id, step, reply);
+            goto out;
+        }
+        params = call.params;
+        params_len = call.params_len;
+    }
     engine_outcome o = {0};
-    uint64_t init_us = 0, t0 = now_us();
+    uint64_t init_us = 0, t0 = now_us(), cpu0 = thread_cpu_us();
     engine_heap *heap = lease.heap;
     if (!heap) {
         heap = engine_heap_create(lease.memory_bytes);
@@ -132,28 +201,29 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
             /* The engine could not even start within the memory limit. */
             engine_outcome_error(&o, TFAAS_STATUS_DEVELOPER_ERR, "The action exhausted its memory and was aborted.");
             init_us = now_us() - t0;
-            send_result(e, m->id, &o, 0, init_us);
-            engine_outcome_free(&o);
             fn_table_release(e->fns, &lease, NULL, 1);
-            goto out;
+            goto reply;
         }
         int rc = engine_heap_load(heap, lease.code, lease.code_len, lease.main, &lim, &o);
         init_us = now_us() - t0;
         if (rc != 0) {
-            send_result(e, m->id, &o, 0, init_us);
-            engine_outcome_free(&o);
             fn_table_release(e->fns, &lease, heap, 1);
-            goto out;
+            goto reply;
         }
     }
     uint64_t t1 = now_us();
-    engine_heap_call(heap, (const char *)m->fields[INV_PARAMS].ptr, m->fields[INV_PARAMS].len, &lim, &o);
+    engine_heap_call(heap, params, params_len, &lim, &o);
     uint64_t duration_us = now_us() - t1;
     /* Give the heap back before replying, so the host's next INVOKE finds it warm. */
     fn_table_release(e->fns, &lease, heap, o.discard);
-    send_result(e, m->id, &o, duration_us, init_us);
+    send_outcome(e, m, confidential ? &call : NULL, &o, duration_us, init_us, thread_cpu_us() - cpu0);
+    engine_outcome_free(&o);
+    goto out;
+reply:
+    send_outcome(e, m, confidential ? &call : NULL, &o, 0, init_us, thread_cpu_us() - cpu0);
     engine_outcome_free(&o);
 out:
+    conf_call_free(&call);
     free(key);
     free(main);
 }
@@ -205,6 +275,7 @@ static void stop_workers(endpoint *e) {
 
 static void endpoint_free(endpoint *e) {
     fn_table_destroy(e->fns);
+    conf_destroy(e->conf);
     pthread_cond_destroy(&e->qcond);
     pthread_mutex_destroy(&e->qlock);
     pthread_mutex_destroy(&e->send_lock);
@@ -223,6 +294,15 @@ endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg) {
     e->workers = workers;
     e->threads = calloc(workers, sizeof *e->threads);
     e->fns = fn_table_create(cfg);
+    char *cerr = NULL;
+    if (strcmp(tee_backend_name(), "none") != 0 && !(e->conf = conf_create(&cerr))) {
+        fprintf(stderr, "tfaas-enclave: %s\n", cerr ? cerr : "cannot prepare confidential functions");
+        free(cerr);
+        free(e->threads);
+        fn_table_destroy(e->fns);
+        free(e);
+        return NULL;
+    }
     pthread_mutex_init(&e->send_lock, NULL);
     pthread_mutex_init(&e->qlock, NULL);
     pthread_cond_init(&e->qcond, NULL);

@@ -17,13 +17,16 @@ static const char *invoke_problem(const ipc_msg *m) {
     if (!text_field_ok(m, INV_FN_KEY, 0)) return "INVOKE with an empty or binary function key";
     if (!text_field_ok(m, INV_MAIN, 1)) return "INVOKE with a binary entry-point name";
     static const unsigned u64s[] = {INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES,
-                                    INV_MAX_LOG_BYTES, INV_CONCURRENCY};
+                                    INV_MAX_LOG_BYTES, INV_CONCURRENCY, INV_CONFIDENTIAL};
     for (size_t i = 0; i < sizeof u64s / sizeof *u64s; i++)
         if (ipc_get_u64(m, u64s[i], &v) < 0) return "INVOKE with a malformed integer field";
     ipc_get_u64(m, INV_TIMEOUT_MS, &v);
     if (v == 0) return "INVOKE with a zero timeout";
     ipc_get_u64(m, INV_MEMORY_BYTES, &v);
     if (v == 0 || v > SIZE_MAX / 2) return "INVOKE with an impossible memory limit";
+    ipc_get_u64(m, INV_CONFIDENTIAL, &v);
+    if (v > 1) return "INVOKE with a confidential flag other than 0 or 1";
+    if (v == 0 && m->fields[INV_KEYS].len) return "INVOKE with keys for a function that is not confidential";
     return NULL;
 }
 

@@ -5,34 +5,15 @@
 // TFAAS_TESTS_BIN (set by CTest) or next to TFAAS_BIN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { CipherSuite, Aes128Gcm, HkdfSha256 } from '@hpke/core';
-import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
-import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
 import { BHttpEncoder, BHttpDecoder } from 'bhttp-js';
-
-const toolDir = process.env.TFAAS_TESTS_BIN ||
-  path.join(process.env.TFAAS_BIN || path.resolve('../build/bin'), '..', 'tests');
-const TOOL = path.join(toolDir, 'tfaas_crypto_tool');
+import { tool } from '../lib/crypto-tool.mjs';
+import { AEADS, suiteFor, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const unhex = (h) => new Uint8Array(Buffer.from(h, 'hex'));
 const enc = (s) => new TextEncoder().encode(s);
 
-// Runs one operation of the C tool; returns [exit status, parsed output].
-function tool(input) {
-  const r = spawnSync(TOOL, [], { input: JSON.stringify(input), encoding: 'utf8' });
-  assert.equal(r.error, undefined, `cannot run ${TOOL}`);
-  return [r.status, JSON.parse(r.stdout)];
-}
-
-const AEADS = [
-  { id: 0x0001, name: 'AES-128-GCM', make: () => new Aes128Gcm() },
-  { id: 0x0003, name: 'ChaCha20-Poly1305', make: () => new Chacha20Poly1305() },
-];
-const suiteFor = (a) => new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: a.make() });
 
 for (const a of AEADS) {
   test(`HPKE ${a.name}: @hpke/core seals, C opens; tampering refused`, async () => {
@@ -103,36 +84,6 @@ test('BHTTP: C encodes, bhttp-js decodes', async () => {
   assert.equal(res.headers.get('content-type'), 'text/plain');
   assert.equal(await res.text(), 'not here');
 });
-
-// RFC 9458 §4.3-4.4, written out with @hpke/core and node's HKDF/AEAD: the
-// client side of an OHTTP exchange, independent of the C code.
-async function ohttpClient(keys, aead, bhttpRequest) {
-  // application/ohttp-keys: u16 length, key_id, kem_id, pk(32), u16 suites length, suites.
-  const cfg = keys.subarray(2);
-  const keyId = cfg[0];
-  assert.equal((cfg[1] << 8) | cfg[2], 0x0020);
-  const pk = cfg.subarray(3, 35);
-  const suite = suiteFor(aead);
-  const hdr = new Uint8Array([keyId, 0x00, 0x20, 0x00, 0x01, 0x00, aead.id]);
-  const info = new Uint8Array([...enc('message/bhttp request'), 0, ...hdr]);
-  const sender = await suite.createSenderContext({ recipientPublicKey: await suite.kem.deserializePublicKey(pk), info });
-  const ct = new Uint8Array(await sender.seal(bhttpRequest));
-  const encReq = new Uint8Array([...hdr, ...new Uint8Array(sender.enc), ...ct]);
-  return { encReq, sender, enc: new Uint8Array(sender.enc) };
-}
-
-async function ohttpOpenResponse(state, aead, encRes) {
-  const { createHmac, createDecipheriv } = await import('node:crypto');
-  const nk = aead.id === 0x0001 ? 16 : 32, nn = 12, len = Math.max(nk, nn);
-  const secret = new Uint8Array(await state.sender.export(enc('message/bhttp response'), len));
-  const nonce = encRes.subarray(0, len), ct = encRes.subarray(len);
-  const prk = createHmac('sha256', Buffer.concat([state.enc, nonce])).update(secret).digest();
-  const expand = (label, n) => createHmac('sha256', prk).update(Buffer.concat([Buffer.from(label), Buffer.from([1])])).digest().subarray(0, n);
-  const key = expand('key', nk), iv = expand('nonce', nn);
-  const d = createDecipheriv(aead.id === 0x0001 ? 'aes-128-gcm' : 'chacha20-poly1305', key, iv, { authTagLength: 16 });
-  d.setAuthTag(ct.subarray(ct.length - 16));
-  return Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
-}
 
 for (const a of AEADS) {
   test(`OHTTP ${a.name}: a JS client (@hpke/core + bhttp-js) through the C gateway and back`, async () => {

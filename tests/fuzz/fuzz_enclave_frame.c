@@ -27,11 +27,13 @@ static void check_invoke(const ipc_msg *m) {
     check_text(m, INV_FN_KEY, 0);
     check_text(m, INV_MAIN, 1);
     const unsigned u64s[] = {INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
-                             INV_CONCURRENCY};
+                             INV_CONCURRENCY, INV_CONFIDENTIAL};
     uint64_t v;
     for (size_t i = 0; i < sizeof u64s / sizeof *u64s; i++) FUZZ_CHECK(ipc_get_u64(m, u64s[i], &v) == 0);
     FUZZ_CHECK(ipc_get_u64(m, INV_TIMEOUT_MS, &v) == 0 && v > 0);
     FUZZ_CHECK(ipc_get_u64(m, INV_MEMORY_BYTES, &v) == 0 && v > 0 && v <= SIZE_MAX / 2);
+    FUZZ_CHECK(ipc_get_u64(m, INV_CONFIDENTIAL, &v) == 0 && v <= 1);
+    FUZZ_CHECK(v == 1 || m->fields[INV_KEYS].len == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -4,7 +4,8 @@
  * Invariants: the namespace and name it returns point into the route's own
  * buffer, are non-empty and hold no '/'; which of them is set matches the
  * route kind; a matched path keeps matching the same way when a trailing
- * '/' is added; a route that matches allows at least GET. */
+ * '/' is added; a route that matches allows at least one method (GET for
+ * all but the confidential deploy, PUT, and invocation, POST). */
 #include "fuzz.h"
 
 #include "host/gateway/route.h"
@@ -20,8 +21,8 @@ static void check_part(const route *r, const char *p) {
 
 static void check_route(const char *path, const route *r, route_kind kind) {
     FUZZ_CHECK(kind == r->kind);
-    int has_ns = kind >= ROUTE_ACTIONS;
-    int has_name = kind == ROUTE_ACTION || kind >= ROUTE_ACTIVATION;
+    int has_ns = kind >= ROUTE_ACTIONS && kind != ROUTE_ATTESTATION;
+    int has_name = kind == ROUTE_ACTION || (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION);
     FUZZ_CHECK((r->ns != NULL) == has_ns);
     FUZZ_CHECK((r->name != NULL) == has_name);
     if (r->ns) check_part(r, r->ns);
@@ -29,7 +30,8 @@ static void check_route(const char *path, const route *r, route_kind kind) {
     FUZZ_CHECK(!r->in_package || kind == ROUTE_ACTION);
     if (kind != ROUTE_NONE) {
         FUZZ_CHECK(path[0] == '/' && strlen(path) < ROUTE_MAX_PATH);
-        FUZZ_CHECK(route_allowed(kind) & ROUTE_GET);
+        FUZZ_CHECK(route_allowed(kind) & (kind == ROUTE_CONF_ACTION ? ROUTE_PUT
+                                          : kind == ROUTE_CONF_OHTTP ? ROUTE_POST : ROUTE_GET));
         FUZZ_CHECK(route_allow_header(kind) != NULL);
         if (r->ns) FUZZ_CHECK(strstr(path, r->ns) != NULL);
         if (r->name) FUZZ_CHECK(strstr(path, r->name) != NULL);

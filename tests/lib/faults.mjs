@@ -19,8 +19,23 @@ export function integrityCheck(stateDir) {
   });
 }
 
-// Pids of the direct children of PID that run tfaas-enclave.
+// Pids of the direct children of PID that run functions: tfaas-enclave or
+// tfaas-enclave-v8 (whose name the kernel cuts to 15 characters), without
+// the key service (`--role kms`, see kmsPid).
 export function enclavePids(pid) {
+  return childEnclaves(pid).filter((k) => !isKms(k));
+}
+
+// The pid of the server's key-service enclave, or 0.
+export function kmsPid(pid) {
+  return childEnclaves(pid).find(isKms) || 0;
+}
+
+function isKms(pid) {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes('--role kms'); } catch { return false; }
+}
+
+function childEnclaves(pid) {
   const kids = [];
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     let text = '';
@@ -28,7 +43,7 @@ export function enclavePids(pid) {
     for (const k of text.split(/\s+/).filter(Boolean)) kids.push(Number(k));
   }
   return kids.filter((k) => {
-    try { return readFileSync(`/proc/${k}/comm`, 'utf8').trim() === 'tfaas-enclave'; } catch { return false; }
+    try { return /^tfaas-enclave(-v)?$/.test(readFileSync(`/proc/${k}/comm`, 'utf8').trim()); } catch { return false; }
   });
 }
 

@@ -13,8 +13,12 @@
  *   ohttp_keys    {sk, key_id}   -> {keys}   (application/ohttp-keys, both AEADs)
  *   ohttp_gateway {sk, key_id, req, response: {status, headers, content}}
  *                 -> {request: {...decoded bhttp request...}, res}
+ *   jws_sign    {payload (text), typ}  -> {jws, jwk}   (a fresh P-256 key)
+ *   jws_verify  {jws, jwk: {x, y}, typ?}  -> {payload, typ, kid}
  * headers are [[name, value], ...] strings; content is hex. */
 #include "common/bhttp.h"
+#include "common/jws.h"
+#include "common/p256.h"
 #include "common/hpke.h"
 #include "common/ohttp.h"
 
@@ -244,6 +248,43 @@ static int op_ohttp_gateway(json_t *in) {
     return emit(o);
 }
 
+static int op_jws_sign(json_t *in) {
+    const char *payload = json_string_value(json_object_get(in, "payload"));
+    const char *typ = json_string_value(json_object_get(in, "typ"));
+    if (!payload) return fail("no payload");
+    EVP_PKEY *k = p256_generate();
+    char *jws = NULL, *jwk = k ? p256_public_jwk(k) : NULL;
+    jws_result r = jws_sign(k, typ, NULL, (const uint8_t *)payload, strlen(payload), &jws);
+    EVP_PKEY_free(k);
+    if (r != JWS_OK || !jwk) {
+        free(jwk);
+        return fail(jws_result_name(r));
+    }
+    json_t *out = json_pack("{s:s, s:o}", "jws", jws, "jwk", json_loads(jwk, 0, NULL));
+    free(jws);
+    free(jwk);
+    return emit(out);
+}
+
+static int op_jws_verify(json_t *in) {
+    const char *jws = json_string_value(json_object_get(in, "jws"));
+    json_t *jwk = json_object_get(in, "jwk");
+    EVP_PKEY *k = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
+                                       json_string_value(json_object_get(jwk, "y")));
+    if (!jws || !k) {
+        EVP_PKEY_free(k);
+        return fail("need jws and a P-256 jwk");
+    }
+    jws_parts p;
+    jws_result r = jws_open(jws, strlen(jws), json_string_value(json_object_get(in, "typ")), k, &p);
+    EVP_PKEY_free(k);
+    if (r != JWS_OK) return fail(jws_result_name(r));
+    json_t *out = json_pack("{s:s%, s:s, s:s}", "payload", (const char *)p.payload, p.payload_len,
+                            "typ", p.typ, "kid", p.kid);
+    jws_parts_free(&p);
+    return emit(out);
+}
+
 int main(void) {
     json_error_t err;
     json_t *in = json_loadf(stdin, 0, &err);
@@ -258,6 +299,8 @@ int main(void) {
            : !strcmp(op, "bhttp_response_decode") ? op_bhttp_decode(in, 0)
            : !strcmp(op, "ohttp_keys") ? op_ohttp_keys(in)
            : !strcmp(op, "ohttp_gateway") ? op_ohttp_gateway(in)
+           : !strcmp(op, "jws_sign") ? op_jws_sign(in)
+           : !strcmp(op, "jws_verify") ? op_jws_verify(in)
            : fail("unknown op");
     json_decref(in);
     return rc;

@@ -23,12 +23,12 @@ struct subcmd {
                          CLI_OPT_ANNOTATION | CLI_OPT_LIMITS)
 
 static const struct subcmd SUBCMDS[] = {
-    {"action", "create", ACTION_DEF_OPTS, 2, 2, "NAME FILE", "create an action from a code file (\"-\": stdin)", cli_action_create},
+    {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 2, 2, "NAME FILE", "create an action from a code file (\"-\": stdin)", cli_action_create},
     {"action", "update", ACTION_DEF_OPTS, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
     {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
     {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
-    {"action", "invoke", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_BLOCKING, 1, 1, "NAME", "invoke an action", cli_action_invoke},
+    {"action", "invoke", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_BLOCKING | CLI_OPT_CONFIDENTIAL, 1, 1, "NAME", "invoke an action", cli_action_invoke},
     {"activation", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 1, "[ACTION]", "list activations, newest first", cli_activation_list},
     {"activation", "get", CLI_OPT_COMMON, 1, 1, "ID", "show an activation record", cli_activation_get},
     {"activation", "result", CLI_OPT_COMMON, 1, 1, "ID", "show the result of an activation", cli_activation_result},
@@ -56,6 +56,11 @@ static const struct opt_help OPT_HELP[] = {
     {CLI_OPT_PAGE, "  --skip N               skip the first N entries"},
     {CLI_OPT_BLOCKING, "  -b, --blocking         wait for the activation to finish"},
     {CLI_OPT_BLOCKING, "  -r, --result           wait and print only the result (implies --blocking)"},
+    {CLI_OPT_CONFIDENTIAL, "  --confidential         end-to-end encrypted: code and data only reach attested\n"
+                           "                         enclaves (run `tfaas attest` first; docs/protocol.md)"},
+    {CLI_OPT_POLICY, "  --policy FILE|JSON     with --confidential: {\"measurements\": [HEX, ...],\n"
+                     "                         \"engine\": \"duktape\"} of workers allowed the keys\n"
+                     "                         (default: the attested KMS measurement)"},
     {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
     {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
     {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},

@@ -107,6 +107,11 @@ static int put_action(struct cli_ctx *c, json_t *doc, bool overwrite, const char
 }
 
 int cli_action_create(struct cli_ctx *c) {
+    if (c->args.confidential) return cli_confidential_create(c);
+    if (c->args.policy) {
+        fprintf(stderr, "error: --policy needs --confidential\n");
+        return CLI_EXIT_USAGE;
+    }
     json_t *doc = action_doc(&c->args, c->args.pos[1], NULL);
     if (!doc) return CLI_EXIT_FAIL;
     int rc = put_action(c, doc, false, "created");
@@ -235,6 +240,7 @@ static int print_blocking(struct cli_ctx *c, const struct cli_reply *r) {
 }
 
 int cli_action_invoke(struct cli_ctx *c) {
+    if (c->args.confidential) return cli_confidential_invoke(c);
     const char *name = c->args.pos[0];
     bool blocking = c->args.blocking || c->args.result;
     const char *query = c->args.result ? "blocking=true&result=true"

@@ -13,7 +13,7 @@
 enum opt_id {
     ID_APIHOST, ID_AUTH, ID_JSON, ID_HELP, ID_KIND, ID_MAIN, ID_PARAM, ID_PARAM_FILE,
     ID_ANNOTATION, ID_TIMEOUT, ID_MEMORY, ID_LOGSIZE, ID_CONCURRENCY, ID_CODE,
-    ID_LIMIT, ID_SKIP, ID_BLOCKING, ID_RESULT,
+    ID_LIMIT, ID_SKIP, ID_BLOCKING, ID_RESULT, ID_CONFIDENTIAL, ID_POLICY,
 };
 
 struct opt_def {
@@ -43,6 +43,8 @@ static const struct opt_def OPTS[] = {
     {"skip", 0, 1, CLI_OPT_PAGE, ID_SKIP},
     {"blocking", 'b', 0, CLI_OPT_BLOCKING, ID_BLOCKING},
     {"result", 'r', 0, CLI_OPT_BLOCKING, ID_RESULT},
+    {"confidential", 0, 0, CLI_OPT_CONFIDENTIAL, ID_CONFIDENTIAL},
+    {"policy", 0, 1, CLI_OPT_POLICY, ID_POLICY},
 };
 
 int cli_parse_count(const char *text, long *out) {
@@ -153,6 +155,8 @@ static int apply(const struct opt_def *o, const char *shown, const char **vals,
     case ID_CODE: a->code = true; return 0;
     case ID_BLOCKING: a->blocking = true; return 0;
     case ID_RESULT: a->result = true; return 0;
+    case ID_CONFIDENTIAL: a->confidential = true; return 0;
+    case ID_POLICY: a->policy = vals[0]; return 0;
     case ID_PARAM:
         a->params_given = true;
         return add_keyvalue(a->params, shown, vals[0], vals[1], err, errlen);

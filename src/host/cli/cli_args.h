@@ -22,6 +22,8 @@ enum cli_opt {
     CLI_OPT_CODE = 1u << 9,
     CLI_OPT_PAGE = 1u << 10,       /* --limit --skip */
     CLI_OPT_BLOCKING = 1u << 11,   /* --blocking --result */
+    CLI_OPT_CONFIDENTIAL = 1u << 12, /* --confidential */
+    CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -34,7 +36,8 @@ enum cli_opt {
  * successful parse) released by cli_args_free. */
 struct cli_args {
     const char *apihost, *auth;
-    bool json, help, code, blocking, result;
+    bool json, help, code, blocking, result, confidential;
+    const char *policy; /* --policy: a JSON object text, or a file holding one */
     const char *kind, *main_name;
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */

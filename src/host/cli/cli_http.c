@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -49,6 +50,15 @@ char *cli_url_build(const char *apihost, const char *collection, const char *nam
     return url;
 }
 
+char *cli_tfaas_url(const char *apihost, const char *name, const char *suffix, const char *query) {
+    char *esc = cli_url_escape(name), *out = NULL;
+    if (esc && asprintf(&out, "%s/tfaas/v1/namespaces/_/actions/%s%s%s%s%s", apihost, esc, suffix ? "/" : "",
+                        suffix ? suffix : "", query ? "?" : "", query ? query : "") < 0)
+        out = NULL;
+    free(esc);
+    return out;
+}
+
 struct sink {
     char *buf;
     size_t len, cap;
@@ -76,20 +86,53 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userp) {
     return n;
 }
 
+/* Keeps the values of some response headers (the first of each name). */
+struct header_catch {
+    const char *const *names;
+    char **values;
+};
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
+    struct header_catch *hc = userp;
+    size_t n = size * nmemb;
+    for (size_t i = 0; i < CLI_HTTP_MAX_CAPTURE && hc->names[i]; i++) {
+        size_t k = strlen(hc->names[i]);
+        if (hc->values[i] || n <= k + 1 || strncasecmp(data, hc->names[i], k) != 0 || data[k] != ':') continue;
+        const char *v = data + k + 1;
+        size_t vlen = n - k - 1;
+        while (vlen && (*v == ' ' || *v == '\t')) { v++; vlen--; }
+        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) vlen--;
+        hc->values[i] = strndup(v, vlen);
+    }
+    return n;
+}
+
 int cli_http_request(const char *method, const char *url, const char *auth,
                      const char *body, long timeout_s, struct cli_http_response *resp,
                      char *err, size_t errlen) {
+    struct cli_http_opts o = {.content_type = "application/json", .accept = "application/json",
+                              .body = body, .body_len = body ? strlen(body) : 0};
+    return cli_http_request_ex(method, url, auth, &o, timeout_s, resp, err, errlen);
+}
+
+int cli_http_request_ex(const char *method, const char *url, const char *auth, const struct cli_http_opts *o,
+                        long timeout_s, struct cli_http_response *resp, char *err, size_t errlen) {
     resp->status = 0;
     resp->body = NULL;
     resp->len = 0;
+    memset(resp->captured, 0, sizeof resp->captured);
     CURL *h = curl_easy_init();
     if (!h) {
         snprintf(err, errlen, "cannot initialise libcurl");
         return -1;
     }
     struct sink sink = {NULL, 0, 0, false};
+    struct header_catch hc = {o->capture, resp->captured};
     struct curl_slist *headers = NULL, *tmp;
-    const char *hdrs[] = {"Accept: application/json", "Content-Type: application/json", "Expect:"};
+    char accept[128], ctype[128];
+    snprintf(accept, sizeof accept, "Accept: %s", o->accept ? o->accept : "application/json");
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", o->content_type ? o->content_type : "application/json");
+    const char *hdrs[] = {accept, ctype, "Expect:"};
     for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++) {
         if (!(tmp = curl_slist_append(headers, hdrs[i]))) {
             curl_slist_free_all(headers);
@@ -116,9 +159,13 @@ int cli_http_request(const char *method, const char *url, const char *auth,
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(h, CURLOPT_USERPWD, auth);
     }
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    if (o->body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, o->body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+    }
+    if (o->capture[0]) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &hc);
     }
     CURLcode rc = curl_easy_perform(h);
     int ret = 0;
@@ -128,6 +175,10 @@ int cli_http_request(const char *method, const char *url, const char *auth,
         else
             snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
         free(sink.buf);
+        for (size_t i = 0; i < CLI_HTTP_MAX_CAPTURE; i++) {
+            free(resp->captured[i]);
+            resp->captured[i] = NULL;
+        }
         ret = -1;
     } else {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -146,6 +197,10 @@ int cli_http_request(const char *method, const char *url, const char *auth,
 
 void cli_http_response_free(struct cli_http_response *resp) {
     free(resp->body);
+    for (size_t i = 0; i < CLI_HTTP_MAX_CAPTURE; i++) {
+        free(resp->captured[i]);
+        resp->captured[i] = NULL;
+    }
     resp->body = NULL;
     resp->len = 0;
 }

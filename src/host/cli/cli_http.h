@@ -23,10 +23,26 @@ char *cli_url_escape(const char *s);
 char *cli_url_build(const char *apihost, const char *collection, const char *name,
                     const char *suffix, const char *query);
 
+/* apihost + "/tfaas/v1/namespaces/_/actions/" + escaped name [+ "/" + suffix]
+ * [+ "?" + query]: the confidential routes. Malloc'd, NULL when out of memory. */
+char *cli_tfaas_url(const char *apihost, const char *name, const char *suffix, const char *query);
+
+#define CLI_HTTP_MAX_CAPTURE 3
+
 struct cli_http_response {
     long status; /* HTTP status; 0 when no response arrived */
     char *body;  /* NUL-terminated, malloc'd (may be empty) */
     size_t len;
+    char *captured[CLI_HTTP_MAX_CAPTURE]; /* values of opts.capture, malloc'd, NULL if absent */
+};
+
+/* A request with another body type (e.g. message/ohttp-req) and response
+ * headers to keep (e.g. the receipt). NULL members mean JSON. */
+struct cli_http_opts {
+    const char *content_type, *accept;
+    const void *body;
+    size_t body_len;
+    const char *capture[CLI_HTTP_MAX_CAPTURE]; /* header names, NULL-padded */
 };
 
 /* Sends method url with auth ("uuid:key", or NULL for none) and body (JSON
@@ -36,5 +52,7 @@ struct cli_http_response {
 int cli_http_request(const char *method, const char *url, const char *auth,
                      const char *body, long timeout_s, struct cli_http_response *resp,
                      char *err, size_t errlen);
+int cli_http_request_ex(const char *method, const char *url, const char *auth, const struct cli_http_opts *o,
+                        long timeout_s, struct cli_http_response *resp, char *err, size_t errlen);
 void cli_http_response_free(struct cli_http_response *resp);
 #endif

@@ -3,6 +3,7 @@
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
+#include "host/util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,17 +43,42 @@ static enum MHD_Result list(http_req *r) {
 }
 
 static enum MHD_Result put(http_req *r, const char *name) {
-    int overwrite;
-    if (query_bool(req_query(r, "overwrite"), 0, &overwrite) < 0)
-        return req_bad_query(r, "overwrite", "true or false");
     enum MHD_Result sent = MHD_NO;
     json_t *body = req_body_json(r, 0, &sent);
     if (!body) return sent;
+    return action_put_body(r, name, body, 0);
+}
+
+json_t *action_confidential(const json_t *doc) {
+    json_t *v = json_kv_find(json_object_get(doc, "annotations"), "confidential");
+    return json_is_object(v) ? v : NULL;
+}
+
+enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int confidential) {
+    int overwrite;
+    if (query_bool(req_query(r, "overwrite"), 0, &overwrite) < 0) {
+        json_decref(body);
+        return req_bad_query(r, "overwrite", "true or false");
+    }
 
     json_t *old = NULL;
     if (overwrite) {
         store_status st = store_action_get(r->gw->store, r->ns, name, &old);
         if (st == STORE_ERROR) { json_decref(body); return req_store_error(r); }
+    }
+    if (!confidential) {
+        /* Only the confidential deploy sets this annotation; plain code
+         * replacing a confidential action drops it. */
+        if (json_kv_find(json_object_get(body, "annotations"), "confidential")) {
+            json_decref(body);
+            json_decref(old);
+            return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                              "The annotation 'confidential' is reserved: deploy confidential actions with "
+                              "PUT /tfaas/v1/namespaces/_/actions/{name}");
+        }
+        json_t *anns = json_object_get(old, "annotations");
+        for (size_t i = json_array_size(anns); i-- > 0;)
+            if (!strcmp(json_get_str(json_array_get(anns, i), "key", ""), "confidential")) json_array_remove(anns, i);
     }
     char err[512];
     json_t *doc = action_doc_build(body, old, err, sizeof err);

@@ -5,6 +5,7 @@
 #ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
 #define TFAAS_HOST_GATEWAY_GATEWAY_H
 
+#include "host/kms/kms.h"
 #include "host/scheduler/scheduler.h"
 #include "host/store/store.h"
 
@@ -27,7 +28,14 @@ typedef struct {
     unsigned http_threads;         /* event threads; 0 means 1 */
     store *store;                  /* borrowed; outlives the gateway */
     scheduler *scheduler;          /* borrowed; outlives the gateway */
+    kms_service *kms;              /* borrowed; NULL when the key service is down */
 } gateway_config;
+
+/* The scheduler's key-release hook (sched_release_fn) for confidential
+ * functions: asks the KMS (ud, a kms_service) to release a function's keys
+ * to a worker enclave. */
+int confidential_release(void *ud, const uint8_t *record, size_t record_len, const char *worker, size_t worker_len,
+                         char **bundle, size_t *bundle_len, int *refused, char **err);
 
 /* Starts listening and serving. NULL with a malloc'd message in *err. */
 gateway *gateway_start(const gateway_config *cfg, char **err);

@@ -21,6 +21,7 @@ struct gateway {
     struct MHD_Daemon *daemon;
     store *store;
     scheduler *scheduler;
+    kms_service *kms;
     unsigned max_blocking_wait_ms;
     unsigned port;
     atomic_int stopping;
@@ -73,7 +74,19 @@ enum MHD_Result invoke_handle(http_req *r);      /* POST action */
  * drop its invocation (invoke.c). */
 enum MHD_Result invoke_resumed(http_req *r);
 void invoke_request_done(http_req *r);
+/* POST .../ohttp of a confidential action (its stored document and its
+ * confidential annotation; action is stolen). invoke.c */
+enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
+enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
+enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
+/* actions.c: stores an action from a PUT body (stolen) as PUT does, honouring
+ * ?overwrite; answers with the stored document. Only the confidential
+ * deploy (confidential = 1) may carry the "confidential" annotation. */
+enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int confidential);
+/* The confidential annotation of a stored action document ({certificate,
+ * record, ohttp_keys}), borrowed; NULL for ordinary actions. */
+json_t *action_confidential(const json_t *doc);
 
 /* actions.c: 0 when the route names a valid, unpackaged action name;
  * otherwise the 400 was queued and *sent holds MHD's result. */

@@ -1,4 +1,4 @@
-/* http_response.c - JSON responses; see http_response.h. */
+/* http_response.c - JSON and raw responses; see http_response.h. */
 #include "host/gateway/http_response.h"
 
 #include "host/util/json.h"
@@ -20,11 +20,16 @@ enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned status, json_
         MHD_destroy_response(r);
         return ret;
     }
-    size_t len = strlen(text);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(text); return MHD_NO; }
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES ||
-        (extra && MHD_add_response_header(r, extra->name, extra->value) != MHD_YES)) {
+    return http_reply_bytes(c, status, "application/json", text, strlen(text), extra, extra ? 1 : 0);
+}
+
+enum MHD_Result http_reply_bytes(struct MHD_Connection *c, unsigned status, const char *content_type, void *data,
+                                 size_t len, const http_header *extra, size_t nextra) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(data); return MHD_NO; }
+    int ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
+    for (size_t i = 0; ok && i < nextra; i++) ok = MHD_add_response_header(r, extra[i].name, extra[i].value) == MHD_YES;
+    if (!ok) {
         MHD_destroy_response(r);
         return MHD_NO;
     }

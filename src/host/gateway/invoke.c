@@ -13,6 +13,7 @@
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
 
+#include "common/b64url.h"
 #include "host/util/clock.h"
 #include "host/util/ids.h"
 #include "host/util/json.h"
@@ -34,6 +35,8 @@ typedef struct {
     parked park;         /* the blocking request's connection while it waits */
     /* Fixed at creation: */
     int result_only;
+    int confidential;    /* an OHTTP invocation: answered with the sealed response */
+    char *sealed;        /* its enclave result {ohttp_res, receipt, worker_certificate}; under the park lock */
     gateway *gw;
     char *ns, *name, *version, *kind;
     action_limits limits;
@@ -43,6 +46,7 @@ typedef struct {
 static void inv_release(invocation *inv) {
     if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
     json_decref(inv->record);
+    free(inv->sealed);
     free(inv->ns); free(inv->name); free(inv->version); free(inv->kind);
     free(inv);
 }
@@ -120,6 +124,15 @@ static json_t *record_build(const invocation *inv, const sched_result *res) {
         json_array_append_new(annotations, json_kv("initTime", json_integer((json_int_t)(res->init_us / 1000))));
     if (annotations) json_array_append_new(annotations, json_kv("timeout", json_boolean(timed_out)));
 
+    if (inv->confidential && annotations) {
+        json_array_append_new(annotations, json_kv("confidential", json_true()));
+        if (status == TFAAS_STATUS_SUCCESS) {
+            /* The host keeps the receipt only; the response is the client's. */
+            json_t *r = json_pack("{s:O?}", "receipt", json_object_get(result, "receipt"));
+            json_decref(result);
+            result = r;
+        }
+    }
     json_t *logs = log_lines(res->logs);
     if (!result || !annotations || !logs) {
         json_decref(result); json_decref(annotations); json_decref(logs);
@@ -153,6 +166,12 @@ static void on_committed(void *ud, store_status st) {
 /* Scheduler thread: the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
+    if (inv->confidential) {
+        char *sealed = strdup(res->result_json ? res->result_json : "{}");
+        park_lock(inv->gw);
+        inv->sealed = sealed;
+        park_unlock(inv->gw);
+    }
     json_t *rec = record_build(inv, res);
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
@@ -191,8 +210,48 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     return http_reply_json(r->conn, http, json_incref(body), &hdr);
 }
 
+/* The answer to an OHTTP invocation: the sealed response with the receipt
+ * and the worker certificate, or the refusal the enclave or KMS gave. */
+static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
+    park_lock(r->gw);
+    int done = inv->done;
+    char *sealed = inv->sealed ? strdup(inv->sealed) : NULL;
+    park_unlock(r->gw);
+    http_header id = {"x-openwhisk-activation-id", inv->id};
+    if (!done) {
+        free(sealed);
+        return http_error_hdr(r->conn, MHD_HTTP_GATEWAY_TIMEOUT, &id,
+                              "The confidential activation did not finish within the wait budget");
+    }
+    json_t *j = sealed ? json_loads(sealed, 0, NULL) : NULL;
+    free(sealed);
+    json_t *response = json_object_get(inv->record, "response");
+    int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
+    const char *res_b64 = json_get_str(j, "ohttp_res", NULL);
+    enum MHD_Result ret;
+    if (code == TFAAS_STATUS_SUCCESS && res_b64) {
+        size_t len = 0;
+        uint8_t *bytes = b64url_decode_alloc(res_b64, strlen(res_b64), &len);
+        http_header hdrs[] = {id, {"tfaas-receipt", json_get_str(j, "receipt", "")},
+                              {"tfaas-worker-certificate", json_get_str(j, "worker_certificate", "")}};
+        ret = bytes ? http_reply_bytes(r->conn, MHD_HTTP_OK, "message/ohttp-res", bytes, len, hdrs, 3)
+                    : http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id, "Malformed sealed response");
+    } else {
+        /* Refused before anything was decrypted, or the platform failed. */
+        json_t *status = json_object_get(j, "status");
+        unsigned http = json_is_integer(status) && json_integer_value(status) >= 400 &&
+                                json_integer_value(status) <= 599
+                            ? (unsigned)json_integer_value(status) : MHD_HTTP_INTERNAL_SERVER_ERROR;
+        ret = http_error_hdr(r->conn, http, &id, "%s",
+                             json_get_str(j, "error", "The confidential activation failed"));
+    }
+    json_decref(j);
+    return ret;
+}
+
 enum MHD_Result invoke_resumed(http_req *r) {
-    return answer_blocking(r, r->invocation);
+    invocation *inv = r->invocation;
+    return inv->confidential ? answer_ohttp(r, inv) : answer_blocking(r, inv);
 }
 
 void invoke_request_done(http_req *r) {
@@ -231,6 +290,16 @@ enum MHD_Result invoke_handle(http_req *r) {
     if (st != STORE_OK) {
         json_decref(given);
         return st == STORE_NOT_FOUND ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND) : req_store_error(r);
+    }
+    if (action_confidential(action)) {
+        /* Its code is ciphertext: only an attested worker can run it, and only
+         * for a request sealed to the function's OHTTP key. */
+        json_decref(given);
+        json_decref(action);
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                          "The action '%.256s' is confidential: invoke it with an OHTTP request to "
+                          "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
+                          r->rt.name, r->rt.name);
     }
     char *params = merged_params(action, given);
     json_decref(given);
@@ -305,4 +374,70 @@ enum MHD_Result invoke_handle(http_req *r) {
     int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
     park_unlock(gw);
     return parked_now ? MHD_YES : answer_blocking(r, inv);
+}
+
+/* POST /tfaas/v1/namespaces/{ns}/actions/{name}/ohttp: an OHTTP request
+ * (message/ohttp-req) relayed, unread, to a worker enclave holding the
+ * function's keys; always answered when the activation is done. */
+enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
+    gateway *gw = r->gw;
+    if (atomic_load(&gw->stopping)) {
+        json_decref(action);
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
+    }
+    const char *record_b64 = json_get_str(conf, "record", "");
+    size_t record_len = 0;
+    uint8_t *record = b64url_decode_alloc(record_b64, strlen(record_b64), &record_len);
+    const json_t *exec = json_object_get(action, "exec");
+    const char *code = json_get_str(exec, "code", "");
+    const char *version = json_get_str(action, "version", "0.0.1");
+    action_limits lim;
+    action_limits_get(action, &lim);
+    invocation *inv = record ? inv_new(gw, r->ns, r->rt.name, version, json_get_str(exec, "kind", "js:duktape"), &lim)
+                             : NULL;
+    if (!inv) {
+        free(record);
+        json_decref(action);
+        return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
+    }
+    inv->confidential = 1;
+    char fn_key[2 * GATEWAY_NS_MAX + 300];
+    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
+    sched_job job = {
+        .ns = r->ns,
+        .fn_key = fn_key,
+        .code = code,
+        .code_len = strlen(code),
+        .main = json_get_str(exec, "main", "main"),
+        .params_json = r->body ? r->body : "",
+        .params_len = r->body ? r->body_len : 0,
+        .activation_id = inv->id,
+        .timeout_ms = (uint32_t)lim.timeout_ms,
+        .memory_bytes = (uint64_t)lim.memory_mb << 20,
+        .max_result_bytes = MAX_RESULT_BYTES,
+        .max_log_bytes = (uint64_t)lim.logs_mb << 20,
+        .concurrency = (uint32_t)lim.concurrency,
+        .confidential = 1,
+        .record = record,
+        .record_len = record_len,
+    };
+    gateway_inflight_add(gw);
+    int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
+    int err = errno;
+    free(record);
+    json_decref(action);
+    if (rc != 0) {
+        gateway_inflight_done(gw);
+        atomic_store(&inv->refs, 1);
+        inv_release(inv);
+        if (err == EAGAIN)
+            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
+                          strerror(err));
+    }
+    r->invocation = inv;
+    park_lock(gw);
+    int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
+    park_unlock(gw);
+    return parked_now ? MHD_YES : answer_ohttp(r, inv);
 }

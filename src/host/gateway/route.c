@@ -28,6 +28,19 @@ route_kind route_match(const char *path, route *r) {
 
     char *seg[MAX_SEGMENTS];
     int n = split(r->buf, seg, MAX_SEGMENTS);
+    if (n >= 3 && !strcmp(seg[0], "tfaas") && !strcmp(seg[1], "v1")) {
+        if (n == 3 && !strcmp(seg[2], "attestation")) return r->kind = ROUTE_ATTESTATION;
+        if ((n == 6 || n == 7) && !strcmp(seg[2], "namespaces") && !strcmp(seg[4], "actions")) {
+            r->ns = seg[3];
+            r->name = seg[5];
+            if (n == 6) return r->kind = ROUTE_CONF_ACTION;
+            if (!strcmp(seg[6], "ohttp-keys")) return r->kind = ROUTE_CONF_KEYS;
+            if (!strcmp(seg[6], "certificate")) return r->kind = ROUTE_CONF_CERT;
+            if (!strcmp(seg[6], "ohttp")) return r->kind = ROUTE_CONF_OHTTP;
+            r->ns = r->name = NULL;
+        }
+        return ROUTE_NONE;
+    }
     if (n < 2 || strcmp(seg[0], "api") != 0 || strcmp(seg[1], "v1") != 0) return ROUTE_NONE;
     if (n == 2) return r->kind = ROUTE_INFO;
     if (strcmp(seg[2], "namespaces") != 0) return ROUTE_NONE;
@@ -66,11 +79,18 @@ int route_method_bit(const char *method) {
 int route_allowed(route_kind kind) {
     switch (kind) {
     case ROUTE_ACTION: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE;
+    case ROUTE_CONF_ACTION: return ROUTE_PUT;
+    case ROUTE_CONF_OHTTP: return ROUTE_POST;
     case ROUTE_NONE: return 0;
     default: return ROUTE_GET;
     }
 }
 
 const char *route_allow_header(route_kind kind) {
-    return kind == ROUTE_ACTION ? "GET, PUT, POST, DELETE" : "GET";
+    switch (kind) {
+    case ROUTE_ACTION: return "GET, PUT, POST, DELETE";
+    case ROUTE_CONF_ACTION: return "PUT";
+    case ROUTE_CONF_OHTTP: return "POST";
+    default: return "GET";
+    }
 }

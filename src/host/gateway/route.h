@@ -18,6 +18,12 @@ typedef enum {
     ROUTE_ACTIVATION,        /* .../activations/{id} */
     ROUTE_ACTIVATION_RESULT, /* .../activations/{id}/result */
     ROUTE_ACTIVATION_LOGS,   /* .../activations/{id}/logs */
+    ROUTE_ATTESTATION,       /* /tfaas/v1/attestation */
+    /* confidential functions: /tfaas/v1/namespaces/{ns}/actions/{name}... */
+    ROUTE_CONF_ACTION,       /* ...{name}: PUT, a confidential deploy */
+    ROUTE_CONF_KEYS,         /* ...{name}/ohttp-keys: GET application/ohttp-keys */
+    ROUTE_CONF_CERT,         /* ...{name}/certificate: GET the function certificate */
+    ROUTE_CONF_OHTTP,        /* ...{name}/ohttp: POST message/ohttp-req */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

@@ -2,6 +2,7 @@
  * namespace, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
 #include "host/commands.h"
 #include "host/gateway/gateway.h"
+#include "host/kms/sim_platform.h"
 
 #include "host/util/ids.h"
 
@@ -287,7 +288,8 @@ int serve_main(int argc, char **argv) {
     store *st = NULL;
     scheduler *sched = NULL;
     gateway *gw = NULL;
-    char *err = NULL;
+    kms_service *kms = NULL;
+    char *err = NULL, *platform_key = NULL;
     if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
         goto out;
@@ -297,9 +299,29 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
+    /* The key service is needed only by confidential functions and the
+     * attestation endpoint: without it, everything else still runs. */
+    /* The sim TEE's platform key: the KMS and every worker enclave get it. */
+    if (sim_platform_ensure(o.state, &platform_key, &err) < 0) {
+        fprintf(stderr, "tfaas serve: warning: no simulated TEE platform key (%s); confidential "
+                "functions are unavailable\n", err ? err : "unknown error");
+        free(err);
+        err = NULL;
+    }
+    const char *tee_args[] = {"--tee", "sim", "--platform-key", platform_key, NULL};
+    kms_config kc = {.enclave_path = enclave, .state_dir = o.state};
+    kms = platform_key ? kms_service_start(&kc, &err) : NULL;
+    if (!kms) {
+        fprintf(stderr, "tfaas serve: warning: the key service did not start (%s); confidential "
+                "functions and /tfaas/v1/attestation answer 503\n", err ? err : "unknown error");
+        free(err);
+        err = NULL;
+    }
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue, .kill_grace_ms = 2000,
-                           .isolation = o.isolation, .max_enclaves = o.max_enclaves};
+                           .isolation = o.isolation, .max_enclaves = o.max_enclaves,
+                           .enclave_args = platform_key ? tee_args : NULL,
+                           .release = kms ? confidential_release : NULL, .release_ud = kms};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
@@ -307,7 +329,7 @@ int serve_main(int argc, char **argv) {
     }
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
-                         .http_threads = o.http_threads, .store = st, .scheduler = sched};
+                         .http_threads = o.http_threads, .store = st, .scheduler = sched, .kms = kms};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -333,6 +355,8 @@ out:
     if (sched) scheduler_destroy(sched);
     if (gw) gateway_drain(gw, DRAIN_TIMEOUT_MS);
     gateway_stop(gw);
+    kms_service_stop(kms);
+    free(platform_key);
     store_close(st);
     free(err);
     free(enclave);

@@ -72,6 +72,7 @@ static enum MHD_Result dispatch(http_req *r) {
                               "The method %.32s is not allowed on this resource", r->method);
     }
     if (kind == ROUTE_INFO) return info_handle(r);
+    if (kind == ROUTE_ATTESTATION) return attestation_handle(r); /* public, like /api/v1 */
 
     enum MHD_Result sent = MHD_NO;
     if (authenticate(r, &sent) < 0) return sent;
@@ -85,6 +86,10 @@ static enum MHD_Result dispatch(http_req *r) {
     case ROUTE_ACTIONS: return actions_handle(r);
     case ROUTE_ACTION:
         return route_method_bit(r->method) == ROUTE_POST ? invoke_handle(r) : actions_handle(r);
+    case ROUTE_CONF_ACTION:
+    case ROUTE_CONF_KEYS:
+    case ROUTE_CONF_CERT:
+    case ROUTE_CONF_OHTTP: return confidential_handle(r);
     default: return activations_handle(r);
     }
 }
@@ -139,8 +144,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->gw->active++;
         pthread_mutex_unlock(&r->gw->mu);
         route_match(url, &r->rt);
-        r->body_limit = (r->rt.kind == ROUTE_ACTION && !strcmp(method, "PUT")) ? GATEWAY_MAX_BODY_ACTION
-                                                                               : GATEWAY_MAX_BODY;
+        r->body_limit = ((r->rt.kind == ROUTE_ACTION || r->rt.kind == ROUTE_CONF_ACTION) && !strcmp(method, "PUT"))
+                            ? GATEWAY_MAX_BODY_ACTION : GATEWAY_MAX_BODY;
         *con_cls = r;
         /* Two different lengths make the body's end ambiguous (request
          * smuggling); RFC 9112 says to refuse, so the request ends here. */
@@ -243,6 +248,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     if (!g) { *err = strdup("out of memory"); return NULL; }
     g->store = cfg->store;
     g->scheduler = cfg->scheduler;
+    g->kms = cfg->kms;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
     atomic_init(&g->stopping, 0);
     pthread_mutex_init(&g->mu, NULL);

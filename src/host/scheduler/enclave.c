@@ -10,6 +10,7 @@
 #include "host/util/utf8.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,8 @@ static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_cod
     ipc_put_u64(w, a->max_result_bytes);
     ipc_put_u64(w, a->max_log_bytes);
     ipc_put_u64(w, a->concurrency);
+    ipc_put_u64(w, (uint64_t)a->confidential);
+    ipc_put_bytes(w, a->keys, a->keys ? a->keys_len : 0);
     return ipc_writer_finish(w);
 }
 
@@ -240,8 +243,18 @@ static void enclave_died(enclave *e, done_list *dl) {
 
 /* ---- reader thread ---------------------------------------------------- */
 
+/* A NEED_KEYS answer, handled by the reader once it has let go of the lock
+ * (asking the KMS may block). Copies, so the activation may finish meanwhile. */
+typedef struct {
+    uint64_t ipc_id;
+    uint8_t *record;
+    size_t record_len;
+    char *worker;
+    size_t worker_len;
+} key_request;
+
 /* One frame from the enclave. Lock held. */
-static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
+static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
     scheduler *s = e->s;
     if (m->type != IPC_RESULT) {
         violation(e, "unexpected message type");
@@ -259,8 +272,21 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
     if (m->nfields < RES_NFIELDS || ipc_get_u64(m, RES_STATUS, &st) < 0 ||
         ipc_get_u64(m, RES_DURATION_US, &dur) < 0 || ipc_get_u64(m, RES_INIT_US, &init) < 0 ||
         ipc_get_u64(m, RES_PEAK_MEMORY, &peak) < 0 || m->fields[RES_RESULT].len == 0 ||
-        (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE)) {
+        (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE && st != TFAAS_STATUS_NEED_KEYS)) {
         violation(e, "malformed result");
+        return;
+    }
+    if (st == TFAAS_STATUS_NEED_KEYS) {
+        if (!a->confidential || a->sent_with_keys) {
+            violation(e, a->confidential ? "asked for keys it was sent" : "asked for keys of a plain function");
+            return;
+        }
+        kr->ipc_id = a->ipc_id;
+        kr->worker_len = m->fields[RES_RESULT].len;
+        kr->worker = ipc_get_str(m, RES_RESULT);
+        kr->record = malloc(a->record_len + 1);
+        if (kr->record) memcpy(kr->record, a->record, a->record_len);
+        kr->record_len = a->record_len;
         return;
     }
     if (st == TFAAS_STATUS_NEED_CODE) {
@@ -315,6 +341,56 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl) {
     enclave_kick(e); /* a worker is free */
 }
 
+/* Asks the KMS for a key release (no lock held), then resends the INVOKE
+ * with the keys and the code, or finishes the activation with the refusal. */
+static void release_keys(enclave *e, key_request *kr) {
+    scheduler *s = e->s;
+    char *bundle = NULL, *err = NULL;
+    size_t bundle_len = 0;
+    int refused = 0, rc = -1;
+    if (!kr->worker || !kr->record) err = strdup("out of memory");
+    else if (!s->cfg.release) err = strdup("this server has no key service");
+    else rc = s->cfg.release(s->cfg.release_ud, kr->record, kr->record_len, kr->worker, kr->worker_len,
+                             &bundle, &bundle_len, &refused, &err);
+    done_list dl = {0};
+    pthread_mutex_lock(&s->lock);
+    activation *a = NULL;
+    for (activation *p = e->inflight; p; p = p->next)
+        if (p->ipc_id == kr->ipc_id) a = p;
+    frame *f = NULL;
+    if (a && rc == 0) {
+        a->keys = bundle;
+        a->keys_len = bundle_len;
+        bundle = NULL;
+        f = frame_new();
+        if (f && encode_invoke(&f->w, a, 1) == IPC_OK) {
+            a->sent_with_code = a->sent_with_keys = 1;
+            key_add(e, a->fn_key);
+            enclave_push_urgent(e, f);
+        } else {
+            frame_free(f);
+            rc = -1;
+            free(err);
+            err = strdup("could not resend the activation with its keys");
+        }
+    }
+    if (a && rc != 0) {
+        a = inflight_take(e, kr->ipc_id);
+        json_t *j = json_pack("{s:s, s:i}", "error", err ? err : "the key release failed", "status",
+                              refused ? 403 : 503);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        sched_finish(s, a, &dl, TFAAS_STATUS_APPLICATION_ERR, text ? text : "{\"error\":\"key release failed\"}");
+        free(text);
+        sched_release_slot(s, a, &dl);
+        enclave_kick(e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    done_list_deliver(&dl);
+    free(bundle);
+    free(err);
+}
+
 static void *reader_main(void *arg) {
     enclave *e = arg;
     pthread_setname_np(pthread_self(), "enclave-reader");
@@ -337,13 +413,17 @@ static void *reader_main(void *arg) {
             break;
         }
         done_list dl = {0};
+        key_request kr = {0};
         pthread_mutex_lock(&s->lock);
         enclave_inline_begin(); /* the next pending activation goes out from here */
-        handle_msg(e, &m, &dl);
+        handle_msg(e, &m, &dl, &kr);
         enclave_inline_end();
         pthread_mutex_unlock(&s->lock);
         ipc_msg_free(&m);
         done_list_deliver(&dl);
+        if (kr.ipc_id) release_keys(e, &kr);
+        free(kr.record);
+        free(kr.worker);
     }
     done_list dl = {0};
     pthread_mutex_lock(&s->lock);
@@ -497,7 +577,7 @@ static void *io_main(void *arg) {
     launched_enclave le;
     char *err = NULL;
     const char *path = e->engine == SCHED_ENGINE_V8 ? s->enclave_v8_path : s->enclave_path;
-    int rc = launcher_start(path, s->cfg.workers, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+    int rc = launcher_start_args(path, s->cfg.workers, s->cfg.enclave_args, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
 
     pthread_mutex_lock(&s->lock);
     if (rc == 0 && s->closing) {

@@ -119,6 +119,11 @@ static int read_hello(int fd, unsigned timeout_ms, launched_enclave *out, char *
 
 int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_timeout_ms,
                    launched_enclave *out, char **err) {
+    return launcher_start_args(enclave_path, workers, NULL, hello_timeout_ms, out, err);
+}
+
+int launcher_start_args(const char *enclave_path, unsigned workers, const char *const *extra_args,
+                        unsigned hello_timeout_ms, launched_enclave *out, char **err) {
     if (err) *err = NULL;
     memset(out, 0, sizeof *out);
     out->pid = -1;
@@ -129,7 +134,14 @@ int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_ti
 
     char wbuf[16];
     snprintf(wbuf, sizeof wbuf, "%u", workers);
-    char *const argv[] = {"tfaas-enclave", "--fd", "3", "--workers", wbuf, NULL};
+    /* argv is built before fork: the child may only make async-signal-safe calls. */
+    char *argv[6 + LAUNCHER_MAX_EXTRA_ARGS] = {"tfaas-enclave", "--fd", "3", "--workers", wbuf};
+    size_t argc = 5;
+    for (size_t i = 0; extra_args && extra_args[i]; i++) {
+        if (i == LAUNCHER_MAX_EXTRA_ARGS) return fail(err, "too many enclave arguments");
+        argv[argc++] = (char *)extra_args[i];
+    }
+    argv[argc] = NULL;
 
     int sv[2] = {-1, -1}, ep[2] = {-1, -1}, devnull = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

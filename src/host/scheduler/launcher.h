@@ -24,6 +24,12 @@ typedef struct {
  * descriptor is left behind. */
 int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_timeout_ms,
                    launched_enclave *out, char **err);
+/* The same with further arguments for the enclave (e.g. "--role", "kms",
+ * "--tee", "sim", ...); extra_args is NULL-terminated, at most
+ * LAUNCHER_MAX_EXTRA_ARGS entries. */
+#define LAUNCHER_MAX_EXTRA_ARGS 16u
+int launcher_start_args(const char *enclave_path, unsigned workers, const char *const *extra_args,
+                        unsigned hello_timeout_ms, launched_enclave *out, char **err);
 /* SIGKILL; harmless on a process that already exited but was not reaped. */
 void launcher_kill(pid_t pid);
 /* Waits for the process to exit (call after it was killed or told to stop);

@@ -52,6 +52,11 @@ typedef struct activation {
     uint64_t ipc_id;
     uint64_t submit_us, sent_us, deadline_us; /* deadline = sent + timeout */
     int sent_with_code;
+    int confidential, sent_with_keys;
+    uint8_t *record;  /* confidential: the sealed function record */
+    size_t record_len;
+    char *keys;       /* confidential: the key release, once the KMS made it */
+    size_t keys_len;
     sched_result res; /* filled when finished */
 } activation;
 

@@ -33,6 +33,8 @@ static void activation_free(activation *a) {
     free(a->main);
     free(a->params);
     free(a->activation_id);
+    free(a->record);
+    free(a->keys);
     free(a->res.result_json); /* only set if never delivered */
     free(a->res.logs);
     free(a);
@@ -252,6 +254,15 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->max_result_bytes = job->max_result_bytes;
     a->max_log_bytes = job->max_log_bytes;
     a->concurrency = job->concurrency ? job->concurrency : 1;
+    a->confidential = job->confidential;
+    if (job->confidential) {
+        a->record = (uint8_t *)dup_or_empty((const char *)job->record, job->record_len);
+        a->record_len = job->record_len;
+        if (!a->record) {
+            activation_free(a);
+            return NULL;
+        }
+    }
     a->done = done;
     a->ud = ud;
     a->submit_us = clock_mono_us();

@@ -30,6 +30,14 @@ typedef enum {
     SCHED_ENGINE_V8,          /* tfaas-enclave-v8 */
     SCHED_ENGINES
 } sched_engine;
+/* Confidential functions (docs/protocol.md §6.4): asks the key service to
+ * release a function's keys (its sealed record) to the worker enclave whose
+ * identity (evidence and keys, JSON text) came with a NEED_KEYS answer.
+ * Called by an enclave's reader thread without the scheduler lock; may
+ * block. 0 with *bundle (malloc'd) for the enclave; -1 with *err (malloc'd)
+ * and *refused set when the KMS refused (rather than failed). */
+typedef int (*sched_release_fn)(void *ud, const uint8_t *record, size_t record_len, const char *worker,
+                                size_t worker_len, char **bundle, size_t *bundle_len, int *refused, char **err);
 
 typedef struct {
     const char *enclave_path; /* path of the tfaas-enclave executable */
@@ -40,6 +48,9 @@ typedef struct {
     unsigned kill_grace_ms;   /* past timeout_ms before the enclave is killed */
     isolation_mode isolation; /* the server's mode; UNSET means enclave-per-tenant */
     unsigned max_enclaves;    /* enclave processes serving at once; 0 = no limit */
+    const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
+    sched_release_fn release; /* key releases for confidential functions; NULL refuses them */
+    void *release_ud;
 } scheduler_config;
 
 /* One activation to run. The scheduler copies everything it keeps. */
@@ -59,6 +70,9 @@ typedef struct {
     uint64_t max_log_bytes;
     uint32_t concurrency;      /* max heaps of this function running at once */
     isolation_mode isolation;  /* the action's request (annotation), or UNSET */
+    int confidential;          /* code is encrypted, params an OHTTP request */
+    const uint8_t *record;     /* confidential: the KMS's sealed function record */
+    size_t record_len;
 } sched_job;
 
 /* Outcome handed to the completion callback. The callback owns the strings

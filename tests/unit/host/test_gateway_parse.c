@@ -13,6 +13,10 @@ static void test_routes(void) {
     route r;
     CHECK(route_match("/api/v1", &r) == ROUTE_INFO);
     CHECK(route_match("/api/v1/", &r) == ROUTE_INFO);
+    CHECK(route_match("/tfaas/v1/attestation", &r) == ROUTE_ATTESTATION);
+    CHECK(route_match("/tfaas/v1/attestation/x", &r) == ROUTE_NONE);
+    CHECK(route_match("/tfaas/v2/attestation", &r) == ROUTE_NONE);
+    CHECK(route_allowed(ROUTE_ATTESTATION) == ROUTE_GET);
     CHECK(route_match("/api/v1/namespaces", &r) == ROUTE_NAMESPACES);
     CHECK(route_match("/api/v1/namespaces/_/actions", &r) == ROUTE_ACTIONS);
     CHECK_STR(r.ns, "_");

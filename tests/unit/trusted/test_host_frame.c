@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 /* Which INVOKE field to spoil, and how. */
-enum spoil { NONE, FEW_FIELDS, EMPTY_KEY, NUL_KEY, NUL_MAIN, SHORT_INT, ZERO_TIMEOUT, ZERO_MEMORY, HUGE_MEMORY };
+enum spoil { NONE, FEW_FIELDS, EMPTY_KEY, NUL_KEY, NUL_MAIN, SHORT_INT, ZERO_TIMEOUT, ZERO_MEMORY, HUGE_MEMORY,
+             BAD_CONFIDENTIAL, KEYS_NOT_CONFIDENTIAL };
 
 /* Seals w, decodes it as the enclave's reader would, and checks it. */
 static const char *problem_of(ipc_writer *w) {
@@ -36,12 +37,16 @@ static const char *check_invoke(enum spoil how) {
     ipc_put_u64(&w, 1u << 20);
     ipc_put_u64(&w, 1u << 20);
     if (how != FEW_FIELDS) ipc_put_u64(&w, 1);
+    if (how != FEW_FIELDS) {
+        ipc_put_u64(&w, how == BAD_CONFIDENTIAL ? 2 : 0);
+        ipc_put_str(&w, how == KEYS_NOT_CONFIDENTIAL ? "keys" : "");
+    }
     return problem_of(&w);
 }
 
 static void test_invoke(void) {
     CHECK(check_invoke(NONE) == NULL);
-    for (enum spoil how = FEW_FIELDS; how <= HUGE_MEMORY; how++) CHECK(check_invoke(how) != NULL);
+    for (enum spoil how = FEW_FIELDS; how <= KEYS_NOT_CONFIDENTIAL; how++) CHECK(check_invoke(how) != NULL);
     CHECK_STR(check_invoke(ZERO_TIMEOUT), "INVOKE with a zero timeout");
 }
 

@@ -1,0 +1,130 @@
+/* evidence.c - evidence verification; see evidence.h. */
+#include "common/evidence.h"
+
+#include "common/b64url.h"
+#include "common/jws.h"
+#include "common/p256.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+const char *evidence_result_name(evidence_result r) {
+    switch (r) {
+    case EVIDENCE_OK: return "ok";
+    case EVIDENCE_MALFORMED: return "malformed evidence";
+    case EVIDENCE_TOO_LARGE: return "evidence too large";
+    case EVIDENCE_UNKNOWN_ROOT: return "evidence not signed by the trusted platform root";
+    case EVIDENCE_WRONG_MEASUREMENT: return "evidence is of an enclave with another measurement";
+    case EVIDENCE_WRONG_REPORT_DATA: return "evidence binds other report data";
+    }
+    return "unknown evidence result";
+}
+
+void evidence_hex(const uint8_t *bytes, size_t len, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int nibble(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int evidence_unhex(const char *hex, uint8_t *out, size_t len) {
+    if (!hex || strlen(hex) != 2 * len) return -1;
+    for (size_t i = 0; i < len; i++) {
+        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+void evidence_bind(const char *label, const uint8_t *data, size_t len,
+                   uint8_t out[EVIDENCE_REPORT_DATA_LEN]) {
+    /* Cannot fail short of memory exhaustion; zeros then make every check fail. */
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned n = 0;
+    if (!c || EVP_DigestInit_ex(c, EVP_sha512(), NULL) != 1 ||
+        EVP_DigestUpdate(c, label, strlen(label) + 1) != 1 || /* the NUL is the 0x00 separator */
+        (len && EVP_DigestUpdate(c, data, len) != 1) || EVP_DigestFinal_ex(c, out, &n) != 1)
+        memset(out, 0, EVIDENCE_REPORT_DATA_LEN);
+    EVP_MD_CTX_free(c);
+}
+
+/* The sim format's claims from a verified payload. */
+static evidence_result sim_claims(const uint8_t *payload, size_t len, evidence_claims *c) {
+    json_t *j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, NULL);
+    evidence_result r = EVIDENCE_MALFORMED;
+    const char *tee = json_string_value(json_object_get(j, "tee"));
+    const char *m = json_string_value(json_object_get(j, "measurement"));
+    const char *s = json_string_value(json_object_get(j, "signer"));
+    const char *rd = json_string_value(json_object_get(j, "report_data"));
+    const char *engine = json_string_value(json_object_get(j, "engine"));
+    json_t *iat = json_object_get(j, "iat");
+    if (!json_is_object(j) || !tee || strcmp(tee, "sim") != 0 || !m || !s || !rd || !engine ||
+        !json_is_integer(iat) || strlen(engine) >= sizeof c->engine)
+        goto out;
+    if (evidence_unhex(m, c->measurement, sizeof c->measurement) < 0 ||
+        evidence_unhex(s, c->signer, sizeof c->signer) < 0 ||
+        b64url_decode(rd, strlen(rd), c->report_data, sizeof c->report_data) != EVIDENCE_REPORT_DATA_LEN)
+        goto out;
+    strcpy(c->tee, "sim");
+    strcpy(c->engine, engine);
+    c->issued_at = json_integer_value(iat);
+    r = EVIDENCE_OK;
+out:
+    json_decref(j);
+    return r;
+}
+
+evidence_result evidence_verify(const char *evidence, size_t len, EVP_PKEY *root,
+                                const uint8_t *expected_measurement,
+                                const uint8_t *expected_report_data, evidence_claims *out) {
+    evidence_claims c;
+    memset(&c, 0, sizeof c);
+    if (len > EVIDENCE_MAX_LEN) return EVIDENCE_TOO_LARGE;
+    jws_parts p;
+    jws_result jr = jws_decode(evidence, len, &p);
+    if (jr != JWS_OK) return EVIDENCE_MALFORMED;
+    evidence_result r = EVIDENCE_MALFORMED;
+    if (strcmp(p.typ, EVIDENCE_SIM_TYP) != 0) goto out;
+    if (jws_verify(&p, root) != JWS_OK) {
+        r = EVIDENCE_UNKNOWN_ROOT;
+        goto out;
+    }
+    if ((r = sim_claims(p.payload, p.payload_len, &c)) != EVIDENCE_OK) goto out;
+    /* The signer claim must name the root that signed: a platform key never
+     * vouches for evidence that says another one made it. */
+    uint8_t point[P256_POINT_LEN], signer[32];
+    if (p256_public_point(root, point) < 0) {
+        r = EVIDENCE_UNKNOWN_ROOT;
+        goto out;
+    }
+    SHA256(point, sizeof point, signer);
+    if (CRYPTO_memcmp(signer, c.signer, sizeof signer) != 0) {
+        r = EVIDENCE_UNKNOWN_ROOT;
+        goto out;
+    }
+    if (expected_measurement && CRYPTO_memcmp(expected_measurement, c.measurement, sizeof c.measurement)) {
+        r = EVIDENCE_WRONG_MEASUREMENT;
+        goto out;
+    }
+    if (expected_report_data && CRYPTO_memcmp(expected_report_data, c.report_data, sizeof c.report_data)) {
+        r = EVIDENCE_WRONG_REPORT_DATA;
+        goto out;
+    }
+    if (out) *out = c;
+    r = EVIDENCE_OK;
+out:
+    jws_parts_free(&p);
+    return r;
+}

@@ -1,0 +1,41 @@
+/* labels.h - every label and JWS type of the confidential protocol in one
+ * place (docs/protocol.md §5-§6 lists the same). Both sides and the CLI use
+ * these constants, so a label is never spelt twice. */
+#ifndef TFAAS_COMMON_LABELS_H
+#define TFAAS_COMMON_LABELS_H
+
+/* report_data = evidence_bind(label, ...) (SHA-512(label || 0x00 || data)) */
+#define LABEL_KMS_REPORT "tfaas kms keys v1"        /* data: ES256 point (65) || X25519 pk (32) */
+#define LABEL_WORKER_REPORT "tfaas worker keys v1"  /* data: ES256 point (65) || X25519 pk (32) */
+
+/* HPKE info of a key release wrapped to a worker's X25519 key */
+#define LABEL_RELEASE_INFO "tfaas release v1"
+/* OHTTP request context export and aead_box aad of a confidential
+ * function's logs (only the requester can derive the key) */
+#define LABEL_LOGS "tfaas logs v1"
+
+/* tee_seal purposes */
+#define LABEL_SEAL_KMS_KEYS "tfaas kms keys v1"
+#define LABEL_SEAL_FUNCTION "tfaas function record v1"
+
+/* HPKE info of a deploy package sealed to the KMS */
+#define LABEL_DEPLOY_INFO "tfaas deploy v1"
+/* AEAD aad of confidential function code (aead_box under the code key) */
+#define LABEL_CODE_AAD "tfaas code v1"
+
+/* JWS typ of certificates and receipts */
+#define JWS_TYP_FUNCTION_CERT "tfaas-function+jwt"
+#define JWS_TYP_WORKER_CERT "tfaas-worker+jwt"
+#define JWS_TYP_RECEIPT "tfaas-receipt+jwt"
+
+/* Certificate lifetimes: function certificates are renewed by redeploying,
+ * worker certificates by a new key release (a new enclave, or after expiry). */
+#define FUNCTION_CERT_LIFETIME_S (365 * 24 * 3600)
+#define WORKER_CERT_LIFETIME_S (24 * 3600)
+
+/* Replay window of confidential requests: the inner Date header must be
+ * within this many seconds of the enclave's clock, and an enclave remembers
+ * every request's enc for that long. */
+#define REPLAY_WINDOW_S 60
+
+#endif

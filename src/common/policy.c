@@ -1,0 +1,49 @@
+/* policy.c - release policies of confidential functions; see policy.h. */
+#include "common/policy.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(j)) return snprintf(err, errlen, "the policy is not a JSON object"), -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)j, key, v) {
+        if (strcmp(key, "measurements") && strcmp(key, "engine"))
+            return snprintf(err, errlen, "the policy has an unknown member '%.64s'", key), -1;
+    }
+    json_t *ms = json_object_get(j, "measurements");
+    if (!json_is_array(ms) || json_array_size(ms) == 0 || json_array_size(ms) > POLICY_MAX_MEASUREMENTS)
+        return snprintf(err, errlen, "the policy needs 1..%u measurements", POLICY_MAX_MEASUREMENTS), -1;
+    size_t i;
+    json_array_foreach(ms, i, v) {
+        if (evidence_unhex(json_string_value(v), out->measurements[i], EVIDENCE_MEASUREMENT_LEN) < 0)
+            return snprintf(err, errlen, "policy measurement %zu is not 64 hex digits", i), -1;
+    }
+    out->nmeasurements = json_array_size(ms);
+    const char *engine = json_string_value(json_object_get(j, "engine"));
+    if (!engine || !*engine || strlen(engine) > POLICY_MAX_ENGINE || strchr(engine, '/'))
+        return snprintf(err, errlen, "the policy needs an engine name such as \"duktape\""), -1;
+    strcpy(out->engine, engine);
+    return 0;
+}
+
+json_t *policy_json(const policy *p) {
+    json_t *ms = json_array();
+    for (size_t i = 0; ms && i < p->nmeasurements; i++) {
+        char hex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
+        evidence_hex(p->measurements[i], EVIDENCE_MEASUREMENT_LEN, hex);
+        json_array_append_new(ms, json_string(hex));
+    }
+    return ms ? json_pack("{s:o, s:s}", "measurements", ms, "engine", p->engine) : NULL;
+}
+
+int policy_accepts(const policy *p, const evidence_claims *c) {
+    size_t n = strlen(p->engine);
+    if (strncmp(c->engine, p->engine, n) != 0 || (c->engine[n] != '\0' && c->engine[n] != '/')) return 0;
+    for (size_t i = 0; i < p->nmeasurements; i++)
+        if (CRYPTO_memcmp(p->measurements[i], c->measurement, EVIDENCE_MEASUREMENT_LEN) == 0) return 1;
+    return 0;
+}

@@ -1,0 +1,177 @@
+/* cli_attest.c - `tfaas attest`: fetch the key service's attestation,
+ * verify it against the platform root and the expected KMS measurement, and
+ * pin the result for later confidential commands (cli_kms.h). */
+#include "common/p256.h"
+#include "host/cli/cli_config.h"
+#include "host/cli/cli_http.h"
+#include "host/cli/cli_kms.h"
+#include "host/commands.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ATTEST_PATH "/tfaas/v1/attestation"
+
+static void usage(FILE *f) {
+    fputs("usage: tfaas attest [--root FILE] [--measurement HEX] [--apihost URL]\n"
+          "\n"
+          "Fetches the key service's attestation (GET " ATTEST_PATH "), verifies it\n"
+          "and pins the KMS keys for `tfaas action create/invoke --confidential`.\n"
+          "\n"
+          "options:\n"
+          "  --root FILE        the platform root public key (PEM); for the sim TEE\n"
+          "                     this is STATE/sim-platform.pem of the server. Without\n"
+          "                     it the key the server sends is trusted on first use.\n"
+          "  --measurement HEX  the KMS enclave measurement to expect (64 hex digits;\n"
+          "                     `tfaas-enclave --measurement` prints it). Without it\n"
+          "                     the pinned one is expected, or any on first use.\n"
+          "  --apihost URL      API host (env TFAAS_APIHOST, APIHOST= in the config file)\n"
+          "  -h, --help         show this help\n"
+          "\n"
+          "The pin is $TFAAS_KMS_PIN, else kms-pin.json beside the config file\n"
+          "(~/.tfaas/kms-pin.json).\n", f);
+}
+
+static int fetch(const char *apihost, json_t **doc) {
+    char *url = NULL;
+    if (asprintf(&url, "%s%s", apihost, ATTEST_PATH) < 0) return -1;
+    struct cli_http_response resp;
+    char err[CURL_ERROR_SIZE + 64];
+    int rc = cli_http_request("GET", url, NULL, NULL, CLI_HTTP_TIMEOUT_S, &resp, err, sizeof err);
+    free(url);
+    if (rc) {
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", apihost, err);
+        return -1;
+    }
+    *doc = json_loadb(resp.body, resp.len, 0, NULL);
+    if (resp.status != 200 || !json_is_object(*doc)) {
+        const char *msg = json_string_value(json_object_get(*doc, "error"));
+        fprintf(stderr, "error: the server answered HTTP %ld to %s%s%s\n", resp.status, ATTEST_PATH,
+                msg ? ": " : "", msg ? msg : "");
+        json_decref(*doc);
+        *doc = NULL;
+        rc = -1;
+    }
+    cli_http_response_free(&resp);
+    return rc;
+}
+
+int attest_main(int argc, char **argv) {
+    const char *root_path = NULL, *meas_hex = NULL, *apihost_flag = NULL;
+    static const struct option opts[] = {{"root", required_argument, 0, 'r'},
+                                         {"measurement", required_argument, 0, 'm'},
+                                         {"apihost", required_argument, 0, 'a'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': root_path = optarg; break;
+        case 'm': meas_hex = optarg; break;
+        case 'a': apihost_flag = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "tfaas attest: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    uint8_t want[EVIDENCE_MEASUREMENT_LEN];
+    if (meas_hex && evidence_unhex(meas_hex, want, sizeof want) < 0) {
+        fprintf(stderr, "tfaas attest: --measurement wants 64 hex digits\n");
+        return 2;
+    }
+
+    char err[512];
+    struct cli_conn conn = {0};
+    char *config = cli_config_default_path();
+    int rc = cli_conn_resolve(apihost_flag, NULL, getenv("TFAAS_APIHOST"), NULL, config, &conn, err, sizeof err);
+    free(config);
+    if (rc) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    char *pin_path = cli_kms_pin_path();
+    struct cli_kms pinned = {0}, got = {0};
+    json_t *doc = NULL, *pin = NULL;
+    EVP_PKEY *root = NULL;
+    int status = 1;
+    if (!pin_path) {
+        fprintf(stderr, "error: no place for the KMS pin: set HOME, TFAAS_CONFIG or TFAAS_KMS_PIN\n");
+        goto out;
+    }
+    int have_pin = cli_kms_pin_load(pin_path, &pinned, &pin, err, sizeof err);
+    if (have_pin < 0) {
+        fprintf(stderr, "warning: ignoring the old pin: %s\n", err);
+        have_pin = 1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = fetch(conn.apihost, &doc);
+    curl_global_cleanup();
+    if (rc < 0) goto out;
+
+    int tofu = 0;
+    if (root_path) {
+        if (!(root = p256_read_public_pem(root_path))) {
+            fprintf(stderr, "error: %s holds no P-256 public key (PEM)\n", root_path);
+            goto out;
+        }
+    } else {
+        const char *pem = json_string_value(json_object_get(doc, "platform_key"));
+        if (!pem || !(root = p256_public_from_pem(pem, strlen(pem)))) {
+            fprintf(stderr, "error: no --root given and the server sent no platform key\n");
+            goto out;
+        }
+        if (have_pin == 0 && EVP_PKEY_eq(root, pinned.platform_key) != 1) {
+            fprintf(stderr, "error: the server's platform key differs from the one pinned in %s.\n"
+                            "Someone may be impersonating the platform. If the platform really was\n"
+                            "reinstalled, verify its new key out of band and run `tfaas attest --root FILE`.\n",
+                    pin_path);
+            goto out;
+        }
+        tofu = have_pin != 0 || json_is_true(json_object_get(pin, "trust_on_first_use"));
+    }
+    const uint8_t *expect = meas_hex ? want : have_pin == 0 ? pinned.claims.measurement : NULL;
+    if (cli_kms_verify(doc, root, expect, &got, err, sizeof err) < 0) {
+        fprintf(stderr, "error: KMS attestation REFUSED: %s\n", err);
+        goto out;
+    }
+    if (cli_kms_pin_save(pin_path, conn.apihost, doc, &got, tofu, err, sizeof err) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        goto out;
+    }
+    if (tofu)
+        fprintf(stderr,
+                "WARNING: TRUST ON FIRST USE. No --root was given, so the platform key the server\n"
+                "WARNING: sent was trusted as it is. Whoever controls the server or the network\n"
+                "WARNING: could have sent a forged one. Compare it with the server's\n"
+                "WARNING: STATE/sim-platform.pem and run `tfaas attest --root FILE`.\n");
+    if (!expect)
+        fprintf(stderr, "warning: no --measurement given: any KMS measurement was accepted; "
+                        "check the one below against `tfaas-enclave --measurement`.\n");
+    char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1], tp[P256_THUMBPRINT_LEN + 1];
+    evidence_hex(got.claims.measurement, sizeof got.claims.measurement, mhex);
+    p256_thumbprint(got.signing_key, tp);
+    if (have_pin == 0 && EVP_PKEY_eq(got.signing_key, pinned.signing_key) != 1)
+        fprintf(stderr, "note: the KMS keys changed since the last pin (its sealed keys were replaced)\n");
+    printf("KMS attested (%s TEE%s)\n  measurement  %s\n  signing key  %s (JWK thumbprint)\n  engine       %s\n"
+           "  pinned in    %s\n",
+           got.claims.tee, strcmp(got.claims.tee, "sim") == 0 ? ": simulated, not protected against the operator" : "",
+           mhex, tp, got.claims.engine, pin_path);
+    status = 0;
+out:
+    EVP_PKEY_free(root);
+    cli_kms_free(&pinned);
+    cli_kms_free(&got);
+    json_decref(doc);
+    json_decref(pin);
+    free(pin_path);
+    cli_conn_free(&conn);
+    return status;
+}

@@ -1,0 +1,118 @@
+/* cli_cert.c - function certificate checks; see cli_cert.h. */
+#include "host/cli/cli_cert.h"
+
+#include "common/jws.h"
+#include "common/labels.h"
+#include "common/p256.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define CLOCK_SKEW_S 300 /* a certificate issued a little "in the future" is fine */
+
+/* The claims of a JWS of type typ signed by key, with iat/exp checked.
+ * NULL with err. `what` names it in messages. */
+static json_t *open_claims(const char *jws, const char *typ, EVP_PKEY *key, const char *what, const char *foreign,
+                           char *err, size_t errlen) {
+    if (!jws || !*jws) return snprintf(err, errlen, "no %s", what), NULL;
+    jws_parts p;
+    jws_result r = jws_open(jws, strlen(jws), typ, key, &p);
+    if (r == JWS_ERR_SIGNATURE) return snprintf(err, errlen, "the %s is not signed by %s", what, foreign), NULL;
+    if (r != JWS_OK) return snprintf(err, errlen, "the %s is malformed: %s", what, jws_result_name(r)), NULL;
+    json_t *c = json_loadb((const char *)p.payload, p.payload_len, JSON_REJECT_DUPLICATES, NULL);
+    jws_parts_free(&p);
+    json_t *iat = json_object_get(c, "iat"), *exp = json_object_get(c, "exp");
+    time_t now = time(NULL);
+    if (!json_is_object(c) || !json_is_integer(iat) || (exp && !json_is_integer(exp)))
+        snprintf(err, errlen, "the %s lacks claims", what);
+    else if (exp && json_integer_value(exp) <= now)
+        snprintf(err, errlen, "the %s expired", what);
+    else if (json_integer_value(iat) > now + CLOCK_SKEW_S)
+        snprintf(err, errlen, "the %s is not valid yet", what);
+    else
+        return c;
+    json_decref(c);
+    return NULL;
+}
+
+/* Does "ns/name" end in "/name"? The client addresses its own namespace as
+ * "_", so only the name part is compared. */
+static int names_function(const char *function, const char *name) {
+    const char *slash = function ? strrchr(function, '/') : NULL;
+    return slash && strcmp(slash + 1, name) == 0;
+}
+
+int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const char *name,
+                             const char *expect_code_hash, const json_t *expect_policy, json_t **claims,
+                             char *err, size_t errlen) {
+    *claims = NULL;
+    json_t *c = open_claims(cert, JWS_TYP_FUNCTION_CERT, kms->signing_key, "function certificate",
+                            "the pinned KMS (foreign certificate)", err, errlen);
+    if (!c) return -1;
+    const char *cname = json_string_value(json_object_get(c, "name"));
+    const char *hash = json_string_value(json_object_get(c, "code_hash"));
+    int rc = -1;
+    if (!cname || !hash || !json_is_integer(json_object_get(c, "exp")) ||
+        !json_is_string(json_object_get(c, "ohttp_keys")))
+        snprintf(err, errlen, "the function certificate lacks claims");
+    else if (strcmp(cname, name) != 0)
+        snprintf(err, errlen, "the certificate is for function '%.256s', not '%.256s' (foreign certificate)", cname, name);
+    else if (expect_code_hash && strcmp(hash, expect_code_hash) != 0)
+        snprintf(err, errlen, "the certificate names other code (hash %.64s)", hash);
+    else if (expect_policy && !json_equal(json_object_get(c, "policy"), (json_t *)expect_policy))
+        snprintf(err, errlen, "the certificate states another policy than the one sealed");
+    else
+        rc = 0;
+    if (rc == 0) *claims = c;
+    else json_decref(c);
+    return rc;
+}
+
+int cli_receipt_verify(const char *receipt, const char *worker_cert, const struct cli_kms *kms,
+                       const json_t *fn_claims, const char *request_sha256, const char *response_sha256,
+                       json_t **claims, char *err, size_t errlen) {
+    *claims = NULL;
+    const char *name = json_string_value(json_object_get(fn_claims, "name"));
+    const char *code_hash = json_string_value(json_object_get(fn_claims, "code_hash"));
+    json_t *wc = open_claims(worker_cert, JWS_TYP_WORKER_CERT, kms->signing_key, "worker certificate",
+                             "the pinned KMS", err, errlen);
+    if (!wc) return -1;
+    json_t *rc_claims = NULL;
+    int rc = -1;
+    const char *wmeas = json_string_value(json_object_get(wc, "measurement"));
+    json_t *jwk = json_object_get(wc, "worker_key");
+    EVP_PKEY *wkey = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
+                                          json_string_value(json_object_get(jwk, "y")));
+    json_t *accepted = json_object_get(json_object_get(fn_claims, "policy"), "measurements"), *m;
+    size_t i;
+    int in_policy = 0;
+    json_array_foreach(accepted, i, m) in_policy |= wmeas && json_is_string(m) && !strcmp(json_string_value(m), wmeas);
+    if (!wkey || !wmeas) {
+        snprintf(err, errlen, "the worker certificate lacks the worker's key or measurement");
+        goto out;
+    }
+    if (!names_function(json_string_value(json_object_get(wc, "sub")), name) || !in_policy) {
+        snprintf(err, errlen, "the worker certificate is for another function or a worker outside the policy");
+        goto out;
+    }
+    if (!(rc_claims = open_claims(receipt, JWS_TYP_RECEIPT, wkey, "receipt", "the certified worker", err, errlen)))
+        goto out;
+    const char *f = json_string_value(json_object_get(rc_claims, "function"));
+    const char *h = json_string_value(json_object_get(rc_claims, "code_hash"));
+    const char *rm = json_string_value(json_object_get(rc_claims, "measurement"));
+    const char *rq = json_string_value(json_object_get(rc_claims, "request_sha256"));
+    const char *rs = json_string_value(json_object_get(rc_claims, "response_sha256"));
+    if (!names_function(f, name) || !h || !code_hash || strcmp(h, code_hash) || !rm || strcmp(rm, wmeas))
+        snprintf(err, errlen, "the receipt is for another function, other code or another worker");
+    else if (!rq || !rs || strcmp(rq, request_sha256) || strcmp(rs, response_sha256))
+        snprintf(err, errlen, "the receipt does not match the request and response");
+    else
+        rc = 0;
+out:
+    EVP_PKEY_free(wkey);
+    json_decref(wc);
+    if (rc == 0) *claims = rc_claims;
+    else json_decref(rc_claims);
+    return rc;
+}

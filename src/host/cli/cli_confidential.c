@@ -1,0 +1,417 @@
+/* cli_confidential.c - `tfaas action create|invoke --confidential`: the
+ * client half of docs/protocol.md §6. Everything secret is made and opened
+ * here or in an attested enclave; the host sees ciphertext only. */
+#include "common/aead_box.h"
+#include "common/bhttp.h"
+#include "common/ohttp.h"
+#include "common/b64url.h"
+#include "common/evidence.h"
+#include "common/labels.h"
+#include "common/policy.h"
+#include "host/cli/cli_cert.h"
+#include "host/cli/cli_cmd.h"
+#include "host/cli/cli_file.h"
+#include "host/cli/cli_kms.h"
+#include "host/commands.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The pinned KMS, or an error telling the user to attest first. */
+static int load_pin(struct cli_kms *kms) {
+    char err[512];
+    char *path = cli_kms_pin_path();
+    int rc = path ? cli_kms_pin_load(path, kms, NULL, err, sizeof err) : 1;
+    if (rc == 1)
+        fprintf(stderr, "error: no attested key service is pinned (%s): run `tfaas attest` first\n",
+                path ? path : "set HOME or TFAAS_KMS_PIN");
+    else if (rc < 0)
+        fprintf(stderr, "error: %s\n", err);
+    free(path);
+    return rc == 0 ? 0 : -1;
+}
+
+/* --policy (a JSON object, or a file with one) or the default: workers with
+ * the attested KMS measurement (the same enclave binary) and the engine of
+ * the kind. Canonical JSON (policy_json), new reference. */
+static json_t *build_policy(const struct cli_args *a, const struct cli_kms *kms) {
+    policy p;
+    char err[256];
+    if (a->policy) {
+        json_t *j = json_loads(a->policy, JSON_REJECT_DUPLICATES, NULL);
+        if (!j) {
+            char *text = NULL, ferr[512];
+            size_t len = 0;
+            if (cli_file_read(a->policy, 1 << 20, &text, &len, ferr, sizeof ferr) < 0) {
+                fprintf(stderr, "error: --policy is neither JSON nor a readable file: %s\n", ferr);
+                return NULL;
+            }
+            j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+            free(text);
+        }
+        int rc = policy_parse(j, &p, err, sizeof err);
+        json_decref(j);
+        if (rc < 0) {
+            fprintf(stderr, "error: --policy: %s\n", err);
+            return NULL;
+        }
+    } else {
+        memset(&p, 0, sizeof p);
+        memcpy(p.measurements[0], kms->claims.measurement, EVIDENCE_MEASUREMENT_LEN);
+        p.nmeasurements = 1;
+        strcpy(p.engine, a->kind && !strcmp(a->kind, "js:v8") ? "v8" : "duktape");
+    }
+    return policy_json(&p);
+}
+
+/* enc || HPKE-Seal(KMS key, info "tfaas deploy v1", package JSON), base64url. */
+static char *seal_package(const struct cli_kms *kms, json_t *pkg) {
+    char *text = json_dumps(pkg, JSON_COMPACT);
+    if (!text) return NULL;
+    size_t len = strlen(text);
+    uint8_t *buf = malloc(HPKE_NENC + len + HPKE_NT);
+    hpke_ctx ctx;
+    size_t ct_len = 0;
+    char *out = NULL;
+    if (buf && hpke_setup_sender(&ctx, HPKE_AEAD_CHACHA20_POLY1305, kms->hpke_pk, HPKE_NPK,
+                                 (const uint8_t *)LABEL_DEPLOY_INFO, strlen(LABEL_DEPLOY_INFO), NULL, buf) == HPKE_OK &&
+        hpke_seal(&ctx, NULL, 0, (const uint8_t *)text, len, buf + HPKE_NENC, len + HPKE_NT, &ct_len) == HPKE_OK)
+        out = b64url_encode_alloc(buf, HPKE_NENC + ct_len);
+    hpke_ctx_wipe(&ctx);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    free(buf);
+    return out;
+}
+
+int cli_confidential_create(struct cli_ctx *c) {
+    const char *name = c->args.pos[0];
+    struct cli_kms kms;
+    if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
+    char *code = NULL, *code_b64 = NULL, *sealed = NULL, err[512];
+    size_t code_len = 0;
+    uint8_t key[32], hash[32], *box = NULL;
+    size_t box_len = 0;
+    json_t *pol = NULL, *pkg = NULL, *body = NULL, *claims = NULL;
+    int rc = CLI_EXIT_FAIL;
+    if (cli_file_read(c->args.pos[1], CLI_FILE_MAX, &code, &code_len, err, sizeof err) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        goto out;
+    }
+    if (!(pol = build_policy(&c->args, &kms))) goto out;
+    /* A fresh code key per deploy; the code is sealed under it, the key and
+     * the policy to the KMS. */
+    char key_b64[64], hash_hex[65];
+    if (RAND_bytes(key, sizeof key) != 1 ||
+        aead_box_seal(HPKE_AEAD_CHACHA20_POLY1305, key, (const uint8_t *)LABEL_CODE_AAD, strlen(LABEL_CODE_AAD),
+                      (const uint8_t *)code, code_len, &box, &box_len) != HPKE_OK ||
+        !(code_b64 = b64url_encode_alloc(box, box_len))) {
+        fprintf(stderr, "error: cannot encrypt the code\n");
+        goto out;
+    }
+    SHA256((const uint8_t *)code, code_len, hash);
+    evidence_hex(hash, sizeof hash, hash_hex);
+    b64url_encode(key, sizeof key, key_b64);
+    pkg = json_pack("{s:s, s:s, s:s, s:O}", "name", name, "code_key", key_b64, "code_hash", hash_hex, "policy", pol);
+    OPENSSL_cleanse(key_b64, sizeof key_b64);
+    if (!pkg || !(sealed = seal_package(&kms, pkg))) {
+        fprintf(stderr, "error: cannot seal the code key to the key service\n");
+        goto out;
+    }
+    body = json_pack("{s:s, s:s, s:s}", "kind", c->args.kind ? c->args.kind : "js:duktape", "code", code_b64,
+                     "sealed_key", sealed);
+    if (body && c->args.main_name) json_object_set_new(body, "main", json_string(c->args.main_name));
+    long lim[] = {c->args.timeout_ms, c->args.memory_mb, c->args.logsize_mb, c->args.concurrency};
+    const char *lim_names[] = {"timeout", "memory", "logs", "concurrency"};
+    json_t *limits = json_object();
+    for (size_t i = 0; limits && i < 4; i++)
+        if (lim[i] != CLI_UNSET) json_object_set_new(limits, lim_names[i], json_integer(lim[i]));
+    if (body && json_object_size(limits)) json_object_set(body, "limits", limits);
+    json_decref(limits);
+
+    char *url = cli_tfaas_url(c->conn.apihost, name, NULL, NULL);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct cli_http_response resp = {0};
+    int hr = url && text ? cli_http_request("PUT", url, c->conn.auth, text, CLI_HTTP_TIMEOUT_S, &resp, err, sizeof err) : -1;
+    free(url);
+    free(text);
+    if (hr < 0) {
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, err);
+        goto out;
+    }
+    struct cli_reply reply = {.status = resp.status, .raw = resp,
+                              .json = json_loadb(resp.body, resp.len, 0, NULL)};
+    if (resp.status != 200) {
+        cli_report_error(&reply);
+        cli_reply_free(&reply);
+        goto out;
+    }
+    /* The certificate the KMS issued must say what was sealed. */
+    json_t *anns = json_object_get(reply.json, "annotations"), *conf = NULL, *a;
+    size_t i;
+    json_array_foreach(anns, i, a) {
+        const char *k = json_string_value(json_object_get(a, "key"));
+        if (k && !strcmp(k, "confidential")) conf = json_object_get(a, "value");
+    }
+    const char *cert = json_string_value(json_object_get(conf, "certificate"));
+    if (cli_function_cert_verify(cert, &kms, name, hash_hex, pol, &claims, err, sizeof err) < 0) {
+        fprintf(stderr, "error: the deploy is NOT trustworthy: %s\n", err);
+        cli_reply_free(&reply);
+        goto out;
+    }
+    if (c->args.json) printf("%s\n", cert);
+    else printf("ok: created confidential action %s (certificate verified: code sha256 %s, engine %s)\n", name,
+                hash_hex, json_string_value(json_object_get(claims, "engine")));
+    cli_reply_free(&reply);
+    rc = CLI_EXIT_OK;
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    if (code) OPENSSL_cleanse(code, code_len);
+    free(code);
+    free(box);
+    free(code_b64);
+    free(sealed);
+    json_decref(pol);
+    json_decref(pkg);
+    json_decref(body);
+    json_decref(claims);
+    cli_kms_free(&kms);
+    return rc;
+}
+
+/* GET a URL with Accept `accept`; the body (malloc'd) or NULL after printing why. */
+static char *fetch_text(struct cli_ctx *c, const char *url, const char *accept) {
+    struct cli_http_opts o = {.accept = accept};
+    struct cli_http_response resp = {0};
+    char err[CURL_ERROR_SIZE + 64];
+    if (cli_http_request_ex("GET", url, c->conn.auth, &o, CLI_HTTP_TIMEOUT_S, &resp, err, sizeof err) < 0) {
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, err);
+        return NULL;
+    }
+    if (resp.status != 200) {
+        struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
+        cli_report_error(&reply);
+        cli_reply_free(&reply);
+        return NULL;
+    }
+    char *body = resp.body;
+    resp.body = NULL;
+    cli_http_response_free(&resp);
+    return body;
+}
+
+static void sha256_hex(const uint8_t *p, size_t n, char out[65]) {
+    uint8_t d[32];
+    SHA256(p, n, d);
+    evidence_hex(d, sizeof d, out);
+}
+
+int cli_confidential_invoke(struct cli_ctx *c) {
+    const char *name = c->args.pos[0];
+    struct cli_kms kms;
+    if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL;
+    char *url = NULL, *cert = NULL, *params = NULL, err[512];
+    json_t *fn = NULL, *rclaims = NULL, *out = NULL;
+    uint8_t *keys = NULL, *bin = NULL, *enc_req = NULL, *plain = NULL;
+    size_t keys_len = 0, bin_len = 0, enc_len = 0, plain_len = 0;
+    ohttp_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    struct cli_http_response resp = {0};
+    /* 1. The function's certificate, checked against the pinned KMS. */
+    if (!(url = cli_tfaas_url(c->conn.apihost, name, "certificate", NULL)) ||
+        !(cert = fetch_text(c, url, "application/jwt")))
+        goto out;
+    if (cli_function_cert_verify(cert, &kms, name, NULL, NULL, &fn, err, sizeof err) < 0) {
+        fprintf(stderr, "error: refusing to send anything: %s\n", err);
+        goto out;
+    }
+    /* 2. The request, sealed to the certified OHTTP key. */
+    const char *kb = json_string_value(json_object_get(fn, "ohttp_keys"));
+    ohttp_key_config cfg[4];
+    size_t ncfg = 0;
+    if (!(keys = b64url_decode_alloc(kb, strlen(kb), &keys_len)) ||
+        ohttp_keys_parse(keys, keys_len, cfg, 4, &ncfg) != OHTTP_OK) {
+        fprintf(stderr, "error: the certified OHTTP key configuration is unusable\n");
+        goto out;
+    }
+    uint16_t aead = cfg[0].suites[0].aead_id;
+    for (size_t i = 0; i < cfg[0].nsuites; i++)
+        if (cfg[0].suites[i].aead_id == HPKE_AEAD_CHACHA20_POLY1305) aead = HPKE_AEAD_CHACHA20_POLY1305;
+    params = json_dumps(c->args.params, JSON_COMPACT);
+    char date[64], path[600];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    snprintf(path, sizeof path, "/%s", name);
+    bhttp_message req;
+    memset(&req, 0, sizeof req);
+    req.method = bhttp_str("POST");
+    req.scheme = bhttp_str("https");
+    req.authority = bhttp_str("tfaas");
+    req.path = bhttp_str(path);
+    req.nheaders = 2;
+    req.fields[0].name = bhttp_str("content-type");
+    req.fields[0].value = bhttp_str("application/json");
+    req.fields[1].name = bhttp_str("date");
+    req.fields[1].value = bhttp_str(date);
+    req.content = bhttp_str(params ? params : "{}");
+    if (!params || bhttp_request_encode(&req, &bin, &bin_len) != BHTTP_OK ||
+        ohttp_request_encapsulate(&ctx, &cfg[0], aead, bin, bin_len, NULL, &enc_req, &enc_len) != OHTTP_OK) {
+        fprintf(stderr, "error: cannot encapsulate the request\n");
+        goto out;
+    }
+    /* 3. Relayed by the host, answered by an attested worker. */
+    free(url);
+    url = cli_tfaas_url(c->conn.apihost, name, "ohttp", NULL);
+    struct cli_http_opts o = {.content_type = "message/ohttp-req", .accept = "message/ohttp-res",
+                              .body = enc_req, .body_len = enc_len,
+                              .capture = {"tfaas-receipt", "tfaas-worker-certificate", "x-openwhisk-activation-id"}};
+    char herr[CURL_ERROR_SIZE + 64];
+    if (!url || cli_http_request_ex("POST", url, c->conn.auth, &o, CLI_HTTP_BLOCKING_TIMEOUT_S, &resp, herr,
+                                    sizeof herr) < 0) {
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, url ? herr : "out of memory");
+        goto out;
+    }
+    if (resp.status != 200) {
+        struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
+        memset(&resp, 0, sizeof resp);
+        cli_report_error(&reply);
+        cli_reply_free(&reply);
+        goto out;
+    }
+    /* 4. The response, opened here, and its receipt chain. */
+    bhttp_message res;
+    if (ohttp_response_decapsulate(&ctx, (const uint8_t *)resp.body, resp.len, &plain, &plain_len) != OHTTP_OK ||
+        bhttp_response_decode(&res, plain, plain_len) != BHTTP_OK) {
+        fprintf(stderr, "error: the response does not open: it was tampered with or is not for this request\n");
+        goto out;
+    }
+    char req_hex[65], res_hex[65];
+    sha256_hex(enc_req, enc_len, req_hex);
+    sha256_hex((const uint8_t *)resp.body, resp.len, res_hex);
+    if (cli_receipt_verify(resp.captured[0], resp.captured[1], &kms, fn, req_hex, res_hex, &rclaims, err,
+                           sizeof err) < 0) {
+        fprintf(stderr, "error: the receipt does NOT verify: %s\n", err);
+        goto out;
+    }
+    json_t *result = json_loadb((const char *)res.content.ptr, res.content.len, 0, NULL);
+    if (!result) result = json_stringn((const char *)res.content.ptr, res.content.len);
+    if (c->args.json) {
+        out = json_pack("{s:I, s:o, s:s?, s:s, s:s, s:s, s:s, s:s, s:O}", "status", (json_int_t)res.status,
+                        "result", result ? result : json_null(), "activation_id", resp.captured[2],
+                        "function_certificate", cert, "worker_certificate", resp.captured[1], "receipt",
+                        resp.captured[0], "request_sha256", req_hex, "response_sha256", res_hex, "receipt_claims",
+                        rclaims);
+        char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        if (text) puts(text);
+        free(text);
+    } else {
+        char *text = result ? json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
+        if (text) puts(text);
+        free(text);
+        json_decref(result);
+        fprintf(stderr, "receipt verified: activation %s, worker %.16s..., cpu %" JSON_INTEGER_FORMAT " us, "
+                        "peak memory %" JSON_INTEGER_FORMAT " bytes\n",
+                json_string_value(json_object_get(rclaims, "activation_id")),
+                json_string_value(json_object_get(rclaims, "measurement")),
+                json_integer_value(json_object_get(rclaims, "cpu_time_us")),
+                json_integer_value(json_object_get(rclaims, "peak_memory")));
+    }
+    rc = res.status == 200 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+out:
+    ohttp_ctx_wipe(&ctx);
+    cli_http_response_free(&resp);
+    if (plain) OPENSSL_cleanse(plain, plain_len);
+    free(plain);
+    if (bin) OPENSSL_cleanse(bin, bin_len);
+    free(bin);
+    free(enc_req);
+    free(keys);
+    free(params);
+    free(cert);
+    free(url);
+    json_decref(fn);
+    json_decref(rclaims);
+    json_decref(out);
+    cli_kms_free(&kms);
+    return rc;
+}
+
+static const char *str_or_empty(const json_t *v) {
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* `tfaas receipt verify FILE`: the JSON `tfaas action invoke --confidential
+ * --json` prints, checked again offline against the pinned KMS. */
+int receipt_main(int argc, char **argv) {
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        puts("usage: tfaas receipt verify FILE\n\n"
+             "Verifies offline, against the pinned key service (`tfaas attest`), the receipt chain\n"
+             "in FILE (the JSON `tfaas action invoke NAME --confidential --json` prints, \"-\": stdin):\n"
+             "function certificate <- KMS, worker certificate <- KMS, receipt <- worker, and the\n"
+             "receipt's request and response hashes.");
+        return CLI_EXIT_OK;
+    }
+    if (argc != 3 || strcmp(argv[1], "verify") != 0) {
+        fprintf(stderr, "usage: tfaas receipt verify FILE\n");
+        return CLI_EXIT_USAGE;
+    }
+    struct cli_kms kms;
+    if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
+    char *text = NULL, err[512];
+    size_t len = 0;
+    json_t *j = NULL, *fn = NULL, *claims = NULL;
+    int rc = CLI_EXIT_FAIL;
+    if (cli_file_read(argv[2], 1 << 20, &text, &len, err, sizeof err) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        goto out;
+    }
+    j = json_loadb(text, len, 0, NULL);
+    const char *fc = json_string_value(json_object_get(j, "function_certificate"));
+    const char *name = NULL;
+    if (fc) {
+        /* The name the certificate claims; the signature check follows. */
+        const char *dot = strchr(fc, '.');
+        const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
+        size_t plen = 0;
+        uint8_t *payload = dot2 ? b64url_decode_alloc(dot + 1, (size_t)(dot2 - dot - 1), &plen) : NULL;
+        json_t *pc = payload ? json_loadb((const char *)payload, plen, 0, NULL) : NULL;
+        free(payload);
+        name = json_string_value(json_object_get(pc, "name"));
+        if (name) json_object_set_new(j, "_name", json_string(name));
+        json_decref(pc);
+        name = json_string_value(json_object_get(j, "_name"));
+    }
+    if (!name || cli_function_cert_verify(fc, &kms, name, NULL, NULL, &fn, err, sizeof err) < 0) {
+        fprintf(stderr, "error: receipt REFUSED: %s\n", name ? err : "FILE has no function certificate");
+        goto out;
+    }
+    if (cli_receipt_verify(json_string_value(json_object_get(j, "receipt")),
+                           json_string_value(json_object_get(j, "worker_certificate")), &kms, fn,
+                           str_or_empty(json_object_get(j, "request_sha256")),
+                           str_or_empty(json_object_get(j, "response_sha256")), &claims, err,
+                           sizeof err) < 0) {
+        fprintf(stderr, "error: receipt REFUSED: %s\n", err);
+        goto out;
+    }
+    printf("ok: receipt verified: activation %s of %s, code sha256 %s, worker measurement %s\n",
+           json_string_value(json_object_get(claims, "activation_id")),
+           json_string_value(json_object_get(claims, "function")),
+           json_string_value(json_object_get(claims, "code_hash")),
+           json_string_value(json_object_get(claims, "measurement")));
+    rc = CLI_EXIT_OK;
+out:
+    free(text);
+    json_decref(j);
+    json_decref(fn);
+    json_decref(claims);
+    cli_kms_free(&kms);
+    return rc;
+}

@@ -1,0 +1,65 @@
+/* kms.h - the host's side of the key service: launches the KMS enclave
+ * (tfaas-enclave --role kms, measured like any enclave), keeps its sealed key
+ * blob in the state directory and relays requests to it over the IPC codec.
+ *
+ * The host never sees a KMS private key: it stores STATE/kms-keys.sealed,
+ * which only an enclave with the same measurement on the same platform can
+ * open. If the KMS process dies, the next request starts a new one from the
+ * same blob, so no key is lost. Requests are serialised (one mutex): the KMS
+ * is used on deploys and key releases, not on every invocation. */
+#ifndef TFAAS_HOST_KMS_H
+#define TFAAS_HOST_KMS_H
+
+#include "common/ipc.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KMS_SEALED_FILE "kms-keys.sealed"
+
+typedef struct kms_service kms_service;
+
+typedef struct {
+    const char *enclave_path; /* tfaas-enclave */
+    const char *state_dir;    /* sim platform key and sealed KMS keys live here */
+} kms_config;
+
+/* Makes the sim platform key if needed, starts the KMS and initialises it.
+ * NULL with *err malloc'd. */
+kms_service *kms_service_start(const kms_config *cfg, char **err);
+void kms_service_stop(kms_service *k);
+
+/* The attestation document (GET /tfaas/v1/attestation; docs/protocol.md §5).
+ * New reference; NULL with *err when the KMS cannot be (re)started. */
+json_t *kms_service_attestation(kms_service *k, char **err);
+
+/* What the KMS returns for a confidential deploy (owned; kms_deployed_free). */
+typedef struct {
+    char *certificate;          /* function certificate, compact JWS */
+    uint8_t *record;            /* function record sealed by the KMS to itself */
+    size_t record_len;
+    uint8_t *ohttp_keys;        /* application/ohttp-keys */
+    size_t ohttp_keys_len;
+} kms_deployed;
+
+/* Hands a tenant's sealed deploy package for ns/name to the KMS. 0, or -1
+ * with *err (malloc'd) and *status: the KMS's refusal (KMS_ERR_OPEN,
+ * KMS_ERR_POLICY, KMS_ERR_REQUEST: the tenant's fault) or KMS_ERR_INTERNAL
+ * when the KMS is unreachable. */
+int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
+                       size_t sealed_len, kms_deployed *out, kms_status *status, char **err);
+void kms_deployed_free(kms_deployed *d);
+
+/* Asks the KMS to release a function's keys (its sealed record) to a
+ * worker enclave (its identity from a NEED_KEYS answer). 0 with *bundle
+ * (malloc'd, for the worker), or -1 with *err and *status as for deploy
+ * (KMS_ERR_POLICY: the worker is not accepted). */
+int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
+                        size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err);
+
+/* pid of the KMS process (0 when none runs). For tests and fault injection. */
+pid_t kms_service_pid(kms_service *k);
+
+#endif

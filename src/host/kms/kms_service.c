@@ -1,0 +1,352 @@
+/* kms_service.c - launching, initialising and restarting the KMS enclave;
+ * see kms.h. */
+#include "host/kms/kms.h"
+
+#include "common/b64url.h"
+#include "common/evidence.h"
+#include "common/hpke.h"
+#include "common/ipc.h"
+#include "host/kms/sim_platform.h"
+#include "host/scheduler/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEALED_MAX (1u << 20)
+
+struct kms_service {
+    pthread_mutex_t mu;
+    char *enclave_path, *state_dir, *platform_key, *platform_pem_text;
+    launched_enclave enc; /* pid -1 when not running */
+    uint64_t next_id;
+    json_t *attestation;  /* of the running KMS */
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(char **err, const char *fmt, ...) {
+    if (!err) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(err, fmt, ap) < 0) *err = NULL;
+    va_end(ap);
+    return -1;
+}
+
+/* Whole file into memory; NULL with errno (ENOENT when absent). */
+static uint8_t *read_file(const char *path, size_t max, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size <= max && (buf = malloc((size_t)st.st_size + 1))) {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += (size_t)n;
+        }
+        if (got != (size_t)st.st_size) {
+            free(buf);
+            buf = NULL;
+            errno = EIO;
+        } else {
+            buf[got] = 0;
+            *len = got;
+        }
+    } else if (fstat(fd, &st) == 0 && (size_t)st.st_size > max) {
+        errno = EFBIG;
+    }
+    close(fd);
+    return buf;
+}
+
+/* Writes via a temporary file and rename, so a crash leaves the old or the
+ * new blob, never half of one. */
+static int write_file_atomic(const char *path, const uint8_t *data, size_t len) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += (size_t)n;
+    }
+    int ok = off == len && fsync(fd) == 0;
+    if (close(fd) != 0) ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void stop_enclave(kms_service *k) {
+    if (k->enc.pid > 0) {
+        launcher_kill(k->enc.pid);
+        launcher_reap(k->enc.pid);
+    }
+    if (k->enc.fd >= 0) close(k->enc.fd);
+    k->enc.pid = -1;
+    k->enc.fd = -1;
+    json_decref(k->attestation);
+    k->attestation = NULL;
+}
+
+/* Sends one request and reads its reply; the KMS answers in order. A reply
+ * whose status is not KMS_OK becomes -1 with the KMS's own error text and
+ * *status; a broken channel is -1 with KMS_ERR_INTERNAL and the KMS stopped
+ * (the next request starts a new one). */
+static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, kms_status *status, char **err) {
+    *status = KMS_ERR_INTERNAL;
+    if (ipc_writer_finish(w) != IPC_OK) return fail(err, "KMS request too large");
+    ipc_status st = ipc_send(k->enc.fd, w);
+    if (st == IPC_OK) st = ipc_recv(k->enc.fd, reply);
+    if (st != IPC_OK) {
+        stop_enclave(k);
+        return fail(err, "key service channel: %s", ipc_status_str(st));
+    }
+    uint64_t code = 0;
+    if (reply->type != IPC_KMS_REPLY || reply->id != k->next_id || ipc_get_u64(reply, KREP_STATUS, &code) < 0 ||
+        reply->nfields < KREP_FIRST) {
+        ipc_msg_free(reply);
+        stop_enclave(k);
+        return fail(err, "key service sent a malformed reply");
+    }
+    if (code != KMS_OK) {
+        char *text = ipc_get_str(reply, KREP_ERROR);
+        fail(err, "%s", text && *text ? text : "the key service refused the request");
+        free(text);
+        ipc_msg_free(reply);
+        *status = code <= KMS_ERR_POLICY ? (kms_status)code : KMS_ERR_INTERNAL;
+        return -1;
+    }
+    *status = KMS_OK;
+    return 0;
+}
+
+/* A dead KMS is noticed from its channel (a hang-up) before a request is
+ * sent; kill(pid, 0) would race with the reuse of the pid. */
+static void reap_if_dead(kms_service *k) {
+    if (k->enc.pid > 0) {
+        char b;
+        if (recv(k->enc.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) stop_enclave(k);
+    }
+}
+
+static json_t *attestation_doc(kms_service *k, const ipc_msg *m) {
+    const ipc_field *ev = &m->fields[KINITR_EVIDENCE], *hpk = &m->fields[KINITR_HPKE_PK],
+                    *meas = &m->fields[KINITR_MEASUREMENT], *jwk = &m->fields[KINITR_SIGNING_JWK];
+    if (hpk->len != HPKE_NPK || meas->len != EVIDENCE_MEASUREMENT_LEN) return NULL;
+    json_t *jwk_json = json_loadb((const char *)jwk->ptr, jwk->len, 0, NULL);
+    char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1], pk[64];
+    evidence_hex(meas->ptr, meas->len, mhex);
+    b64url_encode(hpk->ptr, hpk->len, pk);
+    json_t *doc = json_pack("{s:s, s:s%, s:s, s:{s:o, s:{s:i, s:s}}, s:s}",
+                            "tee", "sim",
+                            "evidence", (const char *)ev->ptr, (size_t)ev->len,
+                            "measurement", mhex,
+                            "kms", "signing_key", jwk_json ? jwk_json : json_null(),
+                            "hpke_key", "kem_id", (int)HPKE_KEM_X25519_SHA256, "public_key", pk,
+                            "platform_key", k->platform_pem_text);
+    return doc;
+}
+
+/* Starts the KMS if it is not running and hands it its sealed keys. */
+static int ensure_running(kms_service *k, char **err) {
+    if (k->enc.pid > 0) return 0;
+    const char *args[] = {"--role", "kms", "--tee", "sim", "--platform-key", k->platform_key, NULL};
+    if (launcher_start_args(k->enclave_path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &k->enc, err) < 0) {
+        k->enc.pid = -1;
+        k->enc.fd = -1;
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_SEALED_FILE);
+    size_t sealed_len = 0;
+    uint8_t *sealed = read_file(path, SEALED_MAX, &sealed_len);
+    if (!sealed && errno != ENOENT) {
+        stop_enclave(k);
+        return fail(err, "cannot read %s: %s", path, strerror(errno));
+    }
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
+    ipc_put_bytes(&w, sealed, sealed ? sealed_len : 0);
+    ipc_msg m;
+    kms_status status;
+    int rc = call(k, &w, &m, &status, err);
+    ipc_writer_free(&w);
+    if (rc < 0) {
+        free(sealed);
+        stop_enclave(k);
+        return -1;
+    }
+    const ipc_field *blob = m.nfields == KINITR_NFIELDS ? &m.fields[KINITR_SEALED] : NULL;
+    if (!blob || !(k->attestation = attestation_doc(k, &m))) {
+        rc = fail(err, "key service sent a malformed init reply");
+    } else if (!sealed || blob->len != sealed_len || memcmp(blob->ptr, sealed, sealed_len) != 0) {
+        /* New keys: store them before anyone can depend on them. */
+        if (write_file_atomic(path, blob->ptr, blob->len) < 0)
+            rc = fail(err, "cannot store the sealed KMS keys in %s: %s", path, strerror(errno));
+    }
+    ipc_msg_free(&m);
+    free(sealed);
+    if (rc < 0) stop_enclave(k);
+    return rc;
+}
+
+kms_service *kms_service_start(const kms_config *cfg, char **err) {
+    *err = NULL;
+    kms_service *k = calloc(1, sizeof *k);
+    if (!k) {
+        fail(err, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&k->mu, NULL);
+    k->enc.pid = -1;
+    k->enc.fd = -1;
+    k->enclave_path = strdup(cfg->enclave_path);
+    k->state_dir = strdup(cfg->state_dir);
+    char pem_path[4096];
+    size_t pem_len = 0;
+    if (!k->enclave_path || !k->state_dir || sim_platform_ensure(cfg->state_dir, &k->platform_key, err) < 0)
+        goto fail;
+    snprintf(pem_path, sizeof pem_path, "%s/%s", cfg->state_dir, SIM_PLATFORM_PEM);
+    if (!(k->platform_pem_text = (char *)read_file(pem_path, 1 << 16, &pem_len))) {
+        fail(err, "cannot read %s: %s", pem_path, strerror(errno));
+        goto fail;
+    }
+    if (ensure_running(k, err) < 0) goto fail;
+    return k;
+fail:
+    if (!*err) fail(err, "out of memory");
+    kms_service_stop(k);
+    return NULL;
+}
+
+void kms_service_stop(kms_service *k) {
+    if (!k) return;
+    if (k->enc.pid > 0) {
+        ipc_writer w = {0};
+        ipc_writer_begin(&w, IPC_SHUTDOWN, ++k->next_id);
+        if (ipc_writer_finish(&w) == IPC_OK) (void)ipc_send(k->enc.fd, &w);
+        ipc_writer_free(&w);
+        close(k->enc.fd);
+        k->enc.fd = -1;
+        launcher_reap(k->enc.pid); /* it exits on SHUTDOWN or EOF */
+        k->enc.pid = -1;
+    }
+    stop_enclave(k);
+    pthread_mutex_destroy(&k->mu);
+    free(k->enclave_path);
+    free(k->state_dir);
+    free(k->platform_key);
+    free(k->platform_pem_text);
+    free(k);
+}
+
+json_t *kms_service_attestation(kms_service *k, char **err) {
+    *err = NULL;
+    pthread_mutex_lock(&k->mu);
+    json_t *doc = NULL;
+    reap_if_dead(k);
+    if (ensure_running(k, err) == 0) doc = json_incref(k->attestation);
+    pthread_mutex_unlock(&k->mu);
+    return doc;
+}
+
+void kms_deployed_free(kms_deployed *d) {
+    free(d->certificate);
+    free(d->record);
+    free(d->ohttp_keys);
+    memset(d, 0, sizeof *d);
+}
+
+static uint8_t *field_dup(const ipc_field *f, size_t *len) {
+    uint8_t *p = malloc(f->len + 1);
+    if (p) {
+        memcpy(p, f->ptr, f->len);
+        p[f->len] = 0;
+        *len = f->len;
+    }
+    return p;
+}
+
+int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
+                       size_t sealed_len, kms_deployed *out, kms_status *status, char **err) {
+    *err = NULL;
+    memset(out, 0, sizeof *out);
+    *status = KMS_ERR_INTERNAL;
+    pthread_mutex_lock(&k->mu);
+    int rc = -1;
+    reap_if_dead(k);
+    if (ensure_running(k, err) == 0) {
+        ipc_writer w = {0};
+        ipc_writer_begin(&w, IPC_KMS_DEPLOY, ++k->next_id);
+        ipc_put_str(&w, ns);
+        ipc_put_str(&w, name);
+        ipc_put_bytes(&w, sealed, sealed_len);
+        ipc_msg m;
+        rc = call(k, &w, &m, status, err);
+        ipc_writer_free(&w);
+        if (rc == 0) {
+            size_t cert_len = 0;
+            if (m.nfields != KDEPR_NFIELDS || !(out->certificate = (char *)field_dup(&m.fields[KDEPR_CERT], &cert_len)) ||
+                !(out->record = field_dup(&m.fields[KDEPR_RECORD], &out->record_len)) ||
+                !(out->ohttp_keys = field_dup(&m.fields[KDEPR_OHTTP_KEYS], &out->ohttp_keys_len))) {
+                kms_deployed_free(out);
+                *status = KMS_ERR_INTERNAL;
+                rc = fail(err, "key service sent a malformed deploy reply");
+            }
+            ipc_msg_free(&m);
+        }
+    }
+    pthread_mutex_unlock(&k->mu);
+    return rc;
+}
+
+int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
+                        size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err) {
+    *err = NULL;
+    *bundle = NULL;
+    *status = KMS_ERR_INTERNAL;
+    pthread_mutex_lock(&k->mu);
+    int rc = -1;
+    reap_if_dead(k);
+    if (ensure_running(k, err) == 0) {
+        ipc_writer w = {0};
+        ipc_writer_begin(&w, IPC_KMS_RELEASE, ++k->next_id);
+        ipc_put_bytes(&w, record, record_len);
+        ipc_put_bytes(&w, worker, worker_len);
+        ipc_msg m;
+        rc = call(k, &w, &m, status, err);
+        ipc_writer_free(&w);
+        if (rc == 0) {
+            if (m.nfields != KRELR_NFIELDS || !(*bundle = (char *)field_dup(&m.fields[KRELR_BUNDLE], bundle_len))) {
+                *status = KMS_ERR_INTERNAL;
+                rc = fail(err, "key service sent a malformed release reply");
+            }
+            ipc_msg_free(&m);
+        }
+    }
+    pthread_mutex_unlock(&k->mu);
+    return rc;
+}
+
+pid_t kms_service_pid(kms_service *k) {
+    pthread_mutex_lock(&k->mu);
+    pid_t pid = k->enc.pid > 0 ? k->enc.pid : 0;
+    pthread_mutex_unlock(&k->mu);
+    return pid;
+}

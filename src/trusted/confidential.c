@@ -1,0 +1,546 @@
+/* confidential.c - confidential invocations in a worker enclave; see
+ * confidential.h and docs/protocol.md §6.4. */
+#include "trusted/confidential.h"
+
+#include "common/aead_box.h"
+#include "common/b64url.h"
+#include "common/bhttp.h"
+#include "common/evidence.h"
+#include "common/jws.h"
+#include "common/labels.h"
+#include "common/p256.h"
+#include "trusted/tee.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The keys of one function, installed from a release. */
+typedef struct conf_fn {
+    struct conf_fn *next;
+    char *fn_key;             /* "ns/name@version" */
+    char *function;           /* "ns/name" */
+    uint8_t code_key[32];
+    char code_hash[65];
+    hpke_keypair ohttp;
+    uint8_t key_id;
+    char *worker_cert;
+    uint64_t last_used;
+} conf_fn;
+
+typedef struct {
+    uint8_t enc[HPKE_NENC];
+    int64_t expires;
+} replay_slot;
+
+/* Requests seen within the window, hashed by enc (uniformly random bytes). */
+#define REPLAY_BUCKETS 4096u
+typedef struct {
+    replay_slot *v;
+    size_t n, cap;
+} replay_bucket;
+
+struct conf_state {
+    pthread_mutex_t mu;
+    EVP_PKEY *signing;        /* receipts */
+    hpke_keypair hpke;        /* releases are wrapped to it */
+    char kid[P256_THUMBPRINT_LEN + 1];
+    char *signing_jwk;        /* {"crv","kty","x","y"} */
+    char *identity;           /* the NEED_KEYS answer */
+    char measurement_hex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
+    conf_fn *fns;
+    size_t nfns;
+    uint64_t tick;
+    replay_bucket *replay;    /* REPLAY_BUCKETS */
+    size_t nreplay;           /* entries held, expired ones included until purged */
+};
+
+static char *refusal(const char *msg, int status) {
+    json_t *j = json_pack("{s:s, s:i}", "error", msg, "status", status);
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return t;
+}
+
+static void fn_free(conf_fn *f) {
+    if (!f) return;
+    free(f->fn_key);
+    free(f->function);
+    free(f->worker_cert);
+    OPENSSL_cleanse(f->code_key, sizeof f->code_key);
+    hpke_keypair_wipe(&f->ohttp);
+    free(f);
+}
+
+conf_state *conf_create(char **err) {
+    *err = NULL;
+    if (strcmp(tee_backend_name(), "none") == 0) {
+        *err = strdup("no TEE: start the enclave with --tee and --platform-key for confidential functions");
+        return NULL;
+    }
+    conf_state *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    pthread_mutex_init(&c->mu, NULL);
+    c->replay = calloc(REPLAY_BUCKETS, sizeof *c->replay);
+    c->signing = p256_generate();
+    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
+    char *ev = NULL, pk[64];
+    size_t ev_len = 0;
+    if (!c->replay || !c->signing || hpke_keypair_generate(&c->hpke) != HPKE_OK ||
+        p256_public_point(c->signing, data) < 0 || p256_thumbprint(c->signing, c->kid) < 0 ||
+        !(c->signing_jwk = p256_public_jwk(c->signing)))
+        goto fail;
+    memcpy(data + P256_POINT_LEN, c->hpke.pk, HPKE_NPK);
+    evidence_bind(LABEL_WORKER_REPORT, data, sizeof data, rd);
+    if (tee_quote(rd, &ev, &ev_len) < 0) goto fail;
+    b64url_encode(c->hpke.pk, HPKE_NPK, pk);
+    json_t *id = json_pack("{s:s, s:o, s:s}", "evidence", ev, "signing_key", json_loads(c->signing_jwk, 0, NULL),
+                           "hpke_key", pk);
+    free(ev);
+    c->identity = id ? json_dumps(id, JSON_COMPACT) : NULL;
+    json_decref(id);
+    if (!c->identity) goto fail;
+    evidence_hex(tee_measurement(), EVIDENCE_MEASUREMENT_LEN, c->measurement_hex);
+    return c;
+fail:
+    *err = strdup("cannot make the worker's attested keys");
+    conf_destroy(c);
+    return NULL;
+}
+
+void conf_destroy(conf_state *c) {
+    if (!c) return;
+    for (conf_fn *f = c->fns, *n; f; f = n) {
+        n = f->next;
+        fn_free(f);
+    }
+    EVP_PKEY_free(c->signing);
+    hpke_keypair_wipe(&c->hpke);
+    free(c->signing_jwk);
+    free(c->identity);
+    for (size_t i = 0; c->replay && i < REPLAY_BUCKETS; i++) free(c->replay[i].v);
+    free(c->replay);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* ---- installing a release ----------------------------------------------- */
+
+/* Is jwk (an object) our own signing key? */
+static int is_own_key(const conf_state *c, const json_t *jwk) {
+    json_t *own = json_loads(c->signing_jwk, 0, NULL);
+    int same = own && json_equal(own, (json_t *)jwk);
+    json_decref(own);
+    return same;
+}
+
+/* Verifies a release bundle (docs/protocol.md §6.4) for fn_key and returns
+ * the function's keys, or NULL with *why. */
+static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field *keys, const char **why) {
+    json_t *b = json_loadb((const char *)keys->ptr, keys->len, JSON_REJECT_DUPLICATES, NULL), *sec = NULL, *cl = NULL;
+    EVP_PKEY *kms_key = NULL;
+    uint8_t kms_pk[HPKE_NPK], *wrapped = NULL, *plain = NULL, digest[32];
+    size_t wrapped_len = 0, plain_len = 0;
+    conf_fn *f = NULL;
+    json_t *jwk = json_object_get(b, "kms_signing_key");
+    const char *ev = json_string_value(json_object_get(b, "kms_evidence"));
+    const char *kpk = json_string_value(json_object_get(b, "kms_hpke_key"));
+    const char *cert = json_string_value(json_object_get(b, "worker_certificate"));
+    const char *wr = json_string_value(json_object_get(b, "wrapped"));
+    *why = "malformed key release";
+    if (!ev || !kpk || !cert || !wr ||
+        !(kms_key = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
+                                         json_string_value(json_object_get(jwk, "y")))) ||
+        b64url_decode(kpk, strlen(kpk), kms_pk, sizeof kms_pk) != HPKE_NPK ||
+        !(wrapped = b64url_decode_alloc(wr, strlen(wr), &wrapped_len)) || wrapped_len < HPKE_NENC + HPKE_NT)
+        goto out;
+    /* 1. The KMS is genuine: this platform, this very enclave build. */
+    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
+    p256_public_point(kms_key, data);
+    memcpy(data + P256_POINT_LEN, kms_pk, HPKE_NPK);
+    evidence_bind(LABEL_KMS_REPORT, data, sizeof data, rd);
+    if (tee_verify(ev, strlen(ev), tee_measurement(), rd, NULL) != EVIDENCE_OK) {
+        *why = "the key release does not come from an attested key service";
+        goto out;
+    }
+    /* 2. The KMS certified this worker's key for exactly these wrapped bytes. */
+    jws_parts p;
+    if (jws_open(cert, strlen(cert), JWS_TYP_WORKER_CERT, kms_key, &p) != JWS_OK) {
+        *why = "the worker certificate is not signed by the key service";
+        goto out;
+    }
+    cl = json_loadb((const char *)p.payload, p.payload_len, 0, NULL);
+    jws_parts_free(&p);
+    char dhex[65];
+    SHA256(wrapped, wrapped_len, digest);
+    evidence_hex(digest, sizeof digest, dhex);
+    const char *rs = json_string_value(json_object_get(cl, "release_sha256"));
+    if (!is_own_key(c, json_object_get(cl, "worker_key")) || !rs || strcmp(rs, dhex) != 0) {
+        *why = "the worker certificate is for another enclave or another release";
+        goto out;
+    }
+    /* 3. The keys, wrapped to this enclave only. */
+    hpke_ctx ctx;
+    plain = malloc(wrapped_len);
+    int opened = plain &&
+                 hpke_setup_receiver(&ctx, HPKE_AEAD_CHACHA20_POLY1305, wrapped, HPKE_NENC, &c->hpke,
+                                     (const uint8_t *)LABEL_RELEASE_INFO, strlen(LABEL_RELEASE_INFO)) == HPKE_OK &&
+                 hpke_open(&ctx, NULL, 0, wrapped + HPKE_NENC, wrapped_len - HPKE_NENC, plain, wrapped_len,
+                           &plain_len) == HPKE_OK;
+    hpke_ctx_wipe(&ctx);
+    if (!opened || !(sec = json_loadb((const char *)plain, plain_len, 0, NULL))) {
+        *why = "the released keys do not open with this enclave's key";
+        goto out;
+    }
+    const char *ns = json_string_value(json_object_get(sec, "namespace"));
+    const char *name = json_string_value(json_object_get(sec, "name"));
+    const char *ck = json_string_value(json_object_get(sec, "code_key"));
+    const char *ch = json_string_value(json_object_get(sec, "code_hash"));
+    const char *osk = json_string_value(json_object_get(sec, "ohttp_sk"));
+    json_t *kid = json_object_get(sec, "key_id");
+    char function[1024];
+    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) ||
+        snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
+    size_t flen = strlen(function);
+    if (strncmp(fn_key, function, flen) != 0 || fn_key[flen] != '@') {
+        *why = "the key release is for another function";
+        goto out;
+    }
+    uint8_t sk[HPKE_NSK];
+    f = calloc(1, sizeof *f);
+    if (!f || b64url_decode(ck, strlen(ck), f->code_key, 32) != 32 ||
+        b64url_decode(osk, strlen(osk), sk, sizeof sk) != HPKE_NSK ||
+        hpke_keypair_from_private(&f->ohttp, sk) != HPKE_OK || !(f->fn_key = strdup(fn_key)) ||
+        !(f->function = strdup(function)) || !(f->worker_cert = strdup(cert))) {
+        OPENSSL_cleanse(sk, sizeof sk);
+        fn_free(f);
+        f = NULL;
+        goto out;
+    }
+    OPENSSL_cleanse(sk, sizeof sk);
+    strcpy(f->code_hash, ch);
+    f->key_id = (uint8_t)json_integer_value(kid);
+out:
+    if (plain) OPENSSL_cleanse(plain, wrapped_len);
+    free(plain);
+    free(wrapped);
+    json_decref(sec);
+    json_decref(cl);
+    json_decref(b);
+    EVP_PKEY_free(kms_key);
+    return f;
+}
+
+/* Lock held. */
+static conf_fn *fn_find(conf_state *c, const char *fn_key) {
+    for (conf_fn *f = c->fns; f; f = f->next)
+        if (strcmp(f->fn_key, fn_key) == 0) {
+            f->last_used = ++c->tick;
+            return f;
+        }
+    return NULL;
+}
+
+/* Lock held. Replaces fn_key's entry; forgets the least recently used past the cap. */
+static void fn_install(conf_state *c, conf_fn *f) {
+    for (conf_fn **p = &c->fns; *p; p = &(*p)->next)
+        if (strcmp((*p)->fn_key, f->fn_key) == 0) {
+            conf_fn *old = *p;
+            *p = old->next;
+            fn_free(old);
+            c->nfns--;
+            break;
+        }
+    if (c->nfns >= CONF_MAX_FUNCTIONS) {
+        conf_fn **lru = &c->fns;
+        for (conf_fn **p = &c->fns; *p; p = &(*p)->next)
+            if ((*p)->last_used < (*lru)->last_used) lru = p;
+        conf_fn *old = *lru;
+        *lru = old->next;
+        fn_free(old);
+        c->nfns--;
+    }
+    f->last_used = ++c->tick;
+    f->next = c->fns;
+    c->fns = f;
+    c->nfns++;
+}
+
+/* ---- replay refusal ------------------------------------------------------ */
+
+/* Lock held. Drops the expired entries of one bucket. */
+static void replay_purge(conf_state *c, replay_bucket *b, int64_t now) {
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].expires > now) b->v[k++] = b->v[i];
+    c->nreplay -= b->n - k;
+    b->n = k;
+}
+
+/* Lock held. 1 when enc was seen and its entry is live (a replay), 0 when
+ * it is new (and is now remembered until `expires`), -1 when the table is
+ * full of live entries (or memory is short). */
+static int replay_check(conf_state *c, const uint8_t enc[HPKE_NENC], int64_t now, int64_t expires) {
+    uint64_t h;
+    memcpy(&h, enc, sizeof h);
+    replay_bucket *b = &c->replay[h % REPLAY_BUCKETS];
+    replay_purge(c, b, now);
+    for (size_t i = 0; i < b->n; i++)
+        if (memcmp(b->v[i].enc, enc, HPKE_NENC) == 0) return 1;
+    if (c->nreplay >= CONF_REPLAY_SLOTS)
+        for (size_t i = 0; i < REPLAY_BUCKETS; i++) replay_purge(c, &c->replay[i], now);
+    if (c->nreplay >= CONF_REPLAY_SLOTS) return -1;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 4;
+        replay_slot *v = realloc(b->v, cap * sizeof *v);
+        if (!v) return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    memcpy(b->v[b->n].enc, enc, HPKE_NENC);
+    b->v[b->n++].expires = expires;
+    c->nreplay++;
+    return 0;
+}
+
+/* The request's Date header (IMF-fixdate) as seconds, or -1. */
+static int64_t request_date(const bhttp_message *m) {
+    for (size_t i = 0; i < m->nheaders; i++) {
+        const bhttp_field *fl = &m->fields[i];
+        if (fl->name.len != 4 || strncasecmp((const char *)fl->name.ptr, "date", 4) != 0) continue;
+        char text[64];
+        if (fl->value.len >= sizeof text) return -1;
+        memcpy(text, fl->value.ptr, fl->value.len);
+        text[fl->value.len] = 0;
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        if (!end || *end) return -1;
+        return (int64_t)timegm(&tm);
+    }
+    return -1;
+}
+
+/* ---- one invocation -------------------------------------------------------- */
+
+void conf_call_free(conf_call *call) {
+    if (call->code) OPENSSL_cleanse(call->code, call->code_len);
+    free(call->code);
+    if (call->params) OPENSSL_cleanse(call->params, call->params_len);
+    free(call->params);
+    free(call->function);
+    free(call->code_hash);
+    free(call->worker_cert);
+    ohttp_ctx_wipe(&call->ctx);
+    hpke_keypair_wipe(&call->ohttp);
+    memset(call, 0, sizeof *call);
+}
+
+conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, const ipc_field *keys,
+                     conf_call *call, char **reply) {
+    memset(call, 0, sizeof *call);
+    *reply = NULL;
+    if (!c) {
+        *reply = refusal("This enclave has no TEE and cannot run confidential functions.", 503);
+        return CONF_REFUSED;
+    }
+    const char *why = NULL;
+    conf_fn *fresh = keys->len ? open_release(c, fn_key, keys, &why) : NULL;
+    if (keys->len && !fresh) {
+        *reply = refusal(why, 403);
+        return CONF_REFUSED;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (fresh) fn_install(c, fresh);
+    conf_fn *f = fn_find(c, fn_key);
+    if (!f) {
+        pthread_mutex_unlock(&c->mu);
+        *reply = strdup(c->identity);
+        return CONF_NEED_KEYS;
+    }
+    /* Copy what the call needs, so the entry may be replaced meanwhile. */
+    uint8_t code_key[32];
+    memcpy(code_key, f->code_key, sizeof code_key);
+    call->ohttp = f->ohttp;
+    call->key_id = f->key_id;
+    call->function = strdup(f->function);
+    call->code_hash = strdup(f->code_hash);
+    call->worker_cert = strdup(f->worker_cert);
+    pthread_mutex_unlock(&c->mu);
+    conf_step step = CONF_REFUSED;
+    uint8_t *box = NULL;
+    size_t box_len = 0;
+    if (!call->function || !call->code_hash || !call->worker_cert) {
+        *reply = refusal("The enclave ran out of memory.", 503);
+        goto out;
+    }
+    /* The code: base64url of its box under the code key; its hash must be
+     * the one the tenant certified. */
+    if (code->len) {
+        uint8_t hash[32];
+        char hex[65];
+        box = b64url_decode_alloc((const char *)code->ptr, code->len, &box_len);
+        if (!box || aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, code_key, (const uint8_t *)LABEL_CODE_AAD,
+                                  strlen(LABEL_CODE_AAD), box, box_len, (uint8_t **)&call->code,
+                                  &call->code_len) != HPKE_OK) {
+            *reply = refusal("The function's code does not decrypt with its code key (tampered).", 500);
+            goto out;
+        }
+        SHA256((const uint8_t *)call->code, call->code_len, hash);
+        evidence_hex(hash, sizeof hash, hex);
+        if (strcmp(hex, call->code_hash) != 0) {
+            *reply = refusal("The function's code is not the certified code.", 500);
+            goto out;
+        }
+    }
+    step = CONF_READY;
+out:
+    OPENSSL_cleanse(code_key, sizeof code_key);
+    free(box);
+    return step;
+}
+
+conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply) {
+    *reply = NULL;
+    conf_step step = CONF_REFUSED;
+    uint8_t *req = NULL;
+    size_t req_len = 0;
+    /* The request: OHTTP, then Binary HTTP, then the replay checks. */
+    if (request->len > OHTTP_MAX_MESSAGE) {
+        *reply = refusal("The encapsulated request is too large.", 413);
+        goto out;
+    }
+    SHA256(request->ptr, request->len, call->request_sha256);
+    ohttp_result orr = ohttp_request_decapsulate(&call->ctx, call->key_id, &call->ohttp, request->ptr, request->len,
+                                                 &req, &req_len);
+    if (orr != OHTTP_OK) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "The OHTTP request is refused: %s.", ohttp_result_name(orr));
+        *reply = refusal(msg, 400);
+        goto out;
+    }
+    bhttp_message bm;
+    bhttp_result br = bhttp_request_decode(&bm, req, req_len);
+    if (br != BHTTP_OK) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "The inner request is not Binary HTTP: %s.", bhttp_result_name(br));
+        *reply = refusal(msg, 400);
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL), date = request_date(&bm);
+    if (date < 0 || date < now - REPLAY_WINDOW_S || date > now + REPLAY_WINDOW_S) {
+        *reply = refusal("The inner request needs a Date header within 60 seconds of the enclave's clock "
+                         "(replay protection).", 400);
+        goto out;
+    }
+    pthread_mutex_lock(&c->mu);
+    /* Remembered as long as its Date is acceptable: after that the Date
+     * check refuses a replay on its own. */
+    int seen = replay_check(c, call->ctx.enc, now, date + REPLAY_WINDOW_S + 1);
+    pthread_mutex_unlock(&c->mu);
+    if (seen != 0) {
+        *reply = refusal(seen > 0 ? "The request is a replay of one already answered." :
+                                    "Too many requests within the replay window; try again.", seen > 0 ? 400 : 503);
+        goto out;
+    }
+    json_t *body = bm.content.len ? json_loadb((const char *)bm.content.ptr, bm.content.len, 0, NULL) : json_object();
+    if (!json_is_object(body)) {
+        json_decref(body);
+        *reply = refusal("The inner request's body must be a JSON object.", 400);
+        goto out;
+    }
+    call->params = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!call->params) {
+        *reply = refusal("The enclave ran out of memory.", 503);
+        goto out;
+    }
+    call->params_len = strlen(call->params);
+    step = CONF_READY;
+out:
+    if (req) OPENSSL_cleanse(req, req_len);
+    free(req);
+    return step;
+}
+
+static unsigned http_status(tfaas_status s) {
+    switch (s) {
+    case TFAAS_STATUS_SUCCESS: return 200;
+    case TFAAS_STATUS_APPLICATION_ERR: return 400;
+    case TFAAS_STATUS_DEVELOPER_ERR: return 502;
+    default: return 500;
+    }
+}
+
+int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
+                uint64_t cpu_us, char **result, char **logs) {
+    *result = *logs = NULL;
+    const char *body = o->result ? o->result : "{}";
+    bhttp_message resp;
+    memset(&resp, 0, sizeof resp);
+    unsigned status = http_status(o->status);
+    resp.status = status;
+    resp.nheaders = 1;
+    resp.fields[0].name = bhttp_str("content-type");
+    resp.fields[0].value = bhttp_str("application/json");
+    resp.content = bhttp_str(body);
+    uint8_t *bin = NULL, *enc = NULL, *logs_box = NULL, digest[32], logs_key[32];
+    size_t bin_len = 0, enc_len = 0, logs_len = 0;
+    char *enc_b64 = NULL, *receipt = NULL, *claims_text = NULL;
+    json_t *claims = NULL, *out = NULL;
+    int rc = -1;
+    if (bhttp_response_encode(&resp, &bin, &bin_len) != BHTTP_OK ||
+        ohttp_response_encapsulate(&call->ctx, bin, bin_len, NULL, &enc, &enc_len) != OHTTP_OK ||
+        !(enc_b64 = b64url_encode_alloc(enc, enc_len)))
+        goto done;
+    /* Logs: sealed under a key only the requester can derive from its
+     * HPKE context (Export(LABEL_LOGS, 32)). */
+    const char *lg = o->logs ? o->logs : "";
+    if (*lg) {
+        if (hpke_export(&call->ctx.hpke, (const uint8_t *)LABEL_LOGS, strlen(LABEL_LOGS), logs_key, 32) != HPKE_OK ||
+            aead_box_seal(HPKE_AEAD_CHACHA20_POLY1305, logs_key, (const uint8_t *)LABEL_LOGS, strlen(LABEL_LOGS),
+                          (const uint8_t *)lg, strlen(lg), &logs_box, &logs_len) != HPKE_OK ||
+            !(*logs = b64url_encode_alloc(logs_box, logs_len)))
+            goto done;
+    } else if (!(*logs = strdup(""))) {
+        goto done;
+    }
+    char req_hex[65], res_hex[65];
+    evidence_hex(call->request_sha256, 32, req_hex);
+    SHA256(enc, enc_len, digest);
+    evidence_hex(digest, 32, res_hex);
+    json_int_t now = (json_int_t)time(NULL);
+    claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I}", "iss", c->kid, "activation_id",
+                       activation_id, "function", call->function, "code_hash", call->code_hash, "measurement",
+                       c->measurement_hex, "request_sha256", req_hex, "response_sha256", res_hex, "status",
+                       (int)status, "cpu_time_us", (json_int_t)cpu_us, "peak_memory", (json_int_t)o->peak_memory,
+                       "iat", now);
+    claims_text = claims ? json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!claims_text ||
+        jws_sign(c->signing, JWS_TYP_RECEIPT, c->kid, (const uint8_t *)claims_text, strlen(claims_text), &receipt) != JWS_OK)
+        goto done;
+    out = json_pack("{s:s, s:s, s:s}", "ohttp_res", enc_b64, "receipt", receipt, "worker_certificate", call->worker_cert);
+    if (out && (*result = json_dumps(out, JSON_COMPACT))) rc = 0;
+done:
+    OPENSSL_cleanse(logs_key, sizeof logs_key);
+    if (bin) OPENSSL_cleanse(bin, bin_len);
+    free(bin);
+    free(enc);
+    free(enc_b64);
+    free(logs_box);
+    free(receipt);
+    free(claims_text);
+    json_decref(claims);
+    json_decref(out);
+    if (rc < 0) {
+        free(*logs);
+        *logs = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,70 @@
+/* confidential.h - the worker enclave's side of confidential functions
+ * (docs/protocol.md §6.4): its own attested keys, installing a key release
+ * from the KMS, opening OHTTP requests, refusing replays, and sealing the
+ * response, the receipt and the logs.
+ *
+ * A worker makes one ES256 key (receipts) and one X25519 key (releases are
+ * wrapped to it) at start-up and quotes both: report_data =
+ * evidence_bind(LABEL_WORKER_REPORT, ES256 point || X25519 pk). A function's
+ * keys arrive from the host as the KMS's release bundle; the worker checks
+ * the KMS's evidence (same platform root, same measurement as itself), the
+ * worker certificate the KMS signed, and opens the keys wrapped to it.
+ * Thread-safe: worker threads share one conf_state. */
+#ifndef TFAAS_TRUSTED_CONFIDENTIAL_H
+#define TFAAS_TRUSTED_CONFIDENTIAL_H
+
+#include "common/ipc.h"
+#include "common/ohttp.h"
+#include "trusted/engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_FUNCTIONS 1024u   /* functions with keys held at once (LRU beyond) */
+#define CONF_REPLAY_SLOTS 65536u   /* requests remembered within the replay window */
+
+typedef struct conf_state conf_state;
+
+/* After tee_init and before the seccomp filter (it quotes once). NULL with
+ * *err when the enclave has no TEE: confidential work is then refused. */
+conf_state *conf_create(char **err);
+void conf_destroy(conf_state *c);
+
+typedef enum {
+    CONF_READY,     /* run the function with call->params (and call->code if set) */
+    CONF_NEED_KEYS, /* answer TFAAS_STATUS_NEED_KEYS with *reply (the identity) */
+    CONF_REFUSED,   /* answer TFAAS_STATUS_APPLICATION_ERR with *reply {"error","status"} */
+} conf_step;
+
+/* One confidential invocation between conf_begin and conf_finish. */
+typedef struct {
+    char *code;            /* plaintext code if the host sent code, else NULL */
+    size_t code_len;
+    char *params;          /* the request body: a JSON object text */
+    size_t params_len;
+    hpke_keypair ohttp;    /* the function's OHTTP key pair */
+    uint8_t key_id;
+    ohttp_ctx ctx;         /* the request's context, for the response */
+    uint8_t request_sha256[32];
+    char *function, *code_hash, *worker_cert;
+} conf_call;
+
+/* First step of one INVOKE of a confidential function: the function's keys
+ * (installing a release the host sent) and, when the host sent code, the
+ * decrypted code checked against the certified hash. *reply is malloc'd for
+ * NEED_KEYS and REFUSED. Nothing of the request is touched yet, so an
+ * INVOKE that must be resent (keys, code) is not taken for a replay. */
+conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, const ipc_field *keys,
+                     conf_call *call, char **reply);
+/* Second step, once the function is loadable: decapsulates the OHTTP
+ * request, decodes Binary HTTP, checks Date and replays, and sets params.
+ * READY or REFUSED (*reply malloc'd). */
+conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply);
+
+/* Seals the outcome: *result = {"ohttp_res": b64url, "receipt": JWS,
+ * "worker_certificate": JWS} and *logs = b64url(logs box) or "". 0 or -1. */
+int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
+                uint64_t cpu_us, char **result, char **logs);
+void conf_call_free(conf_call *call);
+
+#endif

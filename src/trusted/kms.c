@@ -1,0 +1,463 @@
+/* kms.c - the key service enclave role; see kms.h. */
+#include "trusted/kms.h"
+
+#include "common/b64url.h"
+#include "common/evidence.h"
+#include "common/hpke.h"
+#include "common/ipc.h"
+#include "common/jws.h"
+#include "common/labels.h"
+#include "common/ohttp.h"
+#include "common/p256.h"
+#include "common/policy.h"
+#include "trusted/tee.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEYS_VERSION 1
+
+typedef struct {
+    EVP_PKEY *signing;   /* ES256 */
+    hpke_keypair hpke;   /* X25519 */
+    int ready;
+    char *evidence;      /* quote over both public keys, made once per start */
+    size_t evidence_len;
+    char *signing_jwk;
+    char kid[P256_THUMBPRINT_LEN + 1]; /* thumbprint of the signing key */
+} kms_state;
+
+static void state_free(kms_state *s) {
+    EVP_PKEY_free(s->signing);
+    hpke_keypair_wipe(&s->hpke);
+    free(s->evidence);
+    free(s->signing_jwk);
+    memset(s, 0, sizeof *s);
+}
+
+/* Sealed-blob plaintext: u8 version || u16le der_len || PKCS#8 DER of the
+ * signing key || X25519 private key (32). */
+static int keys_serialize(const kms_state *s, uint8_t **out, size_t *len) {
+    size_t der_len = 0;
+    uint8_t *der = p256_private_der(s->signing, &der_len);
+    if (!der || der_len > 0xffff) {
+        free(der);
+        return -1;
+    }
+    size_t n = 3 + der_len + HPKE_NSK;
+    uint8_t *buf = malloc(n);
+    if (buf) {
+        buf[0] = KEYS_VERSION;
+        buf[1] = (uint8_t)der_len;
+        buf[2] = (uint8_t)(der_len >> 8);
+        memcpy(buf + 3, der, der_len);
+        memcpy(buf + 3 + der_len, s->hpke.sk, HPKE_NSK);
+        *out = buf;
+        *len = n;
+    }
+    OPENSSL_cleanse(der, der_len);
+    free(der);
+    return buf ? 0 : -1;
+}
+
+static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
+    if (len < 3 || p[0] != KEYS_VERSION) return -1;
+    size_t der_len = (size_t)p[1] | (size_t)p[2] << 8;
+    if (len != 3 + der_len + HPKE_NSK) return -1;
+    s->signing = p256_from_private_der(p + 3, der_len);
+    if (!s->signing) return -1;
+    return hpke_keypair_from_private(&s->hpke, p + 3 + der_len) == HPKE_OK ? 0 : -1;
+}
+
+/* Evidence over both public keys and the JWK the host publishes. */
+static int make_evidence(kms_state *s) {
+    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
+    if (p256_public_point(s->signing, data) < 0) return -1;
+    memcpy(data + P256_POINT_LEN, s->hpke.pk, HPKE_NPK);
+    evidence_bind(LABEL_KMS_REPORT, data, sizeof data, rd);
+    if (tee_quote(rd, &s->evidence, &s->evidence_len) < 0) return -1;
+    s->signing_jwk = p256_public_jwk(s->signing);
+    return s->signing_jwk && p256_thumbprint(s->signing, s->kid) == 0 ? 0 : -1;
+}
+
+static void reply_begin(ipc_writer *w, uint64_t id, kms_status st, const char *error) {
+    ipc_writer_begin(w, IPC_KMS_REPLY, id);
+    ipc_put_u64(w, st);
+    ipc_put_str(w, error);
+}
+
+/* IPC_KMS_INIT: unseal the keys the host kept, or make and seal new ones. */
+static void handle_init(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (s->ready) {
+        reply_begin(w, m->id, KMS_ERR_STATE, "the key service is already initialised");
+        return;
+    }
+    if (m->nfields != KINIT_NFIELDS) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "malformed init request");
+        return;
+    }
+    const ipc_field *sealed = &m->fields[KINIT_SEALED];
+    uint8_t *blob = NULL, *plain = NULL;
+    size_t blob_len = 0, plain_len = 0;
+    if (sealed->len) {
+        tee_unseal_result ur = tee_unseal(LABEL_SEAL_KMS_KEYS, sealed->ptr, sealed->len, &plain, &plain_len);
+        if (ur != TEE_UNSEAL_OK || keys_parse(s, plain, plain_len) < 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "the stored KMS keys do not unseal in this enclave: %s",
+                     ur != TEE_UNSEAL_OK ? tee_unseal_result_name(ur) : "bad key blob");
+            state_free(s);
+            if (plain) OPENSSL_cleanse(plain, plain_len);
+            free(plain);
+            reply_begin(w, m->id, ur == TEE_UNSEAL_NOMEM ? KMS_ERR_INTERNAL : KMS_ERR_UNSEAL, msg);
+            return;
+        }
+        OPENSSL_cleanse(plain, plain_len);
+        free(plain);
+    } else {
+        s->signing = p256_generate();
+        if (!s->signing || hpke_keypair_generate(&s->hpke) != HPKE_OK || keys_serialize(s, &plain, &plain_len) < 0 ||
+            tee_seal(LABEL_SEAL_KMS_KEYS, plain, plain_len, &blob, &blob_len) < 0) {
+            if (plain) OPENSSL_cleanse(plain, plain_len);
+            free(plain);
+            state_free(s);
+            reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot make the KMS keys");
+            return;
+        }
+        OPENSSL_cleanse(plain, plain_len);
+        free(plain);
+    }
+    if (make_evidence(s) < 0) {
+        free(blob);
+        state_free(s);
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot quote the KMS keys");
+        return;
+    }
+    s->ready = 1;
+    reply_begin(w, m->id, KMS_OK, NULL);
+    if (blob) ipc_put_bytes(w, blob, blob_len);
+    else ipc_put_bytes(w, sealed->ptr, sealed->len);
+    ipc_put_bytes(w, s->evidence, s->evidence_len);
+    ipc_put_str(w, s->signing_jwk);
+    ipc_put_bytes(w, s->hpke.pk, HPKE_NPK);
+    ipc_put_bytes(w, tee_measurement(), EVIDENCE_MEASUREMENT_LEN);
+    free(blob);
+}
+
+/* Opens a tenant's deploy package: enc (32) || HPKE ciphertext, sealed to
+ * the KMS key with info LABEL_DEPLOY_INFO and ChaCha20-Poly1305. */
+static json_t *open_package(kms_state *s, const ipc_field *f) {
+    if (f->len < HPKE_NENC + HPKE_NT || f->len > (1u << 16)) return NULL;
+    hpke_ctx ctx;
+    uint8_t *pt = malloc(f->len);
+    size_t pt_len = 0;
+    json_t *j = NULL;
+    if (pt && hpke_setup_receiver(&ctx, HPKE_AEAD_CHACHA20_POLY1305, f->ptr, HPKE_NENC, &s->hpke,
+                                  (const uint8_t *)LABEL_DEPLOY_INFO, strlen(LABEL_DEPLOY_INFO)) == HPKE_OK &&
+        hpke_open(&ctx, NULL, 0, f->ptr + HPKE_NENC, f->len - HPKE_NENC, pt, f->len, &pt_len) == HPKE_OK)
+        j = json_loadb((const char *)pt, pt_len, JSON_REJECT_DUPLICATES, NULL);
+    hpke_ctx_wipe(&ctx);
+    if (pt) OPENSSL_cleanse(pt, f->len);
+    free(pt);
+    if (!j) j = json_null(); /* opened nothing: json_null marks "did not open" */
+    return j;
+}
+
+/* IPC_KMS_DEPLOY: check the tenant's package, make the function's OHTTP key
+ * pair, certify it, and seal everything the KMS will need later into a
+ * record only it can open. */
+static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready) {
+        reply_begin(w, m->id, KMS_ERR_STATE, "the key service is not initialised");
+        return;
+    }
+    char *ns = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NS) : NULL;
+    char *name = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NAME) : NULL;
+    json_t *pkg = NULL, *cert_claims = NULL, *record = NULL;
+    char *cert = NULL, *cert_text = NULL, *record_text = NULL, *keys_b64 = NULL;
+    uint8_t *sealed = NULL, code_key[32], code_hash[32], keys[64];
+    size_t sealed_len = 0, keys_len = 0;
+    hpke_keypair okp;
+    memset(&okp, 0, sizeof okp);
+    policy pol;
+    char perr[128];
+    if (!ns || !name || !*ns || !*name) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "malformed deploy request");
+        goto out;
+    }
+    pkg = open_package(s, &m->fields[KDEP_SEALED]);
+    if (!json_is_object(pkg)) {
+        reply_begin(w, m->id, pkg && json_is_null(pkg) ? KMS_ERR_OPEN : KMS_ERR_REQUEST,
+                    pkg && json_is_null(pkg)
+                        ? "the deploy package does not open with this KMS's key (tampered, or sealed to another KMS: run tfaas attest)"
+                        : "the deploy package is not a JSON object");
+        goto out;
+    }
+    const char *pname = json_string_value(json_object_get(pkg, "name"));
+    const char *key_b64 = json_string_value(json_object_get(pkg, "code_key"));
+    if (!pname || strcmp(pname, name) != 0) {
+        reply_begin(w, m->id, KMS_ERR_POLICY, "the deploy package was sealed for another function name");
+        goto out;
+    }
+    if (!key_b64 || b64url_decode(key_b64, strlen(key_b64), code_key, sizeof code_key) != 32 ||
+        evidence_unhex(json_string_value(json_object_get(pkg, "code_hash")), code_hash, 32) < 0) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "the deploy package needs code_key (32 bytes) and code_hash");
+        goto out;
+    }
+    if (policy_parse(json_object_get(pkg, "policy"), &pol, perr, sizeof perr) < 0) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, perr);
+        goto out;
+    }
+    /* The function's OHTTP key pair: the private key leaves only sealed. */
+    ohttp_key_config cfg = {.kem_id = HPKE_KEM_X25519_SHA256, .nsuites = 2,
+                            .suites = {{HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM},
+                                       {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_CHACHA20_POLY1305}}};
+    if (hpke_keypair_generate(&okp) != HPKE_OK || RAND_bytes(&cfg.key_id, 1) != 1) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot make the OHTTP key pair");
+        goto out;
+    }
+    memcpy(cfg.pk, okp.pk, HPKE_NPK);
+    if (ohttp_keys_encode(&cfg, 1, keys, sizeof keys, &keys_len) != OHTTP_OK ||
+        !(keys_b64 = b64url_encode_alloc(keys, keys_len))) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot encode the OHTTP key configuration");
+        goto out;
+    }
+    char hash_hex[65], sub[1024];
+    evidence_hex(code_hash, 32, hash_hex);
+    snprintf(sub, sizeof sub, "%s/%s", ns, name);
+    json_int_t now = (json_int_t)time(NULL);
+    cert_claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
+                            "namespace", ns, "name", name, "code_hash", hash_hex, "engine", pol.engine,
+                            "policy", policy_json(&pol), "ohttp_keys", keys_b64, "iat", now,
+                            "exp", now + FUNCTION_CERT_LIFETIME_S);
+    cert_text = cert_claims ? json_dumps(cert_claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *okp_b64 = b64url_encode_alloc(okp.sk, HPKE_NSK);
+    record = okp_b64 ? json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:s}", "namespace", ns, "name", name,
+                                 "code_key", key_b64, "code_hash", hash_hex, "policy", policy_json(&pol),
+                                 "ohttp_sk", okp_b64, "key_id", (int)cfg.key_id, "ohttp_keys", keys_b64)
+                     : NULL;
+    if (okp_b64) {
+        OPENSSL_cleanse(okp_b64, strlen(okp_b64));
+        free(okp_b64);
+    }
+    record_text = record ? json_dumps(record, JSON_COMPACT) : NULL;
+    if (!cert_text || !record_text ||
+        jws_sign(s->signing, JWS_TYP_FUNCTION_CERT, s->kid, (const uint8_t *)cert_text, strlen(cert_text), &cert) != JWS_OK ||
+        tee_seal(LABEL_SEAL_FUNCTION, (const uint8_t *)record_text, strlen(record_text), &sealed, &sealed_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the function");
+        goto out;
+    }
+    reply_begin(w, m->id, KMS_OK, NULL);
+    ipc_put_str(w, cert);
+    ipc_put_bytes(w, sealed, sealed_len);
+    ipc_put_bytes(w, keys, keys_len);
+out:
+    if (record_text) OPENSSL_cleanse(record_text, strlen(record_text));
+    free(record_text);
+    json_decref(record); /* holds key copies; jansson frees them unwiped, a known limit */
+    free(cert_text);
+    json_decref(cert_claims);
+    json_decref(pkg);
+    free(cert);
+    free(sealed);
+    free(keys_b64);
+    free(ns);
+    free(name);
+    OPENSSL_cleanse(code_key, sizeof code_key);
+    hpke_keypair_wipe(&okp);
+}
+
+/* A JSON object from the worker's identity: {"evidence", "signing_key" (JWK),
+ * "hpke_key" (b64url)}; fills the keys and verifies the evidence binds them.
+ * Returns the evidence result (EVIDENCE_MALFORMED for bad keys). */
+static evidence_result worker_identity(const json_t *wj, EVP_PKEY **wkey, uint8_t wpk[HPKE_NPK],
+                                       evidence_claims *claims) {
+    json_t *jwk = json_object_get(wj, "signing_key");
+    const char *hk = json_string_value(json_object_get(wj, "hpke_key"));
+    const char *ev = json_string_value(json_object_get(wj, "evidence"));
+    *wkey = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
+                                 json_string_value(json_object_get(jwk, "y")));
+    if (!*wkey || !ev || !hk || b64url_decode(hk, strlen(hk), wpk, HPKE_NPK) != HPKE_NPK) return EVIDENCE_MALFORMED;
+    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
+    p256_public_point(*wkey, data);
+    memcpy(data + P256_POINT_LEN, wpk, HPKE_NPK);
+    evidence_bind(LABEL_WORKER_REPORT, data, sizeof data, rd);
+    return tee_verify(ev, strlen(ev), NULL, rd, claims);
+}
+
+/* enc || HPKE-Seal(worker X25519 key, info LABEL_RELEASE_INFO, text). */
+static uint8_t *wrap_to(const uint8_t pk[HPKE_NPK], const char *text, size_t *out_len) {
+    size_t len = strlen(text);
+    uint8_t *out = malloc(HPKE_NENC + len + HPKE_NT);
+    hpke_ctx ctx;
+    size_t ct_len = 0;
+    if (out && hpke_setup_sender(&ctx, HPKE_AEAD_CHACHA20_POLY1305, pk, HPKE_NPK, (const uint8_t *)LABEL_RELEASE_INFO,
+                                 strlen(LABEL_RELEASE_INFO), NULL, out) == HPKE_OK &&
+        hpke_seal(&ctx, NULL, 0, (const uint8_t *)text, len, out + HPKE_NENC, len + HPKE_NT, &ct_len) == HPKE_OK) {
+        *out_len = HPKE_NENC + ct_len;
+    } else {
+        free(out);
+        out = NULL;
+    }
+    hpke_ctx_wipe(&ctx);
+    return out;
+}
+
+/* IPC_KMS_RELEASE: the attested key release. The function's keys go to the
+ * worker only wrapped to its attested X25519 key, and only if its
+ * measurement and engine satisfy the function's policy. */
+static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready || m->nfields != KREL_NFIELDS) {
+        reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
+        return;
+    }
+    uint8_t *plain = NULL, *wrapped = NULL, wpk[HPKE_NPK], digest[32];
+    size_t plain_len = 0, wrapped_len = 0;
+    json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
+    char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
+    char *kms_pk_b64 = NULL;
+    EVP_PKEY *wkey = NULL;
+    evidence_claims claims;
+    policy pol;
+    char msg[256];
+    const ipc_field *rf = &m->fields[KREL_RECORD], *wf = &m->fields[KREL_WORKER];
+    if (tee_unseal(LABEL_SEAL_FUNCTION, rf->ptr, rf->len, &plain, &plain_len) != TEE_UNSEAL_OK ||
+        !(rec = json_loadb((const char *)plain, plain_len, 0, NULL))) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "the function record does not unseal in this KMS");
+        goto out;
+    }
+    if (policy_parse(json_object_get(rec, "policy"), &pol, msg, sizeof msg) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "the function record holds a bad policy");
+        goto out;
+    }
+    wj = json_loadb((const char *)wf->ptr, wf->len, JSON_REJECT_DUPLICATES, NULL);
+    evidence_result er = worker_identity(wj, &wkey, wpk, &claims);
+    if (er != EVIDENCE_OK) {
+        snprintf(msg, sizeof msg, "the worker enclave's evidence does not verify: %s", evidence_result_name(er));
+        reply_begin(w, m->id, KMS_ERR_POLICY, msg);
+        goto out;
+    }
+    char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
+    evidence_hex(claims.measurement, sizeof claims.measurement, mhex);
+    if (!policy_accepts(&pol, &claims)) {
+        snprintf(msg, sizeof msg, "the worker enclave (measurement %s, engine %.32s) is not accepted by the "
+                 "function's policy", mhex, claims.engine);
+        reply_begin(w, m->id, KMS_ERR_POLICY, msg);
+        goto out;
+    }
+    const char *ns = json_string_value(json_object_get(rec, "namespace"));
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    const char *hash = json_string_value(json_object_get(rec, "code_hash"));
+    secrets = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
+                        "name", json_object_get(rec, "name"), "code_key", json_object_get(rec, "code_key"),
+                        "code_hash", json_object_get(rec, "code_hash"), "ohttp_sk", json_object_get(rec, "ohttp_sk"),
+                        "key_id", json_object_get(rec, "key_id"));
+    secrets_text = secrets ? json_dumps(secrets, JSON_COMPACT) : NULL;
+    if (!ns || !name || !hash || !secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
+        !(wrapped_b64 = b64url_encode_alloc(wrapped, wrapped_len))) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot wrap the keys to the worker");
+        goto out;
+    }
+    SHA256(wrapped, wrapped_len, digest);
+    char dhex[65], sub[1024];
+    evidence_hex(digest, sizeof digest, dhex);
+    snprintf(sub, sizeof sub, "%s/%s", ns, name);
+    json_int_t now = (json_int_t)time(NULL);
+    claims_j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
+                         "namespace", ns, "name", name, "code_hash", hash, "measurement", mhex, "engine",
+                         claims.engine, "worker_key", json_object_get(wj, "signing_key"), "release_sha256", dhex,
+                         "iat", now, "exp", now + WORKER_CERT_LIFETIME_S);
+    claims_text = claims_j ? json_dumps(claims_j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    kms_pk_b64 = b64url_encode_alloc(s->hpke.pk, HPKE_NPK);
+    if (!claims_text || !kms_pk_b64 ||
+        jws_sign(s->signing, JWS_TYP_WORKER_CERT, s->kid, (const uint8_t *)claims_text, strlen(claims_text), &cert) != JWS_OK ||
+        !(bundle = json_pack("{s:s, s:s, s:s, s:o, s:s}", "wrapped", wrapped_b64, "worker_certificate", cert,
+                             "kms_evidence", s->evidence, "kms_signing_key", json_loads(s->signing_jwk, 0, NULL),
+                             "kms_hpke_key", kms_pk_b64)) ||
+        !(bundle_text = json_dumps(bundle, JSON_COMPACT))) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the worker");
+        goto out;
+    }
+    reply_begin(w, m->id, KMS_OK, NULL);
+    ipc_put_str(w, bundle_text);
+out:
+    if (plain) OPENSSL_cleanse(plain, plain_len);
+    free(plain);
+    if (secrets_text) OPENSSL_cleanse(secrets_text, strlen(secrets_text));
+    free(secrets_text);
+    json_decref(secrets);
+    json_decref(rec);
+    json_decref(wj);
+    json_decref(claims_j);
+    json_decref(bundle);
+    free(claims_text);
+    free(cert);
+    free(bundle_text);
+    free(wrapped);
+    free(wrapped_b64);
+    free(kms_pk_b64);
+    EVP_PKEY_free(wkey);
+}
+
+static int send_hello(int fd) {
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_HELLO, 0);
+    ipc_put_u64(&w, IPC_VERSION);
+    ipc_put_str(&w, "kms");
+    ipc_put_u64(&w, 1);
+    int rc = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK ? 0 : -1;
+    ipc_writer_free(&w);
+    return rc;
+}
+
+int kms_run(int fd) {
+    if (send_hello(fd) < 0) {
+        fprintf(stderr, "tfaas-enclave kms: cannot say hello\n");
+        return 1;
+    }
+    kms_state s;
+    memset(&s, 0, sizeof s);
+    int status = 0;
+    for (;;) {
+        ipc_msg m;
+        ipc_status st = ipc_recv(fd, &m);
+        if (st == IPC_ERR_EOF) break;
+        if (st != IPC_OK) {
+            fprintf(stderr, "tfaas-enclave kms: channel: %s\n", ipc_status_str(st));
+            status = 1;
+            break;
+        }
+        if (m.type == IPC_SHUTDOWN) {
+            ipc_msg_free(&m);
+            break;
+        }
+        ipc_writer w = {0};
+        if (m.type == IPC_KMS_INIT) {
+            handle_init(&s, &m, &w);
+        } else if (m.type == IPC_KMS_DEPLOY) {
+            handle_deploy(&s, &m, &w);
+        } else if (m.type == IPC_KMS_RELEASE) {
+            handle_release(&s, &m, &w);
+        } else {
+            fprintf(stderr, "tfaas-enclave kms: protocol violation: message type %u\n", m.type);
+            ipc_msg_free(&m);
+            status = 1;
+            break;
+        }
+        ipc_msg_free(&m);
+        int ok = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK;
+        ipc_writer_free(&w);
+        if (!ok) {
+            fprintf(stderr, "tfaas-enclave kms: cannot answer the host\n");
+            status = 1;
+            break;
+        }
+    }
+    state_free(&s);
+    return status;
+}

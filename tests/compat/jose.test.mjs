@@ -1,0 +1,65 @@
+// jose.test.mjs - tfaas's JWS (src/common/jws.c) against `jose` from npm,
+// both directions, and the KMS evidence of a real server verified with jose
+// alone from the platform root PEM, as a third-party client would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as jose from 'jose';
+import { tool } from '../lib/crypto-tool.mjs';
+import { startServer, api } from '../lib/server.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.stop(); });
+
+test('a JWS signed by tfaas verifies with jose', async () => {
+  const [status, out] = tool({ op: 'jws_sign', payload: '{"hello":"jose"}', typ: 'test+jwt' });
+  assert.equal(status, 0, JSON.stringify(out));
+  const key = await jose.importJWK({ ...out.jwk, alg: 'ES256' }, 'ES256');
+  const { payload, protectedHeader } = await jose.compactVerify(out.jws, key);
+  assert.equal(new TextDecoder().decode(payload), '{"hello":"jose"}');
+  assert.equal(protectedHeader.alg, 'ES256');
+  assert.equal(protectedHeader.typ, 'test+jwt');
+});
+
+test('a JWS signed by jose verifies with tfaas; tampering and other keys are refused', async () => {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const jws = await new jose.CompactSign(new TextEncoder().encode('{"from":"jose"}'))
+    .setProtectedHeader({ alg: 'ES256', typ: 'x+jwt', kid: 'k1' }).sign(privateKey);
+  assert.deepEqual(tool({ op: 'jws_verify', jws, jwk }), [0, { payload: '{"from":"jose"}', typ: 'x+jwt', kid: 'k1' }]);
+  assert.equal(tool({ op: 'jws_verify', jws, jwk, typ: 'y+jwt' })[0], 1);
+  const [h, p, s] = jws.split('.');
+  const forged = `${h}.${Buffer.from('{"from":"mallory"}').toString('base64url')}.${s}`;
+  assert.deepEqual(tool({ op: 'jws_verify', jws: forged, jwk }), [1, { error: 'JWS signature does not verify' }]);
+  const other = await jose.exportJWK((await jose.generateKeyPair('ES256', { extractable: true })).publicKey);
+  assert.equal(tool({ op: 'jws_verify', jws, jwk: other })[0], 1);
+  // other algorithms are refused, even with a valid signature
+  const hs = await new jose.CompactSign(new TextEncoder().encode('{}'))
+    .setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32));
+  assert.deepEqual(tool({ op: 'jws_verify', jws: hs, jwk }), [1, { error: 'JWS algorithm is not ES256' }]);
+  assert.equal(p.length > 0, true);
+});
+
+test('KMS evidence verifies with jose against STATE/sim-platform.pem and binds the KMS keys', async () => {
+  const doc = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+  const root = await jose.importSPKI(readFileSync(join(server.stateDir, 'sim-platform.pem'), 'utf8'), 'ES256');
+  const { payload, protectedHeader } = await jose.compactVerify(doc.evidence, root);
+  assert.equal(protectedHeader.typ, 'tfaas-sim-evidence+jwt');
+  const claims = JSON.parse(new TextDecoder().decode(payload));
+  assert.equal(claims.tee, 'sim');
+  assert.equal(claims.measurement, doc.measurement);
+  // signer = SHA-256 of the platform key's uncompressed point
+  const rootJwk = await jose.exportJWK(root);
+  const point = (j) => Buffer.concat([Buffer.from([4]), Buffer.from(j.x, 'base64url'), Buffer.from(j.y, 'base64url')]);
+  assert.equal(claims.signer, createHash('sha256').update(point(rootJwk)).digest('hex'));
+  assert.equal(protectedHeader.kid, await jose.calculateJwkThumbprint(rootJwk));
+  const rd = createHash('sha512').update(Buffer.concat([Buffer.from('tfaas kms keys v1\0'),
+    point(doc.kms.signing_key), Buffer.from(doc.kms.hpke_key.public_key, 'base64url')])).digest();
+  assert.equal(claims.report_data, rd.toString('base64url'));
+  // and a foreign root does not verify it
+  const { publicKey } = await jose.generateKeyPair('ES256');
+  await assert.rejects(jose.compactVerify(doc.evidence, publicKey));
+});

@@ -1,0 +1,119 @@
+// confidential-canary.test.mjs - the tfaas CLI end to end (attest, action
+// create --confidential, action invoke --confidential, receipt verify), and
+// the canary check of issue 3: after a confidential deploy and invocation,
+// the canary strings in the code and in the input appear nowhere in the
+// state directory (SQLite files), the host's logs, or the memory of the host
+// process (read through /proc/PID/mem, as a core dump would hold it).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, api } from '../lib/server.mjs';
+import { runBin } from '../lib/run.mjs';
+
+const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
+const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
+let server;
+let dir;
+
+const env = (extra = {}) => ({
+  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
+  TFAAS_APIHOST: server.url, TFAAS_AUTH: server.auth, ...extra,
+});
+const tfaas = (args, extra) => runBin('tfaas', args, { env: env(extra) });
+
+// Every readable mapping of a process, searched for the needles.
+function memoryHolds(pid, needles) {
+  const found = new Set();
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n');
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let scanned = 0;
+  try {
+    for (const line of maps) {
+      const [range, perms] = line.split(/\s+/);
+      if (!perms.startsWith('r') || /\[(vvar|vsyscall)\]/.test(line)) continue;
+      const [start, end] = range.split('-').map((h) => BigInt(`0x${h}`));
+      const overlap = 64n; // a needle split across two reads is still seen
+      for (let pos = start; pos < end; pos += BigInt(chunk.length) - overlap) {
+        const want = Number(end - pos < BigInt(chunk.length) ? end - pos : BigInt(chunk.length));
+        let n = 0;
+        try { n = readSync(fd, chunk, 0, want, pos); } catch { break; }
+        scanned += n;
+        const view = chunk.subarray(0, n);
+        for (const s of needles) if (view.includes(s)) found.add(s);
+        if (n < want) break;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  assert.ok(scanned > 1 << 20, `scanned ${scanned} bytes of the host's memory`);
+  return [...found];
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tfaas-canary-'));
+  server = await startServer();
+  writeFileSync(join(dir, 'f.js'),
+    `function main(p) { console.log("log ${CODE_CANARY} " + p.secret); return { echo: p.secret, tag: "${CODE_CANARY}" }; }`);
+});
+after(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('attest, deploy and invoke with the CLI; the receipt verifies offline and refuses a forged one', async () => {
+  let r = await tfaas(['attest', '--root', join(server.stateDir, 'sim-platform.pem')]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await tfaas(['action', 'create', 'secret', join(dir, 'f.js'), '--confidential']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'secret', INPUT_CANARY]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { echo: INPUT_CANARY, tag: CODE_CANARY });
+  assert.match(r.stderr, /receipt verified: activation [0-9a-f]{32}/);
+
+  r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'secret', INPUT_CANARY, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.status, 200);
+  writeFileSync(join(dir, 'receipt.json'), r.stdout);
+  r = await tfaas(['receipt', 'verify', join(dir, 'receipt.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok: receipt verified: activation/);
+  // a receipt that does not match the response is refused
+  writeFileSync(join(dir, 'forged.json'), JSON.stringify({ ...out, response_sha256: '00'.repeat(32) }));
+  r = await tfaas(['receipt', 'verify', join(dir, 'forged.json')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /receipt REFUSED: the receipt does not match the request and response/);
+  // a receipt under another function's certificate is refused
+  const other = { ...out, worker_certificate: out.function_certificate };
+  writeFileSync(join(dir, 'forged2.json'), JSON.stringify(other));
+  r = await tfaas(['receipt', 'verify', join(dir, 'forged2.json')]);
+  assert.equal(r.code, 1);
+  // invoking a function with no certificate, or a plain one, sends nothing
+  await api(server, 'PUT', '/api/v1/namespaces/_/actions/plain', { body: { exec: { kind: 'js:duktape', code: 'function main(){return {};}' } } });
+  r = await tfaas(['action', 'invoke', 'plain', '--confidential']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not confidential/);
+});
+
+test('the canaries appear nowhere on the host: state files, logs, process memory', async () => {
+  const needles = [CODE_CANARY, INPUT_CANARY];
+  for (const f of readdirSync(server.stateDir)) {
+    const bytes = readFileSync(join(server.stateDir, f));
+    for (const s of needles) assert.ok(!bytes.includes(s), `${f} holds ${s}`);
+  }
+  for (const s of needles) assert.ok(!server.logs().includes(s), `the host's log holds ${s}`);
+  // Under ASan the process maps terabytes of shadow and allocator space:
+  // its memory is scanned in the release build only.
+  if (process.env.TFAAS_SANITIZE === 'ON') return;
+  assert.deepEqual(memoryHolds(server.proc.pid, needles), [], 'the host process memory holds a canary');
+  // the check itself works: a plaintext action puts its code in the host's memory
+  const plainCanary = 'CANARY-plaintext-control-77e1';
+  await api(server, 'PUT', '/api/v1/namespaces/_/actions/ctl', { body: { exec: { kind: 'js:duktape',
+    code: `function main(){ return { v: "${plainCanary}" }; }` } } });
+  await api(server, 'POST', '/api/v1/namespaces/_/actions/ctl?blocking=true', { body: {} });
+  assert.deepEqual(memoryHolds(server.proc.pid, [plainCanary]), [plainCanary]);
+});

@@ -1,0 +1,135 @@
+// confidential.test.mjs - confidential deploy end to end with a real server
+// and KMS enclave: the CLI (`tfaas attest`, `action create --confidential`)
+// and a JavaScript client written from docs/protocol.md, every refusal of a
+// deploy, the published key configuration and certificate, and ciphertext
+// only in the state directory.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as jose from 'jose';
+import { startServer, api } from '../lib/server.mjs';
+import { runBin } from '../lib/run.mjs';
+import { deployBody } from '../lib/confidential.mjs';
+
+const CANARY = 'CANARY-deploy-7f3a9c';
+const CODE = `function main(p) { return { greeting: "${CANARY} " + p.name }; }`;
+let server;
+let dir;
+let attestation;
+
+const env = (extra = {}) => ({
+  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
+  TFAAS_APIHOST: server.url, TFAAS_AUTH: server.auth, ...extra,
+});
+const tfaas = (args, extra) => runBin('tfaas', args, { env: env(extra) });
+const put = (name, body, query = '') => api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}${query}`, { body });
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tfaas-conf-'));
+  server = await startServer();
+  writeFileSync(join(dir, 'f.js'), CODE);
+  attestation = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+});
+after(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the CLI refuses a confidential deploy before tfaas attest', async () => {
+  const r = await tfaas(['action', 'create', 'early', join(dir, 'f.js'), '--confidential']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /run `tfaas attest` first/);
+});
+
+test('tfaas action create --confidential: certificate verified, ciphertext stored', async () => {
+  const a = await tfaas(['attest', '--root', join(server.stateDir, 'sim-platform.pem')]);
+  assert.equal(a.code, 0, a.stderr);
+  const r = await tfaas(['action', 'create', 'hello', join(dir, 'f.js'), '--confidential']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok: created confidential action hello \(certificate verified/);
+
+  const doc = (await api(server, 'GET', '/api/v1/namespaces/_/actions/hello?code=true')).body;
+  assert.ok(!doc.exec.code.includes(CANARY), 'the stored code is ciphertext');
+  const conf = doc.annotations.find((x) => x.key === 'confidential').value;
+  // the certificate is a JWS by the KMS key, checked here with jose alone
+  const kmsKey = await jose.importJWK({ ...attestation.kms.signing_key, alg: 'ES256' }, 'ES256');
+  const { payload, protectedHeader } = await jose.compactVerify(conf.certificate, kmsKey);
+  assert.equal(protectedHeader.typ, 'tfaas-function+jwt');
+  const claims = JSON.parse(new TextDecoder().decode(payload));
+  assert.equal(claims.sub, 'guest/hello');
+  assert.deepEqual(claims.policy, { engine: 'duktape', measurements: [attestation.measurement] });
+  assert.ok(claims.exp > claims.iat);
+
+  // published: the key configuration and the certificate
+  const keys = await fetch(`${server.url}/tfaas/v1/namespaces/_/actions/hello/ohttp-keys`,
+    { headers: { authorization: 'Basic ' + Buffer.from(server.auth).toString('base64') } });
+  assert.equal(keys.status, 200);
+  assert.equal(keys.headers.get('content-type'), 'application/ohttp-keys');
+  const kb = Buffer.from(await keys.arrayBuffer());
+  assert.deepEqual(kb, Buffer.from(claims.ohttp_keys, 'base64url'));
+  assert.equal(kb.readUInt16BE(0), kb.length - 2);
+  assert.equal(kb.readUInt16BE(3), 0x0020);
+  const cert = await api(server, 'GET', '/tfaas/v1/namespaces/_/actions/hello/certificate');
+  assert.equal(cert.status, 200);
+  assert.equal(cert.text, conf.certificate);
+});
+
+test('a JavaScript client deploys from the protocol document alone', async () => {
+  const r = await put('fromjs', await deployBody(attestation, 'fromjs', CODE));
+  assert.equal(r.status, 200, r.text);
+  const conf = r.body.annotations.find((x) => x.key === 'confidential').value;
+  const kmsKey = await jose.importJWK({ ...attestation.kms.signing_key, alg: 'ES256' }, 'ES256');
+  await jose.compactVerify(conf.certificate, kmsKey);
+});
+
+test('deploy refusals: tampered, foreign name, bad policy, missing parts, reserved annotation', async () => {
+  const good = await deployBody(attestation, 'bad', CODE);
+  const sealed = Buffer.from(good.sealed_key, 'base64url');
+  sealed[sealed.length - 1] ^= 1;
+  let r = await put('bad', { ...good, sealed_key: sealed.toString('base64url') });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /does not open with this KMS's key/);
+  r = await put('bad', { ...good, sealed_key: good.sealed_key.slice(0, 40) });
+  assert.equal(r.status, 400);
+  r = await put('victim', await deployBody(attestation, 'victim', CODE, { pkgName: 'other' }));
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /sealed for another function name/);
+  r = await put('bad', await deployBody(attestation, 'bad', CODE, { policy: { measurements: [], engine: 'duktape' } }));
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /1\.\.16 measurements/);
+  r = await put('bad', { code: good.code });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /sealed_key/);
+  r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/sneaky', {
+    body: { exec: { kind: 'js:duktape', code: 'function main(){}' }, annotations: [{ key: 'confidential', value: {} }] },
+  });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /reserved/);
+  // none of the refused deploys left an action behind
+  assert.equal((await api(server, 'GET', '/api/v1/namespaces/_/actions/bad')).status, 404);
+  assert.equal((await api(server, 'GET', '/api/v1/namespaces/_/actions/victim')).status, 404);
+});
+
+test('a confidential action is not invocable through the plaintext API; plain ones have no key config', async () => {
+  let r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true', { body: {} });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /is confidential: invoke it with an OHTTP request/);
+  await api(server, 'PUT', '/api/v1/namespaces/_/actions/plain', { body: { exec: { kind: 'js:duktape', code: 'function main() { return {}; }' } } });
+  r = await api(server, 'GET', '/tfaas/v1/namespaces/_/actions/plain/ohttp-keys');
+  assert.equal(r.status, 400);
+  r = await api(server, 'GET', '/tfaas/v1/namespaces/_/actions/nothere/certificate');
+  assert.equal(r.status, 404);
+  r = await api(server, 'GET', '/tfaas/v1/namespaces/_/actions/hello/ohttp-keys', { auth: null });
+  assert.equal(r.status, 401);
+  r = await api(server, 'GET', '/tfaas/v1/namespaces/other/actions/hello/certificate');
+  assert.equal(r.status, 403);
+});
+
+test('the state directory holds no plaintext code', async () => {
+  for (const f of readdirSync(server.stateDir)) {
+    const bytes = readFileSync(join(server.stateDir, f));
+    assert.ok(!bytes.includes(CANARY), `${f} holds the canary`);
+  }
+});

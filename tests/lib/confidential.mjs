@@ -1,0 +1,43 @@
+// confidential.mjs - a third-party client of tfaas's confidential protocol,
+// written from docs/protocol.md with npm libraries only (@hpke/core, node's
+// crypto): seals a deploy package to the attested KMS and encrypts code.
+// Tests use it to drive and to attack the server without the tfaas CLI.
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { CipherSuite, HkdfSha256 } from '@hpke/core';
+import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
+import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
+
+const te = new TextEncoder();
+export const deploySuite = new CipherSuite({
+  kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Chacha20Poly1305(),
+});
+
+// box = nonce (12) || ChaCha20-Poly1305(key, nonce, aad, plaintext) || tag
+export function aeadBox(key, aad, plaintext) {
+  const nonce = randomBytes(12);
+  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  c.setAAD(Buffer.from(aad));
+  const ct = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([nonce, ct, c.getAuthTag()]);
+}
+
+// enc || HPKE-Seal(kmsPk, info "tfaas deploy v1", JSON package)
+export async function sealPackage(kmsPkB64u, pkg) {
+  const pk = await deploySuite.kem.deserializePublicKey(Buffer.from(kmsPkB64u, 'base64url'));
+  const sender = await deploySuite.createSenderContext({ recipientPublicKey: pk, info: te.encode('tfaas deploy v1') });
+  const ct = await sender.seal(te.encode(JSON.stringify(pkg)));
+  return Buffer.concat([Buffer.from(sender.enc), Buffer.from(ct)]);
+}
+
+// The PUT body of a confidential deploy of `code` as `name` (pkgName
+// overrides the name sealed inside, for attacks).
+export async function deployBody(attestation, name, code, { policy, pkgName = name } = {}) {
+  const key = randomBytes(32);
+  const box = aeadBox(key, 'tfaas code v1', Buffer.from(code));
+  const pol = policy ?? { measurements: [attestation.measurement], engine: 'duktape' };
+  const sealed = await sealPackage(attestation.kms.hpke_key.public_key, {
+    name: pkgName, code_key: key.toString('base64url'),
+    code_hash: createHash('sha256').update(code).digest('hex'), policy: pol,
+  });
+  return { kind: 'js:duktape', code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
+}

@@ -1,0 +1,181 @@
+/* test_jws.c - base64url, P-256 keys and compact JWS ES256: round trips and
+ * every refusal (tampering in each part, wrong key, other algorithms, crit,
+ * non-canonical encodings, truncation at every byte). */
+#include "check.h"
+
+#include "common/b64url.h"
+#include "common/jws.h"
+#include "common/p256.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_b64url(void) {
+    /* RFC 4648 §10 vectors, url-safe and unpadded. */
+    const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *enc[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+    for (int i = 0; i < 7; i++) {
+        char out[16];
+        b64url_encode((const uint8_t *)plain[i], strlen(plain[i]), out);
+        CHECK_STR(out, enc[i]);
+        uint8_t back[16];
+        long n = b64url_decode(enc[i], strlen(enc[i]), back, sizeof back);
+        CHECK(n == (long)strlen(plain[i]) && memcmp(back, plain[i], (size_t)n) == 0);
+    }
+    uint8_t bytes[] = {0xfb, 0xff};
+    char out[8];
+    b64url_encode(bytes, 2, out);
+    CHECK_STR(out, "-_8");
+    uint8_t b[8];
+    CHECK(b64url_decode("Zg==", 4, b, sizeof b) < 0);  /* padding */
+    CHECK(b64url_decode("Zh", 2, b, sizeof b) < 0);    /* non-zero spare bits */
+    CHECK(b64url_decode("Z", 1, b, sizeof b) < 0);     /* a lone character */
+    CHECK(b64url_decode("Zm+v", 4, b, sizeof b) < 0);  /* standard alphabet */
+    CHECK(b64url_decode("Zm9v", 4, b, 2) < 0);         /* too small */
+}
+
+static void test_keys(void) {
+    EVP_PKEY *k = p256_generate();
+    CHECK(k != NULL);
+    uint8_t pt[P256_POINT_LEN];
+    CHECK(p256_public_point(k, pt) == 0);
+    EVP_PKEY *pub = p256_from_point(pt, sizeof pt);
+    CHECK(pub && EVP_PKEY_eq(k, pub) == 1);
+    uint8_t bad[P256_POINT_LEN];
+    memcpy(bad, pt, sizeof bad);
+    bad[40] ^= 1; /* off the curve */
+    CHECK(p256_from_point(bad, sizeof bad) == NULL);
+    CHECK(p256_from_point(pt, 64) == NULL);
+
+    char *jwk = p256_public_jwk(k);
+    CHECK(jwk && strncmp(jwk, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"", 31) == 0);
+    char tp[P256_THUMBPRINT_LEN + 1], tp2[P256_THUMBPRINT_LEN + 1];
+    CHECK(p256_thumbprint(k, tp) == 0 && p256_thumbprint(pub, tp2) == 0 && strcmp(tp, tp2) == 0);
+    CHECK(strlen(tp) == P256_THUMBPRINT_LEN);
+    free(jwk);
+
+    size_t der_len = 0;
+    uint8_t *der = p256_private_der(k, &der_len);
+    CHECK(der != NULL);
+    EVP_PKEY *k2 = der ? p256_from_private_der(der, der_len) : NULL;
+    CHECK(k2 && EVP_PKEY_eq(k, k2) == 1);
+    CHECK(der && p256_from_private_der(der, der_len - 1) == NULL);
+    free(der);
+
+    char dir[] = "/tmp/tfaas-jws-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char priv[64], pubp[64];
+    snprintf(priv, sizeof priv, "%s/k.key", dir);
+    snprintf(pubp, sizeof pubp, "%s/k.pem", dir);
+    CHECK(p256_write_private_pem(k, priv) == 0 && p256_write_public_pem(k, pubp) == 0);
+    EVP_PKEY *r1 = p256_read_private_pem(priv), *r2 = p256_read_public_pem(pubp);
+    CHECK(r1 && r2 && EVP_PKEY_eq(k, r1) == 1 && EVP_PKEY_eq(k, r2) == 1);
+    CHECK(p256_read_public_pem("/nonexistent/x.pem") == NULL);
+    char *pem = p256_public_pem(k);
+    EVP_PKEY *r3 = pem ? p256_public_from_pem(pem, strlen(pem)) : NULL;
+    CHECK(r3 && EVP_PKEY_eq(k, r3) == 1);
+    free(pem);
+    unlink(priv);
+    unlink(pubp);
+    rmdir(dir);
+    EVP_PKEY_free(r1);
+    EVP_PKEY_free(r2);
+    EVP_PKEY_free(r3);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(pub);
+    EVP_PKEY_free(k);
+}
+
+/* Builds "b64(header).b64(payload).b64(sig)" from parts, for hostile cases. */
+static char *assemble(const char *header, const char *payload, const uint8_t *sig, size_t sig_len) {
+    char *h = b64url_encode_alloc((const uint8_t *)header, strlen(header));
+    char *p = b64url_encode_alloc((const uint8_t *)payload, strlen(payload));
+    char *s = b64url_encode_alloc(sig, sig_len);
+    char *out = NULL;
+    if (asprintf(&out, "%s.%s.%s", h, p, s) < 0) out = NULL;
+    free(h);
+    free(p);
+    free(s);
+    return out;
+}
+
+static void test_jws(void) {
+    EVP_PKEY *k = p256_generate(), *other = p256_generate();
+    const char *payload = "{\"hello\":\"world\"}";
+    char *jws = NULL;
+    CHECK(jws_sign(k, "test+jwt", "kid1", (const uint8_t *)payload, strlen(payload), &jws) == JWS_OK);
+    jws_parts p;
+    CHECK(jws_open(jws, strlen(jws), "test+jwt", k, &p) == JWS_OK);
+    CHECK_STR(p.typ, "test+jwt");
+    CHECK_STR(p.kid, "kid1");
+    CHECK_STR((const char *)p.payload, payload);
+    jws_parts_free(&p);
+    CHECK(jws_open(jws, strlen(jws), "other+jwt", k, &p) == JWS_ERR_MALFORMED);
+    CHECK(jws_open(jws, strlen(jws), NULL, other, &p) == JWS_ERR_SIGNATURE);
+
+    /* Flip every character in turn: nothing may verify. */
+    size_t len = strlen(jws);
+    char *copy = strdup(jws);
+    int accepted = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = copy[i];
+        copy[i] = c == 'A' ? 'B' : 'A';
+        if (copy[i] != c && jws_open(copy, len, NULL, k, &p) == JWS_OK) {
+            /* A changed last character can decode to the same bytes only if
+             * spare bits were ignored, which b64url refuses. */
+            accepted++;
+            jws_parts_free(&p);
+        }
+        copy[i] = c;
+    }
+    CHECK(accepted == 0);
+    /* Truncation at every length. */
+    for (size_t n = 0; n < len; n++) CHECK(jws_open(jws, n, NULL, k, &p) != JWS_OK);
+    free(copy);
+
+    /* Hostile headers. */
+    uint8_t sig[64];
+    memset(sig, 1, sizeof sig);
+    char *t = assemble("{\"alg\":\"none\"}", payload, sig, 64);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_ERR_ALG);
+    free(t);
+    t = assemble("{\"alg\":\"ES256\",\"crit\":[\"x\"]}", payload, sig, 64);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_ERR_ALG);
+    free(t);
+    t = assemble("[1]", payload, sig, 64);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_ERR_MALFORMED);
+    free(t);
+    t = assemble("{\"alg\":\"ES256\",\"alg\":\"ES256\"}", payload, sig, 64);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_ERR_MALFORMED);
+    free(t);
+    t = assemble("{\"alg\":\"ES256\",\"typ\":7}", payload, sig, 64);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_ERR_MALFORMED);
+    free(t);
+    t = assemble("{\"alg\":\"ES256\"}", payload, sig, 63);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_ERR_MALFORMED);
+    free(t);
+    /* r = s = 0 is not a signature (and must not crash the DER encoder path). */
+    memset(sig, 0, sizeof sig);
+    t = assemble("{\"alg\":\"ES256\"}", payload, sig, 64);
+    CHECK(jws_decode(t, strlen(t), &p) == JWS_OK);
+    CHECK(jws_verify(&p, k) == JWS_ERR_SIGNATURE);
+    jws_parts_free(&p);
+    free(t);
+    CHECK(jws_decode("a.b", 3, &p) == JWS_ERR_MALFORMED);
+    CHECK(jws_decode("a.b.c.d", 7, &p) == JWS_ERR_MALFORMED);
+    CHECK(jws_decode(".b.c", 4, &p) == JWS_ERR_MALFORMED);
+    CHECK(jws_decode(jws, JWS_MAX_LEN + 1, &p) == JWS_ERR_TOO_LARGE);
+    CHECK(jws_verify(&p, NULL) == JWS_ERR_KEY);
+
+    free(jws);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+}
+
+int main(void) {
+    test_b64url();
+    test_keys();
+    test_jws();
+    return CHECK_DONE();
+}

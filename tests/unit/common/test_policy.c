@@ -1,0 +1,93 @@
+/* test_policy.c - release policies (parse refusals, canonical JSON, which
+ * workers they accept) and the nonce-prefixed AEAD box. */
+#include "check.h"
+
+#include "common/aead_box.h"
+#include "common/policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *M1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+static int parse(const char *text, policy *p) {
+    json_t *j = json_loads(text, 0, NULL);
+    char err[128];
+    int rc = policy_parse(j, p, err, sizeof err);
+    json_decref(j);
+    return rc;
+}
+
+static void test_policy(void) {
+    policy p;
+    char text[512];
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"duktape\"}", M1);
+    CHECK(parse(text, &p) == 0 && p.nmeasurements == 1);
+    evidence_claims c;
+    memset(&c, 0, sizeof c);
+    evidence_unhex(M1, c.measurement, 32);
+    strcpy(c.engine, "duktape/2.7.0");
+    CHECK(policy_accepts(&p, &c));
+    strcpy(c.engine, "duktape");
+    CHECK(policy_accepts(&p, &c));
+    strcpy(c.engine, "duktapex/1");
+    CHECK(!policy_accepts(&p, &c));
+    strcpy(c.engine, "v8/12");
+    CHECK(!policy_accepts(&p, &c));
+    strcpy(c.engine, "duktape/2.7.0");
+    c.measurement[31] ^= 1;
+    CHECK(!policy_accepts(&p, &c));
+
+    json_t *j = policy_json(&p);
+    char *dump = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    snprintf(text, sizeof text, "{\"engine\":\"duktape\",\"measurements\":[\"%s\"]}", M1);
+    CHECK_STR(dump, text);
+    free(dump);
+    json_decref(j);
+
+    CHECK(parse("[]", &p) < 0);
+    CHECK(parse("{\"measurements\":[],\"engine\":\"duktape\"}", &p) < 0);
+    CHECK(parse("{\"measurements\":[\"zz\"],\"engine\":\"duktape\"}", &p) < 0);
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"]}", M1);
+    CHECK(parse(text, &p) < 0);
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"duktape/2\"}", M1);
+    CHECK(parse(text, &p) < 0);
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"duktape\",\"extra\":1}", M1);
+    CHECK(parse(text, &p) < 0);
+    char big[4096] = "{\"engine\":\"duktape\",\"measurements\":[";
+    for (int i = 0; i < 17; i++) {
+        strcat(big, i ? ",\"" : "\"");
+        strcat(big, M1);
+        strcat(big, "\"");
+    }
+    strcat(big, "]}");
+    CHECK(parse(big, &p) < 0);
+}
+
+static void test_box(void) {
+    uint8_t key[32] = {1, 2, 3}, *box = NULL, *pt = NULL;
+    size_t box_len = 0, pt_len = 0;
+    const char *msg = "confidential code";
+    for (int a = 0; a < 2; a++) {
+        uint16_t id = a ? HPKE_AEAD_AES_128_GCM : HPKE_AEAD_CHACHA20_POLY1305;
+        CHECK(aead_box_seal(id, key, (const uint8_t *)"aad", 3, (const uint8_t *)msg, strlen(msg), &box, &box_len) == HPKE_OK);
+        CHECK(box_len == strlen(msg) + AEAD_BOX_OVERHEAD);
+        CHECK(aead_box_open(id, key, (const uint8_t *)"aad", 3, box, box_len, &pt, &pt_len) == HPKE_OK);
+        CHECK(pt && pt_len == strlen(msg) && memcmp(pt, msg, pt_len) == 0 && pt[pt_len] == 0);
+        free(pt);
+        CHECK(aead_box_open(id, key, (const uint8_t *)"aaX", 3, box, box_len, &pt, &pt_len) == HPKE_ERR_OPEN);
+        box[5] ^= 1;
+        CHECK(aead_box_open(id, key, (const uint8_t *)"aad", 3, box, box_len, &pt, &pt_len) == HPKE_ERR_OPEN);
+        CHECK(pt == NULL);
+        CHECK(aead_box_open(id, key, NULL, 0, box, AEAD_BOX_OVERHEAD - 1, &pt, &pt_len) == HPKE_ERR_LENGTH);
+        free(box);
+    }
+    CHECK(aead_box_seal(0x0002, key, NULL, 0, (const uint8_t *)msg, 1, &box, &box_len) == HPKE_ERR_SUITE);
+    CHECK(box == NULL);
+}
+
+int main(void) {
+    test_policy();
+    test_box();
+    return CHECK_DONE();
+}
