@@ -147,12 +147,13 @@ export function treeMemory(rootPid) {
 // request on a connection, 0 = none); returns the numbers of its
 // "BENCH k=v ..." line plus errors (the sum of every error kind).
 // runWrk blocks the caller; runWrkAsync lets other work go on meanwhile.
-function wrkCommand({ url, body, auth = '', conns, seconds, cpu, timeout = '5s', delayMs = 0 }) {
+// script: a file of bench/wrk/ (post.lua by default); env: more variables for it.
+function wrkCommand({ url, body = '', auth = '', conns, seconds, cpu, timeout = '5s', delayMs = 0, script = 'post.lua', env = {} }) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   return {
     argv: ['-c', String(cpu), 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', timeout, '--latency',
-      '-s', path.join(here, 'wrk', 'post.lua'), url],
-    options: { env: { ...process.env, BENCH_BODY: body, BENCH_AUTH: auth, BENCH_DELAY_MS: String(delayMs) } },
+      '-s', path.join(here, 'wrk', script), url],
+    options: { env: { ...process.env, BENCH_BODY: body, BENCH_AUTH: auth, BENCH_DELAY_MS: String(delayMs), ...env } },
   };
 }
 

@@ -4,8 +4,7 @@
 --   BENCH_AUTH  base64 of "uuid:key" for the Authorization header (optional)
 --   BENCH_DELAY_MS  pause before each request on a connection (optional):
 --               bench/soak.mjs uses it to hold a request rate below the peak
--- At the end it prints one machine-readable line, "BENCH k=v ...", which
--- run.sh reads instead of parsing wrk's human output.
+-- At the end it prints the machine-readable line of report.lua.
 
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or "{}"
@@ -22,13 +21,4 @@ if delay_ms ~= nil and delay_ms > 0 then
   end
 end
 
-function done(summary, latency, requests)
-  local seconds = summary.duration / 1e6
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d seconds=%.3f rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-    "err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d\n",
-    summary.requests, seconds, summary.requests / seconds,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.status, e.timeout))
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")

@@ -4,18 +4,24 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <pthread.h>
 
 static const uint8_t zero_salt[HKDF_SHA256_LEN];
+
+/* The HKDF implementation, fetched once: a fetch takes OpenSSL's provider
+ * locks and lookups, and HPKE runs a dozen HKDF steps per message. Kept for
+ * the life of the process (OpenSSL frees it at exit). */
+static EVP_KDF *hkdf_impl;
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+static void hkdf_fetch(void) { hkdf_impl = EVP_KDF_fetch(NULL, "HKDF", NULL); }
 
 /* One HKDF step in the given mode; key must be non-empty for OpenSSL. */
 static hkdf_result hkdf_run(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt,
                             size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out,
                             size_t out_len) {
     static const uint8_t empty[1];
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    if (!kdf) return HKDF_ERR_CRYPTO;
-    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
+    if (pthread_once(&hkdf_once, hkdf_fetch) != 0 || !hkdf_impl) return HKDF_ERR_CRYPTO;
+    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(hkdf_impl);
     if (!kctx) return HKDF_ERR_CRYPTO;
     OSSL_PARAM params[6], *p = params;
     char digest[] = "SHA256";

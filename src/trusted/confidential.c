@@ -40,7 +40,7 @@ typedef struct {
 } replay_slot;
 
 /* Requests seen within the window, hashed by enc (uniformly random bytes). */
-#define REPLAY_BUCKETS 4096u
+#define REPLAY_BUCKETS 16384u
 typedef struct {
     replay_slot *v;
     size_t n, cap;

@@ -13,6 +13,11 @@
  *   ohttp_keys    {sk, key_id}   -> {keys}   (application/ohttp-keys, both AEADs)
  *   ohttp_gateway {sk, key_id, req, response: {status, headers, content}}
  *                 -> {request: {...decoded bhttp request...}, res}
+ *   ohttp_client_batch {keys, aead, msg, count, out}  -> {count, bytes}
+ *                 encapsulates the Binary HTTP request msg `count` times to the
+ *                 first configuration of keys (application/ohttp-keys), each
+ *                 with a fresh HPKE context, and writes them to the file `out`
+ *                 as u32 big-endian length + message (bench/confidential.mjs)
  *   jws_sign    {payload (text), typ}  -> {jws, jwk}   (a fresh P-256 key)
  *   jws_verify  {jws, jwk: {x, y}, typ?}  -> {payload, typ, kid}
  * headers are [[name, value], ...] strings; content is hex. */
@@ -285,6 +290,46 @@ static int op_jws_verify(json_t *in) {
     return emit(out);
 }
 
+static int op_ohttp_client_batch(json_t *in) {
+    size_t keys_len = 0, msg_len = 0;
+    uint8_t *keys = get_hex(in, "keys", &keys_len), *msg = get_hex(in, "msg", &msg_len);
+    json_int_t count = json_integer_value(json_object_get(in, "count"));
+    uint16_t aead = (uint16_t)json_integer_value(json_object_get(in, "aead"));
+    const char *path = json_string_value(json_object_get(in, "out"));
+    ohttp_key_config cfg;
+    size_t n = 0;
+    int rc;
+    FILE *f = NULL;
+    if (!keys || !msg || !path || count < 1 || count > 10000000) {
+        rc = fail("keys, msg, out and count (1..1e7) are required");
+    } else if (ohttp_keys_parse(keys, keys_len, &cfg, 1, &n) != OHTTP_OK || n < 1) {
+        rc = fail("keys do not parse");
+    } else if (!(f = fopen(path, "wb"))) {
+        rc = fail("cannot open out");
+    } else {
+        uint64_t bytes = 0;
+        rc = 0;
+        for (json_int_t i = 0; i < count && rc == 0; i++) {
+            ohttp_ctx ctx;
+            uint8_t *req = NULL;
+            size_t req_len = 0;
+            ohttp_result r = ohttp_request_encapsulate(&ctx, &cfg, aead, msg, msg_len, NULL, &req, &req_len);
+            ohttp_ctx_wipe(&ctx);
+            if (r != OHTTP_OK) { rc = fail(ohttp_result_name(r)); break; }
+            uint8_t len_be[4] = {(uint8_t)(req_len >> 24), (uint8_t)(req_len >> 16), (uint8_t)(req_len >> 8),
+                                 (uint8_t)req_len};
+            if (fwrite(len_be, 1, 4, f) != 4 || fwrite(req, 1, req_len, f) != req_len) rc = fail("write failed");
+            bytes += 4 + req_len;
+            free(req);
+        }
+        if (fclose(f) != 0 && rc == 0) rc = fail("write failed");
+        if (rc == 0) rc = emit(json_pack("{s:I, s:I}", "count", (json_int_t)count, "bytes", (json_int_t)bytes));
+    }
+    free(keys);
+    free(msg);
+    return rc;
+}
+
 int main(void) {
     json_error_t err;
     json_t *in = json_loadf(stdin, 0, &err);
@@ -299,6 +344,7 @@ int main(void) {
            : !strcmp(op, "bhttp_response_decode") ? op_bhttp_decode(in, 0)
            : !strcmp(op, "ohttp_keys") ? op_ohttp_keys(in)
            : !strcmp(op, "ohttp_gateway") ? op_ohttp_gateway(in)
+           : !strcmp(op, "ohttp_client_batch") ? op_ohttp_client_batch(in)
            : !strcmp(op, "jws_sign") ? op_jws_sign(in)
            : !strcmp(op, "jws_verify") ? op_jws_verify(in)
            : fail("unknown op");
