@@ -91,12 +91,16 @@ if (meta.tfaas_rss_after_fresh_kb) {
 const targets = [];
 const th = readWrk('tfaas-hello', 64);
 const wh = readWrk('workerd-hello', 64);
+const conf = readJson('confidential.json');
 function target(text, ok, detail) {
   targets.push(`${ok === null ? 'not measured' : ok ? 'met' : 'NOT met'}: ${text}${detail ? ` (${detail})` : ''}`);
 }
 target('hello at 64 conns ≥ 2× workerd requests/s', th && wh ? th.rps >= 2 * wh.rps : null,
   th && wh ? `${(th.rps / wh.rps).toFixed(2)}×` : '');
 target('hello at 64 conns p99 ≤ 2 ms', th ? th.p99_us <= 2000 : null, th ? `${fmt.ms(th.p99_us / 1000)} ms` : '');
+target('confidential hello (OHTTP, receipts) ≥ workerd plaintext hello requests/s',
+  conf && wh ? conf.confidential.rps >= wh.rps : null,
+  conf && wh ? `${(conf.confidential.rps / wh.rps).toFixed(2)}×` : '');
 target('first invocation after create ≤ 2 ms median', first ? first.invoke.p50 <= 2 : null,
   first ? `${fmt.ms(first.invoke.p50)} ms` : '');
 
@@ -110,6 +114,15 @@ const setup = [
   `load: wrk ${meta.wrk}, 1 thread, ${meta.warmup} s warm-up then ${meta.duration} s per run; node ${meta.node}`,
   `tfaas: ${meta.tfaas_version || 'js:duktape, enclave-per-tenant, sim TEE'}; workerd: ${meta.workerd_version || '—'}`,
 ];
+
+if (conf) {
+  add(`confidential hello over OHTTP + receipt, ${conf.conns} conns: requests/s (vs workerd plaintext hello)`,
+    conf.confidential.rps, wh?.rps, fmt.rps);
+  add('  confidential hello p99 latency (ms)', conf.confidential.p99_ms, wh && wh.p99_us / 1000, fmt.ms);
+  add('  plaintext hello in the same server (requests/s)', conf.plaintext.rps, null, fmt.rps, { ratio: false, wNote: '' });
+  add('  server time confidentiality adds per request (µs, one core)', conf.added_us_per_request, null,
+    (v) => v.toFixed(0), { ratio: false, wNote: 'n/a' });
+}
 
 const nb = readJson('neighbours.json');
 if (nb) {
@@ -243,7 +256,7 @@ const md = [
     'cold = create a fresh action → its first result, memory = PSS of the server and all its enclaves per additional warm function.', '',
     `| ${mHeader.join(' | ')} |`, `|${mHeader.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`,
     ...mRows.map((r) => `| ${r.join(' | ')} |`), ''] : []),
-  'Targets (issues 2 and 4):',
+  'Targets (issues 2, 3 and 4):',
   '',
   ...targets.map((t) => `- ${t}`),
   '',

@@ -11,7 +11,8 @@
 # BENCH_CLIENT_CPU (1); the engine × isolation matrix: BENCH_MATRIX (1; 0 skips
 # it), BENCH_MATRIX_DURATION (s, 5), BENCH_MATRIX_WARMUP (1), BENCH_DENSITY
 # (function counts for memory per function, "1 100 1000"), BENCH_MATRIX_COLD (20);
-# BENCH_NEIGHBOURS (1; 0 skips hello beside a hostile tenant).
+# BENCH_NEIGHBOURS (1; 0 skips hello beside a hostile tenant); BENCH_CONFIDENTIAL
+# (1; 0 skips confidential hello over OHTTP).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -248,6 +249,16 @@ if want tfaas && [ "${BENCH_NEIGHBOURS:-1}" != 0 ]; then
   note "neighbours: hello alone and beside a hostile tenant (bench/neighbours.mjs)"
   node "$here/neighbours.mjs" --bin "$bin" --tmp "$tmp" --out "$raw/neighbours.json" --seconds "$duration" \
     --server-cpu "$server_cpu" --client-cpu "$client_cpu" || die "neighbours measurement failed"
+fi
+
+# ---------------------------------------------------------------- confidential
+# Confidential hello over OHTTP (receipts on) against plaintext hello.
+if want tfaas && [ "${BENCH_CONFIDENTIAL:-1}" != 0 ]; then
+  note "confidential: hello over the full OHTTP path (bench/confidential.mjs)"
+  [ -x "$bin/../tests/tfaas_crypto_tool" ] || die "$bin/../tests/tfaas_crypto_tool not built (make)"
+  node "$here/confidential.mjs" --bin "$bin" --tools "$bin/../tests" --tmp "$tmp" --out "$raw/confidential.json" \
+    --seconds "$duration" --warmup "$warmup" --conns 64 \
+    --server-cpu "$server_cpu" --client-cpu "$client_cpu" || die "confidential measurement failed"
 fi
 
 # ---------------------------------------------------------------- matrix
