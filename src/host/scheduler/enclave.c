@@ -71,10 +71,11 @@ static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_cod
 
 /* ---- enclave bookkeeping (lock held) ---------------------------------- */
 
-enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine) {
+enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine, int confidential) {
     enclave *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->engine = engine;
+    e->confidential = confidential;
     e->unit = strdup(unit);
     if (!e->unit) {
         free(e);
@@ -577,7 +578,10 @@ static void *io_main(void *arg) {
     launched_enclave le;
     char *err = NULL;
     const char *path = e->engine == SCHED_ENGINE_V8 ? s->enclave_v8_path : s->enclave_path;
-    int rc = launcher_start_args(path, s->cfg.workers, s->cfg.enclave_args, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+    /* Only enclaves for confidential functions get the TEE (and so set up
+     * their keys and quote at start): the others pay nothing for it. */
+    int rc = launcher_start_args(path, s->cfg.workers, e->confidential ? s->cfg.enclave_args : NULL,
+                                 LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
 
     pthread_mutex_lock(&s->lock);
     if (rc == 0 && s->closing) {

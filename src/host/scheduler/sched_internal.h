@@ -92,6 +92,7 @@ struct enclave {
     scheduler *s;
     char *unit;             /* isolation_unit_key of what it runs */
     sched_engine engine;    /* which enclave binary runs here */
+    int confidential;       /* launched with the TEE; runs confidential functions only */
     enclave_state state;
     int current;            /* the enclave new work for its unit goes to */
     pid_t pid;              /* -1 until launched */
@@ -138,7 +139,7 @@ void sched_assign(scheduler *s, activation *a, done_list *dl);
 void done_list_deliver(done_list *dl);
 
 /* enclave.c */
-enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine);
+enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine, int confidential);
 int enclave_spawn(enclave *e); /* starts the io thread; -1 on failure */
 void enclave_push_urgent(enclave *e, frame *f);
 /* New pending work for e (lock held). Inside an inline section the calling

@@ -125,10 +125,13 @@ static void fn_maybe_free(scheduler *s, fn_state *f) {
 /* ---- dispatch --------------------------------------------------------- */
 
 /* The enclave new work of a unit (isolation_unit_key) for this engine goes
- * to: each engine is its own enclave binary, so a unit has one per engine. */
-static enclave *current_enclave(scheduler *s, const char *unit, sched_engine engine) {
+ * to: each engine is its own enclave binary, so a unit has one per engine;
+ * and confidential functions never share a process with plaintext ones, so
+ * a unit has one of each kind too (docs/architecture.md). */
+static enclave *current_enclave(scheduler *s, const char *unit, sched_engine engine, int confidential) {
     for (enclave *e = s->enclaves; e; e = e->next)
-        if (e->current && e->engine == engine && strcmp(e->unit, unit) == 0) return e;
+        if (e->current && e->engine == engine && e->confidential == confidential && strcmp(e->unit, unit) == 0)
+            return e;
     return NULL;
 }
 
@@ -156,13 +159,13 @@ static int make_room(scheduler *s) {
  * max_enclaves are all busy, ESHUTDOWN, ENOMEM when no enclave can be made. */
 static int assign(scheduler *s, activation *a) {
     if (s->closing) return ESHUTDOWN;
-    enclave *e = current_enclave(s, a->unit, a->engine);
+    enclave *e = current_enclave(s, a->unit, a->engine, a->confidential);
     if (!e) {
         if (make_room(s) < 0) {
             s->stats.enclaves_refused++;
             return EBUSY;
         }
-        e = enclave_new(s, a->unit, a->engine);
+        e = enclave_new(s, a->unit, a->engine, a->confidential);
         if (!e) return ENOMEM;
         if (enclave_spawn(e) < 0) {
             enclave_free(e);
@@ -413,8 +416,8 @@ int scheduler_debug_evict(scheduler *s, const char *unit, const char *fn_key_pre
     if (!s || !unit || !fn_key_prefix) return -1;
     int rc = -1;
     pthread_mutex_lock(&s->lock);
-    for (sched_engine eng = 0; rc < 0 && eng < SCHED_ENGINES; eng++) {
-        enclave *e = current_enclave(s, unit, eng);
+    for (int i = 0; rc < 0 && i < 2 * SCHED_ENGINES; i++) {
+        enclave *e = current_enclave(s, unit, (sched_engine)(i % SCHED_ENGINES), i / SCHED_ENGINES);
         if (!e || e->state != ENC_READY) continue;
         frame *f = frame_drop(fn_key_prefix);
         if (f) {
@@ -450,8 +453,8 @@ pid_t scheduler_enclave_pid(scheduler *s, const char *unit) {
     if (!s || !unit) return 0;
     pid_t pid = 0;
     pthread_mutex_lock(&s->lock);
-    for (sched_engine eng = 0; !pid && eng < SCHED_ENGINES; eng++) {
-        enclave *e = current_enclave(s, unit, eng);
+    for (int i = 0; !pid && i < 2 * SCHED_ENGINES; i++) {
+        enclave *e = current_enclave(s, unit, (sched_engine)(i % SCHED_ENGINES), i / SCHED_ENGINES);
         if (e && e->state == ENC_READY) pid = e->pid;
     }
     pthread_mutex_unlock(&s->lock);
