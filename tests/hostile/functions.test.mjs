@@ -4,8 +4,10 @@
 // logs, huge results. Each must end as a proper failed activation with
 // OpenWhisk's message, quickly, and afterwards a neighbour in the same
 // namespace and one in another namespace still answer hello correctly.
-// The whole suite runs once per engine (ENGINE_KINDS: js:duktape, js:v8):
-// both must give the same limits, messages and logs.
+// The whole suite runs once per engine (ENGINE_KINDS: js:duktape, js:v8) in
+// the default isolation mode, where both must give the same limits, messages
+// and logs, and again on Duktape in the other two modes: one process for
+// all tenants (shared-enclave) and one per function (enclave-per-function).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from '../lib/server.mjs';
@@ -14,15 +16,20 @@ import { createNamespace, putAction as putActionOf, invoke, ENGINE_KINDS } from 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const MiB = 1024 * 1024;
 
-for (const kind of ENGINE_KINDS) describe(`engine ${kind}`, () => suite(kind));
+const RUNS = [
+  ...ENGINE_KINDS.map((kind) => [kind, 'enclave-per-tenant']),
+  ['js:duktape', 'shared-enclave'],
+  ['js:duktape', 'enclave-per-function'],
+];
+for (const [kind, mode] of RUNS) describe(`engine ${kind}, ${mode}`, () => suite(kind, mode));
 
-function suite(kind) {
+function suite(kind, mode) {
 const putAction = (target, name, code, opts = {}) => putActionOf(target, name, code, { kind, ...opts });
 let server;
 let neighbour; // another tenant
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ extraArgs: ['--isolation', mode] });
   neighbour = await createNamespace(server, 'neighbour');
   await putAction(server, 'hello', HELLO);
   await putAction(neighbour, 'hello', HELLO);
