@@ -16,6 +16,7 @@
  * the protocol end to end; only a hardware backend protects against the
  * operator. */
 #include "trusted/tee.h"
+#include "common/errmsg.h"
 
 #include "common/b64url.h"
 #include "common/hkdf.h"
@@ -41,19 +42,10 @@ static uint8_t measured[EVIDENCE_MEASUREMENT_LEN];
 static uint8_t seal_prk[HKDF_SHA256_LEN];
 static char engine_id[64];
 
-__attribute__((format(printf, 2, 3)))
-static int fail(char **err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(err, fmt, ap) < 0) *err = NULL;
-    va_end(ap);
-    return -1;
-}
-
 /* SHA-256 over the file, then the 0x00 separator and the engine identity. */
 static int measure(const char *path, const char *engine, uint8_t out[EVIDENCE_MEASUREMENT_LEN], char **err) {
     FILE *f = fopen(path, "rbe");
-    if (!f) return fail(err, "sim TEE: cannot read %s to measure it: %s", path, strerror(errno));
+    if (!f) return errmsg(err, "sim TEE: cannot read %s to measure it: %s", path, strerror(errno));
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
     uint8_t buf[1 << 16];
@@ -65,7 +57,7 @@ static int measure(const char *path, const char *engine, uint8_t out[EVIDENCE_ME
     ok = ok && EVP_DigestUpdate(md, "", 1) == 1 && EVP_DigestUpdate(md, engine, strlen(engine)) == 1 &&
          EVP_DigestFinal_ex(md, out, &len) == 1;
     EVP_MD_CTX_free(md);
-    return ok ? 0 : fail(err, "sim TEE: measuring %s failed", path);
+    return ok ? 0 : errmsg(err, "sim TEE: measuring %s failed", path);
 }
 
 static void sim_shutdown(void) {
@@ -76,7 +68,7 @@ static void sim_shutdown(void) {
 
 static int sim_measure(const tee_config *cfg, uint8_t out[EVIDENCE_MEASUREMENT_LEN], char **err) {
     const char *engine = cfg->engine_identity ? cfg->engine_identity : "";
-    if (strlen(engine) >= sizeof engine_id) return fail(err, "sim TEE: engine identity too long");
+    if (strlen(engine) >= sizeof engine_id) return errmsg(err, "sim TEE: engine identity too long");
     return measure(cfg->executable_path ? cfg->executable_path : "/proc/self/exe", engine, out, err);
 }
 
@@ -95,28 +87,28 @@ static int warm_up(void) {
 
 static int sim_init(const tee_config *cfg, uint8_t measurement[EVIDENCE_MEASUREMENT_LEN], char **err) {
     const char *engine = cfg->engine_identity ? cfg->engine_identity : "";
-    if (!cfg->platform_key_path) return fail(err, "sim TEE: no platform key given (--platform-key)");
+    if (!cfg->platform_key_path) return errmsg(err, "sim TEE: no platform key given (--platform-key)");
     if (sim_measure(cfg, measured, err) < 0) return -1;
     sim_shutdown();
     platform_key = p256_read_private_pem(cfg->platform_key_path);
     if (!platform_key)
-        return fail(err, "sim TEE: %s holds no P-256 private key", cfg->platform_key_path);
+        return errmsg(err, "sim TEE: %s holds no P-256 private key", cfg->platform_key_path);
     uint8_t point[P256_POINT_LEN], scalar[P256_COORD_LEN];
     if (p256_public_point(platform_key, point) < 0 || p256_private_scalar(platform_key, scalar) < 0) {
         sim_shutdown();
-        return fail(err, "sim TEE: cannot use the platform key");
+        return errmsg(err, "sim TEE: cannot use the platform key");
     }
     SHA256(point, sizeof point, signer);
     int rc = hkdf_extract((const uint8_t *)SEAL_SALT, strlen(SEAL_SALT), scalar, sizeof scalar, seal_prk);
     OPENSSL_cleanse(scalar, sizeof scalar);
     if (rc != HKDF_OK) {
         sim_shutdown();
-        return fail(err, "sim TEE: key derivation failed");
+        return errmsg(err, "sim TEE: key derivation failed");
     }
     strcpy(engine_id, engine);
     if (warm_up() < 0) {
         sim_shutdown();
-        return fail(err, "sim TEE: the platform key cannot sign evidence");
+        return errmsg(err, "sim TEE: the platform key cannot sign evidence");
     }
     memcpy(measurement, measured, sizeof measured);
     return 0;

@@ -1,6 +1,7 @@
 /* kms_service.c - launching, initialising and restarting the KMS enclave;
  * see kms.h. */
 #include "host/kms/kms.h"
+#include "common/errmsg.h"
 
 #include "common/b64url.h"
 #include "common/evidence.h"
@@ -29,16 +30,6 @@ struct kms_service {
     uint64_t next_id;
     json_t *attestation;  /* of the running KMS */
 };
-
-__attribute__((format(printf, 2, 3)))
-static int fail(char **err, const char *fmt, ...) {
-    if (!err) return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(err, fmt, ap) < 0) *err = NULL;
-    va_end(ap);
-    return -1;
-}
 
 /* Whole file into memory; NULL with errno (ENOENT when absent). */
 static uint8_t *read_file(const char *path, size_t max, size_t *len) {
@@ -110,23 +101,23 @@ static void stop_enclave(kms_service *k) {
  * (the next request starts a new one). */
 static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, kms_status *status, char **err) {
     *status = KMS_ERR_INTERNAL;
-    if (ipc_writer_finish(w) != IPC_OK) return fail(err, "KMS request too large");
+    if (ipc_writer_finish(w) != IPC_OK) return errmsg(err, "KMS request too large");
     ipc_status st = ipc_send(k->enc.fd, w);
     if (st == IPC_OK) st = ipc_recv(k->enc.fd, reply);
     if (st != IPC_OK) {
         stop_enclave(k);
-        return fail(err, "key service channel: %s", ipc_status_str(st));
+        return errmsg(err, "key service channel: %s", ipc_status_str(st));
     }
     uint64_t code = 0;
     if (reply->type != IPC_KMS_REPLY || reply->id != k->next_id || ipc_get_u64(reply, KREP_STATUS, &code) < 0 ||
         reply->nfields < KREP_FIRST) {
         ipc_msg_free(reply);
         stop_enclave(k);
-        return fail(err, "key service sent a malformed reply");
+        return errmsg(err, "key service sent a malformed reply");
     }
     if (code != KMS_OK) {
         char *text = ipc_get_str(reply, KREP_ERROR);
-        fail(err, "%s", text && *text ? text : "the key service refused the request");
+        errmsg(err, "%s", text && *text ? text : "the key service refused the request");
         free(text);
         ipc_msg_free(reply);
         *status = code <= KMS_ERR_POLICY ? (kms_status)code : KMS_ERR_INTERNAL;
@@ -178,7 +169,7 @@ static int ensure_running(kms_service *k, char **err) {
     uint8_t *sealed = read_file(path, SEALED_MAX, &sealed_len);
     if (!sealed && errno != ENOENT) {
         stop_enclave(k);
-        return fail(err, "cannot read %s: %s", path, strerror(errno));
+        return errmsg(err, "cannot read %s: %s", path, strerror(errno));
     }
     ipc_writer w = {0};
     ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
@@ -194,11 +185,11 @@ static int ensure_running(kms_service *k, char **err) {
     }
     const ipc_field *blob = m.nfields == KINITR_NFIELDS ? &m.fields[KINITR_SEALED] : NULL;
     if (!blob || !(k->attestation = attestation_doc(k, &m))) {
-        rc = fail(err, "key service sent a malformed init reply");
+        rc = errmsg(err, "key service sent a malformed init reply");
     } else if (!sealed || blob->len != sealed_len || memcmp(blob->ptr, sealed, sealed_len) != 0) {
         /* New keys: store them before anyone can depend on them. */
         if (write_file_atomic(path, blob->ptr, blob->len) < 0)
-            rc = fail(err, "cannot store the sealed KMS keys in %s: %s", path, strerror(errno));
+            rc = errmsg(err, "cannot store the sealed KMS keys in %s: %s", path, strerror(errno));
     }
     ipc_msg_free(&m);
     free(sealed);
@@ -210,7 +201,7 @@ kms_service *kms_service_start(const kms_config *cfg, char **err) {
     *err = NULL;
     kms_service *k = calloc(1, sizeof *k);
     if (!k) {
-        fail(err, "out of memory");
+        errmsg(err, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&k->mu, NULL);
@@ -224,13 +215,13 @@ kms_service *kms_service_start(const kms_config *cfg, char **err) {
         goto fail;
     snprintf(pem_path, sizeof pem_path, "%s/%s", cfg->state_dir, SIM_PLATFORM_PEM);
     if (!(k->platform_pem_text = (char *)read_file(pem_path, 1 << 16, &pem_len))) {
-        fail(err, "cannot read %s: %s", pem_path, strerror(errno));
+        errmsg(err, "cannot read %s: %s", pem_path, strerror(errno));
         goto fail;
     }
     if (ensure_running(k, err) < 0) goto fail;
     return k;
 fail:
-    if (!*err) fail(err, "out of memory");
+    if (!*err) errmsg(err, "out of memory");
     kms_service_stop(k);
     return NULL;
 }
@@ -307,7 +298,7 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
                 !(out->ohttp_keys = field_dup(&m.fields[KDEPR_OHTTP_KEYS], &out->ohttp_keys_len))) {
                 kms_deployed_free(out);
                 *status = KMS_ERR_INTERNAL;
-                rc = fail(err, "key service sent a malformed deploy reply");
+                rc = errmsg(err, "key service sent a malformed deploy reply");
             }
             ipc_msg_free(&m);
         }
@@ -335,7 +326,7 @@ int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len
         if (rc == 0) {
             if (m.nfields != KRELR_NFIELDS || !(*bundle = (char *)field_dup(&m.fields[KRELR_BUNDLE], bundle_len))) {
                 *status = KMS_ERR_INTERNAL;
-                rc = fail(err, "key service sent a malformed release reply");
+                rc = errmsg(err, "key service sent a malformed release reply");
             }
             ipc_msg_free(&m);
         }

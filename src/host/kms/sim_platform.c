@@ -1,6 +1,7 @@
 /* sim_platform.c - the per-installation simulated platform key; see
  * sim_platform.h. */
 #include "host/kms/sim_platform.h"
+#include "common/errmsg.h"
 
 #include "common/p256.h"
 
@@ -11,23 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 2, 3)))
-static int fail(char **err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(err, fmt, ap) < 0) *err = NULL;
-    va_end(ap);
-    return -1;
-}
-
 int sim_platform_ensure(const char *state_dir, char **key_path, char **err) {
     *key_path = NULL;
     *err = NULL;
     char *priv = NULL, *pub = NULL;
-    if (asprintf(&priv, "%s/%s", state_dir, SIM_PLATFORM_KEY) < 0) return fail(err, "out of memory");
+    if (asprintf(&priv, "%s/%s", state_dir, SIM_PLATFORM_KEY) < 0) return errmsg(err, "out of memory");
     if (asprintf(&pub, "%s/%s", state_dir, SIM_PLATFORM_PEM) < 0) {
         free(priv);
-        return fail(err, "out of memory");
+        return errmsg(err, "out of memory");
     }
     int rc = -1;
     EVP_PKEY *key = NULL, *pkey = NULL;
@@ -36,25 +28,25 @@ int sim_platform_ensure(const char *state_dir, char **key_path, char **err) {
         if (!key) {
             /* Never replace an existing root silently: every sealed key and
              * every client's pin depends on it. */
-            fail(err, "%s exists but holds no P-256 private key; restore it or remove the state directory", priv);
+            errmsg(err, "%s exists but holds no P-256 private key; restore it or remove the state directory", priv);
             goto out;
         }
         pkey = p256_read_public_pem(pub);
         if (!pkey || EVP_PKEY_eq(key, pkey) != 1) {
             /* The public half can always be rewritten from the private one. */
             if (p256_write_public_pem(key, pub) < 0) {
-                fail(err, "cannot write %s: %s", pub, strerror(errno));
+                errmsg(err, "cannot write %s: %s", pub, strerror(errno));
                 goto out;
             }
         }
     } else {
         key = p256_generate();
         if (!key) {
-            fail(err, "cannot generate the simulated platform key");
+            errmsg(err, "cannot generate the simulated platform key");
             goto out;
         }
         if (p256_write_private_pem(key, priv) < 0 || p256_write_public_pem(key, pub) < 0) {
-            fail(err, "cannot write the simulated platform key to %s: %s", state_dir, strerror(errno));
+            errmsg(err, "cannot write the simulated platform key to %s: %s", state_dir, strerror(errno));
             unlink(priv);
             goto out;
         }

@@ -1,5 +1,6 @@
 /* launcher.c - fork/exec of one enclave process and its IPC_HELLO handshake. */
 #include "host/scheduler/launcher.h"
+#include "common/errmsg.h"
 
 #include "common/ipc.h"
 
@@ -15,17 +16,6 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-__attribute__((format(printf, 2, 3)))
-static int fail(char **err, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(err, fmt, ap) < 0) *err = NULL;
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The child between fork and execve: only async-signal-safe calls. On any
  * failure it reports errno through the CLOEXEC pipe and exits. */
@@ -82,21 +72,21 @@ int launcher_reap(pid_t pid) {
 static int read_hello(int fd, unsigned timeout_ms, launched_enclave *out, char **err) {
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
-        return fail(err, "enclave channel: setsockopt: %s", strerror(errno));
+        return errmsg(err, "enclave channel: setsockopt: %s", strerror(errno));
     ipc_msg m;
     ipc_status st = ipc_recv(fd, &m);
     if (st != IPC_OK) {
         if (st == IPC_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return fail(err, "enclave did not say hello within %u ms", timeout_ms);
-        if (st == IPC_ERR_EOF) return fail(err, "enclave exited before its hello");
-        return fail(err, "enclave hello: %s", ipc_status_str(st));
+            return errmsg(err, "enclave did not say hello within %u ms", timeout_ms);
+        if (st == IPC_ERR_EOF) return errmsg(err, "enclave exited before its hello");
+        return errmsg(err, "enclave hello: %s", ipc_status_str(st));
     }
     uint64_t proto = 0, workers = 0;
     int rc = 0;
     if (m.type != IPC_HELLO) {
-        rc = fail(err, "enclave sent message type %u instead of hello", m.type);
+        rc = errmsg(err, "enclave sent message type %u instead of hello", m.type);
     } else if (ipc_get_u64(&m, HELLO_PROTOCOL, &proto) < 0 || proto != IPC_VERSION) {
-        rc = fail(err, "enclave speaks protocol %llu, host speaks %u",
+        rc = errmsg(err, "enclave speaks protocol %llu, host speaks %u",
                   (unsigned long long)proto, IPC_VERSION);
     } else {
         if (ipc_get_u64(&m, HELLO_WORKERS, &workers) < 0 || workers == 0) workers = 1;
@@ -113,7 +103,7 @@ static int read_hello(int fd, unsigned timeout_ms, launched_enclave *out, char *
     tv.tv_sec = 0;
     tv.tv_usec = 0; /* back to fully blocking reads for the reader thread */
     if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
-        return fail(err, "enclave channel: setsockopt: %s", strerror(errno));
+        return errmsg(err, "enclave channel: setsockopt: %s", strerror(errno));
     return rc;
 }
 
@@ -128,9 +118,9 @@ int launcher_start_args(const char *enclave_path, unsigned workers, const char *
     memset(out, 0, sizeof *out);
     out->pid = -1;
     out->fd = -1;
-    if (!enclave_path || !*enclave_path) return fail(err, "no enclave path configured");
+    if (!enclave_path || !*enclave_path) return errmsg(err, "no enclave path configured");
     if (workers == 0 || workers > LAUNCHER_MAX_WORKERS)
-        return fail(err, "enclave worker count %u out of range 1..%u", workers, LAUNCHER_MAX_WORKERS);
+        return errmsg(err, "enclave worker count %u out of range 1..%u", workers, LAUNCHER_MAX_WORKERS);
 
     char wbuf[16];
     snprintf(wbuf, sizeof wbuf, "%u", workers);
@@ -138,27 +128,27 @@ int launcher_start_args(const char *enclave_path, unsigned workers, const char *
     char *argv[6 + LAUNCHER_MAX_EXTRA_ARGS] = {"tfaas-enclave", "--fd", "3", "--workers", wbuf};
     size_t argc = 5;
     for (size_t i = 0; extra_args && extra_args[i]; i++) {
-        if (i == LAUNCHER_MAX_EXTRA_ARGS) return fail(err, "too many enclave arguments");
+        if (i == LAUNCHER_MAX_EXTRA_ARGS) return errmsg(err, "too many enclave arguments");
         argv[argc++] = (char *)extra_args[i];
     }
     argv[argc] = NULL;
 
     int sv[2] = {-1, -1}, ep[2] = {-1, -1}, devnull = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return fail(err, "socketpair: %s", strerror(errno));
+        return errmsg(err, "socketpair: %s", strerror(errno));
     if (pipe2(ep, O_CLOEXEC) < 0) {
-        fail(err, "pipe: %s", strerror(errno));
+        errmsg(err, "pipe: %s", strerror(errno));
         goto fail_fds;
     }
     devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) {
-        fail(err, "/dev/null: %s", strerror(errno));
+        errmsg(err, "/dev/null: %s", strerror(errno));
         goto fail_fds;
     }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        fail(err, "fork: %s", strerror(errno));
+        errmsg(err, "fork: %s", strerror(errno));
         goto fail_fds;
     }
     if (pid == 0) child_exec(enclave_path, sv[1], devnull, ep[1], parent, argv);
@@ -173,7 +163,7 @@ int launcher_start_args(const char *enclave_path, unsigned workers, const char *
     while (k < 0 && errno == EINTR);
     close(ep[0]);
     if (k == (ssize_t)sizeof child_errno) {
-        fail(err, "cannot start enclave %s: %s", enclave_path, strerror(child_errno));
+        errmsg(err, "cannot start enclave %s: %s", enclave_path, strerror(child_errno));
         goto fail_child;
     }
     out->pid = pid;
