@@ -3,32 +3,20 @@
 // connection settings (env, flags, config file) and error exits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startServer, sleep } from '../lib/server.mjs';
+import { runBin } from '../lib/run.mjs';
 
-const TFAAS = join(BIN, 'tfaas');
 let server;
 let dir;
 let env;
 
 // Runs the client; resolves { code, stdout, stderr }.
 function run(args, { extraEnv = {}, input, baseEnv = env } = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(TFAAS, args, { env: { ...baseEnv, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    // a command that exits without reading stdin closes the pipe first: not an error
-    p.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
-    p.stdin.end(input ?? '');
-  });
+  return runBin('tfaas', args, { env: { ...baseEnv, ...extraEnv }, input });
 }
 
 // Runs and insists on exit 0, returning stdout.

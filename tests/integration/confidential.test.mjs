@@ -84,7 +84,7 @@ test('a JavaScript client deploys from the protocol document alone', async () =>
   await jose.compactVerify(conf.certificate, kmsKey);
 });
 
-test('deploy refusals: tampered, foreign name, bad policy, missing parts, reserved annotation', async () => {
+test('deploy refusals: tampered, foreign name, bad policy, missing parts, reserved annotation, V8 kinds', async () => {
   const good = await deployBody(attestation, 'bad', CODE);
   const sealed = Buffer.from(good.sealed_key, 'base64url');
   sealed[sealed.length - 1] ^= 1;
@@ -102,6 +102,11 @@ test('deploy refusals: tampered, foreign name, bad policy, missing parts, reserv
   r = await put('bad', { code: good.code });
   assert.equal(r.status, 400);
   assert.match(r.body.error, /sealed_key/);
+  for (const kind of ['js:v8', 'nodejs:20', 'python:3']) {
+    r = await put('bad', { ...good, kind });
+    assert.equal(r.status, 400, kind);
+    assert.match(r.body.error, /Confidential functions run on Duktape only/);
+  }
   r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/sneaky', {
     body: { exec: { kind: 'js:duktape', code: 'function main(){}' }, annotations: [{ key: 'confidential', value: {} }] },
   });

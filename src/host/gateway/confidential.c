@@ -4,6 +4,7 @@
  * encrypted, the deploy package is opened by the KMS enclave, and what is
  * stored is ciphertext, a certificate and a record sealed by the KMS. */
 #include "common/b64url.h"
+#include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/util/json.h"
 
@@ -39,6 +40,20 @@ static enum MHD_Result deploy(http_req *r) {
                           "A confidential deploy needs \"code\" (the encrypted code, base64url) and "
                           "\"sealed_key\" (the package sealed to the KMS, base64url)");
     }
+    /* A worker accepts key releases only from a KMS with its own
+     * measurement, and the KMS runs the Duktape enclave binary: a V8 worker
+     * would refuse every release. Refused here, before the KMS does any work,
+     * rather than as a 403 on each invocation. */
+    const char *kind = json_get_str(body, "kind", "js:duktape");
+    if (!action_kind_supported(kind) || action_kind_engine(kind) != SCHED_ENGINE_DUKTAPE) {
+        free(sealed);
+        enum MHD_Result ret = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                                         "Confidential functions run on Duktape only (kind js:duktape), not "
+                                         "'%.64s': a V8 worker cannot yet attest the key service",
+                                         kind);
+        json_decref(body);
+        return ret;
+    }
     kms_deployed d;
     kms_status ks;
     char *err = NULL;
@@ -63,7 +78,7 @@ static enum MHD_Result deploy(http_req *r) {
     free(record);
     free(keys);
     kms_deployed_free(&d);
-    json_t *exec = json_pack("{s:s, s:s, s:s}", "kind", json_get_str(body, "kind", "js:duktape"), "code", code,
+    json_t *exec = json_pack("{s:s, s:s, s:s}", "kind", kind, "code", code,
                              "main", json_get_str(body, "main", "main"));
     json_t *doc = exec && conf ? json_pack("{s:o, s:[o]}", "exec", exec, "annotations",
                                            json_kv("confidential", conf)) : NULL;

@@ -268,6 +268,43 @@ static char *merged_params(const json_t *action, const json_t *given) {
     return text;
 }
 
+/* The scheduler job for one activation of `action`, plain or confidential:
+ * everything but the code and the parameters. fn_key names the revision
+ * (its buffer must outlive the submission). */
+static sched_job job_for(const http_req *r, const json_t *action, const char *fn_key, const action_limits *lim,
+                         const invocation *inv) {
+    const json_t *exec = json_object_get(action, "exec");
+    isolation_mode isolation; /* validated when stored; a bad one cannot get here */
+    char ignored[8];
+    if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
+        isolation = ISOLATION_UNSET;
+    return (sched_job){
+        .ns = r->ns,
+        .engine = action_kind_engine(json_get_str(exec, "kind", "js:duktape")),
+        .fn_key = fn_key,
+        .main = json_get_str(exec, "main", "main"),
+        .activation_id = inv->id,
+        .timeout_ms = (uint32_t)lim->timeout_ms,
+        .memory_bytes = (uint64_t)lim->memory_mb << 20,
+        .max_result_bytes = MAX_RESULT_BYTES,
+        .max_log_bytes = (uint64_t)lim->logs_mb << 20,
+        .concurrency = (uint32_t)lim->concurrency,
+        .isolation = isolation,
+    };
+}
+
+/* The answer when scheduler_submit refused an activation with errno err. */
+static enum MHD_Result submit_refused(http_req *r, int err) {
+    if (err == EAGAIN)
+        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
+    if (err == EBUSY)
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "Every enclave is busy: this server runs at most its --max-enclaves enclave "
+                          "processes at once; try again later");
+    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
+                      strerror(err));
+}
+
 enum MHD_Result invoke_handle(http_req *r) {
     gateway *gw = r->gw;
     enum MHD_Result sent = MHD_NO;
@@ -320,29 +357,13 @@ enum MHD_Result invoke_handle(http_req *r) {
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     }
 
-    isolation_mode isolation; /* validated when stored; a bad one cannot get here */
-    char ignored[8];
-    if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
-        isolation = ISOLATION_UNSET;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
-    sched_job job = {
-        .ns = r->ns,
-        .engine = action_kind_engine(kind),
-        .fn_key = fn_key,
-        .code = code,
-        .code_len = code_len,
-        .main = json_get_str(exec, "main", "main"),
-        .params_json = params,
-        .params_len = strlen(params),
-        .activation_id = inv->id,
-        .timeout_ms = (uint32_t)lim.timeout_ms,
-        .memory_bytes = (uint64_t)lim.memory_mb << 20,
-        .max_result_bytes = MAX_RESULT_BYTES,
-        .max_log_bytes = (uint64_t)lim.logs_mb << 20,
-        .concurrency = (uint32_t)lim.concurrency,
-        .isolation = isolation,
-    };
+    sched_job job = job_for(r, action, fn_key, &lim, inv);
+    job.code = code;
+    job.code_len = code_len;
+    job.params_json = params;
+    job.params_len = strlen(params);
     gateway_inflight_add(gw);
     int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
     int err = errno;
@@ -352,14 +373,7 @@ enum MHD_Result invoke_handle(http_req *r) {
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */
         inv_release(inv);
-        if (err == EAGAIN)
-            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
-        if (err == EBUSY)
-            return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                              "Every enclave is busy: this server runs at most its --max-enclaves enclave "
-                              "processes at once; try again later");
-        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
-                          strerror(err));
+        return submit_refused(r, err);
     }
     if (!blocking) {
         http_header hdr = {"x-openwhisk-activation-id", inv->id};
@@ -403,24 +417,14 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     inv->confidential = 1;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
-    sched_job job = {
-        .ns = r->ns,
-        .fn_key = fn_key,
-        .code = code,
-        .code_len = strlen(code),
-        .main = json_get_str(exec, "main", "main"),
-        .params_json = r->body ? r->body : "",
-        .params_len = r->body ? r->body_len : 0,
-        .activation_id = inv->id,
-        .timeout_ms = (uint32_t)lim.timeout_ms,
-        .memory_bytes = (uint64_t)lim.memory_mb << 20,
-        .max_result_bytes = MAX_RESULT_BYTES,
-        .max_log_bytes = (uint64_t)lim.logs_mb << 20,
-        .concurrency = (uint32_t)lim.concurrency,
-        .confidential = 1,
-        .record = record,
-        .record_len = record_len,
-    };
+    sched_job job = job_for(r, action, fn_key, &lim, inv);
+    job.code = code;
+    job.code_len = strlen(code);
+    job.params_json = r->body ? r->body : "";
+    job.params_len = r->body ? r->body_len : 0;
+    job.confidential = 1;
+    job.record = record;
+    job.record_len = record_len;
     gateway_inflight_add(gw);
     int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
     int err = errno;
@@ -430,10 +434,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
         gateway_inflight_done(gw);
         atomic_store(&inv->refs, 1);
         inv_release(inv);
-        if (err == EAGAIN)
-            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
-        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
-                          strerror(err));
+        return submit_refused(r, err);
     }
     r->invocation = inv;
     park_lock(gw);
