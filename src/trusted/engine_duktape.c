@@ -61,10 +61,18 @@ static uint64_t deadline_clock_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One tick of that clock, asked once: the resolution does not change. */
 static uint64_t deadline_clock_tick_ns(void) {
-    struct timespec res;
-    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0) return 10000000u; /* 10 ms: a slow tick */
-    return (uint64_t)res.tv_sec * 1000000000u + (uint64_t)res.tv_nsec;
+    static _Atomic uint64_t tick; /* 0 until known; a race only asks twice */
+    uint64_t t = tick;
+    if (!t) {
+        struct timespec res;
+        t = clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0
+                ? (uint64_t)res.tv_sec * 1000000000u + (uint64_t)res.tv_nsec
+                : 10000000u; /* 10 ms: a slow tick */
+        tick = t;
+    }
+    return t;
 }
 
 /* Sticky once true, until the load/call ends, as Duktape requires. */
