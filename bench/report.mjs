@@ -218,21 +218,19 @@ if (matrix && plotFile) {
 
 // ---- text table
 const header = ['', 'tfaas', 'workerd', 'tfaas/workerd'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-function table(h, rs) {
+// Header, rule and rows in columns; the first `left` columns are text
+// (left-aligned), the others numbers (right-aligned).
+function table(h, rs, left) {
   const w = h.map((x, i) => Math.max(x.length, ...rs.map((r) => r[i].length)));
-  const ln = (r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const ln = (r) => r.map((c, i) => (i < left ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [ln(h), w.map((x) => '-'.repeat(x)).join('  '), ...rs.map(ln)];
 }
 const text = [
   '',
-  line(header),
-  widths.map((w) => '-'.repeat(w)).join('  '),
-  ...rows.map(line),
+  ...table(header, rows, 1),
   '',
   ...(mRows.length ? ['', 'engine × isolation mode (warm load: wrk, ms; cold = create → first result; memory = PSS per additional warm function)', '',
-    ...table(mHeader, mRows), ''] : []),
+    ...table(mHeader, mRows, 3), ''] : []),
   ...targets.map((t) => `target ${t}`),
   `enclave TCB: ${tcb}`,
   ...setup,
