@@ -60,6 +60,13 @@ void evidence_bind(const char *label, const uint8_t *data, size_t len,
     EVP_MD_CTX_free(c);
 }
 
+int evidence_signer(EVP_PKEY *root, uint8_t out[32]) {
+    uint8_t point[P256_POINT_LEN];
+    if (p256_public_point(root, point) < 0) return -1;
+    SHA256(point, sizeof point, out);
+    return 0;
+}
+
 /* The sim format's claims from a verified payload. */
 static evidence_result sim_claims(const uint8_t *payload, size_t len, evidence_claims *c) {
     json_t *j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, NULL);
@@ -104,12 +111,11 @@ evidence_result evidence_verify(const char *evidence, size_t len, EVP_PKEY *root
     if ((r = sim_claims(p.payload, p.payload_len, &c)) != EVIDENCE_OK) goto out;
     /* The signer claim must name the root that signed: a platform key never
      * vouches for evidence that says another one made it. */
-    uint8_t point[P256_POINT_LEN], signer[32];
-    if (p256_public_point(root, point) < 0) {
+    uint8_t signer[32];
+    if (evidence_signer(root, signer) < 0) {
         r = EVIDENCE_UNKNOWN_ROOT;
         goto out;
     }
-    SHA256(point, sizeof point, signer);
     if (CRYPTO_memcmp(signer, c.signer, sizeof signer) != 0) {
         r = EVIDENCE_UNKNOWN_ROOT;
         goto out;

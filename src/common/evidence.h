@@ -51,6 +51,11 @@ evidence_result evidence_verify(const char *evidence, size_t len, EVP_PKEY *root
                                 const uint8_t *expected_measurement,
                                 const uint8_t *expected_report_data, evidence_claims *out);
 
+/* The signer claim of a platform key: SHA-256 of its uncompressed point.
+ * 0, or -1 when the key is not a P-256 key. The sim backend writes it and
+ * evidence_verify compares it, so both go through here. */
+int evidence_signer(EVP_PKEY *root, uint8_t out[32]);
+
 /* report_data that binds data to a purpose: SHA-512(label || 0x00 || data).
  * Every user of report_data goes through this, so two purposes never share
  * a value. */

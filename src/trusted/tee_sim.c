@@ -28,7 +28,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +92,11 @@ static int sim_init(const tee_config *cfg, uint8_t measurement[EVIDENCE_MEASUREM
     platform_key = p256_read_private_pem(cfg->platform_key_path);
     if (!platform_key)
         return errmsg(err, "sim TEE: %s holds no P-256 private key", cfg->platform_key_path);
-    uint8_t point[P256_POINT_LEN], scalar[P256_COORD_LEN];
-    if (p256_public_point(platform_key, point) < 0 || p256_private_scalar(platform_key, scalar) < 0) {
+    uint8_t scalar[P256_COORD_LEN];
+    if (evidence_signer(platform_key, signer) < 0 || p256_private_scalar(platform_key, scalar) < 0) {
         sim_shutdown();
         return errmsg(err, "sim TEE: cannot use the platform key");
     }
-    SHA256(point, sizeof point, signer);
     int rc = hkdf_extract((const uint8_t *)SEAL_SALT, strlen(SEAL_SALT), scalar, sizeof scalar, seal_prk);
     OPENSSL_cleanse(scalar, sizeof scalar);
     if (rc != HKDF_OK) {
