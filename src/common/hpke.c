@@ -313,3 +313,46 @@ hpke_result hpke_export(const hpke_ctx *ctx, const uint8_t *exp_ctx, size_t exp_
 void hpke_ctx_wipe(hpke_ctx *ctx) {
     OPENSSL_cleanse(ctx, sizeof *ctx);
 }
+
+hpke_result hpke_seal_base(uint16_t aead_id, const uint8_t pk_r[HPKE_NPK], const char *info, const uint8_t *pt,
+                           size_t pt_len, uint8_t **out, size_t *out_len) {
+    *out = NULL;
+    if (pt_len > SIZE_MAX - HPKE_NENC - HPKE_NT) return HPKE_ERR_LENGTH;
+    uint8_t *buf = malloc(HPKE_NENC + pt_len + HPKE_NT);
+    if (!buf) return HPKE_ERR_CRYPTO;
+    hpke_ctx ctx;
+    size_t ct_len = 0;
+    hpke_result r = hpke_setup_sender(&ctx, aead_id, pk_r, HPKE_NPK, (const uint8_t *)info, strlen(info), NULL, buf);
+    if (r == HPKE_OK) r = hpke_seal(&ctx, NULL, 0, pt, pt_len, buf + HPKE_NENC, pt_len + HPKE_NT, &ct_len);
+    hpke_ctx_wipe(&ctx);
+    if (r != HPKE_OK) {
+        free(buf);
+        return r;
+    }
+    *out = buf;
+    *out_len = HPKE_NENC + ct_len;
+    return HPKE_OK;
+}
+
+hpke_result hpke_open_base(uint16_t aead_id, const hpke_keypair *kp_r, const char *info, const uint8_t *msg,
+                           size_t msg_len, uint8_t **pt, size_t *pt_len) {
+    *pt = NULL;
+    if (msg_len < HPKE_NENC + HPKE_NT) return HPKE_ERR_LENGTH;
+    size_t cap = msg_len - HPKE_NENC - HPKE_NT;
+    uint8_t *buf = malloc(cap + 1);
+    if (!buf) return HPKE_ERR_CRYPTO;
+    hpke_ctx ctx;
+    size_t len = 0;
+    hpke_result r = hpke_setup_receiver(&ctx, aead_id, msg, HPKE_NENC, kp_r, (const uint8_t *)info, strlen(info));
+    if (r == HPKE_OK) r = hpke_open(&ctx, NULL, 0, msg + HPKE_NENC, msg_len - HPKE_NENC, buf, cap, &len);
+    hpke_ctx_wipe(&ctx);
+    if (r != HPKE_OK) {
+        OPENSSL_cleanse(buf, cap + 1);
+        free(buf);
+        return r;
+    }
+    buf[len] = 0;
+    *pt = buf;
+    *pt_len = len;
+    return HPKE_OK;
+}

@@ -87,4 +87,15 @@ hpke_result hpke_export(const hpke_ctx *ctx, const uint8_t *exp_ctx, size_t exp_
                         uint8_t *out, size_t out_len);
 void hpke_ctx_wipe(hpke_ctx *ctx);
 
+/* Single-shot encryption (RFC 9180 §6.1) with an empty aad, in the one wire
+ * form tfaas uses for it: enc || ciphertext. seal_base: *out (malloc'd) is
+ * HPKE_NENC + pt_len + HPKE_NT bytes. open_base: *pt (malloc'd, one byte
+ * longer than *pt_len and NUL-terminated, so JSON text can be parsed in
+ * place) holds the plaintext; the caller wipes it before freeing when it is
+ * secret. */
+hpke_result hpke_seal_base(uint16_t aead_id, const uint8_t pk_r[HPKE_NPK], const char *info, const uint8_t *pt,
+                           size_t pt_len, uint8_t **out, size_t *out_len);
+hpke_result hpke_open_base(uint16_t aead_id, const hpke_keypair *kp_r, const char *info, const uint8_t *msg,
+                           size_t msg_len, uint8_t **pt, size_t *pt_len);
+
 #endif

@@ -186,14 +186,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
         goto out;
     }
     /* 3. The keys, wrapped to this enclave only. */
-    hpke_ctx ctx;
-    plain = malloc(wrapped_len);
-    int opened = plain &&
-                 hpke_setup_receiver(&ctx, HPKE_AEAD_CHACHA20_POLY1305, wrapped, HPKE_NENC, &c->hpke,
-                                     (const uint8_t *)LABEL_RELEASE_INFO, strlen(LABEL_RELEASE_INFO)) == HPKE_OK &&
-                 hpke_open(&ctx, NULL, 0, wrapped + HPKE_NENC, wrapped_len - HPKE_NENC, plain, wrapped_len,
-                           &plain_len) == HPKE_OK;
-    hpke_ctx_wipe(&ctx);
+    int opened = hpke_open_base(HPKE_AEAD_CHACHA20_POLY1305, &c->hpke, LABEL_RELEASE_INFO, wrapped, wrapped_len,
+                                &plain, &plain_len) == HPKE_OK;
     if (!opened || !(sec = json_loadb((const char *)plain, plain_len, 0, NULL))) {
         *why = "the released keys do not open with this enclave's key";
         goto out;
@@ -227,7 +221,7 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
 out:
-    if (plain) OPENSSL_cleanse(plain, wrapped_len);
+    if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
     free(wrapped);
     json_decref(sec);

@@ -153,16 +153,13 @@ static void handle_init(kms_state *s, const ipc_msg *m, ipc_writer *w) {
  * the KMS key with info LABEL_DEPLOY_INFO and ChaCha20-Poly1305. */
 static json_t *open_package(kms_state *s, const ipc_field *f) {
     if (f->len < HPKE_NENC + HPKE_NT || f->len > (1u << 16)) return NULL;
-    hpke_ctx ctx;
-    uint8_t *pt = malloc(f->len);
+    uint8_t *pt = NULL;
     size_t pt_len = 0;
     json_t *j = NULL;
-    if (pt && hpke_setup_receiver(&ctx, HPKE_AEAD_CHACHA20_POLY1305, f->ptr, HPKE_NENC, &s->hpke,
-                                  (const uint8_t *)LABEL_DEPLOY_INFO, strlen(LABEL_DEPLOY_INFO)) == HPKE_OK &&
-        hpke_open(&ctx, NULL, 0, f->ptr + HPKE_NENC, f->len - HPKE_NENC, pt, f->len, &pt_len) == HPKE_OK)
+    if (hpke_open_base(HPKE_AEAD_CHACHA20_POLY1305, &s->hpke, LABEL_DEPLOY_INFO, f->ptr, f->len, &pt, &pt_len) ==
+        HPKE_OK)
         j = json_loadb((const char *)pt, pt_len, JSON_REJECT_DUPLICATES, NULL);
-    hpke_ctx_wipe(&ctx);
-    if (pt) OPENSSL_cleanse(pt, f->len);
+    if (pt) OPENSSL_cleanse(pt, pt_len);
     free(pt);
     if (!j) j = json_null(); /* opened nothing: json_null marks "did not open" */
     return j;
@@ -292,19 +289,10 @@ static evidence_result worker_identity(const json_t *wj, EVP_PKEY **wkey, uint8_
 
 /* enc || HPKE-Seal(worker X25519 key, info LABEL_RELEASE_INFO, text). */
 static uint8_t *wrap_to(const uint8_t pk[HPKE_NPK], const char *text, size_t *out_len) {
-    size_t len = strlen(text);
-    uint8_t *out = malloc(HPKE_NENC + len + HPKE_NT);
-    hpke_ctx ctx;
-    size_t ct_len = 0;
-    if (out && hpke_setup_sender(&ctx, HPKE_AEAD_CHACHA20_POLY1305, pk, HPKE_NPK, (const uint8_t *)LABEL_RELEASE_INFO,
-                                 strlen(LABEL_RELEASE_INFO), NULL, out) == HPKE_OK &&
-        hpke_seal(&ctx, NULL, 0, (const uint8_t *)text, len, out + HPKE_NENC, len + HPKE_NT, &ct_len) == HPKE_OK) {
-        *out_len = HPKE_NENC + ct_len;
-    } else {
-        free(out);
-        out = NULL;
-    }
-    hpke_ctx_wipe(&ctx);
+    uint8_t *out = NULL;
+    if (hpke_seal_base(HPKE_AEAD_CHACHA20_POLY1305, pk, LABEL_RELEASE_INFO, (const uint8_t *)text, strlen(text), &out,
+                       out_len) != HPKE_OK)
+        return NULL;
     return out;
 }
 

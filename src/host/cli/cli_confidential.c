@@ -75,15 +75,12 @@ static char *seal_package(const struct cli_kms *kms, json_t *pkg) {
     char *text = json_dumps(pkg, JSON_COMPACT);
     if (!text) return NULL;
     size_t len = strlen(text);
-    uint8_t *buf = malloc(HPKE_NENC + len + HPKE_NT);
-    hpke_ctx ctx;
-    size_t ct_len = 0;
+    uint8_t *buf = NULL;
+    size_t buf_len = 0;
     char *out = NULL;
-    if (buf && hpke_setup_sender(&ctx, HPKE_AEAD_CHACHA20_POLY1305, kms->hpke_pk, HPKE_NPK,
-                                 (const uint8_t *)LABEL_DEPLOY_INFO, strlen(LABEL_DEPLOY_INFO), NULL, buf) == HPKE_OK &&
-        hpke_seal(&ctx, NULL, 0, (const uint8_t *)text, len, buf + HPKE_NENC, len + HPKE_NT, &ct_len) == HPKE_OK)
-        out = b64url_encode_alloc(buf, HPKE_NENC + ct_len);
-    hpke_ctx_wipe(&ctx);
+    if (hpke_seal_base(HPKE_AEAD_CHACHA20_POLY1305, kms->hpke_pk, LABEL_DEPLOY_INFO, (const uint8_t *)text, len, &buf,
+                       &buf_len) == HPKE_OK)
+        out = b64url_encode_alloc(buf, buf_len);
     OPENSSL_cleanse(text, len);
     free(text);
     free(buf);

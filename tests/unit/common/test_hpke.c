@@ -162,9 +162,33 @@ static void test_hostile(uint16_t aead) {
     hpke_keypair_wipe(&other);
 }
 
+/* Single-shot seal/open in tfaas's enc || ct form: round trip, NUL after
+ * the plaintext, and refusals of a flipped bit, a wrong info, a wrong key
+ * and inputs shorter than enc + tag. */
+static void test_single_shot(uint16_t aead) {
+    hpke_keypair kp, other;
+    CHECK(hpke_keypair_generate(&kp) == HPKE_OK && hpke_keypair_generate(&other) == HPKE_OK);
+    static const char msg[] = "{\"secret\":1}";
+    uint8_t *ct = NULL, *pt = NULL;
+    size_t ct_len = 0, pt_len = 0;
+    CHECK(hpke_seal_base(aead, kp.pk, "test info", (const uint8_t *)msg, strlen(msg), &ct, &ct_len) == HPKE_OK);
+    CHECK(ct && ct_len == HPKE_NENC + strlen(msg) + HPKE_NT);
+    CHECK(hpke_open_base(aead, &kp, "test info", ct, ct_len, &pt, &pt_len) == HPKE_OK);
+    CHECK(pt && pt_len == strlen(msg) && memcmp(pt, msg, pt_len) == 0 && pt[pt_len] == 0);
+    free(pt);
+    CHECK(hpke_open_base(aead, &kp, "other info", ct, ct_len, &pt, &pt_len) == HPKE_ERR_OPEN && !pt);
+    CHECK(hpke_open_base(aead, &other, "test info", ct, ct_len, &pt, &pt_len) == HPKE_ERR_OPEN && !pt);
+    ct[ct_len - 1] ^= 1;
+    CHECK(hpke_open_base(aead, &kp, "test info", ct, ct_len, &pt, &pt_len) == HPKE_ERR_OPEN && !pt);
+    CHECK(hpke_open_base(aead, &kp, "test info", ct, HPKE_NENC + HPKE_NT - 1, &pt, &pt_len) == HPKE_ERR_LENGTH && !pt);
+    free(ct);
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) test_vector(&vectors[i]);
     test_hostile(HPKE_AEAD_AES_128_GCM);
     test_hostile(HPKE_AEAD_CHACHA20_POLY1305);
+    test_single_shot(HPKE_AEAD_AES_128_GCM);
+    test_single_shot(HPKE_AEAD_CHACHA20_POLY1305);
     return CHECK_DONE();
 }
