@@ -83,6 +83,13 @@ for (const [mode, want] of Object.entries(MODES)) {
       assert.match(server.logs(), new RegExp(`isolation ${mode}`));
       const info = await api(server, 'GET', '/api/v1', { auth: null });
       assert.deepEqual(info.body.isolation, { mode, annotation: 'tfaas-isolation' });
+      // Long activations yield the CPU (--cpu-background-after, 50 ms by
+      // default) except where that cannot separate tenants (one process for
+      // all) or the machine has no autogroups, which the server then says.
+      const yields = info.body.cpu.background_after_ms;
+      if (mode === 'shared-enclave') assert.equal(yields, 0);
+      else if (yields === 0) assert.match(server.logs(), /long activations keep their CPU priority: \S/);
+      else assert.equal(yields, 50);
       assert.deepEqual(enclavePids(server.proc.pid), [], 'an enclave before the first invoke');
       let last = null;
       for (let i = 0; i < FNS.length; i++) {
@@ -211,7 +218,7 @@ for (const [mode, want] of Object.entries(MODES)) {
   });
 }
 
-test('tfaas serve refuses an unknown --isolation and lists the modes', async () => {
+test('tfaas serve refuses an unknown --isolation or a bad --cpu-background-after', async () => {
   const r = await runTfaas(['serve', '--isolation', 'per-tenant', '--listen', '127.0.0.1:0']);
   assert.equal(r.code, 2, r.out);
   assert.match(r.out, /invalid value 'per-tenant' for --isolation \(use enclave-per-function, enclave-per-tenant or shared-enclave\)/);
@@ -219,6 +226,12 @@ test('tfaas serve refuses an unknown --isolation and lists the modes', async () 
   assert.equal(help.code, 0);
   assert.match(help.out, /--isolation MODE/);
   assert.match(help.out, /--max-enclaves N/);
+  assert.match(help.out, /--cpu-background-after MS/);
+  for (const bad of ['-1', 'soon', '300001']) {
+    const b = await runTfaas(['serve', '--cpu-background-after', bad, '--listen', '127.0.0.1:0']);
+    assert.equal(b.code, 2, b.out);
+    assert.match(b.out, new RegExp(`invalid value '${bad}' for --cpu-background-after`));
+  }
 });
 
 describe('the tfaas-isolation annotation', () => {

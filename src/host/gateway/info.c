@@ -5,7 +5,8 @@
 
 enum MHD_Result info_handle(http_req *r) {
     json_t *body = json_pack(
-        "{s[s] ss s{s[{ss sb ss} {ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si} s{ss ss}}",
+        "{s[s] ss s{s[{ss sb ss} {ss sb ss}] s[{ss sb ss}]} s{sI sI sI sI sI sI sI sI si si} s{ss ss}"
+        " s{si}}",
         "api_paths", "/api/v1",
         "description", "tfaas: confidential functions behind an OpenWhisk-compatible API",
         "runtimes",
@@ -22,7 +23,9 @@ enum MHD_Result info_handle(http_req *r) {
         "max_action_code_size", (int)GATEWAY_MAX_BODY_ACTION, "max_request_size", (int)GATEWAY_MAX_BODY,
         /* the server's mode; actions may ask for a stricter one by annotation */
         "isolation", "mode", isolation_name(scheduler_isolation(r->gw->scheduler)), "annotation",
-        ISOLATION_ANNOTATION);
+        ISOLATION_ANNOTATION,
+        /* 0: long activations keep their CPU priority (shared mode, no autogroups) */
+        "cpu", "background_after_ms", (int)scheduler_background_after_ms(r->gw->scheduler));
     return http_reply_json(r->conn, MHD_HTTP_OK, body, NULL);
 }
 

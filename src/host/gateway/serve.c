@@ -1,8 +1,10 @@
 /* serve.c - `tfaas serve`: option parsing, start-up (store, guest
  * namespace, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
 #include "host/commands.h"
+#include "host/gateway/action_doc.h"
 #include "host/gateway/gateway.h"
 #include "host/kms/sim_platform.h"
+#include "host/scheduler/cpu_priority.h"
 
 #include "host/util/ids.h"
 
@@ -25,6 +27,7 @@
 typedef struct {
     const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
+    unsigned background_after_ms;
     isolation_mode isolation;
 } serve_opts;
 
@@ -53,6 +56,11 @@ static void usage(FILE *f) {
           "  --max-enclaves N         enclave processes at once, 0 = no limit (default 0); a new\n"
           "                           one stops the least recently used idle one, and an invoke\n"
           "                           that needs one while all are busy gets 503\n"
+          "  --cpu-background-after MS\n"
+          "                           an enclave running an activation longer than this yields\n"
+          "                           the CPU to the others (background priority) until it runs\n"
+          "                           none; 0 = never (default 50; needs kernel autogroups, no\n"
+          "                           effect in shared-enclave mode)\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
           "  --max-queue N            queued activations per action before 429 (default 1000)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
@@ -190,7 +198,7 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -199,12 +207,14 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-connections", required_argument, 0, O_CONN}, {"http-threads", required_argument, 0, O_HTTP},
         {"enclave-v8", required_argument, 0, O_ENCLAVE_V8},
         {"isolation", required_argument, 0, O_ISOLATION}, {"max-enclaves", required_argument, 0, O_MAX_ENCLAVES},
+        {"cpu-background-after", required_argument, 0, O_BACKGROUND},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
-                      .http_threads = 1, .isolation = ISOLATION_TENANT};
+                      .http_threads = 1, .isolation = ISOLATION_TENANT,
+                      .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;
@@ -225,6 +235,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_HTTP: bad = parse_uint(optarg, 1, 64, &o->http_threads); break;
         case O_ISOLATION: bad = isolation_parse(optarg, &o->isolation); break;
         case O_MAX_ENCLAVES: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves); break;
+        case O_BACKGROUND: bad = parse_uint(optarg, 0, LIMIT_TIMEOUT_MAX, &o->background_after_ms); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -239,6 +250,18 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         return -1;
     }
     return 0;
+}
+
+/* --cpu-background-after, or 0 where it would do nothing: one process for
+ * every tenant, or no autogroups on this machine (said once, at start). */
+static unsigned background_after(const serve_opts *o) {
+    char why[256];
+    if (!o->background_after_ms || o->isolation == ISOLATION_SHARED) return 0;
+    if (!cpu_priority_available(why, sizeof why)) {
+        fprintf(stderr, "tfaas serve: warning: long activations keep their CPU priority: %s\n", why);
+        return 0;
+    }
+    return o->background_after_ms;
 }
 
 int serve_main(int argc, char **argv) {
@@ -320,6 +343,7 @@ int serve_main(int argc, char **argv) {
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue, .kill_grace_ms = 2000,
                            .isolation = o.isolation, .max_enclaves = o.max_enclaves,
+                           .background_after_ms = background_after(&o),
                            .enclave_args = platform_key ? tee_args : NULL,
                            .release = kms ? confidential_release : NULL, .release_ud = kms};
     sched = scheduler_create(&sc, &err);
@@ -336,8 +360,10 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     int v6 = addr.ss_family == AF_INET6;
-    if (o.max_enclaves) printf("tfaas serve: isolation %s, at most %u enclaves\n", isolation_name(o.isolation), o.max_enclaves);
-    else printf("tfaas serve: isolation %s\n", isolation_name(o.isolation));
+    printf("tfaas serve: isolation %s", isolation_name(o.isolation));
+    if (o.max_enclaves) printf(", at most %u enclaves", o.max_enclaves);
+    if (sc.background_after_ms) printf(", activations past %u ms yield the CPU", sc.background_after_ms);
+    printf("\n");
     printf("tfaas serve: listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", gateway_port(gw));
     fflush(stdout);
 

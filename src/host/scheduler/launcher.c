@@ -26,6 +26,10 @@ static void child_exec(const char *path, int sock, int devnull, int errpipe,
     /* Die with the launching thread; the getppid check closes the window in
      * which the parent could have exited before the prctl took effect. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) goto out;
+    /* A session of its own: its own autogroup, so the kernel shares the CPU
+     * between enclaves as wholes (cpu_priority.h), and the terminal's ^C
+     * reaches the host alone, which then stops its enclaves in order. */
+    if (setsid() < 0) goto out;
     /* A blocked mask and ignored dispositions survive execve; the enclave
      * starts from the defaults rather than whatever the host thread had. */
     sigset_t none;

@@ -2,7 +2,8 @@
  *
  * The enclave gets one end of an AF_UNIX stream socketpair as fd 3, /dev/null
  * as stdin/stdout, the host's stderr, no other descriptors and an empty
- * environment. It dies with the thread that launched it (PR_SET_PDEATHSIG), so
+ * environment, in a session of its own (setsid: its own autogroup, see
+ * cpu_priority.h). It dies with the thread that launched it (PR_SET_PDEATHSIG), so
  * that thread must outlive the enclave. launcher_start returns only after the
  * enclave's IPC_HELLO has arrived and names our protocol version. */
 #ifndef TFAAS_HOST_SCHEDULER_LAUNCHER_H

@@ -112,6 +112,7 @@ struct enclave {
     uint64_t idle_since_us;
     uint64_t stop_deadline_us; /* STOPPING: SIGKILL after this */
     int killed;             /* SIGKILL sent */
+    int background;         /* at background CPU priority (cpu_priority.h) */
     int launch_failed;
     char *launch_error;     /* why, for the failed activations; may be NULL */
 };

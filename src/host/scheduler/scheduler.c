@@ -449,6 +449,10 @@ isolation_mode scheduler_isolation(const scheduler *s) {
     return s->cfg.isolation; /* set once at create */
 }
 
+unsigned scheduler_background_after_ms(const scheduler *s) {
+    return s->cfg.background_after_ms; /* set once at create */
+}
+
 pid_t scheduler_enclave_pid(scheduler *s, const char *unit) {
     if (!s || !unit) return 0;
     pid_t pid = 0;

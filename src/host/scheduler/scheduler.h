@@ -48,6 +48,8 @@ typedef struct {
     unsigned kill_grace_ms;   /* past timeout_ms before the enclave is killed */
     isolation_mode isolation; /* the server's mode; UNSET means enclave-per-tenant */
     unsigned max_enclaves;    /* enclave processes serving at once; 0 = no limit */
+    unsigned background_after_ms; /* an enclave running an activation this long runs at
+                                   * background CPU priority (cpu_priority.h); 0 = never */
     const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
     sched_release_fn release; /* key releases for confidential functions; NULL refuses them */
     void *release_ud;
@@ -115,10 +117,13 @@ typedef struct {
     uint64_t enclaves_refused;  /* submissions refused: max_enclaves all busy */
     uint64_t completed;         /* callbacks delivered */
     uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
+    uint64_t backgrounded;      /* enclaves moved to background CPU priority */
 } sched_stats;
 void scheduler_stats(scheduler *s, sched_stats *out);
 /* The server's isolation mode (never UNSET). */
 isolation_mode scheduler_isolation(const scheduler *s);
+/* cfg.background_after_ms: 0 when enclaves keep their priority. */
+unsigned scheduler_background_after_ms(const scheduler *s);
 /* pid of the current enclave of a unit (isolation_unit_key) once it has
  * started, else 0 (the first engine's that has one). For tests and fault
  * injection. */

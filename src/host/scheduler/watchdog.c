@@ -1,11 +1,14 @@
 /* watchdog.c - the scheduler's housekeeping thread: kills enclaves that
- * overrun an activation's deadline by more than the grace period, stops idle
- * enclaves (scale to zero) and reaps dead ones (threads joined, process
- * waited for, memory freed). */
+ * overrun an activation's deadline by more than the grace period, moves
+ * enclaves running a long activation to background CPU priority and back,
+ * stops idle enclaves (scale to zero) and reaps dead ones (threads joined,
+ * process waited for, memory freed). */
+#include "host/scheduler/cpu_priority.h"
 #include "host/scheduler/sched_internal.h"
 
 #include "host/util/clock.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,10 +40,27 @@ void sched_reap(scheduler *s, enclave *e) {
     enclave_free(e);
 }
 
+/* Background priority while e runs an activation sent more than after_us
+ * ago, normal priority once it runs none. Lock held; the write to procfs
+ * happens only when the state changes. */
+static void update_priority(scheduler *s, enclave *e, uint64_t now, uint64_t after_us) {
+    int long_running = 0;
+    for (activation *a = e->inflight; a && !long_running; a = a->next)
+        long_running = now > a->sent_us && now - a->sent_us >= after_us;
+    if (long_running == e->background) return;
+    if (cpu_priority_set(e->pid, long_running) < 0)
+        fprintf(stderr, "tfaas: cannot change the CPU priority of enclave %d (%s): %s\n", (int)e->pid, e->unit,
+                strerror(errno));
+    else if (long_running)
+        s->stats.backgrounded++;
+    e->background = long_running; /* even on failure: one message per change, not per tick */
+}
+
 /* One pass over the enclaves. Lock held. */
 static void check_enclaves(scheduler *s, uint64_t now) {
     uint64_t grace_us = (uint64_t)s->cfg.kill_grace_ms * 1000u;
     uint64_t ttl_us = (uint64_t)s->cfg.idle_ttl_ms * 1000u;
+    uint64_t background_us = (uint64_t)s->cfg.background_after_ms * 1000u;
     for (enclave *e = s->enclaves; e; e = e->next) {
         if (e->state == ENC_READY || e->state == ENC_STOPPING) {
             for (activation *a = e->inflight; a && !e->killed; a = a->next) {
@@ -50,6 +70,7 @@ static void check_enclaves(scheduler *s, uint64_t now) {
                     enclave_kill(e);
                 }
             }
+            if (background_us && !e->killed) update_priority(s, e, now, background_us);
         }
         if (e->state == ENC_STOPPING && !e->killed && now >= e->stop_deadline_us) enclave_kill(e);
         if (ttl_us && enclave_idle(e) && now - e->idle_since_us >= ttl_us) enclave_stop(e, now);

@@ -3,8 +3,10 @@
  * per namespace, function concurrency and queue bounds, timeouts, enclave
  * death, idle eviction, launch failure and destroy with work in flight; the
  * isolation modes (names, policy, unit keys, one enclave per function / for
- * all namespaces, per-action requests) and the --max-enclaves limit. */
+ * all namespaces, per-action requests), the --max-enclaves limit and the
+ * background CPU priority of enclaves running a long activation. */
 #include "check.h"
+#include "host/scheduler/cpu_priority.h"
 #include "host/scheduler/scheduler.h"
 #include "host/util/clock.h"
 
@@ -469,6 +471,71 @@ static void test_max_enclaves(void) {
     scheduler_destroy(s);
 }
 
+/* The nice value of pid's autogroup ("/autogroup-N nice V"); -100 when it
+ * cannot be read. */
+static int autogroup_nice(pid_t pid) {
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/autogroup", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -100;
+    int nice = -100;
+    if (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, " nice ");
+        if (p) nice = atoi(p + 6);
+    }
+    fclose(f);
+    return nice;
+}
+
+/* An enclave whose activation runs past background_after_ms goes to nice 19
+ * and comes back to 0 when it finishes; a neighbour's enclave stays at 0.
+ * Each enclave leads a session (and so an autogroup) of its own. */
+static void test_background_priority(void) {
+    char why[256];
+    int avail = cpu_priority_available(why, sizeof why);
+    CHECK(avail ? why[0] == '\0' : why[0] != '\0');
+    if (autogroup_nice(getpid()) == -100) {
+        fprintf(stderr, "test_background_priority: no /proc/PID/autogroup on this kernel, skipped\n");
+        return;
+    }
+    scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .max_queue = 8, .kill_grace_ms = 1000,
+                            .background_after_ms = 30};
+    char *err = NULL;
+    scheduler *s = scheduler_create(&cfg, &err);
+    CHECK(s != NULL);
+    free(err);
+    if (!s) return;
+    CHECK(scheduler_background_after_ms(s) == 30);
+    waiter calm, busy;
+    sched_job hello = job("calm", "calm/hello@1", HELLO, "{\"name\":\"x\"}");
+    CHECK(run(s, &hello, &calm) == 1 && calm.res.status == TFAAS_STATUS_SUCCESS);
+    sched_job slow = job("busy", "busy/slow@1", SLOWER, "{}");
+    waiter_init(&busy);
+    CHECK(scheduler_submit(s, &slow, on_done, &busy) == 0);
+    sleep_ms(400);
+    pid_t calm_pid = scheduler_enclave_pid(s, "tenant:calm"), busy_pid = scheduler_enclave_pid(s, "tenant:busy");
+    CHECK(calm_pid > 0 && busy_pid > 0 && calm_pid != busy_pid);
+    CHECK(getsid(busy_pid) == busy_pid && getsid(calm_pid) == calm_pid);
+    CHECK(autogroup_nice(busy_pid) == CPU_PRIORITY_BACKGROUND_NICE);
+    CHECK(autogroup_nice(calm_pid) == 0);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.backgrounded == 1);
+    CHECK(waiter_wait(&busy) == 0 && busy.res.status == TFAAS_STATUS_SUCCESS);
+    sleep_ms(100); /* a few watchdog ticks */
+    CHECK(autogroup_nice(busy_pid) == 0);
+    /* A short activation does not move it. */
+    waiter again;
+    sched_job hello2 = job("busy", "busy/hello@1", HELLO, "{}");
+    CHECK(run(s, &hello2, &again) == 1 && again.res.status == TFAAS_STATUS_SUCCESS);
+    scheduler_stats(s, &st);
+    CHECK(st.backgrounded == 1 && autogroup_nice(busy_pid) == 0);
+    waiter_fini(&again);
+    waiter_fini(&busy);
+    waiter_fini(&calm);
+    scheduler_destroy(s);
+}
+
 int main(void) {
     const char *bin = getenv("TFAAS_BIN");
     snprintf(enclave_path, sizeof enclave_path, "%s/tfaas-enclave", bin ? bin : "bin");
@@ -490,5 +557,6 @@ int main(void) {
     test_idle_eviction();
     test_destroy_in_flight();
     test_launch_failure();
+    test_background_priority();
     return CHECK_DONE();
 }
