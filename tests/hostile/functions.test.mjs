@@ -4,10 +4,10 @@
 // logs, huge results. Each must end as a proper failed activation with
 // OpenWhisk's message, quickly, and afterwards a neighbour in the same
 // namespace and one in another namespace still answer hello correctly.
-// The whole suite runs once per engine (ENGINE_KINDS: js:duktape, js:v8) in
-// the default isolation mode, where both must give the same limits, messages
-// and logs, and again on Duktape in the other two modes: one process for
-// all tenants (shared-enclave) and one per function (enclave-per-function).
+// The whole suite runs for every engine (ENGINE_KINDS: js:duktape, js:v8),
+// which must give the same limits, messages and logs, in every isolation
+// mode: one process per tenant (the default), one for all tenants
+// (shared-enclave) and one per function (enclave-per-function).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from '../lib/server.mjs';
@@ -16,11 +16,8 @@ import { createNamespace, putAction as putActionOf, invoke, ENGINE_KINDS } from 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const MiB = 1024 * 1024;
 
-const RUNS = [
-  ...ENGINE_KINDS.map((kind) => [kind, 'enclave-per-tenant']),
-  ['js:duktape', 'shared-enclave'],
-  ['js:duktape', 'enclave-per-function'],
-];
+const MODES = ['enclave-per-tenant', 'shared-enclave', 'enclave-per-function'];
+const RUNS = ENGINE_KINDS.flatMap((kind) => MODES.map((mode) => [kind, mode]));
 for (const [kind, mode] of RUNS) describe(`engine ${kind}, ${mode}`, () => suite(kind, mode));
 
 function suite(kind, mode) {
