@@ -132,6 +132,13 @@ if (nb) {
     { ratio: false, tNote: `(${fmt.ms(nb.alone.p99_ms)} alone)`, wNote: 'n/a' });
   add('  hostile activations failed with their own message', nb.hostile.failed_as_expected, null, String,
     { ratio: false, tNote: `of ${nb.hostile.total}`, wNote: 'n/a' });
+  const off = nb.without_yield;
+  if (off) {
+    add('  the same with --cpu-background-after 0 (long activations keep their priority)', off.with_noise.rps, null,
+      fmt.rps, { ratio: false, tNote: `(${(off.kept * 100).toFixed(0)}% of ${fmt.rps(off.alone.rps)} alone)`, wNote: 'n/a' });
+    add('  p99 latency then (ms)', off.with_noise.p99_ms, null, fmt.ms,
+      { ratio: false, tNote: `(${fmt.ms(off.alone.p99_ms)} alone)`, wNote: 'n/a' });
+  }
 }
 
 // ---- engine × isolation-mode matrix (bench/matrix.mjs), issue 4
