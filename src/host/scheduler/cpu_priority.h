@@ -4,10 +4,11 @@
  * Every enclave starts in a session of its own (launcher.c), so with the
  * kernel's autogroup scheduling all its threads compete for the CPU as one
  * group: a tenant's enclave counts once, however many of its threads spin.
- * On top of that the scheduler's watchdog moves an enclave to background
- * priority (its autogroup's nice value 19) while it runs an activation
- * longer than a threshold, and back to 0 once it runs none: short requests
- * of other tenants go first, and long ones still get every idle cycle.
+ * On top of that the scheduler's watchdog (watchdog.c) moves an enclave to
+ * background priority (its autogroup's nice value 19) while it runs an
+ * activation longer than a threshold and another enclave has short work,
+ * and back to 0 otherwise: short requests of other tenants go first, and
+ * long ones still get every idle cycle.
  * Raising or resetting an autogroup's nice value to 0..19 needs no
  * privilege. Autogroups take effect only for processes in the root cpu
  * cgroup (docs/reliability.md, "Noisy neighbours"). */

@@ -1,6 +1,7 @@
 /* watchdog.c - the scheduler's housekeeping thread: kills enclaves that
  * overrun an activation's deadline by more than the grace period, moves
- * enclaves running a long activation to background CPU priority and back,
+ * enclaves running a long activation to background CPU priority while other
+ * tenants have short work, and back,
  * stops idle enclaves (scale to zero) and reaps dead ones (threads joined,
  * process waited for, memory freed). */
 #include "host/scheduler/cpu_priority.h"
@@ -40,20 +41,55 @@ void sched_reap(scheduler *s, enclave *e) {
     enclave_free(e);
 }
 
-/* Background priority while e runs an activation sent more than after_us
- * ago, normal priority once it runs none. Lock held; the write to procfs
- * happens only when the state changes. */
-static void update_priority(scheduler *s, enclave *e, uint64_t now, uint64_t after_us) {
-    int long_running = 0;
-    for (activation *a = e->inflight; a && !long_running; a = a->next)
-        long_running = now > a->sent_us && now - a->sent_us >= after_us;
-    if (long_running == e->background) return;
-    if (cpu_priority_set(e->pid, long_running) < 0)
-        fprintf(stderr, "tfaas: cannot change the CPU priority of enclave %d (%s): %s\n", (int)e->pid, e->unit,
-                strerror(errno));
-    else if (long_running)
-        s->stats.backgrounded++;
-    e->background = long_running; /* even on failure: one message per change, not per tick */
+/* An enclave counts as wanting the CPU for short work while it has
+ * activations waiting for a worker, one running for less than the
+ * background threshold, or finished one this recently: a neighbour between
+ * two quick requests is still a neighbour. */
+#define RECENT_WORK_US 100000u
+
+static int live(const enclave *e) {
+    return (e->state == ENC_READY || e->state == ENC_STOPPING) && !e->killed && e->pid > 0;
+}
+
+static int is_long(const activation *a, uint64_t now, uint64_t after_us) {
+    return now > a->sent_us && now - a->sent_us >= after_us;
+}
+
+static int runs_long(const enclave *e, uint64_t now, uint64_t after_us) {
+    for (const activation *a = e->inflight; a; a = a->next)
+        if (is_long(a, now, after_us)) return 1;
+    return 0;
+}
+
+static int has_short_work(const enclave *e, uint64_t now, uint64_t after_us) {
+    if (e->pending_head) return 1;
+    for (const activation *a = e->inflight; a; a = a->next)
+        if (!is_long(a, now, after_us)) return 1;
+    return e->running == 0 && now >= e->idle_since_us && now - e->idle_since_us < RECENT_WORK_US;
+}
+
+/* An enclave yields the CPU (background priority) while it runs a long
+ * activation and another enclave of this server has short work; otherwise
+ * it runs at normal priority. Yielding to other tenants only, not to
+ * whatever else the machine runs, keeps a long activation at full speed when
+ * it has the server to itself. Lock held; procfs is written only when an
+ * enclave's state changes. */
+static void update_priorities(scheduler *s, uint64_t now, uint64_t after_us) {
+    unsigned short_work = 0;
+    for (enclave *e = s->enclaves; e; e = e->next)
+        if (live(e) && has_short_work(e, now, after_us)) short_work++;
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (!live(e)) continue;
+        unsigned others = short_work - (unsigned)has_short_work(e, now, after_us);
+        int background = others > 0 && runs_long(e, now, after_us);
+        if (background == e->background) continue;
+        if (cpu_priority_set(e->pid, background) < 0)
+            fprintf(stderr, "tfaas: cannot change the CPU priority of enclave %d (%s): %s\n", (int)e->pid,
+                    e->unit, strerror(errno));
+        else if (background)
+            s->stats.backgrounded++;
+        e->background = background; /* even on failure: one message per change, not per tick */
+    }
 }
 
 /* One pass over the enclaves. Lock held. */
@@ -70,11 +106,11 @@ static void check_enclaves(scheduler *s, uint64_t now) {
                     enclave_kill(e);
                 }
             }
-            if (background_us && !e->killed) update_priority(s, e, now, background_us);
         }
         if (e->state == ENC_STOPPING && !e->killed && now >= e->stop_deadline_us) enclave_kill(e);
         if (ttl_us && enclave_idle(e) && now - e->idle_since_us >= ttl_us) enclave_stop(e, now);
     }
+    if (background_us) update_priorities(s, now, background_us);
 }
 
 void *watchdog_main(void *arg) {
