@@ -139,6 +139,11 @@ if (nb) {
     add('  p99 latency then (ms)', off.with_noise.p99_ms, null, fmt.ms,
       { ratio: false, tNote: `(${fmt.ms(off.alone.p99_ms)} alone)`, wNote: 'n/a' });
   }
+  const bursts = nb.beside_bursts;
+  if (bursts) {
+    add('  hello beside a tenant running 40 ms CPU bursts (too short to yield)', bursts.with_noise.rps, null,
+      fmt.rps, { ratio: false, tNote: `(${(bursts.kept * 100).toFixed(0)}% of ${fmt.rps(bursts.alone.rps)} alone)`, wNote: 'n/a' });
+  }
 }
 
 // ---- engine × isolation-mode matrix (bench/matrix.mjs), issue 4
