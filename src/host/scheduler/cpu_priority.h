@@ -11,7 +11,7 @@
  * long ones still get every idle cycle.
  * Raising or resetting an autogroup's nice value to 0..19 needs no
  * privilege. Autogroups take effect only for processes in the root cpu
- * cgroup (docs/reliability.md, "Noisy neighbours"). */
+ * cgroup (docs/architecture.md, "CPU between tenants"). */
 #ifndef TFAAS_HOST_SCHEDULER_CPU_PRIORITY_H
 #define TFAAS_HOST_SCHEDULER_CPU_PRIORITY_H
 
