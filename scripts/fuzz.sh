@@ -4,6 +4,7 @@
 # execs/s and coverage libFuzzer reports. New inputs go to a scratch corpus in
 # the build directory, never into the committed seeds; a crash or invariant
 # violation leaves its input in BUILD/fuzz-artifacts/ and fails the run.
+# A target with a token dictionary (tests/fuzz/<name>.dict) gets it (-dict).
 # Usage: scripts/fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +30,11 @@ for bin in "${targets[@]}"; do
   seeds=tests/fuzz/corpus/$name
   mkdir -p "$work/$name"
   log=$build/fuzz-$name.log
+  extra=()
+  [[ -f tests/fuzz/$name.dict ]] && extra+=("-dict=tests/fuzz/$name.dict")
   # -rss_limit_mb bounds a runaway input; -timeout flags a hang (seconds).
   if ! "$bin" "$work/$name" "$seeds" -max_total_time="$seconds" -print_final_stats=1 \
-      -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$artifacts/$name-" >"$log" 2>&1; then
+      -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$artifacts/$name-" "${extra[@]}" >"$log" 2>&1; then
     echo "fuzz: $name FAILED; the input is in $artifacts/, the log is $log:" >&2
     grep -A20 -E 'ERROR|invariant violated|deadly signal' "$log" | head -40 >&2 || tail -20 "$log" >&2
     failed=$((failed + 1))

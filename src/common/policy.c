@@ -18,13 +18,18 @@ int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
     if (!json_is_array(ms) || json_array_size(ms) == 0 || json_array_size(ms) > POLICY_MAX_MEASUREMENTS)
         return snprintf(err, errlen, "the policy needs 1..%u measurements", POLICY_MAX_MEASUREMENTS), -1;
     size_t i;
+    /* By length: a JSON string may hold a NUL, which would end the C string
+     * early and leave what follows it unchecked. */
     json_array_foreach(ms, i, v) {
-        if (evidence_unhex(json_string_value(v), out->measurements[i], EVIDENCE_MEASUREMENT_LEN) < 0)
+        if (json_string_length(v) != 2 * EVIDENCE_MEASUREMENT_LEN ||
+            evidence_unhex(json_string_value(v), out->measurements[i], EVIDENCE_MEASUREMENT_LEN) < 0)
             return snprintf(err, errlen, "policy measurement %zu is not 64 hex digits", i), -1;
     }
     out->nmeasurements = json_array_size(ms);
-    const char *engine = json_string_value(json_object_get(j, "engine"));
-    if (!engine || !*engine || strlen(engine) > POLICY_MAX_ENGINE || strchr(engine, '/'))
+    const json_t *ev = json_object_get(j, "engine");
+    const char *engine = json_string_value(ev);
+    if (!engine || !*engine || strlen(engine) != json_string_length(ev) || strlen(engine) > POLICY_MAX_ENGINE ||
+        strchr(engine, '/'))
         return snprintf(err, errlen, "the policy needs an engine name such as \"duktape\""), -1;
     strcpy(out->engine, engine);
     return 0;

@@ -407,11 +407,15 @@ static duk_ret_t call_safe(duk_context *ctx, void *ud) {
     return 1;
 }
 
-/* Whether the JSON object text has a top-level "error" member. */
+/* Whether the JSON object text has a top-level "error" member: an own
+ * property, so an "error" the function put on Object.prototype does not turn
+ * its success into an application error. */
 static duk_ret_t has_error_safe(duk_context *ctx, void *ud) {
     int *has = ud;
     duk_json_decode(ctx, -1);
-    *has = duk_has_prop_string(ctx, -1, "error");
+    duk_push_string(ctx, "error");
+    duk_get_prop_desc(ctx, -2, 0); /* Object.getOwnPropertyDescriptor */
+    *has = !duk_is_undefined(ctx, -1);
     return 0;
 }
 

@@ -832,7 +832,9 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
                 /* Cheap test first; the parse settles a quoted "error" inside a value. */
                 v8::Local<v8::Value> back;
                 if (strstr(out->result, "\"error\"") && v8::JSON::Parse(ctx, json).ToLocal(&back) &&
-                    back->IsObject() && back.As<v8::Object>()->Has(ctx, str(iso, "error")).FromMaybe(false))
+                    back->IsObject() &&
+                    /* own: an "error" on Object.prototype is not the result's */
+                    back.As<v8::Object>()->HasOwnProperty(ctx, str(iso, "error")).FromMaybe(false))
                     out->status = TFAAS_STATUS_APPLICATION_ERR;
             }
         }

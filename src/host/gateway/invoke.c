@@ -10,6 +10,7 @@
  * lets go last frees it. So a blocking request that gave up (202) and a late
  * completion never touch freed memory, and nothing leaks. */
 #include "host/gateway/action_doc.h"
+#include "host/gateway/activation_record.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
 
@@ -70,83 +71,6 @@ static invocation *inv_new(gateway *gw, const char *ns, const char *name, const 
     return inv;
 }
 
-static const char *status_text(tfaas_status s) {
-    switch (s) {
-    case TFAAS_STATUS_SUCCESS: return "success";
-    case TFAAS_STATUS_APPLICATION_ERR: return "application error";
-    case TFAAS_STATUS_DEVELOPER_ERR: return "action developer error";
-    default: return "whisk internal error";
-    }
-}
-
-/* '\n'-joined lines -> JSON array of strings. */
-static json_t *log_lines(const char *logs) {
-    json_t *arr = json_array();
-    if (!arr || !logs) return arr;
-    const char *p = logs;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (json_array_append_new(arr, json_stringn(p, len)) < 0) { json_decref(arr); return NULL; }
-        p += len + (nl ? 1 : 0);
-    }
-    return arr;
-}
-
-/* The OpenWhisk activation record for a finished activation. */
-static json_t *record_build(const invocation *inv, const sched_result *res) {
-    tfaas_status status = res->status;
-    json_error_t e;
-    json_t *result = json_loads(res->result_json ? res->result_json : "", JSON_ALLOW_NUL, &e);
-    if (!json_is_object(result)) {
-        /* The scheduler promises an object; if it broke that, say so honestly. */
-        fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id,
-                result ? "(another JSON type)" : e.text);
-        json_decref(result);
-        result = json_pack("{ss}", "error", "The platform produced a malformed result");
-        status = TFAAS_STATUS_INTERNAL_ERR;
-    }
-    uint64_t run_us = res->duration_us + res->init_us;
-    int64_t duration = (int64_t)((run_us + 500) / 1000);
-    int64_t end = clock_wall_ms();
-    int64_t start = end - duration;
-    /* The scheduler does not flag timeouts separately: a developer error
-     * that ran for the whole budget is one. */
-    int timed_out = status == TFAAS_STATUS_DEVELOPER_ERR &&
-                    res->duration_us >= (uint64_t)inv->limits.timeout_ms * 1000u;
-
-    char path[2 * GATEWAY_NS_MAX + 8];
-    snprintf(path, sizeof path, "%s/%s", inv->ns, inv->name);
-    json_t *annotations = json_pack("[{ss ss} {ss ss} {ss so} {ss sI}]", "key", "path", "value", path, "key", "kind",
-                                    "value", inv->kind, "key", "limits", "value", action_limits_json(&inv->limits),
-                                    "key", "waitTime", "value", (json_int_t)(res->wait_us / 1000));
-    if (annotations && res->init_us > 0)
-        json_array_append_new(annotations, json_kv("initTime", json_integer((json_int_t)(res->init_us / 1000))));
-    if (annotations) json_array_append_new(annotations, json_kv("timeout", json_boolean(timed_out)));
-
-    if (inv->confidential && annotations) {
-        json_array_append_new(annotations, json_kv("confidential", json_true()));
-        if (status == TFAAS_STATUS_SUCCESS) {
-            /* The host keeps the receipt only; the response is the client's. */
-            json_t *r = json_pack("{s:O?}", "receipt", json_object_get(result, "receipt"));
-            json_decref(result);
-            result = r;
-        }
-    }
-    json_t *logs = log_lines(res->logs);
-    if (!result || !annotations || !logs) {
-        json_decref(result); json_decref(annotations); json_decref(logs);
-        return NULL;
-    }
-    return json_pack("{ss ss ss ss ss sI sI sI si s{ss si sb so} so so sb}",
-                     "namespace", inv->ns, "name", inv->name, "version", inv->version, "subject", inv->ns,
-                     "activationId", inv->id, "start", (json_int_t)start, "end", (json_int_t)end,
-                     "duration", (json_int_t)duration, "statusCode", (int)status,
-                     "response", "status", status_text(status), "statusCode", (int)status,
-                     "success", status == TFAAS_STATUS_SUCCESS, "result", result,
-                     "logs", logs, "annotations", annotations, "publish", 0);
-}
-
 /* Store writer thread: the record is durable (or could not be made so). */
 static void on_committed(void *ud, store_status st) {
     invocation *inv = ud;
@@ -172,7 +96,10 @@ static void on_done(void *ud, sched_result *res) {
         inv->sealed = sealed;
         park_unlock(inv->gw);
     }
-    json_t *rec = record_build(inv, res);
+    activation_info info = {inv->ns, inv->name, inv->version, inv->kind, inv->id, &inv->limits, inv->confidential};
+    const char *malformed;
+    json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
+    if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
      * it, and jansson's reference counts are atomic. */

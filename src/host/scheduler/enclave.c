@@ -6,8 +6,9 @@
  * enclave blocked on writing its results). The reader never sends. */
 #include "host/scheduler/sched_internal.h"
 
+#include "host/scheduler/result_frame.h"
+
 #include "host/util/clock.h"
-#include "host/util/utf8.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -269,28 +270,28 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         if (!s->closing) violation(e, "result for an unknown activation");
         return;
     }
-    uint64_t st, dur, init, peak;
-    if (m->nfields < RES_NFIELDS || ipc_get_u64(m, RES_STATUS, &st) < 0 ||
-        ipc_get_u64(m, RES_DURATION_US, &dur) < 0 || ipc_get_u64(m, RES_INIT_US, &init) < 0 ||
-        ipc_get_u64(m, RES_PEAK_MEMORY, &peak) < 0 || m->fields[RES_RESULT].len == 0 ||
-        (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE && st != TFAAS_STATUS_NEED_KEYS)) {
-        violation(e, "malformed result");
+    result_frame_limits lim = {a->max_result_bytes, a->max_log_bytes, a->confidential};
+    result_frame rf;
+    result_frame_kind kind = result_frame_read(m, &lim, &rf);
+    if (kind == RESULT_FRAME_MALFORMED) {
+        violation(e, rf.problem);
         return;
     }
-    if (st == TFAAS_STATUS_NEED_KEYS) {
+    if (kind == RESULT_FRAME_NEED_KEYS) {
         if (!a->confidential || a->sent_with_keys) {
             violation(e, a->confidential ? "asked for keys it was sent" : "asked for keys of a plain function");
+            result_frame_free(&rf);
             return;
         }
         kr->ipc_id = a->ipc_id;
-        kr->worker_len = m->fields[RES_RESULT].len;
-        kr->worker = ipc_get_str(m, RES_RESULT);
+        kr->worker_len = rf.result_len;
+        kr->worker = rf.result; /* the key request owns it now */
         kr->record = malloc(a->record_len + 1);
         if (kr->record) memcpy(kr->record, a->record, a->record_len);
         kr->record_len = a->record_len;
         return;
     }
-    if (st == TFAAS_STATUS_NEED_CODE) {
+    if (kind == RESULT_FRAME_NEED_CODE) {
         if (a->sent_with_code) {
             violation(e, "asked for code it was sent");
             return;
@@ -311,32 +312,18 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         enclave_push_urgent(e, f);
         return;
     }
-    char *result = ipc_get_str(m, RES_RESULT);
-    char *logs = ipc_get_str(m, RES_LOGS);
-    if (!result || !logs) { /* out of memory: keep the placeholders */
-        free(result);
-        free(logs);
-        result = logs = NULL;
-    } else {
-        /* Tenant code chose these bytes (a lone surrogate is not UTF-8);
-         * the record is JSON, so they must become valid text here. */
-        utf8_sanitize(result);
-        utf8_sanitize(logs);
-    }
     a = inflight_take(e, m->id);
-    a->res.duration_us = dur;
-    a->res.init_us = init;
-    a->res.peak_memory = peak;
-    if (logs) {
-        free(a->res.logs);
-        a->res.logs = logs;
-    }
-    if (result) {
-        free(a->res.result_json);
-        a->res.result_json = result;
-        sched_finish(s, a, dl, (tfaas_status)st, NULL);
-    } else {
+    if (kind == RESULT_FRAME_NOMEM) { /* keep the placeholders */
         sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "Out of memory receiving the result.");
+    } else {
+        a->res.duration_us = rf.duration_us;
+        a->res.init_us = rf.init_us;
+        a->res.peak_memory = rf.peak_memory;
+        free(a->res.logs);
+        a->res.logs = rf.logs;
+        free(a->res.result_json);
+        a->res.result_json = rf.result;
+        sched_finish(s, a, dl, rf.status, NULL);
     }
     sched_release_slot(s, a, dl);
     enclave_kick(e); /* a worker is free */

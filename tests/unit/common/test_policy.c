@@ -62,6 +62,20 @@ static void test_policy(void) {
     }
     strcat(big, "]}");
     CHECK(parse(big, &p) < 0);
+
+    /* Found by fuzz_policy: a NUL in a JSON string ended the C string, so
+     * "duk\u0000tape" was the engine "duk" and a measurement could carry
+     * anything after its 64 digits. Latent: jansson gives NULs only
+     * with JSON_ALLOW_NUL, which the KMS and the CLI do not pass today. */
+    j = json_loads("{\"measurements\":[\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"],"
+                   "\"engine\":\"duk\\u0000tape\"}", JSON_ALLOW_NUL, NULL);
+    char err[128];
+    CHECK(j && policy_parse(j, &p, err, sizeof err) < 0);
+    json_decref(j);
+    j = json_loads("{\"measurements\":[\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\\u0000zz\"],"
+                   "\"engine\":\"duktape\"}", JSON_ALLOW_NUL, NULL);
+    CHECK(j && policy_parse(j, &p, err, sizeof err) < 0);
+    json_decref(j);
 }
 
 static void test_box(void) {

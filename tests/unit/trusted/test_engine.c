@@ -99,6 +99,13 @@ static void test_failures(void) {
            "{\"error\":\"nope\",\"n\":1}");
     /* "error" inside a value is not an error member */
     expect("function main() { return {msg: '\"error\"'}; }", "{}", TFAAS_STATUS_SUCCESS, "{\"msg\":\"\\\"error\\\"\"}");
+    /* Found by fuzz_engine: an "error" on Object.prototype made every result
+     * that mentions "error" an application error; only an own member counts. */
+    expect("Object.prototype.error = 1; function main() { return {a: 'error'}; }", "{}", TFAAS_STATUS_SUCCESS,
+           "{\"a\":\"error\"}");
+    expect("Object.defineProperty(Object.prototype, 'error', {get: function () { throw 1; }});"
+           "function main() { return {a: 'error', error: 'own'}; }", "{}", TFAAS_STATUS_APPLICATION_ERR,
+           "{\"a\":\"error\",\"error\":\"own\"}");
     engine_outcome o = run("function main( { return {}; }", "{}");
     CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
     CHECK(o.result && strstr(o.result, "{\"error\":\"Initialization has failed due to: SyntaxError") == o.result);

@@ -1,0 +1,37 @@
+/* activation_record.h - the OpenWhisk activation record of a finished
+ * activation, built from what the scheduler reported (sched_result: the
+ * enclave's result, logs and durations). Pure (the caller gives the end
+ * time), so unit tests and the fuzz_result target drive it directly.
+ *
+ * The result must be a JSON object; anything else becomes a "whisk internal
+ * error" with {"error": "The platform produced a malformed result"}, never a
+ * success. Logs become an array of lines. A confidential activation's record
+ * keeps only the receipt of a successful result (the response is the
+ * client's). */
+#ifndef TFAAS_HOST_GATEWAY_ACTIVATION_RECORD_H
+#define TFAAS_HOST_GATEWAY_ACTIVATION_RECORD_H
+
+#include "host/gateway/action_doc.h"
+#include "host/scheduler/scheduler.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define ACTIVATION_MALFORMED_RESULT "The platform produced a malformed result"
+
+/* Who ran: the action's identity and limits at invocation time. */
+typedef struct {
+    const char *ns, *name, *version, *kind;
+    const char *id;             /* activation id */
+    const action_limits *limits;
+    int confidential;
+} activation_info;
+
+/* The record (new reference), or NULL when out of memory. end_ms is the wall
+ * clock at completion; start is end minus the run time. *malformed is NULL,
+ * or why the result was replaced (valid until the thread's next call), for
+ * the server's log. */
+json_t *activation_record_build(const activation_info *info, const sched_result *res, int64_t end_ms,
+                                const char **malformed);
+
+#endif
