@@ -274,36 +274,48 @@ static uint8_t *field_dup(const ipc_field *f, size_t *len) {
     return p;
 }
 
-int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
-                       size_t sealed_len, kms_deployed *out, kms_status *status, char **err) {
-    *err = NULL;
-    memset(out, 0, sizeof *out);
+/* One request's arguments, each sent as a byte field. */
+typedef struct {
+    const void *ptr;
+    size_t len;
+} kms_arg;
+
+/* Sends one request to the KMS, starting it first if it is not running,
+ * under the service's lock; 0 with *reply to read and free, or -1 as call(). */
+static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
+                   kms_status *status, char **err) {
     *status = KMS_ERR_INTERNAL;
     pthread_mutex_lock(&k->mu);
     int rc = -1;
     reap_if_dead(k);
     if (ensure_running(k, err) == 0) {
         ipc_writer w = {0};
-        ipc_writer_begin(&w, IPC_KMS_DEPLOY, ++k->next_id);
-        ipc_put_str(&w, ns);
-        ipc_put_str(&w, name);
-        ipc_put_bytes(&w, sealed, sealed_len);
-        ipc_msg m;
-        rc = call(k, &w, &m, status, err);
+        ipc_writer_begin(&w, type, ++k->next_id);
+        for (size_t i = 0; i < nargs; i++) ipc_put_bytes(&w, args[i].ptr, args[i].len);
+        rc = call(k, &w, reply, status, err);
         ipc_writer_free(&w);
-        if (rc == 0) {
-            size_t cert_len = 0;
-            if (m.nfields != KDEPR_NFIELDS || !(out->certificate = (char *)field_dup(&m.fields[KDEPR_CERT], &cert_len)) ||
-                !(out->record = field_dup(&m.fields[KDEPR_RECORD], &out->record_len)) ||
-                !(out->ohttp_keys = field_dup(&m.fields[KDEPR_OHTTP_KEYS], &out->ohttp_keys_len))) {
-                kms_deployed_free(out);
-                *status = KMS_ERR_INTERNAL;
-                rc = errmsg(err, "key service sent a malformed deploy reply");
-            }
-            ipc_msg_free(&m);
-        }
     }
     pthread_mutex_unlock(&k->mu);
+    return rc;
+}
+
+int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
+                       size_t sealed_len, kms_deployed *out, kms_status *status, char **err) {
+    *err = NULL;
+    memset(out, 0, sizeof *out);
+    const kms_arg args[] = {{ns, strlen(ns)}, {name, strlen(name)}, {sealed, sealed_len}};
+    ipc_msg m;
+    if (request(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) return -1;
+    int rc = 0;
+    size_t cert_len = 0;
+    if (m.nfields != KDEPR_NFIELDS || !(out->certificate = (char *)field_dup(&m.fields[KDEPR_CERT], &cert_len)) ||
+        !(out->record = field_dup(&m.fields[KDEPR_RECORD], &out->record_len)) ||
+        !(out->ohttp_keys = field_dup(&m.fields[KDEPR_OHTTP_KEYS], &out->ohttp_keys_len))) {
+        kms_deployed_free(out);
+        *status = KMS_ERR_INTERNAL;
+        rc = errmsg(err, "key service sent a malformed deploy reply");
+    }
+    ipc_msg_free(&m);
     return rc;
 }
 
@@ -311,27 +323,15 @@ int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len
                         size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err) {
     *err = NULL;
     *bundle = NULL;
-    *status = KMS_ERR_INTERNAL;
-    pthread_mutex_lock(&k->mu);
-    int rc = -1;
-    reap_if_dead(k);
-    if (ensure_running(k, err) == 0) {
-        ipc_writer w = {0};
-        ipc_writer_begin(&w, IPC_KMS_RELEASE, ++k->next_id);
-        ipc_put_bytes(&w, record, record_len);
-        ipc_put_bytes(&w, worker, worker_len);
-        ipc_msg m;
-        rc = call(k, &w, &m, status, err);
-        ipc_writer_free(&w);
-        if (rc == 0) {
-            if (m.nfields != KRELR_NFIELDS || !(*bundle = (char *)field_dup(&m.fields[KRELR_BUNDLE], bundle_len))) {
-                *status = KMS_ERR_INTERNAL;
-                rc = errmsg(err, "key service sent a malformed release reply");
-            }
-            ipc_msg_free(&m);
-        }
+    const kms_arg args[] = {{record, record_len}, {worker, worker_len}};
+    ipc_msg m;
+    if (request(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) return -1;
+    int rc = 0;
+    if (m.nfields != KRELR_NFIELDS || !(*bundle = (char *)field_dup(&m.fields[KRELR_BUNDLE], bundle_len))) {
+        *status = KMS_ERR_INTERNAL;
+        rc = errmsg(err, "key service sent a malformed release reply");
     }
-    pthread_mutex_unlock(&k->mu);
+    ipc_msg_free(&m);
     return rc;
 }
 
