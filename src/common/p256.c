@@ -160,21 +160,16 @@ static EVP_PKEY *checked(EVP_PKEY *key) {
     return key;
 }
 
-EVP_PKEY *p256_read_public_pem(const char *path) {
+static EVP_PKEY *read_pem(const char *path, int private_key) {
     FILE *f = fopen(path, "re");
     if (!f) return NULL;
-    EVP_PKEY *key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    EVP_PKEY *key = private_key ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : PEM_read_PUBKEY(f, NULL, NULL, NULL);
     fclose(f);
     return checked(key);
 }
 
-EVP_PKEY *p256_read_private_pem(const char *path) {
-    FILE *f = fopen(path, "re");
-    if (!f) return NULL;
-    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    return checked(key);
-}
+EVP_PKEY *p256_read_public_pem(const char *path) { return read_pem(path, 0); }
+EVP_PKEY *p256_read_private_pem(const char *path) { return read_pem(path, 1); }
 
 static EVP_PKEY *from_pem(const char *pem, size_t len, int private_key) {
     if (len > 1 << 16) return NULL;
