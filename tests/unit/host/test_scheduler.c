@@ -90,15 +90,19 @@ static int run(scheduler *s, const sched_job *j, waiter *w) {
 
 static char enclave_path[4096];
 
+static scheduler *make_cfg(const scheduler_config *cfg) {
+    char *err = NULL;
+    scheduler *s = scheduler_create(cfg, &err);
+    if (!s) fprintf(stderr, "scheduler_create: %s\n", err ? err : "?");
+    free(err);
+    return s;
+}
+
 static scheduler *make_mode(unsigned idle_ttl_ms, unsigned max_queue, isolation_mode mode, unsigned max_enclaves) {
     scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .idle_ttl_ms = idle_ttl_ms,
                             .max_queue = max_queue, .kill_grace_ms = 1000, .isolation = mode,
                             .max_enclaves = max_enclaves};
-    char *err = NULL;
-    scheduler *s = scheduler_create(&cfg, &err);
-    if (!s) fprintf(stderr, "scheduler_create: %s\n", err ? err : "?");
-    free(err);
-    return s;
+    return make_cfg(&cfg);
 }
 
 static scheduler *make(unsigned idle_ttl_ms, unsigned max_queue) {
@@ -501,10 +505,8 @@ static void test_background_priority(void) {
     }
     scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .max_queue = 8, .kill_grace_ms = 1000,
                             .background_after_ms = 30};
-    char *err = NULL;
-    scheduler *s = scheduler_create(&cfg, &err);
+    scheduler *s = make_cfg(&cfg);
     CHECK(s != NULL);
-    free(err);
     if (!s) return;
     CHECK(scheduler_background_after_ms(s) == 30);
     waiter calm, busy;
