@@ -412,18 +412,25 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name) {
     free(prefix);
 }
 
+/* A unit's first ready current enclave: engines in order, plaintext before
+ * confidential; NULL when it has none. Lock held. For the debug calls. */
+static enclave *ready_enclave(scheduler *s, const char *unit) {
+    for (int i = 0; i < 2 * SCHED_ENGINES; i++) {
+        enclave *e = current_enclave(s, unit, (sched_engine)(i % SCHED_ENGINES), i / SCHED_ENGINES);
+        if (e && e->state == ENC_READY) return e;
+    }
+    return NULL;
+}
+
 int scheduler_debug_evict(scheduler *s, const char *unit, const char *fn_key_prefix) {
     if (!s || !unit || !fn_key_prefix) return -1;
     int rc = -1;
     pthread_mutex_lock(&s->lock);
-    for (int i = 0; rc < 0 && i < 2 * SCHED_ENGINES; i++) {
-        enclave *e = current_enclave(s, unit, (sched_engine)(i % SCHED_ENGINES), i / SCHED_ENGINES);
-        if (!e || e->state != ENC_READY) continue;
-        frame *f = frame_drop(fn_key_prefix);
-        if (f) {
-            enclave_push_urgent(e, f);
-            rc = 0;
-        }
+    enclave *e = ready_enclave(s, unit);
+    frame *f = e ? frame_drop(fn_key_prefix) : NULL;
+    if (f) {
+        enclave_push_urgent(e, f);
+        rc = 0;
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -455,12 +462,9 @@ unsigned scheduler_background_after_ms(const scheduler *s) {
 
 pid_t scheduler_enclave_pid(scheduler *s, const char *unit) {
     if (!s || !unit) return 0;
-    pid_t pid = 0;
     pthread_mutex_lock(&s->lock);
-    for (int i = 0; !pid && i < 2 * SCHED_ENGINES; i++) {
-        enclave *e = current_enclave(s, unit, (sched_engine)(i % SCHED_ENGINES), i / SCHED_ENGINES);
-        if (e && e->state == ENC_READY) pid = e->pid;
-    }
+    enclave *e = ready_enclave(s, unit);
+    pid_t pid = e ? e->pid : 0;
     pthread_mutex_unlock(&s->lock);
     return pid;
 }
