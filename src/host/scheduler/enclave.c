@@ -179,6 +179,12 @@ static void key_forget(enclave *e, const char *key) {
     }
 }
 
+static activation *inflight_find(const enclave *e, uint64_t id) {
+    for (activation *a = e->inflight; a; a = a->next)
+        if (a->ipc_id == id) return a;
+    return NULL;
+}
+
 static activation *inflight_take(enclave *e, uint64_t id) {
     for (activation **p = &e->inflight; *p; p = &(*p)->next) {
         if ((*p)->ipc_id == id) {
@@ -262,9 +268,7 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         violation(e, "unexpected message type");
         return;
     }
-    activation *a = NULL;
-    for (activation *p = e->inflight; p; p = p->next)
-        if (p->ipc_id == m->id) a = p;
+    activation *a = inflight_find(e, m->id);
     if (!a) {
         /* destroy already finished it; otherwise the enclave invented an id */
         if (!s->closing) violation(e, "result for an unknown activation");
@@ -342,9 +346,7 @@ static void release_keys(enclave *e, key_request *kr) {
                              &bundle, &bundle_len, &refused, &err);
     done_list dl = {0};
     pthread_mutex_lock(&s->lock);
-    activation *a = NULL;
-    for (activation *p = e->inflight; p; p = p->next)
-        if (p->ipc_id == kr->ipc_id) a = p;
+    activation *a = inflight_find(e, kr->ipc_id);
     frame *f = NULL;
     if (a && rc == 0) {
         a->keys = bundle;
