@@ -2,10 +2,10 @@
 #include "common/jws.h"
 
 #include "common/b64url.h"
+#include "common/p256.h"
 
 #include <jansson.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +52,10 @@ static uint8_t *raw_to_der(const uint8_t raw[JWS_SIG_LEN], size_t *len) {
     return der;
 }
 
-static int key_ok(EVP_PKEY *key) {
-    char group[32];
-    size_t n = 0;
-    return key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-           EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &n) == 1 &&
-           strcmp(group, "prime256v1") == 0;
-}
-
 jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8_t *payload,
                     size_t payload_len, char **out) {
     *out = NULL;
-    if (!key_ok(key)) return JWS_ERR_KEY;
+    if (!p256_is_key(key)) return JWS_ERR_KEY;
     if (payload_len > JWS_MAX_LEN) return JWS_ERR_TOO_LARGE;
     json_t *hdr = json_pack("{s:s}", "alg", "ES256");
     if (!hdr) return JWS_ERR_CRYPTO;
@@ -162,7 +154,7 @@ out:
 }
 
 jws_result jws_verify(const jws_parts *p, EVP_PKEY *pub) {
-    if (!key_ok(pub)) return JWS_ERR_KEY;
+    if (!p256_is_key(pub)) return JWS_ERR_KEY;
     if (!p->signing_input) return JWS_ERR_MALFORMED;
     size_t der_len = 0;
     uint8_t *der = raw_to_der(p->sig, &der_len);

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int is_p256(EVP_PKEY *key) {
+int p256_is_key(EVP_PKEY *key) {
     char group[32];
     size_t len = 0;
     if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return 0;
@@ -32,7 +32,7 @@ EVP_PKEY *p256_generate(void) {
 
 int p256_public_point(EVP_PKEY *key, uint8_t out[P256_POINT_LEN]) {
     size_t len = 0;
-    if (!is_p256(key)) return -1;
+    if (!p256_is_key(key)) return -1;
     if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, out, P256_POINT_LEN, &len) != 1 ||
         len != P256_POINT_LEN || out[0] != 0x04)
         return -1;
@@ -102,7 +102,7 @@ int p256_thumbprint(EVP_PKEY *key, char out[P256_THUMBPRINT_LEN + 1]) {
 }
 
 uint8_t *p256_private_der(EVP_PKEY *key, size_t *len) {
-    if (!is_p256(key)) return NULL;
+    if (!p256_is_key(key)) return NULL;
     uint8_t *der = NULL;
     int n = i2d_PrivateKey(key, &der);
     if (n <= 0) return NULL;
@@ -118,7 +118,7 @@ EVP_PKEY *p256_from_private_der(const uint8_t *der, size_t len) {
     if (!der || len == 0 || len > 4096) return NULL;
     const uint8_t *p = der;
     EVP_PKEY *key = d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, (long)len);
-    if (key && (!is_p256(key) || p != der + len)) {
+    if (key && (!p256_is_key(key) || p != der + len)) {
         EVP_PKEY_free(key);
         key = NULL;
     }
@@ -127,14 +127,14 @@ EVP_PKEY *p256_from_private_der(const uint8_t *der, size_t len) {
 
 int p256_private_scalar(EVP_PKEY *key, uint8_t out[P256_COORD_LEN]) {
     BIGNUM *d = NULL;
-    if (!is_p256(key) || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1) return -1;
+    if (!p256_is_key(key) || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1) return -1;
     int rc = BN_bn2binpad(d, out, P256_COORD_LEN) == (int)P256_COORD_LEN ? 0 : -1;
     BN_clear_free(d);
     return rc;
 }
 
 static int write_pem(EVP_PKEY *key, const char *path, int private_key) {
-    if (!is_p256(key)) return -1;
+    if (!p256_is_key(key)) return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_key ? 0600 : 0644);
     if (fd < 0) return -1;
     FILE *f = fdopen(fd, "w");
@@ -153,7 +153,7 @@ int p256_write_public_pem(EVP_PKEY *key, const char *path) { return write_pem(ke
 int p256_write_private_pem(EVP_PKEY *key, const char *path) { return write_pem(key, path, 1); }
 
 static EVP_PKEY *checked(EVP_PKEY *key) {
-    if (key && !is_p256(key)) {
+    if (key && !p256_is_key(key)) {
         EVP_PKEY_free(key);
         return NULL;
     }
@@ -185,7 +185,7 @@ EVP_PKEY *p256_public_from_pem(const char *pem, size_t len) { return from_pem(pe
 EVP_PKEY *p256_private_from_pem(const char *pem, size_t len) { return from_pem(pem, len, 1); }
 
 char *p256_public_pem(EVP_PKEY *key) {
-    if (!is_p256(key)) return NULL;
+    if (!p256_is_key(key)) return NULL;
     BIO *b = BIO_new(BIO_s_mem());
     char *out = NULL;
     if (b && PEM_write_bio_PUBKEY(b, key) == 1) {

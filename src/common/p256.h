@@ -16,6 +16,8 @@
 #define P256_THUMBPRINT_LEN 43u /* base64url of a SHA-256 */
 
 /* A fresh key pair; NULL when OpenSSL fails. */
+/* 1 when key is an EC key on P-256 (NULL is not), else 0. */
+int p256_is_key(EVP_PKEY *key);
 EVP_PKEY *p256_generate(void);
 
 /* The public key as an uncompressed point. 0, or -1 if it is not a P-256 key. */
