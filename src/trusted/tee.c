@@ -3,6 +3,7 @@
 #include "trusted/tee.h"
 
 #include "common/aead_box.h"
+#include "common/errmsg.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@ static const tee_backend *find_backend(const tee_config *cfg, char **err) {
     const char *name = cfg->backend ? cfg->backend : "sim";
     for (size_t i = 0; i < sizeof BACKENDS / sizeof BACKENDS[0]; i++)
         if (strcmp(BACKENDS[i]->name, name) == 0) return BACKENDS[i];
-    if (asprintf(err, "TEE backend '%s' is not supported (only 'sim')", name) < 0) *err = NULL;
+    errmsg(err, "TEE backend '%s' is not supported (only 'sim')", name);
     return NULL;
 }
 
@@ -35,8 +36,7 @@ int tee_init(const tee_config *cfg, char **err) {
     free(pt);
     if (!ok) {
         tee_shutdown();
-        if (asprintf(err, "TEE backend '%s' cannot seal", b->name) < 0) *err = NULL;
-        return -1;
+        return errmsg(err, "TEE backend '%s' cannot seal", b->name);
     }
     return 0;
 }
