@@ -60,6 +60,24 @@ void evidence_bind(const char *label, const uint8_t *data, size_t len,
     EVP_MD_CTX_free(c);
 }
 
+int evidence_bind_keys(const char *label, EVP_PKEY *es256, const uint8_t x25519_pk[HPKE_NPK],
+                       uint8_t out[EVIDENCE_REPORT_DATA_LEN]) {
+    uint8_t data[P256_POINT_LEN + HPKE_NPK];
+    if (p256_public_point(es256, data) < 0) {
+        memset(out, 0, EVIDENCE_REPORT_DATA_LEN);
+        return -1;
+    }
+    memcpy(data + P256_POINT_LEN, x25519_pk, HPKE_NPK);
+    evidence_bind(label, data, sizeof data, out);
+    return 0;
+}
+
+void evidence_sha256_hex(const void *data, size_t len, char out[65]) {
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(data, len, digest);
+    evidence_hex(digest, sizeof digest, out);
+}
+
 int evidence_signer(EVP_PKEY *root, uint8_t out[32]) {
     uint8_t point[P256_POINT_LEN];
     if (p256_public_point(root, point) < 0) return -1;

@@ -15,6 +15,8 @@
 #ifndef TFAAS_COMMON_EVIDENCE_H
 #define TFAAS_COMMON_EVIDENCE_H
 
+#include "common/hpke.h"
+
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,8 +64,17 @@ int evidence_signer(EVP_PKEY *root, uint8_t out[32]);
 void evidence_bind(const char *label, const uint8_t *data, size_t len,
                    uint8_t out[EVIDENCE_REPORT_DATA_LEN]);
 
+/* The report_data of an enclave's two public keys, as every quote of them
+ * binds them: evidence_bind(label, P-256 point (65 bytes) || X25519 key).
+ * 0, or -1 (out zeroed) when es256 is not a P-256 key. */
+int evidence_bind_keys(const char *label, EVP_PKEY *es256, const uint8_t x25519_pk[HPKE_NPK],
+                       uint8_t out[EVIDENCE_REPORT_DATA_LEN]);
+
 /* Lower-case hex of a measurement (65 bytes with NUL) and back (0 or -1). */
 void evidence_hex(const uint8_t *bytes, size_t len, char *out);
+/* Lower-case hex of SHA-256(data): the form of every hash in certificates,
+ * receipts and packages. */
+void evidence_sha256_hex(const void *data, size_t len, char out[65]);
 int evidence_unhex(const char *hex, uint8_t *out, size_t len);
 
 #endif

@@ -89,15 +89,13 @@ conf_state *conf_create(char **err) {
     pthread_mutex_init(&c->mu, NULL);
     c->replay = calloc(REPLAY_BUCKETS, sizeof *c->replay);
     c->signing = p256_generate();
-    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
     char *ev = NULL, pk[64];
     size_t ev_len = 0;
     if (!c->replay || !c->signing || hpke_keypair_generate(&c->hpke) != HPKE_OK ||
-        p256_public_point(c->signing, data) < 0 || p256_thumbprint(c->signing, c->kid) < 0 ||
-        !(c->signing_jwk = p256_public_jwk(c->signing)))
+        evidence_bind_keys(LABEL_WORKER_REPORT, c->signing, c->hpke.pk, rd) < 0 ||
+        p256_thumbprint(c->signing, c->kid) < 0 || !(c->signing_jwk = p256_public_jwk(c->signing)))
         goto fail;
-    memcpy(data + P256_POINT_LEN, c->hpke.pk, HPKE_NPK);
-    evidence_bind(LABEL_WORKER_REPORT, data, sizeof data, rd);
     if (tee_quote(rd, &ev, &ev_len) < 0) goto fail;
     b64url_encode(c->hpke.pk, HPKE_NPK, pk);
     json_t *id = json_pack("{s:s, s:o, s:s}", "evidence", ev, "signing_key", json_loads(c->signing_jwk, 0, NULL),
@@ -145,7 +143,7 @@ static int is_own_key(const conf_state *c, const json_t *jwk) {
 static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field *keys, const char **why) {
     json_t *b = json_loadb((const char *)keys->ptr, keys->len, JSON_REJECT_DUPLICATES, NULL), *sec = NULL, *cl = NULL;
     EVP_PKEY *kms_key = NULL;
-    uint8_t kms_pk[HPKE_NPK], *wrapped = NULL, *plain = NULL, digest[32];
+    uint8_t kms_pk[HPKE_NPK], *wrapped = NULL, *plain = NULL;
     size_t wrapped_len = 0, plain_len = 0;
     conf_fn *f = NULL;
     json_t *jwk = json_object_get(b, "kms_signing_key");
@@ -161,11 +159,9 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
         !(wrapped = b64url_decode_alloc(wr, strlen(wr), &wrapped_len)) || wrapped_len < HPKE_NENC + HPKE_NT)
         goto out;
     /* 1. The KMS is genuine: this platform, this very enclave build. */
-    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
-    p256_public_point(kms_key, data);
-    memcpy(data + P256_POINT_LEN, kms_pk, HPKE_NPK);
-    evidence_bind(LABEL_KMS_REPORT, data, sizeof data, rd);
-    if (tee_verify(ev, strlen(ev), tee_measurement(), rd, NULL) != EVIDENCE_OK) {
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    if (evidence_bind_keys(LABEL_KMS_REPORT, kms_key, kms_pk, rd) < 0 ||
+        tee_verify(ev, strlen(ev), tee_measurement(), rd, NULL) != EVIDENCE_OK) {
         *why = "the key release does not come from an attested key service";
         goto out;
     }
@@ -178,8 +174,7 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     cl = json_loadb((const char *)p.payload, p.payload_len, 0, NULL);
     jws_parts_free(&p);
     char dhex[65];
-    SHA256(wrapped, wrapped_len, digest);
-    evidence_hex(digest, sizeof digest, dhex);
+    evidence_sha256_hex(wrapped, wrapped_len, dhex);
     const char *rs = json_string_value(json_object_get(cl, "release_sha256"));
     if (!is_own_key(c, json_object_get(cl, "worker_key")) || !rs || strcmp(rs, dhex) != 0) {
         *why = "the worker certificate is for another enclave or another release";
@@ -377,7 +372,6 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     /* The code: base64url of its box under the code key; its hash must be
      * the one the tenant certified. */
     if (code->len) {
-        uint8_t hash[32];
         char hex[65];
         box = b64url_decode_alloc((const char *)code->ptr, code->len, &box_len);
         if (!box || aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, code_key, (const uint8_t *)LABEL_CODE_AAD,
@@ -386,8 +380,7 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
             *reply = refusal("The function's code does not decrypt with its code key (tampered).", 500);
             goto out;
         }
-        SHA256((const uint8_t *)call->code, call->code_len, hash);
-        evidence_hex(hash, sizeof hash, hex);
+        evidence_sha256_hex(call->code, call->code_len, hex);
         if (strcmp(hex, call->code_hash) != 0) {
             *reply = refusal("The function's code is not the certified code.", 500);
             goto out;
@@ -484,7 +477,7 @@ int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const c
     resp.fields[0].name = bhttp_str("content-type");
     resp.fields[0].value = bhttp_str("application/json");
     resp.content = bhttp_str(body);
-    uint8_t *bin = NULL, *enc = NULL, *logs_box = NULL, digest[32], logs_key[32];
+    uint8_t *bin = NULL, *enc = NULL, *logs_box = NULL, logs_key[32];
     size_t bin_len = 0, enc_len = 0, logs_len = 0;
     char *enc_b64 = NULL, *receipt = NULL, *claims_text = NULL;
     json_t *claims = NULL, *out = NULL;
@@ -507,8 +500,7 @@ int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const c
     }
     char req_hex[65], res_hex[65];
     evidence_hex(call->request_sha256, 32, req_hex);
-    SHA256(enc, enc_len, digest);
-    evidence_hex(digest, 32, res_hex);
+    evidence_sha256_hex(enc, enc_len, res_hex);
     json_int_t now = (json_int_t)time(NULL);
     claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I}", "iss", c->kid, "activation_id",
                        activation_id, "function", call->function, "code_hash", call->code_hash, "measurement",

@@ -15,7 +15,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +76,8 @@ static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
 
 /* Evidence over both public keys and the JWK the host publishes. */
 static int make_evidence(kms_state *s) {
-    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
-    if (p256_public_point(s->signing, data) < 0) return -1;
-    memcpy(data + P256_POINT_LEN, s->hpke.pk, HPKE_NPK);
-    evidence_bind(LABEL_KMS_REPORT, data, sizeof data, rd);
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    if (evidence_bind_keys(LABEL_KMS_REPORT, s->signing, s->hpke.pk, rd) < 0) return -1;
     if (tee_quote(rd, &s->evidence, &s->evidence_len) < 0) return -1;
     s->signing_jwk = p256_public_jwk(s->signing);
     return s->signing_jwk && p256_thumbprint(s->signing, s->kid) == 0 ? 0 : -1;
@@ -280,10 +277,8 @@ static evidence_result worker_identity(const json_t *wj, EVP_PKEY **wkey, uint8_
     *wkey = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
                                  json_string_value(json_object_get(jwk, "y")));
     if (!*wkey || !ev || !hk || b64url_decode(hk, strlen(hk), wpk, HPKE_NPK) != HPKE_NPK) return EVIDENCE_MALFORMED;
-    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
-    p256_public_point(*wkey, data);
-    memcpy(data + P256_POINT_LEN, wpk, HPKE_NPK);
-    evidence_bind(LABEL_WORKER_REPORT, data, sizeof data, rd);
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    if (evidence_bind_keys(LABEL_WORKER_REPORT, *wkey, wpk, rd) < 0) return EVIDENCE_MALFORMED;
     return tee_verify(ev, strlen(ev), NULL, rd, claims);
 }
 
@@ -304,7 +299,7 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
         return;
     }
-    uint8_t *plain = NULL, *wrapped = NULL, wpk[HPKE_NPK], digest[32];
+    uint8_t *plain = NULL, *wrapped = NULL, wpk[HPKE_NPK];
     size_t plain_len = 0, wrapped_len = 0;
     json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
     char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
@@ -351,9 +346,8 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot wrap the keys to the worker");
         goto out;
     }
-    SHA256(wrapped, wrapped_len, digest);
     char dhex[65], sub[1024];
-    evidence_hex(digest, sizeof digest, dhex);
+    evidence_sha256_hex(wrapped, wrapped_len, dhex);
     snprintf(sub, sizeof sub, "%s/%s", ns, name);
     json_int_t now = (json_int_t)time(NULL);
     claims_j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,

@@ -17,7 +17,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +92,7 @@ int cli_confidential_create(struct cli_ctx *c) {
     if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
     char *code = NULL, *code_b64 = NULL, *sealed = NULL, err[512];
     size_t code_len = 0;
-    uint8_t key[32], hash[32], *box = NULL;
+    uint8_t key[32], *box = NULL;
     size_t box_len = 0;
     json_t *pol = NULL, *pkg = NULL, *body = NULL, *claims = NULL;
     int rc = CLI_EXIT_FAIL;
@@ -112,8 +111,7 @@ int cli_confidential_create(struct cli_ctx *c) {
         fprintf(stderr, "error: cannot encrypt the code\n");
         goto out;
     }
-    SHA256((const uint8_t *)code, code_len, hash);
-    evidence_hex(hash, sizeof hash, hash_hex);
+    evidence_sha256_hex(code, code_len, hash_hex);
     b64url_encode(key, sizeof key, key_b64);
     pkg = json_pack("{s:s, s:s, s:s, s:O}", "name", name, "code_key", key_b64, "code_hash", hash_hex, "policy", pol);
     OPENSSL_cleanse(key_b64, sizeof key_b64);
@@ -203,12 +201,6 @@ static char *fetch_text(struct cli_ctx *c, const char *url, const char *accept) 
     return body;
 }
 
-static void sha256_hex(const uint8_t *p, size_t n, char out[65]) {
-    uint8_t d[32];
-    SHA256(p, n, d);
-    evidence_hex(d, sizeof d, out);
-}
-
 int cli_confidential_invoke(struct cli_ctx *c) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
@@ -291,8 +283,8 @@ int cli_confidential_invoke(struct cli_ctx *c) {
         goto out;
     }
     char req_hex[65], res_hex[65];
-    sha256_hex(enc_req, enc_len, req_hex);
-    sha256_hex((const uint8_t *)resp.body, resp.len, res_hex);
+    evidence_sha256_hex(enc_req, enc_len, req_hex);
+    evidence_sha256_hex((const uint8_t *)resp.body, resp.len, res_hex);
     if (cli_receipt_verify(resp.captured[0], resp.captured[1], &kms, fn, req_hex, res_hex, &rclaims, err,
                            sizeof err) < 0) {
         fprintf(stderr, "error: the receipt does NOT verify: %s\n", err);

@@ -58,10 +58,11 @@ int cli_kms_verify(const json_t *doc, EVP_PKEY *root, const uint8_t *expected_me
         return fail(err, errlen, "the KMS HPKE key is not 32 bytes of base64url");
     }
     /* report_data must bind exactly these two keys. */
-    uint8_t data[P256_POINT_LEN + HPKE_NPK], rd[EVIDENCE_REPORT_DATA_LEN];
-    p256_public_point(out->signing_key, data);
-    memcpy(data + P256_POINT_LEN, out->hpke_pk, HPKE_NPK);
-    evidence_bind(LABEL_KMS_REPORT, data, sizeof data, rd);
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    if (evidence_bind_keys(LABEL_KMS_REPORT, out->signing_key, out->hpke_pk, rd) < 0) {
+        cli_kms_free(out);
+        return fail(err, errlen, "the KMS signing key is not a point on P-256");
+    }
     evidence_result r = evidence_verify(ev, strlen(ev), root, expected_measurement, rd, &out->claims);
     if (r != EVIDENCE_OK) {
         cli_kms_free(out);
