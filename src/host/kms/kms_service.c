@@ -264,16 +264,6 @@ void kms_deployed_free(kms_deployed *d) {
     memset(d, 0, sizeof *d);
 }
 
-static uint8_t *field_dup(const ipc_field *f, size_t *len) {
-    uint8_t *p = malloc(f->len + 1);
-    if (p) {
-        memcpy(p, f->ptr, f->len);
-        p[f->len] = 0;
-        *len = f->len;
-    }
-    return p;
-}
-
 /* One request's arguments, each sent as a byte field. */
 typedef struct {
     const void *ptr;
@@ -307,13 +297,15 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
     ipc_msg m;
     if (request(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) return -1;
     int rc = 0;
-    size_t cert_len = 0;
-    if (m.nfields != KDEPR_NFIELDS || !(out->certificate = (char *)field_dup(&m.fields[KDEPR_CERT], &cert_len)) ||
-        !(out->record = field_dup(&m.fields[KDEPR_RECORD], &out->record_len)) ||
-        !(out->ohttp_keys = field_dup(&m.fields[KDEPR_OHTTP_KEYS], &out->ohttp_keys_len))) {
+    if (m.nfields != KDEPR_NFIELDS || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
+        !(out->record = (uint8_t *)ipc_get_str(&m, KDEPR_RECORD)) ||
+        !(out->ohttp_keys = (uint8_t *)ipc_get_str(&m, KDEPR_OHTTP_KEYS))) {
         kms_deployed_free(out);
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed deploy reply");
+    } else {
+        out->record_len = m.fields[KDEPR_RECORD].len;
+        out->ohttp_keys_len = m.fields[KDEPR_OHTTP_KEYS].len;
     }
     ipc_msg_free(&m);
     return rc;
@@ -327,9 +319,11 @@ int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len
     ipc_msg m;
     if (request(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) return -1;
     int rc = 0;
-    if (m.nfields != KRELR_NFIELDS || !(*bundle = (char *)field_dup(&m.fields[KRELR_BUNDLE], bundle_len))) {
+    if (m.nfields != KRELR_NFIELDS || !(*bundle = ipc_get_str(&m, KRELR_BUNDLE))) {
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed release reply");
+    } else {
+        *bundle_len = m.fields[KRELR_BUNDLE].len;
     }
     ipc_msg_free(&m);
     return rc;
