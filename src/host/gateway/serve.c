@@ -332,7 +332,7 @@ int serve_main(int argc, char **argv) {
         err = NULL;
     }
     const char *tee_args[] = {"--tee", "sim", "--platform-key", platform_key, NULL};
-    kms_config kc = {.enclave_path = enclave, .state_dir = o.state};
+    kms_config kc = {.enclave_path = enclave, .state_dir = o.state, .platform_key = platform_key};
     kms = platform_key ? kms_service_start(&kc, &err) : NULL;
     if (!kms) {
         fprintf(stderr, "tfaas serve: warning: the key service did not start (%s); confidential "

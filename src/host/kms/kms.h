@@ -23,11 +23,11 @@ typedef struct kms_service kms_service;
 
 typedef struct {
     const char *enclave_path; /* tfaas-enclave */
-    const char *state_dir;    /* sim platform key and sealed KMS keys live here */
+    const char *state_dir;    /* the sim platform's public key and the sealed KMS keys live here */
+    const char *platform_key; /* the sim platform's private key file (sim_platform_ensure made it) */
 } kms_config;
 
-/* Makes the sim platform key if needed, starts the KMS and initialises it.
- * NULL with *err malloc'd. */
+/* Starts the KMS and initialises it. NULL with *err malloc'd. */
 kms_service *kms_service_start(const kms_config *cfg, char **err);
 void kms_service_stop(kms_service *k);
 

@@ -209,10 +209,10 @@ kms_service *kms_service_start(const kms_config *cfg, char **err) {
     k->enc.fd = -1;
     k->enclave_path = strdup(cfg->enclave_path);
     k->state_dir = strdup(cfg->state_dir);
+    k->platform_key = strdup(cfg->platform_key);
     char pem_path[4096];
     size_t pem_len = 0;
-    if (!k->enclave_path || !k->state_dir || sim_platform_ensure(cfg->state_dir, &k->platform_key, err) < 0)
-        goto fail;
+    if (!k->enclave_path || !k->state_dir || !k->platform_key) goto fail;
     snprintf(pem_path, sizeof pem_path, "%s/%s", cfg->state_dir, SIM_PLATFORM_PEM);
     if (!(k->platform_pem_text = (char *)read_file(pem_path, 1 << 16, &pem_len))) {
         errmsg(err, "cannot read %s: %s", pem_path, strerror(errno));
