@@ -31,6 +31,16 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size) {
     return s;
 }
 
+/* A malloc'd copy of exactly size bytes (at least one allocated), so that
+ * ASan reports any read past the input; the caller (or the decoder it is
+ * handed to) frees it. Aborts when out of memory, as fuzz_cstr. */
+static inline uint8_t *fuzz_bytes(const uint8_t *data, size_t size) {
+    uint8_t *b = malloc(size ? size : 1);
+    FUZZ_CHECK(b != NULL);
+    if (size) memcpy(b, data, size);
+    return b;
+}
+
 /* The 8 little-endian bytes at p, as the IPC codec writes integers. */
 static inline uint64_t fuzz_le64(const uint8_t *p) {
     uint64_t v = 0;

@@ -43,9 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
     int request = data[0] & 1;
     size_t len = size - 1;
-    uint8_t *in = malloc(len ? len : 1); /* exactly len bytes, for ASan */
-    FUZZ_CHECK(in != NULL);
-    if (len) memcpy(in, data + 1, len);
+    uint8_t *in = fuzz_bytes(data + 1, len);
     bhttp_message *m = malloc(sizeof *m), *again = malloc(sizeof *again);
     FUZZ_CHECK(m && again);
     bhttp_result r = request ? bhttp_request_decode(m, in, len) : bhttp_response_decode(m, in, len);

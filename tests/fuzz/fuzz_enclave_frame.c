@@ -37,9 +37,7 @@ static void check_invoke(const ipc_msg *m) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    uint8_t *body = malloc(size ? size : 1); /* exactly size bytes, for ASan */
-    FUZZ_CHECK(body != NULL);
-    if (size) memcpy(body, data, size);
+    uint8_t *body = fuzz_bytes(data, size);
     ipc_msg m;
     if (ipc_decode(body, size, &m) == IPC_OK) {
         const char *problem = host_frame_problem(&m);

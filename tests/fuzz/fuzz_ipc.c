@@ -51,10 +51,7 @@ static void check_roundtrip(const uint8_t *data, size_t size, const ipc_msg *m) 
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    /* A copy of exactly `size` bytes, so ASan sees any read past the frame. */
-    uint8_t *body = malloc(size ? size : 1);
-    FUZZ_CHECK(body != NULL);
-    if (size) memcpy(body, data, size);
+    uint8_t *body = fuzz_bytes(data, size);
 
     ipc_msg m;
     ipc_status st = ipc_decode(body, size, &m);

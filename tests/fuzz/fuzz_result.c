@@ -77,9 +77,7 @@ static void check_record(const result_frame *rf, const result_frame_limits *lim,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    uint8_t *body = malloc(size ? size : 1); /* exactly size bytes, for ASan */
-    FUZZ_CHECK(body != NULL);
-    if (size) memcpy(body, data, size);
+    uint8_t *body = fuzz_bytes(data, size);
     ipc_msg m;
     if (ipc_decode(body, size, &m) != IPC_OK) {
         free(body);
