@@ -26,23 +26,6 @@ static json_t *load_code(const char *path) {
     return code;
 }
 
-/* Sets the limits the flags give on top of base (which may be NULL). New ref. */
-static json_t *merge_limits(const struct cli_args *a, json_t *base) {
-    json_t *limits = base ? json_deep_copy(base) : json_object();
-    if (!limits) return NULL;
-    const struct { const char *key; long value; } set[] = {
-        {"timeout", a->timeout_ms}, {"memory", a->memory_mb},
-        {"logs", a->logsize_mb}, {"concurrency", a->concurrency},
-    };
-    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-        if (set[i].value != CLI_UNSET &&
-            json_object_set_new(limits, set[i].key, json_integer(set[i].value))) {
-            json_decref(limits);
-            return NULL;
-        }
-    return limits;
-}
-
 /* Builds the PUT body from the flags, keeping what `existing` (an action
  * document from GET, or NULL) has for everything the flags leave unset.
  * code_path may be NULL only when existing has an exec. NULL after printing. */
@@ -79,7 +62,7 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
                          ? cli_keyvalue_array(a->annotations)
                          : json_incref(json_object_get(existing, "annotations"));
     if (annots && json_object_set_new(doc, "annotations", annots)) goto oom;
-    json_t *limits = merge_limits(a, json_object_get(existing, "limits"));
+    json_t *limits = cli_limits_json(a, json_object_get(existing, "limits"));
     if (!limits) goto oom;
     if (json_object_size(limits) == 0) json_decref(limits); /* server defaults */
     else if (json_object_set_new(doc, "limits", limits)) goto oom;

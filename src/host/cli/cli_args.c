@@ -264,3 +264,20 @@ void cli_args_free(struct cli_args *a) {
     json_decref(a->annotations);
     a->params = a->annotations = NULL;
 }
+
+/* cli_args.h */
+json_t *cli_limits_json(const struct cli_args *a, json_t *base) {
+    json_t *limits = base ? json_deep_copy(base) : json_object();
+    if (!limits) return NULL;
+    const struct { const char *key; long value; } set[] = {
+        {"timeout", a->timeout_ms}, {"memory", a->memory_mb},
+        {"logs", a->logsize_mb}, {"concurrency", a->concurrency},
+    };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (set[i].value != CLI_UNSET &&
+            json_object_set_new(limits, set[i].key, json_integer(set[i].value))) {
+            json_decref(limits);
+            return NULL;
+        }
+    return limits;
+}

@@ -65,6 +65,10 @@ int cli_params_merge_file(json_t *obj, const char *path, char *err, size_t errle
 /* Turns {"k": v, ...} into OpenWhisk's [{"key": "k", "value": v}, ...]. New ref. */
 json_t *cli_keyvalue_array(json_t *obj);
 
+/* The action limits the flags set (--timeout, --memory, --logsize,
+ * --concurrency) on top of base (which may be NULL). New ref, NULL on OOM. */
+json_t *cli_limits_json(const struct cli_args *a, json_t *base);
+
 /* Parses a non-negative decimal integer that fits a long. 0 or -1. */
 int cli_parse_count(const char *text, long *out);
 #endif

@@ -12,7 +12,9 @@
 #include "host/cli/cli_cmd.h"
 #include "host/cli/cli_file.h"
 #include "host/cli/cli_kms.h"
+#include "host/cli/cli_output.h"
 #include "host/commands.h"
+#include "host/util/json.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -122,11 +124,7 @@ int cli_confidential_create(struct cli_ctx *c) {
     body = json_pack("{s:s, s:s, s:s}", "kind", c->args.kind ? c->args.kind : "js:duktape", "code", code_b64,
                      "sealed_key", sealed);
     if (body && c->args.main_name) json_object_set_new(body, "main", json_string(c->args.main_name));
-    long lim[] = {c->args.timeout_ms, c->args.memory_mb, c->args.logsize_mb, c->args.concurrency};
-    const char *lim_names[] = {"timeout", "memory", "logs", "concurrency"};
-    json_t *limits = json_object();
-    for (size_t i = 0; limits && i < 4; i++)
-        if (lim[i] != CLI_UNSET) json_object_set_new(limits, lim_names[i], json_integer(lim[i]));
+    json_t *limits = cli_limits_json(&c->args, NULL);
     if (body && json_object_size(limits)) json_object_set(body, "limits", limits);
     json_decref(limits);
 
@@ -148,12 +146,7 @@ int cli_confidential_create(struct cli_ctx *c) {
         goto out;
     }
     /* The certificate the KMS issued must say what was sealed. */
-    json_t *anns = json_object_get(reply.json, "annotations"), *conf = NULL, *a;
-    size_t i;
-    json_array_foreach(anns, i, a) {
-        const char *k = json_string_value(json_object_get(a, "key"));
-        if (k && !strcmp(k, "confidential")) conf = json_object_get(a, "value");
-    }
+    json_t *conf = json_kv_find(json_object_get(reply.json, "annotations"), "confidential");
     const char *cert = json_string_value(json_object_get(conf, "certificate"));
     if (cli_function_cert_verify(cert, &kms, name, hash_hex, pol, &claims, err, sizeof err) < 0) {
         fprintf(stderr, "error: the deploy is NOT trustworthy: %s\n", err);
@@ -333,10 +326,6 @@ out:
     return rc;
 }
 
-static const char *str_or_empty(const json_t *v) {
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
 /* `tfaas receipt verify FILE`: the JSON `tfaas action invoke --confidential
  * --json` prints, checked again offline against the pinned KMS. */
 int receipt_main(int argc, char **argv) {
@@ -384,8 +373,7 @@ int receipt_main(int argc, char **argv) {
     }
     if (cli_receipt_verify(json_string_value(json_object_get(j, "receipt")),
                            json_string_value(json_object_get(j, "worker_certificate")), &kms, fn,
-                           str_or_empty(json_object_get(j, "request_sha256")),
-                           str_or_empty(json_object_get(j, "response_sha256")), &claims, err,
+                           cli_json_str(j, "request_sha256", ""), cli_json_str(j, "response_sha256", ""), &claims, err,
                            sizeof err) < 0) {
         fprintf(stderr, "error: receipt REFUSED: %s\n", err);
         goto out;
