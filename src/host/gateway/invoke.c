@@ -37,7 +37,7 @@ typedef struct {
     /* Fixed at creation: */
     int result_only;
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
-    char *sealed;        /* its enclave result {ohttp_res, receipt, worker_certificate}; under the park lock */
+    char *sealed;        /* its enclave result {ohttp_res, receipt, worker_certificate}; set with record */
     gateway *gw;
     char *ns, *name, *version, *kind;
     action_limits limits;
@@ -90,12 +90,7 @@ static void on_committed(void *ud, store_status st) {
 /* Scheduler thread: the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
-    if (inv->confidential) {
-        char *sealed = strdup(res->result_json ? res->result_json : "{}");
-        park_lock(inv->gw);
-        inv->sealed = sealed;
-        park_unlock(inv->gw);
-    }
+    char *sealed = inv->confidential ? strdup(res->result_json ? res->result_json : "{}") : NULL;
     activation_info info = {inv->ns, inv->name, inv->version, inv->kind, inv->id, &inv->limits, inv->confidential};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
@@ -107,11 +102,13 @@ static void on_done(void *ud, sched_result *res) {
     if (!copy) {
         fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
         json_decref(rec);
+        free(sealed);
         on_committed(inv, STORE_ERROR);
         return;
     }
     park_lock(inv->gw);
     inv->record = rec;
+    inv->sealed = sealed;
     park_unlock(inv->gw);
     store_activation_put(inv->gw->store, copy, on_committed, inv);
 }
@@ -142,16 +139,13 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
 static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
     park_lock(r->gw);
     int done = inv->done;
-    char *sealed = inv->sealed ? strdup(inv->sealed) : NULL;
     park_unlock(r->gw);
     http_header id = {"x-openwhisk-activation-id", inv->id};
-    if (!done) {
-        free(sealed);
+    if (!done)
         return http_error_hdr(r->conn, MHD_HTTP_GATEWAY_TIMEOUT, &id,
                               "The confidential activation did not finish within the wait budget");
-    }
-    json_t *j = sealed ? json_loads(sealed, 0, NULL) : NULL;
-    free(sealed);
+    /* done is final: record and sealed no longer change */
+    json_t *j = inv->sealed ? json_loads(inv->sealed, 0, NULL) : NULL;
     json_t *response = json_object_get(inv->record, "response");
     int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
     const char *res_b64 = json_get_str(j, "ohttp_res", NULL);
