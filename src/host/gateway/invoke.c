@@ -226,6 +226,33 @@ static enum MHD_Result submit_refused(http_req *r, int err) {
                       strerror(err));
 }
 
+/* Hands the job to the scheduler and answers: the refusal, 202 for a
+ * non-blocking invocation, else the parked request (answered once the
+ * activation is done, invoke_resumed) or the answer right away. */
+static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sched_job *job, int blocking) {
+    gateway *gw = r->gw;
+    gateway_inflight_add(gw);
+    if (scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
+        int err = errno;
+        gateway_inflight_done(gw);
+        inv_release(inv); /* the scheduler's reference, never taken */
+        inv_release(inv);
+        return submit_refused(r, err);
+    }
+    if (!blocking) {
+        http_header hdr = {"x-openwhisk-activation-id", inv->id};
+        enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+        inv_release(inv);
+        return ret;
+    }
+    /* The request keeps its reference until it ends (invoke_request_done). */
+    r->invocation = inv;
+    park_lock(gw);
+    int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
+    park_unlock(gw);
+    return parked_now ? MHD_YES : invoke_resumed(r);
+}
+
 enum MHD_Result invoke_handle(http_req *r) {
     gateway *gw = r->gw;
     enum MHD_Result sent = MHD_NO;
@@ -285,30 +312,11 @@ enum MHD_Result invoke_handle(http_req *r) {
     job.code_len = code_len;
     job.params_json = params;
     job.params_len = strlen(params);
-    gateway_inflight_add(gw);
-    int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
-    int err = errno;
+    inv->result_only = result_only;
+    enum MHD_Result ret = submit_and_answer(r, inv, &job, blocking);
     free(params);
     json_decref(action); /* the scheduler copied what it keeps */
-    if (rc < 0) {
-        gateway_inflight_done(gw);
-        inv_release(inv); /* the scheduler's reference, never taken */
-        inv_release(inv);
-        return submit_refused(r, err);
-    }
-    if (!blocking) {
-        http_header hdr = {"x-openwhisk-activation-id", inv->id};
-        enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
-        inv_release(inv);
-        return ret;
-    }
-    /* The request keeps its reference until it ends (invoke_request_done). */
-    inv->result_only = result_only;
-    r->invocation = inv;
-    park_lock(gw);
-    int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
-    park_unlock(gw);
-    return parked_now ? MHD_YES : answer_blocking(r, inv);
+    return ret;
 }
 
 /* POST /tfaas/v1/namespaces/{ns}/actions/{name}/ohttp: an OHTTP request
@@ -346,20 +354,8 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     job.confidential = 1;
     job.record = record;
     job.record_len = record_len;
-    gateway_inflight_add(gw);
-    int rc = scheduler_submit(gw->scheduler, &job, on_done, inv);
-    int err = errno;
+    enum MHD_Result ret = submit_and_answer(r, inv, &job, 1); /* always answered when done */
     free(record);
     json_decref(action);
-    if (rc != 0) {
-        gateway_inflight_done(gw);
-        atomic_store(&inv->refs, 1);
-        inv_release(inv);
-        return submit_refused(r, err);
-    }
-    r->invocation = inv;
-    park_lock(gw);
-    int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
-    park_unlock(gw);
-    return parked_now ? MHD_YES : answer_ohttp(r, inv);
+    return ret;
 }
