@@ -4,6 +4,7 @@
  * encrypted, the deploy package is opened by the KMS enclave, and what is
  * stored is ciphertext, a certificate and a record sealed by the KMS. */
 #include "common/b64url.h"
+#include "common/ohttp.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/util/json.h"
@@ -134,7 +135,7 @@ static enum MHD_Result ohttp_invoke(http_req *r) {
     if (!ctype || strncasecmp(ctype, "message/ohttp-req", 17) != 0)
         return http_error(r->conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                           "A confidential invocation takes a message/ohttp-req body (RFC 9458)");
-    if (!r->body || r->body_len < 7 + 32 + 16)
+    if (!r->body || r->body_len < OHTTP_HEADER_LEN + HPKE_NENC + HPKE_NT) /* header, enc, one tag */
         return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The OHTTP request is truncated");
     json_t *doc = NULL, *conf = load(r, &doc, &sent);
     if (!conf) return sent;
