@@ -87,10 +87,12 @@ int route_allowed(route_kind kind) {
 }
 
 const char *route_allow_header(route_kind kind) {
-    switch (kind) {
-    case ROUTE_ACTION: return "GET, PUT, POST, DELETE";
-    case ROUTE_CONF_ACTION: return "PUT";
-    case ROUTE_CONF_OHTTP: return "POST";
+    /* Spelled from route_allowed's method set, so a route's methods are said
+     * in one place only. */
+    switch (route_allowed(kind)) {
+    case ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE: return "GET, PUT, POST, DELETE";
+    case ROUTE_PUT: return "PUT";
+    case ROUTE_POST: return "POST";
     default: return "GET";
     }
 }
