@@ -6,6 +6,7 @@
 #include "host/kms/sim_platform.h"
 #include "host/scheduler/cpu_priority.h"
 
+#include "host/util/file.h"
 #include "host/util/ids.h"
 
 #include <errno.h>
@@ -142,17 +143,9 @@ static int read_auth_file(const char *path, char uuid[STORE_UUID_LEN + 1], char 
 
 /* Writes uuid:key to path, mode 0600, atomically (temp file + rename). */
 static int write_auth_file(const char *path, const char *uuid, const char *key) {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return -1;
     char line[STORE_UUID_LEN + STORE_KEY_LEN + 3];
     int n = snprintf(line, sizeof line, "%s:%s\n", uuid, key);
-    int ok = write(fd, line, (size_t)n) == n && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) { unlink(tmp); return -1; }
-    return 0;
+    return file_write_atomic(path, line, (size_t)n, 0600);
 }
 
 /* Makes sure the guest namespace exists with the wanted credential

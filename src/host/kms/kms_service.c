@@ -9,6 +9,7 @@
 #include "common/ipc.h"
 #include "host/kms/sim_platform.h"
 #include "host/scheduler/launcher.h"
+#include "host/util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,29 +59,6 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len) {
     }
     close(fd);
     return buf;
-}
-
-/* Writes via a temporary file and rename, so a crash leaves the old or the
- * new blob, never half of one. */
-static int write_file_atomic(const char *path, const uint8_t *data, size_t len) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return -1;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        off += (size_t)n;
-    }
-    int ok = off == len && fsync(fd) == 0;
-    if (close(fd) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 static void stop_enclave(kms_service *k) {
@@ -188,7 +166,7 @@ static int ensure_running(kms_service *k, char **err) {
         rc = errmsg(err, "key service sent a malformed init reply");
     } else if (!sealed || blob->len != sealed_len || memcmp(blob->ptr, sealed, sealed_len) != 0) {
         /* New keys: store them before anyone can depend on them. */
-        if (write_file_atomic(path, blob->ptr, blob->len) < 0)
+        if (file_write_atomic(path, blob->ptr, blob->len, 0600) < 0)
             rc = errmsg(err, "cannot store the sealed KMS keys in %s: %s", path, strerror(errno));
     }
     ipc_msg_free(&m);
