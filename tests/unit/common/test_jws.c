@@ -2,6 +2,7 @@
  * every refusal (tampering in each part, wrong key, other algorithms, crit,
  * non-canonical encodings, truncation at every byte). */
 #include "check.h"
+#include "scratch.h"
 
 #include "common/b64url.h"
 #include "common/jws.h"
@@ -9,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void test_b64url(void) {
     /* RFC 4648 §10 vectors, url-safe and unpadded. */
@@ -63,11 +63,8 @@ static void test_keys(void) {
     CHECK(der && p256_from_private_der(der, der_len - 1) == NULL);
     free(der);
 
-    char dir[] = "/tmp/tfaas-jws-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char priv[64], pubp[64];
-    snprintf(priv, sizeof priv, "%s/k.key", dir);
-    snprintf(pubp, sizeof pubp, "%s/k.pem", dir);
+    char *dir = scratch_dir("jws");
+    char *priv = strdup(path_join(dir, "k.key")), *pubp = strdup(path_join(dir, "k.pem"));
     CHECK(p256_write_private_pem(k, priv) == 0 && p256_write_public_pem(k, pubp) == 0);
     EVP_PKEY *r1 = p256_read_private_pem(priv), *r2 = p256_read_public_pem(pubp);
     CHECK(r1 && r2 && EVP_PKEY_eq(k, r1) == 1 && EVP_PKEY_eq(k, r2) == 1);
@@ -76,9 +73,9 @@ static void test_keys(void) {
     EVP_PKEY *r3 = pem ? p256_public_from_pem(pem, strlen(pem)) : NULL;
     CHECK(r3 && EVP_PKEY_eq(k, r3) == 1);
     free(pem);
-    unlink(priv);
-    unlink(pubp);
-    rmdir(dir);
+    free(priv);
+    free(pubp);
+    scratch_remove(dir);
     EVP_PKEY_free(r1);
     EVP_PKEY_free(r2);
     EVP_PKEY_free(r3);

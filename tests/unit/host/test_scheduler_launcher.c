@@ -2,6 +2,7 @@
  * failures (missing binary, early exit, silence, wrong protocol) and what the
  * child inherits (argv, no environment, no stray descriptors). */
 #include "check.h"
+#include "scratch.h"
 #include "host/scheduler/launcher.h"
 #include "host/util/clock.h"
 
@@ -14,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
+static char *dir;
 
-/* Writes an executable shell script dir/name; returns its path (static). */
+/* Writes an executable shell script dir/name; returns its path (path_join's
+ * static buffer, valid until the next path_join). */
 static const char *script(const char *name, const char *body) {
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    const char *path = path_join(dir, name);
     FILE *f = fopen(path, "w");
     if (!f) return path;
     fprintf(f, "#!/bin/sh\n%s", body);
@@ -29,9 +30,7 @@ static const char *script(const char *name, const char *body) {
 }
 
 static char *slurp(const char *name) {
-    char path[160];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path_join(dir, name), "r");
     if (!f) return NULL;
     char *buf = calloc(1, 65536);
     if (buf) {
@@ -69,7 +68,7 @@ static void test_failures(void) {
 
 /* A silent child: the timeout fires, and the child saw only what it should. */
 static void test_silent_child(void) {
-    char body[512];
+    char body[2048]; /* three scratch paths of up to 512 bytes */
     snprintf(body, sizeof body,
              "ls -1 /proc/$$/fd > %s/fds\nenv > %s/env\necho \"$0 $@\" > %s/args\nexec sleep 10\n",
              dir, dir, dir);
@@ -119,20 +118,10 @@ static void test_real_enclave(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/tfaas-launcher-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    dir = scratch_dir("launcher");
     test_failures();
     test_silent_child();
     test_real_enclave();
-    const char *names[] = {"fds", "env", "args", "silent", "wrongver"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    scratch_remove(dir);
     return CHECK_DONE();
 }

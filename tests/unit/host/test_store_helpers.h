@@ -1,50 +1,14 @@
-/* test_store_helpers.h - scratch state directories and small record builders
- * shared by the store and admin unit tests. */
+/* test_store_helpers.h - small record builders and checks shared by the store
+ * and admin unit tests; their scratch state directories come from scratch.h. */
 #ifndef TFAAS_TEST_STORE_HELPERS_H
 #define TFAAS_TEST_STORE_HELPERS_H
 
-#include <ftw.h>
+#include "scratch.h"
+
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* Makes a fresh directory under $TMPDIR; the returned path is malloc'd. */
-static inline char *scratch_dir(const char *tag) {
-    const char *tmp = getenv("TMPDIR");
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s/tfaas-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
-    if (!mkdtemp(buf)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    return strdup(buf);
-}
-
-/* rm -rf, then frees the path. */
-static inline void scratch_remove(char *dir) {
-    if (!dir) return;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-}
-
-/* "dir/sub" into a static buffer (tests are single-threaded here). */
-static inline const char *path_join(const char *dir, const char *sub) {
-    static char buf[1024];
-    int n = snprintf(buf, sizeof buf, "%s/%s", dir, sub);
-    if (n < 0 || (size_t)n >= sizeof buf) {
-        fprintf(stderr, "path too long: %s/%s\n", dir, sub);
-        exit(2);
-    }
-    return buf;
-}
 
 /* An OpenWhisk-shaped activation record. */
 static inline json_t *make_activation(const char *ns, const char *name, const char *id, long long start,

@@ -6,6 +6,7 @@
  * per engine, see CMakeLists.txt). */
 #include "check.h"
 #include "common/ipc.h"
+#include "engine_under_test.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,12 +22,6 @@
 #include <unistd.h>
 
 #define MB (1024u * 1024u)
-
-#if defined(TFAAS_TEST_ENGINE_v8)
-#define ENGINE_PREFIX "v8/10."
-#else
-#define ENGINE_PREFIX "duktape/2."
-#endif
 
 typedef struct {
     pid_t pid;

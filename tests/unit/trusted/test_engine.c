@@ -5,12 +5,10 @@
  * defined; the few engine-specific checks are marked. Runs on a thread with
  * the stack a real enclave worker gets. */
 #include "check.h"
+#include "engine_under_test.h"
 #include "trusted/engine.h"
 #if defined(TFAAS_TEST_ENGINE_v8)
 #include "trusted/engine_v8.h"
-#define ENGINE_PREFIX "v8/10."
-#else
-#define ENGINE_PREFIX "duktape/2."
 #endif
 
 #include <pthread.h>

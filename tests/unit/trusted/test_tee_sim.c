@@ -2,6 +2,7 @@
  * platform root, every evidence refusal, and sealing bound to measurement,
  * platform and purpose. */
 #include "check.h"
+#include "scratch.h"
 
 #include "common/b64url.h"
 #include "common/jws.h"
@@ -12,11 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static char dir[] = "/tmp/tfaas-tee-XXXXXX";
-
-static void path(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
 
 static void write_file(const char *p, const char *text) {
     FILE *f = fopen(p, "w");
@@ -35,12 +31,9 @@ static int init(const char *exe, const char *key, const char *engine) {
 }
 
 int main(void) {
-    CHECK(mkdtemp(dir) != NULL);
-    char exe_a[128], exe_b[128], key1[128], key2[128];
-    path(exe_a, sizeof exe_a, "enclave-a");
-    path(exe_b, sizeof exe_b, "enclave-b");
-    path(key1, sizeof key1, "platform1.key");
-    path(key2, sizeof key2, "platform2.key");
+    char *dir = scratch_dir("tee");
+    char *exe_a = strdup(path_join(dir, "enclave-a")), *exe_b = strdup(path_join(dir, "enclave-b"));
+    char *key1 = strdup(path_join(dir, "platform1.key")), *key2 = strdup(path_join(dir, "platform2.key"));
     write_file(exe_a, "binary A");
     write_file(exe_b, "binary B");
     EVP_PKEY *p1 = p256_generate(), *p2 = p256_generate();
@@ -152,10 +145,10 @@ int main(void) {
 
     EVP_PKEY_free(p1);
     EVP_PKEY_free(p2);
-    unlink(exe_a);
-    unlink(exe_b);
-    unlink(key1);
-    unlink(key2);
-    rmdir(dir);
+    free(exe_a);
+    free(exe_b);
+    free(key1);
+    free(key2);
+    scratch_remove(dir);
     return CHECK_DONE();
 }
