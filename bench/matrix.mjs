@@ -14,8 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ECHO_CODE, FIB_CODE, HELLO_CODE, fail, firstInvokes, freePort, invokeAction, parseArgs,
-  putAction, runWrk, spawnGroup, startServe, stopGroup, treeMemory, untilUp,
+  ECHO_CODE, FIB_CODE, HELLO_CODE, HELLO_RESULT, expectResult, fail, firstInvokes, freePort, invokeAction,
+  parseArgs, putAction, runWrk, spawnGroup, startServe, stopGroup, treeMemory, untilUp,
 } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -37,7 +37,7 @@ const ECHO_BODY = JSON.stringify({
   address: { city: 'London', zip: 'W1' }, history: [1815, 1843, 1852], comment: null,
 });
 const WORKLOADS = [
-  { fn: 'hello', code: HELLO_CODE, body: HELLO_BODY, expect: { greeting: 'Hello, Ada!' }, conns },
+  { fn: 'hello', code: HELLO_CODE, body: HELLO_BODY, expect: HELLO_RESULT, conns },
   { fn: 'echo', code: ECHO_CODE, body: ECHO_BODY, expect: JSON.parse(ECHO_BODY), conns },
   { fn: 'fib', code: FIB_CODE, body: '{}', expect: { fib25: 75025 }, conns: fibConns },
 ];
@@ -58,14 +58,6 @@ function loadRuns(urlOf, auth) {
     out[w.fn] = { conns: w.conns, rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, errors: r.errors };
   }
   return out;
-}
-
-async function expectResult(res, expect, what) {
-  const body = await res.text();
-  if (res.status !== 200) fail(`${what}: HTTP ${res.status} ${body.slice(0, 200)}`);
-  let got;
-  try { got = JSON.stringify(JSON.parse(body)); } catch { got = body; }
-  if (got !== JSON.stringify(expect)) fail(`${what}: got ${body.slice(0, 200)}, expected ${JSON.stringify(expect)}`);
 }
 
 // Memory per additional function: measure at each N of densitySteps after
@@ -136,7 +128,7 @@ async function measureTfaas(bin, engine, mode, help) {
         const name = `fn-${i}`;
         const put = await putAction(srv.base, srv.auth, name, `${HELLO_CODE}\n// function ${i}\n`, false, kind);
         if (put.status !== 200) fail(`${label}: create ${name}: HTTP ${put.status} ${(await put.text()).slice(0, 200)}`);
-        await expectResult(await invokeAction(srv.base, srv.auth, name, { name: 'Ada' }), { greeting: 'Hello, Ada!' }, `${label} ${name}`);
+        await expectResult(await invokeAction(srv.base, srv.auth, name, { name: 'Ada' }), HELLO_RESULT, `${label} ${name}`);
       }
     }, label);
   } finally {
@@ -157,7 +149,7 @@ function workerdConfig(dir, n, port) {
   for (let i = 0; i < n; i++) {
     services.push(`(name = "w${i}", worker = .w${i})`);
     bindings.push(`(name = "w${i}", service = "w${i}")`);
-    const src = `function main(params){return {greeting:'Hello, '+(params.name||'world')+'!'}}\n// function ${i}\n` +
+    const src = `${HELLO_CODE}\n// function ${i}\n` +
       'export default { async fetch(req) { return Response.json(main(await req.json())); } };';
     workers.push(`const w${i} :Workerd.Worker = (modules = [(name = "w.js", esModule = ${lit(src)})], compatibilityDate = "2024-09-23");`);
   }
@@ -225,7 +217,7 @@ async function measureWorkerd(workerd) {
     try {
       for (let i = 0; i < n; i++) {
         await expectResult(await fetch(`${srv.base}/w${i}`, { method: 'POST', body: HELLO_BODY }),
-          { greeting: 'Hello, Ada!' }, `${label} w${i}`);
+          HELLO_RESULT, `${label} w${i}`);
       }
       await new Promise((r) => setTimeout(r, 300));
       const mem = treeMemory(srv.child.pid);
