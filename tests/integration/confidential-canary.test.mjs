@@ -10,18 +10,14 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api } from '../lib/server.mjs';
-import { runBin } from '../lib/run.mjs';
+import { runClient } from '../lib/run.mjs';
 
 const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
 const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
 let server;
 let dir;
 
-const env = (extra = {}) => ({
-  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
-  TFAAS_APIHOST: server.url, TFAAS_AUTH: server.auth, ...extra,
-});
-const tfaas = (args, extra) => runBin('tfaas', args, { env: env(extra) });
+const tfaas = (args, extra) => runClient(args, { dir, server, env: extra });
 
 // Every readable mapping of a process, searched for the needles.
 function memoryHolds(pid, needles) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import { startServer, api } from '../lib/server.mjs';
-import { runBin } from '../lib/run.mjs';
+import { runClient } from '../lib/run.mjs';
 import { deployBody } from '../lib/confidential.mjs';
 
 const CANARY = 'CANARY-deploy-7f3a9c';
@@ -19,11 +19,7 @@ let server;
 let dir;
 let attestation;
 
-const env = (extra = {}) => ({
-  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
-  TFAAS_APIHOST: server.url, TFAAS_AUTH: server.auth, ...extra,
-});
-const tfaas = (args, extra) => runBin('tfaas', args, { env: env(extra) });
+const tfaas = (args, extra) => runClient(args, { dir, server, env: extra });
 const put = (name, body, query = '') => api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}${query}`, { body });
 
 before(async () => {

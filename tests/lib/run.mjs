@@ -1,5 +1,5 @@
 // run.mjs - runs a program (a tfaas binary: the client, tfaas-enclave) as a
-// test would from a shell.
+// test would from a shell, and the `tfaas` client as a user would.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN } from './server.mjs';
@@ -29,4 +29,16 @@ export function runCommand(cmd, args, { env = process.env, input, timeoutMs } = 
 // Runs the binary NAME of the build (BIN); see runCommand.
 export function runBin(name, args, options) {
   return runCommand(join(BIN, name), args, options);
+}
+
+// Runs the `tfaas` client against server with a home and config file of its
+// own under dir, so nothing of the user's setup reaches it; auth adds the
+// server's guest credential; env adds or overrides variables.
+export function runClient(args, { dir, server, auth = true, env = {} }) {
+  return runBin('tfaas', args, {
+    env: {
+      PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
+      TFAAS_APIHOST: server.url, ...(auth ? { TFAAS_AUTH: server.auth } : {}), ...env,
+    },
+  });
 }
