@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, startServe, stopGroup } from './lib.mjs';
-import { deployBody } from '../tests/lib/confidential.mjs';
+import { confidentialOf, deployBody } from '../tests/lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../tests/lib/ohttp-client.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -49,7 +49,7 @@ try {
   });
   const depBody = await dep.json();
   if (dep.status !== 200) fail(`confidential deploy: HTTP ${dep.status} ${JSON.stringify(depBody).slice(0, 200)}`);
-  const cert = depBody.annotations.find((x) => x.key === 'confidential').value.certificate;
+  const cert = confidentialOf(depBody).certificate;
   const keys = Buffer.from(JSON.parse(Buffer.from(cert.split('.')[1], 'base64url')).ohttp_keys, 'base64url');
   const url = `${srv.base}/tfaas/v1/namespaces/_/actions/chello/ohttp`;
 

@@ -91,6 +91,24 @@ export function parseArgs(argv) {
 export const HELLO_CODE = "function main(params){return {greeting:'Hello, '+(params.name||'world')+'!'}}";
 export const ECHO_CODE = 'function main(params){return params}';
 export const FIB_CODE = 'function fib(n){return n<2?n:fib(n-1)+fib(n-2)}\nfunction main(params){return {fib25:fib(25)}}';
+// What hello returns for the input every script sends it, {name: 'Ada'}.
+export const HELLO_RESULT = { greeting: 'Hello, Ada!' };
+
+// Whether a response body is the JSON value `expect`: compared after a parse,
+// so whitespace does not matter (key order does); a body that is not JSON is
+// compared as it is (and so never matches).
+export function isResult(body, expect) {
+  let got;
+  try { got = JSON.stringify(JSON.parse(body)); } catch { got = body; }
+  return got === JSON.stringify(expect);
+}
+
+// Reads a response; fails the run unless it is a 200 whose body isResult(expect).
+export async function expectResult(res, expect, what) {
+  const body = await res.text();
+  if (res.status !== 200) fail(`${what}: HTTP ${res.status} ${body.slice(0, 200)}`);
+  if (!isResult(body, expect)) fail(`${what}: got ${body.slice(0, 200)}, expected ${JSON.stringify(expect)}`);
+}
 
 export function basicAuth(uuidKey) {
   return 'Basic ' + Buffer.from(uuidKey).toString('base64');
@@ -206,7 +224,6 @@ export async function untilUp(child, fn, what, limitMs = 10_000) {
 // code), then time the first blocking invoke. One keep-alive connection,
 // sequential. Returns {count, unit, create, invoke, total} summaries in ms.
 export async function firstInvokes(base, auth, count, { kind = 'js:duktape', prefix = 'bench-fresh', limitMs = 60_000 } = {}) {
-  const expected = JSON.stringify({ greeting: 'Hello, Ada!' });
   const create = []; const invoke = []; const total = [];
   const deadline = performance.now() + limitMs;
   // Open the keep-alive connection first, so no measured request pays for it.
@@ -223,9 +240,7 @@ export async function firstInvokes(base, auth, count, { kind = 'js:duktape', pre
     const body = await res.text();
     const t2 = performance.now();
     if (res.status !== 200) fail(`first invoke of ${name}: HTTP ${res.status} ${body.slice(0, 200)}`);
-    let got;
-    try { got = JSON.stringify(JSON.parse(body)); } catch { got = body; }
-    if (got !== expected) fail(`first invoke of ${name}: unexpected result ${body.slice(0, 200)}`);
+    if (!isResult(body, HELLO_RESULT)) fail(`first invoke of ${name}: unexpected result ${body.slice(0, 200)}`);
     create.push(t1 - t0); invoke.push(t2 - t1); total.push(t2 - t0);
   }
   return { count, unit: 'ms', create: summarize(create), invoke: summarize(invoke), total: summarize(total) };

@@ -14,8 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ECHO_CODE, FIB_CODE, HELLO_CODE, fail, firstInvokes, freePort, invokeAction, parseArgs,
-  putAction, runWrk, spawnGroup, startServe, stopGroup, treeMemory, untilUp,
+  ECHO_CODE, FIB_CODE, HELLO_CODE, HELLO_RESULT, expectResult, fail, firstInvokes, freePort, invokeAction,
+  parseArgs, putAction, runWrk, sleep, spawnGroup, startServe, stopGroup, treeMemory, untilUp,
 } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -37,7 +37,7 @@ const ECHO_BODY = JSON.stringify({
   address: { city: 'London', zip: 'W1' }, history: [1815, 1843, 1852], comment: null,
 });
 const WORKLOADS = [
-  { fn: 'hello', code: HELLO_CODE, body: HELLO_BODY, expect: { greeting: 'Hello, Ada!' }, conns },
+  { fn: 'hello', code: HELLO_CODE, body: HELLO_BODY, expect: HELLO_RESULT, conns },
   { fn: 'echo', code: ECHO_CODE, body: ECHO_BODY, expect: JSON.parse(ECHO_BODY), conns },
   { fn: 'fib', code: FIB_CODE, body: '{}', expect: { fib25: 75025 }, conns: fibConns },
 ];
@@ -60,40 +60,35 @@ function loadRuns(urlOf, auth) {
   return out;
 }
 
-async function expectResult(res, expect, what) {
-  const body = await res.text();
-  if (res.status !== 200) fail(`${what}: HTTP ${res.status} ${body.slice(0, 200)}`);
-  let got;
-  try { got = JSON.stringify(JSON.parse(body)); } catch { got = body; }
-  if (got !== JSON.stringify(expect)) fail(`${what}: got ${body.slice(0, 200)}, expected ${JSON.stringify(expect)}`);
-}
-
-// Memory per additional function: measure at each N of densitySteps after
-// deploying (addUpTo) that many functions, each invoked once and so warm.
-// Stops early when the next step would need more than half of what the
-// machine has available, and says so.
-async function density(rootPid, addUpTo, label) {
-  const base = treeMemory(rootPid);
+// Memory per additional function: at each N of densitySteps, measureAt(N)
+// brings a server to N functions, each invoked once and so warm, and
+// returns settledMemory of it; basePssKb is its PSS with none. Stops early
+// when the next step would need more than half of what the machine has
+// available, and says so. unit names a function in the log.
+async function density(basePssKb, measureAt, label, unit) {
   const steps = [];
-  let have = 0; let prev = { n: 0, mem: base }; let perFnKb = 0;
+  let prev = { n: 0, pss_kb: basePssKb }; let perFnKb = 0;
   for (const n of densitySteps) {
-    const needKb = perFnKb * (n - have);
+    const needKb = perFnKb * (n - prev.n);
     if (needKb > memAvailableKb() / 2) {
       log(`  ${label}: N=${n} skipped (would need ~${Math.round(needKb / 1024)} MiB)`);
       steps.push({ n, skipped: `needs ~${Math.round(needKb / 1024)} MiB` });
       continue;
     }
-    await addUpTo(have, n);
-    have = n;
-    await new Promise((r) => setTimeout(r, 300)); // let freed pages settle
-    const mem = treeMemory(rootPid);
-    perFnKb = Math.max(0, (mem.pss_kb - prev.mem.pss_kb) / (n - prev.n));
+    const mem = await measureAt(n);
+    perFnKb = Math.max(0, (mem.pss_kb - prev.pss_kb) / (n - prev.n));
     steps.push({ n, pss_kb: mem.pss_kb, rss_kb: mem.rss_kb, procs: mem.procs, per_fn_kb: perFnKb });
     log(`  ${label}: N=${n}: ${Math.round(mem.pss_kb / 1024)} MiB PSS in ${mem.procs} processes, ` +
-        `${Math.round(perFnKb)} KiB per additional function`);
-    prev = { n, mem };
+        `${Math.round(perFnKb)} KiB per additional ${unit}`);
+    prev = { n, pss_kb: mem.pss_kb };
   }
-  return { base_pss_kb: base.pss_kb, steps };
+  return { base_pss_kb: basePssKb, steps };
+}
+
+// treeMemory of a server once the pages it freed have settled.
+async function settledMemory(pid) {
+  await sleep(300);
+  return treeMemory(pid);
 }
 
 // ------------------------------------------------------------------ tfaas
@@ -131,14 +126,18 @@ async function measureTfaas(bin, engine, mode, help) {
   // Density on a fresh server, so the load runs' extra heaps do not count.
   srv = await startTfaas(bin, mode, help);
   try {
-    result.density = await density(srv.child.pid, async (from, to) => {
-      for (let i = from; i < to; i++) {
+    // One server throughout: each step deploys the functions up to its N.
+    let deployed = 0;
+    result.density = await density(treeMemory(srv.child.pid).pss_kb, async (n) => {
+      for (let i = deployed; i < n; i++) {
         const name = `fn-${i}`;
         const put = await putAction(srv.base, srv.auth, name, `${HELLO_CODE}\n// function ${i}\n`, false, kind);
         if (put.status !== 200) fail(`${label}: create ${name}: HTTP ${put.status} ${(await put.text()).slice(0, 200)}`);
-        await expectResult(await invokeAction(srv.base, srv.auth, name, { name: 'Ada' }), { greeting: 'Hello, Ada!' }, `${label} ${name}`);
+        await expectResult(await invokeAction(srv.base, srv.auth, name, { name: 'Ada' }), HELLO_RESULT, `${label} ${name}`);
       }
-    }, label);
+      deployed = n;
+      return settledMemory(srv.child.pid);
+    }, label, 'function');
   } finally {
     await stopGroup(srv.child);
   }
@@ -157,7 +156,7 @@ function workerdConfig(dir, n, port) {
   for (let i = 0; i < n; i++) {
     services.push(`(name = "w${i}", worker = .w${i})`);
     bindings.push(`(name = "w${i}", service = "w${i}")`);
-    const src = `function main(params){return {greeting:'Hello, '+(params.name||'world')+'!'}}\n// function ${i}\n` +
+    const src = `${HELLO_CODE}\n// function ${i}\n` +
       'export default { async fetch(req) { return Response.json(main(await req.json())); } };';
     workers.push(`const w${i} :Workerd.Worker = (modules = [(name = "w.js", esModule = ${lit(src)})], compatibilityDate = "2024-09-23");`);
   }
@@ -212,32 +211,21 @@ async function measureWorkerd(workerd) {
   }
   // workerd loads its workers at start-up: one process per N, each worker
   // called once so that its isolate has run code.
-  const base = (await (async () => {
-    srv = await startWorkerd(workerd, 0);
-    try { return treeMemory(srv.child.pid).pss_kb; } finally { await stopGroup(srv.child); }
-  })());
-  const steps = [];
-  let prev = { n: 0, pss: base }; let perFnKb = 0;
-  for (const n of densitySteps) {
-    const needKb = perFnKb * (n - prev.n);
-    if (needKb > memAvailableKb() / 2) { steps.push({ n, skipped: `needs ~${Math.round(needKb / 1024)} MiB` }); continue; }
+  srv = await startWorkerd(workerd, 0);
+  let basePssKb;
+  try { basePssKb = treeMemory(srv.child.pid).pss_kb; } finally { await stopGroup(srv.child); }
+  result.density = await density(basePssKb, async (n) => {
     srv = await startWorkerd(workerd, n);
     try {
       for (let i = 0; i < n; i++) {
         await expectResult(await fetch(`${srv.base}/w${i}`, { method: 'POST', body: HELLO_BODY }),
-          { greeting: 'Hello, Ada!' }, `${label} w${i}`);
+          HELLO_RESULT, `${label} w${i}`);
       }
-      await new Promise((r) => setTimeout(r, 300));
-      const mem = treeMemory(srv.child.pid);
-      perFnKb = Math.max(0, (mem.pss_kb - prev.pss) / (n - prev.n));
-      steps.push({ n, pss_kb: mem.pss_kb, rss_kb: mem.rss_kb, procs: mem.procs, per_fn_kb: perFnKb });
-      log(`  ${label}: N=${n}: ${Math.round(mem.pss_kb / 1024)} MiB PSS, ${Math.round(perFnKb)} KiB per additional worker`);
-      prev = { n, pss: mem.pss_kb };
+      return await settledMemory(srv.child.pid);
     } finally {
       await stopGroup(srv.child);
     }
-  }
-  result.density = { base_pss_kb: base, steps };
+  }, label, 'worker');
   return result;
 }
 

@@ -9,18 +9,14 @@ import { mkdtempSync, readFileSync, writeFileSync, statSync, rmSync, existsSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
-import { runBin } from '../lib/run.mjs';
+import { runBin, runClient } from '../lib/run.mjs';
 import { kmsPid } from '../lib/faults.mjs';
 
 let server;
 let dir;
 let measurement;
 
-const env = (extra = {}) => ({
-  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
-  TFAAS_APIHOST: server.url, ...extra,
-});
-const attest = (args, extra) => runBin('tfaas', ['attest', ...args], { env: env(extra) });
+const attest = (args, extra) => runClient(['attest', ...args], { dir, server, auth: false, env: extra });
 const b64u = (s) => Buffer.from(s, 'base64url');
 
 before(async () => {
@@ -97,7 +93,7 @@ test('a TOFU pin refuses a server whose platform key changed', async () => {
   const pin = JSON.parse(readFileSync(pinFile, 'utf8'));
   const other = mkdtempSync(join(tmpdir(), 'tfaas-other-'));
   const otherServer = await startServer({ stateDir: other });
-  const r = await runBin('tfaas', ['attest'], { env: env({ TFAAS_KMS_PIN: pinFile, TFAAS_APIHOST: otherServer.url }) });
+  const r = await attest([], { TFAAS_KMS_PIN: pinFile, TFAAS_APIHOST: otherServer.url });
   await otherServer.stop();
   rmSync(other, { recursive: true, force: true });
   assert.equal(r.code, 1);

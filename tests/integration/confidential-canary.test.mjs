@@ -6,22 +6,19 @@
 // process (read through /proc/PID/mem, as a core dump would hold it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api } from '../lib/server.mjs';
-import { runBin } from '../lib/run.mjs';
+import { runClient } from '../lib/run.mjs';
+import { assertStateLacks } from '../lib/confidential.mjs';
 
 const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
 const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
 let server;
 let dir;
 
-const env = (extra = {}) => ({
-  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
-  TFAAS_APIHOST: server.url, TFAAS_AUTH: server.auth, ...extra,
-});
-const tfaas = (args, extra) => runBin('tfaas', args, { env: env(extra) });
+const tfaas = (args, extra) => runClient(args, { dir, server, env: extra });
 
 // Every readable mapping of a process, searched for the needles.
 function memoryHolds(pid, needles) {
@@ -101,10 +98,7 @@ test('attest, deploy and invoke with the CLI; the receipt verifies offline and r
 
 test('the canaries appear nowhere on the host: state files, logs, process memory', async () => {
   const needles = [CODE_CANARY, INPUT_CANARY];
-  for (const f of readdirSync(server.stateDir)) {
-    const bytes = readFileSync(join(server.stateDir, f));
-    for (const s of needles) assert.ok(!bytes.includes(s), `${f} holds ${s}`);
-  }
+  assertStateLacks(server.stateDir, needles);
   for (const s of needles) assert.ok(!server.logs().includes(s), `the host's log holds ${s}`);
   // Under ASan the process maps terabytes of shadow and allocator space:
   // its memory is scanned in the release build only.

@@ -10,7 +10,7 @@ import { createHash, createDecipheriv } from 'node:crypto';
 import { BHttpDecoder } from 'bhttp-js';
 import * as jose from 'jose';
 import { startServer, api } from '../lib/server.mjs';
-import { deployBody } from '../lib/confidential.mjs';
+import { confidentialOf, deployBody, kmsSigningKey } from '../lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 const CODE = 'function main(p) { console.log("seen " + p.name); return { greeting: "Hello, " + p.name }; }';
@@ -24,7 +24,7 @@ const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 async function deploy(name, opts) {
   const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`, { body: await deployBody(attestation, name, CODE, opts) });
   assert.equal(r.status, 200, r.text);
-  return r.body.annotations.find((x) => x.key === 'confidential').value.certificate;
+  return confidentialOf(r.body).certificate;
 }
 
 // An OHTTP request for `name` with a JSON body; returns the fetch response and the client state.
@@ -46,7 +46,7 @@ async function invoke(name, certificate, body, { aead = AEADS[1], date = new Dat
 before(async () => {
   server = await startServer();
   attestation = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
-  kmsKey = await jose.importJWK({ ...attestation.kms.signing_key, alg: 'ES256' }, 'ES256');
+  kmsKey = await kmsSigningKey(attestation);
 });
 after(async () => { await server?.stop(); });
 
@@ -101,7 +101,7 @@ test('a function error is sealed too: the host sees success, the client the 502'
   const name = 'thrower';
   const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`,
     { body: await deployBody(attestation, name, 'function main() { throw new Error("secret failure"); }') });
-  const cert = r.body.annotations.find((x) => x.key === 'confidential').value.certificate;
+  const cert = confidentialOf(r.body).certificate;
   const { res, bytes, state, aead } = await invoke(name, cert, {});
   assert.equal(res.status, 200);
   const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));

@@ -5,13 +5,13 @@
 // only in the state directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import { startServer, api } from '../lib/server.mjs';
-import { runBin } from '../lib/run.mjs';
-import { deployBody } from '../lib/confidential.mjs';
+import { runClient } from '../lib/run.mjs';
+import { assertStateLacks, confidentialOf, deployBody, kmsSigningKey } from '../lib/confidential.mjs';
 
 const CANARY = 'CANARY-deploy-7f3a9c';
 const CODE = `function main(p) { return { greeting: "${CANARY} " + p.name }; }`;
@@ -19,11 +19,7 @@ let server;
 let dir;
 let attestation;
 
-const env = (extra = {}) => ({
-  PATH: process.env.PATH, HOME: dir, TFAAS_CONFIG: join(dir, 'cfg', 'config'),
-  TFAAS_APIHOST: server.url, TFAAS_AUTH: server.auth, ...extra,
-});
-const tfaas = (args, extra) => runBin('tfaas', args, { env: env(extra) });
+const tfaas = (args, extra) => runClient(args, { dir, server, env: extra });
 const put = (name, body, query = '') => api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}${query}`, { body });
 
 before(async () => {
@@ -52,9 +48,9 @@ test('tfaas action create --confidential: certificate verified, ciphertext store
 
   const doc = (await api(server, 'GET', '/api/v1/namespaces/_/actions/hello?code=true')).body;
   assert.ok(!doc.exec.code.includes(CANARY), 'the stored code is ciphertext');
-  const conf = doc.annotations.find((x) => x.key === 'confidential').value;
+  const conf = confidentialOf(doc);
   // the certificate is a JWS by the KMS key, checked here with jose alone
-  const kmsKey = await jose.importJWK({ ...attestation.kms.signing_key, alg: 'ES256' }, 'ES256');
+  const kmsKey = await kmsSigningKey(attestation);
   const { payload, protectedHeader } = await jose.compactVerify(conf.certificate, kmsKey);
   assert.equal(protectedHeader.typ, 'tfaas-function+jwt');
   const claims = JSON.parse(new TextDecoder().decode(payload));
@@ -79,8 +75,8 @@ test('tfaas action create --confidential: certificate verified, ciphertext store
 test('a JavaScript client deploys from the protocol document alone', async () => {
   const r = await put('fromjs', await deployBody(attestation, 'fromjs', CODE));
   assert.equal(r.status, 200, r.text);
-  const conf = r.body.annotations.find((x) => x.key === 'confidential').value;
-  const kmsKey = await jose.importJWK({ ...attestation.kms.signing_key, alg: 'ES256' }, 'ES256');
+  const conf = confidentialOf(r.body);
+  const kmsKey = await kmsSigningKey(attestation);
   await jose.compactVerify(conf.certificate, kmsKey);
 });
 
@@ -133,8 +129,5 @@ test('a confidential action is not invocable through the plaintext API; plain on
 });
 
 test('the state directory holds no plaintext code', async () => {
-  for (const f of readdirSync(server.stateDir)) {
-    const bytes = readFileSync(join(server.stateDir, f));
-    assert.ok(!bytes.includes(CANARY), `${f} holds the canary`);
-  }
+  assertStateLacks(server.stateDir, [CANARY]);
 });

@@ -1,8 +1,13 @@
 // confidential.mjs - a third-party client of tfaas's confidential protocol,
-// written from docs/protocol.md with npm libraries only (@hpke/core, node's
-// crypto): seals a deploy package to the attested KMS and encrypts code.
-// Tests use it to drive and to attack the server without the tfaas CLI.
+// written from docs/protocol.md with npm libraries only (@hpke/core, jose,
+// node's crypto): seals a deploy package to the attested KMS and encrypts
+// code. Tests use it to drive and to attack the server without the tfaas CLI;
+// it also holds the checks the confidential tests share.
+import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as jose from 'jose';
 import { CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
@@ -40,4 +45,23 @@ export async function deployBody(attestation, name, code, { policy, pkgName = na
     code_hash: createHash('sha256').update(code).digest('hex'), policy: pol,
   });
   return { kind: 'js:duktape', code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
+}
+
+// The `confidential` annotation of an action document: {certificate, ...}.
+export function confidentialOf(action) {
+  return action.annotations.find((x) => x.key === 'confidential').value;
+}
+
+// The KMS's ES256 key from an attestation document (GET
+// /tfaas/v1/attestation), to verify certificates with jose.compactVerify.
+export function kmsSigningKey(attestation) {
+  return jose.importJWK({ ...attestation.kms.signing_key, alg: 'ES256' }, 'ES256');
+}
+
+// Asserts that no file of the state directory holds any of the needles.
+export function assertStateLacks(stateDir, needles) {
+  for (const f of readdirSync(stateDir)) {
+    const bytes = readFileSync(join(stateDir, f));
+    for (const s of needles) assert.ok(!bytes.includes(s), `${f} holds ${s}`);
+  }
 }

@@ -2,10 +2,11 @@
 // integrity check (the sqlite3 command-line shell), a server's enclave
 // processes, and running `tfaas` as an unprivileged user so that file
 // permissions bind even when the suite runs as root.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './server.mjs';
+import { runCommand } from './run.mjs';
 
 // `PRAGMA integrity_check` of STATE_DIR/tfaas.db: resolves to its output
 // ("ok" for a sound database). Opening it also replays a WAL left by a kill.
@@ -53,18 +54,12 @@ export const isRoot = () => typeof process.getuid === 'function' && process.getu
 
 // Runs `tfaas ARGS` from the directory bin (as nobody when unprivileged and
 // we are root, through util-linux's setpriv) and resolves to {code, signal,
-// out} once it exits, or kills it after timeoutMs and says so in out.
+// out, ...} (runCommand) once it exits, or kills it after timeoutMs and says
+// so in out.
 export function runTfaas(args, { timeoutMs = 30000, unprivileged = false, bin: dir = BIN } = {}) {
   const bin = join(dir, 'tfaas');
   const [cmd, argv] = unprivileged && isRoot()
     ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin, ...args]]
     : [bin, args];
-  return new Promise((resolve) => {
-    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (d) => { out += d; });
-    proc.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { out += `\n[killed after ${timeoutMs} ms]`; proc.kill('SIGKILL'); }, timeoutMs);
-    proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }); });
-  });
+  return runCommand(cmd, argv, { timeoutMs });
 }
