@@ -199,7 +199,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         heap = engine_heap_create(lease.memory_bytes);
         if (!heap) {
             /* The engine could not even start within the memory limit. */
-            engine_outcome_error(&o, TFAAS_STATUS_DEVELOPER_ERR, "The action exhausted its memory and was aborted.");
+            engine_outcome_limit(&o, 0, 0);
             init_us = now_us() - t0;
             fn_table_release(e->fns, &lease, NULL, 1);
             goto reply;
