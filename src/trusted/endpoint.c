@@ -294,20 +294,18 @@ endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg) {
     e->workers = workers;
     e->threads = calloc(workers, sizeof *e->threads);
     e->fns = fn_table_create(cfg);
-    char *cerr = NULL;
-    if (strcmp(tee_backend_name(), "none") != 0 && !(e->conf = conf_create(&cerr))) {
-        fprintf(stderr, "tfaas-enclave: %s\n", cerr ? cerr : "cannot prepare confidential functions");
-        free(cerr);
-        free(e->threads);
-        fn_table_destroy(e->fns);
-        free(e);
-        return NULL;
-    }
     pthread_mutex_init(&e->send_lock, NULL);
     pthread_mutex_init(&e->qlock, NULL);
     pthread_cond_init(&e->qcond, NULL);
     if (!e->threads || !e->fns) {
         fprintf(stderr, "tfaas-enclave: out of memory at start-up\n");
+        endpoint_free(e);
+        return NULL;
+    }
+    char *cerr = NULL;
+    if (strcmp(tee_backend_name(), "none") != 0 && !(e->conf = conf_create(&cerr))) {
+        fprintf(stderr, "tfaas-enclave: %s\n", cerr ? cerr : "cannot prepare confidential functions");
+        free(cerr);
         endpoint_free(e);
         return NULL;
     }
