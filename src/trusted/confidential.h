@@ -29,8 +29,9 @@
 
 typedef struct conf_state conf_state;
 
-/* After tee_init and before the seccomp filter (it quotes once). NULL with
- * *err when the enclave has no TEE: confidential work is then refused. */
+/* Only in an enclave with a TEE (its caller checks tee_backend_name()),
+ * after tee_init and before the seccomp filter (it quotes once). NULL on
+ * failure, with *err unless memory ran out. */
 conf_state *conf_create(char **err);
 void conf_destroy(conf_state *c);
 

@@ -199,7 +199,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         heap = engine_heap_create(lease.memory_bytes);
         if (!heap) {
             /* The engine could not even start within the memory limit. */
-            engine_outcome_error(&o, TFAAS_STATUS_DEVELOPER_ERR, "The action exhausted its memory and was aborted.");
+            engine_outcome_limit(&o, 0, 0);
             init_us = now_us() - t0;
             fn_table_release(e->fns, &lease, NULL, 1);
             goto reply;
@@ -294,20 +294,18 @@ endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg) {
     e->workers = workers;
     e->threads = calloc(workers, sizeof *e->threads);
     e->fns = fn_table_create(cfg);
-    char *cerr = NULL;
-    if (strcmp(tee_backend_name(), "none") != 0 && !(e->conf = conf_create(&cerr))) {
-        fprintf(stderr, "tfaas-enclave: %s\n", cerr ? cerr : "cannot prepare confidential functions");
-        free(cerr);
-        free(e->threads);
-        fn_table_destroy(e->fns);
-        free(e);
-        return NULL;
-    }
     pthread_mutex_init(&e->send_lock, NULL);
     pthread_mutex_init(&e->qlock, NULL);
     pthread_cond_init(&e->qcond, NULL);
     if (!e->threads || !e->fns) {
         fprintf(stderr, "tfaas-enclave: out of memory at start-up\n");
+        endpoint_free(e);
+        return NULL;
+    }
+    char *cerr = NULL;
+    if (strcmp(tee_backend_name(), "none") != 0 && !(e->conf = conf_create(&cerr))) {
+        fprintf(stderr, "tfaas-enclave: %s\n", cerr ? cerr : "cannot prepare confidential functions");
+        free(cerr);
         endpoint_free(e);
         return NULL;
     }

@@ -42,6 +42,12 @@ typedef struct {
     size_t max_log_bytes;     /* log text kept before the truncation line */
 } engine_limits;
 
+/* timeout_ms in nanoseconds, capped so that adding it to a clock reading in
+ * nanoseconds cannot overflow: the deadline of a load or call in every engine. */
+static inline uint64_t engine_budget_ns(uint64_t timeout_ms) {
+    return timeout_ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : timeout_ms * 1000000u;
+}
+
 typedef struct {
     tfaas_status status;
     char *result;         /* JSON object text, malloc'd, never NULL after a call */
@@ -94,5 +100,16 @@ int engine_probe_interrupts(const char *probe, size_t probe_len, size_t memory_l
  * engines and by the enclave for failures outside any engine. 0, or -1 when out
  * of memory (out->result then holds a fixed fallback text). */
 int engine_outcome_error(engine_outcome *out, tfaas_status status, const char *message);
+
+/* Failures every engine reports in the same words (OpenWhisk's), as
+ * developer errors built with engine_outcome_error (whose fallback text
+ * stands when memory is short).
+ * A limit stopped the code: the time-limit message when timed_out, else the
+ * out-of-memory one; sets discard. */
+void engine_outcome_limit(engine_outcome *out, int timed_out, uint64_t timeout_ms);
+/* The code loaded but defines no entry point `main_name`; sets discard. */
+void engine_outcome_no_main(engine_outcome *out, const char *main_name);
+/* The JSON result is len bytes, more than max_len. */
+void engine_outcome_too_long(engine_outcome *out, size_t len, size_t max_len);
 
 #endif

@@ -277,10 +277,9 @@ static void begin(engine_heap *h, const engine_limits *lim) {
     h->timed_out = 0;
     h->peak = h->used;
     h->timeout_ms = lim->timeout_ms;
-    uint64_t budget = lim->timeout_ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : lim->timeout_ms * 1000000u;
     /* The coarse clock lags real time by up to one tick: add a tick, so a
      * function never gets less than its timeout. */
-    h->deadline_ns = deadline_clock_ns() + budget + deadline_clock_tick_ns();
+    h->deadline_ns = deadline_clock_ns() + engine_budget_ns(lim->timeout_ms) + deadline_clock_tick_ns();
 }
 
 static void finish(engine_heap *h, engine_outcome *out) {
@@ -293,23 +292,19 @@ static void finish(engine_heap *h, engine_outcome *out) {
  * the stack (popped here): the time or memory message when a limit was hit,
  * otherwise prefix + String(error). */
 static void fail_with_error(engine_heap *h, engine_outcome *out, const char *prefix) {
-    char msg[1024];
-    if (h->timed_out) {
-        snprintf(msg, sizeof msg, "The action exceeded its time limits of %llu milliseconds.",
-                 (unsigned long long)h->timeout_ms);
-        out->discard = 1;
-    } else if (h->refused) {
-        snprintf(msg, sizeof msg, "The action exhausted its memory and was aborted.");
-        out->discard = 1;
-    } else {
-        /* The deadline still applies: a hostile toString() cannot run forever. */
-        const char *e = duk_safe_to_string(h->ctx, -1);
-        if (h->timed_out) {
-            fail_with_error(h, out, prefix);
-            return;
-        }
-        snprintf(msg, sizeof msg, "%s%s", prefix, e ? e : "unknown error");
+    if (h->timed_out || h->refused) {
+        duk_pop(h->ctx);
+        engine_outcome_limit(out, h->timed_out, h->timeout_ms);
+        return;
     }
+    /* The deadline still applies: a hostile toString() cannot run forever. */
+    const char *e = duk_safe_to_string(h->ctx, -1);
+    if (h->timed_out) {
+        fail_with_error(h, out, prefix);
+        return;
+    }
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s%s", prefix, e ? e : "unknown error");
     duk_pop(h->ctx);
     engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg);
 }
@@ -370,12 +365,8 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len,
         return -1;
     }
     if (a.no_main) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "Initialization has failed due to: the action defines no function '%.100s' "
-                 "(a global function, exports.%.100s or module.exports).", a.main_name, a.main_name);
-        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg);
+        engine_outcome_no_main(out, a.main_name);
         finish(h, out);
-        out->discard = 1;
         return -1;
     }
     h->deadline_ns = 0;
@@ -447,10 +438,7 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len,
         goto done;
     }
     if (len > lim->max_result_bytes) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "The action produced a response that exceeded the allowed length: %zu > %zu bytes.",
-                 (size_t)len, lim->max_result_bytes);
-        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg);
+        engine_outcome_too_long(out, (size_t)len, lim->max_result_bytes);
         goto done;
     }
     out->result = malloc(len + 1);

@@ -232,9 +232,8 @@ void *watchdog_main(void *) {
 }
 
 void arm(engine_heap *h, uint64_t timeout_ms) {
-    uint64_t budget = timeout_ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : timeout_ms * 1000000u;
     pthread_mutex_lock(&wd.lock);
-    h->deadline_ns = now_ns() + budget;
+    h->deadline_ns = now_ns() + engine_budget_ns(timeout_ms);
     h->armed = true;
     h->wd_prev = nullptr;
     h->wd_next = wd.armed;
@@ -499,14 +498,7 @@ bool end_limits(engine_heap *h, engine_outcome *out) {
     if (h->isolate->IsExecutionTerminating() || h->timed_out || h->oom)
         h->isolate->CancelTerminateExecution();
     if (!h->timed_out && !h->oom) return false;
-    char msg[160];
-    if (h->timed_out)
-        snprintf(msg, sizeof msg, "The action exceeded its time limits of %llu milliseconds.",
-                 (unsigned long long)h->timeout_ms);
-    else
-        snprintf(msg, sizeof msg, "The action exhausted its memory and was aborted.");
-    engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg);
-    out->discard = 1;
+    engine_outcome_limit(out, h->timed_out, h->timeout_ms);
     return true;
 }
 
@@ -745,11 +737,7 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
         return -1;
     }
     if (no_main) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "Initialization has failed due to: the action defines no function '%.100s' "
-                 "(a global function, exports.%.100s or module.exports).", mn, mn);
-        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg);
-        out->discard = 1;
+        engine_outcome_no_main(out, mn);
         finish(h, out);
         return -1;
     }
@@ -814,11 +802,7 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
         if (json.IsEmpty() || len == 0 || json->Length() < 1) {
             engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, "The action did not return a dictionary.");
         } else if (len > lim->max_result_bytes) {
-            char msg[160];
-            snprintf(msg, sizeof msg,
-                     "The action produced a response that exceeded the allowed length: %zu > %zu bytes.", len,
-                     lim->max_result_bytes);
-            engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, msg);
+            engine_outcome_too_long(out, len, lim->max_result_bytes);
         } else if (!(out->result = static_cast<char *>(malloc(len + 1)))) {
             engine_outcome_error(out, TFAAS_STATUS_INTERNAL_ERR, "The enclave ran out of memory.");
         } else {

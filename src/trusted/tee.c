@@ -23,18 +23,38 @@ static const tee_backend *find_backend(const tee_config *cfg, char **err) {
     return NULL;
 }
 
-int tee_init(const tee_config *cfg, char **err) {
-    const tee_backend *b = find_backend(cfg, err);
-    if (!b || b->init(cfg, measurement, err) < 0) return -1;
-    active = b;
-    /* A sealing round trip now, while OpenSSL may still read its files. */
+/* One quote checked by tee_verify, and one sealing round trip: run by
+ * tee_init before the sandbox closes the file system, so OpenSSL has loaded
+ * its configuration and providers while it still can. 0 or -1. */
+static int warm_up_quote(void) {
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN] = {0};
+    char *ev = NULL;
+    size_t len = 0;
+    if (tee_quote(rd, &ev, &len) < 0) return -1;
+    int rc = tee_verify(ev, len, measurement, rd, NULL) == EVIDENCE_OK ? 0 : -1;
+    free(ev);
+    return rc;
+}
+
+static int warm_up_seal(void) {
     uint8_t *blob = NULL, *pt = NULL;
     size_t blob_len = 0, pt_len = 0;
     int ok = tee_seal("warm-up", (const uint8_t *)"x", 1, &blob, &blob_len) == 0 &&
              tee_unseal("warm-up", blob, blob_len, &pt, &pt_len) == TEE_UNSEAL_OK;
     free(blob);
     free(pt);
-    if (!ok) {
+    return ok ? 0 : -1;
+}
+
+int tee_init(const tee_config *cfg, char **err) {
+    const tee_backend *b = find_backend(cfg, err);
+    if (!b || b->init(cfg, measurement, err) < 0) return -1;
+    active = b;
+    if (warm_up_quote() < 0) {
+        tee_shutdown();
+        return errmsg(err, "%s TEE: the platform key cannot sign evidence", b->name);
+    }
+    if (warm_up_seal() < 0) {
         tee_shutdown();
         return errmsg(err, "TEE backend '%s' cannot seal", b->name);
     }

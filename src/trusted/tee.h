@@ -36,7 +36,9 @@ typedef enum {
     TEE_UNSEAL_NOMEM,
 } tee_unseal_result;
 
-/* 0, or -1 with *err a malloc'd message. */
+/* 0, or -1 with *err a malloc'd message. Ends with one quote, verify and
+ * sealing round trip through the backend, so no backend warms OpenSSL up
+ * itself. */
 int tee_init(const tee_config *cfg, char **err);
 /* The measurement the backend would report for cfg, without initialising it
  * (tfaas-enclave --measurement prints it for policies and `tfaas attest`). */
