@@ -90,7 +90,7 @@ int engine_probe_interrupts(const char *probe, size_t probe_len, size_t memory_l
     /* The exact outcome a load stopped at its deadline must have. */
     engine_outcome expected = {0};
     engine_outcome_limit(&expected, 1, lim.timeout_ms);
-    int ok = rc != 0 && expected.status == TFAAS_STATUS_DEVELOPER_ERR && o.result &&
+    int ok = rc != 0 && o.status == TFAAS_STATUS_DEVELOPER_ERR && o.result && expected.result &&
              strcmp(o.result, expected.result) == 0;
     engine_outcome_free(&expected);
     engine_outcome_free(&o);
