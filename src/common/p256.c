@@ -80,7 +80,9 @@ char *p256_public_jwk(EVP_PKEY *key) {
     return out;
 }
 
-EVP_PKEY *p256_from_jwk_coords(const char *x, const char *y) {
+EVP_PKEY *p256_from_jwk(const json_t *jwk) {
+    const char *x = json_string_value(json_object_get(jwk, "x"));
+    const char *y = json_string_value(json_object_get(jwk, "y"));
     uint8_t pt[P256_POINT_LEN];
     pt[0] = 0x04;
     if (!x || !y || b64url_decode(x, strlen(x), pt + 1, P256_COORD_LEN) != P256_COORD_LEN ||

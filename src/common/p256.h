@@ -7,6 +7,7 @@
 #ifndef TFAAS_COMMON_P256_H
 #define TFAAS_COMMON_P256_H
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,9 +30,10 @@ EVP_PKEY *p256_from_point(const uint8_t *point, size_t len);
 /* JWK (RFC 7517) of the public part: {"kty":"EC","crv":"P-256","x":..,"y":..}
  * as a malloc'd JSON text with the members in RFC 7638's order. */
 char *p256_public_jwk(EVP_PKEY *key);
-/* A public key from the x and y members of a JWK (base64url, 32 bytes each);
- * NULL when they are malformed or not a point on the curve. */
-EVP_PKEY *p256_from_jwk_coords(const char *x, const char *y);
+/* A public key from the x and y members of a JWK object (base64url, 32
+ * bytes each; other members are not looked at); NULL when jwk is not an
+ * object with both, they are malformed, or not a point on the curve. */
+EVP_PKEY *p256_from_jwk(const json_t *jwk);
 /* RFC 7638 JWK thumbprint (SHA-256, base64url), NUL-terminated; 0 or -1. */
 int p256_thumbprint(EVP_PKEY *key, char out[P256_THUMBPRINT_LEN + 1]);
 

@@ -149,8 +149,7 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     const char *wr = json_string_value(json_object_get(b, "wrapped"));
     *why = "malformed key release";
     if (!ev || !kpk || !cert || !wr ||
-        !(kms_key = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
-                                         json_string_value(json_object_get(jwk, "y")))) ||
+        !(kms_key = p256_from_jwk(jwk)) ||
         b64url_decode(kpk, strlen(kpk), kms_pk, sizeof kms_pk) != HPKE_NPK ||
         !(wrapped = b64url_decode_alloc(wr, strlen(wr), &wrapped_len)) || wrapped_len < HPKE_NENC + HPKE_NT)
         goto out;

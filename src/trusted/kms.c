@@ -274,8 +274,7 @@ static evidence_result worker_identity(const json_t *wj, EVP_PKEY **wkey, uint8_
     json_t *jwk = json_object_get(wj, "signing_key");
     const char *hk = json_string_value(json_object_get(wj, "hpke_key"));
     const char *ev = json_string_value(json_object_get(wj, "evidence"));
-    *wkey = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
-                                 json_string_value(json_object_get(jwk, "y")));
+    *wkey = p256_from_jwk(jwk);
     if (!*wkey || !ev || !hk || b64url_decode(hk, strlen(hk), wpk, HPKE_NPK) != HPKE_NPK) return EVIDENCE_MALFORMED;
     uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
     if (evidence_bind_keys(LABEL_WORKER_REPORT, *wkey, wpk, rd) < 0) return EVIDENCE_MALFORMED;

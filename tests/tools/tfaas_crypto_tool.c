@@ -274,8 +274,7 @@ static int op_jws_sign(json_t *in) {
 static int op_jws_verify(json_t *in) {
     const char *jws = json_string_value(json_object_get(in, "jws"));
     json_t *jwk = json_object_get(in, "jwk");
-    EVP_PKEY *k = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
-                                       json_string_value(json_object_get(jwk, "y")));
+    EVP_PKEY *k = p256_from_jwk(jwk);
     if (!jws || !k) {
         EVP_PKEY_free(k);
         return fail("need jws and a P-256 jwk");

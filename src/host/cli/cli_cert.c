@@ -82,8 +82,7 @@ int cli_receipt_verify(const char *receipt, const char *worker_cert, const struc
     int rc = -1;
     const char *wmeas = json_string_value(json_object_get(wc, "measurement"));
     json_t *jwk = json_object_get(wc, "worker_key");
-    EVP_PKEY *wkey = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
-                                          json_string_value(json_object_get(jwk, "y")));
+    EVP_PKEY *wkey = p256_from_jwk(jwk);
     json_t *accepted = json_object_get(json_object_get(fn_claims, "policy"), "measurements"), *m;
     size_t i;
     int in_policy = 0;

@@ -50,8 +50,7 @@ int cli_kms_verify(const json_t *doc, EVP_PKEY *root, const uint8_t *expected_me
     const char *crv = json_string_value(json_object_get(jwk, "crv"));
     if (!kty || !crv || strcmp(kty, "EC") || strcmp(crv, "P-256"))
         return fail(err, errlen, "the KMS signing key is not a P-256 JWK");
-    out->signing_key = p256_from_jwk_coords(json_string_value(json_object_get(jwk, "x")),
-                                            json_string_value(json_object_get(jwk, "y")));
+    out->signing_key = p256_from_jwk(jwk);
     if (!out->signing_key) return fail(err, errlen, "the KMS signing key is not a point on P-256");
     if (b64url_decode(hpk, strlen(hpk), out->hpke_pk, sizeof out->hpke_pk) != HPKE_NPK) {
         cli_kms_free(out);

@@ -53,6 +53,21 @@ static void test_keys(void) {
     char tp[P256_THUMBPRINT_LEN + 1], tp2[P256_THUMBPRINT_LEN + 1];
     CHECK(p256_thumbprint(k, tp) == 0 && p256_thumbprint(pub, tp2) == 0 && strcmp(tp, tp2) == 0);
     CHECK(strlen(tp) == P256_THUMBPRINT_LEN);
+    /* The JWK reads back as the same key; hostile JWKs give NULL. */
+    json_t *jo = jwk ? json_loads(jwk, 0, NULL) : NULL;
+    EVP_PKEY *back = p256_from_jwk(jo);
+    CHECK(back && EVP_PKEY_eq(back, k) == 1);
+    EVP_PKEY_free(back);
+    CHECK(p256_from_jwk(NULL) == NULL);
+    json_t *bad_jwk = json_deep_copy(jo);
+    json_object_set_new(bad_jwk, "y", json_string("AAAA"));
+    CHECK(p256_from_jwk(bad_jwk) == NULL); /* short coordinate */
+    json_object_set_new(bad_jwk, "y", json_integer(7));
+    CHECK(p256_from_jwk(bad_jwk) == NULL); /* not a string */
+    json_object_set(bad_jwk, "y", json_object_get(jo, "x"));
+    CHECK(p256_from_jwk(bad_jwk) == NULL); /* (x, x) is not on the curve */
+    json_decref(bad_jwk);
+    json_decref(jo);
     free(jwk);
 
     size_t der_len = 0;
