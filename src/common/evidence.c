@@ -118,14 +118,11 @@ evidence_result evidence_verify(const char *evidence, size_t len, EVP_PKEY *root
     memset(&c, 0, sizeof c);
     if (len > EVIDENCE_MAX_LEN) return EVIDENCE_TOO_LARGE;
     jws_parts p;
-    jws_result jr = jws_decode(evidence, len, &p);
-    if (jr != JWS_OK) return EVIDENCE_MALFORMED;
-    evidence_result r = EVIDENCE_MALFORMED;
-    if (strcmp(p.typ, EVIDENCE_SIM_TYP) != 0) goto out;
-    if (jws_verify(&p, root) != JWS_OK) {
-        r = EVIDENCE_UNKNOWN_ROOT;
-        goto out;
-    }
+    jws_result jr = jws_open(evidence, len, EVIDENCE_SIM_TYP, root, &p);
+    /* Not sim evidence in form, or not signed by this root. */
+    if (jr == JWS_ERR_MALFORMED || jr == JWS_ERR_TOO_LARGE || jr == JWS_ERR_ALG) return EVIDENCE_MALFORMED;
+    if (jr != JWS_OK) return EVIDENCE_UNKNOWN_ROOT;
+    evidence_result r;
     if ((r = sim_claims(p.payload, p.payload_len, &c)) != EVIDENCE_OK) goto out;
     /* The signer claim must name the root that signed: a platform key never
      * vouches for evidence that says another one made it. */
