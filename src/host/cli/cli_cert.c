@@ -56,7 +56,7 @@ int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const 
     if (!cname || !hash || !json_is_integer(json_object_get(c, "exp")) ||
         !json_is_string(json_object_get(c, "ohttp_keys")))
         snprintf(err, errlen, "the function certificate lacks claims");
-    else if (strcmp(cname, name) != 0)
+    else if (name && strcmp(cname, name) != 0)
         snprintf(err, errlen, "the certificate is for function '%.256s', not '%.256s' (foreign certificate)", cname, name);
     else if (expect_code_hash && strcmp(hash, expect_code_hash) != 0)
         snprintf(err, errlen, "the certificate names other code (hash %.64s)", hash);

@@ -9,7 +9,8 @@
 
 #include <jansson.h>
 
-/* Verifies cert; expect_code_hash (hex) and expect_policy may be NULL. On
+/* Verifies cert for function `name` (NULL: whichever it names);
+ * expect_code_hash (hex) and expect_policy may be NULL. On
  * success 0 and *claims (new reference) holds the certificate's claims;
  * otherwise -1 with the reason in err. */
 int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const char *name,

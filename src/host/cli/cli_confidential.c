@@ -352,23 +352,11 @@ int receipt_main(int argc, char **argv) {
         goto out;
     }
     j = json_loadb(text, len, 0, NULL);
+    /* The receipt is checked against whichever function the certificate
+     * names (cli_receipt_verify reads it from the verified claims). */
     const char *fc = json_string_value(json_object_get(j, "function_certificate"));
-    const char *name = NULL;
-    if (fc) {
-        /* The name the certificate claims; the signature check follows. */
-        const char *dot = strchr(fc, '.');
-        const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
-        size_t plen = 0;
-        uint8_t *payload = dot2 ? b64url_decode_alloc(dot + 1, (size_t)(dot2 - dot - 1), &plen) : NULL;
-        json_t *pc = payload ? json_loadb((const char *)payload, plen, 0, NULL) : NULL;
-        free(payload);
-        name = json_string_value(json_object_get(pc, "name"));
-        if (name) json_object_set_new(j, "_name", json_string(name));
-        json_decref(pc);
-        name = json_string_value(json_object_get(j, "_name"));
-    }
-    if (!name || cli_function_cert_verify(fc, &kms, name, NULL, NULL, &fn, err, sizeof err) < 0) {
-        fprintf(stderr, "error: receipt REFUSED: %s\n", name ? err : "FILE has no function certificate");
+    if (!fc || cli_function_cert_verify(fc, &kms, NULL, NULL, NULL, &fn, err, sizeof err) < 0) {
+        fprintf(stderr, "error: receipt REFUSED: %s\n", fc ? err : "FILE has no function certificate");
         goto out;
     }
     if (cli_receipt_verify(json_string_value(json_object_get(j, "receipt")),
