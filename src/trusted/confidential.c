@@ -361,7 +361,7 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     uint8_t *box = NULL;
     size_t box_len = 0;
     if (!call->function || !call->code_hash || !call->worker_cert) {
-        *reply = refusal("The enclave ran out of memory.", 503);
+        *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;
     }
     /* The code: base64url of its box under the code key; its hash must be
@@ -440,7 +440,7 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
     call->params = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!call->params) {
-        *reply = refusal("The enclave ran out of memory.", 503);
+        *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;
     }
     call->params_len = strlen(call->params);

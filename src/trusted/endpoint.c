@@ -132,7 +132,7 @@ static uint64_t thread_cpu_us(void) {
  * identity, or a refusal. */
 static void send_conf_reply(endpoint *e, uint64_t id, conf_step step, char *reply) {
     engine_outcome o = {.status = step == CONF_NEED_KEYS ? TFAAS_STATUS_NEED_KEYS : TFAAS_STATUS_APPLICATION_ERR,
-                        .result = reply ? reply : "{\"error\":\"The enclave ran out of memory.\",\"status\":503}",
+                        .result = reply ? reply : "{\"error\":\"" ENGINE_MSG_ENCLAVE_OOM "\",\"status\":503}",
                         .logs = ""};
     send_result(e, id, &o, 0, 0);
     free(reply);
@@ -143,7 +143,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
     conf_call call;
     memset(&call, 0, sizeof call);
     if (!key || !main) {
-        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, "The enclave ran out of memory.");
+        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
         goto out;
     }
     engine_limits lim = {
@@ -178,7 +178,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
     }
     if (st != FN_LEASED) {
         send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR,
-                   st == FN_FULL ? "The enclave holds too many running functions." : "The enclave ran out of memory.");
+                   st == FN_FULL ? "The enclave holds too many running functions." : ENGINE_MSG_ENCLAVE_OOM);
         goto out;
     }
     if (confidential) {

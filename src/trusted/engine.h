@@ -35,6 +35,10 @@ typedef struct engine_heap engine_heap;
  * neighbours' work or cache effects to the microsecond (docs/architecture.md). */
 #define ENGINE_CLOCK_QUANTUM_MS 10
 
+/* Messages more than one part of the enclave reports in the same words. */
+#define ENGINE_MSG_NOT_DICT "The action did not return a dictionary."
+#define ENGINE_MSG_ENCLAVE_OOM "The enclave ran out of memory."
+
 /* Limits of one load or call. */
 typedef struct {
     uint64_t timeout_ms;      /* wall-clock budget of this load or call */

@@ -434,7 +434,7 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len,
     duk_size_t len;
     const char *json = duk_get_lstring(ctx, -1, &len);
     if (!json || json[0] != '{') {
-        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, "The action did not return a dictionary.");
+        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, ENGINE_MSG_NOT_DICT);
         goto done;
     }
     if (len > lim->max_result_bytes) {
@@ -443,7 +443,7 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len,
     }
     out->result = malloc(len + 1);
     if (!out->result) {
-        engine_outcome_error(out, TFAAS_STATUS_INTERNAL_ERR, "The enclave ran out of memory.");
+        engine_outcome_error(out, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
         goto done;
     }
     memcpy(out->result, json, len + 1);

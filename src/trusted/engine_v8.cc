@@ -800,17 +800,17 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
     } else if (!out->result) {
         size_t len = json.IsEmpty() ? 0 : json->Utf8Length(iso);
         if (json.IsEmpty() || len == 0 || json->Length() < 1) {
-            engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, "The action did not return a dictionary.");
+            engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, ENGINE_MSG_NOT_DICT);
         } else if (len > lim->max_result_bytes) {
             engine_outcome_too_long(out, len, lim->max_result_bytes);
         } else if (!(out->result = static_cast<char *>(malloc(len + 1)))) {
-            engine_outcome_error(out, TFAAS_STATUS_INTERNAL_ERR, "The enclave ran out of memory.");
+            engine_outcome_error(out, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
         } else {
             json->WriteUtf8(iso, out->result, (int)len + 1, nullptr, v8::String::REPLACE_INVALID_UTF8);
             out->result[len] = '\0';
             replace_lone_surrogates(out->result, len);
             if (out->result[0] != '{') {
-                engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, "The action did not return a dictionary.");
+                engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, ENGINE_MSG_NOT_DICT);
             } else {
                 out->status = TFAAS_STATUS_SUCCESS;
                 /* Cheap test first; the parse settles a quoted "error" inside a value. */
