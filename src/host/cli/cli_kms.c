@@ -6,6 +6,7 @@
 #include "common/p256.h"
 #include "host/cli/cli_config.h"
 #include "host/cli/cli_file.h"
+#include "host/util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,14 +107,12 @@ int cli_kms_pin_save(const char *path, const char *apihost, const json_t *doc, c
         mkdir(dirname(copy), 0700);
         free(copy);
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(pin, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = json_dumps(pin, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(pin);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return fail(err, errlen, "cannot write the KMS pin %s: %s", path, strerror(errno));
-    }
+    if (!text) return fail(err, errlen, "out of memory");
+    int rc = file_write_atomic(path, text, strlen(text), 0644);
+    free(text);
+    if (rc != 0) return fail(err, errlen, "cannot write the KMS pin %s: %s", path, strerror(errno));
     return 0;
 }
 
