@@ -1,5 +1,5 @@
 #!/bin/sh
-# Copies Debian's duktape.c into the build tree with two changes that keep a
+# Copies Debian's duktape.c into the build tree with changes that keep a
 # function's timeout honest when its time goes into built-ins rather than
 # bytecode (docs/architecture.md, "The engine build"):
 #  - the executor interrupt, where the timeout is checked, comes every 256
@@ -8,10 +8,15 @@
 #    262144 of them could outlast any timeout;
 #  - the regular-expression matcher, which runs a whole match inside one
 #    instruction, checks the timeout every 65536 steps (catastrophic
-#    backtracking would otherwise hold the thread up to its 1e9-step limit).
-# Both call the same DUK_USE_EXEC_TIMEOUT_CHECK hook duk-config.sh wires in.
+#    backtracking would otherwise hold the thread up to its 1e9-step limit);
+#  - each file in scripts/duk-patches/ replaces one whole built-in: its first
+#    line is the function's signature, which must stand exactly once in
+#    duktape.c, and everything from there to the next line that is a lone "}"
+#    gives way to the file (each file says why it exists).
+# All call the same DUK_USE_EXEC_TIMEOUT_CHECK hook duk-config.sh wires in.
 set -eu
 in=$1 out=$2
+patches=$(dirname "$0")/duk-patches
 mkdir -p "$(dirname "$out")"
 intctr='^#define DUK_HTHREAD_INTCTR_DEFAULT (256L \* 1024L)$'
 restep='^		re_ctx->steps_count++;$'
@@ -25,4 +30,14 @@ sed -e "s|$intctr|#define DUK_HTHREAD_INTCTR_DEFAULT 256L /* tfaas: was 256L * 1
 			DUK_WO_NORETURN(return NULL;);\\
 		}|" \
     "$in" > "$out.tmp"
+for patch in "$patches"/*.c; do
+  signature=$(head -n 1 "$patch")
+  [ "$(grep -cxF "$signature" "$out.tmp")" = 1 ] || { echo "duk-source.sh: $patch: '$signature' not found exactly once in $in" >&2; exit 1; }
+  awk -v sig="$signature" -v file="$patch" '
+    skipping && $0 == "}" { skipping = 0; next }
+    skipping { next }
+    $0 == sig { while ((getline line < file) > 0) print line; close(file); skipping = 1; next }
+    { print }' "$out.tmp" > "$out.tmp2"
+  mv "$out.tmp2" "$out.tmp"
+done
 mv "$out.tmp" "$out"

@@ -5,8 +5,9 @@
  *    refuses to grow past the heap's limit; Duktape then throws, and the call
  *    reports "exhausted its memory" and asks for the heap to be discarded;
  *  - time: Duktape's executor calls tfaas_duk_exec_timeout_check (wired in by
- *    scripts/duk-config.sh) every few hundred thousand instructions; past the
- *    deadline it keeps returning true, so no catch block can resume the code;
+ *    scripts/duk-config.sh) every 256 instructions, and the built-ins that can
+ *    run long inside one instruction call it too (scripts/duk-source.sh); past
+ *    the deadline it keeps returning true, so no catch block can resume the code;
  *  - stack: Duktape's own call-stack and C recursion limits turn unbounded
  *    recursion into a RangeError (worker threads get a large enough stack).
  * Every touch of the heap happens inside duk_safe_call, so an error (including
