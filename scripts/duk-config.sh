@@ -1,8 +1,9 @@
 #!/bin/sh
 # Writes tfaas's duk_config.h: Debian's copy with the execution-timeout check,
-# the interrupt counter and fastint turned on, a string hash over every byte
-# (the default samples long strings, so strings that differ only in a few
-# bytes share a bucket and a function can make interning quadratic), and
+# the interrupt counter and fastint turned on, the dense string hash (the
+# default samples long strings, so strings that differ only in a few bytes
+# share a bucket and a function can make interning quadratic; duk-source.sh
+# makes the dense one read every byte of long strings too), and
 # Date's clock replaced. The
 # timeout check calls tfaas_duk_exec_timeout_check(heap udata) and Date.now()
 # / new Date() call tfaas_duk_date_now(ctx), the coarsened clock; both are

@@ -9,6 +9,13 @@
 #  - the regular-expression matcher, which runs a whole match inside one
 #    instruction, checks the timeout every 65536 steps (catastrophic
 #    backtracking would otherwise hold the thread up to its 1e9-step limit);
+#  - the string hash reads every byte of a string however long: Duktape's
+#    "dense" hash (duk-config.sh turns it on) still hashes only the first
+#    4096 bytes of a longer string and samples the rest, so long strings that
+#    differ elsewhere (a 128 KiB prefix plus a counter) all share one bucket
+#    and each new one is compared with every earlier one in full: interning
+#    became quadratic, and a memory bomb of such strings ran out of time
+#    before it ran out of memory;
 #  - each file in scripts/duk-patches/ replaces one whole built-in: its first
 #    line is the function's signature, which must stand exactly once in
 #    duktape.c, and everything from there to the next line that is a lone "}"
@@ -20,9 +27,12 @@ patches=$(dirname "$0")/duk-patches
 mkdir -p "$(dirname "$out")"
 intctr='^#define DUK_HTHREAD_INTCTR_DEFAULT (256L \* 1024L)$'
 restep='^		re_ctx->steps_count++;$'
+hashshort='^#define DUK__STRHASH_SHORTSTRING  4096L$'
 grep -q "$intctr" "$in" || { echo "duk-source.sh: $in has no DUK_HTHREAD_INTCTR_DEFAULT (256L * 1024L)" >&2; exit 1; }
 [ "$(grep -c "$restep" "$in")" = 1 ] || { echo "duk-source.sh: $in: regexp step counter not found exactly once" >&2; exit 1; }
+[ "$(grep -c "$hashshort" "$in")" = 1 ] || { echo "duk-source.sh: $in: DUK__STRHASH_SHORTSTRING 4096L not found exactly once" >&2; exit 1; }
 sed -e "s|$intctr|#define DUK_HTHREAD_INTCTR_DEFAULT 256L /* tfaas: was 256L * 1024L */|" \
+    -e "s|$hashshort|#define DUK__STRHASH_SHORTSTRING  DUK_SIZE_MAX /* tfaas: was 4096L, every byte is hashed */|" \
     -e "s|$restep|		re_ctx->steps_count++;\\
 		/* tfaas: the timeout holds inside a match too */\\
 		if ((re_ctx->steps_count \\& 0xffffUL) == 0 \\&\\& DUK_USE_EXEC_TIMEOUT_CHECK(re_ctx->thr->heap->heap_udata)) {\\
