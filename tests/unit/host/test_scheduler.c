@@ -537,8 +537,11 @@ static void test_background_priority(void) {
     }
     CHECK(seen_background);
     CHECK(calm_nice == 0);
+    /* Each move to the background counts; on a loaded machine the other
+     * tenant's work can stop being recent between two of its requests, so
+     * the enclave may go back and forth more than once. */
     scheduler_stats(s, &st);
-    CHECK(st.backgrounded == 1);
+    CHECK(st.backgrounded >= 1);
     CHECK(waiter_wait(&busy) == 0 && busy.res.status == TFAAS_STATUS_SUCCESS);
     sleep_ms(100); /* a few watchdog ticks */
     CHECK(autogroup_nice(busy_pid) == 0);
