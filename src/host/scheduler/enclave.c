@@ -220,7 +220,7 @@ static void enclave_died(enclave *e, done_list *dl) {
          * honest one (a killed timeout ran at least its whole budget). */
         if (a->sent_us) a->res.duration_us = now - a->sent_us;
         if (s->closing) {
-            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "The scheduler is shutting down.");
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
         } else if (now >= a->deadline_us) {
             char msg[128];
             snprintf(msg, sizeof msg, MSG_TIMEOUT, a->timeout_ms);

@@ -3,8 +3,10 @@
  * per namespace, function concurrency and queue bounds, timeouts, enclave
  * death, idle eviction, launch failure and destroy with work in flight; the
  * isolation modes (names, policy, unit keys, one enclave per function / for
- * all namespaces, per-action requests), the --max-enclaves limit and the
- * background CPU priority of enclaves running a long activation. */
+ * all namespaces, per-action requests), the --max-enclaves limit, the fair
+ * share of enclaves per namespace, retiring a deleted namespace, quiescing
+ * for shutdown and the background CPU priority of enclaves running a long
+ * activation. */
 #include "check.h"
 #include "host/scheduler/cpu_priority.h"
 #include "host/scheduler/scheduler.h"
@@ -96,6 +98,12 @@ static scheduler *make_cfg(const scheduler_config *cfg) {
     if (!s) fprintf(stderr, "scheduler_create: %s\n", err ? err : "?");
     free(err);
     return s;
+}
+
+static scheduler *make_share(isolation_mode mode, unsigned max_enclaves, unsigned per_ns) {
+    scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .max_queue = 4, .kill_grace_ms = 1000,
+                            .isolation = mode, .max_enclaves = max_enclaves, .max_enclaves_per_ns = per_ns};
+    return make_cfg(&cfg);
 }
 
 static scheduler *make_mode(unsigned idle_ttl_ms, unsigned max_queue, isolation_mode mode, unsigned max_enclaves) {
@@ -390,6 +398,14 @@ static void test_isolation_pure(void) {
     CHECK(isolation_unit_key(ISOLATION_SHARED, "ns", "ns/a@1", k, sizeof k) == 0 && strcmp(k, "shared") == 0);
     CHECK(isolation_unit_key(ISOLATION_UNSET, "ns", "ns/a@1", k, sizeof k) < 0);
     CHECK(isolation_unit_key(ISOLATION_TENANT, "ns", "ns/a@1", k, 5) < 0);
+
+    size_t len = 0;
+    const char *ns = isolation_unit_ns("tenant:bob#00ff", &len);
+    CHECK(ns && len == 8 && strncmp(ns, "bob#00ff", len) == 0);
+    ns = isolation_unit_ns("function:bob#00ff/a@b", &len);
+    CHECK(ns && len == 8 && strncmp(ns, "bob#00ff", len) == 0);
+    CHECK(isolation_unit_ns("shared", &len) == NULL && isolation_unit_ns("tenant", &len) == NULL);
+    CHECK(isolation_fn_ns_len("bob#1/a@1") == 5 && isolation_fn_ns_len("bob") == 3);
 }
 
 /* Runs HELLO as ns/name@ver (isolation request `req`) and returns the pid
@@ -439,14 +455,16 @@ static void test_modes(void) {
 }
 
 static void test_max_enclaves(void) {
+    /* three namespaces, one function each: the namespace shares (2 / 3,
+     * at least 1) leave the global limit to decide */
     scheduler *s = make_mode(0, 4, ISOLATION_FUNCTION, 2);
     CHECK(s != NULL);
     if (!s) return;
-    pid_t a = pid_after(s, "m3", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t a = pid_after(s, "m2", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
     pid_t b = pid_after(s, "m3", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
     /* a third unit stops the least recently used idle one: a */
-    pid_t c = pid_after(s, "m3", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:m3/a") == 0);
+    pid_t c = pid_after(s, "m3c", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:m2/a") == 0);
     CHECK(scheduler_enclave_pid(s, "function:m3/b") == b);
     sched_stats st;
     scheduler_stats(s, &st);
@@ -458,9 +476,9 @@ static void test_max_enclaves(void) {
     waiter_init(&w2);
     waiter_init(&w3);
     /* new revisions: @1 of b and c is HELLO, warm in their enclaves */
-    sched_job j1 = job("m3", "m3/b@2", SLOWER, "{}"), j2 = job("m3", "m3/c@2", SLOWER, "{}");
+    sched_job j1 = job("m3", "m3/b@2", SLOWER, "{}"), j2 = job("m3c", "m3c/c@2", SLOWER, "{}");
     CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
-    sched_job j3 = job("m3", "m3/d@1", HELLO, "{}");
+    sched_job j3 = job("m3d", "m3d/d@1", HELLO, "{}");
     errno = 0;
     CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == EBUSY);
     CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
@@ -468,10 +486,126 @@ static void test_max_enclaves(void) {
     scheduler_stats(s, &st);
     CHECK(st.enclaves_refused == 1 && w3.calls == 0);
     /* idle again: d gets room */
-    CHECK(pid_after(s, "m3", "d", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+    CHECK(pid_after(s, "m3d", "d", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
     waiter_fini(&w1);
     waiter_fini(&w2);
     waiter_fini(&w3);
+    scheduler_destroy(s);
+}
+
+/* One namespace cannot take every enclave: alone under max_enclaves 4 it
+ * holds at most 4 / (1 + 1) = 2, replaces its own idle ones past that, and
+ * is refused (EDQUOT) when both are busy, while another namespace still
+ * gets one. Without max_enclaves the per-namespace limit holds alone. */
+static void test_fair_share(void) {
+    scheduler *s = make_share(ISOLATION_FUNCTION, 4, 0);
+    CHECK(s != NULL);
+    if (!s) return;
+    pid_t a = pid_after(s, "f1", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t b = pid_after(s, "f1", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t c = pid_after(s, "f1", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:f1/a") == 0);
+    CHECK(scheduler_enclave_pid(s, "function:f1/b") == b);
+    waiter w1, w2, w3;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    waiter_init(&w3);
+    sched_job j1 = job("f1", "f1/b@2", SLOWER, "{}"), j2 = job("f1", "f1/c@2", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
+    sched_job j3 = job("f1", "f1/d@1", HELLO, "{}");
+    errno = 0;
+    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == EDQUOT);
+    CHECK(pid_after(s, "f2", "e", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0); /* room for the next tenant */
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(waiter_wait(&w2) == 0 && w2.res.status == TFAAS_STATUS_SUCCESS);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.share_refused == 1 && st.enclaves_refused == 0 && w3.calls == 0);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    waiter_fini(&w3);
+    scheduler_destroy(s);
+
+    s = make_share(ISOLATION_FUNCTION, 0, 1);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    j1 = job("f3", "f3/a@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0);
+    j2 = job("f3", "f3/b@1", HELLO, "{}");
+    errno = 0;
+    CHECK(scheduler_submit(s, &j2, on_done, &w2) == -1 && errno == EDQUOT);
+    CHECK(pid_after(s, "f4", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    scheduler_destroy(s);
+}
+
+static int waiter_has(waiter *w, tfaas_status st, int not_run, const char *text) {
+    return waiter_wait(w) == 0 && w->res.status == st && w->res.not_run == not_run &&
+           strstr(w->res.result_json, text) != NULL;
+}
+
+/* A retired namespace: its queued work ends unrun, its enclave is killed
+ * (what ran there fails), it is no longer listed; others go on. */
+static void test_retire(void) {
+    scheduler *s = make(0, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w1, w2, w3;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    waiter_init(&w3);
+    sched_job j = job("r1#aa", "r1#aa/slow@1", SLOWER, "{}"), other = job("r2#bb", "r2#bb/slow@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
+    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
+    CHECK(scheduler_submit(s, &other, on_done, &w3) == 0);
+    sleep_ms(300);
+    pid_t pid = scheduler_enclave_pid(s, "tenant:r1#aa");
+    size_t n = 0;
+    char **names = scheduler_namespaces(s, &n);
+    CHECK(n == 2 && names && (strcmp(names[0], "r1#aa") == 0 || strcmp(names[1], "r1#aa") == 0));
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    CHECK(pid > 0 && scheduler_retire(s, "r1#aa") == 1);
+    CHECK(waiter_has(&w2, TFAAS_STATUS_INTERNAL_ERR, 1, "The namespace was deleted."));
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status != TFAAS_STATUS_SUCCESS && !w1.res.not_run);
+    CHECK(waiter_has(&w3, TFAAS_STATUS_SUCCESS, 0, "ok"));
+    CHECK(scheduler_enclave_pid(s, "tenant:r1#aa") == 0);
+    names = scheduler_namespaces(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(strcmp(names[i], "r1#aa") != 0);
+        free(names[i]);
+    }
+    free(names);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    waiter_fini(&w3);
+    scheduler_destroy(s);
+}
+
+/* Quiesced: queued work ends at once unrun, running work completes, nothing
+ * new is accepted. */
+static void test_quiesce(void) {
+    scheduler *s = make(0, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w1, w2;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    sched_job j = job("q1", "q1/slow@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
+    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
+    sleep_ms(300);
+    scheduler_quiesce(s);
+    CHECK(w2.calls == 1 && w2.res.not_run && strstr(w2.res.result_json, "did not run"));
+    errno = 0;
+    CHECK(scheduler_submit(s, &j, on_done, &w2) == -1 && errno == ESHUTDOWN);
+    CHECK(waiter_has(&w1, TFAAS_STATUS_SUCCESS, 0, "ok"));
+    waiter_fini(&w1);
+    waiter_fini(&w2);
     scheduler_destroy(s);
 }
 
@@ -553,6 +687,9 @@ int main(void) {
     test_isolation_pure();
     test_modes();
     test_max_enclaves();
+    test_fair_share();
+    test_retire();
+    test_quiesce();
     scheduler *s = make(0, 8);
     CHECK(s != NULL);
     if (s) {
