@@ -6,7 +6,7 @@
  * and stopped after it has been idle for idle_ttl_ms (scale to zero). At
  * most max_enclaves units have a process at once: a new one stops the least
  * recently used idle enclave, or is refused (EBUSY) when none is idle.
- * Each namespace has a fair share of enclaves (sched_ns_share): one that
+ * Each namespace has a fair share of enclaves (ns_share in scheduler.c): one that
  * holds its share may only replace an idle enclave of its own, else it is
  * refused (EDQUOT), so one tenant cannot take every enclave from the others.
  * A namespace here is the caller's tenant key (`ns`, also the part of every
