@@ -66,6 +66,23 @@ static void test_open_creates_private_dir(void) {
     CHECK(store_open(newer, &s, &err) == STORE_ERROR && !s);
     CHECK(err && strstr(err, "schema version 99"));
     free(err);
+    err = NULL;
+
+    /* A version 1 database (namespaces without ids) gets one id each. */
+    char v1[1024], u[STORE_UUID_LEN + 1], k[STORE_KEY_LEN + 1], ns[64], id[STORE_NSID_LEN + 1];
+    snprintf(v1, sizeof v1, "%s/v1", root);
+    CHECK(store_open(v1, &s, &err) == STORE_OK);
+    CHECK(store_namespace_create(s, "old", NULL, NULL, u, k) == STORE_OK);
+    store_close(s);
+    CHECK(sqlite3_open(path_join(v1, "tfaas.db"), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "ALTER TABLE namespaces DROP COLUMN ns_id; PRAGMA user_version=1", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    s = NULL;
+    CHECK(store_open(v1, &s, &err) == STORE_OK);
+    CHECK(store_authenticate(s, u, k, ns, sizeof ns, id) == STORE_OK && strlen(id) == STORE_NSID_LEN);
+    CHECK(store_namespace_alive(s, "old", id) == STORE_OK);
+    store_close(s);
     scratch_remove(root);
 }
 
