@@ -336,17 +336,33 @@ static void test_idle_eviction(void) {
     scheduler_destroy(s);
 }
 
-static void test_destroy_in_flight(void) {
+/* A fresh scheduler running one SLOWER activation of ns/slower@1 (w1) with
+ * a second one queued behind it (w2), once the first is inside its enclave;
+ * NULL if it could not be set up. */
+static scheduler *running_and_queued(const char *ns, waiter *w1, waiter *w2) {
+    waiter_init(w1);
+    waiter_init(w2);
     scheduler *s = make(0, 4);
     CHECK(s != NULL);
-    if (!s) return;
+    if (!s) return NULL;
+    char key[128];
+    snprintf(key, sizeof key, "%s/slower@1", ns);
+    sched_job j = job(ns, key, SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j, on_done, w1) == 0);
+    CHECK(scheduler_submit(s, &j, on_done, w2) == 0);
+    sched_stats st = {0};
+    for (unsigned waited = 0; waited < WAIT_MS && !(st.running == 1 && st.queued == 1); waited += 10) {
+        sleep_ms(10);
+        scheduler_stats(s, &st);
+    }
+    CHECK(st.running == 1 && st.queued == 1);
+    return s;
+}
+
+static void test_destroy_in_flight(void) {
     waiter w1, w2;
-    waiter_init(&w1);
-    waiter_init(&w2);
-    sched_job j = job("t8", "t8/slower@1", SLOWER, "{}");
-    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
-    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
-    sleep_ms(300);
+    scheduler *s = running_and_queued("t8", &w1, &w2);
+    if (!s) return;
     scheduler_destroy(s);
     CHECK(w1.calls == 1 && w1.res.status == TFAAS_STATUS_INTERNAL_ERR);
     CHECK(w2.calls == 1 && w2.res.status == TFAAS_STATUS_INTERNAL_ERR);
@@ -454,43 +470,65 @@ static void test_modes(void) {
     scheduler_destroy(s);
 }
 
+/* Runs functions a, b and c of namespaces na, nb and nc, one enclave each
+ * (enclave-per-function), and checks that starting c's stopped the least
+ * recently used idle one, a's, and kept b's. */
+static void third_stops_first(scheduler *s, const char *na, const char *nb, const char *nc) {
+    char unit_a[64], unit_b[64];
+    snprintf(unit_a, sizeof unit_a, "function:%s/a", na);
+    snprintf(unit_b, sizeof unit_b, "function:%s/b", nb);
+    pid_t a = pid_after(s, na, "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t b = pid_after(s, nb, "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t c = pid_after(s, nc, "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, unit_a) == 0);
+    CHECK(scheduler_enclave_pid(s, unit_b) == b);
+}
+
+/* Keeps two enclaves busy with j1 and j2 (each needing one of its own) and
+ * checks that j3, needing a third, is refused at once with errno `refused`;
+ * `meanwhile` (may be NULL) runs while they are busy; both must succeed. */
+static void refused_while_busy(scheduler *s, sched_job j1, sched_job j2, sched_job j3, int refused,
+                               void (*meanwhile)(scheduler *s)) {
+    waiter w1, w2, w3;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    waiter_init(&w3);
+    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
+    errno = 0;
+    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == refused);
+    if (meanwhile) meanwhile(s);
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(waiter_wait(&w2) == 0 && w2.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(w3.calls == 0);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    waiter_fini(&w3);
+}
+
 static void test_max_enclaves(void) {
     /* three namespaces, one function each: the namespace shares (2 / 3,
      * at least 1) leave the global limit to decide */
     scheduler *s = make_mode(0, 4, ISOLATION_FUNCTION, 2);
     CHECK(s != NULL);
     if (!s) return;
-    pid_t a = pid_after(s, "m2", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    pid_t b = pid_after(s, "m3", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    /* a third unit stops the least recently used idle one: a */
-    pid_t c = pid_after(s, "m3c", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:m2/a") == 0);
-    CHECK(scheduler_enclave_pid(s, "function:m3/b") == b);
+    third_stops_first(s, "m2", "m3", "m3c");
     sched_stats st;
     scheduler_stats(s, &st);
     CHECK(st.enclaves_evicted == 1 && st.enclaves_stopped == 1 && st.enclaves_died == 0);
 
-    /* both enclaves busy: a fourth unit is refused with EBUSY, nothing waits */
-    waiter w1, w2, w3;
-    waiter_init(&w1);
-    waiter_init(&w2);
-    waiter_init(&w3);
-    /* new revisions: @1 of b and c is HELLO, warm in their enclaves */
-    sched_job j1 = job("m3", "m3/b@2", SLOWER, "{}"), j2 = job("m3c", "m3c/c@2", SLOWER, "{}");
-    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
-    sched_job j3 = job("m3d", "m3d/d@1", HELLO, "{}");
-    errno = 0;
-    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == EBUSY);
-    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
-    CHECK(waiter_wait(&w2) == 0 && w2.res.status == TFAAS_STATUS_SUCCESS);
+    /* both enclaves busy: a fourth unit is refused with EBUSY, nothing waits;
+     * new revisions: @1 of b and c is HELLO, warm in their enclaves */
+    refused_while_busy(s, job("m3", "m3/b@2", SLOWER, "{}"), job("m3c", "m3c/c@2", SLOWER, "{}"),
+                       job("m3d", "m3d/d@1", HELLO, "{}"), EBUSY, NULL);
     scheduler_stats(s, &st);
-    CHECK(st.enclaves_refused == 1 && w3.calls == 0);
+    CHECK(st.enclaves_refused == 1);
     /* idle again: d gets room */
     CHECK(pid_after(s, "m3d", "d", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
-    waiter_fini(&w1);
-    waiter_fini(&w2);
-    waiter_fini(&w3);
     scheduler_destroy(s);
+}
+
+static void next_tenant_gets_one(scheduler *s) {
+    CHECK(pid_after(s, "f2", "e", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
 }
 
 /* One namespace cannot take every enclave: alone under max_enclaves 4 it
@@ -501,39 +539,23 @@ static void test_fair_share(void) {
     scheduler *s = make_share(ISOLATION_FUNCTION, 4, 0);
     CHECK(s != NULL);
     if (!s) return;
-    pid_t a = pid_after(s, "f1", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    pid_t b = pid_after(s, "f1", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    pid_t c = pid_after(s, "f1", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:f1/a") == 0);
-    CHECK(scheduler_enclave_pid(s, "function:f1/b") == b);
-    waiter w1, w2, w3;
-    waiter_init(&w1);
-    waiter_init(&w2);
-    waiter_init(&w3);
-    sched_job j1 = job("f1", "f1/b@2", SLOWER, "{}"), j2 = job("f1", "f1/c@2", SLOWER, "{}");
-    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
-    sched_job j3 = job("f1", "f1/d@1", HELLO, "{}");
-    errno = 0;
-    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == EDQUOT);
-    CHECK(pid_after(s, "f2", "e", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0); /* room for the next tenant */
-    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
-    CHECK(waiter_wait(&w2) == 0 && w2.res.status == TFAAS_STATUS_SUCCESS);
+    third_stops_first(s, "f1", "f1", "f1");
+    refused_while_busy(s, job("f1", "f1/b@2", SLOWER, "{}"), job("f1", "f1/c@2", SLOWER, "{}"),
+                       job("f1", "f1/d@1", HELLO, "{}"), EDQUOT, next_tenant_gets_one);
     sched_stats st;
     scheduler_stats(s, &st);
-    CHECK(st.share_refused == 1 && st.enclaves_refused == 0 && w3.calls == 0);
-    waiter_fini(&w1);
-    waiter_fini(&w2);
-    waiter_fini(&w3);
+    CHECK(st.share_refused == 1 && st.enclaves_refused == 0);
     scheduler_destroy(s);
 
     s = make_share(ISOLATION_FUNCTION, 0, 1);
     CHECK(s != NULL);
     if (!s) return;
+    waiter w1, w2;
     waiter_init(&w1);
     waiter_init(&w2);
-    j1 = job("f3", "f3/a@1", SLOWER, "{}");
+    sched_job j1 = job("f3", "f3/a@1", SLOWER, "{}");
     CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0);
-    j2 = job("f3", "f3/b@1", HELLO, "{}");
+    sched_job j2 = job("f3", "f3/b@1", HELLO, "{}");
     errno = 0;
     CHECK(scheduler_submit(s, &j2, on_done, &w2) == -1 && errno == EDQUOT);
     CHECK(pid_after(s, "f4", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
@@ -551,18 +573,12 @@ static int waiter_has(waiter *w, tfaas_status st, int not_run, const char *text)
 /* A retired namespace: its queued work ends unrun, its enclave is killed
  * (what ran there fails), it is no longer listed; others go on. */
 static void test_retire(void) {
-    scheduler *s = make(0, 4);
-    CHECK(s != NULL);
-    if (!s) return;
     waiter w1, w2, w3;
-    waiter_init(&w1);
-    waiter_init(&w2);
+    scheduler *s = running_and_queued("r1#aa", &w1, &w2);
+    if (!s) return;
     waiter_init(&w3);
-    sched_job j = job("r1#aa", "r1#aa/slow@1", SLOWER, "{}"), other = job("r2#bb", "r2#bb/slow@1", SLOWER, "{}");
-    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
-    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
+    sched_job other = job("r2#bb", "r2#bb/slow@1", SLOWER, "{}");
     CHECK(scheduler_submit(s, &other, on_done, &w3) == 0);
-    sleep_ms(300);
     pid_t pid = scheduler_enclave_pid(s, "tenant:r1#aa");
     size_t n = 0;
     char **names = scheduler_namespaces(s, &n);
@@ -589,17 +605,11 @@ static void test_retire(void) {
 /* Quiesced: queued work ends at once unrun, running work completes, nothing
  * new is accepted. */
 static void test_quiesce(void) {
-    scheduler *s = make(0, 4);
-    CHECK(s != NULL);
-    if (!s) return;
     waiter w1, w2;
-    waiter_init(&w1);
-    waiter_init(&w2);
-    sched_job j = job("q1", "q1/slow@1", SLOWER, "{}");
-    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
-    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
-    sleep_ms(300);
+    scheduler *s = running_and_queued("q1", &w1, &w2);
+    if (!s) return;
     scheduler_quiesce(s);
+    sched_job j = job("q1", "q1/slower@1", SLOWER, "{}");
     CHECK(w2.calls == 1 && w2.res.not_run && strstr(w2.res.result_json, "did not run"));
     errno = 0;
     CHECK(scheduler_submit(s, &j, on_done, &w2) == -1 && errno == ESHUTDOWN);
