@@ -36,10 +36,11 @@ unsigned gateway_retire_deleted(gateway *g, uint64_t *seen) {
     char **tenants = scheduler_namespaces(g->scheduler, &n);
     unsigned retired = 0;
     for (size_t i = 0; i < n; i++) {
-        if (tenant_gone(g->store, tenants[i])) {
-            unsigned killed = scheduler_retire(g->scheduler, tenants[i]);
-            fprintf(stderr, "tfaas serve: namespace %.300s was deleted: %u enclave%s stopped, its work ended\n",
-                    tenants[i], killed, killed == 1 ? "" : "s");
+        /* Something of it may be left after a first retire (an activation
+         * finishing in a shared enclave): said once, when something stopped. */
+        if (tenant_gone(g->store, tenants[i]) && scheduler_retire(g->scheduler, tenants[i])) {
+            fprintf(stderr, "tfaas serve: namespace %.300s was deleted: its enclaves and waiting work stopped\n",
+                    tenants[i]);
             retired++;
         }
         free(tenants[i]);

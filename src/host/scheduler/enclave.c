@@ -573,13 +573,15 @@ static void *io_main(void *arg) {
                                  LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
 
     pthread_mutex_lock(&s->lock);
-    if (rc == 0 && s->closing) {
+    /* Closing, or retired while it started (scheduler_retire: nothing of
+     * its unit may run here any more, and nothing would stop it later). */
+    if (rc == 0 && (s->closing || !e->current)) {
         close(le.fd);
         launcher_kill(le.pid);
         launcher_reap(le.pid);
         rc = -1;
         free(err);
-        err = strdup("the scheduler is shutting down");
+        err = strdup(s->closing ? "the scheduler is shutting down" : "its namespace was deleted");
     }
     if (rc == 0) {
         e->pid = le.pid;

@@ -444,8 +444,8 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
 }
 
 /* Makes a current enclave forget every heap whose key starts with prefix.
- * Lock held. */
-static void forget_prefix(enclave *e, const char *prefix) {
+ * Returns whether it had any. Lock held. */
+static int forget_prefix(enclave *e, const char *prefix) {
     size_t plen = strlen(prefix);
     int had = 0;
     for (loaded_key **p = &e->loaded; *p;) {
@@ -465,6 +465,7 @@ static void forget_prefix(enclave *e, const char *prefix) {
         if (f) enclave_push_urgent(e, f);
         else enclave_kill(e); /* cannot tell it to forget: start afresh */
     }
+    return had;
 }
 
 void scheduler_drop(scheduler *s, const char *ns, const char *name) {
@@ -482,9 +483,10 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name) {
 
 /* Finishes every activation that waits (queued for a slot, or pending on an
  * enclave) whose fn_key starts with prefix, or all of them for NULL, as
- * never run with msg. Lock held. */
-static void fail_waiting(scheduler *s, done_list *dl, const char *prefix, const char *msg) {
+ * never run with msg. Returns how many. Lock held. */
+static unsigned fail_waiting(scheduler *s, done_list *dl, const char *prefix, const char *msg) {
     size_t plen = prefix ? strlen(prefix) : 0;
+    unsigned failed = 0;
     for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++) {
         for (fn_state *f = s->fns[b], *next; f; f = next) {
             next = f->next;
@@ -495,6 +497,7 @@ static void fail_waiting(scheduler *s, done_list *dl, const char *prefix, const 
                 a->fn = NULL;
                 a->res.not_run = 1;
                 sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, msg);
+                failed++;
             }
             f->qtail = NULL;
             f->queued = 0;
@@ -511,6 +514,7 @@ static void fail_waiting(scheduler *s, done_list *dl, const char *prefix, const 
                 a->res.not_run = 1;
                 sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, msg);
                 sched_release_slot(s, a, dl);
+                failed++;
             } else {
                 *tail = a;
                 tail = &a->next;
@@ -520,6 +524,7 @@ static void fail_waiting(scheduler *s, done_list *dl, const char *prefix, const 
         }
         e->pending_head = keep;
     }
+    return failed;
 }
 
 unsigned scheduler_retire(scheduler *s, const char *ns) {
@@ -527,27 +532,27 @@ unsigned scheduler_retire(scheduler *s, const char *ns) {
     char *prefix = NULL;
     if (asprintf(&prefix, "%s/", ns) < 0) return 0;
     size_t nslen = strlen(ns);
-    unsigned killed = 0;
     done_list dl = {0};
     pthread_mutex_lock(&s->lock);
-    fail_waiting(s, &dl, prefix, MSG_NS_GONE);
+    unsigned ended = fail_waiting(s, &dl, prefix, MSG_NS_GONE);
     for (enclave *e = s->enclaves; e; e = e->next) {
         if (!e->current) continue;
         if (unit_of_ns(e, ns, nslen)) {
             /* Its own process: what runs there fails as the process dies,
-             * and no new work for the old namespace goes to it. */
+             * and no new work for the old namespace goes to it (one still
+             * starting is stopped once launched, see io_main). */
             e->current = 0;
             enclave_kill(e);
-            killed++;
+            ended++;
         } else {
-            forget_prefix(e, prefix); /* a shared enclave keeps serving the others */
+            ended += (unsigned)forget_prefix(e, prefix); /* a shared enclave keeps serving the others */
         }
     }
-    s->stats.retired++;
+    if (ended) s->stats.retired++;
     pthread_mutex_unlock(&s->lock);
     done_list_deliver(&dl);
     free(prefix);
-    return killed;
+    return ended;
 }
 
 /* Appends the n-byte namespace ns to the set (*list, *count) unless it is
@@ -572,6 +577,7 @@ char **scheduler_namespaces(scheduler *s, size_t *n) {
         for (fn_state *f = s->fns[b]; f && !failed; f = f->next)
             failed = ns_set_add(&list, &count, f->key, isolation_fn_ns_len(f->key)) < 0;
     for (enclave *e = s->enclaves; e && !failed; e = e->next) {
+        if (!e->current) continue; /* leaving by itself, and no work goes to it */
         size_t len;
         const char *u = isolation_unit_ns(e->unit, &len);
         if (u) failed = ns_set_add(&list, &count, u, len) < 0;

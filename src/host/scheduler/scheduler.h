@@ -117,10 +117,11 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name);
  * at once (not_run, "The namespace was deleted."), the enclaves of its units
  * are killed (what they ran fails), and shared enclaves forget its heaps
  * (an activation of it running there finishes; its record is the caller's
- * to refuse). Returns how many enclaves were killed. */
+ * to refuse). Returns how many activations, enclaves and shared enclaves
+ * that was: 0 when nothing of it was left to stop. */
 unsigned scheduler_retire(scheduler *s, const char *ns);
 /* Every namespace the scheduler holds anything of (queued or running work,
- * enclaves, warm heaps): a malloc'd array of *n malloc'd strings (free
+ * current enclaves, their warm heaps): a malloc'd array of *n malloc'd strings (free
  * each and the array); NULL with *n = 0 when there is none or no memory. */
 char **scheduler_namespaces(scheduler *s, size_t *n);
 /* Shutdown, first step: nothing new is accepted or started (no enclave is
@@ -144,7 +145,7 @@ typedef struct {
     uint64_t enclaves_evicted;  /* of those, stopped early to make room (max_enclaves) */
     uint64_t enclaves_refused;  /* submissions refused: max_enclaves all busy */
     uint64_t share_refused;     /* submissions refused: the namespace's share all busy */
-    uint64_t retired;           /* namespaces retired (scheduler_retire) */
+    uint64_t retired;           /* scheduler_retire calls that stopped something */
     uint64_t completed;         /* callbacks delivered */
     uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
     uint64_t backgrounded;      /* enclaves moved to background CPU priority */

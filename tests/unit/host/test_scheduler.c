@@ -585,7 +585,7 @@ static void test_retire(void) {
     CHECK(n == 2 && names && (strcmp(names[0], "r1#aa") == 0 || strcmp(names[1], "r1#aa") == 0));
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
-    CHECK(pid > 0 && scheduler_retire(s, "r1#aa") == 1);
+    CHECK(pid > 0 && scheduler_retire(s, "r1#aa") == 2); /* the queued one and the enclave */
     CHECK(waiter_has(&w2, TFAAS_STATUS_INTERNAL_ERR, 1, "The namespace was deleted."));
     CHECK(waiter_wait(&w1) == 0 && w1.res.status != TFAAS_STATUS_SUCCESS && !w1.res.not_run);
     CHECK(waiter_has(&w3, TFAAS_STATUS_SUCCESS, 0, "ok"));
@@ -596,9 +596,27 @@ static void test_retire(void) {
         free(names[i]);
     }
     free(names);
+    CHECK(scheduler_retire(s, "r1#aa") == 0); /* nothing left of it */
+
+    /* retired while its enclave is still starting: stopped once launched,
+     * not left running with nothing to stop it */
+    waiter w4;
+    waiter_init(&w4);
+    sched_job fresh = job("r3#cc", "r3#cc/hello@1", HELLO, "{}");
+    CHECK(scheduler_submit(s, &fresh, on_done, &w4) == 0);
+    CHECK(scheduler_retire(s, "r3#cc") >= 1);
+    CHECK(waiter_wait(&w4) == 0 && w4.res.status != TFAAS_STATUS_SUCCESS);
+    sched_stats st = {0};
+    for (unsigned waited = 0; waited < WAIT_MS; waited += 10) {
+        scheduler_stats(s, &st);
+        if (st.enclaves == 1) break; /* r2's */
+        sleep_ms(10);
+    }
+    CHECK(st.enclaves == 1 && scheduler_enclave_pid(s, "tenant:r3#cc") == 0);
     waiter_fini(&w1);
     waiter_fini(&w2);
     waiter_fini(&w3);
+    waiter_fini(&w4);
     scheduler_destroy(s);
 }
 
