@@ -679,8 +679,11 @@ static void test_background_priority(void) {
     sched_job slow = job("busy", "busy/slow@1", SLOWER, "{}");
     waiter_init(&busy);
     CHECK(scheduler_submit(s, &slow, on_done, &busy) == 0);
-    sleep_ms(300);
-    pid_t calm_pid = scheduler_enclave_pid(s, "tenant:calm"), busy_pid = scheduler_enclave_pid(s, "tenant:busy");
+    /* until its enclave is up: a launch can take long on a loaded machine */
+    pid_t busy_pid = 0;
+    for (unsigned waited = 0; waited < WAIT_MS && !(busy_pid = scheduler_enclave_pid(s, "tenant:busy")); waited += 10)
+        sleep_ms(10);
+    pid_t calm_pid = scheduler_enclave_pid(s, "tenant:calm");
     CHECK(calm_pid > 0 && busy_pid > 0 && calm_pid != busy_pid);
     CHECK(getsid(busy_pid) == busy_pid && getsid(calm_pid) == calm_pid);
     /* Alone on the server, the long activation keeps its priority. */
