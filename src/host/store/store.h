@@ -61,9 +61,9 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
  * created again: a new id). */
 store_status store_namespace_alive(store *s, const char *name, const char *ns_id);
 /* A number that changes whenever namespaces may have changed: with every
- * write of this store to namespaces or actions, and when another process
- * (`tfaas admin`) has committed, noticed within STORE_CACHE_CHECK_MS of the
- * calls. Cheap: poll it, and look closer when it moves. */
+ * write of this store to namespaces, and when another process (`tfaas
+ * admin`) has committed, noticed within STORE_CACHE_CHECK_MS of the calls.
+ * Cheap: poll it, and look closer when it moves. */
 uint64_t store_namespace_epoch(store *s);
 
 /* Actions. store_action_put takes {exec, parameters, annotations, limits}

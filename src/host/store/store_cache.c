@@ -10,9 +10,12 @@
  * STORE_CACHE_CHECK_MS: a revoked credential stops working within that bound.
  * A credential that is not cached checks at once (store_cache_check_now):
  * a namespace deleted and created again by `tfaas admin` under the same name
- * must not find the old one's action documents here. The cache generation
- * is also the namespace epoch (store_namespace_epoch) the server polls to
- * notice deleted namespaces and stop what they left running.
+ * must not find the old one's action documents here. The namespace epoch
+ * (store_namespace_epoch), which the server polls to notice deleted
+ * namespaces and stop what they left running, moves with this store's
+ * namespace writes and with every commit of another process (which may be
+ * `tfaas admin namespace delete`); not with action writes, which cannot
+ * end a namespace.
  *
  * Races: a lookup that read the database before a write committed must not
  * put the old value in after the write emptied the cache; entries carry the
@@ -59,6 +62,13 @@ void store_cache_flush(store *s) {
     pthread_mutex_unlock(&s->cache_mu);
 }
 
+void store_cache_flush_namespaces(store *s) {
+    pthread_mutex_lock(&s->cache_mu);
+    flush_locked(s);
+    s->ns_epoch++;
+    pthread_mutex_unlock(&s->cache_mu);
+}
+
 /* Empties the cache if another process has committed since the last look. */
 void store_cache_check_now(store *s) {
     pthread_mutex_lock(&s->db_lock);
@@ -67,7 +77,10 @@ void store_cache_check_now(store *s) {
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->db_lock);
     pthread_mutex_lock(&s->cache_mu);
-    if (version < 0 || version != s->data_version) flush_locked(s); /* unknown: assume changed */
+    if (version < 0 || version != s->data_version) { /* unknown: assume changed */
+        flush_locked(s);
+        s->ns_epoch++;
+    }
     s->data_version = version;
     pthread_mutex_unlock(&s->cache_mu);
 }

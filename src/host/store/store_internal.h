@@ -77,6 +77,7 @@ struct store {
     pthread_mutex_t cache_mu;
     store_cache_slot *auth_cache, *action_cache;
     uint64_t cache_gen;        /* bumped by every flush */
+    uint64_t ns_epoch;         /* bumped when namespaces may have changed (store_namespace_epoch) */
     uint64_t cache_checked_us; /* last PRAGMA data_version look */
     int64_t data_version;
 };
@@ -101,6 +102,8 @@ void store_rollback(store *s);
 int store_cache_init(store *s);
 void store_cache_free(store *s);
 void store_cache_flush(store *s);
+/* The same after a write to namespaces: also moves the namespace epoch. */
+void store_cache_flush_namespaces(store *s);
 uint64_t store_cache_begin(store *s);
 int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size,
                          char id_out[STORE_NSID_LEN + 1]);

@@ -60,7 +60,7 @@ store_status store_namespace_create(store *s, const char *name, const char *uuid
         out = store_fail_db(s, "create namespace");
     }
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     if (out == STORE_OK) {
         if (uuid_out) memcpy(uuid_out, uuid, strlen(uuid) + 1);
         if (key_out) memcpy(key_out, key, strlen(key) + 1);
@@ -86,7 +86,7 @@ store_status store_namespace_set_credential(store *s, const char *name, const ch
     else if (rc != SQLITE_DONE) out = store_fail_db(s, "set credential");
     else if (sqlite3_changes(s->db) == 0) out = STORE_NOT_FOUND;
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     return out;
 }
 
@@ -109,7 +109,7 @@ store_status store_namespace_delete(store *s, const char *name) {
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     return out;
 }
 
@@ -213,5 +213,9 @@ store_status store_namespace_alive(store *s, const char *name, const char *ns_id
 }
 
 uint64_t store_namespace_epoch(store *s) {
-    return store_cache_begin(s); /* the cache generation moves with every such change */
+    (void)store_cache_begin(s); /* looks for other processes' commits when due */
+    pthread_mutex_lock(&s->cache_mu);
+    uint64_t epoch = s->ns_epoch;
+    pthread_mutex_unlock(&s->cache_mu);
+    return epoch;
 }

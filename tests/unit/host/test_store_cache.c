@@ -60,9 +60,11 @@ static void test_own_writes(store *s) {
 /* Another connection's writes: seen within the bound (50 ms; 1 s allowed here). */
 static void test_other_process(store *s, const char *dir) {
     char ns[300];
+    uint64_t epoch = store_namespace_epoch(s);
     json_t *doc = action("function main(){return {w:1}}");
     CHECK(store_action_put(s, "t", "g", doc, 0, NULL) == STORE_OK);
     json_decref(doc);
+    CHECK(store_namespace_epoch(s) == epoch); /* an action write cannot end a namespace */
     json_t *got = NULL;
     CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns, NULL) == STORE_OK);
     CHECK(store_action_peek(s, "t", "g", &got) == STORE_OK);
@@ -86,6 +88,10 @@ static void test_other_process(store *s, const char *dir) {
     }
     CHECK(revoked);
     CHECK(store_action_peek(s, "t", "g", &got) == STORE_NOT_FOUND); /* the namespace took it along */
+    CHECK(store_namespace_epoch(s) != epoch); /* the other process's delete moved it */
+    epoch = store_namespace_epoch(s);
+    CHECK(store_namespace_create(s, "t2", NULL, NULL, NULL, NULL) == STORE_OK);
+    CHECK(store_namespace_epoch(s) != epoch); /* and so does this store's own */
 }
 
 int main(void) {
