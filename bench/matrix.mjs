@@ -101,6 +101,10 @@ function startTfaas(bin, mode, help) {
   const extra = [];
   if (help.includes('--isolation')) extra.push('--isolation', mode);
   if (help.includes('--max-enclaves')) extra.push('--max-enclaves', '2000');
+  // One namespace deploys up to 1000 functions, one warm process each in
+  // enclave-per-function mode: no per-namespace limit of its own (its share
+  // of the 2000 is then 2000 / (1 + 1) = 1000, enough).
+  if (help.includes('--max-enclaves-per-namespace')) extra.push('--max-enclaves-per-namespace', '0');
   return startServe({ bin, tmp: args.tmp, cpu: serverCpu, extraArgs: extra });
 }
 

@@ -80,7 +80,9 @@ typedef enum {
 enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
 
 /* IPC_INVOKE fields. FN_KEY names one revision of one function
- * ("ns/name@version"); CODE may be empty when the host knows this enclave
+ * ("ns/name@version", where ns is the host's namespace key "name#id", so a
+ * namespace created again under an old name never meets the old one's
+ * heaps; the enclave treats it as opaque); CODE may be empty when the host knows this enclave
  * already holds that revision. An enclave that gets an empty CODE for a key
  * it does not know answers TFAAS_STATUS_NEED_CODE and the host resends. */
 /* CONFIDENTIAL (u64 0 or 1) marks a confidential function: CODE is then

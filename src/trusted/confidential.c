@@ -134,6 +134,16 @@ static int is_own_key(const conf_state *c, const json_t *jwk) {
     return same;
 }
 
+/* Whether fn_key, "ns/name@version" or with the host's namespace id
+ * "ns#id/name@version" (names hold no '#' or '/'), is a revision of ns/name. */
+static int key_names(const char *fn_key, const char *ns, const char *name) {
+    size_t nl = strlen(ns), ml = strlen(name);
+    if (strncmp(fn_key, ns, nl) != 0) return 0;
+    const char *p = fn_key + nl;
+    if (*p == '#') p += strcspn(p, "/");
+    return *p == '/' && strncmp(p + 1, name, ml) == 0 && p[1 + ml] == '@';
+}
+
 /* Verifies a release bundle (docs/protocol.md §6.4) for fn_key and returns
  * the function's keys, or NULL with *why. */
 static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field *keys, const char **why) {
@@ -191,8 +201,7 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     char function[1024];
     if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) ||
         snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
-    size_t flen = strlen(function);
-    if (strncmp(fn_key, function, flen) != 0 || fn_key[flen] != '@') {
+    if (!key_names(fn_key, ns, name)) {
         *why = "the key release is for another function";
         goto out;
     }

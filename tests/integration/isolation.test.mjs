@@ -15,7 +15,8 @@
 //   (c) timeout, memory and result-size limits fail only the offending
 //       activation: no enclave is killed, neighbours keep answering.
 // Then the annotation policy (stricter only, 400 otherwise), the info route,
-// and --max-enclaves (LRU stop of idle enclaves, 503 when all are busy).
+// and --max-enclaves (LRU stop of idle enclaves, 503 when all are busy; the
+// per-namespace share is tests/hostile/enclave-share.test.mjs).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api, sleep } from '../lib/server.mjs';
@@ -274,27 +275,33 @@ describe('the tfaas-isolation annotation', () => {
 
 describe('--max-enclaves', () => {
   let server;
+  const tenants = {};
   before(async () => {
     server = await startServer({ extraArgs: ['--isolation', 'enclave-per-function', '--max-enclaves', '2', '--workers', '2'] });
-    for (const name of ['a', 'b', 'c'])
-      await putAction(server, name, PROBE, { parameters: { who: name }, limits: { timeout: 20000 } });
+    tenants.guest = server;
+    tenants.other = await createNamespace(server, 'other');
+    tenants.third = await createNamespace(server, 'third');
+    for (const [ns, name] of [['guest', 'a'], ['guest', 'b'], ['other', 'c'], ['third', 'd']])
+      await putAction(tenants[ns], name, PROBE, { parameters: { who: name }, limits: { timeout: 20000 } });
   });
   after(async () => { if (server) await server.stop(); });
 
-  test('a third function stops the least recently used idle enclave; all busy answers 503', async () => {
+  // Each namespace's share of the 2 enclaves is 1 (2 / (H + 1), at least 1),
+  // so the limit itself decides once two namespaces hold one each.
+  test('a new unit stops the least recently used idle enclave; all busy answers 503', async () => {
     assert.match(server.logs(), /isolation enclave-per-function, at most 2 enclaves/);
-    for (const name of ['a', 'b', 'c', 'a', 'b']) {
-      const r = await invoke(server, name, {}, { result: true });
+    for (const [ns, name] of [['guest', 'a'], ['other', 'c'], ['guest', 'b'], ['other', 'c'], ['guest', 'b']]) {
+      const r = await invoke(tenants[ns], name, {}, { result: true });
       assert.equal(r.status, 200, `${name}: ${r.text}`);
     }
     assert.ok(await poll(() => enclavePids(server.proc.pid).length === 2), `enclaves: ${enclavePids(server.proc.pid)}`);
-    // a and b busy: c needs a third enclave and there is no idle one to stop
-    const busy = ['a', 'b'].map((name) => invoke(server, name, { busyMs: 1500 }));
+    // b and c busy: d needs a third enclave and there is no idle one to stop
+    const busy = [['guest', 'b'], ['other', 'c']].map(([ns, name]) => invoke(tenants[ns], name, { busyMs: 1500 }));
     await sleep(300);
-    const refused = await invoke(server, 'c', {});
+    const refused = await invoke(tenants.third, 'd', {});
     assert.equal(refused.status, 503, refused.text);
     assert.match(refused.body.error, /Every enclave is busy.*--max-enclaves/);
     for (const p of busy) assert.equal((await p).status, 200);
-    assert.equal((await invoke(server, 'c', {}, { result: true })).status, 200);
+    assert.equal((await invoke(tenants.third, 'd', {}, { result: true })).status, 200);
   });
 });

@@ -47,7 +47,8 @@ export async function startServer({ extraArgs = [], stateDir, keepState = false 
 
 const SANITIZER_REPORT = /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/;
 
-function assertCleanExit(proc, out) {
+// After a SIGTERM the test sent itself: exit 0, no sanitizer report.
+export function assertCleanExit(proc, out) {
   const tail = () => out.slice(-4000);
   if (process.env.TFAAS_SANITIZE === 'ON' && SANITIZER_REPORT.test(out)) {
     throw new Error(`sanitizer report from tfaas serve or an enclave:\n${tail()}`);

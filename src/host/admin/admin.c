@@ -6,8 +6,9 @@
  *   tfaas admin namespace delete NAME [--state DIR]   with its actions and activations
  *
  * It may run while `tfaas serve` uses the same directory: SQLite's locking and
- * busy timeout serialise the two processes. Exit status: 0 done, 1 the
- * operation failed, 2 the command line was wrong. */
+ * busy timeout serialise the two processes, and the server notices a deleted
+ * namespace within about 100 ms (src/host/gateway/tenants.c). Exit status: 0
+ * done, 1 the operation failed, 2 the command line was wrong. */
 #include "host/commands.h"
 #include "host/store/store.h"
 
@@ -49,7 +50,11 @@ static const char USAGE_LIST[] =
 static const char USAGE_DELETE[] =
     "usage: tfaas admin namespace delete NAME [--state DIR]\n"
     "\n"
-    "Deletes namespace NAME, its credential, its actions and its activations.\n";
+    "Deletes namespace NAME, its credential, its actions and its activations.\n"
+    "A server running on the same state stops the namespace's enclaves and its\n"
+    "queued and running activations within about 100 ms; none of them is\n"
+    "recorded. A namespace created later under the same name is a new one and\n"
+    "shares nothing with it.\n";
 
 /* OpenWhisk's entity name rule: ^[A-Za-z0-9_][A-Za-z0-9_@ .-]*$, at most
  * 256 characters, and no trailing space. */

@@ -101,7 +101,7 @@ enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int
     if (st == STORE_CONFLICT) return http_error(r->conn, MHD_HTTP_CONFLICT, "resource already exists");
     if (st != STORE_OK) return req_store_error(r);
     /* Warm heaps hold the previous revision's code. */
-    if (overwrite) scheduler_drop(r->gw->scheduler, r->ns, name);
+    if (overwrite) scheduler_drop(r->gw->scheduler, r->tenant, name);
     return http_reply_json(r->conn, MHD_HTTP_OK, stored, NULL);
 }
 
@@ -121,7 +121,7 @@ static enum MHD_Result del(http_req *r, const char *name) {
     store_status st = store_action_delete(r->gw->store, r->ns, name, &doc);
     if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
     if (st != STORE_OK) return req_store_error(r);
-    scheduler_drop(r->gw->scheduler, r->ns, name);
+    scheduler_drop(r->gw->scheduler, r->tenant, name);
     return http_reply_json(r->conn, MHD_HTTP_OK, doc, NULL);
 }
 

@@ -41,6 +41,13 @@ int confidential_release(void *ud, const uint8_t *record, size_t record_len, con
 gateway *gateway_start(const gateway_config *cfg, char **err);
 /* The port actually bound (useful with port 0). */
 unsigned gateway_port(const gateway *g);
+/* Retires (scheduler_retire) every namespace the scheduler holds work or
+ * enclaves of that has been deleted, by this process or another (`tfaas
+ * admin`), once the store's namespace epoch has moved from *seen (updated).
+ * Cheap when nothing changed: serve calls it every GATEWAY_RETIRE_POLL_MS.
+ * Returns how many were retired. tenants.c */
+#define GATEWAY_RETIRE_POLL_MS 100
+unsigned gateway_retire_deleted(gateway *g, uint64_t *seen);
 /* Shutdown, step 1: stop accepting connections; new invocations get 503. */
 void gateway_quiesce(gateway *g);
 /* Step 2: wait until every accepted activation has a durable record and

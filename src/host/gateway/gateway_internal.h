@@ -46,7 +46,12 @@ typedef struct {
     struct MHD_Connection *conn;
     const char *method;
     route rt;
-    char ns[GATEWAY_NS_MAX]; /* authenticated namespace */
+    char ns[GATEWAY_NS_MAX]; /* authenticated namespace: its name, for the store */
+    char ns_id[STORE_NSID_LEN + 1]; /* and its id (store_authenticate) */
+    /* "name#id": the namespace as the scheduler and the enclaves know it, so
+     * one deleted and created again under its name shares nothing with the
+     * old one (its fn_keys are "name#id/action@version"). */
+    char tenant[GATEWAY_NS_MAX + 1 + STORE_NSID_LEN];
     char *body;              /* request body, NUL-terminated; NULL when empty */
     size_t body_len, body_cap, body_limit;
     int too_large;           /* body exceeded body_limit: it is discarded, answer 413 */

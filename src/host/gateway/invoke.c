@@ -31,7 +31,8 @@ typedef struct {
     atomic_int refs;
     /* Under the gateway's park lock: */
     int done;            /* the record's commit finished (well or not) */
-    store_status commit; /* its outcome */
+    store_status commit; /* its outcome; NOT_FOUND: the namespace was deleted meanwhile */
+    int not_run;         /* the scheduler never ran it (sched_result.not_run) */
     json_t *record;      /* the activation record, kept for the blocking answer */
     parked park;         /* the blocking request's connection while it waits */
     /* Fixed at creation: */
@@ -40,6 +41,7 @@ typedef struct {
     char *sealed;        /* its enclave result {ohttp_res, receipt, worker_certificate}; set with record */
     gateway *gw;
     char *ns, *name, *version, *kind;
+    char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
     action_limits limits;
     char id[33];
 } invocation;
@@ -52,13 +54,15 @@ static void inv_release(invocation *inv) {
     free(inv);
 }
 
-static invocation *inv_new(gateway *gw, const char *ns, const char *name, const char *version, const char *kind,
+static invocation *inv_new(gateway *gw, const http_req *r, const char *version, const char *kind,
                            const action_limits *lim) {
     invocation *inv = calloc(1, sizeof *inv);
     if (!inv) return NULL;
     atomic_init(&inv->refs, 2); /* the HTTP request's and the scheduler's */
     inv->gw = gw;
     inv->limits = *lim;
+    memcpy(inv->ns_id, r->ns_id, sizeof inv->ns_id);
+    const char *ns = r->ns, *name = r->rt.name;
     inv->ns = strdup(ns);
     inv->name = strdup(name);
     inv->version = strdup(version);
@@ -81,7 +85,7 @@ static void on_committed(void *ud, store_status st) {
     struct MHD_Connection *waiting = park_take_locked(gw, &inv->park);
     park_unlock(gw);
     if (waiting) MHD_resume_connection(waiting); /* its handler answers from the record */
-    if (st != STORE_OK)
+    if (st != STORE_OK && st != STORE_NOT_FOUND) /* NOT_FOUND: its namespace is gone, as intended */
         fprintf(stderr, "tfaas serve: activation %s could not be stored: %s\n", inv->id, store_last_error());
     inv_release(inv);
     gateway_inflight_done(gw);
@@ -95,6 +99,7 @@ static void on_done(void *ud, sched_result *res) {
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
+    int not_run = res->not_run;
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
      * it, and jansson's reference counts are atomic. */
@@ -109,8 +114,10 @@ static void on_done(void *ud, sched_result *res) {
     park_lock(inv->gw);
     inv->record = rec;
     inv->sealed = sealed;
+    inv->not_run = not_run;
     park_unlock(inv->gw);
-    store_activation_put(inv->gw->store, copy, on_committed, inv);
+    /* Recorded also when it never ran (shutdown): the caller holds its id. */
+    store_activation_put(inv->gw->store, copy, inv->ns_id, on_committed, inv);
 }
 
 /* The blocking answer: the record once it is durable, else 202 (the wait
@@ -122,6 +129,12 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     park_unlock(r->gw);
     if (!done) return http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
     /* done is final: record and commit no longer change */
+    if (inv->not_run)
+        return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &hdr, "%s",
+                              json_get_str(json_object_get(json_object_get(inv->record, "response"), "result"),
+                                           "error", "The activation did not run"));
+    if (inv->commit == STORE_NOT_FOUND)
+        return http_error_hdr(r->conn, MHD_HTTP_NOT_FOUND, &hdr, "The namespace was deleted while the activation ran");
     if (inv->commit != STORE_OK || !inv->record)
         return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &hdr,
                               "The activation ran but its record could not be stored");
@@ -144,6 +157,7 @@ static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
     if (!done)
         return http_error_hdr(r->conn, MHD_HTTP_GATEWAY_TIMEOUT, &id,
                               "The confidential activation did not finish within the wait budget");
+    if (inv->not_run) return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &id, "The platform is shutting down");
     /* done is final: record and sealed no longer change */
     json_t *j = inv->sealed ? json_loads(inv->sealed, 0, NULL) : NULL;
     json_t *response = json_object_get(inv->record, "response");
@@ -200,7 +214,7 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
         isolation = ISOLATION_UNSET;
     return (sched_job){
-        .ns = r->ns,
+        .ns = r->tenant,
         .engine = action_kind_engine(json_get_str(exec, "kind", "js:duktape")),
         .fn_key = fn_key,
         .main = json_get_str(exec, "main", "main"),
@@ -218,6 +232,11 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
 static enum MHD_Result submit_refused(http_req *r, int err) {
     if (err == EAGAIN)
         return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
+    if (err == EDQUOT)
+        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                          "Every enclave this namespace may have is busy: a namespace gets a fair share of this "
+                          "server's enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
+    if (err == ESHUTDOWN) return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
     if (err == EBUSY)
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "Every enclave is busy: this server runs at most its --max-enclaves enclave "
@@ -298,7 +317,7 @@ enum MHD_Result invoke_handle(http_req *r) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = params ? inv_new(gw, r->ns, r->rt.name, version, kind, &lim) : NULL;
+    invocation *inv = params ? inv_new(gw, r, version, kind, &lim) : NULL;
     if (!inv) {
         free(params);
         json_decref(action);
@@ -306,7 +325,7 @@ enum MHD_Result invoke_handle(http_req *r) {
     }
 
     char fn_key[2 * GATEWAY_NS_MAX + 300];
-    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
+    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
     sched_job job = job_for(r, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = code_len;
@@ -336,8 +355,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = record ? inv_new(gw, r->ns, r->rt.name, version, json_get_str(exec, "kind", "js:duktape"), &lim)
-                             : NULL;
+    invocation *inv = record ? inv_new(gw, r, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
     if (!inv) {
         free(record);
         json_decref(action);
@@ -345,7 +363,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     }
     inv->confidential = 1;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
-    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->ns, r->rt.name, version);
+    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
     sched_job job = job_for(r, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = strlen(code);

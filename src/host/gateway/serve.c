@@ -23,11 +23,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DRAIN_TIMEOUT_MS 10000 /* in-flight activations get this long on shutdown */
+#define DRAIN_TIMEOUT_MS 10000 /* running activations get this long on shutdown */
+#define DEFAULT_MAX_ENCLAVES_PER_NS 8
 
 typedef struct {
     const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
+    unsigned max_enclaves_per_ns;
     unsigned background_after_ms;
     isolation_mode isolation;
 } serve_opts;
@@ -57,6 +59,12 @@ static void usage(FILE *f) {
           "  --max-enclaves N         enclave processes at once, 0 = no limit (default 0); a new\n"
           "                           one stops the least recently used idle one, and an invoke\n"
           "                           that needs one while all are busy gets 503\n"
+          "  --max-enclaves-per-namespace N\n"
+          "                           enclave processes one namespace may have at once, 0 = no\n"
+          "                           limit of its own (default 8); with --max-enclaves M a\n"
+          "                           namespace also gets at most M/(H+1) (at least 1), H the\n"
+          "                           namespaces holding enclaves, so one tenant cannot take them\n"
+          "                           all; past its share an invoke gets 429\n"
           "  --cpu-background-after MS\n"
           "                           an enclave running an activation longer than this yields\n"
           "                           the CPU (background priority) to enclaves with shorter\n"
@@ -71,7 +79,8 @@ static void usage(FILE *f) {
           "  -h, --help               this text\n"
           "\n"
           "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
-          "SIGINT/SIGTERM finish in-flight work and exit 0.\n", f);
+          "SIGINT/SIGTERM: queued activations fail at once (recorded as not run; a blocking\n"
+          "caller gets 503), running ones get up to 10 s, then the server exits 0.\n", f);
 }
 
 /* Strict unsigned in [min, max]; -1 when not. */
@@ -191,7 +200,7 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -201,12 +210,14 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"enclave-v8", required_argument, 0, O_ENCLAVE_V8},
         {"isolation", required_argument, 0, O_ISOLATION}, {"max-enclaves", required_argument, 0, O_MAX_ENCLAVES},
         {"cpu-background-after", required_argument, 0, O_BACKGROUND},
+        {"max-enclaves-per-namespace", required_argument, 0, O_MAX_ENCLAVES_NS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
                       .http_threads = 1, .isolation = ISOLATION_TENANT,
+                      .max_enclaves_per_ns = DEFAULT_MAX_ENCLAVES_PER_NS,
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
@@ -229,6 +240,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ISOLATION: bad = isolation_parse(optarg, &o->isolation); break;
         case O_MAX_ENCLAVES: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves); break;
         case O_BACKGROUND: bad = parse_uint(optarg, 0, LIMIT_TIMEOUT_MAX, &o->background_after_ms); break;
+        case O_MAX_ENCLAVES_NS: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves_per_ns); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -336,6 +348,7 @@ int serve_main(int argc, char **argv) {
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue, .kill_grace_ms = 2000,
                            .isolation = o.isolation, .max_enclaves = o.max_enclaves,
+                           .max_enclaves_per_ns = o.max_enclaves_per_ns,
                            .background_after_ms = background_after(&o),
                            .enclave_args = platform_key ? tee_args : NULL,
                            .release = kms ? confidential_release : NULL, .release_ud = kms};
@@ -355,15 +368,22 @@ int serve_main(int argc, char **argv) {
     int v6 = addr.ss_family == AF_INET6;
     printf("tfaas serve: isolation %s", isolation_name(o.isolation));
     if (o.max_enclaves) printf(", at most %u enclaves", o.max_enclaves);
+    if (o.max_enclaves_per_ns) printf(", at most %u per namespace", o.max_enclaves_per_ns);
     if (sc.background_after_ms) printf(", activations past %u ms yield the CPU", sc.background_after_ms);
     printf("\n");
     printf("tfaas serve: listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", gateway_port(gw));
     fflush(stdout);
 
-    int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {}
+    /* Until a signal: notice namespaces deleted by `tfaas admin` (tenants.c). */
+    uint64_t ns_epoch = store_namespace_epoch(st);
+    const struct timespec poll = {0, GATEWAY_RETIRE_POLL_MS * 1000000L};
+    int sig;
+    while ((sig = sigtimedwait(&sigs, NULL, &poll)) < 0) gateway_retire_deleted(gw, &ns_epoch);
     fprintf(stderr, "tfaas serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* Bounded: nothing queued starts (no enclave is started or replaced any
+     * more), running activations get DRAIN_TIMEOUT_MS, then are killed. */
     gateway_quiesce(gw);
+    scheduler_quiesce(sched);
     unsigned left = gateway_drain(gw, DRAIN_TIMEOUT_MS);
     if (left) fprintf(stderr, "tfaas serve: %u activations or requests still pending; ending them\n", left);
     rc = 0;

@@ -41,7 +41,8 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
 
 /* --- authentication ------------------------------------------------------ */
 
-/* 0 when r->ns holds the caller's namespace; otherwise the 401 was queued. */
+/* 0 when r->ns, r->ns_id and r->tenant hold the caller's namespace;
+ * otherwise the 401 was queued. */
 static int authenticate(http_req *r, enum MHD_Result *sent) {
     char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1];
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -51,13 +52,15 @@ static int authenticate(http_req *r, enum MHD_Result *sent) {
                            "The resource requires authentication, which was not supplied with the request");
         return -1;
     }
-    store_status ss = st == AUTH_OK ? store_authenticate(r->gw->store, uuid, key, r->ns, sizeof r->ns) : STORE_NOT_FOUND;
+    store_status ss = st == AUTH_OK ? store_authenticate(r->gw->store, uuid, key, r->ns, sizeof r->ns, r->ns_id)
+                                    : STORE_NOT_FOUND;
     explicit_bzero(key, sizeof key); /* the secret does not outlive the check */
     if (ss == STORE_ERROR) { *sent = req_store_error(r); return -1; }
     if (ss != STORE_OK) {
         *sent = http_error(r->conn, MHD_HTTP_UNAUTHORIZED, "The supplied authentication is invalid");
         return -1;
     }
+    snprintf(r->tenant, sizeof r->tenant, "%s#%s", r->ns, r->ns_id); /* fits: both sizes are bounded */
     return 0;
 }
 

@@ -220,7 +220,7 @@ static void enclave_died(enclave *e, done_list *dl) {
          * honest one (a killed timeout ran at least its whole budget). */
         if (a->sent_us) a->res.duration_us = now - a->sent_us;
         if (s->closing) {
-            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "The scheduler is shutting down.");
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
         } else if (now >= a->deadline_us) {
             char msg[128];
             snprintf(msg, sizeof msg, MSG_TIMEOUT, a->timeout_ms);
@@ -573,13 +573,15 @@ static void *io_main(void *arg) {
                                  LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
 
     pthread_mutex_lock(&s->lock);
-    if (rc == 0 && s->closing) {
+    /* Closing, or retired while it started (scheduler_retire: nothing of
+     * its unit may run here any more, and nothing would stop it later). */
+    if (rc == 0 && (s->closing || !e->current)) {
         close(le.fd);
         launcher_kill(le.pid);
         launcher_reap(le.pid);
         rc = -1;
         free(err);
-        err = strdup("the scheduler is shutting down");
+        err = strdup(s->closing ? "the scheduler is shutting down" : "its namespace was deleted");
     }
     if (rc == 0) {
         e->pid = le.pid;

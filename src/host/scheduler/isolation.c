@@ -60,3 +60,20 @@ int isolation_unit_key(isolation_mode m, const char *ns, const char *fn_key, cha
     }
     return n >= 0 && (size_t)n < outsize ? 0 : -1;
 }
+
+size_t isolation_fn_ns_len(const char *fn_key) {
+    return strcspn(fn_key, "/");
+}
+
+const char *isolation_unit_ns(const char *unit, size_t *len) {
+    static const char tenant[] = "tenant:", function[] = "function:";
+    const char *ns = NULL;
+    if (strncmp(unit, tenant, sizeof tenant - 1) == 0) {
+        ns = unit + sizeof tenant - 1;
+        *len = strlen(ns);
+    } else if (strncmp(unit, function, sizeof function - 1) == 0) {
+        ns = unit + sizeof function - 1;
+        *len = isolation_fn_ns_len(ns);
+    }
+    return ns;
+}

@@ -34,6 +34,9 @@
 
 #define MSG_TIMEOUT "The action exceeded its time limits of %u milliseconds."
 #define MSG_DIED "The action did not produce a valid response and exited unexpectedly."
+#define MSG_SHUTDOWN "The scheduler is shutting down."
+#define MSG_NOT_RUN "The server is shutting down; the activation did not run."
+#define MSG_NS_GONE "The namespace was deleted."
 
 typedef struct fn_state fn_state;
 typedef struct enclave enclave;
@@ -125,6 +128,7 @@ struct scheduler {
     char *enclave_path;
     char *enclave_v8_path;  /* NULL when V8 is not available */
     int closing;
+    int quiesced;             /* scheduler_quiesce: no new enclave, nothing new starts */
     pthread_t watchdog;
     enclave *enclaves;
     fn_state *fns[SCHED_FN_BUCKETS];

@@ -135,35 +135,94 @@ static enclave *current_enclave(scheduler *s, const char *unit, sched_engine eng
     return NULL;
 }
 
-/* Room for one more current enclave under max_enclaves: stops the least
- * recently used idle one if the limit is reached. 0, or -1 when every
- * enclave is busy. Lock held. */
-static int make_room(scheduler *s) {
-    if (!s->cfg.max_enclaves) return 0;
-    unsigned n = 0;
-    enclave *lru = NULL;
+/* ---- fair shares of enclaves ------------------------------------------ */
+
+/* Whether a current enclave's unit belongs to namespace ns (n bytes). */
+static int unit_of_ns(const enclave *e, const char *ns, size_t n) {
+    size_t len;
+    const char *u = isolation_unit_ns(e->unit, &len);
+    return u && len == n && memcmp(u, ns, n) == 0;
+}
+
+/* Namespaces holding a current enclave, ns counted whether it holds one or
+ * not. Quadratic in the enclaves, which max_enclaves keeps few. Lock held. */
+static unsigned ns_holders(scheduler *s, const char *ns, size_t nslen) {
+    unsigned h = 1;
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        size_t len;
+        const char *u = e->current ? isolation_unit_ns(e->unit, &len) : NULL;
+        if (!u || (len == nslen && memcmp(u, ns, len) == 0)) continue;
+        int first = 1; /* each namespace counts at its first enclave in the list */
+        for (enclave *p = s->enclaves; p != e && first; p = p->next)
+            if (p->current && unit_of_ns(p, u, len)) first = 0;
+        h += (unsigned)first;
+    }
+    return h;
+}
+
+/* The most enclaves namespace ns may hold now, 0 for no limit:
+ * max_enclaves_per_ns, and with max_enclaves M also M / (H + 1) but at
+ * least 1, H the namespaces holding enclaves (ns included). The "+ 1" keeps
+ * a share free for a namespace that has none yet, so a tenant alone on the
+ * server cannot take every enclave before the next one arrives. */
+static unsigned ns_share(scheduler *s, const char *ns, size_t nslen) {
+    unsigned cap = s->cfg.max_enclaves_per_ns;
+    if (s->cfg.max_enclaves) {
+        unsigned share = s->cfg.max_enclaves / (ns_holders(s, ns, nslen) + 1);
+        if (share < 1) share = 1;
+        if (!cap || share < cap) cap = share;
+    }
+    return cap;
+}
+
+/* Room for one more current enclave for `unit`. A namespace at its share
+ * may only replace its own least recently used idle enclave; otherwise,
+ * under max_enclaves, the least recently used idle one of anybody is
+ * stopped when the limit is reached. 0, or EDQUOT (the namespace's share is
+ * all busy) or EBUSY (every enclave is busy). A shared unit belongs to no
+ * namespace and has no share. Lock held. */
+static int make_room(scheduler *s, const char *unit, const char *ns) {
+    size_t nslen = strlen(ns), ulen;
+    int owned = isolation_unit_ns(unit, &ulen) != NULL;
+    unsigned cap = owned ? ns_share(s, ns, nslen) : 0;
+    unsigned n = 0, mine = 0;
+    enclave *lru = NULL, *my_lru = NULL;
     for (enclave *e = s->enclaves; e; e = e->next) {
         if (!e->current) continue; /* stopping or dead: leaving by itself */
         n++;
-        if (enclave_idle(e) && (!lru || e->idle_since_us < lru->idle_since_us)) lru = e;
+        int own = owned && unit_of_ns(e, ns, nslen);
+        mine += (unsigned)own;
+        if (!enclave_idle(e)) continue;
+        if (!lru || e->idle_since_us < lru->idle_since_us) lru = e;
+        if (own && (!my_lru || e->idle_since_us < my_lru->idle_since_us)) my_lru = e;
     }
-    if (n < s->cfg.max_enclaves) return 0;
-    if (!lru) return -1;
-    enclave_stop(lru, clock_mono_us());
-    s->stats.enclaves_evicted++;
+    enclave *stop = NULL;
+    if (cap && mine >= cap) {
+        if (!my_lru) return EDQUOT;
+        stop = my_lru; /* a replacement: neither count grows */
+    } else if (s->cfg.max_enclaves && n >= s->cfg.max_enclaves) {
+        if (!lru) return EBUSY;
+        stop = lru;
+    }
+    if (stop) {
+        enclave_stop(stop, clock_mono_us());
+        s->stats.enclaves_evicted++;
+    }
     return 0;
 }
 
 /* Gives an activation that holds a slot to its unit's enclave, starting one
- * if there is none. 0, or an errno (nothing changed): EBUSY when
- * max_enclaves are all busy, ESHUTDOWN, ENOMEM when no enclave can be made. */
+ * if there is none. 0, or an errno (nothing changed): EDQUOT or EBUSY from
+ * make_room, ESHUTDOWN, ENOMEM when no enclave can be made. */
 static int assign(scheduler *s, activation *a) {
-    if (s->closing) return ESHUTDOWN;
+    if (s->closing || s->quiesced) return ESHUTDOWN;
     enclave *e = current_enclave(s, a->unit, a->engine, a->confidential);
     if (!e) {
-        if (make_room(s) < 0) {
-            s->stats.enclaves_refused++;
-            return EBUSY;
+        int full = make_room(s, a->unit, a->ns);
+        if (full) {
+            if (full == EDQUOT) s->stats.share_refused++;
+            else s->stats.enclaves_refused++;
+            return full;
         }
         e = enclave_new(s, a->unit, a->engine, a->confidential);
         if (!e) return ENOMEM;
@@ -183,11 +242,15 @@ static int assign(scheduler *s, activation *a) {
 }
 
 #define MSG_NO_ENCLAVE "Could not start an enclave for this action."
-#define MSG_SHUTDOWN "The scheduler is shutting down."
 #define MSG_ALL_BUSY "Every enclave is busy (the server's --max-enclaves limit); try again later."
+#define MSG_SHARE_BUSY "Every enclave this namespace may have is busy (its share of the server's enclaves); " \
+                       "try again later."
 
 static const char *assign_error(int err) {
-    return err == ESHUTDOWN ? MSG_SHUTDOWN : err == EBUSY ? MSG_ALL_BUSY : MSG_NO_ENCLAVE;
+    return err == ESHUTDOWN ? MSG_SHUTDOWN
+           : err == EBUSY   ? MSG_ALL_BUSY
+           : err == EDQUOT  ? MSG_SHARE_BUSY
+                            : MSG_NO_ENCLAVE;
 }
 
 void sched_assign(scheduler *s, activation *a, done_list *dl) {
@@ -204,7 +267,7 @@ void sched_release_slot(scheduler *s, activation *a, done_list *dl) {
     a->fn = NULL;
     if (!f) return;
     f->in_flight--;
-    while (f->qhead && f->in_flight < f->concurrency && !s->closing) {
+    while (f->qhead && f->in_flight < f->concurrency && !s->closing && !s->quiesced) {
         activation *q = f->qhead;
         f->qhead = q->next;
         if (!f->qhead) f->qtail = NULL;
@@ -344,9 +407,10 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
     int rc = 0, saved = 0;
     pthread_mutex_lock(&s->lock);
     enclave_inline_begin(); /* `a` may finish during the send: not touched after */
-    fn_state *f = s->closing ? NULL : fn_get(s, a->fn_key, 1);
+    int stopping = s->closing || s->quiesced;
+    fn_state *f = stopping ? NULL : fn_get(s, a->fn_key, 1);
     if (!f) {
-        saved = s->closing ? ESHUTDOWN : ENOMEM;
+        saved = stopping ? ESHUTDOWN : ENOMEM;
         rc = -1;
     } else {
         f->concurrency = a->concurrency; /* the newest revision's limit applies */
@@ -379,37 +443,166 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
     return rc;
 }
 
+/* Makes a current enclave forget every heap whose key starts with prefix.
+ * Returns whether it had any. Lock held. */
+static int forget_prefix(enclave *e, const char *prefix) {
+    size_t plen = strlen(prefix);
+    int had = 0;
+    for (loaded_key **p = &e->loaded; *p;) {
+        if (strncmp((*p)->key, prefix, plen) == 0) {
+            loaded_key *k = *p;
+            *p = k->next;
+            free(k->key);
+            free(k);
+            had = 1;
+        } else {
+            p = &(*p)->next;
+        }
+    }
+    /* Heaps exist only for keys sent with code, so nothing else to tell. */
+    if (had) {
+        frame *f = frame_drop(prefix);
+        if (f) enclave_push_urgent(e, f);
+        else enclave_kill(e); /* cannot tell it to forget: start afresh */
+    }
+    return had;
+}
+
 void scheduler_drop(scheduler *s, const char *ns, const char *name) {
     if (!s || !ns || !name) return;
     char *prefix = NULL;
     if (asprintf(&prefix, "%s/%s@", ns, name) < 0) return;
-    size_t plen = strlen(prefix);
     pthread_mutex_lock(&s->lock);
     /* Any unit may hold it: the action's isolation annotation, and so its
      * unit, may have changed with this very update. */
-    for (enclave *e = s->enclaves; e; e = e->next) {
-        if (!e->current) continue;
-        int had = 0;
-        for (loaded_key **p = &e->loaded; *p;) {
-            if (strncmp((*p)->key, prefix, plen) == 0) {
-                loaded_key *k = *p;
-                *p = k->next;
-                free(k->key);
-                free(k);
-                had = 1;
-            } else {
-                p = &(*p)->next;
-            }
-        }
-        /* Heaps exist only for keys sent with code, so nothing else to tell. */
-        if (had) {
-            frame *f = frame_drop(prefix);
-            if (f) enclave_push_urgent(e, f);
-            else enclave_kill(e); /* cannot tell it to forget: start afresh */
-        }
-    }
+    for (enclave *e = s->enclaves; e; e = e->next)
+        if (e->current) forget_prefix(e, prefix);
     pthread_mutex_unlock(&s->lock);
     free(prefix);
+}
+
+/* Finishes every activation that waits (queued for a slot, or pending on an
+ * enclave) whose fn_key starts with prefix, or all of them for NULL, as
+ * never run with msg. Returns how many. Lock held. */
+static unsigned fail_waiting(scheduler *s, done_list *dl, const char *prefix, const char *msg) {
+    size_t plen = prefix ? strlen(prefix) : 0;
+    unsigned failed = 0;
+    for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++) {
+        for (fn_state *f = s->fns[b], *next; f; f = next) {
+            next = f->next;
+            if (prefix && strncmp(f->key, prefix, plen) != 0) continue;
+            while (f->qhead) {
+                activation *a = f->qhead;
+                f->qhead = a->next;
+                a->fn = NULL;
+                a->res.not_run = 1;
+                sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, msg);
+                failed++;
+            }
+            f->qtail = NULL;
+            f->queued = 0;
+            fn_maybe_free(s, f);
+        }
+    }
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        activation *keep = NULL, **tail = &keep, *a = e->pending_head;
+        e->pending_head = e->pending_tail = NULL;
+        while (a) {
+            activation *next = a->next;
+            a->next = NULL;
+            if (!prefix || strncmp(a->fn_key, prefix, plen) == 0) {
+                a->res.not_run = 1;
+                sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, msg);
+                sched_release_slot(s, a, dl);
+                failed++;
+            } else {
+                *tail = a;
+                tail = &a->next;
+                e->pending_tail = a;
+            }
+            a = next;
+        }
+        e->pending_head = keep;
+    }
+    return failed;
+}
+
+unsigned scheduler_retire(scheduler *s, const char *ns) {
+    if (!s || !ns || !*ns) return 0;
+    char *prefix = NULL;
+    if (asprintf(&prefix, "%s/", ns) < 0) return 0;
+    size_t nslen = strlen(ns);
+    done_list dl = {0};
+    pthread_mutex_lock(&s->lock);
+    unsigned ended = fail_waiting(s, &dl, prefix, MSG_NS_GONE);
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (!e->current) continue;
+        if (unit_of_ns(e, ns, nslen)) {
+            /* Its own process: what runs there fails as the process dies,
+             * and no new work for the old namespace goes to it (one still
+             * starting is stopped once launched, see io_main). */
+            e->current = 0;
+            enclave_kill(e);
+            ended++;
+        } else {
+            ended += (unsigned)forget_prefix(e, prefix); /* a shared enclave keeps serving the others */
+        }
+    }
+    if (ended) s->stats.retired++;
+    pthread_mutex_unlock(&s->lock);
+    done_list_deliver(&dl);
+    free(prefix);
+    return ended;
+}
+
+/* Appends the n-byte namespace ns to the set (*list, *count) unless it is
+ * there. -1 on no memory. */
+static int ns_set_add(char ***list, size_t *count, const char *ns, size_t n) {
+    for (size_t i = 0; i < *count; i++)
+        if (strlen((*list)[i]) == n && memcmp((*list)[i], ns, n) == 0) return 0;
+    char **grown = realloc(*list, (*count + 1) * sizeof **list);
+    if (!grown) return -1;
+    *list = grown;
+    if (!(grown[*count] = strndup(ns, n))) return -1;
+    (*count)++;
+    return 0;
+}
+
+char **scheduler_namespaces(scheduler *s, size_t *n) {
+    char **list = NULL;
+    size_t count = 0;
+    int failed = 0;
+    pthread_mutex_lock(&s->lock);
+    for (unsigned b = 0; b < SCHED_FN_BUCKETS && !failed; b++)
+        for (fn_state *f = s->fns[b]; f && !failed; f = f->next)
+            failed = ns_set_add(&list, &count, f->key, isolation_fn_ns_len(f->key)) < 0;
+    for (enclave *e = s->enclaves; e && !failed; e = e->next) {
+        if (!e->current) continue; /* leaving by itself, and no work goes to it */
+        size_t len;
+        const char *u = isolation_unit_ns(e->unit, &len);
+        if (u) failed = ns_set_add(&list, &count, u, len) < 0;
+        for (loaded_key *k = e->loaded; k && !failed; k = k->next)
+            failed = ns_set_add(&list, &count, k->key, isolation_fn_ns_len(k->key)) < 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (failed) {
+        for (size_t i = 0; i < count; i++) free(list[i]);
+        free(list);
+        list = NULL;
+        count = 0;
+    }
+    *n = count;
+    return list;
+}
+
+void scheduler_quiesce(scheduler *s) {
+    if (!s) return;
+    done_list dl = {0};
+    pthread_mutex_lock(&s->lock);
+    s->quiesced = 1;
+    fail_waiting(s, &dl, NULL, MSG_NOT_RUN);
+    pthread_mutex_unlock(&s->lock);
+    done_list_deliver(&dl);
 }
 
 /* A unit's first ready current enclave: engines in order, plaintext before
@@ -488,29 +681,15 @@ void scheduler_destroy(scheduler *s) {
      * enclaves are asked to exit and killed if they do not within the grace. */
     done_list dl = {0};
     pthread_mutex_lock(&s->lock);
-    for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++) {
-        for (fn_state *f = s->fns[b]; f; f = f->next) {
-            while (f->qhead) {
-                activation *a = f->qhead;
-                f->qhead = a->next;
-                a->fn = NULL;
-                sched_finish_msg(s, a, &dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
-            }
-            f->qtail = NULL;
-            f->queued = 0;
-        }
-    }
+    fail_waiting(s, &dl, NULL, MSG_NOT_RUN); /* closing: nothing queued moves up */
     for (enclave *e = s->enclaves; e; e = e->next) {
-        activation *lists[2] = {e->pending_head, e->inflight};
-        e->pending_head = e->pending_tail = NULL;
+        activation *a = e->inflight, *next;
         e->inflight = NULL;
         e->running = 0;
-        for (int i = 0; i < 2; i++) {
-            for (activation *a = lists[i], *next; a; a = next) {
-                next = a->next;
-                a->fn = NULL;
-                sched_finish_msg(s, a, &dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
-            }
+        for (; a; a = next) {
+            next = a->next;
+            a->fn = NULL;
+            sched_finish_msg(s, a, &dl, TFAAS_STATUS_INTERNAL_ERR, MSG_SHUTDOWN);
         }
         e->current = 0;
         if (e->state == ENC_READY) {

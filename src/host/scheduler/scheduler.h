@@ -6,6 +6,13 @@
  * and stopped after it has been idle for idle_ttl_ms (scale to zero). At
  * most max_enclaves units have a process at once: a new one stops the least
  * recently used idle enclave, or is refused (EBUSY) when none is idle.
+ * Each namespace has a fair share of enclaves (ns_share in scheduler.c): one that
+ * holds its share may only replace an idle enclave of its own, else it is
+ * refused (EDQUOT), so one tenant cannot take every enclave from the others.
+ * A namespace here is the caller's tenant key (`ns`, also the part of every
+ * fn_key before its first '/'): the gateway makes it name#id, so a namespace
+ * deleted and created again under the same name shares nothing with its
+ * predecessor (scheduler_retire stops what the old one left behind).
  * Inside an enclave each function has up to `concurrency` warm heaps;
  * activations beyond that wait in a per-function FIFO of at most max_queue
  * entries (back-pressure: scheduler_submit fails with EAGAIN).
@@ -48,6 +55,8 @@ typedef struct {
     unsigned kill_grace_ms;   /* past timeout_ms before the enclave is killed */
     isolation_mode isolation; /* the server's mode; UNSET means enclave-per-tenant */
     unsigned max_enclaves;    /* enclave processes serving at once; 0 = no limit */
+    unsigned max_enclaves_per_ns; /* of those, one namespace's at most; 0 = no limit of its
+                                   * own (the max_enclaves share still applies) */
     unsigned background_after_ms; /* an enclave running an activation this long runs at
                                    * background CPU priority (cpu_priority.h); 0 = never */
     const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
@@ -87,6 +96,8 @@ typedef struct {
     uint64_t init_us;          /* heap creation + code load, 0 when warm */
     uint64_t wait_us;          /* submission until an enclave took it */
     uint64_t peak_memory;      /* bytes */
+    int not_run;               /* never reached an enclave: the server is stopping
+                                * (scheduler_quiesce) or its namespace was retired */
 } sched_result;
 
 /* Called exactly once per accepted submission, from a scheduler thread. */
@@ -94,12 +105,30 @@ typedef void (*sched_done_fn)(void *ud, sched_result *res);
 
 scheduler *scheduler_create(const scheduler_config *cfg, char **err);
 /* 0 when accepted; -1 with errno EAGAIN when the function's queue is full
- * (HTTP 429), EBUSY when its unit has no enclave and max_enclaves are all
- * busy (HTTP 503), or another errno on failure to accept. */
+ * (HTTP 429), EDQUOT when its unit has no enclave and its namespace holds
+ * its share of enclaves, all busy (HTTP 429), EBUSY when its unit has no
+ * enclave and max_enclaves are all busy (HTTP 503), ESHUTDOWN once
+ * quiesced, or another errno on failure to accept. */
 int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud);
 /* Forget every warm heap of ns/name (all revisions), in whichever enclaves
  * hold them: after update or delete. */
 void scheduler_drop(scheduler *s, const char *ns, const char *name);
+/* Namespace ns is gone for good: its queued and waiting activations finish
+ * at once (not_run, "The namespace was deleted."), the enclaves of its units
+ * are killed (what they ran fails), and shared enclaves forget its heaps
+ * (an activation of it running there finishes; its record is the caller's
+ * to refuse). Returns how many activations, enclaves and shared enclaves
+ * that was: 0 when nothing of it was left to stop. */
+unsigned scheduler_retire(scheduler *s, const char *ns);
+/* Every namespace the scheduler holds anything of (queued or running work,
+ * current enclaves, their warm heaps): a malloc'd array of *n malloc'd strings (free
+ * each and the array); NULL with *n = 0 when there is none or no memory. */
+char **scheduler_namespaces(scheduler *s, size_t *n);
+/* Shutdown, first step: nothing new is accepted or started (no enclave is
+ * started or replaced any more); queued and waiting activations finish at
+ * once (not_run, "The server is shutting down; the activation did not
+ * run."); running ones go on until they end or scheduler_destroy. */
+void scheduler_quiesce(scheduler *s);
 /* Stops every enclave; in-flight activations complete as internal errors. */
 void scheduler_destroy(scheduler *s);
 void sched_result_free(sched_result *r);
@@ -115,6 +144,8 @@ typedef struct {
     uint64_t enclaves_stopped;  /* idle enclaves stopped (scale to zero or max_enclaves) */
     uint64_t enclaves_evicted;  /* of those, stopped early to make room (max_enclaves) */
     uint64_t enclaves_refused;  /* submissions refused: max_enclaves all busy */
+    uint64_t share_refused;     /* submissions refused: the namespace's share all busy */
+    uint64_t retired;           /* scheduler_retire calls that stopped something */
     uint64_t completed;         /* callbacks delivered */
     uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
     uint64_t backgrounded;      /* enclaves moved to background CPU priority */

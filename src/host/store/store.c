@@ -97,12 +97,14 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_NS_INSERT] = "INSERT INTO namespaces(name, uuid, key_hash, created) VALUES(?1, ?2, ?3, ?4)",
+    [ST_NS_INSERT] = "INSERT INTO namespaces(name, uuid, key_hash, created, ns_id) "
+                     "VALUES(?1, ?2, ?3, ?4, lower(hex(randomblob(8))))",
     [ST_NS_SET_CRED] = "UPDATE namespaces SET uuid = ?2, key_hash = ?3 WHERE name = ?1",
     [ST_NS_DELETE] = "DELETE FROM namespaces WHERE name = ?1",
     [ST_NS_DELETE_ACTIVATIONS] = "DELETE FROM activations WHERE namespace = ?1",
     [ST_NS_LIST] = "SELECT name, uuid FROM namespaces ORDER BY name",
-    [ST_NS_BY_UUID] = "SELECT name, key_hash FROM namespaces WHERE uuid = ?1",
+    [ST_NS_BY_UUID] = "SELECT name, key_hash, ns_id FROM namespaces WHERE uuid = ?1",
+    [ST_NS_ALIVE] = "SELECT 1 FROM namespaces WHERE name = ?1 AND ns_id = ?2",
     [ST_ACT_GET] = "SELECT doc, version FROM actions WHERE namespace = ?1 AND name = ?2",
     /* REPLACE gives the row a fresh rowid: the tie-breaker for equal `updated`. */
     [ST_ACT_PUT] = "INSERT OR REPLACE INTO actions(namespace, name, version, updated, doc) "
@@ -111,8 +113,11 @@ static const char *const STMT_SQL[ST_COUNT] = {
                     "ORDER BY updated DESC, rowid DESC LIMIT ?2 OFFSET ?3",
     [ST_ACT_DELETE] = "DELETE FROM actions WHERE namespace = ?1 AND name = ?2",
     [ST_DATA_VERSION] = "PRAGMA data_version",
+    /* Only while the namespace that ran it exists (?8 its ns_id): a record
+     * finished after its namespace was deleted is not kept (no row). */
     [ST_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
-                       "status_code, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       "status_code, doc) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE ?8 IS NULL OR "
+                       "EXISTS (SELECT 1 FROM namespaces WHERE name = ?2 AND ns_id = ?8)",
     [ST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
 /* The summary (docs=0) is cut in SQL so large responses and logs are never
  * parsed: OpenWhisk's list entries carry no response/logs but a statusCode. */

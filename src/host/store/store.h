@@ -24,6 +24,7 @@ typedef enum {
 
 #define STORE_UUID_LEN 36 /* canonical 8-4-4-4-12 text */
 #define STORE_KEY_LEN  64 /* 64 characters [A-Za-z0-9] */
+#define STORE_NSID_LEN 16 /* a namespace's id: 16 lowercase hex digits */
 
 /* Opens (creating if needed) STATE_DIR/tfaas.db. On failure returns
  * STORE_ERROR and a malloc'd message in *err. */
@@ -45,10 +46,25 @@ store_status store_namespace_delete(store *s, const char *name);
 /* out: new reference to [{"name":..., "uuid":...}, ...] sorted by name. */
 store_status store_namespace_list(store *s, json_t **out);
 /* STORE_OK and the namespace name in ns_out when uuid:key is a valid
- * credential; STORE_NOT_FOUND otherwise. Compares in constant time. Answers
- * from the read cache when it can: changes another process makes are seen
- * within STORE_CACHE_CHECK_MS (50 ms), this store's own at once. */
-store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size);
+ * credential; STORE_NOT_FOUND otherwise. Compares in constant time. id_out
+ * (may be NULL) gets the namespace's id: random, fixed when it was created,
+ * never the same for a namespace deleted and created again under its name.
+ * Answers from the read cache when it can: changes another process makes
+ * are seen within STORE_CACHE_CHECK_MS (50 ms), this store's own at once; a
+ * credential not in the cache looks for such changes first, so the first
+ * request of a namespace created by another process never meets cached
+ * documents of a deleted namespace of the same name. */
+store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size,
+                                char id_out[STORE_NSID_LEN + 1]);
+/* STORE_OK when namespace `name` exists with id `ns_id` (reads the
+ * database, not the cache), STORE_NOT_FOUND when it does not (deleted, or
+ * created again: a new id). */
+store_status store_namespace_alive(store *s, const char *name, const char *ns_id);
+/* A number that changes whenever namespaces may have changed: with every
+ * write of this store to namespaces, and when another process (`tfaas
+ * admin`) has committed, noticed within STORE_CACHE_CHECK_MS of the calls.
+ * Cheap: poll it, and look closer when it moves. */
+uint64_t store_namespace_epoch(store *s);
 
 /* Actions. store_action_put takes {exec, parameters, annotations, limits}
  * already validated by the caller and stores it with namespace, name,
@@ -70,9 +86,11 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
  * at least "namespace", "name", "activationId", "start" and "end".
  * store_activation_put steals the reference, queues the record for the next
  * group commit and returns at once; `committed` (may be NULL) is then called
- * once, from the writer thread, with STORE_OK or STORE_ERROR. */
+ * once, from the writer thread, with STORE_OK, STORE_NOT_FOUND (ns_id given
+ * and the namespace that ran it no longer exists: nothing was stored) or
+ * STORE_ERROR. ns_id NULL stores it under the namespace's name, unchecked. */
 typedef void (*store_committed_fn)(void *ud, store_status st);
-void store_activation_put(store *s, json_t *record, store_committed_fn committed, void *ud);
+void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud);
 store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out);
 /* Newest first. name may be NULL (all); since/upto are ms bounds on start, 0
  * for none. docs=0 leaves out response, logs and annotations' large parts. */

@@ -17,7 +17,7 @@
 
 /* The columns a record must carry; `why` is NULL when it is usable. */
 typedef struct {
-    const char *id, *ns, *name;
+    const char *id, *ns, *name, *ns_id;
     json_int_t start, end;
     int has_status;
     int status_code;
@@ -46,8 +46,9 @@ static int status_code_of(json_t *record, int *code) {
     return 0;
 }
 
-static void prepare_row(row *r, json_t *record) {
+static void prepare_row(row *r, json_t *record, const char *ns_id) {
     memset(r, 0, sizeof *r);
+    r->ns_id = ns_id;
     r->result = STORE_ERROR;
     if (!json_is_object(record)) {
         r->why = "activation record is not a JSON object";
@@ -80,7 +81,14 @@ static int insert_row(store *s, row *r) {
     if (r->has_status) sqlite3_bind_int(st, 6, r->status_code);
     else sqlite3_bind_null(st, 6);
     sqlite3_bind_text(st, 7, r->text, -1, SQLITE_STATIC);
+    if (r->ns_id) sqlite3_bind_text(st, 8, r->ns_id, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 8);
     int rc = store_step_done(st);
+    if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0) {
+        r->result = STORE_NOT_FOUND;
+        r->why = "the namespace that ran this activation was deleted";
+        return 0;
+    }
     if (rc == SQLITE_DONE) {
         r->result = STORE_OK;
         return 0;
@@ -95,7 +103,7 @@ static int insert_row(store *s, row *r) {
 
 static void commit_batch(store *s, store_pending *batch, size_t n) {
     row rows[STORE_BATCH_MAX];
-    for (size_t i = 0; i < n; i++) prepare_row(&rows[i], batch[i].record);
+    for (size_t i = 0; i < n; i++) prepare_row(&rows[i], batch[i].record, batch[i].ns_id);
 
     char batch_err[512] = "";
     pthread_mutex_lock(&s->db_lock);
@@ -112,6 +120,7 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
         if (batch[i].committed) batch[i].committed(batch[i].ud, st);
         free(rows[i].text);
+        free(batch[i].ns_id);
         json_decref(batch[i].record);
     }
 }
@@ -174,10 +183,11 @@ void store_writer_stop(store *s) {
     s->writer_started = false;
 }
 
-void store_activation_put(store *s, json_t *record, store_committed_fn committed, void *ud) {
-    if (!s) {
+void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud) {
+    char *id = ns_id ? strdup(ns_id) : NULL;
+    if (!s || (ns_id && !id)) {
         json_decref(record);
-        store_fail("activation_put: no store");
+        store_fail(s ? "activation_put: out of memory" : "activation_put: no store");
         if (committed) committed(ud, STORE_ERROR);
         return;
     }
@@ -188,11 +198,12 @@ void store_activation_put(store *s, json_t *record, store_committed_fn committed
         /* Only a put racing store_close gets here: nobody would write it. */
         pthread_mutex_unlock(&s->q_lock);
         json_decref(record);
+        free(id);
         store_fail("activation_put: the store is closed");
         if (committed) committed(ud, STORE_ERROR);
         return;
     }
-    s->ring[(s->head + s->count) % STORE_QUEUE_CAP] = (store_pending){record, committed, ud};
+    s->ring[(s->head + s->count) % STORE_QUEUE_CAP] = (store_pending){record, id, committed, ud};
     s->count++;
     if (s->count == s->wake_at) pthread_cond_signal(&s->q_nonempty);
     pthread_mutex_unlock(&s->q_lock);

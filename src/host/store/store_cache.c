@@ -8,6 +8,14 @@
  * by another process (`tfaas admin` on the same state directory) are noticed
  * through SQLite's PRAGMA data_version, checked at most every
  * STORE_CACHE_CHECK_MS: a revoked credential stops working within that bound.
+ * A credential that is not cached checks at once (store_cache_check_now):
+ * a namespace deleted and created again by `tfaas admin` under the same name
+ * must not find the old one's action documents here. The namespace epoch
+ * (store_namespace_epoch), which the server polls to notice deleted
+ * namespaces and stop what they left running, moves with this store's
+ * namespace writes and with every commit of another process (which may be
+ * `tfaas admin namespace delete`); not with action writes, which cannot
+ * end a namespace.
  *
  * Races: a lookup that read the database before a write committed must not
  * put the old value in after the write emptied the cache; entries carry the
@@ -54,58 +62,77 @@ void store_cache_flush(store *s) {
     pthread_mutex_unlock(&s->cache_mu);
 }
 
-/* Empties the cache when another process has committed since the last look.
- * Returns the generation a lookup should remember. */
+void store_cache_flush_namespaces(store *s) {
+    pthread_mutex_lock(&s->cache_mu);
+    flush_locked(s);
+    s->ns_epoch++;
+    pthread_mutex_unlock(&s->cache_mu);
+}
+
+/* Empties the cache if another process has committed since the last look. */
+void store_cache_check_now(store *s) {
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[ST_DATA_VERSION];
+    int64_t version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_lock);
+    pthread_mutex_lock(&s->cache_mu);
+    if (version < 0 || version != s->data_version) { /* unknown: assume changed */
+        flush_locked(s);
+        s->ns_epoch++;
+    }
+    s->data_version = version;
+    pthread_mutex_unlock(&s->cache_mu);
+}
+
+/* Empties the cache when another process has committed since the last look,
+ * looking at most every STORE_CACHE_CHECK_MS. Returns the generation a
+ * lookup should remember. */
 uint64_t store_cache_begin(store *s) {
     uint64_t now = clock_mono_us();
     pthread_mutex_lock(&s->cache_mu);
     int due = now - s->cache_checked_us >= (uint64_t)STORE_CACHE_CHECK_MS * 1000u;
     if (due) s->cache_checked_us = now;
     pthread_mutex_unlock(&s->cache_mu);
-    if (due) {
-        pthread_mutex_lock(&s->db_lock);
-        sqlite3_stmt *st = s->st[ST_DATA_VERSION];
-        int64_t version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-        sqlite3_reset(st);
-        pthread_mutex_unlock(&s->db_lock);
-        pthread_mutex_lock(&s->cache_mu);
-        if (version < 0 || version != s->data_version) flush_locked(s); /* unknown: assume changed */
-        s->data_version = version;
-        pthread_mutex_unlock(&s->cache_mu);
-    }
+    if (due) store_cache_check_now(s);
     pthread_mutex_lock(&s->cache_mu);
     uint64_t gen = s->cache_gen;
     pthread_mutex_unlock(&s->cache_mu);
     return gen;
 }
 
-int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size) {
+int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size,
+                         char id_out[STORE_NSID_LEN + 1]) {
     store_cache_slot *c = &s->auth_cache[slot_of(uuid, NULL)];
     int hit = 0;
     pthread_mutex_lock(&s->cache_mu);
     if (c->k1 && strcmp(c->k1, uuid) == 0 && CRYPTO_memcmp(c->hash, hash, 32) == 0 && strlen(c->ns) < ns_size) {
         memcpy(ns_out, c->ns, strlen(c->ns) + 1);
+        memcpy(id_out, c->k2, STORE_NSID_LEN + 1);
         hit = 1;
     }
     pthread_mutex_unlock(&s->cache_mu);
     return hit;
 }
 
-void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsigned char hash[32], const char *ns) {
-    char *k = strdup(uuid), *n = strdup(ns);
-    if (!k || !n) { free(k); free(n); return; }
+void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsigned char hash[32], const char *ns,
+                          const char *ns_id) {
+    char *k = strdup(uuid), *n = strdup(ns), *id = strdup(ns_id);
+    if (!k || !n || !id) { free(k); free(n); free(id); return; }
     pthread_mutex_lock(&s->cache_mu);
     if (gen == s->cache_gen) {
         store_cache_slot *c = &s->auth_cache[slot_of(uuid, NULL)];
         slot_clear(c);
         c->k1 = k;
+        c->k2 = id;
         c->ns = n;
         memcpy(c->hash, hash, 32);
-        k = n = NULL;
+        k = n = id = NULL;
     }
     pthread_mutex_unlock(&s->cache_mu);
     free(k);
     free(n);
+    free(id);
 }
 
 json_t *store_cache_action_get(store *s, const char *ns, const char *name) {

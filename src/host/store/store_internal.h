@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so
@@ -34,7 +34,7 @@
 enum store_stmt {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
     ST_NS_INSERT, ST_NS_SET_CRED, ST_NS_DELETE, ST_NS_LIST, ST_NS_BY_UUID,
-    ST_NS_DELETE_ACTIVATIONS,
+    ST_NS_DELETE_ACTIVATIONS, ST_NS_ALIVE,
     ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
     ST_ACTV_INSERT, ST_ACTV_GET, ST_ACTV_LIST, ST_ACTV_LIST_NAME,
     ST_DATA_VERSION,
@@ -43,12 +43,13 @@ enum store_stmt {
 
 typedef struct {
     json_t *record;
+    char *ns_id;  /* malloc'd; NULL: stored without the namespace check */
     store_committed_fn committed;
     void *ud;
 } store_pending;
 
-/* One cached lookup: credentials (k1 uuid, hash, ns) or an action (k1 ns,
- * k2 name, doc). */
+/* One cached lookup: credentials (k1 uuid, hash, ns, k2 its ns_id) or an
+ * action (k1 ns, k2 name, doc). */
 typedef struct {
     char *k1, *k2, *ns;
     unsigned char hash[32];
@@ -76,6 +77,7 @@ struct store {
     pthread_mutex_t cache_mu;
     store_cache_slot *auth_cache, *action_cache;
     uint64_t cache_gen;        /* bumped by every flush */
+    uint64_t ns_epoch;         /* bumped when namespaces may have changed (store_namespace_epoch) */
     uint64_t cache_checked_us; /* last PRAGMA data_version look */
     int64_t data_version;
 };
@@ -100,9 +102,16 @@ void store_rollback(store *s);
 int store_cache_init(store *s);
 void store_cache_free(store *s);
 void store_cache_flush(store *s);
+/* The same after a write to namespaces: also moves the namespace epoch. */
+void store_cache_flush_namespaces(store *s);
 uint64_t store_cache_begin(store *s);
-int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size);
-void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsigned char hash[32], const char *ns);
+int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size,
+                         char id_out[STORE_NSID_LEN + 1]);
+/* Empties the cache now if another process has committed since the last
+ * look, whatever STORE_CACHE_CHECK_MS says. */
+void store_cache_check_now(store *s);
+void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsigned char hash[32], const char *ns,
+                          const char *ns_id);
 json_t *store_cache_action_get(store *s, const char *ns, const char *name); /* shared reference or NULL */
 void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *name, json_t *doc);
 

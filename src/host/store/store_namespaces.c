@@ -60,7 +60,7 @@ store_status store_namespace_create(store *s, const char *name, const char *uuid
         out = store_fail_db(s, "create namespace");
     }
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     if (out == STORE_OK) {
         if (uuid_out) memcpy(uuid_out, uuid, strlen(uuid) + 1);
         if (key_out) memcpy(key_out, key, strlen(key) + 1);
@@ -86,7 +86,7 @@ store_status store_namespace_set_credential(store *s, const char *name, const ch
     else if (rc != SQLITE_DONE) out = store_fail_db(s, "set credential");
     else if (sqlite3_changes(s->db) == 0) out = STORE_NOT_FOUND;
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     return out;
 }
 
@@ -109,7 +109,7 @@ store_status store_namespace_delete(store *s, const char *name) {
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     return out;
 }
 
@@ -144,12 +144,22 @@ store_status store_namespace_list(store *s, json_t **out) {
     return STORE_OK;
 }
 
-store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size) {
+store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size,
+                                char id_out[STORE_NSID_LEN + 1]) {
     if (!s || !uuid || !key) return STORE_NOT_FOUND;
     unsigned char hash[KEY_HASH_LEN];
     if (hash_key(key, hash) != 0) return store_fail("SHA-256 failed");
+    (void)store_cache_begin(s); /* the periodic look for other processes' changes */
+    char id[STORE_NSID_LEN + 1];
+    if (ns_out && store_cache_auth_get(s, uuid, hash, ns_out, ns_size, id)) {
+        if (id_out) memcpy(id_out, id, sizeof id);
+        return STORE_OK;
+    }
+    /* A credential the cache does not know may be a namespace another
+     * process has just created in place of a deleted one: empty the cache of
+     * the old one's documents before this one reads any. */
+    store_cache_check_now(s);
     uint64_t gen = store_cache_begin(s);
-    if (ns_out && store_cache_auth_get(s, uuid, hash, ns_out, ns_size)) return STORE_OK;
 
     pthread_mutex_lock(&s->db_lock);
     sqlite3_stmt *st = s->st[ST_NS_BY_UUID];
@@ -163,10 +173,15 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
         if (stored && stored_len == KEY_HASH_LEN && CRYPTO_memcmp(stored, hash, KEY_HASH_LEN) == 0) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
             size_t len = (size_t)sqlite3_column_bytes(st, 0);
+            const char *nsid = (const char *)sqlite3_column_text(st, 2);
             if (!name || !ns_out || len + 1 > ns_size) {
                 out = store_fail("namespace name does not fit the caller's buffer");
+            } else if (!nsid || (size_t)sqlite3_column_bytes(st, 2) != STORE_NSID_LEN) {
+                out = store_fail("namespace has no id");
             } else {
                 memcpy(ns_out, name, len + 1);
+                memcpy(id, nsid, STORE_NSID_LEN + 1);
+                if (id_out) memcpy(id_out, id, sizeof id);
                 out = STORE_OK;
                 cache = 1;
             }
@@ -177,6 +192,30 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&s->db_lock);
-    if (cache) store_cache_auth_put(s, gen, uuid, hash, ns_out); /* only successes are kept */
+    if (cache) store_cache_auth_put(s, gen, uuid, hash, ns_out, id); /* only successes are kept */
     return out;
+}
+
+store_status store_namespace_alive(store *s, const char *name, const char *ns_id) {
+    if (!s || !name || !ns_id) return store_fail("namespace_alive: missing argument");
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[ST_NS_ALIVE];
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ns_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    store_status out = rc == SQLITE_ROW    ? STORE_OK
+                       : rc == SQLITE_DONE ? STORE_NOT_FOUND
+                                           : store_fail_db(s, "look up a namespace");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->db_lock);
+    return out;
+}
+
+uint64_t store_namespace_epoch(store *s) {
+    (void)store_cache_begin(s); /* looks for other processes' commits when due */
+    pthread_mutex_lock(&s->cache_mu);
+    uint64_t epoch = s->ns_epoch;
+    pthread_mutex_unlock(&s->cache_mu);
+    return epoch;
 }

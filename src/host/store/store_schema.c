@@ -43,8 +43,17 @@ typedef struct {
     const char *sql; /* statements run in one transaction */
 } migration;
 
+/* Version 1 -> 2: a namespace's identity beyond its name (ns_id, random,
+ * fixed at creation): a namespace deleted and created again under the same
+ * name is another namespace (the scheduler's keys and the activation
+ * writer's check use it, see store_authenticate). */
+static const char SCHEMA_V2[] =
+    "ALTER TABLE namespaces ADD COLUMN ns_id TEXT;"
+    "UPDATE namespaces SET ns_id = lower(hex(randomblob(8)));";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
+    {2, SCHEMA_V2},
 };
 
 static int user_version(sqlite3 *db, int *out) {

@@ -90,7 +90,7 @@ int main(void) {
     store *s = NULL;
     char *e = NULL, ns[300];
     CHECK(store_open(state, &s, &e) == STORE_OK);
-    CHECK(store_authenticate(s, cred, cred + 37, ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, cred, cred + 37, ns, sizeof ns, NULL) == STORE_OK);
     CHECK_STR(ns, "alice");
     store_close(s);
 

@@ -3,8 +3,10 @@
  * per namespace, function concurrency and queue bounds, timeouts, enclave
  * death, idle eviction, launch failure and destroy with work in flight; the
  * isolation modes (names, policy, unit keys, one enclave per function / for
- * all namespaces, per-action requests), the --max-enclaves limit and the
- * background CPU priority of enclaves running a long activation. */
+ * all namespaces, per-action requests), the --max-enclaves limit, the fair
+ * share of enclaves per namespace, retiring a deleted namespace, quiescing
+ * for shutdown and the background CPU priority of enclaves running a long
+ * activation. */
 #include "check.h"
 #include "host/scheduler/cpu_priority.h"
 #include "host/scheduler/scheduler.h"
@@ -96,6 +98,12 @@ static scheduler *make_cfg(const scheduler_config *cfg) {
     if (!s) fprintf(stderr, "scheduler_create: %s\n", err ? err : "?");
     free(err);
     return s;
+}
+
+static scheduler *make_share(isolation_mode mode, unsigned max_enclaves, unsigned per_ns) {
+    scheduler_config cfg = {.enclave_path = enclave_path, .workers = 2, .max_queue = 4, .kill_grace_ms = 1000,
+                            .isolation = mode, .max_enclaves = max_enclaves, .max_enclaves_per_ns = per_ns};
+    return make_cfg(&cfg);
 }
 
 static scheduler *make_mode(unsigned idle_ttl_ms, unsigned max_queue, isolation_mode mode, unsigned max_enclaves) {
@@ -328,17 +336,33 @@ static void test_idle_eviction(void) {
     scheduler_destroy(s);
 }
 
-static void test_destroy_in_flight(void) {
+/* A fresh scheduler running one SLOWER activation of ns/slower@1 (w1) with
+ * a second one queued behind it (w2), once the first is inside its enclave;
+ * NULL if it could not be set up. */
+static scheduler *running_and_queued(const char *ns, waiter *w1, waiter *w2) {
+    waiter_init(w1);
+    waiter_init(w2);
     scheduler *s = make(0, 4);
     CHECK(s != NULL);
-    if (!s) return;
+    if (!s) return NULL;
+    char key[128];
+    snprintf(key, sizeof key, "%s/slower@1", ns);
+    sched_job j = job(ns, key, SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j, on_done, w1) == 0);
+    CHECK(scheduler_submit(s, &j, on_done, w2) == 0);
+    sched_stats st = {0};
+    for (unsigned waited = 0; waited < WAIT_MS && !(st.running == 1 && st.queued == 1); waited += 10) {
+        sleep_ms(10);
+        scheduler_stats(s, &st);
+    }
+    CHECK(st.running == 1 && st.queued == 1);
+    return s;
+}
+
+static void test_destroy_in_flight(void) {
     waiter w1, w2;
-    waiter_init(&w1);
-    waiter_init(&w2);
-    sched_job j = job("t8", "t8/slower@1", SLOWER, "{}");
-    CHECK(scheduler_submit(s, &j, on_done, &w1) == 0);
-    CHECK(scheduler_submit(s, &j, on_done, &w2) == 0); /* queued behind it */
-    sleep_ms(300);
+    scheduler *s = running_and_queued("t8", &w1, &w2);
+    if (!s) return;
     scheduler_destroy(s);
     CHECK(w1.calls == 1 && w1.res.status == TFAAS_STATUS_INTERNAL_ERR);
     CHECK(w2.calls == 1 && w2.res.status == TFAAS_STATUS_INTERNAL_ERR);
@@ -390,6 +414,14 @@ static void test_isolation_pure(void) {
     CHECK(isolation_unit_key(ISOLATION_SHARED, "ns", "ns/a@1", k, sizeof k) == 0 && strcmp(k, "shared") == 0);
     CHECK(isolation_unit_key(ISOLATION_UNSET, "ns", "ns/a@1", k, sizeof k) < 0);
     CHECK(isolation_unit_key(ISOLATION_TENANT, "ns", "ns/a@1", k, 5) < 0);
+
+    size_t len = 0;
+    const char *ns = isolation_unit_ns("tenant:bob#00ff", &len);
+    CHECK(ns && len == 8 && strncmp(ns, "bob#00ff", len) == 0);
+    ns = isolation_unit_ns("function:bob#00ff/a@b", &len);
+    CHECK(ns && len == 8 && strncmp(ns, "bob#00ff", len) == 0);
+    CHECK(isolation_unit_ns("shared", &len) == NULL && isolation_unit_ns("tenant", &len) == NULL);
+    CHECK(isolation_fn_ns_len("bob#1/a@1") == 5 && isolation_fn_ns_len("bob") == 3);
 }
 
 /* Runs HELLO as ns/name@ver (isolation request `req`) and returns the pid
@@ -438,40 +470,170 @@ static void test_modes(void) {
     scheduler_destroy(s);
 }
 
-static void test_max_enclaves(void) {
-    scheduler *s = make_mode(0, 4, ISOLATION_FUNCTION, 2);
-    CHECK(s != NULL);
-    if (!s) return;
-    pid_t a = pid_after(s, "m3", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    pid_t b = pid_after(s, "m3", "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    /* a third unit stops the least recently used idle one: a */
-    pid_t c = pid_after(s, "m3", "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
-    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, "function:m3/a") == 0);
-    CHECK(scheduler_enclave_pid(s, "function:m3/b") == b);
-    sched_stats st;
-    scheduler_stats(s, &st);
-    CHECK(st.enclaves_evicted == 1 && st.enclaves_stopped == 1 && st.enclaves_died == 0);
+/* Runs functions a, b and c of namespaces na, nb and nc, one enclave each
+ * (enclave-per-function), and checks that starting c's stopped the least
+ * recently used idle one, a's, and kept b's. */
+static void third_stops_first(scheduler *s, const char *na, const char *nb, const char *nc) {
+    char unit_a[64], unit_b[64];
+    snprintf(unit_a, sizeof unit_a, "function:%s/a", na);
+    snprintf(unit_b, sizeof unit_b, "function:%s/b", nb);
+    pid_t a = pid_after(s, na, "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t b = pid_after(s, nb, "b", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    pid_t c = pid_after(s, nc, "c", "1", ISOLATION_UNSET, ISOLATION_FUNCTION);
+    CHECK(a > 0 && b > 0 && c > 0 && scheduler_enclave_pid(s, unit_a) == 0);
+    CHECK(scheduler_enclave_pid(s, unit_b) == b);
+}
 
-    /* both enclaves busy: a fourth unit is refused with EBUSY, nothing waits */
+/* Keeps two enclaves busy with j1 and j2 (each needing one of its own) and
+ * checks that j3, needing a third, is refused at once with errno `refused`;
+ * `meanwhile` (may be NULL) runs while they are busy; both must succeed. */
+static void refused_while_busy(scheduler *s, sched_job j1, sched_job j2, sched_job j3, int refused,
+                               void (*meanwhile)(scheduler *s)) {
     waiter w1, w2, w3;
     waiter_init(&w1);
     waiter_init(&w2);
     waiter_init(&w3);
-    /* new revisions: @1 of b and c is HELLO, warm in their enclaves */
-    sched_job j1 = job("m3", "m3/b@2", SLOWER, "{}"), j2 = job("m3", "m3/c@2", SLOWER, "{}");
     CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0 && scheduler_submit(s, &j2, on_done, &w2) == 0);
-    sched_job j3 = job("m3", "m3/d@1", HELLO, "{}");
     errno = 0;
-    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == EBUSY);
+    CHECK(scheduler_submit(s, &j3, on_done, &w3) == -1 && errno == refused);
+    if (meanwhile) meanwhile(s);
     CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
     CHECK(waiter_wait(&w2) == 0 && w2.res.status == TFAAS_STATUS_SUCCESS);
-    scheduler_stats(s, &st);
-    CHECK(st.enclaves_refused == 1 && w3.calls == 0);
-    /* idle again: d gets room */
-    CHECK(pid_after(s, "m3", "d", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+    CHECK(w3.calls == 0);
     waiter_fini(&w1);
     waiter_fini(&w2);
     waiter_fini(&w3);
+}
+
+static void test_max_enclaves(void) {
+    /* three namespaces, one function each: the namespace shares (2 / 3,
+     * at least 1) leave the global limit to decide */
+    scheduler *s = make_mode(0, 4, ISOLATION_FUNCTION, 2);
+    CHECK(s != NULL);
+    if (!s) return;
+    third_stops_first(s, "m2", "m3", "m3c");
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves_evicted == 1 && st.enclaves_stopped == 1 && st.enclaves_died == 0);
+
+    /* both enclaves busy: a fourth unit is refused with EBUSY, nothing waits;
+     * new revisions: @1 of b and c is HELLO, warm in their enclaves */
+    refused_while_busy(s, job("m3", "m3/b@2", SLOWER, "{}"), job("m3c", "m3c/c@2", SLOWER, "{}"),
+                       job("m3d", "m3d/d@1", HELLO, "{}"), EBUSY, NULL);
+    scheduler_stats(s, &st);
+    CHECK(st.enclaves_refused == 1);
+    /* idle again: d gets room */
+    CHECK(pid_after(s, "m3d", "d", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+    scheduler_destroy(s);
+}
+
+static void next_tenant_gets_one(scheduler *s) {
+    CHECK(pid_after(s, "f2", "e", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+}
+
+/* One namespace cannot take every enclave: alone under max_enclaves 4 it
+ * holds at most 4 / (1 + 1) = 2, replaces its own idle ones past that, and
+ * is refused (EDQUOT) when both are busy, while another namespace still
+ * gets one. Without max_enclaves the per-namespace limit holds alone. */
+static void test_fair_share(void) {
+    scheduler *s = make_share(ISOLATION_FUNCTION, 4, 0);
+    CHECK(s != NULL);
+    if (!s) return;
+    third_stops_first(s, "f1", "f1", "f1");
+    refused_while_busy(s, job("f1", "f1/b@2", SLOWER, "{}"), job("f1", "f1/c@2", SLOWER, "{}"),
+                       job("f1", "f1/d@1", HELLO, "{}"), EDQUOT, next_tenant_gets_one);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.share_refused == 1 && st.enclaves_refused == 0);
+    scheduler_destroy(s);
+
+    s = make_share(ISOLATION_FUNCTION, 0, 1);
+    CHECK(s != NULL);
+    if (!s) return;
+    waiter w1, w2;
+    waiter_init(&w1);
+    waiter_init(&w2);
+    sched_job j1 = job("f3", "f3/a@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &j1, on_done, &w1) == 0);
+    sched_job j2 = job("f3", "f3/b@1", HELLO, "{}");
+    errno = 0;
+    CHECK(scheduler_submit(s, &j2, on_done, &w2) == -1 && errno == EDQUOT);
+    CHECK(pid_after(s, "f4", "a", "1", ISOLATION_UNSET, ISOLATION_FUNCTION) > 0);
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status == TFAAS_STATUS_SUCCESS);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    scheduler_destroy(s);
+}
+
+static int waiter_has(waiter *w, tfaas_status st, int not_run, const char *text) {
+    return waiter_wait(w) == 0 && w->res.status == st && w->res.not_run == not_run &&
+           strstr(w->res.result_json, text) != NULL;
+}
+
+/* A retired namespace: its queued work ends unrun, its enclave is killed
+ * (what ran there fails), it is no longer listed; others go on. */
+static void test_retire(void) {
+    waiter w1, w2, w3;
+    scheduler *s = running_and_queued("r1#aa", &w1, &w2);
+    if (!s) return;
+    waiter_init(&w3);
+    sched_job other = job("r2#bb", "r2#bb/slow@1", SLOWER, "{}");
+    CHECK(scheduler_submit(s, &other, on_done, &w3) == 0);
+    pid_t pid = scheduler_enclave_pid(s, "tenant:r1#aa");
+    size_t n = 0;
+    char **names = scheduler_namespaces(s, &n);
+    CHECK(n == 2 && names && (strcmp(names[0], "r1#aa") == 0 || strcmp(names[1], "r1#aa") == 0));
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    CHECK(pid > 0 && scheduler_retire(s, "r1#aa") == 2); /* the queued one and the enclave */
+    CHECK(waiter_has(&w2, TFAAS_STATUS_INTERNAL_ERR, 1, "The namespace was deleted."));
+    CHECK(waiter_wait(&w1) == 0 && w1.res.status != TFAAS_STATUS_SUCCESS && !w1.res.not_run);
+    CHECK(waiter_has(&w3, TFAAS_STATUS_SUCCESS, 0, "ok"));
+    CHECK(scheduler_enclave_pid(s, "tenant:r1#aa") == 0);
+    names = scheduler_namespaces(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(strcmp(names[i], "r1#aa") != 0);
+        free(names[i]);
+    }
+    free(names);
+    CHECK(scheduler_retire(s, "r1#aa") == 0); /* nothing left of it */
+
+    /* retired while its enclave is still starting: stopped once launched,
+     * not left running with nothing to stop it */
+    waiter w4;
+    waiter_init(&w4);
+    sched_job fresh = job("r3#cc", "r3#cc/hello@1", HELLO, "{}");
+    CHECK(scheduler_submit(s, &fresh, on_done, &w4) == 0);
+    CHECK(scheduler_retire(s, "r3#cc") >= 1);
+    CHECK(waiter_wait(&w4) == 0 && w4.res.status != TFAAS_STATUS_SUCCESS);
+    sched_stats st = {0};
+    for (unsigned waited = 0; waited < WAIT_MS; waited += 10) {
+        scheduler_stats(s, &st);
+        if (st.enclaves == 1) break; /* r2's */
+        sleep_ms(10);
+    }
+    CHECK(st.enclaves == 1 && scheduler_enclave_pid(s, "tenant:r3#cc") == 0);
+    waiter_fini(&w1);
+    waiter_fini(&w2);
+    waiter_fini(&w3);
+    waiter_fini(&w4);
+    scheduler_destroy(s);
+}
+
+/* Quiesced: queued work ends at once unrun, running work completes, nothing
+ * new is accepted. */
+static void test_quiesce(void) {
+    waiter w1, w2;
+    scheduler *s = running_and_queued("q1", &w1, &w2);
+    if (!s) return;
+    scheduler_quiesce(s);
+    sched_job j = job("q1", "q1/slower@1", SLOWER, "{}");
+    CHECK(w2.calls == 1 && w2.res.not_run && strstr(w2.res.result_json, "did not run"));
+    errno = 0;
+    CHECK(scheduler_submit(s, &j, on_done, &w2) == -1 && errno == ESHUTDOWN);
+    CHECK(waiter_has(&w1, TFAAS_STATUS_SUCCESS, 0, "ok"));
+    waiter_fini(&w1);
+    waiter_fini(&w2);
     scheduler_destroy(s);
 }
 
@@ -517,8 +679,11 @@ static void test_background_priority(void) {
     sched_job slow = job("busy", "busy/slow@1", SLOWER, "{}");
     waiter_init(&busy);
     CHECK(scheduler_submit(s, &slow, on_done, &busy) == 0);
-    sleep_ms(300);
-    pid_t calm_pid = scheduler_enclave_pid(s, "tenant:calm"), busy_pid = scheduler_enclave_pid(s, "tenant:busy");
+    /* until its enclave is up: a launch can take long on a loaded machine */
+    pid_t busy_pid = 0;
+    for (unsigned waited = 0; waited < WAIT_MS && !(busy_pid = scheduler_enclave_pid(s, "tenant:busy")); waited += 10)
+        sleep_ms(10);
+    pid_t calm_pid = scheduler_enclave_pid(s, "tenant:calm");
     CHECK(calm_pid > 0 && busy_pid > 0 && calm_pid != busy_pid);
     CHECK(getsid(busy_pid) == busy_pid && getsid(calm_pid) == calm_pid);
     /* Alone on the server, the long activation keeps its priority. */
@@ -556,6 +721,9 @@ int main(void) {
     test_isolation_pure();
     test_modes();
     test_max_enclaves();
+    test_fair_share();
+    test_retire();
+    test_quiesce();
     scheduler *s = make(0, 8);
     CHECK(s != NULL);
     if (s) {

@@ -66,6 +66,23 @@ static void test_open_creates_private_dir(void) {
     CHECK(store_open(newer, &s, &err) == STORE_ERROR && !s);
     CHECK(err && strstr(err, "schema version 99"));
     free(err);
+    err = NULL;
+
+    /* A version 1 database (namespaces without ids) gets one id each. */
+    char v1[1024], u[STORE_UUID_LEN + 1], k[STORE_KEY_LEN + 1], ns[64], id[STORE_NSID_LEN + 1];
+    snprintf(v1, sizeof v1, "%s/v1", root);
+    CHECK(store_open(v1, &s, &err) == STORE_OK);
+    CHECK(store_namespace_create(s, "old", NULL, NULL, u, k) == STORE_OK);
+    store_close(s);
+    CHECK(sqlite3_open(path_join(v1, "tfaas.db"), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "ALTER TABLE namespaces DROP COLUMN ns_id; PRAGMA user_version=1", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    s = NULL;
+    CHECK(store_open(v1, &s, &err) == STORE_OK);
+    CHECK(store_authenticate(s, u, k, ns, sizeof ns, id) == STORE_OK && strlen(id) == STORE_NSID_LEN);
+    CHECK(store_namespace_alive(s, "old", id) == STORE_OK);
+    store_close(s);
     scratch_remove(root);
 }
 
@@ -73,23 +90,23 @@ static void test_namespaces(store *s, const char *dir) {
     char uuid[STORE_UUID_LEN + 1], key[STORE_KEY_LEN + 1], ns[300];
     CHECK(store_namespace_create(s, "alice", NULL, NULL, uuid, key) == STORE_OK);
     CHECK(strlen(uuid) == 36 && strlen(key) == 64);
-    CHECK(store_authenticate(s, uuid, key, ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, uuid, key, ns, sizeof ns, NULL) == STORE_OK);
     CHECK_STR(ns, "alice");
 
     char wrong[STORE_KEY_LEN + 1];
     memcpy(wrong, key, sizeof wrong);
     wrong[63] = wrong[63] == 'a' ? 'b' : 'a';
-    CHECK(store_authenticate(s, uuid, wrong, ns, sizeof ns) == STORE_NOT_FOUND);
-    CHECK(store_authenticate(s, uuid, "", ns, sizeof ns) == STORE_NOT_FOUND);
-    CHECK(store_authenticate(s, "00000000-0000-4000-8000-000000000000", key, ns, sizeof ns) == STORE_NOT_FOUND);
-    CHECK(store_authenticate(s, uuid, key, ns, 3) == STORE_ERROR); /* "alice" does not fit */
+    CHECK(store_authenticate(s, uuid, wrong, ns, sizeof ns, NULL) == STORE_NOT_FOUND);
+    CHECK(store_authenticate(s, uuid, "", ns, sizeof ns, NULL) == STORE_NOT_FOUND);
+    CHECK(store_authenticate(s, "00000000-0000-4000-8000-000000000000", key, ns, sizeof ns, NULL) == STORE_NOT_FOUND);
+    CHECK(store_authenticate(s, uuid, key, ns, 3, NULL) == STORE_ERROR); /* "alice" does not fit */
 
     char u2[STORE_UUID_LEN + 1], k2[STORE_KEY_LEN + 1];
     CHECK(store_namespace_create(s, "alice", NULL, NULL, u2, k2) == STORE_CONFLICT);
     CHECK(store_namespace_create(s, "bob", "23bc46b1-71f6-4ed5-8c54-816aa4f8c502", "secret-key", u2, k2) == STORE_OK);
     CHECK_STR(u2, "23bc46b1-71f6-4ed5-8c54-816aa4f8c502");
     CHECK_STR(k2, "secret-key");
-    CHECK(store_authenticate(s, u2, "secret-key", ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, u2, "secret-key", ns, sizeof ns, NULL) == STORE_OK);
     CHECK_STR(ns, "bob");
     /* The same uuid for a second namespace would make auth ambiguous. */
     CHECK(store_namespace_create(s, "carol", "23bc46b1-71f6-4ed5-8c54-816aa4f8c502", "x", NULL, NULL) ==
@@ -103,9 +120,9 @@ static void test_namespaces(store *s, const char *dir) {
 
     /* Replacing the credential: the old one stops working at once. */
     CHECK(store_namespace_set_credential(s, "bob", "11111111-2222-4333-8444-555555555555", "new-key") == STORE_OK);
-    CHECK(store_authenticate(s, "23bc46b1-71f6-4ed5-8c54-816aa4f8c502", "secret-key", ns, sizeof ns) ==
+    CHECK(store_authenticate(s, "23bc46b1-71f6-4ed5-8c54-816aa4f8c502", "secret-key", ns, sizeof ns, NULL) ==
           STORE_NOT_FOUND);
-    CHECK(store_authenticate(s, "11111111-2222-4333-8444-555555555555", "new-key", ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, "11111111-2222-4333-8444-555555555555", "new-key", ns, sizeof ns, NULL) == STORE_OK);
     CHECK(store_namespace_set_credential(s, "nobody", "x", "y") == STORE_NOT_FOUND);
     CHECK(store_namespace_set_credential(s, "bob", uuid, "y") == STORE_CONFLICT); /* alice's uuid */
 
@@ -214,7 +231,7 @@ static void test_hostile_names(store *s) {
     size_t n = sizeof names / sizeof names[0];
     CHECK(store_namespace_create(s, "'; DELETE FROM namespaces; --", "hostile-uuid", "k", NULL, NULL) == STORE_OK);
     char ns[64];
-    CHECK(store_authenticate(s, "hostile-uuid", "k", ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, "hostile-uuid", "k", ns, sizeof ns, NULL) == STORE_OK);
     CHECK_STR(ns, "'; DELETE FROM namespaces; --");
     json_t *doc = action_doc("code with 'quotes' and \"doubles\" and \\u0000");
     for (size_t i = 0; i < n; i++) {
@@ -237,14 +254,22 @@ static void test_hostile_names(store *s) {
     json_decref(doc);
 }
 
+/* A committed callback that keeps the status for the test to poll. */
+static void on_status(void *ud, store_status st) {
+    __atomic_store_n((store_status *)ud, st, __ATOMIC_RELEASE);
+}
+
 static void test_delete_cascade(store *s) {
     json_t *doc = action_doc("y");
-    CHECK(store_namespace_create(s, "doomed", NULL, NULL, NULL, NULL) == STORE_OK);
+    char u0[STORE_UUID_LEN + 1], k0[STORE_KEY_LEN + 1], ns0[64], id0[STORE_NSID_LEN + 1];
+    CHECK(store_namespace_create(s, "doomed", NULL, NULL, u0, k0) == STORE_OK);
+    CHECK(store_authenticate(s, u0, k0, ns0, sizeof ns0, id0) == STORE_OK && strlen(id0) == STORE_NSID_LEN);
+    CHECK(store_namespace_alive(s, "doomed", id0) == STORE_OK);
     CHECK(store_action_put(s, "doomed", "f", doc, 0, NULL) == STORE_OK);
     CHECK(store_action_put(s, "alice", "f", doc, 0, NULL) == STORE_OK);
     json_decref(doc);
-    store_activation_put(s, make_activation("doomed", "f", "act-doomed", 1000, "success"), NULL, NULL);
-    store_activation_put(s, make_activation("alice", "f", "act-alice", 1000, "success"), NULL, NULL);
+    store_activation_put(s, make_activation("doomed", "f", "act-doomed", 1000, "success"), NULL, NULL, NULL);
+    store_activation_put(s, make_activation("alice", "f", "act-alice", 1000, "success"), NULL, NULL, NULL);
     /* The writer is asynchronous: wait until both are visible. */
     json_t *got = NULL;
     for (int i = 0; i < 500; i++) {
@@ -266,12 +291,28 @@ static void test_delete_cascade(store *s) {
     CHECK(store_activation_get(s, "alice", "act-alice", &got) == STORE_OK);
     json_decref(got);
     /* Recreating the name starts empty, with a new credential. */
-    char u[STORE_UUID_LEN + 1], k[STORE_KEY_LEN + 1], ns[64];
+    char u[STORE_UUID_LEN + 1], k[STORE_KEY_LEN + 1], ns[64], id[STORE_NSID_LEN + 1];
     CHECK(store_namespace_create(s, "doomed", NULL, NULL, u, k) == STORE_OK);
-    CHECK(store_authenticate(s, u, k, ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, u, k, ns, sizeof ns, id) == STORE_OK);
     json_t *list = NULL;
     CHECK(store_action_list(s, "doomed", 0, 0, &list) == STORE_OK && json_array_size(list) == 0);
     json_decref(list);
+    /* ... and is another namespace: a new id; the old one is gone for good. */
+    CHECK(strcmp(id, id0) != 0);
+    CHECK(store_namespace_alive(s, "doomed", id0) == STORE_NOT_FOUND);
+    CHECK(store_namespace_alive(s, "doomed", id) == STORE_OK);
+    CHECK(store_authenticate(s, u0, k0, ns0, sizeof ns0, id0) == STORE_NOT_FOUND);
+    /* A record the old namespace finishes late is refused, the new one's kept. */
+    store_status late = STORE_ERROR, fresh = STORE_ERROR;
+    store_activation_put(s, make_activation("doomed", "f", "act-late", 1000, "success"), id0, on_status, &late);
+    store_activation_put(s, make_activation("doomed", "f", "act-fresh", 1000, "success"), id, on_status, &fresh);
+    for (int i = 0; i < 500 && (__atomic_load_n(&late, __ATOMIC_ACQUIRE) == STORE_ERROR ||
+                                __atomic_load_n(&fresh, __ATOMIC_ACQUIRE) == STORE_ERROR); i++)
+        usleep(10000);
+    CHECK(late == STORE_NOT_FOUND && fresh == STORE_OK);
+    CHECK(store_activation_get(s, "doomed", "act-late", &got) == STORE_NOT_FOUND);
+    CHECK(store_activation_get(s, "doomed", "act-fresh", &got) == STORE_OK);
+    json_decref(got);
 }
 
 int main(void) {
@@ -296,7 +337,7 @@ int main(void) {
     CHECK(store_namespace_list(s, &list) == STORE_OK && json_array_size(list) == 4);
     json_decref(list);
     char ns[64];
-    CHECK(store_authenticate(s, "11111111-2222-4333-8444-555555555555", "new-key", ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, "11111111-2222-4333-8444-555555555555", "new-key", ns, sizeof ns, NULL) == STORE_OK);
     CHECK(store_action_get(s, "alice", "hello", &got) == STORE_OK);
     CHECK_STR(json_string_value(json_object_get(got, "version")), "0.0.11");
     json_decref(got);

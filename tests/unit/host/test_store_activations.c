@@ -43,7 +43,7 @@ static void *producer(void *p) {
         char id[40];
         snprintf(id, sizeof id, "id-%06d", k);
         const char *ns = (k % 2) ? "odd" : "even";
-        store_activation_put(a->s, make_activation(ns, "load", id, 1000000 + k, "success"), on_committed, &slots[k]);
+        store_activation_put(a->s, make_activation(ns, "load", id, 1000000 + k, "success"), NULL, on_committed, &slots[k]);
     }
     return NULL;
 }
@@ -99,7 +99,7 @@ static void on_small(void *ud, store_status st) {
 /* Puts one record and waits for its callback; returns its status. */
 static store_status put_wait(store *s, json_t *rec) {
     int before = atomic_load(&small_done);
-    store_activation_put(s, rec, on_small, NULL);
+    store_activation_put(s, rec, NULL, on_small, NULL);
     for (int i = 0; i < 3000 && atomic_load(&small_done) == before; i++) usleep(1000);
     return atomic_load(&small_done) == before ? (store_status)-1 : last_status;
 }
@@ -179,7 +179,7 @@ static void test_list_and_shapes(store *s) {
     json_decref(got);
     CHECK(store_activation_get(s, "g", "x' OR '1'='2", &got) == STORE_NOT_FOUND);
     /* NULL callback is allowed. */
-    store_activation_put(s, make_activation("g", "f", "g-nocb", 1, "success"), NULL, NULL);
+    store_activation_put(s, make_activation("g", "f", "g-nocb", 1, "success"), NULL, NULL, NULL);
 }
 
 static atomic_int drained;
@@ -203,7 +203,7 @@ int main(void) {
     for (int i = 0; i < 5000; i++) {
         char id[32];
         snprintf(id, sizeof id, "drain-%d", i);
-        store_activation_put(s, make_activation("d", "f", id, i + 1, "success"), on_drain, NULL);
+        store_activation_put(s, make_activation("d", "f", id, i + 1, "success"), NULL, on_drain, NULL);
     }
     store_close(s);
     CHECK(atomic_load(&drained) == 5000);

@@ -27,9 +27,9 @@ static const char *code_of(json_t *doc) {
 /* This store's own writes: seen at once. */
 static void test_own_writes(store *s) {
     char ns[300];
-    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns) == STORE_OK); /* fills the cache */
-    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns) == STORE_OK && !strcmp(ns, "t"));
-    CHECK(store_authenticate(s, UUID, "wrong", ns, sizeof ns) == STORE_NOT_FOUND); /* the key is still checked */
+    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns, NULL) == STORE_OK); /* fills the cache */
+    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns, NULL) == STORE_OK && !strcmp(ns, "t"));
+    CHECK(store_authenticate(s, UUID, "wrong", ns, sizeof ns, NULL) == STORE_NOT_FOUND); /* the key is still checked */
 
     json_t *doc = action("function main(){return {v:1}}");
     CHECK(store_action_put(s, "t", "f", doc, 0, NULL) == STORE_OK);
@@ -51,20 +51,22 @@ static void test_own_writes(store *s) {
 
     CHECK(store_namespace_set_credential(s, "t", UUID, "newkey000000000000000000000000000000000000000000000000000000000") ==
           STORE_OK);
-    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns) == STORE_NOT_FOUND);
+    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns, NULL) == STORE_NOT_FOUND);
     CHECK(store_authenticate(s, UUID, "newkey000000000000000000000000000000000000000000000000000000000", ns,
-                             sizeof ns) == STORE_OK);
+                             sizeof ns, NULL) == STORE_OK);
     CHECK(store_namespace_set_credential(s, "t", UUID, KEY) == STORE_OK);
 }
 
 /* Another connection's writes: seen within the bound (50 ms; 1 s allowed here). */
 static void test_other_process(store *s, const char *dir) {
     char ns[300];
+    uint64_t epoch = store_namespace_epoch(s);
     json_t *doc = action("function main(){return {w:1}}");
     CHECK(store_action_put(s, "t", "g", doc, 0, NULL) == STORE_OK);
     json_decref(doc);
+    CHECK(store_namespace_epoch(s) == epoch); /* an action write cannot end a namespace */
     json_t *got = NULL;
-    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns) == STORE_OK);
+    CHECK(store_authenticate(s, UUID, KEY, ns, sizeof ns, NULL) == STORE_OK);
     CHECK(store_action_peek(s, "t", "g", &got) == STORE_OK);
     json_decref(got);
 
@@ -81,11 +83,15 @@ static void test_other_process(store *s, const char *dir) {
 
     int revoked = 0;
     for (int i = 0; i < 100 && !revoked; i++) {
-        revoked = store_authenticate(s, UUID, KEY, ns, sizeof ns) == STORE_NOT_FOUND;
+        revoked = store_authenticate(s, UUID, KEY, ns, sizeof ns, NULL) == STORE_NOT_FOUND;
         if (!revoked) sleep_ms(10);
     }
     CHECK(revoked);
     CHECK(store_action_peek(s, "t", "g", &got) == STORE_NOT_FOUND); /* the namespace took it along */
+    CHECK(store_namespace_epoch(s) != epoch); /* the other process's delete moved it */
+    epoch = store_namespace_epoch(s);
+    CHECK(store_namespace_create(s, "t2", NULL, NULL, NULL, NULL) == STORE_OK);
+    CHECK(store_namespace_epoch(s) != epoch); /* and so does this store's own */
 }
 
 int main(void) {

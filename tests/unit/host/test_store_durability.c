@@ -44,7 +44,7 @@ static void kill_child(const char *dir) {
     static char ids[1000000][16];
     for (int i = 0; i < 1000000; i++) {
         snprintf(ids[i], sizeof ids[i], "kill-%d", i);
-        store_activation_put(s, make_activation("k", "f", ids[i], i + 1, "success"), on_ack, ids[i]);
+        store_activation_put(s, make_activation("k", "f", ids[i], i + 1, "success"), NULL, on_ack, ids[i]);
     }
     _exit(7); /* not reached: SIGKILL arrives first */
 }
@@ -124,7 +124,7 @@ static void check_writes_refused(store *s) {
     for (int i = 0; i < 10; i++) {
         char id[32];
         snprintf(id, sizeof id, "ro-%d", i);
-        store_activation_put(s, make_activation("r", "f", id, 1, "success"), on_ro, NULL);
+        store_activation_put(s, make_activation("r", "f", id, 1, "success"), NULL, on_ro, NULL);
     }
     for (int i = 0; i < 3000 && atomic_load(&ro_calls) < 10; i++) usleep(1000);
     CHECK(atomic_load(&ro_calls) == 10 && atomic_load(&ro_errors) == 10);
@@ -209,7 +209,7 @@ static void test_disk_full(void) {
             snprintf(id, sizeof id, "full-%d", i);
             json_t *rec = make_activation("full", "f", id, i + 1, "success");
             json_object_set_new(rec, "logs", json_pack("[s]", big));
-            store_activation_put(s, rec, on_full, NULL);
+            store_activation_put(s, rec, NULL, on_full, NULL);
             puts++;
             usleep(200); /* several batches, so some commit before the limit bites */
         }
