@@ -129,16 +129,16 @@ static int parse_auth(const char *s, char uuid[STORE_UUID_LEN + 1], char key[STO
     return 0;
 }
 
-/* Reads STATE/guest.auth if present and well-formed. */
+/* Reads STATE/guest.auth if present and well-formed (never through a link). */
 static int read_auth_file(const char *path, char uuid[STORE_UUID_LEN + 1], char key[STORE_KEY_LEN + 1]) {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char line[256];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    if (!ok) return -1;
-    line[strcspn(line, "\r\n")] = '\0';
-    return parse_auth(line, uuid, key);
+    size_t len = 0;
+    char *text = (char *)file_read(path, 256, &len);
+    if (!text) return -1;
+    text[strcspn(text, "\r\n")] = '\0';
+    int rc = parse_auth(text, uuid, key);
+    explicit_bzero(text, len);
+    free(text);
+    return rc;
 }
 
 /* Writes uuid:key to path, mode 0600, atomically (temp file + rename). */
