@@ -1,12 +1,14 @@
-// http.test.mjs - hostile input at the HTTP layer: malformed JSON, bad or
-// missing credentials, other tenants' namespaces, oversized bodies, unknown
-// resources, bad kinds and limits, and raw garbage on the socket. After
+// http.test.mjs - hostile input at the HTTP layer: malformed JSON (and JSON
+// nested past the one limit), bad or missing credentials, other tenants'
+// namespaces, oversized bodies, unknown resources, bad kinds and limits, raw
+// garbage on the socket, request smuggling through ambiguous framing, and
+// clients that hold connections open without finishing their headers. After
 // every kind of abuse the server must still serve a normal request.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startServer, api } from '../lib/server.mjs';
-import { createNamespace, putAction, invoke, rawHttp } from '../lib/e2e.mjs';
+import { createNamespace, putAction, invoke, rawHttp, ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const MiB = 1024 * 1024;
@@ -91,6 +93,42 @@ describe('malformed JSON', () => {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { greeting: 'Hello, world!' });
   });
+
+  // One limit (src/common/json_depth.h, docs/api.md): the gateway refuses
+  // deeper bodies with 400 instead of letting them fail inside the engine.
+  const JSON_MAX_DEPTH = 1000;
+  const nested = (depth) => `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+
+  test('invoke parameters nested 1,001 and 1,500 deep -> 400 naming the limit', async () => {
+    for (const depth of [JSON_MAX_DEPTH + 1, 1500]) {
+      const r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true', {
+        raw: nested(depth), headers: { 'content-type': 'application/json' },
+      });
+      assertErrorBody(r, 400);
+      assert.match(r.body.error, /nested too deeply: at most 1000 levels/, r.text);
+    }
+  });
+
+  test('action parameters nested 1,500 deep -> 400, nothing stored', async () => {
+    const raw = `{"exec":{"kind":"js:duktape","code":${JSON.stringify(HELLO)}},"parameters":[{"key":"p","value":${nested(1500)}}]}`;
+    const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/deep-params', { raw, headers: { 'content-type': 'application/json' } });
+    assertErrorBody(r, 400);
+    assert.match(r.body.error, /nested too deeply/, r.text);
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/deep-params'), 404);
+  });
+
+  for (const kind of ENGINE_KINDS) {
+    test(`parameters nested exactly ${JSON_MAX_DEPTH} deep reach a ${kind} function`, async () => {
+      const name = `depth-${kind.replace(':', '-')}`;
+      await putAction(server, name, 'function main(p) { var d = 1, v = p.a; while (v && v.length !== undefined) { d++; v = v[0]; } return { depth: d }; }', { kind });
+      const r = await api(server, 'POST', `/api/v1/namespaces/_/actions/${name}?blocking=true&result=true`, {
+        raw: nested(JSON_MAX_DEPTH), headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+      assert.deepEqual(r.body, { depth: JSON_MAX_DEPTH });
+      assert.equal((await api(server, 'DELETE', `/api/v1/namespaces/_/actions/${name}`)).status, 200);
+    });
+  }
 
   test('the server still serves', async () => { await assertServing('json'); });
 });

@@ -5,6 +5,8 @@
 #include "host/gateway/auth.h"
 #include "host/gateway/query.h"
 
+#include "common/json_depth.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,14 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
     if (!r->body || r->body_len == 0) {
         if (empty_ok) return json_object();
         *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: the body is empty");
+        return NULL;
+    }
+    /* Deeper nesting would pass jansson (2048) and then fail inside the
+     * engine as an internal error; refuse it here, before parsing. */
+    if (json_depth(r->body, r->body_len, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                           "The request content is nested too deeply: at most %d levels of arrays and objects",
+                           JSON_MAX_DEPTH);
         return NULL;
     }
     json_error_t e;
