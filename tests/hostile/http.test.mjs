@@ -407,3 +407,54 @@ describe('raw HTTP garbage on the socket', () => {
 
   test('the server still serves', async () => { await assertServing('garbage'); });
 });
+
+// RFC 9112 §6: a body whose end the server and a proxy in front could see
+// differently lets the rest of it pass as a second request. Each case hides
+// an authenticated PUT after a body framed ambiguously; it must be refused
+// with the status RFC 9112 names, the connection closed, and the hidden
+// request never run.
+describe('request smuggling', () => {
+  const auth = () => `Authorization: Basic ${Buffer.from(server.auth).toString('base64')}\r\n`;
+  const code = JSON.stringify({ exec: { kind: 'js:duktape', code: HELLO } });
+  const hidden = (name) => `PUT /api/v1/namespaces/_/actions/${name} HTTP/1.1\r\nHost: x\r\n${auth()}`
+    + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(code)}\r\n\r\n${code}`;
+  const invokeLine = (version = '1.1') => `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/${version}\r\nHost: x\r\n${auth()}`;
+  const cases = [
+    ['Content-Length and Transfer-Encoding: chunked', 400, (h) => {
+      const body = `0\r\n\r\n${h}`;
+      return `${invokeLine()}Content-Length: ${Buffer.byteLength(body)}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`;
+    }],
+    ['Transfer-Encoding: chunked and Content-Length (in that order)', 400, (h) => {
+      const body = `0\r\n\r\n${h}`;
+      return `${invokeLine()}Transfer-Encoding: chunked\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    }],
+    ['Transfer-Encoding: gzip (chunked not last)', 400, (h) => `${invokeLine()}Transfer-Encoding: gzip\r\n\r\n${h}`],
+    ['Transfer-Encoding: chunked, identity', 400, (h) => `${invokeLine()}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${h}`],
+    ['Transfer-Encoding: gzip, chunked (a coding not implemented)', 501,
+      (h) => `${invokeLine()}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${h}`],
+    ['two Transfer-Encoding: chunked headers', 501,
+      (h) => `${invokeLine()}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${h}`],
+    ['Transfer-Encoding in an HTTP/1.0 request', 400,
+      (h) => `${invokeLine('1.0')}Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${h}`],
+    ['whitespace between a header name and its colon', 400,
+      (h) => `${invokeLine()}Content-Length : ${Buffer.byteLength(h)}\r\n\r\n${h}`],
+    ['two different Content-Lengths', 400,
+      (h) => `${invokeLine()}Content-Length: 2\r\nContent-Length: ${2 + Buffer.byteLength(h)}\r\n\r\n{}${h}`],
+  ];
+  cases.forEach(([label, status, make], i) => {
+    test(`${label} -> ${status}, connection closed, the hidden request never runs`, async () => {
+      const name = `smuggled-${i}`;
+      // The answer comes at once; the wait bounds only a server that keeps
+      // the connection open (which is the failure).
+      const r = await rawHttp(server, make(hidden(name)), { timeoutMs: 10000 });
+      assert.match(r.statusLine, new RegExp(`^HTTP/1\\.[01] ${status} `), JSON.stringify(r.data.slice(0, 300)));
+      assert.ok(r.closed, `the connection stayed open: ${JSON.stringify(r.data.slice(0, 600))}`);
+      assert.equal((r.data.match(/HTTP\/1\.[01] \d{3} /g) || []).length, 1, `more than one answer: ${r.data.slice(0, 600)}`);
+      const body = JSON.parse(r.data.slice(r.data.indexOf('\r\n\r\n') + 4));
+      assert.match(body.error, /framing is refused/);
+      assertErrorBody(await api(server, 'GET', `/api/v1/namespaces/_/actions/${name}`), 404);
+    });
+  });
+
+  test('the server still serves', async () => { await assertServing('smuggling'); });
+});

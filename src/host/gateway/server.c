@@ -3,6 +3,7 @@
 #include "host/gateway/gateway_internal.h"
 
 #include "host/gateway/auth.h"
+#include "host/gateway/framing.h"
 #include "host/gateway/query.h"
 
 #include "common/json_depth.h"
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,18 +113,9 @@ static int hex_value(char c) {
     return -1;
 }
 
-/* Counts Content-Length headers whose value differs from the first. */
-typedef struct {
-    const char *first;
-    int conflicting;
-} cl_scan;
-
-static enum MHD_Result scan_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
     (void)kind;
-    cl_scan *sc = cls;
-    if (!key || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0) return MHD_YES;
-    if (!sc->first) sc->first = value ? value : "";
-    else if (!value || strcmp(sc->first, value) != 0) sc->conflicting = 1;
+    framing_add(cls, key, value);
     return MHD_YES;
 }
 
@@ -140,7 +131,6 @@ static enum MHD_Result reply_too_large(http_req *r) {
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
-    (void)version;
     http_req *r = *con_cls;
     if (!r) {
         /* First call: headers only. Decide the body limit now, so an
@@ -157,13 +147,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body_limit = ((r->rt.kind == ROUTE_ACTION || r->rt.kind == ROUTE_CONF_ACTION) && !strcmp(method, "PUT"))
                             ? GATEWAY_MAX_BODY_ACTION : GATEWAY_MAX_BODY;
         *con_cls = r;
-        /* Two different lengths make the body's end ambiguous (request
-         * smuggling); RFC 9112 says to refuse, so the request ends here. */
-        cl_scan sc = {0};
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_content_length, &sc);
-        if (sc.conflicting) {
+        /* A body whose end is ambiguous (request smuggling, framing.h) is
+         * refused and, as RFC 9112 §6.1 demands, the connection closed: the
+         * bytes after the headers are never read as another request. */
+        framing fr = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_framing_header, &fr);
+        framing_result fres = framing_check(&fr, version && !strcmp(version, MHD_HTTP_VERSION_1_0));
+        if (fres != FRAMING_OK) {
             r->answered = 1;
-            return http_error(conn, MHD_HTTP_BAD_REQUEST, "The request has conflicting Content-Length headers");
+            http_header close = {MHD_HTTP_HEADER_CONNECTION, "close"};
+            return http_error_hdr(conn, framing_status(fres), &close, "The request framing is refused: %s",
+                                  framing_name(fres));
         }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t announced = 0;
