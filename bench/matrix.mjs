@@ -101,6 +101,8 @@ function startTfaas(bin, mode, help) {
   const extra = [];
   if (help.includes('--isolation')) extra.push('--isolation', mode);
   if (help.includes('--max-enclaves')) extra.push('--max-enclaves', '2000');
+  // wrk is one client address; --conns may exceed the per-client default
+  if (help.includes('--max-connections-per-client')) extra.push('--max-connections-per-client', '0');
   return startServe({ bin, tmp: args.tmp, cpu: serverCpu, extraArgs: extra });
 }
 

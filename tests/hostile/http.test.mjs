@@ -8,7 +8,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startServer, api } from '../lib/server.mjs';
-import { createNamespace, putAction, invoke, rawHttp, ENGINE_KINDS } from '../lib/e2e.mjs';
+import { createNamespace, putAction, invoke, poll, rawHttp, ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const MiB = 1024 * 1024;
@@ -457,4 +457,102 @@ describe('request smuggling', () => {
   });
 
   test('the server still serves', async () => { await assertServing('smuggling'); });
+});
+
+// Clients that open connections and never finish their headers (slowloris).
+// All of this suite's clients are on 127.0.0.1; the well-behaved client here
+// connects from 127.0.0.2, another address as far as the server can tell.
+describe('slow and greedy clients', () => {
+  const OTHER = '127.0.0.2';
+  const IDLE_TIMEOUT_S = 15; // GATEWAY_IDLE_TIMEOUT_S, serve --http-timeout's default
+
+  // Opens n connections that each send half a request head and then nothing.
+  // Resolves once each is connected or already closed by the server.
+  async function slowClients(target, n) {
+    const { connect } = await import('node:net');
+    const { hostname, port } = new URL(target.url);
+    const socks = [];
+    const ready = [];
+    for (let i = 0; i < n; i++) {
+      const s = connect({ host: hostname, port: Number(port) });
+      s.on('error', () => {});
+      s.closedAt = null;
+      s.on('close', () => { s.closedAt = Date.now(); });
+      ready.push(new Promise((r) => { s.once('connect', r); s.once('close', r); }));
+      s.once('connect', () => s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      socks.push(s);
+    }
+    await Promise.all(ready);
+    return socks;
+  }
+  const info = (target, opts = {}) => rawHttp(target, 'GET /api/v1 HTTP/1.1\r\nHost: x\r\n\r\n',
+    { untilResponse: true, ...opts });
+
+  test('1,000 slow-header connections from one address: another client is answered at once', async () => {
+    const socks = await slowClients(server, 1000);
+    try {
+      // The promise: a client at another address never waits for a slow
+      // connection to time out (this bound is half the idle timeout).
+      const t0 = Date.now();
+      const r = await info(server, { localAddress: OTHER, timeoutMs: IDLE_TIMEOUT_S * 1000 });
+      const took = Date.now() - t0;
+      assert.match(r.statusLine, /^HTTP\/1\.1 200 /, `after ${took} ms: ${JSON.stringify(r.data.slice(0, 200))}`);
+      assert.ok(took < (IDLE_TIMEOUT_S * 1000) / 2, `GET /api/v1 took ${took} ms beside 1,000 slow connections`);
+      // and the server refused most of them rather than holding 1,000
+      assert.ok(socks.filter((s) => s.closedAt !== null).length >= 1000 - 128,
+        `only ${socks.filter((s) => s.closedAt !== null).length} of 1,000 were refused`);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+  });
+
+  describe('with --max-connections-per-client 4 --http-timeout 2', () => {
+    let small;
+    before(async () => {
+      small = await startServer({ extraArgs: ['--max-connections-per-client', '4', '--http-timeout', '2'] });
+      await putAction(small, 'slow', 'function main(p) { var t = Date.now(); while (Date.now() - t < p.ms) {} return { slept: p.ms }; }');
+    });
+    after(async () => { if (small) await small.stop(); });
+
+    test('a fifth connection from the same address is closed unanswered; other addresses are served', async () => {
+      const socks = await slowClients(small, 4);
+      try {
+        assert.ok(socks.every((s) => s.closedAt === null), 'one of the four allowed connections was closed');
+        const fifth = await info(small, { timeoutMs: 10000 });
+        assert.ok(fifth.closed && fifth.data === '', `the fifth connection was served: ${JSON.stringify(fifth.data.slice(0, 200))}`);
+        const other = await info(small, { localAddress: OTHER, timeoutMs: 10000 });
+        assert.match(other.statusLine, /^HTTP\/1\.1 200 /, JSON.stringify(other.data.slice(0, 200)));
+      } finally {
+        for (const s of socks) s.destroy();
+      }
+      // the slots are given back when the connections close
+      const again = await poll(async () => {
+        const r = await info(small, { timeoutMs: 10000 });
+        return /^HTTP\/1\.1 200 /.test(r.statusLine) ? r : null;
+      }, { timeoutMs: 10000 });
+      assert.ok(again);
+    });
+
+    test('a connection that stops in the middle of its headers is closed after the timeout', async () => {
+      const [s] = await slowClients(small, 1);
+      const t0 = Date.now();
+      try {
+        // MHD closes it at its next check after 2 s of silence; 20 s bounds
+        // only a server that never does.
+        await poll(() => s.closedAt !== null, { timeoutMs: 20000, intervalMs: 100 });
+        assert.ok(s.closedAt !== null, 'the connection is still open 20 s later');
+        assert.ok(s.closedAt - t0 >= 1500, `closed after ${s.closedAt - t0} ms, before the timeout`);
+      } finally {
+        s.destroy();
+      }
+    });
+
+    test('a blocking invoke parked for longer than the timeout still gets its result', async () => {
+      const r = await api(small, 'POST', '/api/v1/namespaces/_/actions/slow?blocking=true&result=true', { body: { ms: 3500 } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { slept: 3500 });
+    });
+  });
+
+  test('the server still serves', async () => { await assertServing('slow clients'); });
 });

@@ -17,6 +17,12 @@
  * send the whole body first still read the answer; larger excesses (or
  * announced lengths) are answered at once and the connection closed. */
 #define GATEWAY_MAX_DISCARD     (64u << 20)
+/* Defaults of `serve --http-timeout` and `--max-connections-per-client`: a
+ * client that opens connections and sends nothing (or stops halfway through
+ * its headers) loses each after the timeout, and one address holds at most
+ * this many of --max-connections, so other clients always find a free one. */
+#define GATEWAY_IDLE_TIMEOUT_S  15u
+#define GATEWAY_MAX_PER_CLIENT  128u
 
 typedef struct gateway gateway;
 
@@ -24,6 +30,8 @@ typedef struct {
     const struct sockaddr *addr; /* where to listen; port 0 picks a free one */
     socklen_t addr_len;
     unsigned max_connections;      /* concurrent connections before refusing */
+    unsigned max_per_client;       /* of those from one IP address; 0 = no limit */
+    unsigned idle_timeout_s;       /* a connection silent this long is closed; 0 = never */
     unsigned max_blocking_wait_ms; /* blocking invoke answers 202 after this */
     unsigned http_threads;         /* event threads; 0 means 1 */
     store *store;                  /* borrowed; outlives the gateway */

@@ -273,7 +273,13 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
                                  MHD_OPTION_SOCK_ADDR, cfg->addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads ? cfg->http_threads : 1u,
                                  MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                 /* Past it, MHD closes the new connection at
+                                  * once, before reading anything. */
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
+                                 /* Inactivity: no byte received or sent for
+                                  * this long. A suspended (parked) invoke is
+                                  * not subject to it. */
+                                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, g,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
