@@ -41,6 +41,7 @@ static void usage(FILE *f) {
           "\n"
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
+          "                           owned by you, writable by neither group nor others\n"
           "  --workers N              worker threads per enclave (default: number of CPUs)\n"
           "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
           "                           default: generated on first start); kept in DIR/guest.auth\n"
