@@ -7,7 +7,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startServer, api } from '../lib/server.mjs';
+import { startServer, api, sleep } from '../lib/server.mjs';
 import { createNamespace, putAction, invoke, poll, rawHttp, ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
@@ -464,7 +464,7 @@ describe('request smuggling', () => {
 // connects from 127.0.0.2, another address as far as the server can tell.
 describe('slow and greedy clients', () => {
   const OTHER = '127.0.0.2';
-  const IDLE_TIMEOUT_S = 15; // GATEWAY_IDLE_TIMEOUT_S, serve --http-timeout's default
+  const HEAD_TIMEOUT_S = 15; // GATEWAY_HEAD_TIMEOUT_S, serve --http-timeout's default
 
   // Opens n connections that each send half a request head and then nothing.
   // Resolves once each is connected or already closed by the server.
@@ -494,10 +494,10 @@ describe('slow and greedy clients', () => {
       // The promise: a client at another address never waits for a slow
       // connection to time out (this bound is half the idle timeout).
       const t0 = Date.now();
-      const r = await info(server, { localAddress: OTHER, timeoutMs: IDLE_TIMEOUT_S * 1000 });
+      const r = await info(server, { localAddress: OTHER, timeoutMs: HEAD_TIMEOUT_S * 1000 });
       const took = Date.now() - t0;
       assert.match(r.statusLine, /^HTTP\/1\.1 200 /, `after ${took} ms: ${JSON.stringify(r.data.slice(0, 200))}`);
-      assert.ok(took < (IDLE_TIMEOUT_S * 1000) / 2, `GET /api/v1 took ${took} ms beside 1,000 slow connections`);
+      assert.ok(took < (HEAD_TIMEOUT_S * 1000) / 2, `GET /api/v1 took ${took} ms beside 1,000 slow connections`);
       // and the server refused most of them (each as it was accepted; the
       // closes may reach us after the answer) rather than holding 1,000
       const refused = () => socks.filter((s) => s.closedAt !== null).length;
@@ -547,6 +547,29 @@ describe('slow and greedy clients', () => {
         await poll(() => s.closedAt !== null, { timeoutMs: 20000, intervalMs: 100 });
         assert.ok(s.closedAt !== null, 'the connection is still open 20 s later');
         assert.ok(s.closedAt - t0 >= 1500, `closed after ${s.closedAt - t0} ms, before the timeout`);
+      } finally {
+        s.destroy();
+      }
+    });
+
+    test('past its first request head a kept-alive connection may be silent longer than the timeout', async () => {
+      const { connect } = await import('node:net');
+      const { hostname, port } = new URL(small.url);
+      const s = connect({ host: hostname, port: Number(port), localAddress: '127.0.0.5' });
+      s.on('error', () => {});
+      let data = '';
+      s.on('data', (d) => { data += d; });
+      const closed = new Promise((r) => s.once('close', r));
+      const answers = () => (data.match(/HTTP\/1\.1 200 /g) || []).length;
+      try {
+        await new Promise((r) => s.once('connect', r));
+        s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\n\r\n');
+        await poll(() => answers() === 1, { timeoutMs: 10000 });
+        assert.equal(answers(), 1, data.slice(0, 200));
+        await sleep(3500); // past --http-timeout 2, well within the 60 s of a known connection
+        s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        await Promise.race([closed, sleep(10000)]);
+        assert.equal(answers(), 2, `the kept-alive connection was closed while silent: ${data.slice(0, 300)}`);
       } finally {
         s.destroy();
       }

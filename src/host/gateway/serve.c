@@ -72,9 +72,10 @@ static void usage(FILE *f) {
           "                           of those, from one IP address; more are closed at once,\n"
           "                           0 = no limit (default 128; behind a reverse proxy on this\n"
           "                           host every client has the proxy's address: raise it)\n"
-          "  --http-timeout SECONDS   close a connection that sends and receives nothing this\n"
-          "                           long, unfinished headers included; 0 = never (default 15;\n"
-          "                           a parked blocking invoke is not affected)\n"
+          "  --http-timeout SECONDS   close a new connection silent this long before its first\n"
+          "                           request's headers are complete; 0 = never (default 15;\n"
+          "                           afterwards the connection may be silent 60 s, or this\n"
+          "                           long if longer; a parked blocking invoke never times out)\n"
           "  --http-threads N         event threads serving HTTP (default 1; one thread serves\n"
           "                           tens of thousands of requests/s, more help on many cores)\n"
           "  -h, --help               this text\n"
@@ -218,7 +219,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
                       .http_threads = 1, .isolation = ISOLATION_TENANT,
-                      .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_IDLE_TIMEOUT_S,
+                      .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_HEAD_TIMEOUT_S,
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
@@ -360,7 +361,7 @@ int serve_main(int argc, char **argv) {
     }
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
-                         .max_per_client = o.max_per_client, .idle_timeout_s = o.http_timeout_s,
+                         .max_per_client = o.max_per_client, .head_timeout_s = o.http_timeout_s,
                          .http_threads = o.http_threads, .store = st, .scheduler = sched, .kms = kms};
     gw = gateway_start(&gc, &err);
     if (!gw) {

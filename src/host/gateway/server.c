@@ -147,6 +147,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body_limit = ((r->rt.kind == ROUTE_ACTION || r->rt.kind == ROUTE_CONF_ACTION) && !strcmp(method, "PUT"))
                             ? GATEWAY_MAX_BODY_ACTION : GATEWAY_MAX_BODY;
         *con_cls = r;
+        /* A whole request head arrived: from now on the connection's
+         * silences may be longer (gateway.h). Set once per connection. */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+        if (!ci || ci->connection_timeout != r->gw->idle_timeout_s)
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, r->gw->idle_timeout_s);
         /* A body whose end is ambiguous (request smuggling, framing.h) is
          * refused and, as RFC 9112 §6.1 demands, the connection closed: the
          * bytes after the headers are never read as another request. */
@@ -254,6 +259,8 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     g->scheduler = cfg->scheduler;
     g->kms = cfg->kms;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
+    g->idle_timeout_s = cfg->head_timeout_s == 0 || cfg->head_timeout_s > GATEWAY_IDLE_TIMEOUT_S
+                            ? cfg->head_timeout_s : GATEWAY_IDLE_TIMEOUT_S;
     atomic_init(&g->stopping, 0);
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->idle, NULL);
@@ -276,10 +283,11 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
                                  /* Past it, MHD closes the new connection at
                                   * once, before reading anything. */
                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
-                                 /* Inactivity: no byte received or sent for
-                                  * this long. A suspended (parked) invoke is
-                                  * not subject to it. */
-                                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+                                 /* Inactivity (no byte received or sent) of a
+                                  * new connection; on_request lengthens it once
+                                  * a request head is complete. A suspended
+                                  * (parked) invoke is not subject to it. */
+                                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->head_timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, g,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
