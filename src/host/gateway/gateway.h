@@ -1,7 +1,8 @@
 /* gateway.h - the OpenWhisk-compatible HTTP API of `tfaas serve`, on
  * libmicrohttpd. Threading: `http_threads` epoll threads serve all
- * connections (up to an explicit limit); a blocking invoke suspends its
- * connection until the activation is done, so it holds no thread. */
+ * connections (up to explicit limits, in total and per client address); a
+ * blocking invoke suspends its connection until the activation is done, so
+ * it holds no thread. */
 #ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
 #define TFAAS_HOST_GATEWAY_GATEWAY_H
 

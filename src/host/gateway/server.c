@@ -1,5 +1,7 @@
-/* server.c - the libmicrohttpd daemon: reads each request (body limits
- * enforced while reading), authenticates it, and dispatches it by route. */
+/* server.c - the libmicrohttpd daemon: limits connections (per client
+ * address, and how long a silent one is kept), refuses ambiguous framing
+ * (framing.h), reads each request (body limits enforced while reading),
+ * authenticates it, and dispatches it by route. */
 #include "host/gateway/gateway_internal.h"
 
 #include "host/gateway/auth.h"
