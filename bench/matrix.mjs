@@ -105,6 +105,8 @@ function startTfaas(bin, mode, help) {
   // enclave-per-function mode: no per-namespace limit of its own (its share
   // of the 2000 is then 2000 / (1 + 1) = 1000, enough).
   if (help.includes('--max-enclaves-per-namespace')) extra.push('--max-enclaves-per-namespace', '0');
+  // wrk is one client address; --conns may exceed the per-client default
+  if (help.includes('--max-connections-per-client')) extra.push('--max-connections-per-client', '0');
   return startServe({ bin, tmp: args.tmp, cpu: serverCpu, extraArgs: extra });
 }
 

@@ -3,14 +3,16 @@
 # the interrupt counter and fastint turned on, the dense string hash (the
 # default samples long strings, so strings that differ only in a few bytes
 # share a bucket and a function can make interning quadratic; duk-source.sh
-# makes the dense one read every byte of long strings too), and
-# Date's clock replaced. The
+# makes the dense one read every byte of long strings too), Date's clock
+# replaced, and the JSON decoder's nesting limit taken from
+# src/common/json_depth.h (JSON_MAX_DEPTH, the gateway's limit too). The
 # timeout check calls tfaas_duk_exec_timeout_check(heap udata) and Date.now()
 # / new Date() call tfaas_duk_date_now(ctx), the coarsened clock; both are
 # defined in src/trusted/engine_duktape.c.
 set -eu
 in=$1 out=$2
 mkdir -p "$(dirname "$out")"
+grep -q '^#define DUK_USE_JSON_DEC_RECLIMIT [0-9]*$' "$in" || { echo "duk-config.sh: $in has no '#define DUK_USE_JSON_DEC_RECLIMIT N'" >&2; exit 1; }
 for feature in DUK_USE_EXEC_TIMEOUT_CHECK DUK_USE_INTERRUPT_COUNTER DUK_USE_FASTINT DUK_USE_DATE_GET_NOW DUK_USE_STRHASH_DENSE; do
   grep -q "^#undef $feature\$" "$in" || { echo "duk-config.sh: $in has no '#undef $feature'" >&2; exit 1; }
 done
@@ -19,5 +21,6 @@ sed -e 's|^#undef DUK_USE_EXEC_TIMEOUT_CHECK$|extern int tfaas_duk_exec_timeout_
     -e 's|^#undef DUK_USE_FASTINT$|#define DUK_USE_FASTINT|' \
     -e 's|^#undef DUK_USE_STRHASH_DENSE$|#define DUK_USE_STRHASH_DENSE|' \
     -e 's|^#undef DUK_USE_DATE_GET_NOW$|extern double tfaas_duk_date_now(void *ctx);\n#define DUK_USE_DATE_GET_NOW(ctx) tfaas_duk_date_now((void *)(ctx))|' \
+    -e 's|^#define DUK_USE_JSON_DEC_RECLIMIT [0-9]*$|#include "common/json_depth.h"\n#define DUK_USE_JSON_DEC_RECLIMIT JSON_MAX_DEPTH|' \
     "$in" > "$out.tmp"
 mv "$out.tmp" "$out"

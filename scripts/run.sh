@@ -9,7 +9,13 @@ cd "$(dirname "$0")/.."
 tfaas="$bin/tfaas"
 [ -x "$tfaas" ] || { echo "run.sh: $tfaas not built (run make)" >&2; exit 1; }
 
-mkdir -p "$state"
+mkdir -p -m 700 "$state"
+# tfaas serve refuses a state directory others could write to (they could
+# plant links there); this script checks first, as it writes its log there.
+if [ ! -O "$state" ] || [ -n "$(find "$state" -maxdepth 0 -perm /022)" ]; then
+  echo "run.sh: $state must be yours and writable by neither group nor others (chmod 700 $state)" >&2
+  exit 1
+fi
 log="$state/serve.log"
 : > "$log"
 "$tfaas" serve --listen "$listen" --state "$state" > >(tee -a "$log") 2>&1 &

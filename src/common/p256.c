@@ -137,7 +137,8 @@ int p256_private_scalar(EVP_PKEY *key, uint8_t out[P256_COORD_LEN]) {
 
 static int write_pem(EVP_PKEY *key, const char *path, int private_key) {
     if (!p256_is_key(key)) return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_key ? 0600 : 0644);
+    /* O_NOFOLLOW: a link planted at path is refused, not written through. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, private_key ? 0600 : 0644);
     if (fd < 0) return -1;
     FILE *f = fdopen(fd, "w");
     if (!f) {
@@ -186,18 +187,26 @@ static EVP_PKEY *from_pem(const char *pem, size_t len, int private_key) {
 EVP_PKEY *p256_public_from_pem(const char *pem, size_t len) { return from_pem(pem, len, 0); }
 EVP_PKEY *p256_private_from_pem(const char *pem, size_t len) { return from_pem(pem, len, 1); }
 
-char *p256_public_pem(EVP_PKEY *key) {
+/* PEM text of either half, malloc'd; the private one is cleansed from the
+ * BIO's buffer before it is freed. */
+static char *to_pem(EVP_PKEY *key, int private_key, size_t *len) {
     if (!p256_is_key(key)) return NULL;
     BIO *b = BIO_new(BIO_s_mem());
     char *out = NULL;
-    if (b && PEM_write_bio_PUBKEY(b, key) == 1) {
+    if (b && (private_key ? PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
+                          : PEM_write_bio_PUBKEY(b, key)) == 1) {
         char *data = NULL;
         long n = BIO_get_mem_data(b, &data);
         if (n > 0 && (out = malloc((size_t)n + 1))) {
             memcpy(out, data, (size_t)n);
             out[n] = '\0';
+            if (len) *len = (size_t)n;
         }
+        if (n > 0 && private_key) OPENSSL_cleanse(data, (size_t)n);
     }
     BIO_free(b);
     return out;
 }
+
+char *p256_public_pem(EVP_PKEY *key) { return to_pem(key, 0, NULL); }
+char *p256_private_pem(EVP_PKEY *key, size_t *len) { return to_pem(key, 1, len); }

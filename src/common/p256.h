@@ -45,7 +45,8 @@ EVP_PKEY *p256_from_private_der(const uint8_t *der, size_t len);
 int p256_private_scalar(EVP_PKEY *key, uint8_t out[P256_COORD_LEN]);
 
 /* PEM files: SubjectPublicKeyInfo for public keys, PKCS#8 for private keys
- * (written with mode 0600). 0, or -1 with errno or an OpenSSL error. */
+ * (written with mode 0600; a link at path is not followed: -1, ELOOP).
+ * 0, or -1 with errno or an OpenSSL error. */
 int p256_write_public_pem(EVP_PKEY *key, const char *path);
 int p256_write_private_pem(EVP_PKEY *key, const char *path);
 /* NULL when the file cannot be read or holds no P-256 key. */
@@ -56,5 +57,8 @@ EVP_PKEY *p256_public_from_pem(const char *pem, size_t len);
 EVP_PKEY *p256_private_from_pem(const char *pem, size_t len);
 /* The public key as PEM text, malloc'd. */
 char *p256_public_pem(EVP_PKEY *key);
+/* The private key as PKCS#8 PEM text, malloc'd (the caller cleanses it),
+ * its length in *len when len is not NULL. */
+char *p256_private_pem(EVP_PKEY *key, size_t *len);
 
 #endif

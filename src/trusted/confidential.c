@@ -6,6 +6,7 @@
 #include "common/b64url.h"
 #include "common/bhttp.h"
 #include "common/evidence.h"
+#include "common/json_depth.h"
 #include "common/jws.h"
 #include "common/labels.h"
 #include "common/p256.h"
@@ -438,6 +439,13 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
     if (seen != 0) {
         *reply = refusal(seen > 0 ? "The request is a replay of one already answered." :
                                     "Too many requests within the replay window; try again.", seen > 0 ? 400 : 503);
+        goto out;
+    }
+    /* The same nesting limit the gateway applies to ordinary invokes: the
+     * engine's decoder takes no more. */
+    if (json_depth((const char *)bm.content.ptr, bm.content.len, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
+        *reply = refusal("The inner request's body is nested too deeply: at most " JSON_MAX_DEPTH_TEXT
+                         " levels of arrays and objects.", 400);
         goto out;
     }
     json_t *body = bm.content.len ? json_loadb((const char *)bm.content.ptr, bm.content.len, 0, NULL) : json_object();

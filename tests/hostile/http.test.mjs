@@ -1,12 +1,14 @@
-// http.test.mjs - hostile input at the HTTP layer: malformed JSON, bad or
-// missing credentials, other tenants' namespaces, oversized bodies, unknown
-// resources, bad kinds and limits, and raw garbage on the socket. After
+// http.test.mjs - hostile input at the HTTP layer: malformed JSON (and JSON
+// nested past the one limit), bad or missing credentials, other tenants'
+// namespaces, oversized bodies, unknown resources, bad kinds and limits, raw
+// garbage on the socket, request smuggling through ambiguous framing, and
+// clients that hold connections open without finishing their headers. After
 // every kind of abuse the server must still serve a normal request.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startServer, api } from '../lib/server.mjs';
-import { createNamespace, putAction, invoke, rawHttp } from '../lib/e2e.mjs';
+import { startServer, api, sleep } from '../lib/server.mjs';
+import { createNamespace, putAction, invoke, poll, rawHttp, ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const MiB = 1024 * 1024;
@@ -91,6 +93,42 @@ describe('malformed JSON', () => {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { greeting: 'Hello, world!' });
   });
+
+  // One limit (src/common/json_depth.h, docs/api.md): the gateway refuses
+  // deeper bodies with 400 instead of letting them fail inside the engine.
+  const JSON_MAX_DEPTH = 1000;
+  const nested = (depth) => `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+
+  test('invoke parameters nested 1,001 and 1,500 deep -> 400 naming the limit', async () => {
+    for (const depth of [JSON_MAX_DEPTH + 1, 1500]) {
+      const r = await api(server, 'POST', '/api/v1/namespaces/_/actions/hello?blocking=true', {
+        raw: nested(depth), headers: { 'content-type': 'application/json' },
+      });
+      assertErrorBody(r, 400);
+      assert.match(r.body.error, /nested too deeply: at most 1000 levels/, r.text);
+    }
+  });
+
+  test('action parameters nested 1,500 deep -> 400, nothing stored', async () => {
+    const raw = `{"exec":{"kind":"js:duktape","code":${JSON.stringify(HELLO)}},"parameters":[{"key":"p","value":${nested(1500)}}]}`;
+    const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/deep-params', { raw, headers: { 'content-type': 'application/json' } });
+    assertErrorBody(r, 400);
+    assert.match(r.body.error, /nested too deeply/, r.text);
+    assertErrorBody(await api(server, 'GET', '/api/v1/namespaces/_/actions/deep-params'), 404);
+  });
+
+  for (const kind of ENGINE_KINDS) {
+    test(`parameters nested exactly ${JSON_MAX_DEPTH} deep reach a ${kind} function`, async () => {
+      const name = `depth-${kind.replace(':', '-')}`;
+      await putAction(server, name, 'function main(p) { var d = 1, v = p.a; while (v && v.length !== undefined) { d++; v = v[0]; } return { depth: d }; }', { kind });
+      const r = await api(server, 'POST', `/api/v1/namespaces/_/actions/${name}?blocking=true&result=true`, {
+        raw: nested(JSON_MAX_DEPTH), headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+      assert.deepEqual(r.body, { depth: JSON_MAX_DEPTH });
+      assert.equal((await api(server, 'DELETE', `/api/v1/namespaces/_/actions/${name}`)).status, 200);
+    });
+  }
 
   test('the server still serves', async () => { await assertServing('json'); });
 });
@@ -368,4 +406,181 @@ describe('raw HTTP garbage on the socket', () => {
   });
 
   test('the server still serves', async () => { await assertServing('garbage'); });
+});
+
+// RFC 9112 §6: a body whose end the server and a proxy in front could see
+// differently lets the rest of it pass as a second request. Each case hides
+// an authenticated PUT after a body framed ambiguously; it must be refused
+// with the status RFC 9112 names, the connection closed, and the hidden
+// request never run.
+describe('request smuggling', () => {
+  const auth = () => `Authorization: Basic ${Buffer.from(server.auth).toString('base64')}\r\n`;
+  const code = JSON.stringify({ exec: { kind: 'js:duktape', code: HELLO } });
+  const hidden = (name) => `PUT /api/v1/namespaces/_/actions/${name} HTTP/1.1\r\nHost: x\r\n${auth()}`
+    + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(code)}\r\n\r\n${code}`;
+  const invokeLine = (version = '1.1') => `POST /api/v1/namespaces/_/actions/hello?blocking=true HTTP/${version}\r\nHost: x\r\n${auth()}`;
+  const cases = [
+    ['Content-Length and Transfer-Encoding: chunked', 400, (h) => {
+      const body = `0\r\n\r\n${h}`;
+      return `${invokeLine()}Content-Length: ${Buffer.byteLength(body)}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`;
+    }],
+    ['Transfer-Encoding: chunked and Content-Length (in that order)', 400, (h) => {
+      const body = `0\r\n\r\n${h}`;
+      return `${invokeLine()}Transfer-Encoding: chunked\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    }],
+    ['Transfer-Encoding: gzip (chunked not last)', 400, (h) => `${invokeLine()}Transfer-Encoding: gzip\r\n\r\n${h}`],
+    ['Transfer-Encoding: chunked, identity', 400, (h) => `${invokeLine()}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${h}`],
+    ['Transfer-Encoding: gzip, chunked (a coding not implemented)', 501,
+      (h) => `${invokeLine()}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${h}`],
+    ['two Transfer-Encoding: chunked headers', 501,
+      (h) => `${invokeLine()}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${h}`],
+    ['Transfer-Encoding in an HTTP/1.0 request', 400,
+      (h) => `${invokeLine('1.0')}Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${h}`],
+    ['whitespace between a header name and its colon', 400,
+      (h) => `${invokeLine()}Content-Length : ${Buffer.byteLength(h)}\r\n\r\n${h}`],
+    ['two different Content-Lengths', 400,
+      (h) => `${invokeLine()}Content-Length: 2\r\nContent-Length: ${2 + Buffer.byteLength(h)}\r\n\r\n{}${h}`],
+  ];
+  cases.forEach(([label, status, make], i) => {
+    test(`${label} -> ${status}, connection closed, the hidden request never runs`, async () => {
+      const name = `smuggled-${i}`;
+      // The answer comes at once; the wait bounds only a server that keeps
+      // the connection open (which is the failure).
+      const r = await rawHttp(server, make(hidden(name)), { timeoutMs: 10000 });
+      assert.match(r.statusLine, new RegExp(`^HTTP/1\\.[01] ${status} `), JSON.stringify(r.data.slice(0, 300)));
+      assert.ok(r.closed, `the connection stayed open: ${JSON.stringify(r.data.slice(0, 600))}`);
+      assert.equal((r.data.match(/HTTP\/1\.[01] \d{3} /g) || []).length, 1, `more than one answer: ${r.data.slice(0, 600)}`);
+      const body = JSON.parse(r.data.slice(r.data.indexOf('\r\n\r\n') + 4));
+      assert.match(body.error, /framing is refused/);
+      assertErrorBody(await api(server, 'GET', `/api/v1/namespaces/_/actions/${name}`), 404);
+    });
+  });
+
+  test('the server still serves', async () => { await assertServing('smuggling'); });
+});
+
+// Clients that open connections and never finish their headers (slowloris).
+// All of this suite's clients are on 127.0.0.1; the well-behaved client here
+// connects from 127.0.0.2, another address as far as the server can tell.
+describe('slow and greedy clients', () => {
+  const OTHER = '127.0.0.2';
+  const HEAD_TIMEOUT_S = 15; // GATEWAY_HEAD_TIMEOUT_S, serve --http-timeout's default
+
+  // Opens n connections that each send half a request head and then nothing.
+  // Resolves once each is connected or already closed by the server.
+  async function slowClients(target, n, localAddress) {
+    const { connect } = await import('node:net');
+    const { hostname, port } = new URL(target.url);
+    const socks = [];
+    const ready = [];
+    for (let i = 0; i < n; i++) {
+      const s = connect({ host: hostname, port: Number(port), localAddress });
+      s.on('error', () => {});
+      s.closedAt = null;
+      s.on('close', () => { s.closedAt = Date.now(); });
+      ready.push(new Promise((r) => { s.once('connect', r); s.once('close', r); }));
+      s.once('connect', () => s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      socks.push(s);
+    }
+    await Promise.all(ready);
+    return socks;
+  }
+  const info = (target, opts = {}) => rawHttp(target, 'GET /api/v1 HTTP/1.1\r\nHost: x\r\n\r\n',
+    { untilResponse: true, ...opts });
+
+  test('1,000 slow-header connections from one address: another client is answered at once', async () => {
+    const socks = await slowClients(server, 1000);
+    try {
+      // The promise: a client at another address never waits for a slow
+      // connection to time out (this bound is half the idle timeout).
+      const t0 = Date.now();
+      const r = await info(server, { localAddress: OTHER, timeoutMs: HEAD_TIMEOUT_S * 1000 });
+      const took = Date.now() - t0;
+      assert.match(r.statusLine, /^HTTP\/1\.1 200 /, `after ${took} ms: ${JSON.stringify(r.data.slice(0, 200))}`);
+      assert.ok(took < (HEAD_TIMEOUT_S * 1000) / 2, `GET /api/v1 took ${took} ms beside 1,000 slow connections`);
+      // and the server refused most of them (each as it was accepted; the
+      // closes may reach us after the answer) rather than holding 1,000
+      const refused = () => socks.filter((s) => s.closedAt !== null).length;
+      await poll(() => refused() >= 1000 - 128, { timeoutMs: 10000 });
+      assert.ok(refused() >= 1000 - 128, `only ${refused()} of 1,000 were refused`);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+  });
+
+  describe('with --max-connections-per-client 4 --http-timeout 2', () => {
+    let small;
+    before(async () => {
+      small = await startServer({ extraArgs: ['--max-connections-per-client', '4', '--http-timeout', '2'] });
+      await putAction(small, 'slow', 'function main(p) { var t = Date.now(); while (Date.now() - t < p.ms) {} return { slept: p.ms }; }');
+    });
+    after(async () => { if (small) await small.stop(); });
+
+    test('a fifth connection from the same address is closed unanswered; other addresses are served', async () => {
+      // 127.0.0.3: an address nothing else in this suite uses (fetch keeps
+      // its connections from 127.0.0.1 alive)
+      const GREEDY = '127.0.0.3';
+      const socks = await slowClients(small, 4, GREEDY);
+      try {
+        const fifth = await info(small, { localAddress: GREEDY, timeoutMs: 10000 });
+        assert.ok(fifth.closed && fifth.data === '', `the fifth connection was served: ${JSON.stringify(fifth.data.slice(0, 200))}`);
+        assert.ok(socks.every((s) => s.closedAt === null), 'one of the four allowed connections was closed');
+        const other = await info(small, { localAddress: OTHER, timeoutMs: 10000 });
+        assert.match(other.statusLine, /^HTTP\/1\.1 200 /, JSON.stringify(other.data.slice(0, 200)));
+      } finally {
+        for (const s of socks) s.destroy();
+      }
+      // the slots are given back when the connections close
+      const again = await poll(async () => {
+        const r = await info(small, { localAddress: GREEDY, timeoutMs: 10000 });
+        return /^HTTP\/1\.1 200 /.test(r.statusLine) ? r : null;
+      }, { timeoutMs: 10000 });
+      assert.ok(again, 'the address got no connection after closing its four');
+    });
+
+    test('a connection that stops in the middle of its headers is closed after the timeout', async () => {
+      const [s] = await slowClients(small, 1, '127.0.0.4');
+      const t0 = Date.now();
+      try {
+        // MHD closes it at its next check after 2 s of silence; 20 s bounds
+        // only a server that never does.
+        await poll(() => s.closedAt !== null, { timeoutMs: 20000, intervalMs: 100 });
+        assert.ok(s.closedAt !== null, 'the connection is still open 20 s later');
+        assert.ok(s.closedAt - t0 >= 1500, `closed after ${s.closedAt - t0} ms, before the timeout`);
+      } finally {
+        s.destroy();
+      }
+    });
+
+    test('past its first request head a kept-alive connection may be silent longer than the timeout', async () => {
+      const { connect } = await import('node:net');
+      const { hostname, port } = new URL(small.url);
+      const s = connect({ host: hostname, port: Number(port), localAddress: '127.0.0.5' });
+      s.on('error', () => {});
+      let data = '';
+      s.on('data', (d) => { data += d; });
+      const closed = new Promise((r) => s.once('close', r));
+      const answers = () => (data.match(/HTTP\/1\.1 200 /g) || []).length;
+      try {
+        await new Promise((r) => s.once('connect', r));
+        s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\n\r\n');
+        await poll(() => answers() === 1, { timeoutMs: 10000 });
+        assert.equal(answers(), 1, data.slice(0, 200));
+        await sleep(3500); // past --http-timeout 2, well within the 60 s of a known connection
+        s.write('GET /api/v1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        await Promise.race([closed, sleep(10000)]);
+        assert.equal(answers(), 2, `the kept-alive connection was closed while silent: ${data.slice(0, 300)}`);
+      } finally {
+        s.destroy();
+      }
+    });
+
+    test('a blocking invoke parked for longer than the timeout still gets its result', async () => {
+      const r = await api(small, 'POST', '/api/v1/namespaces/_/actions/slow?blocking=true&result=true', { body: { ms: 3500 } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { slept: 3500 });
+    });
+  });
+
+  test('the server still serves', async () => { await assertServing('slow clients'); });
 });

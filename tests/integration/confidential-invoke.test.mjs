@@ -2,8 +2,8 @@
 // real server, KMS and worker enclaves, driven by a third-party client (JS:
 // @hpke/core, bhttp-js, jose) written from docs/protocol.md: deploy, OHTTP
 // request, sealed response, receipt chain, encrypted logs, and every
-// refusal (tampered, truncated, unknown key id, replay, stale Date, a worker
-// the policy does not accept).
+// refusal (tampered, truncated, unknown key id, replay, stale Date, nesting
+// past the JSON limit, a worker the policy does not accept).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createDecipheriv } from 'node:crypto';
@@ -140,6 +140,26 @@ test('refusals: tampered, truncated, unknown key id, wrong suite, replay, stale 
   assert.equal(plain.status, 415);
   // and the function still works afterwards
   assert.equal((await invoke('guarded', cert, { name: 'y' })).res.status, 200);
+});
+
+// The one JSON nesting limit (src/common/json_depth.h) holds for the inner
+// request too, checked inside the enclave since the host cannot read it.
+test('an inner request nested deeper than 1000 levels: 400 naming the limit; 1000 levels run', async () => {
+  const cert = await deploy('deep');
+  const nested = (depth) => {
+    let v = [];
+    for (let i = 0; i < depth - 2; i++) v = [v];
+    return { name: 'deep', a: v }; // the object, then depth - 1 arrays
+  };
+  const r = await invoke('deep', cert, nested(1001));
+  assert.equal(r.res.status, 400, `a sealed answer of ${r.bytes.length} bytes: the enclave took the request`);
+  assert.match(r.bytes.toString(), /nested too deeply: at most 1000 levels/);
+  const ok = await invoke('deep', cert, nested(1000));
+  assert.equal(ok.res.status, 200);
+  const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(ok.state, ok.aead, new Uint8Array(ok.bytes)));
+  const text = await inner.text();
+  assert.equal(inner.status, 200, text);
+  assert.deepEqual(JSON.parse(text), { greeting: 'Hello, deep' });
 });
 
 test('a worker the policy does not accept gets no keys: 403, nothing decrypted', async () => {

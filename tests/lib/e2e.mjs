@@ -64,12 +64,15 @@ export async function invoke(server, name, params = {}, { ns = '_', result = fal
 // Content-Length body) has arrived, so a kept-alive connection is not waited on.
 // With stopOnAnswer the remaining writes are dropped once the server has
 // answered (as a client does after an early 413).
+// localAddress picks the client's source address (any of 127.0.0.0/8 reaches
+// a server on 127.0.0.1), to be a client other than the suite's others.
 // Returns {data (string), closed (server ended it), statusLine}.
-export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = false, untilResponse = false, stopOnAnswer = false } = {}) {
+export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = false, untilResponse = false, stopOnAnswer = false,
+  localAddress } = {}) {
   const { hostname, port } = new URL(server.url);
   const chunks = Array.isArray(writes) ? writes : [writes];
   return new Promise((resolve) => {
-    const sock = connect({ host: hostname, port: Number(port) });
+    const sock = connect({ host: hostname, port: Number(port), localAddress });
     let data = Buffer.alloc(0);
     let done = false;
     const finish = (closed) => {

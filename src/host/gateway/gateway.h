@@ -1,7 +1,8 @@
 /* gateway.h - the OpenWhisk-compatible HTTP API of `tfaas serve`, on
  * libmicrohttpd. Threading: `http_threads` epoll threads serve all
- * connections (up to an explicit limit); a blocking invoke suspends its
- * connection until the activation is done, so it holds no thread. */
+ * connections (up to explicit limits, in total and per client address); a
+ * blocking invoke suspends its connection until the activation is done, so
+ * it holds no thread. */
 #ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
 #define TFAAS_HOST_GATEWAY_GATEWAY_H
 
@@ -17,6 +18,18 @@
  * send the whole body first still read the answer; larger excesses (or
  * announced lengths) are answered at once and the connection closed. */
 #define GATEWAY_MAX_DISCARD     (64u << 20)
+/* Defaults of `serve --http-timeout` and `--max-connections-per-client`: a
+ * client that opens connections and sends nothing (or stops halfway through
+ * its first request's headers) loses each after HEAD_TIMEOUT seconds of
+ * silence, and one address holds at most this many of --max-connections, so
+ * other clients always find a free one. */
+#define GATEWAY_HEAD_TIMEOUT_S  15u
+#define GATEWAY_MAX_PER_CLIENT  128u
+/* Once a connection has sent a whole request head, its silences (a body on
+ * a slow link, reading a long answer, keep-alive between requests) may last
+ * this long (or --http-timeout, if longer): a client reusing a kept-alive
+ * connection must not often find it closed under its feet. */
+#define GATEWAY_IDLE_TIMEOUT_S  60u
 
 typedef struct gateway gateway;
 
@@ -24,6 +37,9 @@ typedef struct {
     const struct sockaddr *addr; /* where to listen; port 0 picks a free one */
     socklen_t addr_len;
     unsigned max_connections;      /* concurrent connections before refusing */
+    unsigned max_per_client;       /* of those from one IP address; 0 = no limit */
+    unsigned head_timeout_s;       /* a new connection silent this long before its first
+                                    * request head is complete is closed; 0 = never */
     unsigned max_blocking_wait_ms; /* blocking invoke answers 202 after this */
     unsigned http_threads;         /* event threads; 0 means 1 */
     store *store;                  /* borrowed; outlives the gateway */

@@ -23,6 +23,8 @@ struct gateway {
     scheduler *scheduler;
     kms_service *kms;
     unsigned max_blocking_wait_ms;
+    unsigned idle_timeout_s; /* a connection's, once past its first request head (gateway.h);
+                              * like the fields above, set before the daemon starts, then read-only */
     unsigned port;
     atomic_int stopping;
     /* For shutdown: activations accepted by the scheduler whose record is

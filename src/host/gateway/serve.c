@@ -30,6 +30,7 @@ typedef struct {
     const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
+    unsigned max_per_client, http_timeout_s;
     unsigned background_after_ms;
     isolation_mode isolation;
 } serve_opts;
@@ -42,6 +43,7 @@ static void usage(FILE *f) {
           "\n"
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
+          "                           owned by you, writable by neither group nor others\n"
           "  --workers N              worker threads per enclave (default: number of CPUs)\n"
           "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
           "                           default: generated on first start); kept in DIR/guest.auth\n"
@@ -74,6 +76,14 @@ static void usage(FILE *f) {
           "  --max-queue N            queued activations per action before 429 (default 1000)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
           "  --max-connections N      concurrent HTTP connections (default 1000)\n"
+          "  --max-connections-per-client N\n"
+          "                           of those, from one IP address; more are closed at once,\n"
+          "                           0 = no limit (default 128; behind a reverse proxy on this\n"
+          "                           host every client has the proxy's address: raise it)\n"
+          "  --http-timeout SECONDS   close a new connection silent this long before its first\n"
+          "                           request's headers are complete; 0 = never (default 15;\n"
+          "                           afterwards the connection may be silent 60 s, or this\n"
+          "                           long if longer; a parked blocking invoke never times out)\n"
           "  --http-threads N         event threads serving HTTP (default 1; one thread serves\n"
           "                           tens of thousands of requests/s, more help on many cores)\n"
           "  -h, --help               this text\n"
@@ -138,16 +148,16 @@ static int parse_auth(const char *s, char uuid[STORE_UUID_LEN + 1], char key[STO
     return 0;
 }
 
-/* Reads STATE/guest.auth if present and well-formed. */
+/* Reads STATE/guest.auth if present and well-formed (never through a link). */
 static int read_auth_file(const char *path, char uuid[STORE_UUID_LEN + 1], char key[STORE_KEY_LEN + 1]) {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char line[256];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    if (!ok) return -1;
-    line[strcspn(line, "\r\n")] = '\0';
-    return parse_auth(line, uuid, key);
+    size_t len = 0;
+    char *text = (char *)file_read(path, 256, &len);
+    if (!text) return -1;
+    text[strcspn(text, "\r\n")] = '\0';
+    int rc = parse_auth(text, uuid, key);
+    explicit_bzero(text, len);
+    free(text);
+    return rc;
 }
 
 /* Writes uuid:key to path, mode 0600, atomically (temp file + rename). */
@@ -200,7 +210,7 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -211,6 +221,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"isolation", required_argument, 0, O_ISOLATION}, {"max-enclaves", required_argument, 0, O_MAX_ENCLAVES},
         {"cpu-background-after", required_argument, 0, O_BACKGROUND},
         {"max-enclaves-per-namespace", required_argument, 0, O_MAX_ENCLAVES_NS},
+        {"max-connections-per-client", required_argument, 0, O_PER_CLIENT},
+        {"http-timeout", required_argument, 0, O_HTTP_TIMEOUT},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
@@ -218,6 +230,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
                       .http_threads = 1, .isolation = ISOLATION_TENANT,
                       .max_enclaves_per_ns = DEFAULT_MAX_ENCLAVES_PER_NS,
+                      .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_HEAD_TIMEOUT_S,
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
@@ -241,6 +254,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_MAX_ENCLAVES: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves); break;
         case O_BACKGROUND: bad = parse_uint(optarg, 0, LIMIT_TIMEOUT_MAX, &o->background_after_ms); break;
         case O_MAX_ENCLAVES_NS: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves_per_ns); break;
+        case O_PER_CLIENT: bad = parse_uint(optarg, 0, 100000, &o->max_per_client); break;
+        case O_HTTP_TIMEOUT: bad = parse_uint(optarg, 0, 86400, &o->http_timeout_s); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -359,6 +374,7 @@ int serve_main(int argc, char **argv) {
     }
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
+                         .max_per_client = o.max_per_client, .head_timeout_s = o.http_timeout_s,
                          .http_threads = o.http_threads, .store = st, .scheduler = sched, .kms = kms};
     gw = gateway_start(&gc, &err);
     if (!gw) {

@@ -1,15 +1,19 @@
-/* server.c - the libmicrohttpd daemon: reads each request (body limits
- * enforced while reading), authenticates it, and dispatches it by route. */
+/* server.c - the libmicrohttpd daemon: limits connections (per client
+ * address, and how long a silent one is kept), refuses ambiguous framing
+ * (framing.h), reads each request (body limits enforced while reading),
+ * authenticates it, and dispatches it by route. */
 #include "host/gateway/gateway_internal.h"
 
 #include "host/gateway/auth.h"
+#include "host/gateway/framing.h"
 #include "host/gateway/query.h"
+
+#include "common/json_depth.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +35,14 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
     if (!r->body || r->body_len == 0) {
         if (empty_ok) return json_object();
         *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: the body is empty");
+        return NULL;
+    }
+    /* Deeper nesting would pass jansson (2048) and then fail inside the
+     * engine as an internal error; refuse it here, before parsing. */
+    if (json_depth(r->body, r->body_len, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                           "The request content is nested too deeply: at most %d levels of arrays and objects",
+                           JSON_MAX_DEPTH);
         return NULL;
     }
     json_error_t e;
@@ -106,18 +118,9 @@ static int hex_value(char c) {
     return -1;
 }
 
-/* Counts Content-Length headers whose value differs from the first. */
-typedef struct {
-    const char *first;
-    int conflicting;
-} cl_scan;
-
-static enum MHD_Result scan_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
     (void)kind;
-    cl_scan *sc = cls;
-    if (!key || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0) return MHD_YES;
-    if (!sc->first) sc->first = value ? value : "";
-    else if (!value || strcmp(sc->first, value) != 0) sc->conflicting = 1;
+    framing_add(cls, key, value);
     return MHD_YES;
 }
 
@@ -133,7 +136,6 @@ static enum MHD_Result reply_too_large(http_req *r) {
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
-    (void)version;
     http_req *r = *con_cls;
     if (!r) {
         /* First call: headers only. Decide the body limit now, so an
@@ -150,13 +152,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body_limit = ((r->rt.kind == ROUTE_ACTION || r->rt.kind == ROUTE_CONF_ACTION) && !strcmp(method, "PUT"))
                             ? GATEWAY_MAX_BODY_ACTION : GATEWAY_MAX_BODY;
         *con_cls = r;
-        /* Two different lengths make the body's end ambiguous (request
-         * smuggling); RFC 9112 says to refuse, so the request ends here. */
-        cl_scan sc = {0};
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_content_length, &sc);
-        if (sc.conflicting) {
+        /* A whole request head arrived: from now on the connection's
+         * silences may be longer (gateway.h). Set once per connection. */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+        if (!ci || ci->connection_timeout != r->gw->idle_timeout_s)
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, r->gw->idle_timeout_s);
+        /* A body whose end is ambiguous (request smuggling, framing.h) is
+         * refused and, as RFC 9112 §6.1 demands, the connection closed: the
+         * bytes after the headers are never read as another request. */
+        framing fr = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_framing_header, &fr);
+        framing_result fres = framing_check(&fr, version && !strcmp(version, MHD_HTTP_VERSION_1_0));
+        if (fres != FRAMING_OK) {
             r->answered = 1;
-            return http_error(conn, MHD_HTTP_BAD_REQUEST, "The request has conflicting Content-Length headers");
+            http_header close = {MHD_HTTP_HEADER_CONNECTION, "close"};
+            return http_error_hdr(conn, framing_status(fres), &close, "The request framing is refused: %s",
+                                  framing_name(fres));
         }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t announced = 0;
@@ -253,6 +264,8 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     g->scheduler = cfg->scheduler;
     g->kms = cfg->kms;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
+    g->idle_timeout_s = cfg->head_timeout_s == 0 || cfg->head_timeout_s > GATEWAY_IDLE_TIMEOUT_S
+                            ? cfg->head_timeout_s : GATEWAY_IDLE_TIMEOUT_S;
     atomic_init(&g->stopping, 0);
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->idle, NULL);
@@ -272,7 +285,14 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
                                  MHD_OPTION_SOCK_ADDR, cfg->addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads ? cfg->http_threads : 1u,
                                  MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                 /* Past it, MHD closes the new connection at
+                                  * once, before reading anything. */
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
+                                 /* Inactivity (no byte received or sent) of a
+                                  * new connection; on_request lengthens it once
+                                  * a request head is complete. A suspended
+                                  * (parked) invoke is not subject to it. */
+                                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->head_timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, g,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,

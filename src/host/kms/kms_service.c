@@ -12,14 +12,12 @@
 #include "host/util/file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define SEALED_MAX (1u << 20)
@@ -31,35 +29,6 @@ struct kms_service {
     uint64_t next_id;
     json_t *attestation;  /* of the running KMS */
 };
-
-/* Whole file into memory; NULL with errno (ENOENT when absent). */
-static uint8_t *read_file(const char *path, size_t max, size_t *len) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    struct stat st;
-    uint8_t *buf = NULL;
-    if (fstat(fd, &st) == 0 && (size_t)st.st_size <= max && (buf = malloc((size_t)st.st_size + 1))) {
-        size_t got = 0;
-        while (got < (size_t)st.st_size) {
-            ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            got += (size_t)n;
-        }
-        if (got != (size_t)st.st_size) {
-            free(buf);
-            buf = NULL;
-            errno = EIO;
-        } else {
-            buf[got] = 0;
-            *len = got;
-        }
-    } else if (fstat(fd, &st) == 0 && (size_t)st.st_size > max) {
-        errno = EFBIG;
-    }
-    close(fd);
-    return buf;
-}
 
 static void stop_enclave(kms_service *k) {
     if (k->enc.pid > 0) {
@@ -144,7 +113,7 @@ static int ensure_running(kms_service *k, char **err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_SEALED_FILE);
     size_t sealed_len = 0;
-    uint8_t *sealed = read_file(path, SEALED_MAX, &sealed_len);
+    uint8_t *sealed = file_read(path, SEALED_MAX, &sealed_len);
     if (!sealed && errno != ENOENT) {
         stop_enclave(k);
         return errmsg(err, "cannot read %s: %s", path, strerror(errno));
@@ -192,7 +161,7 @@ kms_service *kms_service_start(const kms_config *cfg, char **err) {
     size_t pem_len = 0;
     if (!k->enclave_path || !k->state_dir || !k->platform_key) goto fail;
     snprintf(pem_path, sizeof pem_path, "%s/%s", cfg->state_dir, SIM_PLATFORM_PEM);
-    if (!(k->platform_pem_text = (char *)read_file(pem_path, 1 << 16, &pem_len))) {
+    if (!(k->platform_pem_text = (char *)file_read(pem_path, 1 << 16, &pem_len))) {
         errmsg(err, "cannot read %s: %s", pem_path, strerror(errno));
         goto fail;
     }

@@ -7,6 +7,7 @@
  * crash may lose the last commits, since NORMAL fsyncs at checkpoints only.
  * The database stays consistent in every case. */
 #include "host/store/store_internal.h"
+#include "host/util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,12 +160,9 @@ static int make_dirs(const char *dir, char **err) {
         if (saved == '\0') break;
     }
     free(p);
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        if (asprintf(err, "state directory %s is not a directory", dir) < 0) *err = NULL;
-        return -1;
-    }
-    return 0;
+    /* Before any file is created in it: a directory others can write to (or
+     * that another user owns) lets them plant links at our file names. */
+    return file_check_private_dir(dir, err);
 }
 
 /* Creates the database file with mode 0600 before SQLite does (SQLite would
@@ -230,7 +228,8 @@ store_status store_open(const char *state_dir, store **out, char **err) {
     pthread_cond_init(&s->q_nonfull, NULL);
 
     /* NOMUTEX: our db_lock already serialises every use of the connection. */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    /* NOFOLLOW: a link at tfaas.db is refused, not opened through. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) return open_fail(s, err, path, "open");
     sqlite3_extended_result_codes(s->db, 1);
     if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
