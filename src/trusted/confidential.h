@@ -7,7 +7,8 @@
  * wrapped to it) at start-up and quotes both: report_data =
  * evidence_bind(LABEL_WORKER_REPORT, ES256 point || X25519 pk). A function's
  * keys arrive from the host as the KMS's release bundle; the worker checks
- * the KMS's evidence (same platform root, same measurement as itself), the
+ * the KMS's evidence (same platform root, and the measurement of the
+ * tfaas-kms it was built with, compiled into the worker), the
  * worker certificate the KMS signed, and opens the keys wrapped to it.
  * Thread-safe: worker threads share one conf_state. */
 #ifndef TFAAS_TRUSTED_CONFIDENTIAL_H

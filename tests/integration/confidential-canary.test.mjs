@@ -1,6 +1,7 @@
 // confidential-canary.test.mjs - the tfaas CLI end to end (attest, action
 // create --confidential, action invoke --confidential, receipt verify), and
-// the canary check of issue 3: after a confidential deploy and invocation,
+// the canary check of issue 3: after a confidential deploy and invocation
+// (on Duktape and on V8),
 // the canary strings in the code and in the input appear nowhere in the
 // state directory (SQLite files), the host's logs, or the memory of the host
 // process (read through /proc/PID/mem, as a core dump would hold it).
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { startServer, api } from '../lib/server.mjs';
 import { runClient } from '../lib/run.mjs';
 import { assertStateLacks } from '../lib/confidential.mjs';
+import { ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
 const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
@@ -94,6 +96,19 @@ test('attest, deploy and invoke with the CLI; the receipt verifies offline and r
   r = await tfaas(['action', 'invoke', 'plain', '--confidential']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not confidential/);
+});
+
+test('the same on V8: js:v8 deploys, invokes and verifies its receipt', { skip: !ENGINE_KINDS.includes('js:v8') && 'built without V8' }, async () => {
+  let r = await tfaas(['action', 'create', 'secret-v8', join(dir, 'f.js'), '--confidential', '--kind', 'js:v8']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await tfaas(['action', 'invoke', 'secret-v8', '--confidential', '-p', 'secret', INPUT_CANARY, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.result, { echo: INPUT_CANARY, tag: CODE_CANARY });
+  writeFileSync(join(dir, 'receipt-v8.json'), r.stdout);
+  r = await tfaas(['receipt', 'verify', join(dir, 'receipt-v8.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok: receipt verified: activation/);
 });
 
 test('the canaries appear nowhere on the host: state files, logs, process memory', async () => {

@@ -34,17 +34,26 @@ export async function sealPackage(kmsPkB64u, pkg) {
   return Buffer.concat([Buffer.from(sender.enc), Buffer.from(ct)]);
 }
 
+// The engine a kind runs on: js:duktape on Duktape, every other kind on V8.
+export const engineOf = (kind) => (kind === 'js:duktape' ? 'duktape' : 'v8');
+
+// The default policy of a kind: its engine and the worker measurement the
+// attestation document lists for that engine (the KMS's own measurement
+// names no worker: it is another binary).
+export const policyFor = (attestation, kind = 'js:duktape') =>
+  ({ measurements: [attestation.workers[engineOf(kind)]], engine: engineOf(kind) });
+
 // The PUT body of a confidential deploy of `code` as `name` (pkgName
 // overrides the name sealed inside, for attacks).
-export async function deployBody(attestation, name, code, { policy, pkgName = name } = {}) {
+export async function deployBody(attestation, name, code, { policy, pkgName = name, kind = 'js:duktape' } = {}) {
   const key = randomBytes(32);
   const box = aeadBox(key, 'tfaas code v1', Buffer.from(code));
-  const pol = policy ?? { measurements: [attestation.measurement], engine: 'duktape' };
+  const pol = policy ?? policyFor(attestation, kind);
   const sealed = await sealPackage(attestation.kms.hpke_key.public_key, {
     name: pkgName, code_key: key.toString('base64url'),
     code_hash: createHash('sha256').update(code).digest('hex'), policy: pol,
   });
-  return { kind: 'js:duktape', code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
+  return { kind, code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
 }
 
 // The `confidential` annotation of an action document: {certificate, ...}.

@@ -26,7 +26,7 @@
 #define DRAIN_TIMEOUT_MS 10000 /* in-flight activations get this long on shutdown */
 
 typedef struct {
-    const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
+    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned background_after_ms;
     isolation_mode isolation;
@@ -47,6 +47,9 @@ static void usage(FILE *f) {
           "                           (default: next to tfaas)\n"
           "  --enclave-v8 PATH        tfaas-enclave-v8 executable, V8: kinds js:v8 and nodejs:*\n"
           "                           (default: next to tfaas; without it those kinds fail)\n"
+          "  --kms PATH               tfaas-kms executable, the key service enclave of\n"
+          "                           confidential functions (default: next to tfaas; without\n"
+          "                           it confidential functions and attestation answer 503)\n"
           "  --isolation MODE         which functions share an enclave process:\n"
           "                             enclave-per-function  one per function\n"
           "                             enclave-per-tenant    one per namespace (default)\n"
@@ -191,7 +194,7 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_KMS };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -200,7 +203,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-connections", required_argument, 0, O_CONN}, {"http-threads", required_argument, 0, O_HTTP},
         {"enclave-v8", required_argument, 0, O_ENCLAVE_V8},
         {"isolation", required_argument, 0, O_ISOLATION}, {"max-enclaves", required_argument, 0, O_MAX_ENCLAVES},
-        {"cpu-background-after", required_argument, 0, O_BACKGROUND},
+        {"cpu-background-after", required_argument, 0, O_BACKGROUND}, {"kms", required_argument, 0, O_KMS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
@@ -220,6 +223,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_GUEST: o->guest_auth = optarg; break;
         case O_ENCLAVE: o->enclave = optarg; break;
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
+        case O_KMS: o->kms = optarg; break;
         case O_WORKERS: bad = parse_uint(optarg, 1, 1024, &o->workers); break;
         case O_TTL: bad = parse_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
         case O_QUEUE: bad = parse_uint(optarg, 1, 1000000, &o->max_queue); break;
@@ -325,8 +329,20 @@ int serve_main(int argc, char **argv) {
         err = NULL;
     }
     const char *tee_args[] = {"--tee", "sim", "--platform-key", platform_key, NULL};
-    kms_config kc = {.enclave_path = enclave, .state_dir = o.state, .platform_key = platform_key};
-    kms = platform_key ? kms_service_start(&kc, &err) : NULL;
+    /* The attestation document lists the worker measurements next to the
+     * KMS's (docs/protocol.md §5.1), so a tenant can compare them with the
+     * binaries it trusts before it names them in a policy. */
+    const kms_worker_binary workers[] = {{"duktape", enclave}, {"v8", enclave_v8}};
+    char *kms_path = o.kms ? strdup(o.kms) : beside_self("tfaas-kms");
+    if (kms_path && access(kms_path, X_OK) != 0) {
+        fprintf(stderr, "tfaas serve: warning: key service executable %s is missing or not executable\n", kms_path);
+        free(kms_path);
+        kms_path = NULL;
+    }
+    kms_config kc = {.kms_path = kms_path, .state_dir = o.state, .platform_key = platform_key,
+                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0]};
+    kms = platform_key && kms_path ? kms_service_start(&kc, &err) : NULL;
+    free(kms_path);
     if (!kms) {
         fprintf(stderr, "tfaas serve: warning: the key service did not start (%s); confidential "
                 "functions and /tfaas/v1/attestation answer 503\n", err ? err : "unknown error");

@@ -1,5 +1,5 @@
-/* kms.c - the key service enclave role; see kms.h. */
-#include "trusted/kms.h"
+/* kms.c - the key service (tfaas-kms): its keys, deploys and key releases; see kms.h. */
+#include "trusted/kms/kms.h"
 
 #include "common/b64url.h"
 #include "common/evidence.h"
@@ -398,7 +398,7 @@ static int send_hello(int fd) {
 
 int kms_run(int fd) {
     if (send_hello(fd) < 0) {
-        fprintf(stderr, "tfaas-enclave kms: cannot say hello\n");
+        fprintf(stderr, "tfaas-kms: cannot say hello\n");
         return 1;
     }
     kms_state s;
@@ -409,7 +409,7 @@ int kms_run(int fd) {
         ipc_status st = ipc_recv(fd, &m);
         if (st == IPC_ERR_EOF) break;
         if (st != IPC_OK) {
-            fprintf(stderr, "tfaas-enclave kms: channel: %s\n", ipc_status_str(st));
+            fprintf(stderr, "tfaas-kms: channel: %s\n", ipc_status_str(st));
             status = 1;
             break;
         }
@@ -425,7 +425,7 @@ int kms_run(int fd) {
         } else if (m.type == IPC_KMS_RELEASE) {
             handle_release(&s, &m, &w);
         } else {
-            fprintf(stderr, "tfaas-enclave kms: protocol violation: message type %u\n", m.type);
+            fprintf(stderr, "tfaas-kms: protocol violation: message type %u\n", m.type);
             ipc_msg_free(&m);
             status = 1;
             break;
@@ -434,7 +434,7 @@ int kms_run(int fd) {
         int ok = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK;
         ipc_writer_free(&w);
         if (!ok) {
-            fprintf(stderr, "tfaas-enclave kms: cannot answer the host\n");
+            fprintf(stderr, "tfaas-kms: cannot answer the host\n");
             status = 1;
             break;
         }
