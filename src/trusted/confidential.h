@@ -30,9 +30,9 @@
 
 typedef struct conf_state conf_state;
 
-/* Only in an enclave with a TEE (its caller checks tee_backend_name()),
- * after tee_init and before the seccomp filter (it quotes once). NULL on
- * failure, with *err unless memory ran out. */
+/* Only in an enclave with a TEE, after tee_init and before sandbox_prepare
+ * (it quotes once, and a sim quote client can quote only while starting:
+ * enclave_main.c). NULL on failure, with *err unless memory ran out. */
 conf_state *conf_create(char **err);
 void conf_destroy(conf_state *c);
 

@@ -2,7 +2,8 @@
  * sandbox, then the endpoint's IPC loop that runs tenant functions. The key
  * service is another binary (tfaas-kms, src/trusted/kms/).
  *
- *   tfaas-enclave --fd N [--workers N] [--tee sim --platform-key FILE]
+ *   tfaas-enclave --fd N [--workers N]
+ *                 [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]
  *   tfaas-enclave --measurement [--tee sim]
  *
  * The host starts it with an empty environment and its end of a socketpair
@@ -31,7 +32,8 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: tfaas-enclave --fd N [--workers N] [--tee sim --platform-key FILE]\n"
+            "usage: tfaas-enclave --fd N [--workers N]\n"
+            "                     [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]\n"
             "       tfaas-enclave --measurement [--tee sim]\n"
             "       tfaas-enclave --help | --version\n"
             "Runs tenant functions for a tfaas host over the socket on fd N (the key\n"
@@ -40,7 +42,13 @@ static void usage(FILE *out) {
             "  --workers N         worker threads, 1..%u (default %u)\n"
             "  --tee sim           the TEE backend (only sim: simulated, NOT protected\n"
             "                      against a root operator; see docs/protocol.md)\n"
-            "  --platform-key FILE sim: the installation's platform private key (PEM)\n"
+            "  --quote-fd M        sim: the channel to the quoting service (tfaas-qe), which\n"
+            "                      measures this process and signs its evidence; used only\n"
+            "                      while starting, then closed\n"
+            "  --platform-root FILE sim: the platform's public key (PEM), to verify the\n"
+            "                      key service's evidence\n"
+            "  --platform-key FILE sim: the platform's private key instead of the two above\n"
+            "                      (tests only: tfaas serve never gives it to a worker)\n"
             "  --measurement       print this binary's measurement (hex) and exit\n",
             ENDPOINT_MAX_WORKERS, DEFAULT_WORKERS);
 }
@@ -75,6 +83,17 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--platform-key") == 0 && v) {
             tee.platform_key_path = v;
             i++;
+        } else if (strcmp(a, "--platform-root") == 0 && v) {
+            tee.platform_root_path = v;
+            i++;
+        } else if (strcmp(a, "--quote-fd") == 0 && v) {
+            long q = main_parse_num(v, 3, INT_MAX);
+            if (q < 0) {
+                fprintf(stderr, "tfaas-enclave: --quote-fd wants a descriptor number >= 3, not '%s'\n", v);
+                return 2;
+            }
+            tee.quote_fd = (int)q;
+            i++;
         } else if (strcmp(a, "--measurement") == 0) {
             print_measurement = 1;
         } else {
@@ -92,13 +111,16 @@ int main(int argc, char **argv) {
     }
     if (main_check_channel("tfaas-enclave", fd) < 0) return 2;
     /* The TEE reads the executable and its key files now: after the sandbox
-     * the enclave opens no file. */
-    if (tee.backend || tee.platform_key_path) {
-        if (tee_init(&tee, &err) < 0) {
+     * the enclave opens no file. The confidential state quotes once, and the
+     * quoting channel closes before any tenant code can reach it. */
+    conf_state *conf = NULL;
+    if (tee.backend || tee.platform_key_path || tee.quote_fd) {
+        if (tee_init(&tee, &err) < 0 || !(conf = conf_create(&err))) {
             fprintf(stderr, "tfaas-enclave: %s\n", err ? err : "TEE initialisation failed");
             free(err);
             return 1;
         }
+        tee_quoting_done();
     }
     if (sandbox_prepare((int)fd) < 0) return 1;
     /* Without interrupts an endless loop holds a worker until the host kills
@@ -107,7 +129,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tfaas-enclave: warning: %s cannot interrupt running code; "
                 "timeouts rely on the host killing the enclave\n", engine_identity());
     fn_table_config cfg = {.max_functions = 4096, .max_idle_heaps = 1024, .idle_ttl_ms = 10 * 60 * 1000};
-    endpoint *e = endpoint_start((int)fd, (unsigned)workers, &cfg);
+    endpoint *e = endpoint_start((int)fd, (unsigned)workers, &cfg, conf);
     if (!e) return 1;
     if (sandbox_lock(engine_needs_exec_memory()) < 0) return 1;
     return endpoint_run(e);

@@ -2,6 +2,8 @@
  * main_common.h. */
 #include "trusted/main_common.h"
 
+#include "common/ipc.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,4 +37,15 @@ int main_check_channel(const char *prog, long fd) {
         return -1;
     }
     return 0;
+}
+
+int main_send_hello(int fd, const char *name) {
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_HELLO, 0);
+    ipc_put_u64(&w, IPC_VERSION);
+    ipc_put_str(&w, name);
+    ipc_put_u64(&w, 1);
+    int rc = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK ? 0 : -1;
+    ipc_writer_free(&w);
+    return rc;
 }

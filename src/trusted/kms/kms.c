@@ -10,6 +10,7 @@
 #include "common/ohttp.h"
 #include "common/p256.h"
 #include "common/policy.h"
+#include "trusted/main_common.h"
 #include "trusted/tee.h"
 
 #include <jansson.h>
@@ -385,19 +386,8 @@ out:
     EVP_PKEY_free(wkey);
 }
 
-static int send_hello(int fd) {
-    ipc_writer w = {0};
-    ipc_writer_begin(&w, IPC_HELLO, 0);
-    ipc_put_u64(&w, IPC_VERSION);
-    ipc_put_str(&w, "kms");
-    ipc_put_u64(&w, 1);
-    int rc = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK ? 0 : -1;
-    ipc_writer_free(&w);
-    return rc;
-}
-
 int kms_run(int fd) {
-    if (send_hello(fd) < 0) {
+    if (main_send_hello(fd, "kms") < 0) {
         fprintf(stderr, "tfaas-kms: cannot say hello\n");
         return 1;
     }
