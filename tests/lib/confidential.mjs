@@ -5,7 +5,7 @@
 // it also holds the checks the confidential tests share.
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import { CipherSuite, HkdfSha256 } from '@hpke/core';
@@ -73,4 +73,35 @@ export function assertStateLacks(stateDir, needles) {
     const bytes = readFileSync(join(stateDir, f));
     for (const s of needles) assert.ok(!bytes.includes(s), `${f} holds ${s}`);
   }
+}
+
+// Every readable mapping of process pid (as a core dump would hold it),
+// searched for the needles (Buffers or strings); returns those found.
+export function memoryHolds(pid, needles) {
+  const found = new Set();
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n');
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let scanned = 0;
+  try {
+    for (const line of maps) {
+      const [range, perms] = line.split(/\s+/);
+      if (!perms.startsWith('r') || /\[(vvar|vsyscall)\]/.test(line)) continue;
+      const [start, end] = range.split('-').map((h) => BigInt(`0x${h}`));
+      const overlap = 64n; // a needle split across two reads is still seen
+      for (let pos = start; pos < end; pos += BigInt(chunk.length) - overlap) {
+        const want = Number(end - pos < BigInt(chunk.length) ? end - pos : BigInt(chunk.length));
+        let n = 0;
+        try { n = readSync(fd, chunk, 0, want, pos); } catch { break; }
+        scanned += n;
+        const view = chunk.subarray(0, n);
+        for (const s of needles) if (view.includes(s)) found.add(s);
+        if (n < want) break;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  assert.ok(scanned > 1 << 20, `scanned ${scanned} bytes of the memory of ${pid}`);
+  return [...found];
 }
