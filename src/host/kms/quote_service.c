@@ -97,6 +97,15 @@ int quote_service_channel(void *ud, int *worker_fd, char **err) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return errmsg(err, "quoting channel: socketpair: %s", strerror(errno));
+    /* The kernel names the sender in each message only if the receiving end
+     * asked before the message was sent: set here, before the worker can
+     * send (tfaas-qe sets it too, and refuses a request without it). */
+    const int on = 1;
+    if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return errmsg(err, "quoting channel: SO_PASSCRED: %s", strerror(errno));
+    }
     pthread_mutex_lock(&q->mu);
     int rc = ensure_running(q, err);
     if (rc == 0 && hand_over(q, sv[1]) < 0) {

@@ -5,7 +5,9 @@
  * caller claims (quote_proto.h, docs/protocol.md §5.2).
  *
  * The host hands it one end of each worker's quoting channel over the
- * control socket (SCM_RIGHTS, one byte of payload each). A worker uses its
+ * control socket (SCM_RIGHTS, one byte of payload each), with SO_PASSCRED
+ * already set (a request sent before it was set carries no sender and is
+ * refused). A worker uses its
  * channel only while it starts, before it accepts tenant code, and then
  * closes it. One thread serves every channel in turn (poll). */
 #ifndef TFAAS_TRUSTED_QE_H
