@@ -23,6 +23,11 @@
 
 #define DEFAULT_WORKERS 2
 
+typedef struct {
+    main_opts o;
+    long workers; /* --workers */
+} enclave_opts;
+
 #if defined(TFAAS_SANITIZE)
 /* LeakSanitizer's exit-time scan needs ptrace and a new thread, both of which
  * the seccomp filter forbids; leaks are checked by the in-process unit tests. */
@@ -53,83 +58,64 @@ static void usage(FILE *out) {
             ENDPOINT_MAX_WORKERS, DEFAULT_WORKERS);
 }
 
-int main(int argc, char **argv) {
-    long fd = -1, workers = DEFAULT_WORKERS;
-    int print_measurement = 0;
-    tee_config tee = {.backend = NULL, .engine_identity = engine_identity()};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--version") == 0) {
-            printf("tfaas-enclave %s\n", engine_identity());
-            return 0;
-        } else if (strcmp(a, "--fd") == 0 && v) {
-            if ((fd = main_parse_num(v, 3, INT_MAX)) < 0) {
-                fprintf(stderr, "tfaas-enclave: --fd wants a descriptor number >= 3, not '%s'\n", v);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--workers") == 0 && v) {
-            if ((workers = main_parse_num(v, 1, ENDPOINT_MAX_WORKERS)) < 0) {
-                fprintf(stderr, "tfaas-enclave: --workers wants 1..%u, not '%s'\n", ENDPOINT_MAX_WORKERS, v);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--tee") == 0 && v) {
-            tee.backend = v;
-            i++;
-        } else if (strcmp(a, "--platform-key") == 0 && v) {
-            tee.platform_key_path = v;
-            i++;
-        } else if (strcmp(a, "--platform-root") == 0 && v) {
-            tee.platform_root_path = v;
-            i++;
-        } else if (strcmp(a, "--quote-fd") == 0 && v) {
-            long q = main_parse_num(v, 3, INT_MAX);
-            if (q < 0) {
-                fprintf(stderr, "tfaas-enclave: --quote-fd wants a descriptor number >= 3, not '%s'\n", v);
-                return 2;
-            }
-            tee.quote_fd = (int)q;
-            i++;
-        } else if (strcmp(a, "--measurement") == 0) {
-            print_measurement = 1;
-        } else {
-            fprintf(stderr, "tfaas-enclave: unknown or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+/* tfaas-enclave's own options. */
+static int own_option(void *ctx, int argc, char **argv, int i) {
+    enclave_opts *eo = ctx;
+    main_opts *o = &eo->o;
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--version") == 0) {
+        printf("tfaas-enclave %s\n", engine_identity());
+        return MAIN_ARG_DONE;
+    }
+    if (!v) return 0;
+    if (strcmp(a, "--workers") == 0) {
+        if ((eo->workers = main_parse_num(v, 1, ENDPOINT_MAX_WORKERS)) < 0) {
+            fprintf(stderr, "tfaas-enclave: --workers wants 1..%u, not '%s'\n", ENDPOINT_MAX_WORKERS, v);
+            return MAIN_ARG_INVALID;
         }
+    } else if (strcmp(a, "--platform-root") == 0) {
+        o->tee.platform_root_path = v;
+    } else if (strcmp(a, "--quote-fd") == 0) {
+        long q = main_parse_num(v, 3, INT_MAX);
+        if (q < 0) {
+            fprintf(stderr, "tfaas-enclave: --quote-fd wants a descriptor number >= 3, not '%s'\n", v);
+            return MAIN_ARG_INVALID;
+        }
+        o->tee.quote_fd = (int)q;
+    } else {
+        return 0;
     }
-    if (print_measurement) return main_print_measurement("tfaas-enclave", &tee);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    enclave_opts eo = {.o = {.fd = -1, .tee = {.engine_identity = engine_identity()}}, .workers = DEFAULT_WORKERS};
+    int status = main_parse("tfaas-enclave", argc, argv, &eo.o, usage, own_option, &eo);
+    main_opts o = eo.o;
+    if (status >= 0) return status;
+    if ((status = main_ready("tfaas-enclave", &o, usage)) >= 0) return status;
+    int fd = (int)o.fd;
     char *err = NULL;
-    if (fd < 0) {
-        fprintf(stderr, "tfaas-enclave: --fd is required\n");
-        usage(stderr);
-        return 2;
-    }
-    if (main_check_channel("tfaas-enclave", fd) < 0) return 2;
     /* The TEE reads the executable and its key files now: after the sandbox
      * the enclave opens no file. The confidential state quotes once, and the
      * quoting channel closes before any tenant code can reach it. */
     conf_state *conf = NULL;
-    if (tee.backend || tee.platform_key_path || tee.quote_fd) {
-        if (tee_init(&tee, &err) < 0 || !(conf = conf_create(&err))) {
+    if (o.tee.backend || o.tee.platform_key_path || o.tee.quote_fd) {
+        if (tee_init(&o.tee, &err) < 0 || !(conf = conf_create(&err))) {
             fprintf(stderr, "tfaas-enclave: %s\n", err ? err : "TEE initialisation failed");
             free(err);
             return 1;
         }
         tee_quoting_done();
     }
-    if (sandbox_prepare((int)fd) < 0) return 1;
+    if (sandbox_prepare(fd) < 0) return 1;
     /* Without interrupts an endless loop holds a worker until the host kills
      * the enclave (timeout + grace): degraded, not unsafe, so say it and go on. */
     if (engine_self_test() < 0)
         fprintf(stderr, "tfaas-enclave: warning: %s cannot interrupt running code; "
                 "timeouts rely on the host killing the enclave\n", engine_identity());
     fn_table_config cfg = {.max_functions = 4096, .max_idle_heaps = 1024, .idle_ttl_ms = 10 * 60 * 1000};
-    endpoint *e = endpoint_start((int)fd, (unsigned)workers, &cfg, conf);
+    endpoint *e = endpoint_start(fd, (unsigned)eo.workers, &cfg, conf);
     if (!e) return 1;
     if (sandbox_lock(engine_needs_exec_memory()) < 0) return 1;
     return endpoint_run(e);

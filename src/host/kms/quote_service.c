@@ -3,6 +3,7 @@
 #include "host/kms/quote_service.h"
 
 #include "common/errmsg.h"
+#include "common/fdpass.h"
 #include "host/scheduler/launcher.h"
 
 #include <errno.h>
@@ -69,27 +70,6 @@ void quote_service_stop(quote_service *q) {
     free(q);
 }
 
-/* Lock held. Sends fd to tfaas-qe with one byte of payload. */
-static int hand_over(quote_service *q, int fd) {
-    char b = 'q';
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } c;
-    memset(&c, 0, sizeof c);
-    struct iovec iov = {&b, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-    struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &fd, sizeof fd);
-    ssize_t n;
-    do n = sendmsg(q->enc.fd, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == 1 ? 0 : -1;
-}
-
 int quote_service_channel(void *ud, int *worker_fd, char **err) {
     quote_service *q = ud;
     *err = NULL;
@@ -108,11 +88,11 @@ int quote_service_channel(void *ud, int *worker_fd, char **err) {
     }
     pthread_mutex_lock(&q->mu);
     int rc = ensure_running(q, err);
-    if (rc == 0 && hand_over(q, sv[1]) < 0) {
+    if (rc == 0 && fdpass_send(q->enc.fd, sv[1]) < 0) {
         /* Died since the check: one restart, then give up. */
         stop_qe(q);
         rc = ensure_running(q, err);
-        if (rc == 0 && hand_over(q, sv[1]) < 0) rc = errmsg(err, "the quoting service does not take channels");
+        if (rc == 0 && fdpass_send(q->enc.fd, sv[1]) < 0) rc = errmsg(err, "the quoting service does not take channels");
     }
     pthread_mutex_unlock(&q->mu);
     close(sv[1]);

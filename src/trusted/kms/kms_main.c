@@ -16,7 +16,6 @@
 #include "trusted/sandbox.h"
 #include "trusted/tee.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,62 +40,31 @@ static void usage(FILE *out) {
           out);
 }
 
+/* --version, and the launcher's --workers (the key service has one thread). */
+static int own_option(void *ctx, int argc, char **argv, int i) {
+    (void)ctx;
+    if (strcmp(argv[i], "--version") == 0) {
+        printf("tfaas-kms %s\n", KMS_IDENTITY);
+        return MAIN_ARG_DONE;
+    }
+    return strcmp(argv[i], "--workers") == 0 && i + 1 < argc && strcmp(argv[i + 1], "1") == 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv) {
-    long fd = -1;
-    int print_measurement = 0;
-    tee_config tee = {.backend = NULL, .engine_identity = KMS_IDENTITY};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--version") == 0) {
-            printf("tfaas-kms %s\n", KMS_IDENTITY);
-            return 0;
-        } else if (strcmp(a, "--fd") == 0 && v) {
-            if ((fd = main_parse_num(v, 3, INT_MAX)) < 0) {
-                fprintf(stderr, "tfaas-kms: --fd wants a descriptor number >= 3, not '%s'\n", v);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--workers") == 0 && v) {
-            /* The launcher names a thread count; the key service has one. */
-            if (strcmp(v, "1") != 0) {
-                fprintf(stderr, "tfaas-kms: --workers: the key service serves one request at a time (1), not '%s'\n", v);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--tee") == 0 && v) {
-            tee.backend = v;
-            i++;
-        } else if (strcmp(a, "--platform-key") == 0 && v) {
-            tee.platform_key_path = v;
-            i++;
-        } else if (strcmp(a, "--measurement") == 0) {
-            print_measurement = 1;
-        } else {
-            fprintf(stderr, "tfaas-kms: unknown or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (print_measurement) return main_print_measurement("tfaas-kms", &tee);
-    if (fd < 0) {
-        fprintf(stderr, "tfaas-kms: --fd is required\n");
-        usage(stderr);
-        return 2;
-    }
-    if (main_check_channel("tfaas-kms", fd) < 0) return 2;
+    main_opts o = {.fd = -1, .tee = {.engine_identity = KMS_IDENTITY}};
+    int status = main_parse("tfaas-kms", argc, argv, &o, usage, own_option, NULL);
+    if (status >= 0) return status;
+    if ((status = main_ready("tfaas-kms", &o, usage)) >= 0) return status;
     /* The TEE reads the executable and the platform key now: after the
      * sandbox the key service opens no file. */
     char *err = NULL;
-    if (tee_init(&tee, &err) < 0) {
+    if (tee_init(&o.tee, &err) < 0) {
         fprintf(stderr, "tfaas-kms: %s\n", err ? err : "TEE initialisation failed");
         free(err);
         return 1;
     }
-    if (sandbox_prepare((int)fd) < 0 || sandbox_lock(0) < 0) return 1;
-    int status = kms_run((int)fd);
+    if (sandbox_prepare((int)o.fd) < 0 || sandbox_lock(0) < 0) return 1;
+    status = kms_run((int)o.fd);
     tee_shutdown();
     return status;
 }

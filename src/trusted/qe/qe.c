@@ -1,6 +1,7 @@
 /* qe.c - the quoting service's loop; see qe.h. */
 #include "trusted/qe/qe.h"
 
+#include "common/fdpass.h"
 #include "trusted/main_common.h"
 #include "trusted/quote_proto.h"
 #include "trusted/tee_sim.h"
@@ -113,26 +114,6 @@ static int serve_one(int fd, EVP_PKEY *key) {
     return rc;
 }
 
-/* A new channel from the host (SCM_RIGHTS); -1 when the host is gone. */
-static int take_channel(int ctl, int *client) {
-    char b;
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } c;
-    struct iovec iov = {&b, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-    ssize_t n;
-    do n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) return -1;
-    *client = -1;
-    struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-    if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(client, CMSG_DATA(h), sizeof(int));
-    return 0;
-}
-
 int qe_run(int ctl, EVP_PKEY *key) {
     if (main_send_hello(ctl, "qe") < 0) {
         fprintf(stderr, "tfaas-qe: cannot say hello\n");
@@ -151,7 +132,7 @@ int qe_run(int ctl, EVP_PKEY *key) {
         }
         if (p[0].revents) {
             int client = -1;
-            if (take_channel(ctl, &client) < 0) break; /* the host is gone */
+            if (fdpass_recv(ctl, &client) < 0) break; /* the host is gone */
             const int on = 1;
             struct timeval tv = {QE_REQUEST_TIMEOUT_MS / 1000, (QE_REQUEST_TIMEOUT_MS % 1000) * 1000};
             if (client >= 0 && (n > QE_MAX_CLIENTS || setsockopt(client, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 ||

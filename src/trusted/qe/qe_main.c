@@ -9,7 +9,6 @@
 #include "trusted/main_common.h"
 #include "trusted/qe/qe.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,37 +30,25 @@ static void usage(FILE *out) {
           out);
 }
 
+/* The launcher's --workers (the service has one thread). */
+static int own_option(void *ctx, int argc, char **argv, int i) {
+    (void)ctx;
+    return strcmp(argv[i], "--workers") == 0 && i + 1 < argc && strcmp(argv[i + 1], "1") == 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv) {
-    long fd = -1;
-    const char *key_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--fd") == 0 && v && (fd = main_parse_num(v, 3, INT_MAX)) >= 0) {
-            i++;
-        } else if ((strcmp(a, "--workers") == 0 && v && strcmp(v, "1") == 0) ||
-                   (strcmp(a, "--tee") == 0 && v && strcmp(v, "sim") == 0)) {
-            i++;
-        } else if (strcmp(a, "--platform-key") == 0 && v) {
-            key_path = v;
-            i++;
-        } else {
-            fprintf(stderr, "tfaas-qe: unknown, incomplete or invalid argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (fd < 0 || !key_path) {
-        fprintf(stderr, "tfaas-qe: --fd and --platform-key are required\n");
+    main_opts o = {.fd = -1};
+    int status = main_parse("tfaas-qe", argc, argv, &o, usage, own_option, NULL);
+    if (status >= 0) return status;
+    if (o.print_measurement || (o.tee.backend && strcmp(o.tee.backend, "sim") != 0) || !o.tee.platform_key_path) {
+        fprintf(stderr, "tfaas-qe: --platform-key is required, the TEE is sim, and it has no --measurement\n");
         usage(stderr);
         return 2;
     }
-    if (main_check_channel("tfaas-qe", fd) < 0) return 2;
-    EVP_PKEY *key = p256_read_private_pem(key_path);
+    if ((status = main_ready("tfaas-qe", &o, usage)) >= 0) return status;
+    EVP_PKEY *key = p256_read_private_pem(o.tee.platform_key_path);
     if (!key) {
-        fprintf(stderr, "tfaas-qe: %s holds no P-256 private key\n", key_path);
+        fprintf(stderr, "tfaas-qe: %s holds no P-256 private key\n", o.tee.platform_key_path);
         return 1;
     }
     /* No core dumps, no ptrace by the host's user, no privileges gained.
@@ -73,7 +60,7 @@ int main(int argc, char **argv) {
         EVP_PKEY_free(key);
         return 1;
     }
-    int status = qe_run((int)fd, key);
+    status = qe_run((int)o.fd, key);
     EVP_PKEY_free(key);
     return status;
 }

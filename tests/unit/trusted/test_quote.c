@@ -7,6 +7,7 @@
 #include "check.h"
 #include "scratch.h"
 
+#include "common/fdpass.h"
 #include "common/ipc.h"
 #include "common/p256.h"
 #include "trusted/quote_proto.h"
@@ -55,20 +56,7 @@ static int channel(int ctl) {
     const int on = 1; /* as quote_service.c does before the worker can send */
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0)
         return -1;
-    char b = 'q';
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } c;
-    memset(&c, 0, sizeof c);
-    struct iovec iov = {&b, 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-    struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &sv[1], sizeof(int));
-    int ok = sendmsg(ctl, &mh, 0) == 1;
+    int ok = fdpass_send(ctl, sv[1]) == 0;
     close(sv[1]);
     if (!ok) close(sv[0]);
     return ok ? sv[0] : -1;
