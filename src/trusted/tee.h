@@ -58,7 +58,8 @@ void tee_quoting_done(void);
 /* Can this enclave seal (tee_seal, tee_unseal)? Not a quote client. */
 int tee_can_seal(void);
 /* The measurement the backend would report for cfg, without initialising it
- * (tfaas-enclave --measurement prints it for policies and `tfaas attest`). */
+ * (each enclave binary's --measurement prints it for policies and `tfaas
+ * attest`). */
 int tee_measure(const tee_config *cfg, uint8_t out[EVIDENCE_MEASUREMENT_LEN], char **err);
 void tee_shutdown(void);
 

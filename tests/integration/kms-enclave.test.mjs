@@ -4,14 +4,18 @@
 // engine holds no platform private key: not named on its command line, no
 // descriptor on the key file or the quoting service left open once it runs
 // tenant code, and not in its memory, while the key service's memory does
-// hold it (the control that shows the scan would find it).
+// hold it (the control that shows the scan would find it). A host that runs
+// another key service (a tfaas-kms with other bytes) gets its releases
+// refused by every worker, which knows the KMS measurement it was built with.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { startServer, api } from '../lib/server.mjs';
+import { BIN, startServer, api } from '../lib/server.mjs';
+import { runBin } from '../lib/run.mjs';
 import { ENGINE_KINDS } from '../lib/e2e.mjs';
 import { enclavePids, kmsPid } from '../lib/faults.mjs';
 import { confidentialOf, deployBody, engineOf, kmsSigningKey, memoryHolds } from '../lib/confidential.mjs';
@@ -26,21 +30,23 @@ before(async () => {
 });
 after(async () => { await server?.stop(); });
 
-// Deploys and invokes a confidential function of `kind`; resolves once the
-// worker enclave answered (keys released, code run).
-async function runConfidential(kind) {
+// Deploys and invokes a confidential function of `kind` on srv; resolves to
+// the answer's bytes (as text) once the worker enclave answered `status`.
+async function runConfidential(kind, { srv = server, att = attestation, status = 200 } = {}) {
   const name = `keys-${engineOf(kind)}`;
-  const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`,
-    { body: await deployBody(attestation, name, 'function main() { return { ok: true }; }', { kind }) });
+  const r = await api(srv, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`,
+    { body: await deployBody(att, name, 'function main() { return { ok: true }; }', { kind }) });
   assert.equal(r.status, 200, r.text);
-  const { payload } = await jose.compactVerify(confidentialOf(r.body).certificate, await kmsSigningKey(attestation));
+  const { payload } = await jose.compactVerify(confidentialOf(r.body).certificate, await kmsSigningKey(att));
   const keys = Buffer.from(JSON.parse(new TextDecoder().decode(payload)).ohttp_keys, 'base64url');
   const state = await ohttpClient(new Uint8Array(keys), AEADS[1], await bhttpJsonRequest(`/${name}`, {}, new Date()));
-  const res = await fetch(`${server.url}/tfaas/v1/namespaces/_/actions/${name}/ohttp`, {
+  const res = await fetch(`${srv.url}/tfaas/v1/namespaces/_/actions/${name}/ohttp`, {
     method: 'POST', body: state.encReq,
-    headers: { 'content-type': 'message/ohttp-req', authorization: 'Basic ' + Buffer.from(server.auth).toString('base64') },
+    headers: { 'content-type': 'message/ohttp-req', authorization: 'Basic ' + Buffer.from(srv.auth).toString('base64') },
   });
-  assert.equal(res.status, 200, Buffer.from(await res.arrayBuffer()).toString());
+  const text = Buffer.from(await res.arrayBuffer()).toString();
+  assert.equal(res.status, status, text);
+  return text;
 }
 
 test('the KMS measures differently from every worker: no worker derives its sealing key', () => {
@@ -78,4 +84,25 @@ test('a confidential worker enclave holds no platform private key; the key servi
   const kms = kmsPid(server.proc.pid);
   assert.ok(kms, 'a KMS enclave runs');
   assert.ok(memoryHolds(kms, needles.slice(0, 2)).length > 0, 'the scan finds the key in the KMS (control)');
+});
+
+test('a key service the workers were not built with gets its releases refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfaas-rogue-kms-'));
+  copyFileSync(join(BIN, 'tfaas-qe'), join(dir, 'tfaas-qe'));
+  copyFileSync(join(BIN, 'tfaas-kms'), join(dir, 'tfaas-kms'));
+  appendFileSync(join(dir, 'tfaas-kms'), 'another build'); // runs the same, measures differently
+  const rogue = await startServer({ extraArgs: ['--kms', join(dir, 'tfaas-kms')] });
+  try {
+    const att = (await api(rogue, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+    const genuine = (await runBin('tfaas-kms', ['--measurement'])).stdout.trim();
+    assert.match(att.measurement, /^[0-9a-f]{64}$/);
+    assert.notEqual(att.measurement, genuine);
+    for (const kind of ENGINE_KINDS) {
+      const text = await runConfidential(kind, { srv: rogue, att, status: 403 });
+      assert.match(text, /does not come from an attested key service/);
+    }
+  } finally {
+    await rogue.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
