@@ -105,7 +105,8 @@ target('first invocation after create ≤ 2 ms median', first ? first.invoke.p50
   first ? `${fmt.ms(first.invoke.p50)} ms` : '');
 
 const tcb = meta.tcb_lines
-  ? `${meta.tcb_lines} lines (${meta.tcb_code_lines} non-blank) in ${meta.tcb_files} files of src/trusted + src/common, engines excluded`
+  ? `worker enclave ${meta.tcb_lines} lines (${meta.tcb_code_lines} non-blank) in ${meta.tcb_files} files of src/trusted + src/common, engines excluded` +
+    (meta.kms_tcb_lines ? `; key service (tfaas-kms, no engine) ${meta.kms_tcb_lines} lines (${meta.kms_tcb_code_lines} non-blank) in ${meta.kms_tcb_files} files` : '')
   : 'not counted';
 
 const setup = [

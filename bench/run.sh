@@ -273,14 +273,24 @@ if [ "${BENCH_MATRIX:-1}" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- TCB size
-# The enclave's own code: src/trusted and src/common (the engines' sources
-# are not in the tree; vendored Duktape files would be excluded by name).
+# A worker enclave's own code: src/trusted (without the key and quoting
+# services' folders) and src/common (the engines' sources are not in the
+# tree; vendored Duktape files would be excluded by name). The key service's
+# (tfaas-kms): src/trusted/kms, what every enclave shares (the
+# tfaas_trusted_base sources of CMakeLists.txt, with their headers) and
+# src/common; no engine.
 tcb_files=$(find "$root/src/trusted" "$root/src/common" -type f \( -name '*.c' -o -name '*.h' -o -name '*.cc' \) \
+  ! -path '*/trusted/kms/*' ! -path '*/trusted/qe/*' \
   ! -name 'duktape.[ch]' ! -name 'duk_config.h' ! -name 'duk_*.h' 2>/dev/null | sort)
+kms_tcb_files=$(ls "$root"/src/trusted/kms/*.[ch] "$root"/src/common/*.[ch] \
+  "$root"/src/trusted/{tee,tee_sim,quote_proto,sandbox,main_common}.[ch] 2>/dev/null | sort)
 if [ -n "$tcb_files" ]; then
   put_meta tcb_files "$(echo "$tcb_files" | wc -l)"
   put_meta tcb_lines "$(cat $tcb_files | wc -l)"
   put_meta tcb_code_lines "$(cat $tcb_files | grep -cv '^[[:space:]]*$' || true)"
+  put_meta kms_tcb_files "$(echo "$kms_tcb_files" | wc -l)"
+  put_meta kms_tcb_lines "$(cat $kms_tcb_files | wc -l)"
+  put_meta kms_tcb_code_lines "$(cat $kms_tcb_files | grep -cv '^[[:space:]]*$' || true)"
 fi
 put_meta elapsed_s "$(( $(date +%s) - start_s ))"
 

@@ -12,6 +12,8 @@
 #include "common/p256.h"
 #include "trusted/tee.h"
 
+#include "kms_expected.h" /* TFAAS_KMS_MEASUREMENT_HEX, written by scripts/kms-expected.sh */
+
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -164,10 +166,13 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
         b64url_decode(kpk, strlen(kpk), kms_pk, sizeof kms_pk) != HPKE_NPK ||
         !(wrapped = b64url_decode_alloc(wr, strlen(wr), &wrapped_len)) || wrapped_len < HPKE_NENC + HPKE_NT)
         goto out;
-    /* 1. The KMS is genuine: this platform, this very enclave build. */
-    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
-    if (evidence_bind_keys(LABEL_KMS_REPORT, kms_key, kms_pk, rd) < 0 ||
-        tee_verify(ev, strlen(ev), tee_measurement(), rd, NULL) != EVIDENCE_OK) {
+    /* 1. The KMS is genuine: this platform, and the tfaas-kms build this
+     * worker was built with (its measurement is compiled in, never taken
+     * from the host). */
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN], kms_measurement[EVIDENCE_MEASUREMENT_LEN];
+    if (evidence_unhex(TFAAS_KMS_MEASUREMENT_HEX, kms_measurement, sizeof kms_measurement) < 0 ||
+        evidence_bind_keys(LABEL_KMS_REPORT, kms_key, kms_pk, rd) < 0 ||
+        tee_verify(ev, strlen(ev), kms_measurement, rd, NULL) != EVIDENCE_OK) {
         *why = "the key release does not come from an attested key service";
         goto out;
     }

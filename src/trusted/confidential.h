@@ -7,7 +7,8 @@
  * wrapped to it) at start-up and quotes both: report_data =
  * evidence_bind(LABEL_WORKER_REPORT, ES256 point || X25519 pk). A function's
  * keys arrive from the host as the KMS's release bundle; the worker checks
- * the KMS's evidence (same platform root, same measurement as itself), the
+ * the KMS's evidence (same platform root, and the measurement of the
+ * tfaas-kms it was built with, compiled into the worker), the
  * worker certificate the KMS signed, and opens the keys wrapped to it.
  * Thread-safe: worker threads share one conf_state. */
 #ifndef TFAAS_TRUSTED_CONFIDENTIAL_H
@@ -29,9 +30,9 @@
 
 typedef struct conf_state conf_state;
 
-/* Only in an enclave with a TEE (its caller checks tee_backend_name()),
- * after tee_init and before the seccomp filter (it quotes once). NULL on
- * failure, with *err unless memory ran out. */
+/* Only in an enclave with a TEE, after tee_init and before sandbox_prepare
+ * (it quotes once, and a sim quote client can quote only while starting:
+ * enclave_main.c). NULL on failure, with *err unless memory ran out. */
 conf_state *conf_create(char **err);
 void conf_destroy(conf_state *c);
 

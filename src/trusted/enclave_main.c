@@ -1,8 +1,9 @@
-/* enclave_main.c - tfaas-enclave: command line, TEE, sandbox, then the role's
- * IPC loop (worker: the endpoint; kms: the key service).
+/* enclave_main.c - tfaas-enclave (and tfaas-enclave-v8): command line, TEE,
+ * sandbox, then the endpoint's IPC loop that runs tenant functions. The key
+ * service is another binary (tfaas-kms, src/trusted/kms/).
  *
- *   tfaas-enclave --fd N [--workers N] [--role worker|kms]
- *                 [--tee sim --platform-key FILE]
+ *   tfaas-enclave --fd N [--workers N]
+ *                 [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]
  *   tfaas-enclave --measurement [--tee sim]
  *
  * The host starts it with an empty environment and its end of a socketpair
@@ -10,19 +11,22 @@
  * install the seccomp filter (thread creation is forbidden after it), and
  * only then say hello and accept tenant code. */
 #include "trusted/endpoint.h"
-#include "trusted/kms.h"
+#include "trusted/main_common.h"
 #include "trusted/sandbox.h"
 #include "trusted/tee.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define DEFAULT_WORKERS 2
+
+typedef struct {
+    main_opts o;
+    long workers; /* --workers */
+} enclave_opts;
 
 #if defined(TFAAS_SANITIZE)
 /* LeakSanitizer's exit-time scan needs ptrace and a new thread, both of which
@@ -33,123 +37,86 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: tfaas-enclave --fd N [--workers N] [--role worker|kms]\n"
-            "                     [--tee sim --platform-key FILE]\n"
+            "usage: tfaas-enclave --fd N [--workers N]\n"
+            "                     [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]\n"
             "       tfaas-enclave --measurement [--tee sim]\n"
             "       tfaas-enclave --help | --version\n"
-            "Runs tenant functions (role worker) or the key service (role kms) for a\n"
-            "tfaas host over the socket on fd N.\n"
+            "Runs tenant functions for a tfaas host over the socket on fd N (the key\n"
+            "service is tfaas-kms, a separate enclave).\n"
             "  --fd N              the IPC channel (an AF_UNIX stream socket), N >= 3\n"
             "  --workers N         worker threads, 1..%u (default %u)\n"
-            "  --role worker|kms   the enclave's role (default worker); kms needs a TEE\n"
             "  --tee sim           the TEE backend (only sim: simulated, NOT protected\n"
             "                      against a root operator; see docs/protocol.md)\n"
-            "  --platform-key FILE sim: the installation's platform private key (PEM)\n"
+            "  --quote-fd M        sim: the channel to the quoting service (tfaas-qe), which\n"
+            "                      measures this process and signs its evidence; used only\n"
+            "                      while starting, then closed\n"
+            "  --platform-root FILE sim: the platform's public key (PEM), to verify the\n"
+            "                      key service's evidence\n"
+            "  --platform-key FILE sim: the platform's private key instead of the two above\n"
+            "                      (tests only: tfaas serve never gives it to a worker)\n"
             "  --measurement       print this binary's measurement (hex) and exit\n",
             ENDPOINT_MAX_WORKERS, DEFAULT_WORKERS);
 }
 
-/* Parses a decimal in [min, max]; -1 when it is not one. */
-static long parse_num(const char *s, long min, long max) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) return -1;
-    return v;
+/* tfaas-enclave's own options. */
+static int own_option(void *ctx, int argc, char **argv, int i) {
+    enclave_opts *eo = ctx;
+    main_opts *o = &eo->o;
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--version") == 0) {
+        printf("tfaas-enclave %s\n", engine_identity());
+        return MAIN_ARG_DONE;
+    }
+    if (!v) return 0;
+    if (strcmp(a, "--workers") == 0) {
+        if ((eo->workers = main_parse_num(v, 1, ENDPOINT_MAX_WORKERS)) < 0) {
+            fprintf(stderr, "tfaas-enclave: --workers wants 1..%u, not '%s'\n", ENDPOINT_MAX_WORKERS, v);
+            return MAIN_ARG_INVALID;
+        }
+    } else if (strcmp(a, "--platform-root") == 0) {
+        o->tee.platform_root_path = v;
+    } else if (strcmp(a, "--quote-fd") == 0) {
+        long q = main_parse_num(v, 3, INT_MAX);
+        if (q < 0) {
+            fprintf(stderr, "tfaas-enclave: --quote-fd wants a descriptor number >= 3, not '%s'\n", v);
+            return MAIN_ARG_INVALID;
+        }
+        o->tee.quote_fd = (int)q;
+    } else {
+        return 0;
+    }
+    return 2;
 }
 
 int main(int argc, char **argv) {
-    long fd = -1, workers = DEFAULT_WORKERS;
-    int kms = 0, print_measurement = 0;
-    tee_config tee = {.backend = NULL, .engine_identity = engine_identity()};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--version") == 0) {
-            printf("tfaas-enclave %s\n", engine_identity());
-            return 0;
-        } else if (strcmp(a, "--fd") == 0 && v) {
-            if ((fd = parse_num(v, 3, INT_MAX)) < 0) {
-                fprintf(stderr, "tfaas-enclave: --fd wants a descriptor number >= 3, not '%s'\n", v);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--workers") == 0 && v) {
-            if ((workers = parse_num(v, 1, ENDPOINT_MAX_WORKERS)) < 0) {
-                fprintf(stderr, "tfaas-enclave: --workers wants 1..%u, not '%s'\n", ENDPOINT_MAX_WORKERS, v);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--role") == 0 && v) {
-            if (strcmp(v, "worker") != 0 && strcmp(v, "kms") != 0) {
-                fprintf(stderr, "tfaas-enclave: role '%s' is not supported (worker or kms)\n", v);
-                return 2;
-            }
-            kms = strcmp(v, "kms") == 0;
-            i++;
-        } else if (strcmp(a, "--tee") == 0 && v) {
-            tee.backend = v;
-            i++;
-        } else if (strcmp(a, "--platform-key") == 0 && v) {
-            tee.platform_key_path = v;
-            i++;
-        } else if (strcmp(a, "--measurement") == 0) {
-            print_measurement = 1;
-        } else {
-            fprintf(stderr, "tfaas-enclave: unknown or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
+    enclave_opts eo = {.o = {.fd = -1, .tee = {.engine_identity = engine_identity()}}, .workers = DEFAULT_WORKERS};
+    int status = main_parse("tfaas-enclave", argc, argv, &eo.o, usage, own_option, &eo);
+    main_opts o = eo.o;
+    if (status >= 0) return status;
+    if ((status = main_ready("tfaas-enclave", &o, usage)) >= 0) return status;
+    int fd = (int)o.fd;
     char *err = NULL;
-    if (print_measurement) {
-        uint8_t m[EVIDENCE_MEASUREMENT_LEN];
-        char hex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
-        if (tee_measure(&tee, m, &err) < 0) {
-            fprintf(stderr, "tfaas-enclave: %s\n", err ? err : "cannot measure");
-            free(err);
-            return 1;
-        }
-        evidence_hex(m, sizeof m, hex);
-        printf("%s\n", hex);
-        return 0;
-    }
-    if (fd < 0) {
-        fprintf(stderr, "tfaas-enclave: --fd is required\n");
-        usage(stderr);
-        return 2;
-    }
-    struct stat st;
-    if (fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-        fprintf(stderr, "tfaas-enclave: fd %ld is not an open socket\n", fd);
-        return 2;
-    }
     /* The TEE reads the executable and its key files now: after the sandbox
-     * the enclave opens no file. */
-    if (tee.backend || tee.platform_key_path || kms) {
-        if (tee_init(&tee, &err) < 0) {
+     * the enclave opens no file. The confidential state quotes once, and the
+     * quoting channel closes before any tenant code can reach it. */
+    conf_state *conf = NULL;
+    if (o.tee.backend || o.tee.platform_key_path || o.tee.quote_fd) {
+        if (tee_init(&o.tee, &err) < 0 || !(conf = conf_create(&err))) {
             fprintf(stderr, "tfaas-enclave: %s\n", err ? err : "TEE initialisation failed");
             free(err);
             return 1;
         }
+        tee_quoting_done();
     }
-    if (sandbox_prepare((int)fd) < 0) return 1;
-    if (kms) {
-        if (sandbox_lock() < 0) return 1;
-        int status = kms_run((int)fd);
-        tee_shutdown();
-        return status;
-    }
+    if (sandbox_prepare(fd) < 0) return 1;
     /* Without interrupts an endless loop holds a worker until the host kills
      * the enclave (timeout + grace): degraded, not unsafe, so say it and go on. */
     if (engine_self_test() < 0)
         fprintf(stderr, "tfaas-enclave: warning: %s cannot interrupt running code; "
                 "timeouts rely on the host killing the enclave\n", engine_identity());
     fn_table_config cfg = {.max_functions = 4096, .max_idle_heaps = 1024, .idle_ttl_ms = 10 * 60 * 1000};
-    endpoint *e = endpoint_start((int)fd, (unsigned)workers, &cfg);
+    endpoint *e = endpoint_start(fd, (unsigned)eo.workers, &cfg, conf);
     if (!e) return 1;
-    if (sandbox_lock() < 0) return 1;
+    if (sandbox_lock(engine_needs_exec_memory()) < 0) return 1;
     return endpoint_run(e);
 }

@@ -6,7 +6,6 @@
 #include "trusted/endpoint.h"
 
 #include "trusted/confidential.h"
-#include "trusted/tee.h"
 
 #include "common/ipc.h"
 #include "trusted/host_frame.h"
@@ -283,13 +282,18 @@ static void endpoint_free(endpoint *e) {
     free(e);
 }
 
-endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg) {
+endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, conf_state *conf) {
     if (workers == 0 || workers > ENDPOINT_MAX_WORKERS) {
         fprintf(stderr, "tfaas-enclave: worker count %u out of range 1..%u\n", workers, ENDPOINT_MAX_WORKERS);
+        conf_destroy(conf);
         return NULL;
     }
     endpoint *e = calloc(1, sizeof *e);
-    if (!e) return NULL;
+    if (!e) {
+        conf_destroy(conf);
+        return NULL;
+    }
+    e->conf = conf;
     e->fd = fd;
     e->workers = workers;
     e->threads = calloc(workers, sizeof *e->threads);
@@ -299,13 +303,6 @@ endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg) {
     pthread_cond_init(&e->qcond, NULL);
     if (!e->threads || !e->fns) {
         fprintf(stderr, "tfaas-enclave: out of memory at start-up\n");
-        endpoint_free(e);
-        return NULL;
-    }
-    char *cerr = NULL;
-    if (strcmp(tee_backend_name(), "none") != 0 && !(e->conf = conf_create(&cerr))) {
-        fprintf(stderr, "tfaas-enclave: %s\n", cerr ? cerr : "cannot prepare confidential functions");
-        free(cerr);
         endpoint_free(e);
         return NULL;
     }

@@ -12,15 +12,19 @@
 #include "trusted/function.h"
 
 #define ENDPOINT_MAX_WORKERS 256
+#include "trusted/confidential.h"
+
 #define ENDPOINT_MAX_QUEUE   65536 /* queued invocations before it is a violation */
 #define ENDPOINT_SWEEP_MS    10000 /* how often idle heaps are checked for expiry */
 
 typedef struct endpoint endpoint;
 
 /* Creates the worker threads (each with ENGINE_STACK_BYTES of stack). They
- * wait for work, so no tenant code runs before endpoint_run. NULL on failure,
- * with a reason on stderr. */
-endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg);
+ * wait for work, so no tenant code runs before endpoint_run. conf (NULL in
+ * an enclave without a TEE) becomes the endpoint's: conf_create quotes,
+ * which a sim quote client can do only before the sandbox, so the caller
+ * makes it first. NULL on failure, with a reason on stderr. */
+endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, conf_state *conf);
 
 /* Sends IPC_HELLO and serves until EOF or IPC_SHUTDOWN; then stops the
  * workers and frees everything. Returns the process exit status: 0 on a

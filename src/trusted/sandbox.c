@@ -3,13 +3,14 @@
  * The seccomp filter is an allow-list: any other system call kills the whole
  * process. It holds only what a running enclave needs (channel I/O, memory,
  * futexes, clocks, exit); no open, socket, exec, fork or ptrace. Executable
- * memory only for an engine with a JIT (engine_needs_exec_memory: V8 maps
- * its code space and flips pages between writable and executable as it
- * compiles); Duktape never generates machine code, so its enclave cannot.
+ * memory only for an engine with a JIT (the caller passes
+ * engine_needs_exec_memory: V8 maps its code space and flips pages between
+ * writable and executable as it compiles); Duktape never generates machine
+ * code, so its enclave cannot, and neither can the key service (tfaas-kms),
+ * which has no engine at all and shares this file.
  * The list was taken from strace of the real binary under load. Opening a
  * file is refused with EACCES instead of a kill (see sandbox_lock). */
 #include "trusted/sandbox.h"
-#include "trusted/engine.h"
 
 #include <errno.h>
 #include <seccomp.h>
@@ -28,7 +29,7 @@
 #define SANDBOX_MAX_FILES 16u
 
 static int fail(const char *what) {
-    fprintf(stderr, "tfaas-enclave: sandbox: %s: %s\n", what, strerror(errno));
+    fprintf(stderr, "%s: sandbox: %s: %s\n", program_invocation_short_name, what, strerror(errno));
     return -1;
 }
 
@@ -91,7 +92,7 @@ static const int allowed[] = {
 #endif
 };
 
-int sandbox_lock(void) {
+int sandbox_lock(int exec_memory) {
     if (set_limit(RLIMIT_NPROC, 0, "RLIMIT_NPROC") < 0) return -1;
     scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
     if (!f) {
@@ -101,7 +102,7 @@ int sandbox_lock(void) {
     int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
     for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof *allowed; i++)
         rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
-    if (engine_needs_exec_memory()) {
+    if (exec_memory) {
         /* A JIT writes code and then makes it executable. */
         if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0);
         if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 0);

@@ -10,7 +10,8 @@
 int sandbox_prepare(int keep_fd);
 
 /* After the worker threads exist: forbids new processes and installs the
- * seccomp allow-list on every thread. 0, or -1 with a reason on stderr. */
-int sandbox_lock(void);
+ * seccomp allow-list on every thread; exec_memory allows executable
+ * mappings (an engine with a JIT). 0, or -1 with a reason on stderr. */
+int sandbox_lock(int exec_memory);
 
 #endif

@@ -54,7 +54,7 @@ int tee_init(const tee_config *cfg, char **err) {
         tee_shutdown();
         return errmsg(err, "%s TEE: the platform key cannot sign evidence", b->name);
     }
-    if (warm_up_seal() < 0) {
+    if (b->can_seal() && warm_up_seal() < 0) {
         tee_shutdown();
         return errmsg(err, "TEE backend '%s' cannot seal", b->name);
     }
@@ -70,6 +70,12 @@ void tee_shutdown(void) {
     if (active) active->shutdown();
     active = NULL;
 }
+
+void tee_quoting_done(void) {
+    if (active) active->quoting_done();
+}
+
+int tee_can_seal(void) { return active && active->can_seal(); }
 
 const char *tee_backend_name(void) { return active ? active->name : "none"; }
 const uint8_t *tee_measurement(void) { return measurement; }

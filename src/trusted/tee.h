@@ -22,10 +22,21 @@
 #define TEE_SEAL_OVERHEAD (4u + 12u + 16u) /* magic, nonce, tag */
 #define TEE_MAX_SEALED (16u << 20)
 
+/* The sim backend runs in one of two modes:
+ *  - platform: it holds the platform private key (platform_key_path): it
+ *    signs its own evidence and derives sealing keys. Only the key service
+ *    (tfaas-kms) and the quoting service (tfaas-qe) run so;
+ *  - quote client: it holds the platform's public key only
+ *    (platform_root_path) and asks the quoting service over quote_fd for
+ *    evidence, which that service makes for the measurement it takes of the
+ *    calling process itself (docs/protocol.md §5.2). No sealing. Tenant-
+ *    facing worker enclaves run so: an engine bug cannot leak the root. */
 typedef struct {
     const char *backend;            /* "sim" */
     const char *engine_identity;    /* part of the measurement, e.g. "duktape/2.7.0" */
-    const char *platform_key_path;  /* sim: PEM private key of the simulated platform */
+    const char *platform_key_path;  /* sim platform mode: PEM private key of the simulated platform */
+    const char *platform_root_path; /* sim quote client: PEM public key of the platform */
+    int quote_fd;                   /* sim quote client: channel to tfaas-qe, >= 3 (0: none) */
     const char *executable_path;    /* what is measured; NULL means /proc/self/exe */
 } tee_config;
 
@@ -37,11 +48,18 @@ typedef enum {
 } tee_unseal_result;
 
 /* 0, or -1 with *err a malloc'd message. Ends with one quote, verify and
- * sealing round trip through the backend, so no backend warms OpenSSL up
- * itself. */
+ * (where the backend can seal) sealing round trip through the backend, so
+ * no backend warms OpenSSL up itself. */
 int tee_init(const tee_config *cfg, char **err);
+/* No more quotes from this process: a quote client closes its channel to
+ * the quoting service (a worker does so before it accepts tenant code, so a
+ * compromised engine cannot ask for evidence). Later tee_quote calls fail. */
+void tee_quoting_done(void);
+/* Can this enclave seal (tee_seal, tee_unseal)? Not a quote client. */
+int tee_can_seal(void);
 /* The measurement the backend would report for cfg, without initialising it
- * (tfaas-enclave --measurement prints it for policies and `tfaas attest`). */
+ * (each enclave binary's --measurement prints it for policies and `tfaas
+ * attest`). */
 int tee_measure(const tee_config *cfg, uint8_t out[EVIDENCE_MEASUREMENT_LEN], char **err);
 void tee_shutdown(void);
 
@@ -73,6 +91,8 @@ typedef struct {
                               const uint8_t *expected_report_data, evidence_claims *out);
     /* The 32-byte sealing key of this measurement; 0 or -1. */
     int (*seal_key)(uint8_t key[32]);
+    int (*can_seal)(void);
+    void (*quoting_done)(void);
 } tee_backend;
 
 extern const tee_backend tee_sim_backend;

@@ -2,6 +2,8 @@
 // from a real `tfaas serve` and its KMS enclave, `tfaas attest` with a root,
 // an expected measurement and trust on first use, keys that survive a
 // restart and a KMS crash, and sealed keys that refuse to open elsewhere.
+// The KMS is its own binary (tfaas-kms): its measurement is not a worker's,
+// and the document lists the worker measurements beside it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -10,11 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { runBin, runClient } from '../lib/run.mjs';
+import { ENGINE_KINDS } from '../lib/e2e.mjs';
 import { kmsPid } from '../lib/faults.mjs';
 
 let server;
 let dir;
 let measurement;
+const workerMeasurements = {}; // engine -> what the worker binary reports
 
 const attest = (args, extra) => runClient(['attest', ...args], { dir, server, auth: false, env: extra });
 const b64u = (s) => Buffer.from(s, 'base64url');
@@ -22,8 +26,10 @@ const b64u = (s) => Buffer.from(s, 'base64url');
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tfaas-attest-'));
   server = await startServer({ keepState: true });
-  measurement = (await runBin('tfaas-enclave', ['--measurement'])).stdout.trim();
+  measurement = (await runBin('tfaas-kms', ['--measurement'])).stdout.trim();
   assert.match(measurement, /^[0-9a-f]{64}$/);
+  workerMeasurements.duktape = (await runBin('tfaas-enclave', ['--measurement'])).stdout.trim();
+  if (ENGINE_KINDS.includes('js:v8')) workerMeasurements.v8 = (await runBin('tfaas-enclave-v8', ['--measurement'])).stdout.trim();
 });
 after(async () => {
   await server?.stop();
@@ -45,6 +51,10 @@ test('the attestation document binds the KMS keys to its evidence', async () => 
   assert.equal(JSON.parse(b64u(h)).typ, 'tfaas-sim-evidence+jwt');
   const claims = JSON.parse(b64u(p));
   assert.equal(claims.measurement, measurement);
+  assert.equal(claims.engine, 'kms', 'the key service runs no JavaScript engine');
+  // the worker binaries measure differently from the KMS: none can derive its sealing key
+  assert.deepEqual(doc.workers, workerMeasurements);
+  for (const m of Object.values(doc.workers)) assert.notEqual(m, measurement);
   const point = Buffer.concat([Buffer.from([4]), b64u(doc.kms.signing_key.x), b64u(doc.kms.signing_key.y)]);
   const rd = createHash('sha512').update(Buffer.concat([Buffer.from('tfaas kms keys v1\0'), point,
     b64u(doc.kms.hpke_key.public_key)])).digest();
@@ -79,6 +89,18 @@ test('tfaas attest verifies against the root and measurement, refuses others, wa
   assert.match(r.stderr, /REFUSED: evidence not signed by the trusted platform root/);
 
   r = await attest(['--measurement', 'xyz']);
+  assert.equal(r.code, 2);
+
+  // the worker measurements: pinned, checked against --worker-measurement
+  const workerArgs = Object.entries(workerMeasurements).flatMap(([e, m]) => ['--worker-measurement', `${e}=${m}`]);
+  r = await attest(['--root', root, '--measurement', measurement, ...workerArgs]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /worker measurement below is the server's word/);
+  assert.match(r.stdout, new RegExp(`worker       duktape ${workerMeasurements.duktape}`));
+  r = await attest(['--root', root, '--measurement', measurement, '--worker-measurement', `duktape=${measurement}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /REFUSED: the server's duktape worker measurement is [0-9a-f]{64}, not /);
+  r = await attest(['--root', root, '--worker-measurement', 'duktape']);
   assert.equal(r.code, 2);
 
   // a fresh client without --root: trust on first use, said loudly

@@ -1,17 +1,19 @@
 // confidential-canary.test.mjs - the tfaas CLI end to end (attest, action
 // create --confidential, action invoke --confidential, receipt verify), and
-// the canary check of issue 3: after a confidential deploy and invocation,
+// the canary check of issue 3: after a confidential deploy and invocation
+// (on Duktape and on V8),
 // the canary strings in the code and in the input appear nowhere in the
 // state directory (SQLite files), the host's logs, or the memory of the host
 // process (read through /proc/PID/mem, as a core dump would hold it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api } from '../lib/server.mjs';
 import { runClient } from '../lib/run.mjs';
-import { assertStateLacks } from '../lib/confidential.mjs';
+import { assertStateLacks, memoryHolds } from '../lib/confidential.mjs';
+import { ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
 const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
@@ -19,36 +21,6 @@ let server;
 let dir;
 
 const tfaas = (args, extra) => runClient(args, { dir, server, env: extra });
-
-// Every readable mapping of a process, searched for the needles.
-function memoryHolds(pid, needles) {
-  const found = new Set();
-  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n');
-  const fd = openSync(`/proc/${pid}/mem`, 'r');
-  const chunk = Buffer.alloc(1 << 20);
-  let scanned = 0;
-  try {
-    for (const line of maps) {
-      const [range, perms] = line.split(/\s+/);
-      if (!perms.startsWith('r') || /\[(vvar|vsyscall)\]/.test(line)) continue;
-      const [start, end] = range.split('-').map((h) => BigInt(`0x${h}`));
-      const overlap = 64n; // a needle split across two reads is still seen
-      for (let pos = start; pos < end; pos += BigInt(chunk.length) - overlap) {
-        const want = Number(end - pos < BigInt(chunk.length) ? end - pos : BigInt(chunk.length));
-        let n = 0;
-        try { n = readSync(fd, chunk, 0, want, pos); } catch { break; }
-        scanned += n;
-        const view = chunk.subarray(0, n);
-        for (const s of needles) if (view.includes(s)) found.add(s);
-        if (n < want) break;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  assert.ok(scanned > 1 << 20, `scanned ${scanned} bytes of the host's memory`);
-  return [...found];
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tfaas-canary-'));
@@ -94,6 +66,19 @@ test('attest, deploy and invoke with the CLI; the receipt verifies offline and r
   r = await tfaas(['action', 'invoke', 'plain', '--confidential']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not confidential/);
+});
+
+test('the same on V8: js:v8 deploys, invokes and verifies its receipt', { skip: !ENGINE_KINDS.includes('js:v8') && 'built without V8' }, async () => {
+  let r = await tfaas(['action', 'create', 'secret-v8', join(dir, 'f.js'), '--confidential', '--kind', 'js:v8']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await tfaas(['action', 'invoke', 'secret-v8', '--confidential', '-p', 'secret', INPUT_CANARY, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.result, { echo: INPUT_CANARY, tag: CODE_CANARY });
+  writeFileSync(join(dir, 'receipt-v8.json'), r.stdout);
+  r = await tfaas(['receipt', 'verify', join(dir, 'receipt-v8.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok: receipt verified: activation/);
 });
 
 test('the canaries appear nowhere on the host: state files, logs, process memory', async () => {

@@ -5,7 +5,7 @@
 // it also holds the checks the confidential tests share.
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import { CipherSuite, HkdfSha256 } from '@hpke/core';
@@ -34,17 +34,26 @@ export async function sealPackage(kmsPkB64u, pkg) {
   return Buffer.concat([Buffer.from(sender.enc), Buffer.from(ct)]);
 }
 
+// The engine a kind runs on: js:duktape on Duktape, every other kind on V8.
+export const engineOf = (kind) => (kind === 'js:duktape' ? 'duktape' : 'v8');
+
+// The default policy of a kind: its engine and the worker measurement the
+// attestation document lists for that engine (the KMS's own measurement
+// names no worker: it is another binary).
+export const policyFor = (attestation, kind = 'js:duktape') =>
+  ({ measurements: [attestation.workers[engineOf(kind)]], engine: engineOf(kind) });
+
 // The PUT body of a confidential deploy of `code` as `name` (pkgName
 // overrides the name sealed inside, for attacks).
-export async function deployBody(attestation, name, code, { policy, pkgName = name } = {}) {
+export async function deployBody(attestation, name, code, { policy, pkgName = name, kind = 'js:duktape' } = {}) {
   const key = randomBytes(32);
   const box = aeadBox(key, 'tfaas code v1', Buffer.from(code));
-  const pol = policy ?? { measurements: [attestation.measurement], engine: 'duktape' };
+  const pol = policy ?? policyFor(attestation, kind);
   const sealed = await sealPackage(attestation.kms.hpke_key.public_key, {
     name: pkgName, code_key: key.toString('base64url'),
     code_hash: createHash('sha256').update(code).digest('hex'), policy: pol,
   });
-  return { kind: 'js:duktape', code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
+  return { kind, code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
 }
 
 // The `confidential` annotation of an action document: {certificate, ...}.
@@ -64,4 +73,35 @@ export function assertStateLacks(stateDir, needles) {
     const bytes = readFileSync(join(stateDir, f));
     for (const s of needles) assert.ok(!bytes.includes(s), `${f} holds ${s}`);
   }
+}
+
+// Every readable mapping of process pid (as a core dump would hold it),
+// searched for the needles (Buffers or strings); returns those found.
+export function memoryHolds(pid, needles) {
+  const found = new Set();
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n');
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let scanned = 0;
+  try {
+    for (const line of maps) {
+      const [range, perms] = line.split(/\s+/);
+      if (!perms.startsWith('r') || /\[(vvar|vsyscall)\]/.test(line)) continue;
+      const [start, end] = range.split('-').map((h) => BigInt(`0x${h}`));
+      const overlap = 64n; // a needle split across two reads is still seen
+      for (let pos = start; pos < end; pos += BigInt(chunk.length) - overlap) {
+        const want = Number(end - pos < BigInt(chunk.length) ? end - pos : BigInt(chunk.length));
+        let n = 0;
+        try { n = readSync(fd, chunk, 0, want, pos); } catch { break; }
+        scanned += n;
+        const view = chunk.subarray(0, n);
+        for (const s of needles) if (view.includes(s)) found.add(s);
+        if (n < want) break;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  assert.ok(scanned > 1 << 20, `scanned ${scanned} bytes of the memory of ${pid}`);
+  return [...found];
 }

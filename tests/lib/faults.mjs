@@ -21,22 +21,18 @@ export function integrityCheck(stateDir) {
 }
 
 // Pids of the direct children of PID that run functions: tfaas-enclave or
-// tfaas-enclave-v8 (whose name the kernel cuts to 15 characters), without
-// the key service (`--role kms`, see kmsPid).
+// tfaas-enclave-v8 (whose name the kernel cuts to 15 characters).
 export function enclavePids(pid) {
-  return childEnclaves(pid).filter((k) => !isKms(k));
+  return children(pid, /^tfaas-enclave(-v)?$/);
 }
 
-// The pid of the server's key-service enclave, or 0.
+// The pid of the server's key-service enclave (tfaas-kms), or 0.
 export function kmsPid(pid) {
-  return childEnclaves(pid).find(isKms) || 0;
+  return children(pid, /^tfaas-kms$/)[0] || 0;
 }
 
-function isKms(pid) {
-  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes('--role kms'); } catch { return false; }
-}
-
-function childEnclaves(pid) {
+// Direct children of PID whose command name matches re.
+function children(pid, re) {
   const kids = [];
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     let text = '';
@@ -44,7 +40,7 @@ function childEnclaves(pid) {
     for (const k of text.split(/\s+/).filter(Boolean)) kids.push(Number(k));
   }
   return kids.filter((k) => {
-    try { return /^tfaas-enclave(-v)?$/.test(readFileSync(`/proc/${k}/comm`, 'utf8').trim()); } catch { return false; }
+    try { return re.test(readFileSync(`/proc/${k}/comm`, 'utf8').trim()); } catch { return false; }
   });
 }
 

@@ -59,8 +59,9 @@ static const struct opt_help OPT_HELP[] = {
     {CLI_OPT_CONFIDENTIAL, "  --confidential         end-to-end encrypted: code and data only reach attested\n"
                            "                         enclaves (run `tfaas attest` first; docs/protocol.md)"},
     {CLI_OPT_POLICY, "  --policy FILE|JSON     with --confidential: {\"measurements\": [HEX, ...],\n"
-                     "                         \"engine\": \"duktape\"} of workers allowed the keys\n"
-                     "                         (default: the attested KMS measurement)"},
+                     "                         \"engine\": \"duktape\"|\"v8\"} of workers allowed the keys\n"
+                     "                         (default: the worker measurement `tfaas attest` pinned\n"
+                     "                         for the kind's engine, and that engine)"},
     {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
     {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
     {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},

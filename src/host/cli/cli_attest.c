@@ -1,6 +1,7 @@
 /* cli_attest.c - `tfaas attest`: fetch the key service's attestation,
- * verify it against the platform root and the expected KMS measurement, and
- * pin the result for later confidential commands (cli_kms.h). */
+ * verify it against the platform root and the expected KMS measurement,
+ * check the worker measurements it lists against the expected ones, and pin
+ * the result for later confidential commands (cli_kms.h). */
 #include "common/p256.h"
 #include "host/cli/cli_config.h"
 #include "host/cli/cli_http.h"
@@ -16,7 +17,8 @@
 #define ATTEST_PATH "/tfaas/v1/attestation"
 
 static void usage(FILE *f) {
-    fputs("usage: tfaas attest [--root FILE] [--measurement HEX] [--apihost URL]\n"
+    fputs("usage: tfaas attest [--root FILE] [--measurement HEX]\n"
+          "                    [--worker-measurement ENGINE=HEX]... [--apihost URL]\n"
           "\n"
           "Fetches the key service's attestation (GET " ATTEST_PATH "), verifies it\n"
           "and pins the KMS keys for `tfaas action create/invoke --confidential`.\n"
@@ -26,8 +28,15 @@ static void usage(FILE *f) {
           "                     this is STATE/sim-platform.pem of the server. Without\n"
           "                     it the key the server sends is trusted on first use.\n"
           "  --measurement HEX  the KMS enclave measurement to expect (64 hex digits;\n"
-          "                     `tfaas-enclave --measurement` prints it). Without it\n"
+          "                     `tfaas-kms --measurement` prints it). Without it\n"
           "                     the pinned one is expected, or any on first use.\n"
+          "  --worker-measurement ENGINE=HEX\n"
+          "                     the worker enclave measurement to expect for ENGINE\n"
+          "                     (duktape: `tfaas-enclave --measurement`, v8:\n"
+          "                     `tfaas-enclave-v8 --measurement`); repeatable. The\n"
+          "                     default policy of a confidential deploy names the pinned\n"
+          "                     worker measurement of its engine; one not given here is\n"
+          "                     taken from the server as it is (with a warning).\n"
           "  --apihost URL      API host (env TFAAS_APIHOST, APIHOST= in the config file)\n"
           "  -h, --help         show this help\n"
           "\n"
@@ -59,10 +68,44 @@ static int fetch(const char *apihost, json_t **doc) {
     return rc;
 }
 
+#define MAX_WORKER_FLAGS 8
+
+/* Compares the document's worker measurements ("workers": {engine: hex})
+ * with the expected ENGINE=HEX flags: 0, or -1 after saying which differs.
+ * Warns about each listed one that no flag vouched for. */
+static int check_workers(const json_t *doc, char *const *want, size_t nwant) {
+    const json_t *workers = json_object_get(doc, "workers");
+    for (size_t i = 0; i < nwant; i++) {
+        char *eq = strchr(want[i], '=');
+        *eq = 0;
+        const char *have = json_string_value(json_object_get(workers, want[i]));
+        int same = have && strcmp(have, eq + 1) == 0;
+        if (!same)
+            fprintf(stderr, "error: KMS attestation REFUSED: the server's %s worker measurement is %s, not %s\n",
+                    want[i], have ? have : "missing", eq + 1);
+        *eq = '=';
+        if (!same) return -1;
+    }
+    const char *engine;
+    const json_t *v;
+    json_object_foreach((json_t *)workers, engine, v) {
+        size_t n = strlen(engine), given = 0;
+        for (size_t i = 0; i < nwant; i++) given |= strncmp(want[i], engine, n) == 0 && want[i][n] == '=';
+        if (!given)
+            fprintf(stderr, "warning: the %s worker measurement below is the server's word; compare it with "
+                            "the binary you trust and pass --worker-measurement %s=HEX\n", engine, engine);
+    }
+    return 0;
+}
+
 int attest_main(int argc, char **argv) {
     const char *root_path = NULL, *meas_hex = NULL, *apihost_flag = NULL;
+    char *worker_flags[MAX_WORKER_FLAGS];
+    size_t nworker_flags = 0;
+    uint8_t scratch[EVIDENCE_MEASUREMENT_LEN];
     static const struct option opts[] = {{"root", required_argument, 0, 'r'},
                                          {"measurement", required_argument, 0, 'm'},
+                                         {"worker-measurement", required_argument, 0, 'w'},
                                          {"apihost", required_argument, 0, 'a'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -72,6 +115,17 @@ int attest_main(int argc, char **argv) {
         switch (c) {
         case 'r': root_path = optarg; break;
         case 'm': meas_hex = optarg; break;
+        case 'w': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || evidence_unhex(eq + 1, scratch, sizeof scratch) < 0 ||
+                nworker_flags == MAX_WORKER_FLAGS) {
+                fprintf(stderr, "tfaas attest: --worker-measurement wants ENGINE=HEX (64 hex digits), at most %d\n",
+                        MAX_WORKER_FLAGS);
+                return 2;
+            }
+            worker_flags[nworker_flags++] = optarg;
+            break;
+        }
         case 'a': apihost_flag = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -142,6 +196,7 @@ int attest_main(int argc, char **argv) {
         fprintf(stderr, "error: KMS attestation REFUSED: %s\n", err);
         goto out;
     }
+    if (check_workers(doc, worker_flags, nworker_flags) < 0) goto out;
     if (cli_kms_pin_save(pin_path, conn.apihost, doc, &got, tofu, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         goto out;
@@ -154,7 +209,7 @@ int attest_main(int argc, char **argv) {
                 "WARNING: STATE/sim-platform.pem and run `tfaas attest --root FILE`.\n");
     if (!expect)
         fprintf(stderr, "warning: no --measurement given: any KMS measurement was accepted; "
-                        "check the one below against `tfaas-enclave --measurement`.\n");
+                        "check the one below against `tfaas-kms --measurement`.\n");
     char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1], tp[P256_THUMBPRINT_LEN + 1];
     evidence_hex(got.claims.measurement, sizeof got.claims.measurement, mhex);
     p256_thumbprint(got.signing_key, tp);
@@ -164,6 +219,10 @@ int attest_main(int argc, char **argv) {
            "  pinned in    %s\n",
            got.claims.tee, strcmp(got.claims.tee, "sim") == 0 ? ": simulated, not protected against the operator" : "",
            mhex, tp, got.claims.engine, pin_path);
+    const char *engine;
+    const json_t *v;
+    json_object_foreach(json_object_get(doc, "workers"), engine, v)
+        printf("  worker       %s %s\n", engine, json_string_value(v) ? json_string_value(v) : "?");
     status = 0;
 out:
     EVP_PKEY_free(root);

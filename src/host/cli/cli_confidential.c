@@ -24,11 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-/* The pinned KMS, or an error telling the user to attest first. */
-static int load_pin(struct cli_kms *kms) {
+/* The pinned KMS (and the pin itself when pin is not NULL), or an error
+ * telling the user to attest first. */
+static int load_pin(struct cli_kms *kms, json_t **pin) {
     char err[512];
     char *path = cli_kms_pin_path();
-    int rc = path ? cli_kms_pin_load(path, kms, NULL, err, sizeof err) : 1;
+    int rc = path ? cli_kms_pin_load(path, kms, pin, err, sizeof err) : 1;
     if (rc == 1)
         fprintf(stderr, "error: no attested key service is pinned (%s): run `tfaas attest` first\n",
                 path ? path : "set HOME or TFAAS_KMS_PIN");
@@ -38,10 +39,11 @@ static int load_pin(struct cli_kms *kms) {
     return rc == 0 ? 0 : -1;
 }
 
-/* --policy (a JSON object, or a file with one) or the default: workers with
- * the attested KMS measurement (the same enclave binary) and the engine of
- * the kind. Canonical JSON (policy_json), new reference. */
-static json_t *build_policy(const struct cli_args *a, const struct cli_kms *kms) {
+/* --policy (a JSON object, or a file with one) or the default: the engine
+ * of the kind, and the worker measurement of that engine pinned by `tfaas
+ * attest` (the KMS is another binary: its measurement names no worker).
+ * Canonical JSON (policy_json), new reference. */
+static json_t *build_policy(const struct cli_args *a, const json_t *pin) {
     policy p;
     char err[256];
     if (a->policy) {
@@ -64,9 +66,16 @@ static json_t *build_policy(const struct cli_args *a, const struct cli_kms *kms)
         }
     } else {
         memset(&p, 0, sizeof p);
-        memcpy(p.measurements[0], kms->claims.measurement, EVIDENCE_MEASUREMENT_LEN);
+        /* js:duktape runs on Duktape, every other kind on V8 (docs/api.md). */
+        strcpy(p.engine, !a->kind || !strcmp(a->kind, "js:duktape") ? "duktape" : "v8");
+        const char *m = json_string_value(
+            json_object_get(json_object_get(json_object_get(pin, "attestation"), "workers"), p.engine));
+        if (evidence_unhex(m, p.measurements[0], EVIDENCE_MEASUREMENT_LEN) < 0) {
+            fprintf(stderr, "error: the pinned attestation names no %s worker measurement: run `tfaas attest` "
+                            "again, or give --policy\n", p.engine);
+            return NULL;
+        }
         p.nmeasurements = 1;
-        strcpy(p.engine, a->kind && !strcmp(a->kind, "js:v8") ? "v8" : "duktape");
     }
     return policy_json(&p);
 }
@@ -91,7 +100,8 @@ static char *seal_package(const struct cli_kms *kms, json_t *pkg) {
 int cli_confidential_create(struct cli_ctx *c) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
-    if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
+    json_t *pin = NULL;
+    if (load_pin(&kms, &pin) < 0) return CLI_EXIT_FAIL;
     char *code = NULL, *code_b64 = NULL, *sealed = NULL, err[512];
     size_t code_len = 0;
     uint8_t key[32], *box = NULL;
@@ -102,7 +112,7 @@ int cli_confidential_create(struct cli_ctx *c) {
         fprintf(stderr, "error: %s\n", err);
         goto out;
     }
-    if (!(pol = build_policy(&c->args, &kms))) goto out;
+    if (!(pol = build_policy(&c->args, pin))) goto out;
     /* A fresh code key per deploy; the code is sealed under it, the key and
      * the policy to the KMS. */
     char key_b64[64], hash_hex[65];
@@ -169,6 +179,7 @@ out:
     json_decref(pkg);
     json_decref(body);
     json_decref(claims);
+    json_decref(pin);
     cli_kms_free(&kms);
     return rc;
 }
@@ -197,7 +208,7 @@ static char *fetch_text(struct cli_ctx *c, const char *url, const char *accept) 
 int cli_confidential_invoke(struct cli_ctx *c) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
-    if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
+    if (load_pin(&kms, NULL) < 0) return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
     char *url = NULL, *cert = NULL, *params = NULL, err[512];
     json_t *fn = NULL, *rclaims = NULL, *out = NULL;
@@ -342,7 +353,7 @@ int receipt_main(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     struct cli_kms kms;
-    if (load_pin(&kms) < 0) return CLI_EXIT_FAIL;
+    if (load_pin(&kms, NULL) < 0) return CLI_EXIT_FAIL;
     char *text = NULL, err[512];
     size_t len = 0;
     json_t *j = NULL, *fn = NULL, *claims = NULL;

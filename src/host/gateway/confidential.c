@@ -41,16 +41,12 @@ static enum MHD_Result deploy(http_req *r) {
                           "A confidential deploy needs \"code\" (the encrypted code, base64url) and "
                           "\"sealed_key\" (the package sealed to the KMS, base64url)");
     }
-    /* A worker accepts key releases only from a KMS with its own
-     * measurement, and the KMS runs the Duktape enclave binary: a V8 worker
-     * would refuse every release. Refused here, before the KMS does any work,
-     * rather than as a 403 on each invocation. */
+    /* Checked before the KMS does any work (action_put_body checks it again). */
     const char *kind = json_get_str(body, "kind", "js:duktape");
-    if (!action_kind_supported(kind) || action_kind_engine(kind) != SCHED_ENGINE_DUKTAPE) {
+    if (!action_kind_supported(kind)) {
         free(sealed);
         enum MHD_Result ret = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                                         "Confidential functions run on Duktape only (kind js:duktape), not "
-                                         "'%.64s': a V8 worker cannot yet attest the key service",
+                                         "The action kind '%.64s' is not supported: use js:duktape, js:v8 or nodejs:*",
                                          kind);
         json_decref(body);
         return ret;

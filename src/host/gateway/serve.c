@@ -3,6 +3,7 @@
 #include "host/commands.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway.h"
+#include "host/kms/quote_service.h"
 #include "host/kms/sim_platform.h"
 #include "host/scheduler/cpu_priority.h"
 
@@ -27,7 +28,7 @@
 #define DEFAULT_MAX_ENCLAVES_PER_NS 8
 
 typedef struct {
-    const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
+    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
     unsigned max_per_client, http_timeout_s;
@@ -51,6 +52,11 @@ static void usage(FILE *f) {
           "                           (default: next to tfaas)\n"
           "  --enclave-v8 PATH        tfaas-enclave-v8 executable, V8: kinds js:v8 and nodejs:*\n"
           "                           (default: next to tfaas; without it those kinds fail)\n"
+          "  --kms PATH               tfaas-kms executable, the key service enclave of\n"
+          "                           confidential functions, with tfaas-qe (the sim TEE's\n"
+          "                           quoting service) beside it (default: next to tfaas;\n"
+          "                           without them confidential functions and attestation\n"
+          "                           answer 503)\n"
           "  --isolation MODE         which functions share an enclave process:\n"
           "                             enclave-per-function  one per function\n"
           "                             enclave-per-tenant    one per namespace (default)\n"
@@ -210,7 +216,8 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
+           O_KMS };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -223,6 +230,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-enclaves-per-namespace", required_argument, 0, O_MAX_ENCLAVES_NS},
         {"max-connections-per-client", required_argument, 0, O_PER_CLIENT},
         {"http-timeout", required_argument, 0, O_HTTP_TIMEOUT},
+        {"kms", required_argument, 0, O_KMS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
@@ -244,6 +252,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_GUEST: o->guest_auth = optarg; break;
         case O_ENCLAVE: o->enclave = optarg; break;
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
+        case O_KMS: o->kms = optarg; break;
         case O_WORKERS: bad = parse_uint(optarg, 1, 1024, &o->workers); break;
         case O_TTL: bad = parse_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
         case O_QUEUE: bad = parse_uint(optarg, 1, 1000000, &o->max_queue); break;
@@ -282,6 +291,44 @@ static unsigned background_after(const serve_opts *o) {
         return 0;
     }
     return o->background_after_ms;
+}
+
+/* The key service (tfaas-kms) and the quoting service (tfaas-qe, found
+ * beside it): both or neither. Without them confidential functions and
+ * /tfaas/v1/attestation answer 503; everything else still runs. */
+static void start_confidential(const serve_opts *o, const char *enclave, const char *enclave_v8,
+                               const char *platform_key, kms_service **kms, quote_service **qe) {
+    char *kms_path = o->kms ? strdup(o->kms) : beside_self("tfaas-kms"), *qe_path = NULL, *err = NULL;
+    char *copy = kms_path ? strdup(kms_path) : NULL;
+    if (copy && asprintf(&qe_path, "%s/tfaas-qe", dirname(copy)) < 0) qe_path = NULL;
+    free(copy);
+    const char *missing = !kms_path || access(kms_path, X_OK) != 0 ? kms_path
+                          : !qe_path || access(qe_path, X_OK) != 0 ? qe_path : NULL;
+    if (!kms_path || !qe_path || missing) {
+        fprintf(stderr, "tfaas serve: warning: %s is missing or not executable; confidential functions and "
+                "/tfaas/v1/attestation answer 503\n", missing ? missing : "tfaas-kms");
+        free(kms_path);
+        free(qe_path);
+        return;
+    }
+    /* The attestation document lists the worker measurements next to the
+     * KMS's (docs/protocol.md §5.1), so a tenant can compare them with the
+     * binaries it trusts before it names them in a policy. */
+    const kms_worker_binary workers[] = {{"duktape", enclave}, {"v8", enclave_v8}};
+    kms_config kc = {.kms_path = kms_path, .state_dir = o->state, .platform_key = platform_key,
+                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0]};
+    *qe = quote_service_start(qe_path, platform_key, &err);
+    if (*qe) *kms = kms_service_start(&kc, &err);
+    if (!*kms) {
+        fprintf(stderr, "tfaas serve: warning: the %s did not start (%s); confidential functions and "
+                "/tfaas/v1/attestation answer 503\n", *qe ? "key service" : "quoting service",
+                err ? err : "unknown error");
+        quote_service_stop(*qe);
+        *qe = NULL;
+    }
+    free(err);
+    free(kms_path);
+    free(qe_path);
 }
 
 int serve_main(int argc, char **argv) {
@@ -332,7 +379,8 @@ int serve_main(int argc, char **argv) {
     scheduler *sched = NULL;
     gateway *gw = NULL;
     kms_service *kms = NULL;
-    char *err = NULL, *platform_key = NULL;
+    quote_service *qe = NULL;
+    char *err = NULL, *platform_key = NULL, *platform_root = NULL;
     if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
         goto out;
@@ -342,31 +390,26 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
-    /* The key service is needed only by confidential functions and the
-     * attestation endpoint: without it, everything else still runs. */
-    /* The sim TEE's platform key: the KMS and every worker enclave get it. */
+    /* The sim TEE's platform key: only the key service and the quoting
+     * service read it; confidential workers get its public half and a
+     * quoting channel. */
     if (sim_platform_ensure(o.state, &platform_key, &err) < 0) {
         fprintf(stderr, "tfaas serve: warning: no simulated TEE platform key (%s); confidential "
                 "functions are unavailable\n", err ? err : "unknown error");
         free(err);
         err = NULL;
     }
-    const char *tee_args[] = {"--tee", "sim", "--platform-key", platform_key, NULL};
-    kms_config kc = {.enclave_path = enclave, .state_dir = o.state, .platform_key = platform_key};
-    kms = platform_key ? kms_service_start(&kc, &err) : NULL;
-    if (!kms) {
-        fprintf(stderr, "tfaas serve: warning: the key service did not start (%s); confidential "
-                "functions and /tfaas/v1/attestation answer 503\n", err ? err : "unknown error");
-        free(err);
-        err = NULL;
-    }
+    if (platform_key && asprintf(&platform_root, "%s/%s", o.state, SIM_PLATFORM_PEM) < 0) platform_root = NULL;
+    const char *tee_args[] = {"--tee", "sim", "--platform-root", platform_root, "--quote-fd", "4", NULL};
+    if (platform_key && platform_root) start_confidential(&o, enclave, enclave_v8, platform_key, &kms, &qe);
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue, .kill_grace_ms = 2000,
                            .isolation = o.isolation, .max_enclaves = o.max_enclaves,
                            .max_enclaves_per_ns = o.max_enclaves_per_ns,
                            .background_after_ms = background_after(&o),
-                           .enclave_args = platform_key ? tee_args : NULL,
-                           .release = kms ? confidential_release : NULL, .release_ud = kms};
+                           .enclave_args = kms ? tee_args : NULL,
+                           .release = kms ? confidential_release : NULL, .release_ud = kms,
+                           .quote = kms ? quote_service_channel : NULL, .quote_ud = qe};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
@@ -411,7 +454,9 @@ out:
     if (gw) gateway_drain(gw, DRAIN_TIMEOUT_MS);
     gateway_stop(gw);
     kms_service_stop(kms);
+    quote_service_stop(qe);
     free(platform_key);
+    free(platform_root);
     store_close(st);
     free(err);
     free(enclave);

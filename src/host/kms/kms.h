@@ -1,10 +1,11 @@
 /* kms.h - the host's side of the key service: launches the KMS enclave
- * (tfaas-enclave --role kms, measured like any enclave), keeps its sealed key
- * blob in the state directory and relays requests to it over the IPC codec.
+ * (tfaas-kms, an enclave binary of its own with no JavaScript engine),
+ * keeps its sealed key blob in the state directory and relays requests to
+ * it over the IPC codec.
  *
  * The host never sees a KMS private key: it stores STATE/kms-keys.sealed,
- * which only an enclave with the same measurement on the same platform can
- * open. If the KMS process dies, the next request starts a new one from the
+ * which only an enclave with the KMS's measurement on the same platform can
+ * open (not a worker enclave: those measure differently). If the KMS process dies, the next request starts a new one from the
  * same blob, so no key is lost. Requests are serialised (one mutex): the KMS
  * is used on deploys and key releases, not on every invocation. */
 #ifndef TFAAS_HOST_KMS_H
@@ -21,10 +22,21 @@
 
 typedef struct kms_service kms_service;
 
+/* A worker enclave binary whose measurement the attestation document lists
+ * (docs/protocol.md §5.1), e.g. {"duktape", ".../tfaas-enclave"}. */
 typedef struct {
-    const char *enclave_path; /* tfaas-enclave */
+    const char *engine;
+    const char *path;
+} kms_worker_binary;
+
+#define KMS_MAX_WORKER_BINARIES 4u
+
+typedef struct {
+    const char *kms_path;     /* tfaas-kms */
     const char *state_dir;    /* the sim platform's public key and the sealed KMS keys live here */
     const char *platform_key; /* the sim platform's private key file (sim_platform_ensure made it) */
+    const kms_worker_binary *workers; /* at most KMS_MAX_WORKER_BINARIES; path NULL = not built */
+    size_t nworkers;
 } kms_config;
 
 /* Starts the KMS and initialises it. NULL with *err malloc'd. */

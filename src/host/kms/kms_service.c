@@ -12,19 +12,25 @@
 #include "host/util/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SEALED_MAX (1u << 20)
 
+/* mu guards enc, next_id and attestation; the rest is set by
+ * kms_service_start and read-only after it. */
 struct kms_service {
     pthread_mutex_t mu;
-    char *enclave_path, *state_dir, *platform_key, *platform_pem_text;
+    char *kms_path, *state_dir, *platform_key, *platform_pem_text;
+    json_t *workers;      /* {"engine": measurement hex}, informational (§5.1) */
     launched_enclave enc; /* pid -1 when not running */
     uint64_t next_id;
     json_t *attestation;  /* of the running KMS */
@@ -91,21 +97,22 @@ static json_t *attestation_doc(kms_service *k, const ipc_msg *m) {
     char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1], pk[64];
     evidence_hex(meas->ptr, meas->len, mhex);
     b64url_encode(hpk->ptr, hpk->len, pk);
-    json_t *doc = json_pack("{s:s, s:s%, s:s, s:{s:o, s:{s:i, s:s}}, s:s}",
+    json_t *doc = json_pack("{s:s, s:s%, s:s, s:{s:o, s:{s:i, s:s}}, s:s, s:O}",
                             "tee", "sim",
                             "evidence", (const char *)ev->ptr, (size_t)ev->len,
                             "measurement", mhex,
                             "kms", "signing_key", jwk_json ? jwk_json : json_null(),
                             "hpke_key", "kem_id", (int)HPKE_KEM_X25519_SHA256, "public_key", pk,
-                            "platform_key", k->platform_pem_text);
+                            "platform_key", k->platform_pem_text,
+                            "workers", k->workers);
     return doc;
 }
 
 /* Starts the KMS if it is not running and hands it its sealed keys. */
 static int ensure_running(kms_service *k, char **err) {
     if (k->enc.pid > 0) return 0;
-    const char *args[] = {"--role", "kms", "--tee", "sim", "--platform-key", k->platform_key, NULL};
-    if (launcher_start_args(k->enclave_path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &k->enc, err) < 0) {
+    const char *args[] = {"--tee", "sim", "--platform-key", k->platform_key, NULL};
+    if (launcher_start_args(k->kms_path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &k->enc, err) < 0) {
         k->enc.pid = -1;
         k->enc.fd = -1;
         return -1;
@@ -144,6 +151,57 @@ static int ensure_running(kms_service *k, char **err) {
     return rc;
 }
 
+/* `path --measurement` into hex[65]: what the binary reports for itself
+ * (the sim TEE's measurement; docs/protocol.md §5.2). 0, or -1 with *err. */
+static int measure_binary(const char *path, char hex[2 * EVIDENCE_MEASUREMENT_LEN + 1], char **err) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) return errmsg(err, "pipe: %s", strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+    char *const argv[] = {(char *)path, "--measurement", NULL}, *const envp[] = {NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        return errmsg(err, "cannot run %s --measurement: %s", path, strerror(rc));
+    }
+    /* 64 hex digits and a newline; one byte more to notice a longer answer. */
+    enum { LINE = 2 * EVIDENCE_MEASUREMENT_LEN + 1 };
+    char buf[LINE + 1];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf && ((n = read(p[0], buf + got, sizeof buf - got)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0) got += (size_t)n;
+    close(p[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    uint8_t m[EVIDENCE_MEASUREMENT_LEN];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != LINE || buf[LINE - 1] != '\n')
+        return errmsg(err, "%s --measurement failed", path);
+    buf[LINE - 1] = 0;
+    if (evidence_unhex(buf, m, sizeof m) < 0) return errmsg(err, "%s --measurement printed no measurement", path);
+    memcpy(hex, buf, LINE);
+    return 0;
+}
+
+/* {"engine": hex} of the worker binaries that exist. */
+static json_t *worker_measurements(const kms_config *cfg, char **err) {
+    json_t *w = json_object();
+    for (size_t i = 0; w && i < cfg->nworkers && i < KMS_MAX_WORKER_BINARIES; i++) {
+        char hex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
+        if (!cfg->workers[i].path) continue;
+        if (measure_binary(cfg->workers[i].path, hex, err) < 0 ||
+            json_object_set_new(w, cfg->workers[i].engine, json_string(hex)) < 0) {
+            json_decref(w);
+            return NULL;
+        }
+    }
+    return w;
+}
+
 kms_service *kms_service_start(const kms_config *cfg, char **err) {
     *err = NULL;
     kms_service *k = calloc(1, sizeof *k);
@@ -154,12 +212,13 @@ kms_service *kms_service_start(const kms_config *cfg, char **err) {
     pthread_mutex_init(&k->mu, NULL);
     k->enc.pid = -1;
     k->enc.fd = -1;
-    k->enclave_path = strdup(cfg->enclave_path);
+    k->kms_path = strdup(cfg->kms_path);
     k->state_dir = strdup(cfg->state_dir);
     k->platform_key = strdup(cfg->platform_key);
     char pem_path[4096];
     size_t pem_len = 0;
-    if (!k->enclave_path || !k->state_dir || !k->platform_key) goto fail;
+    if (!k->kms_path || !k->state_dir || !k->platform_key) goto fail;
+    if (!(k->workers = worker_measurements(cfg, err))) goto fail;
     snprintf(pem_path, sizeof pem_path, "%s/%s", cfg->state_dir, SIM_PLATFORM_PEM);
     if (!(k->platform_pem_text = (char *)file_read(pem_path, 1 << 16, &pem_len))) {
         errmsg(err, "cannot read %s: %s", pem_path, strerror(errno));
@@ -187,7 +246,8 @@ void kms_service_stop(kms_service *k) {
     }
     stop_enclave(k);
     pthread_mutex_destroy(&k->mu);
-    free(k->enclave_path);
+    free(k->kms_path);
+    json_decref(k->workers);
     free(k->state_dir);
     free(k->platform_key);
     free(k->platform_pem_text);

@@ -568,9 +568,14 @@ static void *io_main(void *arg) {
     char *err = NULL;
     const char *path = e->engine == SCHED_ENGINE_V8 ? s->enclave_v8_path : s->enclave_path;
     /* Only enclaves for confidential functions get the TEE (and so set up
-     * their keys and quote at start): the others pay nothing for it. */
-    int rc = launcher_start_args(path, s->cfg.workers, e->confidential ? s->cfg.enclave_args : NULL,
-                                 LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+     * their keys and quote at start, through their quoting channel): the
+     * others pay nothing for it. */
+    int qfd = -1, rc = 0;
+    if (e->confidential && s->cfg.quote) rc = s->cfg.quote(s->cfg.quote_ud, &qfd, &err);
+    if (rc == 0)
+        rc = launcher_start_fd(path, s->cfg.workers, e->confidential ? s->cfg.enclave_args : NULL, qfd,
+                               LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+    if (qfd >= 0) close(qfd);
 
     pthread_mutex_lock(&s->lock);
     /* Closing, or retired while it started (scheduler_retire: nothing of

@@ -19,7 +19,7 @@
 
 /* The child between fork and execve: only async-signal-safe calls. On any
  * failure it reports errno through the CLOEXEC pipe and exits. */
-static void child_exec(const char *path, int sock, int devnull, int errpipe,
+static void child_exec(const char *path, int sock, int extra, int devnull, int errpipe,
                        pid_t parent, char *const argv[]) {
     char *const envp[] = {NULL};
     int e;
@@ -49,8 +49,16 @@ static void child_exec(const char *path, int sock, int devnull, int errpipe,
         if (dup2(sock, 3) < 0) goto out;
     }
     if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0) goto out;
-    /* Everything above 3 except the error pipe goes; the pipe is CLOEXEC. */
-    if (errpipe > 4 && close_range(4, (unsigned)errpipe - 1, 0) < 0) goto out;
+    /* The optional second channel becomes fd 4 (dup2 clears CLOEXEC); the
+     * pipe and /dev/null must not sit there. */
+    int first_closed = 4;
+    if (extra >= 0) {
+        if (extra <= 3 || errpipe == 4 || devnull == 4) { errno = EBADF; goto out; }
+        if (extra == 4 ? fcntl(4, F_SETFD, 0) < 0 : dup2(extra, 4) < 0) goto out;
+        first_closed = 5;
+    }
+    /* Everything above that except the error pipe goes; the pipe is CLOEXEC. */
+    if (errpipe > first_closed && close_range((unsigned)first_closed, (unsigned)errpipe - 1, 0) < 0) goto out;
     if (close_range((unsigned)errpipe + 1, ~0u, 0) < 0) goto out;
     execve(path, argv, envp);
 out:
@@ -118,6 +126,11 @@ int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_ti
 
 int launcher_start_args(const char *enclave_path, unsigned workers, const char *const *extra_args,
                         unsigned hello_timeout_ms, launched_enclave *out, char **err) {
+    return launcher_start_fd(enclave_path, workers, extra_args, -1, hello_timeout_ms, out, err);
+}
+
+int launcher_start_fd(const char *enclave_path, unsigned workers, const char *const *extra_args, int extra_fd,
+                      unsigned hello_timeout_ms, launched_enclave *out, char **err) {
     if (err) *err = NULL;
     memset(out, 0, sizeof *out);
     out->pid = -1;
@@ -155,7 +168,7 @@ int launcher_start_args(const char *enclave_path, unsigned workers, const char *
         errmsg(err, "fork: %s", strerror(errno));
         goto fail_fds;
     }
-    if (pid == 0) child_exec(enclave_path, sv[1], devnull, ep[1], parent, argv);
+    if (pid == 0) child_exec(enclave_path, sv[1], extra_fd, devnull, ep[1], parent, argv);
 
     close(sv[1]);
     close(ep[1]);

@@ -1,6 +1,8 @@
-/* launcher.h - starts one tfaas-enclave process and completes its handshake.
+/* launcher.h - starts one tfaas-enclave process (or tfaas-kms, tfaas-qe) and
+ * completes its handshake.
  *
- * The enclave gets one end of an AF_UNIX stream socketpair as fd 3, /dev/null
+ * The enclave gets one end of an AF_UNIX stream socketpair as fd 3 (and
+ * optionally a second channel as fd 4), /dev/null
  * as stdin/stdout, the host's stderr, no other descriptors and an empty
  * environment, in a session of its own (setsid: its own autogroup, see
  * cpu_priority.h). It dies with the thread that launched it (PR_SET_PDEATHSIG), so
@@ -25,12 +27,17 @@ typedef struct {
  * descriptor is left behind. */
 int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_timeout_ms,
                    launched_enclave *out, char **err);
-/* The same with further arguments for the enclave (e.g. "--role", "kms",
- * "--tee", "sim", ...); extra_args is NULL-terminated, at most
+/* The same with further arguments for the enclave (e.g. "--tee", "sim",
+ * ...); extra_args is NULL-terminated, at most
  * LAUNCHER_MAX_EXTRA_ARGS entries. */
 #define LAUNCHER_MAX_EXTRA_ARGS 16u
 int launcher_start_args(const char *enclave_path, unsigned workers, const char *const *extra_args,
                         unsigned hello_timeout_ms, launched_enclave *out, char **err);
+/* The same, and extra_fd (>= 0) becomes the enclave's fd 4: a second
+ * channel, e.g. a confidential worker's quoting channel (--quote-fd 4). The
+ * caller keeps and closes its own extra_fd. */
+int launcher_start_fd(const char *enclave_path, unsigned workers, const char *const *extra_args, int extra_fd,
+                      unsigned hello_timeout_ms, launched_enclave *out, char **err);
 /* SIGKILL; harmless on a process that already exited but was not reaped. */
 void launcher_kill(pid_t pid);
 /* Waits for the process to exit (call after it was killed or told to stop);

@@ -46,6 +46,11 @@ typedef enum {
 typedef int (*sched_release_fn)(void *ud, const uint8_t *record, size_t record_len, const char *worker,
                                 size_t worker_len, char **bundle, size_t *bundle_len, int *refused, char **err);
 
+/* The sim TEE's quoting channel for a confidential worker about to start
+ * (quote_service.h): 0 with *fd (the caller closes it once the worker has
+ * it), or -1 with *err (malloc'd). */
+typedef int (*sched_quote_fn)(void *ud, int *fd, char **err);
+
 typedef struct {
     const char *enclave_path; /* path of the tfaas-enclave executable */
     const char *enclave_v8_path; /* tfaas-enclave-v8; NULL: V8 jobs fail to start */
@@ -62,6 +67,9 @@ typedef struct {
     const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
     sched_release_fn release; /* key releases for confidential functions; NULL refuses them */
     void *release_ud;
+    sched_quote_fn quote;     /* confidential workers get this channel as fd 4 (the enclave
+                               * arguments say --quote-fd 4); NULL: none */
+    void *quote_ud;
 } scheduler_config;
 
 /* One activation to run. The scheduler copies everything it keeps. */

@@ -1,5 +1,5 @@
-/* kms.c - the key service enclave role; see kms.h. */
-#include "trusted/kms.h"
+/* kms.c - the key service (tfaas-kms): its keys, deploys and key releases; see kms.h. */
+#include "trusted/kms/kms.h"
 
 #include "common/b64url.h"
 #include "common/evidence.h"
@@ -10,6 +10,7 @@
 #include "common/ohttp.h"
 #include "common/p256.h"
 #include "common/policy.h"
+#include "trusted/main_common.h"
 #include "trusted/tee.h"
 
 #include <jansson.h>
@@ -385,20 +386,9 @@ out:
     EVP_PKEY_free(wkey);
 }
 
-static int send_hello(int fd) {
-    ipc_writer w = {0};
-    ipc_writer_begin(&w, IPC_HELLO, 0);
-    ipc_put_u64(&w, IPC_VERSION);
-    ipc_put_str(&w, "kms");
-    ipc_put_u64(&w, 1);
-    int rc = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK ? 0 : -1;
-    ipc_writer_free(&w);
-    return rc;
-}
-
 int kms_run(int fd) {
-    if (send_hello(fd) < 0) {
-        fprintf(stderr, "tfaas-enclave kms: cannot say hello\n");
+    if (main_send_hello(fd, "kms") < 0) {
+        fprintf(stderr, "tfaas-kms: cannot say hello\n");
         return 1;
     }
     kms_state s;
@@ -409,7 +399,7 @@ int kms_run(int fd) {
         ipc_status st = ipc_recv(fd, &m);
         if (st == IPC_ERR_EOF) break;
         if (st != IPC_OK) {
-            fprintf(stderr, "tfaas-enclave kms: channel: %s\n", ipc_status_str(st));
+            fprintf(stderr, "tfaas-kms: channel: %s\n", ipc_status_str(st));
             status = 1;
             break;
         }
@@ -425,7 +415,7 @@ int kms_run(int fd) {
         } else if (m.type == IPC_KMS_RELEASE) {
             handle_release(&s, &m, &w);
         } else {
-            fprintf(stderr, "tfaas-enclave kms: protocol violation: message type %u\n", m.type);
+            fprintf(stderr, "tfaas-kms: protocol violation: message type %u\n", m.type);
             ipc_msg_free(&m);
             status = 1;
             break;
@@ -434,7 +424,7 @@ int kms_run(int fd) {
         int ok = ipc_writer_finish(&w) == IPC_OK && ipc_send(fd, &w) == IPC_OK;
         ipc_writer_free(&w);
         if (!ok) {
-            fprintf(stderr, "tfaas-enclave kms: cannot answer the host\n");
+            fprintf(stderr, "tfaas-kms: cannot answer the host\n");
             status = 1;
             break;
         }

@@ -1,4 +1,6 @@
-/* kms.h - the key service: the enclave role `kms` (tfaas-enclave --role kms).
+/* kms.h - the key service, an enclave of its own (tfaas-kms, kms_main.c):
+ * no JavaScript engine, its own measurement and therefore its own sealing
+ * key, which no worker enclave can derive (docs/protocol.md §5).
  *
  * It owns two keys that never leave it in clear: an ES256 signing key (it
  * signs function and worker certificates) and an X25519 HPKE key (tenants
