@@ -17,6 +17,8 @@
 /* tee_seal purposes */
 #define LABEL_SEAL_KMS_KEYS "tfaas kms keys v1"
 #define LABEL_SEAL_FUNCTION "tfaas function record v1"
+/* the KMS's deploy-version table (kms.c): survives KMS restarts */
+#define LABEL_SEAL_KMS_STATE "tfaas kms state v1"
 
 /* HPKE info of a deploy package sealed to the KMS */
 #define LABEL_DEPLOY_INFO "tfaas deploy v1"
@@ -32,6 +34,16 @@
  * worker certificates by a new key release (a new enclave, or after expiry). */
 #define FUNCTION_CERT_LIFETIME_S (365 * 24 * 3600)
 #define WORKER_CERT_LIFETIME_S (24 * 3600)
+
+/* Header fields of the Binary HTTP response inside a confidential
+ * response: the receipt and the worker certificate travel encrypted, so
+ * the host never reads the status or resource figures they state. */
+#define RECEIPT_FIELD "tfaas-receipt"
+#define WORKER_CERT_FIELD "tfaas-worker-certificate"
+
+/* Deploy versions are JSON integers 1..2^53-1 (exact in every JSON
+ * implementation, JavaScript's included). */
+#define DEPLOY_VERSION_MAX 9007199254740991LL
 
 /* Replay window of confidential requests: the inner Date header must be
  * within this many seconds of the enclave's clock, and an enclave remembers

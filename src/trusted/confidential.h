@@ -17,8 +17,13 @@
 #include "common/ohttp.h"
 #include "trusted/engine.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Refusals of code the host altered in storage (docs/protocol.md §6.4). */
+#define CONF_MSG_CODE_TAMPERED "The function's stored code does not decrypt with its code key: it was altered in storage."
+#define CONF_MSG_CODE_NOT_CERTIFIED "The function's stored code is not the code its certificate names (code_hash): it was altered in storage."
 
 #define CONF_MAX_FUNCTIONS 1024u   /* functions with keys held at once (LRU beyond) */
 /* Requests remembered within the replay window. An entry lives about 61 s
@@ -51,7 +56,8 @@ typedef struct {
     uint8_t key_id;
     ohttp_ctx ctx;         /* the request's context, for the response */
     uint8_t request_sha256[32];
-    char *function, *code_hash, *worker_cert;
+    char *ns, *name, *code_hash, *worker_cert;
+    json_int_t version;    /* the deploy version the KMS certified */
 } conf_call;
 
 /* First step of one INVOKE of a confidential function: the function's keys
@@ -66,8 +72,9 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
  * READY or REFUSED (*reply malloc'd). */
 conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply);
 
-/* Seals the outcome: *result = {"ohttp_res": b64url, "receipt": JWS,
- * "worker_certificate": JWS} and *logs = b64url(logs box) or "". 0 or -1. */
+/* Seals the outcome: *result = {"ohttp_res": b64url} (the receipt and the
+ * worker certificate are header fields of the encrypted Binary HTTP
+ * response) and *logs = b64url(logs box) or "". 0 or -1. */
 int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
                 uint64_t cpu_us, char **result, char **logs);
 void conf_call_free(conf_call *call);

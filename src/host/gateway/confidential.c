@@ -17,7 +17,7 @@
 #define MAX_SEALED_PACKAGE (1u << 16)
 
 static enum MHD_Result kms_down(http_req *r) {
-    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The key service is not available.");
+    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_KMS_DOWN);
 }
 
 /* PUT: {"code": b64url(code box), "sealed_key": b64url(package), "kind"?,
@@ -67,8 +67,10 @@ static enum MHD_Result deploy(http_req *r) {
             free(err);
             return kms_down(r);
         }
-        enum MHD_Result ret = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The key service refused the deploy: %s",
-                                         err ? err : "refused");
+        /* A stale version is a conflict with the function's state (409);
+         * every other refusal is the package's fault (400). */
+        enum MHD_Result ret = http_error(r->conn, ks == KMS_ERR_STALE ? MHD_HTTP_CONFLICT : MHD_HTTP_BAD_REQUEST,
+                                         "The key service refused the deploy: %s", err ? err : "refused");
         free(err);
         return ret;
     }

@@ -2,9 +2,10 @@
  * (tfaas-enclave --role kms, measured like any enclave), keeps its sealed key
  * blob in the state directory and relays requests to it over the IPC codec.
  *
- * The host never sees a KMS private key: it stores STATE/kms-keys.sealed,
- * which only an enclave with the same measurement on the same platform can
- * open. If the KMS process dies, the next request starts a new one from the
+ * The host never sees a KMS private key: it stores STATE/kms-keys.sealed
+ * and STATE/kms-state.sealed (the latest deploy version of each confidential
+ * function), which only an enclave with the same measurement on the same
+ * platform can open. If the KMS process dies, the next request starts a new one from the
  * same blob, so no key is lost. Requests are serialised (one mutex): the KMS
  * is used on deploys and key releases, not on every invocation. */
 #ifndef TFAAS_HOST_KMS_H
@@ -18,6 +19,10 @@
 #include <sys/types.h>
 
 #define KMS_SEALED_FILE "kms-keys.sealed"
+/* The KMS's sealed deploy-version table (docs/protocol.md §5.3), replaced
+ * after every confidential deploy. */
+#define KMS_STATE_FILE "kms-state.sealed"
+#define KMS_STATE_MAX (48u << 20) /* 65536 functions with 256-byte names, sealed */
 
 typedef struct kms_service kms_service;
 
@@ -46,8 +51,10 @@ typedef struct {
 
 /* Hands a tenant's sealed deploy package for ns/name to the KMS. 0, or -1
  * with *err (malloc'd) and *status: the KMS's refusal (KMS_ERR_OPEN,
- * KMS_ERR_POLICY, KMS_ERR_REQUEST: the tenant's fault) or KMS_ERR_INTERNAL
- * when the KMS is unreachable. */
+ * KMS_ERR_POLICY, KMS_ERR_REQUEST: the tenant's fault; KMS_ERR_STALE: the
+ * package's deploy version is not above the function's latest) or
+ * KMS_ERR_INTERNAL when the KMS is unreachable or its new sealed state
+ * could not be stored (STATE/kms-state.sealed, written before returning). */
 int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
                        size_t sealed_len, kms_deployed *out, kms_status *status, char **err);
 void kms_deployed_free(kms_deployed *d);

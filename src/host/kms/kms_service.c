@@ -98,7 +98,7 @@ static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, kms_status *statu
         errmsg(err, "%s", text && *text ? text : "the key service refused the request");
         free(text);
         ipc_msg_free(reply);
-        *status = code <= KMS_ERR_POLICY ? (kms_status)code : KMS_ERR_INTERNAL;
+        *status = code <= KMS_ERR_STALE ? (kms_status)code : KMS_ERR_INTERNAL;
         return -1;
     }
     *status = KMS_OK;
@@ -143,15 +143,24 @@ static int ensure_running(kms_service *k, char **err) {
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_SEALED_FILE);
-    size_t sealed_len = 0;
-    uint8_t *sealed = read_file(path, SEALED_MAX, &sealed_len);
+    char state_path[4096];
+    snprintf(state_path, sizeof state_path, "%s/%s", k->state_dir, KMS_STATE_FILE);
+    size_t sealed_len = 0, state_len = 0;
+    uint8_t *sealed = read_file(path, SEALED_MAX, &sealed_len), *state = NULL;
     if (!sealed && errno != ENOENT) {
         stop_enclave(k);
         return errmsg(err, "cannot read %s: %s", path, strerror(errno));
     }
+    if (!(state = read_file(state_path, KMS_STATE_MAX, &state_len)) && errno != ENOENT) {
+        free(sealed);
+        stop_enclave(k);
+        return errmsg(err, "cannot read %s: %s", state_path, strerror(errno));
+    }
     ipc_writer w = {0};
     ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
     ipc_put_bytes(&w, sealed, sealed ? sealed_len : 0);
+    ipc_put_bytes(&w, state, state ? state_len : 0);
+    free(state);
     ipc_msg m;
     kms_status status;
     int rc = call(k, &w, &m, &status, err);
@@ -248,12 +257,12 @@ typedef struct {
     size_t len;
 } kms_arg;
 
-/* Sends one request to the KMS, starting it first if it is not running,
- * under the service's lock; 0 with *reply to read and free, or -1 as call(). */
-static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
-                   kms_status *status, char **err) {
+/* Sends one request to the KMS, starting it first if it is not running;
+ * the caller holds the service's lock. 0 with *reply to read and free, or
+ * -1 as call(). */
+static int request_locked(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
+                          kms_status *status, char **err) {
     *status = KMS_ERR_INTERNAL;
-    pthread_mutex_lock(&k->mu);
     int rc = -1;
     reap_if_dead(k);
     if (ensure_running(k, err) == 0) {
@@ -263,6 +272,13 @@ static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t na
         rc = call(k, &w, reply, status, err);
         ipc_writer_free(&w);
     }
+    return rc;
+}
+
+static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
+                   kms_status *status, char **err) {
+    pthread_mutex_lock(&k->mu);
+    int rc = request_locked(k, type, args, nargs, reply, status, err);
     pthread_mutex_unlock(&k->mu);
     return rc;
 }
@@ -273,18 +289,33 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
     memset(out, 0, sizeof *out);
     const kms_arg args[] = {{ns, strlen(ns)}, {name, strlen(name)}, {sealed, sealed_len}};
     ipc_msg m;
-    if (request(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) return -1;
+    /* Under the lock until the new version table is on disk, so tables are
+     * written in the order the KMS made them. */
+    pthread_mutex_lock(&k->mu);
+    if (request_locked(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) {
+        pthread_mutex_unlock(&k->mu);
+        return -1;
+    }
     int rc = 0;
-    if (m.nfields != KDEPR_NFIELDS || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_STATE_FILE);
+    if (m.nfields != KDEPR_NFIELDS || !m.fields[KDEPR_STATE].len || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
         !(out->record = (uint8_t *)ipc_get_str(&m, KDEPR_RECORD)) ||
         !(out->ohttp_keys = (uint8_t *)ipc_get_str(&m, KDEPR_OHTTP_KEYS))) {
         kms_deployed_free(out);
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed deploy reply");
+    } else if (file_write_atomic(path, m.fields[KDEPR_STATE].ptr, m.fields[KDEPR_STATE].len, 0600) < 0) {
+        /* Not stored: the action is not stored either. The KMS already
+         * counts the version, so the tenant deploys again with a higher one. */
+        kms_deployed_free(out);
+        *status = KMS_ERR_INTERNAL;
+        rc = errmsg(err, "cannot store the key service's state in %s: %s", path, strerror(errno));
     } else {
         out->record_len = m.fields[KDEPR_RECORD].len;
         out->ohttp_keys_len = m.fields[KDEPR_OHTTP_KEYS].len;
     }
+    pthread_mutex_unlock(&k->mu);
     ipc_msg_free(&m);
     return rc;
 }
