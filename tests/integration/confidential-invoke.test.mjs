@@ -10,7 +10,7 @@ import { createHash, createDecipheriv } from 'node:crypto';
 import { BHttpDecoder } from 'bhttp-js';
 import * as jose from 'jose';
 import { startServer, api } from '../lib/server.mjs';
-import { confidentialOf, deployBody, kmsSigningKey } from '../lib/confidential.mjs';
+import { confidentialOf, deployBody, jwsClaims, kmsSigningKey, verifyReceiptChain } from '../lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 const CODE = 'function main(p) { console.log("seen " + p.name); return { greeting: "Hello, " + p.name }; }';
@@ -59,32 +59,33 @@ for (const aead of AEADS) {
     assert.equal(res.headers.get('content-type'), 'message/ohttp-res');
     const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
     assert.equal(inner.status, 200);
-    assert.deepEqual(JSON.parse(await inner.text()), { greeting: 'Hello, Ada' });
 
-    // the chain: receipt <- worker certificate <- KMS key <- KMS evidence <- platform root
-    const fcert = JSON.parse(new TextDecoder().decode((await jose.compactVerify(cert, kmsKey)).payload));
-    const wc = await jose.compactVerify(res.headers.get('tfaas-worker-certificate'), kmsKey);
-    assert.equal(wc.protectedHeader.typ, 'tfaas-worker+jwt');
-    const wclaims = JSON.parse(new TextDecoder().decode(wc.payload));
-    assert.equal(wclaims.sub, `guest/${name}`);
-    assert.ok(fcert.policy.measurements.includes(wclaims.measurement), 'the worker satisfies the policy');
-    const workerKey = await jose.importJWK({ ...wclaims.worker_key, alg: 'ES256' }, 'ES256');
-    const rc = await jose.compactVerify(res.headers.get('tfaas-receipt'), workerKey);
-    assert.equal(rc.protectedHeader.typ, 'tfaas-receipt+jwt');
-    const receipt = JSON.parse(new TextDecoder().decode(rc.payload));
-    assert.equal(receipt.function, `guest/${name}`);
-    assert.equal(receipt.code_hash, fcert.code_hash);
+    // the chain: receipt <- worker certificate <- KMS key <- KMS evidence
+    // <- platform root, all inside the sealed response
+    const fcert = (await jwsClaims(cert, kmsKey)).claims;
+    assert.equal(fcert.version, 1);
+    const { receipt, receiptJws, worker, result } = await verifyReceiptChain(inner, kmsKey, fcert);
+    assert.deepEqual(JSON.parse(result), { greeting: 'Hello, Ada' });
+    assert.equal(worker.sub, `guest/${name}`);
+    assert.deepEqual([receipt.namespace, receipt.name, receipt.version], ['guest', name, 1]);
     assert.equal(receipt.code_hash, sha256(CODE));
-    assert.equal(receipt.measurement, wclaims.measurement);
     assert.equal(receipt.request_sha256, sha256(encReq));
-    assert.equal(receipt.response_sha256, sha256(bytes));
     assert.equal(receipt.activation_id, res.headers.get('x-openwhisk-activation-id'));
     assert.equal(receipt.status, 200);
     assert.ok(receipt.cpu_time_us >= 0 && receipt.peak_memory > 0);
 
-    // the activation record: receipt only, logs sealed to the requester
+    // nothing in the clear carries the receipt, a status or a resource
+    // figure: not the response headers, not the activation record
+    assert.equal(res.headers.get('tfaas-receipt'), null);
+    assert.equal(res.headers.get('tfaas-worker-certificate'), null);
     const rec = (await api(server, 'GET', `/api/v1/namespaces/_/activations/${receipt.activation_id}`)).body;
-    assert.equal(rec.response.result.receipt, res.headers.get('tfaas-receipt'));
+    assert.deepEqual(rec.response.result, {});
+    assert.equal(rec.response.status, 'success');
+    assert.equal(rec.duration, 0);
+    assert.ok(!rec.annotations.some((a) => a.key === 'initTime'), 'no enclave timing in the record');
+    const recText = JSON.stringify(rec);
+    assert.ok(!recText.includes(receiptJws.split('.')[1]), 'the record holds the receipt');
+    assert.ok(!/peak_memory|cpu_time_us/.test(recText));
     assert.equal(rec.logs.length, 1);
     assert.ok(!rec.logs[0].includes('seen Ada'));
     const key = Buffer.from(await state.sender.export(new TextEncoder().encode('tfaas logs v1'), 32));
@@ -106,7 +107,13 @@ test('a function error is sealed too: the host sees success, the client the 502'
   assert.equal(res.status, 200);
   const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
   assert.equal(inner.status, 502);
-  assert.match(await inner.text(), /secret failure/);
+  // the receipt states the 502 too, and only the client reads it
+  const { receipt, result } = await verifyReceiptChain(inner, kmsKey, (await jwsClaims(cert, kmsKey)).claims);
+  assert.equal(receipt.status, 502);
+  assert.match(result.toString(), /secret failure/);
+  const rec = (await api(server, 'GET', `/api/v1/namespaces/_/activations/${receipt.activation_id}`)).body;
+  assert.equal(rec.response.status, 'success');
+  assert.deepEqual(rec.response.result, {});
 });
 
 test('refusals: tampered, truncated, unknown key id, wrong suite, replay, stale or missing Date', async () => {
