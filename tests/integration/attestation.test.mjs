@@ -131,7 +131,7 @@ test('tampered or foreign sealed keys do not open: 503, and the blob is kept', a
   server = await startServer({ stateDir: state, keepState: true });
   let r = await api(server, 'GET', '/tfaas/v1/attestation', { auth: null });
   assert.equal(r.status, 503);
-  assert.match(r.body.error, /key service/);
+  assert.equal(r.body.error, 'The key service is not available.'); // docs/protocol.md §5.4, word for word
   assert.match(server.logs(), /do not unseal in this enclave/);
   assert.deepEqual(readFileSync(sealedPath), bad, 'the host never replaces keys it could not open');
 
