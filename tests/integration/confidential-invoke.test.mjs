@@ -159,3 +159,37 @@ test('a worker the policy does not accept gets no keys: 403, nothing decrypted',
   const r2 = await invoke('v8only', cert2, { name: 'x' });
   assert.equal(r2.res.status, 403);
 });
+
+test('code the host altered in storage is refused: 500 with the reason, nothing run', async () => {
+  // another box of the code under a key the KMS never saw (the host cannot
+  // make a valid one): it does not decrypt
+  const good = await deployBody(attestation, 'altered', CODE);
+  const other = await deployBody(attestation, 'altered', CODE);
+  let r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/altered', { body: { ...good, code: other.code } });
+  assert.equal(r.status, 200, r.text);
+  let res = await invoke('altered', confidentialOf(r.body).certificate, { name: 'x' });
+  assert.equal(res.res.status, 500);
+  assert.equal(JSON.parse(res.bytes).error,
+    "The function's stored code does not decrypt with its code key: it was altered in storage.");
+  // code that decrypts but is not the code the certificate names
+  r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/uncertified',
+    { body: await deployBody(attestation, 'uncertified', CODE, { pkg: { code_hash: sha256('other code') } }) });
+  assert.equal(r.status, 200, r.text);
+  res = await invoke('uncertified', confidentialOf(r.body).certificate, { name: 'x' });
+  assert.equal(res.res.status, 500);
+  assert.equal(JSON.parse(res.bytes).error,
+    "The function's stored code is not the code its certificate names (code_hash): it was altered in storage.");
+});
+
+test('an OHTTP request of 2 MiB is accepted (the limit is 16 MiB, not the 1 MiB of other bodies); past 16 MiB: 413', async () => {
+  const name = 'big';
+  const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`,
+    { body: await deployBody(attestation, name, 'function main(p) { return { n: p.s.length }; }') });
+  const cert = confidentialOf(r.body).certificate;
+  const { res, bytes, state, aead } = await invoke(name, cert, { s: 'x'.repeat(2 << 20) });
+  assert.equal(res.status, 200, bytes.toString().slice(0, 300));
+  const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
+  assert.deepEqual(JSON.parse(await inner.text()), { n: 2 << 20 });
+  const huge = await invoke(name, cert, {}, { raw: Buffer.alloc((16 << 20) + 1) });
+  assert.equal(huge.res.status, 413);
+});
