@@ -40,8 +40,9 @@ typedef enum {
 } ipc_type;
 
 /* IPC_KMS_INIT fields: SEALED is empty on the first start of an
- * installation; STATE (the sealed deploy-version table the last deploy
- * returned) is empty until the first confidential deploy. */
+ * installation; STATE (the sealed deploy versions and replay leases the
+ * last deploy or release returned) is empty until the first confidential
+ * deploy. */
 enum { KINIT_SEALED, KINIT_STATE, KINIT_NFIELDS };
 
 /* IPC_KMS_REPLY: STATUS (u64 kms_status) and ERROR (text, empty on success)
@@ -60,15 +61,16 @@ enum {
 enum { KDEP_NS, KDEP_NAME, KDEP_SEALED, KDEP_NFIELDS };
 /* ... its reply: the function certificate (JWS), the function record sealed
  * by the KMS to itself (the host stores it), application/ohttp-keys, and
- * the KMS's new sealed deploy-version table (the host stores it before it
- * stores the action, and hands it back in the next IPC_KMS_INIT). */
+ * the KMS's new sealed state (the host stores it before it stores the
+ * action, and hands it back in the next IPC_KMS_INIT). */
 enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_STATE, KDEPR_NFIELDS };
 
 /* IPC_KMS_RELEASE fields: the function record (as stored at deploy) and the
  * worker identity a NEED_KEYS result carried. Reply: the release bundle the
- * host hands to the worker unchanged (INV_KEYS). */
+ * host hands to the worker unchanged (INV_KEYS), and the KMS's new sealed
+ * state (with the release's replay lease), which the host stores first. */
 enum { KREL_RECORD, KREL_WORKER, KREL_NFIELDS };
-enum { KRELR_BUNDLE = KREP_FIRST, KRELR_NFIELDS };
+enum { KRELR_BUNDLE = KREP_FIRST, KRELR_STATE, KRELR_NFIELDS };
 
 typedef enum {
     KMS_OK = 0,

@@ -49,5 +49,12 @@
  * within this many seconds of the enclave's clock, and an enclave remembers
  * every request's enc for that long. */
 #define REPLAY_WINDOW_S 60
+/* Replay leases (docs/protocol.md §6.6): the KMS gives each key release of
+ * a function a range of Dates [accept_from, accept_until] that never
+ * overlaps the ranges of earlier releases of that function; a worker
+ * accepts only requests dated within its range. A range reaches this many
+ * seconds past the time of its release, which is also the longest a new
+ * worker waits for a dead one's range to run out. */
+#define REPLAY_LEASE_S 10
 
 #endif

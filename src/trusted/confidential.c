@@ -11,6 +11,7 @@
 #include "common/p256.h"
 #include "trusted/tee.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -28,6 +29,7 @@ typedef struct conf_fn {
     char *function;           /* "ns/name" */
     char *ns, *name;
     json_int_t version;       /* the deploy version the KMS certified */
+    int64_t accept_from, accept_until; /* the replay lease: Dates this worker may accept */
     uint8_t code_key[32];
     char code_hash[65];
     hpke_keypair ohttp;
@@ -192,8 +194,10 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     const char *ch = json_string_value(json_object_get(sec, "code_hash"));
     const char *osk = json_string_value(json_object_get(sec, "ohttp_sk"));
     json_t *kid = json_object_get(sec, "key_id"), *ver = json_object_get(sec, "version");
+    json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
     char function[1024];
     if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
+        !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
         snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
     size_t flen = strlen(function);
     if (strncmp(fn_key, function, flen) != 0 || fn_key[flen] != '@') {
@@ -216,6 +220,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
     f->version = json_integer_value(ver);
+    f->accept_from = json_integer_value(from);
+    f->accept_until = json_integer_value(until);
 out:
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
@@ -242,6 +248,9 @@ static void fn_install(conf_state *c, conf_fn *f) {
     for (conf_fn **p = &c->fns; *p; p = &(*p)->next)
         if (strcmp((*p)->fn_key, f->fn_key) == 0) {
             conf_fn *old = *p;
+            /* A renewal that continues this worker's own lease keeps its
+             * earlier Dates too (no other release was given them). */
+            if (f->accept_from == old->accept_until + 1) f->accept_from = old->accept_from;
             *p = old->next;
             fn_free(old);
             c->nfns--;
@@ -359,6 +368,9 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     call->ns = strdup(f->ns);
     call->name = strdup(f->name);
     call->version = f->version;
+    call->accept_from = f->accept_from;
+    call->accept_until = f->accept_until;
+    call->fresh_keys = fresh != NULL;
     call->code_hash = strdup(f->code_hash);
     call->worker_cert = strdup(f->worker_cert);
     pthread_mutex_unlock(&c->mu);
@@ -424,6 +436,29 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
     if (date < 0 || date < now - REPLAY_WINDOW_S || date > now + REPLAY_WINDOW_S) {
         *reply = refusal("The inner request needs a Date header within 60 seconds of the enclave's clock "
                          "(replay protection).", 400);
+        goto out;
+    }
+    /* The replay lease (§6.6): Dates past it need a renewal from the KMS
+     * (once: a lease just received that still does not reach the Date is a
+     * client clock far ahead); Dates before it belong to an earlier worker,
+     * whose memory of them this one does not have. Nothing is remembered
+     * yet, so the resend after a renewal is not taken for a replay. */
+    if (date > call->accept_until) {
+        if (!call->fresh_keys) {
+            *reply = strdup(c->identity);
+            step = CONF_NEED_KEYS;
+        } else {
+            *reply = refusal("The inner request's Date is ahead of what this worker may accept even after a lease "
+                             "renewal (replay protection); check the client's clock.", 400);
+        }
+        goto out;
+    }
+    if (date < call->accept_from) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Requests dated before %" PRId64 " (Unix time) belong to an earlier worker enclave "
+                 "of this function (replay protection); try again in %" PRId64 " s.", call->accept_from,
+                 call->accept_from - now);
+        *reply = refusal(msg, 503);
         goto out;
     }
     pthread_mutex_lock(&c->mu);

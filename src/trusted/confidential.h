@@ -9,6 +9,10 @@
  * keys arrive from the host as the KMS's release bundle; the worker checks
  * the KMS's evidence (same platform root, same measurement as itself), the
  * worker certificate the KMS signed, and opens the keys wrapped to it.
+ * A release also gives a replay lease: the range of request Dates this
+ * worker may accept, disjoint from every other release of the function, so
+ * a request accepted by one worker is never accepted by another (or by a
+ * restarted one); within its range the worker remembers what it opened.
  * Thread-safe: worker threads share one conf_state. */
 #ifndef TFAAS_TRUSTED_CONFIDENTIAL_H
 #define TFAAS_TRUSTED_CONFIDENTIAL_H
@@ -58,6 +62,8 @@ typedef struct {
     uint8_t request_sha256[32];
     char *ns, *name, *code_hash, *worker_cert;
     json_int_t version;    /* the deploy version the KMS certified */
+    int64_t accept_from, accept_until; /* the release's replay lease (Dates) */
+    int fresh_keys;        /* the keys came with this INVOKE (no second renewal) */
 } conf_call;
 
 /* First step of one INVOKE of a confidential function: the function's keys
@@ -68,8 +74,9 @@ typedef struct {
 conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, const ipc_field *keys,
                      conf_call *call, char **reply);
 /* Second step, once the function is loadable: decapsulates the OHTTP
- * request, decodes Binary HTTP, checks Date and replays, and sets params.
- * READY or REFUSED (*reply malloc'd). */
+ * request, decodes Binary HTTP, checks Date, the replay lease and replays,
+ * and sets params. READY, NEED_KEYS (a Date past the lease: the KMS renews
+ * it; *reply is the identity) or REFUSED (*reply malloc'd). */
 conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply);
 
 /* Seals the outcome: *result = {"ohttp_res": b64url} (the receipt and the

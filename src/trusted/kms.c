@@ -38,6 +38,10 @@ typedef struct {
      * after every deploy and handed back by the host at init, so a replayed
      * or older package is refused across KMS restarts too. */
     json_t *versions;
+    /* "ns/name" -> the last Date (seconds) of the function's latest replay
+     * lease: the next release's range starts after it. Sealed with the
+     * versions after every release. */
+    json_t *leases;
 } kms_state;
 
 static void state_free(kms_state *s) {
@@ -46,6 +50,7 @@ static void state_free(kms_state *s) {
     free(s->evidence);
     free(s->signing_jwk);
     json_decref(s->versions);
+    json_decref(s->leases);
     memset(s, 0, sizeof *s);
 }
 
@@ -83,22 +88,24 @@ static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
     return hpke_keypair_from_private(&s->hpke, p + 3 + der_len) == HPKE_OK ? 0 : -1;
 }
 
-/* Sealed state plaintext: {"v": STATE_VERSION, "versions": {"ns/name": N}}. */
+/* Sealed state plaintext: {"v": STATE_VERSION, "versions": {"ns/name": N},
+ * "leases": {"ns/name": last Date}}. */
 static int state_parse(kms_state *s, const uint8_t *p, size_t len) {
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *v = json_object_get(j, "versions");
-    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v)) {
+    json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases");
+    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v) || !json_is_object(l)) {
         json_decref(j);
         return -1;
     }
     s->versions = json_incref(v);
+    s->leases = json_incref(l);
     json_decref(j);
     return 0;
 }
 
-/* The deploy-version table sealed to this KMS (LABEL_SEAL_KMS_STATE). */
+/* Versions and leases sealed to this KMS (LABEL_SEAL_KMS_STATE). */
 static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
-    json_t *j = json_pack("{s:i, s:O}", "v", STATE_VERSION, "versions", s->versions);
+    json_t *j = json_pack("{s:i, s:O, s:O}", "v", STATE_VERSION, "versions", s->versions, "leases", s->leases);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     int rc = text && tee_seal(LABEL_SEAL_KMS_STATE, (const uint8_t *)text, strlen(text), blob, blob_len) == 0 ? 0 : -1;
@@ -175,7 +182,7 @@ static void handle_init(kms_state *s, const ipc_msg *m, ipc_writer *w) {
             reply_begin(w, m->id, ur == TEE_UNSEAL_NOMEM ? KMS_ERR_INTERNAL : KMS_ERR_UNSEAL, msg);
             return;
         }
-    } else if (!(s->versions = json_object())) {
+    } else if (!(s->versions = json_object()) || !(s->leases = json_object())) {
         free(blob);
         state_free(s);
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot make the KMS state");
@@ -387,8 +394,8 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
         return;
     }
-    uint8_t *plain = NULL, *wrapped = NULL, wpk[HPKE_NPK];
-    size_t plain_len = 0, wrapped_len = 0;
+    uint8_t *plain = NULL, *wrapped = NULL, *state_blob = NULL, wpk[HPKE_NPK];
+    size_t plain_len = 0, wrapped_len = 0, state_len = 0;
     json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
     char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
     char *kms_pk_b64 = NULL;
@@ -430,24 +437,36 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
                     "deploy the function again");
         goto out;
     }
-    secrets = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
-                        "name", json_object_get(rec, "name"), "version", ver, "code_key", json_object_get(rec, "code_key"),
+    if (!ns || !name || !hash) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "the function record lacks its namespace, name or code hash");
+        goto out;
+    }
+    /* The replay lease: Dates no earlier release of this function was
+     * given, reaching back over the window (the request that made the
+     * worker ask) and REPLAY_LEASE_S ahead. */
+    char fkey[1024];
+    snprintf(fkey, sizeof fkey, "%s/%s", ns, name);
+    json_int_t now = (json_int_t)time(NULL), prev = json_integer_value(json_object_get(s->leases, fkey));
+    json_int_t from = now - REPLAY_WINDOW_S > prev + 1 ? now - REPLAY_WINDOW_S : prev + 1;
+    json_int_t until = (from > now ? from : now) + REPLAY_LEASE_S;
+    secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
+                        "name", json_object_get(rec, "name"), "version", ver, "accept_from", from, "accept_until",
+                        until, "code_key", json_object_get(rec, "code_key"),
                         "code_hash", json_object_get(rec, "code_hash"), "ohttp_sk", json_object_get(rec, "ohttp_sk"),
                         "key_id", json_object_get(rec, "key_id"));
     secrets_text = secrets ? json_dumps(secrets, JSON_COMPACT) : NULL;
-    if (!ns || !name || !hash || !json_is_integer(ver) || !secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
+    if (!secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
         !(wrapped_b64 = b64url_encode_alloc(wrapped, wrapped_len))) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot wrap the keys to the worker");
         goto out;
     }
-    char dhex[65], sub[1024];
+    char dhex[65];
     evidence_sha256_hex(wrapped, wrapped_len, dhex);
-    snprintf(sub, sizeof sub, "%s/%s", ns, name);
-    json_int_t now = (json_int_t)time(NULL);
-    claims_j = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
-                         "namespace", ns, "name", name, "version", ver, "code_hash", hash, "measurement", mhex, "engine",
-                         claims.engine, "worker_key", json_object_get(wj, "signing_key"), "release_sha256", dhex,
-                         "iat", now, "exp", now + WORKER_CERT_LIFETIME_S);
+    claims_j = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:O, s:s, s:I, s:I, s:I, s:I}", "iss", s->kid,
+                         "sub", fkey, "namespace", ns, "name", name, "version", ver, "code_hash", hash, "measurement",
+                         mhex, "engine", claims.engine, "worker_key", json_object_get(wj, "signing_key"),
+                         "release_sha256", dhex, "accept_from", from, "accept_until", until, "iat", now,
+                         "exp", now + WORKER_CERT_LIFETIME_S);
     claims_text = claims_j ? json_dumps(claims_j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     kms_pk_b64 = b64url_encode_alloc(s->hpke.pk, HPKE_NPK);
     if (!claims_text || !kms_pk_b64 ||
@@ -459,9 +478,20 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the worker");
         goto out;
     }
+    /* The lease is remembered, and sealed for the host to keep, before the
+     * worker can use it. */
+    if (json_object_set_new(s->leases, fkey, json_integer(until)) < 0 ||
+        state_seal(s, &state_blob, &state_len) < 0) {
+        if (prev) json_object_set_new(s->leases, fkey, json_integer(prev));
+        else json_object_del(s->leases, fkey);
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, bundle_text);
+    ipc_put_bytes(w, state_blob, state_len);
 out:
+    free(state_blob);
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
     if (secrets_text) OPENSSL_cleanse(secrets_text, strlen(secrets_text));

@@ -3,13 +3,16 @@
 // @hpke/core, bhttp-js, jose) written from docs/protocol.md: deploy, OHTTP
 // request, sealed response, receipt chain, encrypted logs, and every
 // refusal (tampered, truncated, unknown key id, replay, stale Date, a worker
-// the policy does not accept).
+// the policy does not accept), and replays that reach a restarted worker
+// (the replay leases of docs/protocol.md §6.6).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createDecipheriv } from 'node:crypto';
 import { BHttpDecoder } from 'bhttp-js';
 import * as jose from 'jose';
-import { startServer, api } from '../lib/server.mjs';
+import { startServer, api, sleep } from '../lib/server.mjs';
+import { poll } from '../lib/e2e.mjs';
+import { enclavePids, kmsPid } from '../lib/faults.mjs';
 import { confidentialOf, deployBody, jwsClaims, kmsSigningKey, verifyReceiptChain } from '../lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
@@ -192,4 +195,44 @@ test('an OHTTP request of 2 MiB is accepted (the limit is 16 MiB, not the 1 MiB 
   assert.deepEqual(JSON.parse(await inner.text()), { n: 2 << 20 });
   const huge = await invoke(name, cert, {}, { raw: Buffer.alloc((16 << 20) + 1) });
   assert.equal(huge.res.status, 413);
+});
+
+test('a replay sent to a restarted worker (and KMS) is refused: the new worker\'s lease starts after the old one\'s', async () => {
+  const name = 'once';
+  const cert = await deploy(name);
+  const first = await invoke(name, cert, { name: 'x' });
+  assert.equal(first.res.status, 200);
+  const wc = (await jwsClaims(new BHttpDecoder().decodeResponse(
+    await ohttpOpenResponse(first.state, first.aead, new Uint8Array(first.bytes))).headers.get('tfaas-worker-certificate'),
+  kmsKey)).claims;
+  assert.ok(wc.accept_from <= wc.iat && wc.accept_until === Math.max(wc.accept_from, wc.iat) + 10, JSON.stringify(wc));
+  // the host kills the worker that answered, and the key service too
+  const workers = enclavePids(server.proc.pid);
+  assert.ok(workers.length >= 1, 'a worker enclave runs');
+  for (const pid of [...workers, kmsPid(server.proc.pid)]) process.kill(pid, 'SIGKILL');
+  await sleep(100);
+  // ... and sends the same request again: a fresh worker never saw it
+  const replay = await invoke(name, cert, {}, { raw: first.encReq });
+  assert.equal(replay.res.status, 503, replay.bytes.toString());
+  assert.match(JSON.parse(replay.bytes).error,
+    /^Requests dated before \d+ \(Unix time\) belong to an earlier worker enclave of this function \(replay protection\); try again in -?\d+ s\.$/);
+  // fresh requests work again once the dead worker's lease (at most
+  // REPLAY_LEASE_S = 10 s past its release) has run out
+  const ok = await poll(async () => (await invoke(name, cert, { name: 'y' })).res.status === 200,
+    { timeoutMs: (wc.accept_until - Math.floor(Date.now() / 1000) + 15) * 1000, intervalMs: 500 });
+  assert.ok(ok, 'a fresh request is served after the old lease');
+  // and the old request stays refused
+  const again = await invoke(name, cert, {}, { raw: first.encReq });
+  assert.ok([400, 503].includes(again.res.status), again.bytes.toString());
+});
+
+test('a Date further ahead than a lease reaches is refused after one renewal', async () => {
+  const cert = await deploy('ahead');
+  const warm = await invoke('ahead', cert, { name: 'x' });
+  assert.equal(warm.res.status, 200, warm.bytes.toString());
+  const r = await invoke('ahead', cert, {}, { date: new Date(Date.now() + 40 * 1000) });
+  assert.equal(r.res.status, 400);
+  assert.equal(JSON.parse(r.bytes).error, "The inner request's Date is ahead of what this worker may accept even after "
+    + "a lease renewal (replay protection); check the client's clock.");
+  assert.equal((await invoke('ahead', cert, { name: 'y' })).res.status, 200);
 });

@@ -149,8 +149,12 @@ int confidential_release(void *ud, const uint8_t *record, size_t record_len, con
     kms_status st;
     int rc = kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err);
     *refused = rc < 0 && st != KMS_ERR_INTERNAL;
-    if (rc < 0 && !*refused)
+    if (rc < 0 && !*refused) {
+        /* The operator reads why; the client gets §5.4's one message. */
         fprintf(stderr, "tfaas serve: key release: %s\n", *err ? *err : "key service unavailable");
+        free(*err);
+        *err = strdup(MSG_KMS_DOWN);
+    }
     return rc;
 }
 

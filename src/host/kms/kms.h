@@ -6,8 +6,10 @@
  * and STATE/kms-state.sealed (the latest deploy version of each confidential
  * function), which only an enclave with the same measurement on the same
  * platform can open. If the KMS process dies, the next request starts a new one from the
- * same blob, so no key is lost. Requests are serialised (one mutex): the KMS
- * is used on deploys and key releases, not on every invocation. */
+ * same blob, so no key is lost. Requests are serialised (one mutex, held
+ * until a reply's new sealed state is written): the KMS is used on deploys
+ * and key releases (a worker's first call of a function, and a lease
+ * renewal every REPLAY_LEASE_S or so), not on every invocation. */
 #ifndef TFAAS_HOST_KMS_H
 #define TFAAS_HOST_KMS_H
 
@@ -19,8 +21,8 @@
 #include <sys/types.h>
 
 #define KMS_SEALED_FILE "kms-keys.sealed"
-/* The KMS's sealed deploy-version table (docs/protocol.md §5.3), replaced
- * after every confidential deploy. */
+/* The KMS's sealed deploy versions and replay leases (docs/protocol.md
+ * §5.3), replaced after every confidential deploy and key release. */
 #define KMS_STATE_FILE "kms-state.sealed"
 #define KMS_STATE_MAX (48u << 20) /* 65536 functions with 256-byte names, sealed */
 
@@ -61,8 +63,9 @@ void kms_deployed_free(kms_deployed *d);
 
 /* Asks the KMS to release a function's keys (its sealed record) to a
  * worker enclave (its identity from a NEED_KEYS answer). 0 with *bundle
- * (malloc'd, for the worker), or -1 with *err and *status as for deploy
- * (KMS_ERR_POLICY: the worker is not accepted). */
+ * (malloc'd, for the worker) once the KMS's new state (holding the
+ * release's replay lease) is stored, or -1 with *err and *status as for
+ * deploy (KMS_ERR_POLICY: the worker is not accepted). */
 int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
                         size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err);
 

@@ -275,12 +275,15 @@ static int request_locked(kms_service *k, ipc_type type, const kms_arg *args, si
     return rc;
 }
 
-static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
-                   kms_status *status, char **err) {
-    pthread_mutex_lock(&k->mu);
-    int rc = request_locked(k, type, args, nargs, reply, status, err);
-    pthread_mutex_unlock(&k->mu);
-    return rc;
+/* Writes the KMS's new sealed state (a reply field) to STATE/kms-state.sealed;
+ * lock held. 0, or -1 with *err. */
+static int store_state(kms_service *k, const ipc_field *state, char **err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_STATE_FILE);
+    if (!state->len) return errmsg(err, "key service sent no state");
+    if (file_write_atomic(path, state->ptr, state->len, 0600) < 0)
+        return errmsg(err, "cannot store the key service's state in %s: %s", path, strerror(errno));
+    return 0;
 }
 
 int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
@@ -289,7 +292,7 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
     memset(out, 0, sizeof *out);
     const kms_arg args[] = {{ns, strlen(ns)}, {name, strlen(name)}, {sealed, sealed_len}};
     ipc_msg m;
-    /* Under the lock until the new version table is on disk, so tables are
+    /* Under the lock until the new state is on disk, so states are
      * written in the order the KMS made them. */
     pthread_mutex_lock(&k->mu);
     if (request_locked(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) {
@@ -297,20 +300,18 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
         return -1;
     }
     int rc = 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_STATE_FILE);
-    if (m.nfields != KDEPR_NFIELDS || !m.fields[KDEPR_STATE].len || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
+    if (m.nfields != KDEPR_NFIELDS || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
         !(out->record = (uint8_t *)ipc_get_str(&m, KDEPR_RECORD)) ||
         !(out->ohttp_keys = (uint8_t *)ipc_get_str(&m, KDEPR_OHTTP_KEYS))) {
         kms_deployed_free(out);
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed deploy reply");
-    } else if (file_write_atomic(path, m.fields[KDEPR_STATE].ptr, m.fields[KDEPR_STATE].len, 0600) < 0) {
+    } else if (store_state(k, &m.fields[KDEPR_STATE], err) < 0) {
         /* Not stored: the action is not stored either. The KMS already
          * counts the version, so the tenant deploys again with a higher one. */
         kms_deployed_free(out);
         *status = KMS_ERR_INTERNAL;
-        rc = errmsg(err, "cannot store the key service's state in %s: %s", path, strerror(errno));
+        rc = -1;
     } else {
         out->record_len = m.fields[KDEPR_RECORD].len;
         out->ohttp_keys_len = m.fields[KDEPR_OHTTP_KEYS].len;
@@ -326,14 +327,26 @@ int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len
     *bundle = NULL;
     const kms_arg args[] = {{record, record_len}, {worker, worker_len}};
     ipc_msg m;
-    if (request(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) return -1;
+    /* As for deploys: the state with the release's replay lease is on disk
+     * before the worker gets the bundle. */
+    pthread_mutex_lock(&k->mu);
+    if (request_locked(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) {
+        pthread_mutex_unlock(&k->mu);
+        return -1;
+    }
     int rc = 0;
     if (m.nfields != KRELR_NFIELDS || !(*bundle = ipc_get_str(&m, KRELR_BUNDLE))) {
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed release reply");
+    } else if (store_state(k, &m.fields[KRELR_STATE], err) < 0) {
+        free(*bundle);
+        *bundle = NULL;
+        *status = KMS_ERR_INTERNAL;
+        rc = -1;
     } else {
         *bundle_len = m.fields[KRELR_BUNDLE].len;
     }
+    pthread_mutex_unlock(&k->mu);
     ipc_msg_free(&m);
     return rc;
 }
