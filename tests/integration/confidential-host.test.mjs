@@ -7,12 +7,12 @@
 // certificate. Each attack must be refused, by the KMS or by the client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { runClient } from '../lib/run.mjs';
-import { createNamespace } from '../lib/e2e.mjs';
+import { createNamespace, poll } from '../lib/e2e.mjs';
 import { kmsPid } from '../lib/faults.mjs';
 import { confidentialOf, deployBody, jwsClaims, kmsSigningKey } from '../lib/confidential.mjs';
 import { basic, startHostProxy } from '../lib/host-proxy.mjs';
@@ -151,4 +151,48 @@ test('rollback: an older package replayed with overwrite is refused, across KMS 
   } finally {
     await stale.stop();
   }
+});
+
+test('a tampered KMS state leaves the key service down: deploy, invoke and attestation get §5.4\'s 503', async () => {
+  const state = server.stateDir;
+  await server.stop();
+  const path = join(state, 'kms-state.sealed');
+  const good = readFileSync(path);
+  const bad = Buffer.from(good);
+  bad[bad.length - 1] ^= 1;
+  writeFileSync(path, bad);
+  server = await startServer({ stateDir: state, keepState: true });
+  try {
+    const down = (r) => {
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.body.error, 'The key service is not available.');
+    };
+    down(await api(server, 'GET', '/tfaas/v1/attestation', { auth: null }));
+    down(await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/later', { body: await deployBody(attestation, 'later', code('x'), { version: 5 }) }));
+    // a worker started on this server has no keys and the KMS cannot release them
+    const proxy = await startHostProxy(server);
+    try {
+      const inv = await tfaas(['action', 'invoke', 'cfn', '--confidential', '-p', 'secret', 'x'], proxy);
+      assert.equal(inv.code, 1);
+      const post = proxy.seen.find((q) => q.path.endsWith('/actions/cfn/ohttp'));
+      assert.equal(post.status, 503);
+      assert.equal(JSON.parse(post.answer).error, 'The key service is not available.');
+    } finally {
+      await proxy.stop();
+    }
+    assert.match(server.logs(), /the stored KMS state does not unseal in this enclave/);
+    assert.deepEqual(readFileSync(path), bad, 'the host never replaces a state it could not open');
+  } finally {
+    await server.stop();
+    writeFileSync(path, good);
+    server = await startServer({ stateDir: state, keepState: true });
+  }
+  // the worker of the restarted server may have to wait out the lease of
+  // the previous server's worker (REPLAY_LEASE_S = 10 s past its release)
+  let ok;
+  const served = await poll(async () => {
+    ok = await tfaas(['action', 'invoke', 'cfn', '--confidential', '-p', 'secret', 'x']);
+    return ok.code === 0 || !/replay protection\); try again/.test(ok.stderr) ? ok : null;
+  }, { timeoutMs: 25000, intervalMs: 1000 });
+  assert.equal(served?.code, 0, ok.stderr);
 });

@@ -146,8 +146,9 @@ static enum MHD_Result ohttp_invoke(http_req *r) {
 
 int confidential_release(void *ud, const uint8_t *record, size_t record_len, const char *worker, size_t worker_len,
                          char **bundle, size_t *bundle_len, int *refused, char **err) {
-    kms_status st;
-    int rc = kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err);
+    kms_status st = KMS_ERR_INTERNAL;
+    int rc = ud ? kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err)
+                : (*err = strdup("the key service did not start"), -1);
     *refused = rc < 0 && st != KMS_ERR_INTERNAL;
     if (rc < 0 && !*refused) {
         /* The operator reads why; the client gets §5.4's one message. */

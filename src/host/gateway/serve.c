@@ -338,7 +338,7 @@ int serve_main(int argc, char **argv) {
                            .isolation = o.isolation, .max_enclaves = o.max_enclaves,
                            .background_after_ms = background_after(&o),
                            .enclave_args = platform_key ? tee_args : NULL,
-                           .release = kms ? confidential_release : NULL, .release_ud = kms};
+                           .release = confidential_release, .release_ud = kms}; /* kms NULL: 503 */
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
