@@ -113,6 +113,16 @@ static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
     return rc;
 }
 
+/* Sets table[key] = value (table is s->versions or s->leases) and seals the
+ * whole state for the host; on failure puts `previous` back (0: none). */
+static int state_record(kms_state *s, json_t *table, const char *key, json_int_t value, json_int_t previous,
+                        uint8_t **blob, size_t *blob_len) {
+    if (json_object_set_new(table, key, json_integer(value)) == 0 && state_seal(s, blob, blob_len) == 0) return 0;
+    if (previous) json_object_set_new(table, key, json_integer(previous));
+    else json_object_del(table, key);
+    return -1;
+}
+
 /* Evidence over both public keys and the JWK the host publishes. */
 static int make_evidence(kms_state *s) {
     uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
@@ -333,10 +343,7 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     }
     /* Accepted: the version is remembered before anything leaves, and the
      * table goes to the host sealed (it stores it before the action). */
-    if (json_object_set_new(s->versions, fkey, json_integer(version)) < 0 ||
-        state_seal(s, &state_blob, &state_len) < 0) {
-        if (latest) json_object_set_new(s->versions, fkey, json_integer(latest));
-        else json_object_del(s->versions, fkey);
+    if (state_record(s, s->versions, fkey, version, latest, &state_blob, &state_len) < 0) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
@@ -480,10 +487,7 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     }
     /* The lease is remembered, and sealed for the host to keep, before the
      * worker can use it. */
-    if (json_object_set_new(s->leases, fkey, json_integer(until)) < 0 ||
-        state_seal(s, &state_blob, &state_len) < 0) {
-        if (prev) json_object_set_new(s->leases, fkey, json_integer(prev));
-        else json_object_del(s->leases, fkey);
+    if (state_record(s, s->leases, fkey, until, prev, &state_blob, &state_len) < 0) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }

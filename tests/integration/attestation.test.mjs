@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { runBin, runClient } from '../lib/run.mjs';
-import { kmsPid } from '../lib/faults.mjs';
+import { kmsPid, tamperFile } from '../lib/faults.mjs';
 
 let server;
 let dir;
@@ -124,10 +124,7 @@ test('tampered or foreign sealed keys do not open: 503, and the blob is kept', a
   const state = server.stateDir;
   await server.stop();
   const sealedPath = join(state, 'kms-keys.sealed');
-  const good = readFileSync(sealedPath);
-  const bad = Buffer.from(good);
-  bad[bad.length - 3] ^= 1;
-  writeFileSync(sealedPath, bad);
+  const { good, bad } = tamperFile(sealedPath, 3);
   server = await startServer({ stateDir: state, keepState: true });
   let r = await api(server, 'GET', '/tfaas/v1/attestation', { auth: null });
   assert.equal(r.status, 503);

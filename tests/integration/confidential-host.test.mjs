@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { runClient } from '../lib/run.mjs';
 import { createNamespace, poll } from '../lib/e2e.mjs';
-import { kmsPid } from '../lib/faults.mjs';
+import { kmsPid, tamperFile } from '../lib/faults.mjs';
 import { confidentialOf, deployBody, jwsClaims, kmsSigningKey } from '../lib/confidential.mjs';
 import { basic, startHostProxy } from '../lib/host-proxy.mjs';
 
@@ -157,10 +157,7 @@ test('a tampered KMS state leaves the key service down: deploy, invoke and attes
   const state = server.stateDir;
   await server.stop();
   const path = join(state, 'kms-state.sealed');
-  const good = readFileSync(path);
-  const bad = Buffer.from(good);
-  bad[bad.length - 1] ^= 1;
-  writeFileSync(path, bad);
+  const { good, bad } = tamperFile(path);
   server = await startServer({ stateDir: state, keepState: true });
   try {
     const down = (r) => {
