@@ -24,6 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* The longest the client waits for a new worker's replay lease (it is at
+ * most REPLAY_LEASE_S past the dead worker's last release). */
+#define CLI_LEASE_WAIT_MAX_S (REPLAY_LEASE_S + 5)
 
 /* The pinned KMS, or an error telling the user to attest first. */
 static int load_pin(struct cli_kms *kms) {
@@ -294,6 +299,60 @@ static int expectation(struct cli_ctx *c, const char *name, struct cli_fn_expect
     return 0;
 }
 
+/* Encapsulates one fresh request for `name` (Binary HTTP with the current
+ * Date, params as content) to cfg and POSTs it. 0 with *ctx, *enc_req and
+ * *resp (any status), or -1 after printing why. */
+static int send_request(struct cli_ctx *c, const char *name, const ohttp_key_config *cfg, uint16_t aead,
+                        const char *params, ohttp_ctx *ctx, uint8_t **enc_req, size_t *enc_len,
+                        struct cli_http_response *resp) {
+    char date[64], path[600];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    snprintf(path, sizeof path, "/%s", name);
+    bhttp_message req;
+    memset(&req, 0, sizeof req);
+    req.method = bhttp_str("POST");
+    req.scheme = bhttp_str("https");
+    req.authority = bhttp_str("tfaas");
+    req.path = bhttp_str(path);
+    req.nheaders = 2;
+    req.fields[0].name = bhttp_str("content-type");
+    req.fields[0].value = bhttp_str("application/json");
+    req.fields[1].name = bhttp_str("date");
+    req.fields[1].value = bhttp_str(date);
+    req.content = bhttp_str(params);
+    uint8_t *bin = NULL;
+    size_t bin_len = 0;
+    int ok = bhttp_request_encode(&req, &bin, &bin_len) == BHTTP_OK &&
+             ohttp_request_encapsulate(ctx, cfg, aead, bin, bin_len, NULL, enc_req, enc_len) == OHTTP_OK;
+    if (bin) OPENSSL_cleanse(bin, bin_len);
+    free(bin);
+    if (!ok) {
+        fprintf(stderr, "error: cannot encapsulate the request\n");
+        return -1;
+    }
+    char *url = cli_tfaas_url(c->conn.apihost, name, "ohttp", NULL), herr[CURL_ERROR_SIZE + 64];
+    struct cli_http_opts o = {.content_type = "message/ohttp-req", .accept = "message/ohttp-res",
+                              .body = *enc_req, .body_len = *enc_len,
+                              .capture = {"x-openwhisk-activation-id"}};
+    int rc = url ? cli_http_request_ex("POST", url, c->conn.auth, &o, CLI_HTTP_BLOCKING_TIMEOUT_S, resp, herr,
+                                       sizeof herr) : -1;
+    if (rc < 0)
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, url ? herr : "out of memory");
+    free(url);
+    return rc;
+}
+
+/* Seconds to wait when resp is the 503 of a new worker whose replay lease
+ * starts after a dead worker's (docs/protocol.md §6.6), else -1. */
+static long lease_wait(const struct cli_http_response *resp) {
+    static const char hint[] = "(replay protection); try again in ";
+    const char *at = resp->status == 503 && resp->body ? strstr(resp->body, hint) : NULL;
+    long n = at ? strtol(at + strlen(hint), NULL, 10) : -1;
+    return at ? (n < 0 ? 0 : n > CLI_LEASE_WAIT_MAX_S ? CLI_LEASE_WAIT_MAX_S : n) : -1;
+}
+
 int cli_confidential_invoke(struct cli_ctx *c) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
@@ -302,8 +361,8 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     int rc = CLI_EXIT_FAIL;
     char *url = NULL, *cert = NULL, *params = NULL, *receipt = NULL, *wcert = NULL, err[512];
     json_t *fn = NULL, *rclaims = NULL, *out = NULL;
-    uint8_t *keys = NULL, *bin = NULL, *enc_req = NULL, *plain = NULL;
-    size_t keys_len = 0, bin_len = 0, enc_len = 0, plain_len = 0;
+    uint8_t *keys = NULL, *enc_req = NULL, *plain = NULL;
+    size_t keys_len = 0, enc_len = 0, plain_len = 0;
     ohttp_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     struct cli_http_response resp = {0};
@@ -330,39 +389,22 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     for (size_t i = 0; i < cfg[0].nsuites; i++)
         if (cfg[0].suites[i].aead_id == HPKE_AEAD_CHACHA20_POLY1305) aead = HPKE_AEAD_CHACHA20_POLY1305;
     params = json_dumps(c->args.params, JSON_COMPACT);
-    char date[64], path[600];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    snprintf(path, sizeof path, "/%s", name);
-    bhttp_message req;
-    memset(&req, 0, sizeof req);
-    req.method = bhttp_str("POST");
-    req.scheme = bhttp_str("https");
-    req.authority = bhttp_str("tfaas");
-    req.path = bhttp_str(path);
-    req.nheaders = 2;
-    req.fields[0].name = bhttp_str("content-type");
-    req.fields[0].value = bhttp_str("application/json");
-    req.fields[1].name = bhttp_str("date");
-    req.fields[1].value = bhttp_str(date);
-    req.content = bhttp_str(params ? params : "{}");
-    if (!params || bhttp_request_encode(&req, &bin, &bin_len) != BHTTP_OK ||
-        ohttp_request_encapsulate(&ctx, &cfg[0], aead, bin, bin_len, NULL, &enc_req, &enc_len) != OHTTP_OK) {
-        fprintf(stderr, "error: cannot encapsulate the request\n");
-        goto out;
-    }
-    /* 3. Relayed by the host, answered by an attested worker. */
-    free(url);
-    url = cli_tfaas_url(c->conn.apihost, name, "ohttp", NULL);
-    struct cli_http_opts o = {.content_type = "message/ohttp-req", .accept = "message/ohttp-res",
-                              .body = enc_req, .body_len = enc_len,
-                              .capture = {"x-openwhisk-activation-id"}};
-    char herr[CURL_ERROR_SIZE + 64];
-    if (!url || cli_http_request_ex("POST", url, c->conn.auth, &o, CLI_HTTP_BLOCKING_TIMEOUT_S, &resp, herr,
-                                    sizeof herr) < 0) {
-        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, url ? herr : "out of memory");
-        goto out;
+    if (!params) goto out;
+    /* 3. Relayed by the host, answered by an attested worker. A new worker
+     * that must wait out a dead one's replay lease says so; one more
+     * fresh request after that wait. */
+    for (int attempt = 0;; attempt++) {
+        if (send_request(c, name, &cfg[0], aead, params, &ctx, &enc_req, &enc_len, &resp) < 0) goto out;
+        long wait = attempt == 0 ? lease_wait(&resp) : -1;
+        if (wait < 0) break;
+        fprintf(stderr, "note: the function's new worker serves requests in %ld s (replay protection); waiting\n",
+                wait);
+        sleep((unsigned)wait + 1);
+        ohttp_ctx_wipe(&ctx);
+        free(enc_req);
+        enc_req = NULL;
+        cli_http_response_free(&resp);
+        memset(&resp, 0, sizeof resp);
     }
     if (resp.status != 200) {
         struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
@@ -421,8 +463,6 @@ out:
     cli_http_response_free(&resp);
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
-    if (bin) OPENSSL_cleanse(bin, bin_len);
-    free(bin);
     free(enc_req);
     free(keys);
     free(params);
