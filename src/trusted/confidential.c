@@ -248,9 +248,6 @@ static void fn_install(conf_state *c, conf_fn *f) {
     for (conf_fn **p = &c->fns; *p; p = &(*p)->next)
         if (strcmp((*p)->fn_key, f->fn_key) == 0) {
             conf_fn *old = *p;
-            /* A renewal that continues this worker's own lease keeps its
-             * earlier Dates too (no other release was given them). */
-            if (f->accept_from == old->accept_until + 1) f->accept_from = old->accept_from;
             *p = old->next;
             fn_free(old);
             c->nfns--;

@@ -38,8 +38,9 @@ typedef struct {
      * after every deploy and handed back by the host at init, so a replayed
      * or older package is refused across KMS restarts too. */
     json_t *versions;
-    /* "ns/name" -> the last Date (seconds) of the function's latest replay
-     * lease: the next release's range starts after it. Sealed with the
+    /* "ns/name" -> the function's latest replay lease {"from", "until"
+     * (Dates, seconds), "holder" (the worker's X25519 key, b64url)}: a
+     * release to another worker starts after `until`. Sealed with the
      * versions after every release. */
     json_t *leases;
 } kms_state;
@@ -89,7 +90,7 @@ static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
 }
 
 /* Sealed state plaintext: {"v": STATE_VERSION, "versions": {"ns/name": N},
- * "leases": {"ns/name": last Date}}. */
+ * "leases": {"ns/name": {"from", "until", "holder"}}}. */
 static int state_parse(kms_state *s, const uint8_t *p, size_t len) {
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases");
@@ -113,14 +114,17 @@ static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
     return rc;
 }
 
-/* Sets table[key] = value (table is s->versions or s->leases) and seals the
- * whole state for the host; on failure puts `previous` back (0: none). */
-static int state_record(kms_state *s, json_t *table, const char *key, json_int_t value, json_int_t previous,
-                        uint8_t **blob, size_t *blob_len) {
-    if (json_object_set_new(table, key, json_integer(value)) == 0 && state_seal(s, blob, blob_len) == 0) return 0;
-    if (previous) json_object_set_new(table, key, json_integer(previous));
-    else json_object_del(table, key);
-    return -1;
+/* Sets table[key] = value (a new reference, taken; table is s->versions
+ * or s->leases) and seals the whole state for the host; on failure puts the
+ * earlier entry back. */
+static int state_record(kms_state *s, json_t *table, const char *key, json_t *value, uint8_t **blob,
+                        size_t *blob_len) {
+    json_t *previous = json_incref(json_object_get(table, key));
+    int rc = value && json_object_set_new(table, key, value) == 0 && state_seal(s, blob, blob_len) == 0 ? 0 : -1;
+    if (rc < 0 && previous) json_object_set(table, key, previous);
+    else if (rc < 0) json_object_del(table, key);
+    json_decref(previous);
+    return rc;
 }
 
 /* Evidence over both public keys and the JWK the host publishes. */
@@ -343,7 +347,7 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     }
     /* Accepted: the version is remembered before anything leaves, and the
      * table goes to the host sealed (it stores it before the action). */
-    if (state_record(s, s->versions, fkey, version, latest, &state_blob, &state_len) < 0) {
+    if (state_record(s, s->versions, fkey, json_integer(version), &state_blob, &state_len) < 0) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
@@ -448,14 +452,26 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "the function record lacks its namespace, name or code hash");
         goto out;
     }
-    /* The replay lease: Dates no earlier release of this function was
-     * given, reaching back over the window (the request that made the
-     * worker ask) and REPLAY_LEASE_S ahead. */
+    /* The replay lease: Dates no release of this function to another
+     * worker was given, reaching back over the window (the request that
+     * made the worker ask) and REPLAY_LEASE_S ahead of now. The holder of
+     * the latest lease renews it: same start, end moved to now + lease (not
+     * past its old end plus a lease, so concurrent renewals do not push it
+     * ever further ahead). */
     char fkey[1024];
     snprintf(fkey, sizeof fkey, "%s/%s", ns, name);
-    json_int_t now = (json_int_t)time(NULL), prev = json_integer_value(json_object_get(s->leases, fkey));
-    json_int_t from = now - REPLAY_WINDOW_S > prev + 1 ? now - REPLAY_WINDOW_S : prev + 1;
-    json_int_t until = (from > now ? from : now) + REPLAY_LEASE_S;
+    json_t *prev = json_object_get(s->leases, fkey);
+    const char *holder = json_string_value(json_object_get(wj, "hpke_key"));
+    const char *prev_holder = json_string_value(json_object_get(prev, "holder"));
+    json_int_t now = (json_int_t)time(NULL), prev_from = json_integer_value(json_object_get(prev, "from")),
+               prev_until = json_integer_value(json_object_get(prev, "until")), from, until;
+    if (prev_holder && holder && strcmp(prev_holder, holder) == 0) {
+        from = prev_from;
+        until = prev_until > now + REPLAY_LEASE_S ? prev_until : now + REPLAY_LEASE_S;
+    } else {
+        from = now - REPLAY_WINDOW_S > prev_until + 1 ? now - REPLAY_WINDOW_S : prev_until + 1;
+        until = (from > now ? from : now) + REPLAY_LEASE_S;
+    }
     secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
                         "name", json_object_get(rec, "name"), "version", ver, "accept_from", from, "accept_until",
                         until, "code_key", json_object_get(rec, "code_key"),
@@ -487,7 +503,8 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     }
     /* The lease is remembered, and sealed for the host to keep, before the
      * worker can use it. */
-    if (state_record(s, s->leases, fkey, until, prev, &state_blob, &state_len) < 0) {
+    if (state_record(s, s->leases, fkey, json_pack("{s:I, s:I, s:s}", "from", from, "until", until, "holder", holder),
+                     &state_blob, &state_len) < 0) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
