@@ -23,8 +23,11 @@
 #define KEYS_VERSION 1
 #define STATE_VERSION 1
 /* Functions whose latest deploy version the KMS remembers; a deploy of a
- * function beyond them is refused (docs/api.md, limits). */
-#define KMS_MAX_FUNCTIONS 65536u
+ * function beyond them is refused (docs/api.md, limits). Sized so that the
+ * sealed state fits TEE_MAX_SEALED (16 MiB) in the worst case: a version
+ * entry (about 533 bytes with a 256-character namespace and name) and a
+ * lease entry (about 590) per function. */
+#define KMS_MAX_FUNCTIONS 14336u
 
 typedef struct {
     EVP_PKEY *signing;   /* ES256 */
@@ -299,7 +302,7 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     }
     if (!latest && json_object_size(s->versions) >= KMS_MAX_FUNCTIONS) {
         reply_begin(w, m->id, KMS_ERR_POLICY, "the key service already tracks the versions of its maximum of "
-                    "65536 confidential functions");
+                    "14336 confidential functions");
         goto out;
     }
     if (policy_parse(json_object_get(pkg, "policy"), &pol, perr, sizeof perr) < 0) {

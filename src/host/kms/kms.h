@@ -24,7 +24,7 @@
 /* The KMS's sealed deploy versions and replay leases (docs/protocol.md
  * §5.3), replaced after every confidential deploy and key release. */
 #define KMS_STATE_FILE "kms-state.sealed"
-#define KMS_STATE_MAX (48u << 20) /* 65536 functions with 256-byte names, sealed */
+#define KMS_STATE_MAX (16u << 20) /* what the KMS can seal (TEE_MAX_SEALED) */
 
 typedef struct kms_service kms_service;
 
