@@ -24,11 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-/* The longest the client waits for a new worker's replay lease (it is at
- * most REPLAY_LEASE_S past the dead worker's last release). */
-#define CLI_LEASE_WAIT_MAX_S (REPLAY_LEASE_S + 5)
 
 /* The pinned KMS, or an error telling the user to attest first. */
 static int load_pin(struct cli_kms *kms) {
@@ -344,15 +339,6 @@ static int send_request(struct cli_ctx *c, const char *name, const ohttp_key_con
     return rc;
 }
 
-/* Seconds to wait when resp is the 503 of a new worker whose replay lease
- * starts after a dead worker's (docs/protocol.md §6.6), else -1. */
-static long lease_wait(const struct cli_http_response *resp) {
-    static const char hint[] = "(replay protection); try again in ";
-    const char *at = resp->status == 503 && resp->body ? strstr(resp->body, hint) : NULL;
-    long n = at ? strtol(at + strlen(hint), NULL, 10) : -1;
-    return at ? (n < 0 ? 0 : n > CLI_LEASE_WAIT_MAX_S ? CLI_LEASE_WAIT_MAX_S : n) : -1;
-}
-
 int cli_confidential_invoke(struct cli_ctx *c) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
@@ -390,22 +376,10 @@ int cli_confidential_invoke(struct cli_ctx *c) {
         if (cfg[0].suites[i].aead_id == HPKE_AEAD_CHACHA20_POLY1305) aead = HPKE_AEAD_CHACHA20_POLY1305;
     params = json_dumps(c->args.params, JSON_COMPACT);
     if (!params) goto out;
-    /* 3. Relayed by the host, answered by an attested worker. A new worker
-     * that must wait out a dead one's replay lease says so; one more
-     * fresh request after that wait. */
-    for (int attempt = 0;; attempt++) {
-        if (send_request(c, name, &cfg[0], aead, params, &ctx, &enc_req, &enc_len, &resp) < 0) goto out;
-        long wait = attempt == 0 ? lease_wait(&resp) : -1;
-        if (wait < 0) break;
-        fprintf(stderr, "note: the function's new worker serves requests in %ld s (replay protection); waiting\n",
-                wait);
-        sleep((unsigned)wait + 1);
-        ohttp_ctx_wipe(&ctx);
-        free(enc_req);
-        enc_req = NULL;
-        cli_http_response_free(&resp);
-        memset(&resp, 0, sizeof resp);
-    }
+    /* 3. Relayed by the host, answered by an attested worker. Never resent
+     * on the client's own: a refusal in the clear may be the host's lie
+     * after the function ran, and a resend would run it twice. */
+    if (send_request(c, name, &cfg[0], aead, params, &ctx, &enc_req, &enc_len, &resp) < 0) goto out;
     if (resp.status != 200) {
         struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
         memset(&resp, 0, sizeof resp);
