@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define FRAMING_REQUEST  0u
 #define FRAMING_RESPONSE 1u
@@ -26,6 +27,15 @@ const char *bhttp_result_name(bhttp_result r) {
     case BHTTP_ERR_MEMORY: return "out of memory";
     }
     return "unknown";
+}
+
+const bhttp_field *bhttp_header(const bhttp_message *m, const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = 0; i < m->nheaders; i++) {
+        const bhttp_field *f = &m->fields[i];
+        if (f->name.len == n && strncasecmp((const char *)f->name.ptr, name, n) == 0) return f;
+    }
+    return NULL;
 }
 
 bhttp_bytes bhttp_str(const char *s) {

@@ -67,6 +67,10 @@ bhttp_result bhttp_response_decode(bhttp_message *m, const uint8_t *in, size_t l
 bhttp_result bhttp_request_encode(const bhttp_message *m, uint8_t **out, size_t *len);
 bhttp_result bhttp_response_encode(const bhttp_message *m, uint8_t **out, size_t *len);
 
+/* The first header field (not trailer) named `name`, compared without
+ * case (RFC 9110 §5.1), or NULL. */
+const bhttp_field *bhttp_header(const bhttp_message *m, const char *name);
+
 /* A bhttp_bytes over a NUL-terminated string (for building messages). */
 bhttp_bytes bhttp_str(const char *s);
 

@@ -39,8 +39,11 @@ typedef enum {
     IPC_KMS_RELEASE = 19, /* host -> kms: release a function's keys to a worker enclave */
 } ipc_type;
 
-/* IPC_KMS_INIT fields: SEALED is empty on the first start of an installation. */
-enum { KINIT_SEALED, KINIT_NFIELDS };
+/* IPC_KMS_INIT fields: SEALED is empty on the first start of an
+ * installation; STATE (the sealed deploy versions and replay leases the
+ * last deploy or release returned) is empty until the first confidential
+ * deploy. */
+enum { KINIT_SEALED, KINIT_STATE, KINIT_NFIELDS };
 
 /* IPC_KMS_REPLY: STATUS (u64 kms_status) and ERROR (text, empty on success)
  * come first; the fields after them depend on the request. */
@@ -57,14 +60,17 @@ enum {
  * function under, and the tenant's package sealed to the KMS HPKE key. */
 enum { KDEP_NS, KDEP_NAME, KDEP_SEALED, KDEP_NFIELDS };
 /* ... its reply: the function certificate (JWS), the function record sealed
- * by the KMS to itself (the host stores it), application/ohttp-keys. */
-enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_NFIELDS };
+ * by the KMS to itself (the host stores it), application/ohttp-keys, and
+ * the KMS's new sealed state (the host stores it before it stores the
+ * action, and hands it back in the next IPC_KMS_INIT). */
+enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_STATE, KDEPR_NFIELDS };
 
 /* IPC_KMS_RELEASE fields: the function record (as stored at deploy) and the
  * worker identity a NEED_KEYS result carried. Reply: the release bundle the
- * host hands to the worker unchanged (INV_KEYS). */
+ * host hands to the worker unchanged (INV_KEYS), and the KMS's new sealed
+ * state (with the release's replay lease), which the host stores first. */
 enum { KREL_RECORD, KREL_WORKER, KREL_NFIELDS };
-enum { KRELR_BUNDLE = KREP_FIRST, KRELR_NFIELDS };
+enum { KRELR_BUNDLE = KREP_FIRST, KRELR_STATE, KRELR_NFIELDS };
 
 typedef enum {
     KMS_OK = 0,
@@ -74,6 +80,7 @@ typedef enum {
     KMS_ERR_INTERNAL = 4, /* crypto or memory failure */
     KMS_ERR_OPEN = 5,     /* a tenant's package does not open with the KMS key (tampered, stale key) */
     KMS_ERR_POLICY = 6,   /* a package or release the policy refuses (wrong name, measurement, ...) */
+    KMS_ERR_STALE = 7,    /* a package whose deploy version is not above the function's latest (rollback) */
 } kms_status;
 
 /* IPC_HELLO fields */

@@ -17,6 +17,8 @@
 /* tee_seal purposes */
 #define LABEL_SEAL_KMS_KEYS "tfaas kms keys v1"
 #define LABEL_SEAL_FUNCTION "tfaas function record v1"
+/* the KMS's deploy-version table (kms.c): survives KMS restarts */
+#define LABEL_SEAL_KMS_STATE "tfaas kms state v1"
 
 /* HPKE info of a deploy package sealed to the KMS */
 #define LABEL_DEPLOY_INFO "tfaas deploy v1"
@@ -33,9 +35,26 @@
 #define FUNCTION_CERT_LIFETIME_S (365 * 24 * 3600)
 #define WORKER_CERT_LIFETIME_S (24 * 3600)
 
+/* Header fields of the Binary HTTP response inside a confidential
+ * response: the receipt and the worker certificate travel encrypted, so
+ * the host never reads the status or resource figures they state. */
+#define RECEIPT_FIELD "tfaas-receipt"
+#define WORKER_CERT_FIELD "tfaas-worker-certificate"
+
+/* Deploy versions are JSON integers 1..2^53-1 (exact in every JSON
+ * implementation, JavaScript's included). */
+#define DEPLOY_VERSION_MAX 9007199254740991LL
+
 /* Replay window of confidential requests: the inner Date header must be
  * within this many seconds of the enclave's clock, and an enclave remembers
  * every request's enc for that long. */
 #define REPLAY_WINDOW_S 60
+/* Replay leases (docs/protocol.md §6.6): the KMS gives each key release of
+ * a function a range of Dates [accept_from, accept_until] that never
+ * overlaps the ranges of earlier releases of that function; a worker
+ * accepts only requests dated within its range. A range reaches this many
+ * seconds past the time of its release, which is also the longest a new
+ * worker waits for a dead one's range to run out. */
+#define REPLAY_LEASE_S 10
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "kms_expected.h" /* TFAAS_KMS_MEASUREMENT_HEX, written by scripts/kms-expected.sh */
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -29,6 +30,9 @@ typedef struct conf_fn {
     struct conf_fn *next;
     char *fn_key;             /* "ns/name@version" */
     char *function;           /* "ns/name" */
+    char *ns, *name;
+    json_int_t version;       /* the deploy version the KMS certified */
+    int64_t accept_from, accept_until; /* the replay lease: Dates this worker may accept */
     uint8_t code_key[32];
     char code_hash[65];
     hpke_keypair ohttp;
@@ -75,6 +79,8 @@ static void fn_free(conf_fn *f) {
     if (!f) return;
     free(f->fn_key);
     free(f->function);
+    free(f->ns);
+    free(f->name);
     free(f->worker_cert);
     OPENSSL_cleanse(f->code_key, sizeof f->code_key);
     hpke_keypair_wipe(&f->ohttp);
@@ -203,9 +209,11 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     const char *ck = json_string_value(json_object_get(sec, "code_key"));
     const char *ch = json_string_value(json_object_get(sec, "code_hash"));
     const char *osk = json_string_value(json_object_get(sec, "ohttp_sk"));
-    json_t *kid = json_object_get(sec, "key_id");
+    json_t *kid = json_object_get(sec, "key_id"), *ver = json_object_get(sec, "version");
+    json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
     char function[1024];
-    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) ||
+    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
+        !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
         snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
     if (!key_names(fn_key, ns, name)) {
         *why = "the key release is for another function";
@@ -216,7 +224,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     if (!f || b64url_decode(ck, strlen(ck), f->code_key, 32) != 32 ||
         b64url_decode(osk, strlen(osk), sk, sizeof sk) != HPKE_NSK ||
         hpke_keypair_from_private(&f->ohttp, sk) != HPKE_OK || !(f->fn_key = strdup(fn_key)) ||
-        !(f->function = strdup(function)) || !(f->worker_cert = strdup(cert))) {
+        !(f->function = strdup(function)) || !(f->ns = strdup(ns)) || !(f->name = strdup(name)) ||
+        !(f->worker_cert = strdup(cert))) {
         OPENSSL_cleanse(sk, sizeof sk);
         fn_free(f);
         f = NULL;
@@ -225,6 +234,9 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     OPENSSL_cleanse(sk, sizeof sk);
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
+    f->version = json_integer_value(ver);
+    f->accept_from = json_integer_value(from);
+    f->accept_until = json_integer_value(until);
 out:
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
@@ -310,20 +322,16 @@ static int replay_check(conf_state *c, const uint8_t enc[HPKE_NENC], int64_t now
 
 /* The request's Date header (IMF-fixdate) as seconds, or -1. */
 static int64_t request_date(const bhttp_message *m) {
-    for (size_t i = 0; i < m->nheaders; i++) {
-        const bhttp_field *fl = &m->fields[i];
-        if (fl->name.len != 4 || strncasecmp((const char *)fl->name.ptr, "date", 4) != 0) continue;
-        char text[64];
-        if (fl->value.len >= sizeof text) return -1;
-        memcpy(text, fl->value.ptr, fl->value.len);
-        text[fl->value.len] = 0;
-        struct tm tm;
-        memset(&tm, 0, sizeof tm);
-        const char *end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        if (!end || *end) return -1;
-        return (int64_t)timegm(&tm);
-    }
-    return -1;
+    const bhttp_field *fl = bhttp_header(m, "date");
+    char text[64];
+    if (!fl || fl->value.len >= sizeof text) return -1;
+    memcpy(text, fl->value.ptr, fl->value.len);
+    text[fl->value.len] = 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end) return -1;
+    return (int64_t)timegm(&tm);
 }
 
 /* ---- one invocation -------------------------------------------------------- */
@@ -333,7 +341,8 @@ void conf_call_free(conf_call *call) {
     free(call->code);
     if (call->params) OPENSSL_cleanse(call->params, call->params_len);
     free(call->params);
-    free(call->function);
+    free(call->ns);
+    free(call->name);
     free(call->code_hash);
     free(call->worker_cert);
     ohttp_ctx_wipe(&call->ctx);
@@ -368,14 +377,19 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     memcpy(code_key, f->code_key, sizeof code_key);
     call->ohttp = f->ohttp;
     call->key_id = f->key_id;
-    call->function = strdup(f->function);
+    call->ns = strdup(f->ns);
+    call->name = strdup(f->name);
+    call->version = f->version;
+    call->accept_from = f->accept_from;
+    call->accept_until = f->accept_until;
+    call->fresh_keys = fresh != NULL;
     call->code_hash = strdup(f->code_hash);
     call->worker_cert = strdup(f->worker_cert);
     pthread_mutex_unlock(&c->mu);
     conf_step step = CONF_REFUSED;
     uint8_t *box = NULL;
     size_t box_len = 0;
-    if (!call->function || !call->code_hash || !call->worker_cert) {
+    if (!call->ns || !call->name || !call->code_hash || !call->worker_cert) {
         *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;
     }
@@ -387,12 +401,12 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
         if (!box || aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, code_key, (const uint8_t *)LABEL_CODE_AAD,
                                   strlen(LABEL_CODE_AAD), box, box_len, (uint8_t **)&call->code,
                                   &call->code_len) != HPKE_OK) {
-            *reply = refusal("The function's code does not decrypt with its code key (tampered).", 500);
+            *reply = refusal(CONF_MSG_CODE_TAMPERED, 500);
             goto out;
         }
         evidence_sha256_hex(call->code, call->code_len, hex);
         if (strcmp(hex, call->code_hash) != 0) {
-            *reply = refusal("The function's code is not the certified code.", 500);
+            *reply = refusal(CONF_MSG_CODE_NOT_CERTIFIED, 500);
             goto out;
         }
     }
@@ -434,6 +448,29 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
     if (date < 0 || date < now - REPLAY_WINDOW_S || date > now + REPLAY_WINDOW_S) {
         *reply = refusal("The inner request needs a Date header within 60 seconds of the enclave's clock "
                          "(replay protection).", 400);
+        goto out;
+    }
+    /* The replay lease (§6.6): Dates past it need a renewal from the KMS
+     * (once: a lease just received that still does not reach the Date is a
+     * client clock far ahead); Dates before it belong to an earlier worker,
+     * whose memory of them this one does not have. Nothing is remembered
+     * yet, so the resend after a renewal is not taken for a replay. */
+    if (date > call->accept_until) {
+        if (!call->fresh_keys) {
+            *reply = strdup(c->identity);
+            step = CONF_NEED_KEYS;
+        } else {
+            *reply = refusal("The inner request's Date is ahead of what this worker may accept even after a lease "
+                             "renewal (replay protection); check the client's clock.", 400);
+        }
+        goto out;
+    }
+    if (date < call->accept_from) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Requests dated before %" PRId64 " (Unix time) belong to an earlier worker enclave "
+                 "of this function (replay protection); try again in %" PRId64 " s.", call->accept_from,
+                 call->accept_from - now);
+        *reply = refusal(msg, 503);
         goto out;
     }
     pthread_mutex_lock(&c->mu);
@@ -482,23 +519,52 @@ static unsigned http_status(tfaas_status s) {
     }
 }
 
+/* The receipt (docs/protocol.md §6.5) of one call whose inner response
+ * has status `status` and content `body`. Malloc'd JWS, or NULL. */
+static char *sign_receipt(conf_state *c, const conf_call *call, const engine_outcome *o, unsigned status,
+                          const char *body, const char *activation_id, uint64_t cpu_us) {
+    char req_hex[65], res_hex[65], *receipt = NULL;
+    evidence_hex(call->request_sha256, 32, req_hex);
+    evidence_sha256_hex((const uint8_t *)body, strlen(body), res_hex);
+    json_int_t now = (json_int_t)time(NULL);
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I}", "iss", c->kid,
+                               "activation_id", activation_id, "namespace", call->ns, "name", call->name, "version",
+                               call->version, "code_hash", call->code_hash, "measurement", c->measurement_hex,
+                               "request_sha256", req_hex, "result_sha256", res_hex, "status", (int)status,
+                               "cpu_time_us", (json_int_t)cpu_us, "peak_memory", (json_int_t)o->peak_memory,
+                               "iat", now);
+    char *text = claims ? json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (text && jws_sign(c->signing, JWS_TYP_RECEIPT, c->kid, (const uint8_t *)text, strlen(text), &receipt) != JWS_OK)
+        receipt = NULL;
+    free(text);
+    json_decref(claims);
+    return receipt;
+}
+
 int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
                 uint64_t cpu_us, char **result, char **logs) {
     *result = *logs = NULL;
     const char *body = o->result ? o->result : "{}";
-    bhttp_message resp;
-    memset(&resp, 0, sizeof resp);
     unsigned status = http_status(o->status);
-    resp.status = status;
-    resp.nheaders = 1;
-    resp.fields[0].name = bhttp_str("content-type");
-    resp.fields[0].value = bhttp_str("application/json");
-    resp.content = bhttp_str(body);
     uint8_t *bin = NULL, *enc = NULL, *logs_box = NULL, logs_key[32];
     size_t bin_len = 0, enc_len = 0, logs_len = 0;
-    char *enc_b64 = NULL, *receipt = NULL, *claims_text = NULL;
-    json_t *claims = NULL, *out = NULL;
+    char *enc_b64 = NULL, *receipt = sign_receipt(c, call, o, status, body, activation_id, cpu_us);
+    json_t *out = NULL;
     int rc = -1;
+    if (!receipt) goto done;
+    /* The receipt and the worker certificate travel inside the encrypted
+     * response: the status and resource figures are the requester's. */
+    bhttp_message resp;
+    memset(&resp, 0, sizeof resp);
+    resp.status = status;
+    resp.nheaders = 3;
+    resp.fields[0].name = bhttp_str("content-type");
+    resp.fields[0].value = bhttp_str("application/json");
+    resp.fields[1].name = bhttp_str(RECEIPT_FIELD);
+    resp.fields[1].value = bhttp_str(receipt);
+    resp.fields[2].name = bhttp_str(WORKER_CERT_FIELD);
+    resp.fields[2].value = bhttp_str(call->worker_cert);
+    resp.content = bhttp_str(body);
     if (bhttp_response_encode(&resp, &bin, &bin_len) != BHTTP_OK ||
         ohttp_response_encapsulate(&call->ctx, bin, bin_len, NULL, &enc, &enc_len) != OHTTP_OK ||
         !(enc_b64 = b64url_encode_alloc(enc, enc_len)))
@@ -515,20 +581,7 @@ int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const c
     } else if (!(*logs = strdup(""))) {
         goto done;
     }
-    char req_hex[65], res_hex[65];
-    evidence_hex(call->request_sha256, 32, req_hex);
-    evidence_sha256_hex(enc, enc_len, res_hex);
-    json_int_t now = (json_int_t)time(NULL);
-    claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I}", "iss", c->kid, "activation_id",
-                       activation_id, "function", call->function, "code_hash", call->code_hash, "measurement",
-                       c->measurement_hex, "request_sha256", req_hex, "response_sha256", res_hex, "status",
-                       (int)status, "cpu_time_us", (json_int_t)cpu_us, "peak_memory", (json_int_t)o->peak_memory,
-                       "iat", now);
-    claims_text = claims ? json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (!claims_text ||
-        jws_sign(c->signing, JWS_TYP_RECEIPT, c->kid, (const uint8_t *)claims_text, strlen(claims_text), &receipt) != JWS_OK)
-        goto done;
-    out = json_pack("{s:s, s:s, s:s}", "ohttp_res", enc_b64, "receipt", receipt, "worker_certificate", call->worker_cert);
+    out = json_pack("{s:s}", "ohttp_res", enc_b64);
     if (out && (*result = json_dumps(out, JSON_COMPACT))) rc = 0;
 done:
     OPENSSL_cleanse(logs_key, sizeof logs_key);
@@ -538,8 +591,6 @@ done:
     free(enc_b64);
     free(logs_box);
     free(receipt);
-    free(claims_text);
-    json_decref(claims);
     json_decref(out);
     if (rc < 0) {
         free(*logs);

@@ -10,6 +10,10 @@
  * the KMS's evidence (same platform root, and the measurement of the
  * tfaas-kms it was built with, compiled into the worker), the
  * worker certificate the KMS signed, and opens the keys wrapped to it.
+ * A release also gives a replay lease: the range of request Dates this
+ * worker may accept, disjoint from every other release of the function, so
+ * a request accepted by one worker is never accepted by another (or by a
+ * restarted one); within its range the worker remembers what it opened.
  * Thread-safe: worker threads share one conf_state. */
 #ifndef TFAAS_TRUSTED_CONFIDENTIAL_H
 #define TFAAS_TRUSTED_CONFIDENTIAL_H
@@ -18,8 +22,13 @@
 #include "common/ohttp.h"
 #include "trusted/engine.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Refusals of code the host altered in storage (docs/protocol.md §6.4). */
+#define CONF_MSG_CODE_TAMPERED "The function's stored code does not decrypt with its code key: it was altered in storage."
+#define CONF_MSG_CODE_NOT_CERTIFIED "The function's stored code is not the code its certificate names (code_hash): it was altered in storage."
 
 #define CONF_MAX_FUNCTIONS 1024u   /* functions with keys held at once (LRU beyond) */
 /* Requests remembered within the replay window. An entry lives about 61 s
@@ -52,7 +61,10 @@ typedef struct {
     uint8_t key_id;
     ohttp_ctx ctx;         /* the request's context, for the response */
     uint8_t request_sha256[32];
-    char *function, *code_hash, *worker_cert;
+    char *ns, *name, *code_hash, *worker_cert;
+    json_int_t version;    /* the deploy version the KMS certified */
+    int64_t accept_from, accept_until; /* the release's replay lease (Dates) */
+    int fresh_keys;        /* the keys came with this INVOKE (no second renewal) */
 } conf_call;
 
 /* First step of one INVOKE of a confidential function: the function's keys
@@ -63,12 +75,14 @@ typedef struct {
 conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, const ipc_field *keys,
                      conf_call *call, char **reply);
 /* Second step, once the function is loadable: decapsulates the OHTTP
- * request, decodes Binary HTTP, checks Date and replays, and sets params.
- * READY or REFUSED (*reply malloc'd). */
+ * request, decodes Binary HTTP, checks Date, the replay lease and replays,
+ * and sets params. READY, NEED_KEYS (a Date past the lease: the KMS renews
+ * it; *reply is the identity) or REFUSED (*reply malloc'd). */
 conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply);
 
-/* Seals the outcome: *result = {"ohttp_res": b64url, "receipt": JWS,
- * "worker_certificate": JWS} and *logs = b64url(logs box) or "". 0 or -1. */
+/* Seals the outcome: *result = {"ohttp_res": b64url} (the receipt and the
+ * worker certificate are header fields of the encrypted Binary HTTP
+ * response) and *logs = b64url(logs box) or "". 0 or -1. */
 int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
                 uint64_t cpu_us, char **result, char **logs);
 void conf_call_free(conf_call *call);

@@ -1,6 +1,10 @@
 // jose.test.mjs - tfaas's JWS (src/common/jws.c) against `jose` from npm,
-// both directions, and the KMS evidence of a real server verified with jose
-// alone from the platform root PEM, as a third-party client would.
+// both directions, the KMS evidence of a real server verified with jose
+// alone from the platform root PEM, as a third-party client would, and a
+// confidential call made with npm libraries only: the deploy package sealed
+// with @hpke/core, the response opened and decoded with bhttp-js, and the
+// function certificate, worker certificate and receipt inside it verified
+// with jose (docs/protocol.md §6.2-§6.5).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,6 +13,9 @@ import { join } from 'node:path';
 import * as jose from 'jose';
 import { tool } from '../lib/crypto-tool.mjs';
 import { startServer, api } from '../lib/server.mjs';
+import { BHttpDecoder } from 'bhttp-js';
+import { confidentialOf, deployBody, jwsClaims, kmsSigningKey, verifyReceiptChain } from '../lib/confidential.mjs';
+import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -62,4 +69,26 @@ test('KMS evidence verifies with jose against STATE/sim-platform.pem and binds t
   // and a foreign root does not verify it
   const { publicKey } = await jose.generateKeyPair('ES256');
   await assert.rejects(jose.compactVerify(doc.evidence, publicKey));
+});
+
+test('a confidential call with npm libraries only: namespace and version bound, the receipt inside the response', async () => {
+  const att = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+  const kmsKey = await kmsSigningKey(att);
+  const code = 'function main(p) { return { sum: p.a + p.b }; }';
+  const r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/npm', { body: await deployBody(att, 'npm', code, { version: 7 }) });
+  assert.equal(r.status, 200, r.text);
+  const fn = (await jwsClaims(confidentialOf(r.body).certificate, kmsKey)).claims;
+  assert.deepEqual([fn.namespace, fn.name, fn.version, fn.code_hash],
+    ['guest', 'npm', 7, createHash('sha256').update(code).digest('hex')]);
+  const aead = AEADS[0];
+  const st = await ohttpClient(new Uint8Array(Buffer.from(fn.ohttp_keys, 'base64url')), aead, await bhttpJsonRequest('/npm', { a: 2, b: 3 }));
+  const res = await fetch(`${server.url}/tfaas/v1/namespaces/_/actions/npm/ohttp`, { method: 'POST', body: st.encReq,
+    headers: { 'content-type': 'message/ohttp-req', authorization: 'Basic ' + Buffer.from(server.auth).toString('base64') } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('tfaas-receipt'), null, 'no receipt in the clear');
+  const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(st, aead, new Uint8Array(await res.arrayBuffer())));
+  const { receipt, result } = await verifyReceiptChain(inner, kmsKey, fn);
+  assert.deepEqual(JSON.parse(result), { sum: 5 });
+  assert.equal(receipt.request_sha256, createHash('sha256').update(st.encReq).digest('hex'));
+  assert.equal(receipt.version, 7);
 });

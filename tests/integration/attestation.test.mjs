@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { runBin, runClient } from '../lib/run.mjs';
 import { ENGINE_KINDS } from '../lib/e2e.mjs';
-import { kmsPid } from '../lib/faults.mjs';
+import { kmsPid, tamperFile } from '../lib/faults.mjs';
 
 let server;
 let dir;
@@ -146,14 +146,11 @@ test('tampered or foreign sealed keys do not open: 503, and the blob is kept', a
   const state = server.stateDir;
   await server.stop();
   const sealedPath = join(state, 'kms-keys.sealed');
-  const good = readFileSync(sealedPath);
-  const bad = Buffer.from(good);
-  bad[bad.length - 3] ^= 1;
-  writeFileSync(sealedPath, bad);
+  const { good, bad } = tamperFile(sealedPath, 3);
   server = await startServer({ stateDir: state, keepState: true });
   let r = await api(server, 'GET', '/tfaas/v1/attestation', { auth: null });
   assert.equal(r.status, 503);
-  assert.match(r.body.error, /key service/);
+  assert.equal(r.body.error, 'The key service is not available.'); // docs/protocol.md §5.4, word for word
   assert.match(server.logs(), /do not unseal in this enclave/);
   assert.deepEqual(readFileSync(sealedPath), bad, 'the host never replaces keys it could not open');
 

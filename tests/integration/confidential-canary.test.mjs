@@ -4,7 +4,9 @@
 // (on Duktape and on V8),
 // the canary strings in the code and in the input appear nowhere in the
 // state directory (SQLite files), the host's logs, or the memory of the host
-// process (read through /proc/PID/mem, as a core dump would hold it).
+// process (read through /proc/PID/mem, as a core dump would hold it); nor
+// does the receipt (with the call's status, CPU time and peak memory), which
+// travels inside the encrypted response only (issue 11).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
 const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
 let server;
 let dir;
+let receiptJws; // the receipt of one call, as the client opened it
 
 const tfaas = (args, extra) => runClient(args, { dir, server, env: extra });
 
@@ -41,21 +44,24 @@ test('attest, deploy and invoke with the CLI; the receipt verifies offline and r
   r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'secret', INPUT_CANARY]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { echo: INPUT_CANARY, tag: CODE_CANARY });
-  assert.match(r.stderr, /receipt verified: activation [0-9a-f]{32}/);
+  assert.match(r.stderr, /receipt verified: guest\/secret version 1, activation [0-9a-f]{32}/);
 
   r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'secret', INPUT_CANARY, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.status, 200);
+  receiptJws = out.receipt;
+  assert.equal(out.receipt_claims.status, 200);
+  assert.ok(out.receipt_claims.peak_memory > 0);
   writeFileSync(join(dir, 'receipt.json'), r.stdout);
   r = await tfaas(['receipt', 'verify', join(dir, 'receipt.json')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /ok: receipt verified: activation/);
   // a receipt that does not match the response is refused
-  writeFileSync(join(dir, 'forged.json'), JSON.stringify({ ...out, response_sha256: '00'.repeat(32) }));
+  writeFileSync(join(dir, 'forged.json'), JSON.stringify({ ...out, result_sha256: '00'.repeat(32) }));
   r = await tfaas(['receipt', 'verify', join(dir, 'forged.json')]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /receipt REFUSED: the receipt does not match the request and response/);
+  assert.match(r.stderr, /receipt REFUSED: the receipt does not match the request and the result/);
   // a receipt under another function's certificate is refused
   const other = { ...out, worker_certificate: out.function_certificate };
   writeFileSync(join(dir, 'forged2.json'), JSON.stringify(other));
@@ -64,6 +70,10 @@ test('attest, deploy and invoke with the CLI; the receipt verifies offline and r
   // invoking a function with no certificate, or a plain one, sends nothing
   await api(server, 'PUT', '/api/v1/namespaces/_/actions/plain', { body: { exec: { kind: 'js:duktape', code: 'function main(){return {};}' } } });
   r = await tfaas(['action', 'invoke', 'plain', '--confidential']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /refusing to send anything: no deploy of 'plain' is pinned on this client/);
+  r = await tfaas(['action', 'invoke', 'plain', '--confidential', '--expect-namespace', 'guest',
+    '--expect-code-hash', '00'.repeat(32)]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not confidential/);
 });
@@ -81,8 +91,11 @@ test('the same on V8: js:v8 deploys, invokes and verifies its receipt', { skip: 
   assert.match(r.stdout, /ok: receipt verified: activation/);
 });
 
-test('the canaries appear nowhere on the host: state files, logs, process memory', async () => {
-  const needles = [CODE_CANARY, INPUT_CANARY];
+test('the canaries and the receipt appear nowhere on the host: state files, logs, process memory', async () => {
+  // the receipt's payload (its claims: status, cpu_time_us, peak_memory)
+  // and its signature, each base64url as the JWS carries them
+  const [, payload, signature] = receiptJws.split('.');
+  const needles = [CODE_CANARY, INPUT_CANARY, payload, signature];
   assertStateLacks(server.stateDir, needles);
   for (const s of needles) assert.ok(!server.logs().includes(s), `the host's log holds ${s}`);
   // Under ASan the process maps terabytes of shadow and allocator space:

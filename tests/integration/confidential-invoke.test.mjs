@@ -3,17 +3,21 @@
 // @hpke/core, bhttp-js, jose) written from docs/protocol.md: deploy, OHTTP
 // request, sealed response, receipt chain, encrypted logs, and every
 // refusal (tampered, truncated, unknown key id, replay, stale Date, nesting
-// past the JSON limit, a worker the policy does not accept), on every engine
-// (ENGINE_KINDS: the V8 worker recognises the key service like the Duktape
-// one) and in every isolation mode.
+// past the JSON limit, a worker the policy does not accept), and replays that
+// reach a restarted worker (the replay leases of docs/protocol.md §6.6), on
+// every engine (ENGINE_KINDS: the V8 worker recognises the key service like
+// the Duktape one) and in every isolation mode.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createDecipheriv } from 'node:crypto';
 import { BHttpDecoder } from 'bhttp-js';
 import * as jose from 'jose';
-import { startServer, api } from '../lib/server.mjs';
-import { confidentialOf, deployBody, engineOf, kmsSigningKey, policyFor } from '../lib/confidential.mjs';
-import { ENGINE_KINDS } from '../lib/e2e.mjs';
+import { startServer, api, sleep } from '../lib/server.mjs';
+import { ENGINE_KINDS, poll } from '../lib/e2e.mjs';
+import { enclavePids, kmsPid } from '../lib/faults.mjs';
+import {
+  confidentialOf, deployBody, engineOf, jwsClaims, kmsSigningKey, verifyReceiptChain,
+} from '../lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 const CODE = 'function main(p) { console.log("seen " + p.name); return { greeting: "Hello, " + p.name }; }';
@@ -62,34 +66,35 @@ for (const kind of ENGINE_KINDS) for (const aead of AEADS) {
     assert.equal(res.headers.get('content-type'), 'message/ohttp-res');
     const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
     assert.equal(inner.status, 200);
-    assert.deepEqual(JSON.parse(await inner.text()), { greeting: 'Hello, Ada' });
 
-    // the chain: receipt <- worker certificate <- KMS key <- KMS evidence <- platform root
-    const fcert = JSON.parse(new TextDecoder().decode((await jose.compactVerify(cert, kmsKey)).payload));
-    const wc = await jose.compactVerify(res.headers.get('tfaas-worker-certificate'), kmsKey);
-    assert.equal(wc.protectedHeader.typ, 'tfaas-worker+jwt');
-    const wclaims = JSON.parse(new TextDecoder().decode(wc.payload));
-    assert.equal(wclaims.sub, `guest/${name}`);
-    assert.ok(fcert.policy.measurements.includes(wclaims.measurement), 'the worker satisfies the policy');
-    assert.equal(wclaims.measurement, attestation.workers[engineOf(kind)], `a ${engineOf(kind)} worker ran it`);
-    assert.match(wclaims.engine, new RegExp(`^${engineOf(kind)}/`));
-    const workerKey = await jose.importJWK({ ...wclaims.worker_key, alg: 'ES256' }, 'ES256');
-    const rc = await jose.compactVerify(res.headers.get('tfaas-receipt'), workerKey);
-    assert.equal(rc.protectedHeader.typ, 'tfaas-receipt+jwt');
-    const receipt = JSON.parse(new TextDecoder().decode(rc.payload));
-    assert.equal(receipt.function, `guest/${name}`);
-    assert.equal(receipt.code_hash, fcert.code_hash);
+    // the chain: receipt <- worker certificate <- KMS key <- KMS evidence
+    // <- platform root, all inside the sealed response
+    const fcert = (await jwsClaims(cert, kmsKey)).claims;
+    assert.equal(fcert.version, 1);
+    const { receipt, receiptJws, worker, result } = await verifyReceiptChain(inner, kmsKey, fcert);
+    assert.deepEqual(JSON.parse(result), { greeting: 'Hello, Ada' });
+    assert.equal(worker.sub, `guest/${name}`);
+    assert.equal(worker.measurement, attestation.workers[engineOf(kind)], `a ${engineOf(kind)} worker ran it`);
+    assert.match(worker.engine, new RegExp(`^${engineOf(kind)}/`));
+    assert.deepEqual([receipt.namespace, receipt.name, receipt.version], ['guest', name, 1]);
     assert.equal(receipt.code_hash, sha256(CODE));
-    assert.equal(receipt.measurement, wclaims.measurement);
     assert.equal(receipt.request_sha256, sha256(encReq));
-    assert.equal(receipt.response_sha256, sha256(bytes));
     assert.equal(receipt.activation_id, res.headers.get('x-openwhisk-activation-id'));
     assert.equal(receipt.status, 200);
     assert.ok(receipt.cpu_time_us >= 0 && receipt.peak_memory > 0);
 
-    // the activation record: receipt only, logs sealed to the requester
+    // nothing in the clear carries the receipt, a status or a resource
+    // figure: not the response headers, not the activation record
+    assert.equal(res.headers.get('tfaas-receipt'), null);
+    assert.equal(res.headers.get('tfaas-worker-certificate'), null);
     const rec = (await api(server, 'GET', `/api/v1/namespaces/_/activations/${receipt.activation_id}`)).body;
-    assert.equal(rec.response.result.receipt, res.headers.get('tfaas-receipt'));
+    assert.deepEqual(rec.response.result, {});
+    assert.equal(rec.response.status, 'success');
+    assert.equal(rec.duration, 0);
+    assert.ok(!rec.annotations.some((a) => a.key === 'initTime'), 'no enclave timing in the record');
+    const recText = JSON.stringify(rec);
+    assert.ok(!recText.includes(receiptJws.split('.')[1]), 'the record holds the receipt');
+    assert.ok(!/peak_memory|cpu_time_us/.test(recText));
     assert.equal(rec.logs.length, 1);
     assert.ok(!rec.logs[0].includes('seen Ada'));
     const key = Buffer.from(await state.sender.export(new TextEncoder().encode('tfaas logs v1'), 32));
@@ -111,7 +116,13 @@ test('a function error is sealed too: the host sees success, the client the 502'
   assert.equal(res.status, 200);
   const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
   assert.equal(inner.status, 502);
-  assert.match(await inner.text(), /secret failure/);
+  // the receipt states the 502 too, and only the client reads it
+  const { receipt, result } = await verifyReceiptChain(inner, kmsKey, (await jwsClaims(cert, kmsKey)).claims);
+  assert.equal(receipt.status, 502);
+  assert.match(result.toString(), /secret failure/);
+  const rec = (await api(server, 'GET', `/api/v1/namespaces/_/activations/${receipt.activation_id}`)).body;
+  assert.equal(rec.response.status, 'success');
+  assert.deepEqual(rec.response.result, {});
 });
 
 for (const kind of ENGINE_KINDS) test(`${kind}: refusals: tampered, truncated, unknown key id, wrong suite, replay, stale or missing Date`, async () => {
@@ -188,6 +199,80 @@ for (const kind of ENGINE_KINDS) test(`${kind}: a worker the policy does not acc
   assert.equal(r3.res.status, 403);
 });
 
+test('code the host altered in storage is refused: 500 with the reason, nothing run', async () => {
+  // another box of the code under a key the KMS never saw (the host cannot
+  // make a valid one): it does not decrypt
+  const good = await deployBody(attestation, 'altered', CODE);
+  const other = await deployBody(attestation, 'altered', CODE);
+  let r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/altered', { body: { ...good, code: other.code } });
+  assert.equal(r.status, 200, r.text);
+  let res = await invoke('altered', confidentialOf(r.body).certificate, { name: 'x' });
+  assert.equal(res.res.status, 500);
+  assert.equal(JSON.parse(res.bytes).error,
+    "The function's stored code does not decrypt with its code key: it was altered in storage.");
+  // code that decrypts but is not the code the certificate names
+  r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/uncertified',
+    { body: await deployBody(attestation, 'uncertified', CODE, { pkg: { code_hash: sha256('other code') } }) });
+  assert.equal(r.status, 200, r.text);
+  res = await invoke('uncertified', confidentialOf(r.body).certificate, { name: 'x' });
+  assert.equal(res.res.status, 500);
+  assert.equal(JSON.parse(res.bytes).error,
+    "The function's stored code is not the code its certificate names (code_hash): it was altered in storage.");
+});
+
+test('an OHTTP request of 2 MiB is accepted (the limit is 16 MiB, not the 1 MiB of other bodies); past 16 MiB: 413', async () => {
+  const name = 'big';
+  const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`,
+    { body: await deployBody(attestation, name, 'function main(p) { return { n: p.s.length }; }') });
+  const cert = confidentialOf(r.body).certificate;
+  const { res, bytes, state, aead } = await invoke(name, cert, { s: 'x'.repeat(2 << 20) });
+  assert.equal(res.status, 200, bytes.toString().slice(0, 300));
+  const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
+  assert.deepEqual(JSON.parse(await inner.text()), { n: 2 << 20 });
+  const huge = await invoke(name, cert, {}, { raw: Buffer.alloc((16 << 20) + 1) });
+  assert.equal(huge.res.status, 413);
+});
+
+test('a replay sent to a restarted worker (and KMS) is refused: the new worker\'s lease starts after the old one\'s', async () => {
+  const name = 'once';
+  const cert = await deploy(name);
+  const first = await invoke(name, cert, { name: 'x' });
+  assert.equal(first.res.status, 200);
+  const wc = (await jwsClaims(new BHttpDecoder().decodeResponse(
+    await ohttpOpenResponse(first.state, first.aead, new Uint8Array(first.bytes))).headers.get('tfaas-worker-certificate'),
+  kmsKey)).claims;
+  assert.ok(wc.accept_from <= wc.iat && wc.accept_until === Math.max(wc.accept_from, wc.iat) + 10, JSON.stringify(wc));
+  // the host kills the worker that answered, and the key service too
+  const workers = enclavePids(server.proc.pid);
+  assert.ok(workers.length >= 1, 'a worker enclave runs');
+  for (const pid of [...workers, kmsPid(server.proc.pid)]) process.kill(pid, 'SIGKILL');
+  await sleep(100);
+  // ... and sends the same request again: a fresh worker never saw it
+  const replay = await invoke(name, cert, {}, { raw: first.encReq });
+  assert.equal(replay.res.status, 503, replay.bytes.toString());
+  assert.match(JSON.parse(replay.bytes).error,
+    /^Requests dated before \d+ \(Unix time\) belong to an earlier worker enclave of this function \(replay protection\); try again in -?\d+ s\.$/);
+  // fresh requests work again once the dead worker's lease (at most
+  // REPLAY_LEASE_S = 10 s past its release) has run out
+  const ok = await poll(async () => (await invoke(name, cert, { name: 'y' })).res.status === 200,
+    { timeoutMs: (wc.accept_until - Math.floor(Date.now() / 1000) + 15) * 1000, intervalMs: 500 });
+  assert.ok(ok, 'a fresh request is served after the old lease');
+  // and the old request stays refused
+  const again = await invoke(name, cert, {}, { raw: first.encReq });
+  assert.ok([400, 503].includes(again.res.status), again.bytes.toString());
+});
+
+test('a Date further ahead than a lease reaches is refused after one renewal', async () => {
+  const cert = await deploy('ahead');
+  const warm = await invoke('ahead', cert, { name: 'x' });
+  assert.equal(warm.res.status, 200, warm.bytes.toString());
+  const r = await invoke('ahead', cert, {}, { date: new Date(Date.now() + 40 * 1000) });
+  assert.equal(r.res.status, 400);
+  assert.equal(JSON.parse(r.bytes).error, "The inner request's Date is ahead of what this worker may accept even after "
+    + "a lease renewal (replay protection); check the client's clock.");
+  assert.equal((await invoke('ahead', cert, { name: 'y' })).res.status, 200);
+});
+
 // Confidential functions run in enclaves of their own in every mode; each
 // mode and engine gets keys and answers with a receipt by its worker.
 for (const isolation of ['enclave-per-function', 'enclave-per-tenant', 'shared-enclave']) {
@@ -211,15 +296,11 @@ for (const isolation of ['enclave-per-function', 'enclave-per-tenant', 'shared-e
         const bytes = Buffer.from(await res.arrayBuffer());
         assert.equal(res.status, 200, bytes.toString());
         const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, AEADS[1], new Uint8Array(bytes)));
-        assert.deepEqual(JSON.parse(await inner.text()), { greeting: 'Hello, Iso' });
-        const wclaims = JSON.parse(new TextDecoder().decode(
-          (await jose.compactVerify(res.headers.get('tfaas-worker-certificate'), key)).payload));
-        assert.equal(wclaims.measurement, att.workers[engineOf(kind)]);
-        const workerKey = await jose.importJWK({ ...wclaims.worker_key, alg: 'ES256' }, 'ES256');
-        const receipt = JSON.parse(new TextDecoder().decode(
-          (await jose.compactVerify(res.headers.get('tfaas-receipt'), workerKey)).payload));
-        assert.equal(receipt.function, `guest/${name}`);
-        assert.equal(receipt.response_sha256, sha256(bytes));
+        const fcert = (await jwsClaims(cert, key)).claims;
+        const { receipt, worker, result } = await verifyReceiptChain(inner, key, fcert);
+        assert.deepEqual(JSON.parse(result), { greeting: 'Hello, Iso' });
+        assert.equal(worker.measurement, att.workers[engineOf(kind)]);
+        assert.deepEqual([receipt.namespace, receipt.name], ['guest', name]);
       }
     } finally {
       await srv.stop();

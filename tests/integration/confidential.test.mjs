@@ -45,7 +45,7 @@ test('tfaas action create --confidential: certificate verified, ciphertext store
   assert.equal(a.code, 0, a.stderr);
   const r = await tfaas(['action', 'create', 'hello', join(dir, 'f.js'), '--confidential']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /ok: created confidential action hello \(certificate verified/);
+  assert.match(r.stdout, /ok: created confidential action guest\/hello version 1 \(certificate verified/);
 
   const doc = (await api(server, 'GET', '/api/v1/namespaces/_/actions/hello?code=true')).body;
   assert.ok(!doc.exec.code.includes(CANARY), 'the stored code is ciphertext');
@@ -56,6 +56,7 @@ test('tfaas action create --confidential: certificate verified, ciphertext store
   assert.equal(protectedHeader.typ, 'tfaas-function+jwt');
   const claims = JSON.parse(new TextDecoder().decode(payload));
   assert.equal(claims.sub, 'guest/hello');
+  assert.deepEqual([claims.namespace, claims.name, claims.version], ['guest', 'hello', 1]);
   // the default policy: the Duktape worker's measurement, which is not the KMS's
   assert.deepEqual(claims.policy, policyFor(attestation));
   assert.notEqual(claims.policy.measurements[0], attestation.measurement);
@@ -94,7 +95,18 @@ test('deploy refusals: tampered, foreign name, bad policy, missing parts, reserv
   assert.equal(r.status, 400);
   r = await put('victim', await deployBody(attestation, 'victim', CODE, { pkgName: 'other' }));
   assert.equal(r.status, 400);
-  assert.match(r.body.error, /sealed for another function name/);
+  assert.match(r.body.error, /was sealed for guest\/other, not for this function/);
+  r = await put('victim', await deployBody(attestation, 'victim', CODE, { pkgNs: 'elsewhere' }));
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /was sealed for elsewhere\/victim, not for this function \(a package replayed to another namespace/);
+  for (const version of [0, -1, 2 ** 53, 1.5, '1', null]) {
+    r = await put('bad', await deployBody(attestation, 'bad', CODE, { version }));
+    assert.equal(r.status, 400, `version ${version}`);
+    assert.match(r.body.error, /needs namespace, name, version \(an integer 1\.\.2\^53-1\)/);
+  }
+  r = await put('bad', await deployBody(attestation, 'bad', CODE, { pkg: { namespace: undefined } }));
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /needs namespace/);
   r = await put('bad', await deployBody(attestation, 'bad', CODE, { policy: { measurements: [], engine: 'duktape' } }));
   assert.equal(r.status, 400);
   assert.match(r.body.error, /1\.\.16 measurements/);

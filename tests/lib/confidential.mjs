@@ -43,17 +43,48 @@ export const engineOf = (kind) => (kind === 'js:duktape' ? 'duktape' : 'v8');
 export const policyFor = (attestation, kind = 'js:duktape') =>
   ({ measurements: [attestation.workers[engineOf(kind)]], engine: engineOf(kind) });
 
-// The PUT body of a confidential deploy of `code` as `name` (pkgName
-// overrides the name sealed inside, for attacks).
-export async function deployBody(attestation, name, code, { policy, pkgName = name, kind = 'js:duktape' } = {}) {
+// The PUT body of a confidential deploy of `code` as `name` in namespace
+// `ns`, deploy version `version`, of kind `kind` (pkgName and pkgNs override
+// what is sealed inside, for attacks; pkg adds or replaces package members).
+export async function deployBody(attestation, name, code,
+  { policy, pkgName = name, ns = 'guest', pkgNs = ns, version = 1, pkg = {}, kind = 'js:duktape' } = {}) {
   const key = randomBytes(32);
   const box = aeadBox(key, 'tfaas code v1', Buffer.from(code));
   const pol = policy ?? policyFor(attestation, kind);
   const sealed = await sealPackage(attestation.kms.hpke_key.public_key, {
-    name: pkgName, code_key: key.toString('base64url'),
-    code_hash: createHash('sha256').update(code).digest('hex'), policy: pol,
+    namespace: pkgNs, name: pkgName, version, code_key: key.toString('base64url'),
+    code_hash: createHash('sha256').update(code).digest('hex'), policy: pol, ...pkg,
   });
   return { kind, code: box.toString('base64url'), sealed_key: sealed.toString('base64url') };
+}
+
+// The claims of a compact JWS verified with `key` (jose), as an object.
+export async function jwsClaims(jws, key) {
+  const { payload, protectedHeader } = await jose.compactVerify(jws, key);
+  return { claims: JSON.parse(new TextDecoder().decode(payload)), header: protectedHeader };
+}
+
+// The receipt chain of an opened confidential response (docs/protocol.md
+// §6.5), checked with jose alone: the worker certificate by the KMS key for
+// the certificate's function, the receipt by the certified worker key.
+// inner is bhttp-js's decoded Response; returns {receipt, worker, result}.
+export async function verifyReceiptChain(inner, kmsKey, fnClaims) {
+  const wcert = inner.headers.get('tfaas-worker-certificate');
+  const rjws = inner.headers.get('tfaas-receipt');
+  assert.ok(wcert && rjws, 'the receipt and the worker certificate are inside the sealed response');
+  const wc = await jwsClaims(wcert, kmsKey);
+  assert.equal(wc.header.typ, 'tfaas-worker+jwt');
+  for (const k of ['namespace', 'name', 'version', 'code_hash']) assert.equal(wc.claims[k], fnClaims[k], k);
+  assert.ok(fnClaims.policy.measurements.includes(wc.claims.measurement), 'the worker satisfies the policy');
+  const workerKey = await jose.importJWK({ ...wc.claims.worker_key, alg: 'ES256' }, 'ES256');
+  const rc = await jwsClaims(rjws, workerKey);
+  assert.equal(rc.header.typ, 'tfaas-receipt+jwt');
+  for (const k of ['namespace', 'name', 'version', 'code_hash']) assert.equal(rc.claims[k], fnClaims[k], k);
+  assert.equal(rc.claims.measurement, wc.claims.measurement);
+  const result = Buffer.from(await inner.arrayBuffer());
+  assert.equal(rc.claims.result_sha256, createHash('sha256').update(result).digest('hex'));
+  assert.equal(rc.claims.status, inner.status);
+  return { receipt: rc.claims, receiptJws: rjws, worker: wc.claims, result };
 }
 
 // The `confidential` annotation of an action document: {certificate, ...}.

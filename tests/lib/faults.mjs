@@ -3,7 +3,7 @@
 // processes, and running `tfaas` as an unprivileged user so that file
 // permissions bind even when the suite runs as root.
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './server.mjs';
 import { runCommand } from './run.mjs';
@@ -58,4 +58,15 @@ export function runTfaas(args, { timeoutMs = 30000, unprivileged = false, bin: d
     ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin, ...args]]
     : [bin, args];
   return runCommand(cmd, argv, { timeoutMs });
+}
+
+// Flips one bit of the file at path, `fromEnd` bytes before its end (a
+// sealed blob's tag or ciphertext); returns {good, bad}, the bytes before
+// and after, to check and to put back.
+export function tamperFile(path, fromEnd = 1) {
+  const good = readFileSync(path);
+  const bad = Buffer.from(good);
+  bad[bad.length - fromEnd] ^= 1;
+  writeFileSync(path, bad);
+  return { good, bad };
 }

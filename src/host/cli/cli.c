@@ -28,7 +28,7 @@ static const struct subcmd SUBCMDS[] = {
     {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
     {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
-    {"action", "invoke", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_BLOCKING | CLI_OPT_CONFIDENTIAL, 1, 1, "NAME", "invoke an action", cli_action_invoke},
+    {"action", "invoke", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_BLOCKING | CLI_OPT_CONFIDENTIAL | CLI_OPT_EXPECT, 1, 1, "NAME", "invoke an action", cli_action_invoke},
     {"activation", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 1, "[ACTION]", "list activations, newest first", cli_activation_list},
     {"activation", "get", CLI_OPT_COMMON, 1, 1, "ID", "show an activation record", cli_activation_get},
     {"activation", "result", CLI_OPT_COMMON, 1, 1, "ID", "show the result of an activation", cli_activation_result},
@@ -62,6 +62,10 @@ static const struct opt_help OPT_HELP[] = {
                      "                         \"engine\": \"duktape\"|\"v8\"} of workers allowed the keys\n"
                      "                         (default: the worker measurement `tfaas attest` pinned\n"
                      "                         for the kind's engine, and that engine)"},
+    {CLI_OPT_EXPECT, "  --expect-namespace NS  with --confidential: the function's namespace, code\n"
+                     "  --expect-code-hash HEX hash (SHA-256) and deploy version its owner published;\n"
+                     "  --expect-version N     they replace what `action create --confidential` pinned\n"
+                     "                         here. Without a pin, namespace and code hash are needed"},
     {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
     {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
     {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},

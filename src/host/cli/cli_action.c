@@ -224,6 +224,10 @@ static int print_blocking(struct cli_ctx *c, const struct cli_reply *r) {
 
 int cli_action_invoke(struct cli_ctx *c) {
     if (c->args.confidential) return cli_confidential_invoke(c);
+    if (c->args.expect_ns || c->args.expect_code_hash || c->args.expect_version != CLI_UNSET) {
+        fprintf(stderr, "error: --expect-* need --confidential\n");
+        return CLI_EXIT_USAGE;
+    }
     const char *name = c->args.pos[0];
     bool blocking = c->args.blocking || c->args.result;
     const char *query = c->args.result ? "blocking=true&result=true"

@@ -14,6 +14,7 @@ enum opt_id {
     ID_APIHOST, ID_AUTH, ID_JSON, ID_HELP, ID_KIND, ID_MAIN, ID_PARAM, ID_PARAM_FILE,
     ID_ANNOTATION, ID_TIMEOUT, ID_MEMORY, ID_LOGSIZE, ID_CONCURRENCY, ID_CODE,
     ID_LIMIT, ID_SKIP, ID_BLOCKING, ID_RESULT, ID_CONFIDENTIAL, ID_POLICY,
+    ID_EXPECT_NS, ID_EXPECT_HASH, ID_EXPECT_VERSION,
 };
 
 struct opt_def {
@@ -45,6 +46,9 @@ static const struct opt_def OPTS[] = {
     {"result", 'r', 0, CLI_OPT_BLOCKING, ID_RESULT},
     {"confidential", 0, 0, CLI_OPT_CONFIDENTIAL, ID_CONFIDENTIAL},
     {"policy", 0, 1, CLI_OPT_POLICY, ID_POLICY},
+    {"expect-namespace", 0, 1, CLI_OPT_EXPECT, ID_EXPECT_NS},
+    {"expect-code-hash", 0, 1, CLI_OPT_EXPECT, ID_EXPECT_HASH},
+    {"expect-version", 0, 1, CLI_OPT_EXPECT, ID_EXPECT_VERSION},
 };
 
 int cli_parse_count(const char *text, long *out) {
@@ -157,6 +161,15 @@ static int apply(const struct opt_def *o, const char *shown, const char **vals,
     case ID_RESULT: a->result = true; return 0;
     case ID_CONFIDENTIAL: a->confidential = true; return 0;
     case ID_POLICY: a->policy = vals[0]; return 0;
+    case ID_EXPECT_NS: a->expect_ns = vals[0]; return 0;
+    case ID_EXPECT_HASH: a->expect_code_hash = vals[0]; return 0;
+    case ID_EXPECT_VERSION:
+        if (set_count(shown, vals[0], &a->expect_version, err, errlen) < 0) return -1;
+        if (a->expect_version < 1) {
+            snprintf(err, errlen, "%s needs a deploy version of 1 or more", shown);
+            return -1;
+        }
+        return 0;
     case ID_PARAM:
         a->params_given = true;
         return add_keyvalue(a->params, shown, vals[0], vals[1], err, errlen);
@@ -244,7 +257,7 @@ int cli_args_parse(int argc, char **argv, unsigned allowed, int max_pos,
                    struct cli_args *a, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
     a->timeout_ms = a->memory_mb = a->logsize_mb = a->concurrency = CLI_UNSET;
-    a->limit = a->skip = CLI_UNSET;
+    a->limit = a->skip = a->expect_version = CLI_UNSET;
     a->params = json_object();
     a->annotations = json_object();
     if (!a->params || !a->annotations) {

@@ -24,6 +24,7 @@ enum cli_opt {
     CLI_OPT_BLOCKING = 1u << 11,   /* --blocking --result */
     CLI_OPT_CONFIDENTIAL = 1u << 12, /* --confidential */
     CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON */
+    CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -38,6 +39,10 @@ struct cli_args {
     const char *apihost, *auth;
     bool json, help, code, blocking, result, confidential;
     const char *policy; /* --policy: a JSON object text, or a file holding one */
+    /* --expect-*: the confidential function an invoker was told to expect
+     * (NULL / CLI_UNSET if absent) */
+    const char *expect_ns, *expect_code_hash;
+    long expect_version;
     const char *kind, *main_name;
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */

@@ -36,30 +36,29 @@ static json_t *open_claims(const char *jws, const char *typ, EVP_PKEY *key, cons
     return NULL;
 }
 
-/* Does "ns/name" end in "/name"? The client addresses its own namespace as
- * "_", so only the name part is compared. */
-static int names_function(const char *function, const char *name) {
-    const char *slash = function ? strrchr(function, '/') : NULL;
-    return slash && strcmp(slash + 1, name) == 0;
-}
-
-int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const char *name,
-                             const char *expect_code_hash, const json_t *expect_policy, json_t **claims,
-                             char *err, size_t errlen) {
+int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const struct cli_fn_expect *expect,
+                             const json_t *expect_policy, json_t **claims, char *err, size_t errlen) {
     *claims = NULL;
     json_t *c = open_claims(cert, JWS_TYP_FUNCTION_CERT, kms->signing_key, "function certificate",
                             "the pinned KMS (foreign certificate)", err, errlen);
     if (!c) return -1;
+    const char *cns = json_string_value(json_object_get(c, "namespace"));
     const char *cname = json_string_value(json_object_get(c, "name"));
     const char *hash = json_string_value(json_object_get(c, "code_hash"));
+    json_int_t version = json_integer_value(json_object_get(c, "version"));
     int rc = -1;
-    if (!cname || !hash || !json_is_integer(json_object_get(c, "exp")) ||
+    if (!cns || !cname || !hash || version < 1 || !json_is_integer(json_object_get(c, "exp")) ||
         !json_is_string(json_object_get(c, "ohttp_keys")))
         snprintf(err, errlen, "the function certificate lacks claims");
-    else if (name && strcmp(cname, name) != 0)
-        snprintf(err, errlen, "the certificate is for function '%.256s', not '%.256s' (foreign certificate)", cname, name);
-    else if (expect_code_hash && strcmp(hash, expect_code_hash) != 0)
-        snprintf(err, errlen, "the certificate names other code (hash %.64s)", hash);
+    else if (expect && ((expect->ns && strcmp(cns, expect->ns) != 0) || strcmp(cname, expect->name) != 0))
+        snprintf(err, errlen, "the certificate is for function %.256s/%.256s, not %.256s/%.256s (foreign certificate)",
+                 cns, cname, expect->ns ? expect->ns : "_", expect->name);
+    else if (expect && expect->code_hash && strcmp(hash, expect->code_hash) != 0)
+        snprintf(err, errlen, "the certificate names other code (hash %.64s, expected %.64s)", hash, expect->code_hash);
+    else if (expect && expect->version && version != expect->version)
+        snprintf(err, errlen, "the certificate is for deploy version %" JSON_INTEGER_FORMAT ", expected %"
+                 JSON_INTEGER_FORMAT " (%s)", version, expect->version,
+                 version < expect->version ? "a rollback to an older deploy" : "a newer deploy than the one expected");
     else if (expect_policy && !json_equal(json_object_get(c, "policy"), (json_t *)expect_policy))
         snprintf(err, errlen, "the certificate states another policy than the one sealed");
     else
@@ -69,12 +68,21 @@ int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const 
     return rc;
 }
 
+/* Do claims c name the same function, deploy version and code as the
+ * function certificate's claims fn? */
+static int same_function(const json_t *c, const json_t *fn) {
+    static const char *const keys[] = {"namespace", "name", "version", "code_hash"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *a = json_object_get(c, keys[i]);
+        if (!a || !json_equal(a, json_object_get(fn, keys[i]))) return 0;
+    }
+    return 1;
+}
+
 int cli_receipt_verify(const char *receipt, const char *worker_cert, const struct cli_kms *kms,
-                       const json_t *fn_claims, const char *request_sha256, const char *response_sha256,
+                       const json_t *fn_claims, const char *request_sha256, const char *result_sha256,
                        json_t **claims, char *err, size_t errlen) {
     *claims = NULL;
-    const char *name = json_string_value(json_object_get(fn_claims, "name"));
-    const char *code_hash = json_string_value(json_object_get(fn_claims, "code_hash"));
     json_t *wc = open_claims(worker_cert, JWS_TYP_WORKER_CERT, kms->signing_key, "worker certificate",
                              "the pinned KMS", err, errlen);
     if (!wc) return -1;
@@ -91,21 +99,22 @@ int cli_receipt_verify(const char *receipt, const char *worker_cert, const struc
         snprintf(err, errlen, "the worker certificate lacks the worker's key or measurement");
         goto out;
     }
-    if (!names_function(json_string_value(json_object_get(wc, "sub")), name) || !in_policy) {
-        snprintf(err, errlen, "the worker certificate is for another function or a worker outside the policy");
+    if (!same_function(wc, fn_claims) || !in_policy) {
+        snprintf(err, errlen, "the worker certificate is for another function, deploy version or code, or a worker "
+                 "outside the policy");
         goto out;
     }
     if (!(rc_claims = open_claims(receipt, JWS_TYP_RECEIPT, wkey, "receipt", "the certified worker", err, errlen)))
         goto out;
-    const char *f = json_string_value(json_object_get(rc_claims, "function"));
-    const char *h = json_string_value(json_object_get(rc_claims, "code_hash"));
     const char *rm = json_string_value(json_object_get(rc_claims, "measurement"));
     const char *rq = json_string_value(json_object_get(rc_claims, "request_sha256"));
-    const char *rs = json_string_value(json_object_get(rc_claims, "response_sha256"));
-    if (!names_function(f, name) || !h || !code_hash || strcmp(h, code_hash) || !rm || strcmp(rm, wmeas))
-        snprintf(err, errlen, "the receipt is for another function, other code or another worker");
-    else if (!rq || !rs || strcmp(rq, request_sha256) || strcmp(rs, response_sha256))
-        snprintf(err, errlen, "the receipt does not match the request and response");
+    const char *rs = json_string_value(json_object_get(rc_claims, "result_sha256"));
+    if (!same_function(rc_claims, fn_claims) || !rm || strcmp(rm, wmeas))
+        snprintf(err, errlen, "the receipt is for another function, deploy version, code or worker");
+    else if (!rq || !rs || strcmp(rq, request_sha256) || strcmp(rs, result_sha256))
+        snprintf(err, errlen, "the receipt does not match the request and the result");
+    else if (!json_is_integer(json_object_get(rc_claims, "status")))
+        snprintf(err, errlen, "the receipt lacks claims");
     else
         rc = 0;
 out:

@@ -13,6 +13,7 @@
 #include "host/cli/cli_file.h"
 #include "host/cli/cli_kms.h"
 #include "host/cli/cli_output.h"
+#include "host/cli/cli_pin.h"
 #include "host/commands.h"
 #include "host/util/json.h"
 
@@ -97,12 +98,75 @@ static char *seal_package(const struct cli_kms *kms, json_t *pkg) {
     return out;
 }
 
+/* GET a URL with Accept `accept`: 0 with *resp (any status; the caller
+ * frees it), or -1 after printing why nothing came back. */
+static int fetch(struct cli_ctx *c, const char *url, const char *accept, struct cli_http_response *resp) {
+    struct cli_http_opts o = {.accept = accept};
+    char err[CURL_ERROR_SIZE + 64];
+    if (!url || cli_http_request_ex("GET", url, c->conn.auth, &o, CLI_HTTP_TIMEOUT_S, resp, err, sizeof err) < 0) {
+        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, url ? err : "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* GET a URL with Accept `accept`; the body (malloc'd) or NULL after printing why. */
+static char *fetch_text(struct cli_ctx *c, const char *url, const char *accept) {
+    struct cli_http_response resp = {0};
+    if (fetch(c, url, accept, &resp) < 0) return NULL;
+    if (resp.status != 200) {
+        struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
+        cli_report_error(&reply);
+        cli_reply_free(&reply);
+        return NULL;
+    }
+    char *body = resp.body;
+    resp.body = NULL;
+    cli_http_response_free(&resp);
+    return body;
+}
+
+/* The namespace the credentials own, as the server names it (the package
+ * is sealed for it; the KMS refuses it anywhere else). Malloc'd or NULL. */
+static char *own_namespace(struct cli_ctx *c) {
+    char *url = NULL, *ns = NULL;
+    if (asprintf(&url, "%s/api/v1/namespaces", c->conn.apihost) < 0) url = NULL;
+    char *text = fetch_text(c, url, "application/json");
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    const char *first = json_string_value(json_array_get(j, 0));
+    if (text && !(first && *first && (ns = strdup(first))))
+        fprintf(stderr, "error: the server did not name the credentials' namespace\n");
+    json_decref(j);
+    free(text);
+    free(url);
+    return ns;
+}
+
+/* The deploy version of name's current certificate (0 when there is none
+ * or it is not a valid certificate of ns/name from the pinned KMS): the
+ * next deploy must be above it, even from a client without a pin. */
+static json_int_t served_version(struct cli_ctx *c, const struct cli_kms *kms, const char *ns, const char *name) {
+    char *url = cli_tfaas_url(c->conn.apihost, name, "certificate", NULL), err[512];
+    struct cli_http_response resp = {0};
+    json_int_t v = 0;
+    json_t *claims = NULL;
+    struct cli_fn_expect e = {.ns = (char *)ns, .name = (char *)name};
+    if (fetch(c, url, "application/jwt", &resp) == 0 && resp.status == 200 &&
+        cli_function_cert_verify(resp.body, kms, &e, NULL, &claims, err, sizeof err) == 0)
+        v = json_integer_value(json_object_get(claims, "version"));
+    json_decref(claims);
+    cli_http_response_free(&resp);
+    free(url);
+    return v;
+}
+
 int cli_confidential_create(struct cli_ctx *c) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
     json_t *pin = NULL;
     if (load_pin(&kms, &pin) < 0) return CLI_EXIT_FAIL;
-    char *code = NULL, *code_b64 = NULL, *sealed = NULL, err[512];
+    struct cli_fn_expect prev = {0}, mine = {0};
+    char *code = NULL, *code_b64 = NULL, *sealed = NULL, *pins = cli_fn_pins_path(), err[512];
     size_t code_len = 0;
     uint8_t key[32], *box = NULL;
     size_t box_len = 0;
@@ -113,6 +177,20 @@ int cli_confidential_create(struct cli_ctx *c) {
         goto out;
     }
     if (!(pol = build_policy(&c->args, pin))) goto out;
+    /* Who and which deploy: the package names the namespace, and a version
+     * above every earlier deploy this client pinned or the server shows,
+     * so the KMS can refuse it replayed elsewhere or later (rollback). */
+    if (!pins) {
+        fprintf(stderr, "error: no place for the function pins: set HOME or TFAAS_FUNCTION_PINS\n");
+        goto out;
+    }
+    if (cli_fn_pin_load(pins, name, &prev, err, sizeof err) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        goto out;
+    }
+    if (!(mine.ns = own_namespace(c))) goto out;
+    json_int_t served = served_version(c, &kms, mine.ns, name);
+    mine.version = (prev.version > served ? prev.version : served) + 1;
     /* A fresh code key per deploy; the code is sealed under it, the key and
      * the policy to the KMS. */
     char key_b64[64], hash_hex[65];
@@ -125,7 +203,8 @@ int cli_confidential_create(struct cli_ctx *c) {
     }
     evidence_sha256_hex(code, code_len, hash_hex);
     b64url_encode(key, sizeof key, key_b64);
-    pkg = json_pack("{s:s, s:s, s:s, s:O}", "name", name, "code_key", key_b64, "code_hash", hash_hex, "policy", pol);
+    pkg = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O}", "namespace", mine.ns, "name", name, "version", mine.version,
+                    "code_key", key_b64, "code_hash", hash_hex, "policy", pol);
     OPENSSL_cleanse(key_b64, sizeof key_b64);
     if (!pkg || !(sealed = seal_package(&kms, pkg))) {
         fprintf(stderr, "error: cannot seal the code key to the key service\n");
@@ -158,14 +237,25 @@ int cli_confidential_create(struct cli_ctx *c) {
     /* The certificate the KMS issued must say what was sealed. */
     json_t *conf = json_kv_find(json_object_get(reply.json, "annotations"), "confidential");
     const char *cert = json_string_value(json_object_get(conf, "certificate"));
-    if (cli_function_cert_verify(cert, &kms, name, hash_hex, pol, &claims, err, sizeof err) < 0) {
+    if (!(mine.name = strdup(name)) || !(mine.code_hash = strdup(hash_hex))) {
+        cli_reply_free(&reply);
+        goto out;
+    }
+    if (cli_function_cert_verify(cert, &kms, &mine, pol, &claims, err, sizeof err) < 0) {
         fprintf(stderr, "error: the deploy is NOT trustworthy: %s\n", err);
         cli_reply_free(&reply);
         goto out;
     }
+    /* From now on this client accepts this deploy of name, and only it. */
+    if (cli_fn_pin_save(pins, name, &mine, err, sizeof err) < 0) {
+        fprintf(stderr, "error: deployed, but the pin was not saved (invoking will refuse): %s\n", err);
+        cli_reply_free(&reply);
+        goto out;
+    }
     if (c->args.json) printf("%s\n", cert);
-    else printf("ok: created confidential action %s (certificate verified: code sha256 %s, engine %s)\n", name,
-                hash_hex, json_string_value(json_object_get(claims, "engine")));
+    else printf("ok: created confidential action %s/%s version %" JSON_INTEGER_FORMAT " (certificate verified: code "
+                "sha256 %s, engine %s)\n", mine.ns, name, mine.version, hash_hex,
+                json_string_value(json_object_get(claims, "engine")));
     cli_reply_free(&reply);
     rc = CLI_EXIT_OK;
 out:
@@ -180,64 +270,47 @@ out:
     json_decref(body);
     json_decref(claims);
     json_decref(pin);
+    cli_fn_expect_free(&prev);
+    cli_fn_expect_free(&mine);
+    free(pins);
     cli_kms_free(&kms);
     return rc;
 }
 
-/* GET a URL with Accept `accept`; the body (malloc'd) or NULL after printing why. */
-static char *fetch_text(struct cli_ctx *c, const char *url, const char *accept) {
-    struct cli_http_opts o = {.accept = accept};
-    struct cli_http_response resp = {0};
-    char err[CURL_ERROR_SIZE + 64];
-    if (cli_http_request_ex("GET", url, c->conn.auth, &o, CLI_HTTP_TIMEOUT_S, &resp, err, sizeof err) < 0) {
-        fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, err);
-        return NULL;
+/* What the invoker expects of name: the pin of its deploy, or the
+ * --expect-* flags in its place. 0 with *e (namespace and code hash
+ * known), or -1 after printing why. */
+static int expectation(struct cli_ctx *c, const char *name, struct cli_fn_expect *e) {
+    char *pins = cli_fn_pins_path(), err[512];
+    int rc = pins ? cli_fn_pin_load(pins, name, e, err, sizeof err) : 1;
+    if (rc < 0) fprintf(stderr, "error: %s\n", err);
+    free(pins);
+    if (rc < 0) return -1;
+    const struct cli_args *a = &c->args;
+    if (a->expect_ns || a->expect_code_hash) {
+        /* The flags describe a deploy of their own: nothing of the pin is kept. */
+        cli_fn_expect_free(e);
+        e->ns = a->expect_ns ? strdup(a->expect_ns) : NULL;
+        e->code_hash = a->expect_code_hash ? strdup(a->expect_code_hash) : NULL;
     }
-    if (resp.status != 200) {
-        struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
-        cli_report_error(&reply);
-        cli_reply_free(&reply);
-        return NULL;
+    if (a->expect_version != CLI_UNSET) e->version = a->expect_version;
+    free(e->name);
+    e->name = strdup(name);
+    if (!e->ns || !e->code_hash || !e->name) {
+        fprintf(stderr, "error: refusing to send anything: no deploy of '%s' is pinned on this client; pass "
+                        "--expect-namespace NS and --expect-code-hash HEX (and --expect-version N) as the "
+                        "function's owner published them\n", name);
+        return -1;
     }
-    char *body = resp.body;
-    resp.body = NULL;
-    cli_http_response_free(&resp);
-    return body;
+    return 0;
 }
 
-int cli_confidential_invoke(struct cli_ctx *c) {
-    const char *name = c->args.pos[0];
-    struct cli_kms kms;
-    if (load_pin(&kms, NULL) < 0) return CLI_EXIT_FAIL;
-    int rc = CLI_EXIT_FAIL;
-    char *url = NULL, *cert = NULL, *params = NULL, err[512];
-    json_t *fn = NULL, *rclaims = NULL, *out = NULL;
-    uint8_t *keys = NULL, *bin = NULL, *enc_req = NULL, *plain = NULL;
-    size_t keys_len = 0, bin_len = 0, enc_len = 0, plain_len = 0;
-    ohttp_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    struct cli_http_response resp = {0};
-    /* 1. The function's certificate, checked against the pinned KMS. */
-    if (!(url = cli_tfaas_url(c->conn.apihost, name, "certificate", NULL)) ||
-        !(cert = fetch_text(c, url, "application/jwt")))
-        goto out;
-    if (cli_function_cert_verify(cert, &kms, name, NULL, NULL, &fn, err, sizeof err) < 0) {
-        fprintf(stderr, "error: refusing to send anything: %s\n", err);
-        goto out;
-    }
-    /* 2. The request, sealed to the certified OHTTP key. */
-    const char *kb = json_string_value(json_object_get(fn, "ohttp_keys"));
-    ohttp_key_config cfg[4];
-    size_t ncfg = 0;
-    if (!(keys = b64url_decode_alloc(kb, strlen(kb), &keys_len)) ||
-        ohttp_keys_parse(keys, keys_len, cfg, 4, &ncfg) != OHTTP_OK) {
-        fprintf(stderr, "error: the certified OHTTP key configuration is unusable\n");
-        goto out;
-    }
-    uint16_t aead = cfg[0].suites[0].aead_id;
-    for (size_t i = 0; i < cfg[0].nsuites; i++)
-        if (cfg[0].suites[i].aead_id == HPKE_AEAD_CHACHA20_POLY1305) aead = HPKE_AEAD_CHACHA20_POLY1305;
-    params = json_dumps(c->args.params, JSON_COMPACT);
+/* Encapsulates one fresh request for `name` (Binary HTTP with the current
+ * Date, params as content) to cfg and POSTs it. 0 with *ctx, *enc_req and
+ * *resp (any status), or -1 after printing why. */
+static int send_request(struct cli_ctx *c, const char *name, const ohttp_key_config *cfg, uint16_t aead,
+                        const char *params, ohttp_ctx *ctx, uint8_t **enc_req, size_t *enc_len,
+                        struct cli_http_response *resp) {
     char date[64], path[600];
     time_t now = time(NULL);
     struct tm tm;
@@ -254,24 +327,70 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     req.fields[0].value = bhttp_str("application/json");
     req.fields[1].name = bhttp_str("date");
     req.fields[1].value = bhttp_str(date);
-    req.content = bhttp_str(params ? params : "{}");
-    if (!params || bhttp_request_encode(&req, &bin, &bin_len) != BHTTP_OK ||
-        ohttp_request_encapsulate(&ctx, &cfg[0], aead, bin, bin_len, NULL, &enc_req, &enc_len) != OHTTP_OK) {
+    req.content = bhttp_str(params);
+    uint8_t *bin = NULL;
+    size_t bin_len = 0;
+    int ok = bhttp_request_encode(&req, &bin, &bin_len) == BHTTP_OK &&
+             ohttp_request_encapsulate(ctx, cfg, aead, bin, bin_len, NULL, enc_req, enc_len) == OHTTP_OK;
+    if (bin) OPENSSL_cleanse(bin, bin_len);
+    free(bin);
+    if (!ok) {
         fprintf(stderr, "error: cannot encapsulate the request\n");
-        goto out;
+        return -1;
     }
-    /* 3. Relayed by the host, answered by an attested worker. */
-    free(url);
-    url = cli_tfaas_url(c->conn.apihost, name, "ohttp", NULL);
+    char *url = cli_tfaas_url(c->conn.apihost, name, "ohttp", NULL), herr[CURL_ERROR_SIZE + 64];
     struct cli_http_opts o = {.content_type = "message/ohttp-req", .accept = "message/ohttp-res",
-                              .body = enc_req, .body_len = enc_len,
-                              .capture = {"tfaas-receipt", "tfaas-worker-certificate", "x-openwhisk-activation-id"}};
-    char herr[CURL_ERROR_SIZE + 64];
-    if (!url || cli_http_request_ex("POST", url, c->conn.auth, &o, CLI_HTTP_BLOCKING_TIMEOUT_S, &resp, herr,
-                                    sizeof herr) < 0) {
+                              .body = *enc_req, .body_len = *enc_len,
+                              .capture = {"x-openwhisk-activation-id"}};
+    int rc = url ? cli_http_request_ex("POST", url, c->conn.auth, &o, CLI_HTTP_BLOCKING_TIMEOUT_S, resp, herr,
+                                       sizeof herr) : -1;
+    if (rc < 0)
         fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n", c->conn.apihost, url ? herr : "out of memory");
+    free(url);
+    return rc;
+}
+
+int cli_confidential_invoke(struct cli_ctx *c) {
+    const char *name = c->args.pos[0];
+    struct cli_kms kms;
+    if (load_pin(&kms, NULL) < 0) return CLI_EXIT_FAIL;
+    struct cli_fn_expect expect = {0};
+    int rc = CLI_EXIT_FAIL;
+    char *url = NULL, *cert = NULL, *params = NULL, *receipt = NULL, *wcert = NULL, err[512];
+    json_t *fn = NULL, *rclaims = NULL, *out = NULL;
+    uint8_t *keys = NULL, *enc_req = NULL, *plain = NULL;
+    size_t keys_len = 0, enc_len = 0, plain_len = 0;
+    ohttp_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    struct cli_http_response resp = {0};
+    /* 1. The function's certificate, checked against the pinned KMS and
+     * what this client expects (namespace, name, code, deploy version). */
+    if (expectation(c, name, &expect) < 0) goto out;
+    if (!(url = cli_tfaas_url(c->conn.apihost, name, "certificate", NULL)) ||
+        !(cert = fetch_text(c, url, "application/jwt")))
+        goto out;
+    if (cli_function_cert_verify(cert, &kms, &expect, NULL, &fn, err, sizeof err) < 0) {
+        fprintf(stderr, "error: refusing to send anything: %s\n", err);
         goto out;
     }
+    /* 2. The request, sealed to the certified OHTTP key. */
+    const char *kb = json_string_value(json_object_get(fn, "ohttp_keys"));
+    ohttp_key_config cfg[4];
+    size_t ncfg = 0;
+    if (!(keys = b64url_decode_alloc(kb, strlen(kb), &keys_len)) ||
+        ohttp_keys_parse(keys, keys_len, cfg, 4, &ncfg) != OHTTP_OK) {
+        fprintf(stderr, "error: the certified OHTTP key configuration is unusable\n");
+        goto out;
+    }
+    uint16_t aead = cfg[0].suites[0].aead_id;
+    for (size_t i = 0; i < cfg[0].nsuites; i++)
+        if (cfg[0].suites[i].aead_id == HPKE_AEAD_CHACHA20_POLY1305) aead = HPKE_AEAD_CHACHA20_POLY1305;
+    params = json_dumps(c->args.params, JSON_COMPACT);
+    if (!params) goto out;
+    /* 3. Relayed by the host, answered by an attested worker. Never resent
+     * on the client's own: a refusal in the clear may be the host's lie
+     * after the function ran, and a resend would run it twice. */
+    if (send_request(c, name, &cfg[0], aead, params, &ctx, &enc_req, &enc_len, &resp) < 0) goto out;
     if (resp.status != 200) {
         struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
         memset(&resp, 0, sizeof resp);
@@ -286,11 +405,14 @@ int cli_confidential_invoke(struct cli_ctx *c) {
         fprintf(stderr, "error: the response does not open: it was tampered with or is not for this request\n");
         goto out;
     }
+    /* The receipt and worker certificate came inside the sealed response. */
     char req_hex[65], res_hex[65];
+    const bhttp_field *rf = bhttp_header(&res, RECEIPT_FIELD), *wf = bhttp_header(&res, WORKER_CERT_FIELD);
     evidence_sha256_hex(enc_req, enc_len, req_hex);
-    evidence_sha256_hex((const uint8_t *)resp.body, resp.len, res_hex);
-    if (cli_receipt_verify(resp.captured[0], resp.captured[1], &kms, fn, req_hex, res_hex, &rclaims, err,
-                           sizeof err) < 0) {
+    evidence_sha256_hex(res.content.ptr, res.content.len, res_hex);
+    if (rf) receipt = strndup((const char *)rf->value.ptr, rf->value.len);
+    if (wf) wcert = strndup((const char *)wf->value.ptr, wf->value.len);
+    if (cli_receipt_verify(receipt, wcert, &kms, fn, req_hex, res_hex, &rclaims, err, sizeof err) < 0) {
         fprintf(stderr, "error: the receipt does NOT verify: %s\n", err);
         goto out;
     }
@@ -298,10 +420,9 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     if (!result) result = json_stringn((const char *)res.content.ptr, res.content.len);
     if (c->args.json) {
         out = json_pack("{s:I, s:o, s:s?, s:s, s:s, s:s, s:s, s:s, s:O}", "status", (json_int_t)res.status,
-                        "result", result ? result : json_null(), "activation_id", resp.captured[2],
-                        "function_certificate", cert, "worker_certificate", resp.captured[1], "receipt",
-                        resp.captured[0], "request_sha256", req_hex, "response_sha256", res_hex, "receipt_claims",
-                        rclaims);
+                        "result", result ? result : json_null(), "activation_id", resp.captured[0],
+                        "function_certificate", cert, "worker_certificate", wcert, "receipt", receipt,
+                        "request_sha256", req_hex, "result_sha256", res_hex, "receipt_claims", rclaims);
         char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
         if (text) puts(text);
         free(text);
@@ -310,8 +431,9 @@ int cli_confidential_invoke(struct cli_ctx *c) {
         if (text) puts(text);
         free(text);
         json_decref(result);
-        fprintf(stderr, "receipt verified: activation %s, worker %.16s..., cpu %" JSON_INTEGER_FORMAT " us, "
-                        "peak memory %" JSON_INTEGER_FORMAT " bytes\n",
+        fprintf(stderr, "receipt verified: %s/%s version %" JSON_INTEGER_FORMAT ", activation %s, worker %.16s..., "
+                        "cpu %" JSON_INTEGER_FORMAT " us, peak memory %" JSON_INTEGER_FORMAT " bytes\n",
+                expect.ns, expect.name, json_integer_value(json_object_get(rclaims, "version")),
                 json_string_value(json_object_get(rclaims, "activation_id")),
                 json_string_value(json_object_get(rclaims, "measurement")),
                 json_integer_value(json_object_get(rclaims, "cpu_time_us")),
@@ -319,12 +441,13 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     }
     rc = res.status == 200 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:
+    free(receipt);
+    free(wcert);
+    cli_fn_expect_free(&expect);
     ohttp_ctx_wipe(&ctx);
     cli_http_response_free(&resp);
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
-    if (bin) OPENSSL_cleanse(bin, bin_len);
-    free(bin);
     free(enc_req);
     free(keys);
     free(params);
@@ -344,8 +467,9 @@ int receipt_main(int argc, char **argv) {
         puts("usage: tfaas receipt verify FILE\n\n"
              "Verifies offline, against the pinned key service (`tfaas attest`), the receipt chain\n"
              "in FILE (the JSON `tfaas action invoke NAME --confidential --json` prints, \"-\": stdin):\n"
-             "function certificate <- KMS, worker certificate <- KMS, receipt <- worker, and the\n"
-             "receipt's request and response hashes.");
+             "function certificate <- KMS, worker certificate <- KMS, receipt <- worker, all for\n"
+             "the same namespace, name, deploy version and code, and the receipt's request and\n"
+             "result hashes.");
         return CLI_EXIT_OK;
     }
     if (argc != 3 || strcmp(argv[1], "verify") != 0) {
@@ -366,20 +490,22 @@ int receipt_main(int argc, char **argv) {
     /* The receipt is checked against whichever function the certificate
      * names (cli_receipt_verify reads it from the verified claims). */
     const char *fc = json_string_value(json_object_get(j, "function_certificate"));
-    if (!fc || cli_function_cert_verify(fc, &kms, NULL, NULL, NULL, &fn, err, sizeof err) < 0) {
+    if (!fc || cli_function_cert_verify(fc, &kms, NULL, NULL, &fn, err, sizeof err) < 0) {
         fprintf(stderr, "error: receipt REFUSED: %s\n", fc ? err : "FILE has no function certificate");
         goto out;
     }
     if (cli_receipt_verify(json_string_value(json_object_get(j, "receipt")),
                            json_string_value(json_object_get(j, "worker_certificate")), &kms, fn,
-                           cli_json_str(j, "request_sha256", ""), cli_json_str(j, "response_sha256", ""), &claims, err,
+                           cli_json_str(j, "request_sha256", ""), cli_json_str(j, "result_sha256", ""), &claims, err,
                            sizeof err) < 0) {
         fprintf(stderr, "error: receipt REFUSED: %s\n", err);
         goto out;
     }
-    printf("ok: receipt verified: activation %s of %s, code sha256 %s, worker measurement %s\n",
+    printf("ok: receipt verified: activation %s of %s/%s version %" JSON_INTEGER_FORMAT ", code sha256 %s, "
+           "worker measurement %s\n",
            json_string_value(json_object_get(claims, "activation_id")),
-           json_string_value(json_object_get(claims, "function")),
+           json_string_value(json_object_get(claims, "namespace")), json_string_value(json_object_get(claims, "name")),
+           json_integer_value(json_object_get(claims, "version")),
            json_string_value(json_object_get(claims, "code_hash")),
            json_string_value(json_object_get(claims, "measurement")));
     rc = CLI_EXIT_OK;

@@ -1,10 +1,15 @@
 /* cli_file.c - bounded whole-file reads for the client (see cli_file.h). */
 #include "host/cli/cli_file.h"
 
+#include "host/cli/cli_config.h"
+#include "host/util/file.h"
+
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_file_read(const char *path, size_t max, char **data, size_t *len,
                   char *err, size_t errlen) {
@@ -69,4 +74,34 @@ int cli_file_read(const char *path, size_t max, char **data, size_t *len,
     *data = buf;
     *len = n;
     return 0;
+}
+
+char *cli_file_beside_config(const char *env, const char *name) {
+    const char *p = getenv(env);
+    if (p && *p) return strdup(p);
+    char *config = cli_config_default_path();
+    if (!config) return NULL;
+    char *dir = dirname(config); /* may point into config */
+    char *out = NULL;
+    if (asprintf(&out, "%s/%s", dir, name) < 0) out = NULL;
+    free(config);
+    return out;
+}
+
+int cli_file_write_json(const char *path, const json_t *j, const char *what, char *err, size_t errlen) {
+    /* The directory may not exist yet (a first `tfaas attest`). */
+    char *copy = strdup(path);
+    if (copy) {
+        mkdir(dirname(copy), 0700);
+        free(copy);
+    }
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = file_write_atomic(path, text, strlen(text), 0644);
+    free(text);
+    if (rc != 0) snprintf(err, errlen, "cannot write the %s %s: %s", what, path, strerror(errno));
+    return rc != 0 ? -1 : 0;
 }

@@ -79,15 +79,7 @@ int cli_kms_verify(const json_t *doc, EVP_PKEY *root, const uint8_t *expected_me
 }
 
 char *cli_kms_pin_path(void) {
-    const char *p = getenv("TFAAS_KMS_PIN");
-    if (p && *p) return strdup(p);
-    char *config = cli_config_default_path();
-    if (!config) return NULL;
-    char *dir = dirname(config); /* may point into config */
-    char *out = NULL;
-    if (asprintf(&out, "%s/kms-pin.json", dir) < 0) out = NULL;
-    free(config);
-    return out;
+    return cli_file_beside_config("TFAAS_KMS_PIN", "kms-pin.json");
 }
 
 int cli_kms_pin_save(const char *path, const char *apihost, const json_t *doc, const struct cli_kms *k,
@@ -101,19 +93,9 @@ int cli_kms_pin_save(const char *path, const char *apihost, const json_t *doc, c
                             "pinned_at", (json_int_t)time(NULL), "attestation", doc);
     free(root_pem);
     if (!pin) return fail(err, errlen, "out of memory");
-    /* The directory may not exist yet (a first `tfaas attest`). */
-    char *copy = strdup(path);
-    if (copy) {
-        mkdir(dirname(copy), 0700);
-        free(copy);
-    }
-    char *text = json_dumps(pin, JSON_INDENT(2) | JSON_SORT_KEYS);
+    int rc = cli_file_write_json(path, pin, "KMS pin", err, errlen);
     json_decref(pin);
-    if (!text) return fail(err, errlen, "out of memory");
-    int rc = file_write_atomic(path, text, strlen(text), 0644);
-    free(text);
-    if (rc != 0) return fail(err, errlen, "cannot write the KMS pin %s: %s", path, strerror(errno));
-    return 0;
+    return rc;
 }
 
 int cli_kms_pin_load(const char *path, struct cli_kms *out, json_t **pin_out, char *err, size_t errlen) {

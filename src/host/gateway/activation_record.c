@@ -64,10 +64,10 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
     if (info->confidential && annotations) {
         json_array_append_new(annotations, json_kv("confidential", json_true()));
         if (status == TFAAS_STATUS_SUCCESS) {
-            /* The host keeps the receipt only; the response is the client's. */
-            json_t *r = json_pack("{s:O?}", "receipt", json_object_get(result, "receipt"));
+            /* The sealed response is the client's, and the receipt inside
+             * it: the host keeps no result, status or resource figure. */
             json_decref(result);
-            result = r;
+            result = json_object();
         }
     }
     json_t *logs = log_lines(res->logs);

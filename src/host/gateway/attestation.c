@@ -9,13 +9,13 @@
 
 enum MHD_Result attestation_handle(http_req *r) {
     if (!r->gw->kms)
-        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The key service is not running.");
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_KMS_DOWN);
     char *err = NULL;
     json_t *doc = kms_service_attestation(r->gw->kms, &err);
     if (!doc) {
         fprintf(stderr, "tfaas serve: attestation: %s\n", err ? err : "key service unavailable");
         free(err);
-        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The key service is not available.");
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_KMS_DOWN);
     }
     return http_reply_json(r->conn, MHD_HTTP_OK, doc, NULL);
 }

@@ -17,7 +17,7 @@
 #define MAX_SEALED_PACKAGE (1u << 16)
 
 static enum MHD_Result kms_down(http_req *r) {
-    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The key service is not available.");
+    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_KMS_DOWN);
 }
 
 /* PUT: {"code": b64url(code box), "sealed_key": b64url(package), "kind"?,
@@ -63,8 +63,10 @@ static enum MHD_Result deploy(http_req *r) {
             free(err);
             return kms_down(r);
         }
-        enum MHD_Result ret = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The key service refused the deploy: %s",
-                                         err ? err : "refused");
+        /* A stale version is a conflict with the function's state (409);
+         * every other refusal is the package's fault (400). */
+        enum MHD_Result ret = http_error(r->conn, ks == KMS_ERR_STALE ? MHD_HTTP_CONFLICT : MHD_HTTP_BAD_REQUEST,
+                                         "The key service refused the deploy: %s", err ? err : "refused");
         free(err);
         return ret;
     }
@@ -140,11 +142,16 @@ static enum MHD_Result ohttp_invoke(http_req *r) {
 
 int confidential_release(void *ud, const uint8_t *record, size_t record_len, const char *worker, size_t worker_len,
                          char **bundle, size_t *bundle_len, int *refused, char **err) {
-    kms_status st;
-    int rc = kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err);
+    kms_status st = KMS_ERR_INTERNAL;
+    int rc = ud ? kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err)
+                : (*err = strdup("the key service did not start"), -1);
     *refused = rc < 0 && st != KMS_ERR_INTERNAL;
-    if (rc < 0 && !*refused)
+    if (rc < 0 && !*refused) {
+        /* The operator reads why; the client gets §5.4's one message. */
         fprintf(stderr, "tfaas serve: key release: %s\n", *err ? *err : "key service unavailable");
+        free(*err);
+        *err = strdup(MSG_KMS_DOWN);
+    }
     return rc;
 }
 

@@ -16,6 +16,8 @@
 
 #define GATEWAY_NS_MAX 257 /* namespace name buffer */
 #define MSG_NOT_FOUND "The requested resource does not exist."
+/* 503 of every route that needs the key service (docs/protocol.md §5.4) */
+#define MSG_KMS_DOWN "The key service is not available."
 
 struct gateway {
     struct MHD_Daemon *daemon;

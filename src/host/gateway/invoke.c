@@ -38,7 +38,7 @@ typedef struct {
     /* Fixed at creation: */
     int result_only;
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
-    char *sealed;        /* its enclave result {ohttp_res, receipt, worker_certificate}; set with record */
+    char *sealed;        /* its enclave result {ohttp_res}; set with record */
     gateway *gw;
     char *ns, *name, *version, *kind;
     char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
@@ -147,8 +147,9 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     return http_reply_json(r->conn, http, json_incref(body), &hdr);
 }
 
-/* The answer to an OHTTP invocation: the sealed response with the receipt
- * and the worker certificate, or the refusal the enclave or KMS gave. */
+/* The answer to an OHTTP invocation: the sealed response (the receipt and
+ * the worker certificate are inside it), or the refusal the enclave or KMS
+ * gave. */
 static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
     park_lock(r->gw);
     int done = inv->done;
@@ -167,9 +168,7 @@ static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
     if (code == TFAAS_STATUS_SUCCESS && res_b64) {
         size_t len = 0;
         uint8_t *bytes = b64url_decode_alloc(res_b64, strlen(res_b64), &len);
-        http_header hdrs[] = {id, {"tfaas-receipt", json_get_str(j, "receipt", "")},
-                              {"tfaas-worker-certificate", json_get_str(j, "worker_certificate", "")}};
-        ret = bytes ? http_reply_bytes(r->conn, MHD_HTTP_OK, "message/ohttp-res", bytes, len, hdrs, 3)
+        ret = bytes ? http_reply_bytes(r->conn, MHD_HTTP_OK, "message/ohttp-res", bytes, len, &id, 1)
                     : http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id, "Malformed sealed response");
     } else {
         /* Refused before anything was decrypted, or the platform failed. */

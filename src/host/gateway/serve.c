@@ -408,7 +408,7 @@ int serve_main(int argc, char **argv) {
                            .max_enclaves_per_ns = o.max_enclaves_per_ns,
                            .background_after_ms = background_after(&o),
                            .enclave_args = kms ? tee_args : NULL,
-                           .release = kms ? confidential_release : NULL, .release_ud = kms,
+                           .release = confidential_release, .release_ud = kms, /* kms NULL: 503 */
                            .quote = kms ? quote_service_channel : NULL, .quote_ud = qe};
     sched = scheduler_create(&sc, &err);
     if (!sched) {

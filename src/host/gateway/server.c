@@ -2,6 +2,7 @@
  * address, and how long a silent one is kept), refuses ambiguous framing
  * (framing.h), reads each request (body limits enforced while reading),
  * authenticates it, and dispatches it by route. */
+#include "common/ohttp.h"
 #include "host/gateway/gateway_internal.h"
 
 #include "host/gateway/auth.h"
@@ -149,8 +150,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->gw->active++;
         pthread_mutex_unlock(&r->gw->mu);
         route_match(url, &r->rt);
+        /* An OHTTP request may be as large as RFC 9458 messages tfaas
+         * accepts (docs/protocol.md §3.2), not just GATEWAY_MAX_BODY. */
         r->body_limit = ((r->rt.kind == ROUTE_ACTION || r->rt.kind == ROUTE_CONF_ACTION) && !strcmp(method, "PUT"))
-                            ? GATEWAY_MAX_BODY_ACTION : GATEWAY_MAX_BODY;
+                            ? GATEWAY_MAX_BODY_ACTION
+                        : r->rt.kind == ROUTE_CONF_OHTTP ? OHTTP_MAX_MESSAGE : GATEWAY_MAX_BODY;
         *con_cls = r;
         /* A whole request head arrived: from now on the connection's
          * silences may be longer (gateway.h). Set once per connection. */

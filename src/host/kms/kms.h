@@ -3,11 +3,15 @@
  * keeps its sealed key blob in the state directory and relays requests to
  * it over the IPC codec.
  *
- * The host never sees a KMS private key: it stores STATE/kms-keys.sealed,
- * which only an enclave with the KMS's measurement on the same platform can
- * open (not a worker enclave: those measure differently). If the KMS process dies, the next request starts a new one from the
- * same blob, so no key is lost. Requests are serialised (one mutex): the KMS
- * is used on deploys and key releases, not on every invocation. */
+ * The host never sees a KMS private key: it stores STATE/kms-keys.sealed
+ * and STATE/kms-state.sealed (the latest deploy version of each confidential
+ * function), which only an enclave with the KMS's measurement on the same
+ * platform can open (not a worker enclave: those measure differently). If the
+ * KMS process dies, the next request starts a new one from the same blob, so
+ * no key is lost. Requests are serialised (one mutex, held until a reply's new
+ * sealed state is written): the KMS is used on deploys and key releases (a
+ * worker's first call of a function, and a lease renewal every REPLAY_LEASE_S
+ * or so), not on every invocation. */
 #ifndef TFAAS_HOST_KMS_H
 #define TFAAS_HOST_KMS_H
 
@@ -19,6 +23,10 @@
 #include <sys/types.h>
 
 #define KMS_SEALED_FILE "kms-keys.sealed"
+/* The KMS's sealed deploy versions and replay leases (docs/protocol.md
+ * §5.3), replaced after every confidential deploy and key release. */
+#define KMS_STATE_FILE "kms-state.sealed"
+#define KMS_STATE_MAX (16u << 20) /* what the KMS can seal (TEE_MAX_SEALED) */
 
 typedef struct kms_service kms_service;
 
@@ -58,16 +66,19 @@ typedef struct {
 
 /* Hands a tenant's sealed deploy package for ns/name to the KMS. 0, or -1
  * with *err (malloc'd) and *status: the KMS's refusal (KMS_ERR_OPEN,
- * KMS_ERR_POLICY, KMS_ERR_REQUEST: the tenant's fault) or KMS_ERR_INTERNAL
- * when the KMS is unreachable. */
+ * KMS_ERR_POLICY, KMS_ERR_REQUEST: the tenant's fault; KMS_ERR_STALE: the
+ * package's deploy version is not above the function's latest) or
+ * KMS_ERR_INTERNAL when the KMS is unreachable or its new sealed state
+ * could not be stored (STATE/kms-state.sealed, written before returning). */
 int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
                        size_t sealed_len, kms_deployed *out, kms_status *status, char **err);
 void kms_deployed_free(kms_deployed *d);
 
 /* Asks the KMS to release a function's keys (its sealed record) to a
  * worker enclave (its identity from a NEED_KEYS answer). 0 with *bundle
- * (malloc'd, for the worker), or -1 with *err and *status as for deploy
- * (KMS_ERR_POLICY: the worker is not accepted). */
+ * (malloc'd, for the worker) once the KMS's new state (holding the
+ * release's replay lease) is stored, or -1 with *err and *status as for
+ * deploy (KMS_ERR_POLICY: the worker is not accepted). */
 int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
                         size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err);
 

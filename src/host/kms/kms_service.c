@@ -73,7 +73,7 @@ static int call(kms_service *k, ipc_writer *w, ipc_msg *reply, kms_status *statu
         errmsg(err, "%s", text && *text ? text : "the key service refused the request");
         free(text);
         ipc_msg_free(reply);
-        *status = code <= KMS_ERR_POLICY ? (kms_status)code : KMS_ERR_INTERNAL;
+        *status = code <= KMS_ERR_STALE ? (kms_status)code : KMS_ERR_INTERNAL;
         return -1;
     }
     *status = KMS_OK;
@@ -119,15 +119,24 @@ static int ensure_running(kms_service *k, char **err) {
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_SEALED_FILE);
-    size_t sealed_len = 0;
-    uint8_t *sealed = file_read(path, SEALED_MAX, &sealed_len);
+    char state_path[4096];
+    snprintf(state_path, sizeof state_path, "%s/%s", k->state_dir, KMS_STATE_FILE);
+    size_t sealed_len = 0, state_len = 0;
+    uint8_t *sealed = file_read(path, SEALED_MAX, &sealed_len), *state = NULL;
     if (!sealed && errno != ENOENT) {
         stop_enclave(k);
         return errmsg(err, "cannot read %s: %s", path, strerror(errno));
     }
+    if (!(state = file_read(state_path, KMS_STATE_MAX, &state_len)) && errno != ENOENT) {
+        free(sealed);
+        stop_enclave(k);
+        return errmsg(err, "cannot read %s: %s", state_path, strerror(errno));
+    }
     ipc_writer w = {0};
     ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
     ipc_put_bytes(&w, sealed, sealed ? sealed_len : 0);
+    ipc_put_bytes(&w, state, state ? state_len : 0);
+    free(state);
     ipc_msg m;
     kms_status status;
     int rc = call(k, &w, &m, &status, err);
@@ -277,12 +286,12 @@ typedef struct {
     size_t len;
 } kms_arg;
 
-/* Sends one request to the KMS, starting it first if it is not running,
- * under the service's lock; 0 with *reply to read and free, or -1 as call(). */
-static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
-                   kms_status *status, char **err) {
+/* Sends one request to the KMS, starting it first if it is not running;
+ * the caller holds the service's lock. 0 with *reply to read and free, or
+ * -1 as call(). */
+static int request_locked(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, ipc_msg *reply,
+                          kms_status *status, char **err) {
     *status = KMS_ERR_INTERNAL;
-    pthread_mutex_lock(&k->mu);
     int rc = -1;
     reap_if_dead(k);
     if (ensure_running(k, err) == 0) {
@@ -292,8 +301,18 @@ static int request(kms_service *k, ipc_type type, const kms_arg *args, size_t na
         rc = call(k, &w, reply, status, err);
         ipc_writer_free(&w);
     }
-    pthread_mutex_unlock(&k->mu);
     return rc;
+}
+
+/* Writes the KMS's new sealed state (a reply field) to STATE/kms-state.sealed;
+ * lock held. 0, or -1 with *err. */
+static int store_state(kms_service *k, const ipc_field *state, char **err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_STATE_FILE);
+    if (!state->len) return errmsg(err, "key service sent no state");
+    if (file_write_atomic(path, state->ptr, state->len, 0600) < 0)
+        return errmsg(err, "cannot store the key service's state in %s: %s", path, strerror(errno));
+    return 0;
 }
 
 int kms_service_deploy(kms_service *k, const char *ns, const char *name, const uint8_t *sealed,
@@ -302,7 +321,13 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
     memset(out, 0, sizeof *out);
     const kms_arg args[] = {{ns, strlen(ns)}, {name, strlen(name)}, {sealed, sealed_len}};
     ipc_msg m;
-    if (request(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) return -1;
+    /* Under the lock until the new state is on disk, so states are
+     * written in the order the KMS made them. */
+    pthread_mutex_lock(&k->mu);
+    if (request_locked(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) {
+        pthread_mutex_unlock(&k->mu);
+        return -1;
+    }
     int rc = 0;
     if (m.nfields != KDEPR_NFIELDS || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
         !(out->record = (uint8_t *)ipc_get_str(&m, KDEPR_RECORD)) ||
@@ -310,10 +335,17 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
         kms_deployed_free(out);
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed deploy reply");
+    } else if (store_state(k, &m.fields[KDEPR_STATE], err) < 0) {
+        /* Not stored: the action is not stored either. The KMS already
+         * counts the version, so the tenant deploys again with a higher one. */
+        kms_deployed_free(out);
+        *status = KMS_ERR_INTERNAL;
+        rc = -1;
     } else {
         out->record_len = m.fields[KDEPR_RECORD].len;
         out->ohttp_keys_len = m.fields[KDEPR_OHTTP_KEYS].len;
     }
+    pthread_mutex_unlock(&k->mu);
     ipc_msg_free(&m);
     return rc;
 }
@@ -324,14 +356,26 @@ int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len
     *bundle = NULL;
     const kms_arg args[] = {{record, record_len}, {worker, worker_len}};
     ipc_msg m;
-    if (request(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) return -1;
+    /* As for deploys: the state with the release's replay lease is on disk
+     * before the worker gets the bundle. */
+    pthread_mutex_lock(&k->mu);
+    if (request_locked(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) {
+        pthread_mutex_unlock(&k->mu);
+        return -1;
+    }
     int rc = 0;
     if (m.nfields != KRELR_NFIELDS || !(*bundle = ipc_get_str(&m, KRELR_BUNDLE))) {
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed release reply");
+    } else if (store_state(k, &m.fields[KRELR_STATE], err) < 0) {
+        free(*bundle);
+        *bundle = NULL;
+        *status = KMS_ERR_INTERNAL;
+        rc = -1;
     } else {
         *bundle_len = m.fields[KRELR_BUNDLE].len;
     }
+    pthread_mutex_unlock(&k->mu);
     ipc_msg_free(&m);
     return rc;
 }

@@ -20,8 +20,8 @@
 /* What an enclave may add to a limit: an error text in place of a result, the
  * truncation line after the logs. */
 #define RESULT_FRAME_SLACK (8u << 10)
-/* A confidential answer is base64url of sealed bytes, with a receipt and the
- * worker certificate next to it. */
+/* A confidential answer is base64url of sealed bytes, which hold the
+ * Binary HTTP response with the receipt and the worker certificate. */
 #define RESULT_FRAME_CONFIDENTIAL_EXTRA (64u << 10)
 
 typedef enum {

@@ -22,6 +22,13 @@
 #include <string.h>
 
 #define KEYS_VERSION 1
+#define STATE_VERSION 1
+/* Functions whose latest deploy version the KMS remembers; a deploy of a
+ * function beyond them is refused (docs/api.md, limits). Sized so that the
+ * sealed state fits TEE_MAX_SEALED (16 MiB) in the worst case: a version
+ * entry (about 533 bytes with a 256-character namespace and name) and a
+ * lease entry (about 590) per function. */
+#define KMS_MAX_FUNCTIONS 14336u
 
 typedef struct {
     EVP_PKEY *signing;   /* ES256 */
@@ -31,6 +38,15 @@ typedef struct {
     size_t evidence_len;
     char *signing_jwk;
     char kid[P256_THUMBPRINT_LEN + 1]; /* thumbprint of the signing key */
+    /* "ns/name" -> latest deploy version accepted (JSON integer). Sealed
+     * after every deploy and handed back by the host at init, so a replayed
+     * or older package is refused across KMS restarts too. */
+    json_t *versions;
+    /* "ns/name" -> the function's latest replay lease {"from", "until"
+     * (Dates, seconds), "holder" (the worker's X25519 key, b64url)}: a
+     * release to another worker starts after `until`. Sealed with the
+     * versions after every release. */
+    json_t *leases;
 } kms_state;
 
 static void state_free(kms_state *s) {
@@ -38,6 +54,8 @@ static void state_free(kms_state *s) {
     hpke_keypair_wipe(&s->hpke);
     free(s->evidence);
     free(s->signing_jwk);
+    json_decref(s->versions);
+    json_decref(s->leases);
     memset(s, 0, sizeof *s);
 }
 
@@ -73,6 +91,44 @@ static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
     s->signing = p256_from_private_der(p + 3, der_len);
     if (!s->signing) return -1;
     return hpke_keypair_from_private(&s->hpke, p + 3 + der_len) == HPKE_OK ? 0 : -1;
+}
+
+/* Sealed state plaintext: {"v": STATE_VERSION, "versions": {"ns/name": N},
+ * "leases": {"ns/name": {"from", "until", "holder"}}}. */
+static int state_parse(kms_state *s, const uint8_t *p, size_t len) {
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases");
+    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v) || !json_is_object(l)) {
+        json_decref(j);
+        return -1;
+    }
+    s->versions = json_incref(v);
+    s->leases = json_incref(l);
+    json_decref(j);
+    return 0;
+}
+
+/* Versions and leases sealed to this KMS (LABEL_SEAL_KMS_STATE). */
+static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
+    json_t *j = json_pack("{s:i, s:O, s:O}", "v", STATE_VERSION, "versions", s->versions, "leases", s->leases);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    int rc = text && tee_seal(LABEL_SEAL_KMS_STATE, (const uint8_t *)text, strlen(text), blob, blob_len) == 0 ? 0 : -1;
+    free(text);
+    return rc;
+}
+
+/* Sets table[key] = value (a new reference, taken; table is s->versions
+ * or s->leases) and seals the whole state for the host; on failure puts the
+ * earlier entry back. */
+static int state_record(kms_state *s, json_t *table, const char *key, json_t *value, uint8_t **blob,
+                        size_t *blob_len) {
+    json_t *previous = json_incref(json_object_get(table, key));
+    int rc = value && json_object_set_new(table, key, value) == 0 && state_seal(s, blob, blob_len) == 0 ? 0 : -1;
+    if (rc < 0 && previous) json_object_set(table, key, previous);
+    else if (rc < 0) json_object_del(table, key);
+    json_decref(previous);
+    return rc;
 }
 
 /* Evidence over both public keys and the JWK the host publishes. */
@@ -130,6 +186,26 @@ static void handle_init(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         OPENSSL_cleanse(plain, plain_len);
         free(plain);
     }
+    const ipc_field *state = &m->fields[KINIT_STATE];
+    if (state->len) {
+        tee_unseal_result ur = tee_unseal(LABEL_SEAL_KMS_STATE, state->ptr, state->len, &plain, &plain_len);
+        int ok = ur == TEE_UNSEAL_OK && state_parse(s, plain, plain_len) == 0;
+        free(plain);
+        if (!ok) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "the stored KMS state does not unseal in this enclave: %s",
+                     ur != TEE_UNSEAL_OK ? tee_unseal_result_name(ur) : "bad state blob");
+            free(blob);
+            state_free(s);
+            reply_begin(w, m->id, ur == TEE_UNSEAL_NOMEM ? KMS_ERR_INTERNAL : KMS_ERR_UNSEAL, msg);
+            return;
+        }
+    } else if (!(s->versions = json_object()) || !(s->leases = json_object())) {
+        free(blob);
+        state_free(s);
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot make the KMS state");
+        return;
+    }
     if (make_evidence(s) < 0) {
         free(blob);
         state_free(s);
@@ -175,8 +251,8 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     char *name = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NAME) : NULL;
     json_t *pkg = NULL, *cert_claims = NULL, *record = NULL;
     char *cert = NULL, *cert_text = NULL, *record_text = NULL, *keys_b64 = NULL;
-    uint8_t *sealed = NULL, code_key[32], code_hash[32], keys[64];
-    size_t sealed_len = 0, keys_len = 0;
+    uint8_t *sealed = NULL, *state_blob = NULL, code_key[32], code_hash[32], keys[64];
+    size_t sealed_len = 0, state_len = 0, keys_len = 0;
     hpke_keypair okp;
     memset(&okp, 0, sizeof okp);
     policy pol;
@@ -193,15 +269,41 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
                         : "the deploy package is not a JSON object");
         goto out;
     }
+    const char *pns = json_string_value(json_object_get(pkg, "namespace"));
     const char *pname = json_string_value(json_object_get(pkg, "name"));
     const char *key_b64 = json_string_value(json_object_get(pkg, "code_key"));
-    if (!pname || strcmp(pname, name) != 0) {
-        reply_begin(w, m->id, KMS_ERR_POLICY, "the deploy package was sealed for another function name");
+    json_t *pver = json_object_get(pkg, "version");
+    json_int_t version = json_integer_value(pver);
+    if (!pns || !pname || !key_b64 || !json_is_integer(pver) || version < 1 || version > DEPLOY_VERSION_MAX ||
+        b64url_decode(key_b64, strlen(key_b64), code_key, sizeof code_key) != 32 ||
+        evidence_unhex(json_string_value(json_object_get(pkg, "code_hash")), code_hash, 32) < 0) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "the deploy package needs namespace, name, version (an integer "
+                    "1..2^53-1), code_key (32 bytes, base64url) and code_hash (64 hex digits)");
         goto out;
     }
-    if (!key_b64 || b64url_decode(key_b64, strlen(key_b64), code_key, sizeof code_key) != 32 ||
-        evidence_unhex(json_string_value(json_object_get(pkg, "code_hash")), code_hash, 32) < 0) {
-        reply_begin(w, m->id, KMS_ERR_REQUEST, "the deploy package needs code_key (32 bytes) and code_hash");
+    /* The package names the function it is for: a package replayed to
+     * another namespace or name is refused, not certified for it. */
+    if (strcmp(pns, ns) != 0 || strcmp(pname, name) != 0) {
+        char msg[640];
+        snprintf(msg, sizeof msg, "the deploy package was sealed for %.256s/%.256s, not for this function "
+                 "(a package replayed to another namespace or name)", pns, pname);
+        reply_begin(w, m->id, KMS_ERR_POLICY, msg);
+        goto out;
+    }
+    char fkey[1024];
+    snprintf(fkey, sizeof fkey, "%s/%s", ns, name);
+    json_int_t latest = json_integer_value(json_object_get(s->versions, fkey));
+    if (version <= latest) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "the deploy package's version %" JSON_INTEGER_FORMAT " is not above %"
+                 JSON_INTEGER_FORMAT ", the latest version of this function the key service accepted "
+                 "(a replayed or older package: rollback refused)", version, latest);
+        reply_begin(w, m->id, KMS_ERR_STALE, msg);
+        goto out;
+    }
+    if (!latest && json_object_size(s->versions) >= KMS_MAX_FUNCTIONS) {
+        reply_begin(w, m->id, KMS_ERR_POLICY, "the key service already tracks the versions of its maximum of "
+                    "14336 confidential functions");
         goto out;
     }
     if (policy_parse(json_object_get(pkg, "policy"), &pol, perr, sizeof perr) < 0) {
@@ -222,19 +324,19 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot encode the OHTTP key configuration");
         goto out;
     }
-    char hash_hex[65], sub[1024];
+    char hash_hex[65];
     evidence_hex(code_hash, 32, hash_hex);
-    snprintf(sub, sizeof sub, "%s/%s", ns, name);
     json_int_t now = (json_int_t)time(NULL);
-    cert_claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
-                            "namespace", ns, "name", name, "code_hash", hash_hex, "engine", pol.engine,
-                            "policy", policy_json(&pol), "ohttp_keys", keys_b64, "iat", now,
+    cert_claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:I, s:I}", "iss", s->kid, "sub", fkey,
+                            "namespace", ns, "name", name, "version", version, "code_hash", hash_hex, "engine",
+                            pol.engine, "policy", policy_json(&pol), "ohttp_keys", keys_b64, "iat", now,
                             "exp", now + FUNCTION_CERT_LIFETIME_S);
     cert_text = cert_claims ? json_dumps(cert_claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char *okp_b64 = b64url_encode_alloc(okp.sk, HPKE_NSK);
-    record = okp_b64 ? json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:s}", "namespace", ns, "name", name,
-                                 "code_key", key_b64, "code_hash", hash_hex, "policy", policy_json(&pol),
-                                 "ohttp_sk", okp_b64, "key_id", (int)cfg.key_id, "ohttp_keys", keys_b64)
+    record = okp_b64 ? json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:i, s:s}", "namespace", ns, "name", name,
+                                 "version", version, "code_key", key_b64, "code_hash", hash_hex, "policy",
+                                 policy_json(&pol), "ohttp_sk", okp_b64, "key_id", (int)cfg.key_id, "ohttp_keys",
+                                 keys_b64)
                      : NULL;
     if (okp_b64) {
         OPENSSL_cleanse(okp_b64, strlen(okp_b64));
@@ -247,11 +349,19 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the function");
         goto out;
     }
+    /* Accepted: the version is remembered before anything leaves, and the
+     * table goes to the host sealed (it stores it before the action). */
+    if (state_record(s, s->versions, fkey, json_integer(version), &state_blob, &state_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, cert);
     ipc_put_bytes(w, sealed, sealed_len);
     ipc_put_bytes(w, keys, keys_len);
+    ipc_put_bytes(w, state_blob, state_len);
 out:
+    free(state_blob);
     if (record_text) OPENSSL_cleanse(record_text, strlen(record_text));
     free(record_text);
     json_decref(record); /* holds key copies; jansson frees them unwiped, a known limit */
@@ -299,8 +409,8 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
         return;
     }
-    uint8_t *plain = NULL, *wrapped = NULL, wpk[HPKE_NPK];
-    size_t plain_len = 0, wrapped_len = 0;
+    uint8_t *plain = NULL, *wrapped = NULL, *state_blob = NULL, wpk[HPKE_NPK];
+    size_t plain_len = 0, wrapped_len = 0, state_len = 0;
     json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
     char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
     char *kms_pk_b64 = NULL;
@@ -336,24 +446,54 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     const char *ns = json_string_value(json_object_get(rec, "namespace"));
     const char *name = json_string_value(json_object_get(rec, "name"));
     const char *hash = json_string_value(json_object_get(rec, "code_hash"));
-    secrets = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
-                        "name", json_object_get(rec, "name"), "code_key", json_object_get(rec, "code_key"),
+    json_t *ver = json_object_get(rec, "version");
+    if (!json_is_integer(ver)) {
+        reply_begin(w, m->id, KMS_ERR_POLICY, "the function record has no deploy version (it predates them): "
+                    "deploy the function again");
+        goto out;
+    }
+    if (!ns || !name || !hash) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "the function record lacks its namespace, name or code hash");
+        goto out;
+    }
+    /* The replay lease: Dates no release of this function to another
+     * worker was given, reaching back over the window (the request that
+     * made the worker ask) and REPLAY_LEASE_S ahead of now. The holder of
+     * the latest lease renews it: same start, end moved to now + lease (not
+     * past its old end plus a lease, so concurrent renewals do not push it
+     * ever further ahead). */
+    char fkey[1024];
+    snprintf(fkey, sizeof fkey, "%s/%s", ns, name);
+    json_t *prev = json_object_get(s->leases, fkey);
+    const char *holder = json_string_value(json_object_get(wj, "hpke_key"));
+    const char *prev_holder = json_string_value(json_object_get(prev, "holder"));
+    json_int_t now = (json_int_t)time(NULL), prev_from = json_integer_value(json_object_get(prev, "from")),
+               prev_until = json_integer_value(json_object_get(prev, "until")), from, until;
+    if (prev_holder && holder && strcmp(prev_holder, holder) == 0) {
+        from = prev_from;
+        until = prev_until > now + REPLAY_LEASE_S ? prev_until : now + REPLAY_LEASE_S;
+    } else {
+        from = now - REPLAY_WINDOW_S > prev_until + 1 ? now - REPLAY_WINDOW_S : prev_until + 1;
+        until = (from > now ? from : now) + REPLAY_LEASE_S;
+    }
+    secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
+                        "name", json_object_get(rec, "name"), "version", ver, "accept_from", from, "accept_until",
+                        until, "code_key", json_object_get(rec, "code_key"),
                         "code_hash", json_object_get(rec, "code_hash"), "ohttp_sk", json_object_get(rec, "ohttp_sk"),
                         "key_id", json_object_get(rec, "key_id"));
     secrets_text = secrets ? json_dumps(secrets, JSON_COMPACT) : NULL;
-    if (!ns || !name || !hash || !secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
+    if (!secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
         !(wrapped_b64 = b64url_encode_alloc(wrapped, wrapped_len))) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot wrap the keys to the worker");
         goto out;
     }
-    char dhex[65], sub[1024];
+    char dhex[65];
     evidence_sha256_hex(wrapped, wrapped_len, dhex);
-    snprintf(sub, sizeof sub, "%s/%s", ns, name);
-    json_int_t now = (json_int_t)time(NULL);
-    claims_j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", s->kid, "sub", sub,
-                         "namespace", ns, "name", name, "code_hash", hash, "measurement", mhex, "engine",
-                         claims.engine, "worker_key", json_object_get(wj, "signing_key"), "release_sha256", dhex,
-                         "iat", now, "exp", now + WORKER_CERT_LIFETIME_S);
+    claims_j = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:O, s:s, s:I, s:I, s:I, s:I}", "iss", s->kid,
+                         "sub", fkey, "namespace", ns, "name", name, "version", ver, "code_hash", hash, "measurement",
+                         mhex, "engine", claims.engine, "worker_key", json_object_get(wj, "signing_key"),
+                         "release_sha256", dhex, "accept_from", from, "accept_until", until, "iat", now,
+                         "exp", now + WORKER_CERT_LIFETIME_S);
     claims_text = claims_j ? json_dumps(claims_j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     kms_pk_b64 = b64url_encode_alloc(s->hpke.pk, HPKE_NPK);
     if (!claims_text || !kms_pk_b64 ||
@@ -365,9 +505,18 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the worker");
         goto out;
     }
+    /* The lease is remembered, and sealed for the host to keep, before the
+     * worker can use it. */
+    if (state_record(s, s->leases, fkey, json_pack("{s:I, s:I, s:s}", "from", from, "until", until, "holder", holder),
+                     &state_blob, &state_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, bundle_text);
+    ipc_put_bytes(w, state_blob, state_len);
 out:
+    free(state_blob);
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
     if (secrets_text) OPENSSL_cleanse(secrets_text, strlen(secrets_text));

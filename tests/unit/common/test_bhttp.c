@@ -178,7 +178,26 @@ static void test_hostile(void) {
     CHECK(bhttp_request_encode(&m, &buf, &len) == BHTTP_ERR_TOO_MANY);
 }
 
+/* bhttp_header: the first header of a name, without case; not a trailer. */
+static void test_header_lookup(void) {
+    bhttp_message m;
+    memset(&m, 0, sizeof m);
+    m.nheaders = 2;
+    m.ntrailers = 1;
+    m.fields[0].name = bhttp_str("Date");
+    m.fields[0].value = bhttp_str("one");
+    m.fields[1].name = bhttp_str("date");
+    m.fields[1].value = bhttp_str("two");
+    m.fields[2].name = bhttp_str("tfaas-receipt");
+    m.fields[2].value = bhttp_str("trailer");
+    const bhttp_field *f = bhttp_header(&m, "DATE");
+    CHECK(f && f->value.len == 3 && memcmp(f->value.ptr, "one", 3) == 0);
+    CHECK(bhttp_header(&m, "tfaas-receipt") == NULL);
+    CHECK(bhttp_header(&m, "dat") == NULL);
+}
+
 int main(void) {
+    test_header_lookup();
     test_varint();
     test_examples();
     test_round_trip_and_truncation();
