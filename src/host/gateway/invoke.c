@@ -346,6 +346,12 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
         json_decref(action);
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
     }
+    /* Without the key service no worker can get the function's keys (and
+     * without tfaas-qe, which starts and stops with it, none can quote). */
+    if (!gw->kms) {
+        json_decref(action);
+        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_KMS_DOWN);
+    }
     const char *record_b64 = json_get_str(conf, "record", "");
     size_t record_len = 0;
     uint8_t *record = b64url_decode_alloc(record_b64, strlen(record_b64), &record_len);
