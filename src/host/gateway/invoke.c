@@ -214,10 +214,23 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     };
 }
 
-/* The answer when scheduler_submit refused an activation with errno err. */
+/* The answer when scheduler_submit refused an activation with errno err.
+ * The namespace's budget (--tenant-max-activations, --tenant-max-memory)
+ * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
 static enum MHD_Result submit_refused(http_req *r, int err) {
     if (err == EAGAIN)
         return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
+    if (err == EDQUOT || err == ENOBUFS) {
+        sched_tenant_usage u;
+        scheduler_tenant_usage(r->gw->scheduler, r->ns, &u);
+        if (err == EDQUOT)
+            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                              "Too many concurrent requests in flight (count: %u, allowed: %u).", u.activations,
+                              u.max_activations);
+        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                          "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
+                          (unsigned long long)u.bytes, (unsigned long long)u.max_bytes);
+    }
     if (err == EBUSY)
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "Every enclave is busy: this server runs at most its --max-enclaves enclave "

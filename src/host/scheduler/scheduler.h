@@ -9,6 +9,11 @@
  * Inside an enclave each function has up to `concurrency` warm heaps;
  * activations beyond that wait in a per-function FIFO of at most max_queue
  * entries (back-pressure: scheduler_submit fails with EAGAIN).
+ * Each namespace may hold at most tenant_max_activations activations
+ * (queued, waiting or running) and tenant_max_bytes bytes for them at once
+ * (EDQUOT, ENOBUFS): what one tenant makes the host keep is bounded. The
+ * code of a function revision is held once, shared by reference by all its
+ * activations, and counted once.
  * An enclave that dies or overruns an activation's timeout by more than the
  * grace period is killed; its in-flight activations fail and the next
  * submission starts a fresh enclave. */
@@ -53,9 +58,12 @@ typedef struct {
     const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
     sched_release_fn release; /* key releases for confidential functions; NULL refuses them */
     void *release_ud;
+    unsigned tenant_max_activations; /* per namespace, held at once; 0 = no limit */
+    uint64_t tenant_max_bytes;       /* per namespace: parameters, records, code copies; 0 = no limit */
 } scheduler_config;
 
-/* One activation to run. The scheduler copies everything it keeps. */
+/* One activation to run. The scheduler copies everything it keeps (the
+ * code once per revision: see shared_code.c). */
 typedef struct {
     const char *ns;            /* tenant */
     sched_engine engine;       /* with the isolation unit, selects the enclave */
@@ -94,9 +102,17 @@ typedef void (*sched_done_fn)(void *ud, sched_result *res);
 
 scheduler *scheduler_create(const scheduler_config *cfg, char **err);
 /* 0 when accepted; -1 with errno EAGAIN when the function's queue is full
- * (HTTP 429), EBUSY when its unit has no enclave and max_enclaves are all
- * busy (HTTP 503), or another errno on failure to accept. */
+ * (HTTP 429), EDQUOT when the namespace holds tenant_max_activations
+ * already, ENOBUFS when it would hold more than tenant_max_bytes (both 429),
+ * EBUSY when its unit has no enclave and max_enclaves are all busy (HTTP
+ * 503), or another errno on failure to accept. */
 int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud);
+/* What a namespace holds in the scheduler now, and the limits (0: none). */
+typedef struct {
+    unsigned activations, max_activations;
+    uint64_t bytes, max_bytes;
+} sched_tenant_usage;
+int scheduler_tenant_usage(scheduler *s, const char *ns, sched_tenant_usage *out);
 /* Forget every warm heap of ns/name (all revisions), in whichever enclaves
  * hold them: after update or delete. */
 void scheduler_drop(scheduler *s, const char *ns, const char *name);

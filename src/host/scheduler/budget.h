@@ -1,0 +1,45 @@
+/* budget.h - per-tenant admission budget: how many activations and how many
+ * bytes one namespace may hold in the host at once (issue 10, item 1).
+ *
+ * A pure table keyed by namespace: `count` and `bytes` in use, checked
+ * against two limits on every take. It does not lock: the scheduler calls it
+ * under its own lock (sched_internal.h). Entries disappear when they reach
+ * zero, so the table holds only namespaces with work in the host. */
+#ifndef TFAAS_HOST_SCHEDULER_BUDGET_H
+#define TFAAS_HOST_SCHEDULER_BUDGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct budget budget;
+
+typedef enum {
+    BUDGET_OK = 0,
+    BUDGET_COUNT, /* the namespace holds max_count activations already */
+    BUDGET_BYTES, /* the take would pass max_bytes */
+    BUDGET_NOMEM, /* no entry could be made for the namespace */
+} budget_result;
+const char *budget_result_name(budget_result r);
+
+/* What a namespace holds (after a successful take, including it). */
+typedef struct {
+    unsigned count;
+    uint64_t bytes;
+} budget_usage;
+
+/* max_count 0 or max_bytes 0: that dimension is unlimited. */
+budget *budget_new(unsigned max_count, uint64_t max_bytes);
+void budget_free(budget *b);
+/* Takes `count` activations and `bytes` for key, or nothing: BUDGET_OK, or
+ * why not. *now (may be NULL) is the key's usage afterwards (on a refusal:
+ * as it stands). A take of count 0 checks only the bytes. */
+budget_result budget_take(budget *b, const char *key, unsigned count, uint64_t bytes, budget_usage *now);
+/* Gives back what a take took (never more). */
+void budget_give(budget *b, const char *key, unsigned count, uint64_t bytes);
+/* What key holds now ({0, 0} for a key with nothing). */
+budget_usage budget_get(const budget *b, const char *key);
+/* The limits, for messages. */
+unsigned budget_max_count(const budget *b);
+uint64_t budget_max_bytes(const budget *b);
+
+#endif
