@@ -112,20 +112,30 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_ACT_DELETE] = "DELETE FROM actions WHERE namespace = ?1 AND name = ?2",
     [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
-                       "status_code, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       "status_code, bytes, summary, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
-/* The summary (docs=0) is cut in SQL so large responses and logs are never
- * parsed: OpenWhisk's list entries carry no response/logs but a statusCode. */
-#define ACTV_LIST_DOC \
-    "CASE WHEN ?6 THEN doc WHEN status_code IS NULL THEN json_remove(doc, '$.response', '$.logs') " \
-    "ELSE json_set(json_remove(doc, '$.response', '$.logs'), '$.statusCode', status_code) END"
-    [ST_ACTV_LIST] = "SELECT " ACTV_LIST_DOC " FROM activations "
+/* The list entry (docs=0) is stored ready-made (summary): large responses
+ * and logs are never read. Column 0 is the size of what column 1 will be
+ * when that is a document, so a page can stop before reading one that does
+ * not fit. */
+#define ACTV_LIST_COLS "CASE WHEN ?6 THEN bytes ELSE 0 END, CASE WHEN ?6 THEN doc ELSE summary END"
+    [ST_ACTV_LIST] = "SELECT " ACTV_LIST_COLS " FROM activations "
                      "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 "
                      "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
-    [ST_ACTV_LIST_NAME] = "SELECT " ACTV_LIST_DOC " FROM activations "
+    [ST_ACTV_LIST_NAME] = "SELECT " ACTV_LIST_COLS " FROM activations "
                           "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 AND name = ?7 "
                           "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
-#undef ACTV_LIST_DOC
+#undef ACTV_LIST_COLS
+    /* Everything of namespace ?1 past the newest ?2 records or past ?3
+     * bytes (counted from the newest; the newest always stays), from the
+     * covering index alone. */
+    [ST_ACTV_TRIM] = "DELETE FROM activations WHERE rowid IN (SELECT r FROM ("
+                     "SELECT rowid AS r, ROW_NUMBER() OVER w AS n, SUM(bytes) OVER w AS total "
+                     "FROM activations WHERE namespace = ?1 "
+                     "WINDOW w AS (ORDER BY \"start\" DESC, rowid DESC)) "
+                     "WHERE n > 1 AND (n > ?2 OR total > ?3))",
+    [ST_ACTV_EXPIRE] = "DELETE FROM activations WHERE rowid IN ("
+                       "SELECT rowid FROM activations WHERE \"start\" < ?1 LIMIT ?2)",
 };
 
 /* mkdir -p with mode 0700 for every directory it creates: the state holds

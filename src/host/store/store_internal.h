@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so
@@ -37,6 +37,7 @@ enum store_stmt {
     ST_NS_DELETE_ACTIVATIONS,
     ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
     ST_ACTV_INSERT, ST_ACTV_GET, ST_ACTV_LIST, ST_ACTV_LIST_NAME,
+    ST_ACTV_TRIM, ST_ACTV_EXPIRE,
     ST_DATA_VERSION,
     ST_COUNT
 };
@@ -71,6 +72,11 @@ struct store {
     bool writer_done;  /* the writer has exited: nothing queued will be written */
     pthread_t writer;
     bool writer_started;
+
+    /* Activation retention (store_retention.c): set before the writer
+     * starts or under q_lock; read by the writer under q_lock. */
+    store_retention retention;
+    uint64_t expired_at_us;    /* writer thread only: last age sweep */
 
     /* Read cache (store_cache.c), under cache_mu. */
     pthread_mutex_t cache_mu;
@@ -114,6 +120,15 @@ json_t *store_doc_decode(store *s, const unsigned char *text, int len);
 /* Steps a bound statement whose first column is a JSON document and collects
  * the documents into a new array; resets the statement. Lock held. */
 store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out);
+
+/* Retention (store_retention.c), run by the writer thread, db_lock not
+ * held: trims the namespaces of a committed batch to their count and byte
+ * quota and, at most every STORE_EXPIRE_EVERY_MS, deletes records past
+ * their age. */
+#define STORE_EXPIRE_EVERY_MS 60000u
+#define STORE_EXPIRE_BATCH 256 /* rows deleted per transaction by the age sweep */
+void store_retention_trim(store *s, const char *const *namespaces, size_t n);
+void store_retention_expire(store *s);
 
 /* Activation writer (store_activations.c). */
 int store_writer_start(store *s);
