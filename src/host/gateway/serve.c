@@ -29,6 +29,8 @@ typedef struct {
     const char *listen, *state, *guest_auth, *enclave, *enclave_v8;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned background_after_ms;
+    unsigned tenant_max_activations, tenant_max_memory_mb;
+    unsigned activation_ttl_h, activation_max_count, tenant_storage_mb;
     isolation_mode isolation;
 } serve_opts;
 
@@ -64,10 +66,21 @@ static void usage(FILE *f) {
           "                           effect in shared-enclave mode)\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
           "  --max-queue N            queued activations per action before 429 (default 1000)\n"
+          "  --tenant-max-activations N\n"
+          "                           activations one namespace may have queued or running at\n"
+          "                           once before 429, 0 = no limit (default 200)\n"
+          "  --tenant-max-memory MB   memory those may hold in the server (parameters, records,\n"
+          "                           one copy of each function's code) before 429, 0 = no\n"
+          "                           limit (default 256)\n"
+          "  --activation-ttl HOURS   activation records older than this are deleted, 0 = kept\n"
+          "                           (default 168, a week)\n"
+          "  --activation-max-count N activation records kept per namespace, the oldest deleted\n"
+          "                           first, 0 = no limit (default 10000)\n"
+          "  --tenant-storage MB      bytes of activation records kept per namespace, the oldest\n"
+          "                           deleted first, 0 = no limit (default 512)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
           "  --max-connections N      concurrent HTTP connections (default 1000)\n"
-          "  --http-threads N         event threads serving HTTP (default 1; one thread serves\n"
-          "                           tens of thousands of requests/s, more help on many cores)\n"
+          "  --http-threads N         event threads serving HTTP (default: number of CPUs)\n"
           "  -h, --help               this text\n"
           "\n"
           "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
@@ -191,7 +204,8 @@ static char *beside_self(const char *name) {
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
-           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND };
+           O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY,
+           O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -201,13 +215,20 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"enclave-v8", required_argument, 0, O_ENCLAVE_V8},
         {"isolation", required_argument, 0, O_ISOLATION}, {"max-enclaves", required_argument, 0, O_MAX_ENCLAVES},
         {"cpu-background-after", required_argument, 0, O_BACKGROUND},
+        {"tenant-max-activations", required_argument, 0, O_TENANT_ACTIVATIONS},
+        {"tenant-max-memory", required_argument, 0, O_TENANT_MEMORY},
+        {"activation-ttl", required_argument, 0, O_ACTIVATION_TTL},
+        {"activation-max-count", required_argument, 0, O_ACTIVATION_COUNT},
+        {"tenant-storage", required_argument, 0, O_TENANT_STORAGE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
-                      .http_threads = 1, .isolation = ISOLATION_TENANT,
-                      .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS};
+                      .http_threads = ncpu > 0 ? (ncpu > 64 ? 64u : (unsigned)ncpu) : 1u,
+                      .isolation = ISOLATION_TENANT, .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS,
+                      .tenant_max_activations = 200, .tenant_max_memory_mb = 256,
+                      .activation_ttl_h = 168, .activation_max_count = 10000, .tenant_storage_mb = 512};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;
@@ -229,6 +250,11 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ISOLATION: bad = isolation_parse(optarg, &o->isolation); break;
         case O_MAX_ENCLAVES: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves); break;
         case O_BACKGROUND: bad = parse_uint(optarg, 0, LIMIT_TIMEOUT_MAX, &o->background_after_ms); break;
+        case O_TENANT_ACTIVATIONS: bad = parse_uint(optarg, 0, 10000000, &o->tenant_max_activations); break;
+        case O_TENANT_MEMORY: bad = parse_uint(optarg, 0, 16u << 20, &o->tenant_max_memory_mb); break;
+        case O_ACTIVATION_TTL: bad = parse_uint(optarg, 0, 24u * 366 * 100, &o->activation_ttl_h); break;
+        case O_ACTIVATION_COUNT: bad = parse_uint(optarg, 0, 1000000000, &o->activation_max_count); break;
+        case O_TENANT_STORAGE: bad = parse_uint(optarg, 0, 1u << 30, &o->tenant_storage_mb); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -314,6 +340,10 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: cannot open the store in %s: %s\n", o.state, err ? err : "unknown error");
         goto out;
     }
+    store_retention keep = {.max_age_ms = (int64_t)o.activation_ttl_h * 3600 * 1000,
+                            .max_count = o.activation_max_count,
+                            .max_bytes = (int64_t)o.tenant_storage_mb << 20};
+    store_set_retention(st, &keep);
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
     /* The key service is needed only by confidential functions and the
      * attestation endpoint: without it, everything else still runs. */
@@ -338,7 +368,9 @@ int serve_main(int argc, char **argv) {
                            .isolation = o.isolation, .max_enclaves = o.max_enclaves,
                            .background_after_ms = background_after(&o),
                            .enclave_args = platform_key ? tee_args : NULL,
-                           .release = kms ? confidential_release : NULL, .release_ud = kms};
+                           .release = kms ? confidential_release : NULL, .release_ud = kms,
+                           .tenant_max_activations = o.tenant_max_activations,
+                           .tenant_max_bytes = (uint64_t)o.tenant_max_memory_mb << 20};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
