@@ -21,6 +21,7 @@ struct gateway {
     struct MHD_Daemon *daemon;
     store *store;
     scheduler *scheduler;
+    budget *budget; /* may be NULL: no per-namespace limits */
     kms_service *kms;
     unsigned max_blocking_wait_ms;
     unsigned port;

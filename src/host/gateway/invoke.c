@@ -39,6 +39,10 @@ typedef struct {
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
     char *sealed;        /* its enclave result {ohttp_res, receipt, worker_certificate}; set with record */
     gateway *gw;
+    /* Set by on_done before the record is queued, read by on_committed: the
+     * record's bytes held in the namespace's budget until it is durable. */
+    uint64_t held;
+    int holding;
     char *ns, *name, *version, *kind;
     action_limits limits;
     char id[33];
@@ -83,6 +87,7 @@ static void on_committed(void *ud, store_status st) {
     if (waiting) MHD_resume_connection(waiting); /* its handler answers from the record */
     if (st != STORE_OK)
         fprintf(stderr, "tfaas serve: activation %s could not be stored: %s\n", inv->id, store_last_error());
+    if (inv->holding) budget_give(gw->budget, inv->ns, 1, inv->held);
     inv_release(inv);
     gateway_inflight_done(gw);
 }
@@ -91,6 +96,9 @@ static void on_committed(void *ud, store_status st) {
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
     char *sealed = inv->confidential ? strdup(res->result_json ? res->result_json : "{}") : NULL;
+    /* Until it is durable the record stays in the namespace's budget. */
+    inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
+    inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->ns, 1, inv->held) == 0;
     activation_info info = {inv->ns, inv->name, inv->version, inv->kind, inv->id, &inv->limits, inv->confidential};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
@@ -221,15 +229,14 @@ static enum MHD_Result submit_refused(http_req *r, int err) {
     if (err == EAGAIN)
         return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
     if (err == EDQUOT || err == ENOBUFS) {
-        sched_tenant_usage u;
-        scheduler_tenant_usage(r->gw->scheduler, r->ns, &u);
+        budget_usage u = budget_get(r->gw->budget, r->ns);
         if (err == EDQUOT)
             return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                              "Too many concurrent requests in flight (count: %u, allowed: %u).", u.activations,
-                              u.max_activations);
+                              "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
+                              budget_max_count(r->gw->budget));
         return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
                           "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
-                          (unsigned long long)u.bytes, (unsigned long long)u.max_bytes);
+                          (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(r->gw->budget));
     }
     if (err == EBUSY)
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,

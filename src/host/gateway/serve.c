@@ -331,7 +331,14 @@ int serve_main(int argc, char **argv) {
     scheduler *sched = NULL;
     gateway *gw = NULL;
     kms_service *kms = NULL;
+    /* What each namespace holds in the server (budget.h): the scheduler's
+     * activations and, until the store has them, their records. */
+    budget *tenants = budget_new(o.tenant_max_activations, (uint64_t)o.tenant_max_memory_mb << 20);
     char *err = NULL, *platform_key = NULL;
+    if (!tenants) {
+        fprintf(stderr, "tfaas serve: out of memory\n");
+        goto out;
+    }
     if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
         goto out;
@@ -369,8 +376,7 @@ int serve_main(int argc, char **argv) {
                            .background_after_ms = background_after(&o),
                            .enclave_args = platform_key ? tee_args : NULL,
                            .release = kms ? confidential_release : NULL, .release_ud = kms,
-                           .tenant_max_activations = o.tenant_max_activations,
-                           .tenant_max_bytes = (uint64_t)o.tenant_max_memory_mb << 20};
+                           .budget = tenants};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
@@ -378,7 +384,8 @@ int serve_main(int argc, char **argv) {
     }
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
-                         .http_threads = o.http_threads, .store = st, .scheduler = sched, .kms = kms};
+                         .http_threads = o.http_threads, .store = st, .scheduler = sched, .budget = tenants,
+                         .kms = kms};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -408,7 +415,8 @@ out:
     gateway_stop(gw);
     kms_service_stop(kms);
     free(platform_key);
-    store_close(st);
+    store_close(st); /* its last callbacks still give back to the budget */
+    budget_free(tenants);
     free(err);
     free(enclave);
     free(enclave_v8);

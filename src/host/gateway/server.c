@@ -248,6 +248,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     if (!g) { *err = strdup("out of memory"); return NULL; }
     g->store = cfg->store;
     g->scheduler = cfg->scheduler;
+    g->budget = cfg->budget;
     g->kms = cfg->kms;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
     atomic_init(&g->stopping, 0);

@@ -2,6 +2,7 @@
  * hash table of {namespace, count, bytes}. */
 #include "host/scheduler/budget.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,9 @@ typedef struct entry {
 } entry;
 
 struct budget {
-    unsigned max_count;
+    unsigned max_count; /* fixed at creation */
     uint64_t max_bytes;
+    pthread_mutex_t mu; /* guards buckets and every entry */
     entry *buckets[BUDGET_BUCKETS];
 };
 
@@ -42,10 +44,32 @@ static entry **find(budget *b, const char *key) {
     return p;
 }
 
-budget_usage budget_get(const budget *b, const char *key) {
+static budget_usage get_locked(const budget *b, const char *key) {
     for (const entry *e = b->buckets[bucket_of(key)]; e; e = e->next)
         if (strcmp(e->key, key) == 0) return (budget_usage){e->count, e->bytes};
     return (budget_usage){0, 0};
+}
+
+static int add_locked(budget *b, const char *key, unsigned count, uint64_t bytes) {
+    entry **p = find(b, key);
+    entry *e = *p;
+    if (!e) {
+        size_t n = strlen(key) + 1;
+        e = calloc(1, sizeof *e + n);
+        if (!e) return -1;
+        memcpy(e->key, key, n);
+        *p = e;
+    }
+    e->count += count;
+    e->bytes += bytes;
+    return 0;
+}
+
+budget_usage budget_get(budget *b, const char *key) {
+    pthread_mutex_lock(&b->mu);
+    budget_usage u = get_locked(b, key);
+    pthread_mutex_unlock(&b->mu);
+    return u;
 }
 
 budget *budget_new(unsigned max_count, uint64_t max_bytes) {
@@ -53,6 +77,7 @@ budget *budget_new(unsigned max_count, uint64_t max_bytes) {
     if (!b) return NULL;
     b->max_count = max_count;
     b->max_bytes = max_bytes;
+    pthread_mutex_init(&b->mu, NULL);
     return b;
 }
 
@@ -64,40 +89,44 @@ void budget_free(budget *b) {
             free(e);
         }
     }
+    pthread_mutex_destroy(&b->mu);
     free(b);
 }
 
 budget_result budget_take(budget *b, const char *key, unsigned count, uint64_t bytes, budget_usage *now) {
-    entry **p = find(b, key);
-    entry *e = *p;
-    budget_usage u = {e ? e->count : 0, e ? e->bytes : 0};
-    if (now) *now = u;
+    pthread_mutex_lock(&b->mu);
+    budget_usage u = get_locked(b, key);
+    budget_result r = BUDGET_OK;
     /* Compared without adding first, so huge requests cannot wrap around. */
-    if (b->max_count && count && (u.count >= b->max_count || count > b->max_count - u.count)) return BUDGET_COUNT;
-    if (b->max_bytes && (u.bytes > b->max_bytes || bytes > b->max_bytes - u.bytes)) return BUDGET_BYTES;
-    if (!e) {
-        size_t n = strlen(key) + 1;
-        e = calloc(1, sizeof *e + n);
-        if (!e) return BUDGET_NOMEM;
-        memcpy(e->key, key, n);
-        *p = e;
-    }
-    e->count += count;
-    e->bytes += bytes;
-    if (now) *now = (budget_usage){e->count, e->bytes};
-    return BUDGET_OK;
+    if (b->max_count && count && (u.count >= b->max_count || count > b->max_count - u.count)) r = BUDGET_COUNT;
+    else if (b->max_bytes && (u.bytes > b->max_bytes || bytes > b->max_bytes - u.bytes)) r = BUDGET_BYTES;
+    else if (add_locked(b, key, count, bytes) < 0) r = BUDGET_NOMEM;
+    else u = get_locked(b, key);
+    pthread_mutex_unlock(&b->mu);
+    if (now) *now = u;
+    return r;
+}
+
+int budget_add(budget *b, const char *key, unsigned count, uint64_t bytes) {
+    pthread_mutex_lock(&b->mu);
+    int rc = add_locked(b, key, count, bytes);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
 }
 
 void budget_give(budget *b, const char *key, unsigned count, uint64_t bytes) {
+    pthread_mutex_lock(&b->mu);
     entry **p = find(b, key);
     entry *e = *p;
-    if (!e) return;
-    e->count -= count < e->count ? count : e->count;
-    e->bytes -= bytes < e->bytes ? bytes : e->bytes;
-    if (e->count == 0 && e->bytes == 0) {
-        *p = e->next;
-        free(e);
+    if (e) {
+        e->count -= count < e->count ? count : e->count;
+        e->bytes -= bytes < e->bytes ? bytes : e->bytes;
+        if (e->count == 0 && e->bytes == 0) {
+            *p = e->next;
+            free(e);
+        }
     }
+    pthread_mutex_unlock(&b->mu);
 }
 
 unsigned budget_max_count(const budget *b) { return b->max_count; }

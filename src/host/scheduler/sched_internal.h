@@ -1,7 +1,8 @@
 /* sched_internal.h - the scheduler's shared state, private to this folder.
  *
  * Locking: one mutex (scheduler.lock) guards every field below except those
- * marked "io thread only". Completion callbacks are never called under it:
+ * marked "io thread only". The budget (budget.h) has its own lock, taken
+ * after this one. Completion callbacks are never called under it:
  * code that finishes activations collects them on a done_list and calls
  * done_list_deliver after unlocking.
  *
@@ -19,7 +20,6 @@
 #define TFAAS_HOST_SCHEDULER_INTERNAL_H
 
 #include "common/ipc.h"
-#include "host/scheduler/budget.h"
 #include "host/scheduler/launcher.h"
 #include "host/scheduler/scheduler.h"
 
@@ -147,7 +147,7 @@ struct scheduler {
     pthread_t watchdog;
     enclave *enclaves;
     fn_state *fns[SCHED_FN_BUCKETS];
-    budget *budget;           /* per namespace: activations held and their bytes */
+    budget *budget;           /* cfg.budget: per namespace, activations held and their bytes; may be NULL */
     uint64_t next_ipc_id;
     sched_stats stats;
 };

@@ -60,7 +60,7 @@ void done_list_deliver(done_list *dl) {
 /* Lock held: gives back what the activation holds in its namespace's budget
  * and its reference to the code, which a finished activation no longer needs. */
 static void activation_unbudget(scheduler *s, activation *a) {
-    if (a->budgeted) budget_give(s->budget, a->ns, 1, a->charged);
+    if (a->budgeted && s->budget) budget_give(s->budget, a->ns, 1, a->charged);
     a->budgeted = 0;
     sched_code_unref(s, a->code);
     a->code = NULL;
@@ -289,6 +289,7 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
  * first holder) from its namespace's budget. 0, or EDQUOT (too many
  * activations), ENOBUFS (too many bytes), ENOMEM. */
 static int admit(scheduler *s, activation *a) {
+    if (!s->budget) return 0;
     uint64_t bytes = a->charged + (a->code->charged ? 0 : a->code->len);
     budget_result r = budget_take(s->budget, a->ns, 1, bytes, NULL);
     if (r != BUDGET_OK) return r == BUDGET_COUNT ? EDQUOT : r == BUDGET_BYTES ? ENOBUFS : ENOMEM;
@@ -314,8 +315,7 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     }
     scheduler *s = calloc(1, sizeof *s);
     if (!s || !(s->enclave_path = strdup(cfg->enclave_path)) ||
-        (cfg->enclave_v8_path && !(s->enclave_v8_path = strdup(cfg->enclave_v8_path))) ||
-        !(s->budget = budget_new(cfg->tenant_max_activations, cfg->tenant_max_bytes))) {
+        (cfg->enclave_v8_path && !(s->enclave_v8_path = strdup(cfg->enclave_v8_path)))) {
         if (s) {
             free(s->enclave_path);
             free(s->enclave_v8_path);
@@ -327,6 +327,7 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     s->cfg = *cfg;
     s->cfg.enclave_path = s->enclave_path;
     s->cfg.enclave_v8_path = s->enclave_v8_path;
+    s->budget = cfg->budget;
     if (s->cfg.isolation == ISOLATION_UNSET) s->cfg.isolation = ISOLATION_TENANT;
     if (s->cfg.workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -346,7 +347,6 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
         pthread_cond_destroy(&s->wd_wake);
         pthread_cond_destroy(&s->all_dead);
         pthread_mutex_destroy(&s->lock);
-        budget_free(s->budget);
         free(s->enclave_path);
         free(s->enclave_v8_path);
         free(s);
@@ -426,19 +426,6 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         errno = saved;
     }
     return rc;
-}
-
-int scheduler_tenant_usage(scheduler *s, const char *ns, sched_tenant_usage *out) {
-    memset(out, 0, sizeof *out);
-    if (!s || !ns) return -1;
-    pthread_mutex_lock(&s->lock);
-    budget_usage u = budget_get(s->budget, ns);
-    out->activations = u.count;
-    out->bytes = u.bytes;
-    out->max_activations = budget_max_count(s->budget);
-    out->max_bytes = budget_max_bytes(s->budget);
-    pthread_mutex_unlock(&s->lock);
-    return 0;
 }
 
 void scheduler_drop(scheduler *s, const char *ns, const char *name) {
@@ -616,7 +603,6 @@ void scheduler_destroy(scheduler *s) {
             free(f);
         }
     }
-    budget_free(s->budget);
     pthread_cond_destroy(&s->wd_wake);
     pthread_cond_destroy(&s->all_dead);
     pthread_mutex_destroy(&s->lock);

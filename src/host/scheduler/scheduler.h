@@ -9,11 +9,11 @@
  * Inside an enclave each function has up to `concurrency` warm heaps;
  * activations beyond that wait in a per-function FIFO of at most max_queue
  * entries (back-pressure: scheduler_submit fails with EAGAIN).
- * Each namespace may hold at most tenant_max_activations activations
- * (queued, waiting or running) and tenant_max_bytes bytes for them at once
- * (EDQUOT, ENOBUFS): what one tenant makes the host keep is bounded. The
- * code of a function revision is held once, shared by reference by all its
- * activations, and counted once.
+ * With a budget (budget.h), each accepted activation takes its namespace's
+ * share (one activation, its bytes) until it finishes, and a submission past
+ * the namespace's limits is refused (EDQUOT, ENOBUFS): what one tenant makes
+ * the host keep is bounded. The code of a function revision is held once,
+ * shared by reference by all its activations, and counted once.
  * An enclave that dies or overruns an activation's timeout by more than the
  * grace period is killed; its in-flight activations fail and the next
  * submission starts a fresh enclave. */
@@ -21,6 +21,7 @@
 #define TFAAS_HOST_SCHEDULER_H
 
 #include "common/ipc.h"
+#include "host/scheduler/budget.h"
 #include "host/scheduler/isolation.h"
 
 #include <stddef.h>
@@ -58,8 +59,7 @@ typedef struct {
     const char *const *enclave_args; /* further tfaas-enclave arguments (the TEE), NULL-terminated */
     sched_release_fn release; /* key releases for confidential functions; NULL refuses them */
     void *release_ud;
-    unsigned tenant_max_activations; /* per namespace, held at once; 0 = no limit */
-    uint64_t tenant_max_bytes;       /* per namespace: parameters, records, code copies; 0 = no limit */
+    budget *budget;           /* per-namespace admission, borrowed (outlives the scheduler); NULL = none */
 } scheduler_config;
 
 /* One activation to run. The scheduler copies everything it keeps (the
@@ -102,17 +102,11 @@ typedef void (*sched_done_fn)(void *ud, sched_result *res);
 
 scheduler *scheduler_create(const scheduler_config *cfg, char **err);
 /* 0 when accepted; -1 with errno EAGAIN when the function's queue is full
- * (HTTP 429), EDQUOT when the namespace holds tenant_max_activations
- * already, ENOBUFS when it would hold more than tenant_max_bytes (both 429),
+ * (HTTP 429), EDQUOT when the namespace holds its budget's count already,
+ * ENOBUFS when it would hold more than its budget's bytes (both 429),
  * EBUSY when its unit has no enclave and max_enclaves are all busy (HTTP
  * 503), or another errno on failure to accept. */
 int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud);
-/* What a namespace holds in the scheduler now, and the limits (0: none). */
-typedef struct {
-    unsigned activations, max_activations;
-    uint64_t bytes, max_bytes;
-} sched_tenant_usage;
-int scheduler_tenant_usage(scheduler *s, const char *ns, sched_tenant_usage *out);
 /* Forget every warm heap of ns/name (all revisions), in whichever enclaves
  * hold them: after update or delete. */
 void scheduler_drop(scheduler *s, const char *ns, const char *name);

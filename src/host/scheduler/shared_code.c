@@ -42,7 +42,7 @@ sched_code *sched_code_find(fn_state *f, const char *fn_key, size_t len) {
 
 void sched_code_unref(scheduler *s, sched_code *c) {
     if (!c || --c->refs > 0) return;
-    if (c->charged) budget_give(s->budget, c->ns, 0, c->len);
+    if (c->charged && s->budget) budget_give(s->budget, c->ns, 0, c->len);
     free(c->ns);
     free(c->fn_key);
     free(c);
