@@ -3,7 +3,8 @@
  * commit wrote (the newest always stays, other namespaces keep theirs), the
  * age sweep deletes what started before the TTL, a page stops before the
  * document that would pass its byte bound (but holds one), and a list of
- * summaries never carries response or logs. */
+ * summaries never carries response or logs; a schema-1 database is
+ * upgraded with each record's size and list entry. */
 #include "check.h"
 #include "host/store/store.h"
 #include "host/util/clock.h"
@@ -118,7 +119,54 @@ static void test_age(store *s) {
     store_close(s); /* the sweep runs first after a start, then once a minute */
 }
 
+/* A state directory written by schema 1 (before sizes and summaries). */
+static void test_upgrade_from_v1(void) {
+    char *dir = scratch_dir("retention-v1");
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path_join(dir, "tfaas.db"), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TABLE namespaces (name TEXT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
+                       "  key_hash BLOB NOT NULL, created INTEGER NOT NULL);"
+                       "CREATE TABLE actions (namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+                       "  name TEXT NOT NULL, version TEXT NOT NULL, updated INTEGER NOT NULL, doc TEXT NOT NULL,"
+                       "  PRIMARY KEY (namespace, name));"
+                       "CREATE INDEX actions_by_updated ON actions(namespace, updated DESC);"
+                       "CREATE TABLE activations (activation_id TEXT PRIMARY KEY, namespace TEXT NOT NULL,"
+                       "  name TEXT NOT NULL, \"start\" INTEGER NOT NULL, \"end\" INTEGER NOT NULL,"
+                       "  status_code INTEGER, doc TEXT NOT NULL);"
+                       "CREATE INDEX activations_by_start ON activations(namespace, \"start\" DESC);"
+                       "CREATE INDEX activations_by_name ON activations(namespace, name, \"start\" DESC);"
+                       "INSERT INTO activations VALUES('v1-a', 'old', 'f', 10, 15, 1,"
+                       "  '{\"activationId\":\"v1-a\",\"namespace\":\"old\",\"name\":\"f\",\"start\":10,"
+                       "\"end\":15,\"response\":{\"statusCode\":1,\"result\":{\"error\":\"x\"}},\"logs\":[\"l\"]}');"
+                       "PRAGMA user_version=1;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    store *s = NULL;
+    char *err = NULL;
+    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    store_page p;
+    CHECK(store_activation_page(s, "old", NULL, 0, 0, 0, 0, 0, 0, &p) == STORE_OK && p.n == 1);
+    json_t *entry = p.n ? json_loadb(p.docs[0], p.lens[0], 0, NULL) : NULL;
+    CHECK(entry && !json_object_get(entry, "logs") && !json_object_get(entry, "response") &&
+          json_integer_value(json_object_get(entry, "statusCode")) == 1);
+    json_decref(entry);
+    store_page_free(&p);
+    json_t *rec = NULL;
+    CHECK(store_activation_get(s, "old", "v1-a", &rec) == STORE_OK && json_object_get(rec, "logs"));
+    json_decref(rec);
+    /* the migrated row's size counts for the byte quota: a 1-byte quota keeps only the newest */
+    store_set_retention(s, &(store_retention){.max_bytes = 1});
+    put(s, make_activation("old", "f", "v2-b", 20, "success"));
+    settle(s);
+    CHECK(count_of(s, "old") == 1);
+    CHECK(store_activation_get(s, "old", "v1-a", &rec) == STORE_NOT_FOUND);
+    store_close(s);
+    scratch_remove(dir);
+}
+
 int main(void) {
+    test_upgrade_from_v1();
     char *dir = scratch_dir("retention");
     store *s = NULL;
     char *err = NULL;
