@@ -167,6 +167,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->invocation) return invoke_resumed(r); /* a parked blocking invoke woke up */
+    if (r->offloaded) return offload_answer(r);  /* a reader prepared the answer */
     if (r->answered) { /* answered early (413, 400): the rest is ignored */
         *upload_size = 0;
         return MHD_YES;
@@ -215,6 +216,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (--g->active == 0 && g->inflight == 0) pthread_cond_broadcast(&g->idle);
     pthread_mutex_unlock(&g->mu);
     invoke_request_done(r);
+    offload_request_done(r);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -262,6 +264,15 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         free(g);
         return NULL;
     }
+    if (offload_start(g) < 0) {
+        *err = strdup("cannot start the gateway's reader threads");
+        park_stop(g);
+        park_fini(g);
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->idle);
+        free(g);
+        return NULL;
+    }
     /* Event-driven: a few polling threads serve every connection; blocking
      * invokes are suspended (park.h) rather than holding a thread. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
@@ -280,6 +291,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         snprintf(msg, sizeof msg, "cannot listen (address in use, or not an address of this machine?): %s",
                  strerror(errno ? errno : EADDRNOTAVAIL));
         *err = strdup(msg);
+        offload_stop(g);
         park_stop(g);
         park_fini(g);
         pthread_mutex_destroy(&g->mu);
@@ -329,6 +341,7 @@ unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
 void gateway_stop(gateway *g) {
     if (!g) return;
     park_stop(g); /* parked requests answer 202 as the daemon closes */
+    offload_stop(g); /* every offloaded read is prepared and resumed */
     MHD_stop_daemon(g->daemon);
     park_fini(g);
     pthread_mutex_destroy(&g->mu);
