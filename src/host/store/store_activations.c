@@ -120,19 +120,20 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     if (!ok) snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
     pthread_mutex_unlock(&s->db_lock);
 
-    /* The namespaces written, for retention after the callbacks (so no
-     * caller waits for it); row.ns points into the records, kept till then. */
+    /* What was written, for retention after the callbacks (so no caller
+     * waits for it); row.ns points into the records, kept till then. */
     const char *written[STORE_BATCH_MAX];
-    size_t nwritten = 0;
+    size_t sizes[STORE_BATCH_MAX], nwritten = 0;
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
         if (batch[i].committed) batch[i].committed(batch[i].ud, st);
-        size_t j = 0;
-        while (j < nwritten && strcmp(written[j], rows[i].ns) != 0) j++;
-        if (st == STORE_OK && j == nwritten) written[nwritten++] = rows[i].ns;
+        if (st == STORE_OK) {
+            written[nwritten] = rows[i].ns;
+            sizes[nwritten++] = strlen(rows[i].text);
+        }
     }
-    store_retention_trim(s, written, nwritten);
+    store_retention_trim(s, written, sizes, nwritten);
     for (size_t i = 0; i < n; i++) {
         free(rows[i].text);
         free(rows[i].summary);

@@ -30,6 +30,13 @@
 /* Another process holding the write lock (admin tool) is waited for this long. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+/* Retention (store_retention.c): the age sweep's period and rows per
+ * transaction; the quota trims' slack and counter slots. */
+#define STORE_EXPIRE_EVERY_MS 60000u
+#define STORE_EXPIRE_BATCH 256
+#define STORE_TRIM_SLACK 64u
+#define STORE_TRIM_SLOTS 256u
+
 /* Every statement the store runs more than once, prepared at open. */
 enum store_stmt {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -77,6 +84,10 @@ struct store {
      * starts or under q_lock; read by the writer under q_lock. */
     store_retention retention;
     uint64_t expired_at_us;    /* writer thread only: last age sweep */
+    /* Writer thread only: records and bytes written since the last trim, per
+     * namespace hash slot. Namespaces sharing a slot share its counter: the
+     * one not trimmed when it fills waits for the next fill, one slack later. */
+    struct { uint64_t count, bytes; } written[STORE_TRIM_SLOTS];
 
     /* Read cache (store_cache.c), under cache_mu. */
     pthread_mutex_t cache_mu;
@@ -122,12 +133,11 @@ json_t *store_doc_decode(store *s, const unsigned char *text, int len);
 store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out);
 
 /* Retention (store_retention.c), run by the writer thread, db_lock not
- * held: trims the namespaces of a committed batch to their count and byte
- * quota and, at most every STORE_EXPIRE_EVERY_MS, deletes records past
- * their age. */
-#define STORE_EXPIRE_EVERY_MS 60000u
-#define STORE_EXPIRE_BATCH 256 /* rows deleted per transaction by the age sweep */
-void store_retention_trim(store *s, const char *const *namespaces, size_t n);
+ * held: counts what a committed batch wrote per namespace (ns[i], bytes[i]
+ * per record) and trims a namespace to its count and byte quota once it has
+ * written 1/STORE_TRIM_SLACK of either since its last trim; at most every
+ * STORE_EXPIRE_EVERY_MS it deletes records past their age. */
+void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, size_t n);
 void store_retention_expire(store *s);
 
 /* Activation writer (store_activations.c). */

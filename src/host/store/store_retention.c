@@ -6,9 +6,15 @@
  *
  * Runs on the store's writer thread between group commits, in transactions
  * of its own, so an invoke's record is never delayed by it; each delete is
- * bounded (a trim removes about what the last commit added, the age sweep
- * STORE_EXPIRE_BATCH rows per transaction), so readers wait at most one
- * such transaction for db_lock. */
+ * bounded (a trim removes about what was written since the last one, the
+ * age sweep STORE_EXPIRE_BATCH rows per transaction), so readers wait at
+ * most one such transaction for db_lock.
+ *
+ * Cost: a trim looks at every record of the namespace (in the covering
+ * index), so it runs only once the namespace has written 1/STORE_TRIM_SLACK
+ * of its count or byte quota since its last trim: a namespace can be that
+ * much over its quota between trims, and the trim's cost per record
+ * written stays constant however busy it is. */
 #include "host/store/store_internal.h"
 
 #include "host/util/clock.h"
@@ -53,13 +59,37 @@ static int run_delete(store *s, sqlite3_stmt *st, const char *what) {
     return sqlite3_total_changes(s->db) - before;
 }
 
-void store_retention_trim(store *s, const char *const *namespaces, size_t n) {
+static unsigned slot_of(const char *ns) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *ns; ns++) h = (h ^ (uint8_t)*ns) * 16777619u;
+    return h % STORE_TRIM_SLOTS;
+}
+
+/* Whether slot k has written enough since its last trim to trim again. */
+static int due(const store *s, unsigned k, const store_retention *r) {
+    uint64_t count_step = r->max_count / STORE_TRIM_SLACK, bytes_step = (uint64_t)r->max_bytes / STORE_TRIM_SLACK;
+    return (r->max_count && s->written[k].count >= (count_step ? count_step : 1)) ||
+           (r->max_bytes && s->written[k].bytes >= (bytes_step ? bytes_step : 1));
+}
+
+void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, size_t n) {
     store_retention r = retention_of(s);
     if (!r.max_count && !r.max_bytes) return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = slot_of(ns[i]);
+        s->written[k].count++;
+        s->written[k].bytes += bytes[i];
+    }
+    unsigned char go[STORE_TRIM_SLOTS] = {0};
+    for (size_t i = 0; i < n; i++) go[slot_of(ns[i])] = (unsigned char)due(s, slot_of(ns[i]), &r);
     for (size_t i = 0; i < n; i++) { /* one transaction each: others get the lock in between */
+        unsigned k = slot_of(ns[i]);
+        if (!go[k]) continue;
+        go[k] = 0; /* once per batch */
+        s->written[k].count = s->written[k].bytes = 0;
         sqlite3_stmt *st = s->st[ST_ACTV_TRIM];
         pthread_mutex_lock(&s->db_lock);
-        sqlite3_bind_text(st, 1, namespaces[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, ns[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, r.max_count ? (sqlite3_int64)r.max_count : INT64_MAX);
         sqlite3_bind_int64(st, 3, r.max_bytes ? r.max_bytes : INT64_MAX);
         run_delete(s, st, "trim activations to the namespace's quota");
