@@ -28,7 +28,7 @@ const post = (s, name, body = {}, path = '_') =>
   api(s, 'POST', `/api/v1/namespaces/${path}/actions/${name}`, { body });
 
 describe('queued activations and the namespace budget', () => {
-  test('queued activations share the code: 20 queued invokes of a 16 MiB action do not grow the server by 20 copies', async () => {
+  test('queued activations share the code: 20 queued invokes of a 16 MiB action do not grow the server by 20 copies', async (t) => {
     const server = await startServer();
     try {
       const CODE = 16 * MiB;
@@ -45,6 +45,7 @@ describe('queued activations and the namespace budget', () => {
       }
       await sleep(200);
       const grown = rssBytes(server.proc.pid) - before;
+      t.diagnostic(`RSS grew by ${(grown / MiB).toFixed(1)} MiB for 20 queued activations of ${CODE / MiB} MiB of code`);
       // One shared copy at most (the scheduler's), not one per queued activation (20 x 16 MiB).
       assert.ok(grown < 3 * CODE, `the server grew by ${(grown / MiB).toFixed(1)} MiB for 20 queued activations`);
     } finally {
@@ -119,7 +120,7 @@ describe('the store under one tenant\'s load', () => {
   // (and the sanitizers') slack, far below what the old code took.
   const BOUND_MS = 5000;
 
-  test('another tenant\'s warm invokes and GET /api/v1 answer within the bound while 10 MiB records are paged', async () => {
+  test('another tenant\'s warm invokes and GET /api/v1 answer within the bound while 10 MiB records are paged', async (t) => {
     const server = await startServer();
     try {
       const bob = await createNamespace(server, 'bob');
@@ -147,6 +148,7 @@ describe('the store under one tenant\'s load', () => {
       await poll(() => report.includes('paging'), { timeoutMs: 30000 });
       await sleep(500);
       const slow = [];
+      let worst = 0;
       for (let i = 0; i < 10; i++) {
         const w = await invoke(bob, 'hello', {}, { result: true });
         assert.equal(w.status, 200, w.text);
@@ -155,7 +157,9 @@ describe('the store under one tenant\'s load', () => {
         const info = await api(server, 'GET', '/api/v1', { auth: null });
         assert.equal(info.status, 200);
         if (Date.now() - t0 > BOUND_MS) slow.push(`GET /api/v1 ${Date.now() - t0} ms`);
+        worst = Math.max(worst, w.ms, Date.now() - t0);
       }
+      t.diagnostic(`slowest warm invoke or GET /api/v1 while paging: ${worst} ms`);
       pagers.stdin.end(); // stop paging
       await pagersDone;
       assert.deepEqual(slow, [], `answers past ${BOUND_MS} ms while another tenant paged`);
