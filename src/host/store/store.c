@@ -113,19 +113,6 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
                        "status_code, bytes, summary, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
-/* The list entry (docs=0) is stored ready-made (summary): large responses
- * and logs are never read. Column 0 is the size of what column 1 will be
- * when that is a document, so a page can stop before reading one that does
- * not fit. */
-#define ACTV_LIST_COLS "CASE WHEN ?6 THEN bytes ELSE 0 END, CASE WHEN ?6 THEN doc ELSE summary END"
-    [ST_ACTV_LIST] = "SELECT " ACTV_LIST_COLS " FROM activations "
-                     "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 "
-                     "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
-    [ST_ACTV_LIST_NAME] = "SELECT " ACTV_LIST_COLS " FROM activations "
-                          "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 AND name = ?7 "
-                          "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
-#undef ACTV_LIST_COLS
     /* Everything of namespace ?1 past the newest ?2 records or past ?3
      * bytes (counted from the newest; the newest always stays), from the
      * covering index alone. */
@@ -137,6 +124,51 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_ACTV_EXPIRE] = "DELETE FROM activations WHERE rowid IN ("
                        "SELECT rowid FROM activations WHERE \"start\" < ?1 LIMIT ?2)",
 };
+
+/* Activation reads, on the read-only connection (store_internal.h). */
+static const char *const READ_SQL[RST_COUNT] = {
+    [RST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
+/* The list entry (docs=0) is stored ready-made (summary): large responses
+ * and logs are never read. Column 0 is the size of what column 1 will be
+ * when that is a document, so a page can stop before reading one that does
+ * not fit. */
+#define ACTV_LIST_COLS "CASE WHEN ?6 THEN bytes ELSE 0 END, CASE WHEN ?6 THEN doc ELSE summary END"
+    [RST_ACTV_LIST] = "SELECT " ACTV_LIST_COLS " FROM activations "
+                     "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 "
+                     "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
+    [RST_ACTV_LIST_NAME] = "SELECT " ACTV_LIST_COLS " FROM activations "
+                          "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 AND name = ?7 "
+                          "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
+#undef ACTV_LIST_COLS
+};
+
+sqlite3_stmt *store_read_stmt(store *s, enum store_read_stmt which, pthread_mutex_t **lock) {
+    *lock = s->rdb ? &s->rd_lock : &s->db_lock;
+    return s->rst[which];
+}
+
+/* Opens the read-only connection for activation reads; on any failure the
+ * reads fall back to the main connection (statements prepared there). */
+static int open_reader(store *s, const char *path) {
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->rdb, flags, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(s->rdb, STORE_BUSY_TIMEOUT_MS) == SQLITE_OK) {
+        int ok = 1;
+        for (int i = 0; ok && i < RST_COUNT; i++)
+            ok = sqlite3_prepare_v3(s->rdb, READ_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->rst[i], NULL) == SQLITE_OK;
+        if (ok) return 0;
+    }
+    for (int i = 0; i < RST_COUNT; i++) {
+        sqlite3_finalize(s->rst[i]);
+        s->rst[i] = NULL;
+    }
+    sqlite3_close(s->rdb);
+    s->rdb = NULL;
+    for (int i = 0; i < RST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, READ_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->rst[i], NULL) != SQLITE_OK)
+            return -1;
+    return 0;
+}
 
 /* mkdir -p with mode 0700 for every directory it creates: the state holds
  * tenants' data and credential hashes, so only the owner may enter it. */
@@ -226,6 +258,7 @@ store_status store_open(const char *state_dir, store **out, char **err) {
         goto fail_early;
     }
     pthread_mutex_init(&s->db_lock, NULL);
+    pthread_mutex_init(&s->rd_lock, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -253,6 +286,7 @@ store_status store_open(const char *state_dir, store **out, char **err) {
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
             return open_fail(s, err, path, "prepare");
+    if (open_reader(s, path) < 0) return open_fail(s, err, path, "prepare reads");
     if (store_cache_init(s) != 0) return open_fail(s, err, path, "out of memory for the read cache");
     s->ring = calloc(STORE_QUEUE_CAP, sizeof *s->ring);
     if (!s->ring) return open_fail(s, err, path, "out of memory for the activation queue");
@@ -272,6 +306,8 @@ void store_close(store *s) {
     if (!s) return;
     store_writer_stop(s); /* drains the queue: every queued record gets its callback */
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < RST_COUNT; i++) sqlite3_finalize(s->rst[i]);
+    if (s->rdb) sqlite3_close(s->rdb);
     /* Closing the last connection checkpoints the WAL into the main file. */
     if (s->db) sqlite3_close(s->db);
     free(s->ring);
@@ -280,6 +316,7 @@ void store_close(store *s) {
     pthread_cond_destroy(&s->q_nonempty);
     pthread_mutex_destroy(&s->q_lock);
     pthread_mutex_destroy(&s->db_lock);
+    pthread_mutex_destroy(&s->rd_lock);
     free(s);
 }
 

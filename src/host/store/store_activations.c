@@ -260,8 +260,9 @@ static int page_add(store_page *p, const unsigned char *text, int len) {
 store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out) {
     *out = NULL;
     if (!s || !ns || !id) return store_fail("activation_get: missing argument");
-    pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_ACTV_GET];
+    pthread_mutex_t *lock;
+    sqlite3_stmt *st = store_read_stmt(s, RST_ACTV_GET, &lock);
+    pthread_mutex_lock(lock);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -271,11 +272,11 @@ store_status store_activation_get(store *s, const char *ns, const char *id, json
         res = page_add(&text, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0)) == 0
                   ? STORE_OK : store_fail("read activation: out of memory");
     } else if (rc != SQLITE_DONE) {
-        res = store_fail_db(s, "read activation");
+        res = store_fail("read activation: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    pthread_mutex_unlock(&s->db_lock);
+    pthread_mutex_unlock(lock);
     if (res == STORE_OK) {
         *out = store_doc_decode(s, (const unsigned char *)text.docs[0], (int)text.lens[0]);
         res = *out ? STORE_OK : STORE_ERROR;
@@ -288,8 +289,9 @@ store_status store_activation_page(store *s, const char *ns, const char *name, i
                                    int64_t upto, int docs, size_t max_bytes, store_page *out) {
     memset(out, 0, sizeof *out);
     if (!s || !ns) return store_fail("activation_page: missing argument");
-    pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[name ? ST_ACTV_LIST_NAME : ST_ACTV_LIST];
+    pthread_mutex_t *lock;
+    sqlite3_stmt *st = store_read_stmt(s, name ? RST_ACTV_LIST_NAME : RST_ACTV_LIST, &lock);
+    pthread_mutex_lock(lock);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, since > 0 ? since : INT64_MIN);
     sqlite3_bind_int64(st, 3, upto > 0 ? upto : INT64_MAX);
@@ -312,10 +314,11 @@ store_status store_activation_page(store *s, const char *ns, const char *name, i
             break;
         }
     }
-    if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) res = store_fail_db(s, "list activations");
+    if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        res = store_fail("list activations: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    pthread_mutex_unlock(&s->db_lock);
+    pthread_mutex_unlock(lock);
     if (res != STORE_OK) store_page_free(out);
     return res;
 }

@@ -2,11 +2,15 @@
  * prepared statements, error and transaction helpers. Not for other modules
  * (the gateway uses store.h only); the unit tests use the test hook at the end.
  *
- * Concurrency: one SQLite connection, every use of it under `db_lock`. The
- * activation writer thread takes the same lock for each group commit, so
- * SQLite never sees two threads on the connection and never returns
- * SQLITE_BUSY to ourselves (another process, e.g. `tfaas admin`, is covered
- * by busy_timeout). */
+ * Concurrency: one SQLite connection for writes and the small reads, every
+ * use of it under `db_lock`. The activation writer thread takes the same
+ * lock for each group commit, so SQLite never sees two threads on the
+ * connection and never returns SQLITE_BUSY to ourselves (another process,
+ * e.g. `tfaas admin`, is covered by busy_timeout). Activation reads, which
+ * can copy megabytes, go through a second, read-only connection under
+ * `rd_lock`: in WAL mode its readers and the writer do not wait for each
+ * other, so a tenant paging through large records never delays another's
+ * commit (issue 10, item 4). */
 #ifndef TFAAS_HOST_STORE_INTERNAL_H
 #define TFAAS_HOST_STORE_INTERNAL_H
 
@@ -37,14 +41,16 @@
 #define STORE_TRIM_SLACK 64u
 #define STORE_TRIM_SLOTS 256u
 
+/* Statements of the read-only connection (activation reads). */
+enum store_read_stmt { RST_ACTV_GET, RST_ACTV_LIST, RST_ACTV_LIST_NAME, RST_COUNT };
+
 /* Every statement the store runs more than once, prepared at open. */
 enum store_stmt {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
     ST_NS_INSERT, ST_NS_SET_CRED, ST_NS_DELETE, ST_NS_LIST, ST_NS_BY_UUID,
     ST_NS_DELETE_ACTIVATIONS,
     ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
-    ST_ACTV_INSERT, ST_ACTV_GET, ST_ACTV_LIST, ST_ACTV_LIST_NAME,
-    ST_ACTV_TRIM, ST_ACTV_EXPIRE,
+    ST_ACTV_INSERT, ST_ACTV_TRIM, ST_ACTV_EXPIRE,
     ST_DATA_VERSION,
     ST_COUNT
 };
@@ -67,6 +73,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     pthread_mutex_t db_lock;
+    /* The read-only connection and its statements, under rd_lock; NULL when
+     * it could not be opened (then reads use db under db_lock). */
+    sqlite3 *rdb;
+    sqlite3_stmt *rst[RST_COUNT];
+    pthread_mutex_t rd_lock;
 
     /* Activation queue: a ring of STORE_QUEUE_CAP entries. */
     pthread_mutex_t q_lock;
@@ -125,6 +136,10 @@ void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *
 
 /* Schema creation and migration (store_schema.c); lock not needed at open. */
 store_status store_schema_migrate(store *s);
+
+/* A read statement for activations and the lock to hold while using it:
+ * the read-only connection's, or the main one's if there is none. */
+sqlite3_stmt *store_read_stmt(store *s, enum store_read_stmt which, pthread_mutex_t **lock);
 
 /* Parses a JSON document column; NULL (and last error set) if it is not one. */
 json_t *store_doc_decode(store *s, const unsigned char *text, int len);
