@@ -259,19 +259,11 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
 
     if (park_start(g) < 0) {
         *err = strdup("cannot start the gateway's sweeper thread");
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->idle);
-        free(g);
-        return NULL;
+        goto err_park;
     }
     if (offload_start(g) < 0) {
         *err = strdup("cannot start the gateway's reader threads");
-        park_stop(g);
-        park_fini(g);
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->idle);
-        free(g);
-        return NULL;
+        goto err_offload;
     }
     /* Event-driven: a few polling threads serve every connection; blocking
      * invokes are suspended (park.h) rather than holding a thread. */
@@ -291,17 +283,22 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         snprintf(msg, sizeof msg, "cannot listen (address in use, or not an address of this machine?): %s",
                  strerror(errno ? errno : EADDRNOTAVAIL));
         *err = strdup(msg);
-        offload_stop(g);
-        park_stop(g);
-        park_fini(g);
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->idle);
-        free(g);
-        return NULL;
+        goto err_daemon;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_BIND_PORT);
     g->port = info ? info->port : 0;
     return g;
+
+err_daemon:
+    offload_stop(g);
+err_offload:
+    park_stop(g);
+    park_fini(g);
+err_park:
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->idle);
+    free(g);
+    return NULL;
 }
 
 unsigned gateway_port(const gateway *g) { return g->port; }
