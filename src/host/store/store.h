@@ -93,6 +93,7 @@ typedef struct {
     char **docs;
     size_t *lens;
     size_t n, bytes;
+    size_t cap; /* room in docs and lens */
     int truncated;
 } store_page;
 store_status store_activation_page(store *s, const char *ns, const char *name, int limit, int skip, int64_t since,

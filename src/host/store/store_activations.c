@@ -240,14 +240,20 @@ void store_page_free(store_page *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Appends one stored text to the page. 0, or -1 out of memory. */
+/* Appends one stored text to the page (its arrays grow by doubling). 0, or
+ * -1 out of memory. */
 static int page_add(store_page *p, const unsigned char *text, int len) {
     if (!text || len < 0) return -1;
-    char **docs = realloc(p->docs, (p->n + 1) * sizeof *docs);
-    if (docs) p->docs = docs;
-    size_t *lens = docs ? realloc(p->lens, (p->n + 1) * sizeof *lens) : NULL;
-    if (lens) p->lens = lens;
-    char *copy = lens ? malloc((size_t)len + 1) : NULL;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 16;
+        char **docs = realloc(p->docs, cap * sizeof *docs);
+        if (docs) p->docs = docs;
+        size_t *lens = docs ? realloc(p->lens, cap * sizeof *lens) : NULL;
+        if (!lens) return -1;
+        p->lens = lens;
+        p->cap = cap;
+    }
+    char *copy = malloc((size_t)len + 1);
     if (!copy) return -1;
     memcpy(copy, text, (size_t)len);
     copy[len] = '\0';
