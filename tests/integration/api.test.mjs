@@ -413,7 +413,8 @@ describe('server options', () => {
     const out = await new Promise((resolve, reject) => execFile(join(BIN, 'tfaas'), ['serve', '--help'],
       (err, stdout) => (err ? reject(err) : resolve(stdout))));
     for (const opt of ['--listen', '--state', '--workers', '--guest-auth', '--enclave', '--idle-ttl', '--max-queue',
-      '--max-blocking-wait', '--max-connections', '--http-threads', '--max-connections-per-client', '--http-timeout'])
+      '--max-blocking-wait', '--max-connections', '--http-threads', '--max-connections-per-client', '--http-timeout',
+      '--tenant-max-activations', '--tenant-max-memory', '--activation-ttl', '--activation-max-count', '--tenant-storage'])
       assert.ok(out.includes(opt), opt);
   });
 

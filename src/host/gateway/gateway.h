@@ -44,6 +44,8 @@ typedef struct {
     unsigned http_threads;         /* event threads; 0 means 1 */
     store *store;                  /* borrowed; outlives the gateway */
     scheduler *scheduler;          /* borrowed; outlives the gateway */
+    budget *budget;                /* the scheduler's per-namespace budget, borrowed; outlives the
+                                    * gateway and the store's callbacks; NULL = none */
     kms_service *kms;              /* borrowed; NULL when the key service is down */
 } gateway_config;
 

@@ -6,6 +6,7 @@
 
 #include "host/gateway/gateway.h"
 #include "host/gateway/http_response.h"
+#include "host/gateway/offload.h"
 #include "host/gateway/park.h"
 #include "host/gateway/route.h"
 
@@ -23,6 +24,7 @@ struct gateway {
     struct MHD_Daemon *daemon;
     store *store;
     scheduler *scheduler;
+    budget *budget; /* may be NULL: no per-namespace limits */
     kms_service *kms;
     unsigned max_blocking_wait_ms;
     unsigned idle_timeout_s; /* a connection's, once past its first request head (gateway.h);
@@ -41,11 +43,18 @@ struct gateway {
     pthread_t park_thread;
     parked *park_head, *park_tail;
     int park_stopping;
+    /* Reads answered off the event threads (offload.c), under offload_mu. */
+    pthread_mutex_t offload_mu;
+    pthread_cond_t offload_cv;
+    http_req *offload_head, *offload_tail;
+    int offload_stopping;
+    pthread_t offload_thread[OFFLOAD_THREADS];
+    unsigned offload_threads; /* started; fixed after gateway_start */
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
  * it completed. */
-typedef struct {
+struct http_req {
     gateway *gw;
     struct MHD_Connection *conn;
     const char *method;
@@ -62,7 +71,13 @@ typedef struct {
     uint64_t received;       /* body bytes read so far, kept or not */
     int answered;            /* the 413 has been queued */
     void *invocation;        /* a parked blocking invoke (invoke.c), owned */
-} http_req;
+    /* A read handed to a reader thread (offload.c): */
+    int offloaded;           /* the next call of the handler answers from out */
+    offload_fn offload_work;
+    void *offload_arg;
+    http_req *offload_next;  /* the readers' queue, under offload_mu */
+    prepared out;            /* written by the reader before it resumes the connection */
+};
 
 /* Query-string value or NULL. */
 const char *req_query(const http_req *r, const char *key);

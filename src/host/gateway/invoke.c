@@ -40,7 +40,12 @@ typedef struct {
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
     char *sealed;        /* its enclave result {ohttp_res}; set with record */
     gateway *gw;
+    /* Set by on_done before the record is queued, read by on_committed: the
+     * record's bytes held in the namespace's budget until it is durable. */
+    uint64_t held;
+    int holding;
     char *ns, *name, *version, *kind;
+    char *tenant;        /* name#id: the key of the namespace's budget (scheduler.h) */
     char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
     action_limits limits;
     char id[33];
@@ -50,7 +55,7 @@ static void inv_release(invocation *inv) {
     if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
     json_decref(inv->record);
     free(inv->sealed);
-    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind);
+    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant);
     free(inv);
 }
 
@@ -67,7 +72,8 @@ static invocation *inv_new(gateway *gw, const http_req *r, const char *version, 
     inv->name = strdup(name);
     inv->version = strdup(version);
     inv->kind = strdup(kind);
-    if (!inv->ns || !inv->name || !inv->version || !inv->kind || ids_activation(inv->id) < 0) {
+    inv->tenant = strdup(r->tenant);
+    if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || ids_activation(inv->id) < 0) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
         return NULL;
@@ -87,6 +93,7 @@ static void on_committed(void *ud, store_status st) {
     if (waiting) MHD_resume_connection(waiting); /* its handler answers from the record */
     if (st != STORE_OK && st != STORE_NOT_FOUND) /* NOT_FOUND: its namespace is gone, as intended */
         fprintf(stderr, "tfaas serve: activation %s could not be stored: %s\n", inv->id, store_last_error());
+    if (inv->holding) budget_give(gw->budget, inv->tenant, 1, inv->held);
     inv_release(inv);
     gateway_inflight_done(gw);
 }
@@ -95,6 +102,9 @@ static void on_committed(void *ud, store_status st) {
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
     char *sealed = inv->confidential ? strdup(res->result_json ? res->result_json : "{}") : NULL;
+    /* Until it is durable the record stays in the namespace's budget. */
+    inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
+    inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
     activation_info info = {inv->ns, inv->name, inv->version, inv->kind, inv->id, &inv->limits, inv->confidential};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
@@ -227,7 +237,9 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     };
 }
 
-/* The answer when scheduler_submit refused an activation with errno err. */
+/* The answer when scheduler_submit refused an activation with errno err.
+ * The namespace's budget (--tenant-max-activations, --tenant-max-memory)
+ * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
 static enum MHD_Result submit_refused(http_req *r, int err) {
     if (err == EAGAIN)
         return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
@@ -235,6 +247,16 @@ static enum MHD_Result submit_refused(http_req *r, int err) {
         return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
                           "Every enclave this namespace may have is busy: a namespace gets a fair share of this "
                           "server's enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
+    if (err == EUSERS || err == ENOBUFS) {
+        budget_usage u = budget_get(r->gw->budget, r->tenant);
+        if (err == EUSERS)
+            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                              "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
+                              budget_max_count(r->gw->budget));
+        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                          "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
+                          (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(r->gw->budget));
+    }
     if (err == ESHUTDOWN) return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
     if (err == EBUSY)
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,

@@ -33,6 +33,8 @@ typedef struct {
     unsigned max_enclaves_per_ns;
     unsigned max_per_client, http_timeout_s;
     unsigned background_after_ms;
+    unsigned tenant_max_activations, tenant_max_memory_mb;
+    unsigned activation_ttl_h, activation_max_count, tenant_storage_mb;
     isolation_mode isolation;
 } serve_opts;
 
@@ -80,6 +82,19 @@ static void usage(FILE *f) {
           "                           effect in shared-enclave mode)\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
           "  --max-queue N            queued activations per action before 429 (default 1000)\n"
+          "  --tenant-max-activations N\n"
+          "                           activations one namespace may have in flight (queued,\n"
+          "                           running, or with the record not yet written) before\n"
+          "                           429, 0 = no limit (default 200)\n"
+          "  --tenant-max-memory MB   memory those may hold in the server (parameters, records,\n"
+          "                           one copy of each function's code) before 429, 0 = no\n"
+          "                           limit (default 256)\n"
+          "  --activation-ttl HOURS   activation records older than this are deleted, 0 = kept\n"
+          "                           (default 168, a week)\n"
+          "  --activation-max-count N activation records kept per namespace, the oldest deleted\n"
+          "                           first, 0 = no limit (default 10000)\n"
+          "  --tenant-storage MB      bytes of activation records kept per namespace, the oldest\n"
+          "                           deleted first, 0 = no limit (default 512)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
           "  --max-connections N      concurrent HTTP connections (default 1000)\n"
           "  --max-connections-per-client N\n"
@@ -90,8 +105,7 @@ static void usage(FILE *f) {
           "                           request's headers are complete; 0 = never (default 15;\n"
           "                           afterwards the connection may be silent 60 s, or this\n"
           "                           long if longer; a parked blocking invoke never times out)\n"
-          "  --http-threads N         event threads serving HTTP (default 1; one thread serves\n"
-          "                           tens of thousands of requests/s, more help on many cores)\n"
+          "  --http-threads N         event threads serving HTTP (default: number of CPUs)\n"
           "  -h, --help               this text\n"
           "\n"
           "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
@@ -217,7 +231,7 @@ static char *beside_self(const char *name) {
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
-           O_KMS };
+           O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -231,15 +245,22 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-connections-per-client", required_argument, 0, O_PER_CLIENT},
         {"http-timeout", required_argument, 0, O_HTTP_TIMEOUT},
         {"kms", required_argument, 0, O_KMS},
+        {"tenant-max-activations", required_argument, 0, O_TENANT_ACTIVATIONS},
+        {"tenant-max-memory", required_argument, 0, O_TENANT_MEMORY},
+        {"activation-ttl", required_argument, 0, O_ACTIVATION_TTL},
+        {"activation-max-count", required_argument, 0, O_ACTIVATION_COUNT},
+        {"tenant-storage", required_argument, 0, O_TENANT_STORAGE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
-                      .http_threads = 1, .isolation = ISOLATION_TENANT,
-                      .max_enclaves_per_ns = DEFAULT_MAX_ENCLAVES_PER_NS,
+                      .http_threads = ncpu > 0 ? (ncpu > 64 ? 64u : (unsigned)ncpu) : 1u,
+                      .isolation = ISOLATION_TENANT, .max_enclaves_per_ns = DEFAULT_MAX_ENCLAVES_PER_NS,
                       .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_HEAD_TIMEOUT_S,
-                      .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS};
+                      .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS,
+                      .tenant_max_activations = 200, .tenant_max_memory_mb = 256,
+                      .activation_ttl_h = 168, .activation_max_count = 10000, .tenant_storage_mb = 512};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;
@@ -265,6 +286,11 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_MAX_ENCLAVES_NS: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves_per_ns); break;
         case O_PER_CLIENT: bad = parse_uint(optarg, 0, 100000, &o->max_per_client); break;
         case O_HTTP_TIMEOUT: bad = parse_uint(optarg, 0, 86400, &o->http_timeout_s); break;
+        case O_TENANT_ACTIVATIONS: bad = parse_uint(optarg, 0, 10000000, &o->tenant_max_activations); break;
+        case O_TENANT_MEMORY: bad = parse_uint(optarg, 0, 16u << 20, &o->tenant_max_memory_mb); break;
+        case O_ACTIVATION_TTL: bad = parse_uint(optarg, 0, 24u * 366 * 100, &o->activation_ttl_h); break;
+        case O_ACTIVATION_COUNT: bad = parse_uint(optarg, 0, 1000000000, &o->activation_max_count); break;
+        case O_TENANT_STORAGE: bad = parse_uint(optarg, 0, 1u << 30, &o->tenant_storage_mb); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -380,7 +406,14 @@ int serve_main(int argc, char **argv) {
     gateway *gw = NULL;
     kms_service *kms = NULL;
     quote_service *qe = NULL;
+    /* What each namespace holds in the server (budget.h): the scheduler's
+     * activations and, until the store has them, their records. */
+    budget *tenants = budget_new(o.tenant_max_activations, (uint64_t)o.tenant_max_memory_mb << 20);
     char *err = NULL, *platform_key = NULL, *platform_root = NULL;
+    if (!tenants) {
+        fprintf(stderr, "tfaas serve: out of memory\n");
+        goto out;
+    }
     if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
         goto out;
@@ -389,6 +422,10 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: cannot open the store in %s: %s\n", o.state, err ? err : "unknown error");
         goto out;
     }
+    store_retention keep = {.max_age_ms = (int64_t)o.activation_ttl_h * 3600 * 1000,
+                            .max_count = o.activation_max_count,
+                            .max_bytes = (int64_t)o.tenant_storage_mb << 20};
+    store_set_retention(st, &keep);
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
     /* The sim TEE's platform key: only the key service and the quoting
      * service read it; confidential workers get its public half and a
@@ -409,7 +446,7 @@ int serve_main(int argc, char **argv) {
                            .background_after_ms = background_after(&o),
                            .enclave_args = kms ? tee_args : NULL,
                            .release = confidential_release, .release_ud = kms, /* kms NULL: 503 */
-                           .quote = kms ? quote_service_channel : NULL, .quote_ud = qe};
+                           .quote = kms ? quote_service_channel : NULL, .quote_ud = qe, .budget = tenants};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
@@ -418,7 +455,8 @@ int serve_main(int argc, char **argv) {
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
                          .max_per_client = o.max_per_client, .head_timeout_s = o.http_timeout_s,
-                         .http_threads = o.http_threads, .store = st, .scheduler = sched, .kms = kms};
+                         .http_threads = o.http_threads, .store = st, .scheduler = sched, .budget = tenants,
+                         .kms = kms};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -457,7 +495,8 @@ out:
     quote_service_stop(qe);
     free(platform_key);
     free(platform_root);
-    store_close(st);
+    store_close(st); /* its last callbacks still give back to the budget */
+    budget_free(tenants);
     free(err);
     free(enclave);
     free(enclave_v8);

@@ -185,6 +185,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->invocation) return invoke_resumed(r); /* a parked blocking invoke woke up */
+    if (r->offloaded) return offload_answer(r);  /* a reader prepared the answer */
     if (r->answered) { /* answered early (413, 400): the rest is ignored */
         *upload_size = 0;
         return MHD_YES;
@@ -233,6 +234,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (--g->active == 0 && g->inflight == 0) pthread_cond_broadcast(&g->idle);
     pthread_mutex_unlock(&g->mu);
     invoke_request_done(r);
+    offload_request_done(r);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -266,6 +268,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     if (!g) { *err = strdup("out of memory"); return NULL; }
     g->store = cfg->store;
     g->scheduler = cfg->scheduler;
+    g->budget = cfg->budget;
     g->kms = cfg->kms;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
     g->idle_timeout_s = cfg->head_timeout_s == 0 || cfg->head_timeout_s > GATEWAY_IDLE_TIMEOUT_S
@@ -276,10 +279,11 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
 
     if (park_start(g) < 0) {
         *err = strdup("cannot start the gateway's sweeper thread");
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->idle);
-        free(g);
-        return NULL;
+        goto err_park;
+    }
+    if (offload_start(g) < 0) {
+        *err = strdup("cannot start the gateway's reader threads");
+        goto err_offload;
     }
     /* Event-driven: a few polling threads serve every connection; blocking
      * invokes are suspended (park.h) rather than holding a thread. */
@@ -306,16 +310,22 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         snprintf(msg, sizeof msg, "cannot listen (address in use, or not an address of this machine?): %s",
                  strerror(errno ? errno : EADDRNOTAVAIL));
         *err = strdup(msg);
-        park_stop(g);
-        park_fini(g);
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->idle);
-        free(g);
-        return NULL;
+        goto err_daemon;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_BIND_PORT);
     g->port = info ? info->port : 0;
     return g;
+
+err_daemon:
+    offload_stop(g);
+err_offload:
+    park_stop(g);
+    park_fini(g);
+err_park:
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->idle);
+    free(g);
+    return NULL;
 }
 
 unsigned gateway_port(const gateway *g) { return g->port; }
@@ -355,6 +365,7 @@ unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
 void gateway_stop(gateway *g) {
     if (!g) return;
     park_stop(g); /* parked requests answer 202 as the daemon closes */
+    offload_stop(g); /* every offloaded read is prepared and resumed */
     MHD_stop_daemon(g->daemon);
     park_fini(g);
     pthread_mutex_destroy(&g->mu);

@@ -56,7 +56,7 @@ frame *frame_shutdown(void) {
 static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_code) {
     ipc_writer_begin(w, IPC_INVOKE, a->ipc_id);
     ipc_put_str(w, a->fn_key);
-    ipc_put_bytes(w, a->code, with_code ? a->code_len : 0);
+    ipc_put_bytes(w, a->code->bytes, with_code ? a->code->len : 0);
     ipc_put_str(w, a->main);
     ipc_put_bytes(w, a->params, a->params_len);
     ipc_put_str(w, a->activation_id);

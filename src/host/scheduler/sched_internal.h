@@ -1,7 +1,8 @@
 /* sched_internal.h - the scheduler's shared state, private to this folder.
  *
  * Locking: one mutex (scheduler.lock) guards every field below except those
- * marked "io thread only". Completion callbacks are never called under it:
+ * marked "io thread only". The budget (budget.h) has its own lock, taken
+ * after this one. Completion callbacks are never called under it:
  * code that finishes activations collects them on a done_list and calls
  * done_list_deliver after unlocking.
  *
@@ -41,12 +42,29 @@
 typedef struct fn_state fn_state;
 typedef struct enclave enclave;
 
+/* A function revision's code, shared by reference: every activation of the
+ * revision that the scheduler holds at once points to one copy, however many
+ * are queued (shared_code.c). The copy's bytes are charged once, to the
+ * budget of the namespace that made it, until the last reference goes.
+ * refs is under scheduler.lock; the rest is fixed at creation. */
+typedef struct sched_code {
+    unsigned refs;
+    int charged;      /* len is held in the budget of ns */
+    char *ns;
+    char *fn_key;     /* the revision: "ns/name@version" */
+    size_t len;
+    char bytes[];     /* len bytes and a NUL */
+} sched_code;
+
 typedef struct activation {
     struct activation *next;
-    char *ns, *fn_key, *code, *main, *params, *activation_id;
+    char *ns, *fn_key, *main, *params, *activation_id;
+    sched_code *code;       /* a reference; dropped when it finishes */
     sched_engine engine;
     char *unit;             /* isolation_unit_key: the enclave it runs in */
-    size_t code_len, params_len;
+    size_t params_len;
+    uint64_t charged;       /* bytes held in its namespace's budget, with one activation */
+    int budgeted;           /* charged is held (so finishing gives it back) */
     uint32_t timeout_ms, concurrency;
     uint64_t memory_bytes, max_result_bytes, max_log_bytes;
     sched_done_fn done;
@@ -75,6 +93,7 @@ struct fn_state {
     unsigned concurrency; /* slots: the newest submission's limit */
     unsigned queued;
     activation *qhead, *qtail;
+    sched_code *code; /* the latest revision's code that new submissions share; a reference */
 };
 
 /* A pre-encoded control frame (DROP, SHUTDOWN, an INVOKE resent with code). */
@@ -132,6 +151,7 @@ struct scheduler {
     pthread_t watchdog;
     enclave *enclaves;
     fn_state *fns[SCHED_FN_BUCKETS];
+    budget *budget;           /* cfg.budget: per namespace, activations held and their bytes; may be NULL */
     uint64_t next_ipc_id;
     sched_stats stats;
 };
@@ -142,6 +162,17 @@ void sched_finish_msg(scheduler *s, activation *a, done_list *dl, tfaas_status s
 void sched_release_slot(scheduler *s, activation *a, done_list *dl);
 void sched_assign(scheduler *s, activation *a, done_list *dl);
 void done_list_deliver(done_list *dl);
+
+/* shared_code.c (lock held where it says so) */
+/* A new, unshared, uncharged copy of code (refs 1); no lock needed. */
+sched_code *sched_code_new(const char *ns, const char *fn_key, const char *bytes, size_t len);
+/* Lock held: f's code if it is the revision fn_key of length len, with a new
+ * reference; else NULL. */
+sched_code *sched_code_find(fn_state *f, const char *fn_key, size_t len);
+/* Lock held: drops a reference; the last one gives back its charge and frees it. */
+void sched_code_unref(scheduler *s, sched_code *c);
+/* Lock held: makes c the code f's next submissions share (f takes a reference). */
+void sched_code_publish(scheduler *s, fn_state *f, sched_code *c);
 
 /* enclave.c */
 enclave *enclave_new(scheduler *s, const char *unit, sched_engine engine, int confidential);

@@ -25,11 +25,12 @@ static void done_push(done_list *dl, activation *a) {
     dl->tail = a;
 }
 
+/* Everything an activation holds is released under the lock (its budget,
+ * its code reference) by activation_unbudget; this frees the rest. */
 static void activation_free(activation *a) {
     free(a->ns);
     free(a->unit);
     free(a->fn_key);
-    free(a->code);
     free(a->main);
     free(a->params);
     free(a->activation_id);
@@ -56,6 +57,15 @@ void done_list_deliver(done_list *dl) {
     }
 }
 
+/* Lock held: gives back what the activation holds in its namespace's budget
+ * and its reference to the code, which a finished activation no longer needs. */
+static void activation_unbudget(scheduler *s, activation *a) {
+    if (a->budgeted && s->budget) budget_give(s->budget, a->ns, 1, a->charged);
+    a->budgeted = 0;
+    sched_code_unref(s, a->code);
+    a->code = NULL;
+}
+
 /* Sets the outcome (result_json is copied). The "{}" and "" allocated at
  * submission stay in place if a copy cannot be made, so the callback never
  * sees NULL strings. */
@@ -71,6 +81,7 @@ void sched_finish(scheduler *s, activation *a, done_list *dl, tfaas_status st, c
     if (a->sent_us) a->res.wait_us = a->sent_us - a->submit_us;
     else a->res.wait_us = clock_mono_us() - a->submit_us;
     s->stats.completed++;
+    activation_unbudget(s, a);
     done_push(dl, a);
 }
 
@@ -111,6 +122,7 @@ static fn_state *fn_get(scheduler *s, const char *fn_key, int create) {
  * holds busy functions. */
 static void fn_maybe_free(scheduler *s, fn_state *f) {
     if (f->in_flight || f->queued) return;
+    sched_code_unref(s, f->code);
     unsigned b = fn_hash(f->key, strlen(f->key));
     for (fn_state **p = &s->fns[b]; *p; p = &(*p)->next) {
         if (*p == f) {
@@ -302,15 +314,13 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->engine = job->engine < SCHED_ENGINES ? job->engine : SCHED_ENGINE_DUKTAPE;
     a->unit = strdup(unit);
     a->fn_key = strdup(job->fn_key);
-    a->code = dup_or_empty(job->code ? job->code : "", job->code ? job->code_len : 0);
-    a->code_len = job->code ? job->code_len : 0;
     a->main = strdup(job->main && *job->main ? job->main : "main");
     a->params = dup_or_empty(params, params_len);
     a->params_len = params_len;
     a->activation_id = strdup(job->activation_id ? job->activation_id : "");
     a->res.result_json = strdup("{}");
     a->res.logs = strdup("");
-    if (!a->ns || !a->unit || !a->fn_key || !a->code || !a->main || !a->params || !a->activation_id ||
+    if (!a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id ||
         !a->res.result_json || !a->res.logs) {
         activation_free(a);
         return NULL;
@@ -332,7 +342,25 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->done = done;
     a->ud = ud;
     a->submit_us = clock_mono_us();
+    /* What it holds in the host besides the shared code (charged once). */
+    a->charged = sizeof *a + a->params_len + a->record_len + strlen(a->ns) + strlen(a->unit) +
+                 strlen(a->fn_key) + strlen(a->main) + strlen(a->activation_id) + 5;
     return a;
+}
+
+/* Lock held: takes the activation (and its code, if this is the copy's
+ * first holder) from its namespace's budget. 0, or EUSERS (too many
+ * activations), ENOBUFS (too many bytes), ENOMEM. */
+static int admit(scheduler *s, activation *a) {
+    if (!s->budget) return 0;
+    uint64_t bytes = a->charged + (a->code->charged ? 0 : a->code->len);
+    budget_result r = budget_take(s->budget, a->ns, 1, bytes, NULL);
+    if (r != BUDGET_OK) return r == BUDGET_COUNT ? EUSERS : r == BUDGET_BYTES ? ENOBUFS : ENOMEM;
+    a->budgeted = 1;
+    /* The copy's bytes stay in the budget until its last reference goes
+     * (sched_code_unref), however many activations share it. */
+    a->code->charged = 1;
+    return 0;
 }
 
 scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
@@ -351,7 +379,10 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     scheduler *s = calloc(1, sizeof *s);
     if (!s || !(s->enclave_path = strdup(cfg->enclave_path)) ||
         (cfg->enclave_v8_path && !(s->enclave_v8_path = strdup(cfg->enclave_v8_path)))) {
-        if (s) free(s->enclave_path);
+        if (s) {
+            free(s->enclave_path);
+            free(s->enclave_v8_path);
+        }
         free(s);
         if (err) *err = strdup("scheduler: out of memory");
         return NULL;
@@ -359,6 +390,7 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     s->cfg = *cfg;
     s->cfg.enclave_path = s->enclave_path;
     s->cfg.enclave_v8_path = s->enclave_v8_path;
+    s->budget = cfg->budget;
     if (s->cfg.isolation == ISOLATION_UNSET) s->cfg.isolation = ISOLATION_TENANT;
     if (s->cfg.workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -404,6 +436,18 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         errno = ENOMEM;
         return -1;
     }
+    /* The revision's code: the copy its queued or running activations share,
+     * else a new copy, made outside the lock (it may be megabytes). */
+    const char *code = job->code ? job->code : "";
+    size_t code_len = job->code ? job->code_len : 0;
+    pthread_mutex_lock(&s->lock);
+    a->code = sched_code_find(fn_get(s, a->fn_key, 0), a->fn_key, code_len);
+    pthread_mutex_unlock(&s->lock);
+    if (!a->code && !(a->code = sched_code_new(a->ns, a->fn_key, code, code_len))) {
+        activation_free(a);
+        errno = ENOMEM;
+        return -1;
+    }
     int rc = 0, saved = 0;
     pthread_mutex_lock(&s->lock);
     enclave_inline_begin(); /* `a` may finish during the send: not touched after */
@@ -412,6 +456,9 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
     if (!f) {
         saved = stopping ? ESHUTDOWN : ENOMEM;
         rc = -1;
+    } else if ((saved = admit(s, a)) != 0) {
+        rc = -1; /* the namespace holds as much as it may */
+        fn_maybe_free(s, f);
     } else {
         f->concurrency = a->concurrency; /* the newest revision's limit applies */
         a->fn = f;
@@ -432,8 +479,10 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
             saved = EAGAIN;
             rc = -1;
         }
+        if (rc == 0) sched_code_publish(s, f, a->code); /* later submissions share it */
         if (rc < 0) fn_maybe_free(s, f);
     }
+    if (rc < 0) activation_unbudget(s, a);
     enclave_inline_end();
     pthread_mutex_unlock(&s->lock);
     if (rc < 0) {
@@ -473,6 +522,13 @@ void scheduler_drop(scheduler *s, const char *ns, const char *name) {
     char *prefix = NULL;
     if (asprintf(&prefix, "%s/%s@", ns, name) < 0) return;
     pthread_mutex_lock(&s->lock);
+    /* New submissions must not share the old revision's code (its queued
+     * activations keep their references). */
+    fn_state *fn = fn_get(s, prefix, 0);
+    if (fn) {
+        sched_code_unref(s, fn->code);
+        fn->code = NULL;
+    }
     /* Any unit may hold it: the action's isolation annotation, and so its
      * unit, may have changed with this very update. */
     for (enclave *e = s->enclaves; e; e = e->next)
@@ -721,6 +777,7 @@ void scheduler_destroy(scheduler *s) {
     for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++) {
         for (fn_state *f = s->fns[b], *next; f; f = next) {
             next = f->next;
+            sched_code_unref(s, f->code);
             free(f->key);
             free(f);
         }

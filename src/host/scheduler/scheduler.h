@@ -16,6 +16,11 @@
  * Inside an enclave each function has up to `concurrency` warm heaps;
  * activations beyond that wait in a per-function FIFO of at most max_queue
  * entries (back-pressure: scheduler_submit fails with EAGAIN).
+ * With a budget (budget.h), each accepted activation takes its namespace's
+ * share (one activation, its bytes) until it finishes, and a submission past
+ * the namespace's limits is refused (EUSERS, ENOBUFS): what one tenant makes
+ * the host keep is bounded. The code of a function revision is held once,
+ * shared by reference by all its activations, and counted once.
  * An enclave that dies or overruns an activation's timeout by more than the
  * grace period is killed; its in-flight activations fail and the next
  * submission starts a fresh enclave. */
@@ -23,6 +28,7 @@
 #define TFAAS_HOST_SCHEDULER_H
 
 #include "common/ipc.h"
+#include "host/scheduler/budget.h"
 #include "host/scheduler/isolation.h"
 
 #include <stddef.h>
@@ -70,9 +76,11 @@ typedef struct {
     sched_quote_fn quote;     /* confidential workers get this channel as fd 4 (the enclave
                                * arguments say --quote-fd 4); NULL: none */
     void *quote_ud;
+    budget *budget;           /* per-namespace admission, borrowed (outlives the scheduler); NULL = none */
 } scheduler_config;
 
-/* One activation to run. The scheduler copies everything it keeps. */
+/* One activation to run. The scheduler copies everything it keeps (the
+ * code once per revision: see shared_code.c). */
 typedef struct {
     const char *ns;            /* tenant */
     sched_engine engine;       /* with the isolation unit, selects the enclave */
@@ -113,10 +121,12 @@ typedef void (*sched_done_fn)(void *ud, sched_result *res);
 
 scheduler *scheduler_create(const scheduler_config *cfg, char **err);
 /* 0 when accepted; -1 with errno EAGAIN when the function's queue is full
- * (HTTP 429), EDQUOT when its unit has no enclave and its namespace holds
- * its share of enclaves, all busy (HTTP 429), EBUSY when its unit has no
- * enclave and max_enclaves are all busy (HTTP 503), ESHUTDOWN once
- * quiesced, or another errno on failure to accept. */
+ * (HTTP 429), EUSERS when the namespace holds its budget's count already,
+ * ENOBUFS when it would hold more than its budget's bytes (both 429),
+ * EDQUOT when its unit has no enclave and its namespace holds its share of
+ * enclaves, all busy (HTTP 429), EBUSY when its unit has no enclave and
+ * max_enclaves are all busy (HTTP 503), ESHUTDOWN once quiesced, or another
+ * errno on failure to accept. */
 int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud);
 /* Forget every warm heap of ns/name (all revisions), in whichever enclaves
  * hold them: after update or delete. */

@@ -117,22 +117,64 @@ static const char *const STMT_SQL[ST_COUNT] = {
     /* Only while the namespace that ran it exists (?8 its ns_id): a record
      * finished after its namespace was deleted is not kept (no row). */
     [ST_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
-                       "status_code, doc) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE ?8 IS NULL OR "
-                       "EXISTS (SELECT 1 FROM namespaces WHERE name = ?2 AND ns_id = ?8)",
-    [ST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
-/* The summary (docs=0) is cut in SQL so large responses and logs are never
- * parsed: OpenWhisk's list entries carry no response/logs but a statusCode. */
-#define ACTV_LIST_DOC \
-    "CASE WHEN ?6 THEN doc WHEN status_code IS NULL THEN json_remove(doc, '$.response', '$.logs') " \
-    "ELSE json_set(json_remove(doc, '$.response', '$.logs'), '$.statusCode', status_code) END"
-    [ST_ACTV_LIST] = "SELECT " ACTV_LIST_DOC " FROM activations "
+                       "status_code, bytes, summary, doc) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
+                       "WHERE ?10 IS NULL OR EXISTS (SELECT 1 FROM namespaces WHERE name = ?2 AND ns_id = ?10)",
+    /* Everything of namespace ?1 past the newest ?2 records or past ?3
+     * bytes (counted from the newest; the newest always stays), from the
+     * covering index alone. */
+    [ST_ACTV_TRIM] = "DELETE FROM activations WHERE rowid IN (SELECT r FROM ("
+                     "SELECT rowid AS r, ROW_NUMBER() OVER w AS n, SUM(bytes) OVER w AS total "
+                     "FROM activations WHERE namespace = ?1 "
+                     "WINDOW w AS (ORDER BY \"start\" DESC, rowid DESC)) "
+                     "WHERE n > 1 AND (n > ?2 OR total > ?3))",
+    [ST_ACTV_EXPIRE] = "DELETE FROM activations WHERE rowid IN ("
+                       "SELECT rowid FROM activations WHERE \"start\" < ?1 LIMIT ?2)",
+};
+
+/* Activation reads, on the read-only connection (store_internal.h). */
+static const char *const READ_SQL[RST_COUNT] = {
+    [RST_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
+/* The list entry (docs=0) is stored ready-made (summary): large responses
+ * and logs are never read. Column 0 is the size of what column 1 will be
+ * when that is a document, so a page can stop before reading one that does
+ * not fit. */
+#define ACTV_LIST_COLS "CASE WHEN ?6 THEN bytes ELSE 0 END, CASE WHEN ?6 THEN doc ELSE summary END"
+    [RST_ACTV_LIST] = "SELECT " ACTV_LIST_COLS " FROM activations "
                      "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 "
                      "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
-    [ST_ACTV_LIST_NAME] = "SELECT " ACTV_LIST_DOC " FROM activations "
+    [RST_ACTV_LIST_NAME] = "SELECT " ACTV_LIST_COLS " FROM activations "
                           "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 AND name = ?7 "
                           "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",
-#undef ACTV_LIST_DOC
+#undef ACTV_LIST_COLS
 };
+
+sqlite3_stmt *store_read_stmt(store *s, enum store_read_stmt which, pthread_mutex_t **lock) {
+    *lock = s->rdb ? &s->rd_lock : &s->db_lock;
+    return s->rst[which];
+}
+
+/* Opens the read-only connection for activation reads; on any failure the
+ * reads fall back to the main connection (statements prepared there). */
+static int open_reader(store *s, const char *path) {
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+    if (sqlite3_open_v2(path, &s->rdb, flags, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(s->rdb, STORE_BUSY_TIMEOUT_MS) == SQLITE_OK) {
+        int ok = 1;
+        for (int i = 0; ok && i < RST_COUNT; i++)
+            ok = sqlite3_prepare_v3(s->rdb, READ_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->rst[i], NULL) == SQLITE_OK;
+        if (ok) return 0;
+    }
+    for (int i = 0; i < RST_COUNT; i++) {
+        sqlite3_finalize(s->rst[i]);
+        s->rst[i] = NULL;
+    }
+    sqlite3_close(s->rdb);
+    s->rdb = NULL;
+    for (int i = 0; i < RST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, READ_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->rst[i], NULL) != SQLITE_OK)
+            return -1;
+    return 0;
+}
 
 /* mkdir -p with mode 0700 for every directory it creates: the state holds
  * tenants' data and credential hashes, so only the owner may enter it. */
@@ -219,6 +261,7 @@ store_status store_open(const char *state_dir, store **out, char **err) {
         goto fail_early;
     }
     pthread_mutex_init(&s->db_lock, NULL);
+    pthread_mutex_init(&s->rd_lock, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -247,6 +290,7 @@ store_status store_open(const char *state_dir, store **out, char **err) {
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
             return open_fail(s, err, path, "prepare");
+    if (open_reader(s, path) < 0) return open_fail(s, err, path, "prepare reads");
     if (store_cache_init(s) != 0) return open_fail(s, err, path, "out of memory for the read cache");
     s->ring = calloc(STORE_QUEUE_CAP, sizeof *s->ring);
     if (!s->ring) return open_fail(s, err, path, "out of memory for the activation queue");
@@ -266,6 +310,8 @@ void store_close(store *s) {
     if (!s) return;
     store_writer_stop(s); /* drains the queue: every queued record gets its callback */
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < RST_COUNT; i++) sqlite3_finalize(s->rst[i]);
+    if (s->rdb) sqlite3_close(s->rdb);
     /* Closing the last connection checkpoints the WAL into the main file. */
     if (s->db) sqlite3_close(s->db);
     free(s->ring);
@@ -274,6 +320,7 @@ void store_close(store *s) {
     pthread_cond_destroy(&s->q_nonempty);
     pthread_mutex_destroy(&s->q_lock);
     pthread_mutex_destroy(&s->db_lock);
+    pthread_mutex_destroy(&s->rd_lock);
     free(s);
 }
 

@@ -92,6 +92,31 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
 typedef void (*store_committed_fn)(void *ud, store_status st);
 void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud);
 store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out);
+/* Retention of activation records, applied by the writer thread: after each
+ * group commit the namespaces it wrote keep at most max_count records and
+ * max_bytes bytes of them (the oldest go first; the newest record is always
+ * kept), and about once a minute records that started more than max_age_ms
+ * ago are deleted. 0 in a field: no limit of that kind. */
+typedef struct {
+    int64_t max_age_ms;
+    uint64_t max_count;
+    int64_t max_bytes;
+} store_retention;
+void store_set_retention(store *s, const store_retention *r);
+/* One page of a listing as the stored JSON texts, never parsed: n documents
+ * (docs[i], lens[i] bytes each, malloc'd). The page ends at `limit`
+ * documents, or before the document that would take it past max_bytes
+ * (truncated set then); it holds at least one document if any matches. */
+typedef struct {
+    char **docs;
+    size_t *lens;
+    size_t n, bytes;
+    size_t cap; /* room in docs and lens */
+    int truncated;
+} store_page;
+store_status store_activation_page(store *s, const char *ns, const char *name, int limit, int skip, int64_t since,
+                                   int64_t upto, int docs, size_t max_bytes, store_page *out);
+void store_page_free(store_page *p);
 /* Newest first. name may be NULL (all); since/upto are ms bounds on start, 0
  * for none. docs=0 leaves out response, logs and annotations' large parts. */
 store_status store_activation_list(store *s, const char *ns, const char *name, int limit, int skip,

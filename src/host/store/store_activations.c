@@ -21,7 +21,8 @@ typedef struct {
     json_int_t start, end;
     int has_status;
     int status_code;
-    char *text; /* the record serialised, malloc'd */
+    char *text;    /* the record serialised, malloc'd */
+    char *summary; /* its list entry (docs=false) serialised, malloc'd */
     const char *why;
     store_status result;
 } row;
@@ -66,7 +67,16 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
     r->end = json_integer_value(end);
     r->has_status = status_code_of(record, &r->status_code);
     r->text = json_dumps(record, JSON_COMPACT);
-    if (!r->text) r->why = "cannot serialise the activation record (out of memory)";
+    /* OpenWhisk's list entries carry no response or logs but a statusCode. */
+    json_t *entry = json_copy(record); /* shallow: shares the values */
+    if (entry) {
+        json_object_del(entry, "response");
+        json_object_del(entry, "logs");
+        if (r->has_status) json_object_set_new(entry, "statusCode", json_integer(r->status_code));
+        r->summary = json_dumps(entry, JSON_COMPACT);
+        json_decref(entry);
+    }
+    if (!r->text || !r->summary) r->why = "cannot serialise the activation record (out of memory)";
 }
 
 /* Inserts one row (lock and transaction held). 0 inserted or rejected alone
@@ -80,9 +90,12 @@ static int insert_row(store *s, row *r) {
     sqlite3_bind_int64(st, 5, r->end);
     if (r->has_status) sqlite3_bind_int(st, 6, r->status_code);
     else sqlite3_bind_null(st, 6);
-    sqlite3_bind_text(st, 7, r->text, -1, SQLITE_STATIC);
-    if (r->ns_id) sqlite3_bind_text(st, 8, r->ns_id, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 8);
+    size_t len = strlen(r->text);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)len);
+    sqlite3_bind_text(st, 8, r->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r->text, (int)len, SQLITE_STATIC);
+    if (r->ns_id) sqlite3_bind_text(st, 10, r->ns_id, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 10);
     int rc = store_step_done(st);
     if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0) {
         r->result = STORE_NOT_FOUND;
@@ -115,12 +128,24 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     if (!ok) snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
     pthread_mutex_unlock(&s->db_lock);
 
+    /* What was written, for retention after the callbacks (so no caller
+     * waits for it); row.ns points into the records, kept till then. */
+    const char *written[STORE_BATCH_MAX];
+    size_t sizes[STORE_BATCH_MAX], nwritten = 0;
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
         if (batch[i].committed) batch[i].committed(batch[i].ud, st);
+        if (st == STORE_OK) {
+            written[nwritten] = rows[i].ns;
+            sizes[nwritten++] = strlen(rows[i].text);
+        }
+    }
+    store_retention_trim(s, written, sizes, nwritten);
+    for (size_t i = 0; i < n; i++) {
         free(rows[i].text);
         free(batch[i].ns_id);
+        free(rows[i].summary);
         json_decref(batch[i].record);
     }
 }
@@ -141,7 +166,15 @@ static void *writer_main(void *arg) {
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
         s->wake_at = 1;
-        while (s->count == 0 && !s->stopping) pthread_cond_wait(&s->q_nonempty, &s->q_lock);
+        while (s->count == 0 && !s->stopping) {
+            /* Idle: the age sweep still runs, at most every STORE_EXPIRE_EVERY_MS. */
+            struct timespec until = clock_mono_deadline(STORE_EXPIRE_EVERY_MS);
+            if (pthread_cond_timedwait(&s->q_nonempty, &s->q_lock, &until) != 0 && s->count == 0) {
+                pthread_mutex_unlock(&s->q_lock);
+                store_retention_expire(s);
+                pthread_mutex_lock(&s->q_lock);
+            }
+        }
         if (last_batch > 1 && s->count < LINGER_ENOUGH && !s->stopping) {
             /* producers leave us alone until the batch is worth it */
             s->wake_at = LINGER_ENOUGH;
@@ -162,6 +195,7 @@ static void *writer_main(void *arg) {
         pthread_cond_broadcast(&s->q_nonfull);
         pthread_mutex_unlock(&s->q_lock);
         commit_batch(s, batch, n);
+        store_retention_expire(s); /* does nothing until it is due */
         last_batch = n;
     }
 }
@@ -209,33 +243,72 @@ void store_activation_put(store *s, json_t *record, const char *ns_id, store_com
     pthread_mutex_unlock(&s->q_lock);
 }
 
+void store_page_free(store_page *p) {
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++) free(p->docs[i]);
+    free(p->docs);
+    free(p->lens);
+    memset(p, 0, sizeof *p);
+}
+
+/* Appends one stored text to the page (its arrays grow by doubling). 0, or
+ * -1 out of memory. */
+static int page_add(store_page *p, const unsigned char *text, int len) {
+    if (!text || len < 0) return -1;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 16;
+        char **docs = realloc(p->docs, cap * sizeof *docs);
+        if (docs) p->docs = docs;
+        size_t *lens = docs ? realloc(p->lens, cap * sizeof *lens) : NULL;
+        if (!lens) return -1;
+        p->lens = lens;
+        p->cap = cap;
+    }
+    char *copy = malloc((size_t)len + 1);
+    if (!copy) return -1;
+    memcpy(copy, text, (size_t)len);
+    copy[len] = '\0';
+    p->docs[p->n] = copy;
+    p->lens[p->n++] = (size_t)len;
+    p->bytes += (size_t)len;
+    return 0;
+}
+
 store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out) {
     *out = NULL;
     if (!s || !ns || !id) return store_fail("activation_get: missing argument");
-    pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_ACTV_GET];
+    pthread_mutex_t *lock;
+    sqlite3_stmt *st = store_read_stmt(s, RST_ACTV_GET, &lock);
+    pthread_mutex_lock(lock);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     store_status res = STORE_NOT_FOUND; /* also when it belongs to another namespace */
+    store_page text = {0}; /* copied under the lock, parsed after it */
     if (rc == SQLITE_ROW) {
-        *out = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
-        res = *out ? STORE_OK : STORE_ERROR;
+        res = page_add(&text, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0)) == 0
+                  ? STORE_OK : store_fail("read activation: out of memory");
     } else if (rc != SQLITE_DONE) {
-        res = store_fail_db(s, "read activation");
+        res = store_fail("read activation: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    pthread_mutex_unlock(&s->db_lock);
+    pthread_mutex_unlock(lock);
+    if (res == STORE_OK) {
+        *out = store_doc_decode(s, (const unsigned char *)text.docs[0], (int)text.lens[0]);
+        res = *out ? STORE_OK : STORE_ERROR;
+    }
+    store_page_free(&text);
     return res;
 }
 
-store_status store_activation_list(store *s, const char *ns, const char *name, int limit, int skip,
-                                   int64_t since, int64_t upto, int docs, json_t **out) {
-    *out = NULL;
-    if (!s || !ns) return store_fail("activation_list: missing argument");
-    pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[name ? ST_ACTV_LIST_NAME : ST_ACTV_LIST];
+store_status store_activation_page(store *s, const char *ns, const char *name, int limit, int skip, int64_t since,
+                                   int64_t upto, int docs, size_t max_bytes, store_page *out) {
+    memset(out, 0, sizeof *out);
+    if (!s || !ns) return store_fail("activation_page: missing argument");
+    pthread_mutex_t *lock;
+    sqlite3_stmt *st = store_read_stmt(s, name ? RST_ACTV_LIST_NAME : RST_ACTV_LIST, &lock);
+    pthread_mutex_lock(lock);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, since > 0 ? since : INT64_MIN);
     sqlite3_bind_int64(st, 3, upto > 0 ? upto : INT64_MAX);
@@ -243,7 +316,46 @@ store_status store_activation_list(store *s, const char *ns, const char *name, i
     sqlite3_bind_int(st, 5, skip > 0 ? skip : 0);
     sqlite3_bind_int(st, 6, docs ? 1 : 0);
     if (name) sqlite3_bind_text(st, 7, name, -1, SQLITE_STATIC);
-    store_status res = store_collect_docs(s, st, "list activations", out);
-    pthread_mutex_unlock(&s->db_lock);
+    store_status res = STORE_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Column 0 is the document's size before it is read (docs=1). */
+        size_t next = (size_t)sqlite3_column_int64(st, 0);
+        if (out->n && max_bytes && out->bytes + next > max_bytes) {
+            out->truncated = 1;
+            break;
+        }
+        const unsigned char *text = sqlite3_column_text(st, 1);
+        if (page_add(out, text, sqlite3_column_bytes(st, 1)) < 0) {
+            res = store_fail("list activations: out of memory");
+            break;
+        }
+    }
+    if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        res = store_fail("list activations: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(lock);
+    if (res != STORE_OK) store_page_free(out);
+    return res;
+}
+
+/* The documents are parsed after the lock is released: a large page delays
+ * no other reader or the writer. */
+store_status store_activation_list(store *s, const char *ns, const char *name, int limit, int skip,
+                                   int64_t since, int64_t upto, int docs, json_t **out) {
+    *out = NULL;
+    store_page page;
+    store_status res = store_activation_page(s, ns, name, limit, skip, since, upto, docs, 0, &page);
+    if (res != STORE_OK) return res;
+    json_t *arr = json_array();
+    if (!arr) res = store_fail("out of memory");
+    for (size_t i = 0; res == STORE_OK && i < page.n; i++) {
+        json_t *doc = store_doc_decode(s, (const unsigned char *)page.docs[i], (int)page.lens[i]);
+        if (!doc || json_array_append_new(arr, doc) != 0) res = STORE_ERROR;
+    }
+    store_page_free(&page);
+    if (res != STORE_OK) json_decref(arr);
+    else *out = arr;
     return res;
 }

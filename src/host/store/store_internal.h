@@ -2,11 +2,15 @@
  * prepared statements, error and transaction helpers. Not for other modules
  * (the gateway uses store.h only); the unit tests use the test hook at the end.
  *
- * Concurrency: one SQLite connection, every use of it under `db_lock`. The
- * activation writer thread takes the same lock for each group commit, so
- * SQLite never sees two threads on the connection and never returns
- * SQLITE_BUSY to ourselves (another process, e.g. `tfaas admin`, is covered
- * by busy_timeout). */
+ * Concurrency: one SQLite connection for writes and the small reads, every
+ * use of it under `db_lock`. The activation writer thread takes the same
+ * lock for each group commit, so SQLite never sees two threads on the
+ * connection and never returns SQLITE_BUSY to ourselves (another process,
+ * e.g. `tfaas admin`, is covered by busy_timeout). Activation reads, which
+ * can copy megabytes, go through a second, read-only connection under
+ * `rd_lock`: in WAL mode its readers and the writer do not wait for each
+ * other, so a tenant paging through large records never delays another's
+ * commit (issue 10, item 4). */
 #ifndef TFAAS_HOST_STORE_INTERNAL_H
 #define TFAAS_HOST_STORE_INTERNAL_H
 
@@ -17,7 +21,7 @@
 #include <stdbool.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so
@@ -30,13 +34,23 @@
 /* Another process holding the write lock (admin tool) is waited for this long. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+/* Retention (store_retention.c): the age sweep's period and rows per
+ * transaction; the quota trims' slack and counter slots. */
+#define STORE_EXPIRE_EVERY_MS 60000u
+#define STORE_EXPIRE_BATCH 256
+#define STORE_TRIM_SLACK 64u
+#define STORE_TRIM_SLOTS 256u
+
+/* Statements of the read-only connection (activation reads). */
+enum store_read_stmt { RST_ACTV_GET, RST_ACTV_LIST, RST_ACTV_LIST_NAME, RST_COUNT };
+
 /* Every statement the store runs more than once, prepared at open. */
 enum store_stmt {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
     ST_NS_INSERT, ST_NS_SET_CRED, ST_NS_DELETE, ST_NS_LIST, ST_NS_BY_UUID,
     ST_NS_DELETE_ACTIVATIONS, ST_NS_ALIVE,
     ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
-    ST_ACTV_INSERT, ST_ACTV_GET, ST_ACTV_LIST, ST_ACTV_LIST_NAME,
+    ST_ACTV_INSERT, ST_ACTV_TRIM, ST_ACTV_EXPIRE,
     ST_DATA_VERSION,
     ST_COUNT
 };
@@ -60,6 +74,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     pthread_mutex_t db_lock;
+    /* The read-only connection and its statements, under rd_lock; NULL when
+     * it could not be opened (then reads use db under db_lock). */
+    sqlite3 *rdb;
+    sqlite3_stmt *rst[RST_COUNT];
+    pthread_mutex_t rd_lock;
 
     /* Activation queue: a ring of STORE_QUEUE_CAP entries. */
     pthread_mutex_t q_lock;
@@ -72,6 +91,15 @@ struct store {
     bool writer_done;  /* the writer has exited: nothing queued will be written */
     pthread_t writer;
     bool writer_started;
+
+    /* Activation retention (store_retention.c): set before the writer
+     * starts or under q_lock; read by the writer under q_lock. */
+    store_retention retention;
+    uint64_t expired_at_us;    /* writer thread only: last age sweep */
+    /* Writer thread only: records and bytes written since the last trim, per
+     * namespace hash slot. Namespaces sharing a slot share its counter: the
+     * one not trimmed when it fills waits for the next fill, one slack later. */
+    struct { uint64_t count, bytes; } written[STORE_TRIM_SLOTS];
 
     /* Read cache (store_cache.c), under cache_mu. */
     pthread_mutex_t cache_mu;
@@ -118,11 +146,23 @@ void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *
 /* Schema creation and migration (store_schema.c); lock not needed at open. */
 store_status store_schema_migrate(store *s);
 
+/* A read statement for activations and the lock to hold while using it:
+ * the read-only connection's, or the main one's if there is none. */
+sqlite3_stmt *store_read_stmt(store *s, enum store_read_stmt which, pthread_mutex_t **lock);
+
 /* Parses a JSON document column; NULL (and last error set) if it is not one. */
 json_t *store_doc_decode(store *s, const unsigned char *text, int len);
 /* Steps a bound statement whose first column is a JSON document and collects
  * the documents into a new array; resets the statement. Lock held. */
 store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out);
+
+/* Retention (store_retention.c), run by the writer thread, db_lock not
+ * held: counts what a committed batch wrote per namespace (ns[i], bytes[i]
+ * per record) and trims a namespace to its count and byte quota once it has
+ * written 1/STORE_TRIM_SLACK of either since its last trim; at most every
+ * STORE_EXPIRE_EVERY_MS it deletes records past their age. */
+void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, size_t n);
+void store_retention_expire(store *s);
 
 /* Activation writer (store_activations.c). */
 int store_writer_start(store *s);

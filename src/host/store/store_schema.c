@@ -38,6 +38,35 @@ static const char SCHEMA_V1[] =
     "CREATE INDEX activations_by_start ON activations(namespace, \"start\" DESC);"
     "CREATE INDEX activations_by_name ON activations(namespace, name, \"start\" DESC);";
 
+/* Version 2 -> 3 (issue 10, item 4): each activation row carries its size
+ * (what the per-namespace storage quota counts) and its list entry
+ * (docs=false) ready-made, both ahead of the document: a list or a retention
+ * scan then never parses a document, nor reads the pages of a large one.
+ * SQLite cannot insert columns, so the table is rebuilt. The list-by-start
+ * index covers `bytes`, so the quota is summed from the index alone. */
+static const char SCHEMA_V3[] =
+    "CREATE TABLE activations_v2 ("
+    "  activation_id TEXT PRIMARY KEY,"
+    "  namespace TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  \"start\" INTEGER NOT NULL,"
+    "  \"end\" INTEGER NOT NULL,"
+    "  status_code INTEGER,"
+    "  bytes INTEGER NOT NULL,"       /* length of doc in bytes */
+    "  summary TEXT NOT NULL,"        /* the list entry: doc without response and logs, with statusCode */
+    "  doc TEXT NOT NULL"
+    ");"
+    "INSERT INTO activations_v2 SELECT activation_id, namespace, name, \"start\", \"end\", status_code,"
+    "  length(CAST(doc AS BLOB)),"
+    "  CASE WHEN status_code IS NULL THEN json_remove(doc, '$.response', '$.logs')"
+    "  ELSE json_set(json_remove(doc, '$.response', '$.logs'), '$.statusCode', status_code) END,"
+    "  doc FROM activations;"
+    "DROP TABLE activations;"
+    "ALTER TABLE activations_v2 RENAME TO activations;"
+    "CREATE INDEX activations_by_start ON activations(namespace, \"start\" DESC, bytes);"
+    "CREATE INDEX activations_by_name ON activations(namespace, name, \"start\" DESC);"
+    "CREATE INDEX activations_by_age ON activations(\"start\");";
+
 typedef struct {
     int to;          /* user_version after this step */
     const char *sql; /* statements run in one transaction */
@@ -54,6 +83,7 @@ static const char SCHEMA_V2[] =
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
+    {3, SCHEMA_V3},
 };
 
 static int user_version(sqlite3 *db, int *out) {

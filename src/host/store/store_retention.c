@@ -1,0 +1,116 @@
+/* store_retention.c - how long activation records are kept (issue 10,
+ * item 4): per namespace at most a count and a number of bytes (the oldest
+ * go first, the newest always stays), and nothing older than an age, like
+ * OpenWhisk's activation store TTL. Without it one tenant's logs grew the
+ * state directory without bound.
+ *
+ * Runs on the store's writer thread between group commits, in transactions
+ * of its own, so an invoke's record is never delayed by it; each delete is
+ * bounded (a trim removes about what was written since the last one, the
+ * age sweep STORE_EXPIRE_BATCH rows per transaction), so readers wait at
+ * most one such transaction for db_lock.
+ *
+ * Cost: a trim looks at every record of the namespace (in the covering
+ * index), so it runs only once the namespace has written 1/STORE_TRIM_SLACK
+ * of its count or byte quota since its last trim: a namespace can be that
+ * much over its quota between trims, and the trim's cost per record
+ * written stays constant however busy it is. */
+#include "host/store/store_internal.h"
+
+#include "host/util/clock.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+void store_set_retention(store *s, const store_retention *r) {
+    if (!s || !r) return;
+    pthread_mutex_lock(&s->q_lock);
+    s->retention = *r;
+    pthread_mutex_unlock(&s->q_lock);
+}
+
+static store_retention retention_of(store *s) {
+    pthread_mutex_lock(&s->q_lock);
+    store_retention r = s->retention;
+    pthread_mutex_unlock(&s->q_lock);
+    return r;
+}
+
+/* Runs one bound delete (its parameters bound) in its own transaction;
+ * db_lock held. Returns the rows deleted. */
+static int run_delete(store *s, sqlite3_stmt *st, const char *what) {
+    int before = sqlite3_total_changes(s->db);
+    if (store_begin(s) != STORE_OK) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        fprintf(stderr, "tfaas store: %s: %s\n", what, store_last_error());
+        return 0;
+    }
+    if (store_step_done(st) != SQLITE_DONE) {
+        store_fail_db(s, what);
+        fprintf(stderr, "tfaas store: %s\n", store_last_error());
+        store_rollback(s);
+        return 0;
+    }
+    if (store_commit(s) != STORE_OK) {
+        fprintf(stderr, "tfaas store: %s: %s\n", what, store_last_error());
+        return 0;
+    }
+    return sqlite3_total_changes(s->db) - before;
+}
+
+static unsigned slot_of(const char *ns) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *ns; ns++) h = (h ^ (uint8_t)*ns) * 16777619u;
+    return h % STORE_TRIM_SLOTS;
+}
+
+/* Whether slot k has written enough since its last trim to trim again. */
+static int due(const store *s, unsigned k, const store_retention *r) {
+    uint64_t count_step = r->max_count / STORE_TRIM_SLACK, bytes_step = (uint64_t)r->max_bytes / STORE_TRIM_SLACK;
+    return (r->max_count && s->written[k].count >= (count_step ? count_step : 1)) ||
+           (r->max_bytes && s->written[k].bytes >= (bytes_step ? bytes_step : 1));
+}
+
+void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, size_t n) {
+    store_retention r = retention_of(s);
+    if (!r.max_count && !r.max_bytes) return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = slot_of(ns[i]);
+        s->written[k].count++;
+        s->written[k].bytes += bytes[i];
+    }
+    unsigned char go[STORE_TRIM_SLOTS] = {0};
+    for (size_t i = 0; i < n; i++) go[slot_of(ns[i])] = (unsigned char)due(s, slot_of(ns[i]), &r);
+    for (size_t i = 0; i < n; i++) { /* one transaction each: others get the lock in between */
+        unsigned k = slot_of(ns[i]);
+        if (!go[k]) continue;
+        go[k] = 0; /* once per batch */
+        s->written[k].count = s->written[k].bytes = 0;
+        sqlite3_stmt *st = s->st[ST_ACTV_TRIM];
+        pthread_mutex_lock(&s->db_lock);
+        sqlite3_bind_text(st, 1, ns[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, r.max_count ? (sqlite3_int64)r.max_count : INT64_MAX);
+        sqlite3_bind_int64(st, 3, r.max_bytes ? r.max_bytes : INT64_MAX);
+        run_delete(s, st, "trim activations to the namespace's quota");
+        pthread_mutex_unlock(&s->db_lock);
+    }
+}
+
+void store_retention_expire(store *s) {
+    store_retention r = retention_of(s);
+    uint64_t now = clock_mono_us();
+    if (!r.max_age_ms || (s->expired_at_us && now - s->expired_at_us < (uint64_t)STORE_EXPIRE_EVERY_MS * 1000u))
+        return;
+    s->expired_at_us = now;
+    int64_t cutoff = (int64_t)clock_wall_ms() - r.max_age_ms;
+    for (int round = 0; round < 64; round++) { /* bounded: the rest waits for the next sweep */
+        sqlite3_stmt *st = s->st[ST_ACTV_EXPIRE];
+        pthread_mutex_lock(&s->db_lock);
+        sqlite3_bind_int64(st, 1, cutoff);
+        sqlite3_bind_int(st, 2, STORE_EXPIRE_BATCH);
+        int deleted = run_delete(s, st, "delete expired activations");
+        pthread_mutex_unlock(&s->db_lock);
+        if (deleted < STORE_EXPIRE_BATCH) break;
+    }
+}
