@@ -79,12 +79,16 @@ engine_heap *engine_heap_create(size_t memory_limit);
 
 /* Runs the function's code once and finds its entry point `main_name`
  * (global function, exports.main, module.exports.main or module.exports).
+ * `tenant` names whose code this is (the namespace of the function's key):
+ * anything an engine keeps across heaps (V8's code cache) is kept per
+ * tenant, so that no tenant can learn, by timing its own loads, which code
+ * another tenant runs in the same enclave.
  * Returns 0 when the heap is ready. On failure returns -1 and fills `out`
  * with an "Initialization has failed due to: ..." developer error (or the
  * time/memory message); the heap must then be destroyed. Logs written while
  * loading are kept and reported by the next call. */
-int engine_heap_load(engine_heap *h, const char *code, size_t code_len,
-                     const char *main_name, const engine_limits *lim, engine_outcome *out);
+int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const char *main_name,
+                     const char *tenant, const engine_limits *lim, engine_outcome *out);
 
 /* Calls the entry point with the JSON object text `params`. Always fills `out`. */
 void engine_heap_call(engine_heap *h, const char *params, size_t params_len,

@@ -346,8 +346,9 @@ static duk_ret_t load_safe(duk_context *ctx, void *ud) {
     return 0;
 }
 
-int engine_heap_load(engine_heap *h, const char *code, size_t code_len,
-                     const char *main_name, const engine_limits *lim, engine_outcome *out) {
+int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const char *main_name,
+                     const char *tenant, const engine_limits *lim, engine_outcome *out) {
+    (void)tenant; /* Duktape keeps nothing across heaps */
     memset(out, 0, sizeof *out);
     load_args a = {code, code_len, main_name && *main_name ? main_name : "main", 0};
     begin(h, lim);

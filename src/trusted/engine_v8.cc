@@ -24,9 +24,12 @@
  * Code cache: the first heap of a function compiles the source and, after
  * running it, serialises the compiled code (ScriptCompiler::CreateCodeCache);
  * later heaps of the same code consume it instead of compiling. The cache is
- * process-wide, keyed by the SHA-256 of the source (the same code is the same
- * function; a weaker hash would let one tenant's source collide with
- * another's and run the other's compiled code), LRU-bounded in bytes. */
+ * process-wide, LRU-bounded in bytes, and keyed by the SHA-256 of the tenant
+ * (engine_heap_load's namespace) and the source: the same code of the same
+ * tenant is the same function; a weaker hash would let one tenant's source
+ * collide with another's and run the other's compiled code; and without the
+ * tenant in the key, in a shared enclave a tenant could learn from the time
+ * its own load takes (cached or compiled) whether another runs that source. */
 #include "trusted/engine_v8.h"
 
 extern "C" {
@@ -38,6 +41,7 @@ extern "C" {
 #include <node_version.h>
 #include <v8.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <time.h>
@@ -301,10 +305,21 @@ struct {
     unsigned long compiled = 0, from_cache = 0;
 } cache;
 
-std::string code_key(const char *code, size_t len) {
+/* SHA-256 over the tenant's length (8 bytes, little-endian), the tenant and
+ * the code: the length keeps ("ab", "c...") and ("a", "bc...") apart. */
+std::string code_key(const char *tenant, const char *code, size_t len) {
+    size_t tlen = strlen(tenant);
+    unsigned char tlen_le[8];
+    for (int i = 0; i < 8; i++) tlen_le[i] = (unsigned char)((uint64_t)tlen >> (8 * i));
     unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char *>(code), len, d);
-    return std::string(reinterpret_cast<char *>(d), sizeof d);
+    unsigned int dlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), nullptr) == 1 &&
+              EVP_DigestUpdate(c, tlen_le, sizeof tlen_le) == 1 && EVP_DigestUpdate(c, tenant, tlen) == 1 &&
+              EVP_DigestUpdate(c, code, len) == 1 && EVP_DigestFinal_ex(c, d, &dlen) == 1 && dlen == sizeof d;
+    EVP_MD_CTX_free(c);
+    /* No key, no cache: an empty key is never looked up or stored. */
+    return ok ? std::string(reinterpret_cast<char *>(d), sizeof d) : std::string();
 }
 
 Blob cache_get(const std::string &key) {
@@ -569,7 +584,7 @@ bool is_identifier(const char *s) {
 /* Runs the script and leaves the entry point in h->main; false with the
  * exception in tc, or true with *no_main set when there is none. */
 bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, size_t code_len,
-                 const char *main_name, bool *no_main) {
+                 const char *main_name, const char *tenant, bool *no_main) {
     v8::Isolate *iso = h->isolate;
     if (code_len > (size_t)v8::String::kMaxLength) {
         iso->ThrowError(str(iso, "the code is too long"));
@@ -578,8 +593,8 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
     v8::Local<v8::String> source;
     if (!v8::String::NewFromUtf8(iso, code, v8::NewStringType::kNormal, (int)code_len).ToLocal(&source))
         return false;
-    std::string key = code_key(code, code_len);
-    Blob blob = cache_get(key);
+    std::string key = code_key(tenant, code, code_len);
+    Blob blob = key.empty() ? nullptr : cache_get(key);
     v8::ScriptOrigin origin(iso, str(iso, "action.js"));
     v8::ScriptCompiler::CachedData *cd = nullptr;
     if (blob)
@@ -623,7 +638,7 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
         return true;
     }
     h->main.Reset(iso, fn.As<v8::Function>());
-    if (!hit) {
+    if (!hit && !key.empty()) {
         /* After the run: the cache then holds the functions the top level
          * compiled too, not only the outer script. */
         v8::ScriptCompiler::CachedData *made = v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript());
@@ -715,7 +730,7 @@ void engine_heap_destroy(engine_heap *h) {
 }
 
 int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const char *main_name,
-                     const engine_limits *lim, engine_outcome *out) {
+                     const char *tenant, const engine_limits *lim, engine_outcome *out) {
     memset(out, 0, sizeof *out);
     const char *mn = main_name && *main_name ? main_name : "main";
     v8::Locker locker(h->isolate);
@@ -727,7 +742,7 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
     bool no_main = false, ok;
     {
         v8::TryCatch tc(h->isolate);
-        ok = load_script(h, ctx, code, code_len, mn, &no_main);
+        ok = load_script(h, ctx, code, code_len, mn, tenant ? tenant : "", &no_main);
         std::string err = ok ? "" : exception_text(h, ctx, tc, "Initialization has failed due to: ");
         if (!end_limits(h, out) && !ok) engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, err.c_str());
     }
