@@ -9,15 +9,20 @@
  * new threads. Limits, with Duktape's messages and semantics:
  *  - time: a watchdog thread calls TerminateExecution on an isolate whose
  *    deadline passed; termination cannot be caught by JavaScript;
- *  - memory: the live heap is held to the limit: checked after every
- *    garbage collection (a full one settles any doubt) and at the end of each
- *    load or call, terminating the activation when over. V8 cannot refuse
- *    one allocation gracefully (past its hard limit it aborts the process),
- *    so its hard limit (ResourceConstraints) sits 1 GiB above, room for its
- *    largest object; reaching even that, a near-heap-limit callback
- *    terminates and lets V8 unwind once. ArrayBuffer memory lives outside
- *    that heap and goes through a counting allocator that refuses (and
- *    terminates) past the same limit;
+ *  - memory: everything the function can make V8 allocate counts against
+ *    one limit (memory_used): the JavaScript heap (objects, strings,
+ *    Map/Set tables, compiled code and regexps), V8's malloc'd zones
+ *    (parser, compilers), ArrayBuffer backing stores (a counting allocator
+ *    that refuses past the limit) and ICU's memory, which holds the Intl
+ *    objects (ICU's allocator hook, u_setMemoryFunctions, charges each block
+ *    to the heap running on the thread). The total is checked after every
+ *    garbage collection (a full one settles any doubt, since garbage of every
+ *    kind is freed only by one), when ICU grows past the limit, and at the
+ *    end of each load or call, terminating the activation when over. V8
+ *    cannot refuse one heap allocation gracefully (past its hard limit it
+ *    aborts the process), so its hard limit (ResourceConstraints) sits
+ *    1 GiB above, room for its largest object; reaching even that, a
+ *    near-heap-limit callback terminates and lets V8 unwind once;
  *  - stack: V8's own stack guard turns deep recursion into a RangeError.
  * A heap that hit a limit is discarded, like Duktape's.
  *
@@ -43,8 +48,10 @@ extern "C" {
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <time.h>
+#include <unicode/uclean.h>
 
 #include <algorithm>
 #include <cmath>
@@ -116,11 +123,22 @@ private:
     std::atomic<size_t> used_{0};
 };
 
+/* ICU memory charged to one heap. It outlives the heap while ICU still
+ * holds blocks charged to it (ICU's own caches): heap is then NULL. Fields
+ * guarded by icu_mem.mu (below). */
+struct IcuAccount {
+    engine_heap *heap;
+    size_t used = 0;
+    size_t blocks = 0;
+};
+
 } // namespace
 
 struct engine_heap {
     v8::Isolate *isolate = nullptr;
     CountingAllocator *allocator = nullptr;
+    IcuAccount *icu = nullptr;
+    size_t heap_bytes = 0; /* V8 heap and zones at the last look (memory_used) */
     v8::Global<v8::Context> context;
     v8::Global<v8::Function> main;
     v8::Global<v8::Function> string_fn; /* the original String(), for console */
@@ -148,6 +166,85 @@ bool CountingAllocator::take(size_t n) {
     heap_->oom = 1;
     heap_->isolate->TerminateExecution();
     return false;
+}
+
+/* ---- ICU memory ---------------------------------------------------------- */
+
+/* Every block ICU allocates, with the account it is charged to, and the
+ * account of the heap whose load or call runs on this thread (NULL outside
+ * one: such blocks are not charged). A table, not a header in front of each
+ * block: ICU may free blocks it allocated before the hook was set. */
+struct {
+    std::mutex mu;
+    std::unordered_map<void *, std::pair<IcuAccount *, size_t>> blocks;
+} icu_mem;
+thread_local IcuAccount *icu_current;
+
+void gc_soon(engine_heap *h);
+size_t memory_used_now(engine_heap *h);
+
+/* Charges n bytes at p to the running heap's account (under icu_mem.mu) and
+ * returns whether that heap's total is now over its limit. */
+bool icu_charge(void *p, size_t n) {
+    IcuAccount *a = icu_current;
+    if (!a) return false;
+    icu_mem.blocks[p] = {a, n};
+    a->used += n;
+    a->blocks++;
+    engine_heap *h = a->heap;
+    return h->heap_bytes + h->allocator->used() + a->used > h->limit;
+}
+
+/* Under icu_mem.mu: forgets p's charge; the last block of a dead heap's account
+ * frees the account. */
+void icu_uncharge(void *p) {
+    auto it = icu_mem.blocks.find(p);
+    if (it == icu_mem.blocks.end()) return;
+    IcuAccount *a = it->second.first;
+    a->used -= it->second.second;
+    a->blocks--;
+    icu_mem.blocks.erase(it);
+    if (!a->heap && !a->blocks) delete a;
+}
+
+/* Past the limit ICU's allocation still succeeds (V8's Intl code does not
+ * expect ICU to fail), but a full collection is asked for at once: its
+ * epilogue frees what is garbage and ends the activation if still over. */
+void *icu_alloc(const void *, size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p || !icu_current) return p;
+    bool over;
+    {
+        std::lock_guard<std::mutex> g(icu_mem.mu);
+        over = icu_charge(p, n);
+    }
+    if (over) gc_soon(icu_current->heap);
+    return p;
+}
+
+void icu_free(const void *, void *p);
+
+/* A fresh block and a copy: the table's key must change with the block. */
+void *icu_realloc(const void *, void *p, size_t n) {
+    void *q = icu_alloc(nullptr, n);
+    if (!q || !p) return q;
+    memcpy(q, p, std::min(n, malloc_usable_size(p)));
+    icu_free(nullptr, p);
+    return q;
+}
+
+void icu_free(const void *, void *p) {
+    if (!p) return;
+    {
+        std::lock_guard<std::mutex> g(icu_mem.mu);
+        icu_uncharge(p);
+    }
+    free(p);
+}
+
+size_t icu_used(engine_heap *h) {
+    std::lock_guard<std::mutex> g(icu_mem.mu);
+    return h->icu->used;
 }
 
 /* ---- process-wide start-up ---------------------------------------------- */
@@ -266,6 +363,14 @@ void init_process() {
      * and the platform promises JavaScript only. */
     static const char flags[] = "--single-threaded --no-expose-wasm";
     v8::V8::SetFlagsFromString(flags, sizeof flags - 1);
+    /* Before V8 touches ICU: Intl objects are ICU's memory, charged to the
+     * heap that makes them. */
+    UErrorCode uerr = U_ZERO_ERROR;
+    u_setMemoryFunctions(nullptr, icu_alloc, icu_realloc, icu_free, &uerr);
+    if (U_FAILURE(uerr)) {
+        fprintf(stderr, "tfaas-enclave: cannot hook ICU's allocator: %s\n", u_errorName(uerr));
+        return;
+    }
     platform = new CoarseClockPlatform(v8::platform::NewSingleThreadedDefaultPlatform());
     v8::V8::InitializePlatform(platform);
     if (!v8::V8::Initialize()) return;
@@ -357,10 +462,12 @@ void cache_count(bool hit) {
 
 /* ---- heap memory ------------------------------------------------------ */
 
-size_t heap_used(engine_heap *h) {
+/* Everything the heap holds against its limit (see the top of this file). */
+size_t memory_used_now(engine_heap *h) {
     v8::HeapStatistics hs;
     h->isolate->GetHeapStatistics(&hs);
-    return hs.used_heap_size();
+    h->heap_bytes = hs.used_heap_size() + hs.malloced_memory();
+    return h->heap_bytes + h->allocator->used() + icu_used(h);
 }
 
 void over_limit(engine_heap *h) {
@@ -380,17 +487,20 @@ void full_gc_interrupt(v8::Isolate *iso, void *data) {
  * over the limit, the activation ends. After a young-generation one the old
  * generation still holds garbage, so an apparent excess only asks for a
  * full collection (from an interrupt: none can start inside this callback). */
-void gc_epilogue(v8::Isolate *iso, v8::GCType type, v8::GCCallbackFlags, void *data) {
+void gc_epilogue(v8::Isolate *, v8::GCType type, v8::GCCallbackFlags, void *data) {
     engine_heap *h = static_cast<engine_heap *>(data);
-    size_t used = heap_used(h);
-    h->peak = std::max(h->peak, used + h->allocator->used());
+    size_t used = memory_used_now(h);
+    h->peak = std::max(h->peak, used);
     if (used <= h->limit || h->oom) return;
-    if (type == v8::kGCTypeMarkSweepCompact) {
-        over_limit(h);
-    } else if (!h->full_gc_asked) {
-        h->full_gc_asked = true;
-        iso->RequestInterrupt(full_gc_interrupt, h);
-    }
+    if (type == v8::kGCTypeMarkSweepCompact) over_limit(h);
+    else gc_soon(h);
+}
+
+/* Asks for a full collection at the next safe point, once at a time. */
+void gc_soon(engine_heap *h) {
+    if (h->full_gc_asked) return;
+    h->full_gc_asked = true;
+    h->isolate->RequestInterrupt(full_gc_interrupt, h);
 }
 
 /* V8 reached its hard limit (far above the action's): end the activation
@@ -407,12 +517,12 @@ size_t near_heap_limit(void *data, size_t current, size_t initial) {
 /* The end of a load or call: the live heap must be within the limit, even
  * if no collection noticed it growing past (one large allocation). */
 void check_memory(engine_heap *h) {
-    size_t used = heap_used(h);
+    size_t used = memory_used_now(h);
     if (used > h->limit) {
         h->isolate->LowMemoryNotification(); /* its epilogue sets oom if still over */
-        used = heap_used(h);
+        used = memory_used_now(h);
     }
-    h->peak = std::max(h->peak, used + h->allocator->used());
+    h->peak = std::max(h->peak, used);
 }
 
 /* ---- console ------------------------------------------------------------ */
@@ -502,6 +612,7 @@ void begin(engine_heap *h, const engine_limits *lim) {
     h->full_gc_asked = false;
     h->peak = 0;
     h->timeout_ms = lim->timeout_ms;
+    icu_current = h->icu;
     arm(h, lim->timeout_ms);
 }
 
@@ -509,6 +620,7 @@ void begin(engine_heap *h, const engine_limits *lim) {
  * replaces the outcome with the limit's message. Returns true then. */
 bool end_limits(engine_heap *h, engine_outcome *out) {
     if (!h->timed_out && !h->oom) check_memory(h);
+    icu_current = nullptr;
     disarm(h);
     if (h->isolate->IsExecutionTerminating() || h->timed_out || h->oom)
         h->isolate->CancelTerminateExecution();
@@ -673,7 +785,10 @@ engine_heap *engine_heap_create(size_t memory_limit) {
     if (!h) return nullptr;
     h->limit = memory_limit;
     h->allocator = new (std::nothrow) CountingAllocator(h, memory_limit);
-    if (!h->allocator) {
+    h->icu = new (std::nothrow) IcuAccount{h};
+    if (!h->allocator || !h->icu) {
+        delete h->allocator;
+        delete h->icu;
         delete h;
         return nullptr;
     }
@@ -725,6 +840,12 @@ void engine_heap_destroy(engine_heap *h) {
         h->isolate->Dispose();
     }
     delete h->allocator;
+    if (h->icu) {
+        /* ICU blocks still charged to it (ICU's caches) keep the account. */
+        std::lock_guard<std::mutex> g(icu_mem.mu);
+        h->icu->heap = nullptr;
+        if (!h->icu->blocks) delete h->icu;
+    }
     log_buffer_free(&h->logs);
     delete h;
 }
