@@ -292,7 +292,7 @@ static void begin(engine_heap *h, const engine_limits *lim) {
     h->timeout_ms = lim->timeout_ms;
     /* The coarse clock lags real time by up to one tick: add a tick, so a
      * function never gets less than its timeout. */
-    h->deadline_ns = deadline_clock_ns() + engine_budget_ns(lim->timeout_ms) + deadline_clock_tick_ns();
+    h->deadline_ns = deadline_clock_ns() + engine_budget_ns(lim) + deadline_clock_tick_ns();
 }
 
 static void finish(engine_heap *h, engine_outcome *out) {

@@ -332,9 +332,9 @@ void *watchdog_main(void *) {
     return nullptr;
 }
 
-void arm(engine_heap *h, uint64_t timeout_ms) {
+void arm(engine_heap *h, const engine_limits *lim) {
     pthread_mutex_lock(&wd.lock);
-    h->deadline_ns = now_ns() + engine_budget_ns(timeout_ms);
+    h->deadline_ns = now_ns() + engine_budget_ns(lim);
     h->armed = true;
     h->wd_prev = nullptr;
     h->wd_next = wd.armed;
@@ -613,7 +613,7 @@ void begin(engine_heap *h, const engine_limits *lim) {
     h->peak = 0;
     h->timeout_ms = lim->timeout_ms;
     icu_current = h->icu;
-    arm(h, lim->timeout_ms);
+    arm(h, lim);
 }
 
 /* Ends a load or call: stops the clock and, when a limit stopped the code,

@@ -206,6 +206,22 @@ static void test_limits(void) {
     CHECK(took >= 0.5 && took < 1.5);
     engine_outcome_free(&o);
 
+    /* a call gets what its load left of the time limit (spent_ms); the
+     * message still names the whole limit */
+    engine_limits rest = LIM;
+    rest.timeout_ms = 10000;
+    rest.spent_ms = 9800;
+    t0 = now_s();
+    o = run_lim("function main() { while (true) {} }", "main", "{}", &rest, 64 * MB);
+    took = now_s() - t0;
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 10000 milliseconds.\"}");
+    CHECK(took >= 0.2 && took < 5); /* 10 s if the spent part were given again */
+    engine_outcome_free(&o);
+    rest.spent_ms = 20000; /* more than the limit: nothing left */
+    o = run_lim("function main() { while (true) {} }", "main", "{}", &rest, 64 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 10000 milliseconds.\"}");
+    engine_outcome_free(&o);
+
     /* catching the timeout does not help */
     t0 = now_s();
     o = run_lim("function main() { for (;;) { try { for (;;) {} } catch (e) {} } }", "main", "{}", &lim, 64 * MB);
