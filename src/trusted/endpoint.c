@@ -207,8 +207,11 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         /* The function key is "ns/name@version": the namespace, whatever
          * identifies it, is everything before the first '/'. */
         char *tenant = strndup(key, strcspn(key, "/"));
-        int rc = tenant ? engine_heap_load(heap, lease.code, lease.code_len, lease.main, tenant, &lim, &o)
-                        : (engine_outcome_error(&o, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM), -1);
+        int rc = -1;
+        if (tenant)
+            rc = engine_heap_load(heap, lease.code, lease.code_len, lease.main, tenant, &lim, &o);
+        else
+            engine_outcome_error(&o, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
         free(tenant);
         init_us = now_us() - t0;
         if (rc != 0) {

@@ -10,7 +10,7 @@
  *  - time: a watchdog thread calls TerminateExecution on an isolate whose
  *    deadline passed; termination cannot be caught by JavaScript;
  *  - memory: everything the function can make V8 allocate counts against
- *    one limit (memory_used): the JavaScript heap (objects, strings,
+ *    one limit (memory_used_now): the JavaScript heap (objects, strings,
  *    Map/Set tables, compiled code and regexps), V8's malloc'd zones
  *    (parser, compilers), ArrayBuffer backing stores (a counting allocator
  *    that refuses past the limit) and ICU's memory, which holds the Intl
@@ -137,8 +137,8 @@ struct IcuAccount {
 struct engine_heap {
     v8::Isolate *isolate = nullptr;
     CountingAllocator *allocator = nullptr;
-    IcuAccount *icu = nullptr;
-    size_t heap_bytes = 0; /* V8 heap and zones at the last look (memory_used) */
+    IcuAccount *icu = nullptr; /* set at create; its fields are guarded by icu_mem.mu */
+    size_t heap_bytes = 0; /* V8 heap and zones at the last look (memory_used_now); the heap's thread only */
     v8::Global<v8::Context> context;
     v8::Global<v8::Function> main;
     v8::Global<v8::Function> string_fn; /* the original String(), for console */
