@@ -8,7 +8,10 @@
 # src/common/json_depth.h (JSON_MAX_DEPTH, the gateway's limit too). The
 # timeout check calls tfaas_duk_exec_timeout_check(heap udata) and Date.now()
 # / new Date() call tfaas_duk_date_now(ctx), the coarsened clock; both are
-# defined in src/trusted/engine_duktape.c.
+# defined in src/trusted/engine_duktape.c. It also defines TFAAS_DUK_WORK,
+# which the built-ins duk-source.sh patches call with the work they do
+# (bytes compared, elements visited): about every 2^20 units, summed over
+# all calls on the thread, it asks the same timeout check and throws past it.
 set -eu
 in=$1 out=$2
 mkdir -p "$(dirname "$out")"
@@ -16,7 +19,7 @@ grep -q '^#define DUK_USE_JSON_DEC_RECLIMIT [0-9]*$' "$in" || { echo "duk-config
 for feature in DUK_USE_EXEC_TIMEOUT_CHECK DUK_USE_INTERRUPT_COUNTER DUK_USE_FASTINT DUK_USE_DATE_GET_NOW DUK_USE_STRHASH_DENSE; do
   grep -q "^#undef $feature\$" "$in" || { echo "duk-config.sh: $in has no '#undef $feature'" >&2; exit 1; }
 done
-sed -e 's|^#undef DUK_USE_EXEC_TIMEOUT_CHECK$|extern int tfaas_duk_exec_timeout_check(void *udata);\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) tfaas_duk_exec_timeout_check(udata)|' \
+sed -e 's|^#undef DUK_USE_EXEC_TIMEOUT_CHECK$|extern int tfaas_duk_exec_timeout_check(void *udata);\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) tfaas_duk_exec_timeout_check(udata)\nextern _Thread_local unsigned long tfaas_duk_work;\n#define TFAAS_DUK_WORK(thr, units) do { if ((tfaas_duk_work += (unsigned long) (units)) >= (1UL << 20)) { tfaas_duk_work = 0; if (DUK_USE_EXEC_TIMEOUT_CHECK((thr)->heap->heap_udata)) DUK_ERROR_RANGE((thr), "execution timeout"); } } while (0)|' \
     -e 's|^#undef DUK_USE_INTERRUPT_COUNTER$|#define DUK_USE_INTERRUPT_COUNTER|' \
     -e 's|^#undef DUK_USE_FASTINT$|#define DUK_USE_FASTINT|' \
     -e 's|^#undef DUK_USE_STRHASH_DENSE$|#define DUK_USE_STRHASH_DENSE|' \

@@ -19,7 +19,15 @@
 #  - each file in scripts/duk-patches/ replaces one whole built-in: its first
 #    line is the function's signature, which must stand exactly once in
 #    duktape.c, and everything from there to the next line that is a lone "}"
-#    gives way to the file (each file says why it exists).
+#    gives way to the file (each file says why it exists);
+#  - the built-ins whose single call can take long without allocating (the
+#    allocator looks at the clock too) count their work with TFAAS_DUK_WORK
+#    (duk-config.sh), which looks at the clock about every 2^20 units summed
+#    over calls, so neither one huge call nor 256 large ones between two
+#    interrupts outlast the deadline by more than a millisecond or so. The
+#    table `checks` below names each place: a line of duktape.c (leading
+#    tabs aside), how often it must stand there, and the check put before
+#    or after it (after a line ending in "{", one tab deeper).
 # All call the same DUK_USE_EXEC_TIMEOUT_CHECK hook duk-config.sh wires in.
 set -eu
 in=$1 out=$2
@@ -47,6 +55,34 @@ for patch in "$patches"/*.c; do
     skipping && $0 == "}" { skipping = 0; next }
     skipping { next }
     $0 == sig { while ((getline line < file) > 0) print line; close(file); skipping = 1; next }
+    { print }' "$out.tmp" > "$out.tmp2"
+  mv "$out.tmp2" "$out.tmp"
+done
+# line | count | before/after | check. Units: a byte compared is one, an
+# element visited or value encoded is 64 (a property access costs tens of
+# nanoseconds).
+checks='while (p <= p_end && p >= p_start) {|1|after|TFAAS_DUK_WORK(thr, 1); /* indexOf, lastIndexOf, includes */
+if (duk_memcmp((const void *) p, (const void *) q_start, (size_t) q_blen) == 0) {|3|before|TFAAS_DUK_WORK(thr, q_blen); /* search, replace, split: O(n*m) */
+DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) {|1|after|TFAAS_DUK_WORK(thr, 64); /* sort: n log n of these in one call */
+ret = duk_js_string_compare(h1, h2); /* retval is directly usable */|1|before|TFAAS_DUK_WORK(thr, DUK_HSTRING_GET_BYTELEN(h1));
+rc = duk_js_string_compare(h1, h2);|1|before|TFAAS_DUK_WORK(thr, DUK_HSTRING_GET_BYTELEN(h1)); /* s < t */
+DUK_LOCAL duk_bool_t duk__json_enc_value(duk_json_enc_ctx *js_ctx, duk_idx_t idx_holder) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
+DUK_LOCAL void duk__json_dec_value(duk_json_dec_ctx *js_ctx) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
+DUK_EXTERNAL duk_bool_t duk_get_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64); /* every Array.prototype loop, also over holes */
+DUK_EXTERNAL duk_bool_t duk_has_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64);
+for (i = 0; i < DUK_HEAP_ALLOC_FAIL_MARKANDSWEEP_LIMIT; i++) {|3|before|if (DUK_USE_EXEC_TIMEOUT_CHECK(heap->heap_udata)) return NULL; /* past the deadline: no ten collections of a large heap before failing */'
+printf '%s\n' "$checks" | while IFS='|' read -r line count where check; do
+  [ "$(sed 's/^	*//' "$out.tmp" | grep -cxF "$line")" = "$count" ] ||
+    { echo "duk-source.sh: '$line' does not stand $count times in $in" >&2; exit 1; }
+  awk -v line="$line" -v where="$where" -v check="$check" '
+    { body = $0; sub(/^\t*/, "", body) }
+    body == line {
+      indent = substr($0, 1, length($0) - length(body))
+      if (where == "before") print indent check
+      print
+      if (where == "after") print indent (line ~ /\{$/ ? "\t" : "") check
+      next
+    }
     { print }' "$out.tmp" > "$out.tmp2"
   mv "$out.tmp2" "$out.tmp"
 done

@@ -207,7 +207,15 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
             fn_table_release(e->fns, &lease, NULL, 1);
             goto reply;
         }
-        int rc = engine_heap_load(heap, lease.code, lease.code_len, lease.main, &lim, &o);
+        /* The function key is "ns/name@version": the namespace, whatever
+         * identifies it, is everything before the first '/'. */
+        char *tenant = strndup(key, strcspn(key, "/"));
+        int rc = -1;
+        if (tenant)
+            rc = engine_heap_load(heap, lease.code, lease.code_len, lease.main, tenant, &lim, &o);
+        else
+            engine_outcome_error(&o, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
+        free(tenant);
         init_us = now_us() - t0;
         if (rc != 0) {
             fn_table_release(e->fns, &lease, heap, 1);
@@ -215,6 +223,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         }
     }
     uint64_t t1 = now_us();
+    lim.spent_ms = init_us / 1000u; /* a load's time comes out of the call's */
     engine_heap_call(heap, params, params_len, &lim, &o);
     uint64_t duration_us = now_us() - t1;
     /* Give the heap back before replying, so the host's next INVOKE finds it warm. */

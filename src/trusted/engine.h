@@ -41,15 +41,19 @@ typedef struct engine_heap engine_heap;
 
 /* Limits of one load or call. */
 typedef struct {
-    uint64_t timeout_ms;      /* wall-clock budget of this load or call */
+    uint64_t timeout_ms;      /* the activation's time limit, named by the timeout message */
+    uint64_t spent_ms;        /* of it, already used by this activation (the load before a call) */
     size_t max_result_bytes;  /* longest accepted JSON result */
     size_t max_log_bytes;     /* log text kept before the truncation line */
 } engine_limits;
 
-/* timeout_ms in nanoseconds, capped so that adding it to a clock reading in
- * nanoseconds cannot overflow: the deadline of a load or call in every engine. */
-static inline uint64_t engine_budget_ns(uint64_t timeout_ms) {
-    return timeout_ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : timeout_ms * 1000000u;
+/* What is left of timeout_ms after spent_ms, in nanoseconds, capped so that
+ * adding it to a clock reading in nanoseconds cannot overflow: the deadline
+ * of a load or call in every engine. Load and call share one budget, as the
+ * host's watchdog counts it from the INVOKE it sent. */
+static inline uint64_t engine_budget_ns(const engine_limits *lim) {
+    uint64_t left = lim->timeout_ms - (lim->spent_ms < lim->timeout_ms ? lim->spent_ms : lim->timeout_ms);
+    return left > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : left * 1000000u;
 }
 
 typedef struct {
@@ -79,12 +83,16 @@ engine_heap *engine_heap_create(size_t memory_limit);
 
 /* Runs the function's code once and finds its entry point `main_name`
  * (global function, exports.main, module.exports.main or module.exports).
+ * `tenant` names whose code this is (the namespace of the function's key):
+ * anything an engine keeps across heaps (V8's code cache) is kept per
+ * tenant, so that no tenant can learn, by timing its own loads, which code
+ * another tenant runs in the same enclave.
  * Returns 0 when the heap is ready. On failure returns -1 and fills `out`
  * with an "Initialization has failed due to: ..." developer error (or the
  * time/memory message); the heap must then be destroyed. Logs written while
  * loading are kept and reported by the next call. */
-int engine_heap_load(engine_heap *h, const char *code, size_t code_len,
-                     const char *main_name, const engine_limits *lim, engine_outcome *out);
+int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const char *main_name,
+                     const char *tenant, const engine_limits *lim, engine_outcome *out);
 
 /* Calls the entry point with the JSON object text `params`. Always fills `out`. */
 void engine_heap_call(engine_heap *h, const char *params, size_t params_len,

@@ -6,8 +6,10 @@
  *    reports "exhausted its memory" and asks for the heap to be discarded;
  *  - time: Duktape's executor calls tfaas_duk_exec_timeout_check (wired in by
  *    scripts/duk-config.sh) every 256 instructions, and the built-ins that can
- *    run long inside one instruction call it too (scripts/duk-source.sh); past
- *    the deadline it keeps returning true, so no catch block can resume the code;
+ *    run long inside one instruction call it too, after about 2^20 units of
+ *    work (bytes compared, elements visited) counted across calls
+ *    (scripts/duk-source.sh); past the deadline it keeps returning true, so
+ *    no catch block can resume the code;
  *  - stack: Duktape's own call-stack and C recursion limits turn unbounded
  *    recursion into a RangeError (worker threads get a large enough stack).
  * Every touch of the heap happens inside duk_safe_call, so an error (including
@@ -85,9 +87,13 @@ static int past_deadline(engine_heap *h) {
 
 /* A built-in that allocates as it goes (join, repeat, concat of a huge
  * array) runs inside one bytecode instruction: past the deadline its
- * allocations fail, so it ends with an error the timeout message replaces. */
-static int allocation_past_deadline(engine_heap *h) {
-    return h->timed_out || ((++h->alloc_ticks & 15u) == 0 && past_deadline(h));
+ * allocations fail, so it ends with an error the timeout message replaces.
+ * The clock is read every 16th allocation, and at every large one: the
+ * copying and hashing that follows one (a string concatenation, slice) is
+ * as long as it is, so sixteen of them could outlast the host's grace. */
+#define LARGE_ALLOCATION (64u << 10)
+static int allocation_past_deadline(engine_heap *h, size_t size) {
+    return h->timed_out || (((++h->alloc_ticks & 15u) == 0 || size >= LARGE_ALLOCATION) && past_deadline(h));
 }
 
 /* ---- allocator: accounts every byte against the heap's limit ----------- */
@@ -101,7 +107,7 @@ static int allocation_past_deadline(engine_heap *h) {
 static void *heap_alloc(void *ud, duk_size_t size) {
     engine_heap *h = ud;
     if (h->refused >= REFUSALS_FATAL || size > h->limit || h->used + HDR_SIZE + size > h->limit ||
-        allocation_past_deadline(h)) {
+        allocation_past_deadline(h, size)) {
         h->refused++;
         return NULL;
     }
@@ -131,7 +137,7 @@ static void *heap_realloc(void *ud, void *ptr, duk_size_t size) {
     size_t old;
     memcpy(&old, p, sizeof old);
     if (size > old && (h->refused >= REFUSALS_FATAL || size > h->limit || h->used - old + size > h->limit ||
-                       allocation_past_deadline(h))) {
+                       allocation_past_deadline(h, size - old))) {
         h->refused++;
         return NULL;
     }
@@ -154,8 +160,14 @@ static void heap_fatal(void *ud, const char *msg) {
     _exit(70);
 }
 
-/* Called by Duktape's executor and regexp matcher (duk-config.sh,
- * duk-source.sh). */
+/* Work units the patched built-ins did on this thread since the last look
+ * at the clock (TFAAS_DUK_WORK in duk-config.sh). Per thread because a heap
+ * runs on one thread at a time; a count left by another heap only brings
+ * the next look forward. */
+_Thread_local unsigned long tfaas_duk_work;
+
+/* Called by Duktape's executor, regexp matcher and the built-ins
+ * duk-source.sh patches. */
 int tfaas_duk_exec_timeout_check(void *udata) {
     engine_heap *h = udata;
     return h && past_deadline(h);
@@ -280,7 +292,7 @@ static void begin(engine_heap *h, const engine_limits *lim) {
     h->timeout_ms = lim->timeout_ms;
     /* The coarse clock lags real time by up to one tick: add a tick, so a
      * function never gets less than its timeout. */
-    h->deadline_ns = deadline_clock_ns() + engine_budget_ns(lim->timeout_ms) + deadline_clock_tick_ns();
+    h->deadline_ns = deadline_clock_ns() + engine_budget_ns(lim) + deadline_clock_tick_ns();
 }
 
 static void finish(engine_heap *h, engine_outcome *out) {
@@ -346,8 +358,9 @@ static duk_ret_t load_safe(duk_context *ctx, void *ud) {
     return 0;
 }
 
-int engine_heap_load(engine_heap *h, const char *code, size_t code_len,
-                     const char *main_name, const engine_limits *lim, engine_outcome *out) {
+int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const char *main_name,
+                     const char *tenant, const engine_limits *lim, engine_outcome *out) {
+    (void)tenant; /* Duktape keeps nothing across heaps */
     memset(out, 0, sizeof *out);
     load_args a = {code, code_len, main_name && *main_name ? main_name : "main", 0};
     begin(h, lim);

@@ -9,24 +9,32 @@
  * new threads. Limits, with Duktape's messages and semantics:
  *  - time: a watchdog thread calls TerminateExecution on an isolate whose
  *    deadline passed; termination cannot be caught by JavaScript;
- *  - memory: the live heap is held to the limit: checked after every
- *    garbage collection (a full one settles any doubt) and at the end of each
- *    load or call, terminating the activation when over. V8 cannot refuse
- *    one allocation gracefully (past its hard limit it aborts the process),
- *    so its hard limit (ResourceConstraints) sits 1 GiB above, room for its
- *    largest object; reaching even that, a near-heap-limit callback
- *    terminates and lets V8 unwind once. ArrayBuffer memory lives outside
- *    that heap and goes through a counting allocator that refuses (and
- *    terminates) past the same limit;
+ *  - memory: everything the function can make V8 allocate counts against
+ *    one limit (memory_used_now): the JavaScript heap (objects, strings,
+ *    Map/Set tables, compiled code and regexps), V8's malloc'd zones
+ *    (parser, compilers), ArrayBuffer backing stores (a counting allocator
+ *    that refuses past the limit) and ICU's memory, which holds the Intl
+ *    objects (ICU's allocator hook, u_setMemoryFunctions, charges each block
+ *    to the heap running on the thread). The total is checked after every
+ *    garbage collection (a full one settles any doubt, since garbage of every
+ *    kind is freed only by one), when ICU grows past the limit, and at the
+ *    end of each load or call, terminating the activation when over. V8
+ *    cannot refuse one heap allocation gracefully (past its hard limit it
+ *    aborts the process), so its hard limit (ResourceConstraints) sits
+ *    1 GiB above, room for its largest object; reaching even that, a
+ *    near-heap-limit callback terminates and lets V8 unwind once;
  *  - stack: V8's own stack guard turns deep recursion into a RangeError.
  * A heap that hit a limit is discarded, like Duktape's.
  *
  * Code cache: the first heap of a function compiles the source and, after
  * running it, serialises the compiled code (ScriptCompiler::CreateCodeCache);
  * later heaps of the same code consume it instead of compiling. The cache is
- * process-wide, keyed by the SHA-256 of the source (the same code is the same
- * function; a weaker hash would let one tenant's source collide with
- * another's and run the other's compiled code), LRU-bounded in bytes. */
+ * process-wide, LRU-bounded in bytes, and keyed by the SHA-256 of the tenant
+ * (engine_heap_load's namespace) and the source: the same code of the same
+ * tenant is the same function; a weaker hash would let one tenant's source
+ * collide with another's and run the other's compiled code; and without the
+ * tenant in the key, in a shared enclave a tenant could learn from the time
+ * its own load takes (cached or compiled) whether another runs that source. */
 #include "trusted/engine_v8.h"
 
 extern "C" {
@@ -38,9 +46,12 @@ extern "C" {
 #include <node_version.h>
 #include <v8.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <time.h>
+#include <unicode/uclean.h>
 
 #include <algorithm>
 #include <cmath>
@@ -112,11 +123,22 @@ private:
     std::atomic<size_t> used_{0};
 };
 
+/* ICU memory charged to one heap. It outlives the heap while ICU still
+ * holds blocks charged to it (ICU's own caches): heap is then NULL. Fields
+ * guarded by icu_mem.mu (below). */
+struct IcuAccount {
+    engine_heap *heap;
+    size_t used = 0;
+    size_t blocks = 0;
+};
+
 } // namespace
 
 struct engine_heap {
     v8::Isolate *isolate = nullptr;
     CountingAllocator *allocator = nullptr;
+    IcuAccount *icu = nullptr; /* set at create; its fields are guarded by icu_mem.mu */
+    size_t heap_bytes = 0; /* V8 heap and zones at the last look (memory_used_now); the heap's thread only */
     v8::Global<v8::Context> context;
     v8::Global<v8::Function> main;
     v8::Global<v8::Function> string_fn; /* the original String(), for console */
@@ -144,6 +166,85 @@ bool CountingAllocator::take(size_t n) {
     heap_->oom = 1;
     heap_->isolate->TerminateExecution();
     return false;
+}
+
+/* ---- ICU memory ---------------------------------------------------------- */
+
+/* Every block ICU allocates, with the account it is charged to, and the
+ * account of the heap whose load or call runs on this thread (NULL outside
+ * one: such blocks are not charged). A table, not a header in front of each
+ * block: ICU may free blocks it allocated before the hook was set. */
+struct {
+    std::mutex mu;
+    std::unordered_map<void *, std::pair<IcuAccount *, size_t>> blocks;
+} icu_mem;
+thread_local IcuAccount *icu_current;
+
+void gc_soon(engine_heap *h);
+size_t memory_used_now(engine_heap *h);
+
+/* Charges n bytes at p to the running heap's account (under icu_mem.mu) and
+ * returns whether that heap's total is now over its limit. */
+bool icu_charge(void *p, size_t n) {
+    IcuAccount *a = icu_current;
+    if (!a) return false;
+    icu_mem.blocks[p] = {a, n};
+    a->used += n;
+    a->blocks++;
+    engine_heap *h = a->heap;
+    return h->heap_bytes + h->allocator->used() + a->used > h->limit;
+}
+
+/* Under icu_mem.mu: forgets p's charge; the last block of a dead heap's account
+ * frees the account. */
+void icu_uncharge(void *p) {
+    auto it = icu_mem.blocks.find(p);
+    if (it == icu_mem.blocks.end()) return;
+    IcuAccount *a = it->second.first;
+    a->used -= it->second.second;
+    a->blocks--;
+    icu_mem.blocks.erase(it);
+    if (!a->heap && !a->blocks) delete a;
+}
+
+/* Past the limit ICU's allocation still succeeds (V8's Intl code does not
+ * expect ICU to fail), but a full collection is asked for at once: its
+ * epilogue frees what is garbage and ends the activation if still over. */
+void *icu_alloc(const void *, size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p || !icu_current) return p;
+    bool over;
+    {
+        std::lock_guard<std::mutex> g(icu_mem.mu);
+        over = icu_charge(p, n);
+    }
+    if (over) gc_soon(icu_current->heap);
+    return p;
+}
+
+void icu_free(const void *, void *p);
+
+/* A fresh block and a copy: the table's key must change with the block. */
+void *icu_realloc(const void *, void *p, size_t n) {
+    void *q = icu_alloc(nullptr, n);
+    if (!q || !p) return q;
+    memcpy(q, p, std::min(n, malloc_usable_size(p)));
+    icu_free(nullptr, p);
+    return q;
+}
+
+void icu_free(const void *, void *p) {
+    if (!p) return;
+    {
+        std::lock_guard<std::mutex> g(icu_mem.mu);
+        icu_uncharge(p);
+    }
+    free(p);
+}
+
+size_t icu_used(engine_heap *h) {
+    std::lock_guard<std::mutex> g(icu_mem.mu);
+    return h->icu->used;
 }
 
 /* ---- process-wide start-up ---------------------------------------------- */
@@ -231,9 +332,9 @@ void *watchdog_main(void *) {
     return nullptr;
 }
 
-void arm(engine_heap *h, uint64_t timeout_ms) {
+void arm(engine_heap *h, const engine_limits *lim) {
     pthread_mutex_lock(&wd.lock);
-    h->deadline_ns = now_ns() + engine_budget_ns(timeout_ms);
+    h->deadline_ns = now_ns() + engine_budget_ns(lim);
     h->armed = true;
     h->wd_prev = nullptr;
     h->wd_next = wd.armed;
@@ -262,6 +363,14 @@ void init_process() {
      * and the platform promises JavaScript only. */
     static const char flags[] = "--single-threaded --no-expose-wasm";
     v8::V8::SetFlagsFromString(flags, sizeof flags - 1);
+    /* Before V8 touches ICU: Intl objects are ICU's memory, charged to the
+     * heap that makes them. */
+    UErrorCode uerr = U_ZERO_ERROR;
+    u_setMemoryFunctions(nullptr, icu_alloc, icu_realloc, icu_free, &uerr);
+    if (U_FAILURE(uerr)) {
+        fprintf(stderr, "tfaas-enclave: cannot hook ICU's allocator: %s\n", u_errorName(uerr));
+        return;
+    }
     platform = new CoarseClockPlatform(v8::platform::NewSingleThreadedDefaultPlatform());
     v8::V8::InitializePlatform(platform);
     if (!v8::V8::Initialize()) return;
@@ -301,10 +410,21 @@ struct {
     unsigned long compiled = 0, from_cache = 0;
 } cache;
 
-std::string code_key(const char *code, size_t len) {
+/* SHA-256 over the tenant's length (8 bytes, little-endian), the tenant and
+ * the code: the length keeps ("ab", "c...") and ("a", "bc...") apart. */
+std::string code_key(const char *tenant, const char *code, size_t len) {
+    size_t tlen = strlen(tenant);
+    unsigned char tlen_le[8];
+    for (int i = 0; i < 8; i++) tlen_le[i] = (unsigned char)((uint64_t)tlen >> (8 * i));
     unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char *>(code), len, d);
-    return std::string(reinterpret_cast<char *>(d), sizeof d);
+    unsigned int dlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), nullptr) == 1 &&
+              EVP_DigestUpdate(c, tlen_le, sizeof tlen_le) == 1 && EVP_DigestUpdate(c, tenant, tlen) == 1 &&
+              EVP_DigestUpdate(c, code, len) == 1 && EVP_DigestFinal_ex(c, d, &dlen) == 1 && dlen == sizeof d;
+    EVP_MD_CTX_free(c);
+    /* No key, no cache: an empty key is never looked up or stored. */
+    return ok ? std::string(reinterpret_cast<char *>(d), sizeof d) : std::string();
 }
 
 Blob cache_get(const std::string &key) {
@@ -342,10 +462,12 @@ void cache_count(bool hit) {
 
 /* ---- heap memory ------------------------------------------------------ */
 
-size_t heap_used(engine_heap *h) {
+/* Everything the heap holds against its limit (see the top of this file). */
+size_t memory_used_now(engine_heap *h) {
     v8::HeapStatistics hs;
     h->isolate->GetHeapStatistics(&hs);
-    return hs.used_heap_size();
+    h->heap_bytes = hs.used_heap_size() + hs.malloced_memory();
+    return h->heap_bytes + h->allocator->used() + icu_used(h);
 }
 
 void over_limit(engine_heap *h) {
@@ -365,17 +487,20 @@ void full_gc_interrupt(v8::Isolate *iso, void *data) {
  * over the limit, the activation ends. After a young-generation one the old
  * generation still holds garbage, so an apparent excess only asks for a
  * full collection (from an interrupt: none can start inside this callback). */
-void gc_epilogue(v8::Isolate *iso, v8::GCType type, v8::GCCallbackFlags, void *data) {
+void gc_epilogue(v8::Isolate *, v8::GCType type, v8::GCCallbackFlags, void *data) {
     engine_heap *h = static_cast<engine_heap *>(data);
-    size_t used = heap_used(h);
-    h->peak = std::max(h->peak, used + h->allocator->used());
+    size_t used = memory_used_now(h);
+    h->peak = std::max(h->peak, used);
     if (used <= h->limit || h->oom) return;
-    if (type == v8::kGCTypeMarkSweepCompact) {
-        over_limit(h);
-    } else if (!h->full_gc_asked) {
-        h->full_gc_asked = true;
-        iso->RequestInterrupt(full_gc_interrupt, h);
-    }
+    if (type == v8::kGCTypeMarkSweepCompact) over_limit(h);
+    else gc_soon(h);
+}
+
+/* Asks for a full collection at the next safe point, once at a time. */
+void gc_soon(engine_heap *h) {
+    if (h->full_gc_asked) return;
+    h->full_gc_asked = true;
+    h->isolate->RequestInterrupt(full_gc_interrupt, h);
 }
 
 /* V8 reached its hard limit (far above the action's): end the activation
@@ -392,12 +517,12 @@ size_t near_heap_limit(void *data, size_t current, size_t initial) {
 /* The end of a load or call: the live heap must be within the limit, even
  * if no collection noticed it growing past (one large allocation). */
 void check_memory(engine_heap *h) {
-    size_t used = heap_used(h);
+    size_t used = memory_used_now(h);
     if (used > h->limit) {
         h->isolate->LowMemoryNotification(); /* its epilogue sets oom if still over */
-        used = heap_used(h);
+        used = memory_used_now(h);
     }
-    h->peak = std::max(h->peak, used + h->allocator->used());
+    h->peak = std::max(h->peak, used);
 }
 
 /* ---- console ------------------------------------------------------------ */
@@ -487,13 +612,15 @@ void begin(engine_heap *h, const engine_limits *lim) {
     h->full_gc_asked = false;
     h->peak = 0;
     h->timeout_ms = lim->timeout_ms;
-    arm(h, lim->timeout_ms);
+    icu_current = h->icu;
+    arm(h, lim);
 }
 
 /* Ends a load or call: stops the clock and, when a limit stopped the code,
  * replaces the outcome with the limit's message. Returns true then. */
 bool end_limits(engine_heap *h, engine_outcome *out) {
     if (!h->timed_out && !h->oom) check_memory(h);
+    icu_current = nullptr;
     disarm(h);
     if (h->isolate->IsExecutionTerminating() || h->timed_out || h->oom)
         h->isolate->CancelTerminateExecution();
@@ -569,7 +696,7 @@ bool is_identifier(const char *s) {
 /* Runs the script and leaves the entry point in h->main; false with the
  * exception in tc, or true with *no_main set when there is none. */
 bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, size_t code_len,
-                 const char *main_name, bool *no_main) {
+                 const char *main_name, const char *tenant, bool *no_main) {
     v8::Isolate *iso = h->isolate;
     if (code_len > (size_t)v8::String::kMaxLength) {
         iso->ThrowError(str(iso, "the code is too long"));
@@ -578,8 +705,8 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
     v8::Local<v8::String> source;
     if (!v8::String::NewFromUtf8(iso, code, v8::NewStringType::kNormal, (int)code_len).ToLocal(&source))
         return false;
-    std::string key = code_key(code, code_len);
-    Blob blob = cache_get(key);
+    std::string key = code_key(tenant, code, code_len);
+    Blob blob = key.empty() ? nullptr : cache_get(key);
     v8::ScriptOrigin origin(iso, str(iso, "action.js"));
     v8::ScriptCompiler::CachedData *cd = nullptr;
     if (blob)
@@ -623,7 +750,7 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
         return true;
     }
     h->main.Reset(iso, fn.As<v8::Function>());
-    if (!hit) {
+    if (!hit && !key.empty()) {
         /* After the run: the cache then holds the functions the top level
          * compiled too, not only the outer script. */
         v8::ScriptCompiler::CachedData *made = v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript());
@@ -658,7 +785,10 @@ engine_heap *engine_heap_create(size_t memory_limit) {
     if (!h) return nullptr;
     h->limit = memory_limit;
     h->allocator = new (std::nothrow) CountingAllocator(h, memory_limit);
-    if (!h->allocator) {
+    h->icu = new (std::nothrow) IcuAccount{h};
+    if (!h->allocator || !h->icu) {
+        delete h->allocator;
+        delete h->icu;
         delete h;
         return nullptr;
     }
@@ -710,12 +840,18 @@ void engine_heap_destroy(engine_heap *h) {
         h->isolate->Dispose();
     }
     delete h->allocator;
+    if (h->icu) {
+        /* ICU blocks still charged to it (ICU's caches) keep the account. */
+        std::lock_guard<std::mutex> g(icu_mem.mu);
+        h->icu->heap = nullptr;
+        if (!h->icu->blocks) delete h->icu;
+    }
     log_buffer_free(&h->logs);
     delete h;
 }
 
 int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const char *main_name,
-                     const engine_limits *lim, engine_outcome *out) {
+                     const char *tenant, const engine_limits *lim, engine_outcome *out) {
     memset(out, 0, sizeof *out);
     const char *mn = main_name && *main_name ? main_name : "main";
     v8::Locker locker(h->isolate);
@@ -727,7 +863,7 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
     bool no_main = false, ok;
     {
         v8::TryCatch tc(h->isolate);
-        ok = load_script(h, ctx, code, code_len, mn, &no_main);
+        ok = load_script(h, ctx, code, code_len, mn, tenant ? tenant : "", &no_main);
         std::string err = ok ? "" : exception_text(h, ctx, tc, "Initialization has failed due to: ");
         if (!end_limits(h, out) && !ok) engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, err.c_str());
     }

@@ -86,7 +86,7 @@ int engine_probe_interrupts(const char *probe, size_t probe_len, size_t memory_l
     engine_heap *h = engine_heap_create(memory_limit);
     if (!h) return -1;
     engine_outcome o = {0};
-    int rc = engine_heap_load(h, probe, probe_len, "main", &lim, &o);
+    int rc = engine_heap_load(h, probe, probe_len, "main", "", &lim, &o);
     /* The exact outcome a load stopped at its deadline must have. */
     engine_outcome expected = {0};
     engine_outcome_limit(&expected, 1, lim.timeout_ms);

@@ -72,7 +72,7 @@ static void *run(void *arg) {
     engine_heap *h = engine_heap_create(MEMORY_BYTES);
     FUZZ_CHECK(h != NULL);
     engine_outcome o;
-    if (engine_heap_load(h, (const char *)j->code, j->size, "main", &LIM, &o) < 0) {
+    if (engine_heap_load(h, (const char *)j->code, j->size, "main", "fuzz", &LIM, &o) < 0) {
         check_outcome(&o, 0);
         engine_outcome_free(&o);
     } else {

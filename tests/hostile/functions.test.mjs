@@ -159,6 +159,42 @@ describe('memory and stack', () => {
     await assertNeighboursFine('memcatch');
   });
 
+  // Memory outside the JavaScript heap counts too (issue 10, item 2): Intl
+  // objects live in ICU's memory (V8), ArrayBuffers in their backing stores;
+  // Map/Set tables grow inside the heap. Kept in a global, each grows until
+  // the limit ends the activation with the memory message, and the enclave
+  // goes on serving. Duktape has no Intl, Map or Set: the same code keeps
+  // Date objects and strings there.
+  const HOARDS = {
+    'Intl objects': 'typeof Intl === "object" ? new Intl.DateTimeFormat("en-US", { timeZone: "UTC", hour: "numeric", minute: "2-digit" }) : new Date(i)',
+    'ArrayBuffers': 'new ArrayBuffer(1024 * 1024)',
+    'Map entries': 'typeof Map === "function" ? (keep.m = keep.m || new Map()).set(i, "v" + i) : "v" + i',
+    'Set entries': 'typeof Set === "function" ? (keep.s = keep.s || new Set()).add("k" + i) : "k" + i',
+  };
+  for (const [what, make] of Object.entries(HOARDS)) test(`${what} kept in a global count against limits.memory 128`, async () => {
+    const name = `hoard-${what.replace(/[^a-z]+/gi, '-')}`;
+    await putAction(server, name, [
+      'var keep = [];',
+      'function main(params) {',
+      `  for (var i = 0; ; i++) keep.push(${make});`,
+      '}'].join('\n'), { limits: { memory: 128, timeout: 60000 } });
+    assertFailed(await invoke(server, name, {}), { message: 'The action exhausted its memory and was aborted.' });
+    await assertNeighboursFine(name);
+  });
+
+  test('Intl objects that are garbage do not count: 3000 made, none kept, within limits.memory 128', async () => {
+    // Kept, 3000 DateTimeFormats are about 150 MB of ICU memory.
+    await putAction(server, 'intl-garbage', [
+      'function main() {',
+      '  var n = 0;',
+      '  for (var i = 0; i < 3000; i++) n += typeof Intl === "object" ? new Intl.DateTimeFormat("en-US", { timeZone: "UTC", hour: "numeric" }).resolvedOptions().hour.length : 1;',
+      '  return { n: n };',
+      '}'].join('\n'), { limits: { memory: 128, timeout: 60000 } });
+    const r = await invoke(server, 'intl-garbage', {}, { result: true });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    assert.ok(r.body.n >= 3000, r.text);
+  });
+
   test('unbounded recursion is a developer error, not a crash', async () => {
     await putAction(server, 'recurse', 'function down(n) { return down(n + 1) + 1; }\nfunction main(params) { return { v: down(0) }; }');
     const r = await invoke(server, 'recurse', {});

@@ -35,7 +35,7 @@ static engine_heap *loaded(const char *code, const char *main_name) {
     CHECK(h != NULL);
     if (!h) return NULL;
     engine_outcome o;
-    int rc = engine_heap_load(h, code, strlen(code), main_name, &LIM, &o);
+    int rc = engine_heap_load(h, code, strlen(code), main_name, "guest", &LIM, &o);
     CHECK(rc == 0);
     if (rc != 0) {
         fprintf(stderr, "load failed: %s\n", o.result);
@@ -46,18 +46,23 @@ static engine_heap *loaded(const char *code, const char *main_name) {
     return h;
 }
 
-/* Loads and calls once; returns the outcome (caller frees). */
-static engine_outcome run_lim(const char *code, const char *main_name, const char *params,
-                              const engine_limits *lim, size_t mem) {
+/* Loads as `tenant` and calls once; returns the outcome (caller frees). */
+static engine_outcome run_as(const char *tenant, const char *code, const char *main_name, const char *params,
+                             const engine_limits *lim, size_t mem) {
     engine_outcome o;
     memset(&o, 0, sizeof o);
     engine_heap *h = engine_heap_create(mem);
     CHECK(h != NULL);
     if (!h) return o;
-    if (engine_heap_load(h, code, strlen(code), main_name, lim, &o) == 0)
+    if (engine_heap_load(h, code, strlen(code), main_name, tenant, lim, &o) == 0)
         engine_heap_call(h, params, strlen(params), lim, &o);
     engine_heap_destroy(h);
     return o;
+}
+
+static engine_outcome run_lim(const char *code, const char *main_name, const char *params,
+                              const engine_limits *lim, size_t mem) {
+    return run_as("guest", code, main_name, params, lim, mem);
 }
 
 static engine_outcome run(const char *code, const char *params) {
@@ -202,6 +207,22 @@ static void test_limits(void) {
     CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 500 milliseconds.\"}");
     CHECK(o.discard);
     CHECK(took >= 0.5 && took < 1.5);
+    engine_outcome_free(&o);
+
+    /* a call gets what its load left of the time limit (spent_ms); the
+     * message still names the whole limit */
+    engine_limits rest = LIM;
+    rest.timeout_ms = 10000;
+    rest.spent_ms = 9800;
+    t0 = now_s();
+    o = run_lim("function main() { while (true) {} }", "main", "{}", &rest, 64 * MB);
+    took = now_s() - t0;
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 10000 milliseconds.\"}");
+    CHECK(took >= 0.2 && took < 5); /* 10 s if the spent part were given again */
+    engine_outcome_free(&o);
+    rest.spent_ms = 20000; /* more than the limit: nothing left */
+    o = run_lim("function main() { while (true) {} }", "main", "{}", &rest, 64 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 10000 milliseconds.\"}");
     engine_outcome_free(&o);
 
     /* catching the timeout does not help */
@@ -375,6 +396,18 @@ static void test_v8(void) {
     expect(code, "{\"n\":20}", TFAAS_STATUS_SUCCESS, "{\"f\":6765,\"t\":\"code-cache-probe\"}");
     engine_v8_code_cache_counts(&c2, &h2);
     CHECK(c2 == c1 && h2 == h1 + 1);
+    /* ... but only for the same tenant: another tenant's first load of the
+     * same source compiles (a cache hit would tell it, by its load time,
+     * that someone else runs this code), and its second load is a hit. */
+    unsigned long c3, h3, c4, h4;
+    for (int i = 0; i < 2; i++) {
+        engine_outcome o2 = run_as("other-tenant", code, "main", "{\"n\":20}", &LIM, 64 * MB);
+        CHECK_STR(o2.result, "{\"f\":6765,\"t\":\"code-cache-probe\"}");
+        engine_outcome_free(&o2);
+        engine_v8_code_cache_counts(i ? &c4 : &c3, i ? &h4 : &h3);
+    }
+    CHECK(c3 == c2 + 1 && h3 == h2);
+    CHECK(c4 == c3 && h4 == h3 + 1);
 }
 #endif
 
