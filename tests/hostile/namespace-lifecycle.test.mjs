@@ -27,7 +27,7 @@ const HELLO = 'function main() { return { ok: true }; }';
 // How long the old bob's activation runs: it is still running when bob is
 // deleted, and on a build that stored it, its record exists by BUSY_MS plus
 // the margin after it started.
-const BUSY_MS = 4000;
+const BUSY_MS = 10000;
 const STORED_MARGIN_MS = 3000;
 // serve looks for deleted namespaces every 100 ms (GATEWAY_RETIRE_POLL_MS)
 // and kills their enclaves at once; reaping is the watchdog's next tick.

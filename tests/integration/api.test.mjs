@@ -398,6 +398,10 @@ describe('server options', () => {
   test('SIGTERM during a blocking invoke: the request completes, exit 0', async () => {
     const s = await startServer();
     await api(s, 'PUT', `${A}/slow`, { body: js(SLOW) });
+    // warm: the enclave is up and the code loaded, so the invoke below is
+    // running (not queued, which SIGTERM fails at once) when the signal comes
+    const warm = await api(s, 'POST', `${A}/slow?blocking=true&result=true`, { body: { ms: 0 } });
+    assert.equal(warm.status, 200, warm.text);
     const pending = api(s, 'POST', `${A}/slow?blocking=true&result=true`, { body: { ms: 800 } });
     await sleep(200);
     const exited = new Promise((resolve) => s.proc.once('exit', (code) => resolve(code)));
