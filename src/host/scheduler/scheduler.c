@@ -418,16 +418,30 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     return s;
 }
 
+/* The weakest isolation each engine runs in. V8 cannot be stopped inside one
+ * call of a built-in (indexOf or sort over a sparse array of length 2^32-1
+ * runs for minutes; V8 checks for termination only between calls, and it
+ * comes prebuilt), so the host's kill of its enclave is what ends such a
+ * call, and in an enclave shared by tenants that kill would fail the other
+ * tenants' activations too. So V8 never shares an enclave between tenants:
+ * under shared-enclave its unit is the tenant (docs/architecture.md).
+ * Duktape stops inside its built-ins and may share. */
+static const isolation_mode ENGINE_MIN_ISOLATION[SCHED_ENGINES] = {
+    [SCHED_ENGINE_DUKTAPE] = ISOLATION_SHARED,
+    [SCHED_ENGINE_V8] = ISOLATION_TENANT,
+};
+
 int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, void *ud) {
     if (!s || !job || !done || !job->ns || !*job->ns || !job->fn_key || !*job->fn_key ||
         strlen(job->ns) > SCHED_MAX_KEY || strlen(job->fn_key) > SCHED_MAX_KEY ||
-        (!job->code && job->code_len)) {
+        (!job->code && job->code_len) || (unsigned)job->engine >= SCHED_ENGINES) {
         errno = EINVAL;
         return -1;
     }
     char unit[SCHED_MAX_UNIT];
-    if (isolation_unit_key(isolation_effective(s->cfg.isolation, job->isolation), job->ns, job->fn_key, unit,
-                           sizeof unit) < 0) {
+    isolation_mode mode = isolation_effective(isolation_effective(s->cfg.isolation, job->isolation),
+                                              ENGINE_MIN_ISOLATION[job->engine]);
+    if (isolation_unit_key(mode, job->ns, job->fn_key, unit, sizeof unit) < 0) {
         errno = EINVAL;
         return -1;
     }
