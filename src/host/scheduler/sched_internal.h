@@ -206,6 +206,9 @@ frame *frame_shutdown(void);
 
 /* watchdog.c */
 void *watchdog_main(void *arg);
+/* Lock held: e is dead, its threads have left their loops and nothing pins
+ * it, so it may be unlinked and reaped. */
+int sched_reapable(const enclave *e);
 void sched_reap(scheduler *s, enclave *e); /* joins, kills, reaps, frees; no lock held */
 
 #endif
