@@ -6,7 +6,13 @@
  * activation writer thread takes the same lock for each group commit, so
  * SQLite never sees two threads on the connection and never returns
  * SQLITE_BUSY to ourselves (another process, e.g. `tfaas admin`, is covered
- * by busy_timeout). */
+ * by busy_timeout).
+ *
+ * Three locks, never nested (each is let go before the next is taken):
+ * db_lock (db, st[]), q_lock (the activation queue) and cache_mu (the read
+ * cache). The writer thread takes them one at a time and calls `committed`
+ * callbacks with none held; a producer blocked on a full queue waits on
+ * q_nonfull holding nothing else. */
 #ifndef TFAAS_HOST_STORE_INTERNAL_H
 #define TFAAS_HOST_STORE_INTERNAL_H
 
@@ -57,11 +63,13 @@ typedef struct {
 } store_cache_slot;
 
 struct store {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
+    sqlite3 *db;                /* under db_lock */
+    sqlite3_stmt *st[ST_COUNT]; /* under db_lock */
     pthread_mutex_t db_lock;
 
-    /* Activation queue: a ring of STORE_QUEUE_CAP entries. */
+    /* Activation queue: a ring of STORE_QUEUE_CAP entries; everything up to
+     * writer_done under q_lock. writer and writer_started belong to
+     * store_open and store_close. */
     pthread_mutex_t q_lock;
     pthread_cond_t q_nonempty; /* the writer waits for work */
     pthread_cond_t q_nonfull;  /* producers wait for room */
