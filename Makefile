@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 300
@@ -11,14 +12,15 @@ JOBS       ?= $(shell nproc)
 STATE      ?= .tfaas
 LISTEN     ?= 127.0.0.1:3233
 
-.PHONY: all deps build asan fuzz-build fuzz test test-fast run bench soak clean help
+.PHONY: all deps build asan tsan fuzz-build fuzz test test-fast run bench soak clean help
 
 all: build
 
 help:
 	@echo "make          build build/bin/tfaas and build/bin/tfaas-enclave"
 	@echo "make run      build and start tfaas serve on $(LISTEN) with the examples deployed"
-	@echo "make test     build (plain and ASan+UBSan) and run the whole test suite"
+	@echo "make test     build (plain, ASan+UBSan, TSan) and run the whole test suite"
+	@echo "make tsan     build the ThreadSanitizer build into $(TSAN_BUILD)/"
 	@echo "make fuzz     run each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
 	@echo "make soak     hold 80% of peak throughput for SOAK_SECONDS (default $(SOAK_SECONDS))"
@@ -34,6 +36,12 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTFAAS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# ThreadSanitizer (gcc): host, Duktape enclave, key services and unit tests
+# instrumented; V8's libnode is not, and scripts/tsan.supp names only it.
+tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTFAAS_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+
 # The libFuzzer targets of tests/fuzz (clang, ASan+UBSan); docs/reliability.md.
 fuzz-build: deps
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTFAAS_FUZZ=ON \
@@ -44,11 +52,13 @@ fuzz: fuzz-build
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # The whole suite: unit, integration, hostile and compatibility tests on the
-# release build, then the same suite on the ASan+UBSan build, then each fuzz
-# target for CI_FUZZ_SECONDS on its seed corpus.
-test: build asan
+# release build, then the same suite on the ASan+UBSan build and on the
+# ThreadSanitizer build, then each fuzz target for CI_FUZZ_SECONDS on its seed
+# corpus.
+test: build asan tsan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
 # Release build only, for a quick edit-test loop.
@@ -69,4 +79,4 @@ soak: build
 	    --out bench/results/soak.json --md bench/results/soak.md; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
