@@ -118,10 +118,16 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
-        if (batch[i].committed) batch[i].committed(batch[i].ud, st);
         free(rows[i].text);
         free(batch[i].ns_id);
+        /* Let go of the record before announcing the commit: the caller may
+         * share it (a blocking answer reads it once told), and jansson's
+         * decrement is a release without an acquire, so a last reference
+         * dropped here after the announcement would free it unordered with
+         * the caller's reads. Dropped before, the caller's side always
+         * frees it, after its reads. */
         json_decref(batch[i].record);
+        if (batch[i].committed) batch[i].committed(batch[i].ud, st);
     }
 }
 
