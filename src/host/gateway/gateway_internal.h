@@ -95,7 +95,8 @@ enum MHD_Result invoke_handle(http_req *r);      /* POST action */
 enum MHD_Result invoke_resumed(http_req *r);
 void invoke_request_done(http_req *r);
 /* POST .../ohttp of a confidential action (its stored document and its
- * confidential annotation; action is stolen). invoke.c */
+ * confidential annotation; action, a store_action_peek reference, is
+ * stolen). invoke.c */
 enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
