@@ -2,7 +2,15 @@
  *
  * Frames are validated completely on the reader thread, so a worker only ever
  * sees a well-formed INVOKE. Replies from several workers are serialised by
- * one send mutex: a frame is always written whole. */
+ * one send mutex: a frame is always written whole.
+ *
+ * Threads: the main thread reads the channel (endpoint_run) and is the only
+ * one that enqueues or applies a DROP; `workers` worker threads take jobs and
+ * send results. Locks (never nested: a worker sends after letting go of
+ * qlock): qlock guards the job queue, send_lock the channel's write side
+ * (the main thread's HELLO goes out before any job exists, so without it).
+ * The warm heaps are fn_table's, under its own lock (function.c); conf_state
+ * locks itself (confidential.c). */
 #include "trusted/endpoint.h"
 
 #include "trusted/confidential.h"
@@ -26,15 +34,17 @@ typedef struct job {
 } job;
 
 struct endpoint {
+    /* Set before the workers start, then read-only: */
     int fd;
     unsigned workers;
     fn_table *fns;
     conf_state *conf; /* NULL without a TEE: confidential functions are refused */
+    /* The main thread's only (it starts and joins the workers): */
     pthread_t *threads;
     unsigned started;
-    pthread_mutex_t send_lock;
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
+    pthread_mutex_t send_lock; /* writes on fd: one whole frame at a time */
+    pthread_mutex_t qlock;     /* guards the fields below */
+    pthread_cond_t qcond;      /* a job was queued, or closing */
     job *head, *tail;
     size_t queued;
     int closing; /* no more jobs will come: workers exit once the queue is empty */

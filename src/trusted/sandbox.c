@@ -90,6 +90,10 @@ static const int allowed[] = {
     SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(getrlimit),
     SCMP_SYS(prlimit64),
 #endif
+#if defined(TFAAS_TSAN)
+    /* ThreadSanitizer's background thread sleeps 100 ms between its rounds */
+    SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+#endif
 };
 
 int sandbox_lock(int exec_memory) {

@@ -29,8 +29,9 @@ export async function startServer({ extraArgs = [], stateDir, keepState = false 
     proc.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`tfaas serve exited (${code ?? sig}):\n${out}`)); });
   });
   // A SIGTERM stop is the server's clean shutdown path: it must exit 0, and
-  // under the sanitizers (TFAAS_SANITIZE=ON) neither the server nor an
-  // enclave may have reported a leak, a memory error or undefined behaviour.
+  // under the sanitizers (TFAAS_SANITIZE=ON: ASan+UBSan or TSan) neither the
+  // server nor an enclave may have reported a leak, a memory error, undefined
+  // behaviour or a data race.
   const stop = async (signal = 'SIGTERM') => {
     let clean = false;
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -45,7 +46,7 @@ export async function startServer({ extraArgs = [], stateDir, keepState = false 
   return { url, auth, ns: 'guest', stateDir: dir, proc, logs: () => out, stop };
 }
 
-const SANITIZER_REPORT = /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/;
+const SANITIZER_REPORT = /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:|WARNING: ThreadSanitizer/;
 
 // After a SIGTERM the test sent itself: exit 0, no sanitizer report.
 export function assertCleanExit(proc, out) {

@@ -98,7 +98,7 @@ static json_t *load(http_req *r, json_t **doc, enum MHD_Result *sent) {
     }
     json_t *conf = action_confidential(*doc);
     if (!conf) {
-        json_decref(*doc);
+        store_action_unpeek(r->gw->store, *doc);
         *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The action '%.256s' is not confidential", r->rt.name);
     }
     return conf;
@@ -111,7 +111,7 @@ static enum MHD_Result ohttp_keys(http_req *r) {
     const char *keys = json_get_str(conf, "ohttp_keys", "");
     size_t len = 0;
     uint8_t *bytes = b64url_decode_alloc(keys, strlen(keys), &len);
-    json_decref(doc);
+    store_action_unpeek(r->gw->store, doc);
     if (!bytes) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored key configuration is damaged");
     return http_reply_bytes(r->conn, MHD_HTTP_OK, "application/ohttp-keys", bytes, len, NULL, 0);
 }
@@ -121,7 +121,7 @@ static enum MHD_Result certificate(http_req *r) {
     json_t *doc = NULL, *conf = load(r, &doc, &sent);
     if (!conf) return sent;
     char *cert = strdup(json_get_str(conf, "certificate", ""));
-    json_decref(doc);
+    store_action_unpeek(r->gw->store, doc);
     if (!cert) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     return http_reply_bytes(r->conn, MHD_HTTP_OK, "application/jwt", cert, strlen(cert), NULL, 0);
 }

@@ -1,6 +1,16 @@
 /* gateway_internal.h - what the gateway's files share: the gateway itself,
  * one request being served, and the resource handlers server.c dispatches to.
- * Not for use outside src/host/gateway/. */
+ * Not for use outside src/host/gateway/.
+ *
+ * Threads: libmicrohttpd's event threads (--http-threads) run the handlers;
+ * an http_req belongs to the event thread of its connection. Completions come
+ * from other threads: on_done from whichever thread finished the activation
+ * (an enclave's reader or io thread, an event thread, the main thread at
+ * retirement or shutdown), on_committed from the store's writer thread; the sweeper thread (park.c) resumes parked requests
+ * whose wait ran out. Locks, never nested: `mu` (inflight, active), park_mu
+ * (the parked list, park_stopping and each invocation's done state,
+ * invoke.c). No gateway lock is held while calling the scheduler or the
+ * store, or while resuming a connection. */
 #ifndef TFAAS_HOST_GATEWAY_INTERNAL_H
 #define TFAAS_HOST_GATEWAY_INTERNAL_H
 
@@ -30,14 +40,15 @@ struct gateway {
     unsigned idle_timeout_s; /* a connection's, once past its first request head (gateway.h);
                               * like the fields above, set before the daemon starts, then read-only */
     unsigned port;
-    atomic_int stopping;
+    atomic_int stopping;  /* gateway_quiesce: no new invocations (read by every thread) */
     /* For shutdown: activations accepted by the scheduler whose record is
      * not yet durable, and requests not yet fully answered. */
     pthread_mutex_t mu;
     pthread_cond_t idle; /* broadcast when both reach 0 */
     unsigned inflight;
     unsigned active;
-    /* Parked blocking invokes (park.c). */
+    /* Parked blocking invokes (park.c); park_mu guards the three fields
+     * after park_thread. */
     pthread_mutex_t park_mu;
     pthread_cond_t park_cv;
     pthread_t park_thread;
@@ -99,7 +110,8 @@ enum MHD_Result invoke_handle(http_req *r);      /* POST action */
 enum MHD_Result invoke_resumed(http_req *r);
 void invoke_request_done(http_req *r);
 /* POST .../ohttp of a confidential action (its stored document and its
- * confidential annotation; action is stolen). invoke.c */
+ * confidential annotation; action, a store_action_peek reference, is
+ * stolen). invoke.c */
 enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */

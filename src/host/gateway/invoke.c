@@ -320,7 +320,7 @@ enum MHD_Result invoke_handle(http_req *r) {
         /* Its code is ciphertext: only an attested worker can run it, and only
          * for a request sealed to the function's OHTTP key. */
         json_decref(given);
-        json_decref(action);
+        store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
                           "The action '%.256s' is confidential: invoke it with an OHTTP request to "
                           "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
@@ -341,7 +341,7 @@ enum MHD_Result invoke_handle(http_req *r) {
     invocation *inv = params ? inv_new(gw, r, version, kind, &lim) : NULL;
     if (!inv) {
         free(params);
-        json_decref(action);
+        store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     }
 
@@ -355,7 +355,7 @@ enum MHD_Result invoke_handle(http_req *r) {
     inv->result_only = result_only;
     enum MHD_Result ret = submit_and_answer(r, inv, &job, blocking);
     free(params);
-    json_decref(action); /* the scheduler copied what it keeps */
+    store_action_unpeek(gw->store, action); /* the scheduler copied what it keeps */
     return ret;
 }
 
@@ -365,13 +365,13 @@ enum MHD_Result invoke_handle(http_req *r) {
 enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     gateway *gw = r->gw;
     if (atomic_load(&gw->stopping)) {
-        json_decref(action);
+        store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
     }
     /* Without the key service no worker can get the function's keys (and
      * without tfaas-qe, which starts and stops with it, none can quote). */
     if (!gw->kms) {
-        json_decref(action);
+        store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_KMS_DOWN);
     }
     const char *record_b64 = json_get_str(conf, "record", "");
@@ -385,7 +385,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     invocation *inv = record ? inv_new(gw, r, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
     if (!inv) {
         free(record);
-        json_decref(action);
+        store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     }
     inv->confidential = 1;
@@ -401,6 +401,6 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     job.record_len = record_len;
     enum MHD_Result ret = submit_and_answer(r, inv, &job, 1); /* always answered when done */
     free(record);
-    json_decref(action);
+    store_action_unpeek(gw->store, action);
     return ret;
 }

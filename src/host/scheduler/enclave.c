@@ -1,9 +1,17 @@
-/* enclave.c - one running enclave: its io thread (launch, then the only
- * writer on the channel) and its reader thread (RESULTs -> completions).
+/* enclave.c - one running enclave: its io thread (launch, then the writer
+ * that may block), its reader thread (RESULTs -> completions) and the inline
+ * sends of other threads.
  *
- * A single writer keeps frames whole and ordered without a send lock, and
- * keeps the reader from ever blocking on a send (which could deadlock with an
- * enclave blocked on writing its results). The reader never sends. */
+ * Several threads write on the channel: the io thread, and any thread that
+ * dispatches inline (an HTTP event thread submitting, a reader whose result
+ * freed a worker). send_mu keeps each frame whole; it is taken before the
+ * scheduler lock is dropped, so frames leave in the order they were chosen.
+ * Only the io thread waits for a full socket: an inline sender uses
+ * ipc_try_send and leaves a frame the socket takes none of, and frames above
+ * INLINE_SEND_MAX, to the io thread (once part of a frame went out, the rest
+ * is written blocking: at most INLINE_SEND_MAX). So a reader does not wait
+ * on an enclave that is itself blocked on writing its results.
+ * The locking contract is in sched_internal.h. */
 #include "host/scheduler/sched_internal.h"
 
 #include "host/scheduler/result_frame.h"

@@ -1,11 +1,5 @@
 /* sched_internal.h - the scheduler's shared state, private to this folder.
  *
- * Locking: one mutex (scheduler.lock) guards every field below except those
- * marked "io thread only". The budget (budget.h) has its own lock, taken
- * after this one. Completion callbacks are never called under it:
- * code that finishes activations collects them on a done_list and calls
- * done_list_deliver after unlocking.
- *
  * Where an activation lives, exactly one place at a time:
  *   fn_state.queue   waiting for a concurrency slot of its function
  *   enclave.pending  holds a slot, waiting for the enclave to start or for
@@ -13,9 +7,40 @@
  *   enclave.inflight sent to the enclave (deadline running)
  *   done_list        finished, callback about to run
  *
- * Threads: per enclave an io thread (launches the process, then writes every
- * frame to it) and a reader thread (reads RESULTs); one watchdog thread per
- * scheduler (timeouts, idle eviction, reaping dead enclaves). */
+ * Threads: per enclave an io thread (launches the process, then sends what
+ * the others leave to it: control frames, big frames, frames a full socket
+ * would not take) and a reader thread (reads RESULTs); one watchdog thread
+ * per scheduler (timeouts, idle eviction, CPU priority, reaping). Other
+ * threads (HTTP event threads in scheduler_submit, a reader finishing an
+ * activation) send the next pending INVOKE themselves, inline (enclave.c).
+ *
+ * Locks, in this order (a thread holding send_mu never waits for the lock):
+ *   scheduler.lock  guards every scheduler and fn_state field and every
+ *                   enclave and activation field, except those the structs
+ *                   below mark otherwise.
+ *   enclave.send_mu one frame at a time on the enclave's fd. Taken with the
+ *                   lock held, so frames go out in the order they were
+ *                   chosen; then the lock is dropped for the write itself.
+ *   budget's own lock (budget.h) is taken last, with or without the lock,
+ *                   and nothing is taken while holding it.
+ * Completion callbacks are never called under either: code that finishes
+ * activations collects them on a done_list and calls done_list_deliver after
+ * unlocking.
+ *
+ * What keeps an enclave alive: it is freed only by sched_reap, after the
+ * watchdog (or scheduler_destroy) unlinked it from scheduler.enclaves, which
+ * they do only once it is DEAD, its io and reader threads have left their
+ * loops (io_done, reader_done) and no other thread pins it (senders == 0).
+ * So under the lock any enclave in the list may be used; a thread that drops
+ * the lock and still needs e afterwards pins it with e->senders++ first, and
+ * after retaking the lock unpins it and wakes the watchdog if e died
+ * meanwhile. An enclave's own io and reader threads need no pin.
+ *
+ * "Lock held" functions that drop and retake the lock (anything read before
+ * them may have changed): enclave_dispatch, enclave_inline_end (both send),
+ * and dispatch_one and writer_loop inside enclave.c. Every other "lock held"
+ * function keeps it; enclave_kick inside an inline section only notes the
+ * enclave, which enclave_inline_end then dispatches. */
 #ifndef TFAAS_HOST_SCHEDULER_INTERNAL_H
 #define TFAAS_HOST_SCHEDULER_INTERNAL_H
 
@@ -56,6 +81,10 @@ typedef struct sched_code {
     char bytes[];     /* len bytes and a NUL */
 } sched_code;
 
+/* Under scheduler.lock while it is queued, pending or in flight; its
+ * copied-in job fields (ns .. max_log_bytes, done, ud) are set at
+ * submission and read-only after. On a done_list it belongs to the thread
+ * that delivers the list. */
 typedef struct activation {
     struct activation *next;
     char *ns, *fn_key, *main, *params, *activation_id;
@@ -109,19 +138,26 @@ typedef struct loaded_key {
 
 typedef enum { ENC_STARTING, ENC_READY, ENC_STOPPING, ENC_DEAD } enclave_state;
 
+/* Every field under scheduler.lock unless marked. */
 struct enclave {
     enclave *next;          /* scheduler.enclaves: every enclave not yet reaped */
+    /* Set by enclave_new, then read-only (read without the lock): */
     scheduler *s;
     char *unit;             /* isolation_unit_key of what it runs */
     sched_engine engine;    /* which enclave binary runs here */
     int confidential;       /* launched with the TEE; runs confidential functions only */
     enclave_state state;
     int current;            /* the enclave new work for its unit goes to */
+    /* pid, fd, workers: written once by the io thread under the lock before
+     * the state becomes READY, then read-only; the reader thread and senders
+     * (pinned, state READY when they chose to send) read fd without the lock. */
     pid_t pid;              /* -1 until launched */
     int fd;                 /* -1 until launched */
     pthread_mutex_t send_mu; /* one frame at a time on fd, whichever thread sends */
-    unsigned senders;       /* threads sending inline right now: not reapable */
+    unsigned senders;       /* pins: threads that dropped the lock and still use e */
     unsigned workers;
+    /* Written under the lock by the thread that creates each thread, read by
+     * sched_reap once e is unlinked. */
     pthread_t io_thread, reader_thread;
     int has_io, has_reader;
     int io_done, reader_done; /* thread has left its loop */
@@ -139,6 +175,8 @@ struct enclave {
     char *launch_error;     /* why, for the failed activations; may be NULL */
 };
 
+/* Every field under lock, except cfg, enclave_path and enclave_v8_path
+ * (set at create, then read-only) and watchdog (create and destroy only). */
 struct scheduler {
     pthread_mutex_t lock;
     pthread_cond_t wd_wake;   /* watchdog: something to reap, or closing */
@@ -200,6 +238,9 @@ frame *frame_shutdown(void);
 
 /* watchdog.c */
 void *watchdog_main(void *arg);
+/* Lock held: e is dead, its threads have left their loops and nothing pins
+ * it, so it may be unlinked and reaped. */
+int sched_reapable(const enclave *e);
 void sched_reap(scheduler *s, enclave *e); /* joins, kills, reaps, frees; no lock held */
 
 #endif

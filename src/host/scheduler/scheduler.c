@@ -732,10 +732,11 @@ pid_t scheduler_enclave_pid(scheduler *s, const char *unit) {
     return pid;
 }
 
+/* Every enclave can be reaped; an event thread that began an inline send
+ * before closing was set may still pin one that died. Lock held. */
 static int all_finished(scheduler *s) {
     for (enclave *e = s->enclaves; e; e = e->next)
-        if (e->state != ENC_DEAD || (e->has_io && !e->io_done) || (e->has_reader && !e->reader_done))
-            return 0;
+        if (!sched_reapable(e)) return 0;
     return 1;
 }
 

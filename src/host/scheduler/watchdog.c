@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static int reapable(const enclave *e) {
+int sched_reapable(const enclave *e) {
     return e->state == ENC_DEAD && (!e->has_io || e->io_done) && (!e->has_reader || e->reader_done) &&
            e->senders == 0;
 }
@@ -122,7 +122,7 @@ void *watchdog_main(void *arg) {
         /* Unlink the dead, then join and reap them without the lock. */
         enclave *dead = NULL;
         for (enclave **p = &s->enclaves; *p;) {
-            if (reapable(*p)) {
+            if (sched_reapable(*p)) {
                 enclave *e = *p;
                 *p = e->next;
                 e->next = dead;

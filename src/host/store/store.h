@@ -76,8 +76,13 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
 store_status store_action_get(store *s, const char *ns, const char *name, json_t **out);
 /* Newest-updated first, like OpenWhisk; entries omit exec.code. */
 /* Like store_action_get, but *out is shared and must not be changed (it may
- * come from the read cache, see store_cache.c); for the invoke path. */
+ * come from the read cache, see store_cache.c); for the invoke path. Release
+ * it with store_action_unpeek, not json_decref. */
 store_status store_action_peek(store *s, const char *ns, const char *name, json_t **out);
+/* Drops a store_action_peek reference (NULL is fine) under the cache's lock:
+ * a cache flush may drop the last one, and jansson's decrement alone would
+ * not order that free after this thread's reads. */
+void store_action_unpeek(store *s, json_t *doc);
 store_status store_action_list(store *s, const char *ns, int limit, int skip, json_t **out);
 /* *deleted (may be NULL): new reference to the document that was removed. */
 store_status store_action_delete(store *s, const char *ns, const char *name, json_t **deleted);

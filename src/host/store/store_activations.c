@@ -129,25 +129,27 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     pthread_mutex_unlock(&s->db_lock);
 
     /* What was written, for retention after the callbacks (so no caller
-     * waits for it); row.ns points into the records, kept till then. */
-    const char *written[STORE_BATCH_MAX];
+     * waits for it): the namespaces copied, since the records go first. */
+    char *written[STORE_BATCH_MAX];
     size_t sizes[STORE_BATCH_MAX], nwritten = 0;
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
-        if (batch[i].committed) batch[i].committed(batch[i].ud, st);
-        if (st == STORE_OK) {
-            written[nwritten] = rows[i].ns;
-            sizes[nwritten++] = strlen(rows[i].text);
-        }
-    }
-    store_retention_trim(s, written, sizes, nwritten);
-    for (size_t i = 0; i < n; i++) {
+        if (st == STORE_OK && (written[nwritten] = strdup(rows[i].ns))) sizes[nwritten++] = strlen(rows[i].text);
         free(rows[i].text);
-        free(batch[i].ns_id);
         free(rows[i].summary);
+        free(batch[i].ns_id);
+        /* Let go of the record before announcing the commit: the caller may
+         * share it (a blocking answer reads it once told), and jansson's
+         * decrement is a release without an acquire, so a last reference
+         * dropped here after the announcement would free it unordered with
+         * the caller's reads. Dropped before, the caller's side always
+         * frees it, after its reads. */
         json_decref(batch[i].record);
+        if (batch[i].committed) batch[i].committed(batch[i].ud, st);
     }
+    store_retention_trim(s, (const char *const *)written, sizes, nwritten);
+    for (size_t i = 0; i < nwritten; i++) free(written[i]);
 }
 
 /* Under load, waiting a moment before a commit lets more records join it:

@@ -144,6 +144,17 @@ json_t *store_cache_action_get(store *s, const char *ns, const char *name) {
     return doc;
 }
 
+void store_action_unpeek(store *s, json_t *doc) {
+    if (!doc) return;
+    if (!s) {
+        json_decref(doc);
+        return;
+    }
+    pthread_mutex_lock(&s->cache_mu);
+    json_decref(doc);
+    pthread_mutex_unlock(&s->cache_mu);
+}
+
 void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *name, json_t *doc) {
     char *k1 = strdup(ns), *k2 = strdup(name);
     if (!k1 || !k2) { free(k1); free(k2); return; }

@@ -10,7 +10,13 @@
  * can copy megabytes, go through a second, read-only connection under
  * `rd_lock`: in WAL mode its readers and the writer do not wait for each
  * other, so a tenant paging through large records never delays another's
- * commit (issue 10, item 4). */
+ * commit (issue 10, item 4).
+ *
+ * Four locks, never nested (each is let go before the next is taken):
+ * db_lock (db, st[]), rd_lock (rdb, rst[]), q_lock (the activation queue)
+ * and cache_mu (the read cache). The writer thread takes them one at a time
+ * and calls `committed` callbacks with none held; a producer blocked on a
+ * full queue waits on q_nonfull holding nothing else. */
 #ifndef TFAAS_HOST_STORE_INTERNAL_H
 #define TFAAS_HOST_STORE_INTERNAL_H
 
@@ -71,8 +77,8 @@ typedef struct {
 } store_cache_slot;
 
 struct store {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
+    sqlite3 *db;                /* under db_lock */
+    sqlite3_stmt *st[ST_COUNT]; /* under db_lock */
     pthread_mutex_t db_lock;
     /* The read-only connection and its statements, under rd_lock; NULL when
      * it could not be opened (then reads use db under db_lock). */
@@ -80,7 +86,9 @@ struct store {
     sqlite3_stmt *rst[RST_COUNT];
     pthread_mutex_t rd_lock;
 
-    /* Activation queue: a ring of STORE_QUEUE_CAP entries. */
+    /* Activation queue: a ring of STORE_QUEUE_CAP entries; everything up to
+     * writer_done under q_lock. writer and writer_started belong to
+     * store_open and store_close. */
     pthread_mutex_t q_lock;
     pthread_cond_t q_nonempty; /* the writer waits for work */
     pthread_cond_t q_nonfull;  /* producers wait for room */
