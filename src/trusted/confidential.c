@@ -38,6 +38,8 @@ typedef struct conf_fn {
     hpke_keypair ohttp;
     uint8_t key_id;
     char *worker_cert;
+    char *defaults;           /* the confidential default parameters, a JSON object text (secrets) */
+    size_t defaults_len;
     uint64_t last_used;
 } conf_fn;
 
@@ -82,6 +84,8 @@ static void fn_free(conf_fn *f) {
     free(f->ns);
     free(f->name);
     free(f->worker_cert);
+    if (f->defaults) OPENSSL_cleanse(f->defaults, f->defaults_len);
+    free(f->defaults);
     OPENSSL_cleanse(f->code_key, sizeof f->code_key);
     hpke_keypair_wipe(&f->ohttp);
     free(f);
@@ -211,10 +215,11 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     const char *osk = json_string_value(json_object_get(sec, "ohttp_sk"));
     json_t *kid = json_object_get(sec, "key_id"), *ver = json_object_get(sec, "version");
     json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
+    json_t *params = json_object_get(sec, "params");
     char function[1024];
     if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
         !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
-        snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
+        (params && !json_is_object(params)) || snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
     if (!key_names(fn_key, ns, name)) {
         *why = "the key release is for another function";
         goto out;
@@ -225,13 +230,15 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
         b64url_decode(osk, strlen(osk), sk, sizeof sk) != HPKE_NSK ||
         hpke_keypair_from_private(&f->ohttp, sk) != HPKE_OK || !(f->fn_key = strdup(fn_key)) ||
         !(f->function = strdup(function)) || !(f->ns = strdup(ns)) || !(f->name = strdup(name)) ||
-        !(f->worker_cert = strdup(cert))) {
+        !(f->worker_cert = strdup(cert)) ||
+        !(f->defaults = json_dumps(params ? params : json_object(), JSON_COMPACT))) {
         OPENSSL_cleanse(sk, sizeof sk);
         fn_free(f);
         f = NULL;
         goto out;
     }
     OPENSSL_cleanse(sk, sizeof sk);
+    f->defaults_len = strlen(f->defaults);
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
     f->version = json_integer_value(ver);
@@ -345,6 +352,8 @@ void conf_call_free(conf_call *call) {
     free(call->name);
     free(call->code_hash);
     free(call->worker_cert);
+    if (call->defaults) OPENSSL_cleanse(call->defaults, strlen(call->defaults));
+    free(call->defaults);
     ohttp_ctx_wipe(&call->ctx);
     hpke_keypair_wipe(&call->ohttp);
     memset(call, 0, sizeof *call);
@@ -385,11 +394,12 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     call->fresh_keys = fresh != NULL;
     call->code_hash = strdup(f->code_hash);
     call->worker_cert = strdup(f->worker_cert);
+    call->defaults = strdup(f->defaults);
     pthread_mutex_unlock(&c->mu);
     conf_step step = CONF_REFUSED;
     uint8_t *box = NULL;
     size_t box_len = 0;
-    if (!call->ns || !call->name || !call->code_hash || !call->worker_cert) {
+    if (!call->ns || !call->name || !call->code_hash || !call->worker_cert || !call->defaults) {
         *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;
     }
@@ -496,8 +506,17 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
         *reply = refusal("The inner request's body must be a JSON object.", 400);
         goto out;
     }
-    call->params = json_dumps(body, JSON_COMPACT);
+    /* The confidential default parameters, merged here inside the enclave
+     * only; the request's own parameters override them, as OpenWhisk's
+     * request parameters override an action's defaults. */
+    json_t *merged = json_loads(call->defaults, 0, NULL);
+    if (!json_is_object(merged) || json_object_update(merged, body) < 0) {
+        json_decref(merged);
+        merged = NULL;
+    }
     json_decref(body);
+    call->params = merged ? json_dumps(merged, JSON_COMPACT) : NULL;
+    json_decref(merged); /* holds secret copies; jansson frees them unwiped, a known limit */
     if (!call->params) {
         *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;
