@@ -24,7 +24,7 @@ struct subcmd {
 
 static const struct subcmd SUBCMDS[] = {
     {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 2, 2, "NAME FILE", "create an action from a code file (\"-\": stdin)", cli_action_create},
-    {"action", "update", ACTION_DEF_OPTS, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
+    {"action", "update", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
     {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
     {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
@@ -57,7 +57,10 @@ static const struct opt_help OPT_HELP[] = {
     {CLI_OPT_BLOCKING, "  -b, --blocking         wait for the activation to finish"},
     {CLI_OPT_BLOCKING, "  -r, --result           wait and print only the result (implies --blocking)"},
     {CLI_OPT_CONFIDENTIAL, "  --confidential         end-to-end encrypted: code and data only reach attested\n"
-                           "                         enclaves (run `tfaas attest` first; docs/protocol.md)"},
+                           "                         enclaves (run `tfaas attest` first; docs/protocol.md).\n"
+                           "                         With create/update, -p/-P are secrets sealed to the key\n"
+                           "                         service with the code; update needs FILE and redeploys\n"
+                           "                         with a new version (secrets: only those given)"},
     {CLI_OPT_POLICY, "  --policy FILE|JSON     with --confidential: {\"measurements\": [HEX, ...],\n"
                      "                         \"engine\": \"duktape\"|\"v8\"} of workers allowed the keys\n"
                      "                         (default: the worker measurement `tfaas attest` pinned\n"

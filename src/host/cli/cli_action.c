@@ -103,6 +103,11 @@ int cli_action_create(struct cli_ctx *c) {
 }
 
 int cli_action_update(struct cli_ctx *c) {
+    if (c->args.confidential) return cli_confidential_update(c);
+    if (c->args.policy) {
+        fprintf(stderr, "error: --policy needs --confidential\n");
+        return CLI_EXIT_USAGE;
+    }
     /* Like wsk: what the flags do not mention stays as it is, so start from
      * the current document; a missing action is created. */
     struct cli_reply cur;

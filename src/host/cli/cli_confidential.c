@@ -160,7 +160,11 @@ static json_int_t served_version(struct cli_ctx *c, const struct cli_kms *kms, c
     return v;
 }
 
-int cli_confidential_create(struct cli_ctx *c) {
+/* Deploys c->args.pos[1] as a new version of pos[0]: a create, or with
+ * update an overwrite of the deployed one (which the KMS accepts only for
+ * a higher version, so the pin moves forward and the old certificate is
+ * refused from then on). -p/-P become the sealed default parameters. */
+static int confidential_deploy(struct cli_ctx *c, bool update) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
     json_t *pin = NULL;
@@ -172,6 +176,14 @@ int cli_confidential_create(struct cli_ctx *c) {
     size_t box_len = 0;
     json_t *pol = NULL, *pkg = NULL, *body = NULL, *claims = NULL;
     int rc = CLI_EXIT_FAIL;
+    if (c->args.npos < 2) {
+        /* The client keeps no copy of the code, and the server cannot give
+         * it back in the clear: a redeploy needs it again. */
+        fprintf(stderr, "error: action update --confidential needs the code FILE (the code is sealed; a new "
+                        "version is deployed with it)\n");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
     if (cli_file_read(c->args.pos[1], CLI_FILE_MAX, &code, &code_len, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         goto out;
@@ -206,6 +218,11 @@ int cli_confidential_create(struct cli_ctx *c) {
     pkg = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O}", "namespace", mine.ns, "name", name, "version", mine.version,
                     "code_key", key_b64, "code_hash", hash_hex, "policy", pol);
     OPENSSL_cleanse(key_b64, sizeof key_b64);
+    /* Secrets travel only inside the sealed package, never in the body. */
+    if (pkg && c->args.params_given && json_object_set(pkg, "params", c->args.params) < 0) {
+        json_decref(pkg);
+        pkg = NULL;
+    }
     if (!pkg || !(sealed = seal_package(&kms, pkg))) {
         fprintf(stderr, "error: cannot seal the code key to the key service\n");
         goto out;
@@ -217,7 +234,7 @@ int cli_confidential_create(struct cli_ctx *c) {
     if (body && json_object_size(limits)) json_object_set(body, "limits", limits);
     json_decref(limits);
 
-    char *url = cli_tfaas_url(c->conn.apihost, name, NULL, NULL);
+    char *url = cli_tfaas_url(c->conn.apihost, name, NULL, update ? "overwrite=true" : NULL);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct cli_http_response resp = {0};
     int hr = url && text ? cli_http_request("PUT", url, c->conn.auth, text, CLI_HTTP_TIMEOUT_S, &resp, err, sizeof err) : -1;
@@ -253,8 +270,8 @@ int cli_confidential_create(struct cli_ctx *c) {
         goto out;
     }
     if (c->args.json) printf("%s\n", cert);
-    else printf("ok: created confidential action %s/%s version %" JSON_INTEGER_FORMAT " (certificate verified: code "
-                "sha256 %s, engine %s)\n", mine.ns, name, mine.version, hash_hex,
+    else printf("ok: %s confidential action %s/%s version %" JSON_INTEGER_FORMAT " (certificate verified: code "
+                "sha256 %s, engine %s)\n", update ? "updated" : "created", mine.ns, name, mine.version, hash_hex,
                 json_string_value(json_object_get(claims, "engine")));
     cli_reply_free(&reply);
     rc = CLI_EXIT_OK;
@@ -276,6 +293,9 @@ out:
     cli_kms_free(&kms);
     return rc;
 }
+
+int cli_confidential_create(struct cli_ctx *c) { return confidential_deploy(c, false); }
+int cli_confidential_update(struct cli_ctx *c) { return confidential_deploy(c, true); }
 
 /* What the invoker expects of name: the pin of its deploy, or the
  * --expect-* flags in its place. 0 with *e (namespace and code hash
