@@ -6,6 +6,7 @@
 #include "common/b64url.h"
 #include "common/bhttp.h"
 #include "common/evidence.h"
+#include "common/invoker_sig.h"
 #include "common/json_depth.h"
 #include "common/jws.h"
 #include "common/labels.h"
@@ -40,6 +41,8 @@ typedef struct conf_fn {
     char *worker_cert;
     char *defaults;           /* the confidential default parameters, a JSON object text (secrets) */
     size_t defaults_len;
+    uint8_t invokers[POLICY_MAX_INVOKERS][P256_POINT_LEN]; /* the policy's invoker keys (§6.7) */
+    size_t ninvokers;         /* 0: no signature required */
     uint64_t last_used;
 } conf_fn;
 
@@ -215,11 +218,12 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     const char *osk = json_string_value(json_object_get(sec, "ohttp_sk"));
     json_t *kid = json_object_get(sec, "key_id"), *ver = json_object_get(sec, "version");
     json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
-    json_t *params = json_object_get(sec, "params");
+    json_t *params = json_object_get(sec, "params"), *invokers = json_object_get(sec, "invokers");
     char function[1024];
     if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
         !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
-        (params && !json_is_object(params)) || snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
+        (params && !json_is_object(params)) || (invokers && !json_is_array(invokers)) ||
+        json_array_size(invokers) > POLICY_MAX_INVOKERS || snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
     if (!key_names(fn_key, ns, name)) {
         *why = "the key release is for another function";
         goto out;
@@ -239,6 +243,19 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     }
     OPENSSL_cleanse(sk, sizeof sk);
     f->defaults_len = strlen(f->defaults);
+    size_t i;
+    json_t *inv;
+    json_array_foreach(invokers, i, inv) {
+        EVP_PKEY *k = p256_from_jwk(inv);
+        int ok = k && p256_public_point(k, f->invokers[i]) == 0;
+        EVP_PKEY_free(k);
+        if (!ok) {
+            fn_free(f);
+            f = NULL;
+            goto out;
+        }
+    }
+    f->ninvokers = json_array_size(invokers);
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
     f->version = json_integer_value(ver);
@@ -395,6 +412,8 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     call->code_hash = strdup(f->code_hash);
     call->worker_cert = strdup(f->worker_cert);
     call->defaults = strdup(f->defaults);
+    memcpy(call->invokers, f->invokers, sizeof call->invokers);
+    call->ninvokers = f->ninvokers;
     pthread_mutex_unlock(&c->mu);
     conf_step step = CONF_REFUSED;
     uint8_t *box = NULL;
@@ -492,6 +511,26 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
         *reply = refusal(seen > 0 ? "The request is a replay of one already answered." :
                                     "Too many requests within the replay window; try again.", seen > 0 ? 400 : 503);
         goto out;
+    }
+    /* End-to-end authorization (§6.7): with invoker keys in the policy,
+     * only a request one of them signed, for this function, this Date and
+     * this content, runs; the host, which cannot sign, cannot invoke. */
+    if (call->ninvokers) {
+        const bhttp_field *sf = bhttp_header(&bm, INVOKER_SIG_FIELD), *df = bhttp_header(&bm, "date");
+        char target[1024], date_text[64];
+        snprintf(target, sizeof target, "%s/%s", call->ns, call->name);
+        memcpy(date_text, df->value.ptr, df->value.len); /* request_date took it: under 64 bytes */
+        date_text[df->value.len] = 0;
+        invoker_sig_result sr = invoker_sig_verify(sf ? (const char *)sf->value.ptr : NULL, sf ? sf->value.len : 0,
+                                                   (const uint8_t(*)[P256_POINT_LEN])call->invokers, call->ninvokers,
+                                                   target, date_text, bm.content.ptr, bm.content.len);
+        if (sr != INVOKER_SIG_OK) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "The function accepts only requests signed by one of its invoker keys "
+                     "(tfaas-signature): %s.", invoker_sig_result_name(sr));
+            *reply = refusal(msg, sr == INVOKER_SIG_MISSING ? 401 : sr == INVOKER_SIG_ERROR ? 503 : 403);
+            goto out;
+        }
     }
     /* The same nesting limit the gateway applies to ordinary invokes: the
      * engine's decoder takes no more. */

@@ -491,12 +491,14 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         until = (from > now ? from : now) + REPLAY_LEASE_S;
     }
     json_t *params = json_object_get(rec, "params"); /* absent in records made before secrets */
-    secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O, s:o}", "namespace", json_object_get(rec, "namespace"),
+    json_t *invokers = json_object_get(json_object_get(rec, "policy"), "invokers"); /* canonical, or absent */
+    secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O, s:o, s:o}", "namespace", json_object_get(rec, "namespace"),
                         "name", json_object_get(rec, "name"), "version", ver, "accept_from", from, "accept_until",
                         until, "code_key", json_object_get(rec, "code_key"),
                         "code_hash", json_object_get(rec, "code_hash"), "ohttp_sk", json_object_get(rec, "ohttp_sk"),
                         "key_id", json_object_get(rec, "key_id"), "params",
-                        json_is_object(params) ? json_incref(params) : json_object());
+                        json_is_object(params) ? json_incref(params) : json_object(), "invokers",
+                        json_is_array(invokers) ? json_incref(invokers) : json_array());
     secrets_text = secrets ? json_dumps(secrets, JSON_COMPACT) : NULL;
     if (!secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
         !(wrapped_b64 = b64url_encode_alloc(wrapped, wrapped_len))) {
