@@ -5,14 +5,19 @@
 // (for this function, this Date and this content), so the host, which
 // routes, cannot invoke the function itself; such a function is also served
 // on the public route without tenant credentials. Every refusal is checked
-// with its status and message, on every engine (ENGINE_KINDS).
+// with its status and message, on every engine (ENGINE_KINDS); and the
+// tfaas CLI's --invoker-key and --sign-with, with and without credentials.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BHttpDecoder } from 'bhttp-js';
 import * as jose from 'jose';
 import { startServer, api } from '../lib/server.mjs';
 import { ENGINE_KINDS } from '../lib/e2e.mjs';
+import { runClient } from '../lib/run.mjs';
 import {
   confidentialOf, deployBody, engineOf, jwsClaims, kmsSigningKey, policyFor, verifyReceiptChain,
 } from '../lib/confidential.mjs';
@@ -163,5 +168,45 @@ test('the KMS refuses invoker keys that are not P-256 JWKs of exactly crv, kty, 
       { body: await deployBody(attestation, 'badinv', CODE, { policy: { ...policyFor(attestation), invokers } }) });
     assert.equal(r.status, 400, r.text);
     assert.equal(r.body.error, `The key service refused the deploy: ${why}`);
+  }
+});
+
+test('the CLI: create --invoker-key, invoke --sign-with (also without credentials, through the public route)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfaas-invokers-'));
+  try {
+    for (const who of ['alice', 'mallory']) {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      writeFileSync(join(dir, `${who}.pub.pem`), publicKey.export({ type: 'spki', format: 'pem' }));
+      writeFileSync(join(dir, `${who}.pem`), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    }
+    writeFileSync(join(dir, 'f.js'), CODE);
+    const tfaas = (args, auth = true) => runClient(args, { dir, server, auth });
+    let r = await tfaas(['attest', '--root', join(server.stateDir, 'sim-platform.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await tfaas(['action', 'create', 'clisigned', join(dir, 'f.js'), '--confidential',
+      '--invoker-key', join(dir, 'alice.pub.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await tfaas(['action', 'invoke', 'clisigned', '--confidential', '-p', 'name', 'Ada']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /The function accepts only requests signed by one of its invoker keys \(tfaas-signature\): no signature\./);
+    r = await tfaas(['action', 'invoke', 'clisigned', '--confidential', '-p', 'name', 'Ada', '--sign-with', join(dir, 'mallory.pem')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not signed by an invoker key of the function/);
+    r = await tfaas(['action', 'invoke', 'clisigned', '--confidential', '-p', 'name', 'Ada', '--sign-with', join(dir, 'alice.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { hello: 'Ada' });
+    assert.match(r.stderr, /receipt verified: guest\/clisigned version 1/);
+    // no credentials at all: the public route, the same receipt chain
+    r = await tfaas(['action', 'invoke', 'clisigned', '--confidential', '-p', 'name', 'Bo', '--sign-with', join(dir, 'alice.pem')], false);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { hello: 'Bo' });
+    r = await tfaas(['action', 'invoke', 'clisigned', '--confidential', '-p', 'name', 'Bo'], false);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no credentials/);
+    r = await tfaas(['action', 'create', 'clibad', join(dir, 'f.js'), '--confidential', '--invoker-key', join(dir, 'f.js')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--invoker-key .*f\.js: not a P-256 public key in PEM/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

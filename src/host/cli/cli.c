@@ -65,10 +65,17 @@ static const struct opt_help OPT_HELP[] = {
                      "                         \"engine\": \"duktape\"|\"v8\"} of workers allowed the keys\n"
                      "                         (default: the worker measurement `tfaas attest` pinned\n"
                      "                         for the kind's engine, and that engine)"},
+    {CLI_OPT_POLICY, "  --invoker-key FILE.pem with --confidential: only requests signed by this P-256\n"
+                     "                         key (SubjectPublicKeyInfo PEM; up to 16 of them) run, and\n"
+                     "                         the function is also served on the public route"},
     {CLI_OPT_EXPECT, "  --expect-namespace NS  with --confidential: the function's namespace, code\n"
                      "  --expect-code-hash HEX hash (SHA-256) and deploy version its owner published;\n"
                      "  --expect-version N     they replace what `action create --confidential` pinned\n"
                      "                         here. Without a pin, namespace and code hash are needed"},
+    {CLI_OPT_EXPECT, "  --sign-with KEY.pem    with --confidential: sign the request (inside the encryption)\n"
+                     "                         with this invoker key (P-256 PEM), for functions whose\n"
+                     "                         policy names invoker keys; without credentials the call\n"
+                     "                         goes to the public route of the expected namespace"},
     {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
     {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
     {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},
@@ -105,7 +112,9 @@ static int connect_ctx(struct cli_ctx *c) {
         fprintf(stderr, "error: %s\n", err);
         return CLI_EXIT_FAIL;
     }
-    if (!c->conn.auth) {
+    /* A signed confidential invocation may go without credentials, to the
+     * public route (protocol.md §6.7). */
+    if (!c->conn.auth && !(c->args.confidential && c->args.sign_with)) {
         fprintf(stderr, "error: no credentials: use --auth UUID:KEY, set TFAAS_AUTH, "
                         "or put AUTH=UUID:KEY in ~/.tfaas/config\n");
         cli_conn_free(&c->conn);
