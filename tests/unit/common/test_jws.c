@@ -1,10 +1,12 @@
 /* test_jws.c - base64url, P-256 keys and compact JWS ES256: round trips and
  * every refusal (tampering in each part, wrong key, other algorithms, crit,
- * non-canonical encodings, truncation at every byte). */
+ * non-canonical encodings, truncation at every byte), and invokers' request
+ * signatures built on them. */
 #include "check.h"
 #include "scratch.h"
 
 #include "common/b64url.h"
+#include "common/invoker_sig.h"
 #include "common/jws.h"
 #include "common/p256.h"
 
@@ -185,9 +187,49 @@ static void test_jws(void) {
     EVP_PKEY_free(other);
 }
 
+/* Invokers' request signatures (invoker_sig.c): what the CLI signs the
+ * enclave accepts, for that target, Date and content and one of its keys
+ * only. */
+static void test_invoker_sig(void) {
+    EVP_PKEY *alice = p256_generate(), *bob = p256_generate();
+    uint8_t keys[2][P256_POINT_LEN];
+    CHECK(alice && bob && p256_public_point(bob, keys[0]) == 0 && p256_public_point(alice, keys[1]) == 0);
+    const char *date = "Mon, 07 Dec 2026 03:00:00 GMT", *body = "{\"a\":1}";
+    char *sig = invoker_sig_sign(alice, "guest/f", date, (const uint8_t *)body, strlen(body));
+    CHECK(sig != NULL);
+    size_t n = sig ? strlen(sig) : 0;
+    CHECK(invoker_sig_verify(sig, n, (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_OK);
+    /* only bob listed */
+    CHECK(invoker_sig_verify(sig, n, (const uint8_t(*)[P256_POINT_LEN])keys, 1, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_UNKNOWN_KEY);
+    CHECK(invoker_sig_verify(sig, n, (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/g", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_OTHER_REQUEST);
+    CHECK(invoker_sig_verify(sig, n, (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/f",
+                             "Mon, 07 Dec 2026 03:00:01 GMT", (const uint8_t *)body, strlen(body)) ==
+          INVOKER_SIG_OTHER_REQUEST);
+    CHECK(invoker_sig_verify(sig, n, (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/f", date,
+                             (const uint8_t *)"{}", 2) == INVOKER_SIG_OTHER_REQUEST);
+    CHECK(invoker_sig_verify(NULL, 0, (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_MISSING);
+    CHECK(invoker_sig_verify("x.y.z", 5, (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_MALFORMED);
+    /* another typ: a receipt or certificate is not a request signature */
+    char *other = NULL;
+    CHECK(jws_sign(alice, "tfaas-receipt+jwt", NULL, (const uint8_t *)"{}", 2, &other) == JWS_OK);
+    CHECK(invoker_sig_verify(other, strlen(other), (const uint8_t(*)[P256_POINT_LEN])keys, 2, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_MALFORMED);
+    CHECK_STR(invoker_sig_result_name(INVOKER_SIG_OTHER_REQUEST), "signed for another function, Date or content");
+    free(other);
+    free(sig);
+    EVP_PKEY_free(alice);
+    EVP_PKEY_free(bob);
+}
+
 int main(void) {
     test_b64url();
     test_keys();
     test_jws();
+    test_invoker_sig();
     return CHECK_DONE();
 }
