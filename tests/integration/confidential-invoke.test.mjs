@@ -129,6 +129,17 @@ for (const kind of ENGINE_KINDS) test(`${kind}: sealed default parameters are me
   };
   assert.deepEqual(await open({ name: 'Ada' }), { key: 'sk-sealed-1', region: { id: 'eu' }, name: 'Ada' });
   assert.deepEqual(await open({ apikey: 'mine' }), { key: 'mine', region: { id: 'eu' } });
+  // secrets up to what the 64 KiB package holds reach the function whole
+  const big = `${name}-big`;
+  const r2 = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${big}`, { body: await deployBody(attestation,
+    big, 'function main(p) { return { n: p.blob.length, tail: p.blob.slice(-3) }; }',
+    { kind, pkg: { params: { blob: 'x'.repeat(60 * 1024) + 'end' } } }) });
+  assert.equal(r2.status, 200, r2.text);
+  const cert2 = confidentialOf(r2.body).certificate;
+  const { res, bytes, state, aead } = await invoke(big, cert2, {});
+  assert.equal(res.status, 200, bytes.toString());
+  const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
+  assert.deepEqual(JSON.parse(Buffer.from(await inner.arrayBuffer())), { n: 60 * 1024 + 3, tail: 'end' });
 });
 
 test('the KMS refuses params that are not a JSON object, or nested past the limit', async () => {
