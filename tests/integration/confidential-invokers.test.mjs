@@ -136,6 +136,14 @@ test('the public route: no credentials, only for a function whose policy names i
   // unsigned on the public route: the enclave refuses it all the same
   r = await call('pub', cert, { name: 'Ada' }, { auth: null });
   assert.equal(r.res.status, 401);
+  // ... and strangers' refused calls leave no activation record in the namespace
+  const refusedId = r.res.headers.get('x-openwhisk-activation-id');
+  assert.match(refusedId, /^[0-9a-f]{32}$/);
+  assert.equal((await api(server, 'GET', `/api/v1/namespaces/_/activations/${refusedId}`)).status, 404);
+  // (with credentials a refusal is recorded, as before)
+  r = await call('pub', cert, { name: 'Ada' });
+  assert.equal(r.res.status, 401);
+  assert.equal((await api(server, 'GET', `/api/v1/namespaces/_/activations/${r.res.headers.get('x-openwhisk-activation-id')}`)).status, 200);
 
   // a confidential function without invoker keys, a plain action, `_`, an
   // unknown namespace: 404, as if they did not exist
