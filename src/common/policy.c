@@ -41,9 +41,15 @@ int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
     if (!json_is_array(inv) || json_array_size(inv) == 0 || json_array_size(inv) > POLICY_MAX_INVOKERS)
         return snprintf(err, errlen, "the policy's invokers must be 1..%u keys", POLICY_MAX_INVOKERS), -1;
     json_array_foreach(inv, i, v) {
-        const char *crv = json_string_value(json_object_get(v, "crv")), *kty = json_string_value(json_object_get(v, "kty"));
-        EVP_PKEY *k = json_object_size(v) == 4 && crv && kty && !strcmp(crv, "P-256") && !strcmp(kty, "EC")
-                          ? p256_from_jwk(v) : NULL;
+        /* By length, as for measurements: a NUL must not cut a member short
+         * (43 characters: 32 bytes, base64url unpadded). */
+        const json_t *crv = json_object_get(v, "crv"), *kty = json_object_get(v, "kty"), *x = json_object_get(v, "x"),
+                     *y = json_object_get(v, "y");
+        int form = json_object_size(v) == 4 && json_string_length(crv) == 5 && json_string_length(kty) == 2 &&
+                   !strcmp(json_string_value(crv), "P-256") && !strcmp(json_string_value(kty), "EC") &&
+                   json_string_length(x) == 43 && strlen(json_string_value(x)) == 43 &&
+                   json_string_length(y) == 43 && strlen(json_string_value(y)) == 43;
+        EVP_PKEY *k = form ? p256_from_jwk(v) : NULL;
         int ok = k && p256_public_point(k, out->invokers[i]) == 0;
         EVP_PKEY_free(k);
         if (!ok)
