@@ -39,26 +39,34 @@ static int same(const json_t *j, const char *s) {
     return json_is_string(j) && json_string_length(j) == strlen(s) && memcmp(json_string_value(j), s, strlen(s)) == 0;
 }
 
-invoker_sig_result invoker_sig_verify(const char *sig, size_t sig_len, const uint8_t (*keys)[P256_POINT_LEN],
-                                      size_t n, const char *target, const char *date, const uint8_t *content,
-                                      size_t content_len) {
+int invoker_keys_add(invoker_keys *ks, const uint8_t point[P256_POINT_LEN]) {
+    if (ks->n == sizeof ks->points / sizeof ks->points[0]) return -1;
+    EVP_PKEY *k = p256_from_point(point, P256_POINT_LEN);
+    int ok = k && p256_thumbprint(k, ks->kids[ks->n]) == 0;
+    EVP_PKEY_free(k);
+    if (!ok) return -1;
+    memcpy(ks->points[ks->n++], point, P256_POINT_LEN);
+    return 0;
+}
+
+invoker_sig_result invoker_sig_verify(const char *sig, size_t sig_len, const invoker_keys *ks, const char *target,
+                                      const char *date, const uint8_t *content, size_t content_len) {
     if (!sig) return INVOKER_SIG_MISSING;
     jws_parts p;
     if (jws_decode(sig, sig_len, &p) != JWS_OK) return INVOKER_SIG_MALFORMED;
     invoker_sig_result r = INVOKER_SIG_MALFORMED;
     json_t *claims = NULL;
-    if (strcmp(p.typ, JWS_TYP_INVOKE) != 0) goto out;
-    /* Any listed key may have signed; kid is a hint the check does not
-     * depend on (at most 16 keys). */
+    if (strcmp(p.typ, JWS_TYP_INVOKE) != 0 || !p.kid[0]) goto out;
+    /* kid names the key: only the listed key with that thumbprint is tried,
+     * so a request costs one ECDSA verification at most, not one per key
+     * (the public routes take requests from anyone). */
     r = INVOKER_SIG_UNKNOWN_KEY;
-    for (size_t i = 0; i < n && r == INVOKER_SIG_UNKNOWN_KEY; i++) {
-        EVP_PKEY *k = p256_from_point(keys[i], P256_POINT_LEN);
-        if (!k) {
-            r = INVOKER_SIG_ERROR;
-            break;
-        }
-        if (jws_verify(&p, k) == JWS_OK) r = INVOKER_SIG_OK;
+    for (size_t i = 0; i < ks->n; i++) {
+        if (strcmp(ks->kids[i], p.kid) != 0) continue;
+        EVP_PKEY *k = p256_from_point(ks->points[i], P256_POINT_LEN);
+        r = !k ? INVOKER_SIG_ERROR : jws_verify(&p, k) == JWS_OK ? INVOKER_SIG_OK : INVOKER_SIG_UNKNOWN_KEY;
         EVP_PKEY_free(k);
+        break; /* different keys have different thumbprints: no other key is named */
     }
     if (r != INVOKER_SIG_OK) goto out;
     claims = json_loadb((const char *)p.payload, p.payload_len, JSON_REJECT_DUPLICATES, NULL);

@@ -41,8 +41,7 @@ typedef struct conf_fn {
     char *worker_cert;
     char *defaults;           /* the confidential default parameters, a JSON object text (secrets) */
     size_t defaults_len;
-    uint8_t invokers[POLICY_MAX_INVOKERS][P256_POINT_LEN]; /* the policy's invoker keys (§6.7) */
-    size_t ninvokers;         /* 0: no signature required */
+    invoker_keys invokers;    /* the policy's invoker keys (§6.7); n 0: no signature required */
     uint64_t last_used;
 } conf_fn;
 
@@ -247,7 +246,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     json_t *inv;
     json_array_foreach(invokers, i, inv) {
         EVP_PKEY *k = p256_from_jwk(inv);
-        int ok = k && p256_public_point(k, f->invokers[i]) == 0;
+        uint8_t point[P256_POINT_LEN];
+        int ok = k && p256_public_point(k, point) == 0 && invoker_keys_add(&f->invokers, point) == 0;
         EVP_PKEY_free(k);
         if (!ok) {
             fn_free(f);
@@ -255,7 +255,6 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
             goto out;
         }
     }
-    f->ninvokers = json_array_size(invokers);
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
     f->version = json_integer_value(ver);
@@ -412,8 +411,7 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     call->code_hash = strdup(f->code_hash);
     call->worker_cert = strdup(f->worker_cert);
     call->defaults = strdup(f->defaults);
-    memcpy(call->invokers, f->invokers, sizeof call->invokers);
-    call->ninvokers = f->ninvokers;
+    call->invokers = f->invokers;
     pthread_mutex_unlock(&c->mu);
     conf_step step = CONF_REFUSED;
     uint8_t *box = NULL;
@@ -515,14 +513,14 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
     /* End-to-end authorization (§6.7): with invoker keys in the policy,
      * only a request one of them signed, for this function, this Date and
      * this content, runs; the host, which cannot sign, cannot invoke. */
-    if (call->ninvokers) {
+    if (call->invokers.n) {
         const bhttp_field *sf = bhttp_header(&bm, INVOKER_SIG_FIELD), *df = bhttp_header(&bm, "date");
         char target[1024], date_text[64];
         snprintf(target, sizeof target, "%s/%s", call->ns, call->name);
         memcpy(date_text, df->value.ptr, df->value.len); /* request_date took it: under 64 bytes */
         date_text[df->value.len] = 0;
         invoker_sig_result sr = invoker_sig_verify(sf ? (const char *)sf->value.ptr : NULL, sf ? sf->value.len : 0,
-                                                   (const uint8_t(*)[P256_POINT_LEN])call->invokers, call->ninvokers,
+                                                   &call->invokers,
                                                    target, date_text, bm.content.ptr, bm.content.len);
         if (sr != INVOKER_SIG_OK) {
             char msg[256];

@@ -20,7 +20,7 @@
 
 #include "common/ipc.h"
 #include "common/ohttp.h"
-#include "common/policy.h"
+#include "common/invoker_sig.h"
 #include "trusted/engine.h"
 
 #include <jansson.h>
@@ -64,8 +64,7 @@ typedef struct {
     uint8_t request_sha256[32];
     char *ns, *name, *code_hash, *worker_cert;
     char *defaults;        /* the function's confidential default parameters (secrets), JSON object text */
-    uint8_t invokers[POLICY_MAX_INVOKERS][P256_POINT_LEN]; /* its invoker keys; ninvokers 0: none required */
-    size_t ninvokers;
+    invoker_keys invokers; /* its invoker keys (thumbprints made once); n 0: none required */
     json_int_t version;    /* the deploy version the KMS certified */
     int64_t accept_from, accept_until; /* the release's replay lease (Dates) */
     int fresh_keys;        /* the keys came with this INVOKE (no second renewal) */

@@ -48,8 +48,12 @@ test('an invoker signature (tfaas-invoke+jwt) made by tfaas verifies with jose, 
   const jwk = await jose.exportJWK(publicKey);
   const claims = { target: req.target, date: req.date, content_sha256: createHash('sha256').update(req.content).digest('hex') };
   const jws = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: 'ES256', typ: 'tfaas-invoke+jwt' }).sign(privateKey);
+    .setProtectedHeader({ alg: 'ES256', typ: 'tfaas-invoke+jwt', kid: await jose.calculateJwkThumbprint(jwk) }).sign(privateKey);
   assert.deepEqual(tool({ op: 'invoker_verify', jws, jwk, ...req }), [0, { result: 'ok' }]);
+  // kid is required: it names the one key tried
+  const noKid = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'ES256', typ: 'tfaas-invoke+jwt' }).sign(privateKey);
+  assert.deepEqual(tool({ op: 'invoker_verify', jws: noKid, jwk, ...req }), [0, { result: 'malformed signature' }]);
   assert.deepEqual(tool({ op: 'invoker_verify', jws, jwk, ...req, content: '{"a":2}' }),
     [0, { result: 'signed for another function, Date or content' }]);
   assert.deepEqual(tool({ op: 'invoker_verify', jws, jwk: out.jwk, ...req }),

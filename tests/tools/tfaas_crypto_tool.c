@@ -316,12 +316,13 @@ static int op_invoker_verify(json_t *in) {
     const char *date = json_string_value(json_object_get(in, "date"));
     const char *content = json_string_value(json_object_get(in, "content"));
     EVP_PKEY *k = p256_from_jwk(json_object_get(in, "jwk"));
-    uint8_t point[1][P256_POINT_LEN];
-    int ok = k && p256_public_point(k, point[0]) == 0;
+    uint8_t point[P256_POINT_LEN];
+    invoker_keys ks = {0};
+    int ok = k && p256_public_point(k, point) == 0 && invoker_keys_add(&ks, point) == 0;
     EVP_PKEY_free(k);
     if (!ok || !jws || !target || !date || !content) return fail("need jws, a P-256 jwk, target, date and content");
-    invoker_sig_result r = invoker_sig_verify(jws, strlen(jws), (const uint8_t(*)[P256_POINT_LEN])point, 1, target,
-                                              date, (const uint8_t *)content, strlen(content));
+    invoker_sig_result r = invoker_sig_verify(jws, strlen(jws), &ks, target, date, (const uint8_t *)content,
+                                              strlen(content));
     return emit(json_pack("{s:s}", "result", invoker_sig_result_name(r)));
 }
 
