@@ -29,6 +29,8 @@
 #define JWS_TYP_FUNCTION_CERT "tfaas-function+jwt"
 #define JWS_TYP_WORKER_CERT "tfaas-worker+jwt"
 #define JWS_TYP_RECEIPT "tfaas-receipt+jwt"
+/* JWS typ of an invoker's signature over one request (invoker_sig.h) */
+#define JWS_TYP_INVOKE "tfaas-invoke+jwt"
 
 /* Certificate lifetimes: function certificates are renewed by redeploying,
  * worker certificates by a new key release (a new enclave, or after expiry). */
@@ -40,6 +42,9 @@
  * the host never reads the status or resource figures they state. */
 #define RECEIPT_FIELD "tfaas-receipt"
 #define WORKER_CERT_FIELD "tfaas-worker-certificate"
+/* Header field of the Binary HTTP request inside a confidential request:
+ * the invoker's signature, for functions whose policy names invoker keys. */
+#define INVOKER_SIG_FIELD "tfaas-signature"
 
 /* Deploy versions are JSON integers 1..2^53-1 (exact in every JSON
  * implementation, JavaScript's included). */

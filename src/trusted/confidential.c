@@ -6,6 +6,7 @@
 #include "common/b64url.h"
 #include "common/bhttp.h"
 #include "common/evidence.h"
+#include "common/invoker_sig.h"
 #include "common/json_depth.h"
 #include "common/jws.h"
 #include "common/labels.h"
@@ -38,6 +39,9 @@ typedef struct conf_fn {
     hpke_keypair ohttp;
     uint8_t key_id;
     char *worker_cert;
+    char *defaults;           /* the confidential default parameters, a JSON object text (secrets) */
+    size_t defaults_len;
+    invoker_keys invokers;    /* the policy's invoker keys (§6.7); n 0: no signature required */
     uint64_t last_used;
 } conf_fn;
 
@@ -82,6 +86,8 @@ static void fn_free(conf_fn *f) {
     free(f->ns);
     free(f->name);
     free(f->worker_cert);
+    if (f->defaults) OPENSSL_cleanse(f->defaults, f->defaults_len);
+    free(f->defaults);
     OPENSSL_cleanse(f->code_key, sizeof f->code_key);
     hpke_keypair_wipe(&f->ohttp);
     free(f);
@@ -211,10 +217,12 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     const char *osk = json_string_value(json_object_get(sec, "ohttp_sk"));
     json_t *kid = json_object_get(sec, "key_id"), *ver = json_object_get(sec, "version");
     json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
+    json_t *params = json_object_get(sec, "params"), *invokers = json_object_get(sec, "invokers");
     char function[1024];
     if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
         !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
-        snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
+        (params && !json_is_object(params)) || (invokers && !json_is_array(invokers)) ||
+        json_array_size(invokers) > POLICY_MAX_INVOKERS || snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
     if (!key_names(fn_key, ns, name)) {
         *why = "the key release is for another function";
         goto out;
@@ -225,13 +233,28 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
         b64url_decode(osk, strlen(osk), sk, sizeof sk) != HPKE_NSK ||
         hpke_keypair_from_private(&f->ohttp, sk) != HPKE_OK || !(f->fn_key = strdup(fn_key)) ||
         !(f->function = strdup(function)) || !(f->ns = strdup(ns)) || !(f->name = strdup(name)) ||
-        !(f->worker_cert = strdup(cert))) {
+        !(f->worker_cert = strdup(cert)) ||
+        !(f->defaults = json_dumps(params ? params : json_object(), JSON_COMPACT))) {
         OPENSSL_cleanse(sk, sizeof sk);
         fn_free(f);
         f = NULL;
         goto out;
     }
     OPENSSL_cleanse(sk, sizeof sk);
+    f->defaults_len = strlen(f->defaults);
+    size_t i;
+    json_t *inv;
+    json_array_foreach(invokers, i, inv) {
+        EVP_PKEY *k = p256_from_jwk(inv);
+        uint8_t point[P256_POINT_LEN];
+        int ok = k && p256_public_point(k, point) == 0 && invoker_keys_add(&f->invokers, point) == 0;
+        EVP_PKEY_free(k);
+        if (!ok) {
+            fn_free(f);
+            f = NULL;
+            goto out;
+        }
+    }
     strcpy(f->code_hash, ch);
     f->key_id = (uint8_t)json_integer_value(kid);
     f->version = json_integer_value(ver);
@@ -345,6 +368,8 @@ void conf_call_free(conf_call *call) {
     free(call->name);
     free(call->code_hash);
     free(call->worker_cert);
+    if (call->defaults) OPENSSL_cleanse(call->defaults, strlen(call->defaults));
+    free(call->defaults);
     ohttp_ctx_wipe(&call->ctx);
     hpke_keypair_wipe(&call->ohttp);
     memset(call, 0, sizeof *call);
@@ -385,11 +410,13 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     call->fresh_keys = fresh != NULL;
     call->code_hash = strdup(f->code_hash);
     call->worker_cert = strdup(f->worker_cert);
+    call->defaults = strdup(f->defaults);
+    call->invokers = f->invokers;
     pthread_mutex_unlock(&c->mu);
     conf_step step = CONF_REFUSED;
     uint8_t *box = NULL;
     size_t box_len = 0;
-    if (!call->ns || !call->name || !call->code_hash || !call->worker_cert) {
+    if (!call->ns || !call->name || !call->code_hash || !call->worker_cert || !call->defaults) {
         *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;
     }
@@ -483,6 +510,26 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
                                     "Too many requests within the replay window; try again.", seen > 0 ? 400 : 503);
         goto out;
     }
+    /* End-to-end authorization (§6.7): with invoker keys in the policy,
+     * only a request one of them signed, for this function, this Date and
+     * this content, runs; the host, which cannot sign, cannot invoke. */
+    if (call->invokers.n) {
+        const bhttp_field *sf = bhttp_header(&bm, INVOKER_SIG_FIELD), *df = bhttp_header(&bm, "date");
+        char target[1024], date_text[64];
+        snprintf(target, sizeof target, "%s/%s", call->ns, call->name);
+        memcpy(date_text, df->value.ptr, df->value.len); /* request_date took it: under 64 bytes */
+        date_text[df->value.len] = 0;
+        invoker_sig_result sr = invoker_sig_verify(sf ? (const char *)sf->value.ptr : NULL, sf ? sf->value.len : 0,
+                                                   &call->invokers,
+                                                   target, date_text, bm.content.ptr, bm.content.len);
+        if (sr != INVOKER_SIG_OK) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "The function accepts only requests signed by one of its invoker keys "
+                     "(tfaas-signature): %s.", invoker_sig_result_name(sr));
+            *reply = refusal(msg, sr == INVOKER_SIG_MISSING ? 401 : sr == INVOKER_SIG_ERROR ? 503 : 403);
+            goto out;
+        }
+    }
     /* The same nesting limit the gateway applies to ordinary invokes: the
      * engine's decoder takes no more. */
     if (json_depth((const char *)bm.content.ptr, bm.content.len, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
@@ -496,8 +543,17 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
         *reply = refusal("The inner request's body must be a JSON object.", 400);
         goto out;
     }
-    call->params = json_dumps(body, JSON_COMPACT);
+    /* The confidential default parameters, merged here inside the enclave
+     * only; the request's own parameters override them, as OpenWhisk's
+     * request parameters override an action's defaults. */
+    json_t *merged = json_loads(call->defaults, 0, NULL);
+    if (!json_is_object(merged) || json_object_update(merged, body) < 0) {
+        json_decref(merged);
+        merged = NULL;
+    }
     json_decref(body);
+    call->params = merged ? json_dumps(merged, JSON_COMPACT) : NULL;
+    json_decref(merged); /* holds secret copies; jansson frees them unwiped, a known limit */
     if (!call->params) {
         *reply = refusal(ENGINE_MSG_ENCLAVE_OOM, 503);
         goto out;

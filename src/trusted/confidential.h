@@ -20,6 +20,7 @@
 
 #include "common/ipc.h"
 #include "common/ohttp.h"
+#include "common/invoker_sig.h"
 #include "trusted/engine.h"
 
 #include <jansson.h>
@@ -55,13 +56,15 @@ typedef enum {
 typedef struct {
     char *code;            /* plaintext code if the host sent code, else NULL */
     size_t code_len;
-    char *params;          /* the request body: a JSON object text */
+    char *params;          /* the parameters: the defaults merged with the request body, a JSON object text */
     size_t params_len;
     hpke_keypair ohttp;    /* the function's OHTTP key pair */
     uint8_t key_id;
     ohttp_ctx ctx;         /* the request's context, for the response */
     uint8_t request_sha256[32];
     char *ns, *name, *code_hash, *worker_cert;
+    char *defaults;        /* the function's confidential default parameters (secrets), JSON object text */
+    invoker_keys invokers; /* its invoker keys (thumbprints made once); n 0: none required */
     json_int_t version;    /* the deploy version the KMS certified */
     int64_t accept_from, accept_until; /* the release's replay lease (Dates) */
     int fresh_keys;        /* the keys came with this INVOKE (no second renewal) */

@@ -4,7 +4,8 @@
 // confidential call made with npm libraries only: the deploy package sealed
 // with @hpke/core, the response opened and decoded with bhttp-js, and the
 // function certificate, worker certificate and receipt inside it verified
-// with jose (docs/protocol.md §6.2-§6.5).
+// with jose (docs/protocol.md §6.2-§6.5); invokers' request signatures
+// both ways (§6.7).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -29,6 +30,34 @@ test('a JWS signed by tfaas verifies with jose', async () => {
   assert.equal(new TextDecoder().decode(payload), '{"hello":"jose"}');
   assert.equal(protectedHeader.alg, 'ES256');
   assert.equal(protectedHeader.typ, 'test+jwt');
+});
+
+// docs/protocol.md §6.7: the invoker's request signature, both directions.
+test('an invoker signature (tfaas-invoke+jwt) made by tfaas verifies with jose, and one made by jose with tfaas', async () => {
+  const req = { target: 'guest/f', date: 'Mon, 07 Dec 2026 03:00:00 GMT', content: '{"a":1}' };
+  const [status, out] = tool({ op: 'invoker_sign', ...req });
+  assert.equal(status, 0, JSON.stringify(out));
+  const key = await jose.importJWK({ ...out.jwk, alg: 'ES256' }, 'ES256');
+  const { payload, protectedHeader } = await jose.compactVerify(out.jws, key);
+  assert.equal(protectedHeader.typ, 'tfaas-invoke+jwt');
+  assert.equal(protectedHeader.kid, await jose.calculateJwkThumbprint(out.jwk));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(payload)),
+    { target: req.target, date: req.date, content_sha256: createHash('sha256').update(req.content).digest('hex') });
+
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const claims = { target: req.target, date: req.date, content_sha256: createHash('sha256').update(req.content).digest('hex') };
+  const jws = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'ES256', typ: 'tfaas-invoke+jwt', kid: await jose.calculateJwkThumbprint(jwk) }).sign(privateKey);
+  assert.deepEqual(tool({ op: 'invoker_verify', jws, jwk, ...req }), [0, { result: 'ok' }]);
+  // kid is required: it names the one key tried
+  const noKid = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'ES256', typ: 'tfaas-invoke+jwt' }).sign(privateKey);
+  assert.deepEqual(tool({ op: 'invoker_verify', jws: noKid, jwk, ...req }), [0, { result: 'malformed signature' }]);
+  assert.deepEqual(tool({ op: 'invoker_verify', jws, jwk, ...req, content: '{"a":2}' }),
+    [0, { result: 'signed for another function, Date or content' }]);
+  assert.deepEqual(tool({ op: 'invoker_verify', jws, jwk: out.jwk, ...req }),
+    [0, { result: 'not signed by an invoker key of the function' }]);
 });
 
 test('a JWS signed by jose verifies with tfaas; tampering and other keys are refused', async () => {

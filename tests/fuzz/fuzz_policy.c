@@ -10,7 +10,8 @@
  * and an engine name of 1..32 bytes without '/' that is the whole JSON string
  * (a NUL cannot cut it short), and each measurement is the whole string too;
  * policy_json gives the canonical form, which parses back to the same policy
- * and differs from the input only in the case of hex digits; policy_accepts
+ * and differs from the input only in the case of hex digits (invoker keys:
+ * not at all, and absent when the input had none); policy_accepts
  * takes a worker with a listed measurement and the engine (bare or
  * "engine/version") and refuses another engine or an unlisted measurement. */
 #include "fuzz.h"
@@ -39,6 +40,8 @@ static void check_canonical(const json_t *in, const json_t *canon) {
         FUZZ_CHECK(strcasecmp(json_string_value(a), json_string_value(b)) == 0);
         for (const char *c = json_string_value(b); *c; c++) FUZZ_CHECK(isxdigit((unsigned char)*c) && !isupper((unsigned char)*c));
     }
+    const json_t *i_in = json_object_get(in, "invokers"), *i_out = json_object_get(canon, "invokers");
+    FUZZ_CHECK(i_in ? i_out && json_equal((json_t *)i_in, (json_t *)i_out) : !i_out);
 }
 
 static void check_accepts(const policy *p) {

@@ -2,9 +2,11 @@
 // create --confidential, action invoke --confidential, receipt verify), and
 // the canary check of issue 3: after a confidential deploy and invocation
 // (on Duktape and on V8),
-// the canary strings in the code and in the input appear nowhere in the
-// state directory (SQLite files), the host's logs, or the memory of the host
-// process (read through /proc/PID/mem, as a core dump would hold it); nor
+// the canary strings in the code, in the input and in the sealed default
+// parameters (secrets: -p and -P of action create --confidential) appear
+// nowhere in the state directory (SQLite files), the host's logs, or the
+// memory of the host process (read through /proc/PID/mem, as a core dump
+// would hold it); nor
 // does the receipt (with the call's status, CPU time and peak memory), which
 // travels inside the encrypted response only (issue 11).
 import { test, before, after } from 'node:test';
@@ -19,6 +21,8 @@ import { ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const CODE_CANARY = 'CANARY-in-the-code-5d1e0b';
 const INPUT_CANARY = 'CANARY-in-the-input-93ac4f';
+const SECRET_CANARY = 'CANARY-in-a-secret-parameter-c07a2e'; // -p of action create
+const SECRET_FILE_CANARY = 'CANARY-in-a-secret-file-41b9d8'; // -P of action create (V8)
 let server;
 let dir;
 let receiptJws; // the receipt of one call, as the client opened it
@@ -29,7 +33,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tfaas-canary-'));
   server = await startServer();
   writeFileSync(join(dir, 'f.js'),
-    `function main(p) { console.log("log ${CODE_CANARY} " + p.secret); return { echo: p.secret, tag: "${CODE_CANARY}" }; }`);
+    `function main(p) { console.log("log ${CODE_CANARY} " + p.secret + " " + p.apikey); ` +
+    `return { echo: p.secret, tag: "${CODE_CANARY}", key: p.apikey }; }`);
+  writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ apikey: SECRET_FILE_CANARY }));
 });
 after(async () => {
   await server?.stop();
@@ -39,11 +45,18 @@ after(async () => {
 test('attest, deploy and invoke with the CLI; the receipt verifies offline and refuses a forged one', async () => {
   let r = await tfaas(['attest', '--root', join(server.stateDir, 'sim-platform.pem')]);
   assert.equal(r.code, 0, r.stderr);
-  r = await tfaas(['action', 'create', 'secret', join(dir, 'f.js'), '--confidential']);
+  r = await tfaas(['action', 'create', 'secret', join(dir, 'f.js'), '--confidential', '-p', 'apikey', SECRET_CANARY]);
   assert.equal(r.code, 0, r.stderr);
   r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'secret', INPUT_CANARY]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { echo: INPUT_CANARY, tag: CODE_CANARY });
+  assert.deepEqual(JSON.parse(r.stdout), { echo: INPUT_CANARY, tag: CODE_CANARY, key: SECRET_CANARY });
+  // the request's parameters override the sealed defaults
+  r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'apikey', 'mine']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { tag: CODE_CANARY, key: 'mine' });
+  // the host stores no parameter of it
+  const doc = await api(server, 'GET', '/api/v1/namespaces/_/actions/secret');
+  assert.deepEqual(doc.body.parameters, []);
   assert.match(r.stderr, /receipt verified: guest\/secret version 1, activation [0-9a-f]{32}/);
 
   r = await tfaas(['action', 'invoke', 'secret', '--confidential', '-p', 'secret', INPUT_CANARY, '--json']);
@@ -79,12 +92,13 @@ test('attest, deploy and invoke with the CLI; the receipt verifies offline and r
 });
 
 test('the same on V8: js:v8 deploys, invokes and verifies its receipt', { skip: !ENGINE_KINDS.includes('js:v8') && 'built without V8' }, async () => {
-  let r = await tfaas(['action', 'create', 'secret-v8', join(dir, 'f.js'), '--confidential', '--kind', 'js:v8']);
+  let r = await tfaas(['action', 'create', 'secret-v8', join(dir, 'f.js'), '--confidential', '--kind', 'js:v8',
+    '-P', join(dir, 'secrets.json')]);
   assert.equal(r.code, 0, r.stderr);
   r = await tfaas(['action', 'invoke', 'secret-v8', '--confidential', '-p', 'secret', INPUT_CANARY, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(out.result, { echo: INPUT_CANARY, tag: CODE_CANARY });
+  assert.deepEqual(out.result, { echo: INPUT_CANARY, tag: CODE_CANARY, key: SECRET_FILE_CANARY });
   writeFileSync(join(dir, 'receipt-v8.json'), r.stdout);
   r = await tfaas(['receipt', 'verify', join(dir, 'receipt-v8.json')]);
   assert.equal(r.code, 0, r.stderr);
@@ -95,7 +109,8 @@ test('the canaries and the receipt appear nowhere on the host: state files, logs
   // the receipt's payload (its claims: status, cpu_time_us, peak_memory)
   // and its signature, each base64url as the JWS carries them
   const [, payload, signature] = receiptJws.split('.');
-  const needles = [CODE_CANARY, INPUT_CANARY, payload, signature];
+  const needles = [CODE_CANARY, INPUT_CANARY, SECRET_CANARY, payload, signature];
+  if (ENGINE_KINDS.includes('js:v8')) needles.push(SECRET_FILE_CANARY);
   assertStateLacks(server.stateDir, needles);
   for (const s of needles) assert.ok(!server.logs().includes(s), `the host's log holds ${s}`);
   // Under ASan the process maps terabytes of shadow and allocator space:

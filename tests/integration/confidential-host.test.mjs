@@ -4,7 +4,8 @@
 // for another tenant's to redirect a confidential call, replays a deploy
 // package into another namespace, rolls a function back by replaying an
 // older package (also after KMS and server restarts), and serves an older
-// certificate. Each attack must be refused, by the KMS or by the client.
+// certificate (also after `action update --confidential` moved the pin).
+// Each attack must be refused, by the KMS or by the client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -151,6 +152,58 @@ test('rollback: an older package replayed with overwrite is refused, across KMS 
   } finally {
     await stale.stop();
   }
+});
+
+test('action update --confidential: a new version (code and/or secrets), the pin moves, older certificates are refused', async () => {
+  const src = (tag) => `function main(p) { return { who: "${tag}", key: p.apikey, got: p.secret }; }`;
+  writeFileSync(join(dir, 'upd1.js'), src('v1'));
+  writeFileSync(join(dir, 'upd2.js'), src('v2'));
+  writeFileSync(join(dir, 'upd-secrets.json'), JSON.stringify({ apikey: 'k2' }));
+  const proxy = await startHostProxy(server);
+  try {
+    let r = await tfaas(['action', 'create', 'upd', join(dir, 'upd1.js'), '--confidential', '-p', 'apikey', 'k1'], proxy);
+    assert.equal(r.code, 0, r.stderr);
+    r = await tfaas(['action', 'update', 'upd', join(dir, 'upd2.js'), '--confidential', '-P', join(dir, 'upd-secrets.json')], proxy);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ok: updated confidential action guest\/upd version 2 \(certificate verified/);
+  } finally {
+    await proxy.stop();
+  }
+  let r = await tfaas(['action', 'invoke', 'upd', '--confidential', '-p', 'secret', 'x']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { who: 'v2', key: 'k2', got: 'x' });
+  // the secrets alone change: same code, version 3
+  r = await tfaas(['action', 'update', 'upd', join(dir, 'upd2.js'), '--confidential', '-p', 'apikey', 'k3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /guest\/upd version 3/);
+  r = await tfaas(['action', 'invoke', 'upd', '--confidential', '-p', 'secret', 'y']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { who: 'v2', key: 'k3', got: 'y' });
+
+  // a host serving the certificate of version 2 (same code, the old secrets)
+  // or of version 1 is refused by the client, which pinned version 3
+  const puts = proxy.seen.filter((q) => q.method === 'PUT' && q.path.includes('/actions/upd'));
+  assert.deepEqual(puts.map((q) => q.path), ['/tfaas/v1/namespaces/_/actions/upd',
+    '/tfaas/v1/namespaces/_/actions/upd?overwrite=true']);
+  const [v1cert, v2cert] = puts.map((q) => confidentialOf(JSON.parse(q.answer)).certificate);
+  for (const [cert, why] of [[v2cert, /the certificate is for deploy version 2, expected 3 \(a rollback to an older deploy\)/],
+    [v1cert, /the certificate names other code/]]) {
+    const stale = await startHostProxy(server, (q) => {
+      if (q.path.endsWith('/actions/upd/certificate')) q.reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: cert };
+    });
+    try {
+      const inv = await tfaas(['action', 'invoke', 'upd', '--confidential', '-p', 'secret', 'z'], stale);
+      assert.equal(inv.code, 1, inv.stdout);
+      assert.match(inv.stderr, why);
+      assert.ok(!stale.seen.some((q) => q.path.endsWith('/ohttp')), 'nothing was sent to the old deploy');
+    } finally {
+      await stale.stop();
+    }
+  }
+  // the code is sealed and the client keeps no copy: an update needs it
+  r = await tfaas(['action', 'update', 'upd', '--confidential', '-p', 'apikey', 'k4']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /action update --confidential needs the code FILE/);
 });
 
 test('a tampered KMS state leaves the key service down: deploy, invoke and attestation get §5.4\'s 503', async () => {

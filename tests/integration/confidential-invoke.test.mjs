@@ -6,7 +6,8 @@
 // past the JSON limit, a worker the policy does not accept), and replays that
 // reach a restarted worker (the replay leases of docs/protocol.md §6.6), on
 // every engine (ENGINE_KINDS: the V8 worker recognises the key service like
-// the Duktape one) and in every isolation mode.
+// the Duktape one) and in every isolation mode; and sealed default
+// parameters (secrets) merged inside the enclave.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createDecipheriv } from 'node:crypto';
@@ -106,6 +107,50 @@ for (const kind of ENGINE_KINDS) for (const aead of AEADS) {
     assert.match(logs, /stdout: seen Ada$/);
   });
 }
+
+// Secrets: confidential default parameters, sealed in the deploy package
+// (docs/protocol.md §6.2 `params`), merged inside the enclave under the
+// request's parameters (request wins, as for OpenWhisk's defaults).
+for (const kind of ENGINE_KINDS) test(`${kind}: sealed default parameters are merged in the enclave, the request overrides them`, async () => {
+  const name = `secrets-${engineOf(kind)}`;
+  const code = 'function main(p) { return { key: p.apikey, region: p.region, name: p.name }; }';
+  const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`, { body: await deployBody(attestation,
+    name, code, { kind, pkg: { params: { apikey: 'sk-sealed-1', region: { id: 'eu' } } } }) });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.parameters, [], 'the host stores no parameter of a confidential action');
+  assert.ok(!r.text.includes('sk-sealed-1'), 'the stored action holds the secret');
+  const cert = confidentialOf(r.body).certificate;
+  const open = async (body) => {
+    const { res, bytes, state, aead } = await invoke(name, cert, body);
+    assert.equal(res.status, 200, bytes.toString());
+    const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
+    const { result } = await verifyReceiptChain(inner, kmsKey, (await jwsClaims(cert, kmsKey)).claims);
+    return JSON.parse(result);
+  };
+  assert.deepEqual(await open({ name: 'Ada' }), { key: 'sk-sealed-1', region: { id: 'eu' }, name: 'Ada' });
+  assert.deepEqual(await open({ apikey: 'mine' }), { key: 'mine', region: { id: 'eu' } });
+  // secrets up to what the 64 KiB package holds reach the function whole
+  const big = `${name}-big`;
+  const r2 = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/${big}`, { body: await deployBody(attestation,
+    big, 'function main(p) { return { n: p.blob.length, tail: p.blob.slice(-3) }; }',
+    { kind, pkg: { params: { blob: 'x'.repeat(60 * 1024) + 'end' } } }) });
+  assert.equal(r2.status, 200, r2.text);
+  const cert2 = confidentialOf(r2.body).certificate;
+  const { res, bytes, state, aead } = await invoke(big, cert2, {});
+  assert.equal(res.status, 200, bytes.toString());
+  const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
+  assert.deepEqual(JSON.parse(Buffer.from(await inner.arrayBuffer())), { n: 60 * 1024 + 3, tail: 'end' });
+});
+
+test('the KMS refuses params that are not a JSON object, or nested past the limit', async () => {
+  for (const [params, i] of [[['a'], 0], ['s', 1], [JSON.parse('{"a":'.repeat(1001) + '1' + '}'.repeat(1001)), 2]]) {
+    const r = await api(server, 'PUT', `/tfaas/v1/namespaces/_/actions/badparams-${i}`,
+      { body: await deployBody(attestation, `badparams-${i}`, CODE, { pkg: { params } }) });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error, 'The key service refused the deploy: the deploy package\'s params must be a JSON ' +
+      'object nested at most 1000 levels deep');
+  }
+});
 
 test('a function error is sealed too: the host sees success, the client the 502', async () => {
   const name = 'thrower';

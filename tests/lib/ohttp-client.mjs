@@ -46,9 +46,9 @@ export async function ohttpOpenResponse(state, aead, encRes) {
 
 // The Binary HTTP request of a confidential invocation (docs/protocol.md
 // §6.4): POST with a JSON body and the Date header the enclave requires
-// (date null leaves it out).
-export function bhttpJsonRequest(path, body, date = new Date()) {
-  const headers = { 'content-type': 'application/json' };
+// (date null leaves it out), and any extra header fields (a tfaas-signature).
+export function bhttpJsonRequest(path, body, date = new Date(), extraHeaders = {}) {
+  const headers = { 'content-type': 'application/json', ...extraHeaders };
   if (date) headers.date = date.toUTCString();
   return new BHttpEncoder().encodeRequest(new Request(`https://tfaas.invalid${path}`,
     { method: 'POST', headers, body: JSON.stringify(body) }));

@@ -20,8 +20,11 @@
  *                 as u32 big-endian length + message (bench/confidential.mjs)
  *   jws_sign    {payload (text), typ}  -> {jws, jwk}   (a fresh P-256 key)
  *   jws_verify  {jws, jwk: {x, y}, typ?}  -> {payload, typ, kid}
+ *   invoker_sign   {target, date, content}  -> {jws, jwk}   (invoker_sig.c, a fresh key)
+ *   invoker_verify {jws, jwk, target, date, content}  -> {result} (invoker_sig_result_name)
  * headers are [[name, value], ...] strings; content is hex. */
 #include "common/bhttp.h"
+#include "common/invoker_sig.h"
 #include "common/jws.h"
 #include "common/p256.h"
 #include "common/hpke.h"
@@ -289,6 +292,40 @@ static int op_jws_verify(json_t *in) {
     return emit(out);
 }
 
+/* {target, date, content}: an invoker signature (invoker_sig.c) by a fresh
+ * key -> {jws, jwk}. */
+static int op_invoker_sign(json_t *in) {
+    const char *target = json_string_value(json_object_get(in, "target"));
+    const char *date = json_string_value(json_object_get(in, "date"));
+    const char *content = json_string_value(json_object_get(in, "content"));
+    if (!target || !date || !content) return fail("need target, date and content");
+    EVP_PKEY *k = p256_generate();
+    char *jws = k ? invoker_sig_sign(k, target, date, (const uint8_t *)content, strlen(content)) : NULL;
+    char *jwk = k ? p256_public_jwk(k) : NULL;
+    EVP_PKEY_free(k);
+    json_t *out = jws && jwk ? json_pack("{s:s, s:o}", "jws", jws, "jwk", json_loads(jwk, 0, NULL)) : NULL;
+    free(jws);
+    free(jwk);
+    return out ? emit(out) : fail("cannot sign");
+}
+
+/* {jws, jwk, target, date, content} -> {result: invoker_sig_result_name}. */
+static int op_invoker_verify(json_t *in) {
+    const char *jws = json_string_value(json_object_get(in, "jws"));
+    const char *target = json_string_value(json_object_get(in, "target"));
+    const char *date = json_string_value(json_object_get(in, "date"));
+    const char *content = json_string_value(json_object_get(in, "content"));
+    EVP_PKEY *k = p256_from_jwk(json_object_get(in, "jwk"));
+    uint8_t point[P256_POINT_LEN];
+    invoker_keys ks = {0};
+    int ok = k && p256_public_point(k, point) == 0 && invoker_keys_add(&ks, point) == 0;
+    EVP_PKEY_free(k);
+    if (!ok || !jws || !target || !date || !content) return fail("need jws, a P-256 jwk, target, date and content");
+    invoker_sig_result r = invoker_sig_verify(jws, strlen(jws), &ks, target, date, (const uint8_t *)content,
+                                              strlen(content));
+    return emit(json_pack("{s:s}", "result", invoker_sig_result_name(r)));
+}
+
 static int op_ohttp_client_batch(json_t *in) {
     size_t keys_len = 0, msg_len = 0;
     uint8_t *keys = get_hex(in, "keys", &keys_len), *msg = get_hex(in, "msg", &msg_len);
@@ -346,6 +383,8 @@ int main(void) {
            : !strcmp(op, "ohttp_client_batch") ? op_ohttp_client_batch(in)
            : !strcmp(op, "jws_sign") ? op_jws_sign(in)
            : !strcmp(op, "jws_verify") ? op_jws_verify(in)
+           : !strcmp(op, "invoker_sign") ? op_invoker_sign(in)
+           : !strcmp(op, "invoker_verify") ? op_invoker_verify(in)
            : fail("unknown op");
     json_decref(in);
     return rc;

@@ -24,7 +24,7 @@ struct subcmd {
 
 static const struct subcmd SUBCMDS[] = {
     {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 2, 2, "NAME FILE", "create an action from a code file (\"-\": stdin)", cli_action_create},
-    {"action", "update", ACTION_DEF_OPTS, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
+    {"action", "update", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
     {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
     {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
@@ -57,15 +57,25 @@ static const struct opt_help OPT_HELP[] = {
     {CLI_OPT_BLOCKING, "  -b, --blocking         wait for the activation to finish"},
     {CLI_OPT_BLOCKING, "  -r, --result           wait and print only the result (implies --blocking)"},
     {CLI_OPT_CONFIDENTIAL, "  --confidential         end-to-end encrypted: code and data only reach attested\n"
-                           "                         enclaves (run `tfaas attest` first; docs/protocol.md)"},
+                           "                         enclaves (run `tfaas attest` first; docs/protocol.md).\n"
+                           "                         With create/update, -p/-P are secrets sealed to the key\n"
+                           "                         service with the code; update needs FILE and redeploys\n"
+                           "                         with a new version (secrets: only those given)"},
     {CLI_OPT_POLICY, "  --policy FILE|JSON     with --confidential: {\"measurements\": [HEX, ...],\n"
                      "                         \"engine\": \"duktape\"|\"v8\"} of workers allowed the keys\n"
                      "                         (default: the worker measurement `tfaas attest` pinned\n"
                      "                         for the kind's engine, and that engine)"},
+    {CLI_OPT_POLICY, "  --invoker-key FILE.pem with --confidential: only requests signed by this P-256\n"
+                     "                         key (SubjectPublicKeyInfo PEM; up to 16 of them) run, and\n"
+                     "                         the function is also served on the public route"},
     {CLI_OPT_EXPECT, "  --expect-namespace NS  with --confidential: the function's namespace, code\n"
                      "  --expect-code-hash HEX hash (SHA-256) and deploy version its owner published;\n"
                      "  --expect-version N     they replace what `action create --confidential` pinned\n"
                      "                         here. Without a pin, namespace and code hash are needed"},
+    {CLI_OPT_EXPECT, "  --sign-with KEY.pem    with --confidential: sign the request (inside the encryption)\n"
+                     "                         with this invoker key (P-256 PEM), for functions whose\n"
+                     "                         policy names invoker keys; without credentials the call\n"
+                     "                         goes to the public route of the expected namespace"},
     {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
     {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
     {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},
@@ -102,7 +112,9 @@ static int connect_ctx(struct cli_ctx *c) {
         fprintf(stderr, "error: %s\n", err);
         return CLI_EXIT_FAIL;
     }
-    if (!c->conn.auth) {
+    /* A signed confidential invocation may go without credentials, to the
+     * public route (protocol.md §6.7). */
+    if (!c->conn.auth && !(c->args.confidential && c->args.sign_with)) {
         fprintf(stderr, "error: no credentials: use --auth UUID:KEY, set TFAAS_AUTH, "
                         "or put AUTH=UUID:KEY in ~/.tfaas/config\n");
         cli_conn_free(&c->conn);

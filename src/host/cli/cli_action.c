@@ -91,8 +91,8 @@ static int put_action(struct cli_ctx *c, json_t *doc, bool overwrite, const char
 
 int cli_action_create(struct cli_ctx *c) {
     if (c->args.confidential) return cli_confidential_create(c);
-    if (c->args.policy) {
-        fprintf(stderr, "error: --policy needs --confidential\n");
+    if (c->args.policy || c->args.ninvoker_keys) {
+        fprintf(stderr, "error: --policy and --invoker-key need --confidential\n");
         return CLI_EXIT_USAGE;
     }
     json_t *doc = action_doc(&c->args, c->args.pos[1], NULL);
@@ -103,6 +103,11 @@ int cli_action_create(struct cli_ctx *c) {
 }
 
 int cli_action_update(struct cli_ctx *c) {
+    if (c->args.confidential) return cli_confidential_update(c);
+    if (c->args.policy || c->args.ninvoker_keys) {
+        fprintf(stderr, "error: --policy and --invoker-key need --confidential\n");
+        return CLI_EXIT_USAGE;
+    }
     /* Like wsk: what the flags do not mention stays as it is, so start from
      * the current document; a missing action is created. */
     struct cli_reply cur;
@@ -224,8 +229,8 @@ static int print_blocking(struct cli_ctx *c, const struct cli_reply *r) {
 
 int cli_action_invoke(struct cli_ctx *c) {
     if (c->args.confidential) return cli_confidential_invoke(c);
-    if (c->args.expect_ns || c->args.expect_code_hash || c->args.expect_version != CLI_UNSET) {
-        fprintf(stderr, "error: --expect-* need --confidential\n");
+    if (c->args.expect_ns || c->args.expect_code_hash || c->args.expect_version != CLI_UNSET || c->args.sign_with) {
+        fprintf(stderr, "error: --expect-* and --sign-with need --confidential\n");
         return CLI_EXIT_USAGE;
     }
     const char *name = c->args.pos[0];

@@ -23,13 +23,14 @@ enum cli_opt {
     CLI_OPT_PAGE = 1u << 10,       /* --limit --skip */
     CLI_OPT_BLOCKING = 1u << 11,   /* --blocking --result */
     CLI_OPT_CONFIDENTIAL = 1u << 12, /* --confidential */
-    CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON */
-    CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version */
+    CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON --invoker-key FILE.pem */
+    CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version --sign-with */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
 
 #define CLI_MAX_POSITIONAL 4
+#define CLI_MAX_INVOKER_KEYS 16 /* POLICY_MAX_INVOKERS */
 #define CLI_UNSET (-1L)
 
 /* The parsed command line. Strings point into argv (not owned);
@@ -43,6 +44,11 @@ struct cli_args {
      * (NULL / CLI_UNSET if absent) */
     const char *expect_ns, *expect_code_hash;
     long expect_version;
+    /* --invoker-key: PEM files of the invoker keys a policy names;
+     * --sign-with: the invoker's private key PEM that signs a request */
+    const char *invoker_keys[CLI_MAX_INVOKER_KEYS];
+    size_t ninvoker_keys;
+    const char *sign_with;
     const char *kind, *main_name;
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */

@@ -47,8 +47,9 @@ int cli_action_list(struct cli_ctx *c);
 int cli_action_delete(struct cli_ctx *c);
 int cli_action_invoke(struct cli_ctx *c);
 int cli_activation_list(struct cli_ctx *c);
-/* cli_confidential.c: --confidential create and invoke */
+/* cli_confidential.c: --confidential create, update and invoke */
 int cli_confidential_create(struct cli_ctx *c);
+int cli_confidential_update(struct cli_ctx *c);
 int cli_confidential_invoke(struct cli_ctx *c);
 int cli_activation_get(struct cli_ctx *c);
 int cli_activation_result(struct cli_ctx *c);

@@ -6,6 +6,7 @@
 #include "common/ohttp.h"
 #include "common/b64url.h"
 #include "common/evidence.h"
+#include "common/invoker_sig.h"
 #include "common/labels.h"
 #include "common/policy.h"
 #include "host/cli/cli_cert.h"
@@ -77,6 +78,23 @@ static json_t *build_policy(const struct cli_args *a, const json_t *pin) {
             return NULL;
         }
         p.nmeasurements = 1;
+    }
+    /* --invoker-key: only requests signed by one of these run (§6.7); they
+     * add to those a --policy names. */
+    for (size_t i = 0; i < a->ninvoker_keys; i++) {
+        if (p.ninvokers == POLICY_MAX_INVOKERS) {
+            fprintf(stderr, "error: a policy names at most %u invoker keys\n", POLICY_MAX_INVOKERS);
+            return NULL;
+        }
+        EVP_PKEY *k = p256_read_public_pem(a->invoker_keys[i]);
+        int ok = k && p256_public_point(k, p.invokers[p.ninvokers]) == 0;
+        EVP_PKEY_free(k);
+        if (!ok) {
+            fprintf(stderr, "error: --invoker-key %s: not a P-256 public key in PEM (SubjectPublicKeyInfo)\n",
+                    a->invoker_keys[i]);
+            return NULL;
+        }
+        p.ninvokers++;
     }
     return policy_json(&p);
 }
@@ -160,7 +178,11 @@ static json_int_t served_version(struct cli_ctx *c, const struct cli_kms *kms, c
     return v;
 }
 
-int cli_confidential_create(struct cli_ctx *c) {
+/* Deploys c->args.pos[1] as a new version of pos[0]: a create, or with
+ * update an overwrite of the deployed one (which the KMS accepts only for
+ * a higher version, so the pin moves forward and the old certificate is
+ * refused from then on). -p/-P become the sealed default parameters. */
+static int confidential_deploy(struct cli_ctx *c, bool update) {
     const char *name = c->args.pos[0];
     struct cli_kms kms;
     json_t *pin = NULL;
@@ -172,6 +194,14 @@ int cli_confidential_create(struct cli_ctx *c) {
     size_t box_len = 0;
     json_t *pol = NULL, *pkg = NULL, *body = NULL, *claims = NULL;
     int rc = CLI_EXIT_FAIL;
+    if (c->args.npos < 2) {
+        /* The client keeps no copy of the code, and the server cannot give
+         * it back in the clear: a redeploy needs it again. */
+        fprintf(stderr, "error: action update --confidential needs the code FILE (the code is sealed; a new "
+                        "version is deployed with it)\n");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
     if (cli_file_read(c->args.pos[1], CLI_FILE_MAX, &code, &code_len, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         goto out;
@@ -206,6 +236,11 @@ int cli_confidential_create(struct cli_ctx *c) {
     pkg = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O}", "namespace", mine.ns, "name", name, "version", mine.version,
                     "code_key", key_b64, "code_hash", hash_hex, "policy", pol);
     OPENSSL_cleanse(key_b64, sizeof key_b64);
+    /* Secrets travel only inside the sealed package, never in the body. */
+    if (pkg && c->args.params_given && json_object_set(pkg, "params", c->args.params) < 0) {
+        json_decref(pkg);
+        pkg = NULL;
+    }
     if (!pkg || !(sealed = seal_package(&kms, pkg))) {
         fprintf(stderr, "error: cannot seal the code key to the key service\n");
         goto out;
@@ -217,7 +252,7 @@ int cli_confidential_create(struct cli_ctx *c) {
     if (body && json_object_size(limits)) json_object_set(body, "limits", limits);
     json_decref(limits);
 
-    char *url = cli_tfaas_url(c->conn.apihost, name, NULL, NULL);
+    char *url = cli_tfaas_url(c->conn.apihost, name, NULL, update ? "overwrite=true" : NULL);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct cli_http_response resp = {0};
     int hr = url && text ? cli_http_request("PUT", url, c->conn.auth, text, CLI_HTTP_TIMEOUT_S, &resp, err, sizeof err) : -1;
@@ -253,8 +288,8 @@ int cli_confidential_create(struct cli_ctx *c) {
         goto out;
     }
     if (c->args.json) printf("%s\n", cert);
-    else printf("ok: created confidential action %s/%s version %" JSON_INTEGER_FORMAT " (certificate verified: code "
-                "sha256 %s, engine %s)\n", mine.ns, name, mine.version, hash_hex,
+    else printf("ok: %s confidential action %s/%s version %" JSON_INTEGER_FORMAT " (certificate verified: code "
+                "sha256 %s, engine %s)\n", update ? "updated" : "created", mine.ns, name, mine.version, hash_hex,
                 json_string_value(json_object_get(claims, "engine")));
     cli_reply_free(&reply);
     rc = CLI_EXIT_OK;
@@ -276,6 +311,9 @@ out:
     cli_kms_free(&kms);
     return rc;
 }
+
+int cli_confidential_create(struct cli_ctx *c) { return confidential_deploy(c, false); }
+int cli_confidential_update(struct cli_ctx *c) { return confidential_deploy(c, true); }
 
 /* What the invoker expects of name: the pin of its deploy, or the
  * --expect-* flags in its place. 0 with *e (namespace and code hash
@@ -308,9 +346,9 @@ static int expectation(struct cli_ctx *c, const char *name, struct cli_fn_expect
 /* Encapsulates one fresh request for `name` (Binary HTTP with the current
  * Date, params as content) to cfg and POSTs it. 0 with *ctx, *enc_req and
  * *resp (any status), or -1 after printing why. */
-static int send_request(struct cli_ctx *c, const char *name, const ohttp_key_config *cfg, uint16_t aead,
-                        const char *params, ohttp_ctx *ctx, uint8_t **enc_req, size_t *enc_len,
-                        struct cli_http_response *resp) {
+static int send_request(struct cli_ctx *c, const char *name, const char *public_ns, EVP_PKEY *signer,
+                        const char *target, const ohttp_key_config *cfg, uint16_t aead, const char *params,
+                        ohttp_ctx *ctx, uint8_t **enc_req, size_t *enc_len, struct cli_http_response *resp) {
     char date[64], path[600];
     time_t now = time(NULL);
     struct tm tm;
@@ -328,17 +366,29 @@ static int send_request(struct cli_ctx *c, const char *name, const ohttp_key_con
     req.fields[1].name = bhttp_str("date");
     req.fields[1].value = bhttp_str(date);
     req.content = bhttp_str(params);
+    /* The invoker's signature over this function, Date and content: inside
+     * the encapsulation, where the host cannot read or make one (§6.7). */
+    char *sig = signer ? invoker_sig_sign(signer, target, date, req.content.ptr, req.content.len) : NULL;
+    if (signer && !sig) {
+        fprintf(stderr, "error: cannot sign the request with --sign-with\n");
+        return -1;
+    }
+    if (sig) {
+        req.fields[req.nheaders].name = bhttp_str(INVOKER_SIG_FIELD);
+        req.fields[req.nheaders++].value = bhttp_str(sig);
+    }
     uint8_t *bin = NULL;
     size_t bin_len = 0;
     int ok = bhttp_request_encode(&req, &bin, &bin_len) == BHTTP_OK &&
              ohttp_request_encapsulate(ctx, cfg, aead, bin, bin_len, NULL, enc_req, enc_len) == OHTTP_OK;
     if (bin) OPENSSL_cleanse(bin, bin_len);
     free(bin);
+    free(sig);
     if (!ok) {
         fprintf(stderr, "error: cannot encapsulate the request\n");
         return -1;
     }
-    char *url = cli_tfaas_url(c->conn.apihost, name, "ohttp", NULL), herr[CURL_ERROR_SIZE + 64];
+    char *url = cli_tfaas_public_url(c->conn.apihost, public_ns, name, "ohttp", NULL), herr[CURL_ERROR_SIZE + 64];
     struct cli_http_opts o = {.content_type = "message/ohttp-req", .accept = "message/ohttp-res",
                               .body = *enc_req, .body_len = *enc_len,
                               .capture = {"x-openwhisk-activation-id"}};
@@ -363,10 +413,18 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     ohttp_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     struct cli_http_response resp = {0};
+    EVP_PKEY *signer = NULL;
     /* 1. The function's certificate, checked against the pinned KMS and
      * what this client expects (namespace, name, code, deploy version). */
     if (expectation(c, name, &expect) < 0) goto out;
-    if (!(url = cli_tfaas_url(c->conn.apihost, name, "certificate", NULL)) ||
+    /* Without credentials (only with --sign-with): the public route of the
+     * namespace expected, which serves functions that require signatures. */
+    const char *public_ns = c->conn.auth ? NULL : expect.ns;
+    if (c->args.sign_with && !(signer = p256_read_private_pem(c->args.sign_with))) {
+        fprintf(stderr, "error: --sign-with %s: not a P-256 private key in PEM\n", c->args.sign_with);
+        goto out;
+    }
+    if (!(url = cli_tfaas_public_url(c->conn.apihost, public_ns, name, "certificate", NULL)) ||
         !(cert = fetch_text(c, url, "application/jwt")))
         goto out;
     if (cli_function_cert_verify(cert, &kms, &expect, NULL, &fn, err, sizeof err) < 0) {
@@ -390,7 +448,9 @@ int cli_confidential_invoke(struct cli_ctx *c) {
     /* 3. Relayed by the host, answered by an attested worker. Never resent
      * on the client's own: a refusal in the clear may be the host's lie
      * after the function ran, and a resend would run it twice. */
-    if (send_request(c, name, &cfg[0], aead, params, &ctx, &enc_req, &enc_len, &resp) < 0) goto out;
+    if (send_request(c, name, public_ns, signer, json_string_value(json_object_get(fn, "sub")), &cfg[0], aead, params,
+                     &ctx, &enc_req, &enc_len, &resp) < 0)
+        goto out;
     if (resp.status != 200) {
         struct cli_reply reply = {.status = resp.status, .raw = resp, .json = json_loadb(resp.body, resp.len, 0, NULL)};
         memset(&resp, 0, sizeof resp);
@@ -456,6 +516,7 @@ out:
     json_decref(fn);
     json_decref(rclaims);
     json_decref(out);
+    EVP_PKEY_free(signer);
     cli_kms_free(&kms);
     return rc;
 }

@@ -51,11 +51,19 @@ char *cli_url_build(const char *apihost, const char *collection, const char *nam
 }
 
 char *cli_tfaas_url(const char *apihost, const char *name, const char *suffix, const char *query) {
-    char *esc = cli_url_escape(name), *out = NULL;
-    if (esc && asprintf(&out, "%s/tfaas/v1/namespaces/_/actions/%s%s%s%s%s", apihost, esc, suffix ? "/" : "",
-                        suffix ? suffix : "", query ? "?" : "", query ? query : "") < 0)
+    return cli_tfaas_public_url(apihost, NULL, name, suffix, query);
+}
+
+char *cli_tfaas_public_url(const char *apihost, const char *ns, const char *name, const char *suffix,
+                           const char *query) {
+    char *esc = cli_url_escape(name), *ens = ns ? cli_url_escape(ns) : NULL, *out = NULL;
+    if (esc && (!ns || ens) &&
+        asprintf(&out, "%s/tfaas/v1/%s%s/actions/%s%s%s%s%s", apihost, ns ? "public/namespaces/" : "namespaces/",
+                 ns ? ens : "_", esc, suffix ? "/" : "", suffix ? suffix : "", query ? "?" : "",
+                 query ? query : "") < 0)
         out = NULL;
     free(esc);
+    free(ens);
     return out;
 }
 

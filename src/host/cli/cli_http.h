@@ -26,6 +26,11 @@ char *cli_url_build(const char *apihost, const char *collection, const char *nam
 /* apihost + "/tfaas/v1/namespaces/_/actions/" + escaped name [+ "/" + suffix]
  * [+ "?" + query]: the confidential routes. Malloc'd, NULL when out of memory. */
 char *cli_tfaas_url(const char *apihost, const char *name, const char *suffix, const char *query);
+/* The same with ns given: apihost + "/tfaas/v1/public/namespaces/" + escaped
+ * ns + "/actions/" ..., the routes that need no credentials (protocol.md
+ * §6.7); ns NULL is cli_tfaas_url. */
+char *cli_tfaas_public_url(const char *apihost, const char *ns, const char *name, const char *suffix,
+                           const char *query);
 
 #define CLI_HTTP_MAX_CAPTURE 3
 

@@ -4,6 +4,7 @@
  * encrypted, the deploy package is opened by the KMS enclave, and what is
  * stored is ciphertext, a certificate and a record sealed by the KMS. */
 #include "common/b64url.h"
+#include "common/jws.h"
 #include "common/ohttp.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
@@ -88,7 +89,21 @@ static enum MHD_Result deploy(http_req *r) {
     return action_put_body(r, r->rt.name, doc, 1);
 }
 
-/* The stored action's confidential annotation, or the 404 / 400 answered. */
+/* Does the stored certificate's policy name invoker keys? The host reads
+ * its own storage here (no signature check): this only decides whether the
+ * public route serves the function; the enclave enforces the signatures. */
+static int names_invokers(const char *cert) {
+    jws_parts p;
+    if (jws_decode(cert, strlen(cert), &p) != JWS_OK) return 0;
+    json_t *claims = json_loadb((const char *)p.payload, p.payload_len, 0, NULL);
+    int yes = json_array_size(json_object_get(json_object_get(claims, "policy"), "invokers")) > 0;
+    json_decref(claims);
+    jws_parts_free(&p);
+    return yes;
+}
+
+/* The stored action's confidential annotation, or the 404 / 400 answered
+ * (on a public route also 404 when its policy names no invoker keys). */
 static json_t *load(http_req *r, json_t **doc, enum MHD_Result *sent) {
     if (action_route_check(r, sent) < 0) return NULL;
     store_status st = store_action_peek(r->gw->store, r->ns, r->rt.name, doc);
@@ -99,7 +114,16 @@ static json_t *load(http_req *r, json_t **doc, enum MHD_Result *sent) {
     json_t *conf = action_confidential(*doc);
     if (!conf) {
         store_action_unpeek(r->gw->store, *doc);
-        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The action '%.256s' is not confidential", r->rt.name);
+        *sent = r->rt.is_public ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND)
+                                : http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The action '%.256s' is not confidential",
+                                             r->rt.name);
+    } else if (r->rt.is_public && !names_invokers(json_get_str(conf, "certificate", ""))) {
+        /* Without invoker keys the enclave runs any request: only the
+         * tenant's credentials stand between the function and the world.
+         * Answered as if it did not exist, to the unauthenticated. */
+        store_action_unpeek(r->gw->store, *doc);
+        conf = NULL;
+        *sent = http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
     }
     return conf;
 }

@@ -38,6 +38,7 @@ typedef struct {
     /* Fixed at creation: */
     int result_only;
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
+    int is_public;       /* ... on a public route (no credentials): refusals leave no record */
     char *sealed;        /* its enclave result {ohttp_res}; set with record */
     gateway *gw;
     /* Set by on_done before the record is queued, read by on_committed: the
@@ -126,6 +127,15 @@ static void on_done(void *ud, sched_result *res) {
     inv->sealed = sealed;
     inv->not_run = not_run;
     park_unlock(inv->gw);
+    /* A refusal on a public route (an unsigned or wrongly signed request,
+     * from anyone) is answered but not stored: strangers must not fill the
+     * namespace's activations. A call that ran is recorded as any other. */
+    if (inv->is_public && json_get_int(json_object_get(rec, "response"), "statusCode", TFAAS_STATUS_INTERNAL_ERR) !=
+                              TFAAS_STATUS_SUCCESS) {
+        json_decref(copy);
+        on_committed(inv, STORE_OK);
+        return;
+    }
     /* Recorded also when it never ran (shutdown): the caller holds its id. */
     store_activation_put(inv->gw->store, copy, inv->ns_id, on_committed, inv);
 }
@@ -389,6 +399,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     }
     inv->confidential = 1;
+    inv->is_public = r->rt.is_public;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
     sched_job job = job_for(r, action, fn_key, &lim, inv);

@@ -30,6 +30,19 @@ route_kind route_match(const char *path, route *r) {
     int n = split(r->buf, seg, MAX_SEGMENTS);
     if (n >= 3 && !strcmp(seg[0], "tfaas") && !strcmp(seg[1], "v1")) {
         if (n == 3 && !strcmp(seg[2], "attestation")) return r->kind = ROUTE_ATTESTATION;
+        /* The public routes: the same resources one segment deeper, GET and
+         * POST only (a deploy needs credentials). */
+        if (n == 8 && !strcmp(seg[2], "public") && !strcmp(seg[3], "namespaces") && !strcmp(seg[5], "actions")) {
+            r->ns = seg[4];
+            r->name = seg[6];
+            r->is_public = 1;
+            if (!strcmp(seg[7], "ohttp-keys")) return r->kind = ROUTE_CONF_KEYS;
+            if (!strcmp(seg[7], "certificate")) return r->kind = ROUTE_CONF_CERT;
+            if (!strcmp(seg[7], "ohttp")) return r->kind = ROUTE_CONF_OHTTP;
+            r->ns = r->name = NULL;
+            r->is_public = 0;
+            return ROUTE_NONE;
+        }
         if ((n == 6 || n == 7) && !strcmp(seg[2], "namespaces") && !strcmp(seg[4], "actions")) {
             r->ns = seg[3];
             r->name = seg[5];

@@ -24,6 +24,9 @@ typedef enum {
     ROUTE_CONF_KEYS,         /* ...{name}/ohttp-keys: GET application/ohttp-keys */
     ROUTE_CONF_CERT,         /* ...{name}/certificate: GET the function certificate */
     ROUTE_CONF_OHTTP,        /* ...{name}/ohttp: POST message/ohttp-req */
+    /* The same three under /tfaas/v1/public/namespaces/{ns}/actions/{name}/...
+     * (is_public set): no credentials; only for functions whose policy names
+     * invoker keys, which the enclave requires signatures of. */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */
@@ -34,6 +37,7 @@ typedef struct {
     const char *ns;   /* points into buf; NULL when the route has none */
     const char *name; /* action name, or activation id; NULL when none */
     int in_package;   /* ROUTE_ACTION whose name has a '/' (package/action) */
+    int is_public;    /* a ROUTE_CONF_{KEYS,CERT,OHTTP} under /tfaas/v1/public */
     char buf[ROUTE_MAX_PATH];
 } route;
 

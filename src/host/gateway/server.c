@@ -77,6 +77,23 @@ static int authenticate(http_req *r, enum MHD_Result *sent) {
     return 0;
 }
 
+/* A public confidential route names its namespace (no credentials, so no
+ * `_`): r->ns, ns_id and tenant are that namespace's, as authenticate()
+ * sets them; whether the function may be invoked so is confidential.c's
+ * check. 0, or -1 with *sent (404 for a namespace that does not exist). */
+static int public_namespace(http_req *r, enum MHD_Result *sent) {
+    store_status ss = strlen(r->rt.ns) < sizeof r->ns ? store_namespace_id(r->gw->store, r->rt.ns, r->ns_id)
+                                                        : STORE_NOT_FOUND;
+    if (ss == STORE_ERROR) { *sent = req_store_error(r); return -1; }
+    if (ss != STORE_OK) {
+        *sent = http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+        return -1;
+    }
+    snprintf(r->ns, sizeof r->ns, "%s", r->rt.ns);
+    snprintf(r->tenant, sizeof r->tenant, "%s#%s", r->ns, r->ns_id);
+    return 0;
+}
+
 /* --- dispatch -------------------------------------------------------------- */
 
 static enum MHD_Result dispatch(http_req *r) {
@@ -91,6 +108,7 @@ static enum MHD_Result dispatch(http_req *r) {
     if (kind == ROUTE_ATTESTATION) return attestation_handle(r); /* public, like /api/v1 */
 
     enum MHD_Result sent = MHD_NO;
+    if (r->rt.is_public) return public_namespace(r, &sent) < 0 ? sent : confidential_handle(r);
     if (authenticate(r, &sent) < 0) return sent;
     if (kind == ROUTE_NAMESPACES) return namespaces_handle(r);
 

@@ -105,7 +105,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_NS_DELETE_ACTIVATIONS] = "DELETE FROM activations WHERE namespace = ?1",
     [ST_NS_LIST] = "SELECT name, uuid FROM namespaces ORDER BY name",
     [ST_NS_BY_UUID] = "SELECT name, key_hash, ns_id FROM namespaces WHERE uuid = ?1",
-    [ST_NS_ALIVE] = "SELECT 1 FROM namespaces WHERE name = ?1 AND ns_id = ?2",
+    [ST_NS_ID] = "SELECT ns_id FROM namespaces WHERE name = ?1",
     [ST_ACT_GET] = "SELECT doc, version FROM actions WHERE namespace = ?1 AND name = ?2",
     /* REPLACE gives the row a fresh rowid: the tie-breaker for equal `updated`. */
     [ST_ACT_PUT] = "INSERT OR REPLACE INTO actions(namespace, name, version, updated, doc) "

@@ -56,6 +56,10 @@ store_status store_namespace_list(store *s, json_t **out);
  * documents of a deleted namespace of the same name. */
 store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size,
                                 char id_out[STORE_NSID_LEN + 1]);
+/* STORE_OK and its id in id_out when namespace `name` exists (reads the
+ * database, not the cache; the public confidential route names namespaces
+ * without credentials), STORE_NOT_FOUND when it does not. */
+store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]);
 /* STORE_OK when namespace `name` exists with id `ns_id` (reads the
  * database, not the cache), STORE_NOT_FOUND when it does not (deleted, or
  * created again: a new id). */

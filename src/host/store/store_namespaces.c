@@ -196,20 +196,28 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
     return out;
 }
 
-store_status store_namespace_alive(store *s, const char *name, const char *ns_id) {
-    if (!s || !name || !ns_id) return store_fail("namespace_alive: missing argument");
+store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]) {
+    if (!s || !name || !id_out) return store_fail("namespace_id: missing argument");
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_NS_ALIVE];
+    sqlite3_stmt *st = s->st[ST_NS_ID];
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ns_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    store_status out = rc == SQLITE_ROW    ? STORE_OK
-                       : rc == SQLITE_DONE ? STORE_NOT_FOUND
+    const unsigned char *id = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    store_status out = rc == SQLITE_ROW && id && strlen((const char *)id) <= STORE_NSID_LEN ? STORE_OK
+                       : rc == SQLITE_DONE                                                   ? STORE_NOT_FOUND
                                            : store_fail_db(s, "look up a namespace");
+    if (out == STORE_OK) strcpy(id_out, (const char *)id);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&s->db_lock);
     return out;
+}
+
+store_status store_namespace_alive(store *s, const char *name, const char *ns_id) {
+    if (!s || !name || !ns_id) return store_fail("namespace_alive: missing argument");
+    char id[STORE_NSID_LEN + 1];
+    store_status st = store_namespace_id(s, name, id);
+    return st == STORE_OK && strcmp(id, ns_id) != 0 ? STORE_NOT_FOUND : st;
 }
 
 uint64_t store_namespace_epoch(store *s) {

@@ -5,6 +5,7 @@
 #include "common/evidence.h"
 #include "common/hpke.h"
 #include "common/ipc.h"
+#include "common/json_depth.h"
 #include "common/jws.h"
 #include "common/labels.h"
 #include "common/ohttp.h"
@@ -310,6 +311,19 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_REQUEST, perr);
         goto out;
     }
+    /* Confidential default parameters (secrets): kept only in the sealed
+     * record and the release wrapped to an accepted worker, which merges
+     * them under the request's parameters. */
+    json_t *params = json_object_get(pkg, "params");
+    char *params_text = params ? json_dumps(params, JSON_COMPACT) : NULL;
+    size_t params_depth = params_text ? json_depth(params_text, strlen(params_text), JSON_MAX_DEPTH) : 0;
+    if (params_text) OPENSSL_cleanse(params_text, strlen(params_text));
+    free(params_text);
+    if (params && (!json_is_object(params) || params_depth > JSON_MAX_DEPTH)) {
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "the deploy package's params must be a JSON object nested at most "
+                    JSON_MAX_DEPTH_TEXT " levels deep");
+        goto out;
+    }
     /* The function's OHTTP key pair: the private key leaves only sealed. */
     ohttp_key_config cfg = {.kem_id = HPKE_KEM_X25519_SHA256, .nsuites = 2,
                             .suites = {{HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM},
@@ -333,10 +347,10 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
                             "exp", now + FUNCTION_CERT_LIFETIME_S);
     cert_text = cert_claims ? json_dumps(cert_claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char *okp_b64 = b64url_encode_alloc(okp.sk, HPKE_NSK);
-    record = okp_b64 ? json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:i, s:s}", "namespace", ns, "name", name,
+    record = okp_b64 ? json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:i, s:s, s:o}", "namespace", ns, "name", name,
                                  "version", version, "code_key", key_b64, "code_hash", hash_hex, "policy",
                                  policy_json(&pol), "ohttp_sk", okp_b64, "key_id", (int)cfg.key_id, "ohttp_keys",
-                                 keys_b64)
+                                 keys_b64, "params", params ? json_incref(params) : json_object())
                      : NULL;
     if (okp_b64) {
         OPENSSL_cleanse(okp_b64, strlen(okp_b64));
@@ -476,11 +490,15 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         from = now - REPLAY_WINDOW_S > prev_until + 1 ? now - REPLAY_WINDOW_S : prev_until + 1;
         until = (from > now ? from : now) + REPLAY_LEASE_S;
     }
-    secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O}", "namespace", json_object_get(rec, "namespace"),
+    json_t *params = json_object_get(rec, "params"); /* absent in records made before secrets */
+    json_t *invokers = json_object_get(json_object_get(rec, "policy"), "invokers"); /* canonical, or absent */
+    secrets = json_pack("{s:O, s:O, s:O, s:I, s:I, s:O, s:O, s:O, s:O, s:o, s:o}", "namespace", json_object_get(rec, "namespace"),
                         "name", json_object_get(rec, "name"), "version", ver, "accept_from", from, "accept_until",
                         until, "code_key", json_object_get(rec, "code_key"),
                         "code_hash", json_object_get(rec, "code_hash"), "ohttp_sk", json_object_get(rec, "ohttp_sk"),
-                        "key_id", json_object_get(rec, "key_id"));
+                        "key_id", json_object_get(rec, "key_id"), "params",
+                        json_is_object(params) ? json_incref(params) : json_object(), "invokers",
+                        json_is_array(invokers) ? json_incref(invokers) : json_array());
     secrets_text = secrets ? json_dumps(secrets, JSON_COMPACT) : NULL;
     if (!secrets_text || !(wrapped = wrap_to(wpk, secrets_text, &wrapped_len)) ||
         !(wrapped_b64 = b64url_encode_alloc(wrapped, wrapped_len))) {

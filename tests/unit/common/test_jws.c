@@ -1,11 +1,14 @@
 /* test_jws.c - base64url, P-256 keys and compact JWS ES256: round trips and
  * every refusal (tampering in each part, wrong key, other algorithms, crit,
- * non-canonical encodings, truncation at every byte). */
+ * non-canonical encodings, truncation at every byte), and invokers' request
+ * signatures built on them. */
 #include "check.h"
 #include "scratch.h"
 
 #include "common/b64url.h"
+#include "common/invoker_sig.h"
 #include "common/jws.h"
+#include "common/labels.h"
 #include "common/p256.h"
 
 #include <stdlib.h>
@@ -185,9 +188,63 @@ static void test_jws(void) {
     EVP_PKEY_free(other);
 }
 
+/* Invokers' request signatures (invoker_sig.c): what the CLI signs the
+ * enclave accepts, for that target, Date and content and one of its keys
+ * only. */
+static void test_invoker_sig(void) {
+    EVP_PKEY *alice = p256_generate(), *bob = p256_generate();
+    uint8_t a[P256_POINT_LEN], b[P256_POINT_LEN];
+    invoker_keys both = {0}, bob_only = {0};
+    CHECK(alice && bob && p256_public_point(bob, b) == 0 && p256_public_point(alice, a) == 0);
+    CHECK(invoker_keys_add(&both, b) == 0 && invoker_keys_add(&both, a) == 0 && invoker_keys_add(&bob_only, b) == 0);
+    const char *date = "Mon, 07 Dec 2026 03:00:00 GMT", *body = "{\"a\":1}";
+    char *sig = invoker_sig_sign(alice, "guest/f", date, (const uint8_t *)body, strlen(body));
+    CHECK(sig != NULL);
+    size_t n = sig ? strlen(sig) : 0;
+    CHECK(invoker_sig_verify(sig, n, &both, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_OK);
+    /* only bob listed: alice's kid names no key */
+    CHECK(invoker_sig_verify(sig, n, &bob_only, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_UNKNOWN_KEY);
+    CHECK(invoker_sig_verify(sig, n, &both, "guest/g", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_OTHER_REQUEST);
+    CHECK(invoker_sig_verify(sig, n, &both, "guest/f",
+                             "Mon, 07 Dec 2026 03:00:01 GMT", (const uint8_t *)body, strlen(body)) ==
+          INVOKER_SIG_OTHER_REQUEST);
+    CHECK(invoker_sig_verify(sig, n, &both, "guest/f", date,
+                             (const uint8_t *)"{}", 2) == INVOKER_SIG_OTHER_REQUEST);
+    CHECK(invoker_sig_verify(NULL, 0, &both, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_MISSING);
+    CHECK(invoker_sig_verify("x.y.z", 5, &both, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_MALFORMED);
+    /* bob's signature under alice's kid: alice's key is tried, and refuses */
+    char akid[P256_THUMBPRINT_LEN + 1], *forged = NULL, claims[512];
+    snprintf(claims, sizeof claims, "{\"content_sha256\":\"x\",\"date\":\"%s\",\"target\":\"guest/f\"}", date);
+    CHECK(p256_thumbprint(alice, akid) == 0 &&
+          jws_sign(bob, JWS_TYP_INVOKE, akid, (const uint8_t *)claims, strlen(claims), &forged) == JWS_OK);
+    CHECK(invoker_sig_verify(forged, strlen(forged), &both, "guest/f", date, (const uint8_t *)body, strlen(body)) ==
+          INVOKER_SIG_UNKNOWN_KEY);
+    free(forged);
+    /* at most POLICY_MAX_INVOKERS keys */
+    invoker_keys full = {0};
+    for (unsigned i = 0; i < POLICY_MAX_INVOKERS; i++) CHECK(invoker_keys_add(&full, a) == 0);
+    CHECK(invoker_keys_add(&full, a) < 0);
+    /* another typ: a receipt or certificate is not a request signature */
+    char *other = NULL;
+    CHECK(jws_sign(alice, "tfaas-receipt+jwt", NULL, (const uint8_t *)"{}", 2, &other) == JWS_OK);
+    CHECK(invoker_sig_verify(other, strlen(other), &both, "guest/f", date,
+                             (const uint8_t *)body, strlen(body)) == INVOKER_SIG_MALFORMED);
+    CHECK_STR(invoker_sig_result_name(INVOKER_SIG_OTHER_REQUEST), "signed for another function, Date or content");
+    free(other);
+    free(sig);
+    EVP_PKEY_free(alice);
+    EVP_PKEY_free(bob);
+}
+
 int main(void) {
     test_b64url();
     test_keys();
     test_jws();
+    test_invoker_sig();
     return CHECK_DONE();
 }

@@ -78,6 +78,45 @@ static void test_policy(void) {
     json_decref(j);
 }
 
+/* Invoker keys: canonical JWKs in, the same JSON value out; anything but a
+ * P-256 JWK of exactly crv, kty, x, y refused. */
+static void test_policy_invokers(void) {
+    EVP_PKEY *k = p256_generate();
+    char *jwk = k ? p256_public_jwk(k) : NULL;
+    CHECK(jwk != NULL);
+    char text[2048];
+    policy p;
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\",\"invokers\":[%s]}", M1, jwk);
+    CHECK(parse(text, &p) == 0 && p.ninvokers == 1);
+    json_t *in = json_loads(text, 0, NULL), *out = policy_json(&p);
+    CHECK(in && out && json_equal(in, out));
+    json_decref(in);
+    json_decref(out);
+    uint8_t point[P256_POINT_LEN];
+    CHECK(p256_public_point(k, point) == 0 && memcmp(point, p.invokers[0], sizeof point) == 0);
+    /* no invokers: the canonical form has no member for them */
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\"}", M1);
+    CHECK(parse(text, &p) == 0 && p.ninvokers == 0);
+    out = policy_json(&p);
+    CHECK(out && !json_object_get(out, "invokers"));
+    json_decref(out);
+    /* refused: empty list, an extra member, another curve name, not a point */
+    const char *bad[] = {"[]", "[1]", NULL, NULL, "[{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"AA\",\"y\":\"AA\"}]"};
+    char extra[1024], other[1024];
+    snprintf(extra, sizeof extra, "[{\"kid\":\"k\",%s]", jwk + 1);
+    snprintf(other, sizeof other, "[%s]", jwk);
+    char *crv = strstr(other, "P-256");
+    if (crv) crv[4] = '7';
+    bad[2] = extra;
+    bad[3] = other;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\",\"invokers\":%s}", M1, bad[i]);
+        CHECK(parse(text, &p) < 0);
+    }
+    free(jwk);
+    EVP_PKEY_free(k);
+}
+
 static void test_box(void) {
     uint8_t key[32] = {1, 2, 3}, *box = NULL, *pt = NULL;
     size_t box_len = 0, pt_len = 0;
@@ -102,6 +141,7 @@ static void test_box(void) {
 
 int main(void) {
     test_policy();
+    test_policy_invokers();
     test_box();
     return CHECK_DONE();
 }

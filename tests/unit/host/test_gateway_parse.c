@@ -16,6 +16,16 @@ static void test_routes(void) {
     CHECK(route_match("/tfaas/v1/attestation", &r) == ROUTE_ATTESTATION);
     CHECK(route_match("/tfaas/v1/attestation/x", &r) == ROUTE_NONE);
     CHECK(route_match("/tfaas/v2/attestation", &r) == ROUTE_NONE);
+    /* public confidential routes: a real namespace, no deploy route */
+    CHECK(route_match("/tfaas/v1/public/namespaces/guest/actions/f/ohttp", &r) == ROUTE_CONF_OHTTP && r.is_public);
+    CHECK_STR(r.ns, "guest");
+    CHECK_STR(r.name, "f");
+    CHECK(route_match("/tfaas/v1/public/namespaces/guest/actions/f/certificate", &r) == ROUTE_CONF_CERT && r.is_public);
+    CHECK(route_match("/tfaas/v1/public/namespaces/guest/actions/f/ohttp-keys", &r) == ROUTE_CONF_KEYS && r.is_public);
+    CHECK(route_match("/tfaas/v1/public/namespaces/guest/actions/f", &r) == ROUTE_NONE && !r.is_public);
+    CHECK(route_match("/tfaas/v1/public/namespaces/guest/actions/f/other", &r) == ROUTE_NONE && !r.is_public);
+    CHECK(r.ns == NULL && r.name == NULL);
+    CHECK(route_match("/tfaas/v1/namespaces/guest/actions/f/ohttp", &r) == ROUTE_CONF_OHTTP && !r.is_public);
     CHECK(route_allowed(ROUTE_ATTESTATION) == ROUTE_GET);
     CHECK(route_match("/api/v1/namespaces", &r) == ROUTE_NAMESPACES);
     CHECK(route_match("/api/v1/namespaces/_/actions", &r) == ROUTE_ACTIONS);
