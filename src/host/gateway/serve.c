@@ -93,7 +93,8 @@ static void usage(FILE *f) {
           "  --activation-ttl HOURS   activation records older than this are deleted, 0 = kept\n"
           "                           (default 168, a week)\n"
           "  --activation-max-count N activation records kept per namespace, the oldest deleted\n"
-          "                           first, 0 = no limit (default 10000)\n"
+          "                           first, 0 = no limit (default 0: each trim walks the\n"
+          "                           namespace's records, so it costs more the larger N is)\n"
           "  --tenant-storage MB      bytes of activation records kept per namespace, the oldest\n"
           "                           deleted first, 0 = no limit (default 512)\n"
           "  --max-blocking-wait MS   a blocking invoke answers 202 after this (default 60000)\n"
@@ -261,7 +262,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                       .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_HEAD_TIMEOUT_S,
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS,
                       .tenant_max_activations = 200, .tenant_max_memory_mb = 256,
-                      .activation_ttl_h = 168, .activation_max_count = 10000, .tenant_storage_mb = 512};
+                      .activation_ttl_h = 168, .activation_max_count = 0, .tenant_storage_mb = 512};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;

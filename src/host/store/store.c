@@ -127,6 +127,12 @@ static const char *const STMT_SQL[ST_COUNT] = {
                      "FROM activations WHERE namespace = ?1 "
                      "WINDOW w AS (ORDER BY \"start\" DESC, rowid DESC)) "
                      "WHERE n > 1 AND (n > ?2 OR total > ?3))",
+    /* The cheap forms a trim tries first, each an index-only walk with no
+     * sort: everything of namespace ?1 past its newest ?2 records, and the
+     * bytes it holds (ST_ACTV_TRIM runs only when those are over quota). */
+    [ST_ACTV_TRIM_COUNT] = "DELETE FROM activations WHERE rowid IN (SELECT rowid FROM activations "
+                           "WHERE namespace = ?1 ORDER BY \"start\" DESC LIMIT -1 OFFSET ?2)",
+    [ST_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0) FROM activations WHERE namespace = ?1",
     [ST_ACTV_EXPIRE] = "DELETE FROM activations WHERE rowid IN ("
                        "SELECT rowid FROM activations WHERE \"start\" < ?1 LIMIT ?2)",
 };
