@@ -13,6 +13,9 @@ APT_PACKAGES=(
   # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
   # unpacked, not installed, by scripts/libnode.sh (called by CMake)
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libuv1 zlib1g
+  # the V8 shim hooks ICU's allocator (u_setMemoryFunctions): its header and
+  # libicuuc.so to link
+  libicu-dev
 )
 
 missing=()
