@@ -168,6 +168,74 @@ ipc_status ipc_recv(int fd, ipc_msg *out) {
     return IPC_OK;
 }
 
+void ipc_inbuf_init(ipc_inbuf *b, int fd) {
+    b->fd = fd;
+    b->start = b->end = 0;
+}
+
+int ipc_inbuf_pending(const ipc_inbuf *b) {
+    return b->end > b->start;
+}
+
+int ipc_inbuf_ready(const ipc_inbuf *b) {
+    size_t have = b->end - b->start;
+    if (have < 4) return 0;
+    uint32_t len = get_le32(b->data + b->start);
+    /* a bad length is "ready" too: ipc_inbuf_recv reports it without reading */
+    return len > IPC_MAX_FRAME || len < IPC_HEADER_LEN || have - 4 >= len;
+}
+
+/* Reads whatever the channel has into the free end of the buffer (at least
+ * one byte, blocking). IPC_ERR_EOF when the peer closed. */
+static ipc_status inbuf_fill(ipc_inbuf *b) {
+    if (b->start > 0) { /* keep the unread bytes at the front */
+        memmove(b->data, b->data + b->start, b->end - b->start);
+        b->end -= b->start;
+        b->start = 0;
+    }
+    for (;;) {
+        ssize_t k = read(b->fd, b->data + b->end, sizeof b->data - b->end);
+        if (k > 0) {
+            b->end += (size_t)k;
+            return IPC_OK;
+        }
+        if (k == 0) return IPC_ERR_EOF;
+        if (errno != EINTR) return IPC_ERR_IO;
+    }
+}
+
+ipc_status ipc_inbuf_recv(ipc_inbuf *b, ipc_msg *out) {
+    memset(out, 0, sizeof *out);
+    while (b->end - b->start < 4) {
+        int between_frames = b->end == b->start;
+        ipc_status s = inbuf_fill(b);
+        if (s == IPC_ERR_EOF && !between_frames) return IPC_ERR_TRUNCATED;
+        if (s != IPC_OK) return s;
+    }
+    uint32_t len = get_le32(b->data + b->start);
+    if (len > IPC_MAX_FRAME) return IPC_ERR_TOO_LARGE;
+    if (len < IPC_HEADER_LEN) return IPC_ERR_TRUNCATED;
+    b->start += 4;
+    uint8_t *buf = malloc(len);
+    if (!buf) return IPC_ERR_NOMEM;
+    size_t got = b->end - b->start < len ? b->end - b->start : len;
+    memcpy(buf, b->data + b->start, got);
+    b->start += got;
+    ipc_status s = IPC_OK;
+    if (got < len) { /* the rest is not here yet: read it straight into the frame */
+        s = read_all(b->fd, buf + got, len - got);
+        if (s == IPC_ERR_EOF) s = IPC_ERR_TRUNCATED;
+    }
+    if (s == IPC_OK) s = ipc_decode(buf, len, out);
+    if (s != IPC_OK) {
+        free(buf);
+        memset(out, 0, sizeof *out);
+        return s;
+    }
+    out->buf = buf;
+    return IPC_OK;
+}
+
 void ipc_msg_free(ipc_msg *m) {
     free(m->buf);
     memset(m, 0, sizeof *m);

@@ -31,6 +31,9 @@ typedef enum {
     IPC_RESULT   = 3, /* enclave -> host: outcome of one IPC_INVOKE, same id */
     IPC_DROP     = 4, /* host -> enclave: forget a function and its heaps */
     IPC_SHUTDOWN = 5, /* host -> enclave: finish in-flight work and exit */
+    IPC_CANCEL   = 6, /* host -> enclave: the INVOKE with this id is not to run if it
+                       * still waits in its lane; answered by a RESULT with
+                       * TFAAS_STATUS_NOT_RUN then, else by nothing (it runs as usual) */
     /* The KMS role (src/trusted/kms.c); each request is answered by one
      * IPC_KMS_REPLY with the same id. */
     IPC_KMS_INIT  = 16, /* host -> kms: the sealed key blob, or none on first start */
@@ -122,6 +125,7 @@ typedef enum {
     TFAAS_STATUS_NEED_CODE       = 100, /* IPC only: resend INVOKE with the code */
     TFAAS_STATUS_NEED_KEYS       = 101, /* IPC only: RESULT holds the enclave's worker
                                          * identity; resend INVOKE with a key release */
+    TFAAS_STATUS_NOT_RUN         = 102, /* IPC only: a cancelled INVOKE that never ran */
 } tfaas_status;
 
 typedef enum {
@@ -173,6 +177,27 @@ ipc_status ipc_decode(const uint8_t *body, size_t len, ipc_msg *out);
 ipc_status ipc_send(int fd, const ipc_writer *w);
 ipc_status ipc_recv(int fd, ipc_msg *out);
 void ipc_msg_free(ipc_msg *m);
+
+/* Buffered reading of one channel: frames that arrive together are taken in
+ * one read() instead of two per frame, and the caller can tell whether the
+ * next frame is already here (to handle a burst as one batch, under one lock
+ * and one wake-up). A frame larger than the buffer is read straight into its
+ * own allocation. Owned by the one thread that reads the descriptor. */
+#define IPC_INBUF_BYTES (64u << 10)
+typedef struct {
+    int fd;
+    size_t start, end; /* unread bytes are data[start, end) */
+    uint8_t data[IPC_INBUF_BYTES];
+} ipc_inbuf;
+
+void ipc_inbuf_init(ipc_inbuf *b, int fd);
+/* The next frame, reading (blocking) only when no whole frame is buffered.
+ * Same results as ipc_recv; after an error the channel is unusable. */
+ipc_status ipc_inbuf_recv(ipc_inbuf *b, ipc_msg *out);
+/* 1 when a whole frame is buffered, so ipc_inbuf_recv will not block. */
+int ipc_inbuf_ready(const ipc_inbuf *b);
+/* 1 when any byte is buffered (poll() on fd alone would miss it). */
+int ipc_inbuf_pending(const ipc_inbuf *b);
 
 /* Field accessors: -1 when the field is absent or has the wrong size. */
 int ipc_get_u64(const ipc_msg *m, unsigned idx, uint64_t *out);
