@@ -95,11 +95,21 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
  * at least "namespace", "name", "activationId", "start" and "end".
  * store_activation_put steals the reference, queues the record for the next
  * group commit and returns at once; `committed` (may be NULL) is then called
- * once, from the writer thread, with STORE_OK, STORE_NOT_FOUND (ns_id given
+ * once, from the writer thread (or at the end of the caller's commit
+ * section, below), with STORE_OK, STORE_NOT_FOUND (ns_id given
  * and the namespace that ran it no longer exists: nothing was stored) or
  * STORE_ERROR. ns_id NULL stores it under the namespace's name, unchecked. */
 typedef void (*store_committed_fn)(void *ud, store_status st);
 void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud);
+/* A commit section of the calling thread: between begin and end, this
+ * thread's store_activation_put calls for s are collected, and end commits
+ * them itself in one transaction and calls their `committed` callbacks (on
+ * this thread). For a thread that finishes a burst of activations at once
+ * (the scheduler's reader of an enclave): the records are durable without
+ * waking the writer thread, a wake-up per burst less. Sections do not nest;
+ * more than STORE_SECTION_MAX records are committed as they come. */
+void store_activation_section_begin(store *s);
+void store_activation_section_end(store *s);
 store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out);
 /* Retention of activation records, applied by the writer thread: after each
  * group commit the namespaces it wrote keep at most max_count records and

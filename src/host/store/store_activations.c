@@ -6,7 +6,12 @@
  * committing each record alone would make the WAL append the bottleneck.
  * Callers learn that their record is durable through the `committed`
  * callback, which runs on the writer thread after COMMIT returned (so
- * store_last_error() inside the callback explains a STORE_ERROR). */
+ * store_last_error() inside the callback explains a STORE_ERROR).
+ *
+ * A thread that finishes a burst of activations can commit them itself
+ * (store_activation_section_begin/end): the same group commit, on the
+ * caller's thread, so the writer is not woken for them. Both committers
+ * take db_lock per transaction. */
 #include "host/store/store_internal.h"
 
 #include "host/util/clock.h"
@@ -219,12 +224,40 @@ void store_writer_stop(store *s) {
     s->writer_started = false;
 }
 
+/* This thread's commit section (store_activation_section_begin). */
+static _Thread_local struct {
+    store *s; /* NULL outside a section */
+    size_t n;
+    store_pending items[STORE_SECTION_MAX];
+} section;
+
+void store_activation_section_begin(store *s) {
+    section.s = s;
+    section.n = 0;
+}
+
+void store_activation_section_end(store *s) {
+    if (section.s != s) return;
+    size_t n = section.n;
+    section.s = NULL;
+    section.n = 0;
+    if (n) commit_batch(s, section.items, n);
+}
+
 void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud) {
     char *id = ns_id ? strdup(ns_id) : NULL;
     if (!s || (ns_id && !id)) {
         json_decref(record);
         store_fail(s ? "activation_put: out of memory" : "activation_put: no store");
         if (committed) committed(ud, STORE_ERROR);
+        return;
+    }
+    if (section.s == s) {
+        if (section.n == STORE_SECTION_MAX) { /* a long burst: commit what it has so far */
+            commit_batch(s, section.items, section.n);
+            section.n = 0;
+        }
+        section.items[section.n++] = (store_pending){record, id, committed, ud};
         return;
     }
     pthread_mutex_lock(&s->q_lock);

@@ -33,6 +33,9 @@
 /* Records per transaction: bounds how long one commit holds db_lock (and so
  * delays readers) while still amortising the commit over many records. */
 #define STORE_BATCH_MAX 1024
+/* Records one thread's commit section collects before it commits them
+ * (store_activation_section_begin): a thread-local array of this many. */
+#define STORE_SECTION_MAX 128
 /* Read cache (store_cache.c): slots per table, and how often changes by
  * another process are looked for (the staleness bound for them). */
 #define STORE_CACHE_SLOTS 1024
@@ -104,8 +107,8 @@ struct store {
      * starts or under q_lock; read by the writer under q_lock. */
     store_retention retention;
     uint64_t expired_at_us;    /* writer thread only: last age sweep */
-    /* Writer thread only: records and bytes written since the last trim, per
-     * namespace hash slot. Namespaces sharing a slot share its counter: the
+    /* Under q_lock (any thread that commits trims): records and bytes
+     * written since the last trim, per namespace hash slot. Namespaces sharing a slot share its counter: the
      * one not trimmed when it fills waits for the next fill, one slack later. */
     struct { uint64_t count, bytes; } written[STORE_TRIM_SLOTS];
 
@@ -164,8 +167,9 @@ json_t *store_doc_decode(store *s, const unsigned char *text, int len);
  * the documents into a new array; resets the statement. Lock held. */
 store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out);
 
-/* Retention (store_retention.c), run by the writer thread, db_lock not
- * held: counts what a committed batch wrote per namespace (ns[i], bytes[i]
+/* Retention (store_retention.c), db_lock not held. Trim runs on whichever
+ * thread committed (the writer, or one ending a commit section), expire on
+ * the writer thread only. Trim counts what a committed batch wrote per namespace (ns[i], bytes[i]
  * per record) and trims a namespace to its count and byte quota once it has
  * written 1/STORE_TRIM_SLACK of either since its last trim; at most every
  * STORE_EXPIRE_EVERY_MS it deletes records past their age. */

@@ -4,8 +4,8 @@
  * OpenWhisk's activation store TTL. Without it one tenant's logs grew the
  * state directory without bound.
  *
- * Runs on the store's writer thread between group commits, in transactions
- * of its own, so an invoke's record is never delayed by it; each delete is
+ * Runs after group commits (on the writer thread, or on a thread that
+ * committed its own section), in transactions of its own, so an invoke's record is never delayed by it; each delete is
  * bounded (a trim removes about what was written since the last one, the
  * age sweep STORE_EXPIRE_BATCH rows per transaction), so readers wait at
  * most one such transaction for db_lock.
@@ -91,18 +91,28 @@ static int due(const store *s, unsigned k, const store_retention *r) {
 void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, size_t n) {
     store_retention r = retention_of(s);
     if (!r.max_count && !r.max_bytes) return;
+    /* The counters are shared by every committer (the writer and threads
+     * with a commit section): decide under q_lock which slots are due and
+     * reset them, so each fill is trimmed by one thread only. */
+    unsigned char go[STORE_TRIM_SLOTS] = {0};
+    pthread_mutex_lock(&s->q_lock);
     for (size_t i = 0; i < n; i++) {
         unsigned k = slot_of(ns[i]);
         s->written[k].count++;
         s->written[k].bytes += bytes[i];
     }
-    unsigned char go[STORE_TRIM_SLOTS] = {0};
-    for (size_t i = 0; i < n; i++) go[slot_of(ns[i])] = (unsigned char)due(s, slot_of(ns[i]), &r);
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = slot_of(ns[i]);
+        if (!go[k] && due(s, k, &r)) {
+            go[k] = 1;
+            s->written[k].count = s->written[k].bytes = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->q_lock);
     for (size_t i = 0; i < n; i++) { /* one transaction each: others get the lock in between */
         unsigned k = slot_of(ns[i]);
         if (!go[k]) continue;
         go[k] = 0; /* once per batch */
-        s->written[k].count = s->written[k].bytes = 0;
         pthread_mutex_lock(&s->db_lock);
         /* The count first: an index walk past the newest max_count; then
          * the bytes it holds, and only if those are over (rare: 512 MiB by
