@@ -1,14 +1,16 @@
-/* endpoint.c - reader loop, invocation queue and worker threads (endpoint.h).
+/* endpoint.c - reader loop, lanes, invocation queue and worker threads
+ * (endpoint.h).
  *
  * Frames are validated completely on the reader thread, so a worker only ever
  * sees a well-formed INVOKE. Replies from several workers are serialised by
  * one send mutex: a frame is always written whole.
  *
  * Threads: the main thread reads the channel (endpoint_run) and is the only
- * one that enqueues or applies a DROP; `workers` worker threads take jobs and
- * send results. Locks (never nested: a worker sends after letting go of
- * qlock): qlock guards the job queue, send_lock the channel's write side
- * (the main thread's HELLO goes out before any job exists, so without it).
+ * one that enqueues, cancels or applies a DROP; `workers` worker threads take
+ * jobs, send results and go on with the next job of the same lane. Locks
+ * (never nested: a worker sends after letting go of qlock): qlock guards the
+ * job queue and the lanes, send_lock the channel's write side (the main
+ * thread's HELLO goes out before any job exists, so without it).
  * The warm heaps are fn_table's, under its own lock (function.c); conf_state
  * locks itself (confidential.c). */
 #include "trusted/endpoint.h"
@@ -28,10 +30,29 @@
 #include <time.h>
 #include <unistd.h>
 
+typedef struct lane lane;
+
 typedef struct job {
     ipc_msg msg; /* a validated IPC_INVOKE, owned */
+    lane *lane;  /* its function's */
     struct job *next;
 } job;
+
+/* A function revision's lane: at most its concurrency of its jobs are
+ * queued for a worker or running (`active`); the host may send more (it
+ * pipelines them), and those wait here in arrival order. The worker that
+ * finishes one of its jobs goes on with the next waiting one itself: no
+ * hand-over, and the same warm heap. The host mirrors this exactly
+ * (scheduler/enclave.c, lane_advance) to know when a waiting job starts. */
+struct lane {
+    lane *next; /* hash chain */
+    unsigned active;
+    job *whead, *wtail; /* waiting */
+    size_t key_len;
+    char key[];
+};
+
+#define LANE_BUCKETS 256u
 
 struct endpoint {
     /* Set before the workers start, then read-only: */
@@ -45,10 +66,12 @@ struct endpoint {
     pthread_mutex_t send_lock; /* writes on fd: one whole frame at a time */
     pthread_mutex_t qlock;     /* guards the fields below */
     pthread_cond_t qcond;      /* a job was queued, or closing */
-    job *head, *tail;
-    size_t queued;
+    job *head, *tail;          /* jobs for a worker (their lane had room) */
+    size_t queued;             /* jobs in the queue and waiting in lanes */
+    lane *lanes[LANE_BUCKETS];
     int closing; /* no more jobs will come: workers exit once the queue is empty */
 };
+
 
 /* A protocol violation or an unusable channel: say why, stop at once. */
 static _Noreturn void die(const char *what, const char *detail) {
@@ -85,6 +108,8 @@ static void send_result(endpoint *e, uint64_t id, const engine_outcome *o, uint6
         ipc_put_u64(&w, o->peak_memory);
         st = ipc_writer_finish(&w);
     }
+    /* Sent at once, never held back: the host learns that a lane moved on
+     * (lane_advance there) before anything else of that lane happens. */
     pthread_mutex_lock(&e->send_lock);
     if (st == IPC_OK) st = ipc_send(e->fd, &w);
     pthread_mutex_unlock(&e->send_lock);
@@ -250,6 +275,47 @@ out:
     free(main);
 }
 
+static unsigned lane_hash(const uint8_t *key, size_t len) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) h = (h ^ key[i]) * 16777619u;
+    return h % LANE_BUCKETS;
+}
+
+/* The lane of key, made if it has none. qlock held; NULL: no memory. */
+static lane *lane_get(endpoint *e, const uint8_t *key, size_t len) {
+    lane **b = &e->lanes[lane_hash(key, len)];
+    for (lane *l = *b; l; l = l->next)
+        if (l->key_len == len && memcmp(l->key, key, len) == 0) return l;
+    lane *l = calloc(1, sizeof *l + len);
+    if (!l) return NULL;
+    memcpy(l->key, key, len);
+    l->key_len = len;
+    l->next = *b;
+    *b = l;
+    return l;
+}
+
+/* One of l's jobs ended: the next one waiting in it, which the caller runs,
+ * or NULL (and l is freed once nothing is left in it). qlock held. */
+static job *lane_next(endpoint *e, lane *l) {
+    job *j = l->whead;
+    if (j) {
+        l->whead = j->next;
+        if (!l->whead) l->wtail = NULL;
+        e->queued--;
+        return j;
+    }
+    if (--l->active == 0) {
+        for (lane **p = &e->lanes[lane_hash((const uint8_t *)l->key, l->key_len)]; *p; p = &(*p)->next)
+            if (*p == l) {
+                *p = l->next;
+                break;
+            }
+        free(l);
+    }
+    return NULL;
+}
+
 static void *worker_main(void *arg) {
     endpoint *e = arg;
     for (;;) {
@@ -263,27 +329,68 @@ static void *worker_main(void *arg) {
         }
         pthread_mutex_unlock(&e->qlock);
         if (!j) return NULL; /* closing and drained */
-        run_invoke(e, &j->msg);
-        ipc_msg_free(&j->msg);
-        free(j);
+        while (j) { /* the job, then the ones waiting in its lane */
+            lane *l = j->lane;
+            run_invoke(e, &j->msg);
+            ipc_msg_free(&j->msg);
+            free(j);
+            pthread_mutex_lock(&e->qlock);
+            j = lane_next(e, l);
+            pthread_mutex_unlock(&e->qlock);
+        }
     }
 }
 
 /* ---- reader ------------------------------------------------------------- */
 
+/* Queues a validated INVOKE for a worker if its lane has room, else at the
+ * end of its lane. */
 static void enqueue(endpoint *e, ipc_msg *m) {
     job *j = malloc(sizeof *j);
     if (!j) die("out of memory queueing an invocation", NULL);
     j->msg = *m;
     j->next = NULL;
     memset(m, 0, sizeof *m);
+    uint64_t concurrency = field_u64(&j->msg, INV_CONCURRENCY);
     pthread_mutex_lock(&e->qlock);
     if (e->queued >= ENDPOINT_MAX_QUEUE) die("protocol violation", "more invocations queued than allowed");
-    if (e->tail) e->tail->next = j; else e->head = j;
-    e->tail = j;
+    lane *l = lane_get(e, j->msg.fields[INV_FN_KEY].ptr, j->msg.fields[INV_FN_KEY].len);
+    if (!l) die("out of memory queueing an invocation", NULL);
+    j->lane = l;
     e->queued++;
-    pthread_cond_signal(&e->qcond);
+    if (l->active < (concurrency ? concurrency : 1)) {
+        l->active++;
+        if (e->tail) e->tail->next = j; else e->head = j;
+        e->tail = j;
+        pthread_cond_signal(&e->qcond);
+    } else {
+        if (l->wtail) l->wtail->next = j; else l->whead = j;
+        l->wtail = j;
+    }
     pthread_mutex_unlock(&e->qlock);
+}
+
+/* IPC_CANCEL: drops the job with this id if it still waits in a lane and
+ * says so (NOT_RUN); one that runs or ran already is answered as usual. */
+static void cancel(endpoint *e, uint64_t id) {
+    job *found = NULL;
+    pthread_mutex_lock(&e->qlock);
+    for (unsigned b = 0; b < LANE_BUCKETS && !found; b++)
+        for (lane *l = e->lanes[b]; l && !found; l = l->next)
+            for (job **p = &l->whead, *prev = NULL; *p; prev = *p, p = &(*p)->next)
+                if ((*p)->msg.id == id) {
+                    found = *p;
+                    *p = found->next;
+                    if (l->wtail == found) l->wtail = prev;
+                    e->queued--;
+                    break;
+                }
+    pthread_mutex_unlock(&e->qlock);
+    if (!found) return;
+    engine_outcome o = {.status = TFAAS_STATUS_NOT_RUN, .result = "{}", .logs = ""};
+    send_result(e, id, &o, 0, 0);
+    ipc_msg_free(&found->msg);
+    free(found);
 }
 
 static void stop_workers(endpoint *e) {
@@ -361,18 +468,26 @@ static void send_hello(endpoint *e) {
 int endpoint_run(endpoint *e) {
     send_hello(e);
     uint64_t last_sweep = now_us();
+    /* Frames that came together are read at once (one read for a burst). */
+    ipc_inbuf *in = malloc(sizeof *in);
+    if (!in) die("out of memory at start-up", NULL);
+    ipc_inbuf_init(in, e->fd);
     for (;;) {
-        /* Wake up now and then to let idle heaps expire even when no work comes. */
-        struct pollfd p = {.fd = e->fd, .events = POLLIN};
-        int n = poll(&p, 1, ENDPOINT_SWEEP_MS);
-        if (n < 0 && errno != EINTR) die("poll on the channel failed", strerror(errno));
+        /* Wake up now and then to let idle heaps expire even when no work
+         * comes; bytes already read need no poll. */
+        int n = 1;
+        if (!ipc_inbuf_pending(in)) {
+            struct pollfd p = {.fd = e->fd, .events = POLLIN};
+            n = poll(&p, 1, ENDPOINT_SWEEP_MS);
+            if (n < 0 && errno != EINTR) die("poll on the channel failed", strerror(errno));
+        }
         if (now_us() - last_sweep >= ENDPOINT_SWEEP_MS * 1000u) {
             fn_table_sweep(e->fns);
             last_sweep = now_us();
         }
         if (n <= 0) continue;
         ipc_msg m;
-        ipc_status st = ipc_recv(e->fd, &m);
+        ipc_status st = ipc_inbuf_recv(in, &m);
         if (st == IPC_ERR_EOF) break;
         if (st != IPC_OK) die("malformed frame from the host", ipc_status_str(st));
         const char *problem = host_frame_problem(&m);
@@ -383,6 +498,9 @@ int endpoint_run(endpoint *e) {
         }
         if (m.type == IPC_INVOKE) {
             enqueue(e, &m);
+        } else if (m.type == IPC_CANCEL) {
+            cancel(e, m.id);
+            ipc_msg_free(&m);
         } else if (m.type == IPC_DROP) {
             char *key = ipc_get_str(&m, DROP_FN_KEY);
             if (!key) die("out of memory handling DROP", NULL);
@@ -394,6 +512,7 @@ int endpoint_run(endpoint *e) {
             break;
         }
     }
+    free(in);
     stop_workers(e);
     endpoint_free(e);
     return 0;

@@ -2,7 +2,10 @@
  *
  * The main thread reads frames and queues each IPC_INVOKE; worker threads run
  * them on warm heaps (function.h) and answer with one IPC_RESULT carrying the
- * same id. IPC_DROP is applied at once. EOF or IPC_SHUTDOWN ends the loop
+ * same id. A function revision's jobs beyond the INVOKE's concurrency wait in
+ * its lane and run in arrival order, each on the worker that finished the one
+ * before (docs/architecture.md, Lanes); IPC_CANCEL takes a waiting one out
+ * (RESULT with TFAAS_STATUS_NOT_RUN). IPC_DROP is applied at once. EOF or IPC_SHUTDOWN ends the loop
  * after in-flight work is answered. Anything malformed from the host is a
  * protocol violation: one line on stderr and exit status 1 (the host then
  * restarts the enclave), never a guess. */

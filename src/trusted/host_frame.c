@@ -37,6 +37,7 @@ const char *host_frame_problem(const ipc_msg *m) {
         if (m->nfields != DROP_NFIELDS || !text_field_ok(m, DROP_FN_KEY, 0)) return "malformed DROP";
         return NULL;
     case IPC_SHUTDOWN: return NULL;
+    case IPC_CANCEL: return m->nfields == 0 ? NULL : "malformed CANCEL";
     default: return "unexpected message type";
     }
 }

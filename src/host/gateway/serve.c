@@ -7,6 +7,7 @@
 #include "host/kms/sim_platform.h"
 #include "host/scheduler/cpu_priority.h"
 
+#include "host/util/cpus.h"
 #include "host/util/file.h"
 #include "host/util/ids.h"
 
@@ -47,7 +48,7 @@ static void usage(FILE *f) {
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
           "                           owned by you, writable by neither group nor others\n"
-          "  --workers N              worker threads per enclave (default: number of CPUs)\n"
+          "  --workers N              worker threads per enclave (default: CPUs it may use)\n"
           "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
           "                           default: generated on first start); kept in DIR/guest.auth\n"
           "  --enclave PATH           tfaas-enclave executable, Duktape: kind js:duktape\n"
@@ -107,7 +108,7 @@ static void usage(FILE *f) {
           "                           request's headers are complete; 0 = never (default 15;\n"
           "                           afterwards the connection may be silent 60 s, or this\n"
           "                           long if longer; a parked blocking invoke never times out)\n"
-          "  --http-threads N         event threads serving HTTP (default: number of CPUs)\n"
+          "  --http-threads N         event threads serving HTTP (default: CPUs it may use)\n"
           "  -h, --help               this text\n"
           "\n"
           "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
@@ -253,11 +254,11 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"activation-max-count", required_argument, 0, O_ACTIVATION_COUNT},
         {"tenant-storage", required_argument, 0, O_TENANT_STORAGE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned ncpu = cpus_usable(64);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
-                      .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu > 0 ? (unsigned)ncpu : 1,
+                      .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
-                      .http_threads = ncpu > 0 ? (ncpu > 64 ? 64u : (unsigned)ncpu) : 1u,
+                      .http_threads = ncpu,
                       .isolation = ISOLATION_TENANT, .max_enclaves_per_ns = DEFAULT_MAX_ENCLAVES_PER_NS,
                       .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_HEAD_TIMEOUT_S,
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS,
@@ -324,6 +325,11 @@ static unsigned background_after(const serve_opts *o) {
 /* The key service (tfaas-kms) and the quoting service (tfaas-qe, found
  * beside it): both or neither. Without them confidential functions and
  * /tfaas/v1/attestation answer 503; everything else still runs. */
+/* An enclave reader's burst of finished activations: their records are
+ * committed together, on that thread (store_activation_section_begin). */
+static void records_burst_begin(void *ud) { store_activation_section_begin(ud); }
+static void records_burst_end(void *ud) { store_activation_section_end(ud); }
+
 static void start_confidential(const serve_opts *o, const char *enclave, const char *enclave_v8,
                                const char *platform_key, kms_service **kms, quote_service **qe) {
     char *kms_path = o->kms ? strdup(o->kms) : beside_self("tfaas-kms"), *qe_path = NULL, *err = NULL;
@@ -448,7 +454,8 @@ int serve_main(int argc, char **argv) {
                            .background_after_ms = background_after(&o),
                            .enclave_args = kms ? tee_args : NULL,
                            .release = confidential_release, .release_ud = kms, /* kms NULL: 503 */
-                           .quote = kms ? quote_service_channel : NULL, .quote_ud = qe, .budget = tenants};
+                           .quote = kms ? quote_service_channel : NULL, .quote_ud = qe, .budget = tenants,
+                           .burst_begin = records_burst_begin, .burst_end = records_burst_end, .burst_ud = st};
     sched = scheduler_create(&sc, &err);
     if (!sched) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");

@@ -50,6 +50,17 @@ frame *frame_drop(const char *prefix) {
     return f;
 }
 
+frame *frame_cancel(uint64_t ipc_id) {
+    frame *f = frame_new();
+    if (!f) return NULL;
+    ipc_writer_begin(&f->w, IPC_CANCEL, ipc_id);
+    if (ipc_writer_finish(&f->w) != IPC_OK) {
+        frame_free(f);
+        return NULL;
+    }
+    return f;
+}
+
 frame *frame_shutdown(void) {
     frame *f = frame_new();
     if (!f) return NULL;
@@ -140,7 +151,8 @@ void enclave_kill(enclave *e) {
 }
 
 int enclave_idle(const enclave *e) {
-    return e->current && e->state == ENC_READY && e->running == 0 && !e->pending_head && !e->urgent_head;
+    return e->current && e->state == ENC_READY && e->running == 0 && e->pipelined == 0 && !e->pending_head &&
+           !e->urgent_head;
 }
 
 void enclave_stop(enclave *e, uint64_t now_us) {
@@ -199,8 +211,9 @@ static activation *inflight_take(enclave *e, uint64_t id) {
             activation *a = *p;
             *p = a->next;
             a->next = NULL;
-            e->running--;
-            if (e->running == 0) e->idle_since_us = clock_mono_us();
+            if (a->pipelined) e->pipelined--;
+            else e->running--;
+            if (e->running + e->pipelined == 0) e->idle_since_us = clock_mono_us();
             return a;
         }
     }
@@ -210,7 +223,34 @@ static activation *inflight_take(enclave *e, uint64_t id) {
 static void inflight_put(enclave *e, activation *a) {
     a->next = e->inflight;
     e->inflight = a;
+    if (a->pipelined) e->pipelined++;
+    else e->running++;
+}
+
+/* The enclave's lane of fn_key, as the host mirrors it: how many of its
+ * activations run there (hold a worker) and how many wait in the lane. */
+static void lane_count(const enclave *e, const char *fn_key, unsigned *running, unsigned *waiting) {
+    *running = *waiting = 0;
+    for (const activation *a = e->inflight; a; a = a->next)
+        if (!strcmp(a->fn_key, fn_key)) ++*(a->pipelined ? waiting : running);
+}
+
+/* One of fn_key's activations left the enclave's lane (finished, or asked
+ * for its code): the enclave's worker goes on with the oldest one waiting
+ * there, so that one starts now and its deadline runs from now. The lane is
+ * FIFO in the order frames were sent, which is ipc_id order. Returns it, or
+ * NULL when none waits. */
+static activation *lane_advance(enclave *e, const char *fn_key, uint64_t now) {
+    activation *next = NULL;
+    for (activation *a = e->inflight; a; a = a->next)
+        if (a->pipelined && !strcmp(a->fn_key, fn_key) && (!next || a->ipc_id < next->ipc_id)) next = a;
+    if (!next) return NULL;
+    next->pipelined = 0;
+    e->pipelined--;
     e->running++;
+    next->sent_us = now;
+    next->deadline_us = now + (uint64_t)next->timeout_ms * 1000u;
+    return next;
 }
 
 /* The enclave is gone (EOF, error, kill, failed launch): finish what it was
@@ -224,6 +264,20 @@ static void enclave_died(enclave *e, done_list *dl) {
     activation *a;
     while ((a = e->inflight)) {
         e->inflight = a->next;
+        if (a->pipelined && !s->closing) {
+            /* It waited in its lane and never ran: it runs elsewhere, unless
+             * its namespace is gone. */
+            a->next = NULL;
+            if (e->retired) {
+                a->res.not_run = 1;
+                sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_NS_GONE);
+                sched_release_slot(s, a, dl);
+            } else {
+                a->pipelined = 0;
+                sched_assign(s, a, dl);
+            }
+            continue;
+        }
         /* The enclave never reported a duration: the host's clock is the
          * honest one (a killed timeout ran at least its whole budget). */
         if (a->sent_us) a->res.duration_us = now - a->sent_us;
@@ -238,7 +292,7 @@ static void enclave_died(enclave *e, done_list *dl) {
         }
         sched_release_slot(s, a, dl);
     }
-    e->running = 0;
+    e->running = e->pipelined = 0;
     activation *pend = e->pending_head;
     e->pending_head = e->pending_tail = NULL;
     while ((a = pend)) {
@@ -309,6 +363,22 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
             return;
         }
         key_forget(e, a->fn_key);
+        /* Its lane moved on without it: the resend waits at the lane's end
+         * when another took its place, and is then the newest there. */
+        if (a->pipelined) { /* the enclave ran what the host thought waiting: mirror it */
+            a->pipelined = 0;
+            e->pipelined--;
+            e->running++;
+        }
+        if (lane_advance(e, a->fn_key, clock_mono_us())) {
+            a->pipelined = 1;
+            e->running--;
+            e->pipelined++;
+        } else {
+            a->sent_us = clock_mono_us();
+            a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
+        }
+        a->ipc_id = s->next_ipc_id++;
         frame *f = frame_new();
         if (!f || encode_invoke(&f->w, a, 1) != IPC_OK) {
             frame_free(f);
@@ -324,7 +394,19 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         enclave_push_urgent(e, f);
         return;
     }
+    if (kind == RESULT_FRAME_NOT_RUN) { /* cancelled while it waited in its lane: the lane did not move */
+        if (!a->pipelined) {
+            violation(e, "did not run an activation it had started");
+            return;
+        }
+        a = inflight_take(e, m->id);
+        a->res.not_run = 1;
+        sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_NOT_RUN);
+        sched_release_slot(s, a, dl);
+        return;
+    }
     a = inflight_take(e, m->id);
+    lane_advance(e, a->fn_key, clock_mono_us()); /* the next one of its lane runs now */
     if (kind == RESULT_FRAME_NOMEM) { /* keep the placeholders */
         sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, "Out of memory receiving the result.");
     } else {
@@ -389,39 +471,54 @@ static void release_keys(enclave *e, key_request *kr) {
     free(err);
 }
 
+/* Results that arrive together are handled as one burst: read with one
+ * read() (ipc_inbuf), finished under one hold of the lock, delivered in a
+ * row between the config's burst brackets (the gateway commits their
+ * records in one transaction on this thread). A NEED_KEYS result ends a
+ * burst, since its key release runs outside the lock. */
 static void *reader_main(void *arg) {
     enclave *e = arg;
     pthread_setname_np(pthread_self(), "enclave-reader");
     scheduler *s = e->s;
-    for (;;) {
+    ipc_inbuf *in = malloc(sizeof *in);
+    ipc_status st = in ? IPC_OK : IPC_ERR_NOMEM;
+    if (in) ipc_inbuf_init(in, e->fd);
+    while (st == IPC_OK) {
         ipc_msg m;
-        ipc_status st = ipc_recv(e->fd, &m);
-        if (st != IPC_OK) {
-            /* EOF and I/O errors (ECONNRESET) are how a dead process looks;
-             * anything else is a broken frame and worth a word. */
-            if (st != IPC_ERR_EOF && st != IPC_ERR_IO) {
-                pthread_mutex_lock(&s->lock);
-                if (!e->killed && e->state != ENC_STOPPING) {
-                    char what[96];
-                    snprintf(what, sizeof what, "channel: %s", ipc_status_str(st));
-                    violation(e, what);
-                }
-                pthread_mutex_unlock(&s->lock);
-            }
-            break;
-        }
+        st = ipc_inbuf_recv(in, &m); /* blocks until something comes */
+        if (st != IPC_OK) break;
         done_list dl = {0};
         key_request kr = {0};
         pthread_mutex_lock(&s->lock);
         enclave_inline_begin(); /* the next pending activation goes out from here */
-        handle_msg(e, &m, &dl, &kr);
+        for (;;) {
+            handle_msg(e, &m, &dl, &kr);
+            ipc_msg_free(&m);
+            if (kr.ipc_id || !ipc_inbuf_ready(in)) break;
+            st = ipc_inbuf_recv(in, &m); /* whole frame buffered: does not block */
+            if (st != IPC_OK) break;
+        }
         enclave_inline_end();
         pthread_mutex_unlock(&s->lock);
-        ipc_msg_free(&m);
+        int burst = dl.head && s->cfg.burst_begin && s->cfg.burst_end;
+        if (burst) s->cfg.burst_begin(s->cfg.burst_ud);
         done_list_deliver(&dl);
+        if (burst) s->cfg.burst_end(s->cfg.burst_ud);
         if (kr.ipc_id) release_keys(e, &kr);
         free(kr.record);
         free(kr.worker);
+    }
+    free(in);
+    /* EOF and I/O errors (ECONNRESET) are how a dead process looks;
+     * anything else is a broken frame and worth a word. */
+    if (st != IPC_ERR_EOF && st != IPC_ERR_IO) {
+        pthread_mutex_lock(&s->lock);
+        if (!e->killed && e->state != ENC_STOPPING) {
+            char what[96];
+            snprintf(what, sizeof what, "channel: %s", ipc_status_str(st));
+            violation(e, what);
+        }
+        pthread_mutex_unlock(&s->lock);
     }
     done_list dl = {0};
     pthread_mutex_lock(&s->lock);
@@ -442,21 +539,50 @@ static void *reader_main(void *arg) {
  * the io thread instead. */
 #define INLINE_SEND_MAX (64u << 10)
 
-/* Lock held. Sends e's first pending activation if a worker is free; 1 when
- * it did something (the lock may have been dropped meanwhile), 0 when
+/* How far dispatch looks down the pending list for an activation that can
+ * go (one whose function's lane is full must not hold up the others). */
+#define DISPATCH_LOOKAHEAD 64u
+
+/* Lock held. The first pending activation that can be sent: to a free
+ * worker if its lane has room (*pipelined 0), else to wait in its lane
+ * (*pipelined 1, SCHED_PIPELINE_MAX at most). Unlinked; NULL if none. */
+static activation *take_sendable(enclave *e, int *pipelined) {
+    activation *prev = NULL, *a = e->pending_head;
+    for (unsigned seen = 0; a && seen < DISPATCH_LOOKAHEAD; prev = a, a = a->next, seen++) {
+        unsigned running, waiting;
+        lane_count(e, a->fn_key, &running, &waiting);
+        if (running < a->concurrency) {
+            if (e->running >= e->workers) continue;
+            *pipelined = 0;
+        } else if (a->may_pipeline && waiting < SCHED_PIPELINE_MAX) {
+            *pipelined = 1;
+        } else {
+            continue;
+        }
+        if (prev) prev->next = a->next;
+        else e->pending_head = a->next;
+        if (e->pending_tail == a) e->pending_tail = prev;
+        a->next = NULL;
+        return a;
+    }
+    return NULL;
+}
+
+/* Lock held. Sends e's first pending activation that can go (take_sendable);
+ * 1 when it did something (the lock may have been dropped meanwhile), 0 when
  * nothing could go. `from_io` says the caller is e's own io thread. */
 static int dispatch_one(enclave *e, int from_io) {
     scheduler *s = e->s;
-    activation *a = e->pending_head;
-    if (!a || e->state != ENC_READY || e->running >= e->workers) return 0;
+    if (!e->pending_head || e->state != ENC_READY) return 0;
     if (!from_io && e->urgent_head) {
         /* control frames (drops) must reach the enclave first: the io thread
          * sends them, then this */
         pthread_cond_signal(&e->wake);
         return 0;
     }
-    e->pending_head = a->next;
-    if (!e->pending_head) e->pending_tail = NULL;
+    int pipelined = 0;
+    activation *a = take_sendable(e, &pipelined);
+    if (!a) return 0;
     int with_code = !key_loaded(e, a->fn_key);
     a->ipc_id = s->next_ipc_id++;
     ipc_writer w = {0};
@@ -476,6 +602,7 @@ static int dispatch_one(enclave *e, int from_io) {
     if (with_code) key_add(e, a->fn_key);
     a->sent_with_code = with_code;
     a->sent_us = clock_mono_us();
+    a->pipelined = pipelined; /* no deadline until it starts (lane_advance) */
     a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
     inflight_put(e, a); /* before sending, so the result always finds it */
     frame *f = NULL;

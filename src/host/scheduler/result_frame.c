@@ -28,12 +28,14 @@ result_frame_kind result_frame_read(const ipc_msg *m, const result_frame_limits 
         ipc_get_u64(m, RES_DURATION_US, &out->duration_us) < 0 || ipc_get_u64(m, RES_INIT_US, &out->init_us) < 0 ||
         ipc_get_u64(m, RES_PEAK_MEMORY, &out->peak_memory) < 0)
         return malformed(out, "malformed result");
-    if (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE && st != TFAAS_STATUS_NEED_KEYS)
+    if (st > TFAAS_STATUS_INTERNAL_ERR && st != TFAAS_STATUS_NEED_CODE && st != TFAAS_STATUS_NEED_KEYS &&
+        st != TFAAS_STATUS_NOT_RUN)
         return malformed(out, "malformed result: unknown status");
     out->status = (tfaas_status)st;
     const ipc_field *res = &m->fields[RES_RESULT], *logs = &m->fields[RES_LOGS];
     if (res->len == 0) return malformed(out, "malformed result: empty result");
     if (st == TFAAS_STATUS_NEED_CODE) return RESULT_FRAME_NEED_CODE;
+    if (st == TFAAS_STATUS_NOT_RUN) return RESULT_FRAME_NOT_RUN;
     /* JSON text: a NUL is always escaped, and a raw one would cut it short */
     if (memchr(res->ptr, '\0', res->len)) return malformed(out, "malformed result: NUL byte in the result");
     if (st == TFAAS_STATUS_NEED_KEYS) {

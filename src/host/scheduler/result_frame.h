@@ -28,6 +28,7 @@ typedef enum {
     RESULT_FRAME_DONE,      /* the activation's outcome: status, result, logs, durations */
     RESULT_FRAME_NEED_CODE, /* resend the INVOKE with the code */
     RESULT_FRAME_NEED_KEYS, /* result holds the worker's identity (JSON text, as sent) */
+    RESULT_FRAME_NOT_RUN,   /* a cancelled activation that never ran (IPC_CANCEL) */
     RESULT_FRAME_MALFORMED, /* a protocol violation; problem says which */
     RESULT_FRAME_NOMEM,
 } result_frame_kind;

@@ -4,12 +4,15 @@
  *   fn_state.queue   waiting for a concurrency slot of its function
  *   enclave.pending  holds a slot, waiting for the enclave to start or for
  *                    one of its workers to be free
- *   enclave.inflight sent to the enclave (deadline running)
+ *   enclave.inflight sent to the enclave: running (deadline running), or
+ *                    `pipelined`: waiting in its function's lane in the
+ *                    enclave (no deadline until the one ahead of it ends)
  *   done_list        finished, callback about to run
  *
  * Threads: per enclave an io thread (launches the process, then sends what
  * the others leave to it: control frames, big frames, frames a full socket
- * would not take) and a reader thread (reads RESULTs); one watchdog thread
+ * would not take) and a reader thread (reads RESULTs, a burst at a time, and
+ * delivers their completions between cfg.burst_begin/end); one watchdog thread
  * per scheduler (timeouts, idle eviction, CPU priority, reaping). Other
  * threads (HTTP event threads in scheduler_submit, a reader finishing an
  * activation) send the next pending INVOKE themselves, inline (enclave.c).
@@ -56,6 +59,12 @@
 #define SCHED_STOP_GRACE_MS 1000u   /* SHUTDOWN -> SIGKILL for idle enclaves */
 #define SCHED_WATCHDOG_TICK_MS 20u
 #define SCHED_MAX_KEY 1024u         /* longest fn_key / namespace accepted */
+/* Activations of one function (not confidential) that may be sent to its
+ * enclave beyond its concurrency, to wait there in the function's lane
+ * (endpoint.h): when one finishes, the enclave's worker goes on with the next
+ * without a round trip through the host, and a burst of requests costs a
+ * burst of frames per wake-up instead of two wake-ups each. */
+#define SCHED_PIPELINE_MAX 32u
 #define SCHED_MAX_UNIT ISOLATION_UNIT_MAX(SCHED_MAX_KEY)
 
 #define MSG_TIMEOUT "The action exceeded its time limits of %u milliseconds."
@@ -100,7 +109,10 @@ typedef struct activation {
     void *ud;
     fn_state *fn;
     uint64_t ipc_id;
-    uint64_t submit_us, sent_us, deadline_us; /* deadline = sent + timeout */
+    uint64_t submit_us, sent_us, deadline_us; /* deadline = sent + timeout; sent = started when pipelined */
+    int pipelined;          /* in flight, waiting in its lane in the enclave (SCHED_PIPELINE_MAX) */
+    int may_pipeline;       /* its function's pipeline is on (fn_state.pipeline) */
+    int cancelling;         /* pipelined, and an IPC_CANCEL for it went out */
     int sent_with_code;
     int confidential, sent_with_keys;
     uint8_t *record;  /* confidential: the sealed function record */
@@ -120,6 +132,9 @@ struct fn_state {
     char *key;      /* "ns/name" */
     unsigned in_flight; /* activations holding a slot (pending or sent) */
     unsigned concurrency; /* slots: the newest submission's limit */
+    unsigned pipeline;    /* slots beyond it, sent to wait in the enclave: SCHED_PIPELINE_MAX, or 0
+                           * for confidential functions and shared enclaves (whose lanes a
+                           * namespace's retirement could not empty) */
     unsigned queued;
     activation *qhead, *qtail;
     sched_code *code; /* the latest revision's code that new submissions share; a reference */
@@ -164,7 +179,9 @@ struct enclave {
     pthread_cond_t wake;    /* io thread: work to send or death */
     activation *pending_head, *pending_tail;
     activation *inflight;
-    unsigned running;       /* activations in inflight */
+    unsigned running;       /* activations in inflight that run (hold a worker) */
+    unsigned pipelined;     /* ... and that wait in their lane (see activation.pipelined) */
+    int retired;            /* killed because its namespace was deleted: nothing in it is re-run */
     frame *urgent_head, *urgent_tail;
     loaded_key *loaded;
     uint64_t idle_since_us;
@@ -235,6 +252,7 @@ int enclave_idle(const enclave *e);
 void enclave_free(enclave *e); /* after both threads are joined and it is reaped */
 frame *frame_drop(const char *prefix);
 frame *frame_shutdown(void);
+frame *frame_cancel(uint64_t ipc_id); /* IPC_CANCEL of a pipelined activation */
 
 /* watchdog.c */
 void *watchdog_main(void *arg);

@@ -6,6 +6,7 @@
 #include "host/scheduler/sched_internal.h"
 
 #include "host/util/clock.h"
+#include "host/util/cpus.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -279,7 +280,7 @@ void sched_release_slot(scheduler *s, activation *a, done_list *dl) {
     a->fn = NULL;
     if (!f) return;
     f->in_flight--;
-    while (f->qhead && f->in_flight < f->concurrency && !s->closing && !s->quiesced) {
+    while (f->qhead && f->in_flight < f->concurrency + f->pipeline && !s->closing && !s->quiesced) {
         activation *q = f->qhead;
         f->qhead = q->next;
         if (!f->qhead) f->qtail = NULL;
@@ -393,8 +394,7 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     s->budget = cfg->budget;
     if (s->cfg.isolation == ISOLATION_UNSET) s->cfg.isolation = ISOLATION_TENANT;
     if (s->cfg.workers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        s->cfg.workers = n < 1 ? 1u : n > (long)DEFAULT_WORKERS_MAX ? DEFAULT_WORKERS_MAX : (unsigned)n;
+        s->cfg.workers = cpus_usable(DEFAULT_WORKERS_MAX);
     }
     s->next_ipc_id = 1;
     pthread_condattr_t ca;
@@ -475,15 +475,21 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         fn_maybe_free(s, f);
     } else {
         f->concurrency = a->concurrency; /* the newest revision's limit applies */
+        f->pipeline = a->confidential || mode == ISOLATION_SHARED ? 0 : SCHED_PIPELINE_MAX;
+        a->may_pipeline = f->pipeline > 0;
         a->fn = f;
-        if (f->in_flight < f->concurrency) {
+        /* Waiting: queued here, or sent beyond the concurrency to wait in the
+         * enclave; max_queue bounds both together. */
+        unsigned waiting = f->queued + (f->in_flight > f->concurrency ? f->in_flight - f->concurrency : 0);
+        if (f->in_flight < f->concurrency ||
+            (f->in_flight < f->concurrency + f->pipeline && waiting < s->cfg.max_queue)) {
             f->in_flight++;
             saved = assign(s, a); /* no room, no memory or no thread for a new enclave */
             if (saved) {
                 f->in_flight--;
                 rc = -1;
             }
-        } else if (f->queued < s->cfg.max_queue) {
+        } else if (waiting < s->cfg.max_queue) {
             a->next = NULL;
             if (f->qtail) f->qtail->next = a;
             else f->qhead = a;
@@ -612,8 +618,9 @@ unsigned scheduler_retire(scheduler *s, const char *ns) {
              * and no new work for the old namespace goes to it (one still
              * starting is stopped once launched, see io_main). */
             e->current = 0;
+            e->retired = 1; /* what waits in its lanes ends unrun, not re-run elsewhere */
             enclave_kill(e);
-            ended++;
+            ended += 1 + e->pipelined;
         } else {
             ended += (unsigned)forget_prefix(e, prefix); /* a shared enclave keeps serving the others */
         }
@@ -671,6 +678,18 @@ void scheduler_quiesce(scheduler *s) {
     pthread_mutex_lock(&s->lock);
     s->quiesced = 1;
     fail_waiting(s, &dl, NULL, MSG_NOT_RUN);
+    /* What waits in the enclaves' lanes is cancelled there: each ends unrun
+     * (NOT_RUN) unless it started meanwhile, then it finishes as usual. */
+    for (enclave *e = s->enclaves; e; e = e->next) {
+        if (e->state != ENC_READY) continue;
+        for (activation *a = e->inflight; a; a = a->next) {
+            if (!a->pipelined || a->cancelling) continue;
+            frame *f = frame_cancel(a->ipc_id);
+            if (!f) break; /* no memory: the rest run, as running work does */
+            a->cancelling = 1;
+            enclave_push_urgent(e, f);
+        }
+    }
     pthread_mutex_unlock(&s->lock);
     done_list_deliver(&dl);
 }
@@ -704,10 +723,11 @@ void scheduler_stats(scheduler *s, sched_stats *out) {
     if (!s) return;
     pthread_mutex_lock(&s->lock);
     *out = s->stats;
-    out->enclaves = out->running = out->pending = out->queued = 0;
+    out->enclaves = out->running = out->pending = out->queued = 0; /* counted below */
     for (enclave *e = s->enclaves; e; e = e->next) {
         out->enclaves++; /* a dead one still has a process until it is reaped */
         out->running += e->running;
+        out->queued += e->pipelined; /* they wait, in the enclave */
         for (activation *a = e->pending_head; a; a = a->next) out->pending++;
     }
     for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++)
@@ -756,7 +776,7 @@ void scheduler_destroy(scheduler *s) {
     for (enclave *e = s->enclaves; e; e = e->next) {
         activation *a = e->inflight, *next;
         e->inflight = NULL;
-        e->running = 0;
+        e->running = e->pipelined = 0;
         for (; a; a = next) {
             next = a->next;
             a->fn = NULL;

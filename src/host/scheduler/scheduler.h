@@ -77,6 +77,13 @@ typedef struct {
                                * arguments say --quote-fd 4); NULL: none */
     void *quote_ud;
     budget *budget;           /* per-namespace admission, borrowed (outlives the scheduler); NULL = none */
+    /* Optional brackets around a burst of completions that an enclave's
+     * reader delivers in a row (results that arrived together): called on
+     * that thread, before the first and after the last callback, so that
+     * what the callbacks hand on (records to store) can go as one batch. */
+    void (*burst_begin)(void *ud);
+    void (*burst_end)(void *ud);
+    void *burst_ud;
 } scheduler_config;
 
 /* One activation to run. The scheduler copies everything it keeps (the

@@ -52,7 +52,7 @@ static int live(const enclave *e) {
 }
 
 static int is_long(const activation *a, uint64_t now, uint64_t after_us) {
-    return now > a->sent_us && now - a->sent_us >= after_us;
+    return !a->pipelined && now > a->sent_us && now - a->sent_us >= after_us;
 }
 
 static int runs_long(const enclave *e, uint64_t now, uint64_t after_us) {
@@ -100,7 +100,7 @@ static void check_enclaves(scheduler *s, uint64_t now) {
     for (enclave *e = s->enclaves; e; e = e->next) {
         if (e->state == ENC_READY || e->state == ENC_STOPPING) {
             for (activation *a = e->inflight; a && !e->killed; a = a->next) {
-                if (now > a->deadline_us + grace_us) {
+                if (!a->pipelined && now > a->deadline_us + grace_us) {
                     fprintf(stderr, "tfaas: enclave %d (%s) overran activation %s by more than %u ms; killing it\n",
                             (int)e->pid, e->unit, a->activation_id, s->cfg.kill_grace_ms);
                     enclave_kill(e);

@@ -246,7 +246,8 @@ static void test_queue_bound(void) {
     CHECK(scheduler_submit(s, &j, on_done, &w[3]) == -1 && errno == EAGAIN);
     sched_stats st;
     scheduler_stats(s, &st);
-    CHECK(st.queued == 2);
+    /* three held (one to run, two waiting here or in the enclave's lane) */
+    CHECK(st.running + st.pending + st.queued == 3);
     for (int i = 0; i < 3; i++) {
         CHECK(waiter_wait(&w[i]) == 0 && w[i].res.status == TFAAS_STATUS_SUCCESS);
         waiter_fini(&w[i]);
@@ -304,6 +305,37 @@ static void test_enclave_killed(scheduler *s) {
     sched_stats st;
     scheduler_stats(s, &st);
     CHECK(st.enclaves_died >= 1);
+}
+
+/* Pipelining: activations beyond a function's concurrency wait in its lane
+ * inside the enclave. When the enclave dies under the one that runs, that
+ * one fails as before, and those waiting behind it (they never ran) run on
+ * the next enclave instead of failing with it. */
+static void test_lane_survives_kill(scheduler *s) {
+    waiter slow, behind[3];
+    sched_job j = job("t9", "t9/slower@1", SLOWER, "{}");
+    waiter_init(&slow);
+    CHECK(scheduler_submit(s, &j, on_done, &slow) == 0);
+    for (int i = 0; i < 3; i++) {
+        waiter_init(&behind[i]);
+        CHECK(scheduler_submit(s, &j, on_done, &behind[i]) == 0);
+    }
+    sched_stats st = {0};
+    for (unsigned waited = 0; waited < WAIT_MS && !(st.running == 1 && st.queued == 3); waited += 10) {
+        sleep_ms(10);
+        scheduler_stats(s, &st);
+    }
+    CHECK(st.running == 1 && st.queued == 3); /* one runs, three wait (in the enclave's lane) */
+    pid_t pid = scheduler_enclave_pid(s, "tenant:t9");
+    CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
+    CHECK(waiter_wait(&slow) == 0 && slow.res.status == TFAAS_STATUS_DEVELOPER_ERR);
+    CHECK(slow.res.result_json && strstr(slow.res.result_json, "exited unexpectedly"));
+    for (int i = 0; i < 3; i++) {
+        CHECK(waiter_wait(&behind[i]) == 0 && behind[i].res.status == TFAAS_STATUS_SUCCESS);
+        CHECK(behind[i].calls == 1 && !behind[i].res.not_run);
+        waiter_fini(&behind[i]);
+    }
+    waiter_fini(&slow);
 }
 
 static void test_idle_eviction(void) {
@@ -620,15 +652,18 @@ static void test_retire(void) {
     scheduler_destroy(s);
 }
 
-/* Quiesced: queued work ends at once unrun, running work completes, nothing
- * new is accepted. */
+/* Quiesced: waiting work ends unrun (queued here at once; waiting in its
+ * enclave's lane once the enclave confirms the cancel, long before the
+ * running one could finish), running work completes, nothing new is
+ * accepted. */
 static void test_quiesce(void) {
     waiter w1, w2;
     scheduler *s = running_and_queued("q1", &w1, &w2);
     if (!s) return;
     scheduler_quiesce(s);
     sched_job j = job("q1", "q1/slower@1", SLOWER, "{}");
-    CHECK(w2.calls == 1 && w2.res.not_run && strstr(w2.res.result_json, "did not run"));
+    CHECK(waiter_wait(&w2) == 0 && w2.res.not_run && strstr(w2.res.result_json, "did not run"));
+    CHECK(w1.calls == 0); /* w2 was not run after w1: it was cancelled while w1 ran */
     errno = 0;
     CHECK(scheduler_submit(s, &j, on_done, &w2) == -1 && errno == ESHUTDOWN);
     CHECK(waiter_has(&w1, TFAAS_STATUS_SUCCESS, 0, "ok"));
@@ -732,6 +767,7 @@ int main(void) {
         test_concurrency(s);
         test_timeout(s);
         test_enclave_killed(s);
+        test_lane_survives_kill(s);
         scheduler_destroy(s);
     }
     test_queue_bound();

@@ -69,6 +69,7 @@ static void test_done(void) {
 static void test_requests(void) {
     result_frame rf;
     CHECK(read_one(TFAAS_STATUS_NEED_CODE, "{}", 2, "", 0, &PLAIN, &rf) == RESULT_FRAME_NEED_CODE);
+    CHECK(read_one(TFAAS_STATUS_NOT_RUN, "{}", 2, "", 0, &PLAIN, &rf) == RESULT_FRAME_NOT_RUN);
     CHECK(rf.result == NULL);
     result_frame_free(&rf);
     const char *who = "{\"evidence\":\"e\",\"keys\":{}}";
@@ -96,7 +97,7 @@ static void test_refusals(void) {
     m = frame(&w, IPC_RESULT, 0, "{}", 2, "", 0, RES_NFIELDS + 1);
     expect_malformed(&m, &PLAIN, "malformed result");
     ipc_writer_free(&w);
-    const uint64_t bad_status[] = {4, 99, 102, UINT64_MAX};
+    const uint64_t bad_status[] = {4, 99, 103, UINT64_MAX};
     for (size_t i = 0; i < sizeof bad_status / sizeof *bad_status; i++) {
         m = frame(&w, IPC_RESULT, bad_status[i], "{}", 2, "", 0, RES_NFIELDS);
         expect_malformed(&m, &PLAIN, "unknown status");

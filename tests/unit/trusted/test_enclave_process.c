@@ -267,6 +267,47 @@ static void test_parallel(enclave *e) {
     result_free(&b);
 }
 
+/* A lane (endpoint.c): with concurrency 1, three INVOKEs of one function
+ * sent at once run one after the other on the one warm heap, in the order
+ * sent, although a second worker is idle; the next function is not held up
+ * by them; a CANCEL takes a waiting one out (NOT_RUN), and one for an id
+ * that is not waiting is ignored. */
+static void test_lanes(enclave *e) {
+    invoke_args lane = {.key = "guest/lane@1",
+                        .code = "var n = 0; function main(p) { n++; var end = Date.now() + p.ms; while (Date.now() < end) {}"
+                                " return {n: n}; }",
+                        .params = "{\"ms\":300}"};
+    result r = call(e, 30, &lane); /* warm: n is 1 */
+    CHECK(r.status == TFAAS_STATUS_SUCCESS);
+    result_free(&r);
+    lane.code = "";
+    for (uint64_t id = 31; id <= 34; id++) CHECK(send_invoke(e->fd, id, &lane) == 0);
+    /* another function gets the idle worker at once */
+    invoke_args other = {.key = "guest/other@1", .code = "function main() { return {other: true}; }"};
+    CHECK(send_invoke(e->fd, 40, &other) == 0);
+    CHECK(send_simple(e->fd, IPC_CANCEL, NULL) == 0); /* id 0: nothing waits under it */
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_CANCEL, 34); /* the last one waits behind two: taken out */
+    CHECK(ipc_writer_finish(&w) == IPC_OK && ipc_send(e->fd, &w) == IPC_OK);
+    ipc_writer_free(&w);
+    result first = recv_result(e->fd);
+    CHECK(first.id == 40 || first.id == 34); /* both answered long before the lane's 900 ms */
+    result second = recv_result(e->fd);
+    CHECK((first.id == 40 && second.id == 34) || (first.id == 34 && second.id == 40));
+    result *cancelled = first.id == 34 ? &first : &second;
+    CHECK(cancelled->status == TFAAS_STATUS_NOT_RUN);
+    result_free(&first);
+    result_free(&second);
+    char want[16];
+    for (uint64_t id = 31; id <= 33; id++) { /* in order, each on the warm heap */
+        r = recv_result(e->fd);
+        snprintf(want, sizeof want, "{\"n\":%d}", (int)(id - 29));
+        CHECK(r.id == id && r.status == TFAAS_STATUS_SUCCESS && r.init_us == 0);
+        CHECK_STR(r.result, want);
+        result_free(&r);
+    }
+}
+
 static void test_sandbox(enclave *e) {
     char path[64], buf[8192];
     snprintf(path, sizeof path, "/proc/%d/status", (int)e->pid);
@@ -368,6 +409,7 @@ int main(void) {
     test_hello(&e, 2);
     test_invocations(&e);
     test_parallel(&e);
+    test_lanes(&e);
     test_sandbox(&e);
     CHECK(send_simple(e.fd, IPC_SHUTDOWN, NULL) == 0);
     CHECK(exited_with(reap(&e), 0));

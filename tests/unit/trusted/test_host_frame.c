@@ -63,6 +63,8 @@ static void test_drop_shutdown_others(void) {
     CHECK_STR(check_other(IPC_DROP, "ns\0a@", 5, 1), "malformed DROP");
     CHECK_STR(check_other(IPC_DROP, "ns/a@", 5, 2), "malformed DROP");
     CHECK(check_other(IPC_SHUTDOWN, "", 0, 0) == NULL);
+    CHECK(check_other(IPC_CANCEL, "", 0, 0) == NULL);
+    CHECK_STR(check_other(IPC_CANCEL, "x", 1, 1), "malformed CANCEL");
     CHECK_STR(check_other(IPC_HELLO, "", 0, 0), "unexpected message type");
     CHECK_STR(check_other(IPC_RESULT, "x", 1, 6), "unexpected message type");
     CHECK_STR(check_other((ipc_type)77, "", 0, 0), "unexpected message type");
