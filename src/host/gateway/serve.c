@@ -48,7 +48,7 @@ static void usage(FILE *f) {
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
           "                           owned by you, writable by neither group nor others\n"
-          "  --workers N              worker threads per enclave (default: CPUs it may use)\n"
+          "  --workers N              worker threads per enclave (default: number of CPUs)\n"
           "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
           "                           default: generated on first start); kept in DIR/guest.auth\n"
           "  --enclave PATH           tfaas-enclave executable, Duktape: kind js:duktape\n"
@@ -254,9 +254,14 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"activation-max-count", required_argument, 0, O_ACTIVATION_COUNT},
         {"tenant-storage", required_argument, 0, O_TENANT_STORAGE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    /* HTTP threads: the CPUs this process may run on (one event thread per
+     * core it has). Enclave workers: the machine's CPUs, as many functions of
+     * one enclave run side by side (time-sliced on a pinned server, so a long
+     * one does not hold up a short one). */
     unsigned ncpu = cpus_usable(64);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
-                      .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = ncpu,
+                      .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = online > 0 ? (unsigned)online : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
                       .http_threads = ncpu,
                       .isolation = ISOLATION_TENANT, .max_enclaves_per_ns = DEFAULT_MAX_ENCLAVES_PER_NS,

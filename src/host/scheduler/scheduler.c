@@ -6,7 +6,6 @@
 #include "host/scheduler/sched_internal.h"
 
 #include "host/util/clock.h"
-#include "host/util/cpus.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -394,7 +393,8 @@ scheduler *scheduler_create(const scheduler_config *cfg, char **err) {
     s->budget = cfg->budget;
     if (s->cfg.isolation == ISOLATION_UNSET) s->cfg.isolation = ISOLATION_TENANT;
     if (s->cfg.workers == 0) {
-        s->cfg.workers = cpus_usable(DEFAULT_WORKERS_MAX);
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        s->cfg.workers = n < 1 ? 1u : n > (long)DEFAULT_WORKERS_MAX ? DEFAULT_WORKERS_MAX : (unsigned)n;
     }
     s->next_ipc_id = 1;
     pthread_condattr_t ca;
