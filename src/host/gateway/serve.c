@@ -2,6 +2,7 @@
  * namespace, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
 #include "host/commands.h"
 #include "host/gateway/action_doc.h"
+#include "host/gateway/catalog.h"
 #include "host/gateway/gateway.h"
 #include "host/kms/quote_service.h"
 #include "host/kms/sim_platform.h"
@@ -429,6 +430,10 @@ int serve_main(int argc, char **argv) {
                             .max_bytes = (int64_t)o.tenant_storage_mb << 20};
     store_set_retention(st, &keep);
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
+    if (catalog_install(st, &err) < 0) { /* whisk.system/utils and alarms */
+        fprintf(stderr, "tfaas serve: %s\n", err ? err : "cannot install the whisk.system catalog");
+        goto out;
+    }
     /* The sim TEE's platform key: only the key service and the quoting
      * service read it; confidential workers get its public half and a
      * quoting channel. */
