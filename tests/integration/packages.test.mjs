@@ -7,6 +7,10 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from '../lib/server.mjs';
 import { createNamespace, invoke } from '../lib/e2e.mjs';
+import { runClient } from '../lib/run.mjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const NS = '/api/v1/namespaces';
 const ECHO = 'function main(p) { return p; }';
@@ -220,6 +224,46 @@ describe('namespaces', () => {
       const r = await api(server, 'GET', `${NS}/_/${c}`);
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body, []);
+    }
+  });
+});
+
+describe('CLI', () => {
+  test('tfaas package create|update|get|list|bind|delete and action PKG/NAME', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tfaas-pkg-cli-'));
+    try {
+      const run = (args) => runClient(args, { dir, server });
+      writeFileSync(join(dir, 'echo.js'), ECHO);
+      let r = await run(['package', 'create', 'clip', '-p', 'greeting', '"hi"', '--shared', 'no']);
+      assert.equal(r.code, 0, r.stderr);
+      r = await run(['package', 'update', 'clip', '--shared', 'yes']);
+      assert.equal(r.code, 0, r.stderr);
+      r = await run(['action', 'create', 'clip/echo', join(dir, 'echo.js')]);
+      assert.equal(r.code, 0, r.stderr);
+      r = await run(['action', 'invoke', 'clip/echo', '-p', 'x', '1', '--result']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { greeting: 'hi', x: 1 });
+      r = await run(['package', 'get', 'clip', '--json']);
+      assert.equal(JSON.parse(r.stdout).publish, true);
+      r = await run(['package', 'list']);
+      assert.match(r.stdout, /\/guest\/clip\s+shared/);
+      r = await run(['package', 'list', '/whisk.system']);
+      assert.match(r.stdout, /\/whisk.system\/utils/);
+      r = await run(['package', 'bind', '/whisk.system/utils', 'cliutils', '-p', 'lines', '["b","a"]']);
+      assert.equal(r.code, 0, r.stderr);
+      r = await run(['action', 'invoke', 'cliutils/sort', '--result']);
+      assert.deepEqual(JSON.parse(r.stdout).lines, ['a', 'b']);
+      r = await run(['action', 'invoke', '/whisk.system/utils/echo', '-p', 'a', '1', '--result']);
+      assert.deepEqual(JSON.parse(r.stdout), { a: 1 });
+      r = await run(['package', 'delete', 'clip']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /Package not empty/);
+      r = await run(['package', 'create', 'x', '--shared', 'maybe']);
+      assert.equal(r.code, 2);
+      assert.equal((await run(['action', 'delete', 'clip/echo'])).code, 0);
+      assert.equal((await run(['package', 'delete', 'clip'])).code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
