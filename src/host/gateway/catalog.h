@@ -7,9 +7,9 @@
 #ifndef TFAAS_HOST_GATEWAY_CATALOG_H
 #define TFAAS_HOST_GATEWAY_CATALOG_H
 
-#include "host/store/store.h"
+#include "host/store/store_packages.h"
 
-#define CATALOG_NAMESPACE "whisk.system"
+#define CATALOG_NAMESPACE STORE_SYSTEM_NAMESPACE
 
 /* Creates whisk.system if missing and writes each catalog package and
  * action that is missing or differs from this build's (so an upgrade

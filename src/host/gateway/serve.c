@@ -1,5 +1,5 @@
-/* serve.c - `tfaas serve`: option parsing, start-up (store, guest
- * namespace, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
+/* serve.c - `tfaas serve`: option parsing, start-up (store, guest and whisk.system
+ * namespaces, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
 #include "host/commands.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/catalog.h"
@@ -43,7 +43,8 @@ static void usage(FILE *f) {
     fputs("usage: tfaas serve [OPTIONS]\n"
           "\n"
           "Runs the platform: the OpenWhisk-compatible HTTP API, the scheduler and\n"
-          "the enclave processes that run functions.\n"
+          "the enclave processes that run functions. Each start installs the read-only\n"
+          "whisk.system namespace (packages utils and alarms, shared with every namespace).\n"
           "\n"
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"

@@ -7,6 +7,12 @@
 
 #include "host/store/store.h"
 
+/* The read-only namespace of shared system packages (OpenWhisk's catalog):
+ * `tfaas serve` installs it (gateway/catalog.h) with a credential nobody
+ * keeps, and `tfaas admin` refuses to create or delete it, so no one can
+ * ever write to it. */
+#define STORE_SYSTEM_NAMESPACE "whisk.system"
+
 /* Stores {parameters, annotations, publish, binding} (validated by the
  * caller; binding {} for a package, {namespace, name} for a binding) with
  * namespace, name, version ("0.0.1", the patch increased by each update)
