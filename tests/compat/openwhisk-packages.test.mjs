@@ -5,7 +5,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
-import { createNamespace } from '../lib/e2e.mjs';
+import { createNamespace, rejectsWith } from '../lib/e2e.mjs';
 
 const ECHO = 'function main(params) { return params; }';
 
@@ -19,19 +19,6 @@ before(async () => {
 });
 
 after(async () => { if (server) await server.stop(); });
-
-async function rejectsWith(promise, status) {
-  let err;
-  try {
-    const value = await promise;
-    assert.fail(`expected a rejection with HTTP ${status}, got ${JSON.stringify(value)}`);
-  } catch (e) {
-    err = e;
-  }
-  if (err instanceof assert.AssertionError) throw err;
-  assert.equal(err.statusCode, status, `status of: ${err.message}`);
-  return err;
-}
 
 describe('packages', () => {
   test('list with the default and an explicit namespace: every entry is the namespace\'s', async () => {
