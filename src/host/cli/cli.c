@@ -105,7 +105,10 @@ static void group_help(FILE *f, const char *group) {
     fprintf(f, "usage: tfaas %s SUBCOMMAND [ARGS] [options]\n\nsubcommands:\n", group);
     for (size_t i = 0; i < NSUBCMDS; i++)
         if (!strcmp(SUBCMDS[i].group, group))
-            fprintf(f, "  %-8s %-12s %s\n", SUBCMDS[i].name, SUBCMDS[i].args, SUBCMDS[i].summary);
+            fprintf(f, "  %-8s %-16s %s\n", SUBCMDS[i].name, SUBCMDS[i].args, SUBCMDS[i].summary);
+    if (!strcmp(group, "action"))
+        fputs("\nNAME is NAME, PKG/NAME (an action in a package or binding) or /NS/PKG/NAME\n"
+              "(another namespace's shared package, e.g. /whisk.system/utils/echo).\n", f);
     fprintf(f, "\n`tfaas %s SUBCOMMAND --help` describes each one.\n", group);
 }
 
