@@ -6,6 +6,7 @@
 
 #include "host/gateway/action_doc.h"
 #include "host/store/store_packages.h"
+#include "host/util/ids.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,19 @@ static int install_action(store *s, const catalog_action *a, char **err) {
 int catalog_install(store *s, char **err) {
     *err = NULL;
     store_status st = store_namespace_create(s, CATALOG_NAMESPACE, NULL, NULL, NULL, NULL);
-    if (st != STORE_OK && st != STORE_CONFLICT) return fail(err, "namespace", CATALOG_NAMESPACE);
+    if (st == STORE_CONFLICT) {
+        /* It exists: give it a fresh credential nobody learns, so whoever may
+         * have held one (a state from before tfaas admin refused the name)
+         * can no longer write here. */
+        char uuid[STORE_UUID_LEN + 1], key[STORE_KEY_LEN + 1];
+        if (ids_uuid(uuid) != 0 || ids_secret(key, STORE_KEY_LEN) != 0) {
+            *err = strdup("whisk.system catalog: cannot draw a random credential");
+            return -1;
+        }
+        st = store_namespace_set_credential(s, CATALOG_NAMESPACE, uuid, key);
+        explicit_bzero(key, sizeof key);
+    }
+    if (st != STORE_OK) return fail(err, "namespace", CATALOG_NAMESPACE);
     for (size_t i = 0; i < N(PACKAGES); i++)
         if (install_package(s, &PACKAGES[i], err) < 0) return -1;
     for (size_t i = 0; i < N(ACTIONS); i++)

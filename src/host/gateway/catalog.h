@@ -11,7 +11,8 @@
 
 #define CATALOG_NAMESPACE STORE_SYSTEM_NAMESPACE
 
-/* Creates whisk.system if missing and writes each catalog package and
+/* Creates whisk.system if missing (else gives it a new random credential,
+ * thrown away like the first) and writes each catalog package and
  * action that is missing or differs from this build's (so an upgrade
  * replaces them and a restart leaves them be). 0, or -1 with a malloc'd
  * message in *err. */
