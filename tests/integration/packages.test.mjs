@@ -72,6 +72,12 @@ describe('packages', () => {
     // a NUL cannot cut a bound package's name short
     assertError(await putPkg(server, 'p', { binding: { namespace: 'whisk.system', name: 'utils\u0000x' } }), 400);
     assertError(await api(server, 'PUT', `${NS}/_/actions/nopkg/a`, { body: { exec: { kind: 'js:duktape', code: ECHO } } }), 404);
+    // parameters nested past the JSON depth limit, and a body past 1 MiB
+    let deep = 1;
+    for (let i = 0; i < 1001; i++) deep = [deep];
+    assertError(await putPkg(server, 'p', { parameters: [{ key: 'd', value: deep }] }), 400, /nested too deeply/);
+    assertError(await putPkg(server, 'p', { parameters: [{ key: 'big', value: 'x'.repeat(1100000) }] }), 413);
+    assertError(await api(server, 'GET', `${NS}/_/packages/p`), 404, 'The requested resource does not exist.');
     assertError(await api(server, 'GET', `${NS}/_/actions/a/b/c/d`), 404);
   });
 
