@@ -22,12 +22,16 @@ static void check_part(const route *r, const char *p) {
 static void check_route(const char *path, const route *r, route_kind kind) {
     FUZZ_CHECK(kind == r->kind);
     int has_ns = kind >= ROUTE_ACTIONS && kind != ROUTE_ATTESTATION;
-    int has_name = kind == ROUTE_ACTION || (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION);
+    int has_name = kind == ROUTE_ACTION || kind == ROUTE_PACKAGE || kind == ROUTE_EMPTY_COLLECTION ||
+                   (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION && kind != ROUTE_PACKAGES);
     FUZZ_CHECK((r->ns != NULL) == has_ns);
     FUZZ_CHECK((r->name != NULL) == has_name);
     if (r->ns) check_part(r, r->ns);
     if (r->name) check_part(r, r->name);
     FUZZ_CHECK(!r->in_package || kind == ROUTE_ACTION);
+    FUZZ_CHECK(!r->pkg || kind == ROUTE_ACTION || kind == ROUTE_ACTIONS);
+    FUZZ_CHECK(!r->in_package || r->pkg);
+    if (r->pkg) check_part(r, r->pkg);
     if (kind != ROUTE_NONE) {
         FUZZ_CHECK(path[0] == '/' && strlen(path) < ROUTE_MAX_PATH);
         FUZZ_CHECK(route_allowed(kind) & (kind == ROUTE_CONF_ACTION ? ROUTE_PUT
@@ -47,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_route(path, &r, kind);
 
     size_t len = strlen(path);
-    if (kind != ROUTE_NONE && len + 1 < ROUTE_MAX_PATH) {
+    /* A trailing '/' changes nothing, except that .../actions/{pkg}/ lists
+     * the package where .../actions/{pkg} is the action {pkg}. */
+    if (kind != ROUTE_NONE && len + 1 < ROUTE_MAX_PATH && !(kind == ROUTE_ACTION && !r.pkg)) {
         char *with = malloc(len + 2);
         FUZZ_CHECK(with != NULL);
         memcpy(with, path, len);

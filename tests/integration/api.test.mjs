@@ -154,7 +154,9 @@ describe('actions', () => {
     }
     assertError(await put('-bad', js(HELLO)), 400, /name/);
     assertError(await put('x'.repeat(257), js(HELLO)), 400, /name/);
-    assertError(await api(server, 'PUT', `${A}/pkg/inner`, { body: js(HELLO) }), 400, /[Pp]ackage/);
+    // into a package that does not exist (packages.test.mjs has the rest)
+    assertError(await api(server, 'PUT', `${A}/pkg/inner`, { body: js(HELLO) }), 404);
+    assertError(await api(server, 'PUT', `${A}/-pkg/inner`, { body: js(HELLO) }), 400, /package name/);
     // %00 must not truncate the name to "a"; invalid UTF-8 is quoted safely
     assertError(await api(server, 'PUT', `${A}/a%00b`, { body: js(HELLO) }), 400, /name/);
     assertError(await api(server, 'PUT', `${A}/%ff%fe`, { body: js(HELLO) }), 400, /name/);
@@ -166,7 +168,7 @@ describe('actions', () => {
   });
 
   test('unknown routes are 404, wrong methods 405', async () => {
-    assertError(await api(server, 'GET', '/api/v1/namespaces/_/triggers'), 404);
+    assertError(await api(server, 'GET', '/api/v1/namespaces/_/nothing'), 404);
     assertError(await api(server, 'GET', '/nothing/here'), 404);
     const r = await api(server, 'PATCH', `${A}/x`);
     assertError(r, 405);

@@ -11,6 +11,7 @@
  * done, 1 the operation failed, 2 the command line was wrong. */
 #include "host/commands.h"
 #include "host/store/store.h"
+#include "host/store/store_packages.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,7 +29,8 @@ static const char USAGE[] =
     "Manages namespaces (tenants) and their credentials in a state directory.\n"
     "create prints the new credential as UUID:KEY; this is the only time the key\n"
     "is shown (the state keeps only its SHA-256). delete also removes the\n"
-    "namespace's actions and activations.\n"
+    "namespace's actions and activations. " STORE_SYSTEM_NAMESPACE " (the shared system\n"
+    "packages tfaas serve installs) can be neither created nor deleted.\n"
     "\n"
     "options:\n"
     "  --state DIR   state directory (default: $TFAAS_STATE, else ./.tfaas)\n"
@@ -225,6 +227,12 @@ int admin_main(int argc, char **argv) {
         fputs("tfaas admin: invalid namespace name ", stderr);
         put_quoted(stderr, a.name);
         fputs(": 1 to 256 of [A-Za-z0-9_@ .-], starting with [A-Za-z0-9_], no trailing space\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (a.name && !strcmp(a.name, STORE_SYSTEM_NAMESPACE)) {
+        /* a credential for it would let its holder replace code every tenant runs */
+        fputs("tfaas admin: " STORE_SYSTEM_NAMESPACE " is the read-only system namespace that tfaas serve installs;"
+              " it cannot be created or deleted here\n", stderr);
         return EXIT_USAGE;
     }
     if (!a.state) {

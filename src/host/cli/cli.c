@@ -29,6 +29,12 @@ static const struct subcmd SUBCMDS[] = {
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
     {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
     {"action", "invoke", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_BLOCKING | CLI_OPT_CONFIDENTIAL | CLI_OPT_EXPECT, 1, 1, "NAME", "invoke an action", cli_action_invoke},
+    {"package", "create", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_ANNOTATION | CLI_OPT_SHARED, 1, 1, "NAME", "create a package", cli_package_create},
+    {"package", "update", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_ANNOTATION | CLI_OPT_SHARED, 1, 1, "NAME", "update a package (created when missing)", cli_package_update},
+    {"package", "get", CLI_OPT_COMMON, 1, 1, "NAME", "show a package (/NS/NAME: another namespace's shared one) and its actions", cli_package_get},
+    {"package", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 1, "[/NS]", "list packages (another namespace's: its shared ones)", cli_package_list},
+    {"package", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete a package (it must hold no actions)", cli_package_delete},
+    {"package", "bind", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_ANNOTATION, 2, 2, "/NS/PACKAGE NAME", "bind a shared package under NAME with its own parameters", cli_package_bind},
     {"activation", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 1, "[ACTION]", "list activations, newest first", cli_activation_list},
     {"activation", "get", CLI_OPT_COMMON, 1, 1, "ID", "show an activation record", cli_activation_get},
     {"activation", "result", CLI_OPT_COMMON, 1, 1, "ID", "show the result of an activation", cli_activation_result},
@@ -52,6 +58,7 @@ static const struct opt_help OPT_HELP[] = {
     {CLI_OPT_LIMITS, "  -l, --logsize MB       log size limit in megabytes"},
     {CLI_OPT_LIMITS, "  -c, --concurrency N    activations one instance may run at once"},
     {CLI_OPT_CODE, "  --code                 include the action's code"},
+    {CLI_OPT_SHARED, "  --shared yes|no        publish the package to every namespace (default no)"},
     {CLI_OPT_PAGE, "  --limit N              at most N entries"},
     {CLI_OPT_PAGE, "  --skip N               skip the first N entries"},
     {CLI_OPT_BLOCKING, "  -b, --blocking         wait for the activation to finish"},
@@ -98,7 +105,10 @@ static void group_help(FILE *f, const char *group) {
     fprintf(f, "usage: tfaas %s SUBCOMMAND [ARGS] [options]\n\nsubcommands:\n", group);
     for (size_t i = 0; i < NSUBCMDS; i++)
         if (!strcmp(SUBCMDS[i].group, group))
-            fprintf(f, "  %-8s %-12s %s\n", SUBCMDS[i].name, SUBCMDS[i].args, SUBCMDS[i].summary);
+            fprintf(f, "  %-8s %-16s %s\n", SUBCMDS[i].name, SUBCMDS[i].args, SUBCMDS[i].summary);
+    if (!strcmp(group, "action"))
+        fputs("\nNAME is NAME, PKG/NAME (an action in a package or binding) or /NS/PKG/NAME\n"
+              "(another namespace's shared package, e.g. /whisk.system/utils/echo).\n", f);
     fprintf(f, "\n`tfaas %s SUBCOMMAND --help` describes each one.\n", group);
 }
 

@@ -164,8 +164,7 @@ static const char *listed_kind(const json_t *action) {
     return "-";
 }
 
-/* Appends "&key=value" (or "key=value" first) for set paging values. */
-static void page_query(const struct cli_args *a, char *q, size_t qlen) {
+void cli_page_query(const struct cli_args *a, char *q, size_t qlen) {
     size_t n = strlen(q);
     if (a->limit != CLI_UNSET)
         n += (size_t)snprintf(q + n, qlen - n, "%slimit=%ld", n ? "&" : "", a->limit);
@@ -175,7 +174,7 @@ static void page_query(const struct cli_args *a, char *q, size_t qlen) {
 
 int cli_action_list(struct cli_ctx *c) {
     char query[96] = "";
-    page_query(&c->args, query, sizeof query);
+    cli_page_query(&c->args, query, sizeof query);
     struct cli_reply r;
     int rc = cli_api(c, "GET", "actions", NULL, NULL, *query ? query : NULL, NULL,
                      CLI_HTTP_TIMEOUT_S, &r);

@@ -14,7 +14,7 @@ enum opt_id {
     ID_APIHOST, ID_AUTH, ID_JSON, ID_HELP, ID_KIND, ID_MAIN, ID_PARAM, ID_PARAM_FILE,
     ID_ANNOTATION, ID_TIMEOUT, ID_MEMORY, ID_LOGSIZE, ID_CONCURRENCY, ID_CODE,
     ID_LIMIT, ID_SKIP, ID_BLOCKING, ID_RESULT, ID_CONFIDENTIAL, ID_POLICY,
-    ID_EXPECT_NS, ID_EXPECT_HASH, ID_EXPECT_VERSION, ID_INVOKER_KEY, ID_SIGN_WITH,
+    ID_EXPECT_NS, ID_EXPECT_HASH, ID_EXPECT_VERSION, ID_INVOKER_KEY, ID_SIGN_WITH, ID_SHARED,
 };
 
 struct opt_def {
@@ -51,6 +51,7 @@ static const struct opt_def OPTS[] = {
     {"expect-version", 0, 1, CLI_OPT_EXPECT, ID_EXPECT_VERSION},
     {"invoker-key", 0, 1, CLI_OPT_POLICY, ID_INVOKER_KEY},
     {"sign-with", 0, 1, CLI_OPT_EXPECT, ID_SIGN_WITH},
+    {"shared", 0, 1, CLI_OPT_SHARED, ID_SHARED},
 };
 
 int cli_parse_count(const char *text, long *out) {
@@ -173,6 +174,13 @@ static int apply(const struct opt_def *o, const char *shown, const char **vals,
         a->invoker_keys[a->ninvoker_keys++] = vals[0];
         return 0;
     case ID_SIGN_WITH: a->sign_with = vals[0]; return 0;
+    case ID_SHARED: /* wsk's words */
+        if (strcmp(vals[0], "yes") && strcmp(vals[0], "no")) {
+            snprintf(err, errlen, "%s takes yes or no", shown);
+            return -1;
+        }
+        a->shared = !strcmp(vals[0], "yes");
+        return 0;
     case ID_EXPECT_VERSION:
         if (set_count(shown, vals[0], &a->expect_version, err, errlen) < 0) return -1;
         if (a->expect_version < 1) {
@@ -268,6 +276,7 @@ int cli_args_parse(int argc, char **argv, unsigned allowed, int max_pos,
     memset(a, 0, sizeof *a);
     a->timeout_ms = a->memory_mb = a->logsize_mb = a->concurrency = CLI_UNSET;
     a->limit = a->skip = a->expect_version = CLI_UNSET;
+    a->shared = -1;
     a->params = json_object();
     a->annotations = json_object();
     if (!a->params || !a->annotations) {

@@ -25,6 +25,7 @@ enum cli_opt {
     CLI_OPT_CONFIDENTIAL = 1u << 12, /* --confidential */
     CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON --invoker-key FILE.pem */
     CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version --sign-with */
+    CLI_OPT_SHARED = 1u << 15,     /* --shared yes|no (packages) */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -52,6 +53,7 @@ struct cli_args {
     const char *kind, *main_name;
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */
+    int shared;                                          /* --shared: 1 yes, 0 no, -1 absent */
     json_t *params, *annotations;
     bool params_given, annotations_given;
     const char *pos[CLI_MAX_POSITIONAL];

@@ -39,6 +39,10 @@ void cli_reply_free(struct cli_reply *r);
  * Returns CLI_EXIT_FAIL. */
 int cli_report_error(const struct cli_reply *r);
 
+/* Appends "&key=value" (or "key=value" first) to q for the paging values
+ * --limit and --skip set (cli_action.c). */
+void cli_page_query(const struct cli_args *a, char *q, size_t qlen);
+
 /* Subcommand handlers; c->args is parsed, c->conn resolved. */
 int cli_action_create(struct cli_ctx *c);
 int cli_action_update(struct cli_ctx *c);
@@ -51,6 +55,13 @@ int cli_activation_list(struct cli_ctx *c);
 int cli_confidential_create(struct cli_ctx *c);
 int cli_confidential_update(struct cli_ctx *c);
 int cli_confidential_invoke(struct cli_ctx *c);
+/* cli_package.c: tfaas package create|update|get|list|delete|bind */
+int cli_package_create(struct cli_ctx *c);
+int cli_package_update(struct cli_ctx *c);
+int cli_package_get(struct cli_ctx *c);
+int cli_package_list(struct cli_ctx *c);
+int cli_package_delete(struct cli_ctx *c);
+int cli_package_bind(struct cli_ctx *c);
 int cli_activation_get(struct cli_ctx *c);
 int cli_activation_result(struct cli_ctx *c);
 int cli_activation_logs(struct cli_ctx *c);

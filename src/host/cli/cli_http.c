@@ -36,16 +36,24 @@ char *cli_url_escape(const char *s) {
 
 char *cli_url_build(const char *apihost, const char *collection, const char *name,
                     const char *suffix, const char *query) {
-    char *ename = NULL;
-    if (name && !(ename = cli_url_escape(name))) return NULL;
-    size_t n = strlen(apihost) + strlen("/api/v1/namespaces/_/") + strlen(collection) +
-               (ename ? strlen(ename) + 1 : 0) + (suffix ? strlen(suffix) + 1 : 0) +
-               (query ? strlen(query) + 1 : 0) + 1;
-    char *url = malloc(n);
-    if (url)
-        snprintf(url, n, "%s/api/v1/namespaces/_/%s%s%s%s%s%s%s", apihost, collection,
-                 ename ? "/" : "", ename ? ename : "", suffix ? "/" : "", suffix ? suffix : "",
-                 query ? "?" : "", query ? query : "");
+    /* "/NS/REST" names another namespace (wsk's fully qualified names):
+     * it takes the place of "_" and REST is the name. */
+    char *ns = NULL, *ename = NULL;
+    const char *slash = name && name[0] == '/' ? strchr(name + 1, '/') : NULL;
+    if (slash) {
+        char *raw = strndup(name + 1, (size_t)(slash - name - 1));
+        ns = raw ? cli_url_escape(raw) : NULL;
+        free(raw);
+        if (!ns) return NULL;
+        name = slash + 1;
+    }
+    if (name && !(ename = cli_url_escape(name))) { free(ns); return NULL; }
+    char *url = NULL;
+    if (asprintf(&url, "%s/api/v1/namespaces/%s/%s%s%s%s%s%s%s", apihost, ns ? ns : "_", collection,
+                 ename ? "/" : "", ename ? ename : "", suffix ? "/" : "", suffix ? suffix : "", query ? "?" : "",
+                 query ? query : "") < 0)
+        url = NULL;
+    free(ns);
     free(ename);
     return url;
 }

@@ -16,7 +16,8 @@
  * Returns malloc'd text or NULL (out of memory). */
 char *cli_url_escape(const char *s);
 
-/* apihost + "/api/v1/namespaces/_/" + collection, then "/" + escaped name and
+/* apihost + "/api/v1/namespaces/_/" + collection (a name "/NS/REST" puts
+ * the escaped NS in place of "_" and REST is the name), then "/" + escaped name and
  * "/" + suffix when given (name may be NULL; suffix is a fixed word like
  * "result"), then "?" + query when given (query is already encoded).
  * Returns malloc'd text or NULL (out of memory). */

@@ -32,8 +32,7 @@ sched_engine action_kind_engine(const char *kind) {
     return kind && !strcmp(kind, "js:duktape") ? SCHED_ENGINE_DUKTAPE : SCHED_ENGINE_V8;
 }
 
-/* A {key, value} list as OpenWhisk accepts for parameters and annotations. */
-static int kv_list_valid(const json_t *list) {
+int kv_list_valid(const json_t *list) {
     size_t i;
     json_t *e;
     if (!json_is_array(list)) return 0;

@@ -3,6 +3,8 @@
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
+#include "host/gateway/resolve.h"
+#include "host/store/store_packages.h"
 #include "host/util/json.h"
 
 #include <stdio.h>
@@ -26,6 +28,37 @@ static enum MHD_Result count(http_req *r) {
     return http_reply_json(r->conn, MHD_HTTP_OK, json_pack("{sI}", "actions", (json_int_t)total), NULL);
 }
 
+/* The actions of package r->rt.pkg (of another namespace too, if published;
+ * of a binding: the bound package's). */
+static enum MHD_Result list_package(http_req *r, int limit, int skip) {
+    json_t *pkg = NULL, *provider = NULL;
+    resolve_status rs = resolve_package(r->gw->store, r->ns, r->rt.ns, r->rt.pkg, &pkg);
+    const json_t *b = json_object_get(pkg, "binding");
+    if (rs == RESOLVE_OK && json_get_str(b, "name", NULL)) {
+        rs = resolve_package(r->gw->store, r->ns, json_get_str(b, "namespace", "_"), json_get_str(b, "name", ""),
+                             &provider);
+    }
+    const json_t *holder = provider ? provider : pkg;
+    json_t *out = NULL;
+    store_status st = rs == RESOLVE_OK ? store_package_actions(r->gw->store, json_get_str(holder, "namespace", ""),
+                                                               json_get_str(holder, "name", ""), limit, skip, &out)
+                                       : STORE_OK;
+    json_decref(pkg);
+    json_decref(provider);
+    if (rs == RESOLVE_FORBIDDEN)
+        return http_error(r->conn, MHD_HTTP_FORBIDDEN, "The supplied authentication is not authorized to access '%s/%s'.",
+                          r->rt.ns, r->rt.pkg);
+    if (rs == RESOLVE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    if (rs == RESOLVE_BAD_NAME) {
+        enum MHD_Result sent = MHD_NO;
+        r->rt.name = r->rt.pkg; /* says which name is wrong */
+        action_route_check(r, &sent);
+        return sent;
+    }
+    if (rs != RESOLVE_OK || st != STORE_OK) return req_store_error(r);
+    return http_reply_json(r->conn, MHD_HTTP_OK, out, NULL);
+}
+
 static enum MHD_Result list(http_req *r) {
     int64_t limit, skip;
     int want_count;
@@ -36,16 +69,33 @@ static enum MHD_Result list(http_req *r) {
     if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, &skip) < 0)
         return req_bad_query(r, "skip", "a non-negative integer");
     if (limit == 0) limit = LIST_LIMIT_MAX; /* OpenWhisk: 0 means as many as allowed */
+    if (r->rt.pkg) return list_package(r, (int)limit, (int)skip);
     json_t *out = NULL;
     store_status st = store_action_list(r->gw->store, r->ns, (int)limit, (int)skip, &out);
     if (st != STORE_OK) return req_store_error(r);
     return http_reply_json(r->conn, MHD_HTTP_OK, out, NULL);
 }
 
-static enum MHD_Result put(http_req *r, const char *name) {
+/* The store key of the route's action: "NAME", or "PKG/NAME" in a package. */
+static void store_name(const http_req *r, char out[2 * ACTION_MAX_NAME + 2]) {
+    snprintf(out, 2 * ACTION_MAX_NAME + 2, "%s%s%s", r->rt.pkg ? r->rt.pkg : "", r->rt.pkg ? "/" : "", r->rt.name);
+}
+
+static enum MHD_Result put(http_req *r) {
     enum MHD_Result sent = MHD_NO;
+    if (r->rt.pkg) { /* the package must be the caller's and not a binding (store.c checks it again) */
+        json_t *pkg = NULL;
+        store_status st = store_package_get(r->gw->store, r->ns, r->rt.pkg, &pkg);
+        int binding = json_get_str(json_object_get(pkg, "binding"), "name", NULL) != NULL;
+        json_decref(pkg);
+        if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+        if (st != STORE_OK) return req_store_error(r);
+        if (binding) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "Operation not permitted on package binding.");
+    }
     json_t *body = req_body_json(r, 0, &sent);
     if (!body) return sent;
+    char name[2 * ACTION_MAX_NAME + 2];
+    store_name(r, name);
     return action_put_body(r, name, body, 0);
 }
 
@@ -99,24 +149,32 @@ enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int
     store_status st = store_action_put(r->gw->store, r->ns, name, doc, overwrite, &stored);
     json_decref(doc);
     if (st == STORE_CONFLICT) return http_error(r->conn, MHD_HTTP_CONFLICT, "resource already exists");
+    /* a package deleted since put() looked */
+    if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
     if (st != STORE_OK) return req_store_error(r);
     /* Warm heaps hold the previous revision's code. */
     if (overwrite) scheduler_drop(r->gw->scheduler, r->tenant, name);
     return http_reply_json(r->conn, MHD_HTTP_OK, stored, NULL);
 }
 
-static enum MHD_Result get(http_req *r, const char *name) {
+/* Reads through resolve_action: own actions, those of own packages and
+ * bindings, and those of other namespaces' published packages. */
+static enum MHD_Result get(http_req *r) {
     int code;
     if (query_bool(req_query(r, "code"), 1, &code) < 0) return req_bad_query(r, "code", "true or false");
-    json_t *doc = NULL;
-    store_status st = store_action_get(r->gw->store, r->ns, name, &doc);
-    if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
-    if (st != STORE_OK) return req_store_error(r);
+    resolved_action ra;
+    resolve_status rs = resolve_action(r->gw->store, r->ns, r->rt.ns, r->rt.pkg, r->rt.name, &ra);
+    if (rs != RESOLVE_OK) return resolve_refused(r, rs, &ra);
+    json_t *doc = json_deep_copy(ra.action); /* the peeked one is shared */
+    resolved_clear(r->gw->store, &ra);
+    if (!doc) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     if (!code) json_object_del(json_object_get(doc, "exec"), "code");
     return http_reply_json(r->conn, MHD_HTTP_OK, doc, NULL);
 }
 
-static enum MHD_Result del(http_req *r, const char *name) {
+static enum MHD_Result del(http_req *r) {
+    char name[2 * ACTION_MAX_NAME + 2];
+    store_name(r, name);
     json_t *doc = NULL;
     store_status st = store_action_delete(r->gw->store, r->ns, name, &doc);
     if (st == STORE_NOT_FOUND) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
@@ -125,17 +183,20 @@ static enum MHD_Result del(http_req *r, const char *name) {
     return http_reply_json(r->conn, MHD_HTTP_OK, doc, NULL);
 }
 
-/* 0 when the route names a valid, unpackaged action; otherwise the 400 is queued. */
+#define NAME_RULE                                                                                                   \
+    "use 1 to 256 characters of letters, digits, '_', '@', ' ', '.', '-', starting with a letter, digit or '_' and " \
+    "not ending with a space"
+
+/* 0 when the route names a valid action name (and package name, if any);
+ * otherwise the 400 is queued. */
 int action_route_check(http_req *r, enum MHD_Result *sent) {
-    if (r->rt.in_package) {
-        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                           "Packages and sequences are not supported: an action name cannot contain '/'");
+    if (r->rt.pkg && !action_name_valid(r->rt.pkg)) {
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The package name '%.300s' is not valid: " NAME_RULE,
+                           r->rt.pkg);
         return -1;
     }
     if (!action_name_valid(r->rt.name)) {
-        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                           "The action name '%.300s' is not valid: use 1 to 256 characters of letters, digits, "
-                           "'_', '@', ' ', '.', '-', starting with a letter, digit or '_' and not ending with a space",
+        *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The action name '%.300s' is not valid: " NAME_RULE,
                            r->rt.name);
         return -1;
     }
@@ -147,8 +208,8 @@ enum MHD_Result actions_handle(http_req *r) {
     enum MHD_Result sent = MHD_NO;
     if (action_route_check(r, &sent) < 0) return sent;
     switch (route_method_bit(r->method)) {
-    case ROUTE_PUT: return put(r, r->rt.name);
-    case ROUTE_DELETE: return del(r, r->rt.name);
-    default: return get(r, r->rt.name);
+    case ROUTE_PUT: return put(r);
+    case ROUTE_DELETE: return del(r);
+    default: return get(r);
     }
 }

@@ -54,12 +54,14 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
                     res->duration_us >= (uint64_t)info->limits->timeout_ms * 1000u;
 
     json_t *annotations = json_pack("[{ss so} {ss ss} {ss so} {ss sI}]", "key", "path", "value",
-                                    json_sprintf("%s/%s", info->ns, info->name), "key", "kind", "value", info->kind,
+                                    info->path ? json_string(info->path) : json_sprintf("%s/%s", info->ns, info->name),
+                                    "key", "kind", "value", info->kind,
                                     "key", "limits", "value", action_limits_json(info->limits), "key", "waitTime",
                                     "value", (json_int_t)(res->wait_us / 1000));
     if (annotations && res->init_us > 0)
         json_array_append_new(annotations, json_kv("initTime", json_integer((json_int_t)(res->init_us / 1000))));
     if (annotations) json_array_append_new(annotations, json_kv("timeout", json_boolean(timed_out)));
+    if (annotations && info->binding) json_array_append_new(annotations, json_kv("binding", json_string(info->binding)));
 
     if (info->confidential && annotations) {
         json_array_append_new(annotations, json_kv("confidential", json_true()));

@@ -25,6 +25,10 @@ typedef struct {
     const char *id;             /* activation id */
     const action_limits *limits;
     int confidential;
+    /* The stored action's "NS/[PKG/]NAME" for the 'path' annotation (NULL:
+     * ns/name), and "NS/BINDING" when invoked through a binding (NULL:
+     * none), as OpenWhisk records them. */
+    const char *path, *binding;
 } activation_info;
 
 /* The record (new reference), or NULL when out of memory. end_ms is the wall

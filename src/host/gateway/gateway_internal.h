@@ -18,6 +18,7 @@
 #include "host/gateway/http_response.h"
 #include "host/gateway/offload.h"
 #include "host/gateway/park.h"
+#include "host/gateway/resolve.h"
 #include "host/gateway/route.h"
 
 #include <jansson.h>
@@ -124,9 +125,14 @@ enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int
  * record, ohttp_keys}), borrowed; NULL for ordinary actions. */
 json_t *action_confidential(const json_t *doc);
 
-/* actions.c: 0 when the route names a valid, unpackaged action name;
- * otherwise the 400 was queued and *sent holds MHD's result. */
+/* actions.c: 0 when the route names a valid action name (and package
+ * name); otherwise the 400 was queued and *sent holds MHD's result. */
 int action_route_check(http_req *r, enum MHD_Result *sent);
+/* invoke.c: OpenWhisk's answer when resolve_action (resolve.h) found no
+ * action the caller may use: 403 naming what was refused, 404, 400, 500. */
+enum MHD_Result resolve_refused(http_req *r, resolve_status rs, const resolved_action *ra);
+enum MHD_Result packages_handle(http_req *r);    /* packages, package: GET PUT DELETE (packages.c) */
+enum MHD_Result empty_collection_handle(http_req *r); /* triggers, rules: [] (packages.c) */
 
 /* In-flight accounting for graceful shutdown (invoke.c). */
 void gateway_inflight_add(gateway *g);

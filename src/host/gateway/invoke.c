@@ -13,6 +13,7 @@
 #include "host/gateway/activation_record.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
+#include "host/gateway/resolve.h"
 
 #include "common/b64url.h"
 #include "host/util/clock.h"
@@ -46,6 +47,7 @@ typedef struct {
     uint64_t held;
     int holding;
     char *ns, *name, *version, *kind;
+    char *path, *binding; /* the activation's 'path' and 'binding' annotations (NULL: defaults) */
     char *tenant;        /* name#id: the key of the namespace's budget (scheduler.h) */
     char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
     action_limits limits;
@@ -57,10 +59,12 @@ static void inv_release(invocation *inv) {
     json_decref(inv->record);
     free(inv->sealed);
     free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant);
+    free(inv->path); free(inv->binding);
     free(inv);
 }
 
-static invocation *inv_new(gateway *gw, const http_req *r, const char *version, const char *kind,
+/* name: the action's simple name, as the record names it. */
+static invocation *inv_new(gateway *gw, const http_req *r, const char *name, const char *version, const char *kind,
                            const action_limits *lim) {
     invocation *inv = calloc(1, sizeof *inv);
     if (!inv) return NULL;
@@ -68,7 +72,7 @@ static invocation *inv_new(gateway *gw, const http_req *r, const char *version, 
     inv->gw = gw;
     inv->limits = *lim;
     memcpy(inv->ns_id, r->ns_id, sizeof inv->ns_id);
-    const char *ns = r->ns, *name = r->rt.name;
+    const char *ns = r->ns;
     inv->ns = strdup(ns);
     inv->name = strdup(name);
     inv->version = strdup(version);
@@ -106,7 +110,8 @@ static void on_done(void *ud, sched_result *res) {
     /* Until it is durable the record stays in the namespace's budget. */
     inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
-    activation_info info = {inv->ns, inv->name, inv->version, inv->kind, inv->id, &inv->limits, inv->confidential};
+    activation_info info = {inv->ns,           inv->name,   inv->version,      inv->kind, inv->id,
+                            &inv->limits,      inv->confidential, inv->path, inv->binding};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
@@ -213,15 +218,6 @@ void invoke_request_done(http_req *r) {
     r->invocation = NULL;
 }
 
-/* Action parameters ({key,value} list) overlaid with the request's. */
-static char *merged_params(const json_t *action, const json_t *given) {
-    json_t *params = json_kv_to_object(json_object_get(action, "parameters"));
-    if (!params || json_object_update(params, (json_t *)given) < 0) { json_decref(params); return NULL; }
-    char *text = json_dump_compact(params); /* NULs come out escaped as \u0000 */
-    json_decref(params);
-    return text;
-}
-
 /* The scheduler job for one activation of `action`, plain or confidential:
  * everything but the code and the parameters. fn_key names the revision
  * (its buffer must outlive the submission). */
@@ -303,6 +299,20 @@ static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sch
     return parked_now ? MHD_YES : invoke_resumed(r);
 }
 
+/* The answer to a resolve_action that did not find an action the caller
+ * may invoke (or read): OpenWhisk's status and message. */
+enum MHD_Result resolve_refused(http_req *r, resolve_status rs, const resolved_action *ra) {
+    switch (rs) {
+    case RESOLVE_FORBIDDEN:
+        return http_error(r->conn, MHD_HTTP_FORBIDDEN, "The supplied authentication is not authorized to access '%s'.",
+                          ra->denied);
+    case RESOLVE_NOT_FOUND: return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    case RESOLVE_BAD_NAME:
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The name of the entity contains illegal characters.");
+    default: return req_store_error(r);
+    }
+}
+
 enum MHD_Result invoke_handle(http_req *r) {
     gateway *gw = r->gw;
     enum MHD_Result sent = MHD_NO;
@@ -320,23 +330,26 @@ enum MHD_Result invoke_handle(http_req *r) {
         return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
                           "The request content was malformed: the parameters must be a JSON object");
     }
-    json_t *action = NULL;
-    store_status st = store_action_peek(gw->store, r->ns, r->rt.name, &action); /* read-only */
-    if (st != STORE_OK) {
+    resolved_action ra;
+    resolve_status rs = resolve_action(gw->store, r->ns, r->rt.ns, r->rt.pkg, r->rt.name, &ra); /* read-only */
+    if (rs != RESOLVE_OK) {
         json_decref(given);
-        return st == STORE_NOT_FOUND ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND) : req_store_error(r);
+        return resolve_refused(r, rs, &ra);
     }
+    const json_t *action = ra.action;
     if (action_confidential(action)) {
         /* Its code is ciphertext: only an attested worker can run it, and only
          * for a request sealed to the function's OHTTP key. */
         json_decref(given);
-        store_action_unpeek(gw->store, action);
+        resolved_clear(gw->store, &ra);
         return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
                           "The action '%.256s' is confidential: invoke it with an OHTTP request to "
                           "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
                           r->rt.name, r->rt.name);
     }
-    char *params = merged_params(action, given);
+    json_t *merged = resolved_params(&ra, given);
+    char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
+    json_decref(merged);
     json_decref(given);
 
     const json_t *exec = json_object_get(action, "exec");
@@ -348,15 +361,28 @@ enum MHD_Result invoke_handle(http_req *r) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = params ? inv_new(gw, r, version, kind, &lim) : NULL;
+    invocation *inv = params ? inv_new(gw, r, ra.name, version, kind, &lim) : NULL;
+    if (inv && (!(inv->path = strdup(ra.path)) || (ra.binding[0] && !(inv->binding = strdup(ra.binding))))) {
+        atomic_store(&inv->refs, 1);
+        inv_release(inv);
+        inv = NULL;
+    }
     if (!inv) {
         free(params);
-        store_action_unpeek(gw->store, action);
+        resolved_clear(gw->store, &ra);
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
     }
 
-    char fn_key[2 * GATEWAY_NS_MAX + 300];
-    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
+    /* Own actions keep "tenant/NAME@version" (scheduler_drop's key after an
+     * update); another namespace's shared action is keyed by its owner's id
+     * and update time too, since its owner's updates cannot drop the warm
+     * heaps other tenants hold of it. '@' cannot start an entity name. */
+    char fn_key[2 * GATEWAY_NS_MAX + RESOLVE_PATH_MAX + 128];
+    if (ra.foreign)
+        snprintf(fn_key, sizeof fn_key, "%s/@%s#%s/%s@%s.%lld", r->tenant, ra.ns, ra.ns_id, ra.store_name, version,
+                 (long long)json_get_int(action, "updated", 0));
+    else
+        snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, ra.store_name, version);
     sched_job job = job_for(r, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = code_len;
@@ -365,7 +391,7 @@ enum MHD_Result invoke_handle(http_req *r) {
     inv->result_only = result_only;
     enum MHD_Result ret = submit_and_answer(r, inv, &job, blocking);
     free(params);
-    store_action_unpeek(gw->store, action); /* the scheduler copied what it keeps */
+    resolved_clear(gw->store, &ra); /* the scheduler copied what it keeps */
     return ret;
 }
 
@@ -392,7 +418,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = record ? inv_new(gw, r, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
+    invocation *inv = record ? inv_new(gw, r, r->rt.name, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
     if (!inv) {
         free(record);
         store_action_unpeek(gw->store, action);

@@ -62,11 +62,34 @@ route_kind route_match(const char *path, route *r) {
     if (strcmp(seg[4], "actions") == 0) {
         r->ns = seg[3];
         if (n == 5) return r->kind = ROUTE_ACTIONS;
-        /* OpenWhisk addresses packaged actions as actions/{pkg}/{name}; the
-         * route is recognised so the caller can answer 400, not 404. */
+        /* .../actions/{pkg}/ lists the package's actions: the one route a
+         * trailing '/' changes (wsk addresses a package's list so). */
+        if (n == 6 && path[len - 1] == '/') {
+            r->pkg = seg[5];
+            return r->kind = ROUTE_ACTIONS;
+        }
+        if (n <= 7) {
+            r->in_package = n == 7;
+            r->pkg = n == 7 ? seg[5] : NULL;
+            r->name = seg[n - 1];
+            return r->kind = ROUTE_ACTION;
+        }
+    }
+    if (n == 6 && strcmp(seg[5], "actions") == 0) { /* /namespaces/{ns}/{pkg}/actions */
+        r->ns = seg[3];
+        r->pkg = seg[4];
+        return r->kind = ROUTE_ACTIONS;
+    }
+    if (strcmp(seg[4], "packages") == 0 && n <= 6) {
+        r->ns = seg[3];
+        if (n == 5) return r->kind = ROUTE_PACKAGES;
         r->name = seg[5];
-        r->in_package = n > 6;
-        return r->kind = ROUTE_ACTION;
+        return r->kind = ROUTE_PACKAGE;
+    }
+    if (n == 5 && (strcmp(seg[4], "triggers") == 0 || strcmp(seg[4], "rules") == 0)) {
+        r->ns = seg[3];
+        r->name = seg[4];
+        return r->kind = ROUTE_EMPTY_COLLECTION;
     }
     if (strcmp(seg[4], "activations") == 0 && n <= 7) {
         r->ns = seg[3];
@@ -76,7 +99,8 @@ route_kind route_match(const char *path, route *r) {
         if (strcmp(seg[6], "result") == 0) return r->kind = ROUTE_ACTIVATION_RESULT;
         if (strcmp(seg[6], "logs") == 0) return r->kind = ROUTE_ACTIVATION_LOGS;
     }
-    r->ns = r->name = NULL;
+    r->ns = r->name = r->pkg = NULL;
+    r->in_package = 0;
     return r->kind = ROUTE_NONE;
 }
 
@@ -92,6 +116,7 @@ int route_method_bit(const char *method) {
 int route_allowed(route_kind kind) {
     switch (kind) {
     case ROUTE_ACTION: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE;
+    case ROUTE_PACKAGE: return ROUTE_GET | ROUTE_PUT | ROUTE_DELETE;
     case ROUTE_CONF_ACTION: return ROUTE_PUT;
     case ROUTE_CONF_OHTTP: return ROUTE_POST;
     case ROUTE_NONE: return 0;
@@ -104,6 +129,7 @@ const char *route_allow_header(route_kind kind) {
      * in one place only. */
     switch (route_allowed(kind)) {
     case ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE: return "GET, PUT, POST, DELETE";
+    case ROUTE_GET | ROUTE_PUT | ROUTE_DELETE: return "GET, PUT, DELETE";
     case ROUTE_PUT: return "PUT";
     case ROUTE_POST: return "POST";
     default: return "GET";

@@ -12,8 +12,10 @@ typedef enum {
     ROUTE_NONE = 0,          /* unknown path: 404 */
     ROUTE_INFO,              /* /api/v1 */
     ROUTE_NAMESPACES,        /* /api/v1/namespaces */
-    ROUTE_ACTIONS,           /* /api/v1/namespaces/{ns}/actions */
-    ROUTE_ACTION,            /* /api/v1/namespaces/{ns}/actions/{name} */
+    ROUTE_ACTIONS,           /* /api/v1/namespaces/{ns}/actions; pkg set for the actions of a
+                              * package: .../actions/{pkg}/ (trailing '/') or
+                              * /api/v1/namespaces/{ns}/{pkg}/actions (the client's "ns/pkg") */
+    ROUTE_ACTION,            /* /api/v1/namespaces/{ns}/actions/[{pkg}/]{name} */
     ROUTE_ACTIVATIONS,       /* /api/v1/namespaces/{ns}/activations */
     ROUTE_ACTIVATION,        /* .../activations/{id} */
     ROUTE_ACTIVATION_RESULT, /* .../activations/{id}/result */
@@ -27,6 +29,12 @@ typedef enum {
     /* The same three under /tfaas/v1/public/namespaces/{ns}/actions/{name}/...
      * (is_public set): no credentials; only for functions whose policy names
      * invoker keys, which the enclave requires signatures of. */
+    ROUTE_PACKAGES,          /* /api/v1/namespaces/{ns}/packages */
+    ROUTE_PACKAGE,           /* /api/v1/namespaces/{ns}/packages/{name} */
+    /* /api/v1/namespaces/{ns}/{triggers,rules}: collections OpenWhisk has
+     * that tfaas does not serve (yet): an empty list, so namespaces.get of
+     * the openwhisk client works (docs/api.md). name: the collection. */
+    ROUTE_EMPTY_COLLECTION,
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */
@@ -35,8 +43,9 @@ enum { ROUTE_GET = 1, ROUTE_PUT = 2, ROUTE_POST = 4, ROUTE_DELETE = 8 };
 typedef struct {
     route_kind kind;
     const char *ns;   /* points into buf; NULL when the route has none */
-    const char *name; /* action name, or activation id; NULL when none */
-    int in_package;   /* ROUTE_ACTION whose name has a '/' (package/action) */
+    const char *name; /* action or package name, or activation id; NULL when none */
+    const char *pkg;  /* package of a ROUTE_ACTION or ROUTE_ACTIONS; NULL when none */
+    int in_package;   /* ROUTE_ACTION named {pkg}/{name} */
     int is_public;    /* a ROUTE_CONF_{KEYS,CERT,OHTTP} under /tfaas/v1/public */
     char buf[ROUTE_MAX_PATH];
 } route;

@@ -1,7 +1,8 @@
-/* serve.c - `tfaas serve`: option parsing, start-up (store, guest
- * namespace, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
+/* serve.c - `tfaas serve`: option parsing, start-up (store, guest and whisk.system
+ * namespaces, scheduler, HTTP) and orderly shutdown on SIGINT/SIGTERM. */
 #include "host/commands.h"
 #include "host/gateway/action_doc.h"
+#include "host/gateway/catalog.h"
 #include "host/gateway/gateway.h"
 #include "host/kms/quote_service.h"
 #include "host/kms/sim_platform.h"
@@ -43,7 +44,8 @@ static void usage(FILE *f) {
     fputs("usage: tfaas serve [OPTIONS]\n"
           "\n"
           "Runs the platform: the OpenWhisk-compatible HTTP API, the scheduler and\n"
-          "the enclave processes that run functions.\n"
+          "the enclave processes that run functions. Each start installs the read-only\n"
+          "whisk.system namespace (packages utils and alarms, shared with every namespace).\n"
           "\n"
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
@@ -440,6 +442,10 @@ int serve_main(int argc, char **argv) {
                             .max_bytes = (int64_t)o.tenant_storage_mb << 20};
     store_set_retention(st, &keep);
     if (setup_guest(st, o.state, o.guest_auth) < 0) goto out;
+    if (catalog_install(st, &err) < 0) { /* whisk.system/utils and alarms */
+        fprintf(stderr, "tfaas serve: %s\n", err ? err : "cannot install the whisk.system catalog");
+        goto out;
+    }
     /* The sim TEE's platform key: only the key service and the quoting
      * service read it; confidential workers get its public half and a
      * quoting channel. */

@@ -112,11 +112,19 @@ static enum MHD_Result dispatch(http_req *r) {
     if (authenticate(r, &sent) < 0) return sent;
     if (kind == ROUTE_NAMESPACES) return namespaces_handle(r);
 
-    /* "_" is OpenWhisk's alias for the caller's own namespace. */
-    if (strcmp(r->rt.ns, "_") != 0 && strcmp(r->rt.ns, r->ns) != 0)
+    /* "_" is OpenWhisk's alias for the caller's own namespace. Another
+     * namespace's packages, and the actions in them, may be read (and
+     * invoked) where published: resolve.h decides; nothing else of it. */
+    int method = route_method_bit(r->method);
+    int shared_read = (kind == ROUTE_PACKAGES || kind == ROUTE_PACKAGE || (kind == ROUTE_ACTIONS && r->rt.pkg) ||
+                       kind == ROUTE_ACTION) && (method == ROUTE_GET || (kind == ROUTE_ACTION && method == ROUTE_POST));
+    if (strcmp(r->rt.ns, "_") != 0 && strcmp(r->rt.ns, r->ns) != 0 && !shared_read)
         return http_error(r->conn, MHD_HTTP_FORBIDDEN,
                           "The supplied authentication is not authorized to access '%.256s'.", r->rt.ns);
     switch (kind) {
+    case ROUTE_PACKAGES:
+    case ROUTE_PACKAGE: return packages_handle(r);
+    case ROUTE_EMPTY_COLLECTION: return empty_collection_handle(r);
     case ROUTE_ACTIONS: return actions_handle(r);
     case ROUTE_ACTION:
         return route_method_bit(r->method) == ROUTE_POST ? invoke_handle(r) : actions_handle(r);

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "a.b.c" -> "a.b.(c+1)". A version that does not parse (it is our own data,
- * so only a hand-edited database) starts over at 0.0.1 instead of failing. */
-static void next_version(const char *prev, char out[64]) {
+/* A version that does not parse (it is our own data, so only a hand-edited
+ * database) starts over at 0.0.1 instead of failing. */
+void store_next_version(const char *prev, char out[64]) {
     unsigned long a, b, c;
     char tail;
     if (!prev || sscanf(prev, "%lu.%lu.%lu%c", &a, &b, &c, &tail) != 3 || c >= 999999999UL) {
@@ -38,12 +38,37 @@ static int current_version(store *s, const char *ns, const char *name, char vers
     return found;
 }
 
+/* The next version of a write (lock held, transaction open); an action in a
+ * package ("pkg/name") also needs that package, not a binding, to exist in
+ * the same transaction, so it cannot land in one deleted meanwhile
+ * (STORE_NOT_FOUND). */
+static void next_version_checked(store *s, const char *ns, const char *name, const char *prev, char version[64],
+                                 store_status *out) {
+    const char *slash = strchr(name, '/');
+    if (slash) {
+        char *pkg = strndup(name, (size_t)(slash - name));
+        int held = pkg ? store_package_holds_actions_locked(s, ns, pkg) : -1;
+        free(pkg);
+        if (held < 0) { *out = store_fail_db(s, "read package"); return; }
+        if (!held) { *out = STORE_NOT_FOUND; store_fail("package does not exist"); return; }
+    }
+    store_next_version(prev, version);
+}
+
 /* The stored document: the caller's fields (exec, parameters, annotations,
- * limits, and anything else it chose to keep) plus the store's own. */
+ * limits, and anything else it chose to keep) plus the store's own. An
+ * action in a package, stored as "pkg/name", is OpenWhisk's document of
+ * name "name" in namespace "ns/pkg". */
 static json_t *build_doc(const char *ns, const char *name, json_t *in, const char *version, int64_t updated) {
+    const char *slash = strchr(name, '/');
+    char *path = slash ? malloc(strlen(ns) + 1 + (size_t)(slash - name) + 1) : NULL;
+    if (slash && !path) return NULL;
+    if (path) sprintf(path, "%s/%.*s", ns, (int)(slash - name), name);
     /* json_pack refuses text that is not UTF-8: such names cannot be stored. */
-    json_t *own = json_pack("{s:s, s:s, s:s, s:b, s:I}", "namespace", ns, "name", name, "version", version,
-                            "publish", 0, "updated", (json_int_t)updated);
+    json_t *own = json_pack("{s:s, s:s, s:s, s:b, s:I}", "namespace", path ? path : ns, "name",
+                            slash ? slash + 1 : name, "version", version, "publish", 0, "updated",
+                            (json_int_t)updated);
+    free(path);
     json_t *doc = own ? json_deep_copy(in) : NULL;
     if (!doc || json_object_update(doc, own) != 0) {
         json_decref(doc);
@@ -67,7 +92,7 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
         int found = current_version(s, ns, name, prev);
         if (found < 0) out = store_fail_db(s, "read action");
         else if (found && !overwrite) out = STORE_CONFLICT, store_fail("action exists already");
-        else next_version(found ? prev : NULL, version);
+        else next_version_checked(s, ns, name, found ? prev : NULL, version, &out);
     }
     if (out == STORE_OK) {
         doc = build_doc(ns, name, in, version, clock_wall_ms());

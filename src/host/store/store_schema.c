@@ -4,7 +4,8 @@
  *
  * Activations have no foreign key on purpose: a group commit must never fail
  * as a whole because one record names a namespace deleted in the meantime;
- * store_namespace_delete removes them explicitly. Actions cascade. */
+ * store_namespace_delete removes them explicitly. Actions and packages
+ * cascade. */
 #include "host/store/store_internal.h"
 
 #include <stdio.h>
@@ -80,10 +81,29 @@ static const char SCHEMA_V2[] =
     "ALTER TABLE namespaces ADD COLUMN ns_id TEXT;"
     "UPDATE namespaces SET ns_id = lower(hex(randomblob(8)));";
 
+/* Version 3 -> 4 (issue 13): packages and bindings. A package's actions
+ * stay in `actions`, named "pkg/action" (a plain name has no '/'), so they
+ * cascade with the namespace and share the action cache. is_binding is
+ * fixed at creation (OpenWhisk refuses turning one kind into the other); an
+ * action may only be stored under a package with is_binding 0. */
+static const char SCHEMA_V4[] =
+    "CREATE TABLE packages ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  publish INTEGER NOT NULL,"     /* 1: readable (and bindable) by every namespace */
+    "  is_binding INTEGER NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"            /* the OpenWhisk package document, JSON */
+    "  PRIMARY KEY (namespace, name)"
+    ");"
+    "CREATE INDEX packages_by_updated ON packages(namespace, updated DESC);";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
+    {4, SCHEMA_V4},
 };
 
 static int user_version(sqlite3 *db, int *out) {

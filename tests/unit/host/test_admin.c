@@ -78,6 +78,9 @@ int main(void) {
     CHECK(run("namespace", "create", "a", "b", "--state", state, NULL) == 2 && strstr(err, "unexpected argument"));
     CHECK(run("namespace", "create", "a", "--bogus", NULL) == 2 && strstr(err, "unknown option"));
     CHECK(run("namespace", "create", "a", "--state", NULL) == 2 && strstr(err, "--state needs"));
+    /* the system namespace is serve's alone: no credential for it, ever */
+    CHECK(run("namespace", "create", "whisk.system", "--state", state, NULL) == 2 && strstr(err, "read-only"));
+    CHECK(run("namespace", "delete", "whisk.system", "--state", state, NULL) == 2 && strstr(err, "read-only"));
     CHECK(run("namespace", "list", "extra", "--state", state, NULL) == 2);
 
     /* create prints uuid:key, and that credential works. */

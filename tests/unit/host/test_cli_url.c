@@ -38,6 +38,11 @@ int main(void) {
     check_url("actions", "hello", NULL, "blocking=true&result=true",
               "http://h:1/api/v1/namespaces/_/actions/hello?blocking=true&result=true");
     check_url("actions", "a b/c", NULL, NULL, "http://h:1/api/v1/namespaces/_/actions/a%20b%2Fc");
+    /* a fully qualified name addresses its namespace */
+    check_url("actions", "/whisk.system/utils/echo", NULL, NULL,
+              "http://h:1/api/v1/namespaces/whisk.system/actions/utils%2Fecho");
+    check_url("packages", "/a b/p", NULL, NULL, "http://h:1/api/v1/namespaces/a%20b/packages/p");
+    check_url("actions", "/..", NULL, NULL, "http://h:1/api/v1/namespaces/_/actions/%2F..");
     check_url("activations", "0123abcd", "logs", NULL,
               "http://h:1/api/v1/namespaces/_/activations/0123abcd/logs");
     check_url("activations", "../x", "result", NULL,

@@ -37,6 +37,26 @@ static void test_routes(void) {
     CHECK(!r.in_package);
     CHECK(route_match("/api/v1/namespaces/_/actions/pkg/hello", &r) == ROUTE_ACTION);
     CHECK(r.in_package);
+    CHECK_STR(r.pkg, "pkg");
+    CHECK_STR(r.name, "hello");
+    CHECK(route_match("/api/v1/namespaces/_/actions/pkg/hello/x", &r) == ROUTE_NONE);
+    CHECK(r.ns == NULL && r.name == NULL && r.pkg == NULL && !r.in_package);
+    /* a package's actions: wsk's trailing '/', and the client's "ns/pkg" */
+    CHECK(route_match("/api/v1/namespaces/_/actions/pkg/", &r) == ROUTE_ACTIONS);
+    CHECK_STR(r.pkg, "pkg");
+    CHECK(r.name == NULL);
+    CHECK(route_match("/api/v1/namespaces/_/actions/pkg", &r) == ROUTE_ACTION && r.pkg == NULL);
+    CHECK(route_match("/api/v1/namespaces/guest/pkg/actions", &r) == ROUTE_ACTIONS);
+    CHECK_STR(r.ns, "guest");
+    CHECK_STR(r.pkg, "pkg");
+    CHECK(route_match("/api/v1/namespaces/_/packages", &r) == ROUTE_PACKAGES && r.name == NULL);
+    CHECK(route_match("/api/v1/namespaces/_/packages/utils", &r) == ROUTE_PACKAGE);
+    CHECK_STR(r.name, "utils");
+    CHECK(route_match("/api/v1/namespaces/_/packages/utils/x", &r) == ROUTE_NONE);
+    CHECK(route_allowed(ROUTE_PACKAGE) == (ROUTE_GET | ROUTE_PUT | ROUTE_DELETE));
+    CHECK_STR(route_allow_header(ROUTE_PACKAGE), "GET, PUT, DELETE");
+    CHECK(route_match("/api/v1/namespaces/_/rules", &r) == ROUTE_EMPTY_COLLECTION);
+    CHECK_STR(r.name, "rules");
     CHECK(route_match("/api/v1/namespaces/_/actions/my action", &r) == ROUTE_ACTION);
     CHECK_STR(r.name, "my action");
     CHECK(route_match("/api/v1/namespaces/_/activations", &r) == ROUTE_ACTIVATIONS);
@@ -47,7 +67,8 @@ static void test_routes(void) {
     CHECK(route_match("/api/v1/namespaces/_/activations/abc/other", &r) == ROUTE_NONE);
     CHECK(r.ns == NULL && r.name == NULL);
     CHECK(route_match("/api/v1/namespaces/_/activations/abc/logs/x", &r) == ROUTE_NONE);
-    CHECK(route_match("/api/v1/namespaces/_/triggers", &r) == ROUTE_NONE);
+    CHECK(route_match("/api/v1/namespaces/_/triggers", &r) == ROUTE_EMPTY_COLLECTION);
+    CHECK(route_match("/api/v1/namespaces/_/triggers/t", &r) == ROUTE_NONE);
     CHECK(route_match("/api/v1/namespaces/_", &r) == ROUTE_NONE);
     CHECK(route_match("/api/v2/namespaces", &r) == ROUTE_NONE);
     CHECK(route_match("/", &r) == ROUTE_NONE);

@@ -13,7 +13,7 @@
 
 static const action_limits LIMITS = {.timeout_ms = 1000, .memory_mb = 256, .logs_mb = 10, .concurrency = 1};
 static const activation_info INFO = {"guest", "hello", "0.0.2", "nodejs:default", "0123456789abcdef0123456789abcdef",
-                                     &LIMITS, 0};
+                                     &LIMITS, 0, NULL, NULL};
 
 static json_t *build(const activation_info *info, tfaas_status st, const char *result, const char *logs,
                      uint64_t duration_us, uint64_t init_us, const char **malformed) {
@@ -102,7 +102,26 @@ static void test_confidential(void) {
     json_decref(rec);
 }
 
+/* An action in a package reached through a binding: 'path' names the
+ * stored action, 'binding' the binding, as OpenWhisk records them. */
+static void test_package_path(void) {
+    activation_info info = INFO;
+    const char *bad;
+    json_t *rec = build(&info, TFAAS_STATUS_SUCCESS, "{}", "", 10, 0, &bad);
+    CHECK_STR(json_string_value(json_kv_find(json_object_get(rec, "annotations"), "path")), "guest/hello");
+    CHECK(json_kv_find(json_object_get(rec, "annotations"), "binding") == NULL);
+    json_decref(rec);
+    info.path = "whisk.system/utils/echo";
+    info.binding = "guest/myutils";
+    rec = build(&info, TFAAS_STATUS_SUCCESS, "{}", "", 10, 0, &bad);
+    CHECK_STR(json_string_value(json_kv_find(json_object_get(rec, "annotations"), "path")), "whisk.system/utils/echo");
+    CHECK_STR(json_string_value(json_kv_find(json_object_get(rec, "annotations"), "binding")), "guest/myutils");
+    CHECK_STR(json_get_str(rec, "namespace", ""), "guest");
+    json_decref(rec);
+}
+
 int main(void) {
+    test_package_path();
     test_success();
     test_failures();
     test_confidential();

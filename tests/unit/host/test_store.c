@@ -75,8 +75,8 @@ static void test_open_creates_private_dir(void) {
     CHECK(store_namespace_create(s, "old", NULL, NULL, u, k) == STORE_OK);
     store_close(s);
     CHECK(sqlite3_open(path_join(v1, "tfaas.db"), &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db, "ALTER TABLE namespaces DROP COLUMN ns_id; PRAGMA user_version=1", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    CHECK(sqlite3_exec(db, "ALTER TABLE namespaces DROP COLUMN ns_id; DROP TABLE packages; PRAGMA user_version=1",
+                       NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     s = NULL;
     CHECK(store_open(v1, &s, &err) == STORE_OK);
@@ -227,7 +227,7 @@ static void test_hostile_names(store *s) {
     static char longname[20001];
     memset(longname, 'n', sizeof longname - 1);
     const char *names[] = {"it's", "\"; DROP TABLE actions; --", "' OR '1'='1", "%s%n%x", "ünïcødé 名前 🎉",
-                           "", "a\tb\nc\\d", "../../etc/passwd", "NULL", "*", longname};
+                           "", "a\tb\nc\\d", "..\\..\\etc\\passwd", "NULL", "*", longname};
     size_t n = sizeof names / sizeof names[0];
     CHECK(store_namespace_create(s, "'; DELETE FROM namespaces; --", "hostile-uuid", "k", NULL, NULL) == STORE_OK);
     char ns[64];
