@@ -152,7 +152,7 @@ void enclave_kill(enclave *e) {
 
 int enclave_idle(const enclave *e) {
     return e->current && e->state == ENC_READY && e->running == 0 && e->pipelined == 0 && !e->pending_head &&
-           !e->urgent_head;
+           !e->keys_head && !e->urgent_head;
 }
 
 void enclave_stop(enclave *e, uint64_t now_us) {
@@ -293,6 +293,13 @@ static void enclave_died(enclave *e, done_list *dl) {
         sched_release_slot(s, a, dl);
     }
     e->running = e->pipelined = 0;
+    /* Those waiting for keys never ran here either: pending again. */
+    if (e->keys_head) {
+        e->keys_tail->next = e->pending_head;
+        if (!e->pending_head) e->pending_tail = e->keys_tail;
+        e->pending_head = e->keys_head;
+        e->keys_head = e->keys_tail = NULL;
+    }
     activation *pend = e->pending_head;
     e->pending_head = e->pending_tail = NULL;
     while ((a = pend)) {
@@ -346,6 +353,21 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
     if (kind == RESULT_FRAME_NEED_KEYS) {
         if (!a->confidential || a->sent_with_keys) {
             violation(e, a->confidential ? "asked for keys it was sent" : "asked for keys of a plain function");
+            result_frame_free(&rf);
+            return;
+        }
+        /* It leaves the enclave (its lane moved on) until the release
+         * comes; one request to the KMS serves every activation of the
+         * function that asks meanwhile. */
+        int asked = 0;
+        for (activation *w = e->keys_head; w; w = w->next) asked |= !strcmp(w->fn_key, a->fn_key);
+        a = inflight_take(e, m->id);
+        lane_advance(e, a->fn_key, clock_mono_us());
+        key_forget(e, a->fn_key); /* the resend carries the code: the enclave may not hold it */
+        if (e->keys_tail) e->keys_tail->next = a;
+        else e->keys_head = a;
+        e->keys_tail = a;
+        if (asked) {
             result_frame_free(&rf);
             return;
         }
@@ -436,33 +458,48 @@ static void release_keys(enclave *e, key_request *kr) {
                              &bundle, &bundle_len, &refused, &err);
     done_list dl = {0};
     pthread_mutex_lock(&s->lock);
-    activation *a = inflight_find(e, kr->ipc_id);
-    frame *f = NULL;
-    if (a && rc == 0) {
-        a->keys = bundle;
-        a->keys_len = bundle_len;
-        bundle = NULL;
-        f = frame_new();
-        if (f && encode_invoke(&f->w, a, 1) == IPC_OK) {
-            a->sent_with_code = a->sent_with_keys = 1;
-            key_add(e, a->fn_key);
-            enclave_push_urgent(e, f);
-        } else {
-            frame_free(f);
-            rc = -1;
-            free(err);
-            err = strdup("could not resend the activation with its keys");
+    /* The activation that asked, and those of the same function that asked
+     * meanwhile, in order; none if the enclave died (they were re-run). */
+    activation *first = NULL, *ready = NULL, *last = NULL;
+    for (activation *w = e->keys_head; w; w = w->next)
+        if (w->ipc_id == kr->ipc_id) first = w;
+    for (activation **p = &e->keys_head, *prev = NULL; first && *p;) {
+        activation *w = *p;
+        if (strcmp(w->fn_key, first->fn_key) != 0) {
+            prev = w;
+            p = &w->next;
+            continue;
         }
+        *p = w->next;
+        if (e->keys_tail == w) e->keys_tail = prev;
+        w->next = NULL;
+        if (last) last->next = w;
+        else ready = w;
+        last = w;
     }
-    if (a && rc != 0) {
-        a = inflight_take(e, kr->ipc_id);
-        json_t *j = json_pack("{s:s, s:i}", "error", err ? err : "the key release failed", "status",
-                              refused ? 403 : 503);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        sched_finish(s, a, &dl, TFAAS_STATUS_APPLICATION_ERR, text ? text : "{\"error\":\"key release failed\"}");
-        free(text);
-        sched_release_slot(s, a, &dl);
+    if (ready && rc == 0) {
+        /* The first goes with the keys; the others find them installed (or
+         * ask again, if they reach a worker first). Back at the front of
+         * the pending list, in order: dispatch sends them as it sends any. */
+        first->keys = bundle;
+        first->keys_len = bundle_len;
+        bundle = NULL;
+        last->next = e->pending_head;
+        if (!e->pending_head) e->pending_tail = last;
+        e->pending_head = ready;
+        enclave_dispatch(e);
+    } else {
+        for (activation *a = ready, *next; a; a = next) {
+            next = a->next;
+            a->next = NULL;
+            json_t *j = json_pack("{s:s, s:i}", "error", err ? err : "the key release failed", "status",
+                                  refused ? 403 : 503);
+            char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            json_decref(j);
+            sched_finish(s, a, &dl, TFAAS_STATUS_APPLICATION_ERR, text ? text : "{\"error\":\"key release failed\"}");
+            free(text);
+            sched_release_slot(s, a, &dl);
+        }
         enclave_kick(e);
     }
     pthread_mutex_unlock(&s->lock);
@@ -601,6 +638,7 @@ static int dispatch_one(enclave *e, int from_io) {
     }
     if (with_code) key_add(e, a->fn_key);
     a->sent_with_code = with_code;
+    a->sent_with_keys = a->keys != NULL;
     a->sent_us = clock_mono_us();
     a->pipelined = pipelined; /* no deadline until it starts (lane_advance) */
     a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;

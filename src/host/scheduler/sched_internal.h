@@ -4,6 +4,8 @@
  *   fn_state.queue   waiting for a concurrency slot of its function
  *   enclave.pending  holds a slot, waiting for the enclave to start or for
  *                    one of its workers to be free
+ *   enclave.keys_wait confidential, answered NEED_KEYS: out of the enclave
+ *                    until the KMS's key release comes, then back to pending
  *   enclave.inflight sent to the enclave: running (deadline running), or
  *                    `pipelined`: waiting in its function's lane in the
  *                    enclave (no deadline until the one ahead of it ends)
@@ -133,8 +135,8 @@ struct fn_state {
     unsigned in_flight; /* activations holding a slot (pending or sent) */
     unsigned concurrency; /* slots: the newest submission's limit */
     unsigned pipeline;    /* slots beyond it, sent to wait in the enclave: SCHED_PIPELINE_MAX, or 0
-                           * for confidential functions and shared enclaves (whose lanes a
-                           * namespace's retirement could not empty) */
+                           * in the shared enclave (whose lanes a namespace's retirement could
+                           * not empty) */
     unsigned queued;
     activation *qhead, *qtail;
     sched_code *code; /* the latest revision's code that new submissions share; a reference */
@@ -178,6 +180,7 @@ struct enclave {
     int io_done, reader_done; /* thread has left its loop */
     pthread_cond_t wake;    /* io thread: work to send or death */
     activation *pending_head, *pending_tail;
+    activation *keys_head, *keys_tail; /* keys_wait: awaiting a key release */
     activation *inflight;
     unsigned running;       /* activations in inflight that run (hold a worker) */
     unsigned pipelined;     /* ... and that wait in their lane (see activation.pipelined) */

@@ -475,7 +475,7 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         fn_maybe_free(s, f);
     } else {
         f->concurrency = a->concurrency; /* the newest revision's limit applies */
-        f->pipeline = a->confidential || mode == ISOLATION_SHARED ? 0 : SCHED_PIPELINE_MAX;
+        f->pipeline = mode == ISOLATION_SHARED ? 0 : SCHED_PIPELINE_MAX;
         a->may_pipeline = f->pipeline > 0;
         a->fn = f;
         /* Waiting: queued here, or sent beyond the concurrency to wait in the
@@ -510,6 +510,34 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         errno = saved;
     }
     return rc;
+}
+
+/* Ends the activations of an enclave's list (pending, or waiting for keys)
+ * whose fn_key starts with prefix (all for NULL) as never run with msg;
+ * keeps the others in order. Returns how many ended. Lock held. */
+static unsigned fail_list(scheduler *s, done_list *dl, activation **head, activation **tailp, const char *prefix,
+                          const char *msg) {
+    size_t plen = prefix ? strlen(prefix) : 0;
+    unsigned failed = 0;
+    activation *keep = NULL, **tail = &keep, *a = *head;
+    *head = *tailp = NULL;
+    while (a) {
+        activation *next = a->next;
+        a->next = NULL;
+        if (!prefix || strncmp(a->fn_key, prefix, plen) == 0) {
+            a->res.not_run = 1;
+            sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, msg);
+            sched_release_slot(s, a, dl);
+            failed++;
+        } else {
+            *tail = a;
+            tail = &a->next;
+            *tailp = a;
+        }
+        a = next;
+    }
+    *head = keep;
+    return failed;
 }
 
 /* Makes a current enclave forget every heap whose key starts with prefix.
@@ -581,24 +609,8 @@ static unsigned fail_waiting(scheduler *s, done_list *dl, const char *prefix, co
         }
     }
     for (enclave *e = s->enclaves; e; e = e->next) {
-        activation *keep = NULL, **tail = &keep, *a = e->pending_head;
-        e->pending_head = e->pending_tail = NULL;
-        while (a) {
-            activation *next = a->next;
-            a->next = NULL;
-            if (!prefix || strncmp(a->fn_key, prefix, plen) == 0) {
-                a->res.not_run = 1;
-                sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, msg);
-                sched_release_slot(s, a, dl);
-                failed++;
-            } else {
-                *tail = a;
-                tail = &a->next;
-                e->pending_tail = a;
-            }
-            a = next;
-        }
-        e->pending_head = keep;
+        failed += fail_list(s, dl, &e->pending_head, &e->pending_tail, prefix, msg);
+        failed += fail_list(s, dl, &e->keys_head, &e->keys_tail, prefix, msg); /* they never ran either */
     }
     return failed;
 }
@@ -729,6 +741,7 @@ void scheduler_stats(scheduler *s, sched_stats *out) {
         out->running += e->running;
         out->queued += e->pipelined; /* they wait, in the enclave */
         for (activation *a = e->pending_head; a; a = a->next) out->pending++;
+        for (activation *a = e->keys_head; a; a = a->next) out->pending++;
     }
     for (unsigned b = 0; b < SCHED_FN_BUCKETS; b++)
         for (fn_state *f = s->fns[b]; f; f = f->next) out->queued += f->queued;
