@@ -14,6 +14,7 @@
 #ifndef TFAAS_HOST_GATEWAY_INTERNAL_H
 #define TFAAS_HOST_GATEWAY_INTERNAL_H
 
+#include "host/gateway/alarms.h"
 #include "host/gateway/gateway.h"
 #include "host/gateway/http_response.h"
 #include "host/gateway/offload.h"
@@ -61,6 +62,8 @@ struct gateway {
     int offload_stopping;
     pthread_t offload_thread[OFFLOAD_THREADS];
     unsigned offload_threads; /* started; fixed after gateway_start */
+    alarms *alarms; /* the alarm feed's firing thread (alarms.h); set before the
+                     * daemon starts, stopped by gateway_quiesce */
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
@@ -116,6 +119,20 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
 enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
+enum MHD_Result triggers_handle(http_req *r);    /* triggers, trigger: GET PUT DELETE, POST fires */
+enum MHD_Result rules_handle(http_req *r);       /* rules, rule: GET PUT DELETE, POST status */
+/* entity_list.c: GET of a trigger or rule collection with OpenWhisk's
+ * limit, skip and count (count answers {collection: N}). */
+enum MHD_Result entity_list_handle(http_req *r, int kind, const char *collection);
+/* A namespace has at most this many triggers, and as many rules (docs/api.md). */
+#define ENTITY_MAX_PER_NAMESPACE 1000
+/* 0 when entity `name` of kind exists or there is room for it; otherwise
+ * the 403 (or 500) was queued and *sent holds MHD's result. */
+int entity_room(http_req *r, int kind, const char *name, const char *what, enum MHD_Result *sent);
+/* feeds.c: whether the route is one of the feed actions tfaas serves
+ * (/whisk.system/alarms/...), and its answer to them. */
+int feeds_route(const http_req *r);
+enum MHD_Result feeds_handle(http_req *r);
 /* actions.c: stores an action from a PUT body (stolen) as PUT does, honouring
  * ?overwrite; answers with the stored document. Only the confidential
  * deploy (confidential = 1) may carry the "confidential" annotation. */

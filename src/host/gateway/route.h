@@ -19,6 +19,10 @@ typedef enum {
     ROUTE_ACTIVATION_RESULT, /* .../activations/{id}/result */
     ROUTE_ACTIVATION_LOGS,   /* .../activations/{id}/logs */
     ROUTE_ATTESTATION,       /* /tfaas/v1/attestation */
+    ROUTE_TRIGGERS,          /* /api/v1/namespaces/{ns}/triggers */
+    ROUTE_TRIGGER,           /* .../triggers/{name}: GET PUT DELETE, POST fires */
+    ROUTE_RULES,             /* /api/v1/namespaces/{ns}/rules */
+    ROUTE_RULE,              /* .../rules/{name}: GET PUT DELETE, POST sets the status */
     /* confidential functions: /tfaas/v1/namespaces/{ns}/actions/{name}... */
     ROUTE_CONF_ACTION,       /* ...{name}: PUT, a confidential deploy */
     ROUTE_CONF_KEYS,         /* ...{name}/ohttp-keys: GET application/ohttp-keys */
@@ -37,6 +41,7 @@ typedef struct {
     const char *ns;   /* points into buf; NULL when the route has none */
     const char *name; /* action name, or activation id; NULL when none */
     int in_package;   /* ROUTE_ACTION whose name has a '/' (package/action) */
+    const char *sub;  /* such an action's second segment (actions/{name}/{sub}), else NULL */
     int is_public;    /* a ROUTE_CONF_{KEYS,CERT,OHTTP} under /tfaas/v1/public */
     char buf[ROUTE_MAX_PATH];
 } route;

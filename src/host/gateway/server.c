@@ -111,6 +111,8 @@ static enum MHD_Result dispatch(http_req *r) {
     if (r->rt.is_public) return public_namespace(r, &sent) < 0 ? sent : confidential_handle(r);
     if (authenticate(r, &sent) < 0) return sent;
     if (kind == ROUTE_NAMESPACES) return namespaces_handle(r);
+    /* whisk.system/alarms/{alarm,once,interval}: served by tfaas (feeds.c) */
+    if (feeds_route(r)) return feeds_handle(r);
 
     /* "_" is OpenWhisk's alias for the caller's own namespace. */
     if (strcmp(r->rt.ns, "_") != 0 && strcmp(r->rt.ns, r->ns) != 0)
@@ -124,6 +126,10 @@ static enum MHD_Result dispatch(http_req *r) {
     case ROUTE_CONF_KEYS:
     case ROUTE_CONF_CERT:
     case ROUTE_CONF_OHTTP: return confidential_handle(r);
+    case ROUTE_TRIGGERS:
+    case ROUTE_TRIGGER: return triggers_handle(r);
+    case ROUTE_RULES:
+    case ROUTE_RULE: return rules_handle(r);
     default: return activations_handle(r);
     }
 }
@@ -332,8 +338,15 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_BIND_PORT);
     g->port = info ? info->port : 0;
+    /* Last: it fires triggers, which may invoke through everything above. */
+    if (!(g->alarms = alarms_start(g))) {
+        *err = strdup("cannot start the alarm feed's thread");
+        goto err_alarms;
+    }
     return g;
 
+err_alarms:
+    MHD_stop_daemon(g->daemon);
 err_daemon:
     offload_stop(g);
 err_offload:
@@ -350,6 +363,8 @@ unsigned gateway_port(const gateway *g) { return g->port; }
 
 void gateway_quiesce(gateway *g) {
     atomic_store(&g->stopping, 1);
+    alarms_stop(g->alarms); /* no firing from now on: it would only get 503s */
+    g->alarms = NULL;
     MHD_socket s = MHD_quiesce_daemon(g->daemon);
     if (s != MHD_INVALID_SOCKET) close(s);
 }
@@ -382,6 +397,7 @@ unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
 
 void gateway_stop(gateway *g) {
     if (!g) return;
+    alarms_stop(g->alarms); /* when gateway_quiesce did not */
     park_stop(g); /* parked requests answer 202 as the daemon closes */
     offload_stop(g); /* every offloaded read is prepared and resumed */
     MHD_stop_daemon(g->daemon);

@@ -10,7 +10,7 @@
 
 /* "a.b.c" -> "a.b.(c+1)". A version that does not parse (it is our own data,
  * so only a hand-edited database) starts over at 0.0.1 instead of failing. */
-static void next_version(const char *prev, char out[64]) {
+void store_next_version(const char *prev, char out[64]) {
     unsigned long a, b, c;
     char tail;
     if (!prev || sscanf(prev, "%lu.%lu.%lu%c", &a, &b, &c, &tail) != 3 || c >= 999999999UL) {
@@ -67,7 +67,7 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
         int found = current_version(s, ns, name, prev);
         if (found < 0) out = store_fail_db(s, "read action");
         else if (found && !overwrite) out = STORE_CONFLICT, store_fail("action exists already");
-        else next_version(found ? prev : NULL, version);
+        else store_next_version(found ? prev : NULL, version);
     }
     if (out == STORE_OK) {
         doc = build_doc(ns, name, in, version, clock_wall_ms());

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so
@@ -150,6 +150,10 @@ void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsign
                           const char *ns_id);
 json_t *store_cache_action_get(store *s, const char *ns, const char *name); /* shared reference or NULL */
 void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *name, json_t *doc);
+
+/* "a.b.c" -> "a.b.(c+1)", NULL -> "0.0.1": the version of an updated
+ * document (store_actions.c; triggers and rules too). */
+void store_next_version(const char *prev, char out[64]);
 
 /* Schema creation and migration (store_schema.c); lock not needed at open. */
 store_status store_schema_migrate(store *s);

@@ -80,10 +80,37 @@ static const char SCHEMA_V2[] =
     "ALTER TABLE namespaces ADD COLUMN ns_id TEXT;"
     "UPDATE namespaces SET ns_id = lower(hex(randomblob(8)));";
 
+/* Version 3 -> 4 (issue 13): triggers and rules (one table, by kind;
+ * `ref` is a rule's trigger, looked up when the trigger fires) and alarm
+ * schedules, one per trigger, going with their namespace. next_fire NULL:
+ * the schedule will not fire again. */
+static const char SCHEMA_V4[] =
+    "CREATE TABLE entities ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  kind INTEGER NOT NULL,"        /* store_entity_kind */
+    "  name TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  ref TEXT,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (namespace, kind, name)"
+    ");"
+    "CREATE INDEX entities_by_updated ON entities(namespace, kind, updated DESC);"
+    "CREATE INDEX entities_by_ref ON entities(namespace, kind, ref);"
+    "CREATE TABLE alarms ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  trigger TEXT NOT NULL,"
+    "  next_fire INTEGER,"            /* ms since the epoch */
+    "  doc TEXT NOT NULL,"            /* the feed's parameters and state, JSON */
+    "  PRIMARY KEY (namespace, trigger)"
+    ");"
+    "CREATE INDEX alarms_by_next ON alarms(next_fire);";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
+    {4, SCHEMA_V4},
 };
 
 static int user_version(sqlite3 *db, int *out) {

@@ -1,0 +1,223 @@
+/* alarms.c - alarm schedules and the thread that fires them; see alarms.h.
+ *
+ * Threads: one firing thread per gateway. `mu` guards `stopping` and
+ * `woken`; the thread sleeps on `cv` (CLOCK_MONOTONIC) until the earliest
+ * schedule is due, ALARM_POLL_MS at most, or alarms_wake. It fires with no
+ * lock held. */
+#include "host/gateway/alarms.h"
+#include "host/gateway/gateway_internal.h"
+#include "host/gateway/triggers.h"
+
+#include "host/store/store_entities.h"
+#include "host/util/clock.h"
+#include "host/util/cron.h"
+#include "host/util/json.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const FEEDS[] = {"alarm", "once", "interval"};
+
+int alarm_feed_known(const char *feed) {
+    for (size_t i = 0; feed && i < sizeof FEEDS / sizeof FEEDS[0]; i++)
+        if (!strcmp(feed, FEEDS[i])) return 1;
+    return 0;
+}
+
+/* A date parameter: ms since the epoch as a number, or an ISO 8601 string.
+ * 1 when present and valid (*ms set), 0 when absent, -1 when invalid. */
+static int date_param(const json_t *params, const char *key, int64_t *ms) {
+    const json_t *v = json_object_get(params, key);
+    if (!v || json_is_null(v)) return 0;
+    if (json_is_integer(v)) {
+        *ms = json_integer_value(v);
+        return *ms >= 0 ? 1 : -1;
+    }
+    return json_is_string(v) && cron_parse_date(json_string_value(v), ms) == 0 ? 1 : -1;
+}
+
+json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now, char *err, size_t errsize) {
+    if (!alarm_feed_known(feed)) {
+        snprintf(err, errsize, "unknown feed '%.64s': whisk.system/alarms has alarm, once and interval", feed);
+        return NULL;
+    }
+    const json_t *payload = json_object_get(params, "trigger_payload");
+    if (payload && !json_is_null(payload) && !json_is_object(payload)) {
+        snprintf(err, errsize, "trigger_payload must be an object");
+        return NULL;
+    }
+    int64_t start = 0, stop = 0;
+    int has_start = date_param(params, "startDate", &start), has_stop = date_param(params, "stopDate", &stop);
+    if (has_start < 0 || has_stop < 0) {
+        snprintf(err, errsize, "startDate and stopDate must be ISO 8601 dates with a time zone, or ms since the epoch");
+        return NULL;
+    }
+    if (has_start && has_stop && stop <= start) {
+        snprintf(err, errsize, "stopDate must be after startDate");
+        return NULL;
+    }
+    json_t *doc = json_pack("{s:s, s:o, s:I}", "feed", feed, "payload",
+                            json_is_object(payload) ? json_deep_copy(payload) : json_object(), "origin",
+                            (json_int_t)now);
+    if (!doc) {
+        snprintf(err, errsize, "The server ran out of memory");
+        return NULL;
+    }
+    if (has_start) json_object_set_new(doc, "startDate", json_integer(start));
+    if (has_stop) json_object_set_new(doc, "stopDate", json_integer(stop));
+    const char *bad = NULL;
+    if (!strcmp(feed, "alarm")) {
+        const char *cron = json_get_str(params, "cron", NULL);
+        cron_expr e;
+        cron_result cr = cron ? cron_parse(cron, &e) : CRON_EMPTY;
+        if (!cron) bad = "alarms trigger feeds require a cron parameter";
+        else if (cr != CRON_OK) {
+            snprintf(err, errsize, "cron pattern '%.256s' is not valid: %s", cron, cron_result_name(cr));
+            json_decref(doc);
+            return NULL;
+        } else json_object_set_new(doc, "cron", json_string(cron));
+    } else if (!strcmp(feed, "once")) {
+        int64_t date = 0;
+        int has = date_param(params, "date", &date);
+        if (has <= 0) bad = "once trigger feeds require a date parameter: an ISO 8601 date or ms since the epoch";
+        else if (date <= now) bad = "the date parameter must be in the future";
+        else json_object_set_new(doc, "date", json_integer(date));
+    } else {
+        const json_t *m = json_object_get(params, "minutes");
+        if (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > ALARM_MAX_MINUTES)
+            bad = "interval trigger feeds require a minutes parameter: an integer from 1 to 525600";
+        else json_object_set_new(doc, "minutes", json_integer(json_integer_value(m)));
+    }
+    if (bad) {
+        snprintf(err, errsize, "%s", bad);
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+int64_t alarm_schedule_next(const json_t *s, int64_t after) {
+    const char *feed = json_get_str(s, "feed", "");
+    int64_t start = json_get_int(s, "startDate", INT64_MIN), stop = json_get_int(s, "stopDate", INT64_MAX);
+    if (start != INT64_MIN && after < start - 1) after = start - 1; /* nothing before the start */
+    int64_t next = STORE_ALARM_NONE;
+    if (!strcmp(feed, "once")) {
+        int64_t date = json_get_int(s, "date", 0);
+        if (date > after) next = date;
+    } else if (!strcmp(feed, "interval")) {
+        int64_t period = json_get_int(s, "minutes", 0) * 60000;
+        int64_t origin = start != INT64_MIN ? start : json_get_int(s, "origin", 0);
+        if (period > 0) next = after < origin ? origin + period : origin + ((after - origin) / period + 1) * period;
+    } else if (!strcmp(feed, "alarm")) {
+        cron_expr e;
+        if (cron_parse(json_get_str(s, "cron", ""), &e) != CRON_OK || cron_next(&e, after, &next) != CRON_OK)
+            next = STORE_ALARM_NONE;
+    }
+    return next != STORE_ALARM_NONE && next <= stop ? next : STORE_ALARM_NONE;
+}
+
+/* --- the firing thread ------------------------------------------------------ */
+
+struct alarms {
+    gateway *gw;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stopping; /* under mu */
+    int woken;    /* under mu */
+};
+
+/* Claims and fires one due schedule {namespace, trigger, next_fire, doc}. */
+static void fire_one(alarms *a, const json_t *due) {
+    store *st = a->gw->store;
+    const char *ns = json_get_str(due, "namespace", ""), *trigger = json_get_str(due, "trigger", "");
+    int64_t due_at = json_get_int(due, "next_fire", 0), now = clock_wall_ms();
+    const json_t *doc = json_object_get(due, "doc");
+    /* The next time after now: every time missed meanwhile folds into this one */
+    int64_t next = alarm_schedule_next(doc, now > due_at ? now : due_at);
+    if (store_alarm_advance(st, ns, trigger, due_at, next) != STORE_OK) return; /* gone or changed meanwhile */
+    if (now - due_at > ALARM_CATCHUP_MS) {
+        fprintf(stderr, "tfaas serve: alarm of trigger %s/%s due %lld ms ago is past the %d ms catch-up window: skipped\n",
+                ns, trigger, (long long)(now - due_at), ALARM_CATCHUP_MS);
+        return;
+    }
+    char ns_id[STORE_NSID_LEN + 1], tenant[GATEWAY_NS_MAX + 1 + STORE_NSID_LEN], id[33];
+    if (store_namespace_id(st, ns, ns_id) != STORE_OK) return;
+    snprintf(tenant, sizeof tenant, "%s#%s", ns, ns_id);
+    invoke_caller c = {ns, ns_id, tenant};
+    fire_status fs = trigger_fire(a->gw, &c, trigger, json_object_get(doc, "payload"), id);
+    if (fs == FIRE_ERROR) fprintf(stderr, "tfaas serve: alarm of trigger %s/%s could not fire: %s\n", ns, trigger,
+                                  store_last_error());
+}
+
+static void *alarms_main(void *arg) {
+    alarms *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        int stop = a->stopping;
+        a->woken = 0;
+        pthread_mutex_unlock(&a->mu);
+        if (stop) break;
+        json_t *due = NULL;
+        if (store_alarm_due(a->gw->store, clock_wall_ms(), ALARM_DUE_BATCH, &due) == STORE_OK) {
+            size_t i;
+            json_t *d;
+            json_array_foreach(due, i, d) fire_one(a, d);
+        }
+        size_t fired = json_array_size(due);
+        json_decref(due);
+        if (fired == ALARM_DUE_BATCH) continue; /* more may be due */
+        int64_t earliest = STORE_ALARM_NONE, wait = ALARM_POLL_MS;
+        if (store_alarm_earliest(a->gw->store, &earliest) == STORE_OK && earliest != STORE_ALARM_NONE) {
+            int64_t until = earliest - clock_wall_ms();
+            if (until < wait) wait = until > 0 ? until : 0;
+        }
+        struct timespec dl = clock_mono_deadline((uint64_t)wait);
+        pthread_mutex_lock(&a->mu);
+        while (!a->stopping && !a->woken && wait > 0)
+            if (pthread_cond_timedwait(&a->cv, &a->mu, &dl) != 0) break;
+        pthread_mutex_unlock(&a->mu);
+    }
+    return NULL;
+}
+
+alarms *alarms_start(gateway *gw) {
+    alarms *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->gw = gw;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&a->mu, NULL);
+    if (pthread_create(&a->thread, NULL, alarms_main, a) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->cv);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void alarms_wake(alarms *a) {
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    a->woken = 1;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void alarms_stop(alarms *a) {
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    a->stopping = 1;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    free(a);
+}

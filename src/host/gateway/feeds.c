@@ -1,0 +1,152 @@
+/* feeds.c - POST /namespaces/whisk.system/actions/alarms/{alarm,once,interval}:
+ * the alarms feed actions, served by tfaas itself (host-side, no
+ * JavaScript). They speak OpenWhisk's feed protocol: the body carries
+ * lifecycleEvent (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE), triggerName
+ * (/NS/NAME, the caller's own trigger), authKey (unused: the request's own
+ * credentials are the caller's) and the feed's parameters. The answer is an
+ * activation of the feed action, blocking or not, stored like any other;
+ * a refused event is an application error (502 when blocking), as a feed
+ * action's failure is in OpenWhisk. */
+#include "host/gateway/alarms.h"
+#include "host/gateway/entity_doc.h"
+#include "host/gateway/gateway_internal.h"
+#include "host/gateway/query.h"
+
+#include "host/store/store_entities.h"
+#include "host/util/clock.h"
+#include "host/util/ids.h"
+#include "host/util/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FEED_NAMESPACE "whisk.system"
+#define FEED_PACKAGE "alarms"
+
+int feeds_route(const http_req *r) {
+    return r->rt.kind == ROUTE_ACTION && r->rt.sub && !strcmp(r->rt.ns, FEED_NAMESPACE) &&
+           !strcmp(r->rt.name, FEED_PACKAGE) && alarm_feed_known(r->rt.sub);
+}
+
+/* What the feed's READ answers: the schedule's parameters and its state. */
+static json_t *read_result(const json_t *schedule, int64_t next) {
+    json_t *config = json_deep_copy(schedule);
+    json_object_del(config, "origin");
+    return json_pack("{s:o, s:{s:b, s:o}}", "config", config, "status", "active", next != STORE_ALARM_NONE,
+                     "nextFire", next != STORE_ALARM_NONE ? json_integer(next) : json_null());
+}
+
+/* Runs one lifecycle event on ns/trigger: the result object, or NULL with
+ * the error message in err. */
+static json_t *lifecycle(http_req *r, const char *event, const char *ns, const char *trigger, const json_t *params,
+                         char *err, size_t errsize) {
+    store *st = r->gw->store;
+    int64_t now = clock_wall_ms(), next = STORE_ALARM_NONE;
+    json_t *old = NULL, *res = NULL;
+    store_status ss = STORE_OK;
+    if (!strcmp(event, "CREATE")) {
+        json_t *doc = alarm_schedule_build(r->rt.sub, params, now, err, errsize);
+        if (!doc) return NULL;
+        ss = store_alarm_put(st, ns, trigger, doc, alarm_schedule_next(doc, now), 1);
+        json_decref(doc);
+        if (ss == STORE_OK) res = json_object();
+    } else if (!strcmp(event, "DELETE")) {
+        ss = store_alarm_delete(st, ns, trigger);
+        if (ss == STORE_OK) res = json_object();
+    } else if (!strcmp(event, "READ")) {
+        ss = store_alarm_get(st, ns, trigger, &old, &next);
+        if (ss == STORE_OK) res = read_result(old, next);
+    } else if (!strcmp(event, "UPDATE") || !strcmp(event, "PAUSE") || !strcmp(event, "UNPAUSE")) {
+        ss = store_alarm_get(st, ns, trigger, &old, &next);
+        if (ss == STORE_OK && !strcmp(event, "UPDATE")) {
+            /* the given parameters over the stored ones; the feed stays the same */
+            json_t *merged = json_pack("{s:O, s:O}", "trigger_payload", json_object_get(old, "payload"), "cron",
+                                       json_object_get(old, "cron") ? json_object_get(old, "cron") : json_null());
+            static const char *const KEEP[] = {"date", "minutes", "startDate", "stopDate"};
+            for (size_t i = 0; merged && i < sizeof KEEP / sizeof KEEP[0]; i++)
+                if (json_object_get(old, KEEP[i])) json_object_set(merged, KEEP[i], json_object_get(old, KEEP[i]));
+            if (merged) json_object_update(merged, (json_t *)params);
+            json_t *doc = merged ? alarm_schedule_build(json_get_str(old, "feed", ""), merged, now, err, errsize) : NULL;
+            json_decref(merged);
+            if (!doc) {
+                json_decref(old);
+                return NULL;
+            }
+            if (json_object_get(old, "paused")) json_object_set_new(doc, "paused", json_true());
+            ss = store_alarm_put(st, ns, trigger, doc, json_object_get(doc, "paused") ? STORE_ALARM_NONE
+                                                                                      : alarm_schedule_next(doc, now), 0);
+            json_decref(doc);
+        } else if (ss == STORE_OK) {
+            int pause = !strcmp(event, "PAUSE");
+            if (pause) json_object_set_new(old, "paused", json_true());
+            else json_object_del(old, "paused");
+            ss = store_alarm_put(st, ns, trigger, old, pause ? STORE_ALARM_NONE : alarm_schedule_next(old, now), 0);
+        }
+        if (ss == STORE_OK) res = json_object();
+    } else {
+        snprintf(err, errsize, "lifecycleEvent must be one of CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE");
+        return NULL;
+    }
+    json_decref(old);
+    if (ss == STORE_OK && !res) snprintf(err, errsize, "The server ran out of memory");
+    else if (ss == STORE_CONFLICT) snprintf(err, errsize, "trigger /%.200s/%.200s has an alarm already", ns, trigger);
+    else if (ss == STORE_NOT_FOUND && !strcmp(event, "CREATE"))
+        snprintf(err, errsize, "trigger /%.200s/%.200s does not exist", ns, trigger);
+    else if (ss == STORE_NOT_FOUND) snprintf(err, errsize, "trigger /%.200s/%.200s has no alarm", ns, trigger);
+    else if (ss != STORE_OK) snprintf(err, errsize, "The platform's store failed to serve the request");
+    if (ss == STORE_OK) alarms_wake(r->gw->alarms);
+    return ss == STORE_OK ? res : (json_decref(res), NULL);
+}
+
+enum MHD_Result feeds_handle(http_req *r) {
+    if (route_method_bit(r->method) != ROUTE_POST)
+        return http_error(r->conn, MHD_HTTP_FORBIDDEN, "The feed actions of whisk.system/alarms can only be invoked");
+    int blocking, result_only;
+    if (query_bool(req_query(r, "blocking"), 0, &blocking) < 0) return req_bad_query(r, "blocking", "true or false");
+    if (query_bool(req_query(r, "result"), 0, &result_only) < 0) return req_bad_query(r, "result", "true or false");
+    enum MHD_Result sent = MHD_NO;
+    json_t *params = req_body_json(r, 1, &sent);
+    if (!params) return sent;
+    if (!json_is_object(params)) {
+        json_decref(params);
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                          "The request content was malformed: the parameters must be a JSON object");
+    }
+    char err[512] = "", ns[ENTITY_NS_MAX], trigger[ENTITY_NAME_MAX];
+    const char *event = json_get_str(params, "lifecycleEvent", NULL), *given = json_get_str(params, "triggerName", NULL);
+    json_t *result = NULL;
+    entity_ref_result rr = ENTITY_REF_BAD_NAME;
+    if (!event || !given)
+        snprintf(err, sizeof err, "the feed requires the parameters lifecycleEvent and triggerName");
+    else if ((rr = entity_resolve(r->ns, given, ns, trigger)) != ENTITY_REF_OK)
+        snprintf(err, sizeof err, "triggerName '%.300s' is %s", given, entity_ref_result_name(rr));
+    else if (strcmp(ns, r->ns) != 0) /* a feed only ever serves the caller's own triggers */
+        snprintf(err, sizeof err, "The supplied authentication is not authorized to access '%.256s'.", ns);
+    else
+        result = lifecycle(r, event, ns, trigger, params, err, sizeof err);
+    json_decref(params);
+
+    /* The feed action's activation, stored like any other. */
+    char id[33], path[64];
+    int64_t now = clock_wall_ms();
+    snprintf(path, sizeof path, "%s/%s/%s", FEED_NAMESPACE, FEED_PACKAGE, r->rt.sub);
+    int ok = result != NULL;
+    if (!ok) result = json_pack("{s:s}", "error", err);
+    json_t *rec = ids_activation(id) == 0 && result
+                      ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:{s:s, s:i, s:b, s:O}, s:[], "
+                                  "s:[{s:s, s:s}], s:b}",
+                                  "namespace", r->ns, "name", r->rt.sub, "version", "0.0.1", "subject", r->ns,
+                                  "activationId", id, "start", (json_int_t)now, "end", (json_int_t)now, "duration", 0,
+                                  "response", "status", ok ? "success" : "application error", "statusCode", ok ? 0 : 1,
+                                  "success", ok, "result", result, "logs", "annotations", "key", "path", "value", path,
+                                  "publish", 0)
+                      : NULL;
+    json_decref(result);
+    if (!rec) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
+    json_t *answer = !blocking ? json_pack("{ss}", "activationId", id)
+                     : result_only ? json_incref(json_object_get(json_object_get(rec, "response"), "result"))
+                                   : json_incref(rec);
+    store_activation_put(r->gw->store, rec, r->ns_id, NULL, NULL);
+    http_header hdr = {"x-openwhisk-activation-id", id};
+    return http_reply_json(r->conn, !blocking ? MHD_HTTP_ACCEPTED : ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY, answer, &hdr);
+}
