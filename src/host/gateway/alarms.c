@@ -147,7 +147,10 @@ static void fire_one(alarms *a, const json_t *due) {
     if (store_namespace_id(st, ns, ns_id) != STORE_OK) return;
     snprintf(tenant, sizeof tenant, "%s#%s", ns, ns_id);
     invoke_caller c = {ns, ns_id, tenant};
-    fire_status fs = trigger_fire(a->gw, &c, trigger, json_object_get(doc, "payload"), id);
+    /* The time it fires for, so a record says which firing it is */
+    json_t *ann = json_pack("[{s:s, s:I}]", "key", "alarm", "value", (json_int_t)due_at);
+    fire_status fs = trigger_fire(a->gw, &c, trigger, json_object_get(doc, "payload"), ann, id);
+    json_decref(ann);
     if (fs == FIRE_ERROR) fprintf(stderr, "tfaas serve: alarm of trigger %s/%s could not fire: %s\n", ns, trigger,
                                   store_last_error());
 }

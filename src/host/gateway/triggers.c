@@ -15,10 +15,11 @@
 #include "host/util/json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One rule's line in the trigger activation's logs, as OpenWhisk writes it:
- * {statusCode, success, activationId | error, rule, action}. */
+ * the JSON text of {statusCode, success, activationId | error, rule, action}. */
 static json_t *rule_log(const char *ns, const json_t *rule, gateway *gw, const invoke_caller *c, const json_t *args,
                         const char *trigger_id) {
     const json_t *action = json_object_get(rule, "action");
@@ -45,11 +46,16 @@ static json_t *rule_log(const char *ns, const json_t *rule, gateway *gw, const i
     json_t *line = json_pack("{s:i, s:b, s:s, s:s}", "statusCode", status, "success", status == 0, "rule", rule_fqn,
                              "action", action_fqn);
     if (line) json_object_set_new(line, status == 0 ? "activationId" : "error", json_string(status == 0 ? id : msg));
-    return line;
+    /* OpenWhisk's logs are strings: each line is the object's JSON text */
+    char *text = line ? json_dump_compact(line) : NULL;
+    json_decref(line);
+    json_t *out = text ? json_string(text) : NULL;
+    free(text);
+    return out;
 }
 
 fire_status trigger_fire(gateway *gw, const invoke_caller *c, const char *name, const json_t *payload,
-                         char id_out[33]) {
+                         const json_t *annotations, char id_out[33]) {
     json_t *trigger = NULL, *rules = NULL;
     store_status st = store_entity_get(gw->store, STORE_ENTITY_TRIGGER, c->ns, name, &trigger);
     if (st != STORE_OK) return st == STORE_NOT_FOUND ? FIRE_NOT_FOUND : FIRE_ERROR;
@@ -77,12 +83,13 @@ fire_status trigger_fire(gateway *gw, const invoke_caller *c, const char *name, 
         if (json_array_append_new(logs, rule_log(c->ns, rule, gw, c, args, id_out)) < 0) out = FIRE_ERROR;
     }
     json_t *rec = out == FIRE_OK
-                      ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:{s:s, s:i, s:b, s:O}, s:o, s:[], s:b}",
+                      ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:{s:s, s:i, s:b, s:O}, s:o, s:o, s:b}",
                                   "namespace", c->ns, "name", name, "version",
                                   json_get_str(trigger, "version", "0.0.1"), "subject", c->ns, "activationId", id_out,
                                   "start", (json_int_t)start, "end", (json_int_t)start, "duration", 0, "response",
                                   "status", "success", "statusCode", 0, "success", 1, "result", payload, "logs",
-                                  json_incref(logs), "annotations", "publish", 0)
+                                  json_incref(logs), "annotations",
+                                  annotations ? json_deep_copy(annotations) : json_array(), "publish", 0)
                       : NULL;
     if (out == FIRE_OK && !rec) out = FIRE_ERROR;
     /* Queued as any activation record; it is readable once committed. */
@@ -156,7 +163,7 @@ static enum MHD_Result fire(http_req *r) {
     }
     invoke_caller caller = {r->ns, r->ns_id, r->tenant};
     char id[33];
-    fire_status st = trigger_fire(r->gw, &caller, r->rt.name, payload, id);
+    fire_status st = trigger_fire(r->gw, &caller, r->rt.name, payload, NULL, id);
     json_decref(payload);
     switch (st) {
     case FIRE_OK: {

@@ -18,8 +18,10 @@ typedef enum {
 /* Fires trigger `name` of c's namespace with payload (an object, borrowed):
  * every active rule's action is invoked (gateway_invoke_async) with the
  * trigger's parameters overlaid by the payload, and the trigger activation
- * recording each rule's outcome is queued to the store. */
+ * recording each rule's outcome is queued to the store. annotations (a
+ * {key, value} list, borrowed; may be NULL) go into that record: the alarm
+ * feed names the time it fired for. */
 fire_status trigger_fire(gateway *gw, const invoke_caller *c, const char *name, const json_t *payload,
-                         char id_out[33]);
+                         const json_t *annotations, char id_out[33]);
 
 #endif

@@ -83,7 +83,7 @@ store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, 
             else sqlite3_bind_null(st, 6);
             sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
             int rc = sqlite3_step(st);
-            if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+            if ((rc & 0xff) == SQLITE_CONSTRAINT) /* the primary key is replaced: the namespace's key */
                 out = STORE_NOT_FOUND, store_fail("namespace does not exist");
             else if (rc != SQLITE_DONE) out = store_fail_db(s, "write entity");
             sqlite3_finalize(st);
@@ -247,7 +247,7 @@ store_status store_alarm_put(store *s, const char *ns, const char *trigger, json
         bind_next(st, 3, next_fire);
         sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
-        if (rc == SQLITE_CONSTRAINT) res = STORE_CONFLICT, store_fail("the trigger has a schedule already");
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) res = STORE_CONFLICT, store_fail("the trigger has a schedule already");
         else if (rc != SQLITE_DONE) res = store_fail_db(s, "write alarm");
         sqlite3_finalize(st);
     }
