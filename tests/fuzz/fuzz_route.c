@@ -22,12 +22,15 @@ static void check_part(const route *r, const char *p) {
 static void check_route(const char *path, const route *r, route_kind kind) {
     FUZZ_CHECK(kind == r->kind);
     int has_ns = kind >= ROUTE_ACTIONS && kind != ROUTE_ATTESTATION;
-    int has_name = kind == ROUTE_ACTION || (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION);
+    int has_name = kind == ROUTE_ACTION || (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION &&
+                                            kind != ROUTE_TRIGGERS && kind != ROUTE_RULES);
     FUZZ_CHECK((r->ns != NULL) == has_ns);
     FUZZ_CHECK((r->name != NULL) == has_name);
     if (r->ns) check_part(r, r->ns);
     if (r->name) check_part(r, r->name);
     FUZZ_CHECK(!r->in_package || kind == ROUTE_ACTION);
+    FUZZ_CHECK(!r->sub || (r->in_package && kind == ROUTE_ACTION));
+    if (r->sub) check_part(r, r->sub);
     if (kind != ROUTE_NONE) {
         FUZZ_CHECK(path[0] == '/' && strlen(path) < ROUTE_MAX_PATH);
         FUZZ_CHECK(route_allowed(kind) & (kind == ROUTE_CONF_ACTION ? ROUTE_PUT

@@ -83,9 +83,10 @@ static const char SCHEMA_V2[] =
 /* Version 3 -> 4 (issue 13): triggers and rules (one table, by kind;
  * `ref` is a rule's trigger, looked up when the trigger fires) and alarm
  * schedules, one per trigger, going with their namespace. next_fire NULL:
- * the schedule will not fire again. */
+ * the schedule will not fire again. IF NOT EXISTS: a database that went
+ * back to an older user_version by hand upgrades again. */
 static const char SCHEMA_V4[] =
-    "CREATE TABLE entities ("
+    "CREATE TABLE IF NOT EXISTS entities ("
     "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
     "  kind INTEGER NOT NULL,"        /* store_entity_kind */
     "  name TEXT NOT NULL,"
@@ -95,16 +96,16 @@ static const char SCHEMA_V4[] =
     "  doc TEXT NOT NULL,"
     "  PRIMARY KEY (namespace, kind, name)"
     ");"
-    "CREATE INDEX entities_by_updated ON entities(namespace, kind, updated DESC);"
-    "CREATE INDEX entities_by_ref ON entities(namespace, kind, ref);"
-    "CREATE TABLE alarms ("
+    "CREATE INDEX IF NOT EXISTS entities_by_updated ON entities(namespace, kind, updated DESC);"
+    "CREATE INDEX IF NOT EXISTS entities_by_ref ON entities(namespace, kind, ref);"
+    "CREATE TABLE IF NOT EXISTS alarms ("
     "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
     "  trigger TEXT NOT NULL,"
     "  next_fire INTEGER,"            /* ms since the epoch */
     "  doc TEXT NOT NULL,"            /* the feed's parameters and state, JSON */
     "  PRIMARY KEY (namespace, trigger)"
     ");"
-    "CREATE INDEX alarms_by_next ON alarms(next_fire);";
+    "CREATE INDEX IF NOT EXISTS alarms_by_next ON alarms(next_fire);";
 
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
