@@ -8,6 +8,10 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { createNamespace, poll, putAction } from '../lib/e2e.mjs';
+import { runClient } from '../lib/run.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const NS = '/api/v1/namespaces/_';
 const ECHO = 'function main(p) { return { got: p }; }';
@@ -264,6 +268,60 @@ describe('alarms feed', () => {
     assert.ok(acts, 'the action ran twice within the poll');
     assert.equal(acts[0].response.result.got.n, 'tick');
     await feed(server, 'alarm', { lifecycleEvent: 'DELETE', triggerName: '/_/every-second' });
+  });
+});
+
+describe('CLI: tfaas trigger and tfaas rule', () => {
+  let dir;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'tfaas-cli-triggers-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const tfaas = (args) => runClient(args, { dir, server });
+  async function ok(args) {
+    const r = await tfaas(args);
+    assert.equal(r.code, 0, `tfaas ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  test('create, fire, disable, enable, list, delete; --feed creates and deletes the schedule', async () => {
+    await putAction(server, 'cli-echo', ECHO);
+    assert.match(await ok(['trigger', 'create', 'cli-t', '-p', 'a', '1']), /ok: created trigger cli-t/);
+    assert.match(await ok(['rule', 'create', 'cli-r', 'cli-t', 'cli-echo']), /ok: created rule cli-r/);
+    const fired = await ok(['trigger', 'fire', 'cli-t', '-p', 'b', '2']);
+    const id = /with id ([0-9a-f]{32})/.exec(fired)?.[1];
+    assert.ok(id, fired);
+    const trig = await poll(async () => { const a = await activation(server, id); return a.status === 200 && a.body; });
+    const act = await poll(async () => { const a = await activation(server, JSON.parse(trig.logs[0]).activationId); return a.status === 200 && a.body; });
+    assert.deepEqual(act.response.result.got, { a: 1, b: 2 });
+    assert.match(await ok(['rule', 'disable', 'cli-r']), /ok: disabled rule cli-r/);
+    assert.match(await ok(['trigger', 'fire', 'cli-t']), /no active rule/);
+    assert.match(await ok(['rule', 'enable', 'cli-r']), /ok: enabled rule cli-r/);
+    assert.match(await ok(['rule', 'list']), /cli-r\s+active\s+cli-t -> cli-echo/);
+    assert.match(await ok(['trigger', 'list']), /cli-t/);
+    assert.match(await ok(['trigger', 'get', 'cli-t']), /"cli-echo"/);
+    assert.match(await ok(['trigger', 'update', 'cli-t', '-p', 'a', '3']), /ok: updated trigger cli-t/);
+    assert.match(await ok(['rule', 'update', 'cli-r', 'cli-t', '/_/cli-echo']), /ok: updated rule cli-r/);
+    const refused = await tfaas(['rule', 'create', 'cli-x', 'cli-t', '/other-ns/act']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /not authorized to access 'other-ns'/);
+    assert.match(await ok(['rule', 'delete', 'cli-r']), /ok: deleted rule cli-r/);
+    assert.match(await ok(['trigger', 'delete', 'cli-t']), /ok: deleted trigger cli-t/);
+
+    const date = new Date(Date.now() + 3600_000).toISOString();
+    assert.match(await ok(['trigger', 'create', 'cli-alarm', '--feed', '/whisk.system/alarms/once', '-p', 'date', date]),
+      /ok: created trigger cli-alarm/);
+    const got = await api(server, 'GET', `${NS}/triggers/cli-alarm`);
+    assert.deepEqual(got.body.annotations, kv({ feed: '/whisk.system/alarms/once' }));
+    assert.deepEqual(got.body.parameters, [], 'the parameters went to the feed');
+    let r = await feed(server, 'once', { lifecycleEvent: 'READ', triggerName: '/_/cli-alarm' });
+    assert.equal(r.body.response.result.status.nextFire, Date.parse(date));
+    await ok(['trigger', 'delete', 'cli-alarm']);
+    r = await feed(server, 'once', { lifecycleEvent: 'READ', triggerName: '/_/cli-alarm' });
+    assert.equal(r.status, 502, 'the schedule went with the trigger');
+
+    const bad = await tfaas(['trigger', 'create', 'cli-bad', '--feed', '/whisk.system/alarms/alarm', '-p', 'cron', 'nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /feed \/whisk.system\/alarms\/alarm refused CREATE: cron pattern 'nope' is not valid/);
+    assertError(await api(server, 'GET', `${NS}/triggers/cli-bad`), 404, undefined);
   });
 });
 

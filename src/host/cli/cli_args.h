@@ -25,6 +25,7 @@ enum cli_opt {
     CLI_OPT_CONFIDENTIAL = 1u << 12, /* --confidential */
     CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON --invoker-key FILE.pem */
     CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version --sign-with */
+    CLI_OPT_FEED = 1u << 15,       /* --feed /NS/PKG/NAME */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -50,6 +51,7 @@ struct cli_args {
     size_t ninvoker_keys;
     const char *sign_with;
     const char *kind, *main_name;
+    const char *feed; /* --feed: the feed action of a trigger */
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */
     json_t *params, *annotations;

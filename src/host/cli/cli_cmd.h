@@ -17,6 +17,7 @@
 struct cli_ctx {
     struct cli_args args;
     struct cli_conn conn;
+    const char *ns; /* the namespace cli_api addresses; NULL: `_`, the caller's */
 };
 
 /* One API reply: HTTP status, raw body, and the body parsed as JSON (NULL
@@ -52,6 +53,26 @@ int cli_confidential_create(struct cli_ctx *c);
 int cli_confidential_update(struct cli_ctx *c);
 int cli_confidential_invoke(struct cli_ctx *c);
 int cli_activation_get(struct cli_ctx *c);
+/* cli_trigger.c: triggers (with --feed) and cli_rule.c: rules */
+int cli_trigger_create(struct cli_ctx *c);
+int cli_trigger_update(struct cli_ctx *c);
+int cli_trigger_get(struct cli_ctx *c);
+int cli_trigger_list(struct cli_ctx *c);
+int cli_trigger_delete(struct cli_ctx *c);
+int cli_trigger_fire(struct cli_ctx *c);
+int cli_rule_create(struct cli_ctx *c);
+int cli_rule_update(struct cli_ctx *c);
+int cli_rule_get(struct cli_ctx *c);
+int cli_rule_list(struct cli_ctx *c);
+int cli_rule_delete(struct cli_ctx *c);
+int cli_rule_enable(struct cli_ctx *c);
+int cli_rule_disable(struct cli_ctx *c);
+/* PUT of a trigger or rule document named by the first positional word,
+ * printing "ok: VERB WHAT NAME" (cli_trigger.c), and the listing both
+ * share (cli_rule.c). */
+int cli_put_entity(struct cli_ctx *c, const char *collection, const char *what, json_t *doc, bool overwrite,
+                   const char *verb);
+int cli_list_entities(struct cli_ctx *c, const char *collection);
 int cli_activation_result(struct cli_ctx *c);
 int cli_activation_logs(struct cli_ctx *c);
 #endif

@@ -36,17 +36,28 @@ char *cli_url_escape(const char *s) {
 
 char *cli_url_build(const char *apihost, const char *collection, const char *name,
                     const char *suffix, const char *query) {
+    return cli_url_build_ns(apihost, "_", collection, name, suffix, query);
+}
+
+char *cli_url_build_ns(const char *apihost, const char *ns, const char *collection, const char *name,
+                       const char *suffix, const char *query) {
     char *ename = NULL;
     if (name && !(ename = cli_url_escape(name))) return NULL;
-    size_t n = strlen(apihost) + strlen("/api/v1/namespaces/_/") + strlen(collection) +
+    char *ens = cli_url_escape(ns);
+    if (!ens) {
+        free(ename);
+        return NULL;
+    }
+    size_t n = strlen(apihost) + strlen("/api/v1/namespaces//") + strlen(ens) + strlen(collection) +
                (ename ? strlen(ename) + 1 : 0) + (suffix ? strlen(suffix) + 1 : 0) +
                (query ? strlen(query) + 1 : 0) + 1;
     char *url = malloc(n);
     if (url)
-        snprintf(url, n, "%s/api/v1/namespaces/_/%s%s%s%s%s%s%s", apihost, collection,
+        snprintf(url, n, "%s/api/v1/namespaces/%s/%s%s%s%s%s%s%s", apihost, ens, collection,
                  ename ? "/" : "", ename ? ename : "", suffix ? "/" : "", suffix ? suffix : "",
                  query ? "?" : "", query ? query : "");
     free(ename);
+    free(ens);
     return url;
 }
 
