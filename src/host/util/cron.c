@@ -66,9 +66,9 @@ static cron_result field(const char *start, const char *end, const field_spec *f
     *any = 0;
     const char *p = start;
     while (p < end) {
-        int lo, hi, step = 1;
+        int lo, hi, step = 1, star = *p == '*';
         cron_result r;
-        if (*p == '*') {
+        if (star) {
             lo = f->min;
             hi = f->max;
             p++;
@@ -91,7 +91,7 @@ static cron_result field(const char *start, const char *end, const field_spec *f
                 step = step * 10 + (*p - '0');
             }
             if (step == 0 || step > f->max - f->min + 1) return CRON_BAD_STEP;
-            if (lo == hi && !*any) hi = f->max; /* "N/S": from N to the end, as cron does */
+            if (lo == hi && !star) hi = f->max; /* "N/S": from N to the end, as cron does */
         }
         for (int v = lo; v <= hi; v += step) *bits |= 1ull << v;
         if (p < end) {

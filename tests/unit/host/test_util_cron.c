@@ -88,6 +88,7 @@ static void test_next(void) {
     CHECK(next_after("0 0 15 * *", T0) == date("2026-12-15T00:00:00Z"));
     CHECK(next_after("5/20 * * * *", T0) == date("2026-12-07T10:25:00Z"));
     CHECK(next_after("1-3,50 * * * *", T0) == date("2026-12-07T10:50:00Z"));
+    CHECK(next_after("*/59,25/10 * * * *", date("2026-12-07T10:26:00Z")) == date("2026-12-07T10:35:00Z")); /* N/S after a star */
     CHECK(next_after("59 23 31 12 *", date("2026-12-31T23:59:00Z")) == date("2027-12-31T23:59:00Z"));
     /* strictly after: a time that matches is not its own next */
     CHECK(next_after("* * * * *", date("2026-12-07T10:21:00Z")) == date("2026-12-07T10:22:00Z"));
