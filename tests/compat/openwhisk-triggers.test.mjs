@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
 import { poll } from '../lib/e2e.mjs';
+import { rejectsWith } from '../lib/expect.mjs';
 
 const ECHO = 'function main(params) { return params; }';
 
@@ -22,19 +23,6 @@ before(async () => {
   NS = server.ns;
 });
 after(async () => { if (server) await server.stop(); });
-
-async function rejectsWith(promise, status) {
-  let err;
-  try {
-    const value = await promise;
-    assert.fail(`expected a rejection with HTTP ${status}, got ${JSON.stringify(value)}`);
-  } catch (e) {
-    err = e;
-  }
-  if (err instanceof assert.AssertionError) throw err;
-  assert.equal(err.statusCode, status, `status of: ${err.message}`);
-  return err;
-}
 
 test('triggers: list, get 404, create, update, delete', async () => {
   assert.deepEqual(await ow.triggers.list(), []);

@@ -8,6 +8,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { createNamespace, poll, putAction } from '../lib/e2e.mjs';
+import { assertError } from '../lib/expect.mjs';
 import { runClient } from '../lib/run.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,14 +19,6 @@ const ECHO = 'function main(p) { return { got: p }; }';
 const FEED = '/api/v1/namespaces/whisk.system/actions/alarms';
 
 let server;
-
-function assertError(r, status, message) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.equal(typeof r.body?.error, 'string', r.text);
-  assert.match(r.body.code, /^[0-9a-f]{32}$/, r.text);
-  if (message instanceof RegExp) assert.match(r.body.error, message);
-  else if (message !== undefined) assert.equal(r.body.error, message);
-}
 
 const kv = (o) => Object.entries(o).map(([key, value]) => ({ key, value }));
 const putTrigger = (s, name, body = {}, q = '') => api(s, 'PUT', `${NS}/triggers/${name}${q}`, { body });

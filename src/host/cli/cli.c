@@ -217,6 +217,45 @@ int cli_api(struct cli_ctx *c, const char *method, const char *collection,
     return 0;
 }
 
+int cli_put_entity(struct cli_ctx *c, const char *collection, const char *what, json_t *doc, bool overwrite,
+                   const char *verb) {
+    const char *name = c->args.pos[0];
+    struct cli_reply r;
+    int rc = cli_api(c, "PUT", collection, name, NULL, overwrite ? "overwrite=true" : NULL, doc, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 && r.status != 201) rc = cli_report_error(&r);
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else printf("ok: %s %s %s\n", verb, what, name);
+    cli_reply_free(&r);
+    return rc;
+}
+
+int cli_get_entity(struct cli_ctx *c, const char *collection, const char *what) {
+    struct cli_reply r;
+    int rc = cli_api(c, "GET", collection, c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 || !json_is_object(r.json)) rc = cli_report_error(&r);
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else {
+        printf("ok: got %s %s\n", what, c->args.pos[0]);
+        cli_print_json(stdout, r.json);
+    }
+    cli_reply_free(&r);
+    return rc;
+}
+
+int cli_delete_entity(struct cli_ctx *c, const char *collection, const char *what) {
+    struct cli_reply r;
+    int rc = cli_api(c, "DELETE", collection, c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200) rc = cli_report_error(&r);
+    else if (!what) ; /* quiet: an undo */
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else printf("ok: deleted %s %s\n", what, c->args.pos[0]);
+    cli_reply_free(&r);
+    return rc;
+}
+
 void cli_reply_free(struct cli_reply *r) {
     json_decref(r->json);
     r->json = NULL;

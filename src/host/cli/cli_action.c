@@ -77,16 +77,7 @@ fail:
 }
 
 static int put_action(struct cli_ctx *c, json_t *doc, bool overwrite, const char *verb) {
-    const char *name = c->args.pos[0];
-    struct cli_reply r;
-    int rc = cli_api(c, "PUT", "actions", name, NULL, overwrite ? "overwrite=true" : NULL, doc,
-                     CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200 && r.status != 201) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: %s action %s\n", verb, name);
-    cli_reply_free(&r);
-    return rc;
+    return cli_put_entity(c, "actions", "action", doc, overwrite, verb);
 }
 
 int cli_action_create(struct cli_ctx *c) {
@@ -164,8 +155,7 @@ static const char *listed_kind(const json_t *action) {
     return "-";
 }
 
-/* Appends "&key=value" (or "key=value" first) for set paging values. */
-static void page_query(const struct cli_args *a, char *q, size_t qlen) {
+void cli_page_query(const struct cli_args *a, char *q, size_t qlen) {
     size_t n = strlen(q);
     if (a->limit != CLI_UNSET)
         n += (size_t)snprintf(q + n, qlen - n, "%slimit=%ld", n ? "&" : "", a->limit);
@@ -175,7 +165,7 @@ static void page_query(const struct cli_args *a, char *q, size_t qlen) {
 
 int cli_action_list(struct cli_ctx *c) {
     char query[96] = "";
-    page_query(&c->args, query, sizeof query);
+    cli_page_query(&c->args, query, sizeof query);
     struct cli_reply r;
     int rc = cli_api(c, "GET", "actions", NULL, NULL, *query ? query : NULL, NULL,
                      CLI_HTTP_TIMEOUT_S, &r);
@@ -196,16 +186,7 @@ int cli_action_list(struct cli_ctx *c) {
     return rc;
 }
 
-int cli_action_delete(struct cli_ctx *c) {
-    struct cli_reply r;
-    int rc = cli_api(c, "DELETE", "actions", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: deleted action %s\n", c->args.pos[0]);
-    cli_reply_free(&r);
-    return rc;
-}
+int cli_action_delete(struct cli_ctx *c) { return cli_delete_entity(c, "actions", "action"); }
 
 /* Prints a blocking invocation's reply (200: succeeded, 502: the action failed). */
 static int print_blocking(struct cli_ctx *c, const struct cli_reply *r) {

@@ -36,6 +36,10 @@ int cli_api(struct cli_ctx *c, const char *method, const char *collection,
             long timeout_s, struct cli_reply *r);
 void cli_reply_free(struct cli_reply *r);
 
+/* Appends "&key=value" (or "key=value" first) to q for the paging values
+ * --limit and --skip set (cli_action.c). */
+void cli_page_query(const struct cli_args *a, char *q, size_t qlen);
+
 /* Prints a failed reply's `error` and `code` (or its status) to stderr.
  * Returns CLI_EXIT_FAIL. */
 int cli_report_error(const struct cli_reply *r);
@@ -67,11 +71,15 @@ int cli_rule_list(struct cli_ctx *c);
 int cli_rule_delete(struct cli_ctx *c);
 int cli_rule_enable(struct cli_ctx *c);
 int cli_rule_disable(struct cli_ctx *c);
-/* PUT of a trigger or rule document named by the first positional word,
- * printing "ok: VERB WHAT NAME" (cli_trigger.c), and the listing both
- * share (cli_rule.c). */
+/* cli.c: PUT (200 or 201) and DELETE of the action, trigger or rule the
+ * first positional word names, printing "ok: VERB WHAT NAME" (or the JSON;
+ * nothing for a DELETE with what NULL). */
 int cli_put_entity(struct cli_ctx *c, const char *collection, const char *what, json_t *doc, bool overwrite,
                    const char *verb);
+int cli_delete_entity(struct cli_ctx *c, const char *collection, const char *what);
+/* cli.c: GET of the trigger or rule the first positional word names, printed */
+int cli_get_entity(struct cli_ctx *c, const char *collection, const char *what);
+/* cli_rule.c: the listing triggers and rules share */
 int cli_list_entities(struct cli_ctx *c, const char *collection);
 int cli_activation_result(struct cli_ctx *c);
 int cli_activation_logs(struct cli_ctx *c);

@@ -22,25 +22,11 @@ static int put_rule(struct cli_ctx *c, bool overwrite, const char *verb) {
 int cli_rule_create(struct cli_ctx *c) { return put_rule(c, false, "created"); }
 int cli_rule_update(struct cli_ctx *c) { return put_rule(c, true, "updated"); }
 
-int cli_rule_get(struct cli_ctx *c) {
-    struct cli_reply r;
-    int rc = cli_api(c, "GET", "rules", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200 || !json_is_object(r.json)) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else {
-        printf("ok: got rule %s\n", c->args.pos[0]);
-        cli_print_json(stdout, r.json);
-    }
-    cli_reply_free(&r);
-    return rc;
-}
+int cli_rule_get(struct cli_ctx *c) { return cli_get_entity(c, "rules", "rule"); }
 
 int cli_list_entities(struct cli_ctx *c, const char *collection) {
     char query[96] = "";
-    if (c->args.limit != CLI_UNSET) snprintf(query, sizeof query, "limit=%ld", c->args.limit);
-    if (c->args.skip != CLI_UNSET)
-        snprintf(query + strlen(query), sizeof query - strlen(query), "%sskip=%ld", *query ? "&" : "", c->args.skip);
+    cli_page_query(&c->args, query, sizeof query);
     struct cli_reply r;
     int rc = cli_api(c, "GET", collection, NULL, NULL, *query ? query : NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
     if (rc) return rc;
@@ -67,16 +53,7 @@ int cli_list_entities(struct cli_ctx *c, const char *collection) {
 
 int cli_rule_list(struct cli_ctx *c) { return cli_list_entities(c, "rules"); }
 
-int cli_rule_delete(struct cli_ctx *c) {
-    struct cli_reply r;
-    int rc = cli_api(c, "DELETE", "rules", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: deleted rule %s\n", c->args.pos[0]);
-    cli_reply_free(&r);
-    return rc;
-}
+int cli_rule_delete(struct cli_ctx *c) { return cli_delete_entity(c, "rules", "rule"); }
 
 static int set_status(struct cli_ctx *c, const char *status, const char *verb) {
     json_t *body = json_pack("{s:s}", "status", status);

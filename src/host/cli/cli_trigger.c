@@ -9,20 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* PUTs /NAMESPACE/COLLECTION/NAME with doc and prints the outcome. */
-int cli_put_entity(struct cli_ctx *c, const char *collection, const char *what, json_t *doc, bool overwrite,
-                   const char *verb) {
-    const char *name = c->args.pos[0];
-    struct cli_reply r;
-    int rc = cli_api(c, "PUT", collection, name, NULL, overwrite ? "overwrite=true" : NULL, doc, CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: %s %s %s\n", verb, what, name);
-    cli_reply_free(&r);
-    return rc;
-}
-
 /* Invokes the feed action (c->args.feed, /NS/PKG/NAME) for trigger NAME with
  * lifecycleEvent `event` and the -p parameters; 0 when it succeeded. */
 static int feed_event(struct cli_ctx *c, const char *feed, const char *event) {
@@ -58,18 +44,6 @@ static int feed_event(struct cli_ctx *c, const char *feed, const char *event) {
     return rc;
 }
 
-static int delete_trigger(struct cli_ctx *c, bool quiet) {
-    struct cli_reply r;
-    int rc = cli_api(c, "DELETE", "triggers", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200) rc = cli_report_error(&r);
-    else if (quiet) ;
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: deleted trigger %s\n", c->args.pos[0]);
-    cli_reply_free(&r);
-    return rc;
-}
-
 int cli_trigger_create(struct cli_ctx *c) {
     const struct cli_args *a = &c->args;
     json_t *annots = json_deep_copy(a->annotations);
@@ -90,7 +64,7 @@ int cli_trigger_create(struct cli_ctx *c) {
     rc = feed_event(c, a->feed, "CREATE");
     if (rc) {
         /* wsk's order: a trigger whose feed refused is removed again */
-        delete_trigger(c, true);
+        cli_delete_entity(c, "triggers", NULL);
         return rc;
     }
     return CLI_EXIT_OK;
@@ -132,18 +106,7 @@ int cli_trigger_update(struct cli_ctx *c) {
     return rc;
 }
 
-int cli_trigger_get(struct cli_ctx *c) {
-    struct cli_reply r;
-    int rc = fetch(c, &r, false);
-    if (rc) return rc;
-    if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else {
-        printf("ok: got trigger %s\n", c->args.pos[0]);
-        cli_print_json(stdout, r.json);
-    }
-    cli_reply_free(&r);
-    return CLI_EXIT_OK;
-}
+int cli_trigger_get(struct cli_ctx *c) { return cli_get_entity(c, "triggers", "trigger"); }
 
 int cli_trigger_list(struct cli_ctx *c) { return cli_list_entities(c, "triggers"); }
 
@@ -161,7 +124,7 @@ int cli_trigger_delete(struct cli_ctx *c) {
     if (feed && feed_event(c, feed, "DELETE") != 0)
         fprintf(stderr, "warning: the feed did not delete its schedule; deleting the trigger anyway\n");
     cli_reply_free(&r);
-    return delete_trigger(c, false);
+    return cli_delete_entity(c, "triggers", "trigger");
 }
 
 int cli_trigger_fire(struct cli_ctx *c) {

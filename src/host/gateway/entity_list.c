@@ -6,9 +6,6 @@
 
 #include "host/store/store_entities.h"
 
-#define LIST_LIMIT_DEFAULT 30 /* OpenWhisk's, as for actions */
-#define LIST_LIMIT_MAX 200
-
 enum MHD_Result entity_list_handle(http_req *r, int kind, const char *collection) {
     int64_t limit, skip;
     int want_count;
@@ -18,11 +15,8 @@ enum MHD_Result entity_list_handle(http_req *r, int kind, const char *collection
         if (store_entity_count(r->gw->store, (store_entity_kind)kind, r->ns, &n) != STORE_OK) return req_store_error(r);
         return http_reply_json(r->conn, MHD_HTTP_OK, json_pack("{sI}", collection, (json_int_t)n), NULL);
     }
-    if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit) < 0)
-        return req_bad_query(r, "limit", "an integer in [0, 200]");
-    if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, &skip) < 0)
-        return req_bad_query(r, "skip", "a non-negative integer");
-    if (limit == 0) limit = LIST_LIMIT_MAX; /* OpenWhisk: 0 means as many as allowed */
+    enum MHD_Result sent = MHD_NO;
+    if (req_page(r, &limit, &skip, &sent) < 0) return sent;
     json_t *out = NULL;
     if (store_entity_list(r->gw->store, (store_entity_kind)kind, r->ns, (int)limit, (int)skip, &out) != STORE_OK)
         return req_store_error(r);

@@ -100,6 +100,11 @@ const char *req_query(const http_req *r, const char *key);
 json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent);
 /* 400 naming a bad query parameter. */
 enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expected);
+/* A list's page from ?limit= (0..200, 0 meaning 200, default 30, as
+ * OpenWhisk) and ?skip=: 0, or -1 with the 400 queued in *sent. */
+#define LIST_LIMIT_DEFAULT 30
+#define LIST_LIMIT_MAX 200
+int req_page(http_req *r, int64_t *limit, int64_t *skip, enum MHD_Result *sent);
 /* 500 for a STORE_ERROR, with the store's message logged (not sent). */
 enum MHD_Result req_store_error(http_req *r);
 

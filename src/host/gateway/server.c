@@ -27,6 +27,19 @@ enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expecte
                       expected);
 }
 
+int req_page(http_req *r, int64_t *limit, int64_t *skip, enum MHD_Result *sent) {
+    if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, limit) < 0) {
+        *sent = req_bad_query(r, "limit", "an integer in [0, 200]");
+        return -1;
+    }
+    if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, skip) < 0) {
+        *sent = req_bad_query(r, "skip", "a non-negative integer");
+        return -1;
+    }
+    if (*limit == 0) *limit = LIST_LIMIT_MAX; /* OpenWhisk: 0 means as many as allowed */
+    return 0;
+}
+
 enum MHD_Result req_store_error(http_req *r) {
     fprintf(stderr, "tfaas serve: store error: %s\n", store_last_error());
     return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The platform's store failed to serve the request");
