@@ -236,11 +236,21 @@ describe('alarms feed', () => {
       ['interval', { minutes: 0 }, /minutes parameter/],
       ['interval', { minutes: 5, startDate: 10, stopDate: 5 }, /stopDate must be after startDate/],
       ['alarm', { cron: '* * * * *', trigger_payload: 7 }, /trigger_payload must be an object/],
+      ['interval', { minutes: 1, startDate: Number.MAX_SAFE_INTEGER }, /from 1970 to 9999/],
+      ['once', { date: -5 }, /require a date parameter/],
     ];
     for (const [kind, params, msg] of bad) {
       r = await feed(server, kind, { lifecycleEvent: 'CREATE', triggerName: '/_/sched', ...params });
       assert.equal(r.status, 502, `${kind} ${JSON.stringify(params)}: ${r.text}`);
       assert.match(r.body.response.result.error, msg);
+    }
+    // dates near 2^63 would overflow a date plus a period (signed: UB)
+    for (const raw of ['{"lifecycleEvent":"CREATE","triggerName":"/_/sched","minutes":1,"startDate":9223372036854775807}',
+      '{"lifecycleEvent":"CREATE","triggerName":"/_/sched","date":9223372036854775807}']) {
+      r = await api(server, 'POST', `${FEED}/${raw.includes('minutes') ? 'interval' : 'once'}?blocking=true`,
+        { raw, headers: { 'content-type': 'application/json' } });
+      assert.equal(r.status, 502, r.text);
+      assert.match(r.body.response.result.error, /9999/);
     }
     r = await feed(server, 'once', { lifecycleEvent: 'CREATE', triggerName: '/_/none', date });
     assert.equal(r.body.response.result.error, 'trigger /guest/none does not exist');

@@ -26,16 +26,16 @@ int alarm_feed_known(const char *feed) {
     return 0;
 }
 
-/* A date parameter: ms since the epoch as a number, or an ISO 8601 string.
- * 1 when present and valid (*ms set), 0 when absent, -1 when invalid. */
+/* A date parameter: ms since the epoch as a number, or an ISO 8601 string,
+ * from 1970 to the end of 9999 (so that no sum of a date and a period can
+ * overflow). 1 when present and valid (*ms set), 0 when absent, -1 when
+ * invalid. */
 static int date_param(const json_t *params, const char *key, int64_t *ms) {
     const json_t *v = json_object_get(params, key);
     if (!v || json_is_null(v)) return 0;
-    if (json_is_integer(v)) {
-        *ms = json_integer_value(v);
-        return *ms >= 0 ? 1 : -1;
-    }
-    return json_is_string(v) && cron_parse_date(json_string_value(v), ms) == 0 ? 1 : -1;
+    if (json_is_integer(v)) *ms = json_integer_value(v);
+    else if (!json_is_string(v) || cron_parse_date(json_string_value(v), ms) != 0) return -1;
+    return *ms >= 0 && *ms <= ALARM_MAX_DATE_MS ? 1 : -1;
 }
 
 json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now, char *err, size_t errsize) {
@@ -51,7 +51,8 @@ json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now
     int64_t start = 0, stop = 0;
     int has_start = date_param(params, "startDate", &start), has_stop = date_param(params, "stopDate", &stop);
     if (has_start < 0 || has_stop < 0) {
-        snprintf(err, errsize, "startDate and stopDate must be ISO 8601 dates with a time zone, or ms since the epoch");
+        snprintf(err, errsize, "startDate and stopDate must be ISO 8601 dates with a time zone, or ms since the "
+                               "epoch, from 1970 to 9999");
         return NULL;
     }
     if (has_start && has_stop && stop <= start) {
@@ -81,7 +82,8 @@ json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now
     } else if (!strcmp(feed, "once")) {
         int64_t date = 0;
         int has = date_param(params, "date", &date);
-        if (has <= 0) bad = "once trigger feeds require a date parameter: an ISO 8601 date or ms since the epoch";
+        if (has <= 0)
+            bad = "once trigger feeds require a date parameter: an ISO 8601 date or ms since the epoch, to 9999";
         else if (date <= now) bad = "the date parameter must be in the future";
         else json_object_set_new(doc, "date", json_integer(date));
     } else {

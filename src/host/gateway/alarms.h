@@ -22,6 +22,7 @@
 #define ALARM_POLL_MS 1000               /* the thread looks at least this often */
 #define ALARM_DUE_BATCH 64               /* schedules fired per look */
 #define ALARM_MAX_MINUTES 525600         /* an interval of at most a year */
+#define ALARM_MAX_DATE_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z: the latest date taken */
 
 /* The schedule document kept for a trigger (store_alarm_put) from the feed
  * action's parameters: {feed: alarm|once|interval, cron | date | minutes,
