@@ -1,9 +1,10 @@
 /* alarms.c - alarm schedules and the thread that fires them; see alarms.h.
  *
- * Threads: one firing thread per gateway. `mu` guards `stopping` and
- * `woken`; the thread sleeps on `cv` (CLOCK_MONOTONIC) until the earliest
- * schedule is due, ALARM_POLL_MS at most, or alarms_wake. It fires with no
- * lock held. */
+ * Threads: one firing thread per gateway. `mu` guards `stopping`, `woken`
+ * and `joined`; the thread sleeps on `cv` (CLOCK_MONOTONIC) until the
+ * earliest schedule is due, ALARM_POLL_MS at most, or alarms_wake (event
+ * threads). It fires with no lock held. `thread` belongs to alarms_start
+ * and alarms_stop (the main thread). */
 #include "host/gateway/alarms.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/triggers.h"
@@ -129,6 +130,7 @@ struct alarms {
     pthread_cond_t cv;
     int stopping; /* under mu */
     int woken;    /* under mu */
+    int joined;   /* under mu: alarms_stop has joined the thread */
 };
 
 /* Claims and fires one due schedule {namespace, trigger, next_fire, doc}. */
@@ -218,10 +220,16 @@ void alarms_wake(alarms *a) {
 void alarms_stop(alarms *a) {
     if (!a) return;
     pthread_mutex_lock(&a->mu);
-    a->stopping = 1;
+    int join = !a->joined;
+    a->stopping = a->joined = 1;
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    pthread_join(a->thread, NULL);
+    if (join) pthread_join(a->thread, NULL);
+}
+
+void alarms_free(alarms *a) {
+    if (!a) return;
+    alarms_stop(a);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
     free(a);

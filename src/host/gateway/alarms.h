@@ -40,9 +40,12 @@ typedef struct gateway gateway;
 typedef struct alarms alarms;
 /* Starts the firing thread over gw's store. NULL on failure. */
 alarms *alarms_start(gateway *gw);
-/* A schedule was created or changed: look again now. NULL is a no-op. */
+/* A schedule was created or changed: look again now. NULL, or a stopped
+ * one, is a no-op. Any thread. */
 void alarms_wake(alarms *a);
-/* Stops and joins the thread (no firing after it returns), frees. NULL is a no-op. */
+/* Stops and joins the thread: no firing after it returns. Idempotent; NULL
+ * is a no-op. alarms_wake stays safe until alarms_free. */
 void alarms_stop(alarms *a);
+void alarms_free(alarms *a);
 
 #endif

@@ -63,7 +63,8 @@ struct gateway {
     pthread_t offload_thread[OFFLOAD_THREADS];
     unsigned offload_threads; /* started; fixed after gateway_start */
     alarms *alarms; /* the alarm feed's firing thread (alarms.h); set before the
-                     * daemon starts, stopped by gateway_quiesce */
+                     * daemon starts, its thread stopped by gateway_quiesce,
+                     * freed by gateway_stop after the daemon (feeds.c wakes it) */
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports

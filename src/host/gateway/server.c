@@ -322,6 +322,12 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         *err = strdup("cannot start the gateway's reader threads");
         goto err_offload;
     }
+    /* Before the daemon, so its event threads only ever see it set; it fires
+     * triggers through the invoke path, which needs nothing set below. */
+    if (!(g->alarms = alarms_start(g))) {
+        *err = strdup("cannot start the alarm feed's thread");
+        goto err_alarms;
+    }
     /* Event-driven: a few polling threads serve every connection; blocking
      * invokes are suspended (park.h) rather than holding a thread. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
@@ -351,16 +357,11 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_BIND_PORT);
     g->port = info ? info->port : 0;
-    /* Last: it fires triggers, which may invoke through everything above. */
-    if (!(g->alarms = alarms_start(g))) {
-        *err = strdup("cannot start the alarm feed's thread");
-        goto err_alarms;
-    }
     return g;
 
-err_alarms:
-    MHD_stop_daemon(g->daemon);
 err_daemon:
+    alarms_free(g->alarms);
+err_alarms:
     offload_stop(g);
 err_offload:
     park_stop(g);
@@ -377,7 +378,6 @@ unsigned gateway_port(const gateway *g) { return g->port; }
 void gateway_quiesce(gateway *g) {
     atomic_store(&g->stopping, 1);
     alarms_stop(g->alarms); /* no firing from now on: it would only get 503s */
-    g->alarms = NULL;
     MHD_socket s = MHD_quiesce_daemon(g->daemon);
     if (s != MHD_INVALID_SOCKET) close(s);
 }
@@ -414,6 +414,7 @@ void gateway_stop(gateway *g) {
     park_stop(g); /* parked requests answer 202 as the daemon closes */
     offload_stop(g); /* every offloaded read is prepared and resumed */
     MHD_stop_daemon(g->daemon);
+    alarms_free(g->alarms); /* no event thread is left to wake it */
     park_fini(g);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->idle);
