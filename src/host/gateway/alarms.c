@@ -19,14 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const FEEDS[] = {"alarm", "once", "interval"};
-
-int alarm_feed_known(const char *feed) {
-    for (size_t i = 0; feed && i < sizeof FEEDS / sizeof FEEDS[0]; i++)
-        if (!strcmp(feed, FEEDS[i])) return 1;
-    return 0;
-}
-
 /* A date parameter: ms since the epoch as a number, or an ISO 8601 string,
  * from 1970 to the end of 9999 (so that no sum of a date and a period can
  * overflow). 1 when present and valid (*ms set), 0 when absent, -1 when
@@ -39,9 +31,87 @@ static int date_param(const json_t *params, const char *key, int64_t *ms) {
     return *ms >= 0 && *ms <= ALARM_MAX_DATE_MS ? 1 : -1;
 }
 
+/* --- the feeds: what each keeps of its parameters, and its next time ---- */
+
+/* Each `keep` adds the feed's own members to doc from params: 0, or -1 with
+ * the feed's error in err. Each `next` is the first time strictly after
+ * `after` (at or past the start) or STORE_ALARM_NONE; origin is startDate,
+ * else the creation time. */
+static int cron_keep(const json_t *params, int64_t now, json_t *doc, char *err, size_t errsize) {
+    (void)now;
+    const char *cron = json_get_str(params, "cron", NULL);
+    cron_expr e;
+    cron_result cr = cron ? cron_parse(cron, &e) : CRON_EMPTY;
+    if (!cron) snprintf(err, errsize, "alarms trigger feeds require a cron parameter");
+    else if (cr != CRON_OK) snprintf(err, errsize, "cron pattern '%.256s' is not valid: %s", cron, cron_result_name(cr));
+    return cron && cr == CRON_OK ? json_object_set_new(doc, "cron", json_string(cron)) : -1;
+}
+
+static int64_t cron_next_time(const json_t *s, int64_t after, int64_t origin) {
+    (void)origin;
+    cron_expr e;
+    int64_t next;
+    if (cron_parse(json_get_str(s, "cron", ""), &e) != CRON_OK || cron_next(&e, after, &next) != CRON_OK)
+        return STORE_ALARM_NONE;
+    return next;
+}
+
+static int once_keep(const json_t *params, int64_t now, json_t *doc, char *err, size_t errsize) {
+    int64_t date = 0;
+    int has = date_param(params, "date", &date);
+    if (has <= 0)
+        snprintf(err, errsize, "once trigger feeds require a date parameter: an ISO 8601 date or ms since the epoch, "
+                               "to 9999");
+    else if (date <= now) snprintf(err, errsize, "the date parameter must be in the future");
+    return has > 0 && date > now ? json_object_set_new(doc, "date", json_integer(date)) : -1;
+}
+
+static int64_t once_next(const json_t *s, int64_t after, int64_t origin) {
+    (void)origin;
+    int64_t date = json_get_int(s, "date", 0);
+    return date > after ? date : STORE_ALARM_NONE;
+}
+
+static int interval_keep(const json_t *params, int64_t now, json_t *doc, char *err, size_t errsize) {
+    (void)now;
+    const json_t *m = json_object_get(params, "minutes");
+    if (json_is_integer(m) && json_integer_value(m) >= 1 && json_integer_value(m) <= ALARM_MAX_MINUTES)
+        return json_object_set_new(doc, "minutes", json_integer(json_integer_value(m)));
+    snprintf(err, errsize, "interval trigger feeds require a minutes parameter: an integer from 1 to %d",
+             ALARM_MAX_MINUTES);
+    return -1;
+}
+
+static int64_t interval_next(const json_t *s, int64_t after, int64_t origin) {
+    int64_t period = json_get_int(s, "minutes", 0) * 60000;
+    if (period <= 0) return STORE_ALARM_NONE;
+    return after < origin ? origin + period : origin + ((after - origin) / period + 1) * period;
+}
+
+static const struct {
+    const char *name;
+    int (*keep)(const json_t *params, int64_t now, json_t *doc, char *err, size_t errsize);
+    int64_t (*next)(const json_t *schedule, int64_t after, int64_t origin);
+} FEEDS[] = {
+    {"alarm", cron_keep, cron_next_time},
+    {"once", once_keep, once_next},
+    {"interval", interval_keep, interval_next},
+};
+#define NFEEDS (sizeof FEEDS / sizeof FEEDS[0])
+
+static int feed_index(const char *feed) {
+    for (size_t i = 0; feed && i < NFEEDS; i++)
+        if (!strcmp(feed, FEEDS[i].name)) return (int)i;
+    return -1;
+}
+
+int alarm_feed_known(const char *feed) { return feed_index(feed) >= 0; }
+
 json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now, char *err, size_t errsize) {
-    if (!alarm_feed_known(feed)) {
-        snprintf(err, errsize, "unknown feed '%.64s': whisk.system/alarms has alarm, once and interval", feed);
+    int f = feed_index(feed);
+    if (f < 0) {
+        snprintf(err, errsize, "unknown feed '%.64s': whisk.system/alarms has alarm, once and interval",
+                 feed ? feed : "");
         return NULL;
     }
     const json_t *payload = json_object_get(params, "trigger_payload");
@@ -63,38 +133,13 @@ json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now
     json_t *doc = json_pack("{s:s, s:o, s:I}", "feed", feed, "payload",
                             json_is_object(payload) ? json_deep_copy(payload) : json_object(), "origin",
                             (json_int_t)now);
-    if (!doc) {
+    if (!doc || (has_start && json_object_set_new(doc, "startDate", json_integer(start)) < 0) ||
+        (has_stop && json_object_set_new(doc, "stopDate", json_integer(stop)) < 0)) {
         snprintf(err, errsize, "The server ran out of memory");
+        json_decref(doc);
         return NULL;
     }
-    if (has_start) json_object_set_new(doc, "startDate", json_integer(start));
-    if (has_stop) json_object_set_new(doc, "stopDate", json_integer(stop));
-    const char *bad = NULL;
-    if (!strcmp(feed, "alarm")) {
-        const char *cron = json_get_str(params, "cron", NULL);
-        cron_expr e;
-        cron_result cr = cron ? cron_parse(cron, &e) : CRON_EMPTY;
-        if (!cron) bad = "alarms trigger feeds require a cron parameter";
-        else if (cr != CRON_OK) {
-            snprintf(err, errsize, "cron pattern '%.256s' is not valid: %s", cron, cron_result_name(cr));
-            json_decref(doc);
-            return NULL;
-        } else json_object_set_new(doc, "cron", json_string(cron));
-    } else if (!strcmp(feed, "once")) {
-        int64_t date = 0;
-        int has = date_param(params, "date", &date);
-        if (has <= 0)
-            bad = "once trigger feeds require a date parameter: an ISO 8601 date or ms since the epoch, to 9999";
-        else if (date <= now) bad = "the date parameter must be in the future";
-        else json_object_set_new(doc, "date", json_integer(date));
-    } else {
-        const json_t *m = json_object_get(params, "minutes");
-        if (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > ALARM_MAX_MINUTES)
-            bad = "interval trigger feeds require a minutes parameter: an integer from 1 to 525600";
-        else json_object_set_new(doc, "minutes", json_integer(json_integer_value(m)));
-    }
-    if (bad) {
-        snprintf(err, errsize, "%s", bad);
+    if (FEEDS[f].keep(params, now, doc, err, errsize) < 0) {
         json_decref(doc);
         return NULL;
     }
@@ -102,22 +147,11 @@ json_t *alarm_schedule_build(const char *feed, const json_t *params, int64_t now
 }
 
 int64_t alarm_schedule_next(const json_t *s, int64_t after) {
-    const char *feed = json_get_str(s, "feed", "");
+    int f = feed_index(json_get_str(s, "feed", ""));
+    if (f < 0) return STORE_ALARM_NONE;
     int64_t start = json_get_int(s, "startDate", INT64_MIN), stop = json_get_int(s, "stopDate", INT64_MAX);
     if (start != INT64_MIN && after < start - 1) after = start - 1; /* nothing before the start */
-    int64_t next = STORE_ALARM_NONE;
-    if (!strcmp(feed, "once")) {
-        int64_t date = json_get_int(s, "date", 0);
-        if (date > after) next = date;
-    } else if (!strcmp(feed, "interval")) {
-        int64_t period = json_get_int(s, "minutes", 0) * 60000;
-        int64_t origin = start != INT64_MIN ? start : json_get_int(s, "origin", 0);
-        if (period > 0) next = after < origin ? origin + period : origin + ((after - origin) / period + 1) * period;
-    } else if (!strcmp(feed, "alarm")) {
-        cron_expr e;
-        if (cron_parse(json_get_str(s, "cron", ""), &e) != CRON_OK || cron_next(&e, after, &next) != CRON_OK)
-            next = STORE_ALARM_NONE;
-    }
+    int64_t next = FEEDS[f].next(s, after, start != INT64_MIN ? start : json_get_int(s, "origin", 0));
     return next != STORE_ALARM_NONE && next <= stop ? next : STORE_ALARM_NONE;
 }
 

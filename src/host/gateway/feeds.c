@@ -28,74 +28,119 @@ int feeds_route(const http_req *r) {
            !strcmp(r->rt.name, FEED_PACKAGE) && alarm_feed_known(r->rt.sub);
 }
 
-/* What the feed's READ answers: the schedule's parameters and its state. */
-static json_t *read_result(const json_t *schedule, int64_t next) {
-    json_t *config = json_deep_copy(schedule);
-    json_object_del(config, "origin");
-    return json_pack("{s:o, s:{s:b, s:o}}", "config", config, "status", "active", next != STORE_ALARM_NONE,
-                     "nextFire", next != STORE_ALARM_NONE ? json_integer(next) : json_null());
+/* One lifecycle event on the schedule of ns/trigger. Each handler returns
+ * the store's status and, on STORE_OK, the event's result in *res; a
+ * refusal of the parameters is STORE_ERROR with its message already in err
+ * (*refused set). */
+typedef struct {
+    http_req *r;
+    const char *feed, *ns, *trigger;
+    const json_t *params;
+    int64_t now;
+    char *err;
+    size_t errsize;
+    int refused;
+} feed_event;
+
+static store_status ev_create(feed_event *e, json_t **res) {
+    json_t *doc = alarm_schedule_build(e->feed, e->params, e->now, e->err, e->errsize);
+    if (!doc) return e->refused = 1, STORE_ERROR;
+    store_status ss = store_alarm_put(e->r->gw->store, e->ns, e->trigger, doc, alarm_schedule_next(doc, e->now), 1);
+    json_decref(doc);
+    *res = json_object();
+    return ss;
 }
 
-/* Runs one lifecycle event on ns/trigger: the result object, or NULL with
- * the error message in err. */
+static store_status ev_delete(feed_event *e, json_t **res) {
+    *res = json_object();
+    return store_alarm_delete(e->r->gw->store, e->ns, e->trigger);
+}
+
+static store_status ev_read(feed_event *e, json_t **res) {
+    json_t *old = NULL;
+    int64_t next = STORE_ALARM_NONE;
+    store_status ss = store_alarm_get(e->r->gw->store, e->ns, e->trigger, &old, &next);
+    if (ss == STORE_OK) {
+        json_object_del(old, "origin");
+        *res = json_pack("{s:o, s:{s:b, s:o}}", "config", old, "status", "active", next != STORE_ALARM_NONE,
+                         "nextFire", next != STORE_ALARM_NONE ? json_integer(next) : json_null());
+    }
+    return ss;
+}
+
+/* The stored schedule with `change` applied, stored again: UPDATE builds it
+ * anew from the given parameters over the kept ones (the feed stays the
+ * same); PAUSE and UNPAUSE set or clear `paused`. */
+static store_status ev_change(feed_event *e, json_t **res, int pause) {
+    store *st = e->r->gw->store;
+    json_t *old = NULL;
+    store_status ss = store_alarm_get(st, e->ns, e->trigger, &old, NULL);
+    if (ss != STORE_OK) return ss;
+    json_t *doc = NULL;
+    if (pause < 0) {
+        json_t *merged = json_deep_copy(old);
+        if (merged) {
+            json_object_set(merged, "trigger_payload", json_object_get(old, "payload"));
+            json_object_update(merged, (json_t *)e->params);
+        }
+        doc = merged ? alarm_schedule_build(json_get_str(old, "feed", ""), merged, e->now, e->err, e->errsize) : NULL;
+        json_decref(merged);
+        if (!doc) {
+            json_decref(old);
+            return e->refused = 1, STORE_ERROR;
+        }
+        if (json_object_get(old, "paused")) json_object_set_new(doc, "paused", json_true());
+    } else {
+        doc = json_incref(old);
+        if (pause) json_object_set_new(doc, "paused", json_true());
+        else json_object_del(doc, "paused");
+    }
+    int64_t next = json_object_get(doc, "paused") ? STORE_ALARM_NONE : alarm_schedule_next(doc, e->now);
+    ss = store_alarm_put(st, e->ns, e->trigger, doc, next, 0);
+    json_decref(doc);
+    json_decref(old);
+    *res = json_object();
+    return ss;
+}
+
+static store_status ev_update(feed_event *e, json_t **res) { return ev_change(e, res, -1); }
+static store_status ev_pause(feed_event *e, json_t **res) { return ev_change(e, res, 1); }
+static store_status ev_unpause(feed_event *e, json_t **res) { return ev_change(e, res, 0); }
+
+static const struct {
+    const char *name;
+    store_status (*run)(feed_event *e, json_t **res);
+} EVENTS[] = {
+    {"CREATE", ev_create}, {"READ", ev_read}, {"UPDATE", ev_update},
+    {"DELETE", ev_delete}, {"PAUSE", ev_pause}, {"UNPAUSE", ev_unpause},
+};
+
+/* Runs lifecycle event `event` on ns/trigger: the result object, or NULL
+ * with the error message in err. */
 static json_t *lifecycle(http_req *r, const char *event, const char *ns, const char *trigger, const json_t *params,
                          char *err, size_t errsize) {
-    store *st = r->gw->store;
-    int64_t now = clock_wall_ms(), next = STORE_ALARM_NONE;
-    json_t *old = NULL, *res = NULL;
-    store_status ss = STORE_OK;
-    if (!strcmp(event, "CREATE")) {
-        json_t *doc = alarm_schedule_build(r->rt.sub, params, now, err, errsize);
-        if (!doc) return NULL;
-        ss = store_alarm_put(st, ns, trigger, doc, alarm_schedule_next(doc, now), 1);
-        json_decref(doc);
-        if (ss == STORE_OK) res = json_object();
-    } else if (!strcmp(event, "DELETE")) {
-        ss = store_alarm_delete(st, ns, trigger);
-        if (ss == STORE_OK) res = json_object();
-    } else if (!strcmp(event, "READ")) {
-        ss = store_alarm_get(st, ns, trigger, &old, &next);
-        if (ss == STORE_OK) res = read_result(old, next);
-    } else if (!strcmp(event, "UPDATE") || !strcmp(event, "PAUSE") || !strcmp(event, "UNPAUSE")) {
-        ss = store_alarm_get(st, ns, trigger, &old, &next);
-        if (ss == STORE_OK && !strcmp(event, "UPDATE")) {
-            /* the given parameters over the stored ones; the feed stays the same */
-            json_t *merged = json_pack("{s:O, s:O}", "trigger_payload", json_object_get(old, "payload"), "cron",
-                                       json_object_get(old, "cron") ? json_object_get(old, "cron") : json_null());
-            static const char *const KEEP[] = {"date", "minutes", "startDate", "stopDate"};
-            for (size_t i = 0; merged && i < sizeof KEEP / sizeof KEEP[0]; i++)
-                if (json_object_get(old, KEEP[i])) json_object_set(merged, KEEP[i], json_object_get(old, KEEP[i]));
-            if (merged) json_object_update(merged, (json_t *)params);
-            json_t *doc = merged ? alarm_schedule_build(json_get_str(old, "feed", ""), merged, now, err, errsize) : NULL;
-            json_decref(merged);
-            if (!doc) {
-                json_decref(old);
-                return NULL;
-            }
-            if (json_object_get(old, "paused")) json_object_set_new(doc, "paused", json_true());
-            ss = store_alarm_put(st, ns, trigger, doc, json_object_get(doc, "paused") ? STORE_ALARM_NONE
-                                                                                      : alarm_schedule_next(doc, now), 0);
-            json_decref(doc);
-        } else if (ss == STORE_OK) {
-            int pause = !strcmp(event, "PAUSE");
-            if (pause) json_object_set_new(old, "paused", json_true());
-            else json_object_del(old, "paused");
-            ss = store_alarm_put(st, ns, trigger, old, pause ? STORE_ALARM_NONE : alarm_schedule_next(old, now), 0);
-        }
-        if (ss == STORE_OK) res = json_object();
-    } else {
+    feed_event e = {r, r->rt.sub, ns, trigger, params, clock_wall_ms(), err, errsize, 0};
+    size_t i = 0;
+    while (i < sizeof EVENTS / sizeof EVENTS[0] && strcmp(EVENTS[i].name, event) != 0) i++;
+    if (i == sizeof EVENTS / sizeof EVENTS[0]) {
         snprintf(err, errsize, "lifecycleEvent must be one of CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE");
         return NULL;
     }
-    json_decref(old);
-    if (ss == STORE_OK && !res) snprintf(err, errsize, "The server ran out of memory");
+    json_t *res = NULL;
+    store_status ss = EVENTS[i].run(&e, &res);
+    if (ss == STORE_OK && res) {
+        alarms_wake(r->gw->alarms);
+        return res;
+    }
+    json_decref(res);
+    if (e.refused) return NULL; /* err says why */
+    if (ss == STORE_OK) snprintf(err, errsize, "The server ran out of memory");
     else if (ss == STORE_CONFLICT) snprintf(err, errsize, "trigger /%.200s/%.200s has an alarm already", ns, trigger);
     else if (ss == STORE_NOT_FOUND && !strcmp(event, "CREATE"))
         snprintf(err, errsize, "trigger /%.200s/%.200s does not exist", ns, trigger);
     else if (ss == STORE_NOT_FOUND) snprintf(err, errsize, "trigger /%.200s/%.200s has no alarm", ns, trigger);
-    else if (ss != STORE_OK) snprintf(err, errsize, "The platform's store failed to serve the request");
-    if (ss == STORE_OK) alarms_wake(r->gw->alarms);
-    return ss == STORE_OK ? res : (json_decref(res), NULL);
+    else snprintf(err, errsize, "The platform's store failed to serve the request");
+    return NULL;
 }
 
 enum MHD_Result feeds_handle(http_req *r) {
