@@ -1,6 +1,7 @@
 /* cli.c - entry point of the wsk-like client (`tfaas action ...`,
- * `tfaas activation ...`): the subcommand table, help and usage text,
- * connection set-up, and the shared API call and error reporting. */
+ * `tfaas activation ...`, `tfaas trigger ...`, `tfaas rule ...`): the
+ * subcommand table, help and usage text, connection set-up, and the shared
+ * API call, entity PUT/GET/DELETE and error reporting. */
 #include "host/cli/cli_cmd.h"
 #include "host/cli/cli_output.h"
 #include "host/commands.h"

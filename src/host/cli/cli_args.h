@@ -1,5 +1,5 @@
 /* cli_args.h - command-line parsing for the wsk-like client commands
- * (`tfaas action ...`, `tfaas activation ...`): the option table, the parsed
+ * (`tfaas action|activation|trigger|rule ...`): the option table, the parsed
  * result, and wsk's parameter rules (-p KEY VALUE: JSON when it parses,
  * otherwise a string; -P FILE: a JSON object of parameters). */
 #ifndef TFAAS_HOST_CLI_ARGS_H
