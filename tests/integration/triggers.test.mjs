@@ -274,6 +274,33 @@ describe('alarms feed', () => {
   });
 });
 
+// A trigger with many rules turns one POST into many activations: each goes
+// through the invoke path's admission, so the namespace's budget bounds
+// them, and the trigger activation says which rules were refused and why.
+describe('a trigger with more rules than the namespace may run at once', () => {
+  let s;
+  before(async () => { s = await startServer({ extraArgs: ['--tenant-max-activations', '5'] }); });
+  after(async () => { if (s) await s.stop(); });
+
+  test('runs as many as the budget admits and records the rest as refused', async () => {
+    await putAction(s, 'slow', 'function main(p) { var t = Date.now(); while (Date.now() - t < 1500) {} return {}; }');
+    await putTrigger(s, 'many');
+    for (let i = 0; i < 8; i++) assert.equal((await putRule(s, `many-${i}`, 'many', 'slow')).status, 200);
+    const r = await fire(s, 'many', {});
+    assert.equal(r.status, 202, r.text);
+    const trig = await poll(async () => { const a = await activation(s, r.body.activationId); return a.status === 200 && a.body; });
+    const lines = trig.logs.map((l) => JSON.parse(l));
+    assert.equal(lines.length, 8);
+    assert.equal(lines.filter((l) => l.success).length, 5);
+    const refused = lines.filter((l) => !l.success);
+    assert.equal(refused.length, 3);
+    for (const l of refused) {
+      assert.equal(l.error, 'Too many concurrent requests in flight (count: 5, allowed: 5).');
+      assert.equal(l.statusCode, 1);
+    }
+  });
+});
+
 describe('CLI: tfaas trigger and tfaas rule', () => {
   let dir;
   before(() => { dir = mkdtempSync(join(tmpdir(), 'tfaas-cli-triggers-')); });
