@@ -150,13 +150,8 @@ enum MHD_Result feeds_handle(http_req *r) {
     if (query_bool(req_query(r, "blocking"), 0, &blocking) < 0) return req_bad_query(r, "blocking", "true or false");
     if (query_bool(req_query(r, "result"), 0, &result_only) < 0) return req_bad_query(r, "result", "true or false");
     enum MHD_Result sent = MHD_NO;
-    json_t *params = req_body_json(r, 1, &sent);
+    json_t *params = req_body_object(r, "parameters", &sent);
     if (!params) return sent;
-    if (!json_is_object(params)) {
-        json_decref(params);
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                          "The request content was malformed: the parameters must be a JSON object");
-    }
     char err[512] = "", ns[ENTITY_NS_MAX], trigger[ENTITY_NAME_MAX];
     const char *event = json_get_str(params, "lifecycleEvent", NULL), *given = json_get_str(params, "triggerName", NULL);
     json_t *result = NULL;

@@ -99,6 +99,9 @@ const char *req_query(const http_req *r, const char *key);
 /* Parses the body as JSON. Empty body gives a new {} when empty_ok, else
  * 400. On failure the 400 has been queued and *sent holds MHD's result. */
 json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent);
+/* The same for a body that must be an object (an empty one is {}): a 400
+ * "the WHAT must be a JSON object" otherwise. */
+json_t *req_body_object(http_req *r, const char *what, enum MHD_Result *sent);
 /* 400 naming a bad query parameter. */
 enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expected);
 /* A list's page from ?limit= (0..200, 0 meaning 200, default 30, as

@@ -423,13 +423,8 @@ enum MHD_Result invoke_handle(http_req *r) {
     if (atomic_load(&r->gw->stopping))
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
 
-    json_t *given = req_body_json(r, 1, &sent);
+    json_t *given = req_body_object(r, "parameters", &sent);
     if (!given) return sent;
-    if (!json_is_object(given)) {
-        json_decref(given);
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                          "The request content was malformed: the parameters must be a JSON object");
-    }
     invoke_caller caller = {r->ns, r->ns_id, r->tenant};
     invocation *inv = NULL;
     int err = 0;

@@ -65,6 +65,15 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
     return v;
 }
 
+json_t *req_body_object(http_req *r, const char *what, enum MHD_Result *sent) {
+    json_t *v = req_body_json(r, 1, sent);
+    if (!v || json_is_object(v)) return v;
+    json_decref(v);
+    *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: the %s must be a JSON object",
+                       what);
+    return NULL;
+}
+
 /* --- authentication ------------------------------------------------------ */
 
 /* 0 when r->ns, r->ns_id and r->tenant hold the caller's namespace;

@@ -154,13 +154,8 @@ static enum MHD_Result fire(http_req *r) {
     if (atomic_load(&r->gw->stopping))
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
     enum MHD_Result sent = MHD_NO;
-    json_t *payload = req_body_json(r, 1, &sent);
+    json_t *payload = req_body_object(r, "payload", &sent);
     if (!payload) return sent;
-    if (!json_is_object(payload)) {
-        json_decref(payload);
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                          "The request content was malformed: the payload must be a JSON object");
-    }
     invoke_caller caller = {r->ns, r->ns_id, r->tenant};
     char id[33];
     fire_status st = trigger_fire(r->gw, &caller, r->rt.name, payload, NULL, id);
