@@ -4,7 +4,8 @@
  *
  * Activations have no foreign key on purpose: a group commit must never fail
  * as a whole because one record names a namespace deleted in the meantime;
- * store_namespace_delete removes them explicitly. Actions cascade. */
+ * store_namespace_delete removes them explicitly. Actions, triggers, rules
+ * and alarm schedules cascade. */
 #include "host/store/store_internal.h"
 
 #include <stdio.h>
