@@ -167,22 +167,23 @@ struct alarms {
     int joined;   /* under mu: alarms_stop has joined the thread */
 };
 
-/* Claims and fires one due schedule {namespace, trigger, next_fire, doc}. */
-static void fire_one(alarms *a, const json_t *due) {
+/* Claims and fires one due schedule {namespace, trigger, next_fire, doc}.
+ * 1 when it was claimed (fired, or skipped as too late), 0 when not. */
+static int fire_one(alarms *a, const json_t *due) {
     store *st = a->gw->store;
     const char *ns = json_get_str(due, "namespace", ""), *trigger = json_get_str(due, "trigger", "");
     int64_t due_at = json_get_int(due, "next_fire", 0), now = clock_wall_ms();
     const json_t *doc = json_object_get(due, "doc");
     /* The next time after now: every time missed meanwhile folds into this one */
     int64_t next = alarm_schedule_next(doc, now > due_at ? now : due_at);
-    if (store_alarm_advance(st, ns, trigger, due_at, next) != STORE_OK) return; /* gone or changed meanwhile */
+    if (store_alarm_advance(st, ns, trigger, due_at, next) != STORE_OK) return 0; /* gone, changed, or the store failed */
     if (now - due_at > ALARM_CATCHUP_MS) {
         fprintf(stderr, "tfaas serve: alarm of trigger %s/%s due %lld ms ago is past the %d ms catch-up window: skipped\n",
                 ns, trigger, (long long)(now - due_at), ALARM_CATCHUP_MS);
-        return;
+        return 1;
     }
     char ns_id[STORE_NSID_LEN + 1], tenant[GATEWAY_NS_MAX + 1 + STORE_NSID_LEN], id[33];
-    if (store_namespace_id(st, ns, ns_id) != STORE_OK) return;
+    if (store_namespace_id(st, ns, ns_id) != STORE_OK) return 1;
     snprintf(tenant, sizeof tenant, "%s#%s", ns, ns_id);
     invoke_caller c = {ns, ns_id, tenant};
     /* The time it fires for, so a record says which firing it is */
@@ -191,6 +192,7 @@ static void fire_one(alarms *a, const json_t *due) {
     json_decref(ann);
     if (fs == FIRE_ERROR) fprintf(stderr, "tfaas serve: alarm of trigger %s/%s could not fire: %s\n", ns, trigger,
                                   store_last_error());
+    return 1;
 }
 
 static void *alarms_main(void *arg) {
@@ -202,16 +204,21 @@ static void *alarms_main(void *arg) {
         pthread_mutex_unlock(&a->mu);
         if (stop) break;
         json_t *due = NULL;
+        size_t claimed = 0;
         if (store_alarm_due(a->gw->store, clock_wall_ms(), ALARM_DUE_BATCH, &due) == STORE_OK) {
             size_t i;
             json_t *d;
-            json_array_foreach(due, i, d) fire_one(a, d);
+            json_array_foreach(due, i, d) claimed += (size_t)fire_one(a, d);
         }
-        size_t fired = json_array_size(due);
+        size_t found = json_array_size(due);
         json_decref(due);
-        if (fired == ALARM_DUE_BATCH) continue; /* more may be due */
+        if (found == ALARM_DUE_BATCH && claimed > 0) continue; /* more may be due */
+        /* Nothing claimed of what was due means the store refuses writes
+         * (read-only, full disk): look again after ALARM_POLL_MS, not at
+         * once, or the thread would spin on the same due schedules. */
         int64_t earliest = STORE_ALARM_NONE, wait = ALARM_POLL_MS;
-        if (store_alarm_earliest(a->gw->store, &earliest) == STORE_OK && earliest != STORE_ALARM_NONE) {
+        if ((found == 0 || claimed > 0) && store_alarm_earliest(a->gw->store, &earliest) == STORE_OK &&
+            earliest != STORE_ALARM_NONE) {
             int64_t until = earliest - clock_wall_ms();
             if (until < wait) wait = until > 0 ? until : 0;
         }
