@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: starts tfaas serve on its embedded defaults (SQLite state in
 # STATE, sim TEE), deploys every examples/*.js as an action of the guest
-# namespace, prints how to call them, and keeps the server in the foreground.
+# namespace, a trigger `greet` with a rule `greet-hello` (greet -> hello),
+# prints how to call them, and keeps the server in the foreground.
 # usage: scripts/run.sh BIN_DIR STATE_DIR LISTEN_ADDR
 set -euo pipefail
 bin=${1:-build/bin} state=${2:-.tfaas} listen=${3:-127.0.0.1:3233}
@@ -37,6 +38,9 @@ for f in examples/*.js; do
   name=$(basename "$f" .js)
   "$tfaas" action update "$name" "$f" >/dev/null
 done
+# update creates what is missing, so a second `make run` on the same state works
+"$tfaas" trigger update greet -p name trigger >/dev/null
+"$tfaas" rule update greet-hello greet hello >/dev/null
 
 cat <<EOT
 
@@ -45,6 +49,12 @@ tfaas is running at $url (state in $state/, sim TEE). Deployed: $(cd examples &&
   export TFAAS_APIHOST=$url
   export TFAAS_AUTH=$auth
   $tfaas action invoke hello -p name Ada --result
+
+Fire the trigger greet: its rule greet-hello runs hello with the payload
+over the trigger's parameters, and the activations show both:
+
+  $tfaas trigger fire greet -p name Grace
+  $tfaas activation list
 
 or with curl, or any OpenWhisk client (apihost $url, api_key as above):
 

@@ -5,7 +5,7 @@
 #define TFAAS_HOST_COMMANDS_H
 int serve_main(int argc, char **argv); /* serve.c */
 int admin_main(int argc, char **argv); /* admin.c */
-int cli_main(int argc, char **argv);   /* cli.c: action, activation, package */
+int cli_main(int argc, char **argv);   /* cli.c: action, activation, package, trigger, rule */
 int attest_main(int argc, char **argv); /* cli_attest.c: attest */
 int receipt_main(int argc, char **argv); /* cli_confidential.c: receipt verify */
 #endif

@@ -16,6 +16,8 @@ static void usage(FILE *f) {
           "  action      create, update, get, list, delete and invoke actions\n"
           "  activation  list, get, result and logs of activations\n"
           "  package     create, update, get, list, delete and bind packages\n"
+          "  trigger     create (--feed), update, get, list, delete and fire triggers\n"
+          "  rule        create, update, get, list, delete, enable and disable rules\n"
           "  attest      verify the key service's attestation and pin its keys\n"
           "  receipt     verify a confidential response's receipt chain offline\n"
           "\n"
@@ -30,7 +32,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "admin")) return admin_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "attest")) return attest_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "receipt")) return receipt_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "action") || !strcmp(cmd, "activation") || !strcmp(cmd, "package"))
+    if (!strcmp(cmd, "action") || !strcmp(cmd, "activation") || !strcmp(cmd, "package") || !strcmp(cmd, "trigger") ||
+        !strcmp(cmd, "rule"))
         return cli_main(argc - 1, argv + 1);
     fprintf(stderr, "tfaas: unknown command '%s'\n", cmd);
     usage(stderr);

@@ -5,7 +5,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
-import { poll, createNamespace, rejectsWith } from '../lib/e2e.mjs';
+import { poll, createNamespace } from '../lib/e2e.mjs';
+import { rejectsWith } from '../lib/expect.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const ECHO = 'function main(params) { return params; }';

@@ -5,7 +5,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
-import { createNamespace, rejectsWith } from '../lib/e2e.mjs';
+import { createNamespace } from '../lib/e2e.mjs';
+import { rejectsWith } from '../lib/expect.mjs';
 
 const ECHO = 'function main(params) { return params; }';
 

@@ -22,8 +22,9 @@ static void check_part(const route *r, const char *p) {
 static void check_route(const char *path, const route *r, route_kind kind) {
     FUZZ_CHECK(kind == r->kind);
     int has_ns = kind >= ROUTE_ACTIONS && kind != ROUTE_ATTESTATION;
-    int has_name = kind == ROUTE_ACTION || kind == ROUTE_PACKAGE || kind == ROUTE_EMPTY_COLLECTION ||
-                   (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION && kind != ROUTE_PACKAGES);
+    int has_name = kind == ROUTE_ACTION || kind == ROUTE_PACKAGE ||
+                   (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION && kind != ROUTE_PACKAGES &&
+                    kind != ROUTE_TRIGGERS && kind != ROUTE_RULES);
     FUZZ_CHECK((r->ns != NULL) == has_ns);
     FUZZ_CHECK((r->name != NULL) == has_name);
     if (r->ns) check_part(r, r->ns);

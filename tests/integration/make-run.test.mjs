@@ -50,6 +50,22 @@ test('make run: examples deployed, printed commands work, Ctrl-C stops everythin
     });
     assert.match(cliOut, /Hello, Ada!/);
 
+    // The trigger and rule it printed: firing runs hello through the rule.
+    const fireLine = out.split('\n').find((l) => l.includes('trigger fire greet'));
+    assert.ok(fireLine, 'a trigger fire command is printed');
+    const fired = execFileSync('bash', ['-c', fireLine.trim()], {
+      env: { ...process.env, TFAAS_APIHOST: url, TFAAS_AUTH: auth, HOME: state }, encoding: 'utf8',
+    });
+    const tid = /with id ([0-9a-f]{32})/.exec(fired)?.[1];
+    assert.ok(tid, fired);
+    let ran;
+    for (let i = 0; i < 200 && !ran; i++) {
+      const acts = await (await fetch(`${url}/api/v1/namespaces/_/activations?name=hello&docs=true`, { headers })).json();
+      ran = acts.find((a) => a.cause === tid);
+      if (!ran) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(ran?.response.result, { greeting: 'Hello, Grace!' });
+
     // And so does the curl one.
     const res = await fetch(`${url}/api/v1/namespaces/_/actions/hello?blocking=true&result=true`,
       { method: 'POST', headers, body: JSON.stringify({ name: 'Ada' }) });

@@ -1,7 +1,6 @@
 // e2e.mjs - helpers the compat and hostile suites share on top of server.mjs:
 // more tenants through `tfaas admin`, bounded polling, raw bytes on a socket,
 // the openwhisk client's rejections.
-import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -28,21 +27,6 @@ export async function createNamespace(server, name) {
 // that check engine behaviour run once per entry (js:v8 when
 // tfaas-enclave-v8 was built, see TFAAS_V8 in CMakeLists.txt).
 export const ENGINE_KINDS = ['js:duktape', ...(existsSync(join(BIN, 'tfaas-enclave-v8')) ? ['js:v8'] : [])];
-
-// Asserts that PROMISE (an `openwhisk` client call) rejects with an
-// OpenWhiskError of HTTP status STATUS; returns the error for further checks.
-export async function rejectsWith(promise, status) {
-  let err;
-  try {
-    const value = await promise;
-    assert.fail(`expected a rejection with HTTP ${status}, got ${JSON.stringify(value)}`);
-  } catch (e) {
-    err = e;
-  }
-  if (err instanceof assert.AssertionError) throw err;
-  assert.equal(err.statusCode, status, `status of: ${err.message}`);
-  return err;
-}
 
 // Calls fn until it returns a truthy value; gives up after timeoutMs and
 // returns the last value (so the caller's assertion shows what was there).

@@ -1,6 +1,7 @@
 /* cli.c - entry point of the wsk-like client (`tfaas action ...`,
- * `tfaas activation ...`): the subcommand table, help and usage text,
- * connection set-up, and the shared API call and error reporting. */
+ * `tfaas activation ...`, `tfaas trigger ...`, `tfaas rule ...`): the
+ * subcommand table, help and usage text, connection set-up, and the shared
+ * API call, entity PUT/GET/DELETE and error reporting. */
 #include "host/cli/cli_cmd.h"
 #include "host/cli/cli_output.h"
 #include "host/commands.h"
@@ -39,6 +40,19 @@ static const struct subcmd SUBCMDS[] = {
     {"activation", "get", CLI_OPT_COMMON, 1, 1, "ID", "show an activation record", cli_activation_get},
     {"activation", "result", CLI_OPT_COMMON, 1, 1, "ID", "show the result of an activation", cli_activation_result},
     {"activation", "logs", CLI_OPT_COMMON, 1, 1, "ID", "show the logs of an activation", cli_activation_logs},
+    {"trigger", "create", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_ANNOTATION | CLI_OPT_FEED, 1, 1, "NAME", "create a trigger (with --feed, the feed's schedule)", cli_trigger_create},
+    {"trigger", "update", CLI_OPT_COMMON | CLI_OPT_PARAM | CLI_OPT_ANNOTATION, 1, 1, "NAME", "update a trigger (created when missing)", cli_trigger_update},
+    {"trigger", "get", CLI_OPT_COMMON, 1, 1, "NAME", "show a trigger and its rules", cli_trigger_get},
+    {"trigger", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list triggers", cli_trigger_list},
+    {"trigger", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete a trigger (and its feed's schedule)", cli_trigger_delete},
+    {"trigger", "fire", CLI_OPT_COMMON | CLI_OPT_PARAM, 1, 1, "NAME", "fire a trigger with the parameters as payload", cli_trigger_fire},
+    {"rule", "create", CLI_OPT_COMMON, 3, 3, "NAME TRIGGER ACTION", "create a rule: TRIGGER fires ACTION", cli_rule_create},
+    {"rule", "update", CLI_OPT_COMMON, 3, 3, "NAME TRIGGER ACTION", "update a rule (created when missing)", cli_rule_update},
+    {"rule", "get", CLI_OPT_COMMON, 1, 1, "NAME", "show a rule", cli_rule_get},
+    {"rule", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list rules", cli_rule_list},
+    {"rule", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete a rule", cli_rule_delete},
+    {"rule", "enable", CLI_OPT_COMMON, 1, 1, "NAME", "enable a rule", cli_rule_enable},
+    {"rule", "disable", CLI_OPT_COMMON, 1, 1, "NAME", "disable a rule", cli_rule_disable},
 };
 #define NSUBCMDS (sizeof SUBCMDS / sizeof SUBCMDS[0])
 
@@ -83,6 +97,10 @@ static const struct opt_help OPT_HELP[] = {
                      "                         with this invoker key (P-256 PEM), for functions whose\n"
                      "                         policy names invoker keys; without credentials the call\n"
                      "                         goes to the public route of the expected namespace"},
+    {CLI_OPT_FEED, "  -f, --feed /NS/PKG/NAME  the feed that fires the trigger, e.g.\n"
+                   "                         /whisk.system/alarms/alarm (-p cron '*/5 * * * *'),\n"
+                   "                         .../once (-p date ISO-8601) or .../interval (-p minutes N);\n"
+                   "                         the parameters go to the feed, not the trigger"},
     {CLI_OPT_APIHOST, "  --apihost URL          API host (env TFAAS_APIHOST, APIHOST= in the config file)"},
     {CLI_OPT_AUTH, "  -u, --auth UUID:KEY    credentials (env TFAAS_AUTH, AUTH= in the config file)"},
     {CLI_OPT_JSON, "  --json                 print the server's JSON as it is"},
@@ -188,7 +206,9 @@ int cli_api(struct cli_ctx *c, const char *method, const char *collection,
         fprintf(stderr, "error: out of memory\n");
         return CLI_EXIT_FAIL;
     }
-    char *url = cli_url_build(c->conn.apihost, collection, name, suffix, query);
+    /* c->ns (a feed's whisk.system) wins; else a name "/NS/REST" picks the namespace */
+    char *url = c->ns ? cli_url_build_ns(c->conn.apihost, c->ns, collection, name, suffix, query)
+                      : cli_url_build(c->conn.apihost, collection, name, suffix, query);
     if (!url) {
         free(text);
         fprintf(stderr, "error: out of memory\n");
@@ -208,6 +228,45 @@ int cli_api(struct cli_ctx *c, const char *method, const char *collection,
     json_error_t jerr;
     r->json = json_loadb(r->raw.body, r->raw.len, JSON_DECODE_ANY, &jerr);
     return 0;
+}
+
+int cli_put_entity(struct cli_ctx *c, const char *collection, const char *what, json_t *doc, bool overwrite,
+                   const char *verb) {
+    const char *name = c->args.pos[0];
+    struct cli_reply r;
+    int rc = cli_api(c, "PUT", collection, name, NULL, overwrite ? "overwrite=true" : NULL, doc, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 && r.status != 201) rc = cli_report_error(&r);
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else printf("ok: %s %s %s\n", verb, what, name);
+    cli_reply_free(&r);
+    return rc;
+}
+
+int cli_get_entity(struct cli_ctx *c, const char *collection, const char *what) {
+    struct cli_reply r;
+    int rc = cli_api(c, "GET", collection, c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200 || !json_is_object(r.json)) rc = cli_report_error(&r);
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else {
+        printf("ok: got %s %s\n", what, c->args.pos[0]);
+        cli_print_json(stdout, r.json);
+    }
+    cli_reply_free(&r);
+    return rc;
+}
+
+int cli_delete_entity(struct cli_ctx *c, const char *collection, const char *what) {
+    struct cli_reply r;
+    int rc = cli_api(c, "DELETE", collection, c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
+    if (rc) return rc;
+    if (r.status != 200) rc = cli_report_error(&r);
+    else if (!what) ; /* quiet: an undo */
+    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
+    else printf("ok: deleted %s %s\n", what, c->args.pos[0]);
+    cli_reply_free(&r);
+    return rc;
 }
 
 void cli_reply_free(struct cli_reply *r) {

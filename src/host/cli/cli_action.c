@@ -77,16 +77,7 @@ fail:
 }
 
 static int put_action(struct cli_ctx *c, json_t *doc, bool overwrite, const char *verb) {
-    const char *name = c->args.pos[0];
-    struct cli_reply r;
-    int rc = cli_api(c, "PUT", "actions", name, NULL, overwrite ? "overwrite=true" : NULL, doc,
-                     CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200 && r.status != 201) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: %s action %s\n", verb, name);
-    cli_reply_free(&r);
-    return rc;
+    return cli_put_entity(c, "actions", "action", doc, overwrite, verb);
 }
 
 int cli_action_create(struct cli_ctx *c) {
@@ -195,16 +186,7 @@ int cli_action_list(struct cli_ctx *c) {
     return rc;
 }
 
-int cli_action_delete(struct cli_ctx *c) {
-    struct cli_reply r;
-    int rc = cli_api(c, "DELETE", "actions", c->args.pos[0], NULL, NULL, NULL, CLI_HTTP_TIMEOUT_S, &r);
-    if (rc) return rc;
-    if (r.status != 200) rc = cli_report_error(&r);
-    else if (c->args.json) cli_print_raw(stdout, r.raw.body, r.raw.len);
-    else printf("ok: deleted action %s\n", c->args.pos[0]);
-    cli_reply_free(&r);
-    return rc;
-}
+int cli_action_delete(struct cli_ctx *c) { return cli_delete_entity(c, "actions", "action"); }
 
 /* Prints a blocking invocation's reply (200: succeeded, 502: the action failed). */
 static int print_blocking(struct cli_ctx *c, const struct cli_reply *r) {

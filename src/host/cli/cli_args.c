@@ -14,7 +14,7 @@ enum opt_id {
     ID_APIHOST, ID_AUTH, ID_JSON, ID_HELP, ID_KIND, ID_MAIN, ID_PARAM, ID_PARAM_FILE,
     ID_ANNOTATION, ID_TIMEOUT, ID_MEMORY, ID_LOGSIZE, ID_CONCURRENCY, ID_CODE,
     ID_LIMIT, ID_SKIP, ID_BLOCKING, ID_RESULT, ID_CONFIDENTIAL, ID_POLICY,
-    ID_EXPECT_NS, ID_EXPECT_HASH, ID_EXPECT_VERSION, ID_INVOKER_KEY, ID_SIGN_WITH, ID_SHARED,
+    ID_EXPECT_NS, ID_EXPECT_HASH, ID_EXPECT_VERSION, ID_INVOKER_KEY, ID_SIGN_WITH, ID_SHARED, ID_FEED,
 };
 
 struct opt_def {
@@ -52,6 +52,7 @@ static const struct opt_def OPTS[] = {
     {"invoker-key", 0, 1, CLI_OPT_POLICY, ID_INVOKER_KEY},
     {"sign-with", 0, 1, CLI_OPT_EXPECT, ID_SIGN_WITH},
     {"shared", 0, 1, CLI_OPT_SHARED, ID_SHARED},
+    {"feed", 'f', 1, CLI_OPT_FEED, ID_FEED},
 };
 
 int cli_parse_count(const char *text, long *out) {
@@ -181,6 +182,7 @@ static int apply(const struct opt_def *o, const char *shown, const char **vals,
         }
         a->shared = !strcmp(vals[0], "yes");
         return 0;
+    case ID_FEED: a->feed = vals[0]; return 0;
     case ID_EXPECT_VERSION:
         if (set_count(shown, vals[0], &a->expect_version, err, errlen) < 0) return -1;
         if (a->expect_version < 1) {

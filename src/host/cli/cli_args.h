@@ -1,5 +1,5 @@
 /* cli_args.h - command-line parsing for the wsk-like client commands
- * (`tfaas action ...`, `tfaas activation ...`): the option table, the parsed
+ * (`tfaas action|activation|trigger|rule ...`): the option table, the parsed
  * result, and wsk's parameter rules (-p KEY VALUE: JSON when it parses,
  * otherwise a string; -P FILE: a JSON object of parameters). */
 #ifndef TFAAS_HOST_CLI_ARGS_H
@@ -26,6 +26,7 @@ enum cli_opt {
     CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON --invoker-key FILE.pem */
     CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version --sign-with */
     CLI_OPT_SHARED = 1u << 15,     /* --shared yes|no (packages) */
+    CLI_OPT_FEED = 1u << 16,       /* --feed /NS/PKG/NAME */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -51,6 +52,7 @@ struct cli_args {
     size_t ninvoker_keys;
     const char *sign_with;
     const char *kind, *main_name;
+    const char *feed; /* --feed: the feed action of a trigger */
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */
     int shared;                                          /* --shared: 1 yes, 0 no, -1 absent */

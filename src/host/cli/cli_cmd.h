@@ -17,6 +17,7 @@
 struct cli_ctx {
     struct cli_args args;
     struct cli_conn conn;
+    const char *ns; /* the namespace cli_api addresses; NULL: `_`, the caller's */
 };
 
 /* One API reply: HTTP status, raw body, and the body parsed as JSON (NULL
@@ -34,6 +35,10 @@ int cli_api(struct cli_ctx *c, const char *method, const char *collection,
             const char *name, const char *suffix, const char *query, json_t *body,
             long timeout_s, struct cli_reply *r);
 void cli_reply_free(struct cli_reply *r);
+
+/* Appends "&key=value" (or "key=value" first) to q for the paging values
+ * --limit and --skip set (cli_action.c). */
+void cli_page_query(const struct cli_args *a, char *q, size_t qlen);
 
 /* Prints a failed reply's `error` and `code` (or its status) to stderr.
  * Returns CLI_EXIT_FAIL. */
@@ -63,6 +68,30 @@ int cli_package_list(struct cli_ctx *c);
 int cli_package_delete(struct cli_ctx *c);
 int cli_package_bind(struct cli_ctx *c);
 int cli_activation_get(struct cli_ctx *c);
+/* cli_trigger.c: triggers (with --feed) and cli_rule.c: rules */
+int cli_trigger_create(struct cli_ctx *c);
+int cli_trigger_update(struct cli_ctx *c);
+int cli_trigger_get(struct cli_ctx *c);
+int cli_trigger_list(struct cli_ctx *c);
+int cli_trigger_delete(struct cli_ctx *c);
+int cli_trigger_fire(struct cli_ctx *c);
+int cli_rule_create(struct cli_ctx *c);
+int cli_rule_update(struct cli_ctx *c);
+int cli_rule_get(struct cli_ctx *c);
+int cli_rule_list(struct cli_ctx *c);
+int cli_rule_delete(struct cli_ctx *c);
+int cli_rule_enable(struct cli_ctx *c);
+int cli_rule_disable(struct cli_ctx *c);
+/* cli.c: PUT (200 or 201) and DELETE of the action, trigger or rule the
+ * first positional word names, printing "ok: VERB WHAT NAME" (or the JSON;
+ * nothing for a DELETE with what NULL). */
+int cli_put_entity(struct cli_ctx *c, const char *collection, const char *what, json_t *doc, bool overwrite,
+                   const char *verb);
+int cli_delete_entity(struct cli_ctx *c, const char *collection, const char *what);
+/* cli.c: GET of the trigger or rule the first positional word names, printed */
+int cli_get_entity(struct cli_ctx *c, const char *collection, const char *what);
+/* cli_rule.c: the listing triggers and rules share */
+int cli_list_entities(struct cli_ctx *c, const char *collection);
 int cli_activation_result(struct cli_ctx *c);
 int cli_activation_logs(struct cli_ctx *c);
 #endif

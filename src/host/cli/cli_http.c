@@ -38,23 +38,33 @@ char *cli_url_build(const char *apihost, const char *collection, const char *nam
                     const char *suffix, const char *query) {
     /* "/NS/REST" names another namespace (wsk's fully qualified names):
      * it takes the place of "_" and REST is the name. */
-    char *ns = NULL, *ename = NULL;
     const char *slash = name && name[0] == '/' ? strchr(name + 1, '/') : NULL;
-    if (slash) {
-        char *raw = strndup(name + 1, (size_t)(slash - name - 1));
-        ns = raw ? cli_url_escape(raw) : NULL;
-        free(raw);
-        if (!ns) return NULL;
-        name = slash + 1;
-    }
-    if (name && !(ename = cli_url_escape(name))) { free(ns); return NULL; }
-    char *url = NULL;
-    if (asprintf(&url, "%s/api/v1/namespaces/%s/%s%s%s%s%s%s%s", apihost, ns ? ns : "_", collection,
-                 ename ? "/" : "", ename ? ename : "", suffix ? "/" : "", suffix ? suffix : "", query ? "?" : "",
-                 query ? query : "") < 0)
-        url = NULL;
+    if (!slash) return cli_url_build_ns(apihost, "_", collection, name, suffix, query);
+    char *ns = strndup(name + 1, (size_t)(slash - name - 1));
+    char *url = ns ? cli_url_build_ns(apihost, ns, collection, slash + 1, suffix, query) : NULL;
     free(ns);
+    return url;
+}
+
+char *cli_url_build_ns(const char *apihost, const char *ns, const char *collection, const char *name,
+                       const char *suffix, const char *query) {
+    char *ename = NULL;
+    if (name && !(ename = cli_url_escape(name))) return NULL;
+    char *ens = cli_url_escape(ns);
+    if (!ens) {
+        free(ename);
+        return NULL;
+    }
+    size_t n = strlen(apihost) + strlen("/api/v1/namespaces//") + strlen(ens) + strlen(collection) +
+               (ename ? strlen(ename) + 1 : 0) + (suffix ? strlen(suffix) + 1 : 0) +
+               (query ? strlen(query) + 1 : 0) + 1;
+    char *url = malloc(n);
+    if (url)
+        snprintf(url, n, "%s/api/v1/namespaces/%s/%s%s%s%s%s%s%s", apihost, ens, collection,
+                 ename ? "/" : "", ename ? ename : "", suffix ? "/" : "", suffix ? suffix : "",
+                 query ? "?" : "", query ? query : "");
     free(ename);
+    free(ens);
     return url;
 }
 

@@ -23,6 +23,10 @@ char *cli_url_escape(const char *s);
  * Returns malloc'd text or NULL (out of memory). */
 char *cli_url_build(const char *apihost, const char *collection, const char *name,
                     const char *suffix, const char *query);
+/* The same in namespace ns (escaped) instead of `_`: another namespace's
+ * resources, such as the whisk.system/alarms feed actions. */
+char *cli_url_build_ns(const char *apihost, const char *ns, const char *collection, const char *name,
+                       const char *suffix, const char *query);
 
 /* apihost + "/tfaas/v1/namespaces/_/actions/" + escaped name [+ "/" + suffix]
  * [+ "?" + query]: the confidential routes. Malloc'd, NULL when out of memory. */

@@ -32,7 +32,7 @@ sched_engine action_kind_engine(const char *kind) {
     return kind && !strcmp(kind, "js:duktape") ? SCHED_ENGINE_DUKTAPE : SCHED_ENGINE_V8;
 }
 
-int kv_list_valid(const json_t *list) {
+int action_kv_list_valid(const json_t *list) {
     size_t i;
     json_t *e;
     if (!json_is_array(list)) return 0;
@@ -185,12 +185,12 @@ json_t *action_doc_build(const json_t *body, const json_t *old, char *err, size_
 
     const json_t *params = pick(body, old, "parameters");
     const json_t *annots = pick(body, old, "annotations");
-    if (params && !kv_list_valid(params)) {
+    if (params && !action_kv_list_valid(params)) {
         snprintf(err, errsize, "parameters must be an array of {\"key\": string, \"value\": any}");
         json_decref(exec);
         return NULL;
     }
-    if (annots && !kv_list_valid(annots)) {
+    if (annots && !action_kv_list_valid(annots)) {
         snprintf(err, errsize, "annotations must be an array of {\"key\": string, \"value\": any}");
         json_decref(exec);
         return NULL;

@@ -35,8 +35,8 @@ typedef struct {
  * with one of "@ .-", not ending with a space. */
 int action_name_valid(const char *name);
 /* A {key, value} list as OpenWhisk accepts for parameters and annotations
- * (of actions and of packages). */
-int kv_list_valid(const json_t *list);
+ * (of actions, packages, triggers and rules). */
+int action_kv_list_valid(const json_t *list);
 /* js:duktape, js:v8, or any nodejs:<version>. */
 int action_kind_supported(const char *kind);
 /* The engine a supported kind runs on: js:duktape on Duktape; js:v8 and

@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LIST_LIMIT_DEFAULT 30
-#define LIST_LIMIT_MAX 200
-
 /* ?count=true: {"actions": N}. The store pages at most 200 at a time. */
 static enum MHD_Result count(http_req *r) {
     size_t total = 0;
@@ -64,11 +61,8 @@ static enum MHD_Result list(http_req *r) {
     int want_count;
     if (query_bool(req_query(r, "count"), 0, &want_count) < 0) return req_bad_query(r, "count", "true or false");
     if (want_count) return count(r);
-    if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit) < 0)
-        return req_bad_query(r, "limit", "an integer in [0, 200]");
-    if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, &skip) < 0)
-        return req_bad_query(r, "skip", "a non-negative integer");
-    if (limit == 0) limit = LIST_LIMIT_MAX; /* OpenWhisk: 0 means as many as allowed */
+    enum MHD_Result sent = MHD_NO;
+    if (req_page(r, &limit, &skip, &sent) < 0) return sent;
     if (r->rt.pkg) return list_package(r, (int)limit, (int)skip);
     json_t *out = NULL;
     store_status st = store_action_list(r->gw->store, r->ns, (int)limit, (int)skip, &out);

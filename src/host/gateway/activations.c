@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_LIMIT_DEFAULT 30
-#define LIST_LIMIT_MAX 200
 #define LIST_MAX_BYTES (4u << 20)
 
 /* The JSON array of a page's stored documents, malloc'd; NULL out of memory. */

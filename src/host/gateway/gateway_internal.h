@@ -14,6 +14,7 @@
 #ifndef TFAAS_HOST_GATEWAY_INTERNAL_H
 #define TFAAS_HOST_GATEWAY_INTERNAL_H
 
+#include "host/gateway/alarms.h"
 #include "host/gateway/gateway.h"
 #include "host/gateway/http_response.h"
 #include "host/gateway/offload.h"
@@ -62,6 +63,9 @@ struct gateway {
     int offload_stopping;
     pthread_t offload_thread[OFFLOAD_THREADS];
     unsigned offload_threads; /* started; fixed after gateway_start */
+    alarms *alarms; /* the alarm feed's firing thread (alarms.h); set before the
+                     * daemon starts, its thread stopped by gateway_quiesce,
+                     * freed by gateway_stop after the daemon (feeds.c wakes it) */
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
@@ -96,8 +100,16 @@ const char *req_query(const http_req *r, const char *key);
 /* Parses the body as JSON. Empty body gives a new {} when empty_ok, else
  * 400. On failure the 400 has been queued and *sent holds MHD's result. */
 json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent);
+/* The same for a body that must be an object (an empty one is {}): a 400
+ * "the WHAT must be a JSON object" otherwise. */
+json_t *req_body_object(http_req *r, const char *what, enum MHD_Result *sent);
 /* 400 naming a bad query parameter. */
 enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expected);
+/* A list's page from ?limit= (0..200, 0 meaning 200, default 30, as
+ * OpenWhisk) and ?skip=: 0, or -1 with the 400 queued in *sent. */
+#define LIST_LIMIT_DEFAULT 30
+#define LIST_LIMIT_MAX 200
+int req_page(http_req *r, int64_t *limit, int64_t *skip, enum MHD_Result *sent);
 /* 500 for a STORE_ERROR, with the store's message logged (not sent). */
 enum MHD_Result req_store_error(http_req *r);
 
@@ -117,6 +129,20 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
 enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
+enum MHD_Result triggers_handle(http_req *r);    /* triggers, trigger: GET PUT DELETE, POST fires */
+enum MHD_Result rules_handle(http_req *r);       /* rules, rule: GET PUT DELETE, POST status */
+/* entity_list.c: GET of a trigger or rule collection with OpenWhisk's
+ * limit, skip and count (count answers {collection: N}). */
+enum MHD_Result entity_list_handle(http_req *r, int kind, const char *collection);
+/* A namespace has at most this many triggers, and as many rules (docs/api.md). */
+#define ENTITY_MAX_PER_NAMESPACE 1000
+/* 0 when entity `name` of kind exists or there is room for it; otherwise
+ * the 403 (or 500) was queued and *sent holds MHD's result. */
+int entity_room(http_req *r, int kind, const char *name, const char *what, enum MHD_Result *sent);
+/* feeds.c: whether the route is one of the feed actions tfaas serves
+ * (/whisk.system/alarms/...), and its answer to them. */
+int feeds_route(const http_req *r);
+enum MHD_Result feeds_handle(http_req *r);
 /* actions.c: stores an action from a PUT body (stolen) as PUT does, honouring
  * ?overwrite; answers with the stored document. Only the confidential
  * deploy (confidential = 1) may carry the "confidential" annotation. */
@@ -132,7 +158,6 @@ int action_route_check(http_req *r, enum MHD_Result *sent);
  * action the caller may use: 403 naming what was refused, 404, 400, 500. */
 enum MHD_Result resolve_refused(http_req *r, resolve_status rs, const resolved_action *ra);
 enum MHD_Result packages_handle(http_req *r);    /* packages, package: GET PUT DELETE (packages.c) */
-enum MHD_Result empty_collection_handle(http_req *r); /* triggers, rules: [] (packages.c) */
 
 /* In-flight accounting for graceful shutdown (invoke.c). */
 void gateway_inflight_add(gateway *g);

@@ -12,6 +12,7 @@
 #include "host/gateway/action_doc.h"
 #include "host/gateway/activation_record.h"
 #include "host/gateway/gateway_internal.h"
+#include "host/gateway/invoke.h"
 #include "host/gateway/query.h"
 #include "host/gateway/resolve.h"
 
@@ -47,8 +48,9 @@ typedef struct {
     uint64_t held;
     int holding;
     char *ns, *name, *version, *kind;
-    char *path, *binding; /* the activation's 'path' and 'binding' annotations (NULL: defaults) */
     char *tenant;        /* name#id: the key of the namespace's budget (scheduler.h) */
+    char *cause;         /* the trigger activation that caused it (a rule), or NULL */
+    char *path, *binding; /* the activation's 'path' and 'binding' annotations (NULL: defaults) */
     char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
     action_limits limits;
     char id[33];
@@ -59,25 +61,24 @@ static void inv_release(invocation *inv) {
     json_decref(inv->record);
     free(inv->sealed);
     free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant);
+    free(inv->cause);
     free(inv->path); free(inv->binding);
     free(inv);
 }
 
-/* name: the action's simple name, as the record names it. */
-static invocation *inv_new(gateway *gw, const http_req *r, const char *name, const char *version, const char *kind,
-                           const action_limits *lim) {
+static invocation *inv_new(gateway *gw, const invoke_caller *c, const char *name, const char *version,
+                           const char *kind, const action_limits *lim) {
     invocation *inv = calloc(1, sizeof *inv);
     if (!inv) return NULL;
     atomic_init(&inv->refs, 2); /* the HTTP request's and the scheduler's */
     inv->gw = gw;
     inv->limits = *lim;
-    memcpy(inv->ns_id, r->ns_id, sizeof inv->ns_id);
-    const char *ns = r->ns;
-    inv->ns = strdup(ns);
+    snprintf(inv->ns_id, sizeof inv->ns_id, "%s", c->ns_id);
+    inv->ns = strdup(c->ns);
     inv->name = strdup(name);
     inv->version = strdup(version);
     inv->kind = strdup(kind);
-    inv->tenant = strdup(r->tenant);
+    inv->tenant = strdup(c->tenant);
     if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || ids_activation(inv->id) < 0) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
@@ -110,11 +111,13 @@ static void on_done(void *ud, sched_result *res) {
     /* Until it is durable the record stays in the namespace's budget. */
     inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
-    activation_info info = {inv->ns,           inv->name,   inv->version,      inv->kind, inv->id,
-                            &inv->limits,      inv->confidential, inv->path, inv->binding};
+    activation_info info = {inv->ns,      inv->name,         inv->version, inv->kind,  inv->id,
+                            &inv->limits, inv->confidential, inv->path,    inv->binding};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
+    /* OpenWhisk's record of an action a rule ran names the trigger activation */
+    if (rec && inv->cause) json_object_set_new(rec, "cause", json_string(inv->cause));
     int not_run = res->not_run;
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
@@ -221,7 +224,7 @@ void invoke_request_done(http_req *r) {
 /* The scheduler job for one activation of `action`, plain or confidential:
  * everything but the code and the parameters. fn_key names the revision
  * (its buffer must outlive the submission). */
-static sched_job job_for(const http_req *r, const json_t *action, const char *fn_key, const action_limits *lim,
+static sched_job job_for(const char *tenant, const json_t *action, const char *fn_key, const action_limits *lim,
                          const invocation *inv) {
     const json_t *exec = json_object_get(action, "exec");
     isolation_mode isolation; /* validated when stored; a bad one cannot get here */
@@ -229,7 +232,7 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
         isolation = ISOLATION_UNSET;
     return (sched_job){
-        .ns = r->tenant,
+        .ns = tenant,
         .engine = action_kind_engine(json_get_str(exec, "kind", "js:duktape")),
         .fn_key = fn_key,
         .main = json_get_str(exec, "main", "main"),
@@ -243,48 +246,65 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     };
 }
 
-/* The answer when scheduler_submit refused an activation with errno err.
- * The namespace's budget (--tenant-max-activations, --tenant-max-memory)
- * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
-static enum MHD_Result submit_refused(http_req *r, int err) {
-    if (err == EAGAIN)
-        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
-    if (err == EDQUOT)
-        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                          "Every enclave this namespace may have is busy: a namespace gets a fair share of this "
-                          "server's enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
-    if (err == EUSERS || err == ENOBUFS) {
-        budget_usage u = budget_get(r->gw->budget, r->tenant);
-        if (err == EUSERS)
-            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                              "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
-                              budget_max_count(r->gw->budget));
-        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                          "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
-                          (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(r->gw->budget));
+/* Why scheduler_submit refused an activation with errno err, and the HTTP
+ * status that says so (429 or 503), for a REST answer or a rule's entry in a
+ * trigger activation. The namespace's budget (--tenant-max-activations,
+ * --tenant-max-memory) answers with OpenWhisk's concurrency throttle message
+ * (docs/api.md). */
+static unsigned refusal(gateway *gw, const char *tenant, int err, char *msg, size_t size) {
+    if (err == EAGAIN) {
+        snprintf(msg, size, "Too many requests in flight for this action");
+        return MHD_HTTP_TOO_MANY_REQUESTS;
     }
-    if (err == ESHUTDOWN) return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
-    if (err == EBUSY)
-        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          "Every enclave is busy: this server runs at most its --max-enclaves enclave "
-                          "processes at once; try again later");
-    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
-                      strerror(err));
+    if (err == EDQUOT) {
+        snprintf(msg, size, "Every enclave this namespace may have is busy: a namespace gets a fair share of this "
+                            "server's enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
+        return MHD_HTTP_TOO_MANY_REQUESTS;
+    }
+    if (err == EUSERS || err == ENOBUFS) {
+        budget_usage u = budget_get(gw->budget, tenant);
+        if (err == EUSERS)
+            snprintf(msg, size, "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
+                     budget_max_count(gw->budget));
+        else
+            snprintf(msg, size, "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
+                     (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(gw->budget));
+        return MHD_HTTP_TOO_MANY_REQUESTS;
+    }
+    if (err == ESHUTDOWN) snprintf(msg, size, "The platform is shutting down");
+    else if (err == EBUSY)
+        snprintf(msg, size, "Every enclave is busy: this server runs at most its --max-enclaves enclave "
+                            "processes at once; try again later");
+    else snprintf(msg, size, "The activation could not be scheduled: %s", strerror(err));
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* Hands the job to the scheduler and answers: the refusal, 202 for a
- * non-blocking invocation, else the parked request (answered once the
- * activation is done, invoke_resumed) or the answer right away. */
-static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sched_job *job, int blocking) {
-    gateway *gw = r->gw;
+static enum MHD_Result submit_refused(http_req *r, int err) {
+    char msg[320];
+    unsigned status = refusal(r->gw, r->tenant, err, msg, sizeof msg);
+    return http_error(r->conn, status, "%s", msg);
+}
+
+/* Hands the job to the scheduler: 0, or -1 with errno and both references
+ * of inv dropped. */
+static int submit(gateway *gw, invocation *inv, const sched_job *job) {
     gateway_inflight_add(gw);
     if (scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
         int err = errno;
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */
         inv_release(inv);
-        return submit_refused(r, err);
+        errno = err;
+        return -1;
     }
+    return 0;
+}
+
+/* The answer once the scheduler took the activation: 202 for a
+ * non-blocking invocation, else the parked request (answered once the
+ * activation is done, invoke_resumed) or the answer right away. */
+static enum MHD_Result answer_submitted(http_req *r, invocation *inv, int blocking) {
+    gateway *gw = r->gw;
     if (!blocking) {
         http_header hdr = {"x-openwhisk-activation-id", inv->id};
         enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
@@ -297,6 +317,118 @@ static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sch
     int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
     park_unlock(gw);
     return parked_now ? MHD_YES : invoke_resumed(r);
+}
+
+/* Submits and answers: the refusal, or answer_submitted's answer. */
+static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sched_job *job, int blocking) {
+    if (submit(r->gw, inv, job) < 0) return submit_refused(r, errno);
+    return answer_submitted(r, inv, blocking);
+}
+
+/* The one way an activation of a stored action starts, for the REST invoke
+ * and for internal callers (a rule's action, gateway_invoke_async): takes
+ * the action as resolve.h found it (the caller keeps and clears it), merges
+ * package, action and `given` parameters, and submits it. On INVOKE_OK *out
+ * holds the caller's reference to the invocation (the scheduler holds the
+ * other); on INVOKE_REFUSED *err is the errno. */
+static invoke_status invoke_start(gateway *gw, const invoke_caller *c, const resolved_action *ra, const json_t *given,
+                                  const char *cause, int result_only, invocation **out, int *err) {
+    *out = NULL;
+    if (atomic_load(&gw->stopping)) return INVOKE_STOPPING;
+    const json_t *action = ra->action;
+    /* Its code is ciphertext: only an attested worker can run it, and only
+     * for a request sealed to the function's OHTTP key. */
+    if (action_confidential(action)) return INVOKE_CONFIDENTIAL;
+    json_t *merged = resolved_params(ra, given);
+    char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
+    json_decref(merged);
+
+    const json_t *exec = json_object_get(action, "exec");
+    const json_t *codev = json_object_get(exec, "code");
+    const char *code = json_is_string(codev) ? json_string_value(codev) : "";
+    /* by length: JSON strings may hold NUL bytes */
+    size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    const char *version = json_get_str(action, "version", "0.0.1");
+    action_limits lim;
+    action_limits_get(action, &lim);
+    invocation *inv = params ? inv_new(gw, c, ra->name, version, kind, &lim) : NULL;
+    if (inv && ((cause && !(inv->cause = strdup(cause))) || !(inv->path = strdup(ra->path)) ||
+                (ra->binding[0] && !(inv->binding = strdup(ra->binding))))) {
+        atomic_store(&inv->refs, 1);
+        inv_release(inv);
+        inv = NULL;
+    }
+    if (!inv) {
+        free(params);
+        return INVOKE_NO_MEMORY;
+    }
+
+    /* Own actions keep "tenant/NAME@version" (scheduler_drop's key after an
+     * update); another namespace's shared action is keyed by its owner's id
+     * and update time too, since its owner's updates cannot drop the warm
+     * heaps other tenants hold of it. '@' cannot start an entity name. */
+    char fn_key[2 * GATEWAY_NS_MAX + RESOLVE_PATH_MAX + 128];
+    if (ra->foreign)
+        snprintf(fn_key, sizeof fn_key, "%s/@%s#%s/%s@%s.%lld", c->tenant, ra->ns, ra->ns_id, ra->store_name, version,
+                 (long long)json_get_int(action, "updated", 0));
+    else
+        snprintf(fn_key, sizeof fn_key, "%s/%s@%s", c->tenant, ra->store_name, version);
+    sched_job job = job_for(c->tenant, action, fn_key, &lim, inv);
+    job.code = code;
+    job.code_len = code_len;
+    job.params_json = params;
+    job.params_len = strlen(params);
+    inv->result_only = result_only;
+    invoke_status res = INVOKE_OK;
+    if (submit(gw, inv, &job) < 0) {
+        *err = errno;
+        res = INVOKE_REFUSED;
+    } else {
+        *out = inv;
+    }
+    free(params); /* the scheduler copied what it keeps */
+    return res;
+}
+
+/* The invoke_status of a name resolve_action could not give. */
+static invoke_status unresolved(resolve_status rs) {
+    switch (rs) {
+    case RESOLVE_FORBIDDEN: return INVOKE_FORBIDDEN;
+    case RESOLVE_NOT_FOUND: return INVOKE_NOT_FOUND;
+    case RESOLVE_BAD_NAME: return INVOKE_BAD_NAME;
+    default: return INVOKE_STORE_ERROR;
+    }
+}
+
+invoke_status gateway_invoke_async(gateway *gw, const invoke_caller *c, const char *name, const json_t *given,
+                                   const char *cause, char id_out[33], char *msg, size_t msg_size) {
+    invocation *inv = NULL;
+    int err = 0;
+    resolved_action ra;
+    resolve_status rs = resolve_action_text(gw->store, c->ns, name, &ra);
+    invoke_status st = rs == RESOLVE_OK ? invoke_start(gw, c, &ra, given, cause, 0, &inv, &err) : unresolved(rs);
+    if (rs == RESOLVE_OK) resolved_clear(gw->store, &ra);
+    msg[0] = '\0';
+    switch (st) {
+    case INVOKE_OK:
+        memcpy(id_out, inv->id, 33);
+        inv_release(inv); /* its record is written when it is done, as for a non-blocking invoke */
+        break;
+    case INVOKE_NOT_FOUND: snprintf(msg, msg_size, "%s", MSG_NOT_FOUND); break;
+    case INVOKE_FORBIDDEN:
+        snprintf(msg, msg_size, "The supplied authentication is not authorized to access '%.256s'.", ra.denied);
+        break;
+    case INVOKE_BAD_NAME: snprintf(msg, msg_size, "The name of the entity contains illegal characters."); break;
+    case INVOKE_CONFIDENTIAL:
+        snprintf(msg, msg_size, "The action '%.256s' is confidential: only an OHTTP request can invoke it", name);
+        break;
+    case INVOKE_NO_MEMORY: snprintf(msg, msg_size, "The server ran out of memory"); break;
+    case INVOKE_STORE_ERROR: snprintf(msg, msg_size, "The platform's store failed to serve the request"); break;
+    case INVOKE_STOPPING: snprintf(msg, msg_size, "The platform is shutting down"); break;
+    case INVOKE_REFUSED: refusal(gw, c->tenant, err, msg, msg_size); break;
+    }
+    return st;
 }
 
 /* The answer to a resolve_action that did not find an action the caller
@@ -314,85 +446,44 @@ enum MHD_Result resolve_refused(http_req *r, resolve_status rs, const resolved_a
 }
 
 enum MHD_Result invoke_handle(http_req *r) {
-    gateway *gw = r->gw;
     enum MHD_Result sent = MHD_NO;
     if (action_route_check(r, &sent) < 0) return sent;
     int blocking, result_only;
     if (query_bool(req_query(r, "blocking"), 0, &blocking) < 0) return req_bad_query(r, "blocking", "true or false");
     if (query_bool(req_query(r, "result"), 0, &result_only) < 0) return req_bad_query(r, "result", "true or false");
-    if (atomic_load(&gw->stopping))
+    if (atomic_load(&r->gw->stopping))
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
 
-    json_t *given = req_body_json(r, 1, &sent);
+    json_t *given = req_body_object(r, "parameters", &sent);
     if (!given) return sent;
-    if (!json_is_object(given)) {
-        json_decref(given);
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                          "The request content was malformed: the parameters must be a JSON object");
-    }
+    invoke_caller caller = {r->ns, r->ns_id, r->tenant};
+    invocation *inv = NULL;
+    int err = 0;
     resolved_action ra;
-    resolve_status rs = resolve_action(gw->store, r->ns, r->rt.ns, r->rt.pkg, r->rt.name, &ra); /* read-only */
+    resolve_status rs = resolve_action(r->gw->store, r->ns, r->rt.ns, r->rt.pkg, r->rt.name, &ra); /* read-only */
     if (rs != RESOLVE_OK) {
         json_decref(given);
         return resolve_refused(r, rs, &ra);
     }
-    const json_t *action = ra.action;
-    if (action_confidential(action)) {
-        /* Its code is ciphertext: only an attested worker can run it, and only
-         * for a request sealed to the function's OHTTP key. */
-        json_decref(given);
-        resolved_clear(gw->store, &ra);
+    invoke_status st = invoke_start(r->gw, &caller, &ra, given, NULL, result_only, &inv, &err);
+    resolved_clear(r->gw->store, &ra);
+    json_decref(given);
+    switch (st) {
+    case INVOKE_OK: break;
+    case INVOKE_NOT_FOUND: /* resolve_refused answered these */
+    case INVOKE_FORBIDDEN:
+    case INVOKE_BAD_NAME: return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    case INVOKE_STORE_ERROR: return req_store_error(r);
+    case INVOKE_CONFIDENTIAL:
         return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
                           "The action '%.256s' is confidential: invoke it with an OHTTP request to "
                           "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
                           r->rt.name, r->rt.name);
+    case INVOKE_NO_MEMORY: return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
+    case INVOKE_STOPPING: return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
+    case INVOKE_REFUSED: return submit_refused(r, err);
     }
-    json_t *merged = resolved_params(&ra, given);
-    char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
-    json_decref(merged);
-    json_decref(given);
-
-    const json_t *exec = json_object_get(action, "exec");
-    const json_t *codev = json_object_get(exec, "code");
-    const char *code = json_is_string(codev) ? json_string_value(codev) : "";
-    /* by length: JSON strings may hold NUL bytes */
-    size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
-    const char *kind = json_get_str(exec, "kind", "js:duktape");
-    const char *version = json_get_str(action, "version", "0.0.1");
-    action_limits lim;
-    action_limits_get(action, &lim);
-    invocation *inv = params ? inv_new(gw, r, ra.name, version, kind, &lim) : NULL;
-    if (inv && (!(inv->path = strdup(ra.path)) || (ra.binding[0] && !(inv->binding = strdup(ra.binding))))) {
-        atomic_store(&inv->refs, 1);
-        inv_release(inv);
-        inv = NULL;
-    }
-    if (!inv) {
-        free(params);
-        resolved_clear(gw->store, &ra);
-        return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
-    }
-
-    /* Own actions keep "tenant/NAME@version" (scheduler_drop's key after an
-     * update); another namespace's shared action is keyed by its owner's id
-     * and update time too, since its owner's updates cannot drop the warm
-     * heaps other tenants hold of it. '@' cannot start an entity name. */
-    char fn_key[2 * GATEWAY_NS_MAX + RESOLVE_PATH_MAX + 128];
-    if (ra.foreign)
-        snprintf(fn_key, sizeof fn_key, "%s/@%s#%s/%s@%s.%lld", r->tenant, ra.ns, ra.ns_id, ra.store_name, version,
-                 (long long)json_get_int(action, "updated", 0));
-    else
-        snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, ra.store_name, version);
-    sched_job job = job_for(r, action, fn_key, &lim, inv);
-    job.code = code;
-    job.code_len = code_len;
-    job.params_json = params;
-    job.params_len = strlen(params);
-    inv->result_only = result_only;
-    enum MHD_Result ret = submit_and_answer(r, inv, &job, blocking);
-    free(params);
-    resolved_clear(gw->store, &ra); /* the scheduler copied what it keeps */
-    return ret;
+    return answer_submitted(r, inv, blocking);
 }
 
 /* POST /tfaas/v1/namespaces/{ns}/actions/{name}/ohttp: an OHTTP request
@@ -418,7 +509,9 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = record ? inv_new(gw, r, r->rt.name, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
+    invoke_caller caller = {r->ns, r->ns_id, r->tenant};
+    invocation *inv = record ? inv_new(gw, &caller, r->rt.name, version, json_get_str(exec, "kind", "js:duktape"), &lim)
+                             : NULL;
     if (!inv) {
         free(record);
         store_action_unpeek(gw->store, action);
@@ -428,7 +521,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     inv->is_public = r->rt.is_public;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
-    sched_job job = job_for(r, action, fn_key, &lim, inv);
+    sched_job job = job_for(r->tenant, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = strlen(code);
     job.params_json = r->body ? r->body : "";

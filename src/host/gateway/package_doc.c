@@ -57,9 +57,9 @@ package_doc_result package_doc_build(const json_t *body, const json_t *old, cons
     }
     const json_t *params = pick(body, old, "parameters"), *annots = pick(body, old, "annotations");
     const json_t *publish = pick(body, old, "publish");
-    if ((params && !kv_list_valid(params)) || (annots && !kv_list_valid(annots))) {
+    if ((params && !action_kv_list_valid(params)) || (annots && !action_kv_list_valid(annots))) {
         snprintf(err, errsize, "%s must be an array of {\"key\": string, \"value\": any}",
-                 params && !kv_list_valid(params) ? "parameters" : "annotations");
+                 params && !action_kv_list_valid(params) ? "parameters" : "annotations");
         return PACKAGE_DOC_MALFORMED;
     }
     if (publish && !json_is_boolean(publish)) {

@@ -188,9 +188,3 @@ enum MHD_Result packages_handle(http_req *r) {
     default: return get(r);
     }
 }
-
-enum MHD_Result empty_collection_handle(http_req *r) {
-    int want_count;
-    if (query_bool(req_query(r, "count"), 0, &want_count) < 0) return req_bad_query(r, "count", "true or false");
-    return http_reply_json(r->conn, MHD_HTTP_OK, want_count ? json_pack("{si}", r->rt.name, 0) : json_array(), NULL);
-}

@@ -86,10 +86,17 @@ route_kind route_match(const char *path, route *r) {
         r->name = seg[5];
         return r->kind = ROUTE_PACKAGE;
     }
-    if (n == 5 && (strcmp(seg[4], "triggers") == 0 || strcmp(seg[4], "rules") == 0)) {
+    /* Triggers and rules: the same shape, a collection and its members. */
+    static const struct { const char *segment; route_kind all, one; } ENTITIES[] = {
+        {"triggers", ROUTE_TRIGGERS, ROUTE_TRIGGER},
+        {"rules", ROUTE_RULES, ROUTE_RULE},
+    };
+    for (size_t i = 0; i < sizeof ENTITIES / sizeof ENTITIES[0]; i++) {
+        if (strcmp(seg[4], ENTITIES[i].segment) != 0 || n > 6) continue;
         r->ns = seg[3];
-        r->name = seg[4];
-        return r->kind = ROUTE_EMPTY_COLLECTION;
+        if (n == 5) return r->kind = ENTITIES[i].all;
+        r->name = seg[5];
+        return r->kind = ENTITIES[i].one;
     }
     if (strcmp(seg[4], "activations") == 0 && n <= 7) {
         r->ns = seg[3];
@@ -115,7 +122,9 @@ int route_method_bit(const char *method) {
 
 int route_allowed(route_kind kind) {
     switch (kind) {
-    case ROUTE_ACTION: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE;
+    case ROUTE_ACTION:
+    case ROUTE_TRIGGER:
+    case ROUTE_RULE: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE;
     case ROUTE_PACKAGE: return ROUTE_GET | ROUTE_PUT | ROUTE_DELETE;
     case ROUTE_CONF_ACTION: return ROUTE_PUT;
     case ROUTE_CONF_OHTTP: return ROUTE_POST;

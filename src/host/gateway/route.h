@@ -21,6 +21,10 @@ typedef enum {
     ROUTE_ACTIVATION_RESULT, /* .../activations/{id}/result */
     ROUTE_ACTIVATION_LOGS,   /* .../activations/{id}/logs */
     ROUTE_ATTESTATION,       /* /tfaas/v1/attestation */
+    ROUTE_TRIGGERS,          /* /api/v1/namespaces/{ns}/triggers */
+    ROUTE_TRIGGER,           /* .../triggers/{name}: GET PUT DELETE, POST fires */
+    ROUTE_RULES,             /* /api/v1/namespaces/{ns}/rules */
+    ROUTE_RULE,              /* .../rules/{name}: GET PUT DELETE, POST sets the status */
     /* confidential functions: /tfaas/v1/namespaces/{ns}/actions/{name}... */
     ROUTE_CONF_ACTION,       /* ...{name}: PUT, a confidential deploy */
     ROUTE_CONF_KEYS,         /* ...{name}/ohttp-keys: GET application/ohttp-keys */
@@ -31,10 +35,6 @@ typedef enum {
      * invoker keys, which the enclave requires signatures of. */
     ROUTE_PACKAGES,          /* /api/v1/namespaces/{ns}/packages */
     ROUTE_PACKAGE,           /* /api/v1/namespaces/{ns}/packages/{name} */
-    /* /api/v1/namespaces/{ns}/{triggers,rules}: collections OpenWhisk has
-     * that tfaas does not serve (yet): an empty list, so namespaces.get of
-     * the openwhisk client works (docs/api.md). name: the collection. */
-    ROUTE_EMPTY_COLLECTION,
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */
@@ -43,7 +43,7 @@ enum { ROUTE_GET = 1, ROUTE_PUT = 2, ROUTE_POST = 4, ROUTE_DELETE = 8 };
 typedef struct {
     route_kind kind;
     const char *ns;   /* points into buf; NULL when the route has none */
-    const char *name; /* action or package name, or activation id; NULL when none */
+    const char *name; /* action, package, trigger or rule name, or activation id; NULL when none */
     const char *pkg;  /* package of a ROUTE_ACTION or ROUTE_ACTIONS; NULL when none */
     int in_package;   /* ROUTE_ACTION named {pkg}/{name} */
     int is_public;    /* a ROUTE_CONF_{KEYS,CERT,OHTTP} under /tfaas/v1/public */

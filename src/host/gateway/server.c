@@ -27,6 +27,19 @@ enum MHD_Result req_bad_query(http_req *r, const char *name, const char *expecte
                       expected);
 }
 
+int req_page(http_req *r, int64_t *limit, int64_t *skip, enum MHD_Result *sent) {
+    if (query_int(req_query(r, "limit"), 0, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, limit) < 0) {
+        *sent = req_bad_query(r, "limit", "an integer in [0, 200]");
+        return -1;
+    }
+    if (query_int(req_query(r, "skip"), 0, INT32_MAX, 0, skip) < 0) {
+        *sent = req_bad_query(r, "skip", "a non-negative integer");
+        return -1;
+    }
+    if (*limit == 0) *limit = LIST_LIMIT_MAX; /* OpenWhisk: 0 means as many as allowed */
+    return 0;
+}
+
 enum MHD_Result req_store_error(http_req *r) {
     fprintf(stderr, "tfaas serve: store error: %s\n", store_last_error());
     return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The platform's store failed to serve the request");
@@ -50,6 +63,15 @@ json_t *req_body_json(http_req *r, int empty_ok, enum MHD_Result *sent) {
     json_t *v = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     if (!v) *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: %s", e.text);
     return v;
+}
+
+json_t *req_body_object(http_req *r, const char *what, enum MHD_Result *sent) {
+    json_t *v = req_body_json(r, 1, sent);
+    if (!v || json_is_object(v)) return v;
+    json_decref(v);
+    *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The request content was malformed: the %s must be a JSON object",
+                       what);
+    return NULL;
 }
 
 /* --- authentication ------------------------------------------------------ */
@@ -111,6 +133,8 @@ static enum MHD_Result dispatch(http_req *r) {
     if (r->rt.is_public) return public_namespace(r, &sent) < 0 ? sent : confidential_handle(r);
     if (authenticate(r, &sent) < 0) return sent;
     if (kind == ROUTE_NAMESPACES) return namespaces_handle(r);
+    /* whisk.system/alarms/{alarm,once,interval}: served by tfaas (feeds.c) */
+    if (feeds_route(r)) return feeds_handle(r);
 
     /* "_" is OpenWhisk's alias for the caller's own namespace. Another
      * namespace's packages, and the actions in them, may be read (and
@@ -124,7 +148,6 @@ static enum MHD_Result dispatch(http_req *r) {
     switch (kind) {
     case ROUTE_PACKAGES:
     case ROUTE_PACKAGE: return packages_handle(r);
-    case ROUTE_EMPTY_COLLECTION: return empty_collection_handle(r);
     case ROUTE_ACTIONS: return actions_handle(r);
     case ROUTE_ACTION:
         return route_method_bit(r->method) == ROUTE_POST ? invoke_handle(r) : actions_handle(r);
@@ -132,6 +155,10 @@ static enum MHD_Result dispatch(http_req *r) {
     case ROUTE_CONF_KEYS:
     case ROUTE_CONF_CERT:
     case ROUTE_CONF_OHTTP: return confidential_handle(r);
+    case ROUTE_TRIGGERS:
+    case ROUTE_TRIGGER: return triggers_handle(r);
+    case ROUTE_RULES:
+    case ROUTE_RULE: return rules_handle(r);
     default: return activations_handle(r);
     }
 }
@@ -311,6 +338,12 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
         *err = strdup("cannot start the gateway's reader threads");
         goto err_offload;
     }
+    /* Before the daemon, so its event threads only ever see it set; it fires
+     * triggers through the invoke path, which needs nothing set below. */
+    if (!(g->alarms = alarms_start(g))) {
+        *err = strdup("cannot start the alarm feed's thread");
+        goto err_alarms;
+    }
     /* Event-driven: a few polling threads serve every connection; blocking
      * invokes are suspended (park.h) rather than holding a thread. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
@@ -343,6 +376,8 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     return g;
 
 err_daemon:
+    alarms_free(g->alarms);
+err_alarms:
     offload_stop(g);
 err_offload:
     park_stop(g);
@@ -358,6 +393,7 @@ unsigned gateway_port(const gateway *g) { return g->port; }
 
 void gateway_quiesce(gateway *g) {
     atomic_store(&g->stopping, 1);
+    alarms_stop(g->alarms); /* no firing from now on: it would only get 503s */
     MHD_socket s = MHD_quiesce_daemon(g->daemon);
     if (s != MHD_INVALID_SOCKET) close(s);
 }
@@ -390,9 +426,11 @@ unsigned gateway_drain(gateway *g, unsigned timeout_ms) {
 
 void gateway_stop(gateway *g) {
     if (!g) return;
+    alarms_stop(g->alarms); /* when gateway_quiesce did not */
     park_stop(g); /* parked requests answer 202 as the daemon closes */
     offload_stop(g); /* every offloaded read is prepared and resumed */
     MHD_stop_daemon(g->daemon);
+    alarms_free(g->alarms); /* no event thread is left to wake it */
     park_fini(g);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->idle);

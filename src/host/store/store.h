@@ -41,7 +41,8 @@ store_status store_namespace_create(store *s, const char *name, const char *uuid
                                     char uuid_out[STORE_UUID_LEN + 1], char key_out[STORE_KEY_LEN + 1]);
 /* Replaces the credential of an existing namespace (tfaas serve --guest-auth). */
 store_status store_namespace_set_credential(store *s, const char *name, const char *uuid, const char *key);
-/* Deleting a namespace deletes its actions and activations. */
+/* Deleting a namespace deletes its actions and activations (and its
+ * triggers, rules and alarm schedules, store_entities.h). */
 store_status store_namespace_delete(store *s, const char *name);
 /* out: new reference to [{"name":..., "uuid":...}, ...] sorted by name. */
 store_status store_namespace_list(store *s, json_t **out);

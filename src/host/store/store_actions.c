@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A version that does not parse (it is our own data, so only a hand-edited
- * database) starts over at 0.0.1 instead of failing. */
+/* "a.b.c" -> "a.b.(c+1)". A version that does not parse (it is our own data,
+ * so only a hand-edited database) starts over at 0.0.1 instead of failing. */
 void store_next_version(const char *prev, char out[64]) {
     unsigned long a, b, c;
     char tail;

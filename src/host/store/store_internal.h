@@ -27,7 +27,7 @@
 #include <stdbool.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so
@@ -154,8 +154,9 @@ void store_cache_auth_put(store *s, uint64_t gen, const char *uuid, const unsign
 json_t *store_cache_action_get(store *s, const char *ns, const char *name); /* shared reference or NULL */
 void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *name, json_t *doc);
 
-/* "a.b.c" -> "a.b.(c+1)" in out (OpenWhisk's patch bump of an update);
- * NULL or unparsable prev gives "0.0.1". store_actions.c */
+/* "a.b.c" -> "a.b.(c+1)", NULL or unparsable -> "0.0.1": the version of
+ * an updated document (OpenWhisk's patch bump; store_actions.c, used for
+ * packages, triggers and rules too). */
 void store_next_version(const char *prev, char out[64]);
 /* Whether namespace ns holds package pkg that is not a binding (lock held,
  * inside the writer's transaction): 1 yes, 0 no, -1 SQLite failed.

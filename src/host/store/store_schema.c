@@ -4,8 +4,8 @@
  *
  * Activations have no foreign key on purpose: a group commit must never fail
  * as a whole because one record names a namespace deleted in the meantime;
- * store_namespace_delete removes them explicitly. Actions and packages
- * cascade. */
+ * store_namespace_delete removes them explicitly. Actions, packages,
+ * triggers, rules and alarm schedules cascade. */
 #include "host/store/store_internal.h"
 
 #include <stdio.h>
@@ -99,11 +99,39 @@ static const char SCHEMA_V4[] =
     ");"
     "CREATE INDEX packages_by_updated ON packages(namespace, updated DESC);";
 
+/* Version 4 -> 5 (issue 13): triggers and rules (one table, by kind;
+ * `ref` is a rule's trigger, looked up when the trigger fires) and alarm
+ * schedules, one per trigger, going with their namespace. next_fire NULL:
+ * the schedule will not fire again. IF NOT EXISTS: a database that went
+ * back to an older user_version by hand upgrades again. */
+static const char SCHEMA_V5[] =
+    "CREATE TABLE IF NOT EXISTS entities ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  kind INTEGER NOT NULL,"        /* store_entity_kind */
+    "  name TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  ref TEXT,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (namespace, kind, name)"
+    ");"
+    "CREATE INDEX IF NOT EXISTS entities_by_updated ON entities(namespace, kind, updated DESC);"
+    "CREATE INDEX IF NOT EXISTS entities_by_ref ON entities(namespace, kind, ref);"
+    "CREATE TABLE IF NOT EXISTS alarms ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  trigger TEXT NOT NULL,"
+    "  next_fire INTEGER,"            /* ms since the epoch */
+    "  doc TEXT NOT NULL,"            /* the feed's parameters and state, JSON */
+    "  PRIMARY KEY (namespace, trigger)"
+    ");"
+    "CREATE INDEX IF NOT EXISTS alarms_by_next ON alarms(next_fire);";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
     {4, SCHEMA_V4},
+    {5, SCHEMA_V5},
 };
 
 static int user_version(sqlite3 *db, int *out) {
