@@ -77,6 +77,19 @@ test('rules: create with /NS/NAME and /_/NAME, get, disable, update, delete; fir
   await ow.actions.delete({ actionName: 'client_tests' });
 });
 
+test('a rule to the shared /whisk.system/utils/echo, as the client suite fires one', async () => {
+  await ow.triggers.create({ triggerName: 'sys_trigger' });
+  await ow.rules.create({ ruleName: 'sys_rule', action: '/whisk.system/utils/echo', trigger: 'sys_trigger' });
+  const fired = await ow.triggers.invoke({ triggerName: 'sys_trigger', params: { hello: 'world' } });
+  const rec = await poll(() => ow.activations.get({ activationId: fired.activationId }));
+  const line = JSON.parse(rec.logs[0]);
+  assert.equal(line.success, true, rec.logs[0]);
+  const act = await poll(() => ow.activations.get({ activationId: line.activationId }));
+  assert.deepEqual(act.response.result, { hello: 'world' });
+  await ow.rules.delete({ ruleName: 'sys_rule' });
+  await ow.triggers.delete({ triggerName: 'sys_trigger' });
+});
+
 test('feeds: create, get and delete an alarm, then an update of the deleted feed is refused', async () => {
   await ow.triggers.create({ triggerName: 'client_feed_trigger' });
   const params = {
