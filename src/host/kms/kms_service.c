@@ -112,11 +112,8 @@ static json_t *attestation_doc(kms_service *k, const ipc_msg *m) {
 static int ensure_running(kms_service *k, char **err) {
     if (k->enc.pid > 0) return 0;
     const char *args[] = {"--tee", "sim", "--platform-key", k->platform_key, NULL};
-    if (launcher_start_args(k->kms_path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &k->enc, err) < 0) {
-        k->enc.pid = -1;
-        k->enc.fd = -1;
-        return -1;
-    }
+    if (launcher_start_args(k->kms_path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &k->enc, err) < 0)
+        return -1; /* k->enc is left at pid -1, fd -1 */
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", k->state_dir, KMS_SEALED_FILE);
     char state_path[4096];

@@ -36,12 +36,8 @@ static int ensure_running(quote_service *q, char **err) {
     if (q->enc.pid > 0 && recv(q->enc.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) stop_qe(q);
     if (q->enc.pid > 0) return 0;
     const char *args[] = {"--tee", "sim", "--platform-key", q->platform_key, NULL};
-    if (launcher_start_args(q->path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &q->enc, err) < 0) {
-        q->enc.pid = -1;
-        q->enc.fd = -1;
-        return -1;
-    }
-    return 0;
+    /* on failure q->enc is left at pid -1, fd -1 */
+    return launcher_start_args(q->path, 1, args, LAUNCHER_HELLO_TIMEOUT_MS, &q->enc, err);
 }
 
 quote_service *quote_service_start(const char *qe_path, const char *platform_key, char **err) {

@@ -23,8 +23,8 @@ typedef struct {
     char engine[32];  /* engine name the enclave reported, NUL-terminated */
 } launched_enclave;
 
-/* 0 on success. On failure -1, *err is a malloc'd message and no process or
- * descriptor is left behind. */
+/* 0 on success. On failure -1, *err is a malloc'd message, no process or
+ * descriptor is left behind and out->pid and out->fd are -1. */
 int launcher_start(const char *enclave_path, unsigned workers, unsigned hello_timeout_ms,
                    launched_enclave *out, char **err);
 /* The same with further arguments for the enclave (e.g. "--tee", "sim",
