@@ -3,8 +3,10 @@
 #include "common/hpke.h"
 #include "common/hkdf.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +126,26 @@ void hpke_keypair_wipe(hpke_keypair *kp) {
     OPENSSL_cleanse(kp, sizeof *kp);
 }
 
-/* dh = X25519(sk, pk); refuses a peer key whose result is all zeros. */
-static hpke_result x25519(const uint8_t sk[HPKE_NSK], const uint8_t pk[HPKE_NPK], uint8_t dh[32]) {
-    EVP_PKEY *priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, HPKE_NSK);
+/* Our key pair as an EVP_PKEY. Both halves are given: with the private half
+ * alone OpenSSL computes the public one, a scalar multiplication as costly
+ * as the exchange itself (it doubled the cost of every decapsulation). */
+static EVP_PKEY *keypair_pkey(const hpke_keypair *kp) {
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)kp->sk, HPKE_NSK),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)kp->pk, HPKE_NPK),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
+        key = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+/* dh = X25519(kp.sk, pk); refuses a peer key whose result is all zeros. */
+static hpke_result x25519(const hpke_keypair *kp, const uint8_t pk[HPKE_NPK], uint8_t dh[32]) {
+    EVP_PKEY *priv = keypair_pkey(kp);
     EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pk, HPKE_NPK);
     EVP_PKEY_CTX *pctx = priv ? EVP_PKEY_CTX_new(priv, NULL) : NULL;
     hpke_result r = HPKE_ERR_CRYPTO;
@@ -202,7 +221,7 @@ hpke_result hpke_setup_sender(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *pk
         eph = &fresh;
     }
     uint8_t dh[32], ss[HPKE_NH];
-    r = x25519(eph->sk, pk_r, dh);
+    r = x25519(eph, pk_r, dh);
     if (r == HPKE_OK) r = kem_shared_secret(dh, eph->pk, pk_r, ss);
     if (r == HPKE_OK) r = key_schedule(ctx, aead_id, nk, ss, info, info_len);
     if (r == HPKE_OK) memcpy(enc, eph->pk, HPKE_NENC);
@@ -219,7 +238,7 @@ hpke_result hpke_setup_receiver(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *
     if (r != HPKE_OK) return r;
     if (!enc || enc_len != HPKE_NENC) return HPKE_ERR_LENGTH;
     uint8_t dh[32], ss[HPKE_NH];
-    r = x25519(kp_r->sk, enc, dh);
+    r = x25519(kp_r, enc, dh);
     if (r == HPKE_OK) r = kem_shared_secret(dh, enc, kp_r->pk, ss);
     if (r == HPKE_OK) r = key_schedule(ctx, aead_id, nk, ss, info, info_len);
     OPENSSL_cleanse(dh, sizeof dh);
