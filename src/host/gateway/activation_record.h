@@ -25,6 +25,13 @@ typedef struct {
     const char *id;             /* activation id */
     const action_limits *limits;
     int confidential;
+    /* Sequences (sequence.c): `sequence` marks a sequence's own activation
+     * (its logs are its components' activation ids, annotated `topmost`
+     * when nothing encloses it); `cause` is the activation id of the
+     * sequence that ran this one (NULL when none), recorded as OpenWhisk
+     * does: a `cause` field and the annotation causedBy "sequence". */
+    int sequence;
+    const char *cause;
 } activation_info;
 
 /* The record (new reference), or NULL when out of memory. end_ms is the wall

@@ -1,17 +1,19 @@
-/* invoke.c - POST /actions/{name}: run an activation and answer at once
- * (202) or, when blocking, once its record is durable.
+/* invoke.c - starting activations (invoke.h: the one internal entry point)
+ * and POST /actions/{name}: run an activation and answer at once (202) or,
+ * when blocking, once its record is durable.
  *
  * A blocking request does not hold a thread while it waits: its connection
  * is parked (park.h) and resumed by the commit of the record, or by the
  * sweeper when --max-blocking-wait runs out (then 202, as OpenWhisk does).
  *
- * Ownership: one `invocation` per activation, reference-counted. The HTTP
- * request holds one reference, the scheduler/store path the other; whichever
- * lets go last frees it. So a blocking request that gave up (202) and a late
- * completion never touch freed memory, and nothing leaks. */
-#include "host/gateway/action_doc.h"
+ * Ownership: one `invocation` per activation, reference-counted. The caller
+ * of invoke_start (an HTTP request, a sequence) holds one reference, the
+ * scheduler/store path the other; whichever lets go last frees it. So a
+ * blocking request that gave up (202) and a late completion never touch
+ * freed memory, and nothing leaks. */
+#include "host/gateway/invoke.h"
+
 #include "host/gateway/activation_record.h"
-#include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
 
 #include "common/b64url.h"
@@ -27,7 +29,7 @@
 
 #define MAX_RESULT_BYTES (1u << 20)
 
-typedef struct {
+struct invocation {
     atomic_int refs;
     /* Under the gateway's park lock: */
     int done;            /* the record's commit finished (well or not) */
@@ -39,6 +41,7 @@ typedef struct {
     int result_only;
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
     int is_public;       /* ... on a public route (no credentials): refusals leave no record */
+    int sequence;        /* a sequence's own activation (sequence.c finishes it) */
     char *sealed;        /* its enclave result {ohttp_res}; set with record */
     gateway *gw;
     /* Set by on_done before the record is queued, read by on_committed: the
@@ -47,34 +50,53 @@ typedef struct {
     int holding;
     char *ns, *name, *version, *kind;
     char *tenant;        /* name#id: the key of the namespace's budget (scheduler.h) */
+    char *cause;         /* the enclosing sequence's activation id, or NULL */
+    invoke_then_fn then; /* invoke_who's, called once by on_done */
+    void *then_ud;
     char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
     action_limits limits;
     char id[33];
-} invocation;
+};
 
 static void inv_release(invocation *inv) {
     if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
     json_decref(inv->record);
     free(inv->sealed);
-    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant);
+    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant); free(inv->cause);
     free(inv);
 }
 
-static invocation *inv_new(gateway *gw, const http_req *r, const char *version, const char *kind,
+void invoke_release(invocation *inv) { inv_release(inv); }
+
+const char *invoke_id(const invocation *inv) { return inv->id; }
+
+void invoke_state_get(gateway *gw, invocation *inv, invoke_state *out) {
+    park_lock(gw);
+    out->done = inv->done;
+    out->not_run = inv->not_run;
+    out->commit = inv->commit;
+    out->record = inv->record;
+    park_unlock(gw);
+}
+
+static invocation *inv_new(gateway *gw, const invoke_who *who, const char *version, const char *kind,
                            const action_limits *lim) {
     invocation *inv = calloc(1, sizeof *inv);
     if (!inv) return NULL;
-    atomic_init(&inv->refs, 2); /* the HTTP request's and the scheduler's */
+    atomic_init(&inv->refs, 2); /* the caller's and the scheduler's */
     inv->gw = gw;
     inv->limits = *lim;
-    memcpy(inv->ns_id, r->ns_id, sizeof inv->ns_id);
-    const char *ns = r->ns, *name = r->rt.name;
-    inv->ns = strdup(ns);
-    inv->name = strdup(name);
+    snprintf(inv->ns_id, sizeof inv->ns_id, "%s", who->ns_id);
+    inv->ns = strdup(who->ns);
+    inv->name = strdup(who->name);
     inv->version = strdup(version);
     inv->kind = strdup(kind);
-    inv->tenant = strdup(r->tenant);
-    if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || ids_activation(inv->id) < 0) {
+    inv->tenant = strdup(who->tenant);
+    inv->cause = who->cause ? strdup(who->cause) : NULL;
+    inv->then = who->then;
+    inv->then_ud = who->then_ud;
+    if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || (who->cause && !inv->cause) ||
+        ids_activation(inv->id) < 0) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
         return NULL;
@@ -99,14 +121,15 @@ static void on_committed(void *ud, store_status st) {
     gateway_inflight_done(gw);
 }
 
-/* Scheduler thread: the activation finished. */
+/* Scheduler thread (or sequence.c for a sequence): the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
     char *sealed = inv->confidential ? strdup(res->result_json ? res->result_json : "{}") : NULL;
     /* Until it is durable the record stays in the namespace's budget. */
     inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
-    activation_info info = {inv->ns, inv->name, inv->version, inv->kind, inv->id, &inv->limits, inv->confidential};
+    activation_info info = {inv->ns,           inv->name,         inv->version, inv->kind, inv->id,
+                            &inv->limits,      inv->confidential, inv->sequence, inv->cause};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
@@ -119,6 +142,7 @@ static void on_done(void *ud, sched_result *res) {
         fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
         json_decref(rec);
         free(sealed);
+        if (inv->then) inv->then(inv->then_ud, NULL); /* a sequence waiting for it stops */
         on_committed(inv, STORE_ERROR);
         return;
     }
@@ -127,6 +151,7 @@ static void on_done(void *ud, sched_result *res) {
     inv->sealed = sealed;
     inv->not_run = not_run;
     park_unlock(inv->gw);
+    if (inv->then) inv->then(inv->then_ud, rec); /* e.g. the next component of a sequence */
     /* A refusal on a public route (an unsigned or wrongly signed request,
      * from anyone) is answered but not stored: strangers must not fill the
      * namespace's activations. A call that ran is recorded as any other. */
@@ -205,6 +230,7 @@ static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
 
 enum MHD_Result invoke_resumed(http_req *r) {
     invocation *inv = r->invocation;
+    if (r->web) return webaction_answer(r);
     return inv->confidential ? answer_ohttp(r, inv) : answer_blocking(r, inv);
 }
 
@@ -225,7 +251,7 @@ static char *merged_params(const json_t *action, const json_t *given) {
 /* The scheduler job for one activation of `action`, plain or confidential:
  * everything but the code and the parameters. fn_key names the revision
  * (its buffer must outlive the submission). */
-static sched_job job_for(const http_req *r, const json_t *action, const char *fn_key, const action_limits *lim,
+static sched_job job_for(const char *tenant, const json_t *action, const char *fn_key, const action_limits *lim,
                          const invocation *inv) {
     const json_t *exec = json_object_get(action, "exec");
     isolation_mode isolation; /* validated when stored; a bad one cannot get here */
@@ -233,7 +259,7 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
         isolation = ISOLATION_UNSET;
     return (sched_job){
-        .ns = r->tenant,
+        .ns = tenant,
         .engine = action_kind_engine(json_get_str(exec, "kind", "js:duktape")),
         .fn_key = fn_key,
         .main = json_get_str(exec, "main", "main"),
@@ -247,60 +273,127 @@ static sched_job job_for(const http_req *r, const json_t *action, const char *fn
     };
 }
 
-/* The answer when scheduler_submit refused an activation with errno err.
- * The namespace's budget (--tenant-max-activations, --tenant-max-memory)
- * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
-static enum MHD_Result submit_refused(http_req *r, int err) {
-    if (err == EAGAIN)
-        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests in flight for this action");
-    if (err == EDQUOT)
-        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                          "Every enclave this namespace may have is busy: a namespace gets a fair share of this "
-                          "server's enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
-    if (err == EUSERS || err == ENOBUFS) {
-        budget_usage u = budget_get(r->gw->budget, r->tenant);
-        if (err == EUSERS)
-            return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                              "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
-                              budget_max_count(r->gw->budget));
-        return http_error(r->conn, MHD_HTTP_TOO_MANY_REQUESTS,
-                          "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
-                          (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(r->gw->budget));
+unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int err, char *msg, size_t msgsize) {
+    /* The namespace's budget (--tenant-max-activations, --tenant-max-memory)
+     * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
+    budget_usage u = {0};
+    if (err == EUSERS || err == ENOBUFS) u = budget_get(gw->budget, tenant);
+    switch (err) {
+    case INVOKE_ERR_BINARY:
+        snprintf(msg, msgsize,
+                 "The action '%.256s' is a zip (binary) action, which tfaas cannot run yet; deploy its code as "
+                 "JavaScript text",
+                 name);
+        return MHD_HTTP_BAD_REQUEST;
+    case INVOKE_ERR_CONFIDENTIAL:
+        snprintf(msg, msgsize,
+                 "The action '%.256s' is confidential: only an OHTTP request to "
+                 "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp runs it (not a sequence or a web action)",
+                 name, name);
+        return MHD_HTTP_BAD_REQUEST;
+    case INVOKE_ERR_SEQUENCE:
+        snprintf(msg, msgsize, "The sequence '%.256s' runs more than %d actions (nested sequences included)", name,
+                 ACTION_SEQUENCE_MAX);
+        return MHD_HTTP_BAD_REQUEST;
+    case EAGAIN: snprintf(msg, msgsize, "Too many requests in flight for this action"); return MHD_HTTP_TOO_MANY_REQUESTS;
+    case EDQUOT:
+        snprintf(msg, msgsize,
+                 "Every enclave this namespace may have is busy: a namespace gets a fair share of this server's "
+                 "enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
+        return MHD_HTTP_TOO_MANY_REQUESTS;
+    case EUSERS:
+        snprintf(msg, msgsize, "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
+                 budget_max_count(gw->budget));
+        return MHD_HTTP_TOO_MANY_REQUESTS;
+    case ENOBUFS:
+        snprintf(msg, msgsize, "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
+                 (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(gw->budget));
+        return MHD_HTTP_TOO_MANY_REQUESTS;
+    case ESHUTDOWN: snprintf(msg, msgsize, "The platform is shutting down"); return MHD_HTTP_SERVICE_UNAVAILABLE;
+    case EBUSY:
+        snprintf(msg, msgsize,
+                 "Every enclave is busy: this server runs at most its --max-enclaves enclave processes at once; try "
+                 "again later");
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    case ENOMEM: snprintf(msg, msgsize, "The server ran out of memory"); return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    default:
+        snprintf(msg, msgsize, "The activation could not be scheduled: %s", strerror(err));
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     }
-    if (err == ESHUTDOWN) return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
-    if (err == EBUSY)
-        return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          "Every enclave is busy: this server runs at most its --max-enclaves enclave "
-                          "processes at once; try again later");
-    return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The activation could not be scheduled: %s",
-                      strerror(err));
 }
 
-/* Hands the job to the scheduler and answers: the refusal, 202 for a
- * non-blocking invocation, else the parked request (answered once the
- * activation is done, invoke_resumed) or the answer right away. */
-static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sched_job *job, int blocking) {
-    gateway *gw = r->gw;
+/* The answer when invoke_start refused an activation with err. */
+static enum MHD_Result submit_refused(http_req *r, const char *name, int err) {
+    char msg[768];
+    unsigned status = invoke_refusal(r->gw, r->tenant, name, err, msg, sizeof msg);
+    return http_error(r->conn, status, "%s", msg);
+}
+
+/* Hands the job to the scheduler: 0, or -1 with *err (errno) when refused;
+ * then both references are gone. */
+static int submit(gateway *gw, invocation *inv, const sched_job *job, int *err) {
     gateway_inflight_add(gw);
     if (scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
-        int err = errno;
+        *err = errno;
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */
         inv_release(inv);
-        return submit_refused(r, err);
+        return -1;
     }
-    if (!blocking) {
-        http_header hdr = {"x-openwhisk-activation-id", inv->id};
-        enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
-        inv_release(inv);
-        return ret;
-    }
-    /* The request keeps its reference until it ends (invoke_request_done). */
+    return 0;
+}
+
+enum MHD_Result invoke_wait(http_req *r, invocation *inv) {
+    gateway *gw = r->gw;
+    /* The request keeps the reference until it ends (invoke_request_done). */
     r->invocation = inv;
     park_lock(gw);
     int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
     park_unlock(gw);
     return parked_now ? MHD_YES : invoke_resumed(r);
+}
+
+invocation *invoke_pending(gateway *gw, const invoke_who *who, const char *version, const char *kind,
+                           const action_limits *lim, int *err) {
+    invocation *inv = inv_new(gw, who, version, kind, lim);
+    if (!inv) { *err = ENOMEM; return NULL; }
+    inv->sequence = 1;
+    gateway_inflight_add(gw); /* given back by on_committed, as for a submitted one */
+    return inv;
+}
+
+void invoke_finish(invocation *inv, sched_result *res) { on_done(inv, res); }
+
+invocation *invoke_start(gateway *gw, const invoke_who *who, const json_t *action, const json_t *given, int *err) {
+    if (action_confidential(action)) { *err = INVOKE_ERR_CONFIDENTIAL; return NULL; }
+    if (action_is_sequence(action)) return sequence_start(gw, who, action, given, err);
+    if (action_is_binary(action)) { *err = INVOKE_ERR_BINARY; return NULL; }
+    char *params = merged_params(action, given);
+    const json_t *exec = json_object_get(action, "exec");
+    const json_t *codev = json_object_get(exec, "code");
+    const char *code = json_is_string(codev) ? json_string_value(codev) : "";
+    /* by length: JSON strings may hold NUL bytes */
+    size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    const char *version = json_get_str(action, "version", "0.0.1");
+    action_limits lim;
+    action_limits_get(action, &lim);
+    invocation *inv = params ? inv_new(gw, who, version, kind, &lim) : NULL;
+    if (!inv) {
+        free(params);
+        *err = ENOMEM;
+        return NULL;
+    }
+    char fn_key[2 * GATEWAY_NS_MAX + 300];
+    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", who->tenant, who->name, version);
+    sched_job job = job_for(who->tenant, action, fn_key, &lim, inv);
+    job.code = code;
+    job.code_len = code_len;
+    job.params_json = params;
+    job.params_len = strlen(params);
+    int refused = submit(gw, inv, &job, err);
+    free(params); /* the scheduler copied what it keeps */
+    return refused ? NULL : inv;
 }
 
 enum MHD_Result invoke_handle(http_req *r) {
@@ -326,46 +419,20 @@ enum MHD_Result invoke_handle(http_req *r) {
         json_decref(given);
         return st == STORE_NOT_FOUND ? http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND) : req_store_error(r);
     }
-    if (action_confidential(action)) {
-        /* Its code is ciphertext: only an attested worker can run it, and only
-         * for a request sealed to the function's OHTTP key. */
-        json_decref(given);
-        store_action_unpeek(gw->store, action);
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                          "The action '%.256s' is confidential: invoke it with an OHTTP request to "
-                          "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
-                          r->rt.name, r->rt.name);
-    }
-    char *params = merged_params(action, given);
+    /* A confidential action's code is ciphertext: only an attested worker
+     * can run it, and only for a request sealed to the function's OHTTP key
+     * (invoke_start refuses it, invoke_refusal says where to send it). */
+    invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = r->rt.name};
+    int err = 0;
+    invocation *inv = invoke_start(gw, &who, action, given, &err);
     json_decref(given);
-
-    const json_t *exec = json_object_get(action, "exec");
-    const json_t *codev = json_object_get(exec, "code");
-    const char *code = json_is_string(codev) ? json_string_value(codev) : "";
-    /* by length: JSON strings may hold NUL bytes */
-    size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
-    const char *kind = json_get_str(exec, "kind", "js:duktape");
-    const char *version = json_get_str(action, "version", "0.0.1");
-    action_limits lim;
-    action_limits_get(action, &lim);
-    invocation *inv = params ? inv_new(gw, r, version, kind, &lim) : NULL;
-    if (!inv) {
-        free(params);
-        store_action_unpeek(gw->store, action);
-        return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
-    }
-
-    char fn_key[2 * GATEWAY_NS_MAX + 300];
-    snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
-    sched_job job = job_for(r, action, fn_key, &lim, inv);
-    job.code = code;
-    job.code_len = code_len;
-    job.params_json = params;
-    job.params_len = strlen(params);
+    store_action_unpeek(gw->store, action);
+    if (!inv) return submit_refused(r, r->rt.name, err);
     inv->result_only = result_only;
-    enum MHD_Result ret = submit_and_answer(r, inv, &job, blocking);
-    free(params);
-    store_action_unpeek(gw->store, action); /* the scheduler copied what it keeps */
+    if (blocking) return invoke_wait(r, inv);
+    http_header hdr = {"x-openwhisk-activation-id", inv->id};
+    enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+    inv_release(inv);
     return ret;
 }
 
@@ -392,7 +459,8 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = record ? inv_new(gw, r, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
+    invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = r->rt.name};
+    invocation *inv = record ? inv_new(gw, &who, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
     if (!inv) {
         free(record);
         store_action_unpeek(gw->store, action);
@@ -402,7 +470,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     inv->is_public = r->rt.is_public;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
-    sched_job job = job_for(r, action, fn_key, &lim, inv);
+    sched_job job = job_for(r->tenant, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = strlen(code);
     job.params_json = r->body ? r->body : "";
@@ -410,7 +478,9 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     job.confidential = 1;
     job.record = record;
     job.record_len = record_len;
-    enum MHD_Result ret = submit_and_answer(r, inv, &job, 1); /* always answered when done */
+    int err = 0;
+    /* always answered when done */
+    enum MHD_Result ret = submit(gw, inv, &job, &err) < 0 ? submit_refused(r, r->rt.name, err) : invoke_wait(r, inv);
     free(record);
     store_action_unpeek(gw->store, action);
     return ret;
