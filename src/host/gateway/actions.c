@@ -2,6 +2,7 @@
  * Invocation (POST) lives in invoke.c. */
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
+#include "host/gateway/invoke.h"
 #include "host/gateway/query.h"
 #include "host/util/json.h"
 
@@ -94,6 +95,20 @@ enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int
     json_decref(body);
     json_decref(old);
     if (!doc) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", err);
+    unsigned status = MHD_HTTP_BAD_REQUEST;
+    if (confidential && json_is_true(json_kv_find(json_object_get(doc, "annotations"), "web-export"))) {
+        /* A web action's parameters and result pass through the host in
+         * the clear: that is what the confidential path exists to hide. */
+        json_decref(doc);
+        return http_error(r->conn, status,
+                          "A confidential action cannot be a web action (web-export): its parameters and result "
+                          "would pass through the host in the clear");
+    }
+    if (action_is_sequence(doc) &&
+        (confidential || sequence_resolve(r, name, doc, &status, err, sizeof err) < 0)) {
+        json_decref(doc);
+        return http_error(r->conn, status, "%s", confidential ? "A sequence cannot be confidential" : err);
+    }
 
     json_t *stored = NULL;
     store_status st = store_action_put(r->gw->store, r->ns, name, doc, overwrite, &stored);
@@ -129,7 +144,7 @@ static enum MHD_Result del(http_req *r, const char *name) {
 int action_route_check(http_req *r, enum MHD_Result *sent) {
     if (r->rt.in_package) {
         *sent = http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                           "Packages and sequences are not supported: an action name cannot contain '/'");
+                           "Packages are not supported: an action name cannot contain '/'");
         return -1;
     }
     if (!action_name_valid(r->rt.name)) {
