@@ -27,6 +27,8 @@ typedef enum {
     /* The same three under /tfaas/v1/public/namespaces/{ns}/actions/{name}/...
      * (is_public set): no credentials; only for functions whose policy names
      * invoker keys, which the enclave requires signatures of. */
+    ROUTE_WEB,               /* /api/v1/web/{rest}: a web action, any method; name
+                              * is {rest}, unsplit (web_path_parse reads it) */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */
