@@ -5,6 +5,7 @@
 #include "common/ohttp.h"
 #include "host/gateway/gateway_internal.h"
 
+#include "host/gateway/apimgmt.h"
 #include "host/gateway/auth.h"
 #include "host/gateway/framing.h"
 #include "host/gateway/query.h"
@@ -99,7 +100,9 @@ static int public_namespace(http_req *r, enum MHD_Result *sent) {
 static enum MHD_Result dispatch(http_req *r) {
     route_kind kind = r->rt.kind;
     if (kind == ROUTE_NONE) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
-    if (kind == ROUTE_WEB) return webaction_handle(r); /* every method; credentials only if the action asks */
+    /* every method; credentials only if the action asks */
+    if (kind == ROUTE_WEB) return webaction_handle(r);
+    if (kind == ROUTE_APIGW) return apigw_handle(r);
     if (!(route_allowed(kind) & route_method_bit(r->method))) {
         http_header allow = {MHD_HTTP_HEADER_ALLOW, route_allow_header(kind)};
         return http_error_hdr(r->conn, MHD_HTTP_METHOD_NOT_ALLOWED, &allow,

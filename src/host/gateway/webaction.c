@@ -14,9 +14,10 @@
  * web-exported (the same answer, so neither is told apart), 401, 400 for
  * a result that does not fit the extension; a failed activation never
  * shows its error text beyond what the function returned as `error`. */
+#include "host/gateway/apimgmt.h"
 #include "host/gateway/invoke.h"
-#include "host/gateway/web_request.h"
 #include "host/gateway/web_response.h"
+#include "host/gateway/webaction.h"
 
 #include "host/util/json.h"
 #include "host/util/utf8.h"
@@ -165,12 +166,23 @@ static enum MHD_Result preflight(http_req *r) {
 }
 
 enum MHD_Result webaction_handle(http_req *r) {
-    gateway *gw = r->gw;
     web_path wp;
     web_path_result pr = web_path_parse(r->rt.name, &wp);
+    /* The API route management the openwhisk client calls (apimgmt.c). */
+    if (pr == WEB_PATH_OK && !strcmp(wp.ns, APIMGMT_NAMESPACE) && !strcmp(wp.pkg, APIMGMT_PACKAGE))
+        return apimgmt_handle(r, wp.name);
     /* A named package is looked up once packages exist; until then only
      * `default` holds actions. */
     if (pr != WEB_PATH_OK || wp.pkg[0]) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    return web_serve(r, wp.ns, wp.name, wp.ext, wp.extra, NULL);
+}
+
+enum MHD_Result web_serve(http_req *r, const char *ns, const char *name, web_ext ext, const char *extra,
+                          const json_t *path_params) {
+    gateway *gw = r->gw;
+    web_path wp = {.ext = ext, .extra = extra};
+    snprintf(wp.ns, sizeof wp.ns, "%s", ns);
+    snprintf(wp.name, sizeof wp.name, "%s", name);
     store_status st = store_namespace_id(gw->store, wp.ns, r->ns_id);
     if (st == STORE_ERROR) return req_store_error(r);
     if (st != STORE_OK) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
@@ -208,6 +220,8 @@ enum MHD_Result webaction_handle(http_req *r) {
     qc.raw = open_memstream(&raw, &raw_len);
     if (hc.obj) MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header, &hc);
     if (qc.obj) MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query, &qc);
+    /* A route's path parameters count as query parameters (the body wins). */
+    if (qc.obj && path_params && json_object_update(qc.obj, (json_t *)path_params) < 0) qc.failed = 1;
     if (qc.raw) fclose(qc.raw);
     char *path = strdup(wp.extra);
     if (path) utf8_sanitize(path);

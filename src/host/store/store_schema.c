@@ -80,10 +80,23 @@ static const char SCHEMA_V2[] =
     "ALTER TABLE namespaces ADD COLUMN ns_id TEXT;"
     "UPDATE namespaces SET ns_id = lower(hex(randomblob(8)));";
 
+/* Version 3 -> 4: API routes (store_routes.c): one row per base path,
+ * relative path and verb of a namespace, its definition as JSON. */
+static const char SCHEMA_V4[] =
+    "CREATE TABLE api_routes ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  basepath TEXT NOT NULL,"
+    "  relpath TEXT NOT NULL,"
+    "  verb TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (namespace, basepath, relpath, verb)"
+    ");";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
+    {4, SCHEMA_V4},
 };
 
 static int user_version(sqlite3 *db, int *out) {
