@@ -15,6 +15,7 @@ static void usage(FILE *f) {
           "client (like OpenWhisk's wsk):\n"
           "  action      create, update, get, list, delete and invoke actions\n"
           "  activation  list, get, result and logs of activations\n"
+          "  api         create, list and delete API routes to web actions\n"
           "  attest      verify the key service's attestation and pin its keys\n"
           "  receipt     verify a confidential response's receipt chain offline\n"
           "\n"
@@ -29,7 +30,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "admin")) return admin_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "attest")) return attest_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "receipt")) return receipt_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "action") || !strcmp(cmd, "activation")) return cli_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "action") || !strcmp(cmd, "activation") || !strcmp(cmd, "api"))
+        return cli_main(argc - 1, argv + 1);
     fprintf(stderr, "tfaas: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

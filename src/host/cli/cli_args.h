@@ -25,6 +25,8 @@ enum cli_opt {
     CLI_OPT_CONFIDENTIAL = 1u << 12, /* --confidential */
     CLI_OPT_POLICY = 1u << 13,     /* --policy FILE|JSON --invoker-key FILE.pem */
     CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version --sign-with */
+    CLI_OPT_WEB = 1u << 15,        /* --web true|false|raw, --sequence A,B,... */
+    CLI_OPT_RESPONSE_TYPE = 1u << 16, /* --response-type http|json|html|svg|text (api create) */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -50,6 +52,9 @@ struct cli_args {
     size_t ninvoker_keys;
     const char *sign_with;
     const char *kind, *main_name;
+    const char *web;            /* --web: "true", "false" or "raw"; NULL if absent */
+    const char *sequence;       /* --sequence: comma-separated action names; NULL if absent */
+    const char *response_type;  /* --response-type; NULL if absent */
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */
     json_t *params, *annotations;
