@@ -98,21 +98,25 @@ static enum MHD_Result create_api(http_req *r) {
                           "Creating routes from a Swagger document is not supported: give basepath, relpath, "
                           "operation and action");
     }
-    api_route_result ar = api_route_check(json_get_str(doc, "gatewayBasePath", "/"), json_get_str(doc, "gatewayPath", NULL),
-                                          json_get_str(doc, "gatewayMethod", NULL), req_query(r, "responsetype"), base,
-                                          rel, verb, &ext);
+    if (!json_is_object(doc)) {
+        json_decref(body);
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                          "The request content was malformed: it must be {\"apidoc\": {...}}");
+    }
+    api_route_result ar =
+        api_route_check(json_get_str(doc, "gatewayBasePath", "/"), json_get_str(doc, "gatewayPath", NULL),
+                        json_get_str(doc, "gatewayMethod", NULL), req_query(r, "responsetype"), base, rel, verb, &ext);
     const char *name = json_get_str(action, "name", NULL);
     const char *ns = json_get_str(action, "namespace", "_");
-    if (ar != API_ROUTE_OK || !json_is_object(doc)) {
+    if (ar != API_ROUTE_OK) {
         json_decref(body);
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s",
-                          json_is_object(doc) ? api_route_result_name(ar)
-                                              : "The request content was malformed: it must be {\"apidoc\": {...}}");
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", api_route_result_name(ar));
     }
     if (strcmp(ns, "_") != 0 && strcmp(ns, r->ns) != 0) {
-        json_decref(body);
-        return http_error(r->conn, MHD_HTTP_FORBIDDEN,
-                          "The supplied authentication is not authorized to access '%.256s'.", ns);
+        enum MHD_Result ret = http_error(r->conn, MHD_HTTP_FORBIDDEN,
+                                         "The supplied authentication is not authorized to access '%.256s'.", ns);
+        json_decref(body); /* ns is body's */
+        return ret;
     }
     if (!name || !action_name_valid(name)) {
         json_decref(body);
@@ -136,14 +140,14 @@ static enum MHD_Result create_api(http_req *r) {
     }
     const char *api_name = json_get_str(doc, "apiName", NULL);
     json_t *def = json_pack("{s:s s:s s:s s:s s:s s:s s:I}", "basepath", base, "relpath", rel, "verb", verb,
-                              "action", name, "namespace", r->ns, "responsetype", web_ext_name(ext), "created",
-                              (json_int_t)clock_wall_ms());
+                            "action", name, "namespace", r->ns, "responsetype", web_ext_name(ext), "created",
+                            (json_int_t)clock_wall_ms());
     if (def && api_name && json_object_set_new(def, "apiName", json_string(api_name)) < 0) {
         json_decref(def);
         def = NULL;
     }
     json_decref(body);
-    if (!def) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The def's apiName must be UTF-8 text");
+    if (!def) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "The route's apiName must be UTF-8 text");
     st = store_route_put(r->gw->store, r->ns, def);
     if (st == STORE_CONFLICT) {
         json_decref(def);
