@@ -155,7 +155,9 @@ int cli_action_create(struct cli_ctx *c) {
     }
     if (c->args.confidential) return cli_confidential_create(c);
     if (c->args.sequence ? c->args.npos != 1 : c->args.npos != 2) {
-        fprintf(stderr, c->args.sequence ? "error: --sequence takes no FILE\n" : "error: missing FILE\n");
+        fprintf(stderr, "error: %s\nusage: tfaas action create NAME FILE [options]\n"
+                        "       tfaas action create NAME --sequence A,B,... [options]\n",
+                c->args.sequence ? "--sequence takes no FILE" : "missing FILE");
         return CLI_EXIT_USAGE;
     }
     if (c->args.policy || c->args.ninvoker_keys) {
