@@ -5,7 +5,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
-import { poll, createNamespace } from '../lib/e2e.mjs';
+import { poll, createNamespace, rejectsWith } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const ECHO = 'function main(params) { return params; }';
@@ -24,21 +24,6 @@ before(async () => {
 });
 
 after(async () => { if (server) await server.stop(); });
-
-// Asserts that PROMISE rejects with an OpenWhiskError of HTTP status STATUS;
-// returns the error for further checks.
-async function rejectsWith(promise, status) {
-  let err;
-  try {
-    const value = await promise;
-    assert.fail(`expected a rejection with HTTP ${status}, got ${JSON.stringify(value)}`);
-  } catch (e) {
-    err = e;
-  }
-  if (err instanceof assert.AssertionError) throw err;
-  assert.equal(err.statusCode, status, `status of: ${err.message}`);
-  return err;
-}
 
 describe('actions', () => {
   test('create returns the action in namespace guest at version 0.0.1', async () => {

@@ -6,6 +6,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
+import { rejectsWith } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const UPPER = 'function main(params) { return { greeting: params.greeting.toUpperCase() }; }';
@@ -18,19 +19,6 @@ before(async () => {
   ow = openwhisk({ apihost: server.url, api_key: server.auth });
 });
 after(async () => { if (server) await server.stop(); });
-
-async function rejectsWith(promise, status) {
-  let err;
-  try {
-    const value = await promise;
-    assert.fail(`expected a rejection with HTTP ${status}, got ${JSON.stringify(value)}`);
-  } catch (e) {
-    err = e;
-  }
-  if (err instanceof assert.AssertionError) throw err;
-  assert.equal(err.statusCode, status, `status of: ${err.message}`);
-  return err;
-}
 
 describe('kinds', () => {
   test("the client's default kind is stored, listed and recorded as nodejs:20", async () => {

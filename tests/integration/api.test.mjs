@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, startServer, api, sleep } from '../lib/server.mjs';
-import { createNamespace, poll, ENGINE_KINDS } from '../lib/e2e.mjs';
+import { createNamespace, poll, ENGINE_KINDS, assertApiError as assertError } from '../lib/e2e.mjs';
 
 const A = '/api/v1/namespaces/_/actions';
 const ACT = '/api/v1/namespaces/_/activations';
@@ -16,14 +16,6 @@ const SLOW = 'function main(p) { var t = Date.now(); while (Date.now() - t < p.m
 
 let server;
 
-function assertError(r, status, message) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.match(r.headers.get('content-type') || '', /^application\/json/);
-  assert.equal(typeof r.body?.error, 'string', r.text);
-  assert.match(r.body.code, /^[0-9a-f]{32}$/, `code is a request id: ${r.text}`);
-  if (message instanceof RegExp) assert.match(r.body.error, message);
-  else if (message !== undefined) assert.equal(r.body.error, message);
-}
 
 async function put(name, body, query = '') {
   return api(server, 'PUT', `${A}/${encodeURIComponent(name)}${query}`, { body });

@@ -7,7 +7,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from '../lib/server.mjs';
-import { poll } from '../lib/e2e.mjs';
+import { poll, assertApiError as assertError } from '../lib/e2e.mjs';
 
 const A = '/api/v1/namespaces/_/actions';
 const ACT = '/api/v1/namespaces/_/activations';
@@ -21,12 +21,6 @@ const seq = (components, extra = {}) => ({ exec: { kind: 'sequence', components 
 const put = (name, body, q = '') => api(server, 'PUT', `${A}/${name}${q}`, { body });
 const ann = (rec, key) => rec.annotations.find((a) => a.key === key)?.value;
 
-function assertError(r, status, message) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.match(r.body.code, /^[0-9a-f]{32}$/, r.text);
-  if (message instanceof RegExp) assert.match(r.body.error, message);
-  else if (message !== undefined) assert.equal(r.body.error, message);
-}
 
 before(async () => {
   server = await startServer();

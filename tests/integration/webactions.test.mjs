@@ -6,7 +6,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from '../lib/server.mjs';
-import { createNamespace } from '../lib/e2e.mjs';
+import { createNamespace, assertApiError as assertError } from '../lib/e2e.mjs';
 
 const A = '/api/v1/namespaces/_/actions';
 const W = '/api/v1/web/guest/default';
@@ -15,13 +15,6 @@ const JSON_ECHO = 'function main(p) { return p; }';
 
 let server;
 
-function assertError(r, status, message) {
-  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
-  assert.equal(typeof r.body?.error, 'string', r.text);
-  assert.match(r.body.code, /^[0-9a-f]{32}$/, r.text);
-  if (message instanceof RegExp) assert.match(r.body.error, message);
-  else if (message !== undefined) assert.equal(r.body.error, message);
-}
 
 async function webAction(name, code, annotations = {}, extra = {}) {
   const anns = Object.entries({ 'web-export': true, ...annotations }).map(([key, value]) => ({ key, value }));

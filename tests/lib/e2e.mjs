@@ -1,5 +1,7 @@
 // e2e.mjs - helpers the compat and hostile suites share on top of server.mjs:
-// more tenants through `tfaas admin`, bounded polling, raw bytes on a socket.
+// more tenants through `tfaas admin`, bounded polling, raw bytes on a socket,
+// and the checks of an error answer (ours, and the openwhisk client's).
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -104,4 +106,31 @@ export function rawHttp(server, writes, { timeoutMs = 5000, endAfterWrite = fals
       if (endAfterWrite && !done) sock.end();
     });
   });
+}
+
+// Asserts that r (from api()) is an error answer of HTTP STATUS with
+// OpenWhisk's body {error, code: request id}; message (a string or a
+// RegExp) is checked when given.
+export function assertApiError(r, status, message) {
+  assert.equal(r.status, status, `expected ${status}, got ${r.status}: ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/);
+  assert.equal(typeof r.body?.error, 'string', r.text);
+  assert.match(r.body.code, /^[0-9a-f]{32}$/, `code is a request id: ${r.text}`);
+  if (message instanceof RegExp) assert.match(r.body.error, message);
+  else if (message !== undefined) assert.equal(r.body.error, message);
+}
+
+// Asserts that PROMISE (an openwhisk client call) rejects with an
+// OpenWhiskError of HTTP status STATUS; returns the error for further checks.
+export async function rejectsWith(promise, status) {
+  let err;
+  try {
+    const value = await promise;
+    assert.fail(`expected a rejection with HTTP ${status}, got ${JSON.stringify(value)}`);
+  } catch (e) {
+    err = e;
+  }
+  if (err instanceof assert.AssertionError) throw err;
+  assert.equal(err.statusCode, status, `status of: ${err.message}`);
+  return err;
 }
