@@ -2,6 +2,7 @@
  * see web_request.h. */
 #include "host/gateway/web_request.h"
 
+#include "common/json_depth.h"
 #include "host/util/json.h"
 
 #include <openssl/evp.h>
@@ -76,6 +77,8 @@ const char *web_params_result_name(web_params_result r) {
     case WEB_PARAMS_RESERVED:
     case WEB_PARAMS_FINAL: return "Request defines parameters that are not allowed (e.g., reserved properties).";
     case WEB_PARAMS_BAD_JSON: return "The request content was malformed: the body is not the JSON its content type says";
+    case WEB_PARAMS_TOO_DEEP:
+        return "The request content is nested too deeply: at most " JSON_MAX_DEPTH_TEXT " levels of arrays and objects";
     case WEB_PARAMS_BAD_FORM:
         return "The request content was malformed: the form body has an invalid escape or is not UTF-8";
     case WEB_PARAMS_NOMEM: return "The server ran out of memory";
@@ -209,6 +212,12 @@ web_params_result web_params_build(const web_request *q, const json_t *action_pa
         char m[128];
         media_type(q->content_type, m, sizeof m);
         if (has_body && is_json_type(m)) {
+            /* the gateway's one limit (req_body_json): deeper would fail
+             * inside the engine as an internal error */
+            if (json_depth(q->body, q->body_len, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
+                json_decref(p);
+                return WEB_PARAMS_TOO_DEEP;
+            }
             json_error_t e;
             json_t *v = json_loadb(q->body, q->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
             if (!v) { json_decref(p); return WEB_PARAMS_BAD_JSON; }

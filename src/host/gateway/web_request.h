@@ -65,6 +65,7 @@ typedef enum {
     WEB_PARAMS_RESERVED,  /* the request sets a __ow_ parameter */
     WEB_PARAMS_FINAL,     /* ... or one of the action's own under `final` */
     WEB_PARAMS_BAD_JSON,  /* a JSON content type whose body does not parse */
+    WEB_PARAMS_TOO_DEEP,  /* ... or is nested deeper than JSON_MAX_DEPTH */
     WEB_PARAMS_BAD_FORM,  /* a form body with a malformed escape */
     WEB_PARAMS_NOMEM,
 } web_params_result;

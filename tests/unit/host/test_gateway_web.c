@@ -113,6 +113,14 @@ static void test_web_params(void) {
     qb.body_len = strlen(qb.body);
     p = params_of(&qb, NULL, 0, &res);
     CHECK(res == WEB_PARAMS_BAD_JSON && !p);
+    char deep[2 * 1100 + 1];
+    memset(deep, '[', 1100);
+    memset(deep + 1100, ']', 1100);
+    deep[2200] = '\0';
+    qb.body = deep;
+    qb.body_len = 2200;
+    p = params_of(&qb, NULL, 0, &res);
+    CHECK(res == WEB_PARAMS_TOO_DEEP && !p);
     qb.body = "[1,2]";
     qb.body_len = 5;
     p = params_of(&qb, NULL, 0, &res);
