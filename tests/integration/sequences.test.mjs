@@ -8,6 +8,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from '../lib/server.mjs';
 import { poll, assertApiError as assertError } from '../lib/e2e.mjs';
+import { deployBody } from '../lib/confidential.mjs';
 
 const A = '/api/v1/namespaces/_/actions';
 const ACT = '/api/v1/namespaces/_/activations';
@@ -125,6 +126,34 @@ describe('invoke', () => {
     // query values are strings: '5' + 1 is '51', + 1 again '511'
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body, '511');
+  });
+});
+
+describe('confidential actions', () => {
+  // Passed from one component to the next, a confidential action's
+  // parameters and result would cross the host in the clear.
+  test('cannot be a sequence component, at create or when one becomes confidential later', async () => {
+    const attestation = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+    const conf = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/secret', {
+      body: await deployBody(attestation, 'secret', 'function main(p) { return { s: 1 }; }'),
+    });
+    assert.equal(conf.status, 200, conf.text);
+    assertError(await put('withsecret', seq(['inc', 'secret'])), 400, /confidential action cannot be a sequence component/);
+    // a component replaced by a confidential deploy after the sequence was made
+    assert.equal((await put('later', js(INC))).status, 200);
+    assert.equal((await put('useslater', seq(['inc', 'later']))).status, 200);
+    const re = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/later?overwrite=true', {
+      body: await deployBody(attestation, 'later', 'function main(p) { return { s: 2 }; }'),
+    });
+    assert.equal(re.status, 200, re.text);
+    const r = await api(server, 'POST', `${A}/useslater?blocking=true&result=true`, { body: {} });
+    assert.equal(r.status, 502, r.text);
+    assert.match(r.body.error, /is confidential: only an OHTTP request/);
+  });
+
+  test('a confidential action is not served as a web action', async () => {
+    // its deploy takes no annotations of the client's: there is no web-export to set
+    assertError(await api(server, 'GET', '/api/v1/web/guest/default/secret', { auth: null }), 404);
   });
 });
 

@@ -239,12 +239,4 @@ describe('access', () => {
     assert.equal(rec.status, 200, rec.text);
     assert.equal(rec.body.name, 'echo');
   });
-
-  test('a confidential action cannot become a web action', async () => {
-    // the plain API refuses the reserved annotation; the confidential deploy refuses web-export
-    const r = await api(server, 'PUT', `${A}/conf`, {
-      body: { exec: { kind: 'js:duktape', code: ECHO }, annotations: [{ key: 'confidential', value: {} }, { key: 'web-export', value: true }] },
-    });
-    assertError(r, 400, /reserved/);
-  });
 });

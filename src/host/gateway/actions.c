@@ -95,15 +95,10 @@ enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int
     json_decref(body);
     json_decref(old);
     if (!doc) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", err);
+    /* A confidential deploy carries no annotations of the client's (so no
+     * web-export) and no sequence; invoke_start refuses confidential
+     * actions on every path but OHTTP. */
     unsigned status = MHD_HTTP_BAD_REQUEST;
-    if (confidential && json_is_true(json_kv_find(json_object_get(doc, "annotations"), "web-export"))) {
-        /* A web action's parameters and result pass through the host in
-         * the clear: that is what the confidential path exists to hide. */
-        json_decref(doc);
-        return http_error(r->conn, status,
-                          "A confidential action cannot be a web action (web-export): its parameters and result "
-                          "would pass through the host in the clear");
-    }
     if (action_is_sequence(doc) &&
         (confidential || sequence_resolve(r, name, doc, &status, err, sizeof err) < 0)) {
         json_decref(doc);
