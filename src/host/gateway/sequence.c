@@ -108,28 +108,37 @@ static void step(seq_run *run) {
                                            : "The platform's store failed to serve the request");
         return;
     }
-    invoke_who who = {.ns = run->ns,
-                      .ns_id = run->ns_id,
-                      .tenant = run->tenant,
+    /* Copies: invoke_start may still read them after the component has
+     * finished and the run is gone. */
+    char ns[GATEWAY_NS_MAX], ns_id[STORE_NSID_LEN + 1], tenant[GATEWAY_NS_MAX + 1 + STORE_NSID_LEN], cause[33];
+    snprintf(ns, sizeof ns, "%s", run->ns);
+    snprintf(ns_id, sizeof ns_id, "%s", run->ns_id);
+    snprintf(tenant, sizeof tenant, "%s", run->tenant);
+    snprintf(cause, sizeof cause, "%s", invoke_id(run->self));
+    invoke_who who = {.ns = ns,
+                      .ns_id = ns_id,
+                      .tenant = tenant,
                       .name = fqn.name,
-                      .cause = invoke_id(run->self),
+                      .cause = cause,
                       .depth = run->depth,
                       .then = on_component,
                       .then_ud = run};
     int err = 0;
-    /* From here the run belongs to on_component, which may already be
-     * running on another thread when invoke_start returns. */
+    /* Once invoke_start succeeds the run belongs to on_component, which may
+     * already be running (and have freed it) on another thread when it
+     * returns: nothing here reads run then. */
+    gateway *gw = run->gw;
     json_t *params = run->params;
     run->params = NULL;
-    invocation *inv = invoke_start(run->gw, &who, action, params, &err);
+    invocation *inv = invoke_start(gw, &who, action, params, &err);
     json_decref(params);
-    store_action_unpeek(run->gw->store, action);
+    store_action_unpeek(gw->store, action);
     if (inv) {
         invoke_release(inv); /* its record comes to on_component */
         return;
     }
-    char msg[768];
-    unsigned http = invoke_refusal(run->gw, run->tenant, fqn.name, err, msg, sizeof msg);
+    char msg[768]; /* refused: the run is still ours */
+    unsigned http = invoke_refusal(gw, tenant, fqn.name, err, msg, sizeof msg);
     finish_error(run, http >= 500 ? TFAAS_STATUS_INTERNAL_ERR : TFAAS_STATUS_APPLICATION_ERR, msg);
 }
 
