@@ -81,9 +81,11 @@ static const char SCHEMA_V2[] =
     "UPDATE namespaces SET ns_id = lower(hex(randomblob(8)));";
 
 /* Version 3 -> 4: API routes (store_routes.c): one row per base path,
- * relative path and verb of a namespace, its definition as JSON. */
+ * relative path and verb of a namespace, its definition as JSON. IF NOT
+ * EXISTS: a database whose user_version was set back (as test_store does)
+ * already has it. */
 static const char SCHEMA_V4[] =
-    "CREATE TABLE api_routes ("
+    "CREATE TABLE IF NOT EXISTS api_routes ("
     "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
     "  basepath TEXT NOT NULL,"
     "  relpath TEXT NOT NULL,"
