@@ -9,10 +9,10 @@ const char *api_route_result_name(api_route_result r) {
     case API_ROUTE_OK: return "ok";
     case API_ROUTE_BAD_BASEPATH:
         return "The base path must be '/' followed by at most 256 characters of letters, digits and '-._~' "
-               "between '/'s";
+               "between '/'s (no '.' or '..' segment)";
     case API_ROUTE_BAD_RELPATH:
         return "The relative path must be '/' followed by at most 512 characters: segments of letters, digits and "
-               "'-._~', or a path parameter {name} (letters, digits, '_'; each name once)";
+               "'-._~' (not '.' or '..'), or a path parameter {name} (letters, digits, '_'; each name once)";
     case API_ROUTE_BAD_VERB: return "The operation must be one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS";
     case API_ROUTE_BAD_TYPE: return "The response type must be one of http, json, html, svg, text";
     }
@@ -50,6 +50,8 @@ static int path_check(const char *in, size_t max, int params, char *out) {
         } else {
             for (size_t k = i; k < j; k++)
                 if (!literal_char(in[k])) return -1;
+            /* "." and "..": a proxy in front would resolve them away */
+            if (in[i] == '.' && (j - i == 1 || (j - i == 2 && in[i + 1] == '.'))) return -1;
         }
         i = j + 1;
     }

@@ -257,6 +257,7 @@ static void test_api_route(void) {
     CHECK(e == WEB_EXT_JSON);
     CHECK(api_route_check("/", "/", "POST", "http", b, r, v, &e) == API_ROUTE_OK && e == WEB_EXT_HTTP);
     CHECK_STR(b, "/");
+    CHECK(api_route_check("/v1.2", "/.well-known/...x", "GET", NULL, b, r, v, &e) == API_ROUTE_OK);
     const struct { const char *b, *r, *v, *t; api_route_result want; } bad[] = {
         {"api", "/x", "GET", NULL, API_ROUTE_BAD_BASEPATH},
         {"/a//b", "/x", "GET", NULL, API_ROUTE_BAD_BASEPATH},
@@ -268,6 +269,9 @@ static void test_api_route(void) {
         {"/a", "/{a-b}", "GET", NULL, API_ROUTE_BAD_RELPATH},
         {"/a", "/x{a}", "GET", NULL, API_ROUTE_BAD_RELPATH},
         {"/a", "/%2e%2e", "GET", NULL, API_ROUTE_BAD_RELPATH},
+        {"/a/../b", "/x", "GET", NULL, API_ROUTE_BAD_BASEPATH},
+        {"/.", "/x", "GET", NULL, API_ROUTE_BAD_BASEPATH},
+        {"/a", "/x/..", "GET", NULL, API_ROUTE_BAD_RELPATH},
         {"/a", NULL, "GET", NULL, API_ROUTE_BAD_RELPATH},
         {"/a", "/x", "TRACE", NULL, API_ROUTE_BAD_VERB},
         {"/a", "/x", "GETGETGET", NULL, API_ROUTE_BAD_VERB},
