@@ -60,7 +60,8 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
     if (annotations && res->init_us > 0)
         json_array_append_new(annotations, json_kv("initTime", json_integer((json_int_t)(res->init_us / 1000))));
     if (annotations) json_array_append_new(annotations, json_kv("timeout", json_boolean(timed_out)));
-    if (annotations && info->sequence) json_array_append_new(annotations, json_kv("topmost", json_boolean(!info->cause)));
+    if (annotations && info->sequence)
+        json_array_append_new(annotations, json_kv("topmost", json_boolean(!info->cause)));
     if (annotations && info->cause) json_array_append_new(annotations, json_kv("causedBy", json_string("sequence")));
 
     if (info->confidential && annotations) {

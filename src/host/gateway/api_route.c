@@ -69,7 +69,8 @@ api_route_result api_route_check(const char *basepath, const char *relpath, cons
     size_t vl = verb ? strlen(verb) : 0;
     int found = 0;
     if (vl > 0 && vl < 8) {
-        for (size_t i = 0; i < vl; i++) verb_out[i] = (char)((verb[i] >= 'a' && verb[i] <= 'z') ? verb[i] - 32 : verb[i]);
+        for (size_t i = 0; i < vl; i++)
+            verb_out[i] = (char)((verb[i] >= 'a' && verb[i] <= 'z') ? verb[i] - 32 : verb[i]);
         verb_out[vl] = '\0';
         for (size_t i = 0; i < sizeof VERBS / sizeof *VERBS; i++) found |= !strcmp(verb_out, VERBS[i]);
     }

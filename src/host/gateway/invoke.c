@@ -295,7 +295,9 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
         snprintf(msg, msgsize, "The sequence '%.256s' runs more than %d actions (nested sequences included)", name,
                  ACTION_SEQUENCE_MAX);
         return MHD_HTTP_BAD_REQUEST;
-    case EAGAIN: snprintf(msg, msgsize, "Too many requests in flight for this action"); return MHD_HTTP_TOO_MANY_REQUESTS;
+    case EAGAIN:
+        snprintf(msg, msgsize, "Too many requests in flight for this action");
+        return MHD_HTTP_TOO_MANY_REQUESTS;
     case EDQUOT:
         snprintf(msg, msgsize,
                  "Every enclave this namespace may have is busy: a namespace gets a fair share of this server's "

@@ -76,7 +76,8 @@ const char *web_params_result_name(web_params_result r) {
     /* OpenWhisk's message for both */
     case WEB_PARAMS_RESERVED:
     case WEB_PARAMS_FINAL: return "Request defines parameters that are not allowed (e.g., reserved properties).";
-    case WEB_PARAMS_BAD_JSON: return "The request content was malformed: the body is not the JSON its content type says";
+    case WEB_PARAMS_BAD_JSON:
+        return "The request content was malformed: the body is not the JSON its content type says";
     case WEB_PARAMS_TOO_DEEP:
         return "The request content is nested too deeply: at most " JSON_MAX_DEPTH_TEXT " levels of arrays and objects";
     case WEB_PARAMS_BAD_FORM:

@@ -68,7 +68,8 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
     if (!key || !strcasecmp(key, "authorization") || !strcasecmp(key, "x-require-whisk-auth")) return MHD_YES;
     char name[256];
     size_t n = 0;
-    for (; key[n] && n + 1 < sizeof name; n++) name[n] = (char)((key[n] >= 'A' && key[n] <= 'Z') ? key[n] + 32 : key[n]);
+    for (; key[n] && n + 1 < sizeof name; n++)
+        name[n] = (char)((key[n] >= 'A' && key[n] <= 'Z') ? key[n] + 32 : key[n]);
     name[n] = '\0';
     utf8_sanitize(name);
     const char *old = json_string_value(json_object_get(c->obj, name));
@@ -319,7 +320,8 @@ enum MHD_Result webaction_answer(http_req *r) {
     }
     for (size_t i = 0; i < nh; i++) {
         const json_t *pair = json_array_get(a.headers, i);
-        hdrs[n++] = (http_header){json_string_value(json_array_get(pair, 0)), json_string_value(json_array_get(pair, 1))};
+        hdrs[n++] = (http_header){json_string_value(json_array_get(pair, 0)),
+                                  json_string_value(json_array_get(pair, 1))};
     }
     char *body = a.body;
     a.body = NULL; /* stolen by the reply */

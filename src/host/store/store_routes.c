@@ -51,8 +51,8 @@ store_status store_route_put(store *s, const char *ns, const json_t *doc) {
     store_status st = run(s,
                           "INSERT OR REPLACE INTO api_routes(namespace, basepath, relpath, verb, doc) "
                           "SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM api_routes WHERE namespace = ?1) < "
-                          STR(STORE_ROUTES_MAX) " OR EXISTS (SELECT 1 FROM api_routes WHERE namespace = ?1 AND basepath = ?2 AND "
-                          "relpath = ?3 AND verb = ?4)",
+                          STR(STORE_ROUTES_MAX) " OR EXISTS (SELECT 1 FROM api_routes WHERE namespace = ?1 "
+                          "AND basepath = ?2 AND relpath = ?3 AND verb = ?4)",
                           args, 5, NULL, &changes);
     free(text);
     if (st == STORE_OK && changes == 0) return STORE_CONFLICT;
