@@ -36,7 +36,10 @@ auth=$(cat "$state/guest.auth")
 export TFAAS_APIHOST=$url TFAAS_AUTH=$auth
 for f in examples/*.js; do
   name=$(basename "$f" .js)
-  "$tfaas" action update "$name" "$f" >/dev/null
+  # examples/web*.js are web actions (served without credentials)
+  web=false
+  case $name in web*) web=true ;; esac
+  "$tfaas" action update "$name" "$f" --web "$web" >/dev/null
 done
 # update creates what is missing, so a second `make run` on the same state works
 "$tfaas" trigger update greet -p name trigger >/dev/null
@@ -60,6 +63,10 @@ or with curl, or any OpenWhisk client (apihost $url, api_key as above):
 
   curl -s -u '$auth' -H 'content-type: application/json' \\
     -X POST '$url/api/v1/namespaces/_/actions/hello?blocking=true&result=true' -d '{"name":"Ada"}'
+
+and the web action webhello, without credentials:
+
+  curl -s '$url/api/v1/web/guest/default/webhello?name=Ada'
 
 Press Ctrl-C to stop.
 EOT

@@ -18,6 +18,7 @@ static void usage(FILE *f) {
           "  package     create, update, get, list, delete and bind packages\n"
           "  trigger     create (--feed), update, get, list, delete and fire triggers\n"
           "  rule        create, update, get, list, delete, enable and disable rules\n"
+          "  api         create, list and delete API routes to web actions\n"
           "  attest      verify the key service's attestation and pin its keys\n"
           "  receipt     verify a confidential response's receipt chain offline\n"
           "\n"
@@ -33,7 +34,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "attest")) return attest_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "receipt")) return receipt_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "action") || !strcmp(cmd, "activation") || !strcmp(cmd, "package") || !strcmp(cmd, "trigger") ||
-        !strcmp(cmd, "rule"))
+        !strcmp(cmd, "rule") || !strcmp(cmd, "api"))
         return cli_main(argc - 1, argv + 1);
     fprintf(stderr, "tfaas: unknown command '%s'\n", cmd);
     usage(stderr);

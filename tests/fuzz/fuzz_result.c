@@ -25,7 +25,7 @@ static void check_record(const result_frame *rf, const result_frame_limits *lim,
                         .duration_us = rf->duration_us, .init_us = rf->init_us, .wait_us = id,
                         .peak_memory = rf->peak_memory};
     activation_info info = {"guest", "fuzz", "0.0.1", "nodejs:default", "0123456789abcdef0123456789abcdef", al,
-                            lim->confidential, NULL, NULL};
+                            lim->confidential, NULL, NULL, 0, NULL, 0};
     const char *malformed;
     json_t *rec = activation_record_build(&info, &res, INT64_C(1764460800000), &malformed);
     FUZZ_CHECK(rec != NULL);

@@ -5,7 +5,9 @@
  * buffer, are non-empty and hold no '/'; which of them is set matches the
  * route kind; a matched path keeps matching the same way when a trailing
  * '/' is added; a route that matches allows at least one method (GET for
- * all but the confidential deploy, PUT, and invocation, POST). */
+ * all but the confidential deploy, PUT, and invocation, POST). The web and
+ * API route paths (ROUTE_WEB, ROUTE_APIGW) keep their rest whole: name is
+ * what follows the prefix, '/'s included, and grows by the added '/'. */
 #include "fuzz.h"
 
 #include "host/gateway/route.h"
@@ -19,8 +21,17 @@ static void check_part(const route *r, const char *p) {
     FUZZ_CHECK(p[0] != '\0' && strchr(p, '/') == NULL);
 }
 
+static int whole(route_kind kind) { return kind == ROUTE_WEB || kind == ROUTE_APIGW; }
+
 static void check_route(const char *path, const route *r, route_kind kind) {
     FUZZ_CHECK(kind == r->kind);
+    if (whole(kind)) {
+        FUZZ_CHECK(r->ns == NULL && r->name && inside(r, r->name));
+        FUZZ_CHECK(!strncmp(path, kind == ROUTE_WEB ? "/api/v1/web/" : "/apigw/", kind == ROUTE_WEB ? 12 : 7));
+        FUZZ_CHECK(!strcmp(r->name, path + (kind == ROUTE_WEB ? 12 : 7)));
+        FUZZ_CHECK(route_allowed(kind) & ROUTE_GET);
+        return;
+    }
     int has_ns = kind >= ROUTE_ACTIONS && kind != ROUTE_ATTESTATION;
     int has_name = kind == ROUTE_ACTION || kind == ROUTE_PACKAGE ||
                    (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION && kind != ROUTE_PACKAGES &&
@@ -62,7 +73,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         with[len + 1] = '\0';
         FUZZ_CHECK(route_match(with, &slash) == kind);
         FUZZ_CHECK((slash.ns == NULL) == (r.ns == NULL) && (!r.ns || strcmp(slash.ns, r.ns) == 0));
-        FUZZ_CHECK((slash.name == NULL) == (r.name == NULL) && (!r.name || strcmp(slash.name, r.name) == 0));
+        if (whole(kind))
+            FUZZ_CHECK(strlen(slash.name) == strlen(r.name) + 1 && !strncmp(slash.name, r.name, strlen(r.name)));
+        else
+            FUZZ_CHECK((slash.name == NULL) == (r.name == NULL) && (!r.name || strcmp(slash.name, r.name) == 0));
         FUZZ_CHECK(slash.in_package == r.in_package);
         free(with);
     }

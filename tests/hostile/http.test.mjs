@@ -241,7 +241,8 @@ describe('unknown resources, bad kinds and limits', () => {
   test('bad kinds -> 400 and nothing is created', async () => {
     for (const exec of [{ kind: 'python:3', code: 'def main(a): return a' }, { kind: '', code: HELLO },
       { kind: 42, code: HELLO }, { code: HELLO }, { kind: 'js:duktape:evil', code: HELLO },
-      { kind: 'blackbox', image: 'alpine' }, { kind: 'sequence', components: ['/guest/hello'] }]) {
+      { kind: 'blackbox', image: 'alpine' }, { kind: 'sequence', components: ['/guest/nothere'] },
+      { kind: 'sequence', components: '/guest/hello' }, { kind: 'sequence', components: ['/guest/badkind'] }]) {
       const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/badkind', { body: { exec } });
       assertErrorBody(r, 400);
     }

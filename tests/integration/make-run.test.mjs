@@ -71,6 +71,12 @@ test('make run: examples deployed, printed commands work, Ctrl-C stops everythin
       { method: 'POST', headers, body: JSON.stringify({ name: 'Ada' }) });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { greeting: 'Hello, Ada!' });
+
+    // The printed curl line of the web action works as printed, without credentials.
+    const webLine = out.split('\n').find((l) => l.includes('/api/v1/web/guest/default/webhello'));
+    assert.ok(webLine, 'a web action curl line is printed');
+    const webOut = execFileSync('bash', ['-c', webLine.trim()], { encoding: 'utf8' });
+    assert.equal(webOut, '<p>Hello, Ada! (get)</p>\n');
   } finally {
     const exited = new Promise((r) => proc.once('exit', r));
     process.kill(-proc.pid, 'SIGINT');

@@ -1,7 +1,7 @@
 /* cli.c - entry point of the wsk-like client (`tfaas action ...`,
- * `tfaas activation ...`, `tfaas trigger ...`, `tfaas rule ...`): the
- * subcommand table, help and usage text, connection set-up, and the shared
- * API call, entity PUT/GET/DELETE and error reporting. */
+ * `tfaas activation ...`, `tfaas trigger ...`, `tfaas rule ...`, `tfaas api
+ * ...`): the subcommand table, help and usage text, connection set-up, and
+ * the shared API call, entity PUT/GET/DELETE and error reporting. */
 #include "host/cli/cli_cmd.h"
 #include "host/cli/cli_output.h"
 #include "host/commands.h"
@@ -24,8 +24,8 @@ struct subcmd {
                          CLI_OPT_ANNOTATION | CLI_OPT_LIMITS)
 
 static const struct subcmd SUBCMDS[] = {
-    {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 2, 2, "NAME FILE", "create an action from a code file (\"-\": stdin)", cli_action_create},
-    {"action", "update", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
+    {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY | CLI_OPT_WEB, 1, 2, "NAME [FILE]", "create an action from a code file (\"-\": stdin), or a sequence (--sequence, no FILE)", cli_action_create},
+    {"action", "update", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY | CLI_OPT_WEB, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
     {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},
     {"action", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete an action", cli_action_delete},
@@ -53,6 +53,9 @@ static const struct subcmd SUBCMDS[] = {
     {"rule", "delete", CLI_OPT_COMMON, 1, 1, "NAME", "delete a rule", cli_rule_delete},
     {"rule", "enable", CLI_OPT_COMMON, 1, 1, "NAME", "enable a rule", cli_rule_enable},
     {"rule", "disable", CLI_OPT_COMMON, 1, 1, "NAME", "disable a rule", cli_rule_disable},
+    {"api", "create", CLI_OPT_COMMON | CLI_OPT_RESPONSE_TYPE, 4, 4, "BASEPATH RELPATH VERB ACTION", "serve a web action at /apigw/{namespace}BASEPATH RELPATH", cli_api_create},
+    {"api", "list", CLI_OPT_COMMON, 0, 1, "[BASEPATH]", "list API routes", cli_api_list},
+    {"api", "delete", CLI_OPT_COMMON, 1, 3, "BASEPATH [RELPATH [VERB]]", "delete API routes", cli_api_delete},
 };
 #define NSUBCMDS (sizeof SUBCMDS / sizeof SUBCMDS[0])
 
@@ -77,6 +80,12 @@ static const struct opt_help OPT_HELP[] = {
     {CLI_OPT_PAGE, "  --skip N               skip the first N entries"},
     {CLI_OPT_BLOCKING, "  -b, --blocking         wait for the activation to finish"},
     {CLI_OPT_BLOCKING, "  -r, --result           wait and print only the result (implies --blocking)"},
+    {CLI_OPT_WEB, "  --web true|false|raw   a web action (annotation web-export; raw: raw-http too),\n"
+                  "                         served without credentials at\n"
+                  "                         /api/v1/web/NAMESPACE/default/NAME[.json|.html|.http|...]\n"
+                  "  --sequence A,B,...     a sequence of these actions (no FILE): each result is the\n"
+                  "                         next one's parameters"},
+    {CLI_OPT_RESPONSE_TYPE, "  --response-type TYPE   what the route answers: json (default), http, html, svg, text"},
     {CLI_OPT_CONFIDENTIAL, "  --confidential         end-to-end encrypted: code and data only reach attested\n"
                            "                         enclaves (run `tfaas attest` first; docs/protocol.md).\n"
                            "                         With create/update, -p/-P are secrets sealed to the key\n"
@@ -201,22 +210,28 @@ int cli_api(struct cli_ctx *c, const char *method, const char *collection,
             const char *name, const char *suffix, const char *query, json_t *body,
             long timeout_s, struct cli_reply *r) {
     memset(r, 0, sizeof *r);
+    /* c->ns (a feed's whisk.system) wins; else a name "/NS/REST" picks the namespace */
+    char *url = c->ns ? cli_url_build_ns(c->conn.apihost, c->ns, collection, name, suffix, query)
+                      : cli_url_build(c->conn.apihost, collection, name, suffix, query);
+    if (!url) {
+        fprintf(stderr, "error: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    int rc = cli_api_url(c, method, url, body, timeout_s, r);
+    free(url);
+    return rc;
+}
+
+int cli_api_url(struct cli_ctx *c, const char *method, const char *url, json_t *body, long timeout_s,
+                struct cli_reply *r) {
+    memset(r, 0, sizeof *r);
     char *text = NULL;
     if (body && !(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY))) {
         fprintf(stderr, "error: out of memory\n");
         return CLI_EXIT_FAIL;
     }
-    /* c->ns (a feed's whisk.system) wins; else a name "/NS/REST" picks the namespace */
-    char *url = c->ns ? cli_url_build_ns(c->conn.apihost, c->ns, collection, name, suffix, query)
-                      : cli_url_build(c->conn.apihost, collection, name, suffix, query);
-    if (!url) {
-        free(text);
-        fprintf(stderr, "error: out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
     char err[CURL_ERROR_SIZE + 64];
     int rc = cli_http_request(method, url, c->conn.auth, text, timeout_s, &r->raw, err, sizeof err);
-    free(url);
     free(text);
     if (rc) {
         fprintf(stderr, "error: cannot reach the tfaas API at %s: %s\n"

@@ -26,6 +26,53 @@ static json_t *load_code(const char *path) {
     return code;
 }
 
+/* --sequence A,B,C: {kind: "sequence", components: ["A", "B", "C"]}. NULL
+ * after printing why. */
+static json_t *sequence_exec(const char *list) {
+    json_t *comps = json_array();
+    const char *p = list;
+    while (comps && *p) {
+        size_t n = strcspn(p, ",");
+        json_t *name = n ? json_stringn(p, n) : NULL;
+        if (!name || json_array_append_new(comps, name)) {
+            fprintf(stderr, "error: --sequence takes action names separated by ',' (UTF-8, none empty)\n");
+            json_decref(comps);
+            return NULL;
+        }
+        p += n + (p[n] == ',');
+    }
+    if (json_array_size(comps) == 0) {
+        fprintf(stderr, "error: --sequence needs at least one action name\n");
+        json_decref(comps);
+        return NULL;
+    }
+    return json_pack("{s:s s:o}", "kind", "sequence", "components", comps);
+}
+
+/* --web true|false|raw: OpenWhisk's web-export (and raw-http) annotations,
+ * set over whatever annotations doc carries. 0 or -1 (out of memory). */
+static int web_annotations(json_t *doc, const char *web) {
+    json_t *anns = json_object_get(doc, "annotations");
+    if (!json_is_array(anns)) {
+        if (json_object_set_new(doc, "annotations", anns = json_array())) return -1;
+    }
+    /* the entries are replaced, not appended: an update may hold them already */
+    const char *keys[] = {"web-export", "raw-http"};
+    int values[] = {strcmp(web, "false") != 0, !strcmp(web, "raw")};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *e;
+        int set = 0;
+        json_array_foreach(anns, i, e) {
+            if (strcmp(cli_json_str(e, "key", ""), keys[k]) != 0) continue;
+            if (json_object_set_new(e, "value", json_boolean(values[k]))) return -1;
+            set = 1;
+        }
+        if (!set && json_array_append_new(anns, json_pack("{s:s s:b}", "key", keys[k], "value", values[k]))) return -1;
+    }
+    return 0;
+}
+
 /* Builds the PUT body from the flags, keeping what `existing` (an action
  * document from GET, or NULL) has for everything the flags leave unset.
  * code_path may be NULL only when existing has an exec. NULL after printing. */
@@ -34,15 +81,25 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
     json_t *exec = json_is_object(old_exec) ? json_deep_copy(old_exec) : json_object();
     json_t *doc = json_object();
     if (!exec || !doc) goto oom;
-    if (code_path) {
+    if (a->sequence) {
+        /* exec {kind: sequence, components}: the server resolves the names */
+        json_decref(exec);
+        exec = sequence_exec(a->sequence);
+        if (!exec) goto fail;
+        if (json_object_set(doc, "exec", exec)) goto oom;
+    } else if (code_path) {
         json_t *code = load_code(code_path);
         if (!code) goto fail;
         if (json_object_set_new(exec, "code", code)) goto oom;
         json_object_set_new(exec, "binary", json_false());
+    } else if (!strcmp(cli_json_str(exec, "kind", ""), "sequence")) {
+        if (json_object_set(doc, "exec", exec)) goto oom; /* an update keeps the components */
+        goto rest;
     } else if (!json_is_string(json_object_get(exec, "code"))) {
         fprintf(stderr, "error: the existing action has no code to keep; give a FILE\n");
         goto fail;
     }
+    if (a->sequence) goto rest;
     const char *kind = a->kind ? a->kind : cli_json_str(exec, "kind", DEFAULT_KIND);
     json_t *jkind = json_string(kind), *jmain = a->main_name ? json_string(a->main_name) : NULL;
     if (!jkind || (a->main_name && !jmain)) {
@@ -54,7 +111,7 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
     if (json_object_set_new(exec, "kind", jkind)) goto oom;
     if (jmain && json_object_set_new(exec, "main", jmain)) goto oom;
     if (json_object_set(doc, "exec", exec)) goto oom;
-
+rest:;
     json_t *params = a->params_given || !existing ? cli_keyvalue_array(a->params)
                                                   : json_incref(json_object_get(existing, "parameters"));
     if (params && json_object_set_new(doc, "parameters", params)) goto oom;
@@ -62,6 +119,7 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
                          ? cli_keyvalue_array(a->annotations)
                          : json_incref(json_object_get(existing, "annotations"));
     if (annots && json_object_set_new(doc, "annotations", annots)) goto oom;
+    if (a->web && web_annotations(doc, a->web) < 0) goto oom;
     json_t *limits = cli_limits_json(a, json_object_get(existing, "limits"));
     if (!limits) goto oom;
     if (json_object_size(limits) == 0) json_decref(limits); /* server defaults */
@@ -81,7 +139,18 @@ static int put_action(struct cli_ctx *c, json_t *doc, bool overwrite, const char
 }
 
 int cli_action_create(struct cli_ctx *c) {
+    if (c->args.confidential && (c->args.web || c->args.sequence)) {
+        /* its parameters and results would cross the host in the clear */
+        fprintf(stderr, "error: a confidential action cannot be a web action or a sequence\n");
+        return CLI_EXIT_USAGE;
+    }
     if (c->args.confidential) return cli_confidential_create(c);
+    if (c->args.sequence ? c->args.npos != 1 : c->args.npos != 2) {
+        fprintf(stderr, "error: %s\nusage: tfaas action create NAME FILE [options]\n"
+                        "       tfaas action create NAME --sequence A,B,... [options]\n",
+                c->args.sequence ? "--sequence takes no FILE" : "missing FILE");
+        return CLI_EXIT_USAGE;
+    }
     if (c->args.policy || c->args.ninvoker_keys) {
         fprintf(stderr, "error: --policy and --invoker-key need --confidential\n");
         return CLI_EXIT_USAGE;
@@ -94,7 +163,15 @@ int cli_action_create(struct cli_ctx *c) {
 }
 
 int cli_action_update(struct cli_ctx *c) {
+    if (c->args.confidential && (c->args.web || c->args.sequence)) {
+        fprintf(stderr, "error: a confidential action cannot be a web action or a sequence\n");
+        return CLI_EXIT_USAGE;
+    }
     if (c->args.confidential) return cli_confidential_update(c);
+    if (c->args.sequence && c->args.npos != 1) {
+        fprintf(stderr, "error: --sequence takes no FILE\n");
+        return CLI_EXIT_USAGE;
+    }
     if (c->args.policy || c->args.ninvoker_keys) {
         fprintf(stderr, "error: --policy and --invoker-key need --confidential\n");
         return CLI_EXIT_USAGE;

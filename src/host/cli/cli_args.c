@@ -15,6 +15,7 @@ enum opt_id {
     ID_ANNOTATION, ID_TIMEOUT, ID_MEMORY, ID_LOGSIZE, ID_CONCURRENCY, ID_CODE,
     ID_LIMIT, ID_SKIP, ID_BLOCKING, ID_RESULT, ID_CONFIDENTIAL, ID_POLICY,
     ID_EXPECT_NS, ID_EXPECT_HASH, ID_EXPECT_VERSION, ID_INVOKER_KEY, ID_SIGN_WITH, ID_SHARED, ID_FEED,
+    ID_WEB, ID_SEQUENCE, ID_RESPONSE_TYPE,
 };
 
 struct opt_def {
@@ -53,6 +54,9 @@ static const struct opt_def OPTS[] = {
     {"sign-with", 0, 1, CLI_OPT_EXPECT, ID_SIGN_WITH},
     {"shared", 0, 1, CLI_OPT_SHARED, ID_SHARED},
     {"feed", 'f', 1, CLI_OPT_FEED, ID_FEED},
+    {"web", 0, 1, CLI_OPT_WEB, ID_WEB},
+    {"sequence", 0, 1, CLI_OPT_WEB, ID_SEQUENCE},
+    {"response-type", 0, 1, CLI_OPT_RESPONSE_TYPE, ID_RESPONSE_TYPE},
 };
 
 int cli_parse_count(const char *text, long *out) {
@@ -183,6 +187,15 @@ static int apply(const struct opt_def *o, const char *shown, const char **vals,
         a->shared = !strcmp(vals[0], "yes");
         return 0;
     case ID_FEED: a->feed = vals[0]; return 0;
+    case ID_WEB:
+        if (strcmp(vals[0], "true") != 0 && strcmp(vals[0], "false") != 0 && strcmp(vals[0], "raw") != 0) {
+            snprintf(err, errlen, "%s must be true, false or raw", shown);
+            return -1;
+        }
+        a->web = vals[0];
+        return 0;
+    case ID_SEQUENCE: a->sequence = vals[0]; return 0;
+    case ID_RESPONSE_TYPE: a->response_type = vals[0]; return 0;
     case ID_EXPECT_VERSION:
         if (set_count(shown, vals[0], &a->expect_version, err, errlen) < 0) return -1;
         if (a->expect_version < 1) {

@@ -27,6 +27,8 @@ enum cli_opt {
     CLI_OPT_EXPECT = 1u << 14,     /* --expect-namespace --expect-code-hash --expect-version --sign-with */
     CLI_OPT_SHARED = 1u << 15,     /* --shared yes|no (packages) */
     CLI_OPT_FEED = 1u << 16,       /* --feed /NS/PKG/NAME */
+    CLI_OPT_WEB = 1u << 17,        /* --web true|false|raw, --sequence A,B,... */
+    CLI_OPT_RESPONSE_TYPE = 1u << 18, /* --response-type http|json|html|svg|text (api create) */
 };
 /* Options every subcommand takes. */
 #define CLI_OPT_COMMON (CLI_OPT_APIHOST | CLI_OPT_AUTH | CLI_OPT_JSON | CLI_OPT_HELP)
@@ -53,6 +55,9 @@ struct cli_args {
     const char *sign_with;
     const char *kind, *main_name;
     const char *feed; /* --feed: the feed action of a trigger */
+    const char *web;            /* --web: "true", "false" or "raw"; NULL if absent */
+    const char *sequence;       /* --sequence: comma-separated action names; NULL if absent */
+    const char *response_type;  /* --response-type; NULL if absent */
     long timeout_ms, memory_mb, logsize_mb, concurrency; /* CLI_UNSET if absent */
     long limit, skip;                                    /* CLI_UNSET if absent */
     int shared;                                          /* --shared: 1 yes, 0 no, -1 absent */

@@ -34,6 +34,10 @@ struct cli_reply {
 int cli_api(struct cli_ctx *c, const char *method, const char *collection,
             const char *name, const char *suffix, const char *query, json_t *body,
             long timeout_s, struct cli_reply *r);
+/* The same for a whole URL (apihost and path), for paths outside
+ * /api/v1/namespaces/_/ (the API route management). */
+int cli_api_url(struct cli_ctx *c, const char *method, const char *url, json_t *body, long timeout_s,
+                struct cli_reply *r);
 void cli_reply_free(struct cli_reply *r);
 
 /* Appends "&key=value" (or "key=value" first) to q for the paging values
@@ -94,4 +98,8 @@ int cli_get_entity(struct cli_ctx *c, const char *collection, const char *what);
 int cli_list_entities(struct cli_ctx *c, const char *collection);
 int cli_activation_result(struct cli_ctx *c);
 int cli_activation_logs(struct cli_ctx *c);
+/* cli_api.c: `tfaas api create|list|delete` (API routes) */
+int cli_api_create(struct cli_ctx *c);
+int cli_api_list(struct cli_ctx *c);
+int cli_api_delete(struct cli_ctx *c);
 #endif

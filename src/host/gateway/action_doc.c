@@ -28,6 +28,95 @@ int action_kind_supported(const char *kind) {
     return 1;
 }
 
+const char *action_kind_resolve(const char *kind) {
+    return kind && !strcmp(kind, "nodejs:default") ? ACTION_NODEJS_DEFAULT : kind;
+}
+
+static int b64_char(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+int action_code_is_binary(const char *code, size_t len) {
+    if (!code) return 0;
+    /* trimmed as Java's String.trim does: bytes up to ' ' at both ends */
+    while (len > 0 && (unsigned char)code[0] <= ' ') { code++; len--; }
+    while (len > 0 && (unsigned char)code[len - 1] <= ' ') len--;
+    if (len == 0 || len % 4 != 0) return 0;
+    size_t pad = code[len - 1] == '=' ? (code[len - 2] == '=' ? 2 : 1) : 0;
+    for (size_t i = 0; i < len - pad; i++)
+        if (!b64_char((unsigned char)code[i])) return 0;
+    return 1;
+}
+
+const char *action_fqn_name(action_fqn_result r) {
+    switch (r) {
+    case ACTION_FQN_OK: return "ok";
+    case ACTION_FQN_EMPTY: return "the name is empty or has an empty segment";
+    case ACTION_FQN_SHAPE: return "the name must be name, package/name, /namespace/name or /namespace/package/name";
+    case ACTION_FQN_BAD_NAMESPACE: return "the namespace is not a valid name";
+    case ACTION_FQN_BAD_PACKAGE: return "the package is not a valid name";
+    case ACTION_FQN_BAD_NAME: return "the action name is not valid";
+    }
+    return "unknown";
+}
+
+/* Copies segment [p, p+len) into out (ACTION_MAX_NAME + 1 bytes); 0 or -1
+ * when empty or too long. */
+static int fqn_segment(const char *p, size_t len, char *out) {
+    if (len == 0 || len > ACTION_MAX_NAME) return -1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+action_fqn_result action_fqn_parse(const char *s, const char *own_ns, action_fqn *out) {
+    memset(out, 0, sizeof *out);
+    if (!s || !*s) return ACTION_FQN_EMPTY;
+    int qualified = s[0] == '/';
+    const char *p = s + qualified;
+    const char *seg[4];
+    size_t len[4];
+    int n = 0;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t l = slash ? (size_t)(slash - p) : strlen(p);
+        if (l == 0) return ACTION_FQN_EMPTY;
+        if (n == 3) return ACTION_FQN_SHAPE;
+        seg[n] = p;
+        len[n++] = l;
+        if (!slash) break;
+        p = slash + 1;
+    }
+    /* qualified: ns/name or ns/pkg/name; else name or pkg/name */
+    if (qualified ? n < 2 : n > 2) return ACTION_FQN_SHAPE;
+    int i = 0;
+    if (qualified) {
+        if (fqn_segment(seg[0], len[0], out->ns) < 0) return ACTION_FQN_BAD_NAMESPACE;
+        i = 1;
+    }
+    if (!qualified || !strcmp(out->ns, "_")) {
+        if (!own_ns || strlen(own_ns) > ACTION_MAX_NAME) return ACTION_FQN_BAD_NAMESPACE;
+        snprintf(out->ns, sizeof out->ns, "%s", own_ns);
+    } else if (!action_name_valid(out->ns)) {
+        return ACTION_FQN_BAD_NAMESPACE;
+    }
+    if (n - i == 2) {
+        if (fqn_segment(seg[i], len[i], out->pkg) < 0 || !action_name_valid(out->pkg)) return ACTION_FQN_BAD_PACKAGE;
+        i++;
+    }
+    if (fqn_segment(seg[i], len[i], out->name) < 0 || !action_name_valid(out->name)) return ACTION_FQN_BAD_NAME;
+    return ACTION_FQN_OK;
+}
+
+int action_is_binary(const json_t *doc) {
+    return json_is_true(json_object_get(json_object_get(doc, "exec"), "binary"));
+}
+
+int action_is_sequence(const json_t *doc) {
+    const char *kind = json_get_str(json_object_get(doc, "exec"), "kind", "");
+    return !strcmp(kind, ACTION_KIND_SEQUENCE);
+}
+
 sched_engine action_kind_engine(const char *kind) {
     return kind && !strcmp(kind, "js:duktape") ? SCHED_ENGINE_DUKTAPE : SCHED_ENGINE_V8;
 }
@@ -122,6 +211,30 @@ static int limits_from(const json_t *given, action_limits *l, char *err, size_t 
     return 0;
 }
 
+/* {kind: "sequence", components: [...]}: the shape only (action_doc.h). */
+static json_t *sequence_exec_build(const json_t *exec, char *err, size_t errsize) {
+    const json_t *comps = json_object_get(exec, "components");
+    if (!json_is_array(comps) || json_array_size(comps) == 0 || json_array_size(comps) > ACTION_SEQUENCE_MAX) {
+        snprintf(err, errsize,
+                 "exec.components of a sequence must be an array of 1 to %d action names (\"/namespace/name\")",
+                 ACTION_SEQUENCE_MAX);
+        return NULL;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c) {
+        if (!json_is_string(c) || json_string_length(c) == 0 || json_string_length(c) > ACTION_COMPONENT_MAX ||
+            strlen(json_string_value(c)) != json_string_length(c)) {
+            snprintf(err, errsize, "exec.components[%zu] must be an action name of 1 to %d characters", i,
+                     ACTION_COMPONENT_MAX);
+            return NULL;
+        }
+    }
+    json_t *out = json_pack("{ss sO}", "kind", ACTION_KIND_SEQUENCE, "components", comps);
+    if (!out) snprintf(err, errsize, "out of memory");
+    return out;
+}
+
 static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
     if (!json_is_object(exec)) {
         snprintf(err, errsize, "The action's exec is missing or not an object: it must be {kind, code}");
@@ -133,9 +246,12 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
         return NULL;
     }
     const char *kind = json_string_value(kindv);
+    if (!strcmp(kind, ACTION_KIND_SEQUENCE) && strlen(kind) == json_string_length(kindv))
+        return sequence_exec_build(exec, err, errsize);
     /* a NUL inside would hide a suffix from the C-string check */
     if (!action_kind_supported(kind) || strlen(kind) != json_string_length(kindv)) {
-        snprintf(err, errsize, "The action kind '%.64s' is not supported: use js:duktape, js:v8 or nodejs:*", kind);
+        snprintf(err, errsize,
+                 "The action kind '%.64s' is not supported: use js:duktape, js:v8, nodejs:* or sequence", kind);
         return NULL;
     }
     const json_t *binary = json_object_get(exec, "binary");
@@ -143,15 +259,17 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
         snprintf(err, errsize, "exec.binary must be a boolean");
         return NULL;
     }
-    if (json_is_true(binary)) {
-        snprintf(err, errsize, "Binary (zip) actions are not supported: send the code as text");
-        return NULL;
-    }
     const json_t *code = json_object_get(exec, "code");
     if (!json_is_string(code)) {
         snprintf(err, errsize, "exec.code is required (the function's source text)");
         return NULL;
     }
+    /* Without exec.binary, OpenWhisk decides by the code itself: base64
+     * text is a zip archive (the openwhisk client sends zips so). Stored as
+     * binary, it is refused at invocation (invoke.c) rather than run as
+     * JavaScript and failing with a syntax error. */
+    int is_binary = binary ? json_is_true(binary)
+                           : action_code_is_binary(json_string_value(code), json_string_length(code));
     const json_t *mainv = json_object_get(exec, "main");
     if (mainv && !json_is_null(mainv) &&
         (!json_is_string(mainv) || json_string_length(mainv) == 0 || json_string_length(mainv) > 256 ||
@@ -159,7 +277,7 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
         snprintf(err, errsize, "exec.main must be a non-empty string (the entry function's name)");
         return NULL;
     }
-    json_t *out = json_pack("{ss sO sb}", "kind", kind, "code", code, "binary", 0);
+    json_t *out = json_pack("{ss sO sb}", "kind", action_kind_resolve(kind), "code", code, "binary", is_binary);
     if (out && json_is_string(mainv) && json_object_set(out, "main", (json_t *)mainv) < 0) {
         json_decref(out);
         out = NULL;
@@ -208,10 +326,9 @@ json_t *action_doc_build(const json_t *body, const json_t *old, char *err, size_
         return NULL;
     }
 
-    /* OpenWhisk records the runtime family ("nodejs" for nodejs:20) as the
-     * "exec" annotation; kinds are "family:variant". */
+    /* OpenWhisk records the stored (resolved) kind as the "exec"
+     * annotation: "nodejs:20", "sequence". */
     const char *kind = json_string_value(json_object_get(exec, "kind"));
-    size_t family_len = strcspn(kind, ":");
     json_t *annotations = annots ? json_deep_copy(annots) : json_array();
     json_t *params_copy = params ? json_deep_copy(params) : json_array();
     json_t *doc = json_object();
@@ -224,7 +341,7 @@ json_t *action_doc_build(const json_t *body, const json_t *old, char *err, size_
     }
     /* set_new consumes its value even when it fails, so every step runs
      * (non-short-circuit |) and nothing leaks on a partial failure. */
-    int bad = json_kv_set(annotations, "exec", json_stringn(kind, family_len)) < 0;
+    int bad = json_kv_set(annotations, "exec", json_string(kind)) < 0;
     bad |= json_object_set_new(doc, "exec", exec) < 0;
     bad |= json_object_set_new(doc, "parameters", params_copy) < 0;
     bad |= json_object_set_new(doc, "annotations", annotations) < 0;

@@ -2,6 +2,7 @@
  * Invocation (POST) lives in invoke.c. */
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
+#include "host/gateway/invoke.h"
 #include "host/gateway/query.h"
 #include "host/gateway/resolve.h"
 #include "host/store/store_packages.h"
@@ -138,6 +139,15 @@ enum MHD_Result action_put_body(http_req *r, const char *name, json_t *body, int
     json_decref(body);
     json_decref(old);
     if (!doc) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", err);
+    /* A confidential deploy carries no annotations of the client's (so no
+     * web-export) and no sequence; invoke_start refuses confidential
+     * actions on every path but OHTTP. */
+    unsigned status = MHD_HTTP_BAD_REQUEST;
+    if (action_is_sequence(doc) &&
+        (confidential || sequence_resolve(r, name, doc, &status, err, sizeof err) < 0)) {
+        json_decref(doc);
+        return http_error(r->conn, status, "%s", confidential ? "A sequence cannot be confidential" : err);
+    }
 
     json_t *stored = NULL;
     store_status st = store_action_put(r->gw->store, r->ns, name, doc, overwrite, &stored);

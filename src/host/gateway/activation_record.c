@@ -50,7 +50,7 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
     int64_t start = end_ms - duration;
     /* The scheduler does not flag timeouts separately: a developer error
      * that ran for the whole budget is one. */
-    int timed_out = status == TFAAS_STATUS_DEVELOPER_ERR &&
+    int timed_out = !info->sequence && status == TFAAS_STATUS_DEVELOPER_ERR &&
                     res->duration_us >= (uint64_t)info->limits->timeout_ms * 1000u;
 
     json_t *annotations = json_pack("[{ss so} {ss ss} {ss so} {ss sI}]", "key", "path", "value",
@@ -62,6 +62,10 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
         json_array_append_new(annotations, json_kv("initTime", json_integer((json_int_t)(res->init_us / 1000))));
     if (annotations) json_array_append_new(annotations, json_kv("timeout", json_boolean(timed_out)));
     if (annotations && info->binding) json_array_append_new(annotations, json_kv("binding", json_string(info->binding)));
+    if (annotations && info->sequence)
+        json_array_append_new(annotations, json_kv("topmost", json_boolean(!info->by_sequence)));
+    if (annotations && info->by_sequence)
+        json_array_append_new(annotations, json_kv("causedBy", json_string("sequence")));
 
     if (info->confidential && annotations) {
         json_array_append_new(annotations, json_kv("confidential", json_true()));
@@ -77,11 +81,16 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
         json_decref(result); json_decref(annotations); json_decref(logs);
         return NULL;
     }
-    return json_pack("{ss ss ss ss ss sI sI sI si s{ss si sb so} so so sb}",
-                     "namespace", info->ns, "name", info->name, "version", info->version, "subject", info->ns,
-                     "activationId", info->id, "start", (json_int_t)start, "end", (json_int_t)end_ms,
-                     "duration", (json_int_t)duration, "statusCode", (int)status,
-                     "response", "status", status_text(status), "statusCode", (int)status,
-                     "success", status == TFAAS_STATUS_SUCCESS, "result", result,
-                     "logs", logs, "annotations", annotations, "publish", 0);
+    json_t *rec = json_pack("{ss ss ss ss ss sI sI sI si s{ss si sb so} so so sb}",
+                            "namespace", info->ns, "name", info->name, "version", info->version, "subject", info->ns,
+                            "activationId", info->id, "start", (json_int_t)start, "end", (json_int_t)end_ms,
+                            "duration", (json_int_t)duration, "statusCode", (int)status,
+                            "response", "status", status_text(status), "statusCode", (int)status,
+                            "success", status == TFAAS_STATUS_SUCCESS, "result", result,
+                            "logs", logs, "annotations", annotations, "publish", 0);
+    if (rec && info->cause && json_object_set_new(rec, "cause", json_string(info->cause)) < 0) {
+        json_decref(rec);
+        rec = NULL;
+    }
+    return rec;
 }

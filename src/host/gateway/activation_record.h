@@ -29,6 +29,15 @@ typedef struct {
      * ns/name), and "NS/BINDING" when invoked through a binding (NULL:
      * none), as OpenWhisk records them. */
     const char *path, *binding;
+    /* `sequence` marks a sequence's own activation (sequence.c: its logs are
+     * its components' activation ids, annotated `topmost` unless a sequence
+     * encloses it). `cause` is the activation that caused this one (NULL:
+     * none), recorded as OpenWhisk does in a `cause` field: the enclosing
+     * sequence's (then also the annotation causedBy "sequence",
+     * `by_sequence`) or the trigger activation of the rule that ran it. */
+    int sequence;
+    const char *cause;
+    int by_sequence;
 } activation_info;
 
 /* The record (new reference), or NULL when out of memory. end_ms is the wall

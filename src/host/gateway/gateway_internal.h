@@ -87,6 +87,7 @@ struct http_req {
     uint64_t received;       /* body bytes read so far, kept or not */
     int answered;            /* the 413 has been queued */
     void *invocation;        /* a parked blocking invoke (invoke.c), owned */
+    void *web;               /* a web action's answer context (webaction.c), owned */
     /* A read handed to a reader thread (offload.c): */
     int offloaded;           /* the next call of the handler answers from out */
     offload_fn offload_work;
@@ -127,6 +128,14 @@ void invoke_request_done(http_req *r);
  * stolen). invoke.c */
 enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf);
 enum MHD_Result activations_handle(http_req *r); /* activations, /result, /logs */
+/* /api/v1/web/...: any method, its own authentication (webaction.c); the
+ * answer once its activation is done; and: the request ends. */
+enum MHD_Result webaction_handle(http_req *r);
+enum MHD_Result webaction_answer(http_req *r);
+void webaction_request_done(http_req *r);
+/* Checks r's Basic credentials: 0 with r->ns, ns_id and tenant the
+ * caller's namespace, or -1 with the 401 queued (server.c). */
+int req_authenticate(http_req *r, enum MHD_Result *sent);
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
 enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
 enum MHD_Result triggers_handle(http_req *r);    /* triggers, trigger: GET PUT DELETE, POST fires */

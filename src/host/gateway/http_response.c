@@ -27,7 +27,7 @@ enum MHD_Result http_reply_bytes(struct MHD_Connection *c, unsigned status, cons
                                  size_t len, const http_header *extra, size_t nextra) {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(data); return MHD_NO; }
-    int ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
+    int ok = !content_type || MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
     for (size_t i = 0; ok && i < nextra; i++) ok = MHD_add_response_header(r, extra[i].name, extra[i].value) == MHD_YES;
     if (!ok) {
         MHD_destroy_response(r);

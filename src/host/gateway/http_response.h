@@ -15,9 +15,10 @@ typedef struct {
 /* Serialises body (stolen; NULL answers 500) as application/json. */
 enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned status, json_t *body, const http_header *extra);
 
-/* Answers with data (malloc'd, stolen) as content_type and nextra extra
- * headers: the confidential endpoints' binary bodies (application/ohttp-keys,
- * message/ohttp-res with its receipt). */
+/* Answers with data (malloc'd, stolen; NULL when len is 0) as content_type
+ * (NULL: no Content-Type) and nextra extra headers: the confidential
+ * endpoints' binary bodies (application/ohttp-keys, message/ohttp-res with
+ * its receipt), web actions' answers. */
 enum MHD_Result http_reply_bytes(struct MHD_Connection *c, unsigned status, const char *content_type, void *data,
                                  size_t len, const http_header *extra, size_t nextra);
 

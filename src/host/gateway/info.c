@@ -12,8 +12,9 @@ enum MHD_Result info_handle(http_req *r) {
         "runtimes",
         "js", "kind", "js:duktape", "default", 1, "engine", "duktape",
         "kind", "js:v8", "default", 0, "engine", "v8",
-        /* every nodejs:<version> is accepted and runs on V8 */
-        "nodejs", "kind", "nodejs:default", "default", 1, "engine", "v8",
+        /* every nodejs:<version> is accepted and runs on V8; nodejs:default
+         * is stored as this one (action_kind_resolve) */
+        "nodejs", "kind", ACTION_NODEJS_DEFAULT, "default", 1, "engine", "v8",
         "limits",
         "min_action_duration", (json_int_t)LIMIT_TIMEOUT_MIN, "max_action_duration", (json_int_t)LIMIT_TIMEOUT_MAX,
         "min_action_memory", (json_int_t)LIMIT_MEMORY_MIN << 20, "max_action_memory", (json_int_t)LIMIT_MEMORY_MAX << 20,

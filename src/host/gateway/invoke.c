@@ -1,20 +1,20 @@
-/* invoke.c - POST /actions/{name}: run an activation and answer at once
- * (202) or, when blocking, once its record is durable.
+/* invoke.c - starting activations (invoke.h: the one internal entry point)
+ * and POST /actions/{name}: run an activation and answer at once (202) or,
+ * when blocking, once its record is durable.
  *
  * A blocking request does not hold a thread while it waits: its connection
  * is parked (park.h) and resumed by the commit of the record, or by the
  * sweeper when --max-blocking-wait runs out (then 202, as OpenWhisk does).
  *
- * Ownership: one `invocation` per activation, reference-counted. The HTTP
- * request holds one reference, the scheduler/store path the other; whichever
- * lets go last frees it. So a blocking request that gave up (202) and a late
- * completion never touch freed memory, and nothing leaks. */
-#include "host/gateway/action_doc.h"
-#include "host/gateway/activation_record.h"
-#include "host/gateway/gateway_internal.h"
+ * Ownership: one `invocation` per activation, reference-counted. The caller
+ * of invoke_start (an HTTP request, a sequence) holds one reference, the
+ * scheduler/store path the other; whichever lets go last frees it. So a
+ * blocking request that gave up (202) and a late completion never touch
+ * freed memory, and nothing leaks. */
 #include "host/gateway/invoke.h"
+
+#include "host/gateway/activation_record.h"
 #include "host/gateway/query.h"
-#include "host/gateway/resolve.h"
 
 #include "common/b64url.h"
 #include "host/util/clock.h"
@@ -29,7 +29,7 @@
 
 #define MAX_RESULT_BYTES (1u << 20)
 
-typedef struct {
+struct invocation {
     atomic_int refs;
     /* Under the gateway's park lock: */
     int done;            /* the record's commit finished (well or not) */
@@ -41,6 +41,7 @@ typedef struct {
     int result_only;
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
     int is_public;       /* ... on a public route (no credentials): refusals leave no record */
+    int sequence;        /* a sequence's own activation (sequence.c finishes it) */
     char *sealed;        /* its enclave result {ohttp_res}; set with record */
     gateway *gw;
     /* Set by on_done before the record is queued, read by on_committed: the
@@ -49,37 +50,57 @@ typedef struct {
     int holding;
     char *ns, *name, *version, *kind;
     char *tenant;        /* name#id: the key of the namespace's budget (scheduler.h) */
-    char *cause;         /* the trigger activation that caused it (a rule), or NULL */
+    char *cause;         /* the activation that caused it (an enclosing sequence's, a trigger's), or NULL */
+    int by_sequence;     /* cause is an enclosing sequence */
     char *path, *binding; /* the activation's 'path' and 'binding' annotations (NULL: defaults) */
+    invoke_then_fn then; /* invoke_who's, called once by on_done */
+    void *then_ud;
     char ns_id[STORE_NSID_LEN + 1]; /* its record is kept only while this namespace exists */
     action_limits limits;
     char id[33];
-} invocation;
+};
 
 static void inv_release(invocation *inv) {
     if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
     json_decref(inv->record);
     free(inv->sealed);
-    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant);
-    free(inv->cause);
+    free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant); free(inv->cause);
     free(inv->path); free(inv->binding);
     free(inv);
 }
 
-static invocation *inv_new(gateway *gw, const invoke_caller *c, const char *name, const char *version,
-                           const char *kind, const action_limits *lim) {
+void invoke_release(invocation *inv) { inv_release(inv); }
+
+const char *invoke_id(const invocation *inv) { return inv->id; }
+
+void invoke_state_get(gateway *gw, invocation *inv, invoke_state *out) {
+    park_lock(gw);
+    out->done = inv->done;
+    out->not_run = inv->not_run;
+    out->commit = inv->commit;
+    out->record = inv->record;
+    park_unlock(gw);
+}
+
+static invocation *inv_new(gateway *gw, const invoke_who *who, const char *version, const char *kind,
+                           const action_limits *lim) {
     invocation *inv = calloc(1, sizeof *inv);
     if (!inv) return NULL;
-    atomic_init(&inv->refs, 2); /* the HTTP request's and the scheduler's */
+    atomic_init(&inv->refs, 2); /* the caller's and the scheduler's */
     inv->gw = gw;
     inv->limits = *lim;
-    snprintf(inv->ns_id, sizeof inv->ns_id, "%s", c->ns_id);
-    inv->ns = strdup(c->ns);
-    inv->name = strdup(name);
+    snprintf(inv->ns_id, sizeof inv->ns_id, "%s", who->ns_id);
+    inv->ns = strdup(who->ns);
+    inv->name = strdup(who->name);
     inv->version = strdup(version);
     inv->kind = strdup(kind);
-    inv->tenant = strdup(c->tenant);
-    if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || ids_activation(inv->id) < 0) {
+    inv->tenant = strdup(who->tenant);
+    inv->cause = who->cause ? strdup(who->cause) : NULL;
+    inv->by_sequence = who->by_sequence;
+    inv->then = who->then;
+    inv->then_ud = who->then_ud;
+    if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || (who->cause && !inv->cause) ||
+        ids_activation(inv->id) < 0) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
         return NULL;
@@ -104,20 +125,28 @@ static void on_committed(void *ud, store_status st) {
     gateway_inflight_done(gw);
 }
 
-/* Scheduler thread: the activation finished. */
+/* Scheduler thread (or sequence.c for a sequence): the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
     char *sealed = inv->confidential ? strdup(res->result_json ? res->result_json : "{}") : NULL;
     /* Until it is durable the record stays in the namespace's budget. */
     inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
-    activation_info info = {inv->ns,      inv->name,         inv->version, inv->kind,  inv->id,
-                            &inv->limits, inv->confidential, inv->path,    inv->binding};
+    activation_info info = {.ns = inv->ns,
+                            .name = inv->name,
+                            .version = inv->version,
+                            .kind = inv->kind,
+                            .id = inv->id,
+                            .limits = &inv->limits,
+                            .confidential = inv->confidential,
+                            .path = inv->path,
+                            .binding = inv->binding,
+                            .sequence = inv->sequence,
+                            .cause = inv->cause,
+                            .by_sequence = inv->by_sequence};
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
-    /* OpenWhisk's record of an action a rule ran names the trigger activation */
-    if (rec && inv->cause) json_object_set_new(rec, "cause", json_string(inv->cause));
     int not_run = res->not_run;
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
@@ -127,6 +156,7 @@ static void on_done(void *ud, sched_result *res) {
         fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
         json_decref(rec);
         free(sealed);
+        if (inv->then) inv->then(inv->then_ud, NULL); /* a sequence waiting for it stops */
         on_committed(inv, STORE_ERROR);
         return;
     }
@@ -135,6 +165,7 @@ static void on_done(void *ud, sched_result *res) {
     inv->sealed = sealed;
     inv->not_run = not_run;
     park_unlock(inv->gw);
+    if (inv->then) inv->then(inv->then_ud, rec); /* e.g. the next component of a sequence */
     /* A refusal on a public route (an unsigned or wrongly signed request,
      * from anyone) is answered but not stored: strangers must not fill the
      * namespace's activations. A call that ran is recorded as any other. */
@@ -213,6 +244,7 @@ static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
 
 enum MHD_Result invoke_resumed(http_req *r) {
     invocation *inv = r->invocation;
+    if (r->web) return webaction_answer(r);
     return inv->confidential ? answer_ohttp(r, inv) : answer_blocking(r, inv);
 }
 
@@ -246,72 +278,81 @@ static sched_job job_for(const char *tenant, const json_t *action, const char *f
     };
 }
 
-/* Why scheduler_submit refused an activation with errno err, and the HTTP
- * status that says so (429 or 503), for a REST answer or a rule's entry in a
- * trigger activation. The namespace's budget (--tenant-max-activations,
- * --tenant-max-memory) answers with OpenWhisk's concurrency throttle message
- * (docs/api.md). */
-static unsigned refusal(gateway *gw, const char *tenant, int err, char *msg, size_t size) {
-    if (err == EAGAIN) {
-        snprintf(msg, size, "Too many requests in flight for this action");
+unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int err, char *msg, size_t msgsize) {
+    /* The namespace's budget (--tenant-max-activations, --tenant-max-memory)
+     * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
+    budget_usage u = {0};
+    if (err == EUSERS || err == ENOBUFS) u = budget_get(gw->budget, tenant);
+    switch (err) {
+    case INVOKE_ERR_BINARY:
+        snprintf(msg, msgsize,
+                 "The action '%.256s' is a zip (binary) action, which tfaas cannot run yet; deploy its code as "
+                 "JavaScript text",
+                 name);
+        return MHD_HTTP_BAD_REQUEST;
+    case INVOKE_ERR_CONFIDENTIAL:
+        snprintf(msg, msgsize,
+                 "The action '%.256s' is confidential: only an OHTTP request to "
+                 "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp runs it (not a sequence or a web action)",
+                 name, name);
+        return MHD_HTTP_BAD_REQUEST;
+    case INVOKE_ERR_SEQUENCE:
+        snprintf(msg, msgsize, "The sequence '%.256s' runs more than %d actions (nested sequences included)", name,
+                 ACTION_SEQUENCE_MAX);
+        return MHD_HTTP_BAD_REQUEST;
+    case EAGAIN:
+        snprintf(msg, msgsize, "Too many requests in flight for this action");
         return MHD_HTTP_TOO_MANY_REQUESTS;
-    }
-    if (err == EDQUOT) {
-        snprintf(msg, size, "Every enclave this namespace may have is busy: a namespace gets a fair share of this "
-                            "server's enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
+    case EDQUOT:
+        snprintf(msg, msgsize,
+                 "Every enclave this namespace may have is busy: a namespace gets a fair share of this server's "
+                 "enclaves (--max-enclaves, --max-enclaves-per-namespace); try again later");
         return MHD_HTTP_TOO_MANY_REQUESTS;
-    }
-    if (err == EUSERS || err == ENOBUFS) {
-        budget_usage u = budget_get(gw->budget, tenant);
-        if (err == EUSERS)
-            snprintf(msg, size, "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
-                     budget_max_count(gw->budget));
-        else
-            snprintf(msg, size, "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
-                     (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(gw->budget));
+    case EUSERS:
+        snprintf(msg, msgsize, "Too many concurrent requests in flight (count: %u, allowed: %u).", u.count,
+                 budget_max_count(gw->budget));
         return MHD_HTTP_TOO_MANY_REQUESTS;
+    case ENOBUFS:
+        snprintf(msg, msgsize, "Too many concurrent requests in flight (bytes: %llu, allowed: %llu).",
+                 (unsigned long long)u.bytes, (unsigned long long)budget_max_bytes(gw->budget));
+        return MHD_HTTP_TOO_MANY_REQUESTS;
+    case ESHUTDOWN: snprintf(msg, msgsize, "The platform is shutting down"); return MHD_HTTP_SERVICE_UNAVAILABLE;
+    case EBUSY:
+        snprintf(msg, msgsize,
+                 "Every enclave is busy: this server runs at most its --max-enclaves enclave processes at once; try "
+                 "again later");
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    case ENOMEM: snprintf(msg, msgsize, "The server ran out of memory"); return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    default:
+        snprintf(msg, msgsize, "The activation could not be scheduled: %s", strerror(err));
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     }
-    if (err == ESHUTDOWN) snprintf(msg, size, "The platform is shutting down");
-    else if (err == EBUSY)
-        snprintf(msg, size, "Every enclave is busy: this server runs at most its --max-enclaves enclave "
-                            "processes at once; try again later");
-    else snprintf(msg, size, "The activation could not be scheduled: %s", strerror(err));
-    return MHD_HTTP_SERVICE_UNAVAILABLE;
 }
 
-static enum MHD_Result submit_refused(http_req *r, int err) {
-    char msg[320];
-    unsigned status = refusal(r->gw, r->tenant, err, msg, sizeof msg);
+/* The answer when invoke_start refused an activation with err. */
+static enum MHD_Result submit_refused(http_req *r, const char *name, int err) {
+    char msg[768];
+    unsigned status = invoke_refusal(r->gw, r->tenant, name, err, msg, sizeof msg);
     return http_error(r->conn, status, "%s", msg);
 }
 
-/* Hands the job to the scheduler: 0, or -1 with errno and both references
- * of inv dropped. */
-static int submit(gateway *gw, invocation *inv, const sched_job *job) {
+/* Hands the job to the scheduler: 0, or -1 with *err (errno) when refused;
+ * then both references are gone. */
+static int submit(gateway *gw, invocation *inv, const sched_job *job, int *err) {
     gateway_inflight_add(gw);
     if (scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
-        int err = errno;
+        *err = errno;
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */
         inv_release(inv);
-        errno = err;
         return -1;
     }
     return 0;
 }
 
-/* The answer once the scheduler took the activation: 202 for a
- * non-blocking invocation, else the parked request (answered once the
- * activation is done, invoke_resumed) or the answer right away. */
-static enum MHD_Result answer_submitted(http_req *r, invocation *inv, int blocking) {
+enum MHD_Result invoke_wait(http_req *r, invocation *inv) {
     gateway *gw = r->gw;
-    if (!blocking) {
-        http_header hdr = {"x-openwhisk-activation-id", inv->id};
-        enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
-        inv_release(inv);
-        return ret;
-    }
-    /* The request keeps its reference until it ends (invoke_request_done). */
+    /* The request keeps the reference until it ends (invoke_request_done). */
     r->invocation = inv;
     park_lock(gw);
     int parked_now = !inv->done && park_add_locked(gw, &inv->park, r->conn, gw->max_blocking_wait_ms) == 0;
@@ -319,30 +360,26 @@ static enum MHD_Result answer_submitted(http_req *r, invocation *inv, int blocki
     return parked_now ? MHD_YES : invoke_resumed(r);
 }
 
-/* Submits and answers: the refusal, or answer_submitted's answer. */
-static enum MHD_Result submit_and_answer(http_req *r, invocation *inv, const sched_job *job, int blocking) {
-    if (submit(r->gw, inv, job) < 0) return submit_refused(r, errno);
-    return answer_submitted(r, inv, blocking);
+invocation *invoke_pending(gateway *gw, const invoke_who *who, const char *version, const char *kind,
+                           const action_limits *lim, int *err) {
+    invocation *inv = inv_new(gw, who, version, kind, lim);
+    if (!inv) { *err = ENOMEM; return NULL; }
+    inv->sequence = 1;
+    gateway_inflight_add(gw); /* given back by on_committed, as for a submitted one */
+    return inv;
 }
 
-/* The one way an activation of a stored action starts, for the REST invoke
- * and for internal callers (a rule's action, gateway_invoke_async): takes
- * the action as resolve.h found it (the caller keeps and clears it), merges
- * package, action and `given` parameters, and submits it. On INVOKE_OK *out
- * holds the caller's reference to the invocation (the scheduler holds the
- * other); on INVOKE_REFUSED *err is the errno. */
-static invoke_status invoke_start(gateway *gw, const invoke_caller *c, const resolved_action *ra, const json_t *given,
-                                  const char *cause, int result_only, invocation **out, int *err) {
-    *out = NULL;
-    if (atomic_load(&gw->stopping)) return INVOKE_STOPPING;
+void invoke_finish(invocation *inv, sched_result *res) { on_done(inv, res); }
+
+invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action *ra, const json_t *given, int *err) {
     const json_t *action = ra->action;
-    /* Its code is ciphertext: only an attested worker can run it, and only
-     * for a request sealed to the function's OHTTP key. */
-    if (action_confidential(action)) return INVOKE_CONFIDENTIAL;
+    if (action_confidential(action)) { *err = INVOKE_ERR_CONFIDENTIAL; return NULL; }
+    if (action_is_sequence(action)) return sequence_start(gw, who, action, given, err);
+    if (action_is_binary(action)) { *err = INVOKE_ERR_BINARY; return NULL; }
+    /* package, then the action's defaults, then the invocation's (resolve.h) */
     json_t *merged = resolved_params(ra, given);
     char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
     json_decref(merged);
-
     const json_t *exec = json_object_get(action, "exec");
     const json_t *codev = json_object_get(exec, "code");
     const char *code = json_is_string(codev) ? json_string_value(codev) : "";
@@ -352,43 +389,53 @@ static invoke_status invoke_start(gateway *gw, const invoke_caller *c, const res
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invocation *inv = params ? inv_new(gw, c, ra->name, version, kind, &lim) : NULL;
-    if (inv && ((cause && !(inv->cause = strdup(cause))) || !(inv->path = strdup(ra->path)) ||
-                (ra->binding[0] && !(inv->binding = strdup(ra->binding))))) {
+    invoke_who named = *who;
+    named.name = ra->name; /* the record names the action simply */
+    invocation *inv = params ? inv_new(gw, &named, version, kind, &lim) : NULL;
+    if (inv && (!(inv->path = strdup(ra->path)) || (ra->binding[0] && !(inv->binding = strdup(ra->binding))))) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
         inv = NULL;
     }
     if (!inv) {
         free(params);
-        return INVOKE_NO_MEMORY;
+        *err = ENOMEM;
+        return NULL;
     }
-
     /* Own actions keep "tenant/NAME@version" (scheduler_drop's key after an
      * update); another namespace's shared action is keyed by its owner's id
      * and update time too, since its owner's updates cannot drop the warm
      * heaps other tenants hold of it. '@' cannot start an entity name. */
     char fn_key[2 * GATEWAY_NS_MAX + RESOLVE_PATH_MAX + 128];
     if (ra->foreign)
-        snprintf(fn_key, sizeof fn_key, "%s/@%s#%s/%s@%s.%lld", c->tenant, ra->ns, ra->ns_id, ra->store_name, version,
-                 (long long)json_get_int(action, "updated", 0));
+        snprintf(fn_key, sizeof fn_key, "%s/@%s#%s/%s@%s.%lld", who->tenant, ra->ns, ra->ns_id, ra->store_name,
+                 version, (long long)json_get_int(action, "updated", 0));
     else
-        snprintf(fn_key, sizeof fn_key, "%s/%s@%s", c->tenant, ra->store_name, version);
-    sched_job job = job_for(c->tenant, action, fn_key, &lim, inv);
+        snprintf(fn_key, sizeof fn_key, "%s/%s@%s", who->tenant, ra->store_name, version);
+    sched_job job = job_for(who->tenant, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = code_len;
     job.params_json = params;
     job.params_len = strlen(params);
-    inv->result_only = result_only;
-    invoke_status res = INVOKE_OK;
-    if (submit(gw, inv, &job) < 0) {
-        *err = errno;
-        res = INVOKE_REFUSED;
-    } else {
-        *out = inv;
-    }
+    int refused = submit(gw, inv, &job, err);
     free(params); /* the scheduler copied what it keeps */
-    return res;
+    return refused ? NULL : inv;
+}
+
+invocation *invoke_start(gateway *gw, const invoke_who *who, const json_t *action, const json_t *given, int *err) {
+    /* the caller's own action who->name, outside packages */
+    resolved_action ra;
+    memset(&ra, 0, sizeof ra);
+    snprintf(ra.ns, sizeof ra.ns, "%s", who->ns);
+    snprintf(ra.store_name, sizeof ra.store_name, "%s", who->name);
+    snprintf(ra.name, sizeof ra.name, "%s", who->name);
+    snprintf(ra.path, sizeof ra.path, "%s/%s", who->ns, who->name);
+    ra.params = json_object();
+    ra.action = (json_t *)action;
+    invocation *inv = ra.params ? invoke_run(gw, who, &ra, given, err) : NULL;
+    if (!ra.params) *err = ENOMEM;
+    json_decref(ra.params);
+    return inv;
 }
 
 /* The invoke_status of a name resolve_action could not give. */
@@ -403,32 +450,37 @@ static invoke_status unresolved(resolve_status rs) {
 
 invoke_status gateway_invoke_async(gateway *gw, const invoke_caller *c, const char *name, const json_t *given,
                                    const char *cause, char id_out[33], char *msg, size_t msg_size) {
-    invocation *inv = NULL;
-    int err = 0;
+    msg[0] = '\0';
+    if (atomic_load(&gw->stopping)) {
+        snprintf(msg, msg_size, "The platform is shutting down");
+        return INVOKE_STOPPING;
+    }
     resolved_action ra;
     resolve_status rs = resolve_action_text(gw->store, c->ns, name, &ra);
-    invoke_status st = rs == RESOLVE_OK ? invoke_start(gw, c, &ra, given, cause, 0, &inv, &err) : unresolved(rs);
-    if (rs == RESOLVE_OK) resolved_clear(gw->store, &ra);
-    msg[0] = '\0';
-    switch (st) {
-    case INVOKE_OK:
-        memcpy(id_out, inv->id, 33);
-        inv_release(inv); /* its record is written when it is done, as for a non-blocking invoke */
-        break;
-    case INVOKE_NOT_FOUND: snprintf(msg, msg_size, "%s", MSG_NOT_FOUND); break;
-    case INVOKE_FORBIDDEN:
+    switch (rs) {
+    case RESOLVE_OK: break;
+    case RESOLVE_NOT_FOUND: snprintf(msg, msg_size, "%s", MSG_NOT_FOUND); return INVOKE_NOT_FOUND;
+    case RESOLVE_FORBIDDEN:
         snprintf(msg, msg_size, "The supplied authentication is not authorized to access '%.256s'.", ra.denied);
-        break;
-    case INVOKE_BAD_NAME: snprintf(msg, msg_size, "The name of the entity contains illegal characters."); break;
-    case INVOKE_CONFIDENTIAL:
-        snprintf(msg, msg_size, "The action '%.256s' is confidential: only an OHTTP request can invoke it", name);
-        break;
-    case INVOKE_NO_MEMORY: snprintf(msg, msg_size, "The server ran out of memory"); break;
-    case INVOKE_STORE_ERROR: snprintf(msg, msg_size, "The platform's store failed to serve the request"); break;
-    case INVOKE_STOPPING: snprintf(msg, msg_size, "The platform is shutting down"); break;
-    case INVOKE_REFUSED: refusal(gw, c->tenant, err, msg, msg_size); break;
+        return INVOKE_FORBIDDEN;
+    case RESOLVE_BAD_NAME:
+        snprintf(msg, msg_size, "The name of the entity contains illegal characters.");
+        return INVOKE_BAD_NAME;
+    default:
+        snprintf(msg, msg_size, "The platform's store failed to serve the request");
+        return unresolved(rs);
     }
-    return st;
+    invoke_who who = {.ns = c->ns, .ns_id = c->ns_id, .tenant = c->tenant, .name = ra.name, .cause = cause};
+    int err = 0;
+    invocation *inv = invoke_run(gw, &who, &ra, given, &err);
+    resolved_clear(gw->store, &ra);
+    if (!inv) {
+        invoke_refusal(gw, c->tenant, name, err, msg, msg_size);
+        return err == INVOKE_ERR_CONFIDENTIAL ? INVOKE_CONFIDENTIAL : err == ENOMEM ? INVOKE_NO_MEMORY : INVOKE_REFUSED;
+    }
+    memcpy(id_out, inv->id, 33);
+    inv_release(inv); /* its record is written when it is done, as for a non-blocking invoke */
+    return INVOKE_OK;
 }
 
 /* The answer to a resolve_action that did not find an action the caller
@@ -446,44 +498,43 @@ enum MHD_Result resolve_refused(http_req *r, resolve_status rs, const resolved_a
 }
 
 enum MHD_Result invoke_handle(http_req *r) {
+    gateway *gw = r->gw;
     enum MHD_Result sent = MHD_NO;
     if (action_route_check(r, &sent) < 0) return sent;
     int blocking, result_only;
     if (query_bool(req_query(r, "blocking"), 0, &blocking) < 0) return req_bad_query(r, "blocking", "true or false");
     if (query_bool(req_query(r, "result"), 0, &result_only) < 0) return req_bad_query(r, "result", "true or false");
-    if (atomic_load(&r->gw->stopping))
+    if (atomic_load(&gw->stopping))
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
 
-    json_t *given = req_body_object(r, "parameters", &sent);
+    json_t *given = req_body_json(r, 1, &sent);
     if (!given) return sent;
-    invoke_caller caller = {r->ns, r->ns_id, r->tenant};
-    invocation *inv = NULL;
-    int err = 0;
+    if (!json_is_object(given)) {
+        json_decref(given);
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
+                          "The request content was malformed: the parameters must be a JSON object");
+    }
     resolved_action ra;
-    resolve_status rs = resolve_action(r->gw->store, r->ns, r->rt.ns, r->rt.pkg, r->rt.name, &ra); /* read-only */
+    resolve_status rs = resolve_action(gw->store, r->ns, r->rt.ns, r->rt.pkg, r->rt.name, &ra); /* read-only */
     if (rs != RESOLVE_OK) {
         json_decref(given);
         return resolve_refused(r, rs, &ra);
     }
-    invoke_status st = invoke_start(r->gw, &caller, &ra, given, NULL, result_only, &inv, &err);
-    resolved_clear(r->gw->store, &ra);
+    /* A confidential action's code is ciphertext: only an attested worker
+     * can run it, and only for a request sealed to the function's OHTTP key
+     * (invoke_run refuses it, invoke_refusal says where to send it). */
+    invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = ra.name};
+    int err = 0;
+    invocation *inv = invoke_run(gw, &who, &ra, given, &err);
     json_decref(given);
-    switch (st) {
-    case INVOKE_OK: break;
-    case INVOKE_NOT_FOUND: /* resolve_refused answered these */
-    case INVOKE_FORBIDDEN:
-    case INVOKE_BAD_NAME: return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
-    case INVOKE_STORE_ERROR: return req_store_error(r);
-    case INVOKE_CONFIDENTIAL:
-        return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
-                          "The action '%.256s' is confidential: invoke it with an OHTTP request to "
-                          "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp",
-                          r->rt.name, r->rt.name);
-    case INVOKE_NO_MEMORY: return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
-    case INVOKE_STOPPING: return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
-    case INVOKE_REFUSED: return submit_refused(r, err);
-    }
-    return answer_submitted(r, inv, blocking);
+    resolved_clear(gw->store, &ra);
+    if (!inv) return submit_refused(r, r->rt.name, err);
+    inv->result_only = result_only;
+    if (blocking) return invoke_wait(r, inv);
+    http_header hdr = {"x-openwhisk-activation-id", inv->id};
+    enum MHD_Result ret = http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
+    inv_release(inv);
+    return ret;
 }
 
 /* POST /tfaas/v1/namespaces/{ns}/actions/{name}/ohttp: an OHTTP request
@@ -509,9 +560,8 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
-    invoke_caller caller = {r->ns, r->ns_id, r->tenant};
-    invocation *inv = record ? inv_new(gw, &caller, r->rt.name, version, json_get_str(exec, "kind", "js:duktape"), &lim)
-                             : NULL;
+    invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = r->rt.name};
+    invocation *inv = record ? inv_new(gw, &who, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
     if (!inv) {
         free(record);
         store_action_unpeek(gw->store, action);
@@ -529,7 +579,9 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     job.confidential = 1;
     job.record = record;
     job.record_len = record_len;
-    enum MHD_Result ret = submit_and_answer(r, inv, &job, 1); /* always answered when done */
+    int err = 0;
+    /* always answered when done */
+    enum MHD_Result ret = submit(gw, inv, &job, &err) < 0 ? submit_refused(r, r->rt.name, err) : invoke_wait(r, inv);
     free(record);
     store_action_unpeek(gw->store, action);
     return ret;

@@ -25,6 +25,16 @@ route_kind route_match(const char *path, route *r) {
     size_t len = path ? strlen(path) : 0;
     if (len == 0 || len >= sizeof r->buf || path[0] != '/') return ROUTE_NONE;
     memcpy(r->buf, path, len + 1);
+    /* Web actions keep their path whole: its extra part is the action's. */
+    static const char WEB[] = "/api/v1/web/", APIGW[] = "/apigw/";
+    if (!strncmp(r->buf, WEB, sizeof WEB - 1)) {
+        r->name = r->buf + sizeof WEB - 1;
+        return r->kind = ROUTE_WEB;
+    }
+    if (!strncmp(r->buf, APIGW, sizeof APIGW - 1)) {
+        r->name = r->buf + sizeof APIGW - 1;
+        return r->kind = ROUTE_APIGW;
+    }
 
     char *seg[MAX_SEGMENTS];
     int n = split(r->buf, seg, MAX_SEGMENTS);
@@ -128,6 +138,8 @@ int route_allowed(route_kind kind) {
     case ROUTE_PACKAGE: return ROUTE_GET | ROUTE_PUT | ROUTE_DELETE;
     case ROUTE_CONF_ACTION: return ROUTE_PUT;
     case ROUTE_CONF_OHTTP: return ROUTE_POST;
+    case ROUTE_WEB:
+    case ROUTE_APIGW: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE; /* and any other (server.c) */
     case ROUTE_NONE: return 0;
     default: return ROUTE_GET;
     }

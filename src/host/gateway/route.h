@@ -35,6 +35,10 @@ typedef enum {
      * invoker keys, which the enclave requires signatures of. */
     ROUTE_PACKAGES,          /* /api/v1/namespaces/{ns}/packages */
     ROUTE_PACKAGE,           /* /api/v1/namespaces/{ns}/packages/{name} */
+    ROUTE_WEB,               /* /api/v1/web/{rest}: a web action, any method; name
+                              * is {rest}, unsplit (web_path_parse reads it) */
+    ROUTE_APIGW,             /* /apigw/{ns}{basepath}{relpath}: an API route, any
+                              * method; name is what follows /apigw/, unsplit */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

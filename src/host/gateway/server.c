@@ -5,6 +5,7 @@
 #include "common/ohttp.h"
 #include "host/gateway/gateway_internal.h"
 
+#include "host/gateway/apimgmt.h"
 #include "host/gateway/auth.h"
 #include "host/gateway/framing.h"
 #include "host/gateway/query.h"
@@ -78,7 +79,7 @@ json_t *req_body_object(http_req *r, const char *what, enum MHD_Result *sent) {
 
 /* 0 when r->ns, r->ns_id and r->tenant hold the caller's namespace;
  * otherwise the 401 was queued. */
-static int authenticate(http_req *r, enum MHD_Result *sent) {
+int req_authenticate(http_req *r, enum MHD_Result *sent) {
     char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1];
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     auth_status st = auth_parse_basic(h, uuid, key);
@@ -121,6 +122,9 @@ static int public_namespace(http_req *r, enum MHD_Result *sent) {
 static enum MHD_Result dispatch(http_req *r) {
     route_kind kind = r->rt.kind;
     if (kind == ROUTE_NONE) return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);
+    /* every method; credentials only if the action asks */
+    if (kind == ROUTE_WEB) return webaction_handle(r);
+    if (kind == ROUTE_APIGW) return apigw_handle(r);
     if (!(route_allowed(kind) & route_method_bit(r->method))) {
         http_header allow = {MHD_HTTP_HEADER_ALLOW, route_allow_header(kind)};
         return http_error_hdr(r->conn, MHD_HTTP_METHOD_NOT_ALLOWED, &allow,
@@ -131,7 +135,7 @@ static enum MHD_Result dispatch(http_req *r) {
 
     enum MHD_Result sent = MHD_NO;
     if (r->rt.is_public) return public_namespace(r, &sent) < 0 ? sent : confidential_handle(r);
-    if (authenticate(r, &sent) < 0) return sent;
+    if (req_authenticate(r, &sent) < 0) return sent;
     if (kind == ROUTE_NAMESPACES) return namespaces_handle(r);
     /* whisk.system/alarms/{alarm,once,interval}: served by tfaas (feeds.c) */
     if (feeds_route(r)) return feeds_handle(r);
@@ -287,6 +291,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (--g->active == 0 && g->inflight == 0) pthread_cond_broadcast(&g->idle);
     pthread_mutex_unlock(&g->mu);
     invoke_request_done(r);
+    webaction_request_done(r);
     offload_request_done(r);
     free(r->body);
     free(r);

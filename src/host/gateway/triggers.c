@@ -25,19 +25,19 @@ static json_t *rule_log(const char *ns, const json_t *rule, gateway *gw, const i
     const json_t *action = json_object_get(rule, "action");
     const char *rule_name = json_get_str(rule, "name", "");
     const char *action_ns = json_get_str(action, "path", ""), *action_name = json_get_str(action, "name", "");
-    char rule_fqn[2 * ENTITY_NAME_MAX], action_fqn[4 * ENTITY_NAME_MAX];
+    char rule_fqn[2 * ENTITY_NAME_MAX], rule_action_fqn[4 * ENTITY_NAME_MAX];
     snprintf(rule_fqn, sizeof rule_fqn, "%s/%s", ns, rule_name);
-    snprintf(action_fqn, sizeof action_fqn, "%s/%s", action_ns, action_name);
+    snprintf(rule_action_fqn, sizeof rule_action_fqn, "%s/%s", action_ns, action_name);
     char id[33], msg[2400];
     int status = 0;
     if (strcmp(json_get_str(rule, "status", "active"), "active") != 0) {
-        snprintf(msg, sizeof msg, "Rule '%s' is inactive, action '%s' was not activated.", rule_fqn, action_fqn);
+        snprintf(msg, sizeof msg, "Rule '%s' is inactive, action '%s' was not activated.", rule_fqn, rule_action_fqn);
         status = 1; /* OpenWhisk: an application error */
     } else {
         /* "NS[/PKG]/NAME" resolved again now (resolve.h): a package that
          * was unpublished or deleted since the rule was made refuses it. */
         char qualified[4 * ENTITY_NAME_MAX + 2];
-        snprintf(qualified, sizeof qualified, "/%s", action_fqn);
+        snprintf(qualified, sizeof qualified, "/%s", rule_action_fqn);
         invoke_status st = gateway_invoke_async(gw, c, qualified, args, trigger_id, id, msg, sizeof msg);
         /* As OpenWhisk: what a 5xx would say is a whisk error, the rest the application's */
         if (st != INVOKE_OK)
@@ -46,7 +46,7 @@ static json_t *rule_log(const char *ns, const json_t *rule, gateway *gw, const i
                          ? 1 : 3;
     }
     json_t *line = json_pack("{s:i, s:b, s:s, s:s}", "statusCode", status, "success", status == 0, "rule", rule_fqn,
-                             "action", action_fqn);
+                             "action", rule_action_fqn);
     if (line) json_object_set_new(line, status == 0 ? "activationId" : "error", json_string(status == 0 ? id : msg));
     /* OpenWhisk's logs are strings: each line is the object's JSON text */
     char *text = line ? json_dump_compact(line) : NULL;

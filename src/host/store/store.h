@@ -92,6 +92,18 @@ store_status store_action_list(store *s, const char *ns, int limit, int skip, js
 /* *deleted (may be NULL): new reference to the document that was removed. */
 store_status store_action_delete(store *s, const char *ns, const char *name, json_t **deleted);
 
+/* API routes (store_routes.c): a route document {basepath, relpath, verb,
+ * action, responsetype, ...} under its namespace. route_put replaces the
+ * one with the same basepath, relpath and verb; route_list gives every
+ * route of ns (only those of basepath when not NULL), ordered by basepath,
+ * relpath, verb; route_delete removes those of basepath (only relpath's,
+ * only verb's, when given) and says how many in *deleted. */
+#define STORE_ROUTES_MAX 1000 /* per namespace: route_put answers STORE_CONFLICT past it */
+store_status store_route_put(store *s, const char *ns, const json_t *doc);
+store_status store_route_list(store *s, const char *ns, const char *basepath, json_t **out);
+store_status store_route_delete(store *s, const char *ns, const char *basepath, const char *relpath, const char *verb,
+                                int *deleted);
+
 /* Activations. The record is an OpenWhisk activation document that carries
  * at least "namespace", "name", "activationId", "start" and "end".
  * store_activation_put steals the reference, queues the record for the next

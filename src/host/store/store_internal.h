@@ -27,7 +27,7 @@
 #include <stdbool.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so

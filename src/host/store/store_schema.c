@@ -126,12 +126,27 @@ static const char SCHEMA_V5[] =
     ");"
     "CREATE INDEX IF NOT EXISTS alarms_by_next ON alarms(next_fire);";
 
+/* Version 5 -> 6: API routes (store_routes.c): one row per base path,
+ * relative path and verb of a namespace, its definition as JSON. IF NOT
+ * EXISTS: a database whose user_version was set back (as test_store does)
+ * already has it. */
+static const char SCHEMA_V6[] =
+    "CREATE TABLE IF NOT EXISTS api_routes ("
+    "  namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+    "  basepath TEXT NOT NULL,"
+    "  relpath TEXT NOT NULL,"
+    "  verb TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (namespace, basepath, relpath, verb)"
+    ");";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
     {4, SCHEMA_V4},
     {5, SCHEMA_V5},
+    {6, SCHEMA_V6},
 };
 
 static int user_version(sqlite3 *db, int *out) {

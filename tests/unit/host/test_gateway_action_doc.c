@@ -79,7 +79,7 @@ static void test_build(void) {
     CHECK(json_get_int(lim, "logs", 0) == 10);
     CHECK(json_get_int(lim, "concurrency", 0) == 1);
     CHECK(json_array_size(json_object_get(doc, "parameters")) == 0);
-    CHECK_STR(json_string_value(json_kv_find(json_object_get(doc, "annotations"), "exec")), "nodejs");
+    CHECK_STR(json_string_value(json_kv_find(json_object_get(doc, "annotations"), "exec")), "nodejs:20");
     json_decref(doc);
 
     /* parameters, annotations, main and limits carried through */
@@ -93,7 +93,7 @@ static void test_build(void) {
     CHECK(json_integer_value(json_kv_find(json_object_get(doc, "parameters"), "a")) == 1);
     json_t *ann = json_object_get(doc, "annotations");
     CHECK(json_array_size(ann) == 2); /* the exec entry is replaced, not duplicated */
-    CHECK_STR(json_string_value(json_kv_find(ann, "exec")), "js");
+    CHECK_STR(json_string_value(json_kv_find(ann, "exec")), "js:duktape");
     CHECK(json_is_true(json_kv_find(ann, "web")));
     action_limits l;
     action_limits_get(doc, &l);
@@ -110,6 +110,38 @@ static void test_build(void) {
     CHECK(l.timeout_ms == 5000 && l.memory_mb == 512 && l.concurrency == 500);
     json_decref(upd);
     json_decref(doc);
+}
+
+/* nodejs:default is stored as the concrete kind; base64 code without
+ * exec.binary is a zip (OpenWhisk's rule); sequences keep their components. */
+static void test_resolution(void) {
+    char err[512];
+    json_t *doc = build("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":\"UEsDBBQAAAAIAA==\"}}", NULL, err,
+                        sizeof err);
+    CHECK(doc != NULL);
+    CHECK_STR(json_get_str(json_object_get(doc, "exec"), "kind", NULL), ACTION_NODEJS_DEFAULT);
+    CHECK_STR(json_string_value(json_kv_find(json_object_get(doc, "annotations"), "exec")), ACTION_NODEJS_DEFAULT);
+    CHECK(action_is_binary(doc));
+    json_decref(doc);
+    doc = build("{\"exec\":{\"kind\":\"js:v8\",\"code\":\"function main(){}\"}}", NULL, err, sizeof err);
+    CHECK(doc && !action_is_binary(doc) && !action_is_sequence(doc));
+    json_decref(doc);
+    doc = build("{\"exec\":{\"kind\":\"sequence\",\"components\":[\"/guest/a\",\"b\"]}}", NULL, err, sizeof err);
+    CHECK(doc && action_is_sequence(doc) && !action_is_binary(doc));
+    CHECK(json_array_size(json_object_get(json_object_get(doc, "exec"), "components")) == 2);
+    CHECK_STR(json_string_value(json_kv_find(json_object_get(doc, "annotations"), "exec")), "sequence");
+    json_decref(doc);
+
+    CHECK(action_code_is_binary("UEsDBA==", 8));
+    CHECK(action_code_is_binary(" \nUEsD\n", 7));
+    CHECK(action_code_is_binary("abcd", 4)); /* OpenWhisk's rule, however odd */
+    CHECK(!action_code_is_binary("UEsDBA=", 7));
+    CHECK(!action_code_is_binary("UE=DBA==", 8));
+    CHECK(!action_code_is_binary("====", 4));
+    CHECK(!action_code_is_binary("function main(){}", 17));
+    CHECK(!action_code_is_binary("    ", 4));
+    CHECK(!action_code_is_binary("", 0));
+    CHECK(!action_code_is_binary(NULL, 0));
 }
 
 static void expect_error(const char *text, const char *needle) {
@@ -132,7 +164,9 @@ static void test_errors(void) {
     expect_error("{\"exec\":{\"kind\":\"sequence\",\"components\":[]}}", "sequence");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\"}}", "exec.code");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":5}}", "exec.code");
-    expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"UEsDB\",\"binary\":true}}", "Binary");
+    expect_error("{\"exec\":{\"kind\":\"sequence\",\"components\":[5]}}", "components[0]");
+    expect_error("{\"exec\":{\"kind\":\"sequence\"}}", "components");
+    expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\",\"binary\":1}}", "binary");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\",\"main\":\"\"}}", "exec.main");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\\u0000x\",\"code\":\"x\"}}", "not supported");
     expect_error("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"x\",\"main\":\"m\\u0000x\"}}", "exec.main");
@@ -207,6 +241,7 @@ int main(void) {
     test_kinds();
     test_build();
     test_errors();
+    test_resolution();
     test_isolation_annotation();
     test_json_helpers();
     return CHECK_DONE();

@@ -13,7 +13,7 @@
 
 static const action_limits LIMITS = {.timeout_ms = 1000, .memory_mb = 256, .logs_mb = 10, .concurrency = 1};
 static const activation_info INFO = {"guest", "hello", "0.0.2", "nodejs:default", "0123456789abcdef0123456789abcdef",
-                                     &LIMITS, 0, NULL, NULL};
+                                     &LIMITS, 0, NULL, NULL, 0, NULL, 0};
 
 static json_t *build(const activation_info *info, tfaas_status st, const char *result, const char *logs,
                      uint64_t duration_us, uint64_t init_us, const char **malformed) {
