@@ -146,18 +146,25 @@ ipc_status ipc_try_send(int fd, const ipc_writer *w) {
     return write_all(fd, w->data + k, w->len - (size_t)k);
 }
 
-ipc_status ipc_recv(int fd, ipc_msg *out) {
-    uint8_t lenbuf[4];
-    memset(out, 0, sizeof *out);
-    ipc_status s = read_all(fd, lenbuf, 4);
-    if (s != IPC_OK) return s;
-    uint32_t len = get_le32(lenbuf);
+/* A frame's declared length: IPC_OK when it may be read. */
+static ipc_status frame_len_check(uint32_t len) {
     if (len > IPC_MAX_FRAME) return IPC_ERR_TOO_LARGE;
     if (len < IPC_HEADER_LEN) return IPC_ERR_TRUNCATED;
+    return IPC_OK;
+}
+
+/* The frame body of len bytes (checked), of which the first `have` bytes
+ * are at `head` already: the rest is read from fd, then decoded into out,
+ * which owns the buffer. */
+static ipc_status frame_body(int fd, uint32_t len, const uint8_t *head, size_t have, ipc_msg *out) {
     uint8_t *buf = malloc(len);
     if (!buf) return IPC_ERR_NOMEM;
-    s = read_all(fd, buf, len);
-    if (s == IPC_ERR_EOF) s = IPC_ERR_TRUNCATED;
+    if (have) memcpy(buf, head, have);
+    ipc_status s = IPC_OK;
+    if (have < len) {
+        s = read_all(fd, buf + have, len - have);
+        if (s == IPC_ERR_EOF) s = IPC_ERR_TRUNCATED;
+    }
     if (s == IPC_OK) s = ipc_decode(buf, len, out);
     if (s != IPC_OK) {
         free(buf);
@@ -166,6 +173,16 @@ ipc_status ipc_recv(int fd, ipc_msg *out) {
     }
     out->buf = buf;
     return IPC_OK;
+}
+
+ipc_status ipc_recv(int fd, ipc_msg *out) {
+    uint8_t lenbuf[4];
+    memset(out, 0, sizeof *out);
+    ipc_status s = read_all(fd, lenbuf, 4);
+    if (s != IPC_OK) return s;
+    uint32_t len = get_le32(lenbuf);
+    if ((s = frame_len_check(len)) != IPC_OK) return s;
+    return frame_body(fd, len, NULL, 0, out);
 }
 
 void ipc_inbuf_init(ipc_inbuf *b, int fd) {
@@ -182,7 +199,7 @@ int ipc_inbuf_ready(const ipc_inbuf *b) {
     if (have < 4) return 0;
     uint32_t len = get_le32(b->data + b->start);
     /* a bad length is "ready" too: ipc_inbuf_recv reports it without reading */
-    return len > IPC_MAX_FRAME || len < IPC_HEADER_LEN || have - 4 >= len;
+    return frame_len_check(len) != IPC_OK || have - 4 >= len;
 }
 
 /* Reads whatever the channel has into the free end of the buffer (at least
@@ -213,27 +230,14 @@ ipc_status ipc_inbuf_recv(ipc_inbuf *b, ipc_msg *out) {
         if (s != IPC_OK) return s;
     }
     uint32_t len = get_le32(b->data + b->start);
-    if (len > IPC_MAX_FRAME) return IPC_ERR_TOO_LARGE;
-    if (len < IPC_HEADER_LEN) return IPC_ERR_TRUNCATED;
+    ipc_status s = frame_len_check(len);
+    if (s != IPC_OK) return s;
     b->start += 4;
-    uint8_t *buf = malloc(len);
-    if (!buf) return IPC_ERR_NOMEM;
+    /* what is here already; a frame larger than that is read straight into its buffer */
     size_t got = b->end - b->start < len ? b->end - b->start : len;
-    memcpy(buf, b->data + b->start, got);
+    s = frame_body(b->fd, len, b->data + b->start, got, out);
     b->start += got;
-    ipc_status s = IPC_OK;
-    if (got < len) { /* the rest is not here yet: read it straight into the frame */
-        s = read_all(b->fd, buf + got, len - got);
-        if (s == IPC_ERR_EOF) s = IPC_ERR_TRUNCATED;
-    }
-    if (s == IPC_OK) s = ipc_decode(buf, len, out);
-    if (s != IPC_OK) {
-        free(buf);
-        memset(out, 0, sizeof *out);
-        return s;
-    }
-    out->buf = buf;
-    return IPC_OK;
+    return s;
 }
 
 void ipc_msg_free(ipc_msg *m) {

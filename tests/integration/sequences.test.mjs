@@ -169,7 +169,7 @@ describe('confidential actions', () => {
     assert.equal(re.status, 200, re.text);
     const r = await api(server, 'POST', `${A}/useslater?blocking=true&result=true`, { body: {} });
     assert.equal(r.status, 502, r.text);
-    assert.match(r.body.error, /is confidential: only an OHTTP request/);
+    assert.match(r.body.error, /is confidential: invoke it with an OHTTP request/);
   });
 
   test('a confidential action is not served as a web action', async () => {

@@ -292,8 +292,8 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
         return MHD_HTTP_BAD_REQUEST;
     case INVOKE_ERR_CONFIDENTIAL:
         snprintf(msg, msgsize,
-                 "The action '%.256s' is confidential: only an OHTTP request to "
-                 "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp runs it (not a sequence or a web action)",
+                 "The action '%.256s' is confidential: invoke it with an OHTTP request to "
+                 "POST /tfaas/v1/namespaces/_/actions/%.256s/ohttp (not through a sequence or a web action)",
                  name, name);
         return MHD_HTTP_BAD_REQUEST;
     case INVOKE_ERR_SEQUENCE:
