@@ -19,7 +19,7 @@ all: build
 help:
 	@echo "make          build build/bin/tfaas and build/bin/tfaas-enclave"
 	@echo "make run      build and start tfaas serve on $(LISTEN) with the examples deployed"
-	@echo "make test     build (plain and ASan+UBSan) and run the whole test suite"
+	@echo "make test     build (plain, ASan+UBSan and TSan) and run the whole test suite on each"
 	@echo "make test-tsan build $(TSAN_BUILD)/ (ThreadSanitizer) and run the whole suite there"
 	@echo "make fuzz     run each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
@@ -52,15 +52,17 @@ fuzz: fuzz-build
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # The whole suite: unit, integration, hostile and compatibility tests on the
-# release build, then the same suite on the ASan+UBSan build, then each fuzz
-# target for CI_FUZZ_SECONDS on its seed corpus.
-test: build asan
+# release build, then the same suite on the ASan+UBSan build and on the
+# ThreadSanitizer build, then each fuzz target for CI_FUZZ_SECONDS on its seed
+# corpus.
+test: build asan tsan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
-# The whole suite on the ThreadSanitizer build. Not part of `make test` yet:
-# time-bound tests still fail there (docs/reliability.md, Sanitizers).
+# The whole suite on the ThreadSanitizer build alone (part of `make test`;
+# what it allows for TSan's slowness is in docs/reliability.md, Sanitizers).
 test-tsan: tsan
 	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 

@@ -7,10 +7,12 @@
  *
  * Threads: the main thread reads the channel (endpoint_run) and is the only
  * one that enqueues, cancels or applies a DROP; `workers` worker threads take
- * jobs, send results and go on with the next job of the same lane. Locks
- * (never nested: a worker sends after letting go of qlock): qlock guards the
- * job queue and the lanes, send_lock the channel's write side (the main
- * thread's HELLO goes out before any job exists, so without it).
+ * jobs, send results and go on with the next job of the same lane. Locks:
+ * qlock guards the job queue and the lanes, send_lock the channel's write
+ * side (the main thread's HELLO goes out before any job exists, so without
+ * it). Order: send_lock before qlock, taken so only by cancel (its NOT_RUN
+ * must leave before the RESULT of the job ahead, see there); a worker lets
+ * go of qlock before it sends.
  * The warm heaps are fn_table's, under its own lock (function.c); conf_state
  * locks itself (confidential.c). */
 #include "trusted/endpoint.h"
@@ -36,6 +38,10 @@ typedef struct job {
     ipc_msg msg; /* a validated IPC_INVOKE, owned */
     lane *lane;  /* its function's */
     struct job *next;
+    /* The worker's own, set as it answers (send_result): the lane has moved
+     * on, and `after` is the job of the lane it runs next (NULL: none). */
+    int advanced;
+    struct job *after;
 } job;
 
 /* A function revision's lane: at most its concurrency of its jobs are
@@ -87,42 +93,68 @@ static uint64_t now_us(void) {
 
 /* ---- replies ------------------------------------------------------------ */
 
-static void send_result(endpoint *e, uint64_t id, const engine_outcome *o, uint64_t duration_us, uint64_t init_us) {
-    ipc_writer w = {0};
-    ipc_writer_begin(&w, IPC_RESULT, id);
-    ipc_put_u64(&w, (uint64_t)o->status);
-    ipc_put_str(&w, o->result ? o->result : "{}");
-    ipc_put_str(&w, o->logs ? o->logs : "");
-    ipc_put_u64(&w, duration_us);
-    ipc_put_u64(&w, init_us);
-    ipc_put_u64(&w, o->peak_memory);
-    ipc_status st = ipc_writer_finish(&w);
+static job *lane_next(endpoint *e, lane *l);
+
+/* A RESULT frame for id into w (which the caller frees). */
+static ipc_status encode_result(ipc_writer *w, uint64_t id, const engine_outcome *o, uint64_t duration_us,
+                                uint64_t init_us) {
+    ipc_writer_begin(w, IPC_RESULT, id);
+    ipc_put_u64(w, (uint64_t)o->status);
+    ipc_put_str(w, o->result ? o->result : "{}");
+    ipc_put_str(w, o->logs ? o->logs : "");
+    ipc_put_u64(w, duration_us);
+    ipc_put_u64(w, init_us);
+    ipc_put_u64(w, o->peak_memory);
+    ipc_status st = ipc_writer_finish(w);
     if (st != IPC_OK) {
         /* Logs can make a reply too large for a frame: answer without them. */
-        ipc_writer_begin(&w, IPC_RESULT, id);
-        ipc_put_u64(&w, TFAAS_STATUS_INTERNAL_ERR);
-        ipc_put_str(&w, "{\"error\":\"The enclave could not encode the activation result.\"}");
-        ipc_put_str(&w, "");
-        ipc_put_u64(&w, duration_us);
-        ipc_put_u64(&w, init_us);
-        ipc_put_u64(&w, o->peak_memory);
-        st = ipc_writer_finish(&w);
+        ipc_writer_begin(w, IPC_RESULT, id);
+        ipc_put_u64(w, TFAAS_STATUS_INTERNAL_ERR);
+        ipc_put_str(w, "{\"error\":\"The enclave could not encode the activation result.\"}");
+        ipc_put_str(w, "");
+        ipc_put_u64(w, duration_us);
+        ipc_put_u64(w, init_us);
+        ipc_put_u64(w, o->peak_memory);
+        st = ipc_writer_finish(w);
     }
-    /* Sent at once, never held back: the host learns that a lane moved on
-     * (lane_advance there) before anything else of that lane happens. */
-    pthread_mutex_lock(&e->send_lock);
-    if (st == IPC_OK) st = ipc_send(e->fd, &w);
-    pthread_mutex_unlock(&e->send_lock);
-    ipc_writer_free(&w);
+    return st;
+}
+
+/* Writes an encoded RESULT (st: how its encoding went); send_lock held. */
+static void send_frame(endpoint *e, ipc_writer *w, ipc_status st) {
+    if (st == IPC_OK) st = ipc_send(e->fd, w);
     /* A failed send means the host is gone; the reader sees EOF and ends. */
     if (st != IPC_OK) fprintf(stderr, "tfaas-enclave: cannot send a result: %s\n", ipc_status_str(st));
 }
 
-static void send_error(endpoint *e, uint64_t id, tfaas_status status, const char *message) {
+/* A worker's answer for its job j. */
+static void send_result(endpoint *e, job *j, const engine_outcome *o, uint64_t duration_us, uint64_t init_us) {
+    ipc_writer w = {0};
+    ipc_status st = encode_result(&w, j->msg.id, o, duration_us, init_us);
+    /* The host counts the next job of j's lane as started once it reads this
+     * (lane_advance there), so the lane moves before it leaves: a CANCEL
+     * read meanwhile no longer finds that job waiting. Moved after, the
+     * CANCEL could take that job out and its NOT_RUN follow this RESULT,
+     * which the host treats as a violation (it kills the enclave). */
+    if (!j->advanced) {
+        pthread_mutex_lock(&e->qlock);
+        j->after = lane_next(e, j->lane);
+        j->advanced = 1;
+        pthread_mutex_unlock(&e->qlock);
+    }
+    /* Sent at once, never held back: the host learns that a lane moved on
+     * before anything else of that lane happens. */
+    pthread_mutex_lock(&e->send_lock);
+    send_frame(e, &w, st);
+    pthread_mutex_unlock(&e->send_lock);
+    ipc_writer_free(&w);
+}
+
+static void send_error(endpoint *e, job *j, tfaas_status status, const char *message) {
     engine_outcome o = {0};
     engine_outcome_error(&o, status, message);
     o.logs = NULL;
-    send_result(e, id, &o, 0, 0);
+    send_result(e, j, &o, 0, 0);
     engine_outcome_free(&o);
 }
 
@@ -131,16 +163,17 @@ static void send_error(endpoint *e, uint64_t id, tfaas_status status, const char
 /* The outcome as the host gets it: as is, or for a confidential function
  * sealed (response with the receipt inside, logs) so that the host learns
  * nothing of it, with no duration or memory figure. */
-static void send_outcome(endpoint *e, const ipc_msg *m, conf_call *call, engine_outcome *o, uint64_t duration_us,
+static void send_outcome(endpoint *e, job *j, conf_call *call, engine_outcome *o, uint64_t duration_us,
                          uint64_t init_us, uint64_t cpu_us) {
+    const ipc_msg *m = &j->msg;
     if (!call) {
-        send_result(e, m->id, o, duration_us, init_us);
+        send_result(e, j, o, duration_us, init_us);
         return;
     }
     char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *result = NULL, *logs = NULL;
     if (!aid || conf_finish(e->conf, call, o, aid, cpu_us, &result, &logs) < 0) {
         free(aid);
-        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, "The enclave could not seal the response.");
+        send_error(e, j, TFAAS_STATUS_INTERNAL_ERR, "The enclave could not seal the response.");
         return;
     }
     /* No figure of the run in the clear: status, memory and times are in
@@ -148,7 +181,7 @@ static void send_outcome(endpoint *e, const ipc_msg *m, conf_call *call, engine_
     (void)duration_us;
     (void)init_us;
     engine_outcome sealed = {.status = TFAAS_STATUS_SUCCESS, .result = result, .logs = logs};
-    send_result(e, m->id, &sealed, 0, 0);
+    send_result(e, j, &sealed, 0, 0);
     free(aid);
     free(result);
     free(logs);
@@ -168,20 +201,21 @@ static uint64_t thread_cpu_us(void) {
 
 /* A confidential step that did not reach READY: NEED_KEYS with the
  * identity, or a refusal. */
-static void send_conf_reply(endpoint *e, uint64_t id, conf_step step, char *reply) {
+static void send_conf_reply(endpoint *e, job *j, conf_step step, char *reply) {
     engine_outcome o = {.status = step == CONF_NEED_KEYS ? TFAAS_STATUS_NEED_KEYS : TFAAS_STATUS_APPLICATION_ERR,
                         .result = reply ? reply : "{\"error\":\"" ENGINE_MSG_ENCLAVE_OOM "\",\"status\":503}",
                         .logs = ""};
-    send_result(e, id, &o, 0, 0);
+    send_result(e, j, &o, 0, 0);
     free(reply);
 }
 
-static void run_invoke(endpoint *e, const ipc_msg *m) {
+static void run_invoke(endpoint *e, job *j) {
+    const ipc_msg *m = &j->msg;
     char *key = ipc_get_str(m, INV_FN_KEY), *main = ipc_get_str(m, INV_MAIN);
     conf_call call;
     memset(&call, 0, sizeof call);
     if (!key || !main) {
-        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
+        send_error(e, j, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
         goto out;
     }
     engine_limits lim = {
@@ -199,7 +233,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         char *reply = NULL;
         conf_step step = conf_begin(e->conf, key, &m->fields[INV_CODE], &m->fields[INV_KEYS], &call, &reply);
         if (step != CONF_READY) {
-            send_conf_reply(e, m->id, step, reply);
+            send_conf_reply(e, j, step, reply);
             goto out;
         }
         code = call.code;
@@ -211,11 +245,11 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
                                             concurrency > UINT32_MAX ? UINT32_MAX : (unsigned)concurrency, &lease);
     if (st == FN_NEED_CODE) {
         engine_outcome o = {.status = TFAAS_STATUS_NEED_CODE, .result = "{}", .logs = ""};
-        send_result(e, m->id, &o, 0, 0);
+        send_result(e, j, &o, 0, 0);
         goto out;
     }
     if (st != FN_LEASED) {
-        send_error(e, m->id, TFAAS_STATUS_INTERNAL_ERR,
+        send_error(e, j, TFAAS_STATUS_INTERNAL_ERR,
                    st == FN_FULL ? "The enclave holds too many running functions." : ENGINE_MSG_ENCLAVE_OOM);
         goto out;
     }
@@ -224,7 +258,7 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
         conf_step step = conf_open(e->conf, &call, &m->fields[INV_PARAMS], &reply);
         if (step != CONF_READY) {
             fn_table_release(e->fns, &lease, lease.heap, 0);
-            send_conf_reply(e, m->id, step, reply);
+            send_conf_reply(e, j, step, reply);
             goto out;
         }
         params = call.params;
@@ -263,11 +297,11 @@ static void run_invoke(endpoint *e, const ipc_msg *m) {
     uint64_t duration_us = now_us() - t1;
     /* Give the heap back before replying, so the host's next INVOKE finds it warm. */
     fn_table_release(e->fns, &lease, heap, o.discard);
-    send_outcome(e, m, confidential ? &call : NULL, &o, duration_us, init_us, thread_cpu_us() - cpu0);
+    send_outcome(e, j, confidential ? &call : NULL, &o, duration_us, init_us, thread_cpu_us() - cpu0);
     engine_outcome_free(&o);
     goto out;
 reply:
-    send_outcome(e, m, confidential ? &call : NULL, &o, 0, init_us, thread_cpu_us() - cpu0);
+    send_outcome(e, j, confidential ? &call : NULL, &o, 0, init_us, thread_cpu_us() - cpu0);
     engine_outcome_free(&o);
 out:
     conf_call_free(&call);
@@ -330,13 +364,16 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&e->qlock);
         if (!j) return NULL; /* closing and drained */
         while (j) { /* the job, then the ones waiting in its lane */
-            lane *l = j->lane;
-            run_invoke(e, &j->msg);
+            run_invoke(e, j); /* its answer moves the lane on (send_result) */
+            if (!j->advanced) { /* every path answers; this only keeps the lane right */
+                pthread_mutex_lock(&e->qlock);
+                j->after = lane_next(e, j->lane);
+                pthread_mutex_unlock(&e->qlock);
+            }
+            job *next = j->after;
             ipc_msg_free(&j->msg);
             free(j);
-            pthread_mutex_lock(&e->qlock);
-            j = lane_next(e, l);
-            pthread_mutex_unlock(&e->qlock);
+            j = next;
         }
     }
 }
@@ -350,6 +387,8 @@ static void enqueue(endpoint *e, ipc_msg *m) {
     if (!j) die("out of memory queueing an invocation", NULL);
     j->msg = *m;
     j->next = NULL;
+    j->advanced = 0;
+    j->after = NULL;
     memset(m, 0, sizeof *m);
     uint64_t concurrency = field_u64(&j->msg, INV_CONCURRENCY);
     pthread_mutex_lock(&e->qlock);
@@ -374,6 +413,14 @@ static void enqueue(endpoint *e, ipc_msg *m) {
  * says so (NOT_RUN); one that runs or ran already is answered as usual. */
 static void cancel(endpoint *e, uint64_t id) {
     job *found = NULL;
+    engine_outcome o = {.status = TFAAS_STATUS_NOT_RUN, .result = "{}", .logs = ""};
+    ipc_writer w = {0};
+    ipc_status st = encode_result(&w, id, &o, 0, 0);
+    /* The channel first: a job taken out here has its NOT_RUN written before
+     * the RESULT of the job ahead of it in its lane, whose worker moves the
+     * lane under qlock (after us, or it would have taken this job) and then
+     * waits for send_lock (send_result). */
+    pthread_mutex_lock(&e->send_lock);
     pthread_mutex_lock(&e->qlock);
     for (unsigned b = 0; b < LANE_BUCKETS && !found; b++)
         for (lane *l = e->lanes[b]; l && !found; l = l->next)
@@ -386,9 +433,10 @@ static void cancel(endpoint *e, uint64_t id) {
                     break;
                 }
     pthread_mutex_unlock(&e->qlock);
+    if (found) send_frame(e, &w, st);
+    pthread_mutex_unlock(&e->send_lock);
+    ipc_writer_free(&w);
     if (!found) return;
-    engine_outcome o = {.status = TFAAS_STATUS_NOT_RUN, .result = "{}", .logs = ""};
-    send_result(e, id, &o, 0, 0);
     ipc_msg_free(&found->msg);
     free(found);
 }

@@ -11,7 +11,7 @@
 // tenant's activation with it.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { startServer, workTimeout } from '../lib/server.mjs';
 import { ENGINE_KINDS, createNamespace, putAction, invoke } from '../lib/e2e.mjs';
 
 const TIMEOUT_MS = 500;
@@ -115,7 +115,7 @@ for (const kind of ENGINE_KINDS) test(`${kind}: 1500 long strings with one prefi
     '  var kept = [];',
     '  for (var i = 0; i < 1500; i++) kept.push(chunk + ("000" + i).slice(-4));',
     '  return { n: kept.length, last: kept[1499].slice(-5) };',
-    '}'].join('\n'), { kind, limits: { timeout: 20000, memory: 512 } });
+    '}'].join('\n'), { kind, limits: { timeout: workTimeout(20000), memory: 512 } });
   const r = await invoke(server, name, {}, { result: true });
   assert.equal(r.status, 200, r.text.slice(0, 300));
   assert.deepEqual(r.body, { n: 1500, last: 'p1499' });

@@ -13,7 +13,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { startServer, api, sleep } from '../lib/server.mjs';
+import { SANITIZER, startServer, api, sleep } from '../lib/server.mjs';
 import { createNamespace, putAction, invoke, poll } from '../lib/e2e.mjs';
 
 const MiB = 1024 * 1024;
@@ -47,7 +47,11 @@ describe('queued activations and the namespace budget', () => {
       const grown = rssBytes(server.proc.pid) - before;
       t.diagnostic(`RSS grew by ${(grown / MiB).toFixed(1)} MiB for 20 queued activations of ${CODE / MiB} MiB of code`);
       // One shared copy at most (the scheduler's), not one per queued activation (20 x 16 MiB).
-      assert.ok(grown < 3 * CODE, `the server grew by ${(grown / MiB).toFixed(1)} MiB for 20 queued activations`);
+      // ThreadSanitizer adds its shadow memory for every byte the server
+      // touches, a few times the byte itself (62 MiB for the one copy, measured
+      // on build-tsan/): there the bound is 4 x larger, still far below 20 copies.
+      const perByte = SANITIZER === 'tsan' ? 4 : 1;
+      assert.ok(grown < 3 * CODE * perByte, `the server grew by ${(grown / MiB).toFixed(1)} MiB for 20 queued activations`);
     } finally {
       await server.stop();
     }

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, api } from '../lib/server.mjs';
+import { SANITIZED, startServer, api } from '../lib/server.mjs';
 import { runClient } from '../lib/run.mjs';
 import { assertStateLacks, memoryHolds } from '../lib/confidential.mjs';
 import { ENGINE_KINDS } from '../lib/e2e.mjs';
@@ -115,7 +115,7 @@ test('the canaries and the receipt appear nowhere on the host: state files, logs
   for (const s of needles) assert.ok(!server.logs().includes(s), `the host's log holds ${s}`);
   // Under ASan the process maps terabytes of shadow and allocator space:
   // its memory is scanned in the release build only.
-  if (process.env.TFAAS_SANITIZE === 'ON') return;
+  if (SANITIZED) return;
   assert.deepEqual(memoryHolds(server.proc.pid, needles), [], 'the host process memory holds a canary');
   // the check itself works: a plaintext action puts its code in the host's memory
   const plainCanary = 'CANARY-plaintext-control-77e1';

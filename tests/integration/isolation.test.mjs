@@ -19,7 +19,7 @@
 // per-namespace share is tests/hostile/enclave-share.test.mjs).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, sleep } from '../lib/server.mjs';
+import { startServer, api, sleep, workTimeout } from '../lib/server.mjs';
 import { createNamespace, putAction, invoke, poll } from '../lib/e2e.mjs';
 import { enclavePids, runTfaas } from '../lib/faults.mjs';
 
@@ -193,7 +193,7 @@ for (const [mode, want] of Object.entries(MODES)) {
         '  var chunk = "x"; while (chunk.length < 131072) chunk += chunk;',
         '  var hoard = [];',
         '  for (var i = 0; ; i++) hoard.push(chunk + i);',
-        '}'].join('\n'), { limits: { memory: 128, timeout: 20000 } });
+        '}'].join('\n'), { limits: { memory: 128, timeout: workTimeout(20000) } });
       await putAction(server, 'bigresult', 'function main() { return { blob: new Array(2 * 1024 * 1024 + 1).join("R") }; }');
       const alive = enclavePids(server.proc.pid);
       const failures = [

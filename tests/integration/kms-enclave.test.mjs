@@ -14,7 +14,7 @@ import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { BIN, startServer, api } from '../lib/server.mjs';
+import { BIN, SANITIZED, startServer, api } from '../lib/server.mjs';
 import { runBin } from '../lib/run.mjs';
 import { ENGINE_KINDS } from '../lib/e2e.mjs';
 import { enclavePids, kmsPid } from '../lib/faults.mjs';
@@ -77,10 +77,10 @@ test('a confidential worker enclave holds no platform private key; the key servi
     // beyond stdio, the IPC channel (fd 3) only: the quoting channel (fd 4)
     // closed before tenant code ran
     assert.deepEqual(fds.filter((fd) => Number(fd) > 2 && links[fds.indexOf(fd)].startsWith('socket:')), ['3'], links.join(' '));
-    if (process.env.TFAAS_SANITIZE !== 'ON')
+    if (!SANITIZED)
       assert.deepEqual(memoryHolds(pid, needles).map(String), [], `worker ${pid} holds the platform key`);
   }
-  if (process.env.TFAAS_SANITIZE === 'ON') return;
+  if (SANITIZED) return;
   const kms = kmsPid(server.proc.pid);
   assert.ok(kms, 'a KMS enclave runs');
   assert.ok(memoryHolds(kms, needles.slice(0, 2)).length > 0, 'the scan finds the key in the KMS (control)');

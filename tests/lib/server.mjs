@@ -8,6 +8,21 @@ import { randomUUID, randomBytes } from 'node:crypto';
 
 export const BIN = process.env.TFAAS_BIN || new URL('../../build/bin', import.meta.url).pathname;
 
+// The sanitizer the binaries under test were built with, as ctest says
+// through TFAAS_SANITIZE (CMakeLists.txt): ON for ASan+UBSan (build-asan/),
+// TSAN for ThreadSanitizer (build-tsan/), OFF or unset for none.
+export const SANITIZER = { ON: 'asan', TSAN: 'tsan' }[process.env.TFAAS_SANITIZE] || null;
+export const SANITIZED = SANITIZER !== null;
+
+// An action's limits.timeout for work whose point is not its speed (a memory
+// bomb must end at its memory limit, not its time limit; long strings must be
+// made at all): ThreadSanitizer makes Duktape's string work 10-20x slower
+// (each byte it hashes or copies is checked), so those actions get 6x their
+// time there, within the API's 300 s maximum. What the test asserts stays.
+export function workTimeout(ms) {
+  return SANITIZER === 'tsan' ? Math.min(ms * 6, 300000) : ms;
+}
+
 // Starts the server; resolves once it prints its listening line.
 // extraArgs go to `tfaas serve`. Returns { url, auth, ns, stateDir, proc, logs(), stop() }.
 export async function startServer({ extraArgs = [], stateDir, keepState = false } = {}) {
@@ -29,7 +44,7 @@ export async function startServer({ extraArgs = [], stateDir, keepState = false 
     proc.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`tfaas serve exited (${code ?? sig}):\n${out}`)); });
   });
   // A SIGTERM stop is the server's clean shutdown path: it must exit 0, and
-  // under the sanitizers (TFAAS_SANITIZE=ON: ASan+UBSan or TSan) neither the
+  // under the sanitizers (SANITIZED: ASan+UBSan or TSan) neither the
   // server nor an enclave may have reported a leak, a memory error, undefined
   // behaviour or a data race.
   const stop = async (signal = 'SIGTERM') => {
@@ -51,7 +66,7 @@ const SANITIZER_REPORT = /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:
 // After a SIGTERM the test sent itself: exit 0, no sanitizer report.
 export function assertCleanExit(proc, out) {
   const tail = () => out.slice(-4000);
-  if (process.env.TFAAS_SANITIZE === 'ON' && SANITIZER_REPORT.test(out)) {
+  if (SANITIZED && SANITIZER_REPORT.test(out)) {
     throw new Error(`sanitizer report from tfaas serve or an enclave:\n${tail()}`);
   }
   if (proc.exitCode !== 0) {

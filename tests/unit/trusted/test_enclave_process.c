@@ -1,6 +1,6 @@
 /* test_enclave_process.c - the real tfaas-enclave binary over a socketpair,
  * started as the host starts it: hello, invocations (cold, warm, NEED_CODE,
- * parallel, limits), DROP, the sandbox as seen in /proc, and how it ends on
+ * parallel, limits), lanes and CANCEL, DROP, the sandbox as seen in /proc, and how it ends on
  * SHUTDOWN, EOF and malformed input. $TFAAS_BIN names the binary's folder,
  * $TFAAS_ENCLAVE the binary (tfaas-enclave or tfaas-enclave-v8; built once
  * per engine, see CMakeLists.txt). */
@@ -11,10 +11,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -308,6 +311,49 @@ static void test_lanes(enclave *e) {
     }
 }
 
+/* The host mirrors each lane (scheduler/enclave.c, lane_advance): once it
+ * reads a RESULT of a lane's job, it counts the next one waiting there as
+ * started, and a NOT_RUN for that one is a protocol violation that kills the
+ * enclave. So a CANCEL that arrives while a worker is answering the job ahead
+ * must not take the next one out: the lane moves before the RESULT leaves.
+ * Here the RESULT is larger than the socket holds, so the worker is stuck
+ * writing it until the test reads; the CANCEL for the next job is read by the
+ * enclave meanwhile (its send queue here is empty) and must find nothing to
+ * cancel: the next job runs. (Before the fix the worker took the next job
+ * only after its write: the CANCEL took it out, and NOT_RUN followed the
+ * RESULT ahead of it.) */
+static void test_cancel_after_result(enclave *e) {
+    invoke_args big = {.key = "guest/handover@1",
+                       .code = "function main(p) { return p.big ? {b: new Array(900001).join(\"x\")} : {small: 1}; }",
+                       .params = "{\"big\":true}"};
+    CHECK(send_invoke(e->fd, 60, &big) == 0);
+    big.code = "";
+    big.params = "{}";
+    CHECK(send_invoke(e->fd, 61, &big) == 0); /* waits in the lane behind 60 */
+    /* 60's RESULT has begun to arrive: its worker is inside the write, which
+     * cannot finish before we read (bounded by the socket's 20 s timeout) */
+    struct pollfd p = {.fd = e->fd, .events = POLLIN};
+    CHECK(poll(&p, 1, 20000) == 1);
+    ipc_writer w = {0};
+    ipc_writer_begin(&w, IPC_CANCEL, 61);
+    CHECK(ipc_writer_finish(&w) == IPC_OK && ipc_send(e->fd, &w) == IPC_OK);
+    ipc_writer_free(&w);
+    /* the enclave has read the CANCEL once nothing of ours waits unread */
+    int unread = 1;
+    for (unsigned waited = 0; waited < 20000 && unread; waited += 5) {
+        if (ioctl(e->fd, SIOCOUTQ, &unread) < 0) break;
+        if (unread) usleep(5000);
+    }
+    CHECK(unread == 0);
+    usleep(100000); /* room for the old code's cancel to take 61 out */
+    result first = recv_result(e->fd), second = recv_result(e->fd);
+    CHECK(first.id == 60 && first.status == TFAAS_STATUS_SUCCESS);
+    CHECK(second.id == 61 && second.status == TFAAS_STATUS_SUCCESS);
+    CHECK_STR(second.result, "{\"small\":1}");
+    result_free(&first);
+    result_free(&second);
+}
+
 static void test_sandbox(enclave *e) {
     char path[64], buf[8192];
     snprintf(path, sizeof path, "/proc/%d/status", (int)e->pid);
@@ -410,6 +456,7 @@ int main(void) {
     test_invocations(&e);
     test_parallel(&e);
     test_lanes(&e);
+    test_cancel_after_result(&e);
     test_sandbox(&e);
     CHECK(send_simple(e.fd, IPC_SHUTDOWN, NULL) == 0);
     CHECK(exited_with(reap(&e), 0));
