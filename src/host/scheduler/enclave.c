@@ -610,7 +610,11 @@ static activation *take_sendable(enclave *e, int *pipelined) {
  * nothing could go. `from_io` says the caller is e's own io thread. */
 static int dispatch_one(enclave *e, int from_io) {
     scheduler *s = e->s;
-    if (!e->pending_head || e->state != ENC_READY) return 0;
+    /* Another thread is writing a frame with the lock dropped: if the socket
+     * refuses it, it goes to the io thread, and a frame sent meanwhile would
+     * overtake it (lanes need ipc_id order). That thread dispatches what is
+     * pending once its frame is out (its callers loop). */
+    if (!e->pending_head || e->state != ENC_READY || e->sending) return 0;
     if (!from_io && e->urgent_head) {
         /* control frames (drops) must reach the enclave first: the io thread
          * sends them, then this */
@@ -657,10 +661,12 @@ static int dispatch_one(enclave *e, int from_io) {
         pthread_mutex_lock(&e->send_mu); /* no memory to hand it over: wait our turn */
     }
     e->senders++;       /* keeps e and its fd alive while the lock is dropped */
+    e->sending = 1;
     pthread_mutex_unlock(&s->lock);
     ipc_status st = from_io ? ipc_send(e->fd, &w) : ipc_try_send(e->fd, &w);
     pthread_mutex_unlock(&e->send_mu);
     pthread_mutex_lock(&s->lock);
+    e->sending = 0;
     e->senders--;
     if (st == IPC_ERR_AGAIN && (f = frame_new())) {
         f->w = w; /* the socket is full: the io thread waits for room */

@@ -172,6 +172,8 @@ struct enclave {
     int fd;                 /* -1 until launched */
     pthread_mutex_t send_mu; /* one frame at a time on fd, whichever thread sends */
     unsigned senders;       /* pins: threads that dropped the lock and still use e */
+    int sending;            /* a dispatch_one is writing an INVOKE with the lock dropped: no other
+                             * INVOKE goes out until it knows where that frame went (order) */
     unsigned workers;
     /* Written under the lock by the thread that creates each thread, read by
      * sched_reap once e is unlinked. */
