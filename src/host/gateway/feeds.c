@@ -183,9 +183,12 @@ enum MHD_Result feeds_handle(http_req *r) {
                       : NULL;
     json_decref(result);
     if (!rec) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
+    /* The answer is a copy: the store writer frees the record it is given
+     * when it pleases, and jansson's reference counts would not order that
+     * free after this thread's reads of a shared one (TSan saw it). */
     json_t *answer = !blocking ? json_pack("{ss}", "activationId", id)
-                     : result_only ? json_incref(json_object_get(json_object_get(rec, "response"), "result"))
-                                   : json_incref(rec);
+                     : result_only ? json_deep_copy(json_object_get(json_object_get(rec, "response"), "result"))
+                                   : json_deep_copy(rec);
     store_activation_put(r->gw->store, rec, r->ns_id, NULL, NULL);
     http_header hdr = {"x-openwhisk-activation-id", id};
     return http_reply_json(r->conn, !blocking ? MHD_HTTP_ACCEPTED : ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY, answer, &hdr);

@@ -85,18 +85,22 @@ fire_status trigger_fire(gateway *gw, const invoke_caller *c, const char *name, 
         if (json_array_append_new(logs, rule_log(c->ns, rule, gw, c, args, id_out)) < 0) out = FIRE_ERROR;
     }
     json_t *rec = out == FIRE_OK
-                      ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:{s:s, s:i, s:b, s:O}, s:o, s:o, s:b}",
+                      ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:{s:s, s:i, s:b, s:o}, s:o, s:o, s:b}",
                                   "namespace", c->ns, "name", name, "version",
                                   json_get_str(trigger, "version", "0.0.1"), "subject", c->ns, "activationId", id_out,
                                   "start", (json_int_t)start, "end", (json_int_t)start, "duration", 0, "response",
-                                  "status", "success", "statusCode", 0, "success", 1, "result", payload, "logs",
-                                  json_incref(logs), "annotations",
+                                  "status", "success", "statusCode", 0, "success", 1, "result",
+                                  json_deep_copy(payload), "logs", json_incref(logs), "annotations",
                                   annotations ? json_deep_copy(annotations) : json_array(), "publish", 0)
                       : NULL;
     if (out == FIRE_OK && !rec) out = FIRE_ERROR;
+    /* rec shares nothing this thread still holds (its result is a copy of
+     * the payload, whose values args shares; our logs reference goes
+     * first): the store writer frees it when it pleases, and jansson's
+     * counts would not order that free after our last use (TSan). */
+    json_decref(logs);
     /* Queued as any activation record; it is readable once committed. */
     if (rec) store_activation_put(gw->store, rec, c->ns_id, NULL, NULL);
-    json_decref(logs);
     json_decref(args);
     json_decref(trigger);
     json_decref(rules);
