@@ -6,42 +6,19 @@
 // CAP_SYS_ADMIN, elsewhere the test is skipped and says why.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, api, sleep } from '../lib/server.mjs';
 import { putAction, poll } from '../lib/e2e.mjs';
+import { tinyDisk } from '../lib/faults.mjs';
 
-const mnt = mkdtempSync(join(tmpdir(), 'tfaas-alarm-full-'));
-let mounted = false;
-let mountError = '';
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', mnt], { stdio: 'pipe' });
-  mounted = true;
-} catch (e) {
-  mountError = String(e.stderr || e.message).trim();
-}
-const filler = join(mnt, 'filler');
+const disk = tinyDisk('tfaas-alarm-full-');
+const { mnt, mounted, filler } = disk;
+const mountError = disk.why;
+after(() => disk.unmount());
 
-after(() => {
-  if (mounted) {
-    try { execFileSync('umount', [mnt]); } catch { execFileSync('umount', ['-l', mnt]); }
-  }
-  rmSync(mnt, { recursive: true, force: true });
-});
-
-function fillDisk() {
-  const fd = openSync(filler, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    assert.equal(e.code, 'ENOSPC');
-  } finally {
-    closeSync(fd);
-  }
-}
+// Writes to filler until the filesystem refuses.
+const fillDisk = disk.fill;
 
 // CPU time (user + system, in clock ticks) the process has used so far.
 function cpuTicks(pid) {

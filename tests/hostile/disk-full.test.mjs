@@ -8,46 +8,21 @@
 // elsewhere the test is skipped and says why.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, api } from '../lib/server.mjs';
 import { putAction, invoke } from '../lib/e2e.mjs';
-import { integrityCheck } from '../lib/faults.mjs';
+import { integrityCheck, tinyDisk } from '../lib/faults.mjs';
 
 const ECHO = 'function main(p) { return { x: p.x }; }';
-const mnt = mkdtempSync(join(tmpdir(), 'tfaas-full-'));
-let mounted = false;
-let mountError = '';
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', mnt], { stdio: 'pipe' });
-  mounted = true;
-} catch (e) {
-  mountError = String(e.stderr || e.message).trim();
-}
+const disk = tinyDisk('tfaas-full-');
+const { mnt, mounted, filler } = disk;
+const mountError = disk.why;
 const stateDir = join(mnt, 'state');
-const filler = join(mnt, 'filler');
-
-after(() => {
-  if (mounted) {
-    try { execFileSync('umount', [mnt]); } catch { execFileSync('umount', ['-l', mnt]); }
-  }
-  rmSync(mnt, { recursive: true, force: true });
-});
+after(() => disk.unmount());
 
 // Writes to filler until the filesystem refuses.
-function fillDisk() {
-  const fd = openSync(filler, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    assert.equal(e.code, 'ENOSPC');
-  } finally {
-    closeSync(fd);
-  }
-}
+const fillDisk = disk.fill;
 
 function putBig(server, name) {
   // 20 KB of code per action, so the store needs new pages for each

@@ -1,9 +1,12 @@
 // faults.mjs - helpers for the fault-injection tests: the store's SQLite
 // integrity check (the sqlite3 command-line shell), a server's enclave
-// processes, and running `tfaas` as an unprivileged user so that file
-// permissions bind even when the suite runs as root.
-import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+// processes, running `tfaas` as an unprivileged user so that file
+// permissions bind even when the suite runs as root, and a small disk to
+// fill.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './server.mjs';
 import { runCommand } from './run.mjs';
@@ -69,4 +72,38 @@ export function tamperFile(path, fromEnd = 1) {
   bad[bad.length - fromEnd] ^= 1;
   writeFileSync(path, bad);
   return { good, bad };
+}
+
+// A 4 MiB tmpfs under a fresh temporary directory (PREFIX...), for a state
+// directory a test runs out of space: mounting needs root with
+// CAP_SYS_ADMIN, so `mounted` may be false, with `why`. fill() writes a
+// file until the filesystem refuses (ENOSPC), the test frees it by
+// removing `filler`; unmount() in the suite's after().
+export function tinyDisk(prefix) {
+  const mnt = mkdtempSync(join(tmpdir(), prefix));
+  const disk = { mnt, mounted: false, why: '', filler: join(mnt, 'filler') };
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', mnt], { stdio: 'pipe' });
+    disk.mounted = true;
+  } catch (e) {
+    disk.why = String(e.stderr || e.message).trim();
+  }
+  disk.fill = () => {
+    const fd = openSync(disk.filler, 'w');
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    try {
+      for (;;) writeSync(fd, chunk);
+    } catch (e) {
+      assert.equal(e.code, 'ENOSPC');
+    } finally {
+      closeSync(fd);
+    }
+  };
+  disk.unmount = () => {
+    if (disk.mounted) {
+      try { execFileSync('umount', [mnt]); } catch { execFileSync('umount', ['-l', mnt]); }
+    }
+    rmSync(mnt, { recursive: true, force: true });
+  };
+  return disk;
 }
