@@ -97,7 +97,7 @@ static void usage(FILE *f) {
           "                           work; 0 = never (default 50; needs kernel autogroups, no\n"
           "                           effect in shared-enclave mode)\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
-          "  --max-queue N            queued activations per action before 429 (default 1000)\n"
+          "  --max-queue N            activations waiting per action before 429 (default 1000)\n"
           "  --tenant-max-activations N\n"
           "                           activations one namespace may have in flight (queued,\n"
           "                           running, or with the record not yet written) before\n"
