@@ -25,9 +25,9 @@ typedef enum {
     ENTITY_REF_PACKAGED,  /* /NS/PKG/NAME or PKG/NAME: a packaged name (triggers are not in packages) */
 } entity_ref_result;
 const char *entity_ref_result_name(entity_ref_result r);
-/* Resolves how a rule names its trigger or action: "NAME" and "/_/NAME"
- * are in caller_ns, "/NS/NAME" in NS. Until packages exist (issue 13 part
- * A) that is all it knows; the packages branch extends this one function. */
+/* Resolves how a trigger is named (a rule's, a feed's triggerName): "NAME"
+ * and "/_/NAME" are in caller_ns, "/NS/NAME" in NS; triggers are never in
+ * packages. Actions are named through resolve.h instead. */
 entity_ref_result entity_resolve(const char *caller_ns, const char *given, char ns_out[ENTITY_NS_MAX],
                                  char name_out[ENTITY_NAME_MAX]);
 
