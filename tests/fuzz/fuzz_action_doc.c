@@ -3,7 +3,8 @@
  * turns it into the stored document (src/host/gateway/action_doc.c).
  *
  * Invariants: a refused body comes with a message; an accepted one gives a
- * document whose kind is supported, whose code is a string, whose limits are
+ * document that is a sequence of 1 to ACTION_SEQUENCE_MAX components or
+ * whose kind is supported, whose code is a string and binary a boolean, whose limits are
  * all present and in bounds and whose annotations carry the "exec" family;
  * building from that document again gives the same document (validation is
  * idempotent), so does an update with the same body, and so does the
@@ -16,9 +17,17 @@
 static void check_doc(const json_t *doc) {
     const json_t *exec = json_object_get(doc, "exec");
     FUZZ_CHECK(json_is_object(exec));
-    FUZZ_CHECK(action_kind_supported(json_string_value(json_object_get(exec, "kind"))));
-    FUZZ_CHECK(json_is_string(json_object_get(exec, "code")));
-    FUZZ_CHECK(json_is_false(json_object_get(exec, "binary")));
+    if (action_is_sequence(doc)) { /* components instead of code */
+        const json_t *comps = json_object_get(exec, "components");
+        FUZZ_CHECK(json_is_array(comps) && json_array_size(comps) >= 1 &&
+                   json_array_size(comps) <= ACTION_SEQUENCE_MAX);
+    } else {
+        FUZZ_CHECK(action_kind_supported(json_string_value(json_object_get(exec, "kind"))));
+        FUZZ_CHECK(json_is_string(json_object_get(exec, "code")));
+        /* a zip (binary) action is stored, marked; running it is refused */
+        FUZZ_CHECK(json_is_boolean(json_object_get(exec, "binary")));
+        FUZZ_CHECK(json_is_true(json_object_get(exec, "binary")) == (action_is_binary(doc) != 0));
+    }
     FUZZ_CHECK(json_is_array(json_object_get(doc, "parameters")));
     FUZZ_CHECK(json_is_string(json_kv_find(json_object_get(doc, "annotations"), "exec")));
 

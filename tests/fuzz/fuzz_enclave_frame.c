@@ -3,7 +3,7 @@
  * through ipc_decode and then host_frame_problem (src/trusted/host_frame.c),
  * the only checks between the host's bytes and the enclave's workers.
  *
- * Invariants: a frame the checks pass is an INVOKE, DROP or SHUTDOWN, and
+ * Invariants: a frame the checks pass is an INVOKE, DROP, CANCEL (no fields) or SHUTDOWN, and
  * everything the endpoint then reads from it without checking again is
  * there: the integer fields are 8 bytes, the timeout and memory limit are
  * in range, the function key is a non-empty C string of the whole field and
@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (ipc_decode(body, size, &m) == IPC_OK) {
         const char *problem = host_frame_problem(&m);
         if (!problem) {
-            FUZZ_CHECK(m.type == IPC_INVOKE || m.type == IPC_DROP || m.type == IPC_SHUTDOWN);
+            FUZZ_CHECK(m.type == IPC_INVOKE || m.type == IPC_DROP || m.type == IPC_SHUTDOWN || m.type == IPC_CANCEL);
+            if (m.type == IPC_CANCEL) FUZZ_CHECK(m.nfields == 0);
             if (m.type == IPC_INVOKE) check_invoke(&m);
             if (m.type == IPC_DROP) {
                 FUZZ_CHECK(m.nfields == DROP_NFIELDS);

@@ -95,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case RESULT_FRAME_NEED_CODE:
         FUZZ_CHECK(m.type == IPC_RESULT && rf.status == TFAAS_STATUS_NEED_CODE && !rf.result);
         break;
+    case RESULT_FRAME_NOT_RUN:
+        FUZZ_CHECK(m.type == IPC_RESULT && rf.status == TFAAS_STATUS_NOT_RUN && !rf.result && !rf.logs);
+        break;
     case RESULT_FRAME_NEED_KEYS:
         FUZZ_CHECK(m.type == IPC_RESULT && rf.status == TFAAS_STATUS_NEED_KEYS);
         FUZZ_CHECK(rf.result && rf.result_len > 0 && strlen(rf.result) == rf.result_len);
