@@ -106,10 +106,14 @@ enum {
 };
 
 /* IPC_RESULT fields. RESULT is a JSON object text; LOGS is log lines joined
- * by '\n', each "2026-11-24T16:09:00.123Z stdout: text" as OpenWhisk writes. */
+ * by '\n', each "2026-11-24T16:09:00.123Z stdout: text" as OpenWhisk writes.
+ * SEALED is empty except for a confidential call that ran: it is then the
+ * OHTTP response (message/ohttp-res bytes, the receipt inside), RESULT is
+ * "{}" and LOGS is base64url of the sealed logs. Raw bytes, so that neither
+ * side encodes, escapes or parses them (docs/protocol.md §6.4). */
 enum {
     RES_STATUS, RES_RESULT, RES_LOGS, RES_DURATION_US, RES_INIT_US,
-    RES_PEAK_MEMORY, RES_NFIELDS
+    RES_PEAK_MEMORY, RES_SEALED, RES_NFIELDS
 };
 
 /* IPC_DROP fields: FN_KEY is a function revision, or a prefix "ns/name@"

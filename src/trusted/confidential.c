@@ -598,14 +598,15 @@ static char *sign_receipt(conf_state *c, const conf_call *call, const engine_out
 }
 
 int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
-                uint64_t cpu_us, char **result, char **logs) {
-    *result = *logs = NULL;
+                uint64_t cpu_us, uint8_t **sealed, size_t *sealed_len, char **logs) {
+    *sealed = NULL;
+    *sealed_len = 0;
+    *logs = NULL;
     const char *body = o->result ? o->result : "{}";
     unsigned status = http_status(o->status);
     uint8_t *bin = NULL, *enc = NULL, *logs_box = NULL, logs_key[32];
     size_t bin_len = 0, enc_len = 0, logs_len = 0;
-    char *enc_b64 = NULL, *receipt = sign_receipt(c, call, o, status, body, activation_id, cpu_us);
-    json_t *out = NULL;
+    char *receipt = sign_receipt(c, call, o, status, body, activation_id, cpu_us);
     int rc = -1;
     if (!receipt) goto done;
     /* The receipt and the worker certificate travel inside the encrypted
@@ -622,8 +623,7 @@ int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const c
     resp.fields[2].value = bhttp_str(call->worker_cert);
     resp.content = bhttp_str(body);
     if (bhttp_response_encode(&resp, &bin, &bin_len) != BHTTP_OK ||
-        ohttp_response_encapsulate(&call->ctx, bin, bin_len, NULL, &enc, &enc_len) != OHTTP_OK ||
-        !(enc_b64 = b64url_encode_alloc(enc, enc_len)))
+        ohttp_response_encapsulate(&call->ctx, bin, bin_len, NULL, &enc, &enc_len) != OHTTP_OK)
         goto done;
     /* Logs: sealed under a key only the requester can derive from its
      * HPKE context (Export(LABEL_LOGS, 32)). */
@@ -637,17 +637,17 @@ int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const c
     } else if (!(*logs = strdup(""))) {
         goto done;
     }
-    out = json_pack("{s:s}", "ohttp_res", enc_b64);
-    if (out && (*result = json_dumps(out, JSON_COMPACT))) rc = 0;
+    *sealed = enc;
+    *sealed_len = enc_len;
+    enc = NULL;
+    rc = 0;
 done:
     OPENSSL_cleanse(logs_key, sizeof logs_key);
     if (bin) OPENSSL_cleanse(bin, bin_len);
     free(bin);
     free(enc);
-    free(enc_b64);
     free(logs_box);
     free(receipt);
-    json_decref(out);
     if (rc < 0) {
         free(*logs);
         *logs = NULL;

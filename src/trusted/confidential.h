@@ -83,11 +83,12 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
  * it; *reply is the identity) or REFUSED (*reply malloc'd). */
 conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply);
 
-/* Seals the outcome: *result = {"ohttp_res": b64url} (the receipt and the
- * worker certificate are header fields of the encrypted Binary HTTP
- * response) and *logs = b64url(logs box) or "". 0 or -1. */
+/* Seals the outcome: *sealed = the OHTTP response, *sealed_len bytes (the
+ * receipt and the worker certificate are header fields of the encrypted
+ * Binary HTTP response inside it) and *logs = b64url(logs box) or "". Both
+ * malloc'd. 0 or -1. */
 int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
-                uint64_t cpu_us, char **result, char **logs);
+                uint64_t cpu_us, uint8_t **sealed, size_t *sealed_len, char **logs);
 void conf_call_free(conf_call *call);
 
 #endif

@@ -95,9 +95,10 @@ static uint64_t now_us(void) {
 
 static job *lane_next(endpoint *e, lane *l);
 
-/* A RESULT frame for id into w (which the caller frees). */
+/* A RESULT frame for id into w (which the caller frees); sealed is the
+ * OHTTP response of a confidential call (NULL otherwise). */
 static ipc_status encode_result(ipc_writer *w, uint64_t id, const engine_outcome *o, uint64_t duration_us,
-                                uint64_t init_us) {
+                                uint64_t init_us, const uint8_t *sealed, size_t sealed_len) {
     ipc_writer_begin(w, IPC_RESULT, id);
     ipc_put_u64(w, (uint64_t)o->status);
     ipc_put_str(w, o->result ? o->result : "{}");
@@ -105,6 +106,7 @@ static ipc_status encode_result(ipc_writer *w, uint64_t id, const engine_outcome
     ipc_put_u64(w, duration_us);
     ipc_put_u64(w, init_us);
     ipc_put_u64(w, o->peak_memory);
+    ipc_put_bytes(w, sealed, sealed ? sealed_len : 0);
     ipc_status st = ipc_writer_finish(w);
     if (st != IPC_OK) {
         /* Logs can make a reply too large for a frame: answer without them. */
@@ -115,6 +117,7 @@ static ipc_status encode_result(ipc_writer *w, uint64_t id, const engine_outcome
         ipc_put_u64(w, duration_us);
         ipc_put_u64(w, init_us);
         ipc_put_u64(w, o->peak_memory);
+        ipc_put_bytes(w, NULL, 0);
         st = ipc_writer_finish(w);
     }
     return st;
@@ -127,10 +130,11 @@ static void send_frame(endpoint *e, ipc_writer *w, ipc_status st) {
     if (st != IPC_OK) fprintf(stderr, "tfaas-enclave: cannot send a result: %s\n", ipc_status_str(st));
 }
 
-/* A worker's answer for its job j. */
-static void send_result(endpoint *e, job *j, const engine_outcome *o, uint64_t duration_us, uint64_t init_us) {
+/* A worker's answer for its job j (sealed: see encode_result). */
+static void send_result_sealed(endpoint *e, job *j, const engine_outcome *o, uint64_t duration_us,
+                               uint64_t init_us, const uint8_t *sealed, size_t sealed_len) {
     ipc_writer w = {0};
-    ipc_status st = encode_result(&w, j->msg.id, o, duration_us, init_us);
+    ipc_status st = encode_result(&w, j->msg.id, o, duration_us, init_us, sealed, sealed_len);
     /* The host counts the next job of j's lane as started once it reads this
      * (lane_advance there), so the lane moves before it leaves: a CANCEL
      * read meanwhile no longer finds that job waiting. Moved after, the
@@ -148,6 +152,10 @@ static void send_result(endpoint *e, job *j, const engine_outcome *o, uint64_t d
     send_frame(e, &w, st);
     pthread_mutex_unlock(&e->send_lock);
     ipc_writer_free(&w);
+}
+
+static void send_result(endpoint *e, job *j, const engine_outcome *o, uint64_t duration_us, uint64_t init_us) {
+    send_result_sealed(e, j, o, duration_us, init_us, NULL, 0);
 }
 
 static void send_error(endpoint *e, job *j, tfaas_status status, const char *message) {
@@ -170,8 +178,10 @@ static void send_outcome(endpoint *e, job *j, conf_call *call, engine_outcome *o
         send_result(e, j, o, duration_us, init_us);
         return;
     }
-    char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *result = NULL, *logs = NULL;
-    if (!aid || conf_finish(e->conf, call, o, aid, cpu_us, &result, &logs) < 0) {
+    char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *logs = NULL;
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (!aid || conf_finish(e->conf, call, o, aid, cpu_us, &sealed, &sealed_len, &logs) < 0) {
         free(aid);
         send_error(e, j, TFAAS_STATUS_INTERNAL_ERR, "The enclave could not seal the response.");
         return;
@@ -180,10 +190,10 @@ static void send_outcome(endpoint *e, job *j, conf_call *call, engine_outcome *o
      * the encrypted receipt only (the host still times the round trip). */
     (void)duration_us;
     (void)init_us;
-    engine_outcome sealed = {.status = TFAAS_STATUS_SUCCESS, .result = result, .logs = logs};
-    send_result(e, j, &sealed, 0, 0);
+    engine_outcome ran = {.status = TFAAS_STATUS_SUCCESS, .result = NULL, .logs = logs};
+    send_result_sealed(e, j, &ran, 0, 0, sealed, sealed_len);
     free(aid);
-    free(result);
+    free(sealed);
     free(logs);
 }
 
@@ -415,7 +425,7 @@ static void cancel(endpoint *e, uint64_t id) {
     job *found = NULL;
     engine_outcome o = {.status = TFAAS_STATUS_NOT_RUN, .result = "{}", .logs = ""};
     ipc_writer w = {0};
-    ipc_status st = encode_result(&w, id, &o, 0, 0);
+    ipc_status st = encode_result(&w, id, &o, 0, 0, NULL, 0);
     /* The channel first: a job taken out here has its NOT_RUN written before
      * the RESULT of the job ahead of it in its lane, whose worker moves the
      * lane under qlock (after us, or it would have taken this job) and then

@@ -10,7 +10,9 @@
  * Invariants: frames that are not a whole RESULT with a known status are a
  * protocol violation with a reason and leave nothing allocated; a final
  * outcome has a known status, a result without NUL bytes and within its cap,
- * logs within theirs, both valid UTF-8; its record is built, dumps to JSON
+ * logs within theirs, both valid UTF-8, and sealed bytes (within the cap)
+ * exactly when it is a confidential success, whose result is then "{}";
+ * its record is built, dumps to JSON
  * that parses back, is a success exactly when the enclave said success and
  * sent a JSON object (which the record then holds unchanged), lists the log
  * lines exactly, and stays within a small factor of what the enclave sent. */
@@ -109,6 +111,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(rf.result_len <= result_frame_cap(lim.max_result_bytes, lim.confidential));
         FUZZ_CHECK(strlen(rf.logs) <= result_frame_cap(lim.max_log_bytes, lim.confidential));
         FUZZ_CHECK(strlen(rf.logs) == m.fields[RES_LOGS].len);
+        FUZZ_CHECK(!!rf.sealed == (lim.confidential && rf.status == TFAAS_STATUS_SUCCESS));
+        FUZZ_CHECK(rf.sealed_len == m.fields[RES_SEALED].len &&
+                   rf.sealed_len <= result_frame_cap(lim.max_result_bytes, lim.confidential));
+        if (rf.sealed) FUZZ_CHECK(memcmp(rf.sealed, m.fields[RES_SEALED].ptr, rf.sealed_len) == 0 &&
+                                  strcmp(rf.result, "{}") == 0);
         {
             json_t *r = json_string(rf.result), *l = json_string(rf.logs); /* NULL unless valid UTF-8 */
             FUZZ_CHECK(r && l);

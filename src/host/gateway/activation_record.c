@@ -34,7 +34,9 @@ json_t *activation_record_build(const activation_info *info, const sched_result 
     tfaas_status status = res->status;
     if (status > TFAAS_STATUS_INTERNAL_ERR) status = TFAAS_STATUS_INTERNAL_ERR; /* IPC-only statuses */
     static _Thread_local json_error_t e; /* its text outlives the call, for *malformed */
-    json_t *result = json_loads(res->result_json ? res->result_json : "", JSON_ALLOW_NUL, &e);
+    /* A confidential call that ran keeps no result (below): nothing to parse. */
+    int sealed = info->confidential && status == TFAAS_STATUS_SUCCESS;
+    json_t *result = sealed ? json_object() : json_loads(res->result_json ? res->result_json : "", JSON_ALLOW_NUL, &e);
     *malformed = NULL;
     if (!json_is_object(result)) {
         /* The scheduler promises an object; if it broke that, say so honestly. */

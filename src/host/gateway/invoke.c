@@ -42,7 +42,9 @@ struct invocation {
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
     int is_public;       /* ... on a public route (no credentials): refusals leave no record */
     int sequence;        /* a sequence's own activation (sequence.c finishes it) */
-    char *sealed;        /* its enclave result {ohttp_res}; set with record */
+    uint8_t *sealed;     /* the OHTTP response of a confidential call that ran; set with record */
+    size_t sealed_len;
+    char *refusal;       /* a confidential call's refusal {error, status}, when it did not run */
     gateway *gw;
     /* Set by on_done before the record is queued, read by on_committed: the
      * record's bytes held in the namespace's budget until it is durable. */
@@ -64,6 +66,7 @@ static void inv_release(invocation *inv) {
     if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
     json_decref(inv->record);
     free(inv->sealed);
+    free(inv->refusal);
     free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant); free(inv->cause);
     free(inv->path); free(inv->binding);
     free(inv);
@@ -128,9 +131,15 @@ static void on_committed(void *ud, store_status st) {
 /* Scheduler thread (or sequence.c for a sequence): the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
-    char *sealed = inv->confidential ? strdup(res->result_json ? res->result_json : "{}") : NULL;
+    /* A confidential answer: the sealed bytes (taken, not copied), or the
+     * refusal's text. */
+    uint8_t *sealed = inv->confidential ? res->sealed : NULL;
+    size_t sealed_len = sealed ? res->sealed_len : 0;
+    char *refusal = inv->confidential && !sealed ? strdup(res->result_json ? res->result_json : "{}") : NULL;
+    if (sealed) res->sealed = NULL;
     /* Until it is durable the record stays in the namespace's budget. */
-    inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "");
+    inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "") +
+                res->sealed_len;
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
     activation_info info = {.ns = inv->ns,
                             .name = inv->name,
@@ -156,6 +165,7 @@ static void on_done(void *ud, sched_result *res) {
         fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
         json_decref(rec);
         free(sealed);
+        free(refusal);
         if (inv->then) inv->then(inv->then_ud, NULL); /* a sequence waiting for it stops */
         on_committed(inv, STORE_ERROR);
         return;
@@ -163,6 +173,8 @@ static void on_done(void *ud, sched_result *res) {
     park_lock(inv->gw);
     inv->record = rec;
     inv->sealed = sealed;
+    inv->sealed_len = sealed_len;
+    inv->refusal = refusal;
     inv->not_run = not_run;
     park_unlock(inv->gw);
     if (inv->then) inv->then(inv->then_ud, rec); /* e.g. the next component of a sequence */
@@ -218,26 +230,22 @@ static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
         return http_error_hdr(r->conn, MHD_HTTP_GATEWAY_TIMEOUT, &id,
                               "The confidential activation did not finish within the wait budget");
     if (inv->not_run) return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &id, "The platform is shutting down");
-    /* done is final: record and sealed no longer change */
-    json_t *j = inv->sealed ? json_loads(inv->sealed, 0, NULL) : NULL;
+    /* done is final: record, sealed and refusal no longer change */
     json_t *response = json_object_get(inv->record, "response");
     int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
-    const char *res_b64 = json_get_str(j, "ohttp_res", NULL);
-    enum MHD_Result ret;
-    if (code == TFAAS_STATUS_SUCCESS && res_b64) {
-        size_t len = 0;
-        uint8_t *bytes = b64url_decode_alloc(res_b64, strlen(res_b64), &len);
-        ret = bytes ? http_reply_bytes(r->conn, MHD_HTTP_OK, "message/ohttp-res", bytes, len, &id, 1)
-                    : http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id, "Malformed sealed response");
-    } else {
-        /* Refused before anything was decrypted, or the platform failed. */
-        json_t *status = json_object_get(j, "status");
-        unsigned http = json_is_integer(status) && json_integer_value(status) >= 400 &&
-                                json_integer_value(status) <= 599
-                            ? (unsigned)json_integer_value(status) : MHD_HTTP_INTERNAL_SERVER_ERROR;
-        ret = http_error_hdr(r->conn, http, &id, "%s",
-                             json_get_str(j, "error", "The confidential activation failed"));
+    if (code == TFAAS_STATUS_SUCCESS && inv->sealed) {
+        uint8_t *bytes = malloc(inv->sealed_len); /* MHD frees it */
+        if (!bytes) return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &id, "The server ran out of memory");
+        memcpy(bytes, inv->sealed, inv->sealed_len);
+        return http_reply_bytes(r->conn, MHD_HTTP_OK, "message/ohttp-res", bytes, inv->sealed_len, &id, 1);
     }
+    /* Refused before anything was decrypted, or the platform failed. */
+    json_t *j = inv->refusal ? json_loads(inv->refusal, 0, NULL) : NULL;
+    json_t *status = json_object_get(j, "status");
+    unsigned http = json_is_integer(status) && json_integer_value(status) >= 400 && json_integer_value(status) <= 599
+                        ? (unsigned)json_integer_value(status) : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    enum MHD_Result ret = http_error_hdr(r->conn, http, &id, "%s",
+                                         json_get_str(j, "error", "The confidential activation failed"));
     json_decref(j);
     return ret;
 }

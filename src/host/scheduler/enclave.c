@@ -439,6 +439,9 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         a->res.logs = rf.logs;
         free(a->res.result_json);
         a->res.result_json = rf.result;
+        free(a->res.sealed);
+        a->res.sealed = rf.sealed;
+        a->res.sealed_len = rf.sealed_len;
         sched_finish(s, a, dl, rf.status, NULL);
     }
     sched_release_slot(s, a, dl);

@@ -9,7 +9,8 @@
 
 uint64_t result_frame_cap(uint64_t max, int confidential) {
     uint64_t cap = max > UINT64_MAX / 2 ? UINT64_MAX / 2 : max + RESULT_FRAME_SLACK;
-    /* base64url: 4 characters per 3 bytes, rounded up */
+    /* the logs are base64url (4 characters per 3 bytes, rounded up); the
+     * sealed response is raw, so this also bounds it */
     if (confidential) cap = cap / 3 * 4 + 4 + RESULT_FRAME_CONFIDENTIAL_EXTRA;
     return cap;
 }
@@ -32,8 +33,14 @@ result_frame_kind result_frame_read(const ipc_msg *m, const result_frame_limits 
         st != TFAAS_STATUS_NOT_RUN)
         return malformed(out, "malformed result: unknown status");
     out->status = (tfaas_status)st;
-    const ipc_field *res = &m->fields[RES_RESULT], *logs = &m->fields[RES_LOGS];
+    const ipc_field *res = &m->fields[RES_RESULT], *logs = &m->fields[RES_LOGS], *sealed = &m->fields[RES_SEALED];
     if (res->len == 0) return malformed(out, "malformed result: empty result");
+    /* A confidential call succeeds only as its sealed response (the record
+     * keeps nothing of its result), and only such a call has one. */
+    int sealed_call = lim->confidential && st == TFAAS_STATUS_SUCCESS;
+    if (sealed->len && (!sealed_call || res->len != 2 || memcmp(res->ptr, "{}", 2) != 0))
+        return malformed(out, "malformed result: a sealed response where none belongs");
+    if (sealed_call && !sealed->len) return malformed(out, "malformed result: a confidential success without its sealed response");
     if (st == TFAAS_STATUS_NEED_CODE) return RESULT_FRAME_NEED_CODE;
     if (st == TFAAS_STATUS_NOT_RUN) return RESULT_FRAME_NOT_RUN;
     /* JSON text: a NUL is always escaped, and a raw one would cut it short */
@@ -48,9 +55,15 @@ result_frame_kind result_frame_read(const ipc_msg *m, const result_frame_limits 
         return malformed(out, "malformed result: result over its limit");
     if (logs->len > result_frame_cap(lim->max_log_bytes, lim->confidential))
         return malformed(out, "malformed result: logs over their limit");
+    if (sealed->len > result_frame_cap(lim->max_result_bytes, lim->confidential))
+        return malformed(out, "malformed result: sealed response over its limit");
     out->result = ipc_get_str(m, RES_RESULT);
     out->logs = ipc_get_str(m, RES_LOGS);
-    if (!out->result || !out->logs) {
+    if (sealed->len && (out->sealed = malloc(sealed->len))) {
+        memcpy(out->sealed, sealed->ptr, sealed->len);
+        out->sealed_len = sealed->len;
+    }
+    if (!out->result || !out->logs || (sealed->len && !out->sealed)) {
         result_frame_free(out);
         return RESULT_FRAME_NOMEM;
     }
@@ -68,6 +81,8 @@ result_frame_kind result_frame_read(const ipc_msg *m, const result_frame_limits 
 void result_frame_free(result_frame *f) {
     free(f->result);
     free(f->logs);
+    free(f->sealed);
     f->result = f->logs = NULL;
-    f->result_len = 0;
+    f->sealed = NULL;
+    f->result_len = f->sealed_len = 0;
 }

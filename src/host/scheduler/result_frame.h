@@ -8,7 +8,9 @@
  * every field, a known status, a non-empty result without NUL bytes, and a
  * result and logs within the limits the INVOKE gave (plus the slack of the
  * enclave's own error texts and truncation line); the text it keeps is made
- * valid UTF-8. Anything else is a protocol violation. */
+ * valid UTF-8. A confidential activation succeeds only with sealed bytes
+ * (its OHTTP response, within the result's cap) and the result "{}", and
+ * nothing else carries sealed bytes. Anything else is a protocol violation. */
 #ifndef TFAAS_HOST_SCHEDULER_RESULT_FRAME_H
 #define TFAAS_HOST_SCHEDULER_RESULT_FRAME_H
 
@@ -20,8 +22,9 @@
 /* What an enclave may add to a limit: an error text in place of a result, the
  * truncation line after the logs. */
 #define RESULT_FRAME_SLACK (8u << 10)
-/* A confidential answer is base64url of sealed bytes, which hold the
- * Binary HTTP response with the receipt and the worker certificate. */
+/* A confidential answer's sealed bytes hold the Binary HTTP response with
+ * the receipt and the worker certificate beside the result; its logs are
+ * base64url of their box. */
 #define RESULT_FRAME_CONFIDENTIAL_EXTRA (64u << 10)
 
 typedef enum {
@@ -46,6 +49,8 @@ typedef struct {
     char *result;          /* DONE and NEED_KEYS: malloc'd, NUL-terminated */
     size_t result_len;
     char *logs;            /* DONE: malloc'd, NUL-terminated, may be "" */
+    uint8_t *sealed;       /* DONE of a confidential call that ran: the OHTTP response, malloc'd; else NULL */
+    size_t sealed_len;
     const char *problem;   /* MALFORMED: static text */
 } result_frame;
 
@@ -53,7 +58,8 @@ typedef struct {
  * for every kind. DONE texts are valid UTF-8: other bytes, and NUL bytes in
  * the logs (a console.log of "\0"), become '?'. */
 result_frame_kind result_frame_read(const ipc_msg *m, const result_frame_limits *lim, result_frame *out);
-/* The longest result or log text accepted for a limit of max bytes. */
+/* The longest result, sealed response or log text accepted for a limit of
+ * max bytes. */
 uint64_t result_frame_cap(uint64_t max, int confidential);
 void result_frame_free(result_frame *f);
 

@@ -36,8 +36,7 @@ static void activation_free(activation *a) {
     free(a->activation_id);
     free(a->record);
     free(a->keys);
-    free(a->res.result_json); /* only set if never delivered */
-    free(a->res.logs);
+    sched_result_free(&a->res); /* only set if never delivered */
     free(a);
 }
 
@@ -51,6 +50,7 @@ void done_list_deliver(done_list *dl) {
         sched_result r = a->res;
         a->res.result_json = NULL;
         a->res.logs = NULL;
+        a->res.sealed = NULL;
         a->done(a->ud, &r);
         activation_free(a);
         a = next;
@@ -842,6 +842,9 @@ void sched_result_free(sched_result *r) {
     if (!r) return;
     free(r->result_json);
     free(r->logs);
+    free(r->sealed);
     r->result_json = NULL;
     r->logs = NULL;
+    r->sealed = NULL;
+    r->sealed_len = 0;
 }

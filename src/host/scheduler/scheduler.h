@@ -115,6 +115,9 @@ typedef struct {
     tfaas_status status;       /* SUCCESS .. INTERNAL_ERR */
     char *result_json;         /* JSON object text, never NULL */
     char *logs;                /* '\n'-joined log lines, never NULL */
+    uint8_t *sealed;           /* a confidential call that ran: its OHTTP response (result_json
+                                * is then "{}"); NULL otherwise */
+    size_t sealed_len;
     uint64_t duration_us;      /* time the function ran */
     uint64_t init_us;          /* heap creation + code load, 0 when warm */
     uint64_t wait_us;          /* submission until an enclave took it */

@@ -1,7 +1,8 @@
 /* test_scheduler_result.c - reading an enclave's RESULT frame
  * (src/host/scheduler/result_frame.c): final outcomes, NEED_CODE and
  * NEED_KEYS, every refusal (type, fields, status, empty or NUL-holding
- * result, results and logs over their caps, plain and confidential), and
+ * result, results and logs over their caps, plain and confidential), the
+ * sealed response of a confidential call and where it does not belong, and
  * the UTF-8 and NUL repair of the kept text. */
 #include "check.h"
 
@@ -9,6 +10,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The SEALED field the next frame() carries (empty unless a test sets it). */
+static const char *sealed_bytes;
+static size_t sealed_len;
 
 /* A RESULT frame as the enclave writes it, decoded as the reader gets it.
  * The writer keeps the bytes m points into; the caller frees it. */
@@ -21,6 +26,7 @@ static ipc_msg frame(ipc_writer *w, uint8_t type, uint64_t status, const char *r
         if (i == RES_STATUS) ipc_put_u64(w, status);
         else if (i == RES_RESULT) ipc_put_bytes(w, result, result_len);
         else if (i == RES_LOGS) ipc_put_bytes(w, logs, logs_len);
+        else if (i == RES_SEALED) ipc_put_bytes(w, sealed_bytes, sealed_len);
         else ipc_put_u64(w, 1000u * i);
     }
     for (unsigned i = all; i < nfields; i++) ipc_put_u64(w, 0);
@@ -126,13 +132,51 @@ static void test_caps(void) {
     CHECK(strstr(rf.problem, "result over") != NULL);
     CHECK(read_one(0, "{}", 2, big, RESULT_FRAME_SLACK + 1, &small, &rf) == RESULT_FRAME_MALFORMED);
     CHECK(strstr(rf.problem, "logs over") != NULL);
-    /* confidential answers are base64url of sealed bytes with a receipt */
+    /* confidential logs are base64url of their box */
     small.confidential = 1;
     CHECK(result_frame_cap(64, 1) > 4 * over);
-    CHECK(read_one(0, big, 4 * over, big, 4 * over, &small, &rf) == RESULT_FRAME_DONE);
+    CHECK(read_one(2, big, 4 * over, big, 4 * over, &small, &rf) == RESULT_FRAME_DONE);
     result_frame_free(&rf);
     CHECK(result_frame_cap(UINT64_MAX, 0) >= UINT64_MAX / 2);
     free(big);
+}
+
+/* A confidential call that ran answers with its OHTTP response as raw bytes
+ * beside the result "{}"; anywhere else those bytes are a violation. */
+static void test_sealed(void) {
+    result_frame_limits conf = {64, 64, 1};
+    result_frame rf;
+    sealed_bytes = "\x01\x00sealed";
+    sealed_len = 8;
+    CHECK(read_one(0, "{}", 2, "bG9n", 4, &conf, &rf) == RESULT_FRAME_DONE);
+    CHECK(rf.sealed && rf.sealed_len == 8 && memcmp(rf.sealed, "\x01\x00sealed", 8) == 0);
+    result_frame_free(&rf);
+    CHECK(rf.sealed == NULL && rf.sealed_len == 0);
+    CHECK(read_one(0, "{}", 2, "", 0, &PLAIN, &rf) == RESULT_FRAME_MALFORMED);
+    CHECK(strstr(rf.problem, "sealed response where none belongs") != NULL);
+    CHECK(read_one(1, "{}", 2, "", 0, &conf, &rf) == RESULT_FRAME_MALFORMED);
+    CHECK(read_one(0, "{\"a\":1}", 7, "", 0, &conf, &rf) == RESULT_FRAME_MALFORMED);
+    CHECK(read_one(TFAAS_STATUS_NEED_KEYS, "{}", 2, "", 0, &conf, &rf) == RESULT_FRAME_MALFORMED);
+    sealed_bytes = NULL;
+    sealed_len = 0;
+    CHECK(read_one(0, "{}", 2, "", 0, &conf, &rf) == RESULT_FRAME_MALFORMED);
+    CHECK(strstr(rf.problem, "without its sealed response") != NULL);
+    size_t over = result_frame_cap(64, 1) + 1;
+    char *big = calloc(1, over);
+    sealed_bytes = big;
+    sealed_len = over;
+    CHECK(read_one(0, "{}", 2, "", 0, &conf, &rf) == RESULT_FRAME_MALFORMED);
+    CHECK(strstr(rf.problem, "sealed response over") != NULL);
+    sealed_len = over - 1;
+    CHECK(read_one(0, "{}", 2, "", 0, &conf, &rf) == RESULT_FRAME_DONE);
+    result_frame_free(&rf);
+    free(big);
+    sealed_bytes = NULL;
+    sealed_len = 0;
+    /* a refusal (no sealed bytes) is an ordinary result */
+    CHECK(read_one(1, "{\"error\":\"no\",\"status\":403}", 27, "", 0, &conf, &rf) == RESULT_FRAME_DONE);
+    CHECK(rf.sealed == NULL);
+    result_frame_free(&rf);
 }
 
 int main(void) {
@@ -140,5 +184,6 @@ int main(void) {
     test_requests();
     test_refusals();
     test_caps();
+    test_sealed();
     return CHECK_DONE();
 }
