@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, startServe, stopGroup } from './lib.mjs';
+import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, startServe, stopGroup, treeCpuUs } from './lib.mjs';
 import { confidentialOf, deployBody } from '../tests/lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../tests/lib/ohttp-client.mjs';
 
@@ -65,8 +65,15 @@ try {
 
   const helloUrl = `${srv.base}/api/v1/namespaces/_/actions/hello?blocking=true&result=true`;
   const body = JSON.stringify({ name: 'Ada' });
+  // The server's CPU per request of a run (its whole process tree).
+  const measured = (opts) => {
+    const c0 = treeCpuUs(srv.child.pid);
+    const w = runWrk(opts);
+    w.cpu_us = (treeCpuUs(srv.child.pid) - c0) / Math.max(1, w.requests);
+    return w;
+  };
   runWrk({ url: helloUrl, body, auth: srv.authB64, conns, seconds: warmup, cpu: clientCpu });
-  const plain = runWrk({ url: helloUrl, body, auth: srv.authB64, conns, seconds, cpu: clientCpu });
+  const plain = measured({ url: helloUrl, body, auth: srv.authB64, conns, seconds, cpu: clientCpu });
   log(`confidential: plaintext hello ${Math.round(plain.rps)} req/s, p99 ${(plain.p99_us / 1000).toFixed(2)} ms`);
 
   // Fresh requests for the warm-up and for the run, each in its own file (a
@@ -85,14 +92,17 @@ try {
   const count = warm.count + run.count;
   log(`confidential: ${count} encapsulated requests made in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   runWrk({ url, auth: srv.authB64, conns, seconds: warmup, cpu: clientCpu, script: 'ohttp.lua', env: { BENCH_REQUESTS: warm.file } });
-  const conf = runWrk({ url, auth: srv.authB64, conns, seconds, cpu: clientCpu, script: 'ohttp.lua', env: { BENCH_REQUESTS: run.file } });
+  const conf = measured({ url, auth: srv.authB64, conns, seconds, cpu: clientCpu, script: 'ohttp.lua', env: { BENCH_REQUESTS: run.file } });
   log(`confidential: confidential hello ${Math.round(conf.rps)} req/s, p99 ${(conf.p99_us / 1000).toFixed(2)} ms, errors ${conf.errors}`);
-  const pick = (w) => ({ rps: w.rps, p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, errors: w.errors });
+  const pick = (w) => ({ rps: w.rps, p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, errors: w.errors,
+    server_cpu_us_per_request: w.cpu_us });
   writeFileSync(args.out, JSON.stringify({
     seconds, warmup, conns, aead: AEAD.name, requests_made: count, concurrency: CONF_CONCURRENCY,
     plaintext: pick(plain), confidential: pick(conf),
     // Server time per request that confidentiality adds (the server is on one core).
     added_us_per_request: (1 / conf.rps - 1 / plain.rps) * 1e6,
+    // The same, from the server's CPU time: steadier on a shared machine.
+    added_cpu_us_per_request: conf.cpu_us - plain.cpu_us,
   }, null, 2) + '\n');
 } finally {
   await stopGroup(srv.child);
