@@ -1,4 +1,4 @@
-/* hkdf.h - HKDF-SHA256 (RFC 5869) Extract and Expand over OpenSSL's EVP_KDF.
+/* hkdf.h - HKDF-SHA256 (RFC 5869) Extract and Expand over OpenSSL's HMAC.
  *
  * HPKE (RFC 9180) and OHTTP responses (RFC 9458 §4.4) build on these two
  * steps; callers compose their own labels. */

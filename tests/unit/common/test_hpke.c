@@ -1,8 +1,10 @@
 /* test_hpke.c - HPKE against the RFC 9180 Appendix A test vectors for the
- * implemented suites, and hostile input (wrong lengths, tampering, wrong aad,
+ * implemented suites, HKDF-SHA256 (its building block) against RFC 5869
+ * Appendix A, and hostile input (wrong lengths, tampering, wrong aad,
  * low-order keys, nonce overflow). */
 #include "check.h"
 #include "hex.h"
+#include "common/hkdf.h"
 #include "common/hpke.h"
 
 #include <stdint.h>
@@ -184,7 +186,51 @@ static void test_single_shot(uint16_t aead) {
     free(ct);
 }
 
+/* RFC 5869 Appendix A.1-A.3 (the SHA-256 cases): ikm, salt, info as
+ * generated ranges, then PRK and OKM. */
+static void fill(uint8_t *b, size_t n, uint8_t from) {
+    for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(from + i);
+}
+
+static void test_hkdf(void) {
+    uint8_t ikm[80], salt[80], info[80], prk[HKDF_SHA256_LEN], okm[82];
+    memset(ikm, 0x0b, 22);
+    fill(salt, 13, 0x00);
+    fill(info, 10, 0xf0);
+    CHECK(hkdf_extract(salt, 13, ikm, 22, prk) == HKDF_OK);
+    CHECK(eq_hex(prk, 32, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"));
+    CHECK(hkdf_expand(prk, info, 10, okm, 42) == HKDF_OK);
+    CHECK(eq_hex(okm, 42, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"));
+
+    fill(ikm, 80, 0x00);
+    fill(salt, 80, 0x60);
+    fill(info, 80, 0xb0);
+    CHECK(hkdf_extract(salt, 80, ikm, 80, prk) == HKDF_OK);
+    CHECK(eq_hex(prk, 32, "06a6b88c5853361a06104c9ceb35b45cef760014904671014a193f40c15fc244"));
+    CHECK(hkdf_expand(prk, info, 80, okm, 82) == HKDF_OK);
+    CHECK(eq_hex(okm, 82,
+                 "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09"
+                 "da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"));
+
+    memset(ikm, 0x0b, 22);
+    CHECK(hkdf_extract(NULL, 0, ikm, 22, prk) == HKDF_OK); /* no salt: Nh zeros */
+    CHECK(eq_hex(prk, 32, "19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04"));
+    CHECK(hkdf_expand(prk, NULL, 0, okm, 42) == HKDF_OK);
+    CHECK(eq_hex(okm, 42, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"));
+
+    /* L outside 1..255*Nh */
+    CHECK(hkdf_expand(prk, NULL, 0, okm, 0) == HKDF_ERR_LENGTH);
+    CHECK(hkdf_expand(prk, NULL, 0, okm, HKDF_SHA256_MAX_EXPAND + 1) == HKDF_ERR_LENGTH);
+    /* the longest L: the counter reaches 255 without wrapping; its last block
+     * is T(255), which the shorter expansion's prefix must match */
+    uint8_t *all = malloc(HKDF_SHA256_MAX_EXPAND);
+    CHECK(all && hkdf_expand(prk, NULL, 0, all, HKDF_SHA256_MAX_EXPAND) == HKDF_OK);
+    CHECK(all && memcmp(all, okm, 42) == 0);
+    free(all);
+}
+
 int main(void) {
+    test_hkdf();
     for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) test_vector(&vectors[i]);
     test_hostile(HPKE_AEAD_AES_128_GCM);
     test_hostile(HPKE_AEAD_CHACHA20_POLY1305);
