@@ -5,7 +5,6 @@
 #include "common/evidence_hw.h"
 #include "common/tee_x509.h"
 
-#include <openssl/sha.h>
 #include <string.h>
 
 void dcap_collateral_free(dcap_collateral *c) {
@@ -16,28 +15,18 @@ void dcap_collateral_free(dcap_collateral *c) {
 }
 
 /* The leaf of an issuer chain (PEM in member `key`), verified to a root
- * through the chain's other certificates and the intermediates, with CRLs.
- * NULL with why on failure. */
+ * with the CRLs. NULL with *r and why on failure. */
 static X509 *issuer_leaf(const json_t *doc, const char *key, STACK_OF(X509) *roots, STACK_OF(X509) *intermediates,
                          STACK_OF(X509_CRL) *crls, int64_t at, evidence_result *r, char *why, size_t whylen) {
     const char *pem = json_string_value(json_object_get(doc, key));
-    STACK_OF(X509) *chain = pem ? tee_certs_load(pem, strlen(pem)) : NULL;
     X509 *leaf = NULL;
     char detail[256];
-    if (!chain) {
+    int rc = pem ? tee_chain_leaf(pem, strlen(pem), roots, intermediates, crls, at, &leaf, detail, sizeof detail) : -1;
+    if (rc == -1)
         *r = evidence_refuse(why, whylen, EVIDENCE_BAD_COLLATERAL, "collateral %s is missing or not PEM certificates",
                              key);
-        return NULL;
-    }
-    for (int k = 0; k < sk_X509_num(intermediates); k++)
-        if (!sk_X509_push(chain, X509_dup(sk_X509_value(intermediates, k)))) break;
-    if (tee_chain_verify(sk_X509_value(chain, 0), chain, roots, crls, at, detail, sizeof detail) < 0) {
+    else if (rc == -2)
         *r = evidence_refuse(why, whylen, EVIDENCE_BAD_CHAIN, "collateral %s: %s", key, detail);
-    } else {
-        leaf = sk_X509_value(chain, 0);
-        X509_up_ref(leaf);
-    }
-    sk_X509_pop_free(chain, X509_free);
     return leaf;
 }
 

@@ -157,24 +157,22 @@ static evidence_result check_tdx_module(const uint8_t *body, const json_t *tcb_i
 static evidence_result check_pck_and_qe(const dcap_quote *q, STACK_OF(X509) *roots, STACK_OF(X509) *intermediates,
                                         STACK_OF(X509_CRL) *crls, int64_t at, dcap_pck_info *pck, char *why,
                                         size_t whylen) {
-    STACK_OF(X509) *chain = tee_certs_load(q->pck_chain, q->pck_chain_len);
+    X509 *leaf = NULL;
     evidence_result r = EVIDENCE_OK;
     char detail[256];
-    if (!chain) return evidence_refuse(why, whylen, EVIDENCE_MALFORMED, "quote's PCK certificate chain does not parse");
-    for (int k = 0; k < sk_X509_num(intermediates); k++) {
-        X509 *dup = X509_dup(sk_X509_value(intermediates, k));
-        if (!dup || !sk_X509_push(chain, dup)) X509_free(dup);
-    }
-    X509 *leaf = sk_X509_value(chain, 0);
-    EVP_PKEY *pub = X509_get0_pubkey(leaf);
-    if (tee_chain_verify(leaf, chain, roots, crls, at, detail, sizeof detail) < 0)
+    int rc = tee_chain_leaf(q->pck_chain, q->pck_chain_len, roots, intermediates, crls, at, &leaf, detail,
+                            sizeof detail);
+    EVP_PKEY *pub = leaf ? X509_get0_pubkey(leaf) : NULL;
+    if (rc == -1)
+        r = evidence_refuse(why, whylen, EVIDENCE_MALFORMED, "quote's PCK certificate chain does not parse");
+    else if (rc == -2)
         r = evidence_refuse(why, whylen, EVIDENCE_BAD_CHAIN, "PCK certificate chain: %s", detail);
     else if (dcap_pck_info_get(leaf, pck) < 0)
         r = evidence_refuse(why, whylen, EVIDENCE_MALFORMED, "PCK certificate has no well-formed SGX extension");
     else if (!pub || !tee_ecdsa_verify(pub, EVP_sha256(), q->qe_report_sig, q->qe_report_sig + 32, 32, 0, q->qe_report,
                                        DCAP_SGX_BODY_LEN))
         r = evidence_refuse(why, whylen, EVIDENCE_BAD_SIGNATURE, "QE report signature does not verify with the PCK key");
-    sk_X509_pop_free(chain, X509_free);
+    X509_free(leaf);
     if (r != EVIDENCE_OK) return r;
     /* report_data = SHA-256(attestation key || QE authentication data) || 32 zero bytes */
     uint8_t digest[SHA256_DIGEST_LENGTH], zero[32] = {0};
@@ -210,8 +208,6 @@ static int add_fields(const dcap_quote *q, evidence_claims *c) {
         c->debug = (b[SGX_RB_ATTRIBUTES] & SGX_ATTR_DEBUG) != 0;
         rc |= evidence_field_add(c, "mr_enclave", b + SGX_RB_MRENCLAVE, 32);
         rc |= evidence_field_add(c, "mr_signer", b + SGX_RB_MRSIGNER, 32);
-        rc |= evidence_field_add(c, "isv_prod_id", b + SGX_RB_ISVPRODID, 2);
-        rc |= evidence_field_add(c, "isv_svn", b + SGX_RB_ISVSVN, 2);
         rc |= evidence_field_add(c, "attributes", b + SGX_RB_ATTRIBUTES, 16);
         return rc;
     }

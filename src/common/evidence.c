@@ -210,6 +210,38 @@ int evidence_advisories_add(evidence_claims *c, const json_t *ids) {
     return 0;
 }
 
+static int set_hex(json_t *o, const char *key, const uint8_t *v, size_t len) {
+    char hex[2 * EVIDENCE_REPORT_DATA_LEN + 1];
+    if (len > EVIDENCE_REPORT_DATA_LEN) return -1;
+    evidence_hex(v, len, hex);
+    return json_object_set_new(o, key, json_string(hex));
+}
+
+json_t *evidence_claims_json(const evidence_claims *c) {
+    json_t *o = json_object(), *ids = json_array();
+    int rc = !o || !ids ? -1 : 0;
+    rc |= json_object_set_new(o, "tee", json_string(c->tee));
+    rc |= set_hex(o, "report_data", c->report_data, sizeof c->report_data);
+    if (!strcmp(c->tee, "sim")) {
+        rc |= set_hex(o, "measurement", c->measurement, sizeof c->measurement);
+        rc |= set_hex(o, "signer", c->signer, sizeof c->signer);
+        rc |= json_object_set_new(o, "engine", json_string(c->engine));
+        json_decref(ids);
+        return rc ? (json_decref(o), NULL) : o;
+    }
+    rc |= json_object_set_new(o, "debug", json_boolean(c->debug));
+    rc |= json_object_set_new(o, "tcb_status", json_string(c->tcb_status));
+    for (size_t i = 0; i < c->nadvisory_ids; i++) rc |= json_array_append_new(ids, json_string(c->advisory_ids[i]));
+    rc |= json_object_set(o, "advisory_ids", ids);
+    for (size_t i = 0; i < c->nfields; i++) rc |= set_hex(o, c->fields[i].name, c->fields[i].value, c->fields[i].len);
+    json_decref(ids);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 evidence_result evidence_check(const uint8_t *evidence, size_t len, const evidence_trust *trust,
                                const uint8_t *expected_measurement, const uint8_t *expected_report_data,
                                evidence_claims *out, char *why, size_t whylen) {

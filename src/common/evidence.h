@@ -22,6 +22,7 @@
 
 #include "common/hpke.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +105,11 @@ const char *evidence_result_name(evidence_result r);
 evidence_result evidence_check(const uint8_t *evidence, size_t len, const evidence_trust *trust,
                                const uint8_t *expected_measurement, const uint8_t *expected_report_data,
                                evidence_claims *out, char *why, size_t whylen);
+/* The claims as JSON (new reference, NULL when memory is short): tee,
+ * debug, tcb_status and advisory_ids (hardware), report_data and every
+ * measurement field in lower-case hex under its own name (sim: measurement,
+ * signer, engine). */
+json_t *evidence_claims_json(const evidence_claims *c);
 /* A claims field by name, or NULL. */
 const evidence_field *evidence_field_get(const evidence_claims *c, const char *name);
 

@@ -38,6 +38,8 @@ STACK_OF(X509) *tee_certs_load(const void *data, size_t len) {
     return sk;
 }
 
+static int self_signed(X509 *x) { return X509_check_issued(x, x) == X509_V_OK; }
+
 X509_CRL *tee_crl_load(const char *text) {
     if (!text) return NULL;
     size_t n = strlen(text);
@@ -59,8 +61,6 @@ X509_CRL *tee_crl_load(const char *text) {
     ERR_clear_error();
     return crl;
 }
-
-static int self_signed(X509 *x) { return X509_check_issued(x, x) == X509_V_OK; }
 
 int tee_trust_load(const char *pem, size_t len, STACK_OF(X509) **roots, STACK_OF(X509) **intermediates) {
     *roots = *intermediates = NULL;
@@ -102,13 +102,24 @@ int tee_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *root
     if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) goto out;
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
     /* Not X509_V_FLAG_X509_STRICT: AMD's VCEKs have no authority key identifier. */
-    unsigned long flags = X509_V_FLAG_USE_CHECK_TIME;
+    unsigned long flags = X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_CHECK_SS_SIGNATURE;
     if (crls) {
         X509_STORE_CTX_set0_crls(ctx, crls);
         flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
     }
     X509_VERIFY_PARAM_set_flags(param, flags);
     X509_VERIFY_PARAM_set_time(param, (time_t)at);
+    /* A chain's own copy of a root must be the trusted root itself, not a
+     * look-alike OpenSSL would skip over. */
+    for (int k = 0; k < sk_X509_num(untrusted); k++) {
+        X509 *x = sk_X509_value(untrusted, k);
+        int trusted = 0;
+        for (int m = 0; m < sk_X509_num(roots) && !trusted; m++) trusted = X509_cmp(x, sk_X509_value(roots, m)) == 0;
+        if (self_signed(x) && !trusted) {
+            snprintf(why, whylen, "the chain presents a root that is not a trusted one");
+            goto out;
+        }
+    }
     if (X509_verify_cert(ctx) == 1) {
         rc = 0;
         goto out;
@@ -122,6 +133,30 @@ out:
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
     ERR_clear_error();
+    return rc;
+}
+
+int tee_chain_leaf(const void *pem, size_t len, STACK_OF(X509) *roots, STACK_OF(X509) *intermediates,
+                   STACK_OF(X509_CRL) *crls, int64_t at, X509 **leaf, char *why, size_t whylen) {
+    *leaf = NULL;
+    STACK_OF(X509) *chain = tee_certs_load(pem, len);
+    if (!chain) return -1;
+    int rc = -2;
+    for (int k = 0; k < sk_X509_num(intermediates); k++) {
+        X509 *dup = X509_dup(sk_X509_value(intermediates, k));
+        if (!dup || !sk_X509_push(chain, dup)) {
+            X509_free(dup);
+            snprintf(why, whylen, "out of memory");
+            goto out;
+        }
+    }
+    if (tee_chain_verify(sk_X509_value(chain, 0), chain, roots, crls, at, why, whylen) == 0) {
+        *leaf = sk_X509_value(chain, 0);
+        X509_up_ref(*leaf);
+        rc = 0;
+    }
+out:
+    sk_X509_pop_free(chain, X509_free);
     return rc;
 }
 

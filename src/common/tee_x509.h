@@ -30,6 +30,13 @@ int tee_trust_load(const char *pem, size_t len, STACK_OF(X509) **roots, STACK_OF
 int tee_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *roots, STACK_OF(X509_CRL) *crls,
                      int64_t at, char *why, size_t whylen);
 
+/* The leaf (first certificate) of a PEM chain, verified as tee_chain_verify
+ * does through the chain's other certificates and intermediates. 0 with
+ * *leaf (the caller's), -1 when the text is not certificates, -2 when the
+ * chain does not verify (reason in why). */
+int tee_chain_leaf(const void *pem, size_t len, STACK_OF(X509) *roots, STACK_OF(X509) *intermediates,
+                   STACK_OF(X509_CRL) *crls, int64_t at, X509 **leaf, char *why, size_t whylen);
+
 /* ECDSA over msg with md, signature as r and s of n bytes each, big-endian
  * (Intel) or little-endian (AMD). 1 valid, 0 not. */
 int tee_ecdsa_verify(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, const uint8_t *s, size_t n,
