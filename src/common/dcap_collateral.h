@@ -1,6 +1,6 @@
 /* dcap_collateral.h - Intel DCAP collateral: the TCB info and QE identity
  * Intel's PCS signs, the CRLs of the root CA and the PCK CA, and the chains
- * that sign them. JSON form (docs/protocol.md §5.4), as the samples and
+ * that sign them. JSON form (docs/protocol.md §5.5), as the samples and
  * Intel's PCCS clients hold it:
  *   {"tcb_info": "<exact JSON text>", "tcb_info_signature": "<hex r||s>",
  *    "tcb_info_issuer_chain": "<PEM>", "qe_identity": "<exact JSON text>",

@@ -13,7 +13,7 @@
  *    "engine":text,"iat":seconds}
  * where signer is the SHA-256 of the platform key's uncompressed point.
  *
- * Hardware formats (docs/protocol.md §5.4), checked against vendor roots
+ * Hardware formats (docs/protocol.md §5.5), checked against vendor roots
  * and collateral given in an evidence_trust: Intel DCAP quotes v3/v4/v5 of
  * SGX enclaves and TDX guests ("sgx", "tdx"; dcap_verify.c) and AMD SEV-SNP
  * reports ("sev-snp"; snp_verify.c). No tfaas component produces them yet. */
@@ -86,7 +86,7 @@ typedef struct {
  * the pinned Intel and AMD roots (tee_x509.h). */
 typedef struct {
     EVP_PKEY *sim_root;          /* sim platform key; NULL refuses sim evidence */
-    const char *collateral;      /* DCAP collateral JSON (docs/protocol.md §5.4) */
+    const char *collateral;      /* DCAP collateral JSON (docs/protocol.md §5.5) */
     size_t collateral_len;
     const uint8_t *key_cert;     /* SNP VCEK or VLEK, PEM or DER */
     size_t key_cert_len;

@@ -28,7 +28,7 @@ static void usage(FILE *f) {
           "\n"
           "options:\n"
           "  --collateral FILE  DCAP collateral (JSON: TCB info, QE identity, CRLs and\n"
-          "                     their signing chains; docs/protocol.md §5.4)\n"
+          "                     their signing chains; docs/protocol.md §5.5)\n"
           "  --cert FILE        the SNP report's VCEK or VLEK certificate (PEM or DER)\n"
           "  --ca FILE          PEM roots (and intermediates, e.g. ASK/ARK or ASVK/ARK)\n"
           "                     to trust instead of the pinned Intel SGX Root CA and\n"
