@@ -210,6 +210,15 @@ int evidence_advisories_add(evidence_claims *c, const json_t *ids) {
     return 0;
 }
 
+const uint8_t *evidence_claims_measurement(const evidence_claims *c, size_t *len) {
+    *len = EVIDENCE_MEASUREMENT_LEN;
+    if (!strcmp(c->tee, "sim") || !strcmp(c->tee, "sgx")) return c->measurement;
+    const evidence_field *f = evidence_field_get(c, !strcmp(c->tee, "tdx") ? "mr_td"
+                                                    : !strcmp(c->tee, "sev-snp") ? "measurement" : "");
+    if (f) *len = f->len;
+    return f ? f->value : NULL;
+}
+
 static int set_hex(json_t *o, const char *key, const uint8_t *v, size_t len) {
     char hex[2 * EVIDENCE_REPORT_DATA_LEN + 1];
     if (len > EVIDENCE_REPORT_DATA_LEN) return -1;

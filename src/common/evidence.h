@@ -110,6 +110,10 @@ evidence_result evidence_check(const uint8_t *evidence, size_t len, const eviden
  * measurement field in lower-case hex under its own name (sim: measurement,
  * signer, engine). */
 json_t *evidence_claims_json(const evidence_claims *c);
+/* The measurement that names the enclave or guest: sim and SGX the 32-byte
+ * measurement (MRENCLAVE), TDX MRTD, SNP MEASUREMENT (48 bytes); NULL for
+ * claims of no known TEE. *len gets its length. */
+const uint8_t *evidence_claims_measurement(const evidence_claims *c, size_t *len);
 /* A claims field by name, or NULL. */
 const evidence_field *evidence_field_get(const evidence_claims *c, const char *name);
 

@@ -140,16 +140,6 @@ json_t *policy_json(const policy *p) {
     return j;
 }
 
-/* The claims' measurement of a given length: 32 bytes for sim and SGX
- * (MRENCLAVE), 48 for TDX (MRTD) and SNP (MEASUREMENT); NULL otherwise. */
-static const uint8_t *claimed_measurement(const evidence_claims *c, size_t len) {
-    if (len == EVIDENCE_MEASUREMENT_LEN)
-        return !strcmp(c->tee, "sim") || !strcmp(c->tee, "sgx") ? c->measurement : NULL;
-    const evidence_field *f = evidence_field_get(c, !strcmp(c->tee, "tdx") ? "mr_td"
-                                                    : !strcmp(c->tee, "sev-snp") ? "measurement" : "");
-    return f && f->len == len ? f->value : NULL;
-}
-
 int policy_accepts(const policy *p, const evidence_claims *c) {
     size_t n = strlen(p->engine);
     if (strncmp(c->engine, p->engine, n) != 0 || (c->engine[n] != '\0' && c->engine[n] != '/')) return 0;
@@ -165,8 +155,9 @@ int policy_accepts(const policy *p, const evidence_claims *c) {
         if (rank < 0 || rank > p->min_tcb) return 0;
     }
     for (size_t i = 0; i < p->nmeasurements; i++) {
-        const uint8_t *m = claimed_measurement(c, p->measurement_lens[i]);
-        if (m && CRYPTO_memcmp(p->measurements[i], m, p->measurement_lens[i]) == 0) return 1;
+        size_t len;
+        const uint8_t *m = evidence_claims_measurement(c, &len);
+        if (m && len == p->measurement_lens[i] && CRYPTO_memcmp(p->measurements[i], m, len) == 0) return 1;
     }
     return 0;
 }
