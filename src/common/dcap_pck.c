@@ -54,34 +54,63 @@ static int small_int(const ASN1_TYPE *v, uint32_t max, uint32_t *out) {
     return 0;
 }
 
-static int tcb(const ASN1_TYPE *v, dcap_pck_info *out, unsigned *seen) {
-    if (v->type != V_ASN1_SEQUENCE) return -1;
-    STACK_OF(ASN1_TYPE) *sk = pairs(v->value.sequence->data, v->value.sequence->length);
+/* Calls fn on each {OID, value} pair of a DER SEQUENCE OF SEQUENCE until
+ * fn fails; 0, or -1 when the DER is not such a sequence or fn failed. */
+static int each_pair(const unsigned char *der, long len, int (*fn)(const char *oid, const ASN1_TYPE *v, void *ctx),
+                     void *ctx) {
+    STACK_OF(ASN1_TYPE) *sk = pairs(der, len);
     int rc = sk ? 0 : -1;
     for (int k = 0; rc == 0 && k < sk_ASN1_TYPE_num(sk); k++) {
         char oid[64];
         ASN1_TYPE *val;
         STACK_OF(ASN1_TYPE) *hold;
-        if (pair(sk_ASN1_TYPE_value(sk, k), oid, sizeof oid, &val, &hold) < 0) {
-            rc = -1;
-            break;
-        }
-        unsigned comp = 0;
-        int n = 0;
-        if (sscanf(oid, SGX_EXT_OID ".2.%u%n", &comp, &n) == 1 && oid[n] == '\0') {
-            uint32_t x;
-            if (comp >= 1 && comp <= 16) {
-                if (small_int(val, 255, &x) < 0) rc = -1;
-                else out->cpu_svn[comp - 1] = (uint8_t)x, *seen |= 1u << (comp - 1);
-            } else if (comp == 17) {
-                if (small_int(val, 65535, &out->pce_svn) < 0) rc = -1;
-                else *seen |= 1u << 16;
-            }
-        }
+        rc = pair(sk_ASN1_TYPE_value(sk, k), oid, sizeof oid, &val, &hold) < 0 ? -1 : fn(oid, val, ctx);
         sk_ASN1_TYPE_pop_free(hold, ASN1_TYPE_free);
     }
     sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
     return rc;
+}
+
+typedef struct {
+    dcap_pck_info *out;
+    unsigned seen;  /* bits 0..15 CPU SVN components, 16 PCE SVN, 17 PCE-ID, 18 FMSPC */
+} pck_walk;
+
+#define PCK_SEEN_ALL ((1u << 19) - 1)
+
+/* One member of the TCB sequence: components .2.1 .. .2.16 and the PCE SVN .2.17. */
+static int tcb_member(const char *oid, const ASN1_TYPE *v, void *ctx) {
+    pck_walk *w = ctx;
+    unsigned comp = 0;
+    int n = 0;
+    uint32_t x;
+    if (sscanf(oid, SGX_EXT_OID ".2.%u%n", &comp, &n) != 1 || oid[n] != '\0') return 0;
+    if (comp >= 1 && comp <= 16) {
+        if (small_int(v, 255, &x) < 0) return -1;
+        w->out->cpu_svn[comp - 1] = (uint8_t)x;
+        w->seen |= 1u << (comp - 1);
+    } else if (comp == 17) {
+        if (small_int(v, 65535, &w->out->pce_svn) < 0) return -1;
+        w->seen |= 1u << 16;
+    }
+    return 0;
+}
+
+/* One member of the SGX extension: TCB .2, PCE-ID .3, FMSPC .4 (others ignored). */
+static int ext_member(const char *oid, const ASN1_TYPE *v, void *ctx) {
+    pck_walk *w = ctx;
+    if (!strcmp(oid, SGX_EXT_OID ".2"))
+        return v->type == V_ASN1_SEQUENCE
+                   ? each_pair(v->value.sequence->data, v->value.sequence->length, tcb_member, w) : -1;
+    if (!strcmp(oid, SGX_EXT_OID ".3")) {
+        w->seen |= 1u << 17;
+        return octets(v, w->out->pce_id, 2);
+    }
+    if (!strcmp(oid, SGX_EXT_OID ".4")) {
+        w->seen |= 1u << 18;
+        return octets(v, w->out->fmspc, 6);
+    }
+    return 0;
 }
 
 int dcap_pck_info_get(X509 *pck, dcap_pck_info *out) {
@@ -91,23 +120,8 @@ int dcap_pck_info_get(X509 *pck, dcap_pck_info *out) {
     ASN1_OBJECT_free(oid);
     X509_EXTENSION *ext = idx >= 0 ? X509_get_ext(pck, idx) : NULL;
     ASN1_OCTET_STRING *data = ext ? X509_EXTENSION_get_data(ext) : NULL;
-    STACK_OF(ASN1_TYPE) *sk = data ? pairs(data->data, data->length) : NULL;
-    unsigned seen = 0, want = (1u << 17) - 1; /* 16 components and the PCE SVN */
-    int fmspc = 0, pceid = 0, rc = sk ? 0 : -1;
-    for (int k = 0; rc == 0 && k < sk_ASN1_TYPE_num(sk); k++) {
-        char name[64];
-        ASN1_TYPE *val;
-        STACK_OF(ASN1_TYPE) *hold;
-        if (pair(sk_ASN1_TYPE_value(sk, k), name, sizeof name, &val, &hold) < 0) {
-            rc = -1;
-            break;
-        }
-        if (!strcmp(name, SGX_EXT_OID ".2")) rc = tcb(val, out, &seen);
-        else if (!strcmp(name, SGX_EXT_OID ".3")) rc = octets(val, out->pce_id, 2), pceid = 1;
-        else if (!strcmp(name, SGX_EXT_OID ".4")) rc = octets(val, out->fmspc, 6), fmspc = 1;
-        sk_ASN1_TYPE_pop_free(hold, ASN1_TYPE_free);
-    }
-    sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+    pck_walk w = {out, 0};
+    int rc = data ? each_pair(data->data, data->length, ext_member, &w) : -1;
     ERR_clear_error();
-    return rc == 0 && fmspc && pceid && seen == want ? 0 : -1;
+    return rc == 0 && w.seen == PCK_SEEN_ALL ? 0 : -1;
 }
