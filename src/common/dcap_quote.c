@@ -53,7 +53,9 @@ dcap_parse_result dcap_quote_parse(const uint8_t *buf, size_t len, dcap_quote *q
     q->version = tee_u16(&c);
     tee_take(&c, 2); /* attestation key type, checked by the sniff */
     q->tee_type = tee_u32(&c);
-    tee_take(&c, DCAP_HEADER_LEN - 8);
+    tee_take(&c, DCAP_QE_VENDOR_OFFSET - 8); /* QE and PCE SVN: the QE report says them, signed */
+    q->qe_vendor_id = tee_take(&c, 16);
+    tee_take(&c, DCAP_HEADER_LEN - DCAP_QE_VENDOR_OFFSET - 16); /* user data */
     size_t body_len;
     if (q->version == 5) {
         q->body_type = tee_u16(&c);

@@ -19,6 +19,7 @@
 #define DCAP_ATT_KEY_ECDSA_P256 2u
 #define DCAP_CERT_PCK_CHAIN 5u   /* certification data: PEM PCK leaf, its CA, root */
 #define DCAP_CERT_QE_REPORT 6u   /* certification data: QE report + its own certification data */
+#define DCAP_QE_VENDOR_OFFSET 12u /* 16 bytes in the header: Intel's QE is 939A7233-F79C-4CA9-940A-0DB3957F0607 */
 
 /* Offsets inside an SGX report body (enclave or QE). */
 #define SGX_RB_CPUSVN 0u
@@ -58,6 +59,7 @@ typedef enum {
 
 typedef struct {
     uint16_t version;
+    const uint8_t *qe_vendor_id;   /* 16 bytes of the header */
     uint32_t tee_type;             /* DCAP_TEE_SGX or DCAP_TEE_TDX */
     uint16_t body_type;            /* 1 SGX, 2 TD 1.0, 3 TD 1.5 (v3/v4: implied) */
     const uint8_t *body;           /* the report body */

@@ -11,7 +11,10 @@
  *   5. TCB status: the first TCB info level the platform's PCK TCB (and,
  *      for TDX, TEE_TCB_SVN) reaches, then the QE's and, for TDX, the TDX
  *      module's own levels, merged as Intel merges them;
- *   6. Revoked is refused, debug is refused unless allowed. */
+ *   6. Revoked is refused, debug is refused unless allowed.
+ * Before all of them, the header's QE vendor id must be Intel's (once the
+ * collateral is known to be there, so that a quote without it is always
+ * refused for that). */
 #include "common/dcap_collateral.h"
 #include "common/dcap_pck.h"
 #include "common/dcap_quote.h"
@@ -260,6 +263,10 @@ evidence_result dcap_verify(const uint8_t *buf, size_t len, const evidence_trust
     if (!t->collateral)
         return evidence_refuse(why, whylen, EVIDENCE_NO_COLLATERAL, "a DCAP quote needs its collateral (TCB info, QE "
                                "identity, CRLs)");
+    static const uint8_t INTEL_QE[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+                                         0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
+    if (memcmp(q.qe_vendor_id, INTEL_QE, sizeof INTEL_QE) != 0)
+        return evidence_refuse(why, whylen, EVIDENCE_QE_MISMATCH, "the quote is not from Intel's quoting enclave (QE vendor id)");
     STACK_OF(X509) *roots = NULL, *inter = NULL;
     dcap_collateral col = {0};
     dcap_pck_info pck;

@@ -237,7 +237,8 @@ static void test_dcap_tampered(const sample *s) {
     evidence_trust t = trust_of(s, 1);
     quote_map m = map_quote(s->ev);
     printf("tampered variants of %s\n", s->id);
-    CHECK(with_flip(s, &t, 12, 1) == EVIDENCE_BAD_SIGNATURE);                   /* header (QE vendor id) */
+    CHECK(with_flip(s, &t, 12, 1) == EVIDENCE_QE_MISMATCH);                     /* header: QE vendor id */
+    CHECK(with_flip(s, &t, 30, 1) == EVIDENCE_BAD_SIGNATURE);                   /* header: user data */
     CHECK(with_flip(s, &t, m.body + 64, 1) == EVIDENCE_BAD_SIGNATURE);          /* body: a measurement */
     CHECK(with_flip(s, &t, m.sig - 5, 1) == EVIDENCE_BAD_SIGNATURE);            /* body: report data */
     CHECK(with_flip(s, &t, m.sig + 3, 1) == EVIDENCE_BAD_SIGNATURE);            /* quote signature */
