@@ -7,13 +7,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const policy_tcb_statuses[POLICY_NTCB_STATUSES] = {
+    "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+    "OutOfDateConfigurationNeeded",
+};
+
+static const char *const TEE_NAMES[POLICY_MAX_TEES] = {"sim", "sgx", "tdx", "sev-snp"};
+
+/* The index of a whole JSON string (no NUL inside) in names, or -1. */
+static int name_index(const json_t *v, const char *const *names, size_t n) {
+    const char *s = json_string_value(v);
+    if (!s || strlen(s) != json_string_length(v)) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) return (int)i;
+    return -1;
+}
+
+/* tee and min_tcb_status, both optional. */
+static int parse_tee(const json_t *j, policy *out, char *err, size_t errlen) {
+    out->min_tcb = -1;
+    const json_t *tees = json_object_get(j, "tee"), *min = json_object_get(j, "min_tcb_status");
+    size_t i;
+    const json_t *v;
+    if (tees && (!json_is_array(tees) || json_array_size(tees) == 0 || json_array_size(tees) > POLICY_MAX_TEES))
+        return snprintf(err, errlen, "the policy's tee must be 1..%u of \"sim\", \"sgx\", \"tdx\", \"sev-snp\"",
+                        POLICY_MAX_TEES), -1;
+    json_array_foreach(tees, i, v) {
+        int t = name_index(v, TEE_NAMES, POLICY_MAX_TEES);
+        for (size_t k = 0; t >= 0 && k < i; k++)
+            if (out->tees[k] == (policy_tee)t) t = -1;
+        if (t < 0) return snprintf(err, errlen, "policy tee %zu is not a TEE kind named once", i), -1;
+        out->tees[i] = (policy_tee)t;
+    }
+    out->ntees = json_array_size(tees);
+    if (min && (out->min_tcb = name_index(min, policy_tcb_statuses, POLICY_NTCB_STATUSES)) < 0)
+        return snprintf(err, errlen, "the policy's min_tcb_status is not one of Intel's TCB statuses "
+                        "(UpToDate ... OutOfDateConfigurationNeeded)"), -1;
+    return 0;
+}
+
 int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     if (!json_is_object(j)) return snprintf(err, errlen, "the policy is not a JSON object"), -1;
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
-        if (strcmp(key, "measurements") && strcmp(key, "engine") && strcmp(key, "invokers"))
+        if (strcmp(key, "measurements") && strcmp(key, "engine") && strcmp(key, "invokers") && strcmp(key, "tee") &&
+            strcmp(key, "min_tcb_status"))
             return snprintf(err, errlen, "the policy has an unknown member '%.64s'", key), -1;
     }
     json_t *ms = json_object_get(j, "measurements");
@@ -23,11 +63,14 @@ int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
     /* By length: a JSON string may hold a NUL, which would end the C string
      * early and leave what follows it unchecked. */
     json_array_foreach(ms, i, v) {
-        if (json_string_length(v) != 2 * EVIDENCE_MEASUREMENT_LEN ||
-            evidence_unhex(json_string_value(v), out->measurements[i], EVIDENCE_MEASUREMENT_LEN) < 0)
-            return snprintf(err, errlen, "policy measurement %zu is not 64 hex digits", i), -1;
+        size_t n = json_string_length(v) / 2;
+        if ((n != EVIDENCE_MEASUREMENT_LEN && n != POLICY_MEASUREMENT_MAX) || json_string_length(v) != 2 * n ||
+            evidence_unhex(json_string_value(v), out->measurements[i], n) < 0)
+            return snprintf(err, errlen, "policy measurement %zu is not 64 or 96 hex digits", i), -1;
+        out->measurement_lens[i] = n;
     }
     out->nmeasurements = json_array_size(ms);
+    if (parse_tee(j, out, err, errlen) < 0) return -1;
     const json_t *ev = json_object_get(j, "engine");
     const char *engine = json_string_value(ev);
     if (!engine || !*engine || strlen(engine) != json_string_length(ev) || strlen(engine) > POLICY_MAX_ENGINE ||
@@ -63,11 +106,20 @@ int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
 json_t *policy_json(const policy *p) {
     json_t *ms = json_array();
     for (size_t i = 0; ms && i < p->nmeasurements; i++) {
-        char hex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
-        evidence_hex(p->measurements[i], EVIDENCE_MEASUREMENT_LEN, hex);
+        char hex[2 * POLICY_MEASUREMENT_MAX + 1];
+        size_t n = p->measurement_lens[i] == POLICY_MEASUREMENT_MAX ? POLICY_MEASUREMENT_MAX : EVIDENCE_MEASUREMENT_LEN;
+        evidence_hex(p->measurements[i], n, hex);
         json_array_append_new(ms, json_string(hex));
     }
     json_t *j = ms ? json_pack("{s:o, s:s}", "measurements", ms, "engine", p->engine) : NULL;
+    json_t *tees = p->ntees ? json_array() : NULL;
+    for (size_t i = 0; tees && i < p->ntees; i++) json_array_append_new(tees, json_string(TEE_NAMES[p->tees[i]]));
+    if (j && ((p->ntees && json_object_set_new(j, "tee", tees) < 0) ||
+              (p->min_tcb >= 0 && p->min_tcb < POLICY_NTCB_STATUSES &&
+               json_object_set_new(j, "min_tcb_status", json_string(policy_tcb_statuses[p->min_tcb])) < 0))) {
+        json_decref(j);
+        return NULL;
+    }
     if (!j || !p->ninvokers) return j;
     json_t *inv = json_array();
     for (size_t i = 0; inv && i < p->ninvokers; i++) {
@@ -91,7 +143,21 @@ json_t *policy_json(const policy *p) {
 int policy_accepts(const policy *p, const evidence_claims *c) {
     size_t n = strlen(p->engine);
     if (strncmp(c->engine, p->engine, n) != 0 || (c->engine[n] != '\0' && c->engine[n] != '/')) return 0;
-    for (size_t i = 0; i < p->nmeasurements; i++)
-        if (CRYPTO_memcmp(p->measurements[i], c->measurement, EVIDENCE_MEASUREMENT_LEN) == 0) return 1;
+    if (p->ntees) {
+        int listed = 0;
+        for (size_t i = 0; i < p->ntees && !listed; i++) listed = !strcmp(c->tee, TEE_NAMES[p->tees[i]]);
+        if (!listed) return 0;
+    }
+    if (p->min_tcb >= 0) {
+        int rank = -1;
+        for (int i = 0; i < POLICY_NTCB_STATUSES && rank < 0; i++)
+            if (!strcmp(c->tcb_status, policy_tcb_statuses[i])) rank = i;
+        if (rank < 0 || rank > p->min_tcb) return 0;
+    }
+    for (size_t i = 0; i < p->nmeasurements; i++) {
+        size_t len;
+        const uint8_t *m = evidence_claims_measurement(c, &len);
+        if (m && len == p->measurement_lens[i] && CRYPTO_memcmp(p->measurements[i], m, len) == 0) return 1;
+    }
     return 0;
 }

@@ -21,6 +21,7 @@ static void usage(FILE *f) {
           "  api         create, list and delete API routes to web actions\n"
           "  attest      verify the key service's attestation and pin its keys\n"
           "  receipt     verify a confidential response's receipt chain offline\n"
+          "  evidence    verify an SGX/TDX quote or SEV-SNP report offline\n"
           "\n"
           "`tfaas COMMAND --help` describes each command.\n", f);
 }
@@ -33,6 +34,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "admin")) return admin_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "attest")) return attest_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "receipt")) return receipt_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evidence")) return evidence_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "action") || !strcmp(cmd, "activation") || !strcmp(cmd, "package") || !strcmp(cmd, "trigger") ||
         !strcmp(cmd, "rule") || !strcmp(cmd, "api"))
         return cli_main(argc - 1, argv + 1);

@@ -7,13 +7,16 @@
  * choose.
  *
  * Invariants: a refusal says why; an accepted policy has 1..16 measurements
- * and an engine name of 1..32 bytes without '/' that is the whole JSON string
- * (a NUL cannot cut it short), and each measurement is the whole string too;
- * policy_json gives the canonical form, which parses back to the same policy
- * and differs from the input only in the case of hex digits (invoker keys:
- * not at all, and absent when the input had none); policy_accepts
- * takes a worker with a listed measurement and the engine (bare or
- * "engine/version") and refuses another engine or an unlisted measurement. */
+ * of 32 or 48 bytes and an engine name of 1..32 bytes without '/' that is
+ * the whole JSON string (a NUL cannot cut it short), and each measurement
+ * is the whole string too; policy_json gives the canonical form, which
+ * parses back to the same policy and differs from the input only in the
+ * case of hex digits (tee, min_tcb_status and invoker keys: not at all, and
+ * absent when the input had none); policy_accepts takes a worker of a
+ * listed TEE kind (sim or SGX for a 32-byte measurement, TDX for a 48-byte
+ * one) with a listed measurement, the engine (bare or "engine/version") and
+ * the minimum TCB status, and refuses another engine, an unlisted
+ * measurement, another TEE kind or a worse TCB status. */
 #include "fuzz.h"
 
 #include "common/policy.h"
@@ -21,10 +24,16 @@
 #include <ctype.h>
 #include <strings.h>
 
-static int listed(const policy *p, const uint8_t *m) {
+static int listed(const policy *p, const uint8_t *m, size_t len) {
     for (size_t i = 0; i < p->nmeasurements; i++)
-        if (memcmp(p->measurements[i], m, EVIDENCE_MEASUREMENT_LEN) == 0) return 1;
+        if (p->measurement_lens[i] == len && memcmp(p->measurements[i], m, len) == 0) return 1;
     return 0;
+}
+
+static int tee_listed(const policy *p, policy_tee t) {
+    for (size_t i = 0; i < p->ntees; i++)
+        if (p->tees[i] == t) return 1;
+    return p->ntees == 0;
 }
 
 /* The canonical JSON says what the input said, up to hex case. */
@@ -35,21 +44,43 @@ static void check_canonical(const json_t *in, const json_t *canon) {
     FUZZ_CHECK(json_array_size(m_in) == json_array_size(m_out));
     for (size_t i = 0; i < json_array_size(m_in); i++) {
         const json_t *a = json_array_get(m_in, i), *b = json_array_get(m_out, i);
-        FUZZ_CHECK(json_string_length(a) == 2 * EVIDENCE_MEASUREMENT_LEN);
-        FUZZ_CHECK(json_string_length(b) == 2 * EVIDENCE_MEASUREMENT_LEN);
+        FUZZ_CHECK(json_string_length(a) == 2 * EVIDENCE_MEASUREMENT_LEN ||
+                   json_string_length(a) == 2 * POLICY_MEASUREMENT_MAX);
+        FUZZ_CHECK(json_string_length(b) == json_string_length(a));
         FUZZ_CHECK(strcasecmp(json_string_value(a), json_string_value(b)) == 0);
         for (const char *c = json_string_value(b); *c; c++) FUZZ_CHECK(isxdigit((unsigned char)*c) && !isupper((unsigned char)*c));
     }
     const json_t *i_in = json_object_get(in, "invokers"), *i_out = json_object_get(canon, "invokers");
     FUZZ_CHECK(i_in ? i_out && json_equal((json_t *)i_in, (json_t *)i_out) : !i_out);
+    static const char *const exact[] = {"tee", "min_tcb_status"};
+    for (size_t k = 0; k < 2; k++) {
+        const json_t *a = json_object_get(in, exact[k]), *b = json_object_get(canon, exact[k]);
+        FUZZ_CHECK(a ? b && json_equal((json_t *)a, (json_t *)b) : !b);
+    }
 }
 
 static void check_accepts(const policy *p) {
     evidence_claims c;
     memset(&c, 0, sizeof c);
-    memcpy(c.measurement, p->measurements[p->nmeasurements - 1], EVIDENCE_MEASUREMENT_LEN);
+    size_t last = p->nmeasurements - 1, len = p->measurement_lens[last];
+    /* A worker that fits the policy, if one can: the TEE kind that carries
+     * a measurement of that length and that the policy lists. */
+    policy_tee t = len == POLICY_MEASUREMENT_MAX ? POLICY_TEE_TDX : tee_listed(p, POLICY_TEE_SIM) ? POLICY_TEE_SIM
+                                                                                                  : POLICY_TEE_SGX;
+    int fits = tee_listed(p, t);
+    strcpy(c.tee, t == POLICY_TEE_TDX ? "tdx" : t == POLICY_TEE_SIM ? "sim" : "sgx");
+    uint8_t *m = c.measurement;
+    if (t == POLICY_TEE_TDX) {
+        strcpy(c.fields[0].name, "mr_td");
+        c.fields[0].len = POLICY_MEASUREMENT_MAX;
+        c.nfields = 1;
+        m = c.fields[0].value;
+    }
+    memcpy(m, p->measurements[last], len);
+    if (p->min_tcb >= 0) strcpy(c.tcb_status, policy_tcb_statuses[p->min_tcb]);
     snprintf(c.engine, sizeof c.engine, "%s", p->engine);
-    FUZZ_CHECK(policy_accepts(p, &c));
+    FUZZ_CHECK(policy_accepts(p, &c) == fits);
+    if (!fits) return;
     snprintf(c.engine, sizeof c.engine, "%s/2.7.0", p->engine);
     FUZZ_CHECK(policy_accepts(p, &c));
     snprintf(c.engine, sizeof c.engine, "%sx", p->engine);
@@ -60,8 +91,14 @@ static void check_accepts(const policy *p) {
         FUZZ_CHECK(!policy_accepts(p, &c));
     }
     snprintf(c.engine, sizeof c.engine, "%s", p->engine);
-    c.measurement[0] ^= 0x80;
-    FUZZ_CHECK(policy_accepts(p, &c) == listed(p, c.measurement));
+    if (p->min_tcb >= 0) {
+        strcpy(c.tcb_status, p->min_tcb + 1 < POLICY_NTCB_STATUSES ? policy_tcb_statuses[p->min_tcb + 1] : "Revoked");
+        FUZZ_CHECK(!policy_accepts(p, &c));
+        strcpy(c.tcb_status, policy_tcb_statuses[0]);
+        FUZZ_CHECK(policy_accepts(p, &c));
+    }
+    m[0] ^= 0x80;
+    FUZZ_CHECK(policy_accepts(p, &c) == listed(p, m, len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

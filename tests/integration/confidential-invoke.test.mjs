@@ -224,7 +224,7 @@ test('an inner request nested deeper than 1000 levels: 400 naming the limit; 100
   assert.deepEqual(JSON.parse(text), { greeting: 'Hello, deep' });
 });
 
-for (const kind of ENGINE_KINDS) test(`${kind}: a worker the policy does not accept gets no keys: 403, nothing decrypted`, async () => {
+for (const kind of ENGINE_KINDS) test(`${kind}: a worker the policy does not accept (measurement, engine, TEE kind, TCB status) gets no keys: 403, nothing decrypted`, async () => {
   const engine = engineOf(kind);
   const other = 'ab'.repeat(32);
   const cert = await deploy(`strict-${engine}`, { kind, policy: { measurements: [other], engine } });
@@ -242,6 +242,18 @@ for (const kind of ENGINE_KINDS) test(`${kind}: a worker the policy does not acc
   const cert3 = await deploy(`kmsonly-${engine}`, { kind, policy: { measurements: [attestation.measurement], engine } });
   const r3 = await invoke(`kmsonly-${engine}`, cert3, { name: 'x' });
   assert.equal(r3.res.status, 403);
+  // the right measurement and engine, but only hardware TEE kinds, or a
+  // minimum TCB status, which sim evidence has none of (protocol.md §6.1)
+  const own = { measurements: [attestation.workers[engine]], engine };
+  for (const [n, extra] of [['hwonly', { tee: ['sgx', 'tdx', 'sev-snp'] }], ['mintcb', { min_tcb_status: 'OutOfDate' }]]) {
+    const c = await deploy(`${n}-${engine}`, { kind, policy: { ...own, ...extra } });
+    const rr = await invoke(`${n}-${engine}`, c, { name: 'x' });
+    assert.equal(rr.res.status, 403, n);
+    assert.match(rr.bytes.toString(), /not accepted by the function's policy/);
+  }
+  // control: naming sim among the kinds keeps the worker accepted
+  const c4 = await deploy(`simok-${engine}`, { kind, policy: { ...own, tee: ['sgx', 'sim'] } });
+  assert.equal((await invoke(`simok-${engine}`, c4, { name: 'x' })).res.status, 200);
 });
 
 test('code the host altered in storage is refused: 500 with the reason, nothing run', async () => {

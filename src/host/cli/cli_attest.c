@@ -1,9 +1,11 @@
 /* cli_attest.c - `tfaas attest`: fetch the key service's attestation,
- * verify it against the platform root and the expected KMS measurement,
+ * verify it (sim: against the platform root; SGX, TDX, SEV-SNP: against the
+ * pinned Intel/AMD roots or --ca) and the expected KMS measurement,
  * check the worker measurements it lists against the expected ones, and pin
  * the result for later confidential commands (cli_kms.h). */
 #include "common/p256.h"
 #include "host/cli/cli_config.h"
+#include "host/cli/cli_file.h"
 #include "host/cli/cli_http.h"
 #include "host/cli/cli_kms.h"
 #include "host/commands.h"
@@ -13,11 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ATTEST_PATH "/tfaas/v1/attestation"
 
 static void usage(FILE *f) {
-    fputs("usage: tfaas attest [--root FILE] [--measurement HEX]\n"
+    fputs("usage: tfaas attest [--root FILE] [--ca FILE] [--measurement HEX]\n"
           "                    [--worker-measurement ENGINE=HEX]... [--apihost URL]\n"
           "\n"
           "Fetches the key service's attestation (GET " ATTEST_PATH "), verifies it\n"
@@ -27,9 +30,13 @@ static void usage(FILE *f) {
           "  --root FILE        the platform root public key (PEM); for the sim TEE\n"
           "                     this is STATE/sim-platform.pem of the server. Without\n"
           "                     it the key the server sends is trusted on first use.\n"
+          "  --ca FILE          for a KMS presenting hardware evidence (SGX, TDX or\n"
+          "                     SEV-SNP, docs/protocol.md §5.5): PEM roots to trust\n"
+          "                     instead of the pinned Intel SGX Root CA and AMD ARKs\n"
           "  --measurement HEX  the KMS enclave measurement to expect (64 hex digits;\n"
-          "                     `tfaas-kms --measurement` prints it). Without it\n"
-          "                     the pinned one is expected, or any on first use.\n"
+          "                     `tfaas-kms --measurement` prints it; 96 for a TDX MRTD\n"
+          "                     or SNP MEASUREMENT). Without it the pinned one is\n"
+          "                     expected, or any on first use.\n"
           "  --worker-measurement ENGINE=HEX\n"
           "                     the worker enclave measurement to expect for ENGINE\n"
           "                     (duktape: `tfaas-enclave --measurement`, v8:\n"
@@ -99,11 +106,12 @@ static int check_workers(const json_t *doc, char *const *want, size_t nwant) {
 }
 
 int attest_main(int argc, char **argv) {
-    const char *root_path = NULL, *meas_hex = NULL, *apihost_flag = NULL;
+    const char *root_path = NULL, *ca_path = NULL, *meas_hex = NULL, *apihost_flag = NULL;
     char *worker_flags[MAX_WORKER_FLAGS];
     size_t nworker_flags = 0;
     uint8_t scratch[EVIDENCE_MEASUREMENT_LEN];
     static const struct option opts[] = {{"root", required_argument, 0, 'r'},
+                                         {"ca", required_argument, 0, 'c'},
                                          {"measurement", required_argument, 0, 'm'},
                                          {"worker-measurement", required_argument, 0, 'w'},
                                          {"apihost", required_argument, 0, 'a'},
@@ -114,6 +122,7 @@ int attest_main(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': root_path = optarg; break;
+        case 'c': ca_path = optarg; break;
         case 'm': meas_hex = optarg; break;
         case 'w': {
             const char *eq = strchr(optarg, '=');
@@ -136,9 +145,10 @@ int attest_main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    uint8_t want[EVIDENCE_MEASUREMENT_LEN];
-    if (meas_hex && evidence_unhex(meas_hex, want, sizeof want) < 0) {
-        fprintf(stderr, "tfaas attest: --measurement wants 64 hex digits\n");
+    uint8_t want[EVIDENCE_FIELD_MAX];
+    size_t want_len = meas_hex ? strlen(meas_hex) / 2 : 0;
+    if (meas_hex && ((want_len != 32 && want_len != 48) || evidence_unhex(meas_hex, want, want_len) < 0)) {
+        fprintf(stderr, "tfaas attest: --measurement wants 64 hex digits (96 for TDX or SEV-SNP)\n");
         return 2;
     }
 
@@ -155,6 +165,8 @@ int attest_main(int argc, char **argv) {
     struct cli_kms pinned = {0}, got = {0};
     json_t *doc = NULL, *pin = NULL;
     EVP_PKEY *root = NULL;
+    char *ca_pem = NULL;
+    size_t ca_len = 0;
     int status = 1;
     if (!pin_path) {
         fprintf(stderr, "error: no place for the KMS pin: set HOME, TFAAS_CONFIG or TFAAS_KMS_PIN\n");
@@ -170,8 +182,14 @@ int attest_main(int argc, char **argv) {
     curl_global_cleanup();
     if (rc < 0) goto out;
 
-    int tofu = 0;
-    if (root_path) {
+    int tofu = 0, hardware = cli_kms_is_hardware(doc);
+    if (ca_path && cli_file_read(ca_path, 1 << 20, &ca_pem, &ca_len, err, sizeof err) < 0) {
+        fprintf(stderr, "error: --ca: %s\n", err);
+        goto out;
+    }
+    if (hardware) {
+        /* Vendor roots, pinned or --ca: nothing of the server's is trusted. */
+    } else if (root_path) {
         if (!(root = p256_read_public_pem(root_path))) {
             fprintf(stderr, "error: %s holds no P-256 public key (PEM)\n", root_path);
             goto out;
@@ -191,8 +209,10 @@ int attest_main(int argc, char **argv) {
         }
         tofu = have_pin != 0 || json_is_true(json_object_get(pin, "trust_on_first_use"));
     }
-    const uint8_t *expect = meas_hex ? want : have_pin == 0 ? pinned.claims.measurement : NULL;
-    if (cli_kms_verify(doc, root, expect, &got, err, sizeof err) < 0) {
+    size_t expect_len = want_len;
+    const uint8_t *expect = meas_hex ? want : have_pin == 0 ? evidence_claims_measurement(&pinned.claims, &expect_len)
+                                                            : NULL;
+    if (cli_kms_verify(doc, root, ca_pem, (int64_t)time(NULL), expect, expect_len, &got, err, sizeof err) < 0) {
         fprintf(stderr, "error: KMS attestation REFUSED: %s\n", err);
         goto out;
     }
@@ -210,15 +230,17 @@ int attest_main(int argc, char **argv) {
     if (!expect)
         fprintf(stderr, "warning: no --measurement given: any KMS measurement was accepted; "
                         "check the one below against `tfaas-kms --measurement`.\n");
-    char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1], tp[P256_THUMBPRINT_LEN + 1];
-    evidence_hex(got.claims.measurement, sizeof got.claims.measurement, mhex);
+    char mhex[2 * EVIDENCE_FIELD_MAX + 1] = "", tp[P256_THUMBPRINT_LEN + 1];
+    size_t mlen = 0;
+    const uint8_t *m = evidence_claims_measurement(&got.claims, &mlen);
+    if (m) evidence_hex(m, mlen, mhex);
     p256_thumbprint(got.signing_key, tp);
     if (have_pin == 0 && EVP_PKEY_eq(got.signing_key, pinned.signing_key) != 1)
         fprintf(stderr, "note: the KMS keys changed since the last pin (its sealed keys were replaced)\n");
-    printf("KMS attested (%s TEE%s)\n  measurement  %s\n  signing key  %s (JWK thumbprint)\n  engine       %s\n"
+    printf("KMS attested (%s TEE%s%s%s)\n  measurement  %s\n  signing key  %s (JWK thumbprint)\n  engine       %s\n"
            "  pinned in    %s\n",
            got.claims.tee, strcmp(got.claims.tee, "sim") == 0 ? ": simulated, not protected against the operator" : "",
-           mhex, tp, got.claims.engine, pin_path);
+           got.claims.tcb_status[0] ? ", TCB " : "", got.claims.tcb_status, mhex, tp, got.claims.engine, pin_path);
     const char *engine;
     const json_t *v;
     json_object_foreach(json_object_get(doc, "workers"), engine, v)
@@ -226,6 +248,7 @@ int attest_main(int argc, char **argv) {
     status = 0;
 out:
     EVP_PKEY_free(root);
+    free(ca_pem);
     cli_kms_free(&pinned);
     cli_kms_free(&got);
     json_decref(doc);

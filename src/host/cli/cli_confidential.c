@@ -68,6 +68,7 @@ static json_t *build_policy(const struct cli_args *a, const json_t *pin) {
         }
     } else {
         memset(&p, 0, sizeof p);
+        p.min_tcb = -1;
         /* js:duktape runs on Duktape, every other kind on V8 (docs/api.md). */
         strcpy(p.engine, !a->kind || !strcmp(a->kind, "js:duktape") ? "duktape" : "v8");
         const char *m = json_string_value(
@@ -77,6 +78,7 @@ static json_t *build_policy(const struct cli_args *a, const json_t *pin) {
                             "again, or give --policy\n", p.engine);
             return NULL;
         }
+        p.measurement_lens[0] = EVIDENCE_MEASUREMENT_LEN;
         p.nmeasurements = 1;
     }
     /* --invoker-key: only requests signed by one of these run (§6.7); they

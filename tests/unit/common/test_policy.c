@@ -25,6 +25,7 @@ static void test_policy(void) {
     CHECK(parse(text, &p) == 0 && p.nmeasurements == 1);
     evidence_claims c;
     memset(&c, 0, sizeof c);
+    strcpy(c.tee, "sim");
     evidence_unhex(M1, c.measurement, 32);
     strcpy(c.engine, "duktape/2.7.0");
     CHECK(policy_accepts(&p, &c));
@@ -117,6 +118,79 @@ static void test_policy_invokers(void) {
     EVP_PKEY_free(k);
 }
 
+/* TEE kinds, 96-hex measurements (TDX MRTD, SNP MEASUREMENT) and a
+ * minimum TCB status: parsed, canonical as given, and judged. */
+static void test_policy_hardware(void) {
+    static const char *M96 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                             "00112233445566778899aabbccddeeff";
+    char text[1024];
+    policy p;
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\",\"%s\"],\"engine\":\"duktape\",\"tee\":[\"tdx\",\"sgx\"],"
+             "\"min_tcb_status\":\"SWHardeningNeeded\"}", M96, M1);
+    CHECK(parse(text, &p) == 0 && p.nmeasurements == 2 && p.ntees == 2 && p.min_tcb == 1);
+    json_t *in = json_loads(text, 0, NULL), *out = policy_json(&p);
+    CHECK(in && out && json_equal(in, out));
+    json_decref(in);
+    json_decref(out);
+
+    evidence_claims c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.engine, "duktape/2.7.0");
+    strcpy(c.tee, "sgx");
+    evidence_unhex(M1, c.measurement, 32);
+    strcpy(c.tcb_status, "UpToDate");
+    CHECK(policy_accepts(&p, &c));
+    strcpy(c.tcb_status, "SWHardeningNeeded");
+    CHECK(policy_accepts(&p, &c));
+    strcpy(c.tcb_status, "ConfigurationNeeded"); /* worse than the minimum */
+    CHECK(!policy_accepts(&p, &c));
+    strcpy(c.tcb_status, "Revoked");
+    CHECK(!policy_accepts(&p, &c));
+    strcpy(c.tcb_status, ""); /* no status (sim, SNP) meets a minimum */
+    CHECK(!policy_accepts(&p, &c));
+    strcpy(c.tcb_status, "UpToDate");
+    strcpy(c.tee, "sim"); /* a kind the policy does not list */
+    CHECK(!policy_accepts(&p, &c));
+    /* TDX: the 96-hex measurement is MRTD; a 64-hex one never matches it. */
+    strcpy(c.tee, "tdx");
+    memset(c.measurement, 0, sizeof c.measurement);
+    strcpy(c.fields[0].name, "mr_td");
+    c.fields[0].len = 48;
+    evidence_unhex(M96, c.fields[0].value, 48);
+    c.nfields = 1;
+    CHECK(policy_accepts(&p, &c));
+    c.fields[0].value[47] ^= 1;
+    CHECK(!policy_accepts(&p, &c));
+    c.fields[0].value[47] ^= 1;
+    strcpy(c.fields[0].name, "rtmr0"); /* the same bytes under another name */
+    CHECK(!policy_accepts(&p, &c));
+    strcpy(c.fields[0].name, "mr_td");
+    c.engine[0] = '\0'; /* hardware evidence states no engine yet */
+    CHECK(!policy_accepts(&p, &c));
+    /* SNP: MEASUREMENT, when the policy lists the kind (or any). */
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\"}", M96);
+    CHECK(parse(text, &p) == 0 && p.ntees == 0 && p.min_tcb == -1);
+    out = policy_json(&p);
+    CHECK(out && !json_object_get(out, "tee") && !json_object_get(out, "min_tcb_status"));
+    json_decref(out);
+    strcpy(c.engine, "v8");
+    strcpy(c.tee, "sev-snp");
+    strcpy(c.fields[0].name, "measurement");
+    CHECK(policy_accepts(&p, &c));
+    strcpy(c.tee, "sgx"); /* 48 bytes only name TDX and SNP */
+    CHECK(!policy_accepts(&p, &c));
+
+    /* refused: unknown or repeated kinds, an empty list, an unknown status, odd lengths */
+    const char *bad[] = {"\"tee\":[\"sev\"]", "\"tee\":[\"sgx\",\"sgx\"]", "\"tee\":[]", "\"tee\":\"sgx\"",
+                         "\"min_tcb_status\":\"Revoked\"", "\"min_tcb_status\":\"uptodate\"", "\"min_tcb_status\":1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\",%s}", M1, bad[i]);
+        CHECK(parse(text, &p) < 0);
+    }
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s00\"],\"engine\":\"v8\"}", M1);
+    CHECK(parse(text, &p) < 0);
+}
+
 static void test_box(void) {
     uint8_t key[32] = {1, 2, 3}, *box = NULL, *pt = NULL;
     size_t box_len = 0, pt_len = 0;
@@ -142,6 +216,7 @@ static void test_box(void) {
 int main(void) {
     test_policy();
     test_policy_invokers();
+    test_policy_hardware();
     test_box();
     return CHECK_DONE();
 }
