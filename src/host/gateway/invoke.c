@@ -278,6 +278,22 @@ static sched_job job_for(const char *tenant, const json_t *action, const char *f
     };
 }
 
+/* INVOKE's ACTION field (ipc.h): how the enclave runs the action, and
+ * OpenWhisk's __OW_* values the host knows (docs/api.md, "The activation's
+ * environment"): the action's fully qualified name, the invoking namespace
+ * and the version. The enclave adds the activation id and the deadline. */
+static char *run_description(const invoke_who *who, const resolved_action *ra, const char *kind,
+                             const char *version) {
+    char name[RESOLVE_PATH_MAX + 2];
+    snprintf(name, sizeof name, "/%s", ra->path);
+    json_t *d = json_pack("{sb sb s{ss ss ss}}", "binary", action_is_binary(ra->action), "node",
+                          !strncmp(kind, "nodejs:", 7), "env", "__OW_ACTION_NAME", name, "__OW_NAMESPACE", who->ns,
+                          "__OW_ACTION_VERSION", version);
+    char *text = d ? json_dump_compact(d) : NULL;
+    json_decref(d);
+    return text;
+}
+
 unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int err, char *msg, size_t msgsize) {
     /* The namespace's budget (--tenant-max-activations, --tenant-max-memory)
      * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
@@ -286,8 +302,8 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
     switch (err) {
     case INVOKE_ERR_BINARY:
         snprintf(msg, msgsize,
-                 "The action '%.256s' is a zip (binary) action, which tfaas cannot run yet; deploy its code as "
-                 "JavaScript text",
+                 "The action '%.256s' is a zip (binary) action of a Duktape kind: zip actions run on the V8 kinds "
+                 "(nodejs:*, js:v8); update its kind",
                  name);
         return MHD_HTTP_BAD_REQUEST;
     case INVOKE_ERR_CONFIDENTIAL:
@@ -375,23 +391,28 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     const json_t *action = ra->action;
     if (action_confidential(action)) { *err = INVOKE_ERR_CONFIDENTIAL; return NULL; }
     if (action_is_sequence(action)) return sequence_start(gw, who, action, given, err);
-    if (action_is_binary(action)) { *err = INVOKE_ERR_BINARY; return NULL; }
+    const json_t *exec = json_object_get(action, "exec");
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    /* created before zip actions ran (create refuses a Duktape one now) */
+    if (action_is_binary(action) && action_kind_engine(kind) != SCHED_ENGINE_V8) {
+        *err = INVOKE_ERR_BINARY;
+        return NULL;
+    }
     /* package, then the action's defaults, then the invocation's (resolve.h) */
     json_t *merged = resolved_params(ra, given);
     char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
     json_decref(merged);
-    const json_t *exec = json_object_get(action, "exec");
     const json_t *codev = json_object_get(exec, "code");
     const char *code = json_is_string(codev) ? json_string_value(codev) : "";
     /* by length: JSON strings may hold NUL bytes */
     size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
-    const char *kind = json_get_str(exec, "kind", "js:duktape");
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
     invoke_who named = *who;
     named.name = ra->name; /* the record names the action simply */
-    invocation *inv = params ? inv_new(gw, &named, version, kind, &lim) : NULL;
+    char *action_json = params ? run_description(who, ra, kind, version) : NULL;
+    invocation *inv = action_json ? inv_new(gw, &named, version, kind, &lim) : NULL;
     if (inv && (!(inv->path = strdup(ra->path)) || (ra->binding[0] && !(inv->binding = strdup(ra->binding))))) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
@@ -399,6 +420,7 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     }
     if (!inv) {
         free(params);
+        free(action_json);
         *err = ENOMEM;
         return NULL;
     }
@@ -413,12 +435,14 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     else
         snprintf(fn_key, sizeof fn_key, "%s/%s@%s", who->tenant, ra->store_name, version);
     sched_job job = job_for(who->tenant, action, fn_key, &lim, inv);
+    job.action_json = action_json;
     job.code = code;
     job.code_len = code_len;
     job.params_json = params;
     job.params_len = strlen(params);
     int refused = submit(gw, inv, &job, err);
     free(params); /* the scheduler copied what it keeps */
+    free(action_json);
     return refused ? NULL : inv;
 }
 

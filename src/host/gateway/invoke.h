@@ -41,7 +41,7 @@ typedef struct {
 } invoke_who;
 
 /* Why invoke_start refused, beyond the scheduler's errnos (submit_refused). */
-#define INVOKE_ERR_BINARY (-1000)       /* a zip action: tfaas cannot run it yet */
+#define INVOKE_ERR_BINARY (-1000)       /* a zip action of a Duktape kind (stored before create refused it) */
 #define INVOKE_ERR_CONFIDENTIAL (-1001) /* only the OHTTP route runs it */
 #define INVOKE_ERR_SEQUENCE (-1002)     /* a sequence nested past ACTION_SEQUENCE_MAX */
 
@@ -112,7 +112,7 @@ typedef enum {
     INVOKE_CONFIDENTIAL, /* only an OHTTP request may invoke it */
     INVOKE_NO_MEMORY,
     INVOKE_STORE_ERROR,
-    INVOKE_REFUSED,      /* the scheduler or the namespace's budget refused it, or it cannot run (zip) */
+    INVOKE_REFUSED,      /* the scheduler or the namespace's budget refused it, or it cannot run (a Duktape zip) */
     INVOKE_STOPPING,     /* the server is shutting down */
 } invoke_status;
 
