@@ -40,8 +40,9 @@ fi
 # calls this too; it downloads only when Debian has a new version).
 scripts/libnode.sh .deps/libnode
 
-# npm packages for tests/ and bench/ (pinned by their package-lock.json).
-for dir in tests bench; do
+# npm packages for tests/ and bench/, and the Node built-ins' ports bundled
+# into tfaas-enclave-v8 (pinned by their package-lock.json).
+for dir in tests bench src/trusted/v8/node_builtins; do
   if [ -f "$dir/package.json" ]; then
     stamp="$dir/node_modules/.tfaas-stamp"
     if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

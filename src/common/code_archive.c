@@ -14,6 +14,7 @@
 struct code_archive {
     code_archive_file *files; /* sorted by path (strcmp) */
     size_t n;
+    size_t bytes; /* of all files' data */
 };
 
 const char *code_archive_status_name(code_archive_status s) {
@@ -64,8 +65,24 @@ static int path_ok(const char *p, size_t len) {
     return 1;
 }
 
-static int by_path(const void *a, const void *b) {
-    return strcmp(((const code_archive_file *)a)->path, ((const code_archive_file *)b)->path);
+/* Sorts files by path: a merge sort, not qsort, because glibc's qsort asks
+ * the kernel for the machine's memory (sysinfo) on large arrays, a system
+ * call the enclave's sandbox refuses by killing the process. */
+static int sort_by_path(code_archive_file *files, size_t n) {
+    code_archive_file *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) return -1;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = strcmp(files[i].path, files[j].path) <= 0 ? files[i++] : files[j++];
+            while (i < mid) tmp[k++] = files[i++];
+            while (j < hi) tmp[k++] = files[j++];
+        }
+        memcpy(files, tmp, n * sizeof *tmp);
+    }
+    free(tmp);
+    return 0;
 }
 
 void code_archive_free(code_archive *a) {
@@ -189,9 +206,10 @@ code_archive_status code_archive_open(const void *zip, size_t len, code_archive 
         a->n++;
     }
     zip_discard(z); /* frees src too */
+    if (a) a->bytes = total;
     if (rc == CODE_ARCHIVE_OK && a->n > 1) {
-        qsort(a->files, a->n, sizeof *a->files, by_path);
-        for (size_t i = 1; i < a->n; i++)
+        if (sort_by_path(a->files, a->n) < 0) rc = CODE_ARCHIVE_NOMEM;
+        for (size_t i = 1; rc == CODE_ARCHIVE_OK && i < a->n; i++)
             if (!strcmp(a->files[i - 1].path, a->files[i].path)) {
                 blame(entry, entry_size, a->files[i].path);
                 rc = CODE_ARCHIVE_INCONSISTENT;
@@ -242,6 +260,8 @@ int code_archive_is_dir(const code_archive *a, const char *path, size_t len) {
 }
 
 size_t code_archive_count(const code_archive *a) { return a->n; }
+
+size_t code_archive_bytes(const code_archive *a) { return a->bytes; }
 
 uint8_t *code_archive_base64_decode(const char *text, size_t text_len, size_t *len) {
     char *clean = malloc(text_len + 1);

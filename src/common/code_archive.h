@@ -71,6 +71,8 @@ code_archive_status code_archive_open(const void *zip, size_t len, code_archive 
 const code_archive_file *code_archive_find(const code_archive *a, const char *path, size_t len);
 int code_archive_is_dir(const code_archive *a, const char *path, size_t len);
 size_t code_archive_count(const code_archive *a);
+/* The unzipped files' bytes in all (what the archive holds in memory). */
+size_t code_archive_bytes(const code_archive *a);
 
 /* The user's words for a refusal: "The zip archive ...: <why> (entry 'p')". */
 void code_archive_message(code_archive_status s, const char *entry, char *buf, size_t size);
