@@ -238,16 +238,29 @@ describe('the activation environment', { skip: !HAS_V8 && 'no V8 enclave' }, () 
     assert.notEqual(again.body.activationId, r.body.activationId);
   });
 
+  test('provide-api-key: __OW_API_KEY and __OW_API_HOST are the caller\'s, on a direct invoke only', async () => {
+    const body = { exec: { kind: 'nodejs:20', code: `function main() {
+        return { key: process.env.__OW_API_KEY ?? null, host: process.env.__OW_API_HOST ?? null }; }` },
+      annotations: [{ key: 'provide-api-key', value: true }] };
+    assert.equal((await api(server, 'PUT', `${A}/keyed?overwrite=true`, { body })).status, 200);
+    assert.deepEqual(await run('keyed'), { key: server.auth, host: server.url });
+    // without the annotation (or with it false) neither is given
+    body.annotations[0].value = false;
+    assert.equal((await api(server, 'PUT', `${A}/keyed?overwrite=true`, { body })).status, 200);
+    assert.deepEqual(await run('keyed'), { key: null, host: null });
+  });
+
   test('js:* kinds get the same values as main\'s second argument, and no process global', async () => {
-    for (const kind of ['js:v8']) {
+    for (const kind of ['js:duktape', 'js:v8']) {
       await putAction(server, 'envjs', `function main(p, env) {
         return { name: env.__OW_ACTION_NAME, id: env.__OW_ACTIVATION_ID, process: typeof process,
-                 require: typeof require, buffer: typeof Buffer };
+                 require: typeof require, buffer: typeof Buffer, kind: '${kind}' };
       }`, { kind });
       const r = await invoke(server, 'envjs');
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.response.result, { name: '/guest/envjs', id: r.body.activationId,
-        process: 'undefined', require: 'undefined', buffer: 'undefined' });
+        // Duktape has its own (Node-like) Buffer built in; V8's js:v8 has none
+        process: 'undefined', require: 'undefined', buffer: kind === 'js:duktape' ? 'function' : 'undefined', kind });
     }
   });
 });

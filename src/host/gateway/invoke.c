@@ -14,6 +14,7 @@
 #include "host/gateway/invoke.h"
 
 #include "host/gateway/activation_record.h"
+#include "host/gateway/auth.h"
 #include "host/gateway/query.h"
 
 #include "common/b64url.h"
@@ -281,7 +282,9 @@ static sched_job job_for(const char *tenant, const json_t *action, const char *f
 /* INVOKE's ACTION field (ipc.h): how the enclave runs the action, and
  * OpenWhisk's __OW_* values the host knows (docs/api.md, "The activation's
  * environment"): the action's fully qualified name, the invoking namespace
- * and the version. The enclave adds the activation id and the deadline. */
+ * and the version, and with OpenWhisk's provide-api-key annotation the
+ * caller's key and API host. The enclave adds the activation id and the
+ * deadline. */
 static char *run_description(const invoke_who *who, const resolved_action *ra, const char *kind,
                              const char *version) {
     char name[RESOLVE_PATH_MAX + 2];
@@ -289,6 +292,14 @@ static char *run_description(const invoke_who *who, const resolved_action *ra, c
     json_t *d = json_pack("{sb sb s{ss ss ss}}", "binary", action_is_binary(ra->action), "node",
                           !strncmp(kind, "nodejs:", 7), "env", "__OW_ACTION_NAME", name, "__OW_NAMESPACE", who->ns,
                           "__OW_ACTION_VERSION", version);
+    json_t *env = json_object_get(d, "env");
+    if (env && who->api_key && who->api_host &&
+        json_is_true(json_kv_find(json_object_get(ra->action, "annotations"), "provide-api-key")) &&
+        (json_object_set_new(env, "__OW_API_KEY", json_string(who->api_key)) < 0 ||
+         json_object_set_new(env, "__OW_API_HOST", json_string(who->api_host)) < 0)) {
+        json_decref(d);
+        return NULL;
+    }
     char *text = d ? json_dump_compact(d) : NULL;
     json_decref(d);
     return text;
@@ -548,6 +559,17 @@ enum MHD_Result invoke_handle(http_req *r) {
      * can run it, and only for a request sealed to the function's OHTTP key
      * (invoke_run refuses it, invoke_refusal says where to send it). */
     invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = ra.name};
+    /* The caller's credential (authenticated already) and the URL it used,
+     * for an action that asks for them (provide-api-key). */
+    char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1], api_key[2 * AUTH_MAX_PART + 2], api_host[300];
+    const char *authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (authz && host && strlen(host) < sizeof api_host - 8 && auth_parse_basic(authz, uuid, key) == AUTH_OK) {
+        snprintf(api_key, sizeof api_key, "%s:%s", uuid, key);
+        snprintf(api_host, sizeof api_host, "http://%s", host);
+        who.api_key = api_key;
+        who.api_host = api_host;
+    }
     int err = 0;
     invocation *inv = invoke_run(gw, &who, &ra, given, &err);
     json_decref(given);

@@ -38,6 +38,10 @@ typedef struct {
     int depth;             /* sequences enclosing it (sequence.c bounds it) */
     invoke_then_fn then;   /* optional */
     void *then_ud;
+    /* A REST invoke's caller: "uuid:key" and the URL it reached, given as
+     * __OW_API_KEY and __OW_API_HOST to an action annotated provide-api-key
+     * (docs/api.md); NULL on every other path. */
+    const char *api_key, *api_host;
 } invoke_who;
 
 /* Why invoke_start refused, beyond the scheduler's errnos (submit_refused). */
