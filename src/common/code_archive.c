@@ -261,6 +261,8 @@ int code_archive_is_dir(const code_archive *a, const char *path, size_t len) {
 
 size_t code_archive_count(const code_archive *a) { return a->n; }
 
+const code_archive_file *code_archive_at(const code_archive *a, size_t i) { return i < a->n ? &a->files[i] : NULL; }
+
 size_t code_archive_bytes(const code_archive *a) { return a->bytes; }
 
 uint8_t *code_archive_base64_decode(const char *text, size_t text_len, size_t *len) {

@@ -71,6 +71,8 @@ code_archive_status code_archive_open(const void *zip, size_t len, code_archive 
 const code_archive_file *code_archive_find(const code_archive *a, const char *path, size_t len);
 int code_archive_is_dir(const code_archive *a, const char *path, size_t len);
 size_t code_archive_count(const code_archive *a);
+/* The i-th file (i < code_archive_count) in path order. */
+const code_archive_file *code_archive_at(const code_archive *a, size_t i);
 /* The unzipped files' bytes in all (what the archive holds in memory). */
 size_t code_archive_bytes(const code_archive *a);
 
