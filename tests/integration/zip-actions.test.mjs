@@ -19,6 +19,7 @@ import { invoke, putAction } from '../lib/e2e.mjs';
 import { assertError } from '../lib/expect.mjs';
 import { runClient } from '../lib/run.mjs';
 import { makeZip, zipOf } from '../lib/zip.mjs';
+import { assertStateLacks } from '../lib/confidential.mjs';
 
 const MODULES = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules');
 const HAS_V8 = existsSync(join(BIN, 'tfaas-enclave-v8'));
@@ -98,6 +99,29 @@ describe('zip actions from real npm packages', { skip: !HAS_V8 && 'no V8 enclave
     assert.equal(i.code, 0, i.stderr);
     assert.deepEqual(JSON.parse(i.stdout), { valid: true, version: 4, nil: '00000000-0000-0000-0000-000000000000',
       roundTrip: '6ba7b810-9dad-11d1-80b4-00c04fd430c8' });
+  });
+});
+
+describe('a confidential zip action', { skip: !HAS_V8 && 'no V8 enclave' }, () => {
+  test('deployed and invoked with the CLI: unzipped in the enclave, the host stores no byte of its files', async () => {
+    const CANARY = 'CANARY-in-a-zipped-module-7f3a91';
+    // stored, not deflated: the canary's bytes would be in the archive as is
+    const zip = makeZip([
+      { name: 'index.js', data: "const m = require('./lib/m'); exports.main = (p) => ({ tag: m.tag, n: p.n, " +
+        "hex: Buffer.from('ok').toString('hex'), named: process.env.__OW_ACTION_NAME });", store: true },
+      { name: 'lib/m.js', data: `exports.tag = '${CANARY}';`, store: true },
+    ]);
+    assert.ok(zip.includes(CANARY));
+    const file = join(dir, 'secret.zip');
+    writeFileSync(file, zip);
+    let r = await runClient(['attest', '--root', join(server.stateDir, 'sim-platform.pem')], { dir, server });
+    assert.equal(r.code, 0, r.stderr);
+    r = await runClient(['action', 'create', 'zipsecret', file, '--confidential', '--kind', 'nodejs:20'], { dir, server });
+    assert.equal(r.code, 0, r.stderr);
+    r = await runClient(['action', 'invoke', 'zipsecret', '--confidential', '-p', 'n', '5'], { dir, server });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { tag: CANARY, n: 5, hex: '6f6b', named: '/guest/zipsecret' });
+    assertStateLacks(server.stateDir, [CANARY]);
   });
 });
 

@@ -285,16 +285,16 @@ static sched_job job_for(const char *tenant, const json_t *action, const char *f
  * and the version, and with OpenWhisk's provide-api-key annotation the
  * caller's key and API host. The enclave adds the activation id and the
  * deadline. */
-static char *run_description(const invoke_who *who, const resolved_action *ra, const char *kind,
+static char *run_description(const invoke_who *who, const char *path, const json_t *action, const char *kind,
                              const char *version) {
     char name[RESOLVE_PATH_MAX + 2];
-    snprintf(name, sizeof name, "/%s", ra->path);
-    json_t *d = json_pack("{sb sb s{ss ss ss}}", "binary", action_is_binary(ra->action), "node",
+    snprintf(name, sizeof name, "/%s", path);
+    json_t *d = json_pack("{sb sb s{ss ss ss}}", "binary", action_is_binary(action), "node",
                           !strncmp(kind, "nodejs:", 7), "env", "__OW_ACTION_NAME", name, "__OW_NAMESPACE", who->ns,
                           "__OW_ACTION_VERSION", version);
     json_t *env = json_object_get(d, "env");
     if (env && who->api_key && who->api_host &&
-        json_is_true(json_kv_find(json_object_get(ra->action, "annotations"), "provide-api-key")) &&
+        json_is_true(json_kv_find(json_object_get(action, "annotations"), "provide-api-key")) &&
         (json_object_set_new(env, "__OW_API_KEY", json_string(who->api_key)) < 0 ||
          json_object_set_new(env, "__OW_API_HOST", json_string(who->api_host)) < 0)) {
         json_decref(d);
@@ -422,7 +422,7 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     action_limits_get(action, &lim);
     invoke_who named = *who;
     named.name = ra->name; /* the record names the action simply */
-    char *action_json = params ? run_description(who, ra, kind, version) : NULL;
+    char *action_json = params ? run_description(who, ra->path, action, kind, version) : NULL;
     invocation *inv = action_json ? inv_new(gw, &named, version, kind, &lim) : NULL;
     if (inv && (!(inv->path = strdup(ra->path)) || (ra->binding[0] && !(inv->binding = strdup(ra->binding))))) {
         atomic_store(&inv->refs, 1);
@@ -607,8 +607,15 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     action_limits lim;
     action_limits_get(action, &lim);
     invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = r->rt.name};
-    invocation *inv = record ? inv_new(gw, &who, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    char path[RESOLVE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", r->ns, r->rt.name);
+    /* the Node surface for a nodejs:* kind; the code's ciphertext is never
+     * base64 the enclave should decode (binary is false when stored) */
+    char *action_json = record ? run_description(&who, path, action, kind, version) : NULL;
+    invocation *inv = action_json ? inv_new(gw, &who, version, kind, &lim) : NULL;
     if (!inv) {
+        free(action_json);
         free(record);
         store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
@@ -625,9 +632,11 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     job.confidential = 1;
     job.record = record;
     job.record_len = record_len;
+    job.action_json = action_json;
     int err = 0;
     /* always answered when done */
     enum MHD_Result ret = submit(gw, inv, &job, &err) < 0 ? submit_refused(r, r->rt.name, err) : invoke_wait(r, inv);
+    free(action_json);
     free(record);
     store_action_unpeek(gw->store, action);
     return ret;
