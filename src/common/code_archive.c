@@ -4,7 +4,6 @@
  * keeps the files in a table sorted by path for lookups. */
 #include "common/code_archive.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,26 +263,3 @@ size_t code_archive_count(const code_archive *a) { return a->n; }
 const code_archive_file *code_archive_at(const code_archive *a, size_t i) { return i < a->n ? &a->files[i] : NULL; }
 
 size_t code_archive_bytes(const code_archive *a) { return a->bytes; }
-
-uint8_t *code_archive_base64_decode(const char *text, size_t text_len, size_t *len) {
-    char *clean = malloc(text_len + 1);
-    if (!clean) return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < text_len; i++)
-        if ((unsigned char)text[i] > ' ') clean[n++] = text[i];
-    clean[n] = '\0';
-    uint8_t *out = n > 0 && n % 4 == 0 && n <= (size_t)INT32_MAX ? malloc(n / 4 * 3 + 1) : NULL;
-    int got = out ? EVP_DecodeBlock(out, (const unsigned char *)clean, (int)n) : -1;
-    size_t pad = n >= 1 && clean[n - 1] == '=' ? (n >= 2 && clean[n - 2] == '=' ? 2 : 1) : 0;
-    /* EVP_DecodeBlock takes '=' only at the end, and counts it as zero bytes */
-    for (size_t i = 0; got >= 0 && i + pad < n; i++)
-        if (clean[i] == '=') got = -1;
-    free(clean);
-    if (got < 0) {
-        free(out);
-        return NULL;
-    }
-    *len = (size_t)got - pad;
-    out[*len] = 0;
-    return out;
-}

@@ -81,10 +81,4 @@ void code_archive_message(code_archive_status s, const char *entry, char *buf, s
 
 void code_archive_free(code_archive *a);
 
-/* Standard, padded base64 (RFC 4648 §4) as OpenWhisk stores a zip action's
- * code; white space is skipped (clients wrap long lines). A fresh buffer
- * with a NUL after the len bytes, or NULL when the text is not base64 or
- * memory is short. */
-uint8_t *code_archive_base64_decode(const char *text, size_t text_len, size_t *len);
-
 #endif

@@ -2,6 +2,7 @@
  * environment completed (run_spec.h). */
 #include "trusted/run_spec.h"
 
+#include "common/base64.h"
 #include "common/code_archive.h"
 #include "common/errmsg.h"
 
@@ -61,7 +62,7 @@ void run_spec_free(run_spec *rs) {
 }
 
 uint8_t *run_spec_zip_code(const char *code, size_t code_len, size_t *out_len, char **err) {
-    uint8_t *zip = code_archive_base64_decode(code, code_len, out_len);
+    uint8_t *zip = base64_decode_alloc(code, code_len, out_len);
     if (!zip) errmsg(err, "Initialization has failed due to: %s", "the zip action's code is not base64");
     return zip;
 }

@@ -38,25 +38,23 @@ export function makeZip(entries) {
     const method = e.method ?? (deflated ? 8 : 0);
     const size = e.declaredSize ?? raw.length;
     const crc = crc32(raw);
+    // the fields both headers share, from "version needed" to the name's length
+    const shared = (b, at) => {
+      b.writeUInt16LE(20, at);
+      b.writeUInt16LE(e.flags ?? 0, at + 2);
+      b.writeUInt16LE(method, at + 4);
+      b.writeUInt32LE(crc, at + 10);
+      b.writeUInt32LE(body.length, at + 14);
+      b.writeUInt32LE(size, at + 18);
+      b.writeUInt16LE(name.length, at + 22);
+    };
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(e.flags ?? 0, 6);
-    lh.writeUInt16LE(method, 8);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(body.length, 18);
-    lh.writeUInt32LE(size, 22);
-    lh.writeUInt16LE(name.length, 26);
+    shared(lh, 4);
     const ch = Buffer.alloc(46);
     ch.writeUInt32LE(0x02014b50, 0);
     ch.writeUInt16LE((3 << 8) | 20, 4); // made by unix
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(e.flags ?? 0, 8);
-    ch.writeUInt16LE(method, 10);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(body.length, 20);
-    ch.writeUInt32LE(size, 24);
-    ch.writeUInt16LE(name.length, 28);
+    shared(ch, 6);
     const mode = e.mode ?? (name.toString().endsWith('/') ? 0o40755 : 0o100644);
     ch.writeUInt32LE(((mode & 0xffff) << 16) >>> 0, 38);
     ch.writeUInt32LE(offset, 42);

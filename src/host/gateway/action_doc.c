@@ -2,6 +2,7 @@
  * action_doc.h. Error texts name the offending member so a client can fix it. */
 #include "host/gateway/action_doc.h"
 
+#include "common/base64.h"
 #include "common/code_archive.h"
 
 #include "host/util/json.h"
@@ -246,7 +247,7 @@ static int zip_check(const char *kind, const json_t *code, char *err, size_t err
         return -1;
     }
     size_t len;
-    uint8_t *zip = code_archive_base64_decode(json_string_value(code), json_string_length(code), &len);
+    uint8_t *zip = base64_decode_alloc(json_string_value(code), json_string_length(code), &len);
     if (!zip) {
         snprintf(err, errsize, "exec.code of a binary action must be a zip archive in base64");
         return -1;

@@ -4,6 +4,7 @@
  * deflate and CRC), so headers can lie as an attacker's would. */
 #include "check.h"
 
+#include "common/base64.h"
 #include "common/code_archive.h"
 
 #include <stdlib.h>
@@ -218,10 +219,10 @@ int main(void) {
 
     /* base64 as OpenWhisk stores it */
     size_t n;
-    uint8_t *d = code_archive_base64_decode(" UEsD\nBA==\n", 11, &n);
+    uint8_t *d = base64_decode_alloc(" UEsD\nBA==\n", 11, &n);
     CHECK(d && n == 4 && !memcmp(d, "PK\x03\x04", 4) && d[4] == 0);
     free(d);
-    CHECK(code_archive_base64_decode("UEs=DBA=", 8, &n) == NULL);
-    CHECK(code_archive_base64_decode("UEsDB", 5, &n) == NULL);
+    CHECK(base64_decode_alloc("UEs=DBA=", 8, &n) == NULL);
+    CHECK(base64_decode_alloc("UEsDB", 5, &n) == NULL);
     return CHECK_DONE();
 }
