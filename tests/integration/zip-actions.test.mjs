@@ -119,7 +119,7 @@ describe('a confidential zip action', { skip: !HAS_V8 && 'no V8 enclave' }, () =
     r = await runClient(['action', 'create', 'zipsecret', file, '--confidential', '--kind', 'nodejs:20'], { dir, server });
     assert.equal(r.code, 0, r.stderr);
     r = await runClient(['action', 'invoke', 'zipsecret', '--confidential', '-p', 'n', '5'], { dir, server });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { tag: CANARY, n: 5, hex: '6f6b', named: '/guest/zipsecret' });
     assertStateLacks(server.stateDir, [CANARY]);
   });
