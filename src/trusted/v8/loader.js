@@ -122,7 +122,8 @@
       }
     }
     const p = target && target.startsWith('./') ? normalize(join(dir, target)) : null;
-    if (p === null || p.split('/').length < dir.split('/').length || !isFile(p)) {
+    // a target must stay inside its package, as Node requires
+    if (p === null || !(p === dir || p.startsWith(dir + '/')) || !isFile(p)) {
       const e = new Error("Package subpath '" + sub + "' is not defined by \"exports\" in " + ROOT + '/' +
         join(dir, 'package.json') + (parent ? ' imported from ' + parent.filename : ''));
       e.code = 'ERR_PACKAGE_PATH_NOT_EXPORTED';
