@@ -161,6 +161,31 @@ describe('CommonJS require inside a zip', { skip: !HAS_V8 && 'no V8 enclave' }, 
     });
   });
 
+  test('package.json exports: conditions, subpaths and patterns; what it does not export is refused', async () => {
+    const zip = makeZip([
+      { name: 'index.js', data: `
+        const attempt = (spec) => { try { return require(spec); } catch (e) { return e.code; } };
+        exports.main = () => ({
+          root: require('ex'), feature: require('ex/feature'), pattern: require('ex/lib/x'),
+          hidden: attempt('ex/hidden.js'), escaping: attempt('ex/escape'), other: require('other'),
+        });` },
+      { name: 'node_modules/ex/package.json', data: JSON.stringify({ name: 'ex', main: './hidden.js', exports: {
+        '.': { import: './esm.mjs', require: './cjs.js' },
+        './feature': [{ node: './feature.js' }, './never.js'],
+        './lib/*': './src/*.js',
+        './escape': './../other/index.js',
+      } }) },
+      { name: 'node_modules/ex/cjs.js', data: "module.exports = 'cjs';" },
+      { name: 'node_modules/ex/hidden.js', data: "module.exports = 'hidden';" },
+      { name: 'node_modules/ex/feature.js', data: "module.exports = 'feature';" },
+      { name: 'node_modules/ex/src/x.js', data: "module.exports = 'src/x';" },
+      { name: 'node_modules/other/index.js', data: "module.exports = 'other';" },
+    ]);
+    assert.equal((await putZip('exported', zip)).status, 200);
+    assert.deepEqual(await run('exported'), { root: 'cjs', feature: 'feature', pattern: 'src/x',
+      hidden: 'ERR_PACKAGE_PATH_NOT_EXPORTED', escaping: 'ERR_PACKAGE_PATH_NOT_EXPORTED', other: 'other' });
+  });
+
   test('exec.main names the export; module.exports may be the function itself', async () => {
     const zip = makeZip([{ name: 'index.js', data: 'exports.handler = (p) => ({ via: "handler", n: p.n });' }]);
     assert.equal((await putZip('named', zip, { main: 'handler' })).status, 200);
