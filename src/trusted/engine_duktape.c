@@ -362,6 +362,15 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
                      const char *tenant, const engine_limits *lim, engine_outcome *out) {
     (void)tenant; /* Duktape keeps nothing across heaps */
     memset(out, 0, sizeof *out);
+    if (code_len >= 4 && !memcmp(code, "PK\3\4", 4)) {
+        /* a zip (engine.h): the gateway refuses one of a Duktape kind, but
+         * it cannot see inside a confidential deploy */
+        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR,
+                             "Initialization has failed due to: zip actions run on the V8 kinds (nodejs:*, js:v8)");
+        out->discard = 1;
+        finish(h, out);
+        return -1;
+    }
     load_args a = {code, code_len, main_name && *main_name ? main_name : "main", 0};
     begin(h, lim);
     duk_idx_t top = duk_get_top(h->ctx);

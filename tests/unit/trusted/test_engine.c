@@ -127,6 +127,19 @@ static void test_failures(void) {
     o = run("function main() { return {r: typeof require, p: typeof print, f: typeof fs}; }", "{}");
     CHECK_STR(o.result, "{\"r\":\"undefined\",\"p\":\"undefined\",\"f\":\"undefined\"}");
     engine_outcome_free(&o);
+    /* a zip (an empty archive's end record after the local-header magic: no
+     * valid archive) is never run as JavaScript: V8 unzips and refuses it,
+     * Duktape runs no zip actions */
+    o = run("PK\3\4PK\5\6", "{}");
+    CHECK(o.status == TFAAS_STATUS_DEVELOPER_ERR);
+#if defined(TFAAS_TEST_ENGINE_v8)
+    CHECK_STR(o.result, "{\"error\":\"Initialization has failed due to: The zip archive of the action is refused: it is not "
+                        "a zip archive that can be read\"}");
+#else
+    CHECK_STR(o.result,
+              "{\"error\":\"Initialization has failed due to: zip actions run on the V8 kinds (nodejs:*, js:v8)\"}");
+#endif
+    engine_outcome_free(&o);
 }
 
 static void test_params(void) {
