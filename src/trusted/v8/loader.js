@@ -13,7 +13,8 @@
 // built-in is bundled and its source. Paths are archive-relative
 // ("lib/a.js"); modules see them under ROOT ("/action/lib/a.js").
 //
-// Evaluates to a function (native, node) returning {require, main(), setEnv}.
+// Evaluates to a function (native, node) returning {require, main(),
+// process, Buffer(), setEnv}.
 (function (native, node) {
   'use strict';
   const ROOT = '/action';
@@ -261,42 +262,31 @@
   }
 
   // process for nodejs:* kinds: env holds OpenWhisk's __OW_* values, set
-  // before every load and call (setEnv); no argv, no exit, no clock.
-  if (node && typeof globalThis.process === 'undefined') {
-    const env = {};
-    const process = {
-      env,
-      title: 'node',
-      version: 'v18.20.4',
-      versions: { node: '18.20.4' },
-      platform: 'linux',
-      arch: 'x64',
-      argv: ['node'],
-      execArgv: [],
-      pid: 1,
-      browser: false,
-      cwd() { return ROOT; },
-      nextTick(fn, ...args) { Promise.resolve().then(() => fn(...args)); },
-      emitWarning() {},
-      on() { return process; },
-      once() { return process; },
-      off() { return process; },
-      removeListener() { return process; },
-      listeners() { return []; },
-      emit() { return false; },
-    };
-    Object.defineProperty(globalThis, 'process', { value: process, writable: true, configurable: true });
-    // Buffer as Node has it, from the `buffer` port, compiled on first use.
-    Object.defineProperty(globalThis, 'Buffer', {
-      configurable: true,
-      get() {
-        const B = builtin('buffer').Buffer;
-        Object.defineProperty(globalThis, 'Buffer', { value: B, writable: true, configurable: true });
-        return B;
-      },
-      set(v) { Object.defineProperty(globalThis, 'Buffer', { value: v, writable: true, configurable: true }); },
-    });
-  }
+  // before every load and call (setEnv); no argv, no exit, no clock. The
+  // native side puts it, require and Buffer on the global object, each made
+  // when first read (node_surface.cc).
+  const env = {};
+  const process = {
+    env,
+    title: 'node',
+    version: 'v18.20.4',
+    versions: { node: '18.20.4' },
+    platform: 'linux',
+    arch: 'x64',
+    argv: ['node'],
+    execArgv: [],
+    pid: 1,
+    browser: false,
+    cwd() { return ROOT; },
+    nextTick(fn, ...args) { Promise.resolve().then(() => fn(...args)); },
+    emitWarning() {},
+    on() { return process; },
+    once() { return process; },
+    off() { return process; },
+    removeListener() { return process; },
+    listeners() { return []; },
+    emit() { return false; },
+  };
   const topRequire = makeRequire(new Module('.', ''));
 
   return {
@@ -310,12 +300,14 @@
       }
       return load(f, null).exports;
     },
+    process,
+    // Buffer as Node has it: the `buffer` port's, compiled on first use.
+    Buffer() { return builtin('buffer').Buffer; },
     setEnv(values) {
-      if (!node || typeof globalThis.process !== 'object' || globalThis.process === null) return;
-      const env = globalThis.process.env;
-      if (typeof env !== 'object' || env === null) return;
-      for (const k of Object.keys(env)) if (k.startsWith('__OW_')) delete env[k];
-      Object.assign(env, values);
+      const e = process.env;
+      if (typeof e !== 'object' || e === null) return;
+      for (const k of Object.keys(e)) if (k.startsWith('__OW_')) delete e[k];
+      Object.assign(e, values);
     },
   };
 })

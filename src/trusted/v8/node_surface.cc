@@ -19,6 +19,8 @@ namespace tfaas_v8 {
 struct NodeSurface {
     code_archive *archive = nullptr; /* NULL: no zip (require finds built-ins only) */
     bool node = false;
+    bool starting = false;      /* the loader is being started (lazy_global) */
+    std::string env_json;       /* the latest environment, for a loader started later */
     v8::Global<v8::Object> api; /* the loader's {require, main, setEnv} */
 };
 
@@ -145,6 +147,41 @@ bool call_api(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface *s, cons
 
 bool is_zip(const char *code, size_t len) { return len >= 4 && !memcmp(code, "PK\x03\x04", 4); }
 
+const char *const kLazyGlobals[] = {"process", "require", "Buffer"};
+
+/* Starts the loader for a nodejs:* heap, with the latest environment in
+ * process.env. */
+bool start_node(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface *s) {
+    if (!start_loader(iso, ctx, s)) return false;
+    v8::Local<v8::Value> values;
+    if (s->env_json.empty()) return true;
+    return v8::JSON::Parse(ctx, str(iso, s->env_json.data(), s->env_json.size())).ToLocal(&values) &&
+           call_api(iso, ctx, s, "setEnv", 1, &values, nullptr);
+}
+
+/* The first read of process, require or Buffer in a nodejs:* heap: the
+ * loader is compiled and run only then (about 1.5 ms of CPU that a heap
+ * which never needs it does not pay), and V8 replaces the property with the
+ * value given here. */
+void lazy_global(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value> &info) {
+    v8::Isolate *iso = info.GetIsolate();
+    NodeSurface *s = static_cast<NodeSurface *>(info.Data().As<v8::External>()->Value());
+    v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+    if (s->starting) return; /* undefined while the loader starts */
+    if (s->api.IsEmpty()) {
+        s->starting = true;
+        bool ok = start_node(iso, ctx, s);
+        s->starting = false;
+        if (!ok) return; /* the exception propagates to the reader */
+    }
+    v8::Local<v8::Value> v;
+    if (name->StrictEquals(v8::String::NewFromUtf8Literal(iso, "Buffer"))) {
+        if (call_api(iso, ctx, s, "Buffer", 0, nullptr, &v)) info.GetReturnValue().Set(v);
+    } else if (s->api.Get(iso)->Get(ctx, name).ToLocal(&v)) {
+        info.GetReturnValue().Set(v);
+    }
+}
+
 /* The environment as an object of strings; empty handle without one. */
 bool env_object(v8::Isolate *iso, v8::Local<v8::Context> ctx, const engine_env *env, v8::Local<v8::Value> *out) {
     if (!env || !env->env_json) return true;
@@ -172,17 +209,16 @@ Load surface_load(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface **sp
             return Load::kFailed;
         }
     }
-    if (s->api.IsEmpty() && !start_loader(iso, ctx, s)) return Load::kFailed;
-    v8::Local<v8::Value> values;
-    if (!env_object(iso, ctx, env, &values)) return Load::kFailed;
+    if (env && env->env_json) s->env_json.assign(env->env_json, env->env_len);
     if (node) {
-        v8::Local<v8::Value> req;
-        if (!s->api.Get(iso)->Get(ctx, v8::String::NewFromUtf8Literal(iso, "require")).ToLocal(&req) ||
-            ctx->Global()->Set(ctx, v8::String::NewFromUtf8Literal(iso, "require"), req).IsNothing())
-            return Load::kFailed;
-        if (!values.IsEmpty() && !call_api(iso, ctx, s, "setEnv", 1, &values, nullptr)) return Load::kFailed;
+        /* the Node globals appear when first read */
+        v8::Local<v8::External> data = v8::External::New(iso, s);
+        for (const char *n : kLazyGlobals)
+            if (ctx->Global()->SetLazyDataProperty(ctx, str(iso, n, strlen(n)), lazy_global, data).IsNothing())
+                return Load::kFailed;
     }
     if (!zip) return Load::kScript;
+    if (s->api.IsEmpty() && !(node ? start_node(iso, ctx, s) : start_loader(iso, ctx, s))) return Load::kFailed;
     return call_api(iso, ctx, s, "main", 0, nullptr, exports) ? Load::kZip : Load::kFailed;
 }
 
@@ -191,7 +227,11 @@ bool surface_env(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface *s, c
     v8::Local<v8::Value> values;
     if (!env_object(iso, ctx, env, &values)) return false;
     if (values.IsEmpty()) return true;
-    if (env->node) return s && !s->api.IsEmpty() ? call_api(iso, ctx, s, "setEnv", 1, &values, nullptr) : true;
+    if (env->node) {
+        if (!s) return true;
+        s->env_json.assign(env->env_json, env->env_len); /* for a loader started later in this call */
+        return s->api.IsEmpty() || call_api(iso, ctx, s, "setEnv", 1, &values, nullptr);
+    }
     *second = values;
     return true;
 }
