@@ -702,7 +702,8 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
                  const char *main_name, const char *tenant, const engine_env *env, bool *no_main) {
     v8::Isolate *iso = h->isolate;
     v8::Local<v8::Value> zip_exports, fn;
-    switch (tfaas_v8::surface_load(iso, ctx, &h->surface, env, code, code_len, &zip_exports)) {
+    std::string key = code_key(tenant, code, code_len);
+    switch (tfaas_v8::surface_load(iso, ctx, &h->surface, env, key, code, code_len, &zip_exports)) {
     case tfaas_v8::Load::kFailed: return false;
     case tfaas_v8::Load::kScript: break;
     case tfaas_v8::Load::kZip:
@@ -725,7 +726,6 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
     v8::Local<v8::String> source;
     if (!v8::String::NewFromUtf8(iso, code, v8::NewStringType::kNormal, (int)code_len).ToLocal(&source))
         return false;
-    std::string key = code_key(tenant, code, code_len);
     Blob blob = key.empty() ? nullptr : cache_get(key);
     v8::ScriptOrigin origin(iso, str(iso, "action.js"));
     v8::ScriptCompiler::CachedData *cd = nullptr;

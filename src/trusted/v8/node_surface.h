@@ -14,6 +14,8 @@ extern "C" {
 
 #include <v8.h>
 
+#include <string>
+
 namespace tfaas_v8 {
 
 /* One heap's: its archive and the loader's handles. Used on the heap's thread only. */
@@ -27,10 +29,12 @@ enum class Load {
 
 /* Before the code first runs in a fresh heap: installs the kind's surface
  * (env NULL: none) and, when code is a zip archive, unzips and checks it
- * (common/code_archive.h) and loads its main module. *s is made when
- * needed and freed by surface_free. */
+ * (common/code_archive.h; heaps given the same key, the code cache's
+ * SHA-256 of tenant and code, share one copy; "" shares nothing) and loads
+ * its main module. *s is made when needed and freed by
+ * surface_free. */
 Load surface_load(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface **s, const engine_env *env,
-                  const char *code, size_t code_len, v8::Local<v8::Value> *exports);
+                  const std::string &key, const char *code, size_t code_len, v8::Local<v8::Value> *exports);
 
 /* Before each call: the activation's environment into process.env
  * (nodejs:*), or into *second, the argument js:* kinds' main gets after
@@ -39,8 +43,8 @@ Load surface_load(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface **s,
 bool surface_env(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface *s, const engine_env *env,
                  v8::Local<v8::Value> *second);
 
-/* Bytes the heap holds outside V8 for its surface (the unzipped files):
- * counted against the heap's memory limit with the rest. */
+/* Bytes the heap holds outside V8 for its surface (the unzipped files,
+ * shared or not): counted against the heap's memory limit with the rest. */
 size_t surface_bytes(const NodeSurface *s);
 
 /* With the isolate still alive and locked. */
