@@ -9,6 +9,8 @@ APT_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
   libseccomp-dev duktape-dev libcurl4-openssl-dev
+  # zip actions: unzipped in memory, in the gateway and the enclave
+  libzip-dev
   nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
   # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
   # unpacked, not installed, by scripts/libnode.sh (called by CMake)
@@ -38,8 +40,9 @@ fi
 # calls this too; it downloads only when Debian has a new version).
 scripts/libnode.sh .deps/libnode
 
-# npm packages for tests/ and bench/ (pinned by their package-lock.json).
-for dir in tests bench; do
+# npm packages for tests/ and bench/, and the Node built-ins' ports bundled
+# into tfaas-enclave-v8 (pinned by their package-lock.json).
+for dir in tests bench src/trusted/v8/node_builtins; do
   if [ -f "$dir/package.json" ]; then
     stamp="$dir/node_modules/.tfaas-stamp"
     if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

@@ -99,10 +99,16 @@ enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
  * base64url of its encrypted code, PARAMS the encapsulated OHTTP request,
  * and KEYS empty or the KMS's key release for this enclave (sent after the
  * enclave answered TFAAS_STATUS_NEED_KEYS). docs/protocol.md §6.4. */
+/* ACTION is a JSON object text (empty: {}) saying how to run the action:
+ * "binary": true when CODE is a zip action's base64 text (OpenWhisk's
+ * stored form; the enclave decodes and unzips it), "node": true for a
+ * nodejs:* kind (the Node surface: process, Buffer, require of built-ins),
+ * and "env": OpenWhisk's __OW_* strings the host knows (action name,
+ * namespace, version); the enclave adds the activation id and deadline. */
 enum {
     INV_FN_KEY, INV_CODE, INV_MAIN, INV_PARAMS, INV_ACTIVATION_ID,
     INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
-    INV_CONCURRENCY, INV_CONFIDENTIAL, INV_KEYS, INV_NFIELDS
+    INV_CONCURRENCY, INV_CONFIDENTIAL, INV_KEYS, INV_ACTION, INV_NFIELDS
 };
 
 /* IPC_RESULT fields. RESULT is a JSON object text; LOGS is log lines joined

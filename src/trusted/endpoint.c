@@ -21,6 +21,7 @@
 
 #include "common/ipc.h"
 #include "trusted/host_frame.h"
+#include "trusted/run_spec.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -224,6 +225,8 @@ static void run_invoke(endpoint *e, job *j) {
     char *key = ipc_get_str(m, INV_FN_KEY), *main = ipc_get_str(m, INV_MAIN);
     conf_call call;
     memset(&call, 0, sizeof call);
+    run_spec spec = {0};
+    uint8_t *zip = NULL;
     if (!key || !main) {
         send_error(e, j, TFAAS_STATUS_INTERNAL_ERR, ENGINE_MSG_ENCLAVE_OOM);
         goto out;
@@ -237,6 +240,33 @@ static void run_invoke(endpoint *e, job *j) {
     int confidential = field_u64(m, INV_CONFIDENTIAL) == 1;
     const char *code = (const char *)m->fields[INV_CODE].ptr, *params = (const char *)m->fields[INV_PARAMS].ptr;
     size_t code_len = m->fields[INV_CODE].len, params_len = m->fields[INV_PARAMS].len;
+    {
+        char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *why = NULL;
+        int rc = run_spec_read(&spec, (const char *)m->fields[INV_ACTION].ptr, m->fields[INV_ACTION].len, aid,
+                               lim.timeout_ms, &why);
+        free(aid);
+        if (rc < 0) {
+            send_error(e, j, TFAAS_STATUS_INTERNAL_ERR, why ? why : ENGINE_MSG_ENCLAVE_OOM);
+            free(why);
+            goto out;
+        }
+        lim.env = &spec.env;
+    }
+    /* A zip action's base64, decoded once when its code arrives (the
+     * function table keeps the zip; engines unzip it). A confidential zip
+     * is decrypted raw and needs no decoding. */
+    if (spec.binary && !confidential && code_len) {
+        char *why = NULL;
+        if (!(zip = run_spec_zip_code(code, code_len, &code_len, &why))) {
+            engine_outcome o = {0};
+            engine_outcome_error(&o, TFAAS_STATUS_DEVELOPER_ERR, why ? why : ENGINE_MSG_ENCLAVE_OOM);
+            free(why);
+            send_result(e, j, &o, 0, 0);
+            engine_outcome_free(&o);
+            goto out;
+        }
+        code = (const char *)zip;
+    }
     if (confidential) {
         /* Keys first, then the code decrypted; the request is opened only
          * once the function is loadable (a resend is not a replay). */
@@ -315,6 +345,8 @@ reply:
     engine_outcome_free(&o);
 out:
     conf_call_free(&call);
+    run_spec_free(&spec);
+    free(zip);
     free(key);
     free(main);
 }

@@ -39,12 +39,21 @@ typedef struct engine_heap engine_heap;
 #define ENGINE_MSG_NOT_DICT "The action did not return a dictionary."
 #define ENGINE_MSG_ENCLAVE_OOM "The enclave ran out of memory."
 
-/* Limits of one load or call. */
+/* What OpenWhisk's runtime gives an activation besides its parameters
+ * (docs/api.md, "The activation's environment"). */
+typedef struct {
+    int node;             /* a nodejs:* kind: process, Buffer, require of the Node built-ins */
+    const char *env_json; /* a JSON object of strings (__OW_ACTION_NAME, ...); NULL: none */
+    size_t env_len;
+} engine_env;
+
+/* Limits of one load or call, and the environment it runs in. */
 typedef struct {
     uint64_t timeout_ms;      /* the activation's time limit, named by the timeout message */
     uint64_t spent_ms;        /* of it, already used by this activation (the load before a call) */
     size_t max_result_bytes;  /* longest accepted JSON result */
     size_t max_log_bytes;     /* log text kept before the truncation line */
+    const engine_env *env;    /* NULL: a js:* kind with no environment (tests, probes) */
 } engine_limits;
 
 /* What is left of timeout_ms after spent_ms, in nanoseconds, capped so that
@@ -83,6 +92,9 @@ engine_heap *engine_heap_create(size_t memory_limit);
 
 /* Runs the function's code once and finds its entry point `main_name`
  * (global function, exports.main, module.exports.main or module.exports).
+ * code may also be a zip archive ("PK\3\4..."): an engine that runs zip
+ * actions unzips it (common/code_archive.h) and loads its main module; a
+ * zip is never valid JavaScript, so the two cannot be confused.
  * `tenant` names whose code this is (the namespace of the function's key):
  * anything an engine keeps across heaps (V8's code cache) is kept per
  * tenant, so that no tenant can learn, by timing its own loads, which code

@@ -362,6 +362,15 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
                      const char *tenant, const engine_limits *lim, engine_outcome *out) {
     (void)tenant; /* Duktape keeps nothing across heaps */
     memset(out, 0, sizeof *out);
+    if (code_len >= 4 && !memcmp(code, "PK\3\4", 4)) {
+        /* a zip (engine.h): the gateway refuses one of a Duktape kind, but
+         * it cannot see inside a confidential deploy */
+        engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR,
+                             "Initialization has failed due to: zip actions run on the V8 kinds (nodejs:*, js:v8)");
+        out->discard = 1;
+        finish(h, out);
+        return -1;
+    }
     load_args a = {code, code_len, main_name && *main_name ? main_name : "main", 0};
     begin(h, lim);
     duk_idx_t top = duk_get_top(h->ctx);
@@ -391,10 +400,13 @@ typedef struct {
     const char *params;
     size_t params_len;
     int bad_params; /* the params text is not a JSON object */
+    const engine_env *env; /* the activation's environment, or NULL */
 } call_args;
 
-/* main(JSON.parse(params)); leaves JSON.stringify(result) when the result is
- * an object, undefined otherwise. */
+/* main(JSON.parse(params), env); leaves JSON.stringify(result) when the
+ * result is an object, undefined otherwise. env, the activation's __OW_*
+ * values as an object, is how js:* kinds get them (nodejs:* kinds, on V8
+ * only, read process.env; docs/api.md). */
 static duk_ret_t call_safe(duk_context *ctx, void *ud) {
     call_args *a = ud;
     duk_push_heap_stash(ctx);
@@ -404,7 +416,13 @@ static duk_ret_t call_safe(duk_context *ctx, void *ud) {
     duk_json_decode(ctx, -1);
     if (!duk_is_object(ctx, -1) || duk_is_array(ctx, -1) || duk_is_function(ctx, -1)) return 0;
     a->bad_params = 0;
-    duk_call(ctx, 1);
+    duk_idx_t nargs = 1;
+    if (a->env && a->env->env_json) {
+        duk_push_lstring(ctx, a->env->env_json, a->env->env_len);
+        duk_json_decode(ctx, -1);
+        nargs = 2;
+    }
+    duk_call(ctx, nargs);
     if (duk_is_object(ctx, -1) && !duk_is_array(ctx, -1) && !duk_is_function(ctx, -1))
         duk_json_encode(ctx, -1);
     else
@@ -427,7 +445,7 @@ static duk_ret_t has_error_safe(duk_context *ctx, void *ud) {
 void engine_heap_call(engine_heap *h, const char *params, size_t params_len,
                       const engine_limits *lim, engine_outcome *out) {
     memset(out, 0, sizeof *out);
-    call_args a = {params, params_len, 0};
+    call_args a = {params, params_len, 0, lim->env};
     begin(h, lim);
     duk_context *ctx = h->ctx;
     duk_idx_t top = duk_get_top(ctx);

@@ -36,6 +36,7 @@
  * tenant in the key, in a shared enclave a tenant could learn from the time
  * its own load takes (cached or compiled) whether another runs that source. */
 #include "trusted/engine_v8.h"
+#include "trusted/v8/node_surface.h"
 
 extern "C" {
 #include "trusted/engine.h"
@@ -142,6 +143,7 @@ struct engine_heap {
     v8::Global<v8::Context> context;
     v8::Global<v8::Function> main;
     v8::Global<v8::Function> string_fn; /* the original String(), for console */
+    tfaas_v8::NodeSurface *surface = nullptr; /* require, process, Buffer (v8/node_surface.h); NULL: none */
     size_t limit = 0;
     size_t peak = 0;
     uint64_t timeout_ms = 0;
@@ -467,7 +469,7 @@ size_t memory_used_now(engine_heap *h) {
     v8::HeapStatistics hs;
     h->isolate->GetHeapStatistics(&hs);
     h->heap_bytes = hs.used_heap_size() + hs.malloced_memory();
-    return h->heap_bytes + h->allocator->used() + icu_used(h);
+    return h->heap_bytes + h->allocator->used() + icu_used(h) + tfaas_v8::surface_bytes(h->surface);
 }
 
 void over_limit(engine_heap *h) {
@@ -577,7 +579,8 @@ v8::Local<v8::String> str(v8::Isolate *iso, const char *s) {
 }
 
 /* Globals every action sees: console, and CommonJS-style exports/module.
- * Nothing else: no require, no process, no I/O. */
+ * nodejs:* kinds and zip actions get require (and process, Buffer) when
+ * their code loads (v8/node_surface.h); no I/O in any case. */
 bool setup_globals(engine_heap *h, v8::Local<v8::Context> ctx) {
     v8::Isolate *iso = h->isolate;
     v8::Local<v8::Object> global = ctx->Global();
@@ -696,8 +699,26 @@ bool is_identifier(const char *s) {
 /* Runs the script and leaves the entry point in h->main; false with the
  * exception in tc, or true with *no_main set when there is none. */
 bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, size_t code_len,
-                 const char *main_name, const char *tenant, bool *no_main) {
+                 const char *main_name, const char *tenant, const engine_env *env, bool *no_main) {
     v8::Isolate *iso = h->isolate;
+    v8::Local<v8::Value> zip_exports, fn;
+    std::string key = code_key(tenant, code, code_len);
+    switch (tfaas_v8::surface_load(iso, ctx, &h->surface, env, key, code, code_len, &zip_exports)) {
+    case tfaas_v8::Load::kFailed: return false;
+    case tfaas_v8::Load::kScript: break;
+    case tfaas_v8::Load::kZip:
+        /* OpenWhisk's zip rule: the main module's exports[main] (or the
+         * exports themselves when they are a function). */
+        iso->PerformMicrotaskCheckpoint();
+        if (iso->IsExecutionTerminating()) return false;
+        fn = zip_exports;
+        if (!fn->IsFunction() && zip_exports->IsObject() &&
+            !zip_exports.As<v8::Object>()->Get(ctx, str(iso, main_name)).ToLocal(&fn))
+            return false;
+        if (fn.IsEmpty() || !fn->IsFunction()) *no_main = true;
+        else h->main.Reset(iso, fn.As<v8::Function>());
+        return true;
+    }
     if (code_len > (size_t)v8::String::kMaxLength) {
         iso->ThrowError(str(iso, "the code is too long"));
         return false;
@@ -705,7 +726,6 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
     v8::Local<v8::String> source;
     if (!v8::String::NewFromUtf8(iso, code, v8::NewStringType::kNormal, (int)code_len).ToLocal(&source))
         return false;
-    std::string key = code_key(tenant, code, code_len);
     Blob blob = key.empty() ? nullptr : cache_get(key);
     v8::ScriptOrigin origin(iso, str(iso, "action.js"));
     v8::ScriptCompiler::CachedData *cd = nullptr;
@@ -726,7 +746,7 @@ bool load_script(engine_heap *h, v8::Local<v8::Context> ctx, const char *code, s
     if (iso->IsExecutionTerminating()) return false;
     /* module.exports = function, then module.exports[main], then global main. */
     v8::Local<v8::Object> global = ctx->Global();
-    v8::Local<v8::Value> module, exports, fn;
+    v8::Local<v8::Value> module, exports;
     v8::Local<v8::String> name = str(iso, main_name);
     if (!global->Get(ctx, str(iso, "module")).ToLocal(&module)) return false;
     if (module->IsObject() && !module.As<v8::Object>()->Get(ctx, str(iso, "exports")).ToLocal(&exports)) return false;
@@ -833,6 +853,7 @@ void engine_heap_destroy(engine_heap *h) {
     if (h->isolate) {
         {
             v8::Locker locker(h->isolate);
+            tfaas_v8::surface_free(h->surface);
             h->main.Reset();
             h->string_fn.Reset();
             h->context.Reset();
@@ -863,7 +884,7 @@ int engine_heap_load(engine_heap *h, const char *code, size_t code_len, const ch
     bool no_main = false, ok;
     {
         v8::TryCatch tc(h->isolate);
-        ok = load_script(h, ctx, code, code_len, mn, tenant ? tenant : "", &no_main);
+        ok = load_script(h, ctx, code, code_len, mn, tenant ? tenant : "", lim->env, &no_main);
         std::string err = ok ? "" : exception_text(h, ctx, tc, "Initialization has failed due to: ");
         if (!end_limits(h, out) && !ok) engine_outcome_error(out, TFAAS_STATUS_DEVELOPER_ERR, err.c_str());
     }
@@ -901,7 +922,11 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
             !v8::JSON::Parse(ctx, text).ToLocal(&arg) || !arg->IsObject() || arg->IsArray() || arg->IsFunction())
             break;
         bad_params = false;
-        if (!h->main.Get(iso)->Call(ctx, v8::Undefined(iso), 1, &arg).ToLocal(&result)) break;
+        /* The activation's environment: process.env, or main's second argument (v8/node_surface.h). */
+        v8::Local<v8::Value> argv[2] = {arg, v8::Local<v8::Value>()};
+        if (!tfaas_v8::surface_env(iso, ctx, h->surface, lim->env, &argv[1])) break;
+        if (!h->main.Get(iso)->Call(ctx, v8::Undefined(iso), argv[1].IsEmpty() ? 1 : 2, argv).ToLocal(&result))
+            break;
         /* async main / returned Promise: run every job now; nothing else can
          * settle it later (no timers, no I/O). */
         iso->PerformMicrotaskCheckpoint();

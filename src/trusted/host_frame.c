@@ -16,6 +16,7 @@ static const char *invoke_problem(const ipc_msg *m) {
     if (m->nfields != INV_NFIELDS) return "INVOKE with the wrong number of fields";
     if (!text_field_ok(m, INV_FN_KEY, 0)) return "INVOKE with an empty or binary function key";
     if (!text_field_ok(m, INV_MAIN, 1)) return "INVOKE with a binary entry-point name";
+    if (!text_field_ok(m, INV_ACTION, 1)) return "INVOKE with a binary action description";
     static const unsigned u64s[] = {INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES,
                                     INV_MAX_LOG_BYTES, INV_CONCURRENCY, INV_CONFIDENTIAL};
     for (size_t i = 0; i < sizeof u64s / sizeof *u64s; i++)

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import openwhisk from 'openwhisk';
 import { startServer } from '../lib/server.mjs';
 import { rejectsWith } from '../lib/expect.mjs';
+import { makeZip } from '../lib/zip.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const UPPER = 'function main(params) { return { greeting: params.greeting.toUpperCase() }; }';
@@ -31,12 +32,14 @@ describe('kinds', () => {
     assert.equal(rec.annotations.find((x) => x.key === 'kind').value, 'nodejs:20');
   });
 
-  test('a zip sent as a Buffer is stored as binary and refused at invoke with a clear error', async () => {
-    const zip = Buffer.from('504b0304140000000800', 'hex');
+  test('a zip sent as a Buffer is stored as binary and runs; one that does not unzip is refused at create', async () => {
+    const zip = makeZip([{ name: 'index.js', data: "exports.main = (p) => ({ zipped: p.n + 1 })" }]);
     const a = await ow.actions.create({ name: 'zipped', action: zip });
     assert.equal(a.exec.binary, true);
-    const err = await rejectsWith(ow.actions.invoke({ name: 'zipped', blocking: true }), 400);
-    assert.match(err.message, /zip \(binary\) action/);
+    assert.deepEqual(await ow.actions.invoke({ name: 'zipped', blocking: true, result: true, params: { n: 1 } }),
+      { zipped: 2 });
+    const err = await rejectsWith(ow.actions.create({ name: 'broken', action: Buffer.from('504b0304140000000800', 'hex') }), 400);
+    assert.match(err.message, /The zip archive of the action is refused: it is not a zip archive that can be read/);
   });
 });
 

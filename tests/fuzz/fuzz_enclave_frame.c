@@ -7,7 +7,7 @@
  * everything the endpoint then reads from it without checking again is
  * there: the integer fields are 8 bytes, the timeout and memory limit are
  * in range, the function key is a non-empty C string of the whole field and
- * the entry-point name one too; a DROP's key likewise. */
+ * the entry-point name and the action description too; a DROP's key likewise. */
 #include "fuzz.h"
 
 #include "common/ipc.h"
@@ -26,6 +26,7 @@ static void check_invoke(const ipc_msg *m) {
     FUZZ_CHECK(m->nfields == INV_NFIELDS);
     check_text(m, INV_FN_KEY, 0);
     check_text(m, INV_MAIN, 1);
+    check_text(m, INV_ACTION, 1);
     const unsigned u64s[] = {INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
                              INV_CONCURRENCY, INV_CONFIDENTIAL};
     uint64_t v;

@@ -24,7 +24,7 @@ struct subcmd {
                          CLI_OPT_ANNOTATION | CLI_OPT_LIMITS)
 
 static const struct subcmd SUBCMDS[] = {
-    {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY | CLI_OPT_WEB, 1, 2, "NAME [FILE]", "create an action from a code file (\"-\": stdin), or a sequence (--sequence, no FILE)", cli_action_create},
+    {"action", "create", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY | CLI_OPT_WEB, 1, 2, "NAME [FILE]", "create an action from a code file (\"-\": stdin; a zip archive makes a zip action, nodejs:default unless --kind), or a sequence (--sequence, no FILE)", cli_action_create},
     {"action", "update", ACTION_DEF_OPTS | CLI_OPT_CONFIDENTIAL | CLI_OPT_POLICY | CLI_OPT_WEB, 1, 2, "NAME [FILE]", "update an action (created when missing)", cli_action_update},
     {"action", "get", CLI_OPT_COMMON | CLI_OPT_CODE, 1, 1, "NAME", "show an action", cli_action_get},
     {"action", "list", CLI_OPT_COMMON | CLI_OPT_PAGE, 0, 0, "", "list actions", cli_action_list},

@@ -4,25 +4,38 @@
 #include "host/cli/cli_file.h"
 #include "host/cli/cli_output.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_KIND "js:duktape"
 
-/* Reads the code file into a JSON string. NULL after printing the reason. */
-static json_t *load_code(const char *path) {
+/* A zip archive (a zip action): its local-header signature, as a zip
+ * written by any tool starts; JavaScript text never does. */
+static int is_zip(const char *data, size_t len) { return len >= 4 && !memcmp(data, "PK\3\4", 4); }
+
+/* Reads the code file into a JSON string: the text, or for a zip archive
+ * its base64 with *binary set (OpenWhisk's form of a zip action). NULL
+ * after printing the reason. */
+static json_t *load_code(const char *path, int *binary) {
     char *data = NULL, err[512];
     size_t len = 0;
     if (cli_file_read(path, CLI_FILE_MAX, &data, &len, err, sizeof err)) {
         fprintf(stderr, "error: %s\n", err);
         return NULL;
     }
-    json_t *code = json_stringn(data, len);
+    json_t *code = NULL;
+    *binary = is_zip(data, len);
+    if (*binary) {
+        char *b64 = malloc((len + 2) / 3 * 4 + 1);
+        if (b64) code = json_stringn(b64, (size_t)EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)data, (int)len));
+        free(b64);
+        if (!code) fprintf(stderr, "error: out of memory\n");
+    } else if (!(code = json_stringn(data, len))) {
+        fprintf(stderr, "error: %s is neither UTF-8 text nor a zip archive\n", strcmp(path, "-") ? path : "(stdin)");
+    }
     free(data);
-    if (!code)
-        fprintf(stderr, "error: %s is not UTF-8 text (binary actions are not supported)\n",
-                strcmp(path, "-") ? path : "(stdin)");
     return code;
 }
 
@@ -80,6 +93,7 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
     json_t *old_exec = json_object_get(existing, "exec");
     json_t *exec = json_is_object(old_exec) ? json_deep_copy(old_exec) : json_object();
     json_t *doc = json_object();
+    int binary = json_is_true(json_object_get(exec, "binary"));
     if (!exec || !doc) goto oom;
     if (a->sequence) {
         /* exec {kind: sequence, components}: the server resolves the names */
@@ -88,10 +102,10 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
         if (!exec) goto fail;
         if (json_object_set(doc, "exec", exec)) goto oom;
     } else if (code_path) {
-        json_t *code = load_code(code_path);
+        json_t *code = load_code(code_path, &binary);
         if (!code) goto fail;
         if (json_object_set_new(exec, "code", code)) goto oom;
-        json_object_set_new(exec, "binary", json_false());
+        json_object_set_new(exec, "binary", json_boolean(binary));
     } else if (!strcmp(cli_json_str(exec, "kind", ""), "sequence")) {
         if (json_object_set(doc, "exec", exec)) goto oom; /* an update keeps the components */
         goto rest;
@@ -100,7 +114,8 @@ static json_t *action_doc(const struct cli_args *a, const char *code_path, json_
         goto fail;
     }
     if (a->sequence) goto rest;
-    const char *kind = a->kind ? a->kind : cli_json_str(exec, "kind", DEFAULT_KIND);
+    /* a zip runs on V8 only: nodejs:default unless --kind says otherwise */
+    const char *kind = a->kind ? a->kind : cli_json_str(exec, "kind", binary ? "nodejs:default" : DEFAULT_KIND);
     json_t *jkind = json_string(kind), *jmain = a->main_name ? json_string(a->main_name) : NULL;
     if (!jkind || (a->main_name && !jmain)) {
         json_decref(jkind);

@@ -2,6 +2,9 @@
  * action_doc.h. Error texts name the offending member so a client can fix it. */
 #include "host/gateway/action_doc.h"
 
+#include "common/base64.h"
+#include "common/code_archive.h"
+
 #include "host/util/json.h"
 
 #include <stdio.h>
@@ -235,6 +238,32 @@ static json_t *sequence_exec_build(const json_t *exec, char *err, size_t errsize
     return out;
 }
 
+/* A zip action is checked as the enclave will check it (code_archive.h),
+ * so a bad archive is a 400 now rather than a failure at each invocation.
+ * The enclave checks again: it trusts nothing the host did. */
+static int zip_check(const char *kind, const json_t *code, char *err, size_t errsize) {
+    if (action_kind_engine(kind) != SCHED_ENGINE_V8) {
+        snprintf(err, errsize, "A zip action runs on the V8 kinds (nodejs:*, js:v8), not on '%.64s'", kind);
+        return -1;
+    }
+    size_t len;
+    uint8_t *zip = base64_decode_alloc(json_string_value(code), json_string_length(code), &len);
+    if (!zip) {
+        snprintf(err, errsize, "exec.code of a binary action must be a zip archive in base64");
+        return -1;
+    }
+    code_archive *a;
+    char entry[CODE_ARCHIVE_MAX_PATH + 1];
+    code_archive_status st = code_archive_open(zip, len, &a, entry, sizeof entry);
+    free(zip);
+    if (st != CODE_ARCHIVE_OK) {
+        code_archive_message(st, entry, err, errsize);
+        return -1;
+    }
+    code_archive_free(a);
+    return 0;
+}
+
 static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
     if (!json_is_object(exec)) {
         snprintf(err, errsize, "The action's exec is missing or not an object: it must be {kind, code}");
@@ -265,11 +294,10 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
         return NULL;
     }
     /* Without exec.binary, OpenWhisk decides by the code itself: base64
-     * text is a zip archive (the openwhisk client sends zips so). Stored as
-     * binary, it is refused at invocation (invoke.c) rather than run as
-     * JavaScript and failing with a syntax error. */
+     * text is a zip archive (the openwhisk client sends zips so). */
     int is_binary = binary ? json_is_true(binary)
                            : action_code_is_binary(json_string_value(code), json_string_length(code));
+    if (is_binary && zip_check(kind, code, err, errsize) < 0) return NULL;
     const json_t *mainv = json_object_get(exec, "main");
     if (mainv && !json_is_null(mainv) &&
         (!json_is_string(mainv) || json_string_length(mainv) == 0 || json_string_length(mainv) > 256 ||

@@ -78,8 +78,11 @@ static enum MHD_Result deploy(http_req *r) {
     free(record);
     free(keys);
     kms_deployed_free(&d);
-    json_t *exec = json_pack("{s:s, s:s, s:s}", "kind", kind, "code", code,
-                             "main", json_get_str(body, "main", "main"));
+    /* binary false: the code is ciphertext in base64url, which may look like
+     * base64 (OpenWhisk's test for a zip) by chance; a confidential zip is
+     * recognised by the enclave once decrypted (docs/api.md). */
+    json_t *exec = json_pack("{s:s, s:s, s:s, s:b}", "kind", kind, "code", code,
+                             "main", json_get_str(body, "main", "main"), "binary", 0);
     json_t *doc = exec && conf ? json_pack("{s:o, s:[o]}", "exec", exec, "annotations",
                                            json_kv("confidential", conf)) : NULL;
     json_t *limits = json_object_get(body, "limits");

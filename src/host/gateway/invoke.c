@@ -14,6 +14,7 @@
 #include "host/gateway/invoke.h"
 
 #include "host/gateway/activation_record.h"
+#include "host/gateway/auth.h"
 #include "host/gateway/query.h"
 
 #include "common/b64url.h"
@@ -286,6 +287,32 @@ static sched_job job_for(const char *tenant, const json_t *action, const char *f
     };
 }
 
+/* INVOKE's ACTION field (ipc.h): how the enclave runs the action, and
+ * OpenWhisk's __OW_* values the host knows (docs/api.md, "The activation's
+ * environment"): the action's fully qualified name, the invoking namespace
+ * and the version, and with OpenWhisk's provide-api-key annotation the
+ * caller's key and API host. The enclave adds the activation id and the
+ * deadline. */
+static char *run_description(const invoke_who *who, const char *path, const json_t *action, const char *kind,
+                             const char *version) {
+    char name[RESOLVE_PATH_MAX + 2];
+    snprintf(name, sizeof name, "/%s", path);
+    json_t *d = json_pack("{sb sb s{ss ss ss}}", "binary", action_is_binary(action), "node",
+                          !strncmp(kind, "nodejs:", 7), "env", "__OW_ACTION_NAME", name, "__OW_NAMESPACE", who->ns,
+                          "__OW_ACTION_VERSION", version);
+    json_t *env = json_object_get(d, "env");
+    if (env && who->api_key && who->api_host &&
+        json_is_true(json_kv_find(json_object_get(action, "annotations"), "provide-api-key")) &&
+        (json_object_set_new(env, "__OW_API_KEY", json_string(who->api_key)) < 0 ||
+         json_object_set_new(env, "__OW_API_HOST", json_string(who->api_host)) < 0)) {
+        json_decref(d);
+        return NULL;
+    }
+    char *text = d ? json_dump_compact(d) : NULL;
+    json_decref(d);
+    return text;
+}
+
 unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int err, char *msg, size_t msgsize) {
     /* The namespace's budget (--tenant-max-activations, --tenant-max-memory)
      * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
@@ -294,8 +321,8 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
     switch (err) {
     case INVOKE_ERR_BINARY:
         snprintf(msg, msgsize,
-                 "The action '%.256s' is a zip (binary) action, which tfaas cannot run yet; deploy its code as "
-                 "JavaScript text",
+                 "The action '%.256s' is a zip (binary) action of a Duktape kind: zip actions run on the V8 kinds "
+                 "(nodejs:*, js:v8); update its kind",
                  name);
         return MHD_HTTP_BAD_REQUEST;
     case INVOKE_ERR_CONFIDENTIAL:
@@ -383,23 +410,28 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     const json_t *action = ra->action;
     if (action_confidential(action)) { *err = INVOKE_ERR_CONFIDENTIAL; return NULL; }
     if (action_is_sequence(action)) return sequence_start(gw, who, action, given, err);
-    if (action_is_binary(action)) { *err = INVOKE_ERR_BINARY; return NULL; }
+    const json_t *exec = json_object_get(action, "exec");
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    /* created before zip actions ran (create refuses a Duktape one now) */
+    if (action_is_binary(action) && action_kind_engine(kind) != SCHED_ENGINE_V8) {
+        *err = INVOKE_ERR_BINARY;
+        return NULL;
+    }
     /* package, then the action's defaults, then the invocation's (resolve.h) */
     json_t *merged = resolved_params(ra, given);
     char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
     json_decref(merged);
-    const json_t *exec = json_object_get(action, "exec");
     const json_t *codev = json_object_get(exec, "code");
     const char *code = json_is_string(codev) ? json_string_value(codev) : "";
     /* by length: JSON strings may hold NUL bytes */
     size_t code_len = json_is_string(codev) ? json_string_length(codev) : 0;
-    const char *kind = json_get_str(exec, "kind", "js:duktape");
     const char *version = json_get_str(action, "version", "0.0.1");
     action_limits lim;
     action_limits_get(action, &lim);
     invoke_who named = *who;
     named.name = ra->name; /* the record names the action simply */
-    invocation *inv = params ? inv_new(gw, &named, version, kind, &lim) : NULL;
+    char *action_json = params ? run_description(who, ra->path, action, kind, version) : NULL;
+    invocation *inv = action_json ? inv_new(gw, &named, version, kind, &lim) : NULL;
     if (inv && (!(inv->path = strdup(ra->path)) || (ra->binding[0] && !(inv->binding = strdup(ra->binding))))) {
         atomic_store(&inv->refs, 1);
         inv_release(inv);
@@ -407,6 +439,7 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     }
     if (!inv) {
         free(params);
+        free(action_json);
         *err = ENOMEM;
         return NULL;
     }
@@ -421,12 +454,14 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     else
         snprintf(fn_key, sizeof fn_key, "%s/%s@%s", who->tenant, ra->store_name, version);
     sched_job job = job_for(who->tenant, action, fn_key, &lim, inv);
+    job.action_json = action_json;
     job.code = code;
     job.code_len = code_len;
     job.params_json = params;
     job.params_len = strlen(params);
     int refused = submit(gw, inv, &job, err);
     free(params); /* the scheduler copied what it keeps */
+    free(action_json);
     return refused ? NULL : inv;
 }
 
@@ -532,6 +567,17 @@ enum MHD_Result invoke_handle(http_req *r) {
      * can run it, and only for a request sealed to the function's OHTTP key
      * (invoke_run refuses it, invoke_refusal says where to send it). */
     invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = ra.name};
+    /* The caller's credential (authenticated already) and the URL it used,
+     * for an action that asks for them (provide-api-key). */
+    char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1], api_key[2 * AUTH_MAX_PART + 2], api_host[300];
+    const char *authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (authz && host && strlen(host) < sizeof api_host - 8 && auth_parse_basic(authz, uuid, key) == AUTH_OK) {
+        snprintf(api_key, sizeof api_key, "%s:%s", uuid, key);
+        snprintf(api_host, sizeof api_host, "http://%s", host);
+        who.api_key = api_key;
+        who.api_host = api_host;
+    }
     int err = 0;
     invocation *inv = invoke_run(gw, &who, &ra, given, &err);
     json_decref(given);
@@ -569,8 +615,15 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     action_limits lim;
     action_limits_get(action, &lim);
     invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = r->rt.name};
-    invocation *inv = record ? inv_new(gw, &who, version, json_get_str(exec, "kind", "js:duktape"), &lim) : NULL;
+    const char *kind = json_get_str(exec, "kind", "js:duktape");
+    char path[RESOLVE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", r->ns, r->rt.name);
+    /* the Node surface for a nodejs:* kind; the code's ciphertext is never
+     * base64 the enclave should decode (binary is false when stored) */
+    char *action_json = record ? run_description(&who, path, action, kind, version) : NULL;
+    invocation *inv = action_json ? inv_new(gw, &who, version, kind, &lim) : NULL;
     if (!inv) {
+        free(action_json);
         free(record);
         store_action_unpeek(gw->store, action);
         return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
@@ -587,9 +640,11 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     job.confidential = 1;
     job.record = record;
     job.record_len = record_len;
+    job.action_json = action_json;
     int err = 0;
     /* always answered when done */
     enum MHD_Result ret = submit(gw, inv, &job, &err) < 0 ? submit_refused(r, r->rt.name, err) : invoke_wait(r, inv);
+    free(action_json);
     free(record);
     store_action_unpeek(gw->store, action);
     return ret;

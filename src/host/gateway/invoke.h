@@ -38,10 +38,14 @@ typedef struct {
     int depth;             /* sequences enclosing it (sequence.c bounds it) */
     invoke_then_fn then;   /* optional */
     void *then_ud;
+    /* A REST invoke's caller: "uuid:key" and the URL it reached, given as
+     * __OW_API_KEY and __OW_API_HOST to an action annotated provide-api-key
+     * (docs/api.md); NULL on every other path. */
+    const char *api_key, *api_host;
 } invoke_who;
 
 /* Why invoke_start refused, beyond the scheduler's errnos (submit_refused). */
-#define INVOKE_ERR_BINARY (-1000)       /* a zip action: tfaas cannot run it yet */
+#define INVOKE_ERR_BINARY (-1000)       /* a zip action of a Duktape kind (stored before create refused it) */
 #define INVOKE_ERR_CONFIDENTIAL (-1001) /* only the OHTTP route runs it */
 #define INVOKE_ERR_SEQUENCE (-1002)     /* a sequence nested past ACTION_SEQUENCE_MAX */
 
@@ -112,7 +116,7 @@ typedef enum {
     INVOKE_CONFIDENTIAL, /* only an OHTTP request may invoke it */
     INVOKE_NO_MEMORY,
     INVOKE_STORE_ERROR,
-    INVOKE_REFUSED,      /* the scheduler or the namespace's budget refused it, or it cannot run (zip) */
+    INVOKE_REFUSED,      /* the scheduler or the namespace's budget refused it, or it cannot run (a Duktape zip) */
     INVOKE_STOPPING,     /* the server is shutting down */
 } invoke_status;
 

@@ -4,7 +4,8 @@
 
 #include "host/util/json.h"
 
-#include <openssl/evp.h>
+#include "common/base64.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -139,25 +140,18 @@ static web_result headers_build(const json_t *h, web_answer *a, char **ct) {
     return WEB_RESULT_OK;
 }
 
-/* Standard base64 (RFC 4648 §4, padded; white space ignored, as clients
- * wrap long lines) into a->body; -1 when it is not base64. */
+/* Standard base64 (base64.h) into a->body; -1 when it is not base64. An
+ * empty text is an empty body. */
 static int base64_body(const char *s, size_t len, web_answer *a) {
-    char *clean = malloc(len + 1);
-    if (!clean) return -1;
     size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t') clean[n++] = s[i];
-    if (n % 4 != 0 || n > (size_t)INT32_MAX) { free(clean); return -1; }
-    a->body = malloc(n / 4 * 3 + 1);
-    int out = a->body ? EVP_DecodeBlock((unsigned char *)a->body, (unsigned char *)clean, (int)n) : -1;
-    size_t pad = n >= 1 && clean[n - 1] == '=' ? (n >= 2 && clean[n - 2] == '=' ? 2 : 1) : 0;
-    /* EVP_DecodeBlock accepts '=' only at the end, and counts it as zero bytes */
-    for (size_t i = 0; out >= 0 && i + pad < n; i++)
-        if (clean[i] == '=') out = -1;
-    free(clean);
-    if (out < 0) return -1;
-    a->len = (size_t)out - pad;
-    return 0;
+    for (size_t i = 0; i < len; i++) n += s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t';
+    if (n == 0) {
+        a->body = calloc(1, 1);
+        a->len = 0;
+        return a->body ? 0 : -1;
+    }
+    a->body = (char *)base64_decode_alloc(s, len, &a->len);
+    return a->body ? 0 : -1;
 }
 
 static web_result http_answer(const json_t *v, web_answer *a) {

@@ -86,6 +86,7 @@ static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_cod
     ipc_put_u64(w, a->concurrency);
     ipc_put_u64(w, (uint64_t)a->confidential);
     ipc_put_bytes(w, a->keys, a->keys ? a->keys_len : 0);
+    ipc_put_str(w, a->action_json);
     return ipc_writer_finish(w);
 }
 

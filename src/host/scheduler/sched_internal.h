@@ -98,7 +98,7 @@ typedef struct sched_code {
  * that delivers the list. */
 typedef struct activation {
     struct activation *next;
-    char *ns, *fn_key, *main, *params, *activation_id;
+    char *ns, *fn_key, *main, *params, *activation_id, *action_json;
     sched_code *code;       /* a reference; dropped when it finishes */
     sched_engine engine;
     char *unit;             /* isolation_unit_key: the enclave it runs in */

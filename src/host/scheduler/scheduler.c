@@ -34,6 +34,7 @@ static void activation_free(activation *a) {
     free(a->main);
     free(a->params);
     free(a->activation_id);
+    free(a->action_json);
     free(a->record);
     free(a->keys);
     sched_result_free(&a->res); /* only set if never delivered */
@@ -318,9 +319,10 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->params = dup_or_empty(params, params_len);
     a->params_len = params_len;
     a->activation_id = strdup(job->activation_id ? job->activation_id : "");
+    a->action_json = strdup(job->action_json ? job->action_json : "{}");
     a->res.result_json = strdup("{}");
     a->res.logs = strdup("");
-    if (!a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id ||
+    if (!a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id || !a->action_json ||
         !a->res.result_json || !a->res.logs) {
         activation_free(a);
         return NULL;
@@ -344,7 +346,7 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->submit_us = clock_mono_us();
     /* What it holds in the host besides the shared code (charged once). */
     a->charged = sizeof *a + a->params_len + a->record_len + strlen(a->ns) + strlen(a->unit) +
-                 strlen(a->fn_key) + strlen(a->main) + strlen(a->activation_id) + 5;
+                 strlen(a->fn_key) + strlen(a->main) + strlen(a->activation_id) + strlen(a->action_json) + 6;
     return a;
 }
 

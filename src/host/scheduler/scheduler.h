@@ -107,6 +107,7 @@ typedef struct {
     int confidential;          /* code is encrypted, params an OHTTP request */
     const uint8_t *record;     /* confidential: the KMS's sealed function record */
     size_t record_len;
+    const char *action_json;   /* INVOKE's ACTION field (ipc.h): binary, node, env; NULL: {} */
 } sched_job;
 
 /* Outcome handed to the completion callback. The callback owns the strings

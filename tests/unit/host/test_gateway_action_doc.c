@@ -116,13 +116,23 @@ static void test_build(void) {
  * exec.binary is a zip (OpenWhisk's rule); sequences keep their components. */
 static void test_resolution(void) {
     char err[512];
-    json_t *doc = build("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":\"UEsDBBQAAAAIAA==\"}}", NULL, err,
-                        sizeof err);
+    /* an empty zip archive: its end record only */
+    json_t *doc = build("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":\"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\"}}",
+                        NULL, err, sizeof err);
     CHECK(doc != NULL);
     CHECK_STR(json_get_str(json_object_get(doc, "exec"), "kind", NULL), ACTION_NODEJS_DEFAULT);
     CHECK_STR(json_string_value(json_kv_find(json_object_get(doc, "annotations"), "exec")), ACTION_NODEJS_DEFAULT);
     CHECK(action_is_binary(doc));
     json_decref(doc);
+    /* a zip that does not unzip, and a zip of a Duktape kind: refused when created */
+    CHECK(build("{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"UEsDBBQAAAAIAA==\"}}", NULL, err, sizeof err) == NULL);
+    CHECK_STR(err, "The zip archive of the action is refused: it is not a zip archive that can be read");
+    CHECK(build("{\"exec\":{\"kind\":\"js:v8\",\"binary\":true,\"code\":\"not base64\"}}", NULL, err, sizeof err) ==
+          NULL);
+    CHECK_STR(err, "exec.code of a binary action must be a zip archive in base64");
+    CHECK(build("{\"exec\":{\"kind\":\"js:duktape\",\"code\":\"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\"}}", NULL, err,
+                sizeof err) == NULL);
+    CHECK_STR(err, "A zip action runs on the V8 kinds (nodejs:*, js:v8), not on 'js:duktape'");
     doc = build("{\"exec\":{\"kind\":\"js:v8\",\"code\":\"function main(){}\"}}", NULL, err, sizeof err);
     CHECK(doc && !action_is_binary(doc) && !action_is_sequence(doc));
     json_decref(doc);

@@ -81,7 +81,7 @@ static int reap(enclave *e) {
 }
 
 typedef struct {
-    const char *key, *code, *main, *params;
+    const char *key, *code, *main, *params, *action; /* action: INVOKE's ACTION field, NULL: {} */
     uint64_t timeout_ms, memory, max_result, max_log, concurrency;
 } invoke_args;
 
@@ -102,6 +102,7 @@ static int send_invoke(int fd, uint64_t id, const invoke_args *a) {
     ipc_put_u64(&w, a->concurrency ? a->concurrency : 1);
     ipc_put_u64(&w, 0); /* not confidential */
     ipc_put_str(&w, "");
+    ipc_put_str(&w, a->action ? a->action : "{}");
     ipc_status st = ipc_writer_finish(&w);
     if (st == IPC_OK) st = ipc_send(fd, &w);
     ipc_writer_free(&w);
