@@ -17,7 +17,10 @@ extern "C" {
 }
 
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "webapi_js.h" /* webapi_js[], webapi_js_len: webapi.js, generated at build time */
 
@@ -369,6 +372,30 @@ void n_clone(const v8::FunctionCallbackInfo<v8::Value> &args) {
 
 /* ---- installation -------------------------------------------------------- */
 
+/* webapi.js's compiled code, made by the first context that runs it (after
+ * the run, so it holds the functions the top level compiled too) and
+ * consumed by the next ones: the first use of a Web API in a new heap then
+ * skips most of the parsing and compiling. The same embedded source in
+ * every heap and tenant, so sharing it tells no tenant anything. Guarded by
+ * mu. */
+struct {
+    std::mutex mu;
+    std::shared_ptr<const std::vector<uint8_t>> blob;
+} code_cache;
+
+std::shared_ptr<const std::vector<uint8_t>> code_cache_get() {
+    std::lock_guard<std::mutex> g(code_cache.mu);
+    return code_cache.blob;
+}
+
+void code_cache_put(v8::Local<v8::Script> script) {
+    std::unique_ptr<v8::ScriptCompiler::CachedData> made(v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
+    if (!made || made->length <= 0) return;
+    auto blob = std::make_shared<const std::vector<uint8_t>>(made->data, made->data + made->length);
+    std::lock_guard<std::mutex> g(code_cache.mu);
+    code_cache.blob = blob;
+}
+
 /* The global names webapi.js provides; each is a property of its result. */
 const char *const GLOBALS[] = {
     "TextEncoder", "TextDecoder", "atob", "btoa", "structuredClone", "crypto",
@@ -403,14 +430,24 @@ v8::MaybeLocal<v8::Object> exports_of(v8::Isolate *iso, v8::Local<v8::Context> c
     v8::Local<v8::Value> factory, result;
     v8::Local<v8::Value> argv[1] = {native};
     v8::ScriptOrigin origin(iso, str(iso, "tfaas:webapi.js"));
+    std::shared_ptr<const std::vector<uint8_t>> cached = code_cache_get();
+    v8::ScriptCompiler::CachedData *cd = nullptr;
+    if (cached)
+        cd = new v8::ScriptCompiler::CachedData(cached->data(), (int)cached->size(),
+                                                v8::ScriptCompiler::CachedData::BufferNotOwned);
     if (!v8::String::NewFromUtf8(iso, reinterpret_cast<const char *>(webapi_js), v8::NewStringType::kNormal,
                                  (int)webapi_js_len)
-             .ToLocal(&src) ||
-        !v8::Script::Compile(ctx, src, &origin).ToLocal(&script) || !script->Run(ctx).ToLocal(&factory) ||
-        !factory->IsFunction() ||
+             .ToLocal(&src))
+        return {};
+    v8::ScriptCompiler::Source source(src, origin, cd); /* owns cd */
+    if (!v8::ScriptCompiler::Compile(ctx, &source, cached ? v8::ScriptCompiler::kConsumeCodeCache
+                                                         : v8::ScriptCompiler::kNoCompileOptions)
+             .ToLocal(&script) ||
+        !script->Run(ctx).ToLocal(&factory) || !factory->IsFunction() ||
         !factory.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&result) ||
         !result->IsObject() || global->SetPrivate(ctx, exports_key(iso), result).IsNothing())
         return {};
+    if (!cached || source.GetCachedData()->rejected) code_cache_put(script);
     return result.As<v8::Object>();
 }
 
