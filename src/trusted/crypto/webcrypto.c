@@ -12,7 +12,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <string.h>
@@ -130,36 +129,6 @@ out:
 
 /* ---- P-256 ---------------------------------------------------------------- */
 
-/* A private key from d and its public point; NULL when they do not make one. */
-static EVP_PKEY *p256_private(const uint8_t d[WC_P256_SCALAR], const uint8_t pub[WC_P256_POINT]) {
-    EVP_PKEY *key = NULL;
-    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-    BIGNUM *bn = BN_secure_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!b || !bn || !ctx || !BN_bin2bn(d, WC_P256_SCALAR, bn) ||
-        OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
-        OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PRIV_KEY, bn) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pub, WC_P256_POINT) != 1 ||
-        !(params = OSSL_PARAM_BLD_to_param(b)) || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
-        key = NULL;
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(b);
-    BN_clear_free(bn);
-    if (key) {
-        /* The pair check: d in range and d·G = pub. */
-        EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!chk || EVP_PKEY_pairwise_check(chk) != 1) {
-            EVP_PKEY_free(key);
-            key = NULL;
-        }
-        EVP_PKEY_CTX_free(chk);
-    }
-    return key;
-}
-
 wc_result wc_p256_generate(uint8_t d[WC_P256_SCALAR], uint8_t pub[WC_P256_POINT]) {
     EVP_PKEY *key = p256_generate();
     wc_result r = key && p256_private_scalar(key, d) == 0 && p256_public_point(key, pub) == 0 ? WC_OK : WC_ERR_CRYPTO;
@@ -174,8 +143,7 @@ wc_result wc_p256_check_public(const uint8_t *pub, size_t pub_len) {
 }
 
 wc_result wc_p256_check_pair(const uint8_t d[WC_P256_SCALAR], const uint8_t pub[WC_P256_POINT]) {
-    if (wc_p256_check_public(pub, WC_P256_POINT) != WC_OK) return WC_ERR_KEY;
-    EVP_PKEY *key = p256_private(d, pub);
+    EVP_PKEY *key = p256_from_private_scalar(d, pub);
     EVP_PKEY_free(key);
     return key ? WC_OK : WC_ERR_KEY;
 }
@@ -184,7 +152,7 @@ wc_result wc_ecdsa_sign(const char *hash, const uint8_t d[WC_P256_SCALAR], const
                         const uint8_t *in, size_t n, uint8_t sig[WC_P256_SIG]) {
     const EVP_MD *md = md_of(hash);
     if (!md || strcmp(hash, "MD5") == 0) return WC_ERR_HASH;
-    EVP_PKEY *key = p256_private(d, pub);
+    EVP_PKEY *key = p256_from_private_scalar(d, pub);
     if (!key) return WC_ERR_KEY;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     uint8_t der[80];

@@ -192,13 +192,15 @@ void return_pair(const v8::FunctionCallbackInfo<v8::Value> &args, const uint8_t 
     args.GetReturnValue().Set(v8::Array::New(iso, both, 2));
 }
 
-/* p256Generate() -> [d, pub] */
-void n_p256_generate(const v8::FunctionCallbackInfo<v8::Value> &args) {
-    uint8_t d[WC_P256_SCALAR], pub[WC_P256_POINT];
-    wc_result r = wc_p256_generate(d, pub);
-    if (r == WC_OK) return_pair(args, d, sizeof d, pub, sizeof pub);
+/* p256Generate() -> [d, pub], ed25519Generate() -> [seed, pub]: a fresh
+ * pair from gen, a private part of A bytes and a public one of B. */
+template <wc_result (*gen)(uint8_t *, uint8_t *), size_t A, size_t B>
+void n_generate(const v8::FunctionCallbackInfo<v8::Value> &args) {
+    uint8_t priv[A], pub[B];
+    wc_result r = gen(priv, pub);
+    if (r == WC_OK) return_pair(args, priv, A, pub, B);
     else throw_wc(args, r);
-    memset(d, 0, sizeof d);
+    memset(priv, 0, A);
 }
 
 /* p256Check(pub) or p256Check(pub, d): throws a DataError unless a valid
@@ -237,39 +239,24 @@ void n_ecdsa_verify(const v8::FunctionCallbackInfo<v8::Value> &args) {
     args.GetReturnValue().Set(valid != 0);
 }
 
-/* p256Spki(pub) -> der; p256FromSpki(der) -> pub */
-void n_p256_spki(const v8::FunctionCallbackInfo<v8::Value> &args) {
-    Bytes pub;
-    if (!key_of(args, 0, WC_P256_POINT, &pub)) return;
-    uint8_t der[WC_P256_SPKI];
-    wc_result r = wc_p256_spki(pub.p, der);
+/* p256Spki(pub) -> der, ed25519Public(seed) -> pub: fn from a key of IN
+ * bytes to OUT bytes. */
+template <wc_result (*fn)(const uint8_t *, uint8_t *), size_t IN, size_t OUT>
+void n_derive(const v8::FunctionCallbackInfo<v8::Value> &args) {
+    Bytes key;
+    if (!key_of(args, 0, IN, &key)) return;
+    uint8_t out[OUT];
+    wc_result r = fn(key.p, out);
     if (r != WC_OK) return throw_wc(args, r);
-    return_bytes(args, der, sizeof der);
+    return_bytes(args, out, OUT);
 }
 
+/* p256FromSpki(der) -> pub */
 void n_p256_from_spki(const v8::FunctionCallbackInfo<v8::Value> &args) {
     Bytes der;
     if (!bytes_of(args, 0, &der)) return;
     uint8_t pub[WC_P256_POINT];
     wc_result r = wc_p256_from_spki(der.p, der.n, pub);
-    if (r != WC_OK) return throw_wc(args, r);
-    return_bytes(args, pub, sizeof pub);
-}
-
-/* ed25519Generate() -> [seed, pub]; ed25519Public(seed) -> pub */
-void n_ed25519_generate(const v8::FunctionCallbackInfo<v8::Value> &args) {
-    uint8_t seed[WC_ED25519_KEY], pub[WC_ED25519_KEY];
-    wc_result r = wc_ed25519_generate(seed, pub);
-    if (r == WC_OK) return_pair(args, seed, sizeof seed, pub, sizeof pub);
-    else throw_wc(args, r);
-    memset(seed, 0, sizeof seed);
-}
-
-void n_ed25519_public(const v8::FunctionCallbackInfo<v8::Value> &args) {
-    Bytes seed;
-    if (!key_of(args, 0, WC_ED25519_KEY, &seed)) return;
-    uint8_t pub[WC_ED25519_KEY];
-    wc_result r = wc_ed25519_public(seed.p, pub);
     if (r != WC_OK) return throw_wc(args, r);
     return_bytes(args, pub, sizeof pub);
 }
@@ -412,10 +399,10 @@ v8::MaybeLocal<v8::Object> exports_of(v8::Isolate *iso, v8::Local<v8::Context> c
     if (have->IsObject()) return have.As<v8::Object>();
     static const struct { const char *name; v8::FunctionCallback fn; } natives[] = {
         {"random", n_random}, {"digest", n_digest}, {"hmac", n_hmac}, {"hkdf", n_hkdf},
-        {"aesGcm", n_aes_gcm}, {"p256Generate", n_p256_generate}, {"p256Check", n_p256_check},
-        {"ecdsaSign", n_ecdsa_sign}, {"ecdsaVerify", n_ecdsa_verify}, {"p256Spki", n_p256_spki},
-        {"p256FromSpki", n_p256_from_spki}, {"ed25519Generate", n_ed25519_generate},
-        {"ed25519Public", n_ed25519_public}, {"ed25519Sign", n_ed25519_sign},
+        {"aesGcm", n_aes_gcm}, {"p256Generate", n_generate<wc_p256_generate, WC_P256_SCALAR, WC_P256_POINT>}, {"p256Check", n_p256_check},
+        {"ecdsaSign", n_ecdsa_sign}, {"ecdsaVerify", n_ecdsa_verify}, {"p256Spki", n_derive<wc_p256_spki, WC_P256_POINT, WC_P256_SPKI>},
+        {"p256FromSpki", n_p256_from_spki}, {"ed25519Generate", n_generate<wc_ed25519_generate, WC_ED25519_KEY, WC_ED25519_KEY>},
+        {"ed25519Public", n_derive<wc_ed25519_public, WC_ED25519_KEY, WC_ED25519_KEY>}, {"ed25519Sign", n_ed25519_sign},
         {"ed25519Verify", n_ed25519_verify}, {"utf8Encode", n_utf8_encode}, {"utf8Decode", n_utf8_decode},
         {"clone", n_clone},
     };
