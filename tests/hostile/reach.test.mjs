@@ -30,7 +30,7 @@ const EXTRAS = {
   // V8: the Web APIs of src/trusted/v8/webapi.js (docs/api.md, "Globals
   // per kind"), JavaScript over OpenSSL inside the enclave.
   'js:v8': ['Intl', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'structuredClone', 'crypto', 'Crypto', 'CryptoKey',
-    'SubtleCrypto', 'DOMException'],
+    'SubtleCrypto', 'DOMException', 'URL', 'URLSearchParams'],
 };
 // Names that would mean a way out of the sandbox, into the engine's
 // internals, or a fine clock; none may exist on any engine.

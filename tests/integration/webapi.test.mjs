@@ -1,7 +1,7 @@
-// webapi.test.mjs - the Web APIs of the V8 engine (src/trusted/v8/webapi.*)
+// webapi.test.mjs - the Web APIs of the V8 engine (src/trusted/v8/webapi*)
 // through the real server and enclaves, checked against the specifications'
-// own examples and known-answer vectors (WHATWG Encoding, HTML base64 and
-// structured clone, W3C Web Crypto with RFC 4231 HMAC, RFC 5869 HKDF,
+// own examples and known-answer vectors (WHATWG Encoding and URL, HTML
+// base64 and structured clone, W3C Web Crypto with RFC 4231 HMAC, RFC 5869 HKDF,
 // RFC 8032 Ed25519 and the GCM specification's AES-GCM vectors), against
 // Node's own implementations of the same APIs (the same inputs must give
 // the same outputs; signatures made on one side verify on the other), and
@@ -143,6 +143,70 @@ describe('HTML base64 and structured clone', () => {
       transfer: { name: 'DataCloneError', message: r.transfer.message, dom: true },
       none: { name: 'TypeError', message: r.none.message, dom: false },
     });
+  });
+});
+
+describe('WHATWG URL (whatwg-url, bundled into the enclave)', () => {
+  // Parses whose answers the URL Standard fixes, Node's own URL (also
+  // WHATWG's) the reference: dot segments, default ports, IDNA, IPv4 and
+  // IPv6 hosts, percent-encoding, relative references, failures.
+  const INPUTS = [
+    ['https://user:pw@EXAMPLE.com:443/a/../b/./c?x=1&y=2#frag'], ['http://example.com:8080/%7Efoo/ bar?q=a b#h h'],
+    ['http://B\u00fccher.example/'], ['http://xn--nxasmq6b.com/'], ['http://0x7f.1/'], ['http://[::1]:80/'],
+    ['http://[0:0:0:0:0:ffff:7f00:1]/'], ['../x?y#z', 'http://h/a/b/c'], ['//other/p', 'https://h/q'], ['?only', 'http://h/p?x#f'],
+    ['file:///C:/dir/../file.txt'], ['mailto:someone@example.com'], ['data:text/plain,hello'], ['blob:https://a/b'],
+    ['nope'], ['http://'], ['http://exa mple.com/'], ['https://[::1/'], ['http://a:99999/'], ['http://ex%41mple.com/'],
+    ['  http://trim.example/\t\n'], ['HTTP://MiXeD.CaSe/PaTh'], ['ws://h/p'], ['http://h/\u00e9?\u00e9#\u00e9'],
+  ];
+  const PARTS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
+  const parse = (URLClass, [u, b]) => {
+    try {
+      const x = b === undefined ? new URLClass(u) : new URLClass(u, b);
+      return Object.fromEntries(PARTS.map((k) => [k, x[k]]));
+    } catch (e) { return { error: e.name }; }
+  };
+
+  test('URL parses as the URL Standard says (Node\'s URL as the reference)', async () => {
+    const r = await run(`
+      const PARTS = params.PARTS;
+      const parse = ${parse.toString()};
+      const setters = new URL('http://h/p');
+      setters.pathname = '/a b'; setters.search = 'q=1'; setters.hash = 'x'; setters.port = '8080'; setters.hostname = 'Example.ORG';
+      return { parsed: params.INPUTS.map((i) => parse(URL, i)), setters: setters.href, json: JSON.stringify({ u: new URL('http://h/') }),
+               tag: Object.prototype.toString.call(new URL('http://h/')) };`,
+    { INPUTS, PARTS });
+    assert.deepEqual(r.parsed, INPUTS.map((i) => parse(URL, i)));
+    const setters = new URL('http://h/p');
+    setters.pathname = '/a b'; setters.search = 'q=1'; setters.hash = 'x'; setters.port = '8080'; setters.hostname = 'Example.ORG';
+    assert.equal(r.setters, setters.href);
+    assert.equal(r.json, '{"u":"http://h/"}');
+    assert.equal(r.tag, '[object URL]');
+  });
+
+  test('URLSearchParams: form-urlencoded parsing and serialization, sort, the live link to its URL', async () => {
+    const q = 'a=1&b=%20two+three&a=3&&c&=empty&%zz=bad&\u00e9=\u00e9';
+    const added = 'x y&z=\u{1f600}';
+    const r = await run(`
+      const p = new URLSearchParams(params.q);
+      p.append('d', params.added);
+      const fromObj = new URLSearchParams({ k: 'v', n: 1 }).toString();
+      const fromPairs = new URLSearchParams([['x', '1'], ['x', '2']]).getAll('x');
+      const u = new URL('http://h/p?z=1&a=2');
+      u.searchParams.sort(); u.searchParams.set('n', 'new value');
+      const bad = (() => { try { new URLSearchParams([['only']]); return null; } catch (e) { return e.name; } })();
+      return { s: p.toString(), entries: [...p], a: p.getAll('a'), has: [p.has('c'), p.has('nope')], fromObj, fromPairs,
+               href: u.href, keys: [...u.searchParams.keys()], bad };`, { q, added });
+    const p = new URLSearchParams(q);
+    p.append('d', added);
+    assert.equal(r.s, p.toString());
+    assert.deepEqual(r.entries, [...p]);
+    assert.deepEqual(r.a, ['1', '3']);
+    assert.deepEqual(r.has, [true, false]);
+    assert.equal(r.fromObj, 'k=v&n=1');
+    assert.deepEqual(r.fromPairs, ['1', '2']);
+    assert.equal(r.href, 'http://h/p?a=2&z=1&n=new+value');
+    assert.deepEqual(r.keys, ['a', 'z', 'n']);
+    assert.equal(r.bad, 'TypeError');
   });
 });
 

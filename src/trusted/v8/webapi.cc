@@ -1,7 +1,6 @@
-/* webapi.cc - the natives under webapi.js (see webapi.h): byte-string
+/* webapi.cc - the natives under webapi.js (webapi_natives.h): byte-string
  * crypto from src/trusted/crypto/webcrypto.h, UTF-8 through V8's own
- * codec, structured clone through v8::ValueSerializer, and the lazy
- * installation of the globals.
+ * codec, structured clone through v8::ValueSerializer.
  *
  * Conventions of the natives (webapi.js is their only caller): bytes come
  * in as ArrayBufferViews (a detached one reads as empty), results go out as
@@ -10,19 +9,14 @@
  * terminates the activation, as engine_v8.cc's allocator does). A failure
  * of a primitive throws the DOMException webapi.js registered
  * (native.DOMException) with the WebCrypto name for it. */
-#include "trusted/v8/webapi.h"
+#include "trusted/v8/webapi_natives.h"
 
 extern "C" {
 #include "trusted/crypto/webcrypto.h"
 }
 
 #include <cstring>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
-
-#include "webapi_js.h" /* webapi_js[], webapi_js_len: webapi.js, generated at build time */
 
 namespace {
 
@@ -357,53 +351,27 @@ void n_clone(const v8::FunctionCallbackInfo<v8::Value> &args) {
     free(buf.first); /* the default delegate's realloc'd buffer */
 }
 
-/* ---- installation -------------------------------------------------------- */
+} // namespace
 
-/* webapi.js's compiled code, made by the first context that runs it (after
- * the run, so it holds the functions the top level compiled too) and
- * consumed by the next ones: the first use of a Web API in a new heap then
- * skips most of the parsing and compiling. The same embedded source in
- * every heap and tenant, so sharing it tells no tenant anything. Guarded by
- * mu. */
-struct {
-    std::mutex mu;
-    std::shared_ptr<const std::vector<uint8_t>> blob;
-} code_cache;
-
-std::shared_ptr<const std::vector<uint8_t>> code_cache_get() {
-    std::lock_guard<std::mutex> g(code_cache.mu);
-    return code_cache.blob;
-}
-
-void code_cache_put(v8::Local<v8::Script> script) {
-    std::unique_ptr<v8::ScriptCompiler::CachedData> made(v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
-    if (!made || made->length <= 0) return;
-    auto blob = std::make_shared<const std::vector<uint8_t>>(made->data, made->data + made->length);
-    std::lock_guard<std::mutex> g(code_cache.mu);
-    code_cache.blob = blob;
-}
-
-/* The global names webapi.js provides; each is a property of its result. */
-const char *const GLOBALS[] = {
-    "TextEncoder", "TextDecoder", "atob", "btoa", "structuredClone", "crypto",
-    "Crypto", "CryptoKey", "SubtleCrypto", "DOMException",
-};
-
-v8::Local<v8::Private> exports_key(v8::Isolate *iso) { return v8::Private::ForApi(iso, str(iso, "tfaas.webapi")); }
-
-/* webapi.js's exports in this context, running it the first time. */
-v8::MaybeLocal<v8::Object> exports_of(v8::Isolate *iso, v8::Local<v8::Context> ctx) {
-    v8::Local<v8::Object> global = ctx->Global();
-    v8::Local<v8::Value> have;
-    if (!global->GetPrivate(ctx, exports_key(iso)).ToLocal(&have)) return {};
-    if (have->IsObject()) return have.As<v8::Object>();
+v8::MaybeLocal<v8::Object> webapi_natives(v8::Isolate *iso, v8::Local<v8::Context> ctx) {
     static const struct { const char *name; v8::FunctionCallback fn; } natives[] = {
-        {"random", n_random}, {"digest", n_digest}, {"hmac", n_hmac}, {"hkdf", n_hkdf},
-        {"aesGcm", n_aes_gcm}, {"p256Generate", n_generate<wc_p256_generate, WC_P256_SCALAR, WC_P256_POINT>}, {"p256Check", n_p256_check},
-        {"ecdsaSign", n_ecdsa_sign}, {"ecdsaVerify", n_ecdsa_verify}, {"p256Spki", n_derive<wc_p256_spki, WC_P256_POINT, WC_P256_SPKI>},
-        {"p256FromSpki", n_p256_from_spki}, {"ed25519Generate", n_generate<wc_ed25519_generate, WC_ED25519_KEY, WC_ED25519_KEY>},
-        {"ed25519Public", n_derive<wc_ed25519_public, WC_ED25519_KEY, WC_ED25519_KEY>}, {"ed25519Sign", n_ed25519_sign},
-        {"ed25519Verify", n_ed25519_verify}, {"utf8Encode", n_utf8_encode}, {"utf8Decode", n_utf8_decode},
+        {"random", n_random},
+        {"digest", n_digest},
+        {"hmac", n_hmac},
+        {"hkdf", n_hkdf},
+        {"aesGcm", n_aes_gcm},
+        {"p256Generate", n_generate<wc_p256_generate, WC_P256_SCALAR, WC_P256_POINT>},
+        {"p256Check", n_p256_check},
+        {"ecdsaSign", n_ecdsa_sign},
+        {"ecdsaVerify", n_ecdsa_verify},
+        {"p256Spki", n_derive<wc_p256_spki, WC_P256_POINT, WC_P256_SPKI>},
+        {"p256FromSpki", n_p256_from_spki},
+        {"ed25519Generate", n_generate<wc_ed25519_generate, WC_ED25519_KEY, WC_ED25519_KEY>},
+        {"ed25519Public", n_derive<wc_ed25519_public, WC_ED25519_KEY, WC_ED25519_KEY>},
+        {"ed25519Sign", n_ed25519_sign},
+        {"ed25519Verify", n_ed25519_verify},
+        {"utf8Encode", n_utf8_encode},
+        {"utf8Decode", n_utf8_decode},
         {"clone", n_clone},
     };
     v8::Local<v8::Object> native = v8::Object::New(iso);
@@ -412,54 +380,5 @@ v8::MaybeLocal<v8::Object> exports_of(v8::Isolate *iso, v8::Local<v8::Context> c
         if (!v8::Function::New(ctx, n.fn, native).ToLocal(&f) || native->Set(ctx, str(iso, n.name), f).IsNothing())
             return {};
     }
-    v8::Local<v8::String> src;
-    v8::Local<v8::Script> script;
-    v8::Local<v8::Value> factory, result;
-    v8::Local<v8::Value> argv[1] = {native};
-    v8::ScriptOrigin origin(iso, str(iso, "tfaas:webapi.js"));
-    std::shared_ptr<const std::vector<uint8_t>> cached = code_cache_get();
-    v8::ScriptCompiler::CachedData *cd = nullptr;
-    if (cached)
-        cd = new v8::ScriptCompiler::CachedData(cached->data(), (int)cached->size(),
-                                                v8::ScriptCompiler::CachedData::BufferNotOwned);
-    if (!v8::String::NewFromUtf8(iso, reinterpret_cast<const char *>(webapi_js), v8::NewStringType::kNormal,
-                                 (int)webapi_js_len)
-             .ToLocal(&src))
-        return {};
-    v8::ScriptCompiler::Source source(src, origin, cd); /* owns cd */
-    if (!v8::ScriptCompiler::Compile(ctx, &source, cached ? v8::ScriptCompiler::kConsumeCodeCache
-                                                         : v8::ScriptCompiler::kNoCompileOptions)
-             .ToLocal(&script) ||
-        !script->Run(ctx).ToLocal(&factory) || !factory->IsFunction() ||
-        !factory.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&result) ||
-        !result->IsObject() || global->SetPrivate(ctx, exports_key(iso), result).IsNothing())
-        return {};
-    if (!cached || source.GetCachedData()->rejected) code_cache_put(script);
-    return result.As<v8::Object>();
-}
-
-/* The getter of each lazy global: its value from webapi.js's exports (V8
- * then replaces the accessor with that value). */
-void lazy_get(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value> &info) {
-    v8::Isolate *iso = info.GetIsolate();
-    v8::Local<v8::Context> ctx = iso->GetCurrentContext();
-    v8::Local<v8::Object> exports;
-    v8::Local<v8::Value> v;
-    if (!exports_of(iso, ctx).ToLocal(&exports) || !exports->Get(ctx, info.Data()).ToLocal(&v)) return;
-    (void)name;
-    info.GetReturnValue().Set(v);
-}
-
-} // namespace
-
-bool webapi_install(v8::Isolate *iso, v8::Local<v8::Context> ctx) {
-    v8::Local<v8::Object> global = ctx->Global();
-    /* Web IDL: interface objects and operations of the global are
-     * writable, configurable, not enumerable. */
-    for (const char *g : GLOBALS) {
-        v8::Local<v8::String> name = str(iso, g);
-        if (global->SetLazyDataProperty(ctx, name, lazy_get, name, v8::DontEnum).IsNothing()) return false;
-    }
-    v8::Local<v8::Symbol> hook = v8::Symbol::For(iso, str(iso, WEBAPI_NODE_CRYPTO_KEY));
-    return global->SetLazyDataProperty(ctx, hook, lazy_get, str(iso, "nodeCrypto"), v8::DontEnum).IsJust();
+    return native;
 }

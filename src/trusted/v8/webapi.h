@@ -1,10 +1,11 @@
 /* webapi.h - the Web APIs of the V8 enclave (TextEncoder/TextDecoder,
- * atob/btoa, structuredClone, crypto, DOMException, Node's crypto subset):
- * JavaScript compiled into the enclave (webapi.js) over the natives of
- * webapi.cc (src/trusted/crypto/webcrypto.h, V8's ValueSerializer).
+ * atob/btoa, structuredClone, crypto, DOMException, Node's crypto subset,
+ * URL/URLSearchParams): JavaScript compiled into the enclave (webapi.js
+ * over the natives of webapi.cc; whatwg-url from npm, bundled at build time
+ * from src/trusted/v8/bundle/), installed by webapi_install.cc.
  *
  * Installed lazily: webapi_install only defines the global names; the first
- * access to any of them runs webapi.js once in that context, inside the
+ * access to one of them runs its module once in that context, inside the
  * load or call that touched it (so under its deadline and memory limit).
  * A function that uses none of them pays nothing. */
 #ifndef TFAAS_TRUSTED_V8_WEBAPI_H
