@@ -116,7 +116,7 @@ describe('HTML base64 and structured clone', () => {
     assert.deepEqual(r.n, one(() => btoa(null)));
   });
 
-  test('structuredClone copies what HTML says is serializable and refuses the rest with DataCloneError', async () => {
+  test('structuredClone copies what HTML says is serializable, transfers ArrayBuffers, refuses the rest with DataCloneError', async () => {
     const r = await run(`
       const src = { d: new Date(86400000), re: /a+/gi, m: new Map([[1, { x: 2 }]]), s: new Set(['a']), u8: new Uint8Array([1, 2, 3]),
                     big: 10n, nested: [1, [2, [3]]], str: new String('boxed') };
@@ -132,7 +132,17 @@ describe('HTML base64 and structured clone', () => {
       };
       out.fn = await caught(() => structuredClone({ f() {} }));
       out.sym = await caught(() => structuredClone(Symbol('x')));
-      out.transfer = await caught(() => structuredClone(new ArrayBuffer(1), { transfer: [new ArrayBuffer(1)] }));
+      const ab = new Uint8Array([7, 8, 9]).buffer, view = new Uint8Array(ab);
+      const moved = structuredClone({ ab }, { transfer: [ab] });
+      out.transfer = [ab.byteLength, view.length, Array.from(new Uint8Array(moved.ab))];
+      out.again = await caught(() => structuredClone(ab, { transfer: [ab] }));
+      const twice = new ArrayBuffer(1);
+      out.twice = await caught(() => structuredClone(twice, { transfer: [twice, twice] }));
+      out.notBuffer = await caught(() => structuredClone(1, { transfer: [new Uint8Array(1)] }));
+      // a getter run while serializing detaches a buffer being transferred
+      const victim = new ArrayBuffer(4);
+      out.detachedMeanwhile = await caught(() => structuredClone(
+        { get x() { structuredClone(victim, { transfer: [victim] }); return 1; } }, { transfer: [victim] }));
       out.none = await caught(() => structuredClone());
       return out;`);
     assert.deepEqual(r, {
@@ -140,7 +150,11 @@ describe('HTML base64 and structured clone', () => {
       nested: [1, [2, [3]]], str: 'boxed',
       fn: { name: 'DataCloneError', message: r.fn.message, dom: true },
       sym: { name: 'DataCloneError', message: r.sym.message, dom: true },
-      transfer: { name: 'DataCloneError', message: r.transfer.message, dom: true },
+      transfer: [0, 0, [7, 8, 9]],
+      again: { name: 'DataCloneError', message: r.again.message, dom: true },
+      twice: { name: 'DataCloneError', message: r.twice.message, dom: true },
+      notBuffer: { name: 'DataCloneError', message: r.notBuffer.message, dom: true },
+      detachedMeanwhile: { name: 'DataCloneError', message: r.detachedMeanwhile.message, dom: true },
       none: { name: 'TypeError', message: r.none.message, dom: false },
     });
   });
@@ -523,6 +537,38 @@ describe('crypto.subtle hostile inputs', () => {
       exportHidden: 'InvalidAccessError', badFormat: 'TypeError', noHash: 'TypeError', noUsages: 'SyntaxError', shortSig: false,
       wrap: 'NotSupportedError',
       mutatedAfterCall: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    });
+  });
+
+  test('detached buffers (moved away by structuredClone) read as empty everywhere, never as stale memory', async () => {
+    const r = await run(`
+      const detached = () => { const b = new Uint8Array([1, 2, 3, 4]); structuredClone(b.buffer, { transfer: [b.buffer] }); return b; };
+      const key = await crypto.subtle.importKey('raw', new Uint8Array(16), 'AES-GCM', false, ['encrypt']);
+      const d = detached();
+      return {
+        length: d.length,
+        random: crypto.getRandomValues(d).length,
+        digest: hex(await crypto.subtle.digest('SHA-256', detached())),
+        decode: new TextDecoder().decode(detached()),
+        encodeInto: new TextEncoder().encodeInto('abc', detached()),
+        hmacKey: await caught(() => crypto.subtle.importKey('raw', detached(), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+        iv: await caught(() => crypto.subtle.encrypt({ name: 'AES-GCM', iv: detached() }, key, new Uint8Array(1))),
+        sig: await crypto.subtle.verify('Ed25519', (await crypto.subtle.generateKey('Ed25519', false, ['sign', 'verify'])).publicKey,
+                                        detached(), new Uint8Array(1)),
+        // the data detached by a getter of the algorithm, read before the data is copied
+        getter: await (async () => {
+          const data = new Uint8Array(32);
+          const alg = { name: 'AES-GCM', get iv() { structuredClone(data.buffer, { transfer: [data.buffer] }); return new Uint8Array(12); } };
+          return new Uint8Array(await crypto.subtle.encrypt(alg, key, data)).length;
+        })(),
+        node: globalThis[Symbol.for('tfaas.node.crypto')].createHash('sha256').update(detached()).digest('hex'),
+      };`);
+    const empty = createHash('sha256').update('').digest('hex');
+    assert.deepEqual(r, {
+      length: 0, random: 0, digest: empty, decode: '', encodeInto: { read: 0, written: 0 },
+      hmacKey: { name: 'DataError', message: r.hmacKey.message, dom: true },
+      iv: { name: 'OperationError', message: r.iv.message, dom: true },
+      sig: false, getter: 16, node: empty,
     });
   });
 

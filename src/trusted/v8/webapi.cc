@@ -17,6 +17,7 @@ extern "C" {
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -333,20 +334,46 @@ private:
     const v8::FunctionCallbackInfo<v8::Value> &args_;
 };
 
-/* clone(value) -> a structured clone (HTML's StructuredSerialize and
- * StructuredDeserialize, which V8's serializer implements). */
+/* clone(value, transfer) -> a structured clone (HTML's
+ * StructuredSerializeWithTransfer and StructuredDeserializeWithTransfer,
+ * which V8's serializer implements); transfer is an array of distinct,
+ * detachable ArrayBuffers (webapi.js checked), whose contents move to the
+ * clone: the originals are detached once the clone is whole. */
 void n_clone(const v8::FunctionCallbackInfo<v8::Value> &args) {
     v8::Isolate *iso = args.GetIsolate();
     v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+    std::vector<v8::Local<v8::ArrayBuffer>> moved;
+    if (args[1]->IsArray()) {
+        v8::Local<v8::Array> list = args[1].As<v8::Array>();
+        for (uint32_t i = 0; i < list->Length(); i++) {
+            v8::Local<v8::Value> v;
+            if (!list->Get(ctx, i).ToLocal(&v)) return;
+            if (!v->IsArrayBuffer() || !v.As<v8::ArrayBuffer>()->IsDetachable() ||
+                v.As<v8::ArrayBuffer>()->WasDetached())
+                return throw_dom(args, "only detachable ArrayBuffers not yet detached can be transferred",
+                                 "DataCloneError");
+            moved.push_back(v.As<v8::ArrayBuffer>());
+        }
+    }
     CloneDelegate delegate(args);
     v8::ValueSerializer ser(iso, &delegate);
     ser.WriteHeader();
+    for (uint32_t i = 0; i < moved.size(); i++) ser.TransferArrayBuffer(i, moved[i]);
     if (ser.WriteValue(ctx, args[0]).IsNothing()) return;
+    /* A getter run by the serializer may have detached one meanwhile. */
+    for (auto &ab : moved)
+        if (ab->WasDetached()) return throw_dom(args, "a transferred ArrayBuffer was detached meanwhile", "DataCloneError");
     std::pair<uint8_t *, size_t> buf = ser.Release();
     v8::Local<v8::Value> out;
     {
         v8::ValueDeserializer des(iso, buf.first, buf.second);
-        if (des.ReadHeader(ctx).FromMaybe(false) && des.ReadValue(ctx).ToLocal(&out)) args.GetReturnValue().Set(out);
+        /* the clone's buffers hold the originals' memory */
+        for (uint32_t i = 0; i < moved.size(); i++)
+            des.TransferArrayBuffer(i, v8::ArrayBuffer::New(iso, moved[i]->GetBackingStore()));
+        if (des.ReadHeader(ctx).FromMaybe(false) && des.ReadValue(ctx).ToLocal(&out)) {
+            for (auto &ab : moved) ab->Detach();
+            args.GetReturnValue().Set(out);
+        }
     }
     free(buf.first); /* the default delegate's realloc'd buffer */
 }

@@ -1,12 +1,12 @@
 /* webapi.js - the Web APIs of the V8 enclave, compiled into tfaas-enclave-v8
  * (so part of its measurement) and run once per context on the first access
- * to one of its globals (webapi.cc). One expression: a function of the
- * natives that returns the globals.
+ * to one of its globals (webapi_install.cc). One expression: a function of
+ * the natives (webapi.cc) that returns the globals.
  *
  * Written from the specifications: WHATWG Encoding (TextEncoder,
  * TextDecoder: UTF-8 only), HTML (atob/btoa: forgiving-base64;
- * structuredClone, without transfer), WebIDL (DOMException), W3C Web Crypto
- * (crypto.getRandomValues, randomUUID, subtle: SHA digests, HMAC, ECDSA
+ * structuredClone, transferring ArrayBuffers), WebIDL (DOMException), W3C
+ * Web Crypto (crypto.getRandomValues, randomUUID, subtle: SHA digests, HMAC, ECDSA
  * P-256, Ed25519, AES-GCM, HKDF; raw, JWK, SPKI and, for Ed25519, PKCS#8),
  * plus Node's `crypto` subset (createHash, createHmac, randomBytes,
  * randomUUID, timingSafeEqual) on the same natives. Every primitive runs in
@@ -33,12 +33,13 @@
   const dom = (message, name) => new DOMException(message, name);
 
   // ---- bytes -------------------------------------------------------------
-  /* A Uint8Array over a BufferSource's bytes (no copy), or a TypeError. */
+  /* A Uint8Array over a BufferSource's bytes (no copy), or a TypeError. A
+   * detached buffer holds no bytes (WebIDL), and no view can be made on it. */
   function viewOf(x, what) {
-    if (x instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer))
-      return new Uint8Array(x);
-    if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-    throw new TypeError(`${what} is not a BufferSource (ArrayBuffer or ArrayBufferView)`);
+    const isBuffer = x instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer);
+    if (!isBuffer && !ArrayBuffer.isView(x)) throw new TypeError(`${what} is not a BufferSource (ArrayBuffer or ArrayBufferView)`);
+    if (x.byteLength === 0) return EMPTY;
+    return isBuffer ? new Uint8Array(x) : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
   }
   /* A private copy, as Web Crypto takes of every input. */
   const copyOf = (x, what) => viewOf(x, what).slice();
@@ -206,8 +207,12 @@
   function structuredClone(value, options) {
     if (arguments.length < 1) throw new TypeError('structuredClone: 1 argument required');
     const transfer = options != null && options.transfer !== undefined ? Array.from(options.transfer) : [];
-    if (transfer.length) throw dom('structuredClone: the transfer option is not supported', 'DataCloneError');
-    return native.clone(value);
+    for (let i = 0; i < transfer.length; i++) {
+      if (!(transfer[i] instanceof ArrayBuffer))
+        throw dom('structuredClone: only ArrayBuffers can be transferred', 'DataCloneError');
+      if (transfer.indexOf(transfer[i]) !== i) throw dom('structuredClone: an ArrayBuffer is listed twice in transfer', 'DataCloneError');
+    }
+    return native.clone(value, transfer);
   }
 
   // ---- CryptoKey --------------------------------------------------------------
