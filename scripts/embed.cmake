@@ -1,8 +1,14 @@
-# embed.cmake - writes a file's bytes as a C array into a header, so a source
-# (src/trusted/v8/webapi.js) is compiled into the binary and so into its
-# measurement. cmake -DIN=<file> -DOUT=<header> -DNAME=<identifier> -P embed.cmake
-# defines `static const unsigned char NAME[]` and `static const size_t NAME_len`.
-file(READ ${IN} hex HEX)
+# embed.cmake - writes files' bytes, joined, as a C array into a header, so
+# a source (src/trusted/v8/webapi/*.js) is compiled into the binary and so
+# into its measurement. cmake -DIN=<file>[,<file>...] -DOUT=<header>
+# -DNAME=<identifier> -P embed.cmake defines `static const unsigned char
+# NAME[]` and `static const size_t NAME_len`.
+string(REPLACE "," ";" files "${IN}")
+set(hex "")
+foreach(f ${files})
+  file(READ ${f} part HEX)
+  string(APPEND hex "${part}")
+endforeach()
 string(LENGTH "${hex}" hex_len)
 math(EXPR len "${hex_len} / 2")
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")

@@ -1,5 +1,5 @@
 // jose-function.test.mjs - `jose` (npm), unmodified, running inside a js:v8
-// function on the enclave's crypto.subtle (src/trusted/v8/webapi.js): its
+// function on the enclave's crypto.subtle (src/trusted/v8/webapi/): its
 // browser build is bundled at test time with esbuild into one script, the
 // action's code, as a user would deploy it. Tokens cross the boundary both
 // ways: JWTs signed in the function (ES256, EdDSA, HS256) verify with jose

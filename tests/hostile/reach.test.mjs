@@ -27,7 +27,7 @@ const STANDARD = new Set([
 // Pure, engine-provided extras that touch nothing outside the heap.
 const EXTRAS = {
   'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder'],
-  // V8: the Web APIs of src/trusted/v8/webapi.js (docs/api.md, "Globals
+  // V8: the Web APIs of src/trusted/v8/webapi/ (docs/api.md, "Globals
   // per kind"), JavaScript over OpenSSL inside the enclave.
   'js:v8': ['Intl', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'structuredClone', 'crypto', 'Crypto', 'CryptoKey',
     'SubtleCrypto', 'DOMException', 'URL', 'URLSearchParams'],

@@ -5,7 +5,7 @@
  * its public point, a public key the uncompressed point (0x04 || x || y); an
  * Ed25519 private key is its 32-byte seed, a public key 32 bytes. The
  * WebCrypto shapes (CryptoKey, JWK, usages, error names) are JavaScript's
- * (src/trusted/v8/webapi.js); this module only says which way a primitive
+ * (src/trusted/v8/webapi/); this module only says which way a primitive
  * failed, named so the caller can pick the WebCrypto error. Pure functions,
  * no state: safe from any thread. */
 #ifndef TFAAS_TRUSTED_CRYPTO_WEBCRYPTO_H

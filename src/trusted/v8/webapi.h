@@ -1,8 +1,9 @@
 /* webapi.h - the Web APIs of the V8 enclave (TextEncoder/TextDecoder,
  * atob/btoa, structuredClone, crypto, DOMException, Node's crypto subset,
- * URL/URLSearchParams): JavaScript compiled into the enclave (webapi.js
- * over the natives of webapi.cc; whatwg-url from npm, bundled at build time
- * from src/trusted/v8/bundle/), installed by webapi_install.cc.
+ * URL/URLSearchParams): JavaScript compiled into the enclave (webapi.js,
+ * the parts of webapi/ joined, over the natives of webapi.cc; whatwg-url
+ * from npm, bundled at build time from bundle/), installed by
+ * webapi_install.cc.
  *
  * Installed lazily: webapi_install only defines the global names; the first
  * access to one of them runs its module once in that context, inside the

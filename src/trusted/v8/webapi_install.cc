@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "url_js.h"    /* url_js[]: src/trusted/v8/bundle/url.js bundled with whatwg-url (generated) */
-#include "webapi_js.h" /* webapi_js[]: src/trusted/v8/webapi.js (generated) */
+#include "webapi_js.h" /* webapi_js[]: webapi.js, the parts of src/trusted/v8/webapi/ joined (generated) */
 
 namespace {
 
