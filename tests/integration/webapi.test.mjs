@@ -171,6 +171,9 @@ describe('WHATWG URL (whatwg-url, bundled into the enclave)', () => {
     ['file:///C:/dir/../file.txt'], ['mailto:someone@example.com'], ['data:text/plain,hello'], ['blob:https://a/b'],
     ['nope'], ['http://'], ['http://exa mple.com/'], ['https://[::1/'], ['http://a:99999/'], ['http://ex%41mple.com/'],
     ['  http://trim.example/\t\n'], ['HTTP://MiXeD.CaSe/PaTh'], ['ws://h/p'], ['http://h/\u00e9?\u00e9#\u00e9'],
+    // names the enclave answers without tr46 (src/trusted/v8/bundle/tr46-lazy.js) and names next to them it must not
+    ['http://A-B.c0m./'], ['http://a..b/'], ['http://XN--NXASMQ6B.com/'], ['http://xn--a.com/'], ['http://ex_ample.com/'],
+    ['http://-lead.example/'], ['http://EXAMPLE.\u00c9/'], ['http://\uff21.com/'], ['http://a\u200db.com/'],
   ];
   const PARTS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
   const parse = (URLClass, [u, b]) => {
