@@ -40,9 +40,11 @@ fi
 # calls this too; it downloads only when Debian has a new version).
 scripts/libnode.sh .deps/libnode
 
-# npm packages for tests/ and bench/, and the Node built-ins' ports bundled
-# into tfaas-enclave-v8 (pinned by their package-lock.json).
-for dir in tests bench src/trusted/v8/node_builtins; do
+# npm packages for tests/ and bench/, and those the V8 enclave bundles at
+# build time (src/trusted/v8/node_builtins/: npm's ports of the Node
+# built-ins; src/trusted/v8/bundle/: whatwg-url and esbuild), each pinned by
+# its package-lock.json.
+for dir in tests bench src/trusted/v8/node_builtins src/trusted/v8/bundle; do
   if [ -f "$dir/package.json" ]; then
     stamp="$dir/node_modules/.tfaas-stamp"
     if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

@@ -1,5 +1,6 @@
 /* hkdf.c - HKDF-SHA256 Extract and Expand as separate steps, over OpenSSL's
- * HMAC (EVP_MAC).
+ * HMAC (EVP_MAC); and one-shot HKDF with a named digest over OpenSSL's
+ * EVP_KDF (WebCrypto's deriveBits, far off any hot path).
  *
  * Why not OpenSSL's own HKDF (EVP_KDF "HKDF")? In OpenSSL 3.0 each derive
  * looks SHA-256 up by name and runs HMAC through EVP_Q_mac, which fetches
@@ -13,6 +14,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <pthread.h>
 #include <string.h>
@@ -99,4 +101,33 @@ hkdf_result hkdf_expand(const uint8_t prk[HKDF_SHA256_LEN], const uint8_t *info,
     OPENSSL_cleanse(t, sizeof t);
     if (r != HKDF_OK) OPENSSL_cleanse(out, out_len);
     return r;
+}
+
+hkdf_result hkdf_derive(const char *digest, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
+                        size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len) {
+    EVP_MD *md = EVP_MD_fetch(NULL, digest, NULL);
+    int md_len = md ? EVP_MD_get_size(md) : 0;
+    EVP_MD_free(md);
+    if (md_len <= 0) return HKDF_ERR_CRYPTO;
+    if (out_len == 0 || out_len > 255u * (size_t)md_len) return HKDF_ERR_LENGTH;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_free(kdf); /* the context keeps its own reference */
+    if (!kctx) return HKDF_ERR_CRYPTO;
+    /* RFC 5869 §2.2: an absent salt is HashLen zeros; HMAC pads a short key
+     * with zeros anyway, so an empty salt gives the same PRK. OpenSSL wants
+     * non-NULL pointers for empty octet strings. */
+    static const uint8_t empty[1];
+    int mode = EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0),
+        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm_len ? ikm : empty), ikm_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(salt && salt_len ? salt : empty), salt_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(info && info_len ? info : empty), info_len),
+        OSSL_PARAM_construct_end(),
+    };
+    int ok = EVP_KDF_derive(kctx, out, out_len, params);
+    EVP_KDF_CTX_free(kctx);
+    return ok == 1 ? HKDF_OK : HKDF_ERR_CRYPTO;
 }

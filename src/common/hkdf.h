@@ -25,4 +25,11 @@ hkdf_result hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ik
 hkdf_result hkdf_expand(const uint8_t prk[HKDF_SHA256_LEN], const uint8_t *info, size_t info_len,
                         uint8_t *out, size_t out_len);
 
+/* out (out_len bytes) = HKDF(salt, ikm, info, out_len) with digest (an
+ * OpenSSL name: "SHA1", "SHA256", "SHA384", "SHA512"), extract and expand
+ * in one (WebCrypto's HKDF deriveBits). HKDF_ERR_LENGTH when out_len is 0
+ * or past 255 times the digest's length. */
+hkdf_result hkdf_derive(const char *digest, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
+                        size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+
 #endif

@@ -23,8 +23,7 @@ const char *jws_result_name(jws_result r) {
     return "unknown JWS result";
 }
 
-/* DER ECDSA-Sig-Value <-> raw r || s (RFC 7518 §3.4). */
-static int der_to_raw(const uint8_t *der, size_t len, uint8_t raw[JWS_SIG_LEN]) {
+int jws_sig_der_to_raw(const uint8_t *der, size_t len, uint8_t raw[JWS_SIG_LEN]) {
     const uint8_t *p = der;
     ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
     if (!sig) return -1;
@@ -35,7 +34,7 @@ static int der_to_raw(const uint8_t *der, size_t len, uint8_t raw[JWS_SIG_LEN]) 
     return ok ? 0 : -1;
 }
 
-static uint8_t *raw_to_der(const uint8_t raw[JWS_SIG_LEN], size_t *len) {
+uint8_t *jws_sig_raw_to_der(const uint8_t raw[JWS_SIG_LEN], size_t *len) {
     ECDSA_SIG *sig = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
     uint8_t *der = NULL;
@@ -83,7 +82,7 @@ jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8
         EVP_DigestSign(md, der, &der_len, (const uint8_t *)buf, signing_len) != 1)
         goto out;
     uint8_t raw[JWS_SIG_LEN];
-    if (der_to_raw(der, der_len, raw) < 0) goto out;
+    if (jws_sig_der_to_raw(der, der_len, raw) < 0) goto out;
     buf[signing_len] = '.';
     b64url_encode(raw, sizeof raw, buf + signing_len + 1);
     *out = buf;
@@ -157,7 +156,7 @@ jws_result jws_verify(const jws_parts *p, EVP_PKEY *pub) {
     if (!p256_is_key(pub)) return JWS_ERR_KEY;
     if (!p->signing_input) return JWS_ERR_MALFORMED;
     size_t der_len = 0;
-    uint8_t *der = raw_to_der(p->sig, &der_len);
+    uint8_t *der = jws_sig_raw_to_der(p->sig, &der_len);
     if (!der) return JWS_ERR_SIGNATURE; /* r or s of zero cannot be encoded: not a signature */
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     jws_result r = JWS_ERR_CRYPTO;

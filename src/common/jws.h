@@ -47,6 +47,13 @@ typedef struct {
 
 const char *jws_result_name(jws_result r);
 
+/* DER ECDSA-Sig-Value <-> raw r || s (RFC 7518 §3.4; WebCrypto's ECDSA
+ * signatures have the same raw shape). der_to_raw: 0, or -1 when der is not
+ * one P-256 signature; raw_to_der: a malloc'd (OPENSSL_free) DER, its length
+ * in *len, or NULL. */
+int jws_sig_der_to_raw(const uint8_t *der, size_t len, uint8_t raw[JWS_SIG_LEN]);
+uint8_t *jws_sig_raw_to_der(const uint8_t raw[JWS_SIG_LEN], size_t *len);
+
 /* Signs payload with key: header {"alg":"ES256","typ":typ,"kid":kid} (typ and
  * kid left out when NULL). *out is a malloc'd NUL-terminated compact JWS. */
 jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8_t *payload,

@@ -39,6 +39,18 @@ int p256_public_point(EVP_PKEY *key, uint8_t out[P256_POINT_LEN]) {
     return 0;
 }
 
+/* key when OpenSSL's check passes on it; otherwise (or for NULL) frees it
+ * and returns NULL. */
+static EVP_PKEY *passes(EVP_PKEY *key, int (*check)(EVP_PKEY_CTX *)) {
+    if (!key) return NULL;
+    EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    int ok = chk && check(chk) == 1;
+    EVP_PKEY_CTX_free(chk);
+    if (ok) return key;
+    EVP_PKEY_free(key);
+    return NULL;
+}
+
 EVP_PKEY *p256_from_point(const uint8_t *point, size_t len) {
     if (len != P256_POINT_LEN || point[0] != 0x04) return NULL;
     EVP_PKEY *key = NULL;
@@ -53,15 +65,28 @@ EVP_PKEY *p256_from_point(const uint8_t *point, size_t len) {
         key = NULL;
     EVP_PKEY_CTX_free(ctx);
     /* fromdata decodes the point; an explicit check refuses points off the curve. */
-    if (key) {
-        EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!chk || EVP_PKEY_public_check(chk) != 1) {
-            EVP_PKEY_free(key);
-            key = NULL;
-        }
-        EVP_PKEY_CTX_free(chk);
-    }
-    return key;
+    return passes(key, EVP_PKEY_public_check);
+}
+
+EVP_PKEY *p256_from_private_scalar(const uint8_t d[P256_COORD_LEN], const uint8_t point[P256_POINT_LEN]) {
+    EVP_PKEY *key = NULL;
+    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+    BIGNUM *bn = BN_secure_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (!b || !bn || !ctx || !BN_bin2bn(d, P256_COORD_LEN, bn) ||
+        OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
+        OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PRIV_KEY, bn) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, point, P256_POINT_LEN) != 1 ||
+        !(params = OSSL_PARAM_BLD_to_param(b)) || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
+        key = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(b);
+    BN_clear_free(bn);
+    /* The point on the curve, d in range and d·G = point. */
+    return passes(passes(key, EVP_PKEY_public_check), EVP_PKEY_pairwise_check);
 }
 
 /* x and y of the key as base64url strings. */

@@ -27,6 +27,10 @@ int p256_public_point(EVP_PKEY *key, uint8_t out[P256_POINT_LEN]);
  * point on the curve. */
 EVP_PKEY *p256_from_point(const uint8_t *point, size_t len);
 
+/* A private key from its scalar d (big-endian) and its public point; NULL
+ * unless the point is on the curve and d is the scalar of that point. */
+EVP_PKEY *p256_from_private_scalar(const uint8_t d[P256_COORD_LEN], const uint8_t point[P256_POINT_LEN]);
+
 /* JWK (RFC 7517) of the public part: {"kty":"EC","crv":"P-256","x":..,"y":..}
  * as a malloc'd JSON text with the members in RFC 7638's order. */
 char *p256_public_jwk(EVP_PKEY *key);

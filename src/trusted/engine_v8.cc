@@ -37,6 +37,7 @@
  * its own load takes (cached or compiled) whether another runs that source. */
 #include "trusted/engine_v8.h"
 #include "trusted/v8/node_surface.h"
+#include "trusted/v8/webapi.h"
 
 extern "C" {
 #include "trusted/engine.h"
@@ -578,9 +579,10 @@ v8::Local<v8::String> str(v8::Isolate *iso, const char *s) {
     return v8::String::NewFromUtf8(iso, s).ToLocalChecked();
 }
 
-/* Globals every action sees: console, and CommonJS-style exports/module.
- * nodejs:* kinds and zip actions get require (and process, Buffer) when
- * their code loads (v8/node_surface.h); no I/O in any case. */
+/* Globals every action sees: console, CommonJS-style exports/module, and
+ * the Web APIs of v8/webapi.h (crypto, TextEncoder, ...). nodejs:* kinds and
+ * zip actions get require (and process, Buffer) when their code loads
+ * (v8/node_surface.h); no I/O in any case. */
 bool setup_globals(engine_heap *h, v8::Local<v8::Context> ctx) {
     v8::Isolate *iso = h->isolate;
     v8::Local<v8::Object> global = ctx->Global();
@@ -599,7 +601,8 @@ bool setup_globals(engine_heap *h, v8::Local<v8::Context> ctx) {
         module->Set(ctx, str(iso, "exports"), exports).IsNothing() ||
         global->Set(ctx, str(iso, "module"), module).IsNothing() ||
         global->Set(ctx, str(iso, "exports"), exports).IsNothing() ||
-        !global->Get(ctx, str(iso, "String")).ToLocal(&string_fn) || !string_fn->IsFunction())
+        !global->Get(ctx, str(iso, "String")).ToLocal(&string_fn) || !string_fn->IsFunction() ||
+        !webapi_install(iso, ctx)) /* the Web APIs, installed on first use (webapi.h) */
         return false;
     h->string_fn.Reset(iso, string_fn.As<v8::Function>());
     return true;

@@ -24,13 +24,17 @@ const STANDARD = new Set([
   'console', 'exports', 'module',
   'main', // the probe's own function
 ]);
+const V8_WEB = ['Intl', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'structuredClone', 'crypto', 'Crypto', 'CryptoKey',
+  'SubtleCrypto', 'DOMException', 'URL', 'URLSearchParams'];
 // Pure, engine-provided extras that touch nothing outside the heap.
 const EXTRAS = {
   'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder'],
-  'js:v8': ['Intl'],
+  // V8: the Web APIs of src/trusted/v8/webapi/ (docs/api.md, "Globals
+  // per kind"), JavaScript over OpenSSL inside the enclave.
+  'js:v8': V8_WEB,
   // the Node surface (src/trusted/v8/loader.js): require reads only the
   // action's own archive and the bundled built-ins; process holds env only
-  'nodejs:20': ['Intl', 'Buffer', 'process', 'require'],
+  'nodejs:20': [...V8_WEB, 'Buffer', 'process', 'require'],
 };
 // nodejs:* runs on the V8 enclave: probed when that is built.
 const KINDS = ENGINE_KINDS.includes('js:v8') ? [...ENGINE_KINDS, 'nodejs:20'] : ENGINE_KINDS;
