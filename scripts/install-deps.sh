@@ -9,6 +9,8 @@ APT_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
   libseccomp-dev duktape-dev libcurl4-openssl-dev
+  # the CA set compiled into the worker enclaves (fetch's TLS)
+  ca-certificates
   nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
   # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
   # unpacked, not installed, by scripts/libnode.sh (called by CMake)

@@ -39,12 +39,15 @@ typedef struct engine_heap engine_heap;
 #define ENGINE_MSG_NOT_DICT "The action did not return a dictionary."
 #define ENGINE_MSG_ENCLAVE_OOM "The enclave ran out of memory."
 
+struct fetch_activation; /* trusted/fetch/fetch.h */
+
 /* Limits of one load or call. */
 typedef struct {
     uint64_t timeout_ms;      /* the activation's time limit, named by the timeout message */
     uint64_t spent_ms;        /* of it, already used by this activation (the load before a call) */
     size_t max_result_bytes;  /* longest accepted JSON result */
     size_t max_log_bytes;     /* log text kept before the truncation line */
+    struct fetch_activation *fetch; /* the call's network access (fetch()); NULL: none */
 } engine_limits;
 
 /* What is left of timeout_ms after spent_ms, in nanoseconds, capped so that

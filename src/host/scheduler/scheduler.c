@@ -34,6 +34,7 @@ static void activation_free(activation *a) {
     free(a->main);
     free(a->params);
     free(a->activation_id);
+    free(a->egress);
     free(a->record);
     free(a->keys);
     free(a->res.result_json); /* only set if never delivered */
@@ -320,7 +321,8 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->activation_id = strdup(job->activation_id ? job->activation_id : "");
     a->res.result_json = strdup("{}");
     a->res.logs = strdup("");
-    if (!a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id ||
+    a->egress = job->egress ? strdup(job->egress) : NULL;
+    if ((job->egress && !a->egress) || !a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id ||
         !a->res.result_json || !a->res.logs) {
         activation_free(a);
         return NULL;

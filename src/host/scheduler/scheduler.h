@@ -107,6 +107,7 @@ typedef struct {
     int confidential;          /* code is encrypted, params an OHTTP request */
     const uint8_t *record;     /* confidential: the KMS's sealed function record */
     size_t record_len;
+    const char *egress;        /* egress policies, a JSON array (common/egress_policy.h); NULL: no fetch */
 } sched_job;
 
 /* Outcome handed to the completion callback. The callback owns the strings
