@@ -58,12 +58,12 @@ export async function startOrigin(tls, handler) {
     raw.push(chunks);
     const up = connect(backend.address().port, '127.0.0.1');
     track(up);
-    sock.on('data', (d) => { chunks.push(Buffer.from(d)); up.write(d); });
-    up.on('data', (d) => sock.write(d));
-    sock.on('end', () => up.end());
-    up.on('end', () => sock.end());
-    sock.on('close', () => up.destroy());
-    up.on('close', () => sock.destroy());
+    sock.on('data', (d) => chunks.push(Buffer.from(d)));
+    // pipes: each side's end goes to the other after what it buffered
+    sock.pipe(up);
+    up.pipe(sock);
+    sock.on('error', () => up.destroy());
+    up.on('error', () => sock.destroy());
   });
   await new Promise((r) => relay.listen(0, '127.0.0.1', r));
   return {

@@ -247,7 +247,8 @@ static char *read_line(reader *r, size_t max, char **err) {
             return line;
         }
         if (r->in.len - r->pos > max) {
-            errmsg(err, "fetch: the response's header section is longer than %u bytes", FETCH_MAX_HEADER_BYTES);
+            errmsg(err, "fetch: the response's header section is longer than %u bytes or %u headers",
+                   FETCH_MAX_HEADER_BYTES, FETCH_MAX_HEADERS);
             return NULL;
         }
         int f = fill(r, err);
@@ -355,9 +356,14 @@ static int read_head(reader *r, fetch_response *res, char **err) {
         }
         total += l;
         char *colon = strchr(line, ':');
-        if (!colon || colon == line || total > FETCH_MAX_HEADER_BYTES || res->nheaders >= FETCH_MAX_HEADERS) {
+        if (total > FETCH_MAX_HEADER_BYTES || res->nheaders >= FETCH_MAX_HEADERS) {
             free(line);
-            return errmsg(err, "fetch: malformed or oversized response headers");
+            return errmsg(err, "fetch: the response's header section is longer than %u bytes or %u headers",
+                          FETCH_MAX_HEADER_BYTES, FETCH_MAX_HEADERS);
+        }
+        if (!colon || colon == line) {
+            free(line);
+            return errmsg(err, "fetch: malformed response header line");
         }
         for (char *q = line; q < colon; q++) {
             if (!token_char((unsigned char)*q)) {
