@@ -175,7 +175,7 @@ void egress_policy_free(egress_policy *p) {
 
 int egress_policies_parse(const char *json, size_t len, egress_policies *out, char **err) {
     memset(out, 0, sizeof *out);
-    json_t *a = json_loadb(json, len, 0, NULL);
+    json_t *a = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > EGRESS_MAX_POLICIES) {
         json_decref(a);
         return errmsg(err, "egress policies: not an array of 1 or 2 policies");
@@ -248,7 +248,7 @@ static const struct {
     {{198, 18}, 15, 1},       /* benchmarking */
     {{224}, 3, 1},            /* multicast and reserved: 224/4, 240/4 */
     {{0}, 127, 0},            /* :: and ::1 */
-    {{0x64, 0xff, 0x9b}, 96, 0}, /* NAT64: embeds IPv4 we cannot check here */
+    {{0, 0x64, 0xff, 0x9b}, 96, 0}, /* NAT64 64:ff9b::/96: embeds IPv4 we cannot check here */
     {{0xfc}, 7, 0},           /* unique local */
     {{0xfe, 0x80}, 10, 0},    /* link-local */
     {{0xfe, 0xc0}, 10, 0},    /* site-local (deprecated) */
