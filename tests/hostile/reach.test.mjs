@@ -24,15 +24,22 @@ const STANDARD = new Set([
   'console', 'exports', 'module',
   'main', // the probe's own function
 ]);
-// Pure, engine-provided extras that touch nothing outside the heap.
+// Pure, engine-provided extras that touch nothing outside the heap, and
+// tfaas's fetch() with what goes with it: the network, but only through the
+// namespace's egress policy (docs/api.md, Outbound fetch; integration/fetch).
+const FETCH = {
+  'js:duktape': ['fetch'],
+  'js:v8': ['fetch', 'Headers', 'Request', 'Response', 'AbortController', 'AbortSignal', 'setTimeout', 'setInterval',
+    'clearTimeout', 'clearInterval', 'queueMicrotask'],
+};
 const EXTRAS = {
-  'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder'],
-  'js:v8': ['Intl'],
+  'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder', ...FETCH['js:duktape']],
+  'js:v8': ['Intl', ...FETCH['js:v8']],
 };
 // Names that would mean a way out of the sandbox, into the engine's
 // internals, or a fine clock; none may exist on any engine.
-const FORBIDDEN = ['require', 'process', 'Deno', 'Bun', 'Duktape', 'performance', 'print', 'alert', 'fetch',
-  'XMLHttpRequest', 'WebSocket', 'importScripts', 'Worker', 'setTimeout', 'setInterval', 'queueMicrotask',
+const FORBIDDEN = ['require', 'process', 'Deno', 'Bun', 'Duktape', 'performance', 'print', 'alert',
+  'XMLHttpRequest', 'WebSocket', 'importScripts', 'Worker',
   'WebAssembly', 'gc', 'load', 'read', 'readline', 'quit', 'os', 'Realm', 'd8', 'nodeRequire', '__dirname', 'module_require'];
 
 const PROBE = `function main() {
