@@ -4,6 +4,7 @@
  * activation's traffic reaches another's. */
 #include "trusted/fetch/fetch.h"
 
+#include "common/bytebuf.h"
 #include "common/errmsg.h"
 #include "trusted/fetch/egress_conn.h"
 #include "trusted/fetch/tls.h"
@@ -176,14 +177,7 @@ typedef struct {
 } buf;
 
 static int buf_add(buf *b, const void *p, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) return -1;
-        b->data = d;
-        b->cap = cap;
-    }
+    if (bytebuf_reserve(&b->data, &b->cap, b->len, n) < 0) return -1;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';

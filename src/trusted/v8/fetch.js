@@ -192,16 +192,21 @@
     Object.defineProperties(proto, {
       bodyUsed: { get() { return state(this).used; }, configurable: true },
       body: { get() { return null; }, configurable: true }, // no streams (docs/api.md)
-      text: { value: function text() {
-        try { return Promise.resolve(asText(state(this).take())); } catch (e) { return Promise.reject(e); }
-      }, writable: true, configurable: true },
-      json: { value: function json() {
-        try { return Promise.resolve(JSON.parse(asText(state(this).take()))); } catch (e) { return Promise.reject(e); }
-      }, writable: true, configurable: true },
-      arrayBuffer: { value: function arrayBuffer() {
-        try { return Promise.resolve(asBuffer(state(this).take())); } catch (e) { return Promise.reject(e); }
-      }, writable: true, configurable: true },
+      text: reader((b) => asText(b)),
+      json: reader((b) => JSON.parse(asText(b))),
+      arrayBuffer: reader((b) => asBuffer(b)),
     });
+    // body -> Promise of convert(body); a used body or a bad JSON rejects
+    function reader(convert) {
+      return { value: function () {
+        try { return Promise.resolve(convert(state(this).take())); } catch (e) { return Promise.reject(e); }
+      }, writable: true, configurable: true };
+    }
+  }
+
+  // Read-only properties of the objects' hidden state (a WeakMap).
+  function accessors(proto, store, names) {
+    for (const n of names) Object.defineProperty(proto, n, { get() { return store.get(this)[n]; }, configurable: true });
   }
 
   // ---- Request -------------------------------------------------------------
@@ -233,17 +238,13 @@
       if (signal != null && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
       requests.set(this, { url, method, headers, redirect, signal: signal || new AbortSignal(internal), state: new BodyState(body) });
     }
-    get url() { return requests.get(this).url; }
-    get method() { return requests.get(this).method; }
-    get headers() { return requests.get(this).headers; }
-    get redirect() { return requests.get(this).redirect; }
-    get signal() { return requests.get(this).signal; }
     clone() {
       const r = requests.get(this);
       if (r.state.used) throw new TypeError('Body has already been used');
       return new Request(this);
     }
   }
+  accessors(Request.prototype, requests, ['url', 'method', 'headers', 'redirect', 'signal']);
   bodyMethods(Request.prototype, (r) => requests.get(r).state);
 
   // ---- Response ------------------------------------------------------------
@@ -265,13 +266,7 @@
         type: inner ? 'basic' : 'default', state: new BodyState(b),
       });
     }
-    get status() { return responses.get(this).status; }
     get ok() { const s = responses.get(this).status; return s >= 200 && s <= 299; }
-    get statusText() { return responses.get(this).statusText; }
-    get headers() { return responses.get(this).headers; }
-    get url() { return responses.get(this).url; }
-    get redirected() { return responses.get(this).redirected; }
-    get type() { return responses.get(this).type; }
     clone() {
       const r = responses.get(this);
       if (r.state.used) throw new TypeError('Body has already been used');
@@ -289,6 +284,7 @@
     }
     static error() { return new Response(null, { [internal]: { status: 0, url: '', redirected: false } }); }
   }
+  accessors(Response.prototype, responses, ['status', 'statusText', 'headers', 'url', 'redirected', 'type']);
   bodyMethods(Response.prototype, (r) => responses.get(r).state);
 
   // ---- fetch -------------------------------------------------------------
