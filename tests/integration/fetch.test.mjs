@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import { startServer, api } from '../lib/server.mjs';
 import { createNamespace, putAction, invoke, ENGINE_KINDS } from '../lib/e2e.mjs';
 import { makeTestCa, startOrigin } from '../lib/tls-server.mjs';
+import * as jose from 'jose';
+import { BHttpDecoder } from 'bhttp-js';
+import { confidentialOf, deployBody, kmsSigningKey } from '../lib/confidential.mjs';
+import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../lib/ohttp-client.mjs';
 
 const HAS_V8 = ENGINE_KINDS.includes('js:v8');
 const SECRET = 'sk-test-0123456789abcdef';
@@ -373,5 +377,39 @@ describe('the V8 event loop', { skip: !HAS_V8 && 'no V8 enclave in this build' }
     }`);
     assert.deepEqual(res.result, { get: '1, 2', keys: ['content-type', 'x-a'], status: 404, ok: false, body: { a: 1 },
       jtype: 'application/json', jbody: '{"b":2}', range: 'RangeError', method: 'POST' });
+  });
+});
+
+describe('confidential functions', () => {
+  // A namespace policy's "ca" comes from the untrusted host: a confidential
+  // function's TLS trusts the compiled-in set only, so the test origin's
+  // certificate fails there while the same namespace's plaintext action
+  // (first test file section) trusts it.
+  test('the policy\'s extra CA is not trusted for a confidential function; the request reaches TLS in the enclave', async () => {
+    const attestation = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+    const kmsKey = await kmsSigningKey(attestation);
+    const name = 'cfetch';
+    const code = TRY_DUK;
+    const put = await api(ns.fetchok, 'PUT', `/tfaas/v1/namespaces/_/actions/${name}`,
+      { body: await deployBody(attestation, name, code, { ns: 'fetchok' }) });
+    assert.equal(put.status, 200, put.text);
+    const cert = confidentialOf(put.body).certificate;
+    const { payload } = await jose.compactVerify(cert, kmsKey);
+    const keys = Buffer.from(JSON.parse(new TextDecoder().decode(payload)).ohttp_keys, 'base64url');
+    const aead = AEADS[1];
+    const seen = origin.connections;
+    const inner = await bhttpJsonRequest(`/${name}`, { url: `https://127.0.0.1:${origin.port}/c` });
+    const state = await ohttpClient(new Uint8Array(keys), aead, inner);
+    const res = await fetch(`${server.url}/tfaas/v1/namespaces/_/actions/${name}/ohttp`, {
+      method: 'POST', body: state.encReq,
+      headers: { 'content-type': 'message/ohttp-req', authorization: 'Basic ' + Buffer.from(ns.fetchok.auth).toString('base64') },
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(res.status, 200, bytes.toString());
+    const answer = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, new Uint8Array(bytes)));
+    const result = JSON.parse(Buffer.from(await answer.arrayBuffer()).toString());
+    assert.equal(result.name, 'TypeError', JSON.stringify(result));
+    assert.match(result.message, /TLS certificate verification failed/);
+    assert.equal(origin.connections, seen + 1, 'the host connected; the enclave refused the certificate');
   });
 });
