@@ -4,9 +4,9 @@
  * activation's traffic reaches another's. */
 #include "trusted/fetch/fetch.h"
 
-#include "common/bytebuf.h"
 #include "common/errmsg.h"
 #include "trusted/fetch/egress_conn.h"
+#include "trusted/fetch/http_response.h"
 #include "trusted/fetch/tls.h"
 
 #include <ctype.h>
@@ -157,10 +157,6 @@ static char *url_resolve(const url_parts *base, const char *loc) {
 
 /* ---- the exchange ----------------------------------------------------- */
 
-static int token_char(int c) {
-    return c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c);
-}
-
 /* Headers the client sets itself: the caller's are dropped (framing and
  * the connection are the enclave's business, as in workerd). */
 static int own_header(const char *name) {
@@ -171,33 +167,21 @@ static int own_header(const char *name) {
     return 0;
 }
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-} buf;
-
-static int buf_add(buf *b, const void *p, size_t n) {
-    if (bytebuf_reserve(&b->data, &b->cap, b->len, n) < 0) return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-__attribute__((format(printf, 2, 3))) static int buf_addf(buf *b, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static int buf_addf(http_buf *b, const char *fmt, ...) {
     char *s = NULL;
     va_list ap;
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n < 0) return -1;
-    int rc = buf_add(b, s, (size_t)n);
+    int rc = http_buf_add(b, s, (size_t)n);
     free(s);
     return rc;
 }
 
 /* Counts bytes against the activation's egress budget. */
-static int charge(fetch_activation *a, size_t n, char **err) {
+static int charge(void *ctx, size_t n, char **err) {
+    fetch_activation *a = ctx;
     uint64_t max = egress_max_bytes(&a->pol);
     a->bytes += n;
     if (a->bytes > max)
@@ -206,183 +190,7 @@ static int charge(fetch_activation *a, size_t n, char **err) {
     return 0;
 }
 
-/* Reader state over one connection: bytes read but not yet consumed. */
-typedef struct {
-    tls_conn *c;
-    fetch_activation *a;
-    buf in;
-    size_t pos;
-    int eof;
-} reader;
-
-/* Reads more into r->in: 1 when bytes came, 0 at EOF, -1 with *err. */
-static int fill(reader *r, char **err) {
-    char tmp[16384];
-    ssize_t n = tls_read(r->c, tmp, sizeof tmp, err);
-    if (n < 0) return -1;
-    if (n == 0) {
-        r->eof = 1;
-        return 0;
-    }
-    if (charge(r->a, (size_t)n, err) < 0) return -1;
-    if (buf_add(&r->in, tmp, (size_t)n) < 0) return errmsg(err, "fetch: out of memory");
-    return 1;
-}
-
-/* One CRLF-terminated line (without it) from the reader, at most max bytes. */
-static char *read_line(reader *r, size_t max, char **err) {
-    for (;;) {
-        char *nl = r->in.data ? memchr(r->in.data + r->pos, '\n', r->in.len - r->pos) : NULL;
-        if (nl) {
-            size_t n = (size_t)(nl - (r->in.data + r->pos));
-            char *line = strndup(r->in.data + r->pos, n && nl[-1] == '\r' ? n - 1 : n);
-            r->pos += n + 1;
-            if (!line) errmsg(err, "fetch: out of memory");
-            return line;
-        }
-        if (r->in.len - r->pos > max) {
-            errmsg(err, "fetch: the response's header section is longer than %u bytes or %u headers",
-                   FETCH_MAX_HEADER_BYTES, FETCH_MAX_HEADERS);
-            return NULL;
-        }
-        int f = fill(r, err);
-        if (f < 0) return NULL;
-        if (f == 0) {
-            errmsg(err, "fetch: the server closed the connection before a whole response");
-            return NULL;
-        }
-    }
-}
-
-/* Exactly n body bytes (or, with n == SIZE_MAX, until EOF) appended to body. */
-static int read_body(reader *r, size_t n, buf *body, char **err) {
-    for (;;) {
-        size_t have = r->in.len - r->pos, take = have < n ? have : n;
-        if (take && buf_add(body, r->in.data + r->pos, take) < 0) return errmsg(err, "fetch: out of memory");
-        r->pos += take;
-        if (n != SIZE_MAX) n -= take;
-        if (n == 0) return 0;
-        /* consumed bytes are dropped so the buffer stays one read long */
-        r->in.len = 0;
-        r->pos = 0;
-        int f = fill(r, err);
-        if (f < 0) return -1;
-        if (f == 0) {
-            if (n == SIZE_MAX) return 0;
-            return errmsg(err, "fetch: the server closed the connection before the whole body");
-        }
-    }
-}
-
-static int read_chunked(reader *r, buf *body, char **err) {
-    for (;;) {
-        char *line = read_line(r, 1024, err);
-        if (!line) return -1;
-        char *end;
-        unsigned long long n = strtoull(line, &end, 16);
-        int bad = end == line || (*end && *end != ';' && *end != ' ' && *end != '\t');
-        free(line);
-        if (bad || n > SIZE_MAX / 2) return errmsg(err, "fetch: malformed chunked response body");
-        if (n == 0) break;
-        if (read_body(r, (size_t)n, body, err) < 0) return -1;
-        line = read_line(r, 16, err);
-        if (!line) return -1;
-        bad = *line != '\0';
-        free(line);
-        if (bad) return errmsg(err, "fetch: malformed chunked response body");
-    }
-    /* trailers, up to the empty line; ignored */
-    size_t total = 0;
-    for (;;) {
-        char *line = read_line(r, FETCH_MAX_HEADER_BYTES, err);
-        if (!line) return -1;
-        size_t l = strlen(line);
-        free(line);
-        if (l == 0) return 0;
-        if ((total += l) > FETCH_MAX_HEADER_BYTES) return errmsg(err, "fetch: the response's trailers are too long");
-    }
-}
-
-static void headers_free(fetch_header *h, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        free(h[i].name);
-        free(h[i].value);
-    }
-    free(h);
-}
-
-void fetch_response_free(fetch_response *res) {
-    free(res->status_text);
-    free(res->url);
-    headers_free(res->headers, res->nheaders);
-    free(res->body);
-    memset(res, 0, sizeof *res);
-}
-
-static const char *header_get(const fetch_response *res, const char *name) {
-    for (size_t i = 0; i < res->nheaders; i++)
-        if (strcmp(res->headers[i].name, name) == 0) return res->headers[i].value;
-    return NULL;
-}
-
-/* Status line and headers into res. */
-static int read_head(reader *r, fetch_response *res, char **err) {
-    size_t total = 0;
-    char *line = read_line(r, FETCH_MAX_HEADER_BYTES, err);
-    if (!line) return -1;
-    int major, minor, status, off = 0;
-    if (sscanf(line, "HTTP/%1d.%1d %3d%n", &major, &minor, &status, &off) != 3 || major != 1 || status < 100 ||
-        status > 599 || (line[off] && line[off] != ' ')) {
-        free(line);
-        return errmsg(err, "fetch: the server did not answer with HTTP/1.x");
-    }
-    res->status = status;
-    res->status_text = strdup(line[off] ? line + off + 1 : "");
-    free(line);
-    if (!res->status_text) return errmsg(err, "fetch: out of memory");
-    for (;;) {
-        line = read_line(r, FETCH_MAX_HEADER_BYTES, err);
-        if (!line) return -1;
-        size_t l = strlen(line);
-        if (l == 0) {
-            free(line);
-            return 0;
-        }
-        total += l;
-        char *colon = strchr(line, ':');
-        if (total > FETCH_MAX_HEADER_BYTES || res->nheaders >= FETCH_MAX_HEADERS) {
-            free(line);
-            return errmsg(err, "fetch: the response's header section is longer than %u bytes or %u headers",
-                          FETCH_MAX_HEADER_BYTES, FETCH_MAX_HEADERS);
-        }
-        if (!colon || colon == line) {
-            free(line);
-            return errmsg(err, "fetch: malformed response header line");
-        }
-        for (char *q = line; q < colon; q++) {
-            if (!token_char((unsigned char)*q)) {
-                free(line);
-                return errmsg(err, "fetch: malformed response header name");
-            }
-            *q = (char)tolower((unsigned char)*q);
-        }
-        *colon = '\0';
-        char *v = colon + 1, *ve = line + l;
-        while (*v == ' ' || *v == '\t') v++;
-        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-        fetch_header *nh = realloc(res->headers, (res->nheaders + 1) * sizeof *nh);
-        if (!nh) {
-            free(line);
-            return errmsg(err, "fetch: out of memory");
-        }
-        res->headers = nh;
-        nh[res->nheaders].name = strdup(line);
-        nh[res->nheaders].value = strndup(v, (size_t)(ve - v));
-        res->nheaders++;
-        free(line);
-        if (!nh[res->nheaders - 1].name || !nh[res->nheaders - 1].value) return errmsg(err, "fetch: out of memory");
-    }
-}
+static ssize_t conn_read(void *src, void *buf, size_t len, char **err) { return tls_read(src, buf, len, err); }
 
 /* One request on one new connection. */
 static int exchange(fetch_activation *a, const url_parts *u, const char *method, const fetch_header *hdrs,
@@ -392,7 +200,7 @@ static int exchange(fetch_activation *a, const url_parts *u, const char *method,
                       (unsigned long long)egress_max_connections(&a->pol));
     a->connections++;
     /* The request first: a malformed header fails before anything is sent. */
-    buf req = {0};
+    http_buf req = {0};
     int v6 = strchr(u->host, ':') != NULL, default_port = u->port == (u->https ? 443 : 80);
     char hostport[EGRESS_MAX_HOST + 16];
     snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "");
@@ -404,7 +212,7 @@ static int exchange(fetch_activation *a, const url_parts *u, const char *method,
         const char *n = hdrs[i].name, *v = hdrs[i].value;
         if (!*n) return free(req.data), errmsg(err, "fetch: a header name is empty");
         for (const char *q = n; *q; q++)
-            if (!token_char((unsigned char)*q)) return free(req.data), errmsg(err, "fetch: invalid header name '%.64s'", n);
+            if (!http_token_char((unsigned char)*q)) return free(req.data), errmsg(err, "fetch: invalid header name '%.64s'", n);
         for (const char *q = v; *q; q++)
             if (*q == '\r' || *q == '\n') return free(req.data), errmsg(err, "fetch: invalid value for header '%.64s'", n);
         if (own_header(n)) continue;
@@ -421,7 +229,7 @@ static int exchange(fetch_activation *a, const url_parts *u, const char *method,
     } else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
         rc |= buf_addf(&req, "Content-Length: 0\r\n");
     }
-    rc |= buf_add(&req, "\r\n", 2);
+    rc |= http_buf_add(&req, "\r\n", 2);
     if (rc) {
         free(req.data);
         return errmsg(err, "fetch: out of memory");
@@ -445,44 +253,9 @@ static int exchange(fetch_activation *a, const url_parts *u, const char *method,
     rc = tls_write_all(c, req.data, req.len, err);
     free(req.data);
     if (rc == 0 && body_len) rc = tls_write_all(c, body, body_len, err);
-    reader r = {.c = c, .a = a};
-    buf b = {0};
-    if (rc == 0) {
-        do {
-            if (res->status) { /* an interim 1xx before the real answer */
-                headers_free(res->headers, res->nheaders);
-                free(res->status_text);
-                res->headers = NULL;
-                res->nheaders = 0;
-                res->status_text = NULL;
-            }
-            rc = read_head(&r, res, err);
-        } while (rc == 0 && res->status < 200);
-    }
-    if (rc == 0 && strcmp(method, "HEAD") != 0 && res->status != 204 && res->status != 304) {
-        const char *te = header_get(res, "transfer-encoding"), *cl = header_get(res, "content-length");
-        if (te && strcasecmp(te, "chunked") == 0) {
-            rc = read_chunked(&r, &b, err);
-        } else if (te) {
-            rc = errmsg(err, "fetch: unsupported response transfer-encoding '%.32s'", te);
-        } else if (cl) {
-            char *end;
-            unsigned long long n = strtoull(cl, &end, 10);
-            if (end == cl || *end || !isdigit((unsigned char)*cl)) rc = errmsg(err, "fetch: malformed content-length");
-            else rc = read_body(&r, (size_t)n, &b, err);
-        } else {
-            rc = read_body(&r, SIZE_MAX, &b, err);
-        }
-    }
-    free(r.in.data);
+    if (rc == 0) rc = http_response_read(conn_read, c, charge, a, strcmp(method, "HEAD") == 0, res, err);
     tls_close(c);
-    if (rc < 0) {
-        free(b.data);
-        return -1;
-    }
-    res->body = (uint8_t *)b.data;
-    res->body_len = b.len;
-    return 0;
+    return rc;
 }
 
 static int is_redirect(int status) {
@@ -509,7 +282,7 @@ int fetch_run(fetch_activation *a, const fetch_request *req, fetch_response *res
     if (!a || !a->have_policy) return errmsg(err, "fetch: this activation may not make network requests");
     if (!*req->method) return errmsg(err, "fetch: the method is empty");
     for (const char *q = req->method; *q; q++)
-        if (!token_char((unsigned char)*q)) return errmsg(err, "fetch: invalid method '%.32s'", req->method);
+        if (!http_token_char((unsigned char)*q)) return errmsg(err, "fetch: invalid method '%.32s'", req->method);
     char *url = strdup(req->url);
     char *method = strdup(req->method);
     if (!url || !method) {
@@ -549,7 +322,7 @@ int fetch_run(fetch_activation *a, const fetch_request *req, fetch_response *res
             free(u.target);
             break;
         }
-        const char *loc = header_get(res, "location");
+        const char *loc = fetch_response_header(res, "location");
         if (!is_redirect(res->status) || !loc || req->redirect == FETCH_REDIRECT_MANUAL) {
             res->url = url;
             url = NULL;
