@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -70,6 +71,60 @@ fail:
     ctx = NULL;
 }
 
+/* Stores of the compiled-in roots plus one policy's "ca", made once per
+ * distinct CA (building one adds every root: milliseconds) and kept for
+ * the process's life; a handful of policies name one. Guarded by
+ * stores_lock; a store is read-only once made (OpenSSL locks its own
+ * lookups), and each user takes a reference. */
+#define STORE_CACHE 16
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    unsigned char digest[32];
+    X509_STORE *store;
+} stores[STORE_CACHE];
+static unsigned nstores, next_evict;
+
+static X509_STORE *store_build(const char *pem) {
+    X509_STORE *st = X509_STORE_new();
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    int ok = st && x && X509_STORE_add_cert(st, x) == 1;
+    for (int i = 0; ok && i < sk_X509_num(roots); i++) ok = X509_STORE_add_cert(st, sk_X509_value(roots, i)) == 1;
+    X509_free(x);
+    BIO_free(b);
+    if (!ok) {
+        X509_STORE_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* A reference to the store for this CA (the caller frees it), or NULL. */
+static X509_STORE *store_with(const char *pem) {
+    unsigned char d[32];
+    if (!EVP_Digest(pem, strlen(pem), d, NULL, EVP_sha256(), NULL)) return NULL;
+    pthread_mutex_lock(&stores_lock);
+    for (unsigned i = 0; i < nstores; i++) {
+        if (memcmp(stores[i].digest, d, sizeof d) == 0) {
+            X509_STORE *st = stores[i].store;
+            X509_STORE_up_ref(st);
+            pthread_mutex_unlock(&stores_lock);
+            return st;
+        }
+    }
+    pthread_mutex_unlock(&stores_lock);
+    X509_STORE *st = store_build(pem);
+    if (!st) return NULL;
+    pthread_mutex_lock(&stores_lock);
+    unsigned slot = nstores < STORE_CACHE ? nstores++ : next_evict++ % STORE_CACHE;
+    if (stores[slot].store) X509_STORE_free(stores[slot].store);
+    memcpy(stores[slot].digest, d, sizeof d);
+    stores[slot].store = st;
+    X509_STORE_up_ref(st);
+    pthread_mutex_unlock(&stores_lock);
+    return st;
+}
+
 /* Waits for the socket as OpenSSL asked (ret from an SSL call), by the deadline. */
 static int wait_io(tls_conn *c, int want_write, char **err) {
     for (;;) {
@@ -114,16 +169,9 @@ tls_conn *tls_open(int fd, int https, const char *host, const char *extra_ca_pem
         goto fail;
     }
     if (extra_ca_pem) {
-        /* The compiled-in roots plus the policy's one, for this connection. */
-        X509_STORE *st = X509_STORE_new();
-        BIO *b = BIO_new_mem_buf(extra_ca_pem, -1);
-        X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-        int ok = st && x && X509_STORE_add_cert(st, x) == 1;
-        for (int i = 0; ok && i < sk_X509_num(roots); i++) ok = X509_STORE_add_cert(st, sk_X509_value(roots, i)) == 1;
-        if (ok) ok = SSL_set1_verify_cert_store(c->ssl, st) == 1;
-        X509_free(x);
-        BIO_free(b);
-        X509_STORE_free(st);
+        X509_STORE *st = store_with(extra_ca_pem);
+        int ok = st && SSL_set1_verify_cert_store(c->ssl, st) == 1;
+        X509_STORE_free(st); /* the SSL holds its own reference */
         if (!ok) {
             ERR_clear_error();
             errmsg(err, "fetch: the egress policy's \"ca\" is not a usable certificate");
