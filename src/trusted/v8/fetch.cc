@@ -137,7 +137,9 @@ void native_decode(const v8::FunctionCallbackInfo<v8::Value> &args) {
 
 } // namespace
 
-bool v8_fetch_install(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Global<v8::Object> *loop) {
+/* Compiles and runs fetch.js in ctx and keeps its {step, reset, api} in
+ * *loop. false with an exception pending on failure. */
+static bool compile_install(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Global<v8::Object> *loop) {
     v8::Local<v8::String> src;
     if (!v8::String::NewFromUtf8(iso, reinterpret_cast<const char *>(tfaas_js_fetch), v8::NewStringType::kNormal,
                                  (int)tfaas_js_fetch_len)
@@ -160,6 +162,36 @@ bool v8_fetch_install(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Global<v
         !result->IsObject())
         return false;
     loop->Reset(iso, result.As<v8::Object>());
+    return true;
+}
+
+/* The globals fetch.js defines. */
+static const char *const lazy_names[] = {"fetch", "Headers", "Request", "Response", "AbortController", "AbortSignal",
+                                         "setTimeout", "setInterval", "clearTimeout", "clearInterval",
+                                         "queueMicrotask"};
+
+/* First access to one of them: compile fetch.js (once per context), then
+ * answer with its definition of that name (V8 then makes the placeholder
+ * a plain data property holding it). */
+static void lazy_get(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value> &info) {
+    v8::Isolate *iso = info.GetIsolate();
+    v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+    auto *loop = static_cast<v8::Global<v8::Object> *>(info.Data().As<v8::External>()->Value());
+    if (loop->IsEmpty() && !compile_install(iso, ctx, loop)) return;
+    v8::Local<v8::Value> api, v;
+    if (loop->Get(iso)->Get(ctx, str(iso, "api")).ToLocal(&api) && api->IsObject() &&
+        api.As<v8::Object>()->Get(ctx, name).ToLocal(&v))
+        info.GetReturnValue().Set(v);
+}
+
+bool v8_fetch_install(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Global<v8::Object> *loop) {
+    /* Lazy: compiling fetch.js costs milliseconds, and most functions never
+     * touch these names, so a new heap pays only for the placeholders. */
+    v8::Local<v8::Object> global = ctx->Global();
+    v8::Local<v8::External> data = v8::External::New(iso, loop);
+    for (const char *n : lazy_names)
+        if (!global->SetLazyDataProperty(ctx, str(iso, n), lazy_get, data, v8::DontEnum).FromMaybe(false))
+            return false;
     return true;
 }
 

@@ -13,8 +13,10 @@ struct fetch_activation;
 constexpr uint32_t V8_FETCH_SLOT = 1;
 
 /* Installs fetch, Headers, Request, Response, AbortController, AbortSignal,
- * the timers and queueMicrotask on ctx's global; *loop receives the
- * event loop's {step, reset}. false when compiling failed. */
+ * the timers and queueMicrotask on ctx's global, lazily: fetch.js is
+ * compiled at the first access to any of them, and *loop (which must
+ * outlive the context) then receives the event loop's {step, reset}; it
+ * stays empty while no timer or request can exist. false on failure. */
 bool v8_fetch_install(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Global<v8::Object> *loop);
 
 /* Drops every timer and queued request (the start of each call: nothing

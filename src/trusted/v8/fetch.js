@@ -4,11 +4,13 @@
 // compiled into the enclave binary, so it is part of the measurement).
 // `native` holds the C++ side: fetch (one blocking request, bounded by the
 // activation's deadline), encode/decode (UTF-8). Returns {step, reset} for
-// the shim's loop; nothing here outlives an activation (reset).
+// the shim's loop, and `api`, the globals (the shim installs each on first
+// access); nothing here outlives an activation (reset).
 (function (native) {
   'use strict';
   const g = globalThis;
-  const define = (o, name, v) => Object.defineProperty(o, name, { value: v, writable: true, configurable: true });
+  // What becomes global: the shim's placeholders (fetch.cc) answer with these.
+  const api = {};
 
   // ---- timers and the loop -------------------------------------------
   const timers = new Map();
@@ -23,11 +25,11 @@
     timers.set(id, { id, fn, args, ms, due: Date.now() + ms, repeat });
     return id;
   }
-  define(g, 'setTimeout', function setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); });
-  define(g, 'setInterval', function setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); });
-  define(g, 'clearTimeout', function clearTimeout(id) { timers.delete(Number(id)); });
-  define(g, 'clearInterval', function clearInterval(id) { timers.delete(Number(id)); });
-  define(g, 'queueMicrotask', function queueMicrotask(fn) {
+  api.setTimeout = (function setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); });
+  api.setInterval = (function setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); });
+  api.clearTimeout = (function clearTimeout(id) { timers.delete(Number(id)); });
+  api.clearInterval = (function clearInterval(id) { timers.delete(Number(id)); });
+  api.queueMicrotask = (function queueMicrotask(fn) {
     if (typeof fn !== 'function') throw new TypeError('The callback must be a function');
     Promise.resolve().then(() => fn());
   });
@@ -305,7 +307,7 @@
     for (let i = 0; i < flat.length; i += 2) headers.append(flat[i], flat[i + 1]);
     job.resolve(new Response(buffer, { [internal]: { status, url, redirected }, statusText, headers }));
   }
-  define(g, 'fetch', function fetch(input, init) {
+  api.fetch = (function fetch(input, init) {
     let req;
     try {
       req = new Request(input, init);
@@ -326,7 +328,6 @@
       jobs.push(job);
     });
   });
-  for (const [name, cls] of Object.entries({ Headers, Request, Response, AbortController, AbortSignal }))
-    define(g, name, cls);
-  return { step, reset };
+  Object.assign(api, { Headers, Request, Response, AbortController, AbortSignal });
+  return { step, reset, api };
 })
