@@ -3,7 +3,8 @@
 // `hello` and `fetcher` (fetches a small JSON document from a local HTTPS
 // origin whose test CA each is told to trust, and returns it); the cost is
 // fetcher's median latency minus hello's, from sequential requests (one at
-// a time, so it is a round trip, not throughput).
+// a time, so it is a round trip, not throughput; hello and fetcher
+// alternate).
 // usage: node fetch-rtt.mjs --bin DIR [--workerd PATH] [--count 300] --out FILE.json
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,18 +30,27 @@ const FETCHER = 'async function main(p) { const r = await fetch(p.url); return a
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const p99 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]; };
 
-// Sequential POSTs of body to url; latencies in ms after `warm` unmeasured ones.
-async function measure(url, headers, body, expect, warm = 20) {
-  const lat = [];
+// One POST; its latency in ms.
+async function once(url, headers, body, expect) {
+  const t0 = process.hrtime.bigint();
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const text = await r.text();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 200 || JSON.parse(text)[expect[0]] !== expect[1]) fail(`${url}: ${r.status} ${text}`);
+  return ms;
+}
+
+// hello and fetcher requests alternately (so drift in the machine's load
+// falls on both alike), sequential, after `warm` unmeasured pairs.
+async function measurePair(helloUrl, fetcherUrl, headers, warm = 20) {
+  const h = [], f = [];
   for (let i = 0; i < COUNT + warm; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    const text = await r.text();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 200 || JSON.parse(text)[expect[0]] !== expect[1]) fail(`${url}: ${r.status} ${text}`);
-    if (i >= warm) lat.push(ms);
+    const a = await once(helloUrl, headers, '{"name":"bench"}', ['greeting', 'Hello, bench!']);
+    const b = await once(fetcherUrl, headers, JSON.stringify({ url: ORIGIN }), ['price', 42]);
+    if (i >= warm) { h.push(a); f.push(b); }
   }
-  return { p50: median(lat), p99: p99(lat) };
+  const hello = { p50: median(h), p99: p99(h) }, fetcher = { p50: median(f), p99: p99(f) };
+  return { hello, fetcher, fetch_rtt_ms: fetcher.p50 - hello.p50 };
 }
 
 function waitFor(proc, re, what) {
@@ -76,9 +86,7 @@ try {
       if (r.status !== 200) fail(`PUT ${name}: ${r.status} ${await r.text()}`);
     }
     const url = (n) => `${base}/api/v1/namespaces/_/actions/${n}-${kind.slice(3)}?blocking=true&result=true`;
-    const hello = await measure(url('hello'), basic, '{"name":"bench"}', ['greeting', 'Hello, bench!']);
-    const fetcher = await measure(url('fetcher'), basic, JSON.stringify({ url: ORIGIN }), ['price', 42]);
-    result.tfaas[kind] = { hello, fetcher, fetch_rtt_ms: fetcher.p50 - hello.p50 };
+    result.tfaas[kind] = await measurePair(url('hello'), url('fetcher'), basic);
   }
   tf.kill('SIGTERM');
 
@@ -121,9 +129,7 @@ const w :Workerd.Worker = (
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const hello = await measure(`${wurl}/hello`, {}, '{"name":"bench"}', ['greeting', 'Hello, bench!']);
-    const fetcher = await measure(`${wurl}/fetcher`, {}, JSON.stringify({ url: ORIGIN }), ['price', 42]);
-    result.workerd = { hello, fetcher, fetch_rtt_ms: fetcher.p50 - hello.p50 };
+    result.workerd = await measurePair(`${wurl}/hello`, `${wurl}/fetcher`, {});
   }
 } finally {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
