@@ -77,8 +77,10 @@ int egress_annotation_check(const json_t *annotations, char *err, size_t errsize
     if (!a) return 0;
     char *why = NULL;
     if (policy_ok(a, &why) < 0) {
-        snprintf(err, errsize, "The annotation %s must be an egress policy: %s", EGRESS_ANNOTATION,
-                 why ? why : "invalid");
+        /* the parser's messages start with "egress policy: " */
+        const char *w = why ? why : "invalid";
+        if (strncmp(w, "egress policy: ", 15) == 0) w += 15;
+        snprintf(err, errsize, "The annotation %s must be an egress policy: %s", EGRESS_ANNOTATION, w);
         free(why);
         return -1;
     }
