@@ -13,24 +13,9 @@
 #include "fuzz.h"
 
 #include "trusted/fetch/http_response.h"
+#include "../unit/mem_source.h"
 
 #include <ctype.h>
-
-typedef struct {
-    const uint8_t *p;
-    size_t left, step;
-} source;
-
-static ssize_t mem_read(void *src, void *buf, size_t len, char **err) {
-    (void)err;
-    source *s = src;
-    size_t n = s->left < s->step ? s->left : s->step;
-    if (n > len) n = len;
-    memcpy(buf, s->p, n);
-    s->p += n;
-    s->left -= n;
-    return (ssize_t)n;
-}
 
 static int count(void *ctx, size_t n, char **err) {
     (void)err;
@@ -40,12 +25,12 @@ static int count(void *ctx, size_t n, char **err) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    source s = {.p = data + 1, .left = size - 1, .step = (size_t)(data[0] & 0x7f) * 2 + 1};
+    mem_source s = {.p = data + 1, .left = size - 1, .step = (size_t)(data[0] & 0x7f) * 2 + 1};
     size_t charged = 0;
     fetch_response res;
     memset(&res, 0, sizeof res);
     char *err = NULL;
-    int rc = http_response_read(mem_read, &s, count, &charged, data[0] >> 7, &res, &err);
+    int rc = http_response_read(mem_source_read, &s, count, &charged, data[0] >> 7, &res, &err);
     FUZZ_CHECK(charged == size - 1 - s.left);
     if (rc == 0) {
         FUZZ_CHECK(res.status >= 200 && res.status <= 599);

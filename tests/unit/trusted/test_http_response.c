@@ -6,25 +6,10 @@
 #include "check.h"
 
 #include "trusted/fetch/http_response.h"
+#include "mem_source.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    const char *p;
-    size_t left, step;
-} source;
-
-static ssize_t mem_read(void *src, void *buf, size_t len, char **err) {
-    (void)err;
-    source *s = src;
-    size_t n = s->left < s->step ? s->left : s->step;
-    if (n > len) n = len;
-    memcpy(buf, s->p, n);
-    s->p += n;
-    s->left -= n;
-    return (ssize_t)n;
-}
 
 typedef struct {
     size_t total, max;
@@ -42,11 +27,11 @@ static int charge(void *ctx, size_t n, char **err) {
 
 /* Reads text (3 bytes per read) into *res; returns the rc, *err set on failure. */
 static int read_text(const char *text, int head_only, size_t max, fetch_response *res, char **err, budget *b) {
-    source s = {text, strlen(text), 3};
+    mem_source s = {text, strlen(text), 3};
     memset(res, 0, sizeof *res);
     *b = (budget){0, max};
     *err = NULL;
-    return http_response_read(mem_read, &s, charge, b, head_only, res, err);
+    return http_response_read(mem_source_read, &s, charge, b, head_only, res, err);
 }
 
 static void test_bodies(void) {
