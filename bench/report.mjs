@@ -125,6 +125,15 @@ if (conf) {
     (v) => v.toFixed(0), { ratio: false, wNote: 'n/a' });
 }
 
+// One outbound fetch inside a function (fetch-rtt.mjs): fetcher's median
+// minus hello's, sequential requests, the same local HTTPS origin.
+const fr = readJson('fetch-rtt.json');
+if (fr) {
+  for (const [kind, v] of Object.entries(fr.tfaas || {}))
+    add(`fetch round trip inside a function, ${kind} (ms, median over hello; local HTTPS origin)`, v.fetch_rtt_ms,
+      fr.workerd?.fetch_rtt_ms, fmt.ms);
+}
+
 const nb = readJson('neighbours.json');
 if (nb) {
   add(`hello beside a tenant running hostile functions: requests/s (${nb.noisy_clients} hostile clients)`,

@@ -12,7 +12,8 @@
 # it), BENCH_MATRIX_DURATION (s, 5), BENCH_MATRIX_WARMUP (1), BENCH_DENSITY
 # (function counts for memory per function, "1 100 1000"), BENCH_MATRIX_COLD (20);
 # BENCH_NEIGHBOURS (1; 0 skips hello beside a hostile tenant); BENCH_CONFIDENTIAL
-# (1; 0 skips confidential hello over OHTTP).
+# (1; 0 skips confidential hello over OHTTP); BENCH_FETCH (1; 0 skips the fetch
+# round trip), BENCH_FETCH_COUNT (sequential requests per function, 300).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -259,6 +260,15 @@ if want tfaas && [ "${BENCH_CONFIDENTIAL:-1}" != 0 ]; then
   node "$here/confidential.mjs" --bin "$bin" --tools "$bin/../tests" --tmp "$tmp" --out "$raw/confidential.json" \
     --seconds "$duration" --warmup "$warmup" --conns 64 \
     --server-cpu "$server_cpu" --client-cpu "$client_cpu" || die "confidential measurement failed"
+fi
+
+# ---------------------------------------------------------------- fetch
+# One outbound HTTPS fetch inside a function, tfaas (TLS in the enclave)
+# beside workerd, against the same local origin (bench/fetch-rtt.mjs).
+if want tfaas && [ "${BENCH_FETCH:-1}" != 0 ]; then
+  note "fetch: one outbound HTTPS round trip inside a function (bench/fetch-rtt.mjs)"
+  taskset -c "$client_cpu" node "$here/fetch-rtt.mjs" --bin "$bin" ${workerd:+--workerd "$workerd"} \
+    --count "${BENCH_FETCH_COUNT:-300}" --out "$raw/fetch-rtt.json" >&2 || die "fetch measurement failed"
 fi
 
 # ---------------------------------------------------------------- matrix

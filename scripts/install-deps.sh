@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libseccomp-dev duktape-dev libcurl4-openssl-dev
   # zip actions: unzipped in memory, in the gateway and the enclave
   libzip-dev
+  # the CA set compiled into the worker enclaves (fetch's TLS)
+  ca-certificates
   nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
   # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
   # unpacked, not installed, by scripts/libnode.sh (called by CMake)

@@ -40,7 +40,22 @@ typedef enum {
     IPC_KMS_REPLY = 17, /* kms -> host: status, error text, then per-request fields */
     IPC_KMS_DEPLOY = 18, /* host -> kms: a tenant's sealed deploy package for ns/name */
     IPC_KMS_RELEASE = 19, /* host -> kms: release a function's keys to a worker enclave */
+    /* Egress (fetch): on a private socket the enclave passed over its egress
+     * channel (--egress-fd), one request and one reply, then on success the
+     * connected TCP socket (SCM_RIGHTS). src/trusted/fetch/egress_conn.c,
+     * src/host/scheduler/egress.c. */
+    IPC_EGRESS_CONNECT = 32, /* enclave -> host: connect to host:port */
+    IPC_EGRESS_REPLY = 33,   /* host -> enclave: STATUS, ERROR */
 } ipc_type;
+
+/* IPC_EGRESS_CONNECT fields: the host name (or address literal), port,
+ * https (u64 0/1), the activation's egress policies (JSON, as INV_EGRESS)
+ * and the time left in milliseconds. */
+enum { EGC_HOST, EGC_PORT, EGC_HTTPS, EGC_POLICY, EGC_TIMEOUT_MS, EGC_NFIELDS };
+/* IPC_EGRESS_REPLY: STATUS (u64 egress_reply_status) and ERROR (text, the
+ * function's error message, empty on success). */
+enum { EGR_STATUS, EGR_ERROR, EGR_NFIELDS };
+typedef enum { EGRESS_REPLY_OK = 0, EGRESS_REPLY_REFUSED = 1, EGRESS_REPLY_FAILED = 2 } egress_reply_status;
 
 /* IPC_KMS_INIT fields: SEALED is empty on the first start of an
  * installation; STATE (the sealed deploy versions and replay leases the
@@ -108,8 +123,12 @@ enum { HELLO_PROTOCOL, HELLO_ENGINE, HELLO_WORKERS, HELLO_NFIELDS };
 enum {
     INV_FN_KEY, INV_CODE, INV_MAIN, INV_PARAMS, INV_ACTIVATION_ID,
     INV_TIMEOUT_MS, INV_MEMORY_BYTES, INV_MAX_RESULT_BYTES, INV_MAX_LOG_BYTES,
-    INV_CONCURRENCY, INV_CONFIDENTIAL, INV_KEYS, INV_ACTION, INV_NFIELDS
+    INV_CONCURRENCY, INV_CONFIDENTIAL, INV_KEYS, INV_ACTION, INV_EGRESS, INV_NFIELDS
 };
+
+/* EGRESS is the activation's egress policies as a JSON array (the
+ * namespace's, then the action's "egress" annotation if any;
+ * common/egress_policy.h); empty when the host allows no fetch. */
 
 /* IPC_RESULT fields. RESULT is a JSON object text; LOGS is log lines joined
  * by '\n', each "2026-11-24T16:09:00.123Z stdout: text" as OpenWhisk writes.

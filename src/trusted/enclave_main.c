@@ -2,7 +2,7 @@
  * sandbox, then the endpoint's IPC loop that runs tenant functions. The key
  * service is another binary (tfaas-kms, src/trusted/kms/).
  *
- *   tfaas-enclave --fd N [--workers N]
+ *   tfaas-enclave --fd N [--workers N] [--egress-fd E]
  *                 [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]
  *   tfaas-enclave --measurement [--tee sim]
  *
@@ -11,6 +11,7 @@
  * install the seccomp filter (thread creation is forbidden after it), and
  * only then say hello and accept tenant code. */
 #include "trusted/endpoint.h"
+#include "trusted/fetch/fetch.h"
 #include "trusted/main_common.h"
 #include "trusted/sandbox.h"
 #include "trusted/tee.h"
@@ -26,6 +27,7 @@
 typedef struct {
     main_opts o;
     long workers; /* --workers */
+    long egress_fd; /* --egress-fd, -1: no fetch */
 } enclave_opts;
 
 #if defined(TFAAS_SANITIZE)
@@ -37,7 +39,7 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: tfaas-enclave --fd N [--workers N]\n"
+            "usage: tfaas-enclave --fd N [--workers N] [--egress-fd E]\n"
             "                     [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]\n"
             "       tfaas-enclave --measurement [--tee sim]\n"
             "       tfaas-enclave --help | --version\n"
@@ -45,6 +47,9 @@ static void usage(FILE *out) {
             "service is tfaas-kms, a separate enclave).\n"
             "  --fd N              the IPC channel (an AF_UNIX stream socket), N >= 3\n"
             "  --workers N         worker threads, 1..%u (default %u)\n"
+            "  --egress-fd E       the host's egress channel (fetch): the host opens the TCP\n"
+            "                      connections functions may make, the enclave runs TLS\n"
+            "                      over them; without it fetch() is refused\n"
             "  --tee sim           the TEE backend (only sim: simulated, NOT protected\n"
             "                      against a root operator; see docs/protocol.md)\n"
             "  --quote-fd M        sim: the channel to the quoting service (tfaas-qe), which\n"
@@ -73,6 +78,11 @@ static int own_option(void *ctx, int argc, char **argv, int i) {
             fprintf(stderr, "tfaas-enclave: --workers wants 1..%u, not '%s'\n", ENDPOINT_MAX_WORKERS, v);
             return MAIN_ARG_INVALID;
         }
+    } else if (strcmp(a, "--egress-fd") == 0) {
+        if ((eo->egress_fd = main_parse_num(v, 3, INT_MAX)) < 0) {
+            fprintf(stderr, "tfaas-enclave: --egress-fd wants a descriptor number >= 3, not '%s'\n", v);
+            return MAIN_ARG_INVALID;
+        }
     } else if (strcmp(a, "--platform-root") == 0) {
         o->tee.platform_root_path = v;
     } else if (strcmp(a, "--quote-fd") == 0) {
@@ -89,7 +99,8 @@ static int own_option(void *ctx, int argc, char **argv, int i) {
 }
 
 int main(int argc, char **argv) {
-    enclave_opts eo = {.o = {.fd = -1, .tee = {.engine_identity = engine_identity()}}, .workers = DEFAULT_WORKERS};
+    enclave_opts eo = {.o = {.fd = -1, .tee = {.engine_identity = engine_identity()}}, .workers = DEFAULT_WORKERS,
+                     .egress_fd = -1};
     int status = main_parse("tfaas-enclave", argc, argv, &eo.o, usage, own_option, &eo);
     main_opts o = eo.o;
     if (status >= 0) return status;
@@ -108,7 +119,13 @@ int main(int argc, char **argv) {
         }
         tee_quoting_done();
     }
-    if (sandbox_prepare(fd) < 0) return 1;
+    /* fetch's CA set is parsed now, while OpenSSL may still read its files. */
+    if (eo.egress_fd >= 0 && fetch_init() < 0) {
+        fprintf(stderr, "tfaas-enclave: cannot load the CA set for fetch\n");
+        return 1;
+    }
+    if (sandbox_prepare(fd, (int)eo.egress_fd) < 0) return 1;
+    fetch_set_channel((int)eo.egress_fd);
     /* Without interrupts an endless loop holds a worker until the host kills
      * the enclave (timeout + grace): degraded, not unsafe, so say it and go on. */
     if (engine_self_test() < 0)
@@ -117,6 +134,6 @@ int main(int argc, char **argv) {
     fn_table_config cfg = {.max_functions = 4096, .max_idle_heaps = 1024, .idle_ttl_ms = 10 * 60 * 1000};
     endpoint *e = endpoint_start(fd, (unsigned)eo.workers, &cfg, conf);
     if (!e) return 1;
-    if (sandbox_lock(engine_needs_exec_memory()) < 0) return 1;
+    if (sandbox_lock(engine_needs_exec_memory(), eo.egress_fd >= 0) < 0) return 1;
     return endpoint_run(e);
 }

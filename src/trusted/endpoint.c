@@ -20,6 +20,7 @@
 #include "trusted/confidential.h"
 
 #include "common/ipc.h"
+#include "trusted/fetch/fetch.h"
 #include "trusted/host_frame.h"
 #include "trusted/run_spec.h"
 
@@ -333,7 +334,18 @@ static void run_invoke(endpoint *e, job *j) {
     }
     uint64_t t1 = now_us();
     lim.spent_ms = init_us / 1000u; /* a load's time comes out of the call's */
+    /* The call's network access: the host's policy, counted and bounded by
+     * the call's own deadline (trusted/fetch/fetch.h). */
+    fetch_activation fa;
+    char *ferr = NULL;
+    if (fetch_activation_begin(&fa, (const char *)m->fields[INV_EGRESS].ptr, m->fields[INV_EGRESS].len,
+                               confidential, t1 * 1000u + engine_budget_ns(&lim), &ferr) < 0) {
+        fprintf(stderr, "tfaas-enclave: %s; fetch is refused for this activation\n", ferr ? ferr : "out of memory");
+        free(ferr);
+    }
+    lim.fetch = &fa;
     engine_heap_call(heap, params, params_len, &lim, &o);
+    fetch_activation_end(&fa);
     uint64_t duration_us = now_us() - t1;
     /* Give the heap back before replying, so the host's next INVOKE finds it warm. */
     fn_table_release(e->fns, &lease, heap, o.discard);

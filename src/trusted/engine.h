@@ -39,6 +39,8 @@ typedef struct engine_heap engine_heap;
 #define ENGINE_MSG_NOT_DICT "The action did not return a dictionary."
 #define ENGINE_MSG_ENCLAVE_OOM "The enclave ran out of memory."
 
+struct fetch_activation; /* trusted/fetch/fetch.h */
+
 /* What OpenWhisk's runtime gives an activation besides its parameters
  * (docs/api.md, "The activation's environment"). */
 typedef struct {
@@ -54,6 +56,7 @@ typedef struct {
     size_t max_result_bytes;  /* longest accepted JSON result */
     size_t max_log_bytes;     /* log text kept before the truncation line */
     const engine_env *env;    /* NULL: a js:* kind with no environment (tests, probes) */
+    struct fetch_activation *fetch; /* the call's network access (fetch()); NULL: none */
 } engine_limits;
 
 /* What is left of timeout_ms after spent_ms, in nanoseconds, capped so that

@@ -15,6 +15,7 @@
  * Every touch of the heap happens inside duk_safe_call, so an error (including
  * allocation failure) never reaches Duktape's fatal handler. */
 #include "trusted/engine.h"
+#include "trusted/duktape/fetch.h"
 #include "trusted/log_buffer.h"
 
 #include "duktape.h"
@@ -39,6 +40,7 @@ struct engine_heap {
     unsigned alloc_ticks;  /* allocations, to look at the clock every 16th */
     uint64_t timeout_ms;   /* budget, for the timeout message */
     int timed_out;         /* sticky until the load/call returns */
+    struct fetch_activation *fetch; /* the running call's network access (duktape/fetch.h) */
     log_buffer logs;
 };
 
@@ -253,8 +255,11 @@ static duk_ret_t setup_globals(duk_context *ctx, void *ud) {
     duk_put_prop_string(ctx, -3, "module");
     duk_put_prop_string(ctx, -2, "exports");
     duk_pop(ctx);
+    duk_fetch_install(ctx); /* fetch(), synchronous */
     return 0;
 }
+
+struct fetch_activation *duk_heap_fetch(duk_context *ctx) { return heap_of(ctx)->fetch; }
 
 engine_heap *engine_heap_create(size_t memory_limit) {
     engine_heap *h = calloc(1, sizeof *h);
@@ -290,6 +295,7 @@ static void begin(engine_heap *h, const engine_limits *lim) {
     h->timed_out = 0;
     h->peak = h->used;
     h->timeout_ms = lim->timeout_ms;
+    h->fetch = lim->fetch;
     /* The coarse clock lags real time by up to one tick: add a tick, so a
      * function never gets less than its timeout. */
     h->deadline_ns = deadline_clock_ns() + engine_budget_ns(lim) + deadline_clock_tick_ns();
@@ -297,6 +303,7 @@ static void begin(engine_heap *h, const engine_limits *lim) {
 
 static void finish(engine_heap *h, engine_outcome *out) {
     h->deadline_ns = 0;
+    h->fetch = NULL;
     out->peak_memory = h->peak;
     out->logs = log_buffer_take(&h->logs);
 }

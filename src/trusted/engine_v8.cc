@@ -43,6 +43,7 @@ extern "C" {
 #include "trusted/engine.h"
 #include "trusted/log_buffer.h"
 }
+#include "trusted/v8/fetch.h"
 
 #include <libplatform/libplatform.h>
 #include <node_version.h>
@@ -145,6 +146,7 @@ struct engine_heap {
     v8::Global<v8::Function> main;
     v8::Global<v8::Function> string_fn; /* the original String(), for console */
     tfaas_v8::NodeSurface *surface = nullptr; /* require, process, Buffer (v8/node_surface.h); NULL: none */
+    v8::Global<v8::Object> loop;        /* fetch.js's event loop {step, reset} (v8/fetch.h) */
     size_t limit = 0;
     size_t peak = 0;
     uint64_t timeout_ms = 0;
@@ -840,7 +842,7 @@ engine_heap *engine_heap_create(size_t memory_limit) {
         ok = !ctx.IsEmpty();
         if (ok) {
             v8::Context::Scope cs(ctx);
-            ok = setup_globals(h, ctx);
+            ok = setup_globals(h, ctx) && v8_fetch_install(h->isolate, ctx, &h->loop);
             h->context.Reset(h->isolate, ctx);
         }
     }
@@ -859,6 +861,7 @@ void engine_heap_destroy(engine_heap *h) {
             tfaas_v8::surface_free(h->surface);
             h->main.Reset();
             h->string_fn.Reset();
+            h->loop.Reset();
             h->context.Reset();
         }
         h->isolate->Dispose();
@@ -914,6 +917,9 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
     v8::Local<v8::Context> ctx = h->context.Get(iso);
     v8::Context::Scope cs(ctx);
     begin(h, lim);
+    /* Timers and requests of an earlier activation never run in this one. */
+    v8_loop_reset(iso, ctx, h->loop);
+    iso->SetData(V8_FETCH_SLOT, lim->fetch);
     v8::TryCatch tc(iso);
     bool bad_params = true, failed = true;
     v8::Local<v8::String> json;
@@ -930,12 +936,15 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
         if (!tfaas_v8::surface_env(iso, ctx, h->surface, lim->env, &argv[1])) break;
         if (!h->main.Get(iso)->Call(ctx, v8::Undefined(iso), argv[1].IsEmpty() ? 1 : 2, argv).ToLocal(&result))
             break;
-        /* async main / returned Promise: run every job now; nothing else can
-         * settle it later (no timers, no I/O). */
+        /* async main / returned Promise: run every job now, then the
+         * activation's event loop (timers, fetch) until it settles. */
         iso->PerformMicrotaskCheckpoint();
         if (iso->IsExecutionTerminating()) break;
         if (result->IsPromise()) {
             v8::Local<v8::Promise> p = result.As<v8::Promise>();
+            if (p->State() == v8::Promise::kPending &&
+                v8_loop_run(iso, ctx, h->loop, p, h->deadline_ns) == V8_LOOP_THREW)
+                break;
             if (p->State() == v8::Promise::kRejected) {
                 iso->ThrowException(p->Result());
                 break;
@@ -954,6 +963,7 @@ void engine_heap_call(engine_heap *h, const char *params, size_t params_len, con
         }
     } while (0);
     std::string err = failed && !bad_params ? exception_text(h, ctx, tc, "An error has occurred: ") : "";
+    iso->SetData(V8_FETCH_SLOT, nullptr);
     if (end_limits(h, out)) {
         /* a limit stopped it, whatever else happened */
     } else if (bad_params) {

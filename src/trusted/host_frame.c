@@ -28,6 +28,7 @@ static const char *invoke_problem(const ipc_msg *m) {
     ipc_get_u64(m, INV_CONFIDENTIAL, &v);
     if (v > 1) return "INVOKE with a confidential flag other than 0 or 1";
     if (v == 0 && m->fields[INV_KEYS].len) return "INVOKE with keys for a function that is not confidential";
+    if (!text_field_ok(m, INV_EGRESS, 1)) return "INVOKE with a binary egress policy";
     return NULL;
 }
 

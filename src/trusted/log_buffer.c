@@ -1,6 +1,8 @@
 /* log_buffer.c - OpenWhisk-format log lines with a byte limit (log_buffer.h). */
 #include "trusted/log_buffer.h"
 
+#include "common/bytebuf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +17,7 @@ void log_buffer_reset(log_buffer *b, size_t max) {
     b->truncated = 0;
 }
 
-static int reserve(log_buffer *b, size_t extra) {
-    if (b->len + extra + 1 <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + extra + 1) cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p) return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
+static int reserve(log_buffer *b, size_t extra) { return bytebuf_reserve(&b->data, &b->cap, b->len, extra); }
 
 /* Appends one complete line (with its '\n' separator when not the first). */
 static int append_line(log_buffer *b, const char *prefix, size_t plen, const char *text, size_t tlen) {

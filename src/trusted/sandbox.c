@@ -2,7 +2,9 @@
  *
  * The seccomp filter is an allow-list: any other system call kills the whole
  * process. It holds only what a running enclave needs (channel I/O, memory,
- * futexes, clocks, exit); no open, socket, exec, fork or ptrace. Executable
+ * futexes, clocks, exit); no open, network socket, exec, fork or ptrace (a
+ * worker enclave may make AF_UNIX pairs and pass descriptors for fetch's
+ * connection requests; the host opens the TCP connection). Executable
  * memory only for an engine with a JIT (the caller passes
  * engine_needs_exec_memory: V8 maps its code space and flips pages between
  * writable and executable as it compiles); Duktape never generates machine
@@ -20,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,13 +42,17 @@ static int set_limit(int resource, rlim_t value, const char *name) {
     return 0;
 }
 
-int sandbox_prepare(int keep_fd) {
-    if (keep_fd < 3) {
+int sandbox_prepare(int keep_fd, int keep_fd2) {
+    if (keep_fd < 3 || (keep_fd2 >= 0 && (keep_fd2 < 3 || keep_fd2 == keep_fd))) {
         errno = EINVAL;
-        return fail("the channel must not be fd 0, 1 or 2");
+        return fail("the channels must not be fd 0, 1 or 2");
     }
-    if (keep_fd > 3 && close_range(3, (unsigned)keep_fd - 1, 0) < 0) return fail("close_range");
-    if (close_range((unsigned)keep_fd + 1, ~0u, 0) < 0) return fail("close_range");
+    int lo = keep_fd2 >= 0 && keep_fd2 < keep_fd ? keep_fd2 : keep_fd;
+    int hi = keep_fd2 > keep_fd ? keep_fd2 : keep_fd;
+    /* everything from 3 up but lo and hi */
+    if (lo > 3 && close_range(3, (unsigned)lo - 1, 0) < 0) return fail("close_range");
+    if (hi > lo + 1 && close_range((unsigned)lo + 1, (unsigned)hi - 1, 0) < 0) return fail("close_range");
+    if (close_range((unsigned)hi + 1, ~0u, 0) < 0) return fail("close_range");
     /* Dates inside functions are UTC; tzset now reads whatever it wants to
      * read once, so no later Date call needs a file. */
     if (setenv("TZ", "UTC0", 1) < 0) return fail("setenv TZ");
@@ -53,7 +60,9 @@ int sandbox_prepare(int keep_fd) {
     time_t t = 0;
     struct tm tm;
     localtime_r(&t, &tm);
-    unsigned files = (unsigned)keep_fd + 1 > SANDBOX_MAX_FILES ? (unsigned)keep_fd + 1 : SANDBOX_MAX_FILES;
+    /* fetch holds a connection and its request pair per worker at most */
+    unsigned files = (unsigned)hi + 1 > SANDBOX_MAX_FILES ? (unsigned)hi + 1 : SANDBOX_MAX_FILES;
+    if (keep_fd2 >= 0) files += 2 * 256u;
     /* No RLIMIT_FSIZE of 0: stderr is often the host's log file, and a write
      * past the limit raises SIGXFSZ; seccomp already forbids opening files. */
     if (set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE") < 0 || set_limit(RLIMIT_NOFILE, files, "RLIMIT_NOFILE") < 0)
@@ -96,7 +105,7 @@ static const int allowed[] = {
 #endif
 };
 
-int sandbox_lock(int exec_memory) {
+int sandbox_lock(int exec_memory, int egress) {
     if (set_limit(RLIMIT_NPROC, 0, "RLIMIT_NPROC") < 0) return -1;
     scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
     if (!f) {
@@ -106,6 +115,17 @@ int sandbox_lock(int exec_memory) {
     int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
     for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof *allowed; i++)
         rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
+    if (egress) {
+        /* fetch (trusted/fetch/egress_conn.c): a private AF_UNIX pair per
+         * connection request, one end passed to the host with SCM_RIGHTS
+         * (sendmsg), the connected TCP socket received the same way
+         * (recvmsg). Only AF_UNIX: the enclave opens no network socket; the
+         * host connects, after its egress checks, and the enclave only reads
+         * and writes the socket it was given. */
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);
+        if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 0);
+    }
     if (exec_memory) {
         /* A JIT writes code and then makes it executable. */
         if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0);

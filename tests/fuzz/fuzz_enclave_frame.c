@@ -7,7 +7,8 @@
  * everything the endpoint then reads from it without checking again is
  * there: the integer fields are 8 bytes, the timeout and memory limit are
  * in range, the function key is a non-empty C string of the whole field and
- * the entry-point name and the action description too; a DROP's key likewise. */
+ * the entry-point name and the action description too, and the egress
+ * policies text without a NUL; a DROP's key likewise. */
 #include "fuzz.h"
 
 #include "common/ipc.h"
@@ -35,6 +36,7 @@ static void check_invoke(const ipc_msg *m) {
     FUZZ_CHECK(ipc_get_u64(m, INV_MEMORY_BYTES, &v) == 0 && v > 0 && v <= SIZE_MAX / 2);
     FUZZ_CHECK(ipc_get_u64(m, INV_CONFIDENTIAL, &v) == 0 && v <= 1);
     FUZZ_CHECK(v == 1 || m->fields[INV_KEYS].len == 0);
+    check_text(m, INV_EGRESS, 1); /* the endpoint parses it as JSON text */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -26,23 +26,30 @@ const STANDARD = new Set([
 ]);
 const V8_WEB = ['Intl', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'structuredClone', 'crypto', 'Crypto', 'CryptoKey',
   'SubtleCrypto', 'DOMException', 'URL', 'URLSearchParams'];
-// Pure, engine-provided extras that touch nothing outside the heap.
+// Pure, engine-provided extras that touch nothing outside the heap, and
+// tfaas's fetch() with what goes with it: the network, but only through the
+// namespace's egress policy (docs/api.md, Outbound fetch; integration/fetch).
+const FETCH = {
+  'js:duktape': ['fetch'],
+  'js:v8': ['fetch', 'Headers', 'Request', 'Response', 'AbortController', 'AbortSignal', 'setTimeout', 'setInterval',
+    'clearTimeout', 'clearInterval', 'queueMicrotask'],
+};
 const EXTRAS = {
-  'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder'],
+  'js:duktape': ['Buffer', 'CBOR', 'TextDecoder', 'TextEncoder', ...FETCH['js:duktape']],
   // V8: the Web APIs of src/trusted/v8/webapi/ (docs/api.md, "Globals
   // per kind"), JavaScript over OpenSSL inside the enclave.
-  'js:v8': V8_WEB,
+  'js:v8': [...V8_WEB, ...FETCH['js:v8']],
   // the Node surface (src/trusted/v8/loader.js): require reads only the
   // action's own archive and the bundled built-ins; process holds env only
-  'nodejs:20': [...V8_WEB, 'Buffer', 'process', 'require'],
+  'nodejs:20': [...V8_WEB, ...FETCH['js:v8'], 'Buffer', 'process', 'require'],
 };
 // nodejs:* runs on the V8 enclave: probed when that is built.
 const KINDS = ENGINE_KINDS.includes('js:v8') ? [...ENGINE_KINDS, 'nodejs:20'] : ENGINE_KINDS;
 const probeName = (kind) => `probe-${kind.replace(/\W/g, '-')}`;
 // Names that would mean a way out of the sandbox, into the engine's
 // internals, or a fine clock; none may exist on any engine.
-const FORBIDDEN = ['require', 'process', 'Deno', 'Bun', 'Duktape', 'performance', 'print', 'alert', 'fetch',
-  'XMLHttpRequest', 'WebSocket', 'importScripts', 'Worker', 'setTimeout', 'setInterval', 'queueMicrotask',
+const FORBIDDEN = ['require', 'process', 'Deno', 'Bun', 'Duktape', 'performance', 'print', 'alert',
+  'XMLHttpRequest', 'WebSocket', 'importScripts', 'Worker',
   'WebAssembly', 'gc', 'load', 'read', 'readline', 'quit', 'os', 'Realm', 'd8', 'nodeRequire', '__dirname', 'module_require'];
 
 const PROBE = `function main() {

@@ -74,9 +74,10 @@ test('a confidential worker enclave holds no platform private key; the key servi
     const fds = readdirSync(`/proc/${pid}/fd`);
     const links = fds.map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
     assert.ok(!links.includes(keyFile), `worker ${pid} has the key file open`);
-    // beyond stdio, the IPC channel (fd 3) only: the quoting channel (fd 4)
-    // closed before tenant code ran
-    assert.deepEqual(fds.filter((fd) => Number(fd) > 2 && links[fds.indexOf(fd)].startsWith('socket:')), ['3'], links.join(' '));
+    // beyond stdio, the IPC channel (fd 3) and the egress channel (fd 5,
+    // fetch's connection requests to the host) only: the quoting channel
+    // (fd 4) closed before tenant code ran
+    assert.deepEqual(fds.filter((fd) => Number(fd) > 2 && links[fds.indexOf(fd)].startsWith('socket:')), ['3', '5'], links.join(' '));
     if (!SANITIZED)
       assert.deepEqual(memoryHolds(pid, needles).map(String), [], `worker ${pid} holds the platform key`);
   }

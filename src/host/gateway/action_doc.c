@@ -1,6 +1,7 @@
 /* action_doc.c - action PUT validation and stored-document building; see
  * action_doc.h. Error texts name the offending member so a client can fix it. */
 #include "host/gateway/action_doc.h"
+#include "host/gateway/egress_config.h"
 
 #include "common/base64.h"
 #include "common/code_archive.h"
@@ -342,7 +343,8 @@ json_t *action_doc_build(const json_t *body, const json_t *old, char *err, size_
         return NULL;
     }
     isolation_mode requested;
-    if (action_isolation_request(annots, &requested, err, errsize) < 0) {
+    if (action_isolation_request(annots, &requested, err, errsize) < 0 ||
+        egress_annotation_check(annots, err, errsize) < 0) {
         json_decref(exec);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #ifndef TFAAS_HOST_GATEWAY_GATEWAY_H
 #define TFAAS_HOST_GATEWAY_GATEWAY_H
 
+#include <jansson.h>
 #include "host/kms/kms.h"
 #include "host/scheduler/scheduler.h"
 #include "host/store/store.h"
@@ -47,6 +48,8 @@ typedef struct {
     budget *budget;                /* the scheduler's per-namespace budget, borrowed; outlives the
                                     * gateway and the store's callbacks; NULL = none */
     kms_service *kms;              /* borrowed; NULL when the key service is down */
+    json_t *egress;                /* egress policies per namespace (egress_config.h), borrowed;
+                                    * outlives the gateway; NULL: the default policy */
 } gateway_config;
 
 /* The scheduler's key-release hook (sched_release_fn) for confidential

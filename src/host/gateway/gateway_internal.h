@@ -38,6 +38,7 @@ struct gateway {
     scheduler *scheduler;
     budget *budget; /* may be NULL: no per-namespace limits */
     kms_service *kms;
+    json_t *egress; /* the operator's egress policies (egress_config.h), NULL: defaults; read-only */
     unsigned max_blocking_wait_ms;
     unsigned idle_timeout_s; /* a connection's, once past its first request head (gateway.h);
                               * like the fields above, set before the daemon starts, then read-only */

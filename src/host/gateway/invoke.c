@@ -11,6 +11,7 @@
  * scheduler/store path the other; whichever lets go last frees it. So a
  * blocking request that gave up (202) and a late completion never touch
  * freed memory, and nothing leaks. */
+#include "host/gateway/egress_config.h"
 #include "host/gateway/invoke.h"
 
 #include "host/gateway/activation_record.h"
@@ -264,15 +265,19 @@ void invoke_request_done(http_req *r) {
 
 /* The scheduler job for one activation of `action`, plain or confidential:
  * everything but the code and the parameters. fn_key names the revision
- * (its buffer must outlive the submission). */
-static sched_job job_for(const char *tenant, const json_t *action, const char *fn_key, const action_limits *lim,
-                         const invocation *inv) {
+ * (its buffer must outlive the submission); the job's egress policies (of
+ * namespace ns, egress_config.h) are malloc'd: the caller frees them after
+ * the submission, which copies them. */
+static sched_job job_for(const json_t *gw_egress, const char *ns, const char *tenant, const json_t *action,
+                         const char *fn_key, const action_limits *lim, const invocation *inv) {
     const json_t *exec = json_object_get(action, "exec");
     isolation_mode isolation; /* validated when stored; a bad one cannot get here */
     char ignored[8];
     if (action_isolation_request(json_object_get(action, "annotations"), &isolation, ignored, sizeof ignored) < 0)
         isolation = ISOLATION_UNSET;
+    char *egress = egress_config_for(gw_egress, ns, json_object_get(action, "annotations"));
     return (sched_job){
+        .egress = egress,
         .ns = tenant,
         .engine = action_kind_engine(json_get_str(exec, "kind", "js:duktape")),
         .fn_key = fn_key,
@@ -453,7 +458,7 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
                  version, (long long)json_get_int(action, "updated", 0));
     else
         snprintf(fn_key, sizeof fn_key, "%s/%s@%s", who->tenant, ra->store_name, version);
-    sched_job job = job_for(who->tenant, action, fn_key, &lim, inv);
+    sched_job job = job_for(gw->egress, who->ns, who->tenant, action, fn_key, &lim, inv);
     job.action_json = action_json;
     job.code = code;
     job.code_len = code_len;
@@ -462,6 +467,7 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
     int refused = submit(gw, inv, &job, err);
     free(params); /* the scheduler copied what it keeps */
     free(action_json);
+    free((char *)job.egress);
     return refused ? NULL : inv;
 }
 
@@ -632,7 +638,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     inv->is_public = r->rt.is_public;
     char fn_key[2 * GATEWAY_NS_MAX + 300];
     snprintf(fn_key, sizeof fn_key, "%s/%s@%s", r->tenant, r->rt.name, version);
-    sched_job job = job_for(r->tenant, action, fn_key, &lim, inv);
+    sched_job job = job_for(gw->egress, r->ns, r->tenant, action, fn_key, &lim, inv);
     job.code = code;
     job.code_len = strlen(code);
     job.params_json = r->body ? r->body : "";
@@ -645,6 +651,7 @@ enum MHD_Result invoke_ohttp_handle(http_req *r, json_t *action, json_t *conf) {
     /* always answered when done */
     enum MHD_Result ret = submit(gw, inv, &job, &err) < 0 ? submit_refused(r, r->rt.name, err) : invoke_wait(r, inv);
     free(action_json);
+    free((char *)job.egress);
     free(record);
     store_action_unpeek(gw->store, action);
     return ret;

@@ -3,6 +3,7 @@
 #include "host/commands.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/catalog.h"
+#include "host/gateway/egress_config.h"
 #include "host/gateway/gateway.h"
 #include "host/kms/quote_service.h"
 #include "host/kms/sim_platform.h"
@@ -42,7 +43,7 @@
 #endif
 
 typedef struct {
-    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms;
+    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms, *egress;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
     unsigned max_per_client, http_timeout_s;
@@ -82,6 +83,13 @@ static void usage(FILE *f) {
           "                           (in each, one per engine, and confidential functions\n"
           "                           apart); an action may ask for a stricter mode with the\n"
           "                           annotation tfaas-isolation, never a weaker one\n"
+"  --egress FILE            egress policies of fetch() per namespace: a JSON object\n"
+          "                           {\"NAMESPACE\": policy, \"*\": policy for the others}; a\n"
+          "                           policy is {\"allow\": [\"host[:port]\", ...], \"http\": bool,\n"
+          "                           \"ca\": PEM, \"maxConnections\": N, \"maxBytes\": N}\n"
+          "                           (docs/api.md, Egress policy; default: https to public\n"
+          "                           addresses on port 443, never loopback, private or\n"
+          "                           link-local ones); an action's annotation egress narrows it\n"
           "  --max-enclaves N         enclave processes at once, 0 = no limit (default 0); a new\n"
           "                           one stops the least recently used idle one, and an invoke\n"
           "                           that needs one while all are busy gets 503\n"
@@ -248,7 +256,8 @@ static char *beside_self(const char *name) {
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
-           O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE };
+           O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
+           O_EGRESS };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -267,6 +276,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"activation-ttl", required_argument, 0, O_ACTIVATION_TTL},
         {"activation-max-count", required_argument, 0, O_ACTIVATION_COUNT},
         {"tenant-storage", required_argument, 0, O_TENANT_STORAGE},
+        {"egress", required_argument, 0, O_EGRESS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     /* HTTP threads: the CPUs this process may run on (one event thread per
      * core it has). Enclave workers: the machine's CPUs, as many functions of
@@ -296,6 +306,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ENCLAVE: o->enclave = optarg; break;
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
         case O_KMS: o->kms = optarg; break;
+        case O_EGRESS: o->egress = optarg; break;
         case O_WORKERS: bad = parse_uint(optarg, 1, 1024, &o->workers); break;
         case O_TTL: bad = parse_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
         case O_QUEUE: bad = parse_uint(optarg, 1, 1000000, &o->max_queue); break;
@@ -433,12 +444,17 @@ int serve_main(int argc, char **argv) {
     gateway *gw = NULL;
     kms_service *kms = NULL;
     quote_service *qe = NULL;
+    json_t *egress = NULL;
     /* What each namespace holds in the server (budget.h): the scheduler's
      * activations and, until the store has them, their records. */
     budget *tenants = budget_new(o.tenant_max_activations, (uint64_t)o.tenant_max_memory_mb << 20);
     char *err = NULL, *platform_key = NULL, *platform_root = NULL;
     if (!tenants) {
         fprintf(stderr, "tfaas serve: out of memory\n");
+        goto out;
+    }
+    if (o.egress && !(egress = egress_config_load(o.egress, &err))) {
+        fprintf(stderr, "tfaas serve: %s\n", err ? err : "cannot read the egress policies");
         goto out;
     }
     if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
@@ -488,7 +504,7 @@ int serve_main(int argc, char **argv) {
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
                          .max_per_client = o.max_per_client, .head_timeout_s = o.http_timeout_s,
                          .http_threads = o.http_threads, .store = st, .scheduler = sched, .budget = tenants,
-                         .kms = kms};
+                         .kms = kms, .egress = egress};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -529,6 +545,7 @@ out:
     free(platform_root);
     store_close(st); /* its last callbacks still give back to the budget */
     budget_free(tenants);
+    json_decref(egress);
     free(err);
     free(enclave);
     free(enclave_v8);

@@ -328,6 +328,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     g->scheduler = cfg->scheduler;
     g->budget = cfg->budget;
     g->kms = cfg->kms;
+    g->egress = cfg->egress;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
     g->idle_timeout_s = cfg->head_timeout_s == 0 || cfg->head_timeout_s > GATEWAY_IDLE_TIMEOUT_S
                             ? cfg->head_timeout_s : GATEWAY_IDLE_TIMEOUT_S;

@@ -14,6 +14,7 @@
  * The locking contract is in sched_internal.h. */
 #include "host/scheduler/sched_internal.h"
 
+#include "host/scheduler/egress.h"
 #include "host/scheduler/result_frame.h"
 
 #include "host/util/clock.h"
@@ -87,6 +88,7 @@ static ipc_status encode_invoke(ipc_writer *w, const activation *a, int with_cod
     ipc_put_u64(w, (uint64_t)a->confidential);
     ipc_put_bytes(w, a->keys, a->keys ? a->keys_len : 0);
     ipc_put_str(w, a->action_json);
+    ipc_put_str(w, a->egress);
     return ipc_writer_finish(w);
 }
 
@@ -753,12 +755,22 @@ static void *io_main(void *arg) {
     /* Only enclaves for confidential functions get the TEE (and so set up
      * their keys and quote at start, through their quoting channel): the
      * others pay nothing for it. */
-    int qfd = -1, rc = 0;
+    int qfd = -1, efd = -1, rc = 0;
     if (e->confidential && s->cfg.quote) rc = s->cfg.quote(s->cfg.quote_ud, &qfd, &err);
-    if (rc == 0)
-        rc = launcher_start_fd(path, s->cfg.workers, e->confidential ? s->cfg.enclave_args : NULL, qfd,
-                               LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
+    /* Every worker enclave gets an egress channel (fetch, egress.h) as fd 5. */
+    if (rc == 0) rc = egress_channel_open(&efd, &err);
+    const char *args[LAUNCHER_MAX_EXTRA_ARGS + 1];
+    size_t na = 0;
+    for (const char *const *a = e->confidential ? s->cfg.enclave_args : NULL; a && *a && na < LAUNCHER_MAX_EXTRA_ARGS - 2;
+         a++)
+        args[na++] = *a;
+    args[na++] = "--egress-fd";
+    args[na++] = "5";
+    args[na] = NULL;
+    const int fds[2] = {qfd, efd};
+    if (rc == 0) rc = launcher_start_fds(path, s->cfg.workers, args, fds, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);
     if (qfd >= 0) close(qfd);
+    if (efd >= 0) close(efd);
 
     pthread_mutex_lock(&s->lock);
     /* Closing, or retired while it started (scheduler_retire: nothing of

@@ -19,7 +19,7 @@
 
 /* The child between fork and execve: only async-signal-safe calls. On any
  * failure it reports errno through the CLOEXEC pipe and exits. */
-static void child_exec(const char *path, int sock, int extra, int devnull, int errpipe,
+static void child_exec(const char *path, int sock, const int extra[2], int devnull, int errpipe,
                        pid_t parent, char *const argv[]) {
     char *const envp[] = {NULL};
     int e;
@@ -49,14 +49,23 @@ static void child_exec(const char *path, int sock, int extra, int devnull, int e
         if (dup2(sock, 3) < 0) goto out;
     }
     if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0) goto out;
-    /* The optional second channel becomes fd 4 (dup2 clears CLOEXEC); the
-     * pipe and /dev/null must not sit there. */
-    int first_closed = 4;
-    if (extra >= 0) {
-        if (extra <= 3 || errpipe == 4 || devnull == 4) { errno = EBADF; goto out; }
-        if (extra == 4 ? fcntl(4, F_SETFD, 0) < 0 : dup2(extra, 4) < 0) goto out;
-        first_closed = 5;
+    /* The optional further channels become fds 4 and 5 (dup2 clears
+     * CLOEXEC); the pipe and /dev/null must not sit there. Each is first
+     * moved above 5 (F_DUPFD, CLOEXEC, gone at execve), so that placing
+     * one never overwrites the other. */
+    int first_closed = 4, moved[2] = {-1, -1};
+    for (int i = 0; i < 2; i++) {
+        if (extra[i] < 0) continue;
+        if (extra[i] <= 3 || errpipe == 4 + i || devnull == 4 + i) { errno = EBADF; goto out; }
+        if ((moved[i] = fcntl(extra[i], F_DUPFD_CLOEXEC, 6)) < 0) goto out;
     }
+    for (int i = 0; i < 2; i++) {
+        if (moved[i] < 0) continue;
+        if (dup2(moved[i], 4 + i) < 0) goto out;
+        first_closed = 5 + i;
+    }
+    /* a gap at 4 (fd 5 given alone) holds nothing of the host's */
+    if (moved[0] < 0 && moved[1] >= 0 && errpipe != 4 && devnull != 4) close(4);
     /* Everything above that except the error pipe goes; the pipe is CLOEXEC. */
     if (errpipe > first_closed && close_range((unsigned)first_closed, (unsigned)errpipe - 1, 0) < 0) goto out;
     if (close_range((unsigned)errpipe + 1, ~0u, 0) < 0) goto out;
@@ -131,6 +140,12 @@ int launcher_start_args(const char *enclave_path, unsigned workers, const char *
 
 int launcher_start_fd(const char *enclave_path, unsigned workers, const char *const *extra_args, int extra_fd,
                       unsigned hello_timeout_ms, launched_enclave *out, char **err) {
+    const int extra[2] = {extra_fd, -1};
+    return launcher_start_fds(enclave_path, workers, extra_args, extra, hello_timeout_ms, out, err);
+}
+
+int launcher_start_fds(const char *enclave_path, unsigned workers, const char *const *extra_args,
+                       const int extra_fds[2], unsigned hello_timeout_ms, launched_enclave *out, char **err) {
     if (err) *err = NULL;
     memset(out, 0, sizeof *out);
     out->pid = -1;
@@ -168,7 +183,7 @@ int launcher_start_fd(const char *enclave_path, unsigned workers, const char *co
         errmsg(err, "fork: %s", strerror(errno));
         goto fail_fds;
     }
-    if (pid == 0) child_exec(enclave_path, sv[1], extra_fd, devnull, ep[1], parent, argv);
+    if (pid == 0) child_exec(enclave_path, sv[1], extra_fds, devnull, ep[1], parent, argv);
 
     close(sv[1]);
     close(ep[1]);

@@ -2,7 +2,7 @@
  * completes its handshake.
  *
  * The enclave gets one end of an AF_UNIX stream socketpair as fd 3 (and
- * optionally a second channel as fd 4), /dev/null
+ * optionally further channels as fds 4 and 5), /dev/null
  * as stdin/stdout, the host's stderr, no other descriptors and an empty
  * environment, in a session of its own (setsid: its own autogroup, see
  * cpu_priority.h). It dies with the thread that launched it (PR_SET_PDEATHSIG), so
@@ -38,6 +38,12 @@ int launcher_start_args(const char *enclave_path, unsigned workers, const char *
  * caller keeps and closes its own extra_fd. */
 int launcher_start_fd(const char *enclave_path, unsigned workers, const char *const *extra_args, int extra_fd,
                       unsigned hello_timeout_ms, launched_enclave *out, char **err);
+/* The same with two further channels: extra_fds[0] becomes fd 4 and
+ * extra_fds[1] fd 5 (each -1: none), e.g. the quoting channel and the
+ * egress channel (--egress-fd 5, scheduler/egress.h). The caller keeps and
+ * closes its own. */
+int launcher_start_fds(const char *enclave_path, unsigned workers, const char *const *extra_args,
+                       const int extra_fds[2], unsigned hello_timeout_ms, launched_enclave *out, char **err);
 /* SIGKILL; harmless on a process that already exited but was not reaped. */
 void launcher_kill(pid_t pid);
 /* Waits for the process to exit (call after it was killed or told to stop);

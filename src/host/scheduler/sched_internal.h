@@ -99,6 +99,7 @@ typedef struct sched_code {
 typedef struct activation {
     struct activation *next;
     char *ns, *fn_key, *main, *params, *activation_id, *action_json;
+    char *egress;           /* the egress policies (JSON array), NULL: no fetch */
     sched_code *code;       /* a reference; dropped when it finishes */
     sched_engine engine;
     char *unit;             /* isolation_unit_key: the enclave it runs in */

@@ -35,6 +35,7 @@ static void activation_free(activation *a) {
     free(a->params);
     free(a->activation_id);
     free(a->action_json);
+    free(a->egress);
     free(a->record);
     free(a->keys);
     sched_result_free(&a->res); /* only set if never delivered */
@@ -322,7 +323,9 @@ static activation *activation_new(const sched_job *job, const char *unit, sched_
     a->action_json = strdup(job->action_json ? job->action_json : "{}");
     a->res.result_json = strdup("{}");
     a->res.logs = strdup("");
-    if (!a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id || !a->action_json ||
+    a->egress = job->egress ? strdup(job->egress) : NULL;
+    if ((job->egress && !a->egress) || !a->ns || !a->unit || !a->fn_key || !a->main || !a->params || !a->activation_id ||
+        !a->action_json ||
         !a->res.result_json || !a->res.logs) {
         activation_free(a);
         return NULL;

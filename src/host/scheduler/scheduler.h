@@ -108,6 +108,7 @@ typedef struct {
     const uint8_t *record;     /* confidential: the KMS's sealed function record */
     size_t record_len;
     const char *action_json;   /* INVOKE's ACTION field (ipc.h): binary, node, env; NULL: {} */
+    const char *egress;        /* egress policies, a JSON array (common/egress_policy.h); NULL: no fetch */
 } sched_job;
 
 /* Outcome handed to the completion callback. The callback owns the strings

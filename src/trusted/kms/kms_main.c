@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
         free(err);
         return 1;
     }
-    if (sandbox_prepare((int)o.fd) < 0 || sandbox_lock(0) < 0) return 1;
+    if (sandbox_prepare((int)o.fd, -1) < 0 || sandbox_lock(0, 0) < 0) return 1;
     status = kms_run((int)o.fd);
     tee_shutdown();
     return status;

@@ -103,6 +103,7 @@ static int send_invoke(int fd, uint64_t id, const invoke_args *a) {
     ipc_put_u64(&w, 0); /* not confidential */
     ipc_put_str(&w, "");
     ipc_put_str(&w, a->action ? a->action : "{}");
+    ipc_put_str(&w, ""); /* no egress policy: fetch refused */
     ipc_status st = ipc_writer_finish(&w);
     if (st == IPC_OK) st = ipc_send(fd, &w);
     ipc_writer_free(&w);

@@ -442,10 +442,17 @@ static void test_v8(void) {
     CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}");
     CHECK(o.discard);
     engine_outcome_free(&o);
-    /* no Node built-ins */
+    /* no Node built-ins; the timers and fetch of the web platform (v8/fetch.js) */
     expect("function main() { return {p: typeof process, b: typeof Buffer, s: typeof setTimeout,"
            " q: typeof queueMicrotask, w: typeof WebAssembly}; }", "{}", TFAAS_STATUS_SUCCESS,
-           "{\"p\":\"undefined\",\"b\":\"undefined\",\"s\":\"undefined\",\"q\":\"undefined\",\"w\":\"undefined\"}");
+           "{\"p\":\"undefined\",\"b\":\"undefined\",\"s\":\"function\",\"q\":\"function\",\"w\":\"undefined\"}");
+    /* a Promise settled by a timer; fetch without an egress policy (no
+     * fetch_activation) is a TypeError the function catches */
+    expect("function main() { return new Promise((r) => setTimeout(() => r({t: 1}), 20)); }", "{}",
+           TFAAS_STATUS_SUCCESS, "{\"t\":1}");
+    expect("async function main() { try { await fetch('https://example.com/'); } catch (e) {"
+           " return {n: e.name, m: e.message}; } }", "{}", TFAAS_STATUS_SUCCESS,
+           "{\"n\":\"TypeError\",\"m\":\"fetch: this activation may not make network requests\"}");
     /* a second heap of the same code uses the code cache instead of compiling */
     static const char code[] = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }"
                                " function main(p) { return {f: fib(p.n), t: 'code-cache-probe'}; }";

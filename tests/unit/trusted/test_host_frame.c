@@ -8,7 +8,7 @@
 
 /* Which INVOKE field to spoil, and how. */
 enum spoil { NONE, FEW_FIELDS, EMPTY_KEY, NUL_KEY, NUL_MAIN, SHORT_INT, ZERO_TIMEOUT, ZERO_MEMORY, HUGE_MEMORY,
-             BAD_CONFIDENTIAL, KEYS_NOT_CONFIDENTIAL, NUL_ACTION };
+             BAD_CONFIDENTIAL, KEYS_NOT_CONFIDENTIAL, NUL_ACTION, NUL_EGRESS };
 
 /* Seals w, decodes it as the enclave's reader would, and checks it. */
 static const char *problem_of(ipc_writer *w) {
@@ -42,14 +42,17 @@ static const char *check_invoke(enum spoil how) {
         ipc_put_str(&w, how == KEYS_NOT_CONFIDENTIAL ? "keys" : "");
         if (how == NUL_ACTION) ipc_put_bytes(&w, "{\"node\":\0}", 10);
         else ipc_put_str(&w, "{\"node\":true}");
+        if (how == NUL_EGRESS) ipc_put_bytes(&w, "[{}]\0", 5);
+        else ipc_put_str(&w, "[{\"allow\": [\"*\"]}]");
     }
     return problem_of(&w);
 }
 
 static void test_invoke(void) {
     CHECK(check_invoke(NONE) == NULL);
-    for (enum spoil how = FEW_FIELDS; how <= NUL_ACTION; how++) CHECK(check_invoke(how) != NULL);
+    for (enum spoil how = FEW_FIELDS; how <= NUL_EGRESS; how++) CHECK(check_invoke(how) != NULL);
     CHECK_STR(check_invoke(ZERO_TIMEOUT), "INVOKE with a zero timeout");
+    CHECK_STR(check_invoke(NUL_EGRESS), "INVOKE with a binary egress policy");
 }
 
 static const char *check_other(ipc_type type, const char *key, size_t keylen, int fields) {
