@@ -8,4 +8,5 @@ int admin_main(int argc, char **argv); /* admin.c */
 int cli_main(int argc, char **argv);   /* cli.c: action, activation, package, trigger, rule */
 int attest_main(int argc, char **argv); /* cli_attest.c: attest */
 int receipt_main(int argc, char **argv); /* cli_confidential.c: receipt verify */
+int runtime_main(int argc, char **argv); /* runtime/runtime_cmd.c: OpenWhisk action runtime */
 #endif
