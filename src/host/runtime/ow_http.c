@@ -2,10 +2,13 @@
 #include "host/runtime/ow_http.h"
 
 #include "host/gateway/framing.h"
+#include "host/gateway/gateway.h" /* GATEWAY_MAX_DISCARD */
 #include "host/gateway/http_response.h"
 #include "host/runtime/ow_proto.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +34,9 @@ typedef struct {
     const struct ow_route *route; /* NULL: no such path */
     char *body;
     size_t len, cap;
-    int answered; /* an answer was queued before the body ended */
+    uint64_t received; /* body bytes, kept or not */
+    int too_large;     /* past the route's limit: the rest is dropped, then 413 */
+    int answered;      /* an answer was queued before the body ended */
 } ow_req;
 
 static enum MHD_Result reply(struct MHD_Connection *c, ow_reply r, const http_header *extra) {
@@ -42,6 +47,11 @@ static enum MHD_Result refuse(ow_req *q, struct MHD_Connection *c, unsigned stat
                               json_t *body) {
     q->answered = 1;
     return reply(c, (ow_reply){status, body}, extra);
+}
+
+static enum MHD_Result too_large(ow_req *q, struct MHD_Connection *c) {
+    return refuse(q, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                  ow_error_body("The request content is too large: the limit is %zu bytes", q->route->body_limit));
 }
 
 static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -70,18 +80,32 @@ static enum MHD_Result on_head(ow_req *q, struct MHD_Connection *c, const char *
         return refuse(q, c, MHD_HTTP_METHOD_NOT_ALLOWED, &allow,
                       ow_error_body("The method %.32s is not allowed on %s", method, q->route->path));
     }
+    /* As the gateway does: a moderate excess is read and dropped so that a
+     * client writing its whole body before reading sees the 413; a larger
+     * one is answered at once (and the connection closed). */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > q->route->body_limit) /* framing_check made it one number */
-        return refuse(q, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
-                      ow_error_body("The request content is too large: the limit is %zu bytes", q->route->body_limit));
+    unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0; /* framing_check made it one number */
+    if (announced > q->route->body_limit) {
+        q->too_large = 1;
+        if (announced - q->route->body_limit > GATEWAY_MAX_DISCARD) return too_large(q, c);
+    }
     return MHD_YES;
 }
 
-/* Appends a piece of the body; 413 (and the connection closed) past the limit. */
+/* Appends a piece of the body; past the limit keeps nothing more, and past
+ * the discard allowance too answers 413 at once. */
 static enum MHD_Result on_body(ow_req *q, struct MHD_Connection *c, const char *data, size_t n) {
-    if (n > q->route->body_limit - q->len)
-        return refuse(q, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
-                      ow_error_body("The request content is too large: the limit is %zu bytes", q->route->body_limit));
+    q->received += n;
+    if (q->too_large || q->received > q->route->body_limit) {
+        if (!q->too_large) {
+            q->too_large = 1;
+            free(q->body);
+            q->body = NULL;
+            q->len = q->cap = 0;
+        }
+        if (q->received > (uint64_t)q->route->body_limit + GATEWAY_MAX_DISCARD) return too_large(q, c);
+        return MHD_YES;
+    }
     if (q->len + n > q->cap) {
         size_t cap = q->cap ? q->cap : 4096;
         while (cap < q->len + n) cap *= 2;
@@ -114,6 +138,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return on_body(q, c, upload, n);
     }
+    if (q->too_large) return too_large(q, c);
     /* This thread is the connection's own: it may wait for the activation. */
     return reply(c, q->route->handle(h->rt, q->body, q->len), NULL);
 }

@@ -3,7 +3,8 @@
  * thread per connection (OpenWhisk's invoker holds one connection per
  * container, or one per concurrent activation), each request answered by
  * ow_runtime. Framing that could be read two ways is refused (the gateway's
- * framing.h), bodies past their limit get 413 before they are read. */
+ * framing.h); a body past its limit is dropped and answered 413 (at once when
+ * it is far past: GATEWAY_MAX_DISCARD, as the gateway does). */
 #ifndef TFAAS_HOST_RUNTIME_OW_HTTP_H
 #define TFAAS_HOST_RUNTIME_OW_HTTP_H
 
