@@ -374,12 +374,8 @@ int serve_main(int argc, char **argv) {
 
     /* Signals are taken synchronously by this thread (sigwait); every
      * thread started from here on inherits the mask. */
-    signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    cmdline_stop_signals(&sigs);
 
     int rc = 1;
     store *st = NULL;

@@ -178,6 +178,12 @@ static json_t *result_body(const sched_result *res) {
     return ow_error_body("The action did not return a dictionary.");
 }
 
+/* The 400 body for a body ow_proto refused (with jansson's reason for bad JSON). */
+static json_t *malformed(ow_status ps, const char *jerr) {
+    if (ps == OW_BAD_JSON && jerr[0]) return ow_error_body("%s: %s", ow_status_name(ps), jerr);
+    return ow_error_body("%s", ow_status_name(ps));
+}
+
 static ow_reply refused(int err) {
     if (err == EAGAIN)
         return (ow_reply){429, ow_error_body("Too many concurrent activations: the runtime's queue is full")};
@@ -222,9 +228,7 @@ ow_reply ow_runtime_init(ow_runtime *rt, const char *body, size_t len) {
     if (ps != OW_OK) {
         set_state(rt, ST_EMPTY); /* nothing was installed: a correct /init may follow */
         if (ps == OW_BINARY) return (ow_reply){501, ow_error_body("%s", ow_status_name(ps))};
-        return (ow_reply){400, ps == OW_BAD_JSON && jerr[0]
-                                   ? ow_error_body("%s: %s", ow_status_name(ps), jerr)
-                                   : ow_error_body("%s", ow_status_name(ps))};
+        return (ow_reply){400, malformed(ps, jerr)};
     }
     size_t code_len = 0;
     char *code = ow_proto_wrap(in.code, in.code_len, in.main, &code_len);
@@ -284,8 +288,7 @@ static ow_reply run_ready(ow_runtime *rt, const char *body, size_t len, int *log
     int64_t deadline = 0;
     ow_status ps = ow_run_params(body, len, rt->base_env, &params, &deadline, id, jerr, sizeof jerr);
     if (ps != OW_OK)
-        return (ow_reply){400, ps == OW_BAD_JSON && jerr[0] ? ow_error_body("%s: %s", ow_status_name(ps), jerr)
-                                                            : ow_error_body("%s", ow_status_name(ps))};
+        return (ow_reply){400, malformed(ps, jerr)};
     /* OpenWhisk's deadline (epoch ms) is when the invoker gives up: the
      * activation gets no more than what is left of it. */
     uint32_t timeout = rt->cfg.timeout_ms;

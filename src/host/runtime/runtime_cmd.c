@@ -142,12 +142,8 @@ int runtime_main(int argc, char **argv) {
     const char *allow = getenv("__OW_ALLOW_CONCURRENT");
     int concurrent = allow && !strcmp(allow, "true");
 
-    signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread from here on inherits it */
+    cmdline_stop_signals(&sigs); /* taken by sigwaitinfo below; every thread inherits the mask */
 
     int rc = 1;
     char *err = NULL;

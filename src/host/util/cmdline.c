@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +53,12 @@ char *cmdline_beside_self(const char *name) {
     char *dir = dirname(self), *p = NULL;
     if (asprintf(&p, "%s/%s", dir, name) < 0) return NULL;
     return p;
+}
+
+void cmdline_stop_signals(sigset_t *sigs) {
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGINT);
+    sigaddset(sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
 }

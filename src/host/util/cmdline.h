@@ -4,6 +4,7 @@
 #ifndef TFAAS_HOST_UTIL_CMDLINE_H
 #define TFAAS_HOST_UTIL_CMDLINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -17,5 +18,10 @@ int cmdline_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len
 /* The path of the executable `name` in the directory of the running one
  * (malloc'd), or NULL. */
 char *cmdline_beside_self(const char *name);
+/* The stop signals (SIGINT, SIGTERM) in *sigs, blocked in this thread so
+ * that it takes them synchronously (sigwait) and every thread it starts from
+ * then on inherits the mask; SIGPIPE ignored (a peer that closed its
+ * connection is a write error, not the end of the daemon). */
+void cmdline_stop_signals(sigset_t *sigs);
 
 #endif
