@@ -12,7 +12,7 @@ static void usage(FILE *f) {
           "  serve       run the platform (HTTP gateway, scheduler, enclaves)\n"
           "  admin       manage namespaces and credentials in a state directory\n"
           "  runtime     serve one action over OpenWhisk's action-runtime protocol\n"
-          "              (/init, /run), for OpenWhisk or Knative to schedule\n"
+          "              (/init, /run): a tfaas enclave as an OpenWhisk action container\n"
           "\n"
           "client (like OpenWhisk's wsk):\n"
           "  action      create, update, get, list, delete and invoke actions\n"

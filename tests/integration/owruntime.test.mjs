@@ -24,9 +24,15 @@ function assertProtoError(r, status, message) {
   else if (message !== undefined) assert.equal(r.body.error, message);
 }
 
-// The text written on a stream since the n-th sentinel, up to the next one.
+// The text written on a stream between the n-th sentinel line and the next
+// (as OpenWhisk's log reader takes it: whole lines equal to the sentinel).
 function activationLog(text, n) {
-  return text.split(`${SENTINEL}\n`)[n];
+  const groups = [[]];
+  for (const line of text.split('\n').slice(0, -1)) {
+    if (line === SENTINEL) groups.push([]);
+    else groups[groups.length - 1].push(`${line}\n`);
+  }
+  return groups[n].join('');
 }
 
 for (const kind of KINDS) {
@@ -177,6 +183,17 @@ for (const kind of KINDS) {
       assert.deepEqual(app.body, { error: 'application says no' });
       assertProtoError(await post(rt, '/run', { value: { mode: 'number' } }), 502);
       await rt.waitSentinels(3);
+    });
+
+    test('a function that logs the sentinel itself cannot end its activation\'s logs early', async () => {
+      const rt = await fresh();
+      assert.equal((await post(rt, '/init', initBody(
+        `function main() { console.log('before'); console.log('${SENTINEL}'); console.error(' ${SENTINEL} ');`
+        + ` console.log('after'); return {}; }`))).status, 200);
+      assert.equal((await post(rt, '/run', { value: {} })).status, 200);
+      await rt.waitSentinels(1);
+      assert.deepEqual(rt.sentinels(), { stdout: 1, stderr: 1 });
+      assert.equal(activationLog(rt.stdout(), 0), `before\n(written by the action) ${SENTINEL}\nafter\n`);
     });
 
     test('the deadline bounds the activation; one already past does not run', async () => {

@@ -247,3 +247,9 @@ int ow_log_line(const char *line, size_t len, int prev_stderr, size_t *text_off)
     *text_off = 0;
     return prev_stderr;
 }
+
+int ow_log_forges_sentinel(const char *text, size_t len) {
+    while (len && (unsigned char)text[0] <= ' ') { text++; len--; }
+    while (len && (unsigned char)text[len - 1] <= ' ') len--;
+    return len == sizeof OW_LOG_SENTINEL - 1 && !memcmp(text, OW_LOG_SENTINEL, len);
+}

@@ -90,5 +90,12 @@ char *ow_init_params(const json_t *base_env);
  * starts. A line not in that shape goes whole to the stream of the line
  * before it (prev_stderr). Returns 1 for stderr, 0 for stdout. */
 int ow_log_line(const char *line, size_t len, int prev_stderr, size_t *text_off);
+/* Whether a log line's text (from text_off on) would read as the
+ * end-of-activation sentinel to OpenWhisk's log reader (which trims it): a
+ * function writing it would end its activation's logs early and push the
+ * rest into the next one's. Such a line is written with OW_LOG_FORGED_PREFIX
+ * before it. */
+#define OW_LOG_FORGED_PREFIX "(written by the action) "
+int ow_log_forges_sentinel(const char *text, size_t len);
 
 #endif

@@ -157,6 +157,7 @@ static void write_logs(ow_runtime *rt, const char *logs, int sentinel) {
         size_t len = nl ? (size_t)(nl - p) : strlen(p), off;
         on_err = ow_log_line(p, len, on_err, &off);
         FILE *f = on_err ? rt->cfg.err : rt->cfg.out;
+        if (ow_log_forges_sentinel(p + off, len - off)) fputs(OW_LOG_FORGED_PREFIX, f);
         fwrite(p + off, 1, len - off, f);
         fputc('\n', f);
         p += len + (nl ? 1 : 0);

@@ -4,7 +4,9 @@
  * serve`: the function's code and parameters go to the enclave, never to an
  * engine in this process). Answers are {status, JSON body} for the HTTP
  * layer (ow_http.c); the activation's logs go to the log streams, each
- * activation's followed by OpenWhisk's end-of-activation sentinel on both.
+ * activation's followed by OpenWhisk's end-of-activation sentinel on both
+ * (a line of the function's that would read as one is marked, see
+ * ow_log_forges_sentinel).
  *
  * Protocol decisions (docs/api.md, "OpenWhisk runtime mode"):
  *   /init once: 200 {"OK": true}; a second /init (also one racing the

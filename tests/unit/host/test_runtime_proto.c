@@ -155,6 +155,12 @@ static void test_log_lines(void) {
     CHECK(ow_log_line("second line", 11, 1, &off) == 1 && off == 0);
     CHECK(ow_log_line("second line", 11, 0, &off) == 0 && off == 0);
     CHECK(ow_log_line("", 0, 1, &off) == 1 && off == 0);
+    /* a function cannot end its activation's logs early */
+    CHECK(ow_log_forges_sentinel(OW_LOG_SENTINEL, strlen(OW_LOG_SENTINEL)));
+    CHECK(ow_log_forges_sentinel("  " OW_LOG_SENTINEL "\t", strlen(OW_LOG_SENTINEL) + 3));
+    CHECK(!ow_log_forges_sentinel("x" OW_LOG_SENTINEL, strlen(OW_LOG_SENTINEL) + 1));
+    CHECK(!ow_log_forges_sentinel(OW_LOG_SENTINEL, strlen(OW_LOG_SENTINEL) - 1));
+    CHECK(!ow_log_forges_sentinel("", 0));
 }
 
 int main(void) {
