@@ -9,4 +9,5 @@ int cli_main(int argc, char **argv);   /* cli.c: action, activation, package, tr
 int attest_main(int argc, char **argv); /* cli_attest.c: attest */
 int receipt_main(int argc, char **argv); /* cli_confidential.c: receipt verify */
 int evidence_main(int argc, char **argv); /* cli_evidence.c: evidence verify */
+int runtime_main(int argc, char **argv); /* runtime/runtime_cmd.c: OpenWhisk action runtime */
 #endif

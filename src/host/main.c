@@ -11,6 +11,8 @@ static void usage(FILE *f) {
           "platform:\n"
           "  serve       run the platform (HTTP gateway, scheduler, enclaves)\n"
           "  admin       manage namespaces and credentials in a state directory\n"
+          "  runtime     serve one action over OpenWhisk's action-runtime protocol\n"
+          "              (/init, /run): a tfaas enclave as an OpenWhisk action container\n"
           "\n"
           "client (like OpenWhisk's wsk):\n"
           "  action      create, update, get, list, delete and invoke actions\n"
@@ -32,6 +34,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "admin")) return admin_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "runtime")) return runtime_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "attest")) return attest_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "receipt")) return receipt_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "evidence")) return evidence_main(argc - 1, argv + 1);

@@ -9,6 +9,7 @@
 #include "host/kms/sim_platform.h"
 #include "host/scheduler/cpu_priority.h"
 
+#include "host/util/cmdline.h"
 #include "host/util/cpus.h"
 #include "host/util/file.h"
 #include "host/util/ids.h"
@@ -18,7 +19,6 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -138,41 +138,6 @@ static void usage(FILE *f) {
           "caller gets 503), running ones get up to 10 s, then the server exits 0.\n", f);
 }
 
-/* Strict unsigned in [min, max]; -1 when not. */
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned *out) {
-    if (!s || *s < '0' || *s > '9') return -1;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > max) return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-/* "ADDR:PORT" or "[V6ADDR]:PORT" -> socket address; host kept for printing. */
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *host, size_t host_size) {
-    const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec || !colon[1]) return -1;
-    size_t hlen = (size_t)(colon - spec);
-    const char *h = spec;
-    if (spec[0] == '[') {
-        if (hlen < 3 || spec[hlen - 1] != ']') return -1;
-        h++;
-        hlen -= 2;
-    }
-    if (hlen >= host_size) return -1;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    unsigned port;
-    if (parse_uint(colon + 1, 0, 65535, &port) < 0) return -1;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0) return -1;
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
-
 /* Credentials as "uuid:key": canonical UUID, 64 characters of [A-Za-z0-9]. */
 static int parse_auth(const char *s, char uuid[STORE_UUID_LEN + 1], char key[STORE_KEY_LEN + 1]) {
     if (!s || strlen(s) != STORE_UUID_LEN + 1 + STORE_KEY_LEN || s[STORE_UUID_LEN] != ':') return -1;
@@ -242,17 +207,6 @@ static int setup_guest(store *st, const char *state, const char *given) {
     return 0;
 }
 
-/* The executable `name` (an enclave) next to this one. */
-static char *beside_self(const char *name) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) return NULL;
-    self[n] = '\0';
-    char *dir = dirname(self), *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, name) < 0) return NULL;
-    return p;
-}
-
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
@@ -307,23 +261,23 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
         case O_KMS: o->kms = optarg; break;
         case O_EGRESS: o->egress = optarg; break;
-        case O_WORKERS: bad = parse_uint(optarg, 1, 1024, &o->workers); break;
-        case O_TTL: bad = parse_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
-        case O_QUEUE: bad = parse_uint(optarg, 1, 1000000, &o->max_queue); break;
-        case O_WAIT: bad = parse_uint(optarg, 0, 3600000, &o->max_wait_ms); break;
-        case O_CONN: bad = parse_uint(optarg, 1, 100000, &o->max_connections); break;
-        case O_HTTP: bad = parse_uint(optarg, 1, 64, &o->http_threads); break;
+        case O_WORKERS: bad = cmdline_uint(optarg, 1, 1024, &o->workers); break;
+        case O_TTL: bad = cmdline_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
+        case O_QUEUE: bad = cmdline_uint(optarg, 1, 1000000, &o->max_queue); break;
+        case O_WAIT: bad = cmdline_uint(optarg, 0, 3600000, &o->max_wait_ms); break;
+        case O_CONN: bad = cmdline_uint(optarg, 1, 100000, &o->max_connections); break;
+        case O_HTTP: bad = cmdline_uint(optarg, 1, 64, &o->http_threads); break;
         case O_ISOLATION: bad = isolation_parse(optarg, &o->isolation); break;
-        case O_MAX_ENCLAVES: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves); break;
-        case O_BACKGROUND: bad = parse_uint(optarg, 0, LIMIT_TIMEOUT_MAX, &o->background_after_ms); break;
-        case O_MAX_ENCLAVES_NS: bad = parse_uint(optarg, 0, 1000000, &o->max_enclaves_per_ns); break;
-        case O_PER_CLIENT: bad = parse_uint(optarg, 0, 100000, &o->max_per_client); break;
-        case O_HTTP_TIMEOUT: bad = parse_uint(optarg, 0, 86400, &o->http_timeout_s); break;
-        case O_TENANT_ACTIVATIONS: bad = parse_uint(optarg, 0, 10000000, &o->tenant_max_activations); break;
-        case O_TENANT_MEMORY: bad = parse_uint(optarg, 0, 16u << 20, &o->tenant_max_memory_mb); break;
-        case O_ACTIVATION_TTL: bad = parse_uint(optarg, 0, 24u * 366 * 100, &o->activation_ttl_h); break;
-        case O_ACTIVATION_COUNT: bad = parse_uint(optarg, 0, 1000000000, &o->activation_max_count); break;
-        case O_TENANT_STORAGE: bad = parse_uint(optarg, 0, 1u << 30, &o->tenant_storage_mb); break;
+        case O_MAX_ENCLAVES: bad = cmdline_uint(optarg, 0, 1000000, &o->max_enclaves); break;
+        case O_BACKGROUND: bad = cmdline_uint(optarg, 0, LIMIT_TIMEOUT_MAX, &o->background_after_ms); break;
+        case O_MAX_ENCLAVES_NS: bad = cmdline_uint(optarg, 0, 1000000, &o->max_enclaves_per_ns); break;
+        case O_PER_CLIENT: bad = cmdline_uint(optarg, 0, 100000, &o->max_per_client); break;
+        case O_HTTP_TIMEOUT: bad = cmdline_uint(optarg, 0, 86400, &o->http_timeout_s); break;
+        case O_TENANT_ACTIVATIONS: bad = cmdline_uint(optarg, 0, 10000000, &o->tenant_max_activations); break;
+        case O_TENANT_MEMORY: bad = cmdline_uint(optarg, 0, 16u << 20, &o->tenant_max_memory_mb); break;
+        case O_ACTIVATION_TTL: bad = cmdline_uint(optarg, 0, 24u * 366 * 100, &o->activation_ttl_h); break;
+        case O_ACTIVATION_COUNT: bad = cmdline_uint(optarg, 0, 1000000000, &o->activation_max_count); break;
+        case O_TENANT_STORAGE: bad = cmdline_uint(optarg, 0, 1u << 30, &o->tenant_storage_mb); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -362,7 +316,7 @@ static void records_burst_end(void *ud) { store_activation_section_end(ud); }
 
 static void start_confidential(const serve_opts *o, const char *enclave, const char *enclave_v8,
                                const char *platform_key, kms_service **kms, quote_service **qe) {
-    char *kms_path = o->kms ? strdup(o->kms) : beside_self("tfaas-kms"), *qe_path = NULL, *err = NULL;
+    char *kms_path = o->kms ? strdup(o->kms) : cmdline_beside_self("tfaas-kms"), *qe_path = NULL, *err = NULL;
     char *copy = kms_path ? strdup(kms_path) : NULL;
     if (copy && asprintf(&qe_path, "%s/tfaas-qe", dirname(copy)) < 0) qe_path = NULL;
     free(copy);
@@ -403,11 +357,11 @@ int serve_main(int argc, char **argv) {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     char host[256];
-    if (parse_listen(o.listen, &addr, &addr_len, host, sizeof host) < 0) {
+    if (cmdline_listen(o.listen, &addr, &addr_len, host, sizeof host) < 0) {
         fprintf(stderr, "tfaas serve: --listen '%s' is not ADDR:PORT with a numeric address\n", o.listen);
         return 2;
     }
-    char *enclave = o.enclave ? strdup(o.enclave) : beside_self("tfaas-enclave");
+    char *enclave = o.enclave ? strdup(o.enclave) : cmdline_beside_self("tfaas-enclave");
     if (!enclave || access(enclave, X_OK) != 0) {
         fprintf(stderr, "tfaas serve: enclave executable %s is missing or not executable\n",
                 enclave ? enclave : "tfaas-enclave");
@@ -416,7 +370,7 @@ int serve_main(int argc, char **argv) {
     }
     /* V8 is optional (a build without it): say so once, then its kinds fail
      * with "Could not start an enclave". One named explicitly must exist. */
-    char *enclave_v8 = o.enclave_v8 ? strdup(o.enclave_v8) : beside_self("tfaas-enclave-v8");
+    char *enclave_v8 = o.enclave_v8 ? strdup(o.enclave_v8) : cmdline_beside_self("tfaas-enclave-v8");
     if (enclave_v8 && access(enclave_v8, X_OK) != 0) {
         fprintf(stderr, "tfaas serve: %s %s is missing or not executable%s\n",
                 o.enclave_v8 ? "enclave executable" : "warning: V8 enclave", enclave_v8,
@@ -431,12 +385,8 @@ int serve_main(int argc, char **argv) {
 
     /* Signals are taken synchronously by this thread (sigwait); every
      * thread started from here on inherits the mask. */
-    signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    cmdline_stop_signals(&sigs);
 
     int rc = 1;
     store *st = NULL;
