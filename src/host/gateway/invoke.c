@@ -15,6 +15,7 @@
 
 #include "host/gateway/activation_record.h"
 #include "host/gateway/query.h"
+#include "host/metrics/metrics.h"
 
 #include "common/b64url.h"
 #include "host/util/clock.h"
@@ -157,6 +158,12 @@ static void on_done(void *ud, sched_result *res) {
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
     int not_run = res->not_run;
+    /* A confidential call's status and durations are the client's: only
+     * that it came (metrics.h). */
+    if (inv->confidential) metrics_confidential(inv->ns, inv->name);
+    else metrics_activation(inv->ns, inv->name, json_get_int(json_object_get(rec, "response"), "statusCode",
+                                                             TFAAS_STATUS_INTERNAL_ERR),
+                            !not_run, res->wait_us, res->init_us, res->duration_us);
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
      * it, and jansson's reference counts are atomic. */
