@@ -113,10 +113,10 @@ async function openAction(name) {
   const confidential = !!conf;
   if (confidential) {
     // Never the code (ciphertext anyway): the certificate and its policy.
-    const cert = typeof conf.value === 'string' ? conf.value : JSON.stringify(conf.value);
-    meta(dl, 'certificate', cert);
-    const payload = typeof conf.value === 'string' ? jwtPayload(conf.value) : conf.value;
-    meta(dl, 'policy', (payload && (payload.policy || payload)) || 'unreadable');
+    const cert = (conf.value && typeof conf.value.certificate === 'string') ? conf.value.certificate : '';
+    meta(dl, 'certificate', cert || '(none)');
+    const claims = jwtPayload(cert);
+    meta(dl, 'policy', (claims && claims.policy) || '(not readable from the certificate)');
     $('code-title').textContent = 'Code';
     $('action-code').textContent = 'Confidential: the code is encrypted to its enclaves and not shown.';
   } else {
@@ -227,11 +227,12 @@ function plot(container, points, series, unit) {
   const y = (v) => H - B - (v / max) * (H - B - 10);
   svg.append(svgEl('text', { x: 2, y: 12 }, `${+max.toFixed(3)} ${unit}`), svgEl('text', { x: 2, y: H - B }, `0 ${unit}`));
   for (const s of series) {
+    const cls = s.key === 'errorRate' ? 'errors' : s.key;
     const pts = points.map((p, i) => `${x(i).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join(' ');
-    svg.append(svgEl('polyline', { points: pts, class: s.key === 'errorRate' ? 'errors' : s.key }));
+    svg.append(svgEl('polyline', { points: pts, class: cls }));
     points.forEach((p, i) => svg.append(svgEl('circle', { cx: x(i).toFixed(1), cy: y(p[s.key]).toFixed(1), r: 2,
-      class: s.key === 'errorRate' ? 'errors' : s.key })));
-    svg.append(svgEl('text', { x: W - 60, y: 12 + 12 * series.indexOf(s) }, s.label));
+      class: cls })));
+    svg.append(svgEl('text', { x: W - 60, y: 12 + 12 * series.indexOf(s), class: `legend ${cls}` }, s.label));
   }
   container.replaceChildren(svg);
 }
