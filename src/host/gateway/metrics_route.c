@@ -82,25 +82,25 @@ static void put_enclave_labels(FILE *out, const sched_enclave_info *e) {
 
 /* Enclaves counted by (engine, mode, kind), then each one's memory. */
 static void put_enclaves(FILE *out, scheduler *s) {
-    sched_enclave_info *list = malloc(MAX_LISTED_ENCLAVES * sizeof *list);
-    size_t total = list ? scheduler_enclaves(s, list, MAX_LISTED_ENCLAVES) : 0;
-    size_t n = total < MAX_LISTED_ENCLAVES ? total : MAX_LISTED_ENCLAVES;
+    size_t want = scheduler_enclaves(s, NULL, 0) + 16; /* a few may start meanwhile */
+    if (want > MAX_LISTED_ENCLAVES) want = MAX_LISTED_ENCLAVES;
+    sched_enclave_info *list = malloc(want * sizeof *list);
+    size_t total = list ? scheduler_enclaves(s, list, want) : 0;
+    size_t n = total < want ? total : want;
+    size_t groups[SCHED_ENGINES][ISOLATION_FUNCTION + 1][2] = {{{0}}};
+    for (size_t i = 0; i < n; i++) groups[list[i].engine][list[i].mode][!!list[i].confidential]++;
     fputs("# HELP tfaas_enclaves Enclave processes starting or serving, by engine, isolation mode and kind.\n"
           "# TYPE tfaas_enclaves gauge\n",
           out);
-    for (size_t i = 0; i < n; i++) {
-        size_t same = 0, seen_before = 0;
-        for (size_t j = 0; j < n; j++) {
-            int eq = list[j].engine == list[i].engine && list[j].mode == list[i].mode &&
-                     list[j].confidential == list[i].confidential;
-            if (eq && j < i) seen_before = 1;
-            same += eq;
-        }
-        if (seen_before) continue; /* each group once; n is small (max-enclaves) */
-        fputs("tfaas_enclaves{", out);
-        put_enclave_labels(out, &list[i]);
-        fprintf(out, "} %zu\n", same);
-    }
+    for (int e = 0; e < SCHED_ENGINES; e++)
+        for (int m = ISOLATION_SHARED; m <= ISOLATION_FUNCTION; m++)
+            for (int c = 0; c < 2; c++) {
+                if (!groups[e][m][c]) continue;
+                sched_enclave_info key = {.engine = (sched_engine)e, .mode = (isolation_mode)m, .confidential = c};
+                fputs("tfaas_enclaves{", out);
+                put_enclave_labels(out, &key);
+                fprintf(out, "} %zu\n", groups[e][m][c]);
+            }
     fputs("# HELP tfaas_enclave_resident_memory_bytes Resident memory of each enclave process.\n"
           "# TYPE tfaas_enclave_resident_memory_bytes gauge\n",
           out);

@@ -188,7 +188,8 @@ typedef struct {
     char ns[257];          /* its unit's namespace name (without "#id"); "" for a shared enclave */
 } sched_enclave_info;
 /* Fills out[0..max) with the enclaves that are starting or serving (not
- * stopping), under the lock; returns how many there are (may exceed max). */
+ * stopping), under the lock; returns how many there are (may exceed max;
+ * out may be NULL when max is 0, to count them). */
 size_t scheduler_enclaves(scheduler *s, sched_enclave_info *out, size_t max);
 /* "duktape" or "v8". */
 const char *sched_engine_name(sched_engine e);
