@@ -59,6 +59,8 @@ static void usage(FILE *f) {
           "Runs the platform: the OpenWhisk-compatible HTTP API, the scheduler and\n"
           "the enclave processes that run functions. Each start installs the read-only\n"
           "whisk.system namespace (packages utils and alarms, shared with every namespace).\n"
+          "The same port serves a web console at /console (sign in with a namespace's\n"
+          "UUID:KEY) and Prometheus metrics at /metrics (see --metrics-access).\n"
           "\n"
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
