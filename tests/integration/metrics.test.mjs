@@ -146,12 +146,16 @@ describe('who may scrape', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tfaas-token-'));
     writeFileSync(join(dir, 'short.token'), 'short\n');
     try {
-      await assert.rejects(startServer({ extraArgs: ['--metrics-token-file', join(dir, 'short.token')] }),
+      await assert.rejects(startServer({ stateDir: dir, extraArgs: ['--metrics-token-file', join(dir, 'short.token')] }),
         /16-1024 printable/);
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 
   test('--metrics-access must be local, any or off', async () => {
-    await assert.rejects(startServer({ extraArgs: ['--metrics-access', 'everyone'] }), /local, any or off/);
+    const dir = mkdtempSync(join(tmpdir(), 'tfaas-metrics-'));
+    try {
+      await assert.rejects(startServer({ stateDir: dir, extraArgs: ['--metrics-access', 'everyone'] }),
+        /local, any or off/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 });
