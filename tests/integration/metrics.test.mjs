@@ -7,7 +7,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -122,6 +122,20 @@ describe('who may scrape', () => {
       assertError(await api(srv, 'GET', '/metrics', { auth: null }), 404);
       assert.equal((await api(srv, 'GET', '/api/v1/namespaces')).status, 200);
     } finally { await srv.stop(); }
+  });
+
+  test('--metrics-access local (the default) refuses a client on another address; any serves it', async (t) => {
+    // This host's own non-loopback address: a connection from it is not local.
+    const ip = Object.values(networkInterfaces()).flat().find((a) => a.family === 'IPv4' && !a.internal)?.address;
+    if (!ip) return t.skip('this host has no non-loopback IPv4 address to connect from');
+    for (const [mode, status] of [[null, 403], ['any', 200]]) {
+      const srv = await startServer({ extraArgs: ['--listen', `${ip}:0`, ...(mode ? ['--metrics-access', mode] : [])] });
+      try {
+        const r = await api(srv, 'GET', '/metrics', { auth: null });
+        assert.equal(r.status, status, `${mode ?? 'default'}: ${r.text}`);
+        if (status === 403) assertError(r, 403, /this host only/);
+      } finally { await srv.stop(); }
+    }
   });
 
   test('--metrics-token-file: 401 without the bearer token or with another, 200 with it', async () => {
