@@ -74,6 +74,21 @@ describe('counters move with invokes', () => {
     assert.equal(value(after, 'tfaas_key_service_up'), 1);
   });
 
+  test('a sequence counts once itself; only its components add to the histograms', async () => {
+    await putAction(server, 'm-ok', 'function main(p) { return { ok: true }; }');
+    const r = await api(server, 'PUT', '/api/v1/namespaces/_/actions/m-seq?overwrite=true',
+      { body: { exec: { kind: 'sequence', components: ['/_/m-ok', '/_/m-ok'] } } });
+    assert.equal(r.status, 200, r.text);
+    const before = await scrape();
+    assert.equal((await invoke(server, 'm-seq')).status, 200);
+    const after = await scrape();
+    const moved = (action) => value(after, 'tfaas_activations_total', { action, status: 'success' }) -
+      value(before, 'tfaas_activations_total', { action, status: 'success' });
+    assert.equal(moved('m-seq'), 1);
+    assert.equal(moved('m-ok'), 2);
+    assert.equal(runCount(after) - runCount(before), 2);
+  });
+
   test('a label value a tenant chose is escaped, not able to forge a series', async () => {
     // Action names cannot hold quotes or newlines (400 at deploy), so the
     // worst a tenant can pick is accepted as an ordinary label value.

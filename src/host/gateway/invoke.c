@@ -159,11 +159,12 @@ static void on_done(void *ud, sched_result *res) {
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
     int not_run = res->not_run;
     /* A confidential call's status and durations are the client's: only
-     * that it came (metrics.h). */
+     * that it came (metrics.h). A sequence's own activation is counted; its
+     * time is its components', which the histograms have already. */
     if (inv->confidential) metrics_confidential(inv->ns, inv->name);
     else metrics_activation(inv->ns, inv->name, json_get_int(json_object_get(rec, "response"), "statusCode",
                                                              TFAAS_STATUS_INTERNAL_ERR),
-                            !not_run, res->wait_us, res->init_us, res->duration_us);
+                            !not_run && !inv->sequence, res->wait_us, res->init_us, res->duration_us);
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
      * it, and jansson's reference counts are atomic. */
