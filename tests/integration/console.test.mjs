@@ -11,6 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { startServer, api } from '../lib/server.mjs';
@@ -192,13 +193,26 @@ test('signing out forgets the credentials', { skip, timeout: 60000 }, async () =
 });
 
 test('the console cannot be framed by another page', { skip, timeout: 60000 }, async () => {
-  // An attacker's page (about:blank here, another origin) framing the console:
-  // frame-ancestors 'none' / X-Frame-Options DENY leave the frame empty.
+  // An attacker's page on another origin (another port) frames the console:
+  // frame-ancestors 'none' / X-Frame-Options DENY leave Chromium's error page
+  // in the frame. Without the two headers the console renders there (checked).
+  const evil = createServer((req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end(`<iframe src="${server.url}/console"></iframe>`);
+  });
+  await new Promise((r) => evil.listen(0, '127.0.0.1', r));
   const p = await browser.newPage();
-  await p.setContent(`<iframe id="f" src="${server.url}/console"></iframe>`);
-  await poll(async () => p.frames().length > 1, { timeoutMs: UI_WAIT });
-  const framed = p.frames().find((f) => f !== p.mainFrame());
-  const hasForm = await poll(async () => framed && (await framed.$('#signin-form')) !== null, { timeoutMs: 2000 });
-  assert.ok(!hasForm, 'the console rendered inside a frame');
-  await p.close();
+  try {
+    await p.goto(`${server.url}/console`); // unframed it renders, so what follows tests the framing
+    assert.ok(await p.$('#signin-form'), 'the console renders at all');
+    await p.goto(`http://127.0.0.1:${evil.address().port}/`, { waitUntil: 'load' });
+    const framed = await poll(async () => p.frames().find((f) => f !== p.mainFrame() && f.url() !== 'about:blank'),
+      { timeoutMs: UI_WAIT });
+    assert.ok(framed, 'the frame loaded something');
+    assert.equal(await framed.$('#signin-form'), null, `the console rendered inside a frame (${framed.url()})`);
+    assert.doesNotMatch(framed.url(), /\/console$/);
+  } finally {
+    await p.close();
+    evil.close();
+  }
 });
