@@ -103,6 +103,24 @@ describe('counters move with invokes', () => {
   });
 });
 
+test('invocations refused at admission are counted by reason, once each', async () => {
+  const srv = await startServer({ extraArgs: ['--tenant-max-activations', '1'] });
+  try {
+    // Each holds the namespace's one activation for 3 s; the invokes sent
+    // meanwhile are refused (429).
+    await putAction(srv, 'm-hold', 'function main() { var t = Date.now(); while (Date.now() - t < 3000) {} return {}; }');
+    const before = await scrape(srv);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await api(srv, 'POST', '/api/v1/namespaces/_/actions/m-hold', { body: {} })).status);
+    const refused = answers.filter((s) => s === 429).length;
+    assert.ok(answers[0] === 202 && refused >= 1, answers.join());
+    const after = await scrape(srv);
+    const reason = { reason: 'namespace_activations' };
+    assert.equal(value(after, 'tfaas_activations_refused_total', reason) -
+      value(before, 'tfaas_activations_refused_total', reason), refused);
+  } finally { await srv.stop(); }
+});
+
 test('a confidential call is counted, its status and durations are not exposed', async () => {
   const attestation = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
   const code = 'function main(p) { var t = Date.now(); while (Date.now() - t < 30) {} throw new Error("secret"); }';

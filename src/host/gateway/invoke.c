@@ -299,6 +299,16 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
      * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
     budget_usage u = {0};
     if (err == EUSERS || err == ENOBUFS) u = budget_get(gw->budget, tenant);
+    /* The scheduler's admission refusals, for /metrics (metrics.h). */
+    static const struct { int err; metrics_refusal_reason why; } REFUSALS[] = {
+        {EAGAIN, METRICS_REFUSED_QUEUE},        {EUSERS, METRICS_REFUSED_NS_ACTIVATIONS},
+        {ENOBUFS, METRICS_REFUSED_NS_MEMORY},   {EDQUOT, METRICS_REFUSED_NS_ENCLAVES},
+        {EBUSY, METRICS_REFUSED_ENCLAVES},      {ESHUTDOWN, METRICS_REFUSED_SHUTDOWN},
+    };
+    int known = err == INVOKE_ERR_BINARY || err == INVOKE_ERR_CONFIDENTIAL || err == INVOKE_ERR_SEQUENCE;
+    for (size_t i = 0; !known && i < sizeof REFUSALS / sizeof REFUSALS[0]; i++)
+        if (REFUSALS[i].err == err) metrics_refusal(REFUSALS[i].why), known = 1;
+    if (!known) metrics_refusal(METRICS_REFUSED_OTHER);
     switch (err) {
     case INVOKE_ERR_BINARY:
         snprintf(msg, msgsize,

@@ -71,6 +71,17 @@ static const char *const RELEASE_REASON[] = {
 #define RELEASE_OTHER N(RELEASE_REASON) /* a status this table does not know */
 static atomic_uint_fast64_t releases[N(RELEASE_REASON) + 1];
 
+static const char *const REFUSAL_NAME[METRICS_REFUSALS] = {
+    [METRICS_REFUSED_QUEUE] = "queue_full",
+    [METRICS_REFUSED_NS_ACTIVATIONS] = "namespace_activations",
+    [METRICS_REFUSED_NS_MEMORY] = "namespace_memory",
+    [METRICS_REFUSED_NS_ENCLAVES] = "namespace_enclaves",
+    [METRICS_REFUSED_ENCLAVES] = "enclaves_busy",
+    [METRICS_REFUSED_SHUTDOWN] = "shutting_down",
+    [METRICS_REFUSED_OTHER] = "other",
+};
+static atomic_uint_fast64_t refusals[METRICS_REFUSALS];
+
 static const char *const STATUS_NAME[STATUSES] = {"success", "application_error", "developer_error",
                                                   "whisk_internal_error"};
 
@@ -151,6 +162,11 @@ void metrics_key_release(int st) {
     atomic_fetch_add_explicit(&releases[i], 1, memory_order_relaxed);
 }
 
+void metrics_refusal(metrics_refusal_reason why) {
+    if ((unsigned)why >= METRICS_REFUSALS) why = METRICS_REFUSED_OTHER;
+    atomic_fetch_add_explicit(&refusals[why], 1, memory_order_relaxed);
+}
+
 /* --- rendering -------------------------------------------------------------- */
 
 void metrics_put_label(FILE *out, const char *value) {
@@ -221,6 +237,12 @@ void metrics_render(FILE *out) {
           "durations are the client's).\n# TYPE tfaas_confidential_activations_total counter\n",
           out);
     each_series(out, put_confidential);
+    fputs("# HELP tfaas_activations_refused_total Invocations refused before they ran (HTTP 429 or 503), by "
+          "reason.\n# TYPE tfaas_activations_refused_total counter\n",
+          out);
+    for (int i = 0; i < METRICS_REFUSALS; i++)
+        fprintf(out, "tfaas_activations_refused_total{reason=\"%s\"} %llu\n", REFUSAL_NAME[i],
+                (unsigned long long)load(&refusals[i]));
     for (int i = 0; i < HISTOGRAMS; i++) put_histogram(out, &hist[i]);
     fputs("# HELP tfaas_key_releases_total Key releases to confidential workers, by outcome (released, or why "
           "not).\n# TYPE tfaas_key_releases_total counter\n",
@@ -239,4 +261,5 @@ void metrics_reset(void) {
         atomic_store(&hist[i].sum, 0);
     }
     for (size_t i = 0; i <= RELEASE_OTHER; i++) atomic_store(&releases[i], 0);
+    for (int i = 0; i < METRICS_REFUSALS; i++) atomic_store(&refusals[i], 0);
 }

@@ -36,6 +36,20 @@ void metrics_store_commit(uint64_t us, size_t n);
  * or the KMS_ERR_* of the refusal or failure (common/ipc.h). */
 void metrics_key_release(int kms_status_code);
 
+/* Why an invocation was refused before it ran (the scheduler's admission;
+ * the gateway's invoke_refusal maps its errno here). */
+typedef enum {
+    METRICS_REFUSED_QUEUE = 0,       /* the action's queue is full (--max-queue) */
+    METRICS_REFUSED_NS_ACTIVATIONS,  /* the namespace's --tenant-max-activations */
+    METRICS_REFUSED_NS_MEMORY,       /* the namespace's --tenant-max-memory */
+    METRICS_REFUSED_NS_ENCLAVES,     /* the namespace's share of enclaves, all busy */
+    METRICS_REFUSED_ENCLAVES,        /* --max-enclaves, all busy */
+    METRICS_REFUSED_SHUTDOWN,        /* the server is stopping */
+    METRICS_REFUSED_OTHER,
+    METRICS_REFUSALS
+} metrics_refusal_reason;
+void metrics_refusal(metrics_refusal_reason why);
+
 /* Writes every counter and histogram above in the text exposition format
  * (HELP and TYPE lines included). Reads only; safe beside the hooks. */
 void metrics_render(FILE *out);

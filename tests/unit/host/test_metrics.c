@@ -93,7 +93,12 @@ static void test_escaping_and_releases(void) {
     metrics_key_release(KMS_ERR_POLICY);
     metrics_key_release(999);
     metrics_store_commit(1500, 3);
+    metrics_refusal(METRICS_REFUSED_QUEUE);
+    metrics_refusal((metrics_refusal_reason)42);
     expect_lines((const char *const[]){
+        "tfaas_activations_refused_total{reason=\"queue_full\"} 1\n",
+        "tfaas_activations_refused_total{reason=\"other\"} 1\n",
+        "tfaas_activations_refused_total{reason=\"enclaves_busy\"} 0\n",
         "{namespace=\"n\\\"s\",action=\"a\\\\b\\nc\",status=\"success\"} 1\n",
         "tfaas_key_releases_total{outcome=\"released\"} 1\n",
         "tfaas_key_releases_total{outcome=\"policy\"} 1\n",
