@@ -1,13 +1,15 @@
 /* metrics.h - the server's counters and histograms for GET /metrics
  * (Prometheus text format, docs/api.md "Metrics"). One registry per process:
  * the hooks are called where the events happen (the gateway's completion
- * callback, the store writer, the key release) and must stay cheap there, so
+ * callback and its admission refusals, the store writer, the key release)
+ * and must stay cheap there, so
  * every counter is a relaxed atomic, nothing on a hook's path takes a lock or
  * allocates, and the renderer (a scrape) only reads.
  *
  * Cardinality: one series set per (namespace, action) for the first
  * METRICS_MAX_ACTIONS pairs seen since the start; later pairs are counted
- * under namespace="_other",action="_other". Histograms carry no labels.
+ * under namespace="_other",action="_other" (near the cap, two new pairs
+ * racing for the last slot may both land there). Histograms carry no labels.
  *
  * Confidentiality: a confidential activation is counted (its arrival is what
  * the host sees anyway) but its status and its durations are not recorded;
