@@ -20,6 +20,9 @@ APT_PACKAGES=(
   # the V8 shim hooks ICU's allocator (u_setMemoryFunctions): its header and
   # libicuuc.so to link
   libicu-dev
+  # the web console's browser tests (tests/integration/console.test.mjs drive
+  # it with puppeteer-core, which downloads no browser of its own)
+  chromium
 )
 
 missing=()

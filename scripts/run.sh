@@ -68,6 +68,9 @@ and the web action webhello, without credentials:
 
   curl -s '$url/api/v1/web/guest/default/webhello?name=Ada'
 
+The web console (sign in with the TFAAS_AUTH above): $url/console
+Prometheus metrics (from this host): $url/metrics
+
 Press Ctrl-C to stop.
 EOT
 wait $server

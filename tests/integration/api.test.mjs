@@ -426,7 +426,8 @@ describe('server options', () => {
       (err, stdout) => (err ? reject(err) : resolve(stdout))));
     for (const opt of ['--listen', '--state', '--workers', '--guest-auth', '--enclave', '--idle-ttl', '--max-queue',
       '--max-blocking-wait', '--max-connections', '--http-threads', '--max-connections-per-client', '--http-timeout',
-      '--tenant-max-activations', '--tenant-max-memory', '--activation-ttl', '--activation-max-count', '--tenant-storage'])
+      '--tenant-max-activations', '--tenant-max-memory', '--activation-ttl', '--activation-max-count', '--tenant-storage',
+      '--metrics-access', '--metrics-token-file'])
       assert.ok(out.includes(opt), opt);
   });
 

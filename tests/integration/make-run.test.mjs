@@ -42,6 +42,16 @@ test('make run: examples deployed, printed commands work, Ctrl-C stops everythin
     const list = await (await fetch(`${url}/api/v1/namespaces/_/actions`, { headers })).json();
     assert.deepEqual(list.map((a) => a.name).sort(), examples.sort());
 
+    // The printed console and metrics addresses answer (the console is in the binary).
+    const consoleUrl = /The web console .*: (\S+)/.exec(out)?.[1];
+    assert.equal(consoleUrl, `${url}/console`, out);
+    const page = await fetch(consoleUrl);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type'), /^text\/html/);
+    assert.match(await page.text(), /<script src="\/console\/console\.js"/);
+    const metricsUrl = /Prometheus metrics .*: (\S+)/.exec(out)?.[1];
+    assert.equal((await fetch(metricsUrl)).status, 200);
+
     // The printed CLI command works as printed.
     const cliLine = out.split('\n').find((l) => l.includes('action invoke hello'));
     assert.ok(cliLine, 'a CLI command is printed');

@@ -8,6 +8,7 @@
 #include "common/ohttp.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/gateway_internal.h"
+#include "host/metrics/metrics.h"
 #include "host/util/json.h"
 
 #include <stdio.h>
@@ -173,6 +174,7 @@ int confidential_release(void *ud, const uint8_t *record, size_t record_len, con
     int rc = ud ? kms_service_release(ud, record, record_len, worker, worker_len, bundle, bundle_len, &st, err)
                 : (*err = strdup("the key service did not start"), -1);
     *refused = rc < 0 && st != KMS_ERR_INTERNAL;
+    metrics_key_release(rc == 0 ? KMS_OK : (int)st);
     if (rc < 0 && !*refused) {
         /* The operator reads why; the client gets §5.4's one message. */
         fprintf(stderr, "tfaas serve: key release: %s\n", *err ? *err : "key service unavailable");

@@ -34,6 +34,18 @@
 
 typedef struct gateway gateway;
 
+/* Who may scrape GET /metrics (`serve --metrics-access`, docs/api.md). The
+ * metrics name every namespace and action that ran, so by default only
+ * clients on this host may read them. */
+typedef enum {
+    GATEWAY_METRICS_LOCAL = 0, /* clients on a loopback address (the default) */
+    GATEWAY_METRICS_ANY,       /* any client that reaches the port */
+    GATEWAY_METRICS_OFF,       /* nobody: 404 */
+} gateway_metrics_access;
+/* "local", "any", "off"; and back (-1 for anything else). */
+const char *gateway_metrics_access_name(gateway_metrics_access a);
+int gateway_metrics_access_parse(const char *s, gateway_metrics_access *out);
+
 typedef struct {
     const struct sockaddr *addr; /* where to listen; port 0 picks a free one */
     socklen_t addr_len;
@@ -50,6 +62,9 @@ typedef struct {
     kms_service *kms;              /* borrowed; NULL when the key service is down */
     json_t *egress;                /* egress policies per namespace (egress_config.h), borrowed;
                                     * outlives the gateway; NULL: the default policy */
+    gateway_metrics_access metrics_access;
+    const char *metrics_token;     /* copied; non-NULL: /metrics also needs
+                                    * "Authorization: Bearer <token>" */
 } gateway_config;
 
 /* The scheduler's key-release hook (sched_release_fn) for confidential

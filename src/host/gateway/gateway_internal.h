@@ -43,6 +43,8 @@ struct gateway {
     unsigned idle_timeout_s; /* a connection's, once past its first request head (gateway.h);
                               * like the fields above, set before the daemon starts, then read-only */
     unsigned port;
+    gateway_metrics_access metrics_access; /* set before the daemon starts, then read-only */
+    char *metrics_token;                   /* the same; NULL: no token asked */
     atomic_int stopping;  /* gateway_quiesce: no new invocations (read by every thread) */
     /* For shutdown: activations accepted by the scheduler whose record is
      * not yet durable, and requests not yet fully answered. */
@@ -138,6 +140,8 @@ void webaction_request_done(http_req *r);
  * caller's namespace, or -1 with the 401 queued (server.c). */
 int req_authenticate(http_req *r, enum MHD_Result *sent);
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
+enum MHD_Result metrics_handle(http_req *r);     /* GET /metrics (metrics_route.c) */
+enum MHD_Result console_handle(http_req *r);     /* GET /console[/{asset}] (console.c) */
 enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
 enum MHD_Result triggers_handle(http_req *r);    /* triggers, trigger: GET PUT DELETE, POST fires */
 enum MHD_Result rules_handle(http_req *r);       /* rules, rule: GET PUT DELETE, POST status */

@@ -17,6 +17,7 @@
 #include "host/gateway/activation_record.h"
 #include "host/gateway/auth.h"
 #include "host/gateway/query.h"
+#include "host/metrics/metrics.h"
 
 #include "common/b64url.h"
 #include "host/util/clock.h"
@@ -159,6 +160,13 @@ static void on_done(void *ud, sched_result *res) {
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
     int not_run = res->not_run;
+    /* A confidential call's status and durations are the client's: only
+     * that it came (metrics.h). A sequence's own activation is counted; its
+     * time is its components', which the histograms have already. */
+    if (inv->confidential) metrics_confidential(inv->ns, inv->name);
+    else metrics_activation(inv->ns, inv->name, json_get_int(json_object_get(rec, "response"), "statusCode",
+                                                             TFAAS_STATUS_INTERNAL_ERR),
+                            !not_run && !inv->sequence, res->wait_us, res->init_us, res->duration_us);
     sched_result_free(res);
     /* The store and the blocking answer share the record: neither changes
      * it, and jansson's reference counts are atomic. */
@@ -323,6 +331,16 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
      * answers with OpenWhisk's concurrency throttle message (docs/api.md). */
     budget_usage u = {0};
     if (err == EUSERS || err == ENOBUFS) u = budget_get(gw->budget, tenant);
+    /* The scheduler's admission refusals, for /metrics (metrics.h). */
+    static const struct { int err; metrics_refusal_reason why; } REFUSALS[] = {
+        {EAGAIN, METRICS_REFUSED_QUEUE},        {EUSERS, METRICS_REFUSED_NS_ACTIVATIONS},
+        {ENOBUFS, METRICS_REFUSED_NS_MEMORY},   {EDQUOT, METRICS_REFUSED_NS_ENCLAVES},
+        {EBUSY, METRICS_REFUSED_ENCLAVES},      {ESHUTDOWN, METRICS_REFUSED_SHUTDOWN},
+    };
+    int known = err == INVOKE_ERR_BINARY || err == INVOKE_ERR_CONFIDENTIAL || err == INVOKE_ERR_SEQUENCE;
+    for (size_t i = 0; !known && i < sizeof REFUSALS / sizeof REFUSALS[0]; i++)
+        if (REFUSALS[i].err == err) metrics_refusal(REFUSALS[i].why), known = 1;
+    if (!known) metrics_refusal(METRICS_REFUSED_OTHER);
     switch (err) {
     case INVOKE_ERR_BINARY:
         snprintf(msg, msgsize,

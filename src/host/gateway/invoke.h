@@ -64,7 +64,8 @@ void invoke_release(invocation *inv);
 const char *invoke_id(const invocation *inv);
 
 /* The HTTP status and message (into msg) for a refusal of invoke_start,
- * as the REST invoke answers it. */
+ * as the REST invoke answers it; counts an admission refusal in /metrics
+ * (call it once per refusal). */
 unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int err, char *msg, size_t msgsize);
 
 /* Outcome of an invocation, copied under the park lock: done is final, and

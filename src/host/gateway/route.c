@@ -38,6 +38,11 @@ route_kind route_match(const char *path, route *r) {
 
     char *seg[MAX_SEGMENTS];
     int n = split(r->buf, seg, MAX_SEGMENTS);
+    if (n == 1 && !strcmp(seg[0], "metrics")) return r->kind = ROUTE_METRICS;
+    if ((n == 1 || n == 2) && !strcmp(seg[0], "console")) {
+        r->name = n == 2 ? seg[1] : "";
+        return r->kind = ROUTE_CONSOLE;
+    }
     if (n >= 3 && !strcmp(seg[0], "tfaas") && !strcmp(seg[1], "v1")) {
         if (n == 3 && !strcmp(seg[2], "attestation")) return r->kind = ROUTE_ATTESTATION;
         /* The public routes: the same resources one segment deeper, GET and

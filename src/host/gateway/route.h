@@ -39,6 +39,9 @@ typedef enum {
                               * is {rest}, unsplit (web_path_parse reads it) */
     ROUTE_APIGW,             /* /apigw/{ns}{basepath}{relpath}: an API route, any
                               * method; name is what follows /apigw/, unsplit */
+    ROUTE_METRICS,           /* /metrics: Prometheus text format (metrics_route.c) */
+    ROUTE_CONSOLE,           /* /console[/{asset}]: the web console's files; name is
+                              * the asset ("" for the page itself) */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

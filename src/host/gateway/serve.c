@@ -43,7 +43,8 @@
 #endif
 
 typedef struct {
-    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms, *egress;
+    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms, *egress, *metrics_token_file;
+    gateway_metrics_access metrics_access;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
     unsigned max_per_client, http_timeout_s;
@@ -59,6 +60,8 @@ static void usage(FILE *f) {
           "Runs the platform: the OpenWhisk-compatible HTTP API, the scheduler and\n"
           "the enclave processes that run functions. Each start installs the read-only\n"
           "whisk.system namespace (packages utils and alarms, shared with every namespace).\n"
+          "The same port serves a web console at /console (sign in with a namespace's\n"
+          "UUID:KEY) and Prometheus metrics at /metrics (see --metrics-access).\n"
           "\n"
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
@@ -131,6 +134,12 @@ static void usage(FILE *f) {
           "                           afterwards the connection may be silent 60 s, or this\n"
           "                           long if longer; a parked blocking invoke never times out)\n"
           "  --http-threads N         event threads serving HTTP (default: CPUs it may use)\n"
+          "  --metrics-access MODE    who may read GET /metrics (Prometheus): local (clients on\n"
+          "                           this host, the default; behind a reverse proxy on this\n"
+          "                           host that is every client: use a token), any, or off\n"
+          "  --metrics-token-file FILE\n"
+          "                           /metrics also needs \"Authorization: Bearer <token>\", the\n"
+          "                           token being FILE's first line (Prometheus' credentials_file)\n"
           "  -h, --help               this text\n"
           "\n"
           "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
@@ -168,6 +177,22 @@ static int read_auth_file(const char *path, char uuid[STORE_UUID_LEN + 1], char 
     explicit_bzero(text, len);
     free(text);
     return rc;
+}
+
+/* --metrics-token-file: its first line, which must be 16-1024 printable
+ * ASCII characters (a shorter one would be guessable). NULL when not. */
+static char *read_metrics_token(const char *path) {
+    size_t len = 0;
+    char *text = (char *)file_read(path, 4096, &len);
+    if (!text) return NULL;
+    text[strcspn(text, "\r\n")] = '\0';
+    size_t n = strlen(text);
+    int ok = n >= 16 && n <= 1024;
+    for (size_t i = 0; ok && i < n; i++) ok = text[i] > ' ' && text[i] < 0x7f;
+    char *token = ok ? strdup(text) : NULL;
+    explicit_bzero(text, len);
+    free(text);
+    return token;
 }
 
 /* Writes uuid:key to path, mode 0600, atomically (temp file + rename). */
@@ -211,7 +236,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
-           O_EGRESS };
+           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -231,6 +256,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"activation-max-count", required_argument, 0, O_ACTIVATION_COUNT},
         {"tenant-storage", required_argument, 0, O_TENANT_STORAGE},
         {"egress", required_argument, 0, O_EGRESS},
+        {"metrics-access", required_argument, 0, O_METRICS_ACCESS},
+        {"metrics-token-file", required_argument, 0, O_METRICS_TOKEN},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     /* HTTP threads: the CPUs this process may run on (one event thread per
      * core it has). Enclave workers: the machine's CPUs, as many functions of
@@ -278,12 +305,15 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ACTIVATION_TTL: bad = cmdline_uint(optarg, 0, 24u * 366 * 100, &o->activation_ttl_h); break;
         case O_ACTIVATION_COUNT: bad = cmdline_uint(optarg, 0, 1000000000, &o->activation_max_count); break;
         case O_TENANT_STORAGE: bad = cmdline_uint(optarg, 0, 1u << 30, &o->tenant_storage_mb); break;
+        case O_METRICS_ACCESS: bad = gateway_metrics_access_parse(optarg, &o->metrics_access); break;
+        case O_METRICS_TOKEN: o->metrics_token_file = optarg; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
         if (bad) {
             fprintf(stderr, "tfaas serve: invalid value '%s' for --%s%s\n", optarg, opts[c - O_LISTEN].name,
-                    c == O_ISOLATION ? " (use " ISOLATION_NAMES ")" : "");
+                    c == O_ISOLATION ? " (use " ISOLATION_NAMES ")"
+                    : c == O_METRICS_ACCESS ? " (use local, any or off)" : "");
             return -1;
         }
     }
@@ -383,6 +413,15 @@ int serve_main(int argc, char **argv) {
         enclave_v8 = NULL;
     }
 
+    char *metrics_token = NULL; /* the gateway keeps a copy; this one goes at the end */
+    if (o.metrics_token_file && !(metrics_token = read_metrics_token(o.metrics_token_file))) {
+        fprintf(stderr, "tfaas serve: --metrics-token-file %s: not readable, a link, or its first line is not "
+                "16-1024 printable characters\n", o.metrics_token_file);
+        free(enclave);
+        free(enclave_v8);
+        return 2;
+    }
+
     /* Signals are taken synchronously by this thread (sigwait); every
      * thread started from here on inherits the mask. */
     sigset_t sigs;
@@ -454,7 +493,8 @@ int serve_main(int argc, char **argv) {
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
                          .max_per_client = o.max_per_client, .head_timeout_s = o.http_timeout_s,
                          .http_threads = o.http_threads, .store = st, .scheduler = sched, .budget = tenants,
-                         .kms = kms, .egress = egress};
+                         .kms = kms, .egress = egress, .metrics_access = o.metrics_access,
+                         .metrics_token = metrics_token};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -499,5 +539,7 @@ out:
     free(err);
     free(enclave);
     free(enclave_v8);
+    if (metrics_token) explicit_bzero(metrics_token, strlen(metrics_token));
+    free(metrics_token);
     return rc;
 }

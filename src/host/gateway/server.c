@@ -132,6 +132,8 @@ static enum MHD_Result dispatch(http_req *r) {
     }
     if (kind == ROUTE_INFO) return info_handle(r);
     if (kind == ROUTE_ATTESTATION) return attestation_handle(r); /* public, like /api/v1 */
+    if (kind == ROUTE_METRICS) return metrics_handle(r);         /* --metrics-access decides */
+    if (kind == ROUTE_CONSOLE) return console_handle(r);         /* static files; the page signs in */
 
     enum MHD_Result sent = MHD_NO;
     if (r->rt.is_public) return public_namespace(r, &sent) < 0 ? sent : confidential_handle(r);
@@ -330,6 +332,12 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     g->kms = cfg->kms;
     g->egress = cfg->egress;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
+    g->metrics_access = cfg->metrics_access;
+    if (cfg->metrics_token && !(g->metrics_token = strdup(cfg->metrics_token))) {
+        free(g);
+        *err = strdup("out of memory");
+        return NULL;
+    }
     g->idle_timeout_s = cfg->head_timeout_s == 0 || cfg->head_timeout_s > GATEWAY_IDLE_TIMEOUT_S
                             ? cfg->head_timeout_s : GATEWAY_IDLE_TIMEOUT_S;
     atomic_init(&g->stopping, 0);
@@ -391,6 +399,7 @@ err_offload:
 err_park:
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->idle);
+    free(g->metrics_token);
     free(g);
     return NULL;
 }
@@ -440,5 +449,6 @@ void gateway_stop(gateway *g) {
     park_fini(g);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->idle);
+    free(g->metrics_token);
     free(g);
 }

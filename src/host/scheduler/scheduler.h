@@ -181,6 +181,20 @@ typedef struct {
     uint64_t backgrounded;      /* enclaves moved to background CPU priority */
 } sched_stats;
 void scheduler_stats(scheduler *s, sched_stats *out);
+/* One enclave process, as GET /metrics shows it (enclave_info.c). */
+typedef struct {
+    pid_t pid;             /* 0 while it is still starting */
+    sched_engine engine;
+    isolation_mode mode;   /* the mode of its unit (isolation_unit_key) */
+    int confidential;      /* launched with the TEE, for confidential functions */
+    char ns[257];          /* its unit's namespace name (without "#id"); "" for a shared enclave */
+} sched_enclave_info;
+/* Fills out[0..max) with the enclaves that are starting or serving (not
+ * stopping), under the lock; returns how many there are (may exceed max;
+ * out may be NULL when max is 0, to count them). */
+size_t scheduler_enclaves(scheduler *s, sched_enclave_info *out, size_t max);
+/* "duktape" or "v8". */
+const char *sched_engine_name(sched_engine e);
 /* The server's isolation mode (never UNSET). */
 isolation_mode scheduler_isolation(const scheduler *s);
 /* cfg.background_after_ms: 0 when enclaves keep their priority. */

@@ -14,6 +14,7 @@
  * take db_lock per transaction. */
 #include "host/store/store_internal.h"
 
+#include "host/metrics/metrics.h"
 #include "host/util/clock.h"
 
 #include <stdint.h>
@@ -125,12 +126,14 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
 
     char batch_err[512] = "";
     pthread_mutex_lock(&s->db_lock);
+    uint64_t began_us = clock_mono_us();
     int ok = store_begin(s) == STORE_OK;
     for (size_t i = 0; ok && i < n; i++)
         if (!rows[i].why && insert_row(s, &rows[i]) < 0) ok = 0, store_fail_db(s, "write activations");
     if (ok) ok = store_commit(s) == STORE_OK;
     else store_rollback(s);
     if (!ok) snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
+    else metrics_store_commit(clock_mono_us() - began_us, n);
     pthread_mutex_unlock(&s->db_lock);
 
     /* What was written, for retention after the callbacks (so no caller

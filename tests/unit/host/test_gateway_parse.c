@@ -27,6 +27,17 @@ static void test_routes(void) {
     CHECK(r.ns == NULL && r.name == NULL);
     CHECK(route_match("/tfaas/v1/namespaces/guest/actions/f/ohttp", &r) == ROUTE_CONF_OHTTP && !r.is_public);
     CHECK(route_allowed(ROUTE_ATTESTATION) == ROUTE_GET);
+    /* /metrics and the console's files: GET only, outside /api/v1 */
+    CHECK(route_match("/metrics", &r) == ROUTE_METRICS);
+    CHECK(route_match("/metrics/", &r) == ROUTE_METRICS);
+    CHECK(route_match("/metrics/x", &r) == ROUTE_NONE);
+    CHECK(route_allowed(ROUTE_METRICS) == ROUTE_GET);
+    CHECK(route_match("/console", &r) == ROUTE_CONSOLE);
+    CHECK_STR(r.name, "");
+    CHECK(route_match("/console/console.js", &r) == ROUTE_CONSOLE);
+    CHECK_STR(r.name, "console.js");
+    CHECK(route_match("/console/a/b", &r) == ROUTE_NONE);
+    CHECK(route_allowed(ROUTE_CONSOLE) == ROUTE_GET);
     CHECK(route_match("/api/v1/namespaces", &r) == ROUTE_NAMESPACES);
     CHECK(route_match("/api/v1/namespaces/_/actions", &r) == ROUTE_ACTIONS);
     CHECK_STR(r.ns, "_");
