@@ -44,6 +44,14 @@ int store_row_text64(void *ud, const store_val *cols, int ncols) {
     return 1;
 }
 
+int store_row_doc(void *ud, const store_val *cols, int ncols) {
+    store_doc_row *r = ud;
+    r->found = 1;
+    if (r->version) store_row_text64(r->version, cols + 1, ncols - 1);
+    if (r->doc && !(*r->doc = ncols > 0 ? store_doc_decode(r->s, cols[0].p, cols[0].n) : NULL)) r->found = -1;
+    return 1;
+}
+
 store_status store_begin(store *s) {
     if (s->be->begin(s->db) != SB_OK) return store_fail_db(s, "begin transaction");
     return STORE_OK;

@@ -20,28 +20,12 @@ void store_next_version(const char *prev, char out[64]) {
     snprintf(out, 64, "%lu.%lu.%lu", a, b, c + 1);
 }
 
-/* One action row: its document and version. */
-typedef struct {
-    store *s;
-    json_t **doc; /* NULL: the version is enough */
-    char *version;
-    int found;    /* 1 found, -1 found but its document did not parse */
-} action_row;
-
-static int read_action_row(void *ud, const store_val *cols, int ncols) {
-    action_row *r = ud;
-    r->found = 1;
-    if (r->version) store_row_text64(r->version, cols + 1, ncols - 1);
-    if (r->doc && !(*r->doc = store_doc_decode(r->s, cols[0].p, cols[0].n))) r->found = -1;
-    return 1;
-}
-
 /* Looks up one action (lock held): 1 found (*doc, version set when not
  * NULL), 0 not, -1 error (last error set). */
 static int read_action(store *s, const char *ns, const char *name, json_t **doc, char version[64]) {
     store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name)};
-    action_row r = {s, doc, version, 0};
-    if (store_run(s, Q_ACT_GET, args, 2, read_action_row, &r, NULL) != SB_OK) {
+    store_doc_row r = {s, doc, version, 0};
+    if (store_run(s, Q_ACT_GET, args, 2, store_row_doc, &r, NULL) != SB_OK) {
         store_fail_db(s, "read action");
         return -1;
     }

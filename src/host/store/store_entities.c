@@ -9,23 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One row's document (column 0), version (column 1, optional) and next
- * fire time (column 1 of an alarm). */
+/* An alarm row: its document, and its next fire time in column 1. */
 typedef struct {
-    store *s;
-    json_t **doc;
-    char *version;
-    int64_t *next_fire;
-    int found; /* 1 found, -1 its document did not parse */
-} doc_row;
+    store_doc_row row;
+    int64_t next_fire;
+} alarm_row;
 
-static int read_doc_row(void *ud, const store_val *cols, int ncols) {
-    doc_row *r = ud;
-    r->found = 1;
-    if (r->version && ncols > 1) store_row_text64(r->version, cols + 1, ncols - 1);
-    if (r->next_fire && ncols > 1) *r->next_fire = cols[1].type == SV_INT ? cols[1].i : STORE_ALARM_NONE;
-    if (r->doc && !(*r->doc = store_doc_decode(r->s, cols[0].p, cols[0].n))) r->found = -1;
-    return 1;
+static int read_alarm_row(void *ud, const store_val *cols, int ncols) {
+    alarm_row *r = ud;
+    r->next_fire = ncols > 1 && cols[1].type == SV_INT ? cols[1].i : STORE_ALARM_NONE;
+    return store_row_doc(&r->row, cols, 1);
 }
 
 /* Reads one entity (lock held): 1 found (*doc, *version set; version may be
@@ -33,8 +26,8 @@ static int read_doc_row(void *ud, const store_val *cols, int ncols) {
 static int entity_read(store *s, store_entity_kind kind, const char *ns, const char *name, json_t **doc,
                        char version[64]) {
     store_val args[] = {SV_TEXT_(ns), SV_INT_(kind), SV_TEXT_(name)};
-    doc_row r = {s, doc, version, NULL, 0};
-    if (store_run(s, Q_ENT_GET, args, 3, read_doc_row, &r, NULL) != SB_OK) {
+    store_doc_row r = {s, doc, version, 0};
+    if (store_run(s, Q_ENT_GET, args, 3, store_row_doc, &r, NULL) != SB_OK) {
         store_fail_db(s, "read entity");
         return -1;
     }
@@ -201,15 +194,14 @@ store_status store_alarm_put(store *s, const char *ns, const char *trigger, json
 store_status store_alarm_get(store *s, const char *ns, const char *trigger, json_t **doc, int64_t *next_fire) {
     *doc = NULL;
     if (!s || !ns || !trigger) return store_fail("alarm_get: missing argument");
-    int64_t next = STORE_ALARM_NONE;
-    doc_row r = {s, doc, NULL, &next, 0};
+    alarm_row r = {{s, doc, NULL, 0}, STORE_ALARM_NONE};
     store_val args[] = {SV_TEXT_(ns), SV_TEXT_(trigger)};
     pthread_mutex_lock(&s->db_lock);
-    store_status res = store_run(s, Q_ALARM_GET, args, 2, read_doc_row, &r, NULL) != SB_OK
+    store_status res = store_run(s, Q_ALARM_GET, args, 2, read_alarm_row, &r, NULL) != SB_OK
                            ? store_fail_db(s, "read alarm")
-                           : r.found > 0 ? STORE_OK : r.found == 0 ? STORE_NOT_FOUND : STORE_ERROR;
+                           : r.row.found > 0 ? STORE_OK : r.row.found == 0 ? STORE_NOT_FOUND : STORE_ERROR;
     pthread_mutex_unlock(&s->db_lock);
-    if (res == STORE_OK && next_fire) *next_fire = next;
+    if (res == STORE_OK && next_fire) *next_fire = r.next_fire;
     return res;
 }
 

@@ -119,6 +119,17 @@ store_rc store_run(store *s, store_query q, const store_val *args, int n, store_
  * a NULL column leaves it), or as text copied into a char[64] (ud). */
 int store_row_int(void *ud, const store_val *cols, int ncols);
 int store_row_text64(void *ud, const store_val *cols, int ncols);
+/* A row whose column 0 is a JSON document and column 1 its version: doc
+ * (when not NULL) gets the parsed document, version (when not NULL, a
+ * char[64]) the version; found becomes 1, or -1 when the document did not
+ * parse (last error set). */
+typedef struct {
+    store *s;
+    json_t **doc;
+    char *version;
+    int found;
+} store_doc_row;
+int store_row_doc(void *ud, const store_val *cols, int ncols);
 /* Begin a write transaction / COMMIT / ROLLBACK on the main connection (lock held). */
 store_status store_begin(store *s);
 store_status store_commit(store *s);

@@ -213,7 +213,6 @@ store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NS
     char id[64] = "";
     pthread_mutex_lock(&s->db_lock);
     store_val args[] = {SV_TEXT_(name)};
-    id[0] = '\0';
     store_rc rc = store_run(s, Q_NS_ID, args, 1, store_row_text64, id, NULL);
     store_status out = rc != SB_OK ? store_fail_db(s, "look up a namespace")
                        : !id[0] ? STORE_NOT_FOUND

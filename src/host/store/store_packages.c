@@ -46,34 +46,29 @@ int store_package_holds_actions_locked(store *s, const char *ns, const char *pkg
     return is_binding == 0; /* -1: no such package */
 }
 
+/* A package row: document, version, and is_binding in column 2. */
 typedef struct {
-    store *s;
-    json_t **doc;
-    char *version;
+    store_doc_row row;
     int *is_binding;
-    int found; /* 1 found, -1 its document did not parse */
 } pkg_row;
 
 static int read_pkg_row(void *ud, const store_val *cols, int ncols) {
     pkg_row *r = ud;
     if (ncols < 3) return 1;
-    r->found = 1;
-    if (r->version) store_row_text64(r->version, cols + 1, ncols - 1);
     if (r->is_binding) *r->is_binding = cols[2].type == SV_INT && cols[2].i != 0;
-    if (r->doc && !(*r->doc = store_doc_decode(r->s, cols[0].p, cols[0].n))) r->found = -1;
-    return 1;
+    return store_row_doc(&r->row, cols, ncols);
 }
 
 /* One package row (lock held): 1 found (doc, version, is_binding set), 0
  * not, -1 error. */
 static int read_locked(store *s, const char *ns, const char *name, json_t **doc, char version[64], int *is_binding) {
     store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name)};
-    pkg_row r = {s, doc, version, is_binding, 0};
+    pkg_row r = {{s, doc, version, 0}, is_binding};
     if (store_run(s, Q_PKG_GET, args, 2, read_pkg_row, &r, NULL) != SB_OK) {
         store_fail_db(s, "read package");
         return -1;
     }
-    return r.found;
+    return r.row.found;
 }
 
 store_status store_package_put(store *s, const char *ns, const char *name, json_t *in, int is_binding,
