@@ -181,11 +181,6 @@ static store_rc pg_commit(store_conn *c) {
     return rc;
 }
 
-/* Statements that may fail alone inside a transaction that goes on (a
- * duplicate activation id in a group commit): PostgreSQL aborts the whole
- * transaction on any error, so these run under a savepoint there. */
-static int may_fail_alone(store_query q) { return q == Q_ACTV_INSERT; }
-
 static int deliver_rows(PGresult *res, store_row_fn rows, void *ud) {
     int nrows = PQntuples(res), ncols = PQnfields(res);
     if (ncols > MAX_COLS) ncols = MAX_COLS;
@@ -241,23 +236,24 @@ static store_rc pg_run(store_conn *c, store_query q, const store_val *args, int 
             break;
         }
     }
-    int savepoint = c->in_tx && may_fail_alone(q);
-    if (savepoint && exec_simple(c, "SAVEPOINT tfaas_row") != SB_OK) return SB_ERROR;
     PGresult *res = PQexecParams(c->pg, STORE_PG_SQL[q], n, NULL, values, lengths, formats, 0);
     store_rc rc = rc_of(c, res);
+    int64_t changed = 0;
     if (rc == SB_OK) {
         if (rows && PQresultStatus(res) == PGRES_TUPLES_OK) deliver_rows(res, rows, ud);
-        if (changes) *changes = strtoll(PQcmdTuples(res), NULL, 10);
+        changed = strtoll(PQcmdTuples(res), NULL, 10);
     }
     PQclear(res);
-    if (savepoint) {
-        char keep[sizeof c->err];
-        memcpy(keep, c->err, sizeof keep);
-        if (exec_simple(c, rc == SB_OK ? "RELEASE SAVEPOINT tfaas_row" : "ROLLBACK TO SAVEPOINT tfaas_row") != SB_OK)
-            rc = SB_ERROR; /* the transaction itself is lost */
-        else if (rc != SB_OK)
-            memcpy(c->err, keep, sizeof keep);
+    if (rc == SB_OK && changed == 0 && STORE_PG_CONFLICT_PROBE[q] && n > 0) {
+        res = PQexecParams(c->pg, STORE_PG_CONFLICT_PROBE[q], 1, NULL, values, lengths, formats, 0);
+        rc = rc_of(c, res);
+        if (rc == SB_OK && PQntuples(res) > 0) {
+            set_err(c, "duplicate key");
+            rc = SB_PRIMARY_KEY;
+        }
+        PQclear(res);
     }
+    if (rc == SB_OK && changes) *changes = changed;
     return rc;
 }
 

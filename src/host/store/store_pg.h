@@ -17,5 +17,9 @@ typedef struct {
 extern const store_pg_migration STORE_PG_MIGRATIONS[];
 extern const size_t STORE_PG_MIGRATION_COUNT;
 extern const char *const STORE_PG_SQL[Q_COUNT];
+/* For a statement that does nothing on a conflict: run with its first
+ * parameter when it changed no row, a row means "it conflicted"
+ * (SB_PRIMARY_KEY). NULL for the others. */
+extern const char *const STORE_PG_CONFLICT_PROBE[Q_COUNT];
 
 #endif

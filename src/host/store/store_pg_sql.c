@@ -108,6 +108,15 @@ const store_pg_migration STORE_PG_MIGRATIONS[] = {
 };
 const size_t STORE_PG_MIGRATION_COUNT = sizeof STORE_PG_MIGRATIONS / sizeof STORE_PG_MIGRATIONS[0];
 
+/* A duplicate activation id must not abort the group commit's transaction
+ * (PostgreSQL aborts it on any error), so the insert does nothing on a
+ * conflict, and only when it changed nothing does this probe (given the
+ * insert's first parameter) tell a duplicate from a deleted namespace: one
+ * round trip per record, not a savepoint's three. */
+const char *const STORE_PG_CONFLICT_PROBE[Q_COUNT] = {
+    [Q_ACTV_INSERT] = "SELECT 1 FROM activations WHERE activation_id = $1::text",
+};
+
 #define ACTV_LIST_COLS                                                                                            \
     "SELECT CASE WHEN $6::int <> 0 THEN bytes ELSE 0 END, CASE WHEN $6::int <> 0 THEN doc ELSE summary END "      \
     "FROM activations WHERE namespace = $1::text AND \"start\" >= $2::bigint AND \"start\" <= $3::bigint "
@@ -135,7 +144,7 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
     [Q_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", status_code, bytes, "
                       "summary, doc) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::int, $7::bigint, "
                       "$8::text, $9::text WHERE $10::text IS NULL OR EXISTS (SELECT 1 FROM namespaces "
-                      "WHERE name = $2::text AND ns_id = $10::text)",
+                      "WHERE name = $2::text AND ns_id = $10::text) ON CONFLICT (activation_id) DO NOTHING",
     [Q_ACTV_TRIM] = "DELETE FROM activations WHERE seq IN (SELECT seq FROM ("
                     "SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS total "
                     "FROM activations WHERE namespace = $1::text "
