@@ -32,6 +32,8 @@
 /* Serialises schema creation across processes (pg_advisory_xact_lock). */
 #define MIGRATE_LOCK_KEY 0x7466616173LL
 
+/* Every field is guarded by the store's lock of this connection (db_lock or
+ * rd_lock, store_internal.h): one thread at a time. */
 struct store_conn {
     PGconn *pg;
     int read_only;

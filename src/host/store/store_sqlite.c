@@ -33,6 +33,8 @@ static const char *const TX_SQL[TX_COUNT] = {
     [TX_DATA_VERSION] = "PRAGMA data_version",
 };
 
+/* Every field is guarded by the store's lock of this connection (db_lock or
+ * rd_lock, store_internal.h): one thread at a time. */
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT]; /* prepared on first use */

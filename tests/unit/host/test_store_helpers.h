@@ -38,7 +38,7 @@ static inline const char *test_store_target(const char *dir) {
     snprintf(schema, sizeof schema, "t_%016llx", (unsigned long long)h);
     snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", schema);
     PGconn *c = PQconnectdb(pg);
-    PQexec(c, "SET client_min_messages = warning"); /* no notice when it exists */
+    PQclear(PQexec(c, "SET client_min_messages = warning")); /* no notice when it exists */
     PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         fprintf(stderr, "test_store_target: %s\n", PQerrorMessage(c));
