@@ -9,9 +9,11 @@
  * flushed, with the server's default synchronous_commit=on), so acknowledged
  * writes survive a kill -9 of tfaas and of PostgreSQL.
  *
- * A lost connection (server restart) is reset on the next statement outside
- * a transaction; the statement that met the loss fails, and data_version
- * reports "unknown" once, since announcements may have been missed. */
+ * A lost connection (server restart, a killed backend) is reset on its next
+ * use outside a transaction: a BEGIN or a read that meets the loss is tried
+ * once more on the fresh connection, a write outside a transaction fails
+ * (it may have been done), and data_version reports "unknown" once, since
+ * announcements may have been missed. */
 #include "host/store/store_pg.h"
 
 #include <inttypes.h>
@@ -157,9 +159,17 @@ static void revive(store_conn *c) {
     if (PQstatus(c->pg) == CONNECTION_OK && setup(c) == 0) c->lost = 1;
 }
 
+/* Whether a failure was the connection's loss, met on the first use after
+ * the server dropped it (restart, pg_terminate_backend, idle timeout). */
+static int lost_now(store_conn *c, store_rc rc) { return rc != SB_OK && PQstatus(c->pg) == CONNECTION_BAD; }
+
 static store_rc pg_begin(store_conn *c) {
     revive(c);
     store_rc rc = exec_simple(c, "BEGIN");
+    if (lost_now(c, rc)) { /* nothing was done yet: safe to try once more */
+        revive(c);
+        rc = exec_simple(c, "BEGIN");
+    }
     c->in_tx = rc == SB_OK;
     return rc;
 }
@@ -240,6 +250,14 @@ static store_rc pg_run(store_conn *c, store_query q, const store_val *args, int 
     }
     PGresult *res = PQexecParams(c->pg, STORE_PG_SQL[q], n, NULL, values, lengths, formats, 0);
     store_rc rc = rc_of(c, res);
+    /* A read outside a transaction is tried once more on a fresh
+     * connection; a write is not (it may have been done before the loss). */
+    if (lost_now(c, rc) && !c->in_tx && !strncmp(STORE_PG_SQL[q], "SELECT", 6)) {
+        PQclear(res);
+        revive(c);
+        res = PQexecParams(c->pg, STORE_PG_SQL[q], n, NULL, values, lengths, formats, 0);
+        rc = rc_of(c, res);
+    }
     int64_t changed = 0;
     if (rc == SB_OK) {
         if (rows && PQresultStatus(res) == PGRES_TUPLES_OK) deliver_rows(res, rows, ud);
