@@ -454,6 +454,13 @@ int serve_main(int argc, char **argv) {
         goto out;
     }
     if (!o.store || !*o.store) o.store = o.state;
+    /* The state directory holds guest.auth and the key service's files
+     * whatever the store: it must be private (SQLite's open checks it too,
+     * a PostgreSQL store would not). */
+    if (o.store != o.state && file_check_private_dir(o.state, &err) < 0) {
+        fprintf(stderr, "tfaas serve: %s\n", err ? err : "the state directory is not private");
+        goto out;
+    }
     if (store_open(o.store, &st, &err) != STORE_OK) {
         /* not the target itself: a PostgreSQL URL may carry a password */
         fprintf(stderr, "tfaas serve: cannot open the store%s%s: %s\n", o.store == o.state ? " in " : "",
