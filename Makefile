@@ -12,7 +12,7 @@ JOBS       ?= $(shell nproc)
 STATE      ?= .tfaas
 LISTEN     ?= 127.0.0.1:3233
 
-.PHONY: all deps build asan tsan fuzz-build fuzz test test-tsan test-fast run bench soak clean help
+.PHONY: all deps build asan tsan fuzz-build fuzz test test-tsan test-pg test-fast run bench soak clean help
 
 all: build
 
@@ -21,6 +21,7 @@ help:
 	@echo "make run      build and start tfaas serve on $(LISTEN) with the examples deployed"
 	@echo "make test     build (plain, ASan+UBSan and TSan) and run the whole test suite on each"
 	@echo "make test-tsan build $(TSAN_BUILD)/ (ThreadSanitizer) and run the whole suite there"
+	@echo "make test-pg  the store's tests on PostgreSQL (a throwaway cluster from Debian's packages)"
 	@echo "make fuzz     run each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
 	@echo "make soak     hold 80% of peak throughput for SOAK_SECONDS (default $(SOAK_SECONDS))"
@@ -53,18 +54,25 @@ fuzz: fuzz-build
 
 # The whole suite: unit, integration, hostile and compatibility tests on the
 # release build, then the same suite on the ASan+UBSan build and on the
-# ThreadSanitizer build, then each fuzz target for CI_FUZZ_SECONDS on its seed
-# corpus.
+# ThreadSanitizer build (without the PostgreSQL repeats, label pg: the store
+# code they run is the same, and TSan has run it on SQLite), then each fuzz
+# target for CI_FUZZ_SECONDS on its seed corpus.
 test: build asan tsan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
-	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE pg
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
 # The whole suite on the ThreadSanitizer build alone (part of `make test`;
 # what it allows for TSan's slowness is in docs/reliability.md, Sanitizers).
 test-tsan: tsan
-	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE pg
+
+# The PostgreSQL store's tests alone (label pg): the store unit tests and a
+# representative set of suites against a throwaway cluster each
+# (scripts/pg-test.sh; part of `make test` on the plain and ASan builds).
+test-pg: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L pg
 
 # Release build only, for a quick edit-test loop.
 test-fast: build

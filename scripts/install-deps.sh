@@ -14,6 +14,9 @@ APT_PACKAGES=(
   # the CA set compiled into the worker enclaves (fetch's TLS)
   ca-certificates
   nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
+  # the PostgreSQL store backend (libpq) and the server its tests start
+  # (scripts/pg-test.sh; psql makes the integration suites' schemas)
+  libpq-dev postgresql postgresql-client
   # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
   # unpacked, not installed, by scripts/libnode.sh (called by CMake)
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libuv1 zlib1g

@@ -11,7 +11,7 @@
 // serving the neighbour (guest) throughout.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, sleep } from '../lib/server.mjs';
+import { startServer, api, sleep, storeArgs } from '../lib/server.mjs';
 import { createNamespace, putAction, invoke, poll } from '../lib/e2e.mjs';
 import { enclavePids, runTfaas } from '../lib/faults.mjs';
 
@@ -35,7 +35,7 @@ const STORED_MARGIN_MS = 3000;
 // would stop it otherwise.
 const STOP_WITHIN_MS = 10000;
 
-const admin = (verb, name, server) => runTfaas(['admin', 'namespace', verb, name, '--state', server.stateDir]);
+const admin = (verb, name, server) => runTfaas(['admin', 'namespace', verb, name, '--state', server.stateDir, ...storeArgs(server.stateDir)]);
 
 for (const mode of ['enclave-per-tenant', 'shared-enclave']) {
   describe(`--isolation ${mode}`, () => {

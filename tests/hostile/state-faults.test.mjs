@@ -20,7 +20,7 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startServer } from '../lib/server.mjs';
+import { BIN, startServer, storeArgs } from '../lib/server.mjs';
 import { putAction } from '../lib/e2e.mjs';
 import { NOBODY, integrityCheck, isRoot, runTfaas } from '../lib/faults.mjs';
 
@@ -171,7 +171,9 @@ for (const [label, mode, reason] of [
     mkdirSync(dir);
     chmodSync(dir, mode);
     const untouched = plantLinks(dir, mode.toString(8));
-    await refused(['serve', '--listen', '127.0.0.1:0', '--state', dir], dir, reason);
+    // storeArgs: under make test-pg serve's store is PostgreSQL, and the
+    // directory (the keys, guest.auth) must still be checked.
+    await refused(['serve', '--listen', '127.0.0.1:0', '--state', dir, ...storeArgs(dir)], dir, reason);
     await refused(['admin', 'namespace', 'list', '--state', dir], dir, reason);
     assert.deepEqual(readdirSync(dir).sort(), ['guest.auth', 'sim-platform.key', 'sim-platform.pem']);
     untouched();
@@ -182,7 +184,7 @@ test('a state directory owned by another user is refused', { skip: !isRoot() && 
   const dir = join(root, 'nobodys');
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, NOBODY, NOBODY);
-  await refused(['serve', '--listen', '127.0.0.1:0', '--state', dir], dir, `belongs to uid ${NOBODY}`);
+  await refused(['serve', '--listen', '127.0.0.1:0', '--state', dir, ...storeArgs(dir)], dir, `belongs to uid ${NOBODY}`);
   assert.deepEqual(readdirSync(dir), []);
 });
 

@@ -5,14 +5,14 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { BIN, api, sleep } from './server.mjs';
+import { BIN, api, sleep, storeArgs } from './server.mjs';
 
 // Creates namespace NAME in the running server's state directory with
 // `tfaas admin namespace create NAME --state DIR` (it opens the same SQLite
-// database) and returns a server-like handle {url, auth, ns} for api().
+// database, or with --store the same PostgreSQL schema) and returns a server-like handle {url, auth, ns} for api().
 export async function createNamespace(server, name) {
   const out = await new Promise((resolve, reject) => {
-    execFile(join(BIN, 'tfaas'), ['admin', 'namespace', 'create', name, '--state', server.stateDir],
+    execFile(join(BIN, 'tfaas'), ['admin', 'namespace', 'create', name, '--state', server.stateDir, ...storeArgs(server.stateDir)],
       { timeout: 15000 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`tfaas admin namespace create ${name} failed: ${err.message}\n${stdout}${stderr}`));
         else resolve(stdout);

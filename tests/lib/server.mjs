@@ -1,10 +1,13 @@
 // server.mjs - starts a real `tfaas serve` (and so real enclaves) for a test
 // suite: a fresh state directory, an ephemeral port, known guest credentials.
-import { spawn } from 'node:child_process';
+// Under scripts/pg-test.sh (TFAAS_TEST_PG set) the store is PostgreSQL: a
+// schema of its own per state directory, so a restart on the same directory
+// finds what it wrote.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID, randomBytes } from 'node:crypto';
+import { createHash, randomUUID, randomBytes } from 'node:crypto';
 
 export const BIN = process.env.TFAAS_BIN || new URL('../../build/bin', import.meta.url).pathname;
 
@@ -23,12 +26,22 @@ export function workTimeout(ms) {
   return SANITIZER === 'tsan' ? Math.min(ms * 6, 300000) : ms;
 }
 
+// The --store arguments for state directory dir: none under SQLite; under
+// PostgreSQL a URL whose search_path is the directory's schema (made here).
+export function storeArgs(dir) {
+  const pg = process.env.TFAAS_TEST_PG;
+  if (!pg) return [];
+  const schema = `t_${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
+  execFileSync('psql', ['-qX', '-v', 'ON_ERROR_STOP=1', pg, '-c', `SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS ${schema}`]);
+  return ['--store', `${pg}${pg.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`];
+}
+
 // Starts the server; resolves once it prints its listening line.
 // extraArgs go to `tfaas serve`. Returns { url, auth, ns, stateDir, proc, logs(), stop() }.
 export async function startServer({ extraArgs = [], stateDir, keepState = false } = {}) {
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'tfaas-test-'));
   const auth = `${randomUUID()}:${randomBytes(32).toString('hex')}`;
-  const args = ['serve', '--listen', '127.0.0.1:0', '--state', dir, '--guest-auth', auth, ...extraArgs];
+  const args = ['serve', '--listen', '127.0.0.1:0', '--state', dir, ...storeArgs(dir), '--guest-auth', auth, ...extraArgs];
   const proc = spawn(join(BIN, 'tfaas'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });

@@ -5,9 +5,12 @@
  *   tfaas admin namespace list [--state DIR]          prints NAME<TAB>UUID lines
  *   tfaas admin namespace delete NAME [--state DIR]   with its actions and activations
  *
- * It may run while `tfaas serve` uses the same directory: SQLite's locking and
- * busy timeout serialise the two processes, and the server notices a deleted
- * namespace within about 100 ms (src/host/gateway/tenants.c). Exit status: 0
+ * --store URL (or $TFAAS_STORE) works on a PostgreSQL store instead.
+ *
+ * It may run while `tfaas serve` uses the same store: SQLite's locking and
+ * busy timeout (or PostgreSQL's transactions) serialise the two processes,
+ * and the server notices a deleted namespace within about 100 ms
+ * (src/host/gateway/tenants.c; NOTIFY tells it under PostgreSQL). Exit status: 0
  * done, 1 the operation failed, 2 the command line was wrong. */
 #include "host/commands.h"
 #include "host/store/store.h"
@@ -34,6 +37,8 @@ static const char USAGE[] =
     "\n"
     "options:\n"
     "  --state DIR   state directory (default: $TFAAS_STATE, else ./.tfaas)\n"
+    "  --store URL   the store tfaas serve --store uses, when not the state\n"
+    "                directory: a PostgreSQL URL (default: $TFAAS_STORE)\n"
     "  -h, --help    this help\n";
 
 static const char USAGE_CREATE[] =
@@ -88,6 +93,7 @@ typedef struct {
     const char *verb;
     const char *name;  /* the positional NAME, if any */
     const char *state;
+    const char *store; /* --store: a PostgreSQL URL instead of the state directory */
     bool help;
 } admin_args;
 
@@ -105,6 +111,14 @@ static int parse_args(int argc, char **argv, admin_args *a) {
             a->state = argv[++i];
         } else if (!strncmp(arg, "--state=", 8)) {
             a->state = arg + 8;
+        } else if (!strcmp(arg, "--store")) {
+            if (i + 1 >= argc) {
+                fputs("tfaas admin: --store needs a URL\n", stderr);
+                return EXIT_USAGE;
+            }
+            a->store = argv[++i];
+        } else if (!strncmp(arg, "--store=", 8)) {
+            a->store = arg + 8;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             fputs("tfaas admin: unknown option ", stderr);
             put_quoted(stderr, arg);
@@ -239,7 +253,11 @@ int admin_main(int argc, char **argv) {
         const char *env = getenv("TFAAS_STATE");
         a.state = env && *env ? env : ".tfaas";
     }
-    store *s = open_state(a.state);
+    if (!a.store || !*a.store) {
+        const char *env = getenv("TFAAS_STORE");
+        a.store = env && *env ? env : a.state;
+    }
+    store *s = open_state(a.store);
     if (!s) return 1;
     if (!strcmp(a.verb, "create")) rc = cmd_create(s, a.name);
     else if (!strcmp(a.verb, "list")) rc = cmd_list(s);

@@ -43,7 +43,7 @@
 #endif
 
 typedef struct {
-    const char *listen, *state, *guest_auth, *enclave, *enclave_v8, *kms, *egress, *metrics_token_file;
+    const char *listen, *state, *store, *guest_auth, *enclave, *enclave_v8, *kms, *egress, *metrics_token_file;
     gateway_metrics_access metrics_access;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
@@ -66,6 +66,11 @@ static void usage(FILE *f) {
           "  --listen ADDR:PORT       address to serve on (default 127.0.0.1:3233; port 0 picks one)\n"
           "  --state DIR              state directory (default $TFAAS_STATE or ./.tfaas)\n"
           "                           owned by you, writable by neither group nor others\n"
+          "  --store TARGET           where namespaces, actions and activations are kept:\n"
+          "                           DIR (SQLite, DIR/tfaas.db) or a PostgreSQL URL\n"
+          "                           postgresql://USER@HOST/DB (default $TFAAS_STORE, else\n"
+          "                           the state directory); the state directory still holds\n"
+          "                           guest.auth and the key service's files\n"
           "  --workers N              worker threads per enclave (default: number of CPUs)\n"
           "  --guest-auth UUID:KEY    credentials of the guest namespace (or $TFAAS_GUEST_AUTH;\n"
           "                           default: generated on first start); kept in DIR/guest.auth\n"
@@ -236,7 +241,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
-           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN };
+           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -258,6 +263,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"egress", required_argument, 0, O_EGRESS},
         {"metrics-access", required_argument, 0, O_METRICS_ACCESS},
         {"metrics-token-file", required_argument, 0, O_METRICS_TOKEN},
+        {"store", required_argument, 0, O_STORE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     /* HTTP threads: the CPUs this process may run on (one event thread per
      * core it has). Enclave workers: the machine's CPUs, as many functions of
@@ -265,7 +271,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
      * one does not hold up a short one). */
     unsigned ncpu = cpus_usable(64);
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"),
+    *o = (serve_opts){.listen = "127.0.0.1:3233", .state = getenv("TFAAS_STATE"), .store = getenv("TFAAS_STORE"),
                       .guest_auth = getenv("TFAAS_GUEST_AUTH"), .workers = online > 0 ? (unsigned)online : 1,
                       .idle_ttl_s = 600, .max_queue = 1000, .max_wait_ms = 60000, .max_connections = 1000,
                       .http_threads = ncpu,
@@ -283,6 +289,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         switch (c) {
         case O_LISTEN: o->listen = optarg; break;
         case O_STATE: o->state = optarg; break;
+        case O_STORE: o->store = optarg; break;
         case O_GUEST: o->guest_auth = optarg; break;
         case O_ENCLAVE: o->enclave = optarg; break;
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
@@ -450,8 +457,18 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: cannot create state directory %s: %s\n", o.state, strerror(errno));
         goto out;
     }
-    if (store_open(o.state, &st, &err) != STORE_OK) {
-        fprintf(stderr, "tfaas serve: cannot open the store in %s: %s\n", o.state, err ? err : "unknown error");
+    if (!o.store || !*o.store) o.store = o.state;
+    /* The state directory holds guest.auth and the key service's files
+     * whatever the store: it must be private (SQLite's open checks it too,
+     * a PostgreSQL store would not). */
+    if (o.store != o.state && file_check_private_dir(o.state, &err) < 0) {
+        fprintf(stderr, "tfaas serve: %s\n", err ? err : "the state directory is not private");
+        goto out;
+    }
+    if (store_open(o.store, &st, &err) != STORE_OK) {
+        /* not the target itself: a PostgreSQL URL may carry a password */
+        fprintf(stderr, "tfaas serve: cannot open the store%s%s: %s\n", o.store == o.state ? " in " : "",
+                o.store == o.state ? o.state : "", err ? err : "unknown error");
         goto out;
     }
     store_retention keep = {.max_age_ms = (int64_t)o.activation_ttl_h * 3600 * 1000,

@@ -1,5 +1,6 @@
-/* store.h - the host's durable state in SQLite (WAL): namespaces with their
- * credentials, actions, activations. Every function is thread-safe.
+/* store.h - the host's durable state: namespaces with their credentials,
+ * actions, activations, in SQLite (WAL, the default) or PostgreSQL, behind
+ * the backend table of store_backend.h. Every function is thread-safe.
  *
  * Documents are jansson objects in OpenWhisk's JSON shapes, so the gateway
  * can return them as they are. Acknowledged writes survive a kill -9 of the
@@ -19,16 +20,19 @@ typedef enum {
     STORE_OK = 0,
     STORE_NOT_FOUND,
     STORE_CONFLICT,  /* exists already and no overwrite was asked for */
-    STORE_ERROR,     /* SQLite failed (disk full, read-only, corrupt): see store_last_error */
+    STORE_ERROR,     /* the database failed (disk full, read-only, corrupt, gone): see store_last_error */
 } store_status;
 
 #define STORE_UUID_LEN 36 /* canonical 8-4-4-4-12 text */
 #define STORE_KEY_LEN  64 /* 64 characters [A-Za-z0-9] */
 #define STORE_NSID_LEN 16 /* a namespace's id: 16 lowercase hex digits */
 
-/* Opens (creating if needed) STATE_DIR/tfaas.db. On failure returns
- * STORE_ERROR and a malloc'd message in *err. */
-store_status store_open(const char *state_dir, store **out, char **err);
+/* Opens the store of target: a postgresql:// or postgres:// URL (libpq's
+ * syntax; the schema is created on first use), or a state directory whose
+ * DIR/tfaas.db (SQLite) is created if needed. On failure returns
+ * STORE_ERROR and a malloc'd message in *err (never the URL, which may carry
+ * a password). */
+store_status store_open(const char *target, store **out, char **err);
 /* Flushes queued activation writes, then closes. NULL is a no-op. */
 void store_close(store *s);
 /* Message of the last STORE_ERROR on this thread's latest call (static storage). */

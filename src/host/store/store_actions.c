@@ -20,22 +20,16 @@ void store_next_version(const char *prev, char out[64]) {
     snprintf(out, 64, "%lu.%lu.%lu", a, b, c + 1);
 }
 
-/* Looks up the current version (lock held). 1 found (version copied), 0 not, -1 error. */
-static int current_version(store *s, const char *ns, const char *name, char version[64]) {
-    sqlite3_stmt *st = s->st[ST_ACT_GET];
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 1);
-        snprintf(version, 64, "%s", v ? v : "");
-        found = 1;
-    } else if (rc != SQLITE_DONE) {
-        found = -1;
+/* Looks up one action (lock held): 1 found (*doc, version set when not
+ * NULL), 0 not, -1 error (last error set). */
+static int read_action(store *s, const char *ns, const char *name, json_t **doc, char version[64]) {
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name)};
+    store_doc_row r = {s, doc, version, 0};
+    if (store_run(s, Q_ACT_GET, args, 2, store_row_doc, &r, NULL) != SB_OK) {
+        store_fail_db(s, "read action");
+        return -1;
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return found;
+    return r.found;
 }
 
 /* The next version of a write (lock held, transaction open); an action in a
@@ -89,8 +83,8 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
     char *text = NULL;
     char prev[64], version[64];
     if (out == STORE_OK) {
-        int found = current_version(s, ns, name, prev);
-        if (found < 0) out = store_fail_db(s, "read action");
+        int found = read_action(s, ns, name, NULL, prev);
+        if (found < 0) out = STORE_ERROR;
         else if (found && !overwrite) out = STORE_CONFLICT, store_fail("action exists already");
         else next_version_checked(s, ns, name, found ? prev : NULL, version, &out);
     }
@@ -100,15 +94,11 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
         if (!text) out = store_fail("cannot build the action document (name not UTF-8, or out of memory)");
     }
     if (out == STORE_OK) {
-        sqlite3_stmt *st = s->st[ST_ACT_PUT];
-        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(doc, "updated")));
-        sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-        int rc = store_step_done(st);
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) out = STORE_NOT_FOUND, store_fail("namespace does not exist");
-        else if (rc != SQLITE_DONE) out = store_fail_db(s, "write action");
+        store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name), SV_TEXT_(version),
+                            SV_INT_(json_integer_value(json_object_get(doc, "updated"))), SV_TEXT_(text)};
+        store_rc rc = store_run(s, Q_ACT_PUT, args, 5, NULL, NULL, NULL);
+        if (rc == SB_FOREIGN_KEY) out = STORE_NOT_FOUND, store_fail("namespace does not exist");
+        else if (rc != SB_OK) out = store_fail_db(s, "write action");
     }
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
@@ -122,20 +112,8 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
 
 /* Reads one action document (lock held). */
 static store_status get_locked(store *s, const char *ns, const char *name, json_t **out) {
-    sqlite3_stmt *st = s->st[ST_ACT_GET];
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    store_status res = STORE_NOT_FOUND;
-    if (rc == SQLITE_ROW) {
-        *out = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
-        res = *out ? STORE_OK : STORE_ERROR;
-    } else if (rc != SQLITE_DONE) {
-        res = store_fail_db(s, "read action");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return res;
+    int found = read_action(s, ns, name, out, NULL);
+    return found > 0 ? STORE_OK : found == 0 ? STORE_NOT_FOUND : STORE_ERROR;
 }
 
 store_status store_action_get(store *s, const char *ns, const char *name, json_t **out) {
@@ -163,11 +141,9 @@ store_status store_action_list(store *s, const char *ns, int limit, int skip, js
     *out = NULL;
     if (!s || !ns) return store_fail("action_list: missing argument");
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_ACT_LIST];
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, limit > 0 ? limit : -1); /* SQLite: a negative LIMIT is no limit */
-    sqlite3_bind_int(st, 3, skip > 0 ? skip : 0);
-    store_status res = store_collect_docs(s, st, "list actions", out);
+    /* A negative limit is none, in every backend's statement. */
+    store_val args[] = {SV_TEXT_(ns), SV_INT_(limit > 0 ? limit : -1), SV_INT_(skip > 0 ? skip : 0)};
+    store_status res = store_collect_docs(s, Q_ACT_LIST, args, 3, 1, "list actions", out);
     pthread_mutex_unlock(&s->db_lock);
     return res;
 }
@@ -180,10 +156,8 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
     store_status res = store_begin(s);
     if (res == STORE_OK) res = get_locked(s, ns, name, &doc);
     if (res == STORE_OK) {
-        sqlite3_stmt *st = s->st[ST_ACT_DELETE];
-        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        if (store_step_done(st) != SQLITE_DONE) res = store_fail_db(s, "delete action");
+        store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name)};
+        if (store_run(s, Q_ACT_DELETE, args, 2, NULL, NULL, NULL) != SB_OK) res = store_fail_db(s, "delete action");
     }
     if (res == STORE_OK) res = store_commit(s);
     else store_rollback(s);

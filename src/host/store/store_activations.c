@@ -11,7 +11,8 @@
  * A thread that finishes a burst of activations can commit them itself
  * (store_activation_section_begin/end): the same group commit, on the
  * caller's thread, so the writer is not woken for them. Both committers
- * take db_lock per transaction. */
+ * take db_lock per transaction. Group commit is the domain's: a backend
+ * only sees one transaction of many inserts. */
 #include "host/store/store_internal.h"
 
 #include "host/metrics/metrics.h"
@@ -88,32 +89,23 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
 /* Inserts one row (lock and transaction held). 0 inserted or rejected alone
  * (r->result says which), -1 the transaction is lost (disk full, I/O...). */
 static int insert_row(store *s, row *r) {
-    sqlite3_stmt *st = s->st[ST_ACTV_INSERT];
-    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, r->start);
-    sqlite3_bind_int64(st, 5, r->end);
-    if (r->has_status) sqlite3_bind_int(st, 6, r->status_code);
-    else sqlite3_bind_null(st, 6);
     size_t len = strlen(r->text);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)len);
-    sqlite3_bind_text(st, 8, r->summary, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, r->text, (int)len, SQLITE_STATIC);
-    if (r->ns_id) sqlite3_bind_text(st, 10, r->ns_id, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 10);
-    int rc = store_step_done(st);
-    if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0) {
+    store_val args[] = {SV_TEXT_(r->id), SV_TEXT_(r->ns), SV_TEXT_(r->name), SV_INT_(r->start), SV_INT_(r->end),
+                        r->has_status ? SV_INT_(r->status_code) : (store_val){.type = SV_NULL},
+                        SV_INT_(len), SV_TEXT_(r->summary), SV_TEXTN_(r->text, len), SV_TEXT_(r->ns_id)};
+    int64_t changes = 0;
+    store_rc rc = store_run(s, Q_ACTV_INSERT, args, 10, NULL, NULL, &changes);
+    if (rc == SB_OK && changes == 0) {
         r->result = STORE_NOT_FOUND;
         r->why = "the namespace that ran this activation was deleted";
         return 0;
     }
-    if (rc == SQLITE_DONE) {
+    if (rc == SB_OK) {
         r->result = STORE_OK;
         return 0;
     }
     /* A duplicate id concerns this record only; the rest of the batch goes on. */
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+    if (SB_IS_CONSTRAINT(rc)) {
         r->why = "an activation with this id exists already";
         return 0;
     }
@@ -291,8 +283,8 @@ void store_page_free(store_page *p) {
 
 /* Appends one stored text to the page (its arrays grow by doubling). 0, or
  * -1 out of memory. */
-static int page_add(store_page *p, const unsigned char *text, int len) {
-    if (!text || len < 0) return -1;
+static int page_add(store_page *p, const char *text, size_t len) {
+    if (!text) return -1;
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 16;
         char **docs = realloc(p->docs, cap * sizeof *docs);
@@ -302,13 +294,38 @@ static int page_add(store_page *p, const unsigned char *text, int len) {
         p->lens = lens;
         p->cap = cap;
     }
-    char *copy = malloc((size_t)len + 1);
+    char *copy = malloc(len + 1);
     if (!copy) return -1;
-    memcpy(copy, text, (size_t)len);
+    memcpy(copy, text, len);
     copy[len] = '\0';
     p->docs[p->n] = copy;
-    p->lens[p->n++] = (size_t)len;
-    p->bytes += (size_t)len;
+    p->lens[p->n++] = len;
+    p->bytes += len;
+    return 0;
+}
+
+/* Rows of an activation read: (size, text) for a page, (text) for a get. */
+typedef struct {
+    store_page *page;
+    size_t max_bytes;
+    int sized;        /* column 0 is the size of column 1 */
+    store_status res;
+} page_rows;
+
+static int page_row(void *ud, const store_val *cols, int ncols) {
+    page_rows *r = ud;
+    const store_val *text = &cols[r->sized ? 1 : 0];
+    if (ncols < (r->sized ? 2 : 1)) return 1;
+    /* Column 0 is the document's size before it is read (docs=1). */
+    size_t next = r->sized && cols[0].type == SV_INT ? (size_t)cols[0].i : 0;
+    if (r->page->n && r->max_bytes && r->page->bytes + next > r->max_bytes) {
+        r->page->truncated = 1;
+        return 1;
+    }
+    if (page_add(r->page, text->p, text->n) < 0) {
+        r->res = store_fail("read activations: out of memory");
+        return 1;
+    }
     return 0;
 }
 
@@ -316,24 +333,18 @@ store_status store_activation_get(store *s, const char *ns, const char *id, json
     *out = NULL;
     if (!s || !ns || !id) return store_fail("activation_get: missing argument");
     pthread_mutex_t *lock;
-    sqlite3_stmt *st = store_read_stmt(s, RST_ACTV_GET, &lock);
-    pthread_mutex_lock(lock);
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    store_status res = STORE_NOT_FOUND; /* also when it belongs to another namespace */
+    store_conn *c = store_read_conn(s, &lock);
     store_page text = {0}; /* copied under the lock, parsed after it */
-    if (rc == SQLITE_ROW) {
-        res = page_add(&text, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0)) == 0
-                  ? STORE_OK : store_fail("read activation: out of memory");
-    } else if (rc != SQLITE_DONE) {
-        res = store_fail("read activation: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    page_rows r = {&text, 0, 0, STORE_OK};
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(id)};
+    pthread_mutex_lock(lock);
+    if (s->be->run(c, Q_ACTV_GET, args, 2, page_row, &r, NULL) != SB_OK && r.res == STORE_OK)
+        r.res = store_fail_conn(s, c, "read activation");
     pthread_mutex_unlock(lock);
+    store_status res = r.res;
+    if (res == STORE_OK && text.n == 0) res = STORE_NOT_FOUND; /* also when it belongs to another namespace */
     if (res == STORE_OK) {
-        *out = store_doc_decode(s, (const unsigned char *)text.docs[0], (int)text.lens[0]);
+        *out = store_doc_decode(s, text.docs[0], text.lens[0]);
         res = *out ? STORE_OK : STORE_ERROR;
     }
     store_page_free(&text);
@@ -345,37 +356,18 @@ store_status store_activation_page(store *s, const char *ns, const char *name, i
     memset(out, 0, sizeof *out);
     if (!s || !ns) return store_fail("activation_page: missing argument");
     pthread_mutex_t *lock;
-    sqlite3_stmt *st = store_read_stmt(s, name ? RST_ACTV_LIST_NAME : RST_ACTV_LIST, &lock);
+    store_conn *c = store_read_conn(s, &lock);
+    store_val args[] = {SV_TEXT_(ns), SV_INT_(since > 0 ? since : INT64_MIN), SV_INT_(upto > 0 ? upto : INT64_MAX),
+                        SV_INT_(limit > 0 ? limit : -1) /* negative: no limit */, SV_INT_(skip > 0 ? skip : 0),
+                        SV_INT_(docs ? 1 : 0), SV_TEXT_(name)};
+    page_rows r = {out, max_bytes, 1, STORE_OK};
     pthread_mutex_lock(lock);
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, since > 0 ? since : INT64_MIN);
-    sqlite3_bind_int64(st, 3, upto > 0 ? upto : INT64_MAX);
-    sqlite3_bind_int(st, 4, limit > 0 ? limit : -1); /* negative LIMIT: none */
-    sqlite3_bind_int(st, 5, skip > 0 ? skip : 0);
-    sqlite3_bind_int(st, 6, docs ? 1 : 0);
-    if (name) sqlite3_bind_text(st, 7, name, -1, SQLITE_STATIC);
-    store_status res = STORE_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* Column 0 is the document's size before it is read (docs=1). */
-        size_t next = (size_t)sqlite3_column_int64(st, 0);
-        if (out->n && max_bytes && out->bytes + next > max_bytes) {
-            out->truncated = 1;
-            break;
-        }
-        const unsigned char *text = sqlite3_column_text(st, 1);
-        if (page_add(out, text, sqlite3_column_bytes(st, 1)) < 0) {
-            res = store_fail("list activations: out of memory");
-            break;
-        }
-    }
-    if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        res = store_fail("list activations: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    if (s->be->run(c, name ? Q_ACTV_LIST_NAME : Q_ACTV_LIST, args, name ? 7 : 6, page_row, &r, NULL) != SB_OK &&
+        r.res == STORE_OK)
+        r.res = store_fail_conn(s, c, "list activations");
     pthread_mutex_unlock(lock);
-    if (res != STORE_OK) store_page_free(out);
-    return res;
+    if (r.res != STORE_OK) store_page_free(out);
+    return r.res;
 }
 
 /* The documents are parsed after the lock is released: a large page delays
@@ -389,7 +381,7 @@ store_status store_activation_list(store *s, const char *ns, const char *name, i
     json_t *arr = json_array();
     if (!arr) res = store_fail("out of memory");
     for (size_t i = 0; res == STORE_OK && i < page.n; i++) {
-        json_t *doc = store_doc_decode(s, (const unsigned char *)page.docs[i], (int)page.lens[i]);
+        json_t *doc = store_doc_decode(s, page.docs[i], page.lens[i]);
         if (!doc || json_array_append_new(arr, doc) != 0) res = STORE_ERROR;
     }
     store_page_free(&page);

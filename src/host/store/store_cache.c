@@ -1,12 +1,14 @@
 /* store_cache.c - a small read cache in front of the two lookups every
  * invocation makes: credentials (store_authenticate) and the action document
- * (store_action_peek). Without it each invoke paid two SQLite queries, a
+ * (store_action_peek). Without it each invoke paid two database queries, a
  * SHA-256 and the parse of the whole action document, code included.
  *
  * Staleness: every write this store makes to namespaces or actions empties
  * the cache after its commit, so the API sees its own changes at once. Writes
- * by another process (`tfaas admin` on the same state directory) are noticed
- * through SQLite's PRAGMA data_version, checked at most every
+ * by another process (`tfaas admin` on the same state directory, another
+ * node on the same PostgreSQL) are noticed through the backend's
+ * data_version (SQLite's PRAGMA data_version, PostgreSQL's NOTIFY), checked
+ * at most every
  * STORE_CACHE_CHECK_MS: a revoked credential stops working within that bound.
  * A credential that is not cached checks at once (store_cache_check_now):
  * a namespace deleted and created again by `tfaas admin` under the same name
@@ -72,9 +74,7 @@ void store_cache_flush_namespaces(store *s) {
 /* Empties the cache if another process has committed since the last look. */
 void store_cache_check_now(store *s) {
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_DATA_VERSION];
-    int64_t version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t version = s->be->data_version(s->db);
     pthread_mutex_unlock(&s->db_lock);
     pthread_mutex_lock(&s->cache_mu);
     if (version < 0 || version != s->data_version) { /* unknown: assume changed */

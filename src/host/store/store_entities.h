@@ -2,7 +2,7 @@
  * the state database, beside store.h's namespaces, actions and activations.
  * Every function is thread-safe and every write is one committed transaction
  * before it returns (store.h's durability). Deleting a namespace deletes its
- * triggers, rules and alarms (foreign keys, store_schema.c). */
+ * triggers, rules and alarms (foreign keys: store_sqlite_schema.c, store_pg_sql.c). */
 #ifndef TFAAS_HOST_STORE_ENTITIES_H
 #define TFAAS_HOST_STORE_ENTITIES_H
 

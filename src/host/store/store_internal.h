@@ -1,16 +1,17 @@
-/* store_internal.h - what the store's own files share: the store struct, the
- * prepared statements, error and transaction helpers. Not for other modules
- * (the gateway uses store.h only); the unit tests use the test hook at the end.
+/* store_internal.h - what the store's domain files share: the store struct,
+ * error, statement and transaction helpers over the backend seam
+ * (store_backend.h). Not for other modules (the gateway uses store.h only);
+ * the unit tests use the test hook at the end.
  *
- * Concurrency: one SQLite connection for writes and the small reads, every
+ * Concurrency: one backend connection for writes and the small reads, every
  * use of it under `db_lock`. The activation writer thread takes the same
- * lock for each group commit, so SQLite never sees two threads on the
- * connection and never returns SQLITE_BUSY to ourselves (another process,
- * e.g. `tfaas admin`, is covered by busy_timeout). Activation reads, which
+ * lock for each group commit, so a connection never sees two threads (and
+ * SQLite never returns SQLITE_BUSY to ourselves; another process, e.g.
+ * `tfaas admin`, is covered by its busy_timeout). Activation reads, which
  * can copy megabytes, go through a second, read-only connection under
- * `rd_lock`: in WAL mode its readers and the writer do not wait for each
- * other, so a tenant paging through large records never delays another's
- * commit (issue 10, item 4).
+ * `rd_lock`: its reads and the writer's commits do not wait for each other
+ * (SQLite's WAL, PostgreSQL's MVCC), so a tenant paging through large
+ * records never delays another's commit (issue 10, item 4).
  *
  * Four locks, never nested (each is let go before the next is taken):
  * db_lock (db, st[]), rd_lock (rdb, rst[]), q_lock (the activation queue)
@@ -21,13 +22,11 @@
 #define TFAAS_HOST_STORE_INTERNAL_H
 
 #include "host/store/store.h"
+#include "host/store/store_backend.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
-
-/* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SCHEMA_VERSION 6
+#include <string.h>
 /* A writer blocks in store_activation_put once this many records wait. */
 #define STORE_QUEUE_CAP 65536
 /* Records per transaction: bounds how long one commit holds db_lock (and so
@@ -40,8 +39,6 @@
  * another process are looked for (the staleness bound for them). */
 #define STORE_CACHE_SLOTS 1024
 #define STORE_CACHE_CHECK_MS 50
-/* Another process holding the write lock (admin tool) is waited for this long. */
-#define STORE_BUSY_TIMEOUT_MS 5000
 
 /* Retention (store_retention.c): the age sweep's period and rows per
  * transaction; the quota trims' slack and counter slots. */
@@ -49,20 +46,6 @@
 #define STORE_EXPIRE_BATCH 256
 #define STORE_TRIM_SLACK 64u
 #define STORE_TRIM_SLOTS 256u
-
-/* Statements of the read-only connection (activation reads). */
-enum store_read_stmt { RST_ACTV_GET, RST_ACTV_LIST, RST_ACTV_LIST_NAME, RST_COUNT };
-
-/* Every statement the store runs more than once, prepared at open. */
-enum store_stmt {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-    ST_NS_INSERT, ST_NS_SET_CRED, ST_NS_DELETE, ST_NS_LIST, ST_NS_BY_UUID,
-    ST_NS_DELETE_ACTIVATIONS, ST_NS_ID,
-    ST_ACT_GET, ST_ACT_PUT, ST_ACT_LIST, ST_ACT_DELETE,
-    ST_ACTV_INSERT, ST_ACTV_TRIM, ST_ACTV_TRIM_COUNT, ST_ACTV_BYTES, ST_ACTV_EXPIRE,
-    ST_DATA_VERSION,
-    ST_COUNT
-};
 
 typedef struct {
     json_t *record;
@@ -80,13 +63,12 @@ typedef struct {
 } store_cache_slot;
 
 struct store {
-    sqlite3 *db;                /* under db_lock */
-    sqlite3_stmt *st[ST_COUNT]; /* under db_lock */
+    const store_backend *be;    /* fixed at open */
+    store_conn *db;             /* under db_lock */
     pthread_mutex_t db_lock;
-    /* The read-only connection and its statements, under rd_lock; NULL when
-     * it could not be opened (then reads use db under db_lock). */
-    sqlite3 *rdb;
-    sqlite3_stmt *rst[RST_COUNT];
+    /* The read-only connection, under rd_lock; NULL when it could not be
+     * opened (then activation reads use db under db_lock). */
+    store_conn *rdb;
     pthread_mutex_t rd_lock;
 
     /* Activation queue: a ring of STORE_QUEUE_CAP entries; everything up to
@@ -117,20 +99,38 @@ struct store {
     store_cache_slot *auth_cache, *action_cache;
     uint64_t cache_gen;        /* bumped by every flush */
     uint64_t ns_epoch;         /* bumped when namespaces may have changed (store_namespace_epoch) */
-    uint64_t cache_checked_us; /* last PRAGMA data_version look */
+    uint64_t cache_checked_us; /* last look at the backend's data_version */
     int64_t data_version;
 };
 
 /* Record a message as this thread's last error (see store_last_error) and
  * return STORE_ERROR, so callers can `return store_fail(...)`. store_fail_db
- * appends the connection's current SQLite message to `what`. */
+ * appends the main connection's current backend message to `what`,
+ * store_fail_conn that of connection c. */
 store_status store_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 store_status store_fail_db(store *s, const char *what);
+store_status store_fail_conn(store *s, store_conn *c, const char *what);
 
-/* Runs a prepared statement that returns no rows, then resets it. Returns the
- * final sqlite result code (SQLITE_DONE on success). */
-int store_step_done(sqlite3_stmt *st);
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK on the shared connection (lock held). */
+/* Runs statement q on the main connection (db_lock held); see
+ * store_backend.h's run. */
+store_rc store_run(store *s, store_query q, const store_val *args, int n, store_row_fn rows, void *ud,
+                   int64_t *changes);
+/* Row callbacks for store_run: the first column as an int64 (ud: int64_t *,
+ * a NULL column leaves it), or as text copied into a char[64] (ud). */
+int store_row_int(void *ud, const store_val *cols, int ncols);
+int store_row_text64(void *ud, const store_val *cols, int ncols);
+/* A row whose column 0 is a JSON document and column 1 its version: doc
+ * (when not NULL) gets the parsed document, version (when not NULL, a
+ * char[64]) the version; found becomes 1, or -1 when the document did not
+ * parse (last error set). */
+typedef struct {
+    store *s;
+    json_t **doc;
+    char *version;
+    int found;
+} store_doc_row;
+int store_row_doc(void *ud, const store_val *cols, int ncols);
+/* Begin a write transaction / COMMIT / ROLLBACK on the main connection (lock held). */
 store_status store_begin(store *s);
 store_status store_commit(store *s);
 void store_rollback(store *s);
@@ -159,22 +159,21 @@ void store_cache_action_put(store *s, uint64_t gen, const char *ns, const char *
  * packages, triggers and rules too). */
 void store_next_version(const char *prev, char out[64]);
 /* Whether namespace ns holds package pkg that is not a binding (lock held,
- * inside the writer's transaction): 1 yes, 0 no, -1 SQLite failed.
+ * inside the writer's transaction): 1 yes, 0 no, -1 the backend failed.
  * store_packages.c */
 int store_package_holds_actions_locked(store *s, const char *ns, const char *pkg);
 
-/* Schema creation and migration (store_schema.c); lock not needed at open. */
-store_status store_schema_migrate(store *s);
-
-/* A read statement for activations and the lock to hold while using it:
+/* The connection for activation reads and the lock to hold while using it:
  * the read-only connection's, or the main one's if there is none. */
-sqlite3_stmt *store_read_stmt(store *s, enum store_read_stmt which, pthread_mutex_t **lock);
+store_conn *store_read_conn(store *s, pthread_mutex_t **lock);
 
 /* Parses a JSON document column; NULL (and last error set) if it is not one. */
-json_t *store_doc_decode(store *s, const unsigned char *text, int len);
-/* Steps a bound statement whose first column is a JSON document and collects
- * the documents into a new array; resets the statement. Lock held. */
-store_status store_collect_docs(store *s, sqlite3_stmt *st, const char *what, json_t **out);
+json_t *store_doc_decode(store *s, const char *text, size_t len);
+/* Runs q (db_lock held) whose first column is a JSON document and collects
+ * the documents into a new array. strip_code: removes exec.code from each
+ * (a listing), where the backend's statement has not already. */
+store_status store_collect_docs(store *s, store_query q, const store_val *args, int n, int strip_code,
+                                const char *what, json_t **out);
 
 /* Retention (store_retention.c), db_lock not held. Trim runs on whichever
  * thread committed (the writer, or one ending a commit section), expire on
@@ -189,8 +188,9 @@ void store_retention_expire(store *s);
 int store_writer_start(store *s);
 void store_writer_stop(store *s);
 
-/* Test hook: makes the connection refuse writes (PRAGMA query_only), the way a
- * read-only file would, also when the tests run as root. 0 on success. */
+/* Test hook: makes the connection refuse writes (SQLite: PRAGMA query_only),
+ * the way a read-only file would, also when the tests run as root. 0 on
+ * success. */
 int store_test_set_query_only(store *s, int on);
 
 #endif

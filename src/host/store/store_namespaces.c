@@ -44,19 +44,21 @@ store_status store_namespace_create(store *s, const char *name, const char *uuid
     unsigned char hash[KEY_HASH_LEN];
     if (hash_key(key, hash) != 0) return store_fail("SHA-256 failed");
 
+    /* The namespace's id: random, so one created again under a deleted
+     * one's name is another namespace. */
+    char ns_id[STORE_NSID_LEN + 1];
+    if (ids_hex(ns_id, STORE_NSID_LEN / 2) != 0) return store_fail("cannot draw a random namespace id");
+
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_NS_INSERT];
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, hash, KEY_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, clock_wall_ms());
-    int rc = store_step_done(st);
+    store_val args[] = {SV_TEXT_(name), SV_TEXT_(uuid), SV_BLOB_(hash, KEY_HASH_LEN), SV_INT_(clock_wall_ms()),
+                        SV_TEXT_(ns_id)};
+    store_rc rc = store_run(s, Q_NS_INSERT, args, 5, NULL, NULL, NULL);
     store_status out = STORE_OK;
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    if (rc == SB_PRIMARY_KEY || rc == SB_UNIQUE) {
         /* Name taken, or (astronomically unlikely unless given) uuid taken. */
         out = STORE_CONFLICT;
-        store_fail(rc == SQLITE_CONSTRAINT_PRIMARYKEY ? "namespace exists already" : "uuid is in use already");
-    } else if (rc != SQLITE_DONE) {
+        store_fail(rc == SB_PRIMARY_KEY ? "namespace exists already" : "uuid is in use already");
+    } else if (rc != SB_OK) {
         out = store_fail_db(s, "create namespace");
     }
     pthread_mutex_unlock(&s->db_lock);
@@ -76,15 +78,13 @@ store_status store_namespace_set_credential(store *s, const char *name, const ch
     if (hash_key(key, hash) != 0) return store_fail("SHA-256 failed");
 
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_NS_SET_CRED];
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, hash, KEY_HASH_LEN, SQLITE_STATIC);
-    int rc = store_step_done(st);
+    store_val args[] = {SV_TEXT_(name), SV_TEXT_(uuid), SV_BLOB_(hash, KEY_HASH_LEN)};
+    int64_t changes = 0;
+    store_rc rc = store_run(s, Q_NS_SET_CRED, args, 3, NULL, NULL, &changes);
     store_status out = STORE_OK;
-    if (rc == SQLITE_CONSTRAINT_UNIQUE) out = STORE_CONFLICT, store_fail("uuid is in use by another namespace");
-    else if (rc != SQLITE_DONE) out = store_fail_db(s, "set credential");
-    else if (sqlite3_changes(s->db) == 0) out = STORE_NOT_FOUND;
+    if (rc == SB_UNIQUE) out = STORE_CONFLICT, store_fail("uuid is in use by another namespace");
+    else if (rc != SB_OK) out = store_fail_db(s, "set credential");
+    else if (changes == 0) out = STORE_NOT_FOUND;
     pthread_mutex_unlock(&s->db_lock);
     store_cache_flush_namespaces(s); /* after the commit: see store_cache.c */
     return out;
@@ -95,16 +95,16 @@ store_status store_namespace_delete(store *s, const char *name) {
     pthread_mutex_lock(&s->db_lock);
     store_status out = store_begin(s);
     if (out == STORE_OK) {
-        sqlite3_stmt *st = s->st[ST_NS_DELETE_ACTIVATIONS];
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        if (store_step_done(st) != SQLITE_DONE) out = store_fail_db(s, "delete activations");
+        store_val args[] = {SV_TEXT_(name)};
+        if (store_run(s, Q_NS_DELETE_ACTIVATIONS, args, 1, NULL, NULL, NULL) != SB_OK)
+            out = store_fail_db(s, "delete activations");
     }
     if (out == STORE_OK) {
         /* Actions go with the namespace through their ON DELETE CASCADE key. */
-        sqlite3_stmt *st = s->st[ST_NS_DELETE];
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        if (store_step_done(st) != SQLITE_DONE) out = store_fail_db(s, "delete namespace");
-        else if (sqlite3_changes(s->db) == 0) out = STORE_NOT_FOUND;
+        store_val args[] = {SV_TEXT_(name)};
+        int64_t changes = 0;
+        if (store_run(s, Q_NS_DELETE, args, 1, NULL, NULL, &changes) != SB_OK) out = store_fail_db(s, "delete namespace");
+        else if (changes == 0) out = STORE_NOT_FOUND;
     }
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
@@ -113,35 +113,70 @@ store_status store_namespace_delete(store *s, const char *name) {
     return out;
 }
 
+typedef struct {
+    json_t *arr;
+    store_status res;
+} ns_rows;
+
+static int list_row(void *ud, const store_val *cols, int ncols) {
+    ns_rows *r = ud;
+    if (ncols < 2) return 1;
+    json_t *name = cols[0].p ? json_stringn(cols[0].p, cols[0].n) : NULL;
+    json_t *uuid = cols[1].p ? json_stringn(cols[1].p, cols[1].n) : NULL;
+    /* A name that is not UTF-8 cannot be a JSON string; it is listed as null
+     * rather than hiding the row (admin can still delete it by name). */
+    json_t *entry = json_pack("{s:o?, s:o?}", "name", name, "uuid", uuid);
+    if (!entry || json_array_append_new(r->arr, entry) != 0) {
+        r->res = store_fail("out of memory");
+        return 1;
+    }
+    return 0;
+}
+
 store_status store_namespace_list(store *s, json_t **out) {
     *out = NULL;
     if (!s) return store_fail("namespace_list: missing argument");
-    json_t *arr = json_array();
-    if (!arr) return store_fail("out of memory");
+    ns_rows r = {json_array(), STORE_OK};
+    if (!r.arr) return store_fail("out of memory");
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_NS_LIST];
-    store_status res = STORE_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *name = json_stringn((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-        json_t *uuid = json_stringn((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-        /* A name that is not UTF-8 cannot be a JSON string; it is listed as null
-         * rather than hiding the row (admin can still delete it by name). */
-        json_t *entry = json_pack("{s:o?, s:o?}", "name", name, "uuid", uuid);
-        if (!entry || json_array_append_new(arr, entry) != 0) {
-            res = store_fail("out of memory");
-            break;
-        }
-    }
-    if (res == STORE_OK && rc != SQLITE_DONE) res = store_fail_db(s, "list namespaces");
-    sqlite3_reset(st);
+    if (store_run(s, Q_NS_LIST, NULL, 0, list_row, &r, NULL) != SB_OK && r.res == STORE_OK)
+        r.res = store_fail_db(s, "list namespaces");
     pthread_mutex_unlock(&s->db_lock);
-    if (res != STORE_OK) {
-        json_decref(arr);
-        return res;
+    if (r.res != STORE_OK) {
+        json_decref(r.arr);
+        return r.res;
     }
-    *out = arr;
+    *out = r.arr;
     return STORE_OK;
+}
+
+/* The row of a credential's uuid, checked against the key's hash. */
+typedef struct {
+    const unsigned char *hash;
+    char *ns_out;
+    size_t ns_size;
+    char *id;
+    store_status out;
+} auth_row;
+
+static int auth_read(void *ud, const store_val *cols, int ncols) {
+    auth_row *r = ud;
+    if (ncols < 3) return 1;
+    const store_val *name = &cols[0], *stored = &cols[1], *nsid = &cols[2];
+    if (stored->type != SV_BLOB || stored->n != KEY_HASH_LEN || CRYPTO_memcmp(stored->p, r->hash, KEY_HASH_LEN) != 0)
+        return 1; /* STORE_NOT_FOUND */
+    if (!name->p || !r->ns_out || name->n + 1 > r->ns_size) {
+        r->out = store_fail("namespace name does not fit the caller's buffer");
+    } else if (!nsid->p || nsid->n != STORE_NSID_LEN) {
+        r->out = store_fail("namespace has no id");
+    } else {
+        memcpy(r->ns_out, name->p, name->n);
+        r->ns_out[name->n] = '\0';
+        memcpy(r->id, nsid->p, STORE_NSID_LEN);
+        r->id[STORE_NSID_LEN] = '\0';
+        r->out = STORE_OK;
+    }
+    return 1;
 }
 
 store_status store_authenticate(store *s, const char *uuid, const char *key, char *ns_out, size_t ns_size,
@@ -162,54 +197,29 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
     uint64_t gen = store_cache_begin(s);
 
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_NS_BY_UUID];
-    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    store_status out = STORE_NOT_FOUND;
-    int cache = 0;
-    if (rc == SQLITE_ROW) {
-        const void *stored = sqlite3_column_blob(st, 1);
-        int stored_len = sqlite3_column_bytes(st, 1);
-        if (stored && stored_len == KEY_HASH_LEN && CRYPTO_memcmp(stored, hash, KEY_HASH_LEN) == 0) {
-            const char *name = (const char *)sqlite3_column_text(st, 0);
-            size_t len = (size_t)sqlite3_column_bytes(st, 0);
-            const char *nsid = (const char *)sqlite3_column_text(st, 2);
-            if (!name || !ns_out || len + 1 > ns_size) {
-                out = store_fail("namespace name does not fit the caller's buffer");
-            } else if (!nsid || (size_t)sqlite3_column_bytes(st, 2) != STORE_NSID_LEN) {
-                out = store_fail("namespace has no id");
-            } else {
-                memcpy(ns_out, name, len + 1);
-                memcpy(id, nsid, STORE_NSID_LEN + 1);
-                if (id_out) memcpy(id_out, id, sizeof id);
-                out = STORE_OK;
-                cache = 1;
-            }
-        }
-    } else if (rc != SQLITE_DONE) {
-        out = store_fail_db(s, "authenticate");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    store_val args[] = {SV_TEXT_(uuid)};
+    auth_row r = {hash, ns_out, ns_size, id, STORE_NOT_FOUND};
+    if (store_run(s, Q_NS_BY_UUID, args, 1, auth_read, &r, NULL) != SB_OK) r.out = store_fail_db(s, "authenticate");
     pthread_mutex_unlock(&s->db_lock);
+    store_status out = r.out;
+    int cache = out == STORE_OK;
+    if (cache && id_out) memcpy(id_out, id, sizeof id);
     if (cache) store_cache_auth_put(s, gen, uuid, hash, ns_out, id); /* only successes are kept */
     return out;
 }
 
 store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]) {
     if (!s || !name || !id_out) return store_fail("namespace_id: missing argument");
+    char id[64] = "";
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = s->st[ST_NS_ID];
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    const unsigned char *id = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    store_status out = rc == SQLITE_ROW && id && strlen((const char *)id) <= STORE_NSID_LEN ? STORE_OK
-                       : rc == SQLITE_DONE                                                   ? STORE_NOT_FOUND
-                                           : store_fail_db(s, "look up a namespace");
-    if (out == STORE_OK) strcpy(id_out, (const char *)id);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    store_val args[] = {SV_TEXT_(name)};
+    store_rc rc = store_run(s, Q_NS_ID, args, 1, store_row_text64, id, NULL);
+    store_status out = rc != SB_OK ? store_fail_db(s, "look up a namespace")
+                       : !id[0] ? STORE_NOT_FOUND
+                       : strlen(id) <= STORE_NSID_LEN ? STORE_OK
+                                                      : store_fail("namespace has a malformed id");
     pthread_mutex_unlock(&s->db_lock);
+    if (out == STORE_OK) strcpy(id_out, id);
     return out;
 }
 

@@ -1,8 +1,7 @@
 /* store_packages.c - package and binding documents (store_packages.h). A
  * package's actions are rows of `actions` named "pkg/action": they sort
  * between "pkg/" and "pkg0" ('0' follows '/'), so one index range finds
- * them. Statements are prepared per call: packages are written and listed
- * rarely, and the invoke path reads them only for packaged actions. */
+ * them. The invoke path reads packages only for packaged actions. */
 #include "host/store/store_internal.h"
 #include "host/store/store_packages.h"
 
@@ -12,72 +11,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Prepares sql on the shared connection (db_lock held); NULL on failure
- * with the store's last error set. */
-static sqlite3_stmt *prepare(store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        store_fail_db(s, "prepare package statement");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* Binds the range of action names of package pkg: ?lo = "pkg/", ?hi = "pkg0". */
-static int bind_range(sqlite3_stmt *st, int lo, int hi, const char *pkg) {
+/* The range of action names of package pkg: lo = "pkg/", hi = "pkg0"
+ * (malloc'd, freed by the caller). 0, or -1 out of memory. */
+static int name_range(const char *pkg, char **lo, char **hi) {
     size_t n = strlen(pkg);
-    char *a = malloc(n + 2), *b = malloc(n + 2);
-    if (!a || !b) { free(a); free(b); return -1; }
-    memcpy(a, pkg, n); a[n] = '/'; a[n + 1] = '\0';
-    memcpy(b, pkg, n); b[n] = '0'; b[n + 1] = '\0';
-    sqlite3_bind_text(st, lo, a, -1, free);
-    sqlite3_bind_text(st, hi, b, -1, free);
+    *lo = malloc(n + 2);
+    *hi = malloc(n + 2);
+    if (!*lo || !*hi) { free(*lo); free(*hi); return -1; }
+    memcpy(*lo, pkg, n); (*lo)[n] = '/'; (*lo)[n + 1] = '\0';
+    memcpy(*hi, pkg, n); (*hi)[n] = '0'; (*hi)[n + 1] = '\0';
     return 0;
 }
 
 /* Actions of package pkg (lock held): their count, or -1. */
 static long count_actions_locked(store *s, const char *ns, const char *pkg) {
-    sqlite3_stmt *st = prepare(s, "SELECT count(*) FROM actions WHERE namespace = ?1 AND name >= ?2 AND name < ?3");
-    if (!st) return -1;
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    long n = -1;
-    if (bind_range(st, 2, 3, pkg) == 0 && sqlite3_step(st) == SQLITE_ROW) n = (long)sqlite3_column_int64(st, 0);
+    char *lo, *hi;
+    if (name_range(pkg, &lo, &hi) < 0) {
+        store_fail("out of memory");
+        return -1;
+    }
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(lo), SV_TEXT_(hi)};
+    int64_t n = -1;
+    if (store_run(s, Q_PKG_COUNT_ACTIONS, args, 3, store_row_int, &n, NULL) != SB_OK) n = -1;
     if (n < 0) store_fail_db(s, "count package actions");
-    sqlite3_finalize(st);
-    return n;
+    free(lo);
+    free(hi);
+    return (long)n;
 }
 
 int store_package_holds_actions_locked(store *s, const char *ns, const char *pkg) {
-    sqlite3_stmt *st = prepare(s, "SELECT is_binding FROM packages WHERE namespace = ?1 AND name = ?2");
-    if (!st) return -1;
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, pkg, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) == 0 : rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
-    return out;
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(pkg)};
+    int64_t is_binding = -1;
+    if (store_run(s, Q_PKG_KIND, args, 2, store_row_int, &is_binding, NULL) != SB_OK) return -1;
+    return is_binding == 0; /* -1: no such package */
+}
+
+/* A package row: document, version, and is_binding in column 2. */
+typedef struct {
+    store_doc_row row;
+    int *is_binding;
+} pkg_row;
+
+static int read_pkg_row(void *ud, const store_val *cols, int ncols) {
+    pkg_row *r = ud;
+    if (ncols < 3) return 1;
+    if (r->is_binding) *r->is_binding = cols[2].type == SV_INT && cols[2].i != 0;
+    return store_row_doc(&r->row, cols, ncols);
 }
 
 /* One package row (lock held): 1 found (doc, version, is_binding set), 0
  * not, -1 error. */
 static int read_locked(store *s, const char *ns, const char *name, json_t **doc, char version[64], int *is_binding) {
-    sqlite3_stmt *st = prepare(s, "SELECT doc, version, is_binding FROM packages WHERE namespace = ?1 AND name = ?2");
-    if (!st) return -1;
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        if (version) snprintf(version, 64, "%s", (const char *)sqlite3_column_text(st, 1));
-        if (is_binding) *is_binding = sqlite3_column_int(st, 2);
-        found = 1;
-        if (doc && !(*doc = store_doc_decode(s, sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0)))) found = -1;
-    } else if (rc != SQLITE_DONE) {
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name)};
+    pkg_row r = {{s, doc, version, 0}, is_binding};
+    if (store_run(s, Q_PKG_GET, args, 2, read_pkg_row, &r, NULL) != SB_OK) {
         store_fail_db(s, "read package");
-        found = -1;
+        return -1;
     }
-    sqlite3_finalize(st);
-    return found;
+    return r.row.found;
 }
 
 store_status store_package_put(store *s, const char *ns, const char *name, json_t *in, int is_binding,
@@ -108,22 +99,12 @@ store_status store_package_put(store *s, const char *ns, const char *name, json_
         if (!text) out = store_fail("cannot build the package document (name not UTF-8, or out of memory)");
     }
     if (out == STORE_OK) {
-        sqlite3_stmt *st = prepare(s, "INSERT OR REPLACE INTO packages(namespace, name, publish, is_binding, version, "
-                                      "updated, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-        if (!st) out = STORE_ERROR;
-        else {
-            sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 3, json_is_true(json_object_get(doc, "publish")));
-            sqlite3_bind_int(st, 4, is_binding != 0);
-            sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 6, json_integer_value(json_object_get(doc, "updated")));
-            sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
-            int rc = sqlite3_step(st);
-            sqlite3_finalize(st);
-            if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) out = STORE_NOT_FOUND, store_fail("namespace does not exist");
-            else if (rc != SQLITE_DONE) out = store_fail_db(s, "write package");
-        }
+        store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name), SV_INT_(json_is_true(json_object_get(doc, "publish"))),
+                            SV_INT_(is_binding != 0), SV_TEXT_(version),
+                            SV_INT_(json_integer_value(json_object_get(doc, "updated"))), SV_TEXT_(text)};
+        store_rc rc = store_run(s, Q_PKG_PUT, args, 7, NULL, NULL, NULL);
+        if (rc == SB_FOREIGN_KEY) out = STORE_NOT_FOUND, store_fail("namespace does not exist");
+        else if (rc != SB_OK) out = store_fail_db(s, "write package");
     }
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
@@ -146,18 +127,10 @@ store_status store_package_get(store *s, const char *ns, const char *name, json_
 store_status store_package_list(store *s, const char *ns, int published_only, int limit, int skip, json_t **out) {
     *out = NULL;
     if (!s || !ns) return store_fail("package_list: missing argument");
+    store_val args[] = {SV_TEXT_(ns), SV_INT_(published_only != 0), SV_INT_(limit > 0 ? limit : -1),
+                        SV_INT_(skip > 0 ? skip : 0)};
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = prepare(s, "SELECT doc FROM packages WHERE namespace = ?1 AND (?2 = 0 OR publish = 1) "
-                                  "ORDER BY updated DESC, rowid DESC LIMIT ?3 OFFSET ?4");
-    store_status res = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, published_only != 0);
-        sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
-        sqlite3_bind_int(st, 4, skip > 0 ? skip : 0);
-        res = store_collect_docs(s, st, "list packages", out);
-        sqlite3_finalize(st);
-    }
+    store_status res = store_collect_docs(s, Q_PKG_LIST, args, 4, 0, "list packages", out);
     pthread_mutex_unlock(&s->db_lock);
     return res;
 }
@@ -183,14 +156,8 @@ store_status store_package_delete(store *s, const char *ns, const char *name, js
         }
     }
     if (res == STORE_OK) {
-        sqlite3_stmt *st = prepare(s, "DELETE FROM packages WHERE namespace = ?1 AND name = ?2");
-        if (!st) res = STORE_ERROR;
-        else {
-            sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE) res = store_fail_db(s, "delete package");
-            sqlite3_finalize(st);
-        }
+        store_val args[] = {SV_TEXT_(ns), SV_TEXT_(name)};
+        if (store_run(s, Q_PKG_DELETE, args, 2, NULL, NULL, NULL) != SB_OK) res = store_fail_db(s, "delete package");
     }
     if (res == STORE_OK) res = store_commit(s);
     else store_rollback(s);
@@ -203,18 +170,14 @@ store_status store_package_delete(store *s, const char *ns, const char *name, js
 store_status store_package_actions(store *s, const char *ns, const char *pkg, int limit, int skip, json_t **out) {
     *out = NULL;
     if (!s || !ns || !pkg) return store_fail("package_actions: missing argument");
+    char *lo, *hi;
+    if (name_range(pkg, &lo, &hi) < 0) return store_fail("out of memory");
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(lo), SV_TEXT_(hi), SV_INT_(limit > 0 ? limit : -1),
+                        SV_INT_(skip > 0 ? skip : 0)};
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = prepare(s, "SELECT json_remove(doc, '$.exec.code') FROM actions WHERE namespace = ?1 AND "
-                                  "name >= ?2 AND name < ?3 ORDER BY updated DESC, rowid DESC LIMIT ?4 OFFSET ?5");
-    store_status res = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, limit > 0 ? limit : -1);
-        sqlite3_bind_int(st, 5, skip > 0 ? skip : 0);
-        res = bind_range(st, 2, 3, pkg) == 0 ? store_collect_docs(s, st, "list package actions", out)
-                                             : store_fail("out of memory");
-        sqlite3_finalize(st);
-    }
+    store_status res = store_collect_docs(s, Q_PKG_ACTIONS, args, 5, 1, "list package actions", out);
     pthread_mutex_unlock(&s->db_lock);
+    free(lo);
+    free(hi);
     return res;
 }

@@ -42,17 +42,15 @@ static store_retention retention_of(store *s) {
     return r;
 }
 
-/* Runs one bound delete (its parameters bound) in its own transaction;
- * db_lock held. Returns the rows deleted. */
-static int run_delete(store *s, sqlite3_stmt *st, const char *what) {
-    int before = sqlite3_total_changes(s->db);
+/* Runs one delete in its own transaction; db_lock held. Returns the rows
+ * deleted. */
+static int run_delete(store *s, store_query q, const store_val *args, int n, const char *what) {
     if (store_begin(s) != STORE_OK) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
         fprintf(stderr, "tfaas store: %s: %s\n", what, store_last_error());
         return 0;
     }
-    if (store_step_done(st) != SQLITE_DONE) {
+    int64_t changes = 0;
+    if (store_run(s, q, args, n, NULL, NULL, &changes) != SB_OK) {
         store_fail_db(s, what);
         fprintf(stderr, "tfaas store: %s\n", store_last_error());
         store_rollback(s);
@@ -62,17 +60,14 @@ static int run_delete(store *s, sqlite3_stmt *st, const char *what) {
         fprintf(stderr, "tfaas store: %s: %s\n", what, store_last_error());
         return 0;
     }
-    return sqlite3_total_changes(s->db) - before;
+    return (int)changes;
 }
 
 /* Whether namespace ns holds more than max_bytes of records; db_lock held. */
 static int over_bytes(store *s, const char *ns, uint64_t max_bytes) {
-    sqlite3_stmt *st = s->st[ST_ACTV_BYTES];
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    int over = sqlite3_step(st) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) > max_bytes;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return over;
+    store_val args[] = {SV_TEXT_(ns)};
+    int64_t bytes = 0;
+    return store_run(s, Q_ACTV_BYTES, args, 1, store_row_int, &bytes, NULL) == SB_OK && (uint64_t)bytes > max_bytes;
 }
 
 static unsigned slot_of(const char *ns) {
@@ -119,19 +114,14 @@ void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, 
          * default) the walk that sums from the newest. The combined window
          * query every time cost a 10,000-record namespace a third of the
          * warm hello's throughput. */
-        sqlite3_stmt *st;
         if (r.max_count) {
-            st = s->st[ST_ACTV_TRIM_COUNT];
-            sqlite3_bind_text(st, 1, ns[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)(r.max_count ? r.max_count : 1));
-            run_delete(s, st, "trim activations to the namespace's count");
+            store_val args[] = {SV_TEXT_(ns[i]), SV_INT_(r.max_count)};
+            run_delete(s, Q_ACTV_TRIM_COUNT, args, 2, "trim activations to the namespace's count");
         }
         if (r.max_bytes && over_bytes(s, ns[i], r.max_bytes)) {
-            st = s->st[ST_ACTV_TRIM];
-            sqlite3_bind_text(st, 1, ns[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, r.max_count ? (sqlite3_int64)r.max_count : INT64_MAX);
-            sqlite3_bind_int64(st, 3, r.max_bytes);
-            run_delete(s, st, "trim activations to the namespace's bytes");
+            store_val args[] = {SV_TEXT_(ns[i]), SV_INT_(r.max_count ? (int64_t)r.max_count : INT64_MAX),
+                                SV_INT_(r.max_bytes)};
+            run_delete(s, Q_ACTV_TRIM, args, 3, "trim activations to the namespace's bytes");
         }
         pthread_mutex_unlock(&s->db_lock);
     }
@@ -145,11 +135,9 @@ void store_retention_expire(store *s) {
     s->expired_at_us = now;
     int64_t cutoff = (int64_t)clock_wall_ms() - r.max_age_ms;
     for (int round = 0; round < 64; round++) { /* bounded: the rest waits for the next sweep */
-        sqlite3_stmt *st = s->st[ST_ACTV_EXPIRE];
+        store_val args[] = {SV_INT_(cutoff), SV_INT_(STORE_EXPIRE_BATCH)};
         pthread_mutex_lock(&s->db_lock);
-        sqlite3_bind_int64(st, 1, cutoff);
-        sqlite3_bind_int(st, 2, STORE_EXPIRE_BATCH);
-        int deleted = run_delete(s, st, "delete expired activations");
+        int deleted = run_delete(s, Q_ACTV_EXPIRE, args, 2, "delete expired activations");
         pthread_mutex_unlock(&s->db_lock);
         if (deleted < STORE_EXPIRE_BATCH) break;
     }

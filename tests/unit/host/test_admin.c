@@ -153,6 +153,30 @@ int main(void) {
     CHECK(run("namespace", "list", "--state", "/dev/null", NULL) == 1);
     CHECK(strstr(err, "not a directory") != NULL);
 
+    /* --store (and $TFAAS_STORE) name a PostgreSQL store instead of the
+     * state directory's SQLite: only where one runs (scripts/pg-test.sh). */
+    if (test_store_pg()) {
+        char target[1024];
+        snprintf(target, sizeof target, "%s", test_store_target(path_join(root, "pg")));
+        CHECK(run("namespace", "create", "pgtenant", "--store", target, "--state", state, NULL) == 0);
+        CHECK(is_credential_line(out));
+        char pgcred[102] = "";
+        memcpy(pgcred, out, sizeof pgcred - 1);
+        pgcred[36] = pgcred[101] = '\0';
+        s = NULL;
+        CHECK(store_open(target, &s, &e) == STORE_OK);
+        CHECK(store_authenticate(s, pgcred, pgcred + 37, ns, sizeof ns, NULL) == STORE_OK);
+        CHECK_STR(ns, "pgtenant");
+        store_close(s);
+        CHECK(run("namespace", "list", "--state", state, NULL) == 0 && !strstr(out, "pgtenant"));
+        setenv("TFAAS_STORE", target, 1);
+        CHECK(run("namespace", "delete", "pgtenant", "--state", state, NULL) == 0);
+        unsetenv("TFAAS_STORE");
+        CHECK(run("namespace", "list", "--store", target, NULL) == 0 && !strstr(out, "pgtenant"));
+        CHECK(run("namespace", "list", "--store", "postgresql://nobody@/nodb?host=/nonexistent", NULL) == 1);
+        CHECK(strstr(err, "cannot connect") && !strstr(err, "nonexistent?")); /* no URL echoed */
+    }
+
     scratch_remove(root);
     return CHECK_DONE();
 }

@@ -195,7 +195,7 @@ int main(void) {
     char *dir = scratch_dir("activations");
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     free(err);
     if (!s) return CHECK_DONE();
     test_concurrent_group_commit(s);
@@ -211,7 +211,7 @@ int main(void) {
     store_close(s);
     CHECK(atomic_load(&drained) == 5000);
     s = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     json_t *list = NULL, *got = NULL;
     CHECK(store_activation_list(s, "d", NULL, 0, 0, 0, 0, 0, &list) == STORE_OK && json_array_size(list) == 5000);
     json_decref(list);

@@ -72,7 +72,7 @@ static void test_other_process(store *s, const char *dir) {
 
     store *other = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &other, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &other, &err) == STORE_OK);
     free(err);
     if (!other) return;
     doc = action("function main(){return {w:2}}");
@@ -98,7 +98,7 @@ int main(void) {
     char *dir = scratch_dir("cache");
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     free(err);
     if (s) {
         CHECK(store_namespace_create(s, "t", UUID, KEY, NULL, NULL) == STORE_OK);

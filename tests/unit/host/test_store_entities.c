@@ -86,7 +86,7 @@ int main(void) {
     char *dir = scratch_dir("entities");
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     CHECK(store_namespace_create(s, "guest", NULL, NULL, NULL, NULL) == STORE_OK);
     test_entities(s);
     test_alarms(s);
@@ -96,7 +96,7 @@ int main(void) {
     CHECK(store_alarm_put(s, "guest", "t9", t, 9000, 1) == STORE_OK);
     json_decref(t);
     store_close(s);
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     int64_t earliest = 0;
     CHECK(store_alarm_earliest(s, &earliest) == STORE_OK && earliest == 7000);
     test_trigger_delete(s);

@@ -7,6 +7,7 @@
 #include "host/store/store_packages.h"
 #include "host/util/json.h"
 #include "scratch.h"
+#include "test_store_helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ int main(void) {
     char *dir = scratch_dir("packages");
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     free(err);
     if (s) {
         CHECK(store_namespace_create(s, "t", NULL, NULL, NULL, NULL) == STORE_OK);

@@ -144,7 +144,7 @@ static void test_upgrade_from_v1(void) {
     sqlite3_close(db);
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     store_page p;
     CHECK(store_activation_page(s, "old", NULL, 0, 0, 0, 0, 0, 0, &p) == STORE_OK && p.n == 1);
     json_t *entry = p.n ? json_loadb(p.docs[0], p.lens[0], 0, NULL) : NULL;
@@ -166,16 +166,17 @@ static void test_upgrade_from_v1(void) {
 }
 
 int main(void) {
-    test_upgrade_from_v1();
+    if (test_store_pg()) printf("skip: SQLite schema 1 upgrade (PostgreSQL)\n");
+    else test_upgrade_from_v1();
     char *dir = scratch_dir("retention");
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     test_count_and_bytes(s);
     test_page_bound(s);
     test_age(s);
     /* reopened with a one-hour TTL: the first commit's sweep deletes "old" */
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     store_set_retention(s, &(store_retention){.max_age_ms = 3600 * 1000});
     settle(s);
     CHECK(count_of(s, "aged") == 1);

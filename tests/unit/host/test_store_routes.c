@@ -32,7 +32,7 @@ int main(void) {
     store *s = NULL;
     char *err = NULL;
     char u[STORE_UUID_LEN + 1], k[STORE_KEY_LEN + 1];
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     CHECK(store_namespace_create(s, "alice", NULL, NULL, u, k) == STORE_OK);
     CHECK(store_namespace_create(s, "bob", NULL, NULL, u, k) == STORE_OK);
 

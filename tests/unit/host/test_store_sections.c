@@ -83,7 +83,7 @@ int main(void) {
     char *dir = scratch_dir("sections");
     store *s = NULL;
     char *err = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     free(err);
     if (!s) return CHECK_DONE();
     store_retention r = {.max_count = MAX_COUNT};
@@ -111,7 +111,7 @@ int main(void) {
     CHECK(own_thread);
 
     s = NULL;
-    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     free(err);
     if (!s) return CHECK_DONE();
     for (int n = 0; n < NAMESPACES; n++) {

@@ -1,14 +1,15 @@
-/* store_schema.c - the tables of the state database and the migration steps
- * between schema versions (PRAGMA user_version). All pending steps run in one
+/* store_sqlite_schema.c - the SQLite backend's tables and the migration
+ * steps between schema versions (PRAGMA user_version). All pending steps run in one
  * transaction, so an interrupted upgrade leaves the previous version intact.
  *
  * Activations have no foreign key on purpose: a group commit must never fail
  * as a whole because one record names a namespace deleted in the meantime;
  * store_namespace_delete removes them explicitly. Actions, packages,
  * triggers, rules and alarm schedules cascade. */
-#include "host/store/store_internal.h"
+#include "host/store/store_sqlite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Version 0 -> 1: the initial schema. */
 static const char SCHEMA_V1[] =
@@ -158,41 +159,39 @@ static int user_version(sqlite3 *db, int *out) {
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-store_status store_schema_migrate(store *s) {
+/* Fails with "what: SQLite's message" in *err; rolls back when asked. */
+static int fail(sqlite3 *db, const char *what, int rollback, char **err) {
+    if (asprintf(err, "%s: %s", what, sqlite3_errmsg(db)) < 0) *err = NULL;
+    if (rollback) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int store_sqlite_migrate(sqlite3 *db, char **err) {
     int version = 0;
-    if (user_version(s->db, &version) < 0) return store_fail_db(s, "cannot read schema version");
+    if (user_version(db, &version) < 0) return fail(db, "cannot read schema version", 0, err);
     /* Up to date: no write needed, so a read-only database still opens. */
-    if (version == STORE_SCHEMA_VERSION) return STORE_OK;
+    if (version == STORE_SQLITE_SCHEMA_VERSION) return 0;
     /* Read the version again inside a write transaction so two processes
      * opening a fresh file at once (serve and admin) cannot both migrate. */
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return store_fail_db(s, "cannot lock the database to create or upgrade its schema");
-    if (user_version(s->db, &version) < 0) {
-        store_status st = store_fail_db(s, "cannot read schema version");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return st;
-    }
-    if (version > STORE_SCHEMA_VERSION) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return store_fail("schema version %d is newer than this tfaas understands (%d)", version,
-                          STORE_SCHEMA_VERSION);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(db, "cannot lock the database to create or upgrade its schema", 0, err);
+    if (user_version(db, &version) < 0) return fail(db, "cannot read schema version", 1, err);
+    if (version > STORE_SQLITE_SCHEMA_VERSION) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (asprintf(err, "schema version %d is newer than this tfaas understands (%d)", version,
+                     STORE_SQLITE_SCHEMA_VERSION) < 0)
+            *err = NULL;
+        return -1;
     }
     for (size_t i = 0; i < sizeof MIGRATIONS / sizeof MIGRATIONS[0]; i++) {
         if (MIGRATIONS[i].to <= version) continue;
         char set_version[64];
         snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", MIGRATIONS[i].to);
-        if (sqlite3_exec(s->db, MIGRATIONS[i].sql, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(s->db, set_version, NULL, NULL, NULL) != SQLITE_OK) {
-            store_status st = store_fail_db(s, "schema migration failed");
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            return st;
-        }
+        if (sqlite3_exec(db, MIGRATIONS[i].sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, set_version, NULL, NULL, NULL) != SQLITE_OK)
+            return fail(db, "schema migration failed", 1, err);
         version = MIGRATIONS[i].to;
     }
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        store_status st = store_fail_db(s, "cannot commit the schema");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return st;
-    }
-    return STORE_OK;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) return fail(db, "cannot commit the schema", 1, err);
+    return 0;
 }
