@@ -7,7 +7,8 @@
  * '/' is added; a route that matches allows at least one method (GET for
  * all but the confidential deploy, PUT, and invocation, POST). The web and
  * API route paths (ROUTE_WEB, ROUTE_APIGW) keep their rest whole: name is
- * what follows the prefix, '/'s included, and grows by the added '/'. */
+ * what follows the prefix, '/'s included, and grows by the added '/'.
+ * /metrics names nothing; /console names its asset ("" for the page). */
 #include "fuzz.h"
 
 #include "host/gateway/route.h"
@@ -29,6 +30,15 @@ static void check_route(const char *path, const route *r, route_kind kind) {
         FUZZ_CHECK(r->ns == NULL && r->name && inside(r, r->name));
         FUZZ_CHECK(!strncmp(path, kind == ROUTE_WEB ? "/api/v1/web/" : "/apigw/", kind == ROUTE_WEB ? 12 : 7));
         FUZZ_CHECK(!strcmp(r->name, path + (kind == ROUTE_WEB ? 12 : 7)));
+        FUZZ_CHECK(route_allowed(kind) & ROUTE_GET);
+        return;
+    }
+    if (kind == ROUTE_METRICS || kind == ROUTE_CONSOLE) {
+        /* one segment (console: and an asset name, or "" for the page) */
+        FUZZ_CHECK(r->ns == NULL && !r->pkg && !r->in_package && !r->is_public);
+        FUZZ_CHECK(strstr(path, kind == ROUTE_METRICS ? "metrics" : "console") != NULL);
+        if (kind == ROUTE_METRICS) FUZZ_CHECK(r->name == NULL);
+        else FUZZ_CHECK(r->name && (r->name[0] == '\0' || (inside(r, r->name) && !strchr(r->name, '/'))));
         FUZZ_CHECK(route_allowed(kind) & ROUTE_GET);
         return;
     }
