@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,11 +515,46 @@ static void release_keys(enclave *e, key_request *kr) {
     free(err);
 }
 
+/* How long the reader keeps a commit section open for more results of an
+ * enclave that still runs activations, and how many results one section
+ * takes at most. Results that trickle in one at a time (a confidential
+ * call's crypto spaces them out by a few hundred microseconds) would
+ * otherwise each cost a commit, a WAL write and an HTTP thread wake-up of
+ * their own; lingering this long lets several share them. It is the
+ * whole latency this adds, and it never applies to the last result of a
+ * busy period: an enclave with nothing in flight ends the section at once. */
+#define COMMIT_LINGER_US 300u
+#define COMMIT_LINGER_RESULTS 32u
+
+static unsigned done_count(const done_list *dl) {
+    unsigned n = 0;
+    for (const activation *a = dl->head; a; a = a->next) n++;
+    return n;
+}
+
+/* Whether the open section should wait for more (see COMMIT_LINGER_US):
+ * the enclave still runs something, the section is young and small, and
+ * the channel becomes readable before the linger ends. */
+static int linger_for_more(enclave *e, uint64_t opened_us, unsigned held) {
+    scheduler *s = e->s;
+    pthread_mutex_lock(&s->lock);
+    unsigned busy = e->running + e->pipelined;
+    pthread_mutex_unlock(&s->lock);
+    uint64_t now = clock_mono_us();
+    if (!busy || held >= COMMIT_LINGER_RESULTS || now - opened_us >= COMMIT_LINGER_US) return 0;
+    uint64_t left = opened_us + COMMIT_LINGER_US - now;
+    struct pollfd p = {.fd = e->fd, .events = POLLIN};
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(left * 1000u)};
+    return ppoll(&p, 1, &ts, NULL) > 0;
+}
+
 /* Results that arrive together are handled as one burst: read with one
  * read() (ipc_inbuf), finished under one hold of the lock, delivered in a
- * row between the config's burst brackets (the gateway commits their
- * records in one transaction on this thread). A NEED_KEYS result ends a
- * burst, since its key release runs outside the lock. */
+ * row inside the config's burst brackets (the gateway commits their
+ * records in one transaction on this thread). The section stays open a
+ * little for results that follow (linger_for_more). A NEED_KEYS result
+ * ends a section, since its key release runs outside the lock and may
+ * wait for the key service. */
 static void *reader_main(void *arg) {
     enclave *e = arg;
     pthread_setname_np(pthread_self(), "enclave-reader");
@@ -526,7 +562,15 @@ static void *reader_main(void *arg) {
     ipc_inbuf *in = malloc(sizeof *in);
     ipc_status st = in ? IPC_OK : IPC_ERR_NOMEM;
     if (in) ipc_inbuf_init(in, e->fd);
+    int sections = s->cfg.burst_begin && s->cfg.burst_end;
+    int open = 0;        /* a commit section is open */
+    uint64_t opened_us = 0;
+    unsigned held = 0;   /* results delivered into it */
     while (st == IPC_OK) {
+        if (open && !ipc_inbuf_ready(in) && !linger_for_more(e, opened_us, held)) {
+            s->cfg.burst_end(s->cfg.burst_ud);
+            open = 0;
+        }
         ipc_msg m;
         st = ipc_inbuf_recv(in, &m); /* blocks until something comes */
         if (st != IPC_OK) break;
@@ -543,14 +587,23 @@ static void *reader_main(void *arg) {
         }
         enclave_inline_end();
         pthread_mutex_unlock(&s->lock);
-        int burst = dl.head && s->cfg.burst_begin && s->cfg.burst_end;
-        if (burst) s->cfg.burst_begin(s->cfg.burst_ud);
+        if (sections && dl.head && !open) {
+            s->cfg.burst_begin(s->cfg.burst_ud);
+            open = 1;
+            opened_us = clock_mono_us();
+            held = 0;
+        }
+        held += done_count(&dl);
         done_list_deliver(&dl);
-        if (burst) s->cfg.burst_end(s->cfg.burst_ud);
+        if (open && kr.ipc_id) {
+            s->cfg.burst_end(s->cfg.burst_ud);
+            open = 0;
+        }
         if (kr.ipc_id) release_keys(e, &kr);
         free(kr.record);
         free(kr.worker);
     }
+    if (open) s->cfg.burst_end(s->cfg.burst_ud);
     free(in);
     /* EOF and I/O errors (ECONNRESET) are how a dead process looks;
      * anything else is a broken frame and worth a word. */
