@@ -1,8 +1,11 @@
 /* outcome.c - engine_outcome helpers shared by every engine: freeing, the
- * {"error": "..."} object every failure carries (escaped here so that no JSON
- * library is needed in the enclave), the failure messages both engines report
- * in the same words, and the interrupt probe of the engines' self-tests. */
+ * {"error": "..."} object every failure carries (escaped by common/json_text,
+ * so that no JSON library is needed in the enclave), the failure messages
+ * both engines report in the same words, and the interrupt probe of the
+ * engines' self-tests. */
 #include "trusted/engine.h"
+
+#include "common/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,34 +18,13 @@ void engine_outcome_free(engine_outcome *o) {
     o->result = o->logs = NULL;
 }
 
-/* Writes s as a JSON string body (no quotes) into dst, which must hold
- * 6 * strlen(s) + 1 bytes; returns the length written. Bytes >= 0x80 pass
- * through: messages are UTF-8 from the engine. */
-static size_t json_escape(char *dst, const char *s) {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': dst[n++] = '\\'; dst[n++] = '"'; break;
-        case '\\': dst[n++] = '\\'; dst[n++] = '\\'; break;
-        case '\n': dst[n++] = '\\'; dst[n++] = 'n'; break;
-        case '\r': dst[n++] = '\\'; dst[n++] = 'r'; break;
-        case '\t': dst[n++] = '\\'; dst[n++] = 't'; break;
-        default:
-            if (*p < 0x20) n += (size_t)sprintf(dst + n, "\\u%04x", *p);
-            else dst[n++] = (char)*p;
-        }
-    }
-    dst[n] = '\0';
-    return n;
-}
-
 int engine_outcome_error(engine_outcome *out, tfaas_status status, const char *message) {
     static const char prefix[] = "{\"error\":\"", suffix[] = "\"}";
     static const char fallback[] = "{\"error\":\"out of memory in the enclave\"}";
     free(out->result);
     out->status = status;
     size_t mlen = strlen(message);
-    out->result = malloc(sizeof prefix + 6 * mlen + sizeof suffix);
+    out->result = malloc(sizeof prefix + JSON_TEXT_ESCAPED_MAX(mlen) + sizeof suffix);
     if (!out->result) {
         out->status = TFAAS_STATUS_INTERNAL_ERR;
         out->result = strdup(fallback);
@@ -50,7 +32,7 @@ int engine_outcome_error(engine_outcome *out, tfaas_status status, const char *m
     }
     memcpy(out->result, prefix, sizeof prefix - 1);
     size_t n = sizeof prefix - 1;
-    n += json_escape(out->result + n, message);
+    n += json_text_escape(out->result + n, message, mlen);
     memcpy(out->result + n, suffix, sizeof suffix);
     return 0;
 }

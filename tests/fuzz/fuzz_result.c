@@ -12,10 +12,12 @@
  * outcome has a known status, a result without NUL bytes and within its cap,
  * logs within theirs, both valid UTF-8, and sealed bytes (within the cap)
  * exactly when it is a confidential success, whose result is then "{}";
- * its record is built, dumps to JSON
- * that parses back, is a success exactly when the enclave said success and
- * sent a JSON object (which the record then holds unchanged), lists the log
- * lines exactly, and stays within a small factor of what the enclave sent. */
+ * its record is built, dumps to JSON that parses back, is a success
+ * exactly when the enclave said success and sent a JSON object (which the
+ * record then holds unchanged), lists the log lines exactly, and stays
+ * within a small factor of what the enclave sent; its text form's list
+ * entry is the record without response and logs, and its result slice is
+ * the record's result. */
 #include "fuzz.h"
 
 #include "host/gateway/activation_record.h"
@@ -71,6 +73,23 @@ static void check_record(const result_frame *rf, const result_frame_limits *lim,
         at += n;
     }
     FUZZ_CHECK(at == len);
+
+    /* The text the store keeps: its list entry is the record without
+     * response and logs, its result slice the record's result. */
+    activation_text t;
+    FUZZ_CHECK(activation_record_write(&info, &res, INT64_C(1764460800000), &t, &malformed) == 0);
+    json_t *entry = json_loads(t.summary, JSON_ALLOW_NUL, NULL);
+    json_t *expect = json_copy(rec);
+    json_object_del(expect, "response");
+    json_object_del(expect, "logs");
+    FUZZ_CHECK(entry && json_equal(entry, expect));
+    json_t *slice = json_loadb(t.text + t.result_off, t.result_len, JSON_ALLOW_NUL, NULL);
+    FUZZ_CHECK(slice && json_equal(slice, result));
+    FUZZ_CHECK(t.status_code == code);
+    json_decref(slice);
+    json_decref(expect);
+    json_decref(entry);
+    activation_text_free(&t);
 
     json_decref(given);
     json_decref(back);

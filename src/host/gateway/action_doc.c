@@ -192,6 +192,13 @@ json_t *action_limits_json(const action_limits *l) {
                      "logs", (json_int_t)l->logs_mb, "concurrency", (json_int_t)l->concurrency);
 }
 
+size_t action_limits_text(const action_limits *l, char *buf, size_t size) {
+    int n = snprintf(buf, size, "{\"timeout\":%lld,\"memory\":%lld,\"logs\":%lld,\"concurrency\":%lld}",
+                     (long long)l->timeout_ms, (long long)l->memory_mb, (long long)l->logs_mb,
+                     (long long)l->concurrency);
+    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
 /* Fills l from body limits over base; 0, or -1 with err. */
 static int limits_from(const json_t *given, action_limits *l, char *err, size_t errsize) {
     if (!given || json_is_null(given)) return 0;

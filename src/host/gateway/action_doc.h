@@ -102,7 +102,9 @@ int action_isolation_request(const json_t *annotations, isolation_mode *out, cha
 
 /* Limits of a stored document, defaults for anything missing. */
 void action_limits_get(const json_t *doc, action_limits *out);
-/* The limits as the JSON object records and annotations carry. */
+/* The limits as the JSON object records and annotations carry: a tree, or
+ * written into buf (its length, cut at size - 1; 160 bytes always hold it). */
 json_t *action_limits_json(const action_limits *l);
+size_t action_limits_text(const action_limits *l, char *buf, size_t size);
 
 #endif

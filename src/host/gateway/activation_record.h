@@ -40,10 +40,28 @@ typedef struct {
     int by_sequence;
 } activation_info;
 
-/* The record (new reference), or NULL when out of memory. end_ms is the wall
- * clock at completion; start is end minus the run time. *malformed is NULL,
- * or why the result was replaced (valid until the thread's next call), for
- * the server's log. */
+/* The record written once as JSON text (malloc'd, NUL-terminated): `text`
+ * is what the store keeps and a blocking invoke answers, `summary` its list
+ * entry (the same without response and logs, as OpenWhisk lists them), and
+ * response.result is text[result_off .. result_off + result_len). */
+typedef struct {
+    char *text, *summary;
+    size_t len;
+    size_t result_off, result_len;
+    int status_code; /* response.statusCode, OpenWhisk's 0-3 */
+    int64_t start, end;
+} activation_text;
+
+/* Writes the record into *out: 0, or -1 when out of memory (*out empty).
+ * end_ms is the wall clock at completion; start is end minus the run time.
+ * *malformed is NULL, or why the result was replaced (valid until the
+ * thread's next call), for the server's log. */
+int activation_record_write(const activation_info *info, const sched_result *res, int64_t end_ms,
+                            activation_text *out, const char **malformed);
+void activation_text_free(activation_text *t);
+
+/* The same record as a jansson tree (new reference; NULL when out of
+ * memory), for callers that read its fields (sequences, tests). */
 json_t *activation_record_build(const activation_info *info, const sched_result *res, int64_t end_ms,
                                 const char **malformed);
 

@@ -38,7 +38,7 @@ struct invocation {
     int done;            /* the record's commit finished (well or not) */
     store_status commit; /* its outcome; NOT_FOUND: the namespace was deleted meanwhile */
     int not_run;         /* the scheduler never ran it (sched_result.not_run) */
-    json_t *record;      /* the activation record, kept for the blocking answer */
+    activation_text record; /* the activation record's text, kept for the blocking answer */
     parked park;         /* the blocking request's connection while it waits */
     /* Fixed at creation: */
     int result_only;
@@ -67,7 +67,7 @@ struct invocation {
 
 static void inv_release(invocation *inv) {
     if (atomic_fetch_sub(&inv->refs, 1) != 1) return;
-    json_decref(inv->record);
+    activation_text_free(&inv->record);
     free(inv->sealed);
     free(inv->refusal);
     free(inv->ns); free(inv->name); free(inv->version); free(inv->kind); free(inv->tenant); free(inv->cause);
@@ -84,7 +84,7 @@ void invoke_state_get(gateway *gw, invocation *inv, invoke_state *out) {
     out->done = inv->done;
     out->not_run = inv->not_run;
     out->commit = inv->commit;
-    out->record = inv->record;
+    out->record = inv->record.text ? &inv->record : NULL;
     park_unlock(gw);
 }
 
@@ -157,29 +157,47 @@ static void on_done(void *ud, sched_result *res) {
                             .cause = inv->cause,
                             .by_sequence = inv->by_sequence};
     const char *malformed;
-    json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
+    activation_text rec;
+    int built = activation_record_write(&info, res, clock_wall_ms(), &rec, &malformed) == 0;
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
     int not_run = res->not_run;
     /* A confidential call's status and durations are the client's: only
      * that it came (metrics.h). A sequence's own activation is counted; its
      * time is its components', which the histograms have already. */
     if (inv->confidential) metrics_confidential(inv->ns, inv->name);
-    else metrics_activation(inv->ns, inv->name, json_get_int(json_object_get(rec, "response"), "statusCode",
-                                                             TFAAS_STATUS_INTERNAL_ERR),
+    else metrics_activation(inv->ns, inv->name, built ? rec.status_code : TFAAS_STATUS_INTERNAL_ERR,
                             !not_run && !inv->sequence, res->wait_us, res->init_us, res->duration_us);
     sched_result_free(res);
-    /* The store and the blocking answer share the record: neither changes
-     * it, and jansson's reference counts are atomic. */
-    json_t *copy = json_incref(rec);
-    if (!copy) {
+    /* The store gets its own copy of the text (it frees it once committed);
+     * the invocation keeps the record for the blocking answer. */
+    store_record_text *stored = built ? calloc(1, sizeof *stored) : NULL;
+    if (stored) {
+        stored->text = malloc(rec.len + 1);
+        stored->summary = rec.summary;
+        rec.summary = NULL;
+        stored->text_len = rec.len;
+        stored->id = strdup(inv->id);
+        stored->ns = strdup(inv->ns);
+        stored->name = strdup(inv->name);
+        stored->start = rec.start;
+        stored->end = rec.end;
+        stored->status_code = rec.status_code;
+        if (stored->text) memcpy(stored->text, rec.text, rec.len + 1);
+    }
+    /* A sequence waiting for it reads the record's fields. */
+    json_t *tree = built && inv->then ? json_loadb(rec.text, rec.len, JSON_ALLOW_NUL, NULL) : NULL;
+    if (!stored || !stored->text || !stored->id || !stored->ns || !stored->name || (inv->then && !tree)) {
         fprintf(stderr, "tfaas serve: out of memory building activation %s\n", inv->id);
-        json_decref(rec);
+        if (built) activation_text_free(&rec);
+        store_record_text_free(stored);
+        json_decref(tree);
         free(sealed);
         free(refusal);
         if (inv->then) inv->then(inv->then_ud, NULL); /* a sequence waiting for it stops */
         on_committed(inv, STORE_ERROR);
         return;
     }
+    int status_code = rec.status_code;
     park_lock(inv->gw);
     inv->record = rec;
     inv->sealed = sealed;
@@ -187,18 +205,32 @@ static void on_done(void *ud, sched_result *res) {
     inv->refusal = refusal;
     inv->not_run = not_run;
     park_unlock(inv->gw);
-    if (inv->then) inv->then(inv->then_ud, rec); /* e.g. the next component of a sequence */
+    if (inv->then) inv->then(inv->then_ud, tree); /* e.g. the next component of a sequence */
+    json_decref(tree);
     /* A refusal on a public route (an unsigned or wrongly signed request,
      * from anyone) is answered but not stored: strangers must not fill the
      * namespace's activations. A call that ran is recorded as any other. */
-    if (inv->is_public && json_get_int(json_object_get(rec, "response"), "statusCode", TFAAS_STATUS_INTERNAL_ERR) !=
-                              TFAAS_STATUS_SUCCESS) {
-        json_decref(copy);
+    if (inv->is_public && status_code != TFAAS_STATUS_SUCCESS) {
+        store_record_text_free(stored);
         on_committed(inv, STORE_OK);
         return;
     }
     /* Recorded also when it never ran (shutdown): the caller holds its id. */
-    store_activation_put(inv->gw->store, copy, inv->ns_id, on_committed, inv);
+    store_activation_put_text(inv->gw->store, stored, inv->ns_id, on_committed, inv);
+}
+
+/* The record's result, parsed (new reference; NULL when out of memory). */
+static json_t *record_result(const activation_text *rec) {
+    return json_loadb(rec->text + rec->result_off, rec->result_len, JSON_ALLOW_NUL, NULL);
+}
+
+/* Answers with a slice of the record's text as application/json. */
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text, size_t len,
+                                  const http_header *hdr) {
+    char *copy = malloc(len ? len : 1); /* MHD frees it */
+    if (!copy) return http_error_hdr(c, MHD_HTTP_SERVICE_UNAVAILABLE, hdr, "The server ran out of memory");
+    memcpy(copy, text, len);
+    return http_reply_bytes(c, status, "application/json", copy, len, hdr, 1);
 }
 
 /* The blocking answer: the record once it is durable, else 202 (the wait
@@ -210,22 +242,25 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     park_unlock(r->gw);
     if (!done) return http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
     /* done is final: record and commit no longer change */
-    if (inv->not_run)
-        return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &hdr, "%s",
-                              json_get_str(json_object_get(json_object_get(inv->record, "response"), "result"),
-                                           "error", "The activation did not run"));
+    const activation_text *rec = inv->record.text ? &inv->record : NULL;
+    if (inv->not_run) {
+        json_t *result = rec ? record_result(rec) : NULL;
+        enum MHD_Result ret = http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &hdr, "%s",
+                                             json_get_str(result, "error", "The activation did not run"));
+        json_decref(result);
+        return ret;
+    }
     if (inv->commit == STORE_NOT_FOUND)
         return http_error_hdr(r->conn, MHD_HTTP_NOT_FOUND, &hdr, "The namespace was deleted while the activation ran");
-    if (inv->commit != STORE_OK || !inv->record)
+    if (inv->commit != STORE_OK || !rec)
         return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &hdr,
                               "The activation ran but its record could not be stored");
-    json_t *response = json_object_get(inv->record, "response");
-    int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
+    int code = rec->status_code;
     unsigned http = code == TFAAS_STATUS_SUCCESS ? MHD_HTTP_OK
                     : code == TFAAS_STATUS_INTERNAL_ERR ? MHD_HTTP_INTERNAL_SERVER_ERROR
                                                         : MHD_HTTP_BAD_GATEWAY;
-    json_t *body = inv->result_only ? json_object_get(response, "result") : inv->record;
-    return http_reply_json(r->conn, http, json_incref(body), &hdr);
+    return inv->result_only ? reply_text(r->conn, http, rec->text + rec->result_off, rec->result_len, &hdr)
+                            : reply_text(r->conn, http, rec->text, rec->len, &hdr);
 }
 
 /* The answer to an OHTTP invocation: the sealed response (the receipt and
@@ -241,8 +276,7 @@ static enum MHD_Result answer_ohttp(http_req *r, invocation *inv) {
                               "The confidential activation did not finish within the wait budget");
     if (inv->not_run) return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &id, "The platform is shutting down");
     /* done is final: record, sealed and refusal no longer change */
-    json_t *response = json_object_get(inv->record, "response");
-    int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
+    int code = inv->record.text ? inv->record.status_code : TFAAS_STATUS_INTERNAL_ERR;
     if (code == TFAAS_STATUS_SUCCESS && inv->sealed) {
         uint8_t *bytes = malloc(inv->sealed_len); /* MHD frees it */
         if (!bytes) return http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &id, "The server ran out of memory");

@@ -14,6 +14,7 @@
 #define TFAAS_HOST_GATEWAY_INVOKE_H
 
 #include "host/gateway/action_doc.h"
+#include "host/gateway/activation_record.h"
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/resolve.h"
 
@@ -75,7 +76,7 @@ typedef struct {
     int done;            /* its record's commit finished (well or not) */
     int not_run;         /* the scheduler never ran it (shutdown) */
     store_status commit; /* NOT_FOUND: the namespace was deleted meanwhile */
-    const json_t *record;
+    const activation_text *record; /* NULL: none (out of memory) */
 } invoke_state;
 void invoke_state_get(gateway *gw, invocation *inv, invoke_state *out);
 

@@ -276,6 +276,9 @@ enum MHD_Result web_serve(http_req *r, const char *ns, const char *pkg, const ch
     return invoke_wait(r, inv);
 }
 
+static enum MHD_Result answer_result(http_req *r, const web_ctx *w, const http_header *idh, int code,
+                                     const json_t *result);
+
 enum MHD_Result webaction_answer(http_req *r) {
     web_ctx *w = r->web;
     invocation *inv = r->invocation;
@@ -289,9 +292,17 @@ enum MHD_Result webaction_answer(http_req *r) {
     if (s.commit != STORE_OK || !s.record)
         return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id,
                               "The activation ran but its record could not be stored");
-    const json_t *response = json_object_get(s.record, "response");
-    int code = (int)json_get_int(response, "statusCode", TFAAS_STATUS_INTERNAL_ERR);
-    const json_t *result = json_object_get(response, "result");
+    json_t *tree = json_loadb(s.record->text + s.record->result_off, s.record->result_len, JSON_ALLOW_NUL, NULL);
+    if (!tree) return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id, "The server ran out of memory");
+    enum MHD_Result ret = answer_result(r, w, &id, s.record->status_code, tree);
+    json_decref(tree);
+    return ret;
+}
+
+/* The web answer from the activation's result (borrowed) and status code. */
+static enum MHD_Result answer_result(http_req *r, const web_ctx *w, const http_header *idh, int code,
+                                     const json_t *result) {
+    http_header id = *idh;
     /* An application error answers its `error` the extension's way (so
      * {error: {statusCode: 400}} works with .http); a developer or
      * platform error says only that it failed: the record has the rest. */

@@ -118,6 +118,22 @@ store_status store_route_delete(store *s, const char *ns, const char *basepath, 
  * STORE_ERROR. ns_id NULL stores it under the namespace's name, unchecked. */
 typedef void (*store_committed_fn)(void *ud, store_status st);
 void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud);
+/* The same record already written as text by its producer (the gateway
+ * writes each record once: activation_record.h), kept as it is: `text` the
+ * whole document, `summary` its list entry (docs=false: no response or
+ * logs), and the columns the store indexes. The producer vouches that they
+ * agree with the text. store_activation_put_text takes ownership of rec
+ * (freed with store_record_text_free) and behaves as store_activation_put. */
+typedef struct {
+    char *text, *summary;
+    size_t text_len;
+    char *id, *ns, *name;
+    int64_t start, end;
+    int status_code; /* OpenWhisk's 0-3 */
+} store_record_text;
+void store_activation_put_text(store *s, store_record_text *rec, const char *ns_id, store_committed_fn committed,
+                               void *ud);
+void store_record_text_free(store_record_text *rec);
 /* A commit section of the calling thread: between begin and end, this
  * thread's store_activation_put calls for s are collected, and end commits
  * them itself in one transaction and calls their `committed` callbacks (on

@@ -54,6 +54,25 @@ static int status_code_of(json_t *record, int *code) {
     return 0;
 }
 
+/* A record its producer wrote as text: the row takes its text and summary
+ * and borrows the rest (rec outlives the row in commit_batch). */
+static void prepare_text_row(row *r, store_record_text *rec, const char *ns_id) {
+    memset(r, 0, sizeof *r);
+    r->ns_id = ns_id;
+    r->result = STORE_ERROR;
+    r->id = rec->id;
+    r->ns = rec->ns;
+    r->name = rec->name;
+    r->start = rec->start;
+    r->end = rec->end;
+    r->has_status = 1;
+    r->status_code = rec->status_code;
+    r->text = rec->text;
+    r->summary = rec->summary;
+    rec->text = rec->summary = NULL;
+    if (!r->id || !r->ns || !r->name || !r->text || !r->summary) r->why = "activation record text is incomplete";
+}
+
 static void prepare_row(row *r, json_t *record, const char *ns_id) {
     memset(r, 0, sizeof *r);
     r->ns_id = ns_id;
@@ -89,7 +108,7 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
 /* Inserts one row (lock and transaction held). 0 inserted or rejected alone
  * (r->result says which), -1 the transaction is lost (disk full, I/O...). */
 static int insert_row(store *s, row *r) {
-    size_t len = strlen(r->text);
+    size_t len = strlen(r->text); /* a text record's NUL-free by construction */
     store_val args[] = {SV_TEXT_(r->id), SV_TEXT_(r->ns), SV_TEXT_(r->name), SV_INT_(r->start), SV_INT_(r->end),
                         r->has_status ? SV_INT_(r->status_code) : (store_val){.type = SV_NULL},
                         SV_INT_(len), SV_TEXT_(r->summary), SV_TEXTN_(r->text, len), SV_TEXT_(r->ns_id)};
@@ -114,7 +133,10 @@ static int insert_row(store *s, row *r) {
 
 static void commit_batch(store *s, store_pending *batch, size_t n) {
     row rows[STORE_BATCH_MAX];
-    for (size_t i = 0; i < n; i++) prepare_row(&rows[i], batch[i].record, batch[i].ns_id);
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i].text) prepare_text_row(&rows[i], batch[i].text, batch[i].ns_id);
+        else prepare_row(&rows[i], batch[i].record, batch[i].ns_id);
+    }
 
     char batch_err[512] = "";
     pthread_mutex_lock(&s->db_lock);
@@ -146,6 +168,7 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
          * the caller's reads. Dropped before, the caller's side always
          * frees it, after its reads. */
         json_decref(batch[i].record);
+        store_record_text_free(batch[i].text);
         if (batch[i].committed) batch[i].committed(batch[i].ud, st);
     }
     store_retention_trim(s, (const char *const *)written, sizes, nwritten);
@@ -239,10 +262,25 @@ void store_activation_section_end(store *s) {
     if (n) commit_batch(s, section.items, n);
 }
 
-void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud) {
+void store_record_text_free(store_record_text *rec) {
+    if (!rec) return;
+    free(rec->text);
+    free(rec->summary);
+    free(rec->id);
+    free(rec->ns);
+    free(rec->name);
+    free(rec);
+}
+
+/* Either kind of record (record or text, owned) into the caller's commit
+ * section or the writer's queue. */
+static void put_pending(store *s, json_t *record, store_record_text *text, const char *ns_id,
+                        store_committed_fn committed, void *ud) {
     char *id = ns_id ? strdup(ns_id) : NULL;
+    store_pending p = {.record = record, .text = text, .ns_id = id, .committed = committed, .ud = ud};
     if (!s || (ns_id && !id)) {
-        json_decref(record);
+        json_decref(p.record);
+        store_record_text_free(p.text);
         store_fail(s ? "activation_put: out of memory" : "activation_put: no store");
         if (committed) committed(ud, STORE_ERROR);
         return;
@@ -252,7 +290,7 @@ void store_activation_put(store *s, json_t *record, const char *ns_id, store_com
             commit_batch(s, section.items, section.n);
             section.n = 0;
         }
-        section.items[section.n++] = (store_pending){record, id, committed, ud};
+        section.items[section.n++] = p;
         return;
     }
     pthread_mutex_lock(&s->q_lock);
@@ -261,16 +299,26 @@ void store_activation_put(store *s, json_t *record, const char *ns_id, store_com
     if (s->writer_done) {
         /* Only a put racing store_close gets here: nobody would write it. */
         pthread_mutex_unlock(&s->q_lock);
-        json_decref(record);
+        json_decref(p.record);
+        store_record_text_free(p.text);
         free(id);
         store_fail("activation_put: the store is closed");
         if (committed) committed(ud, STORE_ERROR);
         return;
     }
-    s->ring[(s->head + s->count) % STORE_QUEUE_CAP] = (store_pending){record, id, committed, ud};
+    s->ring[(s->head + s->count) % STORE_QUEUE_CAP] = p;
     s->count++;
     if (s->count == s->wake_at) pthread_cond_signal(&s->q_nonempty);
     pthread_mutex_unlock(&s->q_lock);
+}
+
+void store_activation_put(store *s, json_t *record, const char *ns_id, store_committed_fn committed, void *ud) {
+    put_pending(s, record, NULL, ns_id, committed, ud);
+}
+
+void store_activation_put_text(store *s, store_record_text *rec, const char *ns_id, store_committed_fn committed,
+                               void *ud) {
+    put_pending(s, NULL, rec, ns_id, committed, ud);
 }
 
 void store_page_free(store_page *p) {

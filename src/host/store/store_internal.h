@@ -48,7 +48,8 @@
 #define STORE_TRIM_SLOTS 256u
 
 typedef struct {
-    json_t *record;
+    json_t *record;           /* one of record and text, owned */
+    store_record_text *text;
     char *ns_id;  /* malloc'd; NULL: stored without the namespace check */
     store_committed_fn committed;
     void *ud;

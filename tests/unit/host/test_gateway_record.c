@@ -1,8 +1,10 @@
 /* test_gateway_record.c - the activation record built from a scheduler
  * outcome (src/host/gateway/activation_record.c): OpenWhisk's shape, status
  * texts, log lines, durations and the timeout flag, results that are not a
- * JSON object, IPC-only statuses, enclave durations that would wrap, and the
- * confidential record that keeps only the receipt. */
+ * JSON object, IPC-only statuses, enclave durations that would wrap, the
+ * confidential record that keeps only the receipt, and the text form the
+ * store keeps and blocking invokes answer: its list entry, its result slice,
+ * escapes, and the enclave's result kept byte for byte. */
 #include "check.h"
 
 #include "host/gateway/activation_record.h"
@@ -120,7 +122,57 @@ static void test_package_path(void) {
     json_decref(rec);
 }
 
+/* The text form: whole record, list entry and result slice agree with the
+ * tree, whatever the strings hold. */
+static void test_text(void) {
+    const char *bad;
+    static const action_limits lim = {.timeout_ms = 60000, .memory_mb = 128, .logs_mb = 0, .concurrency = 4};
+    activation_info info = {"guest", "hello", "0.0.2", "js:duktape", "0123456789abcdef0123456789abcdef", &lim, 0,
+                            NULL, "guest/bound\"q", 1, "cafe\x01" "babe", 1};
+    /* the enclave's own spacing and escapes, which the record keeps */
+    const char *result = "{ \"a\" : \"\\u00e9\\n\\\"\", \"n\":1.5e3 }";
+    sched_result res = {.status = TFAAS_STATUS_APPLICATION_ERR, .result_json = (char *)result,
+                        .logs = (char *)"tab\there\nquote\" back\\slash \x1f ctl\nutf8 \xc3\xa9", .duration_us = 5000,
+                        .wait_us = 1000};
+    activation_text t;
+    CHECK(activation_record_write(&info, &res, 2000000, &t, &bad) == 0 && bad == NULL);
+    json_error_t e;
+    json_t *rec = json_loadb(t.text, t.len, 0, &e);
+    CHECK(rec != NULL);
+    CHECK(strlen(t.text) == t.len);
+    CHECK(t.status_code == TFAAS_STATUS_APPLICATION_ERR && t.start == 2000000 - 5 && t.end == 2000000);
+    CHECK(json_get_int(rec, "statusCode", -1) == TFAAS_STATUS_APPLICATION_ERR);
+    /* the result slice is the enclave's text, unchanged */
+    CHECK(t.result_len == strlen(result) && memcmp(t.text + t.result_off, result, t.result_len) == 0);
+    json_t *given = json_loads(result, 0, NULL);
+    CHECK(json_equal(json_object_get(response(rec), "result"), given));
+    json_t *logs = json_object_get(rec, "logs");
+    CHECK(json_array_size(logs) == 3);
+    CHECK_STR(json_string_value(json_array_get(logs, 0)), "tab\there");
+    CHECK_STR(json_string_value(json_array_get(logs, 1)), "quote\" back\\slash \x1f ctl");
+    CHECK_STR(json_string_value(json_array_get(logs, 2)), "utf8 \xc3\xa9");
+    json_t *ann = json_object_get(rec, "annotations");
+    CHECK_STR(json_string_value(json_kv_find(ann, "binding")), "guest/bound\"q");
+    CHECK(json_is_false(json_kv_find(ann, "topmost")));
+    CHECK_STR(json_string_value(json_kv_find(ann, "causedBy")), "sequence");
+    CHECK(json_integer_value(json_object_get(json_kv_find(ann, "limits"), "concurrency")) == 4);
+    CHECK_STR(json_get_str(rec, "cause", ""), "cafe\x01" "babe");
+    CHECK(json_is_false(json_object_get(rec, "publish")));
+    /* the list entry: the record without response and logs */
+    json_t *entry = json_loads(t.summary, 0, NULL);
+    json_t *expect = json_deep_copy(rec);
+    json_object_del(expect, "response");
+    json_object_del(expect, "logs");
+    CHECK(entry && json_equal(entry, expect));
+    /* and the tree form is the text parsed */
+    json_t *tree = activation_record_build(&info, &res, 2000000, &bad);
+    CHECK(tree && json_equal(tree, rec));
+    json_decref(tree); json_decref(entry); json_decref(expect); json_decref(given); json_decref(rec);
+    activation_text_free(&t);
+}
+
 int main(void) {
+    test_text();
     test_package_path();
     test_success();
     test_failures();
