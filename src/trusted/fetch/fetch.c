@@ -22,26 +22,33 @@ void fetch_set_channel(int fd) { egress_chan = fd; }
 
 int fetch_init(void) { return tls_init(); }
 
-int fetch_activation_begin(fetch_activation *a, const char *policy_json, size_t len, int confidential,
-                           uint64_t deadline_ns, char **err) {
+void fetch_activation_begin(fetch_activation *a, const char *policy_json, size_t len, int confidential,
+                            uint64_t deadline_ns) {
     memset(a, 0, sizeof *a);
     a->confidential = confidential;
     a->deadline_ns = deadline_ns;
-    if (!len) return 0;
-    if (egress_policies_parse(policy_json, len, &a->pol, err) < 0) return -1;
-    if (!(a->policy_text = strndup(policy_json, len))) {
-        egress_policies_free(&a->pol);
-        return errmsg(err, "out of memory");
-    }
+    a->policy_text = policy_json;
     a->policy_len = len;
-    a->have_policy = 1;
+    a->have_policy = len > 0;
+}
+
+/* The policy, parsed once per activation when a fetch first needs it. */
+static int policy_ready(fetch_activation *a, char **err) {
+    if (a->parsed) return 0;
+    char *why = NULL;
+    if (egress_policies_parse(a->policy_text, a->policy_len, &a->pol, &why) < 0) {
+        a->have_policy = 0;
+        errmsg(err, "fetch: the host sent a malformed egress policy (%s)", why ? why : "out of memory");
+        free(why);
+        return -1;
+    }
+    a->parsed = 1;
     return 0;
 }
 
 void fetch_activation_end(fetch_activation *a) {
-    if (a->have_policy) egress_policies_free(&a->pol);
-    free(a->policy_text);
-    a->policy_text = NULL;
+    if (a->parsed) egress_policies_free(&a->pol);
+    a->parsed = 0;
     a->have_policy = 0;
 }
 
@@ -280,6 +287,7 @@ static int refuse(egress_verdict v, const url_parts *u, char **err) {
 int fetch_run(fetch_activation *a, const fetch_request *req, fetch_response *res, char **err) {
     memset(res, 0, sizeof *res);
     if (!a || !a->have_policy) return errmsg(err, "fetch: this activation may not make network requests");
+    if (policy_ready(a, err) < 0) return -1;
     if (!*req->method) return errmsg(err, "fetch: the method is empty");
     for (const char *q = req->method; *q; q++)
         if (!http_token_char((unsigned char)*q)) return errmsg(err, "fetch: invalid method '%.32s'", req->method);

@@ -29,10 +29,11 @@ extern "C" {
 #define FETCH_MAX_URL 8192u
 
 typedef struct fetch_activation {
-    egress_policies pol;
-    char *policy_text;        /* the INVOKE's egress field, sent on with each connection request */
+    egress_policies pol;      /* parsed from policy_text at the first fetch (most calls make none) */
+    const char *policy_text;  /* the INVOKE's egress field (borrowed), sent on with each connection request */
     size_t policy_len;
-    int have_policy;          /* 0: the host sent none (fetch is refused) */
+    int have_policy;          /* 0: the host sent none, or a malformed one (fetch is refused) */
+    int parsed;               /* pol holds policy_text parsed */
     int confidential;         /* the policy's "ca" is not trusted then */
     uint64_t deadline_ns;     /* CLOCK_MONOTONIC; every wait ends by it */
     uint64_t connections;     /* opened so far */
@@ -67,10 +68,11 @@ typedef struct {
 } fetch_response;
 
 /* Begins an activation's egress: policy_json is the INVOKE's egress field
- * (a JSON array of policies; empty: fetch refused). 0, or -1 with *err
- * when the host sent a malformed policy. */
-int fetch_activation_begin(fetch_activation *a, const char *policy_json, size_t len, int confidential,
-                           uint64_t deadline_ns, char **err);
+ * (a JSON array of policies; empty: fetch refused), borrowed until
+ * fetch_activation_end. It is parsed at the first fetch, which a malformed
+ * one fails with a message saying so. */
+void fetch_activation_begin(fetch_activation *a, const char *policy_json, size_t len, int confidential,
+                            uint64_t deadline_ns);
 void fetch_activation_end(fetch_activation *a);
 
 /* Runs one request. 0 with *res filled (free with fetch_response_free), or
