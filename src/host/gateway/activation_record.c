@@ -9,11 +9,8 @@
  * its response and logs. */
 #include "host/gateway/activation_record.h"
 
-#include "common/bytebuf.h"
-#include "common/json_text.h"
+#include "host/util/json_writer.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,70 +23,24 @@ static const char *status_text(tfaas_status s) {
     }
 }
 
-/* A growing text; after the first failed allocation every write is a no-op
- * and `oom` says so, so the writer below checks once at the end. */
-typedef struct {
-    char *data;
-    size_t len, cap;
-    int oom;
-} text;
-
-static char *room(text *t, size_t n) {
-    if (t->oom || bytebuf_reserve(&t->data, &t->cap, t->len, n) < 0) {
-        t->oom = 1;
-        return NULL;
-    }
-    return t->data + t->len;
-}
-
-static void put(text *t, const char *s, size_t n) {
-    char *d = room(t, n);
-    if (!d) return;
-    memcpy(d, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-static void put_lit(text *t, const char *s) { put(t, s, strlen(s)); }
-
-/* s (UTF-8, len bytes) escaped as the inside of a JSON string. */
-static void put_escaped(text *t, const char *s, size_t len) {
-    char *d = room(t, JSON_TEXT_ESCAPED_MAX(len));
-    if (d) t->len += json_text_escape(d, s, len);
-}
-
-/* s (UTF-8, len bytes) as a quoted JSON string. */
-static void put_strn(text *t, const char *s, size_t len) {
-    put_lit(t, "\"");
-    put_escaped(t, s, len);
-    put_lit(t, "\"");
-}
-
-static void put_str(text *t, const char *s) { put_strn(t, s, strlen(s)); }
-
-static void put_int(text *t, int64_t v) {
-    char buf[24];
-    put(t, buf, (size_t)snprintf(buf, sizeof buf, "%" PRId64, v));
-}
-
 /* ,{"key":"K","value": — the opening of an annotation. */
-static void put_annotation(text *t, const char *key) {
-    put_lit(t, ",{\"key\":\"");
-    put_lit(t, key);
-    put_lit(t, "\",\"value\":");
+static void put_annotation(json_writer *t, const char *key) {
+    jw_lit(t, ",{\"key\":\"");
+    jw_lit(t, key);
+    jw_lit(t, "\",\"value\":");
 }
 
 /* '\n'-joined lines -> a JSON array of strings. */
-static void put_log_lines(text *t, const char *logs) {
-    put_lit(t, "[");
+static void put_log_lines(json_writer *t, const char *logs) {
+    jw_lit(t, "[");
     for (const char *p = logs ? logs : ""; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (p != logs) put_lit(t, ",");
-        put_strn(t, p, len);
+        if (p != logs) jw_lit(t, ",");
+        jw_stringn(t, p, len);
         p += len + (nl ? 1 : 0);
     }
-    put_lit(t, "]");
+    jw_lit(t, "]");
 }
 
 void activation_text_free(activation_text *a) {
@@ -134,90 +85,90 @@ int activation_record_write(const activation_info *info, const sched_result *res
                     res->duration_us >= (uint64_t)info->limits->timeout_ms * 1000u;
 
     /* The record is head + response + tail; its list entry head + tail. */
-    text head = {0}, resp = {0}, tail = {0};
-    put_lit(&head, "{\"namespace\":");
-    put_str(&head, info->ns);
-    put_lit(&head, ",\"name\":");
-    put_str(&head, info->name);
-    put_lit(&head, ",\"version\":");
-    put_str(&head, info->version);
-    put_lit(&head, ",\"subject\":");
-    put_str(&head, info->ns);
-    put_lit(&head, ",\"activationId\":");
-    put_str(&head, info->id);
-    put_lit(&head, ",\"start\":");
-    put_int(&head, start);
-    put_lit(&head, ",\"end\":");
-    put_int(&head, end_ms);
-    put_lit(&head, ",\"duration\":");
-    put_int(&head, duration);
-    put_lit(&head, ",\"statusCode\":");
-    put_int(&head, status);
+    json_writer head = {0}, resp = {0}, tail = {0};
+    jw_lit(&head, "{\"namespace\":");
+    jw_string(&head, info->ns);
+    jw_lit(&head, ",\"name\":");
+    jw_string(&head, info->name);
+    jw_lit(&head, ",\"version\":");
+    jw_string(&head, info->version);
+    jw_lit(&head, ",\"subject\":");
+    jw_string(&head, info->ns);
+    jw_lit(&head, ",\"activationId\":");
+    jw_string(&head, info->id);
+    jw_lit(&head, ",\"start\":");
+    jw_int(&head, start);
+    jw_lit(&head, ",\"end\":");
+    jw_int(&head, end_ms);
+    jw_lit(&head, ",\"duration\":");
+    jw_int(&head, duration);
+    jw_lit(&head, ",\"statusCode\":");
+    jw_int(&head, status);
 
-    put_lit(&resp, ",\"response\":{\"status\":");
-    put_str(&resp, status_text(status));
-    put_lit(&resp, ",\"statusCode\":");
-    put_int(&resp, status);
-    put_lit(&resp, status == TFAAS_STATUS_SUCCESS ? ",\"success\":true,\"result\":" : ",\"success\":false,\"result\":");
+    jw_lit(&resp, ",\"response\":{\"status\":");
+    jw_string(&resp, status_text(status));
+    jw_lit(&resp, ",\"statusCode\":");
+    jw_int(&resp, status);
+    jw_lit(&resp, status == TFAAS_STATUS_SUCCESS ? ",\"success\":true,\"result\":" : ",\"success\":false,\"result\":");
     size_t result_at = resp.len;
-    put_lit(&resp, result);
+    jw_lit(&resp, result);
     size_t result_len = resp.len - result_at;
-    put_lit(&resp, "},\"logs\":");
+    jw_lit(&resp, "},\"logs\":");
     put_log_lines(&resp, res->logs);
 
-    put_lit(&tail, ",\"annotations\":[{\"key\":\"path\",\"value\":");
+    jw_lit(&tail, ",\"annotations\":[{\"key\":\"path\",\"value\":");
     if (info->path) {
-        put_str(&tail, info->path);
+        jw_string(&tail, info->path);
     } else { /* "ns/name" */
-        put_lit(&tail, "\"");
-        put_escaped(&tail, info->ns, strlen(info->ns));
-        put_lit(&tail, "/");
-        put_escaped(&tail, info->name, strlen(info->name));
-        put_lit(&tail, "\"");
+        jw_lit(&tail, "\"");
+        jw_escaped(&tail, info->ns, strlen(info->ns));
+        jw_lit(&tail, "/");
+        jw_escaped(&tail, info->name, strlen(info->name));
+        jw_lit(&tail, "\"");
     }
-    put_lit(&tail, "}");
+    jw_lit(&tail, "}");
     put_annotation(&tail, "kind");
-    put_str(&tail, info->kind);
-    put_lit(&tail, "}");
+    jw_string(&tail, info->kind);
+    jw_lit(&tail, "}");
     put_annotation(&tail, "limits");
     char limits[160];
-    put(&tail, limits, action_limits_text(info->limits, limits, sizeof limits));
-    put_lit(&tail, "}");
+    jw_raw(&tail, limits, action_limits_text(info->limits, limits, sizeof limits));
+    jw_lit(&tail, "}");
     put_annotation(&tail, "waitTime");
-    put_int(&tail, (int64_t)(res->wait_us / 1000));
-    put_lit(&tail, "}");
+    jw_int(&tail, (int64_t)(res->wait_us / 1000));
+    jw_lit(&tail, "}");
     if (res->init_us > 0) {
         put_annotation(&tail, "initTime");
-        put_int(&tail, (int64_t)(res->init_us / 1000));
-        put_lit(&tail, "}");
+        jw_int(&tail, (int64_t)(res->init_us / 1000));
+        jw_lit(&tail, "}");
     }
     put_annotation(&tail, "timeout");
-    put_lit(&tail, timed_out ? "true}" : "false}");
+    jw_lit(&tail, timed_out ? "true}" : "false}");
     if (info->binding) {
         put_annotation(&tail, "binding");
-        put_str(&tail, info->binding);
-        put_lit(&tail, "}");
+        jw_string(&tail, info->binding);
+        jw_lit(&tail, "}");
     }
     if (info->sequence) {
         put_annotation(&tail, "topmost");
-        put_lit(&tail, info->by_sequence ? "false}" : "true}");
+        jw_lit(&tail, info->by_sequence ? "false}" : "true}");
     }
-    if (info->by_sequence) put_lit(&tail, ",{\"key\":\"causedBy\",\"value\":\"sequence\"}");
-    if (info->confidential) put_lit(&tail, ",{\"key\":\"confidential\",\"value\":true}");
-    put_lit(&tail, "],\"publish\":false");
+    if (info->by_sequence) jw_lit(&tail, ",{\"key\":\"causedBy\",\"value\":\"sequence\"}");
+    if (info->confidential) jw_lit(&tail, ",{\"key\":\"confidential\",\"value\":true}");
+    jw_lit(&tail, "],\"publish\":false");
     if (info->cause) {
-        put_lit(&tail, ",\"cause\":");
-        put_str(&tail, info->cause);
+        jw_lit(&tail, ",\"cause\":");
+        jw_string(&tail, info->cause);
     }
-    put_lit(&tail, "}");
+    jw_lit(&tail, "}");
 
-    text whole = {0}, summary = {0};
+    json_writer whole = {0}, summary = {0};
     if (!head.oom && !resp.oom && !tail.oom) {
-        put(&whole, head.data, head.len);
-        put(&whole, resp.data, resp.len);
-        put(&whole, tail.data, tail.len);
-        put(&summary, head.data, head.len);
-        put(&summary, tail.data, tail.len);
+        jw_raw(&whole, head.data, head.len);
+        jw_raw(&whole, resp.data, resp.len);
+        jw_raw(&whole, tail.data, tail.len);
+        jw_raw(&summary, head.data, head.len);
+        jw_raw(&summary, tail.data, tail.len);
     }
     int ok = !head.oom && !resp.oom && !tail.oom && !whole.oom && !summary.oom;
     free(head.data);

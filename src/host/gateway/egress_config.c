@@ -60,9 +60,12 @@ static const json_t *annotation(const json_t *annotations) {
 char *egress_config_for(const json_t *config, const char *ns, const json_t *annotations) {
     const json_t *p = json_object_get(config, ns);
     if (!p) p = json_object_get(config, "*");
+    const json_t *a = json_is_array(annotations) ? annotation(annotations) : NULL;
+    /* The common case, on every invocation: no policy of the namespace's
+     * and no annotation; the text needs no tree. */
+    if (!p && !json_is_object(a)) return strdup("[" EGRESS_DEFAULT_POLICY "]");
     json_t *list = json_array();
     json_t *def = p ? NULL : json_loads(EGRESS_DEFAULT_POLICY, 0, NULL);
-    const json_t *a = json_is_array(annotations) ? annotation(annotations) : NULL;
     char *out = NULL;
     if (list && (p || def) && json_array_append(list, p ? (json_t *)p : def) == 0 &&
         (!json_is_object(a) || json_array_append(list, (json_t *)a) == 0))

@@ -1,4 +1,5 @@
-/* ids.h - identifiers and secrets drawn from the OS CSPRNG (getrandom). */
+/* ids.h - identifiers and secrets drawn from the OS CSPRNG (getrandom),
+ * small draws through a per-thread pool (ids.c). */
 #ifndef TFAAS_HOST_UTIL_IDS_H
 #define TFAAS_HOST_UTIL_IDS_H
 #include <stddef.h>
