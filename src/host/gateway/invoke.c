@@ -131,6 +131,22 @@ static void on_committed(void *ud, store_status st) {
     gateway_inflight_done(gw);
 }
 
+/* Who ran, for its record. */
+static activation_info info_of(const invocation *inv) {
+    return (activation_info){.ns = inv->ns,
+                             .name = inv->name,
+                             .version = inv->version,
+                             .kind = inv->kind,
+                             .id = inv->id,
+                             .limits = &inv->limits,
+                             .confidential = inv->confidential,
+                             .path = inv->path,
+                             .binding = inv->binding,
+                             .sequence = inv->sequence,
+                             .cause = inv->cause,
+                             .by_sequence = inv->by_sequence};
+}
+
 /* Scheduler thread (or sequence.c for a sequence): the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
@@ -144,18 +160,7 @@ static void on_done(void *ud, sched_result *res) {
     inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "") +
                 res->sealed_len;
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
-    activation_info info = {.ns = inv->ns,
-                            .name = inv->name,
-                            .version = inv->version,
-                            .kind = inv->kind,
-                            .id = inv->id,
-                            .limits = &inv->limits,
-                            .confidential = inv->confidential,
-                            .path = inv->path,
-                            .binding = inv->binding,
-                            .sequence = inv->sequence,
-                            .cause = inv->cause,
-                            .by_sequence = inv->by_sequence};
+    activation_info info = info_of(inv);
     const char *malformed;
     json_t *rec = activation_record_build(&info, res, clock_wall_ms(), &malformed);
     if (malformed) fprintf(stderr, "tfaas serve: activation %s: result is not a JSON object: %s\n", inv->id, malformed);
@@ -381,6 +386,9 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
                  "again later");
         return MHD_HTTP_SERVICE_UNAVAILABLE;
     case ENOMEM: snprintf(msg, msgsize, "The server ran out of memory"); return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    case ENOLINK: /* serve --node: the accepted row (cluster.h) could not be written */
+        snprintf(msg, msgsize, "The platform's store could not record the activation as accepted; it did not run");
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     default:
         snprintf(msg, msgsize, "The activation could not be scheduled: %s", strerror(err));
         return MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -394,11 +402,29 @@ static enum MHD_Result submit_refused(http_req *r, const char *name, int err) {
     return http_error(r->conn, status, "%s", msg);
 }
 
+/* With serve --node: the accepted row, committed before the activation can
+ * run or its id leave, holding the record a peer stores if this node dies
+ * first (cluster.h); 0, or -1 (ENOLINK) and it must not run. */
+static int accept_durably(gateway *gw, const invocation *inv) {
+    if (!gw->cluster) return 0;
+    activation_info info = info_of(inv);
+    char result[sizeof CLUSTER_LOST_MESSAGE + 16];
+    snprintf(result, sizeof result, "{\"error\":\"%s\"}", CLUSTER_LOST_MESSAGE);
+    sched_result lost = {.status = TFAAS_STATUS_INTERNAL_ERR, .result_json = result, .logs = ""};
+    const char *malformed;
+    json_t *rec = activation_record_build(&info, &lost, clock_wall_ms(), &malformed);
+    int rc = rec ? cluster_accept(gw->cluster, inv->id, inv->ns_id, rec) : -1;
+    if (rc < 0) fprintf(stderr, "tfaas serve: activation %s refused: %s\n", inv->id, rec ? store_last_error() : "out of memory");
+    json_decref(rec);
+    if (rc < 0) errno = ENOLINK;
+    return rc;
+}
+
 /* Hands the job to the scheduler: 0, or -1 with *err (errno) when refused;
  * then both references are gone. */
 static int submit(gateway *gw, invocation *inv, const sched_job *job, int *err) {
     gateway_inflight_add(gw);
-    if (scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
+    if (accept_durably(gw, inv) < 0 || scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
         *err = errno;
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */
