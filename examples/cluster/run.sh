@@ -50,12 +50,16 @@ pids+=($!)
 
 cat <<MSG
 tfaas cluster: three nodes on one PostgreSQL behind HAProxy
-  API:      http://127.0.0.1:$port  (nodes on ports $((port + 1))-$((port + 3)))
-  auth:     $auth
-  try:      $bin/tfaas --apihost http://127.0.0.1:$port --auth $auth action create hello $root/examples/hello.js
-            $bin/tfaas --apihost http://127.0.0.1:$port --auth $auth action invoke hello -r
-  logs:     $work/node{1,2,3}.log, $work/haproxy.log
-Ctrl-C stops everything.
+  nodes on ports $((port + 1))-$((port + 3)); logs in $work/node{1,2,3}.log and haproxy.log
+
+  export TFAAS_APIHOST=http://127.0.0.1:$port
+  export TFAAS_AUTH=$auth
+  $bin/tfaas action create hello $root/examples/hello.js
+  $bin/tfaas action invoke hello -p name Ada --result
+  $bin/tfaas activation list
+
+Each answer's x-tfaas-node header names the node that served it
+(curl -si -u "\$TFAAS_AUTH" ...). Ctrl-C stops everything.
 MSG
 wait -n "${pids[@]}" || true
 echo "run.sh: a process of the cluster ended; stopping" >&2
