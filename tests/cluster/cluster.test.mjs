@@ -13,12 +13,12 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, randomBytes } from 'node:crypto';
-import { startServer, api, storeArgs, sleep } from '../lib/server.mjs';
+import { startServer, api, storeArgs, sleep, freePort } from '../lib/server.mjs';
 import { putAction, poll } from '../lib/e2e.mjs';
 
 const PG = process.env.TFAAS_TEST_PG;
@@ -34,14 +34,6 @@ const LB_BOUND_MS = 15000;
 const HAPROXY = process.env.TFAAS_HAPROXY || 'haproxy';
 function haproxyInstalled() {
   try { execFileSync(HAPROXY, ['-v'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 // HAProxy's stats socket: { 'invoke/node1': 'UP', ... }.
