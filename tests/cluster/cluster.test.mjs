@@ -30,6 +30,8 @@ const LEASE_MS = 1500;
 // failed checks a second apart.
 const LOST_BOUND_MS = 4 * LEASE_MS + 10000;
 const LB_BOUND_MS = 15000;
+// A blocking invoke answers 202 past this (serve --max-blocking-wait).
+const WAIT_MS = 2000;
 
 const HAPROXY = process.env.TFAAS_HAPROXY || 'haproxy';
 function haproxyInstalled() {
@@ -86,7 +88,7 @@ describe('three nodes behind HAProxy', { skip }, () => {
     // One at a time: the first creates the schema and the guest namespace.
     for (const name of ['node1', 'node2', 'node3']) {
       const s = await startServer({ extraArgs: [...store, '--guest-auth', auth, '--node', name,
-        '--node-lease', String(LEASE_MS)] });
+        '--node-lease', String(LEASE_MS), '--max-blocking-wait', String(WAIT_MS)] });
       nodes.push({ ...s, name, auth });
     }
     lbDir = mkdtempSync(join(tmpdir(), 'tfaas-lb-'));
@@ -167,6 +169,11 @@ describe('three nodes behind HAProxy', { skip }, () => {
       assert.equal(r.headers.get('x-tfaas-node'), victim);
       accepted.push(r.body.activationId);
     }
+    // Accepted too: a blocking invoke whose wait ran out (202 with its id).
+    const waited = await invokeLb('slow', {}, true);
+    assert.equal(waited.status, 202, waited.text);
+    assert.equal(waited.headers.get('x-tfaas-node'), victim);
+    accepted.push(waited.body.activationId);
     // In flight: a blocking invoke waiting for the slow action, on a
     // connection of its own (a client's first request on it).
     const inflight = freshPost(`${lbUrl}/api/v1/namespaces/_/actions/slow?blocking=true`, auth);

@@ -28,7 +28,8 @@ cluster_node *cluster_start(store *s, const char *name, unsigned lease_ms, char 
 void cluster_stop(cluster_node *c);
 /* Writes, committed, that this node accepted activation id, with the record
  * to store should the node die first; 0, or -1 (the store's last error
- * says why) and the activation must not run. */
+ * says why): then the id must not be given away (invoke.c refuses the
+ * invoke before it runs). */
 int cluster_accept(cluster_node *c, const char *id, const char *ns_id, const json_t *lost_record);
 /* Whether the lease is held (the last renewal worked): a node that cannot
  * renew it reports itself unhealthy, since its peers may reap its work. */

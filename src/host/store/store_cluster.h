@@ -1,8 +1,9 @@
 /* store_cluster.h - what nodes sharing one PostgreSQL store keep there so
  * that no acknowledged activation is lost with a node: each node process
  * holds a lease row it renews, and before a node answers 202 with an
- * activation id it writes an "accepted" row carrying the record to store
- * should it never finish ("node lost"). Any node that finds accepted rows
+ * activation id (before the activation runs, for a non-blocking invoke) it
+ * writes an "accepted" row carrying the record to store should it never
+ * finish ("node lost"). Any node that finds accepted rows
  * of a node whose lease expired, still without a record, stores those
  * records; the activation id's primary key makes that happen once however
  * many peers find them. docs/architecture.md, "Several nodes".
