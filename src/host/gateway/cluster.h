@@ -1,6 +1,6 @@
 /* cluster.h - this node's part in a cluster of `tfaas serve` nodes sharing
  * one PostgreSQL store (serve --node): the lease it renews, the "accepted"
- * row written before an activation is handed to the scheduler, and the
+ * row committed before an activation's id is given away (invoke.c), and the
  * reaping of activations that a dead node accepted and never finished
  * (store_cluster.h says how). docs/architecture.md, "Several nodes".
  *
