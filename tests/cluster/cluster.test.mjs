@@ -240,4 +240,12 @@ describe('three nodes behind HAProxy', { skip }, () => {
     }, { timeoutMs: LB_BOUND_MS });
     assert.ok(health, 'a node stayed unhealthy after its connection came back');
   });
+
+  test('accepted rows do not pile up: each is dropped once its activation has a record', async () => {
+    // Everything above finished or was recorded as lost; every node drops
+    // recorded rows each third of a lease.
+    const count = () => Number(execFileSync('psql', ['-qAtX', store[1], '-c', 'SELECT count(*) FROM tfaas_inflight']).toString().trim());
+    const empty = await poll(async () => count() === 0, { timeoutMs: LOST_BOUND_MS, intervalMs: 200 });
+    assert.ok(empty, `tfaas_inflight still holds ${count()} rows`);
+  });
 });

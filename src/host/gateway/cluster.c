@@ -17,6 +17,7 @@
 
 struct cluster_node {
     store *store;
+    store_cluster_conn *accepts; /* the accepted rows' own connection */
     unsigned lease_ms;
     char id[CLUSTER_NODE_NAME_MAX + 1 + 16 + 1]; /* name/incarnation: unique to this process */
     atomic_int healthy;
@@ -58,7 +59,7 @@ static void *lease_main(void *arg) {
     return NULL;
 }
 
-cluster_node *cluster_start(store *s, const char *name, unsigned lease_ms, char **err) {
+cluster_node *cluster_start(store *s, const char *target, const char *name, unsigned lease_ms, char **err) {
     *err = NULL;
     if (!name_ok(name)) {
         if (asprintf(err, "--node: a name of 1 to %d letters, digits, '.', '_' or '-'", CLUSTER_NODE_NAME_MAX) < 0)
@@ -73,8 +74,10 @@ cluster_node *cluster_start(store *s, const char *name, unsigned lease_ms, char 
     if (ids_hex(incarnation, 8) < 0) goto err_join;
     snprintf(c->id, sizeof c->id, "%s/%s", name, incarnation);
     if (store_cluster_join(s, c->id, lease_ms) != STORE_OK) goto err_join;
+    char *why = NULL;
+    if (!(c->accepts = store_cluster_connect(s, target, &why))) goto err_connect;
     atomic_init(&c->healthy, 1);
-    if (pthread_mutex_init(&c->mu, NULL) != 0) goto err_join;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) goto err_mu;
     if (pthread_cond_init(&c->cv, NULL) != 0) goto err_cv;
     if (pthread_create(&c->thread, NULL, lease_main, c) != 0) goto err_thread;
     return c;
@@ -82,8 +85,16 @@ err_thread:
     pthread_cond_destroy(&c->cv);
 err_cv:
     pthread_mutex_destroy(&c->mu);
+err_mu:
+    store_cluster_disconnect(c->accepts);
 err_join:
     if (asprintf(err, "--node %s: %s", name, store_last_error()) < 0) *err = NULL;
+    free(c);
+    return NULL;
+err_connect:
+    if (asprintf(err, "--node %s: a second connection to the store: %s", name, why ? why : "unknown error") < 0)
+        *err = NULL;
+    free(why);
     free(c);
     return NULL;
 err_alloc:
@@ -100,11 +111,17 @@ void cluster_stop(cluster_node *c) {
     pthread_join(c->thread, NULL);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
+    store_cluster_disconnect(c->accepts);
     free(c);
 }
 
 int cluster_accept(cluster_node *c, const char *id, const char *ns_id, const json_t *lost_record) {
-    return store_cluster_accept(c->store, c->id, id, ns_id, lost_record) == STORE_OK ? 0 : -1;
+    return store_cluster_accept(c->accepts, c->id, id, ns_id, lost_record) == STORE_OK ? 0 : -1;
+}
+
+void cluster_unaccept(cluster_node *c, const char *id) {
+    if (store_cluster_unaccept(c->accepts, id) != STORE_OK)
+        fprintf(stderr, "tfaas serve: refused activation %s keeps its accepted row: %s\n", id, store_last_error());
 }
 
 int cluster_healthy(const cluster_node *c) { return !c || atomic_load(&c->healthy); }

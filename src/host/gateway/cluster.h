@@ -19,10 +19,12 @@ typedef struct cluster_node cluster_node;
 #define CLUSTER_LEASE_MS_DEFAULT 5000
 #define CLUSTER_NODE_NAME_MAX 64 /* [A-Za-z0-9._-] */
 
-/* Joins the cluster as `name` (serve --node): NULL and a malloc'd *err when
- * the store is not PostgreSQL or cannot be written. A peer reaps this
- * node's unfinished work once lease_ms passed without a renewal. */
-cluster_node *cluster_start(store *s, const char *name, unsigned lease_ms, char **err);
+/* Joins the cluster as `name` (serve --node) on store s opened from target
+ * (the --store URL: accepted rows get a connection of their own): NULL and
+ * a malloc'd *err when the store is not PostgreSQL or cannot be written. A
+ * peer reaps this node's unfinished work once lease_ms passed without a
+ * renewal. */
+cluster_node *cluster_start(store *s, const char *target, const char *name, unsigned lease_ms, char **err);
 /* Stops renewing (the lease then expires as a dead node's would, after this
  * node's work is drained and recorded) and frees c; NULL is fine. */
 void cluster_stop(cluster_node *c);
@@ -31,6 +33,10 @@ void cluster_stop(cluster_node *c);
  * says why): then the id must not be given away (invoke.c refuses the
  * invoke before it runs). */
 int cluster_accept(cluster_node *c, const char *id, const char *ns_id, const json_t *lost_record);
+/* Drops the row again when the activation was refused after all; a row
+ * that cannot be dropped is logged (should this node die, its id, which no
+ * client has, would get a "node lost" record). */
+void cluster_unaccept(cluster_node *c, const char *id);
 /* Whether the lease is held (the last renewal worked): a node that cannot
  * renew it reports itself unhealthy, since its peers may reap its work. */
 int cluster_healthy(const cluster_node *c);

@@ -435,8 +435,15 @@ static int submit(gateway *gw, invocation *inv, const sched_job *job, int *err) 
     gateway_inflight_add(gw);
     /* Before it can run: refused, nothing ran. A blocking REST invoke is
      * answered after its record's commit and skips it (answer_blocking). */
-    if ((!inv->answers_committed && accept_durably(gw, inv) < 0) ||
-        scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
+    int accept = gw->cluster && !inv->answers_committed;
+    int refused = accept && accept_durably(gw, inv) < 0;
+    if (!refused && scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
+        refused = 1;
+        int e = errno;
+        if (accept) cluster_unaccept(gw->cluster, inv->id); /* its id is never given away */
+        errno = e;
+    }
+    if (refused) {
         *err = errno;
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */

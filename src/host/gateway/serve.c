@@ -518,7 +518,7 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
         goto out;
     }
-    if (o.node && !(node = cluster_start(st, o.node, o.node_lease_ms, &err))) {
+    if (o.node && !(node = cluster_start(st, o.store, o.node, o.node_lease_ms, &err))) {
         fprintf(stderr, "tfaas serve: %s\n", err ? err : "cannot join the cluster");
         goto out;
     }

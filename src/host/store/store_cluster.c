@@ -1,6 +1,8 @@
 /* store_cluster.c - node leases and accepted activations in a shared
- * PostgreSQL store (store_cluster.h). Each call is one or a few statements
- * on the main connection under db_lock, each its own committed transaction. */
+ * PostgreSQL store (store_cluster.h). Each call is one or a few statements,
+ * each its own committed transaction: the lease thread's on the main
+ * connection under db_lock, the accepted rows on a connection of their own
+ * under its lock. */
 #include "host/store/store_cluster.h"
 
 #include "host/store/store_internal.h"
@@ -8,20 +10,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct store_cluster_conn {
+    store *s;
+    store_conn *conn; /* under lock */
+    pthread_mutex_t lock;
+};
+
 static int is_pg(store *s) { return s && s->be == &store_pg_backend; }
 
-/* Runs q alone (its own transaction); STORE_OK or the failure named `what`.
- * Tried twice: every statement here is idempotent, and a connection that
- * PostgreSQL dropped fails one statement before it is reset (store_pg.c). */
+/* Runs q alone (its own transaction) on conn under lock; STORE_OK or the
+ * failure named `what`. Tried twice: every statement here is idempotent,
+ * and a connection that PostgreSQL dropped fails one statement before it
+ * is reset (store_pg.c). */
+static store_status run_on(store *s, store_conn *conn, pthread_mutex_t *lock, store_query q, const store_val *args,
+                           int n, store_row_fn rows, void *ud, const char *what) {
+    if (!is_pg(s)) return store_fail("%s: several nodes need a PostgreSQL store", what);
+    pthread_mutex_lock(lock);
+    store_rc rc = s->be->run(conn, q, args, n, rows, ud, NULL);
+    if (rc != SB_OK) rc = s->be->run(conn, q, args, n, rows, ud, NULL);
+    store_status st = rc == SB_OK ? STORE_OK : store_fail_conn(s, conn, what);
+    pthread_mutex_unlock(lock);
+    return st;
+}
+
+/* The same on the main connection. */
 static store_status run_one(store *s, store_query q, const store_val *args, int n, store_row_fn rows, void *ud,
                             const char *what) {
-    if (!is_pg(s)) return store_fail("%s: several nodes need a PostgreSQL store", what);
-    pthread_mutex_lock(&s->db_lock);
-    store_rc rc = store_run(s, q, args, n, rows, ud, NULL);
-    if (rc != SB_OK) rc = store_run(s, q, args, n, rows, ud, NULL);
-    store_status st = rc == SB_OK ? STORE_OK : store_fail_db(s, what);
-    pthread_mutex_unlock(&s->db_lock);
-    return st;
+    return run_on(s, s ? s->db : NULL, s ? &s->db_lock : NULL, q, args, n, rows, ud, what);
+}
+
+store_cluster_conn *store_cluster_connect(store *s, const char *target, char **err) {
+    *err = NULL;
+    if (!is_pg(s)) {
+        if (asprintf(err, "several nodes need a PostgreSQL store") < 0) *err = NULL;
+        return NULL;
+    }
+    store_cluster_conn *c = calloc(1, sizeof *c);
+    if (!c) goto err_alloc;
+    c->s = s;
+    if (!(c->conn = s->be->open(target, 0, err))) goto err_open;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) goto err_lock;
+    return c;
+err_lock:
+    s->be->close(c->conn);
+err_open:
+    free(c);
+    return NULL;
+err_alloc:
+    if (asprintf(err, "out of memory") < 0) *err = NULL;
+    return NULL;
+}
+
+void store_cluster_disconnect(store_cluster_conn *c) {
+    if (!c) return;
+    c->s->be->close(c->conn);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
 }
 
 store_status store_cluster_renew(store *s, const char *node, int64_t lease_ms) {
@@ -35,14 +79,19 @@ store_status store_cluster_join(store *s, const char *node, int64_t lease_ms) {
     return st == STORE_OK ? store_cluster_renew(s, node, lease_ms) : st;
 }
 
-store_status store_cluster_accept(store *s, const char *node, const char *id, const char *ns_id,
+store_status store_cluster_accept(store_cluster_conn *c, const char *node, const char *id, const char *ns_id,
                                   const json_t *record) {
     char *doc = json_dumps(record, JSON_COMPACT);
     if (!doc) return store_fail("accept activation %s: out of memory", id);
     store_val args[] = {SV_TEXT_(id), SV_TEXT_(node), SV_TEXT_(ns_id), SV_TEXT_(doc)};
-    store_status st = run_one(s, Q_CL_ACCEPT, args, 4, NULL, NULL, "record an accepted activation");
+    store_status st = run_on(c->s, c->conn, &c->lock, Q_CL_ACCEPT, args, 4, NULL, NULL, "record an accepted activation");
     free(doc);
     return st;
+}
+
+store_status store_cluster_unaccept(store_cluster_conn *c, const char *id) {
+    store_val args[] = {SV_TEXT_(id)};
+    return run_on(c->s, c->conn, &c->lock, Q_CL_UNACCEPT, args, 1, NULL, NULL, "drop a refused activation's row");
 }
 
 /* Q_CL_ORPHANS rows: the record text and the ns_id, copied out. */

@@ -22,10 +22,21 @@
 store_status store_cluster_join(store *s, const char *node, int64_t lease_ms);
 /* Renews node's lease for lease_ms from now (the database's clock). */
 store_status store_cluster_renew(store *s, const char *node, int64_t lease_ms);
+/* A connection of its own to s's database (target: the --store URL) for
+ * the accepted rows: they are written on the HTTP threads, and waiting for
+ * the main connection's lock would put each behind a whole group commit.
+ * NULL and a malloc'd *err when it cannot be had. Its lock serialises its
+ * users. */
+typedef struct store_cluster_conn store_cluster_conn;
+store_cluster_conn *store_cluster_connect(store *s, const char *target, char **err);
+void store_cluster_disconnect(store_cluster_conn *c);
 /* Writes, committed before it returns, that node accepted activation id;
  * record is what to store for it should node die first (not stolen). */
-store_status store_cluster_accept(store *s, const char *node, const char *id, const char *ns_id,
+store_status store_cluster_accept(store_cluster_conn *c, const char *node, const char *id, const char *ns_id,
                                   const json_t *record);
+/* Drops that row again: the activation was refused after all (the
+ * scheduler's queue was full), its id never given away. */
+store_status store_cluster_unaccept(store_cluster_conn *c, const char *id);
 /* Queues the records of up to `max` orphaned activations (accepted by a
  * node whose lease expired, never recorded) for the group commit, drops the
  * accepted rows that have a record now, and expired leases that hold none.

@@ -220,6 +220,7 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                    "ON CONFLICT (node) DO UPDATE SET expires = EXCLUDED.expires",
     [Q_CL_ACCEPT] = "INSERT INTO tfaas_inflight(activation_id, node, ns_id, doc) "
                     "VALUES($1::text, $2::text, $3::text, $4::text) ON CONFLICT (activation_id) DO NOTHING",
+    [Q_CL_UNACCEPT] = "DELETE FROM tfaas_inflight WHERE activation_id = $1::text",
     /* accepted by a node whose lease is gone or expired, and still without a record */
     [Q_CL_ORPHANS] = "SELECT i.doc, i.ns_id FROM tfaas_inflight i WHERE NOT EXISTS (SELECT 1 FROM tfaas_nodes n "
                      "WHERE n.node = i.node AND n.expires >= " PG_NOW_MS ") AND NOT EXISTS (SELECT 1 FROM "
