@@ -32,6 +32,8 @@ const LOST_BOUND_MS = 4 * LEASE_MS + 10000;
 const LB_BOUND_MS = 15000;
 // A blocking invoke answers 202 past this (serve --max-blocking-wait).
 const WAIT_MS = 2000;
+// A namespace's activations in flight per node (serve --tenant-max-activations).
+const MAX_INFLIGHT = 10;
 
 const HAPROXY = process.env.TFAAS_HAPROXY || 'haproxy';
 function haproxyInstalled() {
@@ -88,7 +90,8 @@ describe('three nodes behind HAProxy', { skip }, () => {
     // One at a time: the first creates the schema and the guest namespace.
     for (const name of ['node1', 'node2', 'node3']) {
       const s = await startServer({ extraArgs: [...store, '--guest-auth', auth, '--node', name,
-        '--node-lease', String(LEASE_MS), '--max-blocking-wait', String(WAIT_MS)] });
+        '--node-lease', String(LEASE_MS), '--max-blocking-wait', String(WAIT_MS),
+        '--tenant-max-activations', String(MAX_INFLIGHT)] });
       nodes.push({ ...s, name, auth });
     }
     lbDir = mkdtempSync(join(tmpdir(), 'tfaas-lb-'));
@@ -241,9 +244,17 @@ describe('three nodes behind HAProxy', { skip }, () => {
     assert.ok(health, 'a node stayed unhealthy after its connection came back');
   });
 
+  test('a non-blocking invoke refused after its accepted row was written leaves no row behind', async () => {
+    await putAction(client, 'nap', 'function main() { var t = Date.now() + 500; while (Date.now() < t) {} return {}; }');
+    const answers = await Promise.all(Array.from({ length: MAX_INFLIGHT + 6 }, () => invokeLb('nap', {}, false)));
+    const statuses = answers.map((a) => a.status);
+    assert.ok(statuses.every((s) => s === 202 || s === 429), statuses.join(' '));
+    assert.ok(statuses.includes(429), `no refusal among ${statuses.join(' ')}`);
+  });
+
   test('accepted rows do not pile up: each is dropped once its activation has a record', async () => {
-    // Everything above finished or was recorded as lost; every node drops
-    // recorded rows each third of a lease.
+    // Everything above finished, was refused or was recorded as lost; every
+    // node drops recorded rows each third of a lease, a refused one at once.
     const count = () => Number(execFileSync('psql', ['-qAtX', store[1], '-c', 'SELECT count(*) FROM tfaas_inflight']).toString().trim());
     const empty = await poll(async () => count() === 0, { timeoutMs: LOST_BOUND_MS, intervalMs: 200 });
     assert.ok(empty, `tfaas_inflight still holds ${count()} rows`);
