@@ -12,7 +12,7 @@ JOBS       ?= $(shell nproc)
 STATE      ?= .tfaas
 LISTEN     ?= 127.0.0.1:3233
 
-.PHONY: all deps build asan tsan fuzz-build fuzz test test-tsan test-pg test-fast run bench soak clean help
+.PHONY: all deps build asan tsan fuzz-build fuzz test test-tsan test-pg test-fast run cluster bench soak clean help
 
 all: build
 
@@ -23,6 +23,7 @@ help:
 	@echo "make test-tsan build $(TSAN_BUILD)/ (ThreadSanitizer) and run the whole suite there"
 	@echo "make test-pg  the store's tests on PostgreSQL (a throwaway cluster from Debian's packages)"
 	@echo "make fuzz     run each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
+	@echo "make cluster  three tfaas nodes on a throwaway PostgreSQL behind HAProxy (Ctrl-C stops)"
 	@echo "make bench    run the benchmark against workerd (see docs/benchmarks.md)"
 	@echo "make soak     hold 80% of peak throughput for SOAK_SECONDS (default $(SOAK_SECONDS))"
 
@@ -80,6 +81,10 @@ test-fast: build
 
 run: build
 	@scripts/run.sh "$(BUILD)/bin" "$(STATE)" "$(LISTEN)"
+
+# Three nodes on one PostgreSQL behind HAProxy (examples/cluster/run.sh).
+cluster: build
+	@TFAAS_BIN="$(abspath $(BUILD))/bin" examples/cluster/run.sh
 
 bench: build
 	@bench/run.sh "$(BUILD)/bin"

@@ -29,10 +29,7 @@ run() { # BIN LABEL
   BENCH_BODY='{"name":"bench"}' BENCH_AUTH=$b64 taskset -c 1 \
     wrk -t1 -c64 -d2s -s "$here/wrk/post.lua" "$url?blocking=true&result=true" > /dev/null
   BENCH_BODY='{"name":"bench"}' BENCH_AUTH=$b64 taskset -c 1 \
-    wrk -t1 -c64 -d"${secs}s" --latency -s "$here/wrk/post.lua" "$url?blocking=true&result=true" | grep '^BENCH' |
-    awk -v l="$label" '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      printf "%-4s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", l, v["rps"], v["p50_us"] / 1000,
-        v["p99_us"] / 1000, v["err_status"] + v["err_timeout"] + v["err_read"] + v["err_connect"] + v["err_write"] }'
+    wrk -t1 -c64 -d"${secs}s" --latency -s "$here/wrk/post.lua" "$url?blocking=true&result=true" | grep '^BENCH' | awk -v l="$label" -f "$here/wrk/summary.awk"
   kill -TERM -- "-$pid" 2>/dev/null || kill "$pid"
   wait "$pid" 2>/dev/null || true
   rm -rf "$st"

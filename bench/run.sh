@@ -13,7 +13,8 @@
 # (function counts for memory per function, "1 100 1000"), BENCH_MATRIX_COLD (20);
 # BENCH_NEIGHBOURS (1; 0 skips hello beside a hostile tenant); BENCH_CONFIDENTIAL
 # (1; 0 skips confidential hello over OHTTP); BENCH_FETCH (1; 0 skips the fetch
-# round trip), BENCH_FETCH_COUNT (sequential requests per function, 300).
+# round trip), BENCH_FETCH_COUNT (sequential requests per function, 300);
+# BENCH_CLUSTER (0; 1 adds three nodes behind HAProxy, bench/cluster.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -280,6 +281,14 @@ if [ "${BENCH_MATRIX:-1}" != 0 ]; then
     --seconds "${BENCH_MATRIX_DURATION:-5}" --warmup "${BENCH_MATRIX_WARMUP:-1}" \
     --density "${BENCH_DENSITY:-1 100 1000}" --cold "${BENCH_MATRIX_COLD:-20}" \
     --server-cpu "$server_cpu" --client-cpu "$client_cpu" || die "matrix measurement failed"
+fi
+
+# ---------------------------------------------------------------- cluster
+# Off by default (BENCH_CLUSTER=1): three nodes on one PostgreSQL behind
+# HAProxy against one node, on this one machine (bench/cluster.sh).
+if want tfaas && [ "${BENCH_CLUSTER:-0}" != 0 ]; then
+  note "cluster: one node against three behind HAProxy, on PostgreSQL (bench/cluster.sh)"
+  "$here/cluster.sh" "$bin" "$duration" | tee "$raw/cluster.txt" || die "cluster measurement failed"
 fi
 
 # ---------------------------------------------------------------- TCB size

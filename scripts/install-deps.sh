@@ -17,6 +17,8 @@ APT_PACKAGES=(
   # the PostgreSQL store backend (libpq) and the server its tests start
   # (scripts/pg-test.sh; psql makes the integration suites' schemas)
   libpq-dev postgresql postgresql-client
+  # the load balancer of `make cluster` and tests/cluster (examples/cluster/)
+  haproxy
   # what libnode.so (V8, for tfaas-enclave-v8) links; libnode itself is
   # unpacked, not installed, by scripts/libnode.sh (called by CMake)
   libbrotli1 libc-ares2 libicu72 libnghttp2-14 libuv1 zlib1g

@@ -33,6 +33,11 @@ static void check_route(const char *path, const route *r, route_kind kind) {
         FUZZ_CHECK(route_allowed(kind) & ROUTE_GET);
         return;
     }
+    if (kind == ROUTE_HEALTH) {
+        FUZZ_CHECK(r->ns == NULL && r->name == NULL && !r->pkg && !r->in_package && !r->is_public);
+        FUZZ_CHECK(strstr(path, "health") != NULL && route_allowed(kind) == ROUTE_GET);
+        return;
+    }
     if (kind == ROUTE_METRICS || kind == ROUTE_CONSOLE) {
         /* one segment (console: and an asset name, or "" for the page) */
         FUZZ_CHECK(r->ns == NULL && !r->pkg && !r->in_package && !r->is_public);

@@ -4,10 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startServer, sleep } from '../lib/server.mjs';
+import { BIN, startServer, sleep, freePort } from '../lib/server.mjs';
 import { runBin } from '../lib/run.mjs';
 
 let server;
@@ -31,15 +30,6 @@ const file = (name, text) => {
   writeFileSync(p, text);
   return p;
 };
-
-// A loopback port with nothing listening on it.
-async function deadPort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 // Polls `activation get ID --json` until the record exists.
 async function waitActivation(id) {
@@ -201,7 +191,7 @@ test('bad credentials exit 1 with the server message', async () => {
 });
 
 test('server down: exit 1 naming the apihost', async () => {
-  const url = `http://127.0.0.1:${await deadPort()}`;
+  const url = `http://127.0.0.1:${await freePort()}`;
   const r = await run(['action', 'list', '--apihost', url]);
   assert.equal(r.code, 1);
   assert.ok(r.stderr.includes(url), r.stderr);

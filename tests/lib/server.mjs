@@ -5,6 +5,7 @@
 // finds what it wrote.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomUUID, randomBytes } from 'node:crypto';
@@ -101,3 +102,13 @@ export async function api(server, method, path, { body, auth = server.auth, head
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A loopback port with nothing listening on it (just now): for a server
+// that cannot be told port 0, or a client that must find nobody there.
+export async function freePort() {
+  const s = createNetServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}

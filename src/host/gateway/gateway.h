@@ -65,6 +65,7 @@ typedef struct {
     gateway_metrics_access metrics_access;
     const char *metrics_token;     /* copied; non-NULL: /metrics also needs
                                     * "Authorization: Bearer <token>" */
+    struct cluster_node *cluster;  /* serve --node (cluster.h), borrowed; outlives the gateway; NULL: none */
 } gateway_config;
 
 /* The scheduler's key-release hook (sched_release_fn) for confidential

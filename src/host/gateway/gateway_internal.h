@@ -15,6 +15,7 @@
 #define TFAAS_HOST_GATEWAY_INTERNAL_H
 
 #include "host/gateway/alarms.h"
+#include "host/gateway/cluster.h"
 #include "host/gateway/gateway.h"
 #include "host/gateway/http_response.h"
 #include "host/gateway/offload.h"
@@ -69,6 +70,7 @@ struct gateway {
     alarms *alarms; /* the alarm feed's firing thread (alarms.h); set before the
                      * daemon starts, its thread stopped by gateway_quiesce,
                      * freed by gateway_stop after the daemon (feeds.c wakes it) */
+    cluster_node *cluster; /* serve --node's lease (cluster.h), borrowed; NULL: a lone node; read-only */
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
@@ -141,6 +143,7 @@ void webaction_request_done(http_req *r);
 int req_authenticate(http_req *r, enum MHD_Result *sent);
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
 enum MHD_Result metrics_handle(http_req *r);     /* GET /metrics (metrics_route.c) */
+enum MHD_Result health_handle(http_req *r);      /* GET /health (health.c) */
 enum MHD_Result console_handle(http_req *r);     /* GET /console[/{asset}] (console.c) */
 enum MHD_Result confidential_handle(http_req *r); /* /tfaas/v1/namespaces/{ns}/actions/{name}[/...] */
 enum MHD_Result triggers_handle(http_req *r);    /* triggers, trigger: GET PUT DELETE, POST fires */

@@ -46,6 +46,7 @@ struct invocation {
     int confidential;    /* an OHTTP invocation: answered with the sealed response */
     int is_public;       /* ... on a public route (no credentials): refusals leave no record */
     int sequence;        /* a sequence's own activation (sequence.c finishes it) */
+    int answers_committed; /* invoke_who's: no accepted row until a 202 gives its id away */
     uint8_t *sealed;     /* the OHTTP response of a confidential call that ran; set with record */
     size_t sealed_len;
     char *refusal;       /* a confidential call's refusal {error, status}, when it did not run */
@@ -104,6 +105,7 @@ static invocation *inv_new(gateway *gw, const invoke_who *who, const char *versi
     inv->tenant = strdup(who->tenant);
     inv->cause = who->cause ? strdup(who->cause) : NULL;
     inv->by_sequence = who->by_sequence;
+    inv->answers_committed = who->answers_committed;
     inv->then = who->then;
     inv->then_ud = who->then_ud;
     if (!inv->ns || !inv->name || !inv->version || !inv->kind || !inv->tenant || (who->cause && !inv->cause) ||
@@ -132,6 +134,22 @@ static void on_committed(void *ud, store_status st) {
     gateway_inflight_done(gw);
 }
 
+/* Who ran, for its record. */
+static activation_info info_of(const invocation *inv) {
+    return (activation_info){.ns = inv->ns,
+                             .name = inv->name,
+                             .version = inv->version,
+                             .kind = inv->kind,
+                             .id = inv->id,
+                             .limits = &inv->limits,
+                             .confidential = inv->confidential,
+                             .path = inv->path,
+                             .binding = inv->binding,
+                             .sequence = inv->sequence,
+                             .cause = inv->cause,
+                             .by_sequence = inv->by_sequence};
+}
+
 /* Scheduler thread (or sequence.c for a sequence): the activation finished. */
 static void on_done(void *ud, sched_result *res) {
     invocation *inv = ud;
@@ -145,18 +163,7 @@ static void on_done(void *ud, sched_result *res) {
     inv->held = sizeof *inv + strlen(res->result_json ? res->result_json : "") + strlen(res->logs ? res->logs : "") +
                 res->sealed_len;
     inv->holding = inv->gw->budget && budget_add(inv->gw->budget, inv->tenant, 1, inv->held) == 0;
-    activation_info info = {.ns = inv->ns,
-                            .name = inv->name,
-                            .version = inv->version,
-                            .kind = inv->kind,
-                            .id = inv->id,
-                            .limits = &inv->limits,
-                            .confidential = inv->confidential,
-                            .path = inv->path,
-                            .binding = inv->binding,
-                            .sequence = inv->sequence,
-                            .cause = inv->cause,
-                            .by_sequence = inv->by_sequence};
+    activation_info info = info_of(inv);
     const char *malformed;
     activation_text rec;
     int built = activation_record_write(&info, res, clock_wall_ms(), &rec, &malformed) == 0;
@@ -234,6 +241,26 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
     return http_reply_bytes(c, status, "application/json", copy, len, hdr, 1);
 }
 
+/* With serve --node: the accepted row, committed before its id leaves in a
+ * 202 (or a record naming it), holding the record a peer stores if this
+ * node dies first (cluster.h); 0, or -1 (ENOLINK). */
+static int accept_durably(gateway *gw, const invocation *inv) {
+    if (!gw->cluster) return 0;
+    activation_info info = info_of(inv);
+    char result[sizeof CLUSTER_LOST_MESSAGE + 16];
+    snprintf(result, sizeof result, "{\"error\":\"%s\"}", CLUSTER_LOST_MESSAGE);
+    sched_result lost = {.status = TFAAS_STATUS_INTERNAL_ERR, .result_json = result, .logs = ""};
+    const char *malformed;
+    json_t *rec = activation_record_build(&info, &lost, clock_wall_ms(), &malformed);
+    int rc = rec ? cluster_accept(gw->cluster, inv->id, inv->ns_id, rec) : -1;
+    if (rc < 0)
+        fprintf(stderr, "tfaas serve: activation %s: no accepted row (a lost node's record): %s\n", inv->id,
+                rec ? store_last_error() : "out of memory");
+    json_decref(rec);
+    if (rc < 0) errno = ENOLINK;
+    return rc;
+}
+
 /* The blocking answer: the record once it is durable, else 202 (the wait
  * budget ran out or the server is stopping). */
 static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
@@ -241,6 +268,11 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     park_lock(r->gw);
     int done = inv->done;
     park_unlock(r->gw);
+    /* The wait ran out: its id leaves now, so with --node it needs its
+     * accepted row first. Without one (the store unreachable) the 202 still
+     * tells the truth, the activation runs; only this node's death before
+     * its record would then leave the id without one (logged). */
+    if (!done && inv->answers_committed) accept_durably(r->gw, inv);
     if (!done) return http_reply_json(r->conn, MHD_HTTP_ACCEPTED, json_pack("{ss}", "activationId", inv->id), &hdr);
     /* done is final: record and commit no longer change */
     const activation_text *rec = inv->record.text ? &inv->record : NULL;
@@ -424,6 +456,9 @@ unsigned invoke_refusal(gateway *gw, const char *tenant, const char *name, int e
                  "again later");
         return MHD_HTTP_SERVICE_UNAVAILABLE;
     case ENOMEM: snprintf(msg, msgsize, "The server ran out of memory"); return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    case ENOLINK: /* serve --node: the accepted row (cluster.h) could not be written */
+        snprintf(msg, msgsize, "The platform's store could not record the activation as accepted; it did not run");
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     default:
         snprintf(msg, msgsize, "The activation could not be scheduled: %s", strerror(err));
         return MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -441,7 +476,17 @@ static enum MHD_Result submit_refused(http_req *r, const char *name, int err) {
  * then both references are gone. */
 static int submit(gateway *gw, invocation *inv, const sched_job *job, int *err) {
     gateway_inflight_add(gw);
-    if (scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
+    /* Before it can run: refused, nothing ran. A blocking REST invoke is
+     * answered after its record's commit and skips it (answer_blocking). */
+    int accept = gw->cluster && !inv->answers_committed;
+    int refused = accept && accept_durably(gw, inv) < 0;
+    if (!refused && scheduler_submit(gw->scheduler, job, on_done, inv) < 0) {
+        refused = 1;
+        int e = errno;
+        if (accept) cluster_unaccept(gw->cluster, inv->id); /* its id is never given away */
+        errno = e;
+    }
+    if (refused) {
         *err = errno;
         gateway_inflight_done(gw);
         inv_release(inv); /* the scheduler's reference, never taken */
@@ -633,7 +678,8 @@ enum MHD_Result invoke_handle(http_req *r) {
     /* A confidential action's code is ciphertext: only an attested worker
      * can run it, and only for a request sealed to the function's OHTTP key
      * (invoke_run refuses it, invoke_refusal says where to send it). */
-    invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = ra.name};
+    invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = ra.name,
+                      .answers_committed = blocking};
     /* The caller's credential (authenticated already) and the URL it used,
      * for an action that asks for them (provide-api-key). */
     char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1], api_key[2 * AUTH_MAX_PART + 2], api_host[300];

@@ -43,6 +43,10 @@ typedef struct {
      * __OW_API_KEY and __OW_API_HOST to an action annotated provide-api-key
      * (docs/api.md); NULL on every other path. */
     const char *api_key, *api_host;
+    /* The caller answers only once the record is committed (a blocking
+     * REST invoke): with serve --node no accepted row is written up front,
+     * only if its wait runs out and a 202 gives its id away (cluster.h). */
+    int answers_committed;
 } invoke_who;
 
 /* Why invoke_start refused, beyond the scheduler's errnos (submit_refused). */

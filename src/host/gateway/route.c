@@ -39,6 +39,7 @@ route_kind route_match(const char *path, route *r) {
     char *seg[MAX_SEGMENTS];
     int n = split(r->buf, seg, MAX_SEGMENTS);
     if (n == 1 && !strcmp(seg[0], "metrics")) return r->kind = ROUTE_METRICS;
+    if (n == 1 && !strcmp(seg[0], "health")) return r->kind = ROUTE_HEALTH;
     if ((n == 1 || n == 2) && !strcmp(seg[0], "console")) {
         r->name = n == 2 ? seg[1] : "";
         return r->kind = ROUTE_CONSOLE;

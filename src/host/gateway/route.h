@@ -42,6 +42,7 @@ typedef enum {
     ROUTE_METRICS,           /* /metrics: Prometheus text format (metrics_route.c) */
     ROUTE_CONSOLE,           /* /console[/{asset}]: the web console's files; name is
                               * the asset ("" for the page itself) */
+    ROUTE_HEALTH,            /* /health: is this node taking work (health.c), for load balancers */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

@@ -3,6 +3,7 @@
 #include "host/commands.h"
 #include "host/gateway/action_doc.h"
 #include "host/gateway/catalog.h"
+#include "host/gateway/cluster.h"
 #include "host/gateway/egress_config.h"
 #include "host/gateway/gateway.h"
 #include "host/kms/quote_service.h"
@@ -47,6 +48,8 @@ typedef struct {
     gateway_metrics_access metrics_access;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
+    const char *node;  /* --node: joins a cluster on a PostgreSQL store (cluster.h) */
+    unsigned node_lease_ms;
     unsigned max_per_client, http_timeout_s;
     unsigned background_after_ms;
     unsigned tenant_max_activations, tenant_max_memory_mb;
@@ -145,6 +148,10 @@ static void usage(FILE *f) {
           "  --metrics-token-file FILE\n"
           "                           /metrics also needs \"Authorization: Bearer <token>\", the\n"
           "                           token being FILE's first line (Prometheus' credentials_file)\n"
+          "  --node NAME              one of several nodes on this PostgreSQL store (behind a load\n"
+          "                           balancer): holds a lease, and records as failed (\"node lost\")\n"
+          "                           the accepted activations of nodes whose lease expired\n"
+          "  --node-lease MS          a node silent this long is lost (default 5000)\n"
           "  -h, --help               this text\n"
           "\n"
           "Prints `tfaas serve: listening on http://ADDR:PORT` once ready.\n"
@@ -241,7 +248,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
-           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE };
+           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_NODE, O_NODE_LEASE };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -264,6 +271,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"metrics-access", required_argument, 0, O_METRICS_ACCESS},
         {"metrics-token-file", required_argument, 0, O_METRICS_TOKEN},
         {"store", required_argument, 0, O_STORE},
+        {"node", required_argument, 0, O_NODE}, {"node-lease", required_argument, 0, O_NODE_LEASE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     /* HTTP threads: the CPUs this process may run on (one event thread per
      * core it has). Enclave workers: the machine's CPUs, as many functions of
@@ -279,7 +287,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                       .max_per_client = GATEWAY_MAX_PER_CLIENT, .http_timeout_s = GATEWAY_HEAD_TIMEOUT_S,
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS,
                       .tenant_max_activations = 200, .tenant_max_memory_mb = 256,
-                      .activation_ttl_h = 168, .activation_max_count = 0, .tenant_storage_mb = 512};
+                      .activation_ttl_h = 168, .activation_max_count = 0, .tenant_storage_mb = 512,
+                      .node_lease_ms = CLUSTER_LEASE_MS_DEFAULT};
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;
@@ -314,6 +323,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_TENANT_STORAGE: bad = cmdline_uint(optarg, 0, 1u << 30, &o->tenant_storage_mb); break;
         case O_METRICS_ACCESS: bad = gateway_metrics_access_parse(optarg, &o->metrics_access); break;
         case O_METRICS_TOKEN: o->metrics_token_file = optarg; break;
+        case O_NODE: o->node = optarg; break;
+        case O_NODE_LEASE: bad = cmdline_uint(optarg, 300, 3600000, &o->node_lease_ms); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -438,6 +449,7 @@ int serve_main(int argc, char **argv) {
     store *st = NULL;
     scheduler *sched = NULL;
     gateway *gw = NULL;
+    cluster_node *node = NULL;
     kms_service *kms = NULL;
     quote_service *qe = NULL;
     json_t *egress = NULL;
@@ -506,12 +518,16 @@ int serve_main(int argc, char **argv) {
         fprintf(stderr, "tfaas serve: cannot start the scheduler: %s\n", err ? err : "unknown error");
         goto out;
     }
+    if (o.node && !(node = cluster_start(st, o.store, o.node, o.node_lease_ms, &err))) {
+        fprintf(stderr, "tfaas serve: %s\n", err ? err : "cannot join the cluster");
+        goto out;
+    }
     gateway_config gc = {.addr = (struct sockaddr *)&addr, .addr_len = addr_len,
                          .max_connections = o.max_connections, .max_blocking_wait_ms = o.max_wait_ms,
                          .max_per_client = o.max_per_client, .head_timeout_s = o.http_timeout_s,
                          .http_threads = o.http_threads, .store = st, .scheduler = sched, .budget = tenants,
                          .kms = kms, .egress = egress, .metrics_access = o.metrics_access,
-                         .metrics_token = metrics_token};
+                         .metrics_token = metrics_token, .cluster = node};
     gw = gateway_start(&gc, &err);
     if (!gw) {
         fprintf(stderr, "tfaas serve: %s on %s\n", err ? err : "cannot listen", o.listen);
@@ -546,6 +562,9 @@ out:
     if (sched) scheduler_destroy(sched);
     if (gw) gateway_drain(gw, DRAIN_TIMEOUT_MS);
     gateway_stop(gw);
+    /* Uses the store, so before it closes. The lease then expires; store_close
+     * commits the records still queued well within it. */
+    cluster_stop(node);
     kms_service_stop(kms);
     quote_service_stop(qe);
     free(platform_key);

@@ -133,6 +133,7 @@ static enum MHD_Result dispatch(http_req *r) {
     if (kind == ROUTE_INFO) return info_handle(r);
     if (kind == ROUTE_ATTESTATION) return attestation_handle(r); /* public, like /api/v1 */
     if (kind == ROUTE_METRICS) return metrics_handle(r);         /* --metrics-access decides */
+    if (kind == ROUTE_HEALTH) return health_handle(r);           /* public: says only up or stopping */
     if (kind == ROUTE_CONSOLE) return console_handle(r);         /* static files; the page signs in */
 
     enum MHD_Result sent = MHD_NO;
@@ -333,6 +334,7 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
     g->egress = cfg->egress;
     g->max_blocking_wait_ms = cfg->max_blocking_wait_ms;
     g->metrics_access = cfg->metrics_access;
+    g->cluster = cfg->cluster;
     if (cfg->metrics_token && !(g->metrics_token = strdup(cfg->metrics_token))) {
         free(g);
         *err = strdup("out of memory");

@@ -209,4 +209,27 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                             "AND name < $3::text",
     [Q_PKG_ACTIONS] = "SELECT doc FROM actions WHERE namespace = $1::text AND name >= $2::text AND name < $3::text "
                       "ORDER BY updated DESC, seq DESC" LIMIT(4) " OFFSET $5::bigint",
+    /* store_cluster.c. Created on first use, not by a schema version: only
+     * nodes started with --node need them. Times are the server's clock, so
+     * nodes' clocks never disagree about a lease. */
+#define PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+    [Q_CL_NODES_TABLE] = "CREATE TABLE IF NOT EXISTS tfaas_nodes (node text PRIMARY KEY, expires bigint NOT NULL)",
+    [Q_CL_INFLIGHT_TABLE] = "CREATE TABLE IF NOT EXISTS tfaas_inflight (activation_id text PRIMARY KEY, "
+                            "node text NOT NULL, ns_id text, doc text NOT NULL)",
+    [Q_CL_LEASE] = "INSERT INTO tfaas_nodes(node, expires) VALUES($1::text, " PG_NOW_MS " + $2::bigint) "
+                   "ON CONFLICT (node) DO UPDATE SET expires = EXCLUDED.expires",
+    [Q_CL_ACCEPT] = "INSERT INTO tfaas_inflight(activation_id, node, ns_id, doc) "
+                    "VALUES($1::text, $2::text, $3::text, $4::text) ON CONFLICT (activation_id) DO NOTHING",
+    [Q_CL_UNACCEPT] = "DELETE FROM tfaas_inflight WHERE activation_id = $1::text",
+    /* accepted by a node whose lease is gone or expired, and still without a record */
+    [Q_CL_ORPHANS] = "SELECT i.doc, i.ns_id FROM tfaas_inflight i WHERE NOT EXISTS (SELECT 1 FROM tfaas_nodes n "
+                     "WHERE n.node = i.node AND n.expires >= " PG_NOW_MS ") AND NOT EXISTS (SELECT 1 FROM "
+                     "activations a WHERE a.activation_id = i.activation_id) LIMIT $1::bigint",
+    /* recorded (by its node or as lost), or its namespace is gone */
+    [Q_CL_CLEAN] = "DELETE FROM tfaas_inflight i WHERE EXISTS (SELECT 1 FROM activations a WHERE a.activation_id = "
+                   "i.activation_id) OR (i.ns_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM namespaces s "
+                   "WHERE s.ns_id = i.ns_id))",
+    [Q_CL_EXPIRE] = "DELETE FROM tfaas_nodes n WHERE n.expires < " PG_NOW_MS " AND NOT EXISTS (SELECT 1 FROM "
+                    "tfaas_inflight i WHERE i.node = n.node)",
+#undef PG_NOW_MS
 };

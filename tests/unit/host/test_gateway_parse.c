@@ -38,6 +38,12 @@ static void test_routes(void) {
     CHECK_STR(r.name, "console.js");
     CHECK(route_match("/console/a/b", &r) == ROUTE_NONE);
     CHECK(route_allowed(ROUTE_CONSOLE) == ROUTE_GET);
+    /* /health: load balancers' checks, GET only, no name */
+    CHECK(route_match("/health", &r) == ROUTE_HEALTH && r.name == NULL && r.ns == NULL);
+    CHECK(route_match("/health/", &r) == ROUTE_HEALTH);
+    CHECK(route_match("/health/x", &r) == ROUTE_NONE);
+    CHECK(route_match("/api/v1/health", &r) == ROUTE_NONE);
+    CHECK(route_allowed(ROUTE_HEALTH) == ROUTE_GET);
     CHECK(route_match("/api/v1/namespaces", &r) == ROUTE_NAMESPACES);
     CHECK(route_match("/api/v1/namespaces/_/actions", &r) == ROUTE_ACTIONS);
     CHECK_STR(r.ns, "_");
