@@ -42,6 +42,8 @@ typedef enum {
     ROUTE_METRICS,           /* /metrics: Prometheus text format (metrics_route.c) */
     ROUTE_CONSOLE,           /* /console[/{asset}]: the web console's files; name is
                               * the asset ("" for the page itself) */
+    ROUTE_KMS_TRANSFER,      /* /tfaas/v1/kms/transfer: POST, a joining node's key
+                              * transfer hello (kms_transfer_route.c) */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

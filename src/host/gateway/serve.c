@@ -44,6 +44,7 @@
 
 typedef struct {
     const char *listen, *state, *store, *guest_auth, *enclave, *enclave_v8, *kms, *egress, *metrics_token_file;
+    const char *kms_peer; /* --kms-peer URL: a node whose KMS hands this one its keys (§5.6) */
     gateway_metrics_access metrics_access;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
@@ -83,6 +84,12 @@ static void usage(FILE *f) {
           "                           quoting service) beside it (default: next to tfaas;\n"
           "                           without them confidential functions and attestation\n"
           "                           answer 503)\n"
+          "  --kms-peer URL           a running node (its base URL, e.g. http://a:3233) whose\n"
+          "                           key service hands this node's its keys and state\n"
+          "                           over an attested channel, when the state directory has\n"
+          "                           no key service keys yet (several nodes on one store;\n"
+          "                           docs/protocol.md §5.6); unreachable or refused: the key\n"
+          "                           service stays down (503) until serve starts again\n"
           "  --isolation MODE         which functions share an enclave process:\n"
           "                             enclave-per-function  one per function\n"
           "                             enclave-per-tenant    one per namespace (default)\n"
@@ -241,7 +248,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
-           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE };
+           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_KMS_PEER };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -255,6 +262,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-connections-per-client", required_argument, 0, O_PER_CLIENT},
         {"http-timeout", required_argument, 0, O_HTTP_TIMEOUT},
         {"kms", required_argument, 0, O_KMS},
+        {"kms-peer", required_argument, 0, O_KMS_PEER},
         {"tenant-max-activations", required_argument, 0, O_TENANT_ACTIVATIONS},
         {"tenant-max-memory", required_argument, 0, O_TENANT_MEMORY},
         {"activation-ttl", required_argument, 0, O_ACTIVATION_TTL},
@@ -294,6 +302,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ENCLAVE: o->enclave = optarg; break;
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
         case O_KMS: o->kms = optarg; break;
+        case O_KMS_PEER: o->kms_peer = optarg; break;
         case O_EGRESS: o->egress = optarg; break;
         case O_WORKERS: bad = cmdline_uint(optarg, 1, 1024, &o->workers); break;
         case O_TTL: bad = cmdline_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
@@ -371,7 +380,7 @@ static void start_confidential(const serve_opts *o, const char *enclave, const c
      * binaries it trusts before it names them in a policy. */
     const kms_worker_binary workers[] = {{"duktape", enclave}, {"v8", enclave_v8}};
     kms_config kc = {.kms_path = kms_path, .state_dir = o->state, .platform_key = platform_key,
-                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0]};
+                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0], .peer = o->kms_peer};
     *qe = quote_service_start(qe_path, platform_key, &err);
     if (*qe) *kms = kms_service_start(&kc, &err);
     if (!*kms) {

@@ -45,6 +45,10 @@ typedef struct {
     const char *platform_key; /* the sim platform's private key file (sim_platform_ensure made it) */
     const kms_worker_binary *workers; /* at most KMS_MAX_WORKER_BINARIES; path NULL = not built */
     size_t nworkers;
+    /* Base URL of a running node whose KMS hands this one its keys and state
+     * (docs/protocol.md §5.6) when STATE/kms-keys.sealed does not exist yet;
+     * NULL: make new keys then. */
+    const char *peer;
 } kms_config;
 
 /* Starts the KMS and initialises it. NULL with *err malloc'd. */
@@ -81,6 +85,15 @@ void kms_deployed_free(kms_deployed *d);
  * deploy (KMS_ERR_POLICY: the worker is not accepted). */
 int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
                         size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err);
+
+/* A transfer hello from a joining node (docs/protocol.md §5.6): the
+ * joiner's evidence and X25519 transfer key. 0 with *evidence and *wrapped
+ * (malloc'd) to relay back, or -1 with *err and *status (KMS_ERR_POLICY:
+ * the joiner's evidence is refused; KMS_ERR_REQUEST: malformed;
+ * KMS_ERR_INTERNAL: the KMS is down). */
+int kms_service_give(kms_service *k, const char *hello_ev, size_t hello_ev_len, const uint8_t *key, size_t key_len,
+                     char **evidence, size_t *evidence_len, uint8_t **wrapped, size_t *wrapped_len,
+                     kms_status *status, char **err);
 
 /* pid of the KMS process (0 when none runs). For tests and fault injection. */
 pid_t kms_service_pid(kms_service *k);

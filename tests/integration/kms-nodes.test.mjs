@@ -1,0 +1,141 @@
+// kms-nodes.test.mjs - the key service on several nodes (issue 16,
+// docs/protocol.md §5.6): a node started with --kms-peer gets the keys and
+// state of a running node's KMS over a channel its own host relays but can
+// neither read nor alter, so a confidential function deployed through node A
+// runs on node B. The attacks: a package replayed through B after A accepted
+// a newer one (refused: B holds A's deploy versions); a KMS of another
+// measurement asking for the keys (refused by the peer); a relaying host that
+// alters the hello or the answer (detected, no keys move). Both nodes share
+// one PostgreSQL store and, in the sim TEE, one platform key (the "vendor"
+// root every machine's evidence chains to). Runs under scripts/pg-test.sh.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startServer, api, storeArgs } from '../lib/server.mjs';
+import { startHostProxy } from '../lib/host-proxy.mjs';
+import { runClient } from '../lib/run.mjs';
+import { deployBody } from '../lib/confidential.mjs';
+
+const PG = !!process.env.TFAAS_TEST_PG;
+
+describe('the key service on several nodes', { skip: PG ? false : 'needs TFAAS_TEST_PG (make test-pg)' }, () => {
+  let a, dir, attestation;
+  const nodes = [];
+  const dirs = [];
+
+  // A node on A's store, with A's guest credential and sim platform key,
+  // whose KMS joins the one at peerUrl; kms names another tfaas-kms.
+  async function joinNode(peerUrl, { kms } = {}) {
+    const state = mkdtempSync(join(tmpdir(), 'tfaas-kmsnode-'));
+    dirs.push(state);
+    for (const f of ['sim-platform.key', 'sim-platform.pem']) copyFileSync(join(a.stateDir, f), join(state, f));
+    const n = await startServer({
+      stateDir: state,
+      extraArgs: [...storeArgs(a.stateDir), '--guest-auth', a.auth, '--kms-peer', peerUrl, ...(kms ? ['--kms', kms] : [])],
+    });
+    n.auth = a.auth;
+    nodes.push(n);
+    return n;
+  }
+  const down = async (n) => {
+    const r = await api(n, 'GET', '/tfaas/v1/attestation');
+    assert.equal(r.status, 503, r.text);
+    assert.ok(!existsSync(join(n.stateDir, 'kms-keys.sealed')), 'the refused node stored KMS keys');
+  };
+  const tfaas = (args, server) => runClient(args, { dir, server });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tfaas-kmsnodes-'));
+    a = await startServer();
+    attestation = (await api(a, 'GET', '/tfaas/v1/attestation')).body;
+  });
+  after(async () => {
+    for (const n of nodes) await n.stop();
+    await a?.stop();
+    for (const d of [dir, ...dirs]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('a node that joins after A accepted version 2 has A\'s keys and refuses version 1 replayed through it', async () => {
+    const v1 = await deployBody(attestation, 'roll', 'function main() { return { v: 1 }; }', { version: 1 });
+    const v2 = await deployBody(attestation, 'roll', 'function main() { return { v: 2 }; }', { version: 2 });
+    const put = (n, body) => api(n, 'PUT', '/tfaas/v1/namespaces/_/actions/roll?overwrite=true', { body });
+    assert.equal((await put(a, v1)).status, 200);
+    assert.equal((await put(a, v2)).status, 200);
+    const b = await joinNode(a.url);
+    const doc = (await api(b, 'GET', '/tfaas/v1/attestation')).body;
+    assert.deepEqual(doc.kms, attestation.kms, 'B presents the same KMS keys as A');
+    for (const [body, v] of [[v1, 1], [v2, 2]]) {
+      const r = await put(b, body);
+      assert.equal(r.status, 409, r.text);
+      assert.match(r.body.error, new RegExp(`the deploy package's version ${v} is not above 2, .*rollback refused`));
+    }
+  });
+
+  test('deployed through A, invoked through B with the CLI (receipt verified), and the reverse', async () => {
+    const b = nodes[0];
+    const viaB = { url: b.url, auth: a.auth };
+    writeFileSync(join(dir, 'f.js'), 'function main(p) { return { got: p.secret, key: p.apikey }; }');
+    let r = await tfaas(['attest', '--root', join(a.stateDir, 'sim-platform.pem')], a);
+    assert.equal(r.code, 0, r.stderr);
+    r = await tfaas(['action', 'create', 'sec', join(dir, 'f.js'), '--confidential', '-p', 'apikey', 'k'], a);
+    assert.equal(r.code, 0, r.stderr);
+    r = await tfaas(['action', 'invoke', 'sec', '--confidential', '-p', 'secret', 'x'], viaB);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { got: 'x', key: 'k' });
+    assert.match(r.stderr, /receipt verified: guest\/sec version 1, activation [0-9a-f]{32}/);
+    // a record sealed by B's KMS opens on A's
+    r = await tfaas(['action', 'create', 'sec2', join(dir, 'f.js'), '--confidential', '-p', 'apikey', 'k2'], viaB);
+    assert.equal(r.code, 0, r.stderr);
+    r = await tfaas(['action', 'invoke', 'sec2', '--confidential', '-p', 'secret', 'y'], a);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { got: 'y', key: 'k2' });
+  });
+
+  test('a KMS of another measurement is refused the keys by the peer', async () => {
+    // The same tfaas-kms with one byte appended: it runs, and measures differently.
+    const kmsDir = mkdtempSync(join(tmpdir(), 'tfaas-otherkms-'));
+    dirs.push(kmsDir);
+    copyFileSync(join(BIN, 'tfaas-kms'), join(kmsDir, 'tfaas-kms'));
+    appendFileSync(join(kmsDir, 'tfaas-kms'), Buffer.from([0]));
+    symlinkSync(join(BIN, 'tfaas-qe'), join(kmsDir, 'tfaas-qe'));
+    const c = await joinNode(a.url, { kms: join(kmsDir, 'tfaas-kms') });
+    await down(c);
+    assert.match(c.logs(), /refused the transfer \(HTTP 403\): the joining key service's evidence is refused: evidence is of an enclave with another measurement/);
+  });
+
+  test('a relaying host that alters the hello or the answer is detected, and no keys move', async () => {
+    const flip = (b64) => {
+      const bytes = Buffer.from(b64, 'base64url');
+      bytes[bytes.length - 1] ^= 1;
+      return bytes.toString('base64url');
+    };
+    const attacks = [
+      // the hello's transfer key swapped: A's KMS refuses it (its evidence binds the key)
+      ['hello key', async (r) => {
+        const j = JSON.parse(r.body);
+        j.transfer_key = flip(j.transfer_key);
+        r.body = Buffer.from(JSON.stringify(j));
+      }, /HTTP 403\): the joining key service's evidence is refused: evidence binds other report data/],
+      // the wrapped keys altered on the way back: the joining KMS refuses the answer
+      ['wrapped keys', async (r) => {
+        const up = await fetch(`${a.url}${r.path}`, { method: 'POST', headers: r.headers, body: r.body });
+        const j = await up.json();
+        j.wrapped = flip(j.wrapped);
+        r.reply = { status: up.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(j) };
+      }, /the giving key service's evidence is refused: evidence binds other report data/],
+    ];
+    for (const [what, rewrite, expected] of attacks) {
+      const proxy = await startHostProxy(a, rewrite);
+      try {
+        const d = await joinNode(proxy.url);
+        await down(d);
+        assert.match(d.logs(), expected, what);
+        assert.ok(proxy.seen.some((q) => q.path === '/tfaas/v1/kms/transfer'), `${what}: the transfer went through the proxy`);
+      } finally {
+        await proxy.stop();
+      }
+    }
+  });
+});
