@@ -26,6 +26,9 @@
  * must open on every KMS holding the same keys (kms.c, record_key), and
  * the aad of those records is LABEL_SEAL_FUNCTION */
 #define LABEL_RECORD_KEY "tfaas function record key v1"
+/* aead_box aad of the key service's state shared through the store (under
+ * the record key) */
+#define LABEL_KMS_SHARED_STATE "tfaas kms shared state v1"
 /* the KMS's deploy-version table (kms.c): survives KMS restarts */
 #define LABEL_SEAL_KMS_STATE "tfaas kms state v1"
 

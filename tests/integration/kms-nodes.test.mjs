@@ -12,6 +12,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, startServer, api, storeArgs } from '../lib/server.mjs';
 import { startHostProxy } from '../lib/host-proxy.mjs';
@@ -91,6 +92,41 @@ describe('the key service on several nodes', { skip: PG ? false : 'needs TFAAS_T
     r = await tfaas(['action', 'invoke', 'sec2', '--confidential', '-p', 'secret', 'y'], a);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { got: 'y', key: 'k2' });
+  });
+
+  test('versions deployed after B joined are known on both nodes (shared state): older packages refused either way', async () => {
+    const b = nodes[0];
+    const put = (n, body) => api(n, 'PUT', '/tfaas/v1/namespaces/_/actions/late?overwrite=true', { body });
+    const v = await Promise.all([1, 2, 3].map((version) =>
+      deployBody(attestation, 'late', `function main() { return { v: ${version} }; }`, { version })));
+    assert.equal((await put(a, v[0])).status, 200);
+    assert.equal((await put(a, v[1])).status, 200);
+    let r = await put(b, v[0]);
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.body.error, /version 1 is not above 2, .*rollback refused/);
+    assert.equal((await put(b, v[2])).status, 200, 'B accepts the next version');
+    r = await put(a, v[1]);
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.body.error, /version 2 is not above 3, .*rollback refused/);
+  });
+
+  test('a host that rolls the shared state back in the store is refused by the key service', async () => {
+    const url = storeArgs(a.stateDir)[1];
+    const psql = (sql) => execFileSync('psql', ['-qXAt', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]).toString().trim();
+    const row = () => psql("SELECT generation || ' ' || encode(blob, 'hex') FROM kms_state").split(' ');
+    const put = (body) => api(a, 'PUT', '/tfaas/v1/namespaces/_/actions/rb?overwrite=true', { body });
+    const [g0, old] = row();
+    assert.equal((await put(await deployBody(attestation, 'rb', 'function main() {}', { version: 1 }))).status, 200);
+    const [g1, newer] = row();
+    assert.ok(Number(g1) > Number(g0), `the generation moved on (${g0} -> ${g1})`);
+    // the host puts the older blob back (under the newer generation, so its own swap goes on)
+    psql(`UPDATE kms_state SET blob = decode('${old}', 'hex')`);
+    const r = await put(await deployBody(attestation, 'rb', 'function main() {}', { version: 2 }));
+    assert.equal(r.status, 503, r.text);
+    assert.match(a.logs(), /the shared key service state is generation \d+, older than generation \d+ this KMS already took \(rolled back: refused\)/);
+    psql(`UPDATE kms_state SET blob = decode('${newer}', 'hex')`);
+    assert.equal((await put(await deployBody(attestation, 'rb', 'function main() {}', { version: 2 }))).status, 200,
+      'with the latest state back the deploy goes through');
   });
 
   test('a KMS of another measurement is refused the keys by the peer', async () => {

@@ -7,6 +7,7 @@
 #include "host/gateway/gateway.h"
 #include "host/kms/quote_service.h"
 #include "host/kms/sim_platform.h"
+#include "host/gateway/kms_shared.h"
 #include "host/scheduler/cpu_priority.h"
 
 #include "host/util/cmdline.h"
@@ -360,7 +361,7 @@ static unsigned background_after(const serve_opts *o) {
 static void records_burst_begin(void *ud) { store_activation_section_begin(ud); }
 static void records_burst_end(void *ud) { store_activation_section_end(ud); }
 
-static void start_confidential(const serve_opts *o, const char *enclave, const char *enclave_v8,
+static void start_confidential(const serve_opts *o, store *st, const char *enclave, const char *enclave_v8,
                                const char *platform_key, kms_service **kms, quote_service **qe) {
     char *kms_path = o->kms ? strdup(o->kms) : cmdline_beside_self("tfaas-kms"), *qe_path = NULL, *err = NULL;
     char *copy = kms_path ? strdup(kms_path) : NULL;
@@ -379,8 +380,12 @@ static void start_confidential(const serve_opts *o, const char *enclave, const c
      * KMS's (docs/protocol.md §5.1), so a tenant can compare them with the
      * binaries it trusts before it names them in a policy. */
     const kms_worker_binary workers[] = {{"duktape", enclave}, {"v8", enclave_v8}};
+    /* Deploy versions and replay leases go through the store too, so every
+     * node on it sees each other's (docs/architecture.md). */
+    const kms_shared_store shared = kms_shared_in_store(st);
     kms_config kc = {.kms_path = kms_path, .state_dir = o->state, .platform_key = platform_key,
-                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0], .peer = o->kms_peer};
+                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0], .peer = o->kms_peer,
+                     .shared = &shared};
     *qe = quote_service_start(qe_path, platform_key, &err);
     if (*qe) *kms = kms_service_start(&kc, &err);
     if (!*kms) {
@@ -500,7 +505,7 @@ int serve_main(int argc, char **argv) {
     }
     if (platform_key && asprintf(&platform_root, "%s/%s", o.state, SIM_PLATFORM_PEM) < 0) platform_root = NULL;
     const char *tee_args[] = {"--tee", "sim", "--platform-root", platform_root, "--quote-fd", "4", NULL};
-    if (platform_key && platform_root) start_confidential(&o, enclave, enclave_v8, platform_key, &kms, &qe);
+    if (platform_key && platform_root) start_confidential(&o, st, enclave, enclave_v8, platform_key, &kms, &qe);
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue,
                            .kill_grace_ms = KILL_GRACE_MS, .isolation = o.isolation, .max_enclaves = o.max_enclaves,

@@ -39,6 +39,22 @@ typedef struct {
 
 #define KMS_MAX_WORKER_BINARIES 4u
 
+/* Where the key service's state shared by all nodes is kept (the store's
+ * kms_state row, docs/architecture.md "The key service on several nodes").
+ * get: 0 with *blob (malloc'd; NULL and *generation 0 when none is kept)
+ * or -1 with *err. put: 0 when stored as generation expect + 1, 1 when the
+ * kept generation is no longer expect (another node wrote first), -1 with
+ * *err. */
+typedef struct {
+    void *ud;
+    int (*get)(void *ud, int64_t *generation, uint8_t **blob, size_t *len, char **err);
+    int (*put)(void *ud, int64_t expect, const uint8_t *blob, size_t len, char **err);
+} kms_shared_store;
+
+/* Rounds of read, sync, request and compare-and-swap before a deploy or
+ * release that keeps losing the race to other nodes gives up (503). */
+#define KMS_SHARED_ROUNDS 8
+
 typedef struct {
     const char *kms_path;     /* tfaas-kms */
     const char *state_dir;    /* the sim platform's public key and the sealed KMS keys live here */
@@ -49,6 +65,7 @@ typedef struct {
      * (docs/protocol.md §5.6) when STATE/kms-keys.sealed does not exist yet;
      * NULL: make new keys then. */
     const char *peer;
+    const kms_shared_store *shared; /* NULL: this node's state only */
 } kms_config;
 
 /* Starts the KMS and initialises it. NULL with *err malloc'd. */

@@ -38,6 +38,7 @@
  * platform: a record stored through one node opens on the others. */
 #define RECORD_MAGIC "TFR1"
 #define RECORD_MAGIC_LEN 4u
+#define SHARED_MAGIC "TFK1" /* the shared state (state_share) */
 
 typedef struct {
     EVP_PKEY *signing;   /* ES256 */
@@ -56,7 +57,13 @@ typedef struct {
      * release to another worker starts after `until`. Sealed with the
      * versions after every release. */
     json_t *leases;
-    uint8_t record_key[32]; /* HKDF of the X25519 private key (record_seal) */
+    uint8_t record_key[32]; /* HKDF of the X25519 private key (record_seal, state_share) */
+    /* The shared state (docs/architecture.md, "The key service on several
+     * nodes"): generation counts the state's changes; floor is the highest
+     * generation this KMS synced (IPC_KMS_SYNC) or shared (state_share),
+     * below which no shared blob is taken again while it runs (a host
+     * rolling the store back). */
+    json_int_t generation, floor;
     kms_join join;          /* a joining KMS between its hello and the answer */
 } kms_state;
 
@@ -106,30 +113,37 @@ static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
     return hpke_keypair_from_private(&s->hpke, p + 3 + der_len) == HPKE_OK ? 0 : -1;
 }
 
-/* Sealed state plaintext: {"v": STATE_VERSION, "versions": {"ns/name": N},
- * "leases": {"ns/name": {"from", "until", "holder"}}}. */
+/* Sealed state plaintext: {"v": STATE_VERSION, "generation": G (absent
+ * before states were shared: 0), "versions": {"ns/name": N}, "leases":
+ * {"ns/name": {"from", "until", "holder"}}}. Replaces s's versions and
+ * leases. */
 static int state_parse(kms_state *s, const uint8_t *p, size_t len) {
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases");
-    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v) || !json_is_object(l)) {
+    json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases"), *g = json_object_get(j, "generation");
+    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v) || !json_is_object(l) ||
+        (g && (!json_is_integer(g) || json_integer_value(g) < 0))) {
         json_decref(j);
         return -1;
     }
+    json_decref(s->versions);
+    json_decref(s->leases);
     s->versions = json_incref(v);
     s->leases = json_incref(l);
+    s->generation = json_integer_value(g);
     json_decref(j);
     return 0;
 }
 
-/* Versions and leases sealed to this KMS (LABEL_SEAL_KMS_STATE). */
-/* The state's plaintext (malloc'd), as sealed and as transferred. */
+/* The state's plaintext (malloc'd), as sealed, shared and transferred. */
 static char *state_text(const kms_state *s) {
-    json_t *j = json_pack("{s:i, s:O, s:O}", "v", STATE_VERSION, "versions", s->versions, "leases", s->leases);
+    json_t *j = json_pack("{s:i, s:I, s:O, s:O}", "v", STATE_VERSION, "generation", s->generation, "versions",
+                          s->versions, "leases", s->leases);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     return text;
 }
 
+/* Versions and leases sealed to this KMS (LABEL_SEAL_KMS_STATE). */
 static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
     char *text = state_text(s);
     int rc = text && tee_seal(LABEL_SEAL_KMS_STATE, (const uint8_t *)text, strlen(text), blob, blob_len) == 0 ? 0 : -1;
@@ -143,7 +157,9 @@ static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
 static int state_record(kms_state *s, json_t *table, const char *key, json_t *value, uint8_t **blob,
                         size_t *blob_len) {
     json_t *previous = json_incref(json_object_get(table, key));
+    s->generation++; /* every change is a new generation of the shared state */
     int rc = value && json_object_set_new(table, key, value) == 0 && state_seal(s, blob, blob_len) == 0 ? 0 : -1;
+    if (rc < 0) s->generation--;
     if (rc < 0 && previous) json_object_set(table, key, previous);
     else if (rc < 0) json_object_del(table, key);
     json_decref(previous);
@@ -178,6 +194,32 @@ static int record_open(const kms_state *s, const uint8_t *p, size_t len, uint8_t
                              strlen(LABEL_SEAL_FUNCTION), p + RECORD_MAGIC_LEN, len - RECORD_MAGIC_LEN, pt,
                              pt_len) == HPKE_OK ? 0 : -1;
     return tee_unseal(LABEL_SEAL_FUNCTION, p, len, pt, pt_len) == TEE_UNSEAL_OK ? 0 : -1;
+}
+
+/* The shared state blob for the host to store beside every node's
+ * (compare-and-swap on the generation): "TFK1" || aead_box(ChaCha20-
+ * Poly1305, record key, aad LABEL_KMS_SHARED_STATE, state plaintext).
+ * The floor rises to its generation: whether the host's swap succeeds or
+ * another node's write of the same generation won, the store never holds
+ * an older one again unless rolled back (a failed write makes the host
+ * restart the KMS, which starts with floor 0). */
+static int state_share(kms_state *s, uint8_t **out, size_t *out_len) {
+    char *text = state_text(s);
+    uint8_t *box = NULL;
+    size_t box_len = 0;
+    *out = NULL;
+    if (text && aead_box_seal(HPKE_AEAD_CHACHA20_POLY1305, s->record_key, (const uint8_t *)LABEL_KMS_SHARED_STATE,
+                              strlen(LABEL_KMS_SHARED_STATE), (const uint8_t *)text, strlen(text), &box,
+                              &box_len) == HPKE_OK &&
+        (*out = malloc(RECORD_MAGIC_LEN + box_len))) {
+        memcpy(*out, SHARED_MAGIC, RECORD_MAGIC_LEN);
+        memcpy(*out + RECORD_MAGIC_LEN, box, box_len);
+        *out_len = RECORD_MAGIC_LEN + box_len;
+    }
+    free(text);
+    free(box);
+    if (*out && s->floor < s->generation) s->floor = s->generation;
+    return *out ? 0 : -1;
 }
 
 /* Once the keys are set: the record key, the evidence over both public
@@ -310,8 +352,8 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     char *name = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NAME) : NULL;
     json_t *pkg = NULL, *cert_claims = NULL, *record = NULL;
     char *cert = NULL, *cert_text = NULL, *record_text = NULL, *keys_b64 = NULL;
-    uint8_t *sealed = NULL, *state_blob = NULL, code_key[32], code_hash[32], keys[64];
-    size_t sealed_len = 0, state_len = 0, keys_len = 0;
+    uint8_t *sealed = NULL, *state_blob = NULL, *shared = NULL, code_key[32], code_hash[32], keys[64];
+    size_t sealed_len = 0, state_len = 0, keys_len = 0, shared_len = 0;
     hpke_keypair okp;
     memset(&okp, 0, sizeof okp);
     policy pol;
@@ -427,12 +469,18 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
+    if (state_share(s, &shared, &shared_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's shared state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, cert);
     ipc_put_bytes(w, sealed, sealed_len);
     ipc_put_bytes(w, keys, keys_len);
     ipc_put_bytes(w, state_blob, state_len);
+    ipc_put_bytes(w, shared, shared_len);
 out:
+    free(shared);
     free(state_blob);
     if (record_text) OPENSSL_cleanse(record_text, strlen(record_text));
     free(record_text);
@@ -481,8 +529,8 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
         return;
     }
-    uint8_t *plain = NULL, *wrapped = NULL, *state_blob = NULL, wpk[HPKE_NPK];
-    size_t plain_len = 0, wrapped_len = 0, state_len = 0;
+    uint8_t *plain = NULL, *wrapped = NULL, *state_blob = NULL, *shared = NULL, wpk[HPKE_NPK];
+    size_t plain_len = 0, wrapped_len = 0, state_len = 0, shared_len = 0;
     json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
     char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
     char *kms_pk_b64 = NULL;
@@ -588,10 +636,16 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
+    if (state_share(s, &shared, &shared_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's shared state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, bundle_text);
     ipc_put_bytes(w, state_blob, state_len);
+    ipc_put_bytes(w, shared, shared_len);
 out:
+    free(shared);
     free(state_blob);
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
@@ -609,6 +663,45 @@ out:
     free(wrapped_b64);
     free(kms_pk_b64);
     EVP_PKEY_free(wkey);
+}
+
+/* IPC_KMS_SYNC: the shared state as the store holds it now (the host
+ * sends it before each deploy and release, and stores the new one after
+ * with a compare-and-swap on the generation). Taken when it opens with
+ * this KMS's record key and its generation is not below the floor. */
+static void handle_sync(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready || m->nfields != KSYNC_NFIELDS) {
+        reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed sync request");
+        return;
+    }
+    const ipc_field *f = &m->fields[KSYNC_SHARED];
+    uint8_t *pt = NULL;
+    size_t pt_len = 0;
+    kms_state next = {0};
+    if (f->len < RECORD_MAGIC_LEN || memcmp(f->ptr, SHARED_MAGIC, RECORD_MAGIC_LEN) != 0 ||
+        aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, s->record_key, (const uint8_t *)LABEL_KMS_SHARED_STATE,
+                      strlen(LABEL_KMS_SHARED_STATE), f->ptr + RECORD_MAGIC_LEN, f->len - RECORD_MAGIC_LEN, &pt,
+                      &pt_len) != HPKE_OK ||
+        state_parse(&next, pt, pt_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_UNSEAL, "the shared key service state does not open with this KMS's keys "
+                    "(altered, or written by a key service with other keys)");
+    } else if (next.generation < s->floor) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the shared key service state is generation %" JSON_INTEGER_FORMAT ", older than "
+                 "generation %" JSON_INTEGER_FORMAT " this KMS already took (rolled back: refused)", next.generation,
+                 s->floor);
+        reply_begin(w, m->id, KMS_ERR_STALE, msg);
+    } else {
+        json_decref(s->versions);
+        json_decref(s->leases);
+        s->versions = json_incref(next.versions);
+        s->leases = json_incref(next.leases);
+        s->generation = s->floor = next.generation;
+        reply_begin(w, m->id, KMS_OK, NULL);
+    }
+    json_decref(next.versions);
+    json_decref(next.leases);
+    free(pt);
 }
 
 /* --- KMS-to-KMS key transfer (kms_transfer.h, docs/protocol.md §5.6) ---
@@ -755,6 +848,8 @@ int kms_run(int fd) {
             handle_deploy(&s, &m, &w);
         } else if (m.type == IPC_KMS_RELEASE) {
             handle_release(&s, &m, &w);
+        } else if (m.type == IPC_KMS_SYNC) {
+            handle_sync(&s, &m, &w);
         } else if (m.type == IPC_KMS_JOIN) {
             handle_join(&s, &m, &w);
         } else if (m.type == IPC_KMS_GIVE) {
