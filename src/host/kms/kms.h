@@ -11,7 +11,11 @@
  * no key is lost. Requests are serialised (one mutex, held until a reply's new
  * sealed state is written): the KMS is used on deploys and key releases (a
  * worker's first call of a function, and a lease renewal every REPLAY_LEASE_S
- * or so), not on every invocation. */
+ * or so), not on every invocation.
+ *
+ * Several nodes: a KMS without keys can join a running node's (kms_peer.h,
+ * docs/protocol.md §5.6), and deploys and releases go through the state
+ * shared in the store (kms_shared_store, a compare-and-swap per request). */
 #ifndef TFAAS_HOST_KMS_H
 #define TFAAS_HOST_KMS_H
 
