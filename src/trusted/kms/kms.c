@@ -820,6 +820,16 @@ out:
     free(state_blob);
 }
 
+/* Every request the host may send, and who answers it. */
+static const struct {
+    ipc_type type;
+    void (*handle)(kms_state *s, const ipc_msg *m, ipc_writer *w);
+} HANDLERS[] = {
+    {IPC_KMS_INIT, handle_init},   {IPC_KMS_DEPLOY, handle_deploy}, {IPC_KMS_RELEASE, handle_release},
+    {IPC_KMS_SYNC, handle_sync},   {IPC_KMS_JOIN, handle_join},     {IPC_KMS_GIVE, handle_give},
+    {IPC_KMS_ADOPT, handle_adopt},
+};
+
 int kms_run(int fd) {
     if (main_send_hello(fd, "kms") < 0) {
         fprintf(stderr, "tfaas-kms: cannot say hello\n");
@@ -842,20 +852,10 @@ int kms_run(int fd) {
             break;
         }
         ipc_writer w = {0};
-        if (m.type == IPC_KMS_INIT) {
-            handle_init(&s, &m, &w);
-        } else if (m.type == IPC_KMS_DEPLOY) {
-            handle_deploy(&s, &m, &w);
-        } else if (m.type == IPC_KMS_RELEASE) {
-            handle_release(&s, &m, &w);
-        } else if (m.type == IPC_KMS_SYNC) {
-            handle_sync(&s, &m, &w);
-        } else if (m.type == IPC_KMS_JOIN) {
-            handle_join(&s, &m, &w);
-        } else if (m.type == IPC_KMS_GIVE) {
-            handle_give(&s, &m, &w);
-        } else if (m.type == IPC_KMS_ADOPT) {
-            handle_adopt(&s, &m, &w);
+        size_t h = 0;
+        while (h < sizeof HANDLERS / sizeof HANDLERS[0] && HANDLERS[h].type != m.type) h++;
+        if (h < sizeof HANDLERS / sizeof HANDLERS[0]) {
+            HANDLERS[h].handle(&s, &m, &w);
         } else {
             fprintf(stderr, "tfaas-kms: protocol violation: message type %u\n", m.type);
             ipc_msg_free(&m);
