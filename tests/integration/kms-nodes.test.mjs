@@ -129,6 +129,23 @@ describe('the key service on several nodes', { skip: PG ? false : 'needs TFAAS_T
       'with the latest state back the deploy goes through');
   });
 
+  test('malformed or forged hellos get 400 or 403, never keys', async () => {
+    const post = (body) => api(a, 'POST', '/tfaas/v1/kms/transfer', { body, auth: null });
+    const key = Buffer.alloc(32, 7).toString('base64url');
+    for (const body of [{}, { evidence: 'x' }, { evidence: 'x', transfer_key: 'AAAA' }, { evidence: '', transfer_key: key }, []]) {
+      const r = await post(body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    }
+    // evidence that is not evidence, and A's own attestation evidence (a KMS's, but over its keys, not this key)
+    for (const evidence of ['not evidence', attestation.evidence]) {
+      const r = await post({ evidence, transfer_key: key });
+      assert.equal(r.status, 403, r.text);
+      assert.match(r.body.error, /the joining key service's evidence is refused/);
+      assert.equal(r.body.wrapped, undefined);
+    }
+    assert.equal((await api(a, 'GET', '/tfaas/v1/kms/transfer')).status, 405);
+  });
+
   test('a KMS of another measurement is refused the keys by the peer', async () => {
     // The same tfaas-kms with one byte appended: it runs, and measures differently.
     const kmsDir = mkdtempSync(join(tmpdir(), 'tfaas-otherkms-'));
