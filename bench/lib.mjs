@@ -272,12 +272,15 @@ export async function firstInvokes(base, auth, count, { kind = 'js:duktape', pre
 // pinned to cpu, with a new guest credential; resolves once it answers.
 // Up to a thousand enclaves hold a socket each, so the descriptor limit is
 // lifted first. Returns {child, base, auth, authB64, state}.
-export async function startServe({ bin, tmp, cpu, extraArgs = [] }) {
+// prepareState(dir), when given, runs on the fresh state directory before
+// the server starts (e.g. to copy another node's sim platform key in).
+export async function startServe({ bin, tmp, cpu, extraArgs = [], prepareState }) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const auth = `${crypto.randomUUID()}:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`;
   mkdirSync(tmp, { recursive: true });
   const state = mkdtempSync(path.join(tmp, 'serve-'));
+  if (prepareState) prepareState(state);
   const child = spawnGroup(['bash', '-c', `ulimit -n 65536 2>/dev/null; exec taskset -c ${cpu} "$0" "$@"`,
     path.join(bin, 'tfaas'), 'serve', '--listen', `127.0.0.1:${port}`, '--state', state, '--guest-auth', auth, ...extraArgs]);
   await untilUp(child, async () => (await fetch(`${base}/api/v1`)).arrayBuffer(), 'tfaas serve');

@@ -40,6 +40,12 @@ typedef enum {
     IPC_KMS_REPLY = 17, /* kms -> host: status, error text, then per-request fields */
     IPC_KMS_DEPLOY = 18, /* host -> kms: a tenant's sealed deploy package for ns/name */
     IPC_KMS_RELEASE = 19, /* host -> kms: release a function's keys to a worker enclave */
+    /* KMS-to-KMS key transfer (docs/protocol.md §5.6): the host relays the
+     * bytes between a joining KMS and a running one and can read none. */
+    IPC_KMS_JOIN = 20,  /* host -> joining kms: make the transfer hello */
+    IPC_KMS_GIVE = 21,  /* host -> running kms: a peer's hello; answer with the keys wrapped to it */
+    IPC_KMS_ADOPT = 22, /* host -> joining kms: the running KMS's answer; take its keys */
+    IPC_KMS_SYNC = 23,  /* host -> kms: the state shared through the store, before a deploy or release */
     /* Egress (fetch): on a private socket the enclave passed over its egress
      * channel (--egress-fd), one request and one reply, then on success the
      * connected TCP socket (SCM_RIGHTS). src/trusted/fetch/egress_conn.c,
@@ -81,14 +87,30 @@ enum { KDEP_NS, KDEP_NAME, KDEP_SEALED, KDEP_NFIELDS };
  * by the KMS to itself (the host stores it), application/ohttp-keys, and
  * the KMS's new sealed state (the host stores it before it stores the
  * action, and hands it back in the next IPC_KMS_INIT). */
-enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_STATE, KDEPR_NFIELDS };
+enum { KDEPR_CERT = KREP_FIRST, KDEPR_RECORD, KDEPR_OHTTP_KEYS, KDEPR_STATE, KDEPR_SHARED, KDEPR_NFIELDS };
 
 /* IPC_KMS_RELEASE fields: the function record (as stored at deploy) and the
  * worker identity a NEED_KEYS result carried. Reply: the release bundle the
  * host hands to the worker unchanged (INV_KEYS), and the KMS's new sealed
  * state (with the release's replay lease), which the host stores first. */
 enum { KREL_RECORD, KREL_WORKER, KREL_NFIELDS };
-enum { KRELR_BUNDLE = KREP_FIRST, KRELR_STATE, KRELR_NFIELDS };
+enum { KRELR_BUNDLE = KREP_FIRST, KRELR_STATE, KRELR_SHARED, KRELR_NFIELDS };
+/* Both replies end with SHARED: the new state for the store (IPC_KMS_SYNC),
+ * one generation above the one synced. IPC_KMS_SYNC's one field is that
+ * blob as the store holds it; its reply has no fields. */
+enum { KSYNC_SHARED, KSYNC_NFIELDS };
+
+/* IPC_KMS_JOIN has no fields; its reply is the hello: the joining KMS's
+ * evidence over its transfer key and that X25519 key (32 bytes). */
+enum { KJOINR_EVIDENCE = KREP_FIRST, KJOINR_KEY, KJOINR_NFIELDS };
+/* IPC_KMS_GIVE fields: the hello as the peer sent it; the reply: the giving
+ * KMS's evidence over the transcript and the wrapped keys (enc || ct). */
+enum { KGIVE_EVIDENCE, KGIVE_KEY, KGIVE_NFIELDS };
+enum { KGIVER_EVIDENCE = KREP_FIRST, KGIVER_WRAPPED, KGIVER_NFIELDS };
+/* IPC_KMS_ADOPT fields: the GIVE reply as relayed; the reply is an
+ * IPC_KMS_INIT reply followed by the adopted state, sealed here. */
+enum { KADOPT_EVIDENCE, KADOPT_WRAPPED, KADOPT_NFIELDS };
+enum { KADOPTR_STATE = KINITR_NFIELDS, KADOPTR_NFIELDS };
 
 typedef enum {
     KMS_OK = 0,

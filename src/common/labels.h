@@ -7,6 +7,11 @@
 /* report_data = evidence_bind(label, ...) (SHA-512(label || 0x00 || data)) */
 #define LABEL_KMS_REPORT "tfaas kms keys v1"        /* data: ES256 point (65) || X25519 pk (32) */
 #define LABEL_WORKER_REPORT "tfaas worker keys v1"  /* data: ES256 point (65) || X25519 pk (32) */
+/* KMS-to-KMS key transfer (docs/protocol.md §5.6) */
+#define LABEL_KMS_JOIN_REPORT "tfaas kms join v1"   /* data: the joiner's X25519 transfer key (32) */
+#define LABEL_KMS_GIVE_REPORT "tfaas kms give v1"   /* data: SHA-256(hello) (32) || SHA-256(enc || ct) (32) */
+/* HPKE info of the key material a KMS wraps to a joining KMS */
+#define LABEL_KMS_TRANSFER_INFO "tfaas kms transfer v1"
 
 /* HPKE info of a key release wrapped to a worker's X25519 key */
 #define LABEL_RELEASE_INFO "tfaas release v1"
@@ -17,6 +22,13 @@
 /* tee_seal purposes */
 #define LABEL_SEAL_KMS_KEYS "tfaas kms keys v1"
 #define LABEL_SEAL_FUNCTION "tfaas function record v1"
+/* HKDF salt of the key function records are sealed under since records
+ * must open on every KMS holding the same keys (kms.c, record_key), and
+ * the aad of those records is LABEL_SEAL_FUNCTION */
+#define LABEL_RECORD_KEY "tfaas function record key v1"
+/* aead_box aad of the key service's state shared through the store (under
+ * the record key) */
+#define LABEL_KMS_SHARED_STATE "tfaas kms shared state v1"
 /* the KMS's deploy-version table (kms.c): survives KMS restarts */
 #define LABEL_SEAL_KMS_STATE "tfaas kms state v1"
 

@@ -47,6 +47,11 @@ static void check_route(const char *path, const route *r, route_kind kind) {
         FUZZ_CHECK(route_allowed(kind) & ROUTE_GET);
         return;
     }
+    if (kind == ROUTE_KMS_TRANSFER) { /* /tfaas/v1/kms/transfer: names nothing, POST only */
+        FUZZ_CHECK(!r->ns && !r->name && !r->pkg && !r->in_package && !r->is_public && strstr(path, "transfer"));
+        FUZZ_CHECK(route_allowed(kind) == ROUTE_POST);
+        return;
+    }
     int has_ns = kind >= ROUTE_ACTIONS && kind != ROUTE_ATTESTATION;
     int has_name = kind == ROUTE_ACTION || kind == ROUTE_PACKAGE ||
                    (kind >= ROUTE_ACTIVATION && kind != ROUTE_ATTESTATION && kind != ROUTE_PACKAGES &&

@@ -142,6 +142,7 @@ void webaction_request_done(http_req *r);
  * caller's namespace, or -1 with the 401 queued (server.c). */
 int req_authenticate(http_req *r, enum MHD_Result *sent);
 enum MHD_Result attestation_handle(http_req *r); /* GET /tfaas/v1/attestation */
+enum MHD_Result kms_transfer_handle(http_req *r); /* POST /tfaas/v1/kms/transfer */
 enum MHD_Result metrics_handle(http_req *r);     /* GET /metrics (metrics_route.c) */
 enum MHD_Result health_handle(http_req *r);      /* GET /health (health.c) */
 enum MHD_Result console_handle(http_req *r);     /* GET /console[/{asset}] (console.c) */

@@ -46,6 +46,7 @@ route_kind route_match(const char *path, route *r) {
     }
     if (n >= 3 && !strcmp(seg[0], "tfaas") && !strcmp(seg[1], "v1")) {
         if (n == 3 && !strcmp(seg[2], "attestation")) return r->kind = ROUTE_ATTESTATION;
+        if (n == 4 && !strcmp(seg[2], "kms") && !strcmp(seg[3], "transfer")) return r->kind = ROUTE_KMS_TRANSFER;
         /* The public routes: the same resources one segment deeper, GET and
          * POST only (a deploy needs credentials). */
         if (n == 8 && !strcmp(seg[2], "public") && !strcmp(seg[3], "namespaces") && !strcmp(seg[5], "actions")) {
@@ -143,7 +144,8 @@ int route_allowed(route_kind kind) {
     case ROUTE_RULE: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE;
     case ROUTE_PACKAGE: return ROUTE_GET | ROUTE_PUT | ROUTE_DELETE;
     case ROUTE_CONF_ACTION: return ROUTE_PUT;
-    case ROUTE_CONF_OHTTP: return ROUTE_POST;
+    case ROUTE_CONF_OHTTP:
+    case ROUTE_KMS_TRANSFER: return ROUTE_POST;
     case ROUTE_WEB:
     case ROUTE_APIGW: return ROUTE_GET | ROUTE_PUT | ROUTE_POST | ROUTE_DELETE; /* and any other (server.c) */
     case ROUTE_NONE: return 0;

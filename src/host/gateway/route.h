@@ -43,6 +43,8 @@ typedef enum {
     ROUTE_CONSOLE,           /* /console[/{asset}]: the web console's files; name is
                               * the asset ("" for the page itself) */
     ROUTE_HEALTH,            /* /health: is this node taking work (health.c), for load balancers */
+    ROUTE_KMS_TRANSFER,      /* /tfaas/v1/kms/transfer: POST, a joining node's key
+                              * transfer hello (kms_transfer_route.c) */
 } route_kind;
 
 /* Methods a route accepts, for 405 and its Allow header. */

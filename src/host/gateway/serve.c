@@ -8,6 +8,7 @@
 #include "host/gateway/gateway.h"
 #include "host/kms/quote_service.h"
 #include "host/kms/sim_platform.h"
+#include "host/gateway/kms_shared.h"
 #include "host/scheduler/cpu_priority.h"
 
 #include "host/util/cmdline.h"
@@ -45,6 +46,7 @@
 
 typedef struct {
     const char *listen, *state, *store, *guest_auth, *enclave, *enclave_v8, *kms, *egress, *metrics_token_file;
+    const char *kms_peer; /* --kms-peer URL: a node whose KMS hands this one its keys (§5.6) */
     gateway_metrics_access metrics_access;
     unsigned workers, idle_ttl_s, max_queue, max_wait_ms, max_connections, http_threads, max_enclaves;
     unsigned max_enclaves_per_ns;
@@ -86,6 +88,12 @@ static void usage(FILE *f) {
           "                           quoting service) beside it (default: next to tfaas;\n"
           "                           without them confidential functions and attestation\n"
           "                           answer 503)\n"
+          "  --kms-peer URL           a running node (its base URL, e.g. http://a:3233) whose\n"
+          "                           key service hands this node's its keys and state\n"
+          "                           over an attested channel, when the state directory has\n"
+          "                           no key service keys yet (several nodes on one store;\n"
+          "                           docs/protocol.md §5.6); unreachable or refused: the key\n"
+          "                           service stays down (503) until serve starts again\n"
           "  --isolation MODE         which functions share an enclave process:\n"
           "                             enclave-per-function  one per function\n"
           "                             enclave-per-tenant    one per namespace (default)\n"
@@ -248,7 +256,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
-           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_NODE, O_NODE_LEASE };
+           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_NODE, O_NODE_LEASE, O_KMS_PEER };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -262,6 +270,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"max-connections-per-client", required_argument, 0, O_PER_CLIENT},
         {"http-timeout", required_argument, 0, O_HTTP_TIMEOUT},
         {"kms", required_argument, 0, O_KMS},
+        {"kms-peer", required_argument, 0, O_KMS_PEER},
         {"tenant-max-activations", required_argument, 0, O_TENANT_ACTIVATIONS},
         {"tenant-max-memory", required_argument, 0, O_TENANT_MEMORY},
         {"activation-ttl", required_argument, 0, O_ACTIVATION_TTL},
@@ -303,6 +312,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_ENCLAVE: o->enclave = optarg; break;
         case O_ENCLAVE_V8: o->enclave_v8 = optarg; break;
         case O_KMS: o->kms = optarg; break;
+        case O_KMS_PEER: o->kms_peer = optarg; break;
         case O_EGRESS: o->egress = optarg; break;
         case O_WORKERS: bad = cmdline_uint(optarg, 1, 1024, &o->workers); break;
         case O_TTL: bad = cmdline_uint(optarg, 0, 30u * 86400, &o->idle_ttl_s); break;
@@ -362,7 +372,7 @@ static unsigned background_after(const serve_opts *o) {
 static void records_burst_begin(void *ud) { store_activation_section_begin(ud); }
 static void records_burst_end(void *ud) { store_activation_section_end(ud); }
 
-static void start_confidential(const serve_opts *o, const char *enclave, const char *enclave_v8,
+static void start_confidential(const serve_opts *o, store *st, const char *enclave, const char *enclave_v8,
                                const char *platform_key, kms_service **kms, quote_service **qe) {
     char *kms_path = o->kms ? strdup(o->kms) : cmdline_beside_self("tfaas-kms"), *qe_path = NULL, *err = NULL;
     char *copy = kms_path ? strdup(kms_path) : NULL;
@@ -381,8 +391,12 @@ static void start_confidential(const serve_opts *o, const char *enclave, const c
      * KMS's (docs/protocol.md §5.1), so a tenant can compare them with the
      * binaries it trusts before it names them in a policy. */
     const kms_worker_binary workers[] = {{"duktape", enclave}, {"v8", enclave_v8}};
+    /* Deploy versions and replay leases go through the store too, so every
+     * node on it sees each other's (docs/architecture.md). */
+    const kms_shared_store shared = kms_shared_in_store(st);
     kms_config kc = {.kms_path = kms_path, .state_dir = o->state, .platform_key = platform_key,
-                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0]};
+                     .workers = workers, .nworkers = sizeof workers / sizeof workers[0], .peer = o->kms_peer,
+                     .shared = &shared};
     *qe = quote_service_start(qe_path, platform_key, &err);
     if (*qe) *kms = kms_service_start(&kc, &err);
     if (!*kms) {
@@ -503,7 +517,7 @@ int serve_main(int argc, char **argv) {
     }
     if (platform_key && asprintf(&platform_root, "%s/%s", o.state, SIM_PLATFORM_PEM) < 0) platform_root = NULL;
     const char *tee_args[] = {"--tee", "sim", "--platform-root", platform_root, "--quote-fd", "4", NULL};
-    if (platform_key && platform_root) start_confidential(&o, enclave, enclave_v8, platform_key, &kms, &qe);
+    if (platform_key && platform_root) start_confidential(&o, st, enclave, enclave_v8, platform_key, &kms, &qe);
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue,
                            .kill_grace_ms = KILL_GRACE_MS, .isolation = o.isolation, .max_enclaves = o.max_enclaves,

@@ -132,6 +132,7 @@ static enum MHD_Result dispatch(http_req *r) {
     }
     if (kind == ROUTE_INFO) return info_handle(r);
     if (kind == ROUTE_ATTESTATION) return attestation_handle(r); /* public, like /api/v1 */
+    if (kind == ROUTE_KMS_TRANSFER) return kms_transfer_handle(r); /* public: the two KMSes attest each other */
     if (kind == ROUTE_METRICS) return metrics_handle(r);         /* --metrics-access decides */
     if (kind == ROUTE_HEALTH) return health_handle(r);           /* public: says only up or stopping */
     if (kind == ROUTE_CONSOLE) return console_handle(r);         /* static files; the page signs in */

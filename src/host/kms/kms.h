@@ -11,7 +11,11 @@
  * no key is lost. Requests are serialised (one mutex, held until a reply's new
  * sealed state is written): the KMS is used on deploys and key releases (a
  * worker's first call of a function, and a lease renewal every REPLAY_LEASE_S
- * or so), not on every invocation. */
+ * or so), not on every invocation.
+ *
+ * Several nodes: a KMS without keys can join a running node's (kms_peer.h,
+ * docs/protocol.md §5.6), and deploys and releases go through the state
+ * shared in the store (kms_shared_store, a compare-and-swap per request). */
 #ifndef TFAAS_HOST_KMS_H
 #define TFAAS_HOST_KMS_H
 
@@ -39,12 +43,33 @@ typedef struct {
 
 #define KMS_MAX_WORKER_BINARIES 4u
 
+/* Where the key service's state shared by all nodes is kept (the store's
+ * kms_state row, docs/architecture.md "The key service on several nodes").
+ * get: 0 with *blob (malloc'd; NULL and *generation 0 when none is kept)
+ * or -1 with *err. put: 0 when stored as generation expect + 1, 1 when the
+ * kept generation is no longer expect (another node wrote first), -1 with
+ * *err. */
+typedef struct {
+    void *ud;
+    int (*get)(void *ud, int64_t *generation, uint8_t **blob, size_t *len, char **err);
+    int (*put)(void *ud, int64_t expect, const uint8_t *blob, size_t len, char **err);
+} kms_shared_store;
+
+/* Rounds of read, sync, request and compare-and-swap before a deploy or
+ * release that keeps losing the race to other nodes gives up (503). */
+#define KMS_SHARED_ROUNDS 8
+
 typedef struct {
     const char *kms_path;     /* tfaas-kms */
     const char *state_dir;    /* the sim platform's public key and the sealed KMS keys live here */
     const char *platform_key; /* the sim platform's private key file (sim_platform_ensure made it) */
     const kms_worker_binary *workers; /* at most KMS_MAX_WORKER_BINARIES; path NULL = not built */
     size_t nworkers;
+    /* Base URL of a running node whose KMS hands this one its keys and state
+     * (docs/protocol.md §5.6) when STATE/kms-keys.sealed does not exist yet;
+     * NULL: make new keys then. */
+    const char *peer;
+    const kms_shared_store *shared; /* NULL: this node's state only */
 } kms_config;
 
 /* Starts the KMS and initialises it. NULL with *err malloc'd. */
@@ -81,6 +106,15 @@ void kms_deployed_free(kms_deployed *d);
  * deploy (KMS_ERR_POLICY: the worker is not accepted). */
 int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len, const char *worker,
                         size_t worker_len, char **bundle, size_t *bundle_len, kms_status *status, char **err);
+
+/* A transfer hello from a joining node (docs/protocol.md §5.6): the
+ * joiner's evidence and X25519 transfer key. 0 with *evidence and *wrapped
+ * (malloc'd) to relay back, or -1 with *err and *status (KMS_ERR_POLICY:
+ * the joiner's evidence is refused; KMS_ERR_REQUEST: malformed;
+ * KMS_ERR_INTERNAL: the KMS is down). */
+int kms_service_give(kms_service *k, const char *hello_ev, size_t hello_ev_len, const uint8_t *key, size_t key_len,
+                     char **evidence, size_t *evidence_len, uint8_t **wrapped, size_t *wrapped_len,
+                     kms_status *status, char **err);
 
 /* pid of the KMS process (0 when none runs). For tests and fault injection. */
 pid_t kms_service_pid(kms_service *k);

@@ -7,6 +7,7 @@
 #include "common/evidence.h"
 #include "common/hpke.h"
 #include "common/ipc.h"
+#include "host/kms/kms_peer.h"
 #include "host/kms/sim_platform.h"
 #include "host/scheduler/launcher.h"
 #include "host/util/file.h"
@@ -29,9 +30,10 @@
  * kms_service_start and read-only after it. */
 struct kms_service {
     pthread_mutex_t mu;
-    char *kms_path, *state_dir, *platform_key, *platform_pem_text;
+    char *kms_path, *state_dir, *platform_key, *platform_pem_text, *peer;
     json_t *workers;      /* {"engine": measurement hex}, informational (§5.1) */
     launched_enclave enc; /* pid -1 when not running */
+    kms_shared_store shared; /* get NULL: none; set at start */
     uint64_t next_id;
     json_t *attestation;  /* of the running KMS */
 };
@@ -108,6 +110,57 @@ static json_t *attestation_doc(kms_service *k, const ipc_msg *m) {
     return doc;
 }
 
+static int store_state(kms_service *k, const ipc_field *state, char **err);
+
+/* A KMS started without keys joins the peer's (docs/protocol.md §5.6):
+ * its hello goes to the peer, the peer's answer back to it, and its reply
+ * is an init reply (into *m) followed by the adopted state, which is
+ * stored here; the caller stores the keys. The host sees only evidence,
+ * public keys and ciphertext. 0, or -1 with *err. */
+static int join_peer(kms_service *k, ipc_msg *m, char **err) {
+    ipc_writer w = {0};
+    ipc_msg hello;
+    kms_status status;
+    ipc_writer_begin(&w, IPC_KMS_JOIN, ++k->next_id);
+    int rc = call(k, &w, &hello, &status, err);
+    ipc_writer_free(&w);
+    if (rc < 0) return -1;
+    char *key = NULL;
+    json_t *req = NULL, *answer = NULL;
+    if (hello.nfields == KJOINR_NFIELDS && hello.fields[KJOINR_KEY].len == HPKE_NPK &&
+        (key = b64url_encode_alloc(hello.fields[KJOINR_KEY].ptr, HPKE_NPK)))
+        req = json_pack("{s:s%, s:s}", "evidence", (const char *)hello.fields[KJOINR_EVIDENCE].ptr,
+                        (size_t)hello.fields[KJOINR_EVIDENCE].len, "transfer_key", key);
+    ipc_msg_free(&hello);
+    free(key);
+    if (!req) return errmsg(err, "key service sent a malformed join reply");
+    answer = kms_peer_exchange(k->peer, req, err);
+    json_decref(req);
+    if (!answer) return -1;
+    const char *ev = json_string_value(json_object_get(answer, "evidence"));
+    const char *wb = json_string_value(json_object_get(answer, "wrapped"));
+    size_t wrapped_len = 0;
+    uint8_t *wrapped = wb ? b64url_decode_alloc(wb, strlen(wb), &wrapped_len) : NULL;
+    if (!ev || !wrapped) {
+        json_decref(answer);
+        free(wrapped);
+        return errmsg(err, "the key service peer %s sent a malformed transfer answer", k->peer);
+    }
+    ipc_writer_begin(&w, IPC_KMS_ADOPT, ++k->next_id);
+    ipc_put_bytes(&w, ev, strlen(ev));
+    ipc_put_bytes(&w, wrapped, wrapped_len);
+    json_decref(answer);
+    free(wrapped);
+    rc = call(k, &w, m, &status, err);
+    ipc_writer_free(&w);
+    if (rc < 0) return -1;
+    if (m->nfields != KADOPTR_NFIELDS) {
+        ipc_msg_free(m);
+        return errmsg(err, "key service sent a malformed adopt reply");
+    }
+    return 0;
+}
+
 /* Starts the KMS if it is not running and hands it its sealed keys. */
 static int ensure_running(kms_service *k, char **err) {
     if (k->enc.pid > 0) return 0;
@@ -129,21 +182,31 @@ static int ensure_running(kms_service *k, char **err) {
         stop_enclave(k);
         return errmsg(err, "cannot read %s: %s", state_path, strerror(errno));
     }
-    ipc_writer w = {0};
-    ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
-    ipc_put_bytes(&w, sealed, sealed ? sealed_len : 0);
-    ipc_put_bytes(&w, state, state ? state_len : 0);
-    free(state);
     ipc_msg m;
-    kms_status status;
-    int rc = call(k, &w, &m, &status, err);
-    ipc_writer_free(&w);
+    int rc;
+    if (!sealed && k->peer) {
+        free(state); /* a node without keys has no state of its own either */
+        rc = join_peer(k, &m, err);
+        if (rc == 0 && store_state(k, &m.fields[KADOPTR_STATE], err) < 0) {
+            ipc_msg_free(&m);
+            rc = -1;
+        }
+    } else {
+        ipc_writer w = {0};
+        ipc_writer_begin(&w, IPC_KMS_INIT, ++k->next_id);
+        ipc_put_bytes(&w, sealed, sealed ? sealed_len : 0);
+        ipc_put_bytes(&w, state, state ? state_len : 0);
+        free(state);
+        kms_status status;
+        rc = call(k, &w, &m, &status, err);
+        ipc_writer_free(&w);
+    }
     if (rc < 0) {
         free(sealed);
         stop_enclave(k);
         return -1;
     }
-    const ipc_field *blob = m.nfields == KINITR_NFIELDS ? &m.fields[KINITR_SEALED] : NULL;
+    const ipc_field *blob = m.nfields >= KINITR_NFIELDS ? &m.fields[KINITR_SEALED] : NULL;
     if (!blob || !(k->attestation = attestation_doc(k, &m))) {
         rc = errmsg(err, "key service sent a malformed init reply");
     } else if (!sealed || blob->len != sealed_len || memcmp(blob->ptr, sealed, sealed_len) != 0) {
@@ -221,6 +284,8 @@ kms_service *kms_service_start(const kms_config *cfg, char **err) {
     k->kms_path = strdup(cfg->kms_path);
     k->state_dir = strdup(cfg->state_dir);
     k->platform_key = strdup(cfg->platform_key);
+    if (cfg->peer && !(k->peer = strdup(cfg->peer))) goto fail;
+    if (cfg->shared) k->shared = *cfg->shared;
     char pem_path[4096];
     size_t pem_len = 0;
     if (!k->kms_path || !k->state_dir || !k->platform_key) goto fail;
@@ -257,6 +322,7 @@ void kms_service_stop(kms_service *k) {
     free(k->state_dir);
     free(k->platform_key);
     free(k->platform_pem_text);
+    free(k->peer);
     free(k);
 }
 
@@ -301,6 +367,58 @@ static int request_locked(kms_service *k, ipc_type type, const kms_arg *args, si
     return rc;
 }
 
+/* A deploy or release with the state shared through the store: read it,
+ * hand it to the KMS (IPC_KMS_SYNC), send the request, store the reply's
+ * local state (field state_idx), then compare-and-swap its shared state
+ * (shared_idx) over the generation read. Another node's write in between
+ * makes the round start again from the newer state (the KMS redoes the
+ * request on it), so no node's deploy version or lease is lost. Lock held;
+ * 0 with *reply, or -1 as request_locked. */
+static int request_shared(kms_service *k, ipc_type type, const kms_arg *args, size_t nargs, size_t nfields,
+                          size_t state_idx, size_t shared_idx, ipc_msg *reply, kms_status *status, char **err) {
+    for (int round = 0; round < KMS_SHARED_ROUNDS; round++) {
+        int64_t generation = 0;
+        uint8_t *blob = NULL;
+        size_t blob_len = 0;
+        ipc_msg m;
+        if (k->shared.get && k->shared.get(k->shared.ud, &generation, &blob, &blob_len, err) < 0) {
+            *status = KMS_ERR_INTERNAL;
+            return -1;
+        }
+        int rc = 0;
+        if (blob) {
+            const kms_arg sync[] = {{blob, blob_len}};
+            rc = request_locked(k, IPC_KMS_SYNC, sync, 1, &m, status, err);
+            free(blob);
+            if (rc == 0) ipc_msg_free(&m);
+            /* A shared state the KMS refuses (altered, rolled back) is the
+             * host's fault, not the tenant's: the key service is down. */
+            if (rc < 0) *status = KMS_ERR_INTERNAL;
+        }
+        if (rc == 0) rc = request_locked(k, type, args, nargs, reply, status, err);
+        if (rc < 0) return -1;
+        if (reply->nfields != nfields) {
+            ipc_msg_free(reply);
+            *status = KMS_ERR_INTERNAL;
+            return errmsg(err, "key service sent a malformed reply");
+        }
+        const ipc_field *shared = &reply->fields[shared_idx];
+        int put = store_state(k, &reply->fields[state_idx], err) < 0 ? -1
+                  : k->shared.put ? k->shared.put(k->shared.ud, generation, shared->ptr, shared->len, err) : 0;
+        if (put == 0) return 0;
+        ipc_msg_free(reply);
+        if (put < 0) {
+            /* The KMS's floor counts a generation the store may not hold:
+             * the next request starts a KMS afresh (floor 0). */
+            stop_enclave(k);
+            *status = KMS_ERR_INTERNAL;
+            return -1;
+        }
+    }
+    *status = KMS_ERR_INTERNAL;
+    return errmsg(err, "the key service's shared state kept changing under %d attempts", KMS_SHARED_ROUNDS);
+}
+
 /* Writes the KMS's new sealed state (a reply field) to STATE/kms-state.sealed;
  * lock held. 0, or -1 with *err. */
 static int store_state(kms_service *k, const ipc_field *state, char **err) {
@@ -321,23 +439,19 @@ int kms_service_deploy(kms_service *k, const char *ns, const char *name, const u
     /* Under the lock until the new state is on disk, so states are
      * written in the order the KMS made them. */
     pthread_mutex_lock(&k->mu);
-    if (request_locked(k, IPC_KMS_DEPLOY, args, 3, &m, status, err) < 0) {
+    /* Not stored (the local or the shared state): the action is not stored
+     * either. The KMS may already count the version, so the tenant deploys
+     * again with a higher one. */
+    if (request_shared(k, IPC_KMS_DEPLOY, args, 3, KDEPR_NFIELDS, KDEPR_STATE, KDEPR_SHARED, &m, status, err) < 0) {
         pthread_mutex_unlock(&k->mu);
         return -1;
     }
     int rc = 0;
-    if (m.nfields != KDEPR_NFIELDS || !(out->certificate = ipc_get_str(&m, KDEPR_CERT)) ||
-        !(out->record = (uint8_t *)ipc_get_str(&m, KDEPR_RECORD)) ||
+    if (!(out->certificate = ipc_get_str(&m, KDEPR_CERT)) || !(out->record = (uint8_t *)ipc_get_str(&m, KDEPR_RECORD)) ||
         !(out->ohttp_keys = (uint8_t *)ipc_get_str(&m, KDEPR_OHTTP_KEYS))) {
         kms_deployed_free(out);
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed deploy reply");
-    } else if (store_state(k, &m.fields[KDEPR_STATE], err) < 0) {
-        /* Not stored: the action is not stored either. The KMS already
-         * counts the version, so the tenant deploys again with a higher one. */
-        kms_deployed_free(out);
-        *status = KMS_ERR_INTERNAL;
-        rc = -1;
     } else {
         out->record_len = m.fields[KDEPR_RECORD].len;
         out->ohttp_keys_len = m.fields[KDEPR_OHTTP_KEYS].len;
@@ -356,19 +470,14 @@ int kms_service_release(kms_service *k, const uint8_t *record, size_t record_len
     /* As for deploys: the state with the release's replay lease is on disk
      * before the worker gets the bundle. */
     pthread_mutex_lock(&k->mu);
-    if (request_locked(k, IPC_KMS_RELEASE, args, 2, &m, status, err) < 0) {
+    if (request_shared(k, IPC_KMS_RELEASE, args, 2, KRELR_NFIELDS, KRELR_STATE, KRELR_SHARED, &m, status, err) < 0) {
         pthread_mutex_unlock(&k->mu);
         return -1;
     }
     int rc = 0;
-    if (m.nfields != KRELR_NFIELDS || !(*bundle = ipc_get_str(&m, KRELR_BUNDLE))) {
+    if (!(*bundle = ipc_get_str(&m, KRELR_BUNDLE))) {
         *status = KMS_ERR_INTERNAL;
         rc = errmsg(err, "key service sent a malformed release reply");
-    } else if (store_state(k, &m.fields[KRELR_STATE], err) < 0) {
-        free(*bundle);
-        *bundle = NULL;
-        *status = KMS_ERR_INTERNAL;
-        rc = -1;
     } else {
         *bundle_len = m.fields[KRELR_BUNDLE].len;
     }
@@ -382,4 +491,30 @@ pid_t kms_service_pid(kms_service *k) {
     pid_t pid = k->enc.pid > 0 ? k->enc.pid : 0;
     pthread_mutex_unlock(&k->mu);
     return pid;
+}
+
+int kms_service_give(kms_service *k, const char *hello_ev, size_t hello_ev_len, const uint8_t *key, size_t key_len,
+                     char **evidence, size_t *evidence_len, uint8_t **wrapped, size_t *wrapped_len,
+                     kms_status *status, char **err) {
+    *err = NULL;
+    *evidence = NULL;
+    *wrapped = NULL;
+    const kms_arg args[] = {{hello_ev, hello_ev_len}, {key, key_len}};
+    ipc_msg m;
+    pthread_mutex_lock(&k->mu);
+    int rc = request_locked(k, IPC_KMS_GIVE, args, 2, &m, status, err);
+    pthread_mutex_unlock(&k->mu);
+    if (rc < 0) return -1;
+    if (m.nfields != KGIVER_NFIELDS || !(*evidence = ipc_get_str(&m, KGIVER_EVIDENCE)) ||
+        !(*wrapped = (uint8_t *)ipc_get_str(&m, KGIVER_WRAPPED))) {
+        free(*evidence);
+        *evidence = NULL;
+        *status = KMS_ERR_INTERNAL;
+        rc = errmsg(err, "key service sent a malformed give reply");
+    } else {
+        *evidence_len = m.fields[KGIVER_EVIDENCE].len;
+        *wrapped_len = m.fields[KGIVER_WRAPPED].len;
+    }
+    ipc_msg_free(&m);
+    return rc;
 }

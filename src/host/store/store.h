@@ -103,6 +103,14 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
  * relpath, verb; route_delete removes those of basepath (only relpath's,
  * only verb's, when given) and says how many in *deleted. */
 #define STORE_ROUTES_MAX 1000 /* per namespace: route_put answers STORE_CONFLICT past it */
+/* The key service's shared state (store_kms.c): one blob only key services
+ * open, and its generation. get: *blob malloc'd and *generation, or
+ * STORE_NOT_FOUND (none stored yet). put: stores blob as generation
+ * `generation` if the store still holds `expect` (0: none), else
+ * STORE_CONFLICT (another node's write came first). */
+store_status store_kms_state_get(store *s, int64_t *generation, uint8_t **blob, size_t *len);
+store_status store_kms_state_put(store *s, int64_t expect, int64_t generation, const uint8_t *blob, size_t len);
+
 store_status store_route_put(store *s, const char *ns, const json_t *doc);
 store_status store_route_list(store *s, const char *ns, const char *basepath, json_t **out);
 store_status store_route_delete(store *s, const char *ns, const char *basepath, const char *relpath, const char *verb,

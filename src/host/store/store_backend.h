@@ -66,6 +66,7 @@ typedef enum {
     Q_PKG_KIND, Q_PKG_GET, Q_PKG_PUT, Q_PKG_LIST, Q_PKG_DELETE, Q_PKG_COUNT_ACTIONS, Q_PKG_ACTIONS,
     /* store_cluster.c: node leases and accepted activations (PostgreSQL only) */
     Q_CL_NODES_TABLE, Q_CL_INFLIGHT_TABLE, Q_CL_LEASE, Q_CL_ACCEPT, Q_CL_UNACCEPT, Q_CL_ORPHANS, Q_CL_CLEAN, Q_CL_EXPIRE,
+    Q_KMS_STATE_GET, Q_KMS_STATE_INSERT, Q_KMS_STATE_CAS,
     Q_COUNT
 } store_query;
 

@@ -103,8 +103,18 @@ static const char SCHEMA_V1[] =
     "CREATE TRIGGER packages_announce AFTER INSERT OR UPDATE OR DELETE ON packages"
     "  FOR EACH STATEMENT EXECUTE FUNCTION tfaas_announce();";
 
+/* Version 2: the key service's state shared by every node (store_kms.c),
+ * one row. */
+static const char SCHEMA_V2[] =
+    "CREATE TABLE kms_state ("
+    "  id integer PRIMARY KEY CHECK (id = 1),"
+    "  generation bigint NOT NULL,"
+    "  blob bytea NOT NULL"
+    ");";
+
 const store_pg_migration STORE_PG_MIGRATIONS[] = {
     {1, SCHEMA_V1},
+    {2, SCHEMA_V2},
 };
 const size_t STORE_PG_MIGRATION_COUNT = sizeof STORE_PG_MIGRATIONS / sizeof STORE_PG_MIGRATIONS[0];
 
@@ -167,6 +177,11 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
     [Q_ROUTE_LIST] = "SELECT doc FROM api_routes WHERE namespace = $1::text ORDER BY basepath, relpath, verb",
     [Q_ROUTE_LIST_BASE] = "SELECT doc FROM api_routes WHERE namespace = $1::text AND basepath = $2::text "
                           "ORDER BY basepath, relpath, verb",
+    [Q_KMS_STATE_GET] = "SELECT generation, blob FROM kms_state WHERE id = 1",
+    [Q_KMS_STATE_INSERT] = "INSERT INTO kms_state(id, generation, blob) VALUES (1, $1::bigint, $2::bytea) "
+                           "ON CONFLICT (id) DO NOTHING",
+    [Q_KMS_STATE_CAS] = "UPDATE kms_state SET generation = $2::bigint, blob = $3::bytea "
+                        "WHERE id = 1 AND generation = $1::bigint",
     [Q_ROUTE_DELETE] = "DELETE FROM api_routes WHERE namespace = $1::text AND basepath = $2::text "
                        "AND ($3::text = '' OR relpath = $3::text) AND ($4::text = '' OR verb = $4::text)",
     [Q_ENT_GET] = "SELECT doc, version FROM entities WHERE namespace = $1::text AND kind = $2::int AND name = $3::text",

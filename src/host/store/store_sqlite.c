@@ -102,6 +102,9 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ROUTE_LIST] = "SELECT doc FROM api_routes WHERE namespace = ?1 ORDER BY basepath, relpath, verb",
     [Q_ROUTE_LIST_BASE] = "SELECT doc FROM api_routes WHERE namespace = ?1 AND basepath = ?2 "
                           "ORDER BY basepath, relpath, verb",
+    [Q_KMS_STATE_GET] = "SELECT generation, blob FROM kms_state WHERE id = 1",
+    [Q_KMS_STATE_INSERT] = "INSERT OR IGNORE INTO kms_state(id, generation, blob) VALUES (1, ?1, ?2)",
+    [Q_KMS_STATE_CAS] = "UPDATE kms_state SET generation = ?2, blob = ?3 WHERE id = 1 AND generation = ?1",
     [Q_ROUTE_DELETE] = "DELETE FROM api_routes WHERE namespace = ?1 AND basepath = ?2 AND (?3 = '' OR relpath = ?3) "
                        "AND (?4 = '' OR verb = ?4)",
     [Q_ENT_GET] = "SELECT doc, version FROM entities WHERE namespace = ?1 AND kind = ?2 AND name = ?3",

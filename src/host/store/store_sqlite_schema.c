@@ -141,6 +141,15 @@ static const char SCHEMA_V6[] =
     "  PRIMARY KEY (namespace, basepath, relpath, verb)"
     ");";
 
+/* Version 6 -> 7: the key service's state shared by every node on this
+ * store (store_kms.c), one row. */
+static const char SCHEMA_V7[] =
+    "CREATE TABLE IF NOT EXISTS kms_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  generation INTEGER NOT NULL,"
+    "  blob BLOB NOT NULL"
+    ");";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
@@ -148,6 +157,7 @@ static const migration MIGRATIONS[] = {
     {4, SCHEMA_V4},
     {5, SCHEMA_V5},
     {6, SCHEMA_V6},
+    {7, SCHEMA_V7},
 };
 
 static int user_version(sqlite3 *db, int *out) {

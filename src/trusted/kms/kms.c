@@ -1,8 +1,10 @@
 /* kms.c - the key service (tfaas-kms): its keys, deploys and key releases; see kms.h. */
 #include "trusted/kms/kms.h"
 
+#include "common/aead_box.h"
 #include "common/b64url.h"
 #include "common/evidence.h"
+#include "common/hkdf.h"
 #include "common/hpke.h"
 #include "common/ipc.h"
 #include "common/json_depth.h"
@@ -11,6 +13,7 @@
 #include "common/ohttp.h"
 #include "common/p256.h"
 #include "common/policy.h"
+#include "trusted/kms/kms_transfer.h"
 #include "trusted/main_common.h"
 #include "trusted/tee.h"
 
@@ -30,6 +33,12 @@
  * entry (about 533 bytes with a 256-character namespace and name) and a
  * lease entry (about 590) per function. */
 #define KMS_MAX_FUNCTIONS 14336u
+/* A function record sealed under the record key (record_seal), which every
+ * KMS holding the same keys derives, rather than tee_seal's key of this
+ * platform: a record stored through one node opens on the others. */
+#define RECORD_MAGIC "TFR1"
+#define RECORD_MAGIC_LEN 4u
+#define SHARED_MAGIC "TFK1" /* the shared state (state_share) */
 
 typedef struct {
     EVP_PKEY *signing;   /* ES256 */
@@ -48,6 +57,14 @@ typedef struct {
      * release to another worker starts after `until`. Sealed with the
      * versions after every release. */
     json_t *leases;
+    uint8_t record_key[32]; /* HKDF of the X25519 private key (record_seal, state_share) */
+    /* The shared state (docs/architecture.md, "The key service on several
+     * nodes"): generation counts the state's changes; floor is the highest
+     * generation this KMS synced (IPC_KMS_SYNC) or shared (state_share),
+     * below which no shared blob is taken again while it runs (a host
+     * rolling the store back). */
+    json_int_t generation, floor;
+    kms_join join;          /* a joining KMS between its hello and the answer */
 } kms_state;
 
 static void state_free(kms_state *s) {
@@ -57,6 +74,8 @@ static void state_free(kms_state *s) {
     free(s->signing_jwk);
     json_decref(s->versions);
     json_decref(s->leases);
+    kms_join_wipe(&s->join);
+    OPENSSL_cleanse(s->record_key, sizeof s->record_key);
     memset(s, 0, sizeof *s);
 }
 
@@ -94,26 +113,39 @@ static int keys_parse(kms_state *s, const uint8_t *p, size_t len) {
     return hpke_keypair_from_private(&s->hpke, p + 3 + der_len) == HPKE_OK ? 0 : -1;
 }
 
-/* Sealed state plaintext: {"v": STATE_VERSION, "versions": {"ns/name": N},
- * "leases": {"ns/name": {"from", "until", "holder"}}}. */
+/* Sealed state plaintext: {"v": STATE_VERSION, "generation": G (absent
+ * before states were shared: 0), "versions": {"ns/name": N}, "leases":
+ * {"ns/name": {"from", "until", "holder"}}}. Replaces s's versions and
+ * leases. */
 static int state_parse(kms_state *s, const uint8_t *p, size_t len) {
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases");
-    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v) || !json_is_object(l)) {
+    json_t *v = json_object_get(j, "versions"), *l = json_object_get(j, "leases"), *g = json_object_get(j, "generation");
+    if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || !json_is_object(v) || !json_is_object(l) ||
+        (g && (!json_is_integer(g) || json_integer_value(g) < 0))) {
         json_decref(j);
         return -1;
     }
+    json_decref(s->versions);
+    json_decref(s->leases);
     s->versions = json_incref(v);
     s->leases = json_incref(l);
+    s->generation = json_integer_value(g);
     json_decref(j);
     return 0;
 }
 
-/* Versions and leases sealed to this KMS (LABEL_SEAL_KMS_STATE). */
-static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
-    json_t *j = json_pack("{s:i, s:O, s:O}", "v", STATE_VERSION, "versions", s->versions, "leases", s->leases);
+/* The state's plaintext (malloc'd), as sealed, shared and transferred. */
+static char *state_text(const kms_state *s) {
+    json_t *j = json_pack("{s:i, s:I, s:O, s:O}", "v", STATE_VERSION, "generation", s->generation, "versions",
+                          s->versions, "leases", s->leases);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
+    return text;
+}
+
+/* Versions and leases sealed to this KMS (LABEL_SEAL_KMS_STATE). */
+static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
+    char *text = state_text(s);
     int rc = text && tee_seal(LABEL_SEAL_KMS_STATE, (const uint8_t *)text, strlen(text), blob, blob_len) == 0 ? 0 : -1;
     free(text);
     return rc;
@@ -125,16 +157,78 @@ static int state_seal(const kms_state *s, uint8_t **blob, size_t *blob_len) {
 static int state_record(kms_state *s, json_t *table, const char *key, json_t *value, uint8_t **blob,
                         size_t *blob_len) {
     json_t *previous = json_incref(json_object_get(table, key));
+    s->generation++; /* every change is a new generation of the shared state */
     int rc = value && json_object_set_new(table, key, value) == 0 && state_seal(s, blob, blob_len) == 0 ? 0 : -1;
+    if (rc < 0) s->generation--;
     if (rc < 0 && previous) json_object_set(table, key, previous);
     else if (rc < 0) json_object_del(table, key);
     json_decref(previous);
     return rc;
 }
 
-/* Evidence over both public keys and the JWK the host publishes. */
+/* Function records: "TFR1" || aead_box(ChaCha20-Poly1305, record key, aad
+ * LABEL_SEAL_FUNCTION, record JSON). The key is
+ * HKDF-SHA256(salt LABEL_RECORD_KEY, ikm the X25519 private key, info ""),
+ * so every KMS that holds (or was given, §5.6) these keys opens them. */
+static int record_seal(const kms_state *s, const char *text, uint8_t **out, size_t *out_len) {
+    uint8_t *box = NULL;
+    size_t box_len = 0;
+    if (aead_box_seal(HPKE_AEAD_CHACHA20_POLY1305, s->record_key, (const uint8_t *)LABEL_SEAL_FUNCTION,
+                      strlen(LABEL_SEAL_FUNCTION), (const uint8_t *)text, strlen(text), &box, &box_len) != HPKE_OK)
+        return -1;
+    *out = malloc(RECORD_MAGIC_LEN + box_len);
+    if (*out) {
+        memcpy(*out, RECORD_MAGIC, RECORD_MAGIC_LEN);
+        memcpy(*out + RECORD_MAGIC_LEN, box, box_len);
+        *out_len = RECORD_MAGIC_LEN + box_len;
+    }
+    free(box);
+    return *out ? 0 : -1;
+}
+
+/* Opens a record of record_seal, or one tee_seal made before records were
+ * portable (it opens only on the node that sealed it). 0 or -1. */
+static int record_open(const kms_state *s, const uint8_t *p, size_t len, uint8_t **pt, size_t *pt_len) {
+    if (len >= RECORD_MAGIC_LEN && memcmp(p, RECORD_MAGIC, RECORD_MAGIC_LEN) == 0)
+        return aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, s->record_key, (const uint8_t *)LABEL_SEAL_FUNCTION,
+                             strlen(LABEL_SEAL_FUNCTION), p + RECORD_MAGIC_LEN, len - RECORD_MAGIC_LEN, pt,
+                             pt_len) == HPKE_OK ? 0 : -1;
+    return tee_unseal(LABEL_SEAL_FUNCTION, p, len, pt, pt_len) == TEE_UNSEAL_OK ? 0 : -1;
+}
+
+/* The shared state blob for the host to store beside every node's
+ * (compare-and-swap on the generation): "TFK1" || aead_box(ChaCha20-
+ * Poly1305, record key, aad LABEL_KMS_SHARED_STATE, state plaintext).
+ * The floor rises to its generation: whether the host's swap succeeds or
+ * another node's write of the same generation won, the store never holds
+ * an older one again unless rolled back (a failed write makes the host
+ * restart the KMS, which starts with floor 0). */
+static int state_share(kms_state *s, uint8_t **out, size_t *out_len) {
+    char *text = state_text(s);
+    uint8_t *box = NULL;
+    size_t box_len = 0;
+    *out = NULL;
+    if (text && aead_box_seal(HPKE_AEAD_CHACHA20_POLY1305, s->record_key, (const uint8_t *)LABEL_KMS_SHARED_STATE,
+                              strlen(LABEL_KMS_SHARED_STATE), (const uint8_t *)text, strlen(text), &box,
+                              &box_len) == HPKE_OK &&
+        (*out = malloc(RECORD_MAGIC_LEN + box_len))) {
+        memcpy(*out, SHARED_MAGIC, RECORD_MAGIC_LEN);
+        memcpy(*out + RECORD_MAGIC_LEN, box, box_len);
+        *out_len = RECORD_MAGIC_LEN + box_len;
+    }
+    free(text);
+    free(box);
+    if (*out && s->floor < s->generation) s->floor = s->generation;
+    return *out ? 0 : -1;
+}
+
+/* Once the keys are set: the record key, the evidence over both public
+ * keys and the JWK the host publishes. */
 static int make_evidence(kms_state *s) {
     uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    if (hkdf_derive("SHA256", s->hpke.sk, HPKE_NSK, (const uint8_t *)LABEL_RECORD_KEY, strlen(LABEL_RECORD_KEY),
+                    (const uint8_t *)"", 0, s->record_key, sizeof s->record_key) != HKDF_OK)
+        return -1;
     if (evidence_bind_keys(LABEL_KMS_REPORT, s->signing, s->hpke.pk, rd) < 0) return -1;
     if (tee_quote(rd, &s->evidence, &s->evidence_len) < 0) return -1;
     s->signing_jwk = p256_public_jwk(s->signing);
@@ -145,6 +239,17 @@ static void reply_begin(ipc_writer *w, uint64_t id, kms_status st, const char *e
     ipc_writer_begin(w, IPC_KMS_REPLY, id);
     ipc_put_u64(w, st);
     ipc_put_str(w, error);
+}
+
+/* The IPC_KMS_INIT reply of a KMS that is ready: the sealed keys for the
+ * host to keep, the evidence, the JWK, the X25519 key, the measurement. */
+static void ready_reply(const kms_state *s, uint64_t id, ipc_writer *w, const uint8_t *sealed, size_t sealed_len) {
+    reply_begin(w, id, KMS_OK, NULL);
+    ipc_put_bytes(w, sealed, sealed_len);
+    ipc_put_bytes(w, s->evidence, s->evidence_len);
+    ipc_put_str(w, s->signing_jwk);
+    ipc_put_bytes(w, s->hpke.pk, HPKE_NPK);
+    ipc_put_bytes(w, tee_measurement(), EVIDENCE_MEASUREMENT_LEN);
 }
 
 /* IPC_KMS_INIT: unseal the keys the host kept, or make and seal new ones. */
@@ -214,13 +319,8 @@ static void handle_init(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         return;
     }
     s->ready = 1;
-    reply_begin(w, m->id, KMS_OK, NULL);
-    if (blob) ipc_put_bytes(w, blob, blob_len);
-    else ipc_put_bytes(w, sealed->ptr, sealed->len);
-    ipc_put_bytes(w, s->evidence, s->evidence_len);
-    ipc_put_str(w, s->signing_jwk);
-    ipc_put_bytes(w, s->hpke.pk, HPKE_NPK);
-    ipc_put_bytes(w, tee_measurement(), EVIDENCE_MEASUREMENT_LEN);
+    if (blob) ready_reply(s, m->id, w, blob, blob_len);
+    else ready_reply(s, m->id, w, sealed->ptr, sealed->len);
     free(blob);
 }
 
@@ -252,8 +352,8 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     char *name = m->nfields == KDEP_NFIELDS ? ipc_get_str(m, KDEP_NAME) : NULL;
     json_t *pkg = NULL, *cert_claims = NULL, *record = NULL;
     char *cert = NULL, *cert_text = NULL, *record_text = NULL, *keys_b64 = NULL;
-    uint8_t *sealed = NULL, *state_blob = NULL, code_key[32], code_hash[32], keys[64];
-    size_t sealed_len = 0, state_len = 0, keys_len = 0;
+    uint8_t *sealed = NULL, *state_blob = NULL, *shared = NULL, code_key[32], code_hash[32], keys[64];
+    size_t sealed_len = 0, state_len = 0, keys_len = 0, shared_len = 0;
     hpke_keypair okp;
     memset(&okp, 0, sizeof okp);
     policy pol;
@@ -359,7 +459,7 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     record_text = record ? json_dumps(record, JSON_COMPACT) : NULL;
     if (!cert_text || !record_text ||
         jws_sign(s->signing, JWS_TYP_FUNCTION_CERT, s->kid, (const uint8_t *)cert_text, strlen(cert_text), &cert) != JWS_OK ||
-        tee_seal(LABEL_SEAL_FUNCTION, (const uint8_t *)record_text, strlen(record_text), &sealed, &sealed_len) < 0) {
+        record_seal(s, record_text, &sealed, &sealed_len) < 0) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot certify the function");
         goto out;
     }
@@ -369,12 +469,18 @@ static void handle_deploy(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
+    if (state_share(s, &shared, &shared_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's shared state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, cert);
     ipc_put_bytes(w, sealed, sealed_len);
     ipc_put_bytes(w, keys, keys_len);
     ipc_put_bytes(w, state_blob, state_len);
+    ipc_put_bytes(w, shared, shared_len);
 out:
+    free(shared);
     free(state_blob);
     if (record_text) OPENSSL_cleanse(record_text, strlen(record_text));
     free(record_text);
@@ -423,8 +529,8 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed release request");
         return;
     }
-    uint8_t *plain = NULL, *wrapped = NULL, *state_blob = NULL, wpk[HPKE_NPK];
-    size_t plain_len = 0, wrapped_len = 0, state_len = 0;
+    uint8_t *plain = NULL, *wrapped = NULL, *state_blob = NULL, *shared = NULL, wpk[HPKE_NPK];
+    size_t plain_len = 0, wrapped_len = 0, state_len = 0, shared_len = 0;
     json_t *rec = NULL, *wj = NULL, *secrets = NULL, *claims_j = NULL, *bundle = NULL;
     char *secrets_text = NULL, *claims_text = NULL, *cert = NULL, *bundle_text = NULL, *wrapped_b64 = NULL;
     char *kms_pk_b64 = NULL;
@@ -433,7 +539,7 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
     policy pol;
     char msg[256];
     const ipc_field *rf = &m->fields[KREL_RECORD], *wf = &m->fields[KREL_WORKER];
-    if (tee_unseal(LABEL_SEAL_FUNCTION, rf->ptr, rf->len, &plain, &plain_len) != TEE_UNSEAL_OK ||
+    if (record_open(s, rf->ptr, rf->len, &plain, &plain_len) < 0 ||
         !(rec = json_loadb((const char *)plain, plain_len, 0, NULL))) {
         reply_begin(w, m->id, KMS_ERR_REQUEST, "the function record does not unseal in this KMS");
         goto out;
@@ -530,10 +636,16 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's state");
         goto out;
     }
+    if (state_share(s, &shared, &shared_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the key service's shared state");
+        goto out;
+    }
     reply_begin(w, m->id, KMS_OK, NULL);
     ipc_put_str(w, bundle_text);
     ipc_put_bytes(w, state_blob, state_len);
+    ipc_put_bytes(w, shared, shared_len);
 out:
+    free(shared);
     free(state_blob);
     if (plain) OPENSSL_cleanse(plain, plain_len);
     free(plain);
@@ -552,6 +664,171 @@ out:
     free(kms_pk_b64);
     EVP_PKEY_free(wkey);
 }
+
+/* IPC_KMS_SYNC: the shared state as the store holds it now (the host
+ * sends it before each deploy and release, and stores the new one after
+ * with a compare-and-swap on the generation). Taken when it opens with
+ * this KMS's record key and its generation is not below the floor. */
+static void handle_sync(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready || m->nfields != KSYNC_NFIELDS) {
+        reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed sync request");
+        return;
+    }
+    const ipc_field *f = &m->fields[KSYNC_SHARED];
+    uint8_t *pt = NULL;
+    size_t pt_len = 0;
+    kms_state next = {0};
+    if (f->len < RECORD_MAGIC_LEN || memcmp(f->ptr, SHARED_MAGIC, RECORD_MAGIC_LEN) != 0 ||
+        aead_box_open(HPKE_AEAD_CHACHA20_POLY1305, s->record_key, (const uint8_t *)LABEL_KMS_SHARED_STATE,
+                      strlen(LABEL_KMS_SHARED_STATE), f->ptr + RECORD_MAGIC_LEN, f->len - RECORD_MAGIC_LEN, &pt,
+                      &pt_len) != HPKE_OK ||
+        state_parse(&next, pt, pt_len) < 0) {
+        reply_begin(w, m->id, KMS_ERR_UNSEAL, "the shared key service state does not open with this KMS's keys "
+                    "(altered, or written by a key service with other keys)");
+    } else if (next.generation < s->floor) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the shared key service state is generation %" JSON_INTEGER_FORMAT ", older than "
+                 "generation %" JSON_INTEGER_FORMAT " this KMS already took (rolled back: refused)", next.generation,
+                 s->floor);
+        reply_begin(w, m->id, KMS_ERR_STALE, msg);
+    } else {
+        json_decref(s->versions);
+        json_decref(s->leases);
+        s->versions = json_incref(next.versions);
+        s->leases = json_incref(next.leases);
+        s->generation = s->floor = next.generation;
+        reply_begin(w, m->id, KMS_OK, NULL);
+    }
+    json_decref(next.versions);
+    json_decref(next.leases);
+    free(pt);
+}
+
+/* --- KMS-to-KMS key transfer (kms_transfer.h, docs/protocol.md §5.6) ---
+ * The payload: u32le keys_len || the key blob's plaintext (keys_serialize)
+ * || the state's plaintext (the JSON state_seal seals). */
+
+/* IPC_KMS_JOIN: a KMS without keys makes the hello of a transfer. */
+static void handle_join(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (s->ready) {
+        reply_begin(w, m->id, KMS_ERR_STATE, "the key service already has keys: it does not join another");
+        return;
+    }
+    if (kms_join_hello(&s->join) != KT_OK) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot make the transfer hello");
+        return;
+    }
+    reply_begin(w, m->id, KMS_OK, NULL);
+    ipc_put_bytes(w, s->join.evidence, s->join.evidence_len);
+    ipc_put_bytes(w, s->join.key.pk, HPKE_NPK);
+}
+
+static void transfer_refused(ipc_writer *w, uint64_t id, kt_result r, evidence_result er, const char *who) {
+    char msg[256];
+    if (r == KT_EVIDENCE)
+        snprintf(msg, sizeof msg, "the %s key service's evidence is refused: %s (a key service of another "
+                 "measurement, or a transfer the relaying host altered)", who, evidence_result_name(er));
+    else
+        snprintf(msg, sizeof msg, "key transfer: %s", kt_result_name(r));
+    reply_begin(w, id, r == KT_INTERNAL ? KMS_ERR_INTERNAL : r == KT_MALFORMED ? KMS_ERR_REQUEST : KMS_ERR_POLICY,
+                msg);
+}
+
+/* IPC_KMS_GIVE: a running KMS hands its keys and state to an attested peer. */
+static void handle_give(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (!s->ready || m->nfields != KGIVE_NFIELDS) {
+        reply_begin(w, m->id, s->ready ? KMS_ERR_REQUEST : KMS_ERR_STATE, "malformed give request");
+        return;
+    }
+    uint8_t *keys = NULL, *payload = NULL, *wrapped = NULL;
+    size_t keys_len = 0, wrapped_len = 0, payload_len = 0;
+    char *state, *ev = NULL;
+    size_t ev_len = 0;
+    if ((state = state_text(s)) && keys_serialize(s, &keys, &keys_len) == 0 && keys_len <= 0xffff) {
+        payload_len = 4 + keys_len + strlen(state);
+        if ((payload = malloc(payload_len))) {
+            payload[0] = (uint8_t)keys_len;
+            payload[1] = (uint8_t)(keys_len >> 8);
+            payload[2] = payload[3] = 0;
+            memcpy(payload + 4, keys, keys_len);
+            memcpy(payload + 4 + keys_len, state, strlen(state));
+        }
+    }
+    if (!payload) {
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot gather the keys to transfer");
+    } else {
+        evidence_result er;
+        const ipc_field *fe = &m->fields[KGIVE_EVIDENCE], *fk = &m->fields[KGIVE_KEY];
+        kt_result r = kms_transfer_give(fe->ptr, fe->len, fk->ptr, fk->len, payload, payload_len, &ev, &ev_len,
+                                        &wrapped, &wrapped_len, &er);
+        if (r != KT_OK) {
+            transfer_refused(w, m->id, r, er, "joining");
+        } else {
+            reply_begin(w, m->id, KMS_OK, NULL);
+            ipc_put_bytes(w, ev, ev_len);
+            ipc_put_bytes(w, wrapped, wrapped_len);
+        }
+    }
+    if (keys) OPENSSL_cleanse(keys, keys_len);
+    if (payload) OPENSSL_cleanse(payload, payload_len);
+    free(keys);
+    free(payload);
+    free(state);
+    free(ev);
+    free(wrapped);
+}
+
+/* IPC_KMS_ADOPT: the joining KMS checks the answer to its hello and takes
+ * the keys and state as if it had unsealed them; the host stores both,
+ * sealed here, as after IPC_KMS_INIT. */
+static void handle_adopt(kms_state *s, const ipc_msg *m, ipc_writer *w) {
+    if (s->ready || !s->join.pending || m->nfields != KADOPT_NFIELDS) {
+        reply_begin(w, m->id, m->nfields != KADOPT_NFIELDS ? KMS_ERR_REQUEST : KMS_ERR_STATE,
+                    "adopt needs a key service without keys that made a hello");
+        return;
+    }
+    uint8_t *payload = NULL, *blob = NULL, *state_blob = NULL;
+    size_t payload_len = 0, blob_len = 0, state_len = 0;
+    evidence_result er;
+    const ipc_field *fe = &m->fields[KADOPT_EVIDENCE], *fw = &m->fields[KADOPT_WRAPPED];
+    kt_result r = kms_transfer_adopt(&s->join, fe->ptr, fe->len, fw->ptr, fw->len, &payload, &payload_len, &er);
+    kms_join_wipe(&s->join); /* one answer per hello, whatever it was */
+    if (r != KT_OK) {
+        transfer_refused(w, m->id, r, er, "giving");
+        goto out;
+    }
+    size_t keys_len = payload_len >= 4 ? (size_t)payload[0] | (size_t)payload[1] << 8 : 0;
+    if (payload_len < 4 + keys_len || payload[2] || payload[3] || keys_parse(s, payload + 4, keys_len) < 0 ||
+        state_parse(s, payload + 4 + keys_len, payload_len - 4 - keys_len) < 0) {
+        state_free(s);
+        reply_begin(w, m->id, KMS_ERR_REQUEST, "key transfer: the giving key service sent a payload of another layout");
+        goto out;
+    }
+    if (tee_seal(LABEL_SEAL_KMS_KEYS, payload + 4, keys_len, &blob, &blob_len) < 0 ||
+        state_seal(s, &state_blob, &state_len) < 0 || make_evidence(s) < 0) {
+        state_free(s);
+        reply_begin(w, m->id, KMS_ERR_INTERNAL, "cannot seal the transferred keys");
+        goto out;
+    }
+    s->ready = 1;
+    ready_reply(s, m->id, w, blob, blob_len);
+    ipc_put_bytes(w, state_blob, state_len);
+out:
+    if (payload) OPENSSL_cleanse(payload, payload_len);
+    free(payload);
+    free(blob);
+    free(state_blob);
+}
+
+/* Every request the host may send, and who answers it. */
+static const struct {
+    ipc_type type;
+    void (*handle)(kms_state *s, const ipc_msg *m, ipc_writer *w);
+} HANDLERS[] = {
+    {IPC_KMS_INIT, handle_init},   {IPC_KMS_DEPLOY, handle_deploy}, {IPC_KMS_RELEASE, handle_release},
+    {IPC_KMS_SYNC, handle_sync},   {IPC_KMS_JOIN, handle_join},     {IPC_KMS_GIVE, handle_give},
+    {IPC_KMS_ADOPT, handle_adopt},
+};
 
 int kms_run(int fd) {
     if (main_send_hello(fd, "kms") < 0) {
@@ -575,12 +852,10 @@ int kms_run(int fd) {
             break;
         }
         ipc_writer w = {0};
-        if (m.type == IPC_KMS_INIT) {
-            handle_init(&s, &m, &w);
-        } else if (m.type == IPC_KMS_DEPLOY) {
-            handle_deploy(&s, &m, &w);
-        } else if (m.type == IPC_KMS_RELEASE) {
-            handle_release(&s, &m, &w);
+        size_t h = 0;
+        while (h < sizeof HANDLERS / sizeof HANDLERS[0] && HANDLERS[h].type != m.type) h++;
+        if (h < sizeof HANDLERS / sizeof HANDLERS[0]) {
+            HANDLERS[h].handle(&s, &m, &w);
         } else {
             fprintf(stderr, "tfaas-kms: protocol violation: message type %u\n", m.type);
             ipc_msg_free(&m);

@@ -10,8 +10,11 @@
  * report_data = evidence_bind(LABEL_KMS_REPORT, ES256 point || X25519 pk).
  *
  * The KMS serves one request at a time over the IPC channel (requests are
- * rare: deploys and key releases, not invocations) and keeps no state but
- * its own keys, so the host can restart it at will. */
+ * rare: deploys and key releases, not invocations); its keys and state
+ * come back sealed from the host, so the host can restart it at will. A
+ * KMS without keys may instead get them from another KMS of the same
+ * measurement (kms_transfer.h), and the state shared by several nodes
+ * comes with each request (IPC_KMS_SYNC). */
 #ifndef TFAAS_TRUSTED_KMS_H
 #define TFAAS_TRUSTED_KMS_H
 

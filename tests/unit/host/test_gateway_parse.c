@@ -27,6 +27,11 @@ static void test_routes(void) {
     CHECK(r.ns == NULL && r.name == NULL);
     CHECK(route_match("/tfaas/v1/namespaces/guest/actions/f/ohttp", &r) == ROUTE_CONF_OHTTP && !r.is_public);
     CHECK(route_allowed(ROUTE_ATTESTATION) == ROUTE_GET);
+    /* the key transfer between nodes' key services (protocol.md §5.6) */
+    CHECK(route_match("/tfaas/v1/kms/transfer", &r) == ROUTE_KMS_TRANSFER && !r.ns && !r.name);
+    CHECK(route_match("/tfaas/v1/kms/transfer/x", &r) == ROUTE_NONE);
+    CHECK(route_match("/tfaas/v1/kms", &r) == ROUTE_NONE);
+    CHECK(route_allowed(ROUTE_KMS_TRANSFER) == ROUTE_POST);
     /* /metrics and the console's files: GET only, outside /api/v1 */
     CHECK(route_match("/metrics", &r) == ROUTE_METRICS);
     CHECK(route_match("/metrics/", &r) == ROUTE_METRICS);
