@@ -2,10 +2,11 @@
  * who am I (measurement), prove it (quote), check another enclave (verify),
  * and keep secrets across restarts (seal/unseal, bound to the measurement).
  *
- * Backends: "sim" (tee_sim.c) now; Gramine-SGX (the /dev/attestation files) and
- * configfs-tsm (TDX, SEV-SNP) would be further tee_backend tables picked by
- * name in tee_init. Callers use only the functions below, which is what lets
- * a backend come without changing them.
+ * Backends, picked by name in tee_init (--tee): "sim" (tee_sim.c), "tsm"
+ * (tee_tsm.c: Linux's configfs-tsm report interface of TDX and SEV-SNP
+ * guests) and "gramine" (tee_gramine.c: Gramine-SGX's /dev/attestation
+ * files). Callers use only the functions below, which is what lets a
+ * backend come without changing them.
  *
  * tee_init runs once before the sandbox closes the file system (it may read
  * the executable and backend files); everything after it is file-free and
@@ -32,12 +33,14 @@
  *    calling process itself (docs/protocol.md §5.2). No sealing. Tenant-
  *    facing worker enclaves run so: an engine bug cannot leak the root. */
 typedef struct {
-    const char *backend;            /* "sim" */
+    const char *backend;            /* "sim" (default), "tsm", "gramine" */
     const char *engine_identity;    /* part of the measurement, e.g. "duktape/2.7.0" */
     const char *platform_key_path;  /* sim platform mode: PEM private key of the simulated platform */
     const char *platform_root_path; /* sim quote client: PEM public key of the platform */
     int quote_fd;                   /* sim quote client: channel to tfaas-qe, >= 3 (0: none) */
     const char *executable_path;    /* what is measured; NULL means /proc/self/exe */
+    const char *root_path;          /* tsm, gramine: the platform's file interface (--tee-root); NULL: the
+                                     * default (/sys/kernel/config/tsm/report, /dev/attestation) */
 } tee_config;
 
 typedef enum {
@@ -93,8 +96,14 @@ typedef struct {
     int (*seal_key)(uint8_t key[32]);
     int (*can_seal)(void);
     void (*quoting_done)(void);
+    /* Hardware backends (tee_hw.h): init itself ends with a quote checked
+     * against the report data written (its failure says why), and verify
+     * needs collateral the enclave does not hold, so tee_init warms up with
+     * sealing only. Also, platform_root_path (optional) verifies a sim key
+     * service's evidence. */
+    int hardware;
 } tee_backend;
 
-extern const tee_backend tee_sim_backend;
+extern const tee_backend tee_sim_backend, tee_tsm_backend, tee_gramine_backend;
 
 #endif

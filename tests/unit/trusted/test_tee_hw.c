@@ -1,0 +1,340 @@
+/* test_tee_hw.c - the hardware TEE backends (configfs-tsm "tsm", Gramine-SGX
+ * "gramine") against fakes of their file interfaces (fake_tee_files.h)
+ * serving genuine quotes and reports from ../shared/hw-evidence
+ * (TFAAS_HW_EVIDENCE; skipped, saying why, when absent):
+ *  - a replayed genuine quote (its report data not ours) is refused at
+ *    init, by the backend and by the real tfaas-enclave binary;
+ *  - our report data spliced into a genuine quote passes the backend's own
+ *    check, and the verifier then refuses it (signature), with the pinned
+ *    roots and the sample's collateral at its verification time;
+ *  - a concurrent writer of the configfs entry (generation) is detected;
+ *  - unknown provider, provider/evidence mismatch, attestation type;
+ *  - Gramine: MRENCLAVE from the quote, sealing from the MRENCLAVE key;
+ *  - no quote after tee_quoting_done. */
+#include "check.h"
+#include "fake_tee_files.h"
+#include "scratch.h"
+
+#include "common/b64url.h"
+#include "common/dcap_quote.h"
+#include "trusted/tee.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static const char *samples;
+
+static uint8_t *slurp(const char *rel, size_t *len) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", samples, rel);
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    uint8_t *buf = malloc(1 << 20);
+    *len = buf ? fread(buf, 1, 1 << 20, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+static int64_t at(const char *rfc3339) {
+    struct tm tm = {0};
+    strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return (int64_t)timegm(&tm);
+}
+
+/* A configfs-tsm report directory: ROOT/tfaas with its attributes. */
+static fake_tee tsm_tree(const char *root, const char *provider, const uint8_t *ev, size_t len, long splice,
+                         unsigned bump) {
+    static char entry[1024], in[1100], out[1100], gen[1100];
+    snprintf(entry, sizeof entry, "%s/tfaas", root);
+    mkdir(entry, 0700);
+    snprintf(in, sizeof in, "%s/inblob", entry);
+    snprintf(out, sizeof out, "%s/outblob", entry);
+    snprintf(gen, sizeof gen, "%s/generation", entry);
+    char p[1100];
+    snprintf(p, sizeof p, "%s/provider", entry);
+    fake_write_file(p, provider, strlen(provider));
+    fake_write_file(gen, "0\n", 2);
+    fake_write_file(in, "", 0);
+    fake_tee t = {.request = in, .evidence = out, .generation = gen, .bump = bump, .ev = ev, .ev_len = len,
+                  .splice_at = splice};
+    return t;
+}
+
+static int init_tee(const char *backend, const char *root, char **err) {
+    tee_config cfg = {.backend = backend, .root_path = root};
+    *err = NULL;
+    return tee_init(&cfg, err);
+}
+
+/* tee_init with the fake serving; the refusal's text in *err. */
+static int run_init(const fake_tee *t, const char *backend, const char *root, char **err) {
+    pid_t fake = fake_tee_start(t);
+    int rc = init_tee(backend, root, err);
+    fake_tee_stop(fake);
+    return rc;
+}
+
+static evidence_result verify_text(const char *text, const evidence_trust *tr, const uint8_t *rd) {
+    size_t n = 0;
+    uint8_t *raw = b64url_decode_alloc(text, strlen(text), &n);
+    char why[256] = "";
+    evidence_result r = raw ? evidence_check(raw, n, tr, NULL, rd, NULL, why, sizeof why) : EVIDENCE_MALFORMED;
+    free(raw);
+    return r;
+}
+
+static void test_tsm_snp(const char *dir) {
+    size_t rlen = 0, clen = 0;
+    uint8_t *report = slurp("snp/virtee-milan.report", &rlen), *vcek = slurp("snp/virtee-milan.vcek.der", &clen);
+    CHECK(report && vcek && rlen == 1184);
+    char *root = strdup(path_join(dir, "tsm-snp")), *err = NULL;
+    mkdir(root, 0700);
+
+    /* A replayed genuine report: refused at init, saying why. */
+    fake_tee t = tsm_tree(root, "sev_guest\n", report, rlen, -1, 1);
+    CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "does not carry the report data written"));
+    free(err);
+
+    /* A concurrent writer: generation moves by 2 around each write. */
+    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 2);
+    CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "another process kept writing"));
+    free(err);
+
+    /* Our report data in a genuine report: the backend accepts it (it
+     * cannot check the signature), the verifier refuses it with the pinned
+     * AMD roots and the VCEK at the sample's time. */
+    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 1);
+    pid_t fake = fake_tee_start(&t);
+    CHECK(init_tee("tsm", root, &err) == 0);
+    if (err) fprintf(stderr, "tsm init: %s\n", err);
+    free(err);
+    CHECK_STR(tee_backend_name(), "tsm");
+    CHECK(!tee_can_seal());
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    for (size_t i = 0; i < sizeof rd; i++) rd[i] = (uint8_t)(i * 7 + 1);
+    char *ev = NULL;
+    size_t ev_len = 0;
+    CHECK(tee_quote(rd, &ev, &ev_len) == 0 && ev && !strchr(ev, '.'));
+    evidence_trust tr = {.key_cert = vcek, .key_cert_len = clen, .at = at("2025-06-01T00:00:00Z")};
+    if (ev) CHECK(verify_text(ev, &tr, rd) == EVIDENCE_BAD_SIGNATURE);
+    /* The genuine report checked for our report data: the refusal a key
+     * service gives a replayed report. */
+    CHECK(evidence_check(report, rlen, &tr, NULL, rd, NULL, NULL, 0) == EVIDENCE_WRONG_REPORT_DATA);
+    CHECK(evidence_check(report, rlen, &tr, NULL, report + 0x50, NULL, NULL, 0) == EVIDENCE_OK);
+    /* tee_verify in the enclave: no key certificate at hand. */
+    CHECK(tee_verify(ev, ev_len, NULL, rd, NULL) == EVIDENCE_NO_COLLATERAL);
+    free(ev);
+    tee_quoting_done();
+    ev = NULL;
+    CHECK(tee_quote(rd, &ev, &ev_len) < 0 && !ev);
+    tee_shutdown();
+    fake_tee_stop(fake);
+
+    /* The provider decides the kind: a TDX quote from sev_guest is refused. */
+    size_t qlen = 0;
+    uint8_t *quote = slurp("tdx/phala-tdx-v4.quote", &qlen);
+    t = tsm_tree(root, "sev_guest\n", quote, qlen, -1, 1);
+    CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "no SEV-SNP report"));
+    free(err);
+    t = tsm_tree(root, "arm_cca_guest\n", report, rlen, -1, 1);
+    CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "provider 'arm_cca_guest' is not supported"));
+    free(err);
+    CHECK(init_tee("tsm", "/nonexistent/tsm", &err) < 0 && err && strstr(err, "cannot make the report entry"));
+    free(err);
+    free(quote);
+    free(report);
+    free(vcek);
+    free(root);
+}
+
+static void test_tsm_tdx(const char *dir) {
+    size_t qlen = 0, clen = 0;
+    uint8_t *quote = slurp("tdx/phala-tdx-v4.quote", &qlen);
+    uint8_t *col = slurp("tdx/phala-2506-tdx-b0c06f000000.collateral.json", &clen);
+    CHECK(quote && col);
+    char *root = strdup(path_join(dir, "tsm-tdx")), *err = NULL;
+    mkdir(root, 0700);
+    long rd_at = DCAP_HEADER_LEN + TD_RB_REPORTDATA;
+    fake_tee t = tsm_tree(root, "tdx_guest\n", quote, qlen, -1, 1);
+    CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "does not carry the report data written"));
+    free(err);
+    t = tsm_tree(root, "tdx_guest\n", quote, qlen, rd_at, 1);
+    pid_t fake = fake_tee_start(&t);
+    CHECK(init_tee("tsm", root, &err) == 0);
+    free(err);
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    memset(rd, 0x5a, sizeof rd);
+    char *ev = NULL;
+    size_t ev_len = 0;
+    CHECK(tee_quote(rd, &ev, &ev_len) == 0);
+    evidence_trust tr = {.collateral = (const char *)col, .collateral_len = clen, .at = at("2025-07-01T00:00:00Z")};
+    if (ev) CHECK(verify_text(ev, &tr, rd) == EVIDENCE_BAD_SIGNATURE);
+    CHECK(evidence_check(quote, qlen, &tr, NULL, rd, NULL, NULL, 0) == EVIDENCE_WRONG_REPORT_DATA);
+    free(ev);
+    tee_shutdown();
+    fake_tee_stop(fake);
+    free(quote);
+    free(col);
+    free(root);
+}
+
+/* A Gramine /dev/attestation: attestation_type, user_report_data, quote, keys. */
+static fake_tee gramine_tree(const char *root, const char *type, const uint8_t *ev, size_t len, long splice,
+                             const char *key16) {
+    static char in[1100], out[1100];
+    char p[1100];
+    snprintf(p, sizeof p, "%s/attestation_type", root);
+    fake_write_file(p, type, strlen(type));
+    snprintf(p, sizeof p, "%s/keys", root);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/keys/_sgx_mrenclave", root);
+    fake_write_file(p, key16, 16);
+    snprintf(in, sizeof in, "%s/user_report_data", root);
+    snprintf(out, sizeof out, "%s/quote", root);
+    fake_write_file(in, "", 0);
+    fake_tee t = {.request = in, .evidence = out, .ev = ev, .ev_len = len, .splice_at = splice};
+    return t;
+}
+
+static void test_gramine(const char *dir) {
+    size_t qlen = 0, clen = 0;
+    uint8_t *quote = slurp("sgx/phala-sgx-v3.quote", &qlen);
+    uint8_t *col = slurp("sgx/phala-2506-sgx-00a067110000.collateral.json", &clen);
+    CHECK(quote && col);
+    char *root = strdup(path_join(dir, "gramine")), *err = NULL;
+    mkdir(root, 0700);
+    long rd_at = DCAP_HEADER_LEN + SGX_RB_REPORTDATA;
+    const char *key_a = "0123456789abcdef", *key_b = "fedcba9876543210";
+
+    fake_tee t = gramine_tree(root, "dcap\n", quote, qlen, -1, key_a);
+    CHECK(run_init(&t, "gramine", root, &err) < 0 && err && strstr(err, "does not carry the report data written"));
+    free(err);
+    t = gramine_tree(root, "epid\n", quote, qlen, rd_at, key_a);
+    CHECK(run_init(&t, "gramine", root, &err) < 0 && err && strstr(err, "not dcap"));
+    free(err);
+
+    t = gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_a);
+    pid_t fake = fake_tee_start(&t);
+    CHECK(init_tee("gramine", root, &err) == 0);
+    if (err) fprintf(stderr, "gramine init: %s\n", err);
+    free(err);
+    CHECK_STR(tee_backend_name(), "gramine");
+    CHECK(memcmp(tee_measurement(), quote + DCAP_HEADER_LEN + SGX_RB_MRENCLAVE, 32) == 0);
+    CHECK(tee_can_seal());
+    uint8_t *blob = NULL, *pt = NULL;
+    size_t blob_len = 0, pt_len = 0;
+    CHECK(tee_seal("test", (const uint8_t *)"secret", 6, &blob, &blob_len) == 0);
+    CHECK(tee_unseal("test", blob, blob_len, &pt, &pt_len) == TEE_UNSEAL_OK && pt_len == 6);
+    free(pt);
+    uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
+    memset(rd, 0xa5, sizeof rd);
+    char *ev = NULL;
+    size_t ev_len = 0;
+    CHECK(tee_quote(rd, &ev, &ev_len) == 0);
+    evidence_trust tr = {.collateral = (const char *)col, .collateral_len = clen, .at = at("2025-07-01T00:00:00Z")};
+    if (ev) CHECK(verify_text(ev, &tr, rd) == EVIDENCE_BAD_SIGNATURE);
+    free(ev);
+    tee_shutdown();
+    fake_tee_stop(fake);
+
+    /* Another CPU's (or enclave's) sealing key does not open the blob. */
+    t = gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_b);
+    fake = fake_tee_start(&t);
+    CHECK(init_tee("gramine", root, &err) == 0);
+    free(err);
+    pt = NULL;
+    CHECK(tee_unseal("test", blob, blob_len, &pt, &pt_len) == TEE_UNSEAL_REFUSED && !pt);
+    tee_shutdown();
+    fake_tee_stop(fake);
+    free(blob);
+
+    /* --measurement: MRENCLAVE from a quote. */
+    t = gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_a);
+    fake = fake_tee_start(&t);
+    tee_config cfg = {.backend = "gramine", .root_path = root};
+    uint8_t m[32];
+    CHECK(tee_measure(&cfg, m, &err) == 0 && memcmp(m, quote + DCAP_HEADER_LEN + SGX_RB_MRENCLAVE, 32) == 0);
+    free(err);
+    fake_tee_stop(fake);
+    tee_config tsm = {.backend = "tsm"};
+    err = NULL;
+    CHECK(tee_measure(&tsm, m, &err) < 0 && err && strstr(err, "48 bytes"));
+    free(err);
+    free(quote);
+    free(col);
+    free(root);
+}
+
+/* The real tfaas-enclave binary with --tee tsm: a replayed report stops it
+ * at start with the reason on stderr; our report data lets it start. */
+static int run_enclave(const char *root, char *out, size_t cap) {
+    const char *bin = getenv("TFAAS_BIN");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tfaas-enclave", bin ? bin : ".");
+    int sv[2], errp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(errp, O_CLOEXEC) < 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (dup2(sv[1], 3) < 0 || dup2(errp[1], 2) < 0) _exit(127);
+        char *argv[] = {"tfaas-enclave", "--fd", "3", "--tee", "tsm", "--tee-root", (char *)root, NULL};
+        char *envp[] = {NULL};
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    close(sv[1]);
+    close(errp[1]);
+    /* Started: it sends its hello (IPC_HELLO) and waits; refused: it exits. */
+    struct pollfd pf = {.fd = sv[0], .events = POLLIN};
+    int ready = poll(&pf, 1, 60000);
+    char b[1];
+    int hello = ready > 0 && recv(sv[0], b, 1, MSG_PEEK) == 1;
+    close(sv[0]); /* EOF: a started enclave ends */
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ssize_t n = read(errp[0], out, cap - 1);
+    out[n > 0 ? n : 0] = 0;
+    close(errp[0]);
+    return hello ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void test_enclave_binary(const char *dir) {
+    size_t rlen = 0;
+    uint8_t *report = slurp("snp/virtee-milan.report", &rlen);
+    char *root = strdup(path_join(dir, "tsm-bin")), out[4096];
+    mkdir(root, 0700);
+    fake_tee t = tsm_tree(root, "sev_guest\n", report, rlen, -1, 1);
+    pid_t fake = fake_tee_start(&t);
+    CHECK(run_enclave(root, out, sizeof out) == 1 && strstr(out, "does not carry the report data written"));
+    fake_tee_stop(fake);
+    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 2);
+    fake = fake_tee_start(&t);
+    CHECK(run_enclave(root, out, sizeof out) == 1 && strstr(out, "another process kept writing"));
+    fake_tee_stop(fake);
+    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 1);
+    fake = fake_tee_start(&t);
+    int rc = run_enclave(root, out, sizeof out);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "enclave: %d %s\n", rc, out);
+    fake_tee_stop(fake);
+    free(report);
+    free(root);
+}
+
+int main(void) {
+    samples = getenv("TFAAS_HW_EVIDENCE");
+    if (!samples || !*samples) {
+        printf("SKIP: no hardware evidence samples (TFAAS_HW_EVIDENCE unset: ../shared/hw-evidence absent)\n");
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    char *dir = scratch_dir("tee-hw");
+    test_tsm_snp(dir);
+    test_tsm_tdx(dir);
+    test_gramine(dir);
+    test_enclave_binary(dir);
+    scratch_remove(dir);
+    return CHECK_DONE();
+}
