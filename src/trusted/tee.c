@@ -77,6 +77,8 @@ void tee_quoting_done(void) {
 
 int tee_can_seal(void) { return active && active->can_seal(); }
 
+const char *tee_key_cert(void) { return active && active->key_cert ? active->key_cert() : NULL; }
+
 const char *tee_backend_name(void) { return active ? active->name : "none"; }
 const uint8_t *tee_measurement(void) { return measurement; }
 

@@ -76,6 +76,23 @@ int tee_quote(const uint8_t report_data[EVIDENCE_REPORT_DATA_LEN], char **eviden
 evidence_result tee_verify(const char *evidence, size_t len, const uint8_t *expected_measurement,
                            const uint8_t *expected_report_data, evidence_claims *out);
 
+/* The PEM certificate of the key that signs this enclave's evidence, when
+ * the platform hands it over (tsm on SEV-SNP: the VCEK or VLEK from the
+ * report entry's auxblob, the host's certificate table), else NULL. The
+ * worker identity carries it as key_cert (docs/protocol.md §5.5). */
+const char *tee_key_cert(void);
+
+/* Checks a worker's evidence as the key service does: sim evidence (a JWS)
+ * with tee_verify; hardware evidence (base64url of a DCAP quote or SNP
+ * report) with evidence_check against the pinned Intel and AMD roots as of
+ * now, with the key certificate (SNP, PEM) or collateral (DCAP, JSON text)
+ * that came with it (either may be NULL). why (may be NULL) gets the detail
+ * of a refusal. */
+evidence_result tee_verify_endorsed(const char *evidence, size_t len, const char *key_cert_pem,
+                                    const char *collateral_json, const uint8_t *expected_measurement,
+                                    const uint8_t *expected_report_data, evidence_claims *out, char *why,
+                                    size_t whylen);
+
 /* Seals pt for this measurement on this platform; `purpose` is authenticated
  * too, so a blob sealed for one purpose does not unseal for another. */
 int tee_seal(const char *purpose, const uint8_t *pt, size_t len, uint8_t **blob, size_t *blob_len);
@@ -102,6 +119,8 @@ typedef struct {
      * sealing only. Also, platform_root_path (optional) verifies a sim key
      * service's evidence. */
     int hardware;
+    /* tee_key_cert's certificate, or NULL (optional: NULL member). */
+    const char *(*key_cert)(void);
 } tee_backend;
 
 extern const tee_backend tee_sim_backend, tee_tsm_backend, tee_gramine_backend;

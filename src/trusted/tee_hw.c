@@ -6,6 +6,7 @@
 #include "common/dcap_quote.h"
 #include "common/errmsg.h"
 #include "common/snp_report.h"
+#include "trusted/tee.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,18 +110,45 @@ int tee_hw_evidence_text(const uint8_t *raw, size_t len, char **text, size_t *te
     return 0;
 }
 
-evidence_result tee_hw_verify(EVP_PKEY *sim_root, const char *evidence, size_t len,
-                              const uint8_t *expected_measurement, const uint8_t *expected_report_data,
-                              evidence_claims *out) {
-    evidence_trust t = {.sim_root = sim_root, .at = (int64_t)time(NULL)};
-    if (memchr(evidence, '.', len)) /* a JWS: sim evidence (the key service in a mixed deployment) */
-        return evidence_check((const uint8_t *)evidence, len, &t, expected_measurement, expected_report_data, out,
-                              NULL, 0);
+/* Evidence text (a sim JWS as it is, hardware evidence base64url) checked
+ * against t. */
+static evidence_result check_text(const evidence_trust *t, const char *evidence, size_t len,
+                                  const uint8_t *expected_measurement, const uint8_t *expected_report_data,
+                                  evidence_claims *out, char *why, size_t whylen) {
+    if (memchr(evidence, '.', len))
+        return evidence_check((const uint8_t *)evidence, len, t, expected_measurement, expected_report_data, out,
+                              why, whylen);
     if (len > 2 * EVIDENCE_MAX_LEN) return EVIDENCE_TOO_LARGE;
     size_t raw_len = 0;
     uint8_t *raw = b64url_decode_alloc(evidence, len, &raw_len);
     if (!raw) return EVIDENCE_MALFORMED;
-    evidence_result r = evidence_check(raw, raw_len, &t, expected_measurement, expected_report_data, out, NULL, 0);
+    evidence_result r = evidence_check(raw, raw_len, t, expected_measurement, expected_report_data, out, why, whylen);
     free(raw);
     return r;
+}
+
+evidence_result tee_hw_verify(EVP_PKEY *sim_root, const char *evidence, size_t len,
+                              const uint8_t *expected_measurement, const uint8_t *expected_report_data,
+                              evidence_claims *out) {
+    evidence_trust t = {.sim_root = sim_root, .at = (int64_t)time(NULL)};
+    return check_text(&t, evidence, len, expected_measurement, expected_report_data, out, NULL, 0);
+}
+
+evidence_result tee_verify_endorsed(const char *evidence, size_t len, const char *key_cert_pem,
+                                    const char *collateral_json, const uint8_t *expected_measurement,
+                                    const uint8_t *expected_report_data, evidence_claims *out, char *why,
+                                    size_t whylen) {
+    /* sim evidence: the active backend's platform root (the key service's). */
+    if (memchr(evidence, '.', len))
+        return tee_verify(evidence, len, expected_measurement, expected_report_data, out);
+    evidence_trust t = {.at = (int64_t)time(NULL)};
+    if (key_cert_pem) {
+        t.key_cert = (const uint8_t *)key_cert_pem;
+        t.key_cert_len = strlen(key_cert_pem);
+    }
+    if (collateral_json) {
+        t.collateral = collateral_json;
+        t.collateral_len = strlen(collateral_json);
+    }
+    return check_text(&t, evidence, len, expected_measurement, expected_report_data, out, why, whylen);
 }

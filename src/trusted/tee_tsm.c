@@ -9,6 +9,8 @@
  *   ROOT/tfaas/inblob      write: the 64 bytes of report data
  *   ROOT/tfaas/outblob     read: the TDX quote or SNP report over them
  *   ROOT/tfaas/generation  read: counts the writes to the entry
+ *   ROOT/tfaas/auxblob     read (SEV-SNP, optional): the host's certificate
+ *                          table; its VCEK or VLEK becomes tee_key_cert
  *
  * A quote is: read generation (g), write inblob, read outblob, read
  * generation again. Anything but g + 1 means another process wrote the
@@ -27,8 +29,11 @@
 
 #include "common/errmsg.h"
 #include "common/p256.h"
+#include "common/snp_cert_table.h"
 
 #include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +55,7 @@ static char entry[4096];
 static const char *tee_kind;
 static EVP_PKEY *sim_root; /* --platform-root: the sim key service's platform key, if any */
 static int quoting;
+static char *key_cert_pem; /* sev_guest: the VCEK or VLEK from auxblob, or NULL */
 
 static int entry_file(char *out, size_t cap, const char *name) {
     return snprintf(out, cap, "%s/%s", entry, name) < (int)cap ? 0 : -1;
@@ -89,6 +95,8 @@ static int read_generation(uint64_t *g, char **err) {
 }
 
 static void tsm_shutdown(void) {
+    free(key_cert_pem);
+    key_cert_pem = NULL;
     EVP_PKEY_free(sim_root);
     sim_root = NULL;
     tee_kind = NULL;
@@ -117,6 +125,37 @@ static int quote_once(const uint8_t rd[EVIDENCE_REPORT_DATA_LEN], uint8_t **out,
     return 0;
 }
 
+/* SEV-SNP: the VCEK or VLEK in auxblob, as PEM, once. No auxblob, an
+ * empty one or a table without the key is no error (the verifier then
+ * needs the certificate from elsewhere); a malformed one is. */
+static int read_key_cert(char **err) {
+    char p[sizeof entry + 16], *e = NULL;
+    uint8_t *blob = NULL;
+    size_t n = 0;
+    if (key_cert_pem || strcmp(tee_kind, "sev-snp") != 0 || entry_file(p, sizeof p, "auxblob") < 0) return 0;
+    if (tee_hw_read(p, EVIDENCE_MAX_LEN, &blob, &n, &e) < 0) {
+        free(e);
+        return 0;
+    }
+    const uint8_t *der = NULL;
+    size_t der_len = 0;
+    snp_cert_table_result r = snp_cert_table_key_cert(blob, n, &der, &der_len);
+    X509 *x = r == SNP_CERTS_OK ? d2i_X509(NULL, &der, (long)der_len) : NULL;
+    BIO *bio = x ? BIO_new(BIO_s_mem()) : NULL;
+    char *data = NULL;
+    long len = bio && PEM_write_bio_X509(bio, x) == 1 ? BIO_get_mem_data(bio, &data) : 0;
+    if (len > 0 && (key_cert_pem = malloc((size_t)len + 1))) {
+        memcpy(key_cert_pem, data, (size_t)len);
+        key_cert_pem[len] = 0;
+    }
+    BIO_free(bio);
+    X509_free(x);
+    free(blob);
+    if (r == SNP_CERTS_NONE || key_cert_pem) return 0;
+    return errmsg(err, "configfs-tsm: %s/auxblob: %s", entry,
+                  r == SNP_CERTS_OK ? "the key certificate is not DER X.509" : snp_cert_table_result_name(r));
+}
+
 static int tsm_quote_checked(const uint8_t rd[EVIDENCE_REPORT_DATA_LEN], char **evidence, size_t *len, char **err) {
     if (!quoting) return errmsg(err, "configfs-tsm: quoting is over for this process");
     uint8_t *raw = NULL;
@@ -128,6 +167,10 @@ static int tsm_quote_checked(const uint8_t rd[EVIDENCE_REPORT_DATA_LEN], char **
     if (r == 0)
         return errmsg(err, "configfs-tsm: another process kept writing %s (generation %" PRIu64 " -> %" PRIu64
                       " around our write, %d times)", entry, g0, g1, TSM_ATTEMPTS);
+    if (read_key_cert(err) < 0) {
+        free(raw);
+        return -1;
+    }
     char *e = NULL;
     int rc = tee_hw_check_own(tee_kind, raw, raw_len, rd, NULL, &e) < 0 ? -1
              : tee_hw_evidence_text(raw, raw_len, evidence, len) < 0 ? errmsg(&e, "out of memory") : 0;
@@ -199,6 +242,8 @@ static int tsm_can_seal(void) { return 0; }
 
 static void tsm_quoting_done(void) { quoting = 0; }
 
+static const char *tsm_key_cert(void) { return key_cert_pem; }
+
 const tee_backend tee_tsm_backend = {
     .name = "tsm",
     .init = tsm_init,
@@ -210,4 +255,5 @@ const tee_backend tee_tsm_backend = {
     .can_seal = tsm_can_seal,
     .quoting_done = tsm_quoting_done,
     .hardware = 1,
+    .key_cert = tsm_key_cert,
 };

@@ -81,13 +81,18 @@ static inline void fake_serve(const fake_tee *t) {
     }
 }
 
-/* Makes the evidence FIFO and starts serving it; returns the fake's pid. */
-static inline pid_t fake_tee_start(const fake_tee *t) {
+/* Makes the evidence FIFO (in place of whatever was there). */
+static inline void fake_tee_fifo(const fake_tee *t) {
     unlink(t->evidence);
     if (mkfifo(t->evidence, 0600) < 0) {
         perror("mkfifo");
         exit(2);
     }
+}
+
+/* Makes the evidence FIFO and starts serving it; returns the fake's pid. */
+static inline pid_t fake_tee_start(const fake_tee *t) {
+    fake_tee_fifo(t);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGPIPE, SIG_IGN);
@@ -100,6 +105,61 @@ static inline void fake_tee_stop(pid_t pid) {
     if (pid <= 0) return;
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+}
+
+/* A configfs-tsm report directory: ROOT/tfaas with its attributes. */
+static inline fake_tee fake_tsm_tree(const char *root, const char *provider, const uint8_t *ev, size_t len, long splice,
+                         unsigned bump) {
+    static char entry[1024], in[1100], out[1100], gen[1100];
+    snprintf(entry, sizeof entry, "%s/tfaas", root);
+    mkdir(entry, 0700);
+    snprintf(in, sizeof in, "%s/inblob", entry);
+    snprintf(out, sizeof out, "%s/outblob", entry);
+    snprintf(gen, sizeof gen, "%s/generation", entry);
+    char p[1100];
+    snprintf(p, sizeof p, "%s/provider", entry);
+    fake_write_file(p, provider, strlen(provider));
+    fake_write_file(gen, "0\n", 2);
+    fake_write_file(in, "", 0);
+    fake_tee t = {.request = in, .evidence = out, .generation = gen, .bump = bump, .ev = ev, .ev_len = len,
+                  .splice_at = splice};
+    return t;
+}
+
+/* A Gramine /dev/attestation: attestation_type, user_report_data, quote, keys. */
+static inline fake_tee fake_gramine_tree(const char *root, const char *type, const uint8_t *ev, size_t len, long splice,
+                             const char *key16) {
+    static char in[1100], out[1100];
+    char p[1100];
+    snprintf(p, sizeof p, "%s/attestation_type", root);
+    fake_write_file(p, type, strlen(type));
+    snprintf(p, sizeof p, "%s/keys", root);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/keys/_sgx_mrenclave", root);
+    fake_write_file(p, key16, 16);
+    snprintf(in, sizeof in, "%s/user_report_data", root);
+    snprintf(out, sizeof out, "%s/quote", root);
+    fake_write_file(in, "", 0);
+    fake_tee t = {.request = in, .evidence = out, .ev = ev, .ev_len = len, .splice_at = splice};
+    return t;
+}
+
+/* SEV-SNP's certificate table (snp_cert_table.h) holding one VCEK: what a
+ * host puts in auxblob. malloc'd, *len its size. */
+static inline uint8_t *fake_cert_table(const uint8_t *der, size_t der_len, size_t *len) {
+    static const uint8_t vcek[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+                                     0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd};
+    *len = 48 + der_len;
+    uint8_t *t = calloc(1, *len);
+    if (!t) exit(2);
+    memcpy(t, vcek, 16);
+    uint32_t off = 48, n = (uint32_t)der_len;
+    for (int i = 0; i < 4; i++) {
+        t[16 + i] = (uint8_t)(off >> (8 * i));
+        t[20 + i] = (uint8_t)(n >> (8 * i));
+    }
+    memcpy(t + 48, der, der_len);
+    return t;
 }
 
 #endif

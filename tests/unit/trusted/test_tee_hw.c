@@ -9,6 +9,9 @@
  *    roots and the sample's collateral at its verification time;
  *  - a concurrent writer of the configfs entry (generation) is detected;
  *  - unknown provider, provider/evidence mismatch, attestation type;
+ *  - SEV-SNP's auxblob: its VCEK goes with the evidence, and the key
+ *    service's check (tee_verify_endorsed) refuses spliced and replayed
+ *    reports against the pinned AMD roots as of now;
  *  - Gramine: MRENCLAVE from the quote, sealing from the MRENCLAVE key;
  *  - no quote after tee_quoting_done. */
 #include "check.h"
@@ -44,25 +47,6 @@ static int64_t at(const char *rfc3339) {
     return (int64_t)timegm(&tm);
 }
 
-/* A configfs-tsm report directory: ROOT/tfaas with its attributes. */
-static fake_tee tsm_tree(const char *root, const char *provider, const uint8_t *ev, size_t len, long splice,
-                         unsigned bump) {
-    static char entry[1024], in[1100], out[1100], gen[1100];
-    snprintf(entry, sizeof entry, "%s/tfaas", root);
-    mkdir(entry, 0700);
-    snprintf(in, sizeof in, "%s/inblob", entry);
-    snprintf(out, sizeof out, "%s/outblob", entry);
-    snprintf(gen, sizeof gen, "%s/generation", entry);
-    char p[1100];
-    snprintf(p, sizeof p, "%s/provider", entry);
-    fake_write_file(p, provider, strlen(provider));
-    fake_write_file(gen, "0\n", 2);
-    fake_write_file(in, "", 0);
-    fake_tee t = {.request = in, .evidence = out, .generation = gen, .bump = bump, .ev = ev, .ev_len = len,
-                  .splice_at = splice};
-    return t;
-}
-
 static int init_tee(const char *backend, const char *root, char **err) {
     tee_config cfg = {.backend = backend, .root_path = root};
     *err = NULL;
@@ -94,19 +78,19 @@ static void test_tsm_snp(const char *dir) {
     mkdir(root, 0700);
 
     /* A replayed genuine report: refused at init, saying why. */
-    fake_tee t = tsm_tree(root, "sev_guest\n", report, rlen, -1, 1);
+    fake_tee t = fake_tsm_tree(root, "sev_guest\n", report, rlen, -1, 1);
     CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "does not carry the report data written"));
     free(err);
 
     /* A concurrent writer: generation moves by 2 around each write. */
-    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 2);
+    t = fake_tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 2);
     CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "another process kept writing"));
     free(err);
 
     /* Our report data in a genuine report: the backend accepts it (it
      * cannot check the signature), the verifier refuses it with the pinned
      * AMD roots and the VCEK at the sample's time. */
-    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 1);
+    t = fake_tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 1);
     pid_t fake = fake_tee_start(&t);
     CHECK(init_tee("tsm", root, &err) == 0);
     if (err) fprintf(stderr, "tsm init: %s\n", err);
@@ -133,13 +117,50 @@ static void test_tsm_snp(const char *dir) {
     tee_shutdown();
     fake_tee_stop(fake);
 
+    /* The host's certificate table in auxblob: the VCEK goes with the
+     * evidence, and the key service's check (tee_verify_endorsed: pinned
+     * AMD roots, now) refuses the spliced report and a replayed one. */
+    size_t tlen = 0;
+    uint8_t *table = fake_cert_table(vcek, clen, &tlen);
+    char aux[1100];
+    snprintf(aux, sizeof aux, "%s/tfaas/auxblob", root);
+    fake_write_file(aux, table, tlen);
+    fake = fake_tee_start(&t);
+    CHECK(init_tee("tsm", root, &err) == 0);
+    free(err);
+    const char *pem = tee_key_cert();
+    CHECK(pem && strstr(pem, "-----BEGIN CERTIFICATE-----"));
+    ev = NULL;
+    CHECK(tee_quote(rd, &ev, &ev_len) == 0);
+    char why[160] = "";
+    if (ev) CHECK(tee_verify_endorsed(ev, ev_len, pem, NULL, NULL, rd, NULL, why, sizeof why) == EVIDENCE_BAD_SIGNATURE);
+    CHECK(*why);
+    if (ev) CHECK(tee_verify_endorsed(ev, ev_len, NULL, NULL, NULL, rd, NULL, NULL, 0) == EVIDENCE_NO_COLLATERAL);
+    free(ev);
+    char *genuine = b64url_encode_alloc(report, rlen);
+    evidence_claims claims;
+    CHECK(tee_verify_endorsed(genuine, strlen(genuine), pem, NULL, NULL, rd, NULL, NULL, 0) ==
+          EVIDENCE_WRONG_REPORT_DATA);
+    CHECK(tee_verify_endorsed(genuine, strlen(genuine), pem, NULL, NULL, report + 0x50, &claims, NULL, 0) ==
+          EVIDENCE_OK && !strcmp(claims.tee, "sev-snp"));
+    free(genuine);
+    tee_shutdown();
+    fake_tee_stop(fake);
+    /* A table pointing past its end stops the backend, saying so. */
+    table[20] = 0xff;
+    fake_write_file(aux, table, tlen);
+    CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "malformed SEV-SNP certificate table"));
+    free(err);
+    unlink(aux);
+    free(table);
+
     /* The provider decides the kind: a TDX quote from sev_guest is refused. */
     size_t qlen = 0;
     uint8_t *quote = slurp("tdx/phala-tdx-v4.quote", &qlen);
-    t = tsm_tree(root, "sev_guest\n", quote, qlen, -1, 1);
+    t = fake_tsm_tree(root, "sev_guest\n", quote, qlen, -1, 1);
     CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "no SEV-SNP report"));
     free(err);
-    t = tsm_tree(root, "arm_cca_guest\n", report, rlen, -1, 1);
+    t = fake_tsm_tree(root, "arm_cca_guest\n", report, rlen, -1, 1);
     CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "provider 'arm_cca_guest' is not supported"));
     free(err);
     CHECK(init_tee("tsm", "/nonexistent/tsm", &err) < 0 && err && strstr(err, "cannot make the report entry"));
@@ -158,10 +179,10 @@ static void test_tsm_tdx(const char *dir) {
     char *root = strdup(path_join(dir, "tsm-tdx")), *err = NULL;
     mkdir(root, 0700);
     long rd_at = DCAP_HEADER_LEN + TD_RB_REPORTDATA;
-    fake_tee t = tsm_tree(root, "tdx_guest\n", quote, qlen, -1, 1);
+    fake_tee t = fake_tsm_tree(root, "tdx_guest\n", quote, qlen, -1, 1);
     CHECK(run_init(&t, "tsm", root, &err) < 0 && err && strstr(err, "does not carry the report data written"));
     free(err);
-    t = tsm_tree(root, "tdx_guest\n", quote, qlen, rd_at, 1);
+    t = fake_tsm_tree(root, "tdx_guest\n", quote, qlen, rd_at, 1);
     pid_t fake = fake_tee_start(&t);
     CHECK(init_tee("tsm", root, &err) == 0);
     free(err);
@@ -181,24 +202,6 @@ static void test_tsm_tdx(const char *dir) {
     free(root);
 }
 
-/* A Gramine /dev/attestation: attestation_type, user_report_data, quote, keys. */
-static fake_tee gramine_tree(const char *root, const char *type, const uint8_t *ev, size_t len, long splice,
-                             const char *key16) {
-    static char in[1100], out[1100];
-    char p[1100];
-    snprintf(p, sizeof p, "%s/attestation_type", root);
-    fake_write_file(p, type, strlen(type));
-    snprintf(p, sizeof p, "%s/keys", root);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/keys/_sgx_mrenclave", root);
-    fake_write_file(p, key16, 16);
-    snprintf(in, sizeof in, "%s/user_report_data", root);
-    snprintf(out, sizeof out, "%s/quote", root);
-    fake_write_file(in, "", 0);
-    fake_tee t = {.request = in, .evidence = out, .ev = ev, .ev_len = len, .splice_at = splice};
-    return t;
-}
-
 static void test_gramine(const char *dir) {
     size_t qlen = 0, clen = 0;
     uint8_t *quote = slurp("sgx/phala-sgx-v3.quote", &qlen);
@@ -209,14 +212,14 @@ static void test_gramine(const char *dir) {
     long rd_at = DCAP_HEADER_LEN + SGX_RB_REPORTDATA;
     const char *key_a = "0123456789abcdef", *key_b = "fedcba9876543210";
 
-    fake_tee t = gramine_tree(root, "dcap\n", quote, qlen, -1, key_a);
+    fake_tee t = fake_gramine_tree(root, "dcap\n", quote, qlen, -1, key_a);
     CHECK(run_init(&t, "gramine", root, &err) < 0 && err && strstr(err, "does not carry the report data written"));
     free(err);
-    t = gramine_tree(root, "epid\n", quote, qlen, rd_at, key_a);
+    t = fake_gramine_tree(root, "epid\n", quote, qlen, rd_at, key_a);
     CHECK(run_init(&t, "gramine", root, &err) < 0 && err && strstr(err, "not dcap"));
     free(err);
 
-    t = gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_a);
+    t = fake_gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_a);
     pid_t fake = fake_tee_start(&t);
     CHECK(init_tee("gramine", root, &err) == 0);
     if (err) fprintf(stderr, "gramine init: %s\n", err);
@@ -241,7 +244,7 @@ static void test_gramine(const char *dir) {
     fake_tee_stop(fake);
 
     /* Another CPU's (or enclave's) sealing key does not open the blob. */
-    t = gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_b);
+    t = fake_gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_b);
     fake = fake_tee_start(&t);
     CHECK(init_tee("gramine", root, &err) == 0);
     free(err);
@@ -252,7 +255,7 @@ static void test_gramine(const char *dir) {
     free(blob);
 
     /* --measurement: MRENCLAVE from a quote. */
-    t = gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_a);
+    t = fake_gramine_tree(root, "dcap\n", quote, qlen, rd_at, key_a);
     fake = fake_tee_start(&t);
     tee_config cfg = {.backend = "gramine", .root_path = root};
     uint8_t m[32];
@@ -305,15 +308,15 @@ static void test_enclave_binary(const char *dir) {
     uint8_t *report = slurp("snp/virtee-milan.report", &rlen);
     char *root = strdup(path_join(dir, "tsm-bin")), out[4096];
     mkdir(root, 0700);
-    fake_tee t = tsm_tree(root, "sev_guest\n", report, rlen, -1, 1);
+    fake_tee t = fake_tsm_tree(root, "sev_guest\n", report, rlen, -1, 1);
     pid_t fake = fake_tee_start(&t);
     CHECK(run_enclave(root, out, sizeof out) == 1 && strstr(out, "does not carry the report data written"));
     fake_tee_stop(fake);
-    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 2);
+    t = fake_tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 2);
     fake = fake_tee_start(&t);
     CHECK(run_enclave(root, out, sizeof out) == 1 && strstr(out, "another process kept writing"));
     fake_tee_stop(fake);
-    t = tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 1);
+    t = fake_tsm_tree(root, "sev_guest\n", report, rlen, 0x50, 1);
     fake = fake_tee_start(&t);
     int rc = run_enclave(root, out, sizeof out);
     CHECK(rc == 0);

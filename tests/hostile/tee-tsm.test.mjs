@@ -1,0 +1,76 @@
+// tee-tsm.test.mjs - confidential workers on the configfs-tsm TEE backend
+// (`tfaas serve --worker-tee tsm:DIR`) against a fake report directory
+// (build/tests/fake_tee_tool) that serves a genuine SEV-SNP report from
+// ../shared/hw-evidence (TFAAS_HW_EVIDENCE; skipped, saying so, when absent)
+// and its VCEK in auxblob. A genuine report cannot carry our report data, so
+// the host plays the two attacks a real host could:
+//  - it replays the genuine report as it is: the worker enclave refuses to
+//    start (the report does not carry the report data it wrote);
+//  - it splices the worker's report data into the genuine report: the worker
+//    starts and asks for keys, and the key service verifies the report with
+//    the pinned AMD roots and the VCEK as of now and refuses it (signature):
+//    403, nothing released.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, api } from '../lib/server.mjs';
+import { poll } from '../lib/e2e.mjs';
+import { confidentialOf, deployBody, kmsSigningKey, ohttpInvoke } from '../lib/confidential.mjs';
+
+const SAMPLES = process.env.TFAAS_HW_EVIDENCE;
+const TOOL = join(process.env.TFAAS_TESTS_BIN || new URL('../../build/tests', import.meta.url).pathname, 'fake_tee_tool');
+const skip = !SAMPLES || !existsSync(join(SAMPLES, 'manifest.json'))
+  ? 'no hardware evidence samples (../shared/hw-evidence absent)' : false;
+const REPORT = 'snp/virtee-milan.report';
+const VCEK = 'snp/virtee-milan.vcek.der';
+const SNP_REPORT_DATA_AT = 0x50;
+const CODE = 'function main(p) { return { hello: p.name }; }';
+
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+// The fake report directory; resolves once it serves.
+async function fakeTsm(spliceAt) {
+  const root = mkdtempSync(join(tmpdir(), 'tfaas-tsm-'));
+  const proc = spawn(TOOL, [root, 'sev_guest', join(SAMPLES, REPORT), String(spliceAt), join(SAMPLES, VCEK)],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => { if (String(d).includes('ready')) resolve(); });
+    proc.on('exit', (code) => reject(new Error(`fake_tee_tool exited ${code}`)));
+  });
+  cleanup.push(async () => { proc.kill('SIGKILL'); rmSync(root, { recursive: true, force: true }); });
+  return root;
+}
+
+// A server whose confidential workers use the fake, and a deployed
+// confidential function whose policy names the genuine report's guest.
+async function serverWithFunction(root) {
+  const server = await startServer({ extraArgs: ['--worker-tee', `tsm:${root}`] });
+  cleanup.push(() => server.stop());
+  const attestation = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
+  const measurement = readFileSync(join(SAMPLES, REPORT)).subarray(0x90, 0xc0).toString('hex');
+  const policy = { measurements: [measurement], engine: 'duktape', tee: ['sev-snp'] };
+  const r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/snp',
+    { body: await deployBody(attestation, 'snp', CODE, { policy }) });
+  assert.equal(r.status, 200, r.text);
+  return { server, certificate: confidentialOf(r.body).certificate, kmsKey: await kmsSigningKey(attestation) };
+}
+
+test('a replayed genuine SEV-SNP report: the worker enclave refuses to start, saying why; nothing runs', { skip }, async () => {
+  const { server, certificate, kmsKey } = await serverWithFunction(await fakeTsm(-1));
+  const r = await ohttpInvoke(server, 'snp', certificate, kmsKey, { name: 'x' });
+  assert.ok(r.res.status >= 500, `status ${r.res.status}: ${r.bytes}`);
+  // the enclave's stderr reaches the server's log before its exit fails the request; poll is a backstop
+  assert.ok(await poll(() => /does not carry the report data written/.test(server.logs())), server.logs());
+});
+
+test('our report data spliced into a genuine SEV-SNP report: the key service refuses it (pinned AMD roots, VCEK from auxblob): 403', { skip }, async () => {
+  const { server, certificate, kmsKey } = await serverWithFunction(await fakeTsm(SNP_REPORT_DATA_AT));
+  const r = await ohttpInvoke(server, 'snp', certificate, kmsKey, { name: 'x' });
+  assert.equal(r.res.status, 403, String(r.bytes));
+  assert.match(String(r.bytes), /evidence does not verify: evidence signature does not verify/);
+  assert.doesNotMatch(server.logs(), /does not carry the report data written/);
+});
