@@ -10,9 +10,10 @@
 //    starts and asks for keys, and the key service verifies the report with
 //    the pinned AMD roots and the VCEK as of now and refuses it (signature):
 //    403, nothing released.
+// And the operator's hardware test (scripts/hw-tee-test.sh) fails on both.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,4 +74,23 @@ test('our report data spliced into a genuine SEV-SNP report: the key service ref
   assert.equal(r.res.status, 403, String(r.bytes));
   assert.match(String(r.bytes), /evidence does not verify: evidence signature does not verify/);
   assert.doesNotMatch(server.logs(), /does not carry the report data written/);
+});
+
+// The operator's hardware test (scripts/hw-tee-test.sh, tee_hw_probe) run on
+// the fake: it must fail, saying why, where hardware would pass.
+test('scripts/hw-tee-test.sh on the fake: the spliced report fails verification (exit 1, signature), the replayed one fails at start (exit 2)', { skip }, async () => {
+  const script = new URL('../../scripts/hw-tee-test.sh', import.meta.url).pathname;
+  const out = mkdtempSync(join(tmpdir(), 'tfaas-hwtest-'));
+  cleanup.push(() => rmSync(out, { recursive: true, force: true }));
+  const run = (root) => new Promise((resolve) => {
+    execFile(script, ['tsm', '--tee-root', root], { env: { ...process.env, HW_TEE_OUT: join(out, 'ev.txt') } },
+      (e, stdout, stderr) => resolve({ code: e ? e.code : 0, stderr }));
+  });
+  const spliced = await run(await fakeTsm(SNP_REPORT_DATA_AT));
+  assert.equal(spliced.code, 1, spliced.stderr);
+  assert.match(spliced.stderr, /tsm evidence refused: evidence signature does not verify/);
+  assert.ok(readFileSync(join(out, 'ev.txt'), 'utf8').length > 1000); // the evidence is kept
+  const replayed = await run(await fakeTsm(-1));
+  assert.equal(replayed.code, 2, replayed.stderr);
+  assert.match(replayed.stderr, /does not carry the report data written/);
 });
