@@ -7,6 +7,7 @@
  * window; and tampered variants of each part refused with the reason that
  * part's check gives. */
 #include "check.h"
+#include "hw_samples.h"
 
 #include "common/evidence.h"
 #include "common/tee_x509.h"
@@ -17,24 +18,7 @@
 
 static const char *dir;
 
-static uint8_t *slurp(const char *rel, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) buf[n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
+static uint8_t *slurp(const char *rel, size_t *len) { return hw_sample_read(dir, rel, len); }
 
 /* One sample's inputs, owned. */
 typedef struct {
