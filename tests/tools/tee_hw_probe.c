@@ -33,7 +33,7 @@ static char *slurp_text(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || (strcmp(argv[1], "tsm") != 0 && strcmp(argv[1], "gramine") != 0)) {
+    if (argc < 2 || argc % 2 || (strcmp(argv[1], "tsm") != 0 && strcmp(argv[1], "gramine") != 0)) {
         fprintf(stderr, "usage: tee_hw_probe tsm|gramine [--tee-root DIR] [--cert PEM] [--collateral JSON]\n");
         return 2;
     }
@@ -43,10 +43,18 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--tee-root")) cfg.root_path = argv[i + 1];
         else if (!strcmp(argv[i], "--cert")) cert = slurp_text(argv[i + 1]);
         else if (!strcmp(argv[i], "--collateral")) collateral = slurp_text(argv[i + 1]);
-        else return fprintf(stderr, "tee_hw_probe: unknown option %s\n", argv[i]), 2;
+        else {
+            fprintf(stderr, "tee_hw_probe: unknown option %s\n", argv[i]);
+            free(cert);
+            free(collateral);
+            return 2;
+        }
     }
     if (tee_init(&cfg, &err) < 0) {
         fprintf(stderr, "tee_hw_probe: %s\n", err ? err : "TEE initialisation failed");
+        free(err);
+        free(cert);
+        free(collateral);
         return 2;
     }
     uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
@@ -54,25 +62,29 @@ int main(int argc, char **argv) {
     size_t len = 0;
     if (RAND_bytes(rd, sizeof rd) != 1 || tee_quote(rd, &ev, &len) < 0) {
         fprintf(stderr, "tee_hw_probe: cannot quote\n");
+        free(cert);
+        free(collateral);
+        tee_shutdown();
         return 2;
     }
     printf("%s\n", ev);
+    fflush(stdout); /* kept even if what follows fails */
     evidence_claims claims;
     evidence_result r = tee_verify_endorsed(ev, len, cert ? cert : tee_key_cert(), collateral, NULL, rd, &claims,
                                             why, sizeof why);
     if (r != EVIDENCE_OK) {
         fprintf(stderr, "tee_hw_probe: %s evidence refused: %s%s%s\n", argv[1], evidence_result_name(r),
                 *why ? ": " : "", why);
-        return 1;
+    } else {
+        json_t *j = evidence_claims_json(&claims);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        json_decref(j);
     }
-    json_t *j = evidence_claims_json(&claims);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    printf("%s\n", text ? text : "{}");
-    free(text);
-    json_decref(j);
     free(ev);
     free(cert);
     free(collateral);
     tee_shutdown();
-    return 0;
+    return r == EVIDENCE_OK ? 0 : 1;
 }
