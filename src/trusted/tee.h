@@ -52,7 +52,8 @@ typedef enum {
 
 /* 0, or -1 with *err a malloc'd message. Ends with one quote, verify and
  * (where the backend can seal) sealing round trip through the backend, so
- * no backend warms OpenSSL up itself. */
+ * no backend warms OpenSSL up itself; a hardware backend's init makes its
+ * checked quote itself (tee_backend.hardware) and only sealing is tried. */
 int tee_init(const tee_config *cfg, char **err);
 /* No more quotes from this process: a quote client closes its channel to
  * the quoting service (a worker does so before it accepts tenant code, so a
