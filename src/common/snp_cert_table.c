@@ -27,31 +27,29 @@ snp_cert_table_result snp_cert_table_key_cert(const uint8_t *blob, size_t len, c
     *der = NULL;
     *der_len = 0;
     if (len == 0) return SNP_CERTS_NONE;
+    /* Outputs are set only once the whole table is known to be well formed. */
     tee_cursor c = {.p = blob, .left = len};
-    const uint8_t *vlek = NULL;
-    size_t vlek_len = 0;
+    const uint8_t *vcek = NULL, *vlek = NULL;
+    size_t vcek_len = 0, vlek_len = 0;
     for (unsigned i = 0; i <= SNP_CERT_TABLE_MAX_ENTRIES; i++) {
         const uint8_t *e = tee_take(&c, 24);
         if (!e) return SNP_CERTS_MALFORMED;
         if (!memcmp(e, zero, sizeof zero)) {
-            if (*der) return SNP_CERTS_OK;
-            if (!vlek) return SNP_CERTS_NONE;
-            *der = vlek;
-            *der_len = vlek_len;
+            if (!vcek && !vlek) return SNP_CERTS_NONE;
+            *der = vcek ? vcek : vlek;
+            *der_len = vcek ? vcek_len : vlek_len;
             return SNP_CERTS_OK;
         }
         uint32_t off = tee_le32(e + 16), n = tee_le32(e + 20);
         if (off > len || n > len - off) return SNP_CERTS_MALFORMED;
         if (n == 0) continue; /* a slot the host left empty */
-        if (!memcmp(e, VCEK_GUID, 16) && !*der) {
-            *der = blob + off;
-            *der_len = n;
+        if (!memcmp(e, VCEK_GUID, 16) && !vcek) {
+            vcek = blob + off;
+            vcek_len = n;
         } else if (!memcmp(e, VLEK_GUID, 16) && !vlek) {
             vlek = blob + off;
             vlek_len = n;
         }
     }
-    *der = NULL;
-    *der_len = 0;
     return SNP_CERTS_MALFORMED; /* more entries than any platform has */
 }

@@ -50,6 +50,11 @@ int main(void) {
     entry(t + 24, VLEK, 106, 20);
     CHECK(snp_cert_table_key_cert(t, 156, &der, &n) == SNP_CERTS_OK && der == t + 106);
 
+    /* A good VCEK entry, then one past the end: refused, and nothing handed out. */
+    entry(t, VCEK, 96, 10);
+    entry(t + 24, ASK, 150, 10);
+    CHECK(snp_cert_table_key_cert(t, 156, &der, &n) == SNP_CERTS_MALFORMED && !der && !n);
+
     /* Past the end, by offset or by length; no terminator. */
     entry(t, VCEK, 150, 10);
     CHECK(snp_cert_table_key_cert(t, 156, &der, &n) == SNP_CERTS_MALFORMED && !der);
