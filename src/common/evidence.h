@@ -16,7 +16,9 @@
  * Hardware formats (docs/protocol.md §5.5), checked against vendor roots
  * and collateral given in an evidence_trust: Intel DCAP quotes v3/v4/v5 of
  * SGX enclaves and TDX guests ("sgx", "tdx"; dcap_verify.c) and AMD SEV-SNP
- * reports ("sev-snp"; snp_verify.c). No tfaas component produces them yet. */
+ * reports ("sev-snp"; snp_verify.c). The tsm and gramine TEE backends
+ * (src/trusted/tee_tsm.c, tee_gramine.c) produce them; none has run on
+ * real hardware yet. */
 #ifndef TFAAS_COMMON_EVIDENCE_H
 #define TFAAS_COMMON_EVIDENCE_H
 

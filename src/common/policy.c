@@ -1,6 +1,8 @@
 /* policy.c - release policies of confidential functions; see policy.h. */
 #include "common/policy.h"
 
+#include "common/snp_report.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -23,10 +25,16 @@ static int name_index(const json_t *v, const char *const *names, size_t n) {
     return -1;
 }
 
-/* tee and min_tcb_status, both optional. */
+/* tee, min_tcb_status and max_vmpl, all optional. */
 static int parse_tee(const json_t *j, policy *out, char *err, size_t errlen) {
     out->min_tcb = -1;
-    const json_t *tees = json_object_get(j, "tee"), *min = json_object_get(j, "min_tcb_status");
+    const json_t *tees = json_object_get(j, "tee"), *min = json_object_get(j, "min_tcb_status"),
+                 *vmpl = json_object_get(j, "max_vmpl");
+    if (vmpl) {
+        if (!json_is_integer(vmpl) || json_integer_value(vmpl) < 0 || json_integer_value(vmpl) > SNP_MAX_VMPL)
+            return snprintf(err, errlen, "the policy's max_vmpl must be an integer 0..3"), -1;
+        out->vmpl_bound = 1 + (int)json_integer_value(vmpl);
+    }
     size_t i;
     const json_t *v;
     if (tees && (!json_is_array(tees) || json_array_size(tees) == 0 || json_array_size(tees) > POLICY_MAX_TEES))
@@ -53,7 +61,7 @@ int policy_parse(const json_t *j, policy *out, char *err, size_t errlen) {
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
         if (strcmp(key, "measurements") && strcmp(key, "engine") && strcmp(key, "invokers") && strcmp(key, "tee") &&
-            strcmp(key, "min_tcb_status"))
+            strcmp(key, "min_tcb_status") && strcmp(key, "max_vmpl"))
             return snprintf(err, errlen, "the policy has an unknown member '%.64s'", key), -1;
     }
     json_t *ms = json_object_get(j, "measurements");
@@ -116,7 +124,8 @@ json_t *policy_json(const policy *p) {
     for (size_t i = 0; tees && i < p->ntees; i++) json_array_append_new(tees, json_string(TEE_NAMES[p->tees[i]]));
     if (j && ((p->ntees && json_object_set_new(j, "tee", tees) < 0) ||
               (p->min_tcb >= 0 && p->min_tcb < POLICY_NTCB_STATUSES &&
-               json_object_set_new(j, "min_tcb_status", json_string(policy_tcb_statuses[p->min_tcb])) < 0))) {
+               json_object_set_new(j, "min_tcb_status", json_string(policy_tcb_statuses[p->min_tcb])) < 0) ||
+              (p->vmpl_bound > 0 && json_object_set_new(j, "max_vmpl", json_integer(p->vmpl_bound - 1)) < 0))) {
         json_decref(j);
         return NULL;
     }
@@ -153,6 +162,10 @@ int policy_accepts(const policy *p, const evidence_claims *c) {
         for (int i = 0; i < POLICY_NTCB_STATUSES && rank < 0; i++)
             if (!strcmp(c->tcb_status, policy_tcb_statuses[i])) rank = i;
         if (rank < 0 || rank > p->min_tcb) return 0;
+    }
+    if (p->vmpl_bound > 0) {
+        const evidence_field *v = evidence_field_get(c, "vmpl");
+        if (!v || v->len != 1 || v->value[0] >= p->vmpl_bound) return 0;
     }
     for (size_t i = 0; i < p->nmeasurements; i++) {
         size_t len;

@@ -10,6 +10,7 @@ const char *snp_parse_result_name(snp_parse_result r) {
     case SNP_NOT_A_REPORT: return "not an SEV-SNP attestation report (1184 bytes, version 2, 3 or 5)";
     case SNP_BAD_ALGORITHM: return "SEV-SNP report not signed with ECDSA P-384/SHA-384";
     case SNP_BAD_SIGNING_KEY: return "SEV-SNP report signed by neither a VCEK nor a VLEK";
+    case SNP_BAD_VMPL: return "SEV-SNP report of a VMPL outside 0..3";
     }
     return "unknown report parse result";
 }
@@ -43,5 +44,6 @@ snp_parse_result snp_report_parse(const uint8_t *b, size_t len, snp_report *r) {
     r->sig_s = b + 0x2A0 + 72;
     if (r->sig_algo != SNP_SIG_ALGO_ECDSA_P384_SHA384) return SNP_BAD_ALGORITHM;
     if (r->signing_key != SNP_SIGNING_KEY_VCEK && r->signing_key != SNP_SIGNING_KEY_VLEK) return SNP_BAD_SIGNING_KEY;
+    if (r->vmpl > SNP_MAX_VMPL) return SNP_BAD_VMPL;
     return SNP_OK;
 }

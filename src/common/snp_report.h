@@ -15,12 +15,14 @@
 #define SNP_POLICY_DEBUG (1ull << 19)
 #define SNP_SIGNING_KEY_VCEK 0u
 #define SNP_SIGNING_KEY_VLEK 1u
+#define SNP_MAX_VMPL 3u                  /* VMPLs are 0 (most privileged) .. 3 */
 
 typedef enum {
     SNP_OK = 0,
     SNP_NOT_A_REPORT,    /* wrong size or version */
     SNP_BAD_ALGORITHM,   /* not ECDSA P-384 with SHA-384 */
     SNP_BAD_SIGNING_KEY, /* neither VCEK nor VLEK signed it */
+    SNP_BAD_VMPL,        /* a VMPL outside 0..3 */
 } snp_parse_result;
 
 typedef struct {

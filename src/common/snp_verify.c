@@ -8,6 +8,7 @@
  *   3. the report signature: ECDSA P-384 with SHA-384 over bytes
  *      0..0x29F, r and s little-endian;
  *   4. a guest with the policy's DEBUG bit is refused unless allowed.
+ * The report's VMPL (0..3, else malformed) is a claim, for policies.
  * AMD publishes no status levels like Intel's, so claims.tcb_status stays
  * empty; the TCB itself is the reported_tcb field. No CRL of the ASK is
  * checked (AMD's KDS serves one; the collateral format has no place for it
@@ -79,6 +80,11 @@ static int add_fields(const snp_report *r, evidence_claims *c) {
     rc |= evidence_field_add(c, "policy", policy, 8);
     rc |= evidence_field_add(c, "reported_tcb", tcb, 8);
     rc |= evidence_field_add(c, "chip_id", r->chip_id, 64);
+    /* The VMPL the guest asked for the report at (0..3, one byte): a
+     * guest under an SVSM or paravisor runs above 0; policies judge it
+     * (max_vmpl, policy.h). */
+    uint8_t vmpl = (uint8_t)r->vmpl;
+    rc |= evidence_field_add(c, "vmpl", &vmpl, 1);
     return rc;
 }
 

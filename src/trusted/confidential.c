@@ -112,6 +112,12 @@ conf_state *conf_create(char **err) {
     json_t *id = json_pack("{s:s, s:o, s:s}", "evidence", ev, "signing_key", json_loads(c->signing_jwk, 0, NULL),
                            "hpke_key", pk);
     free(ev);
+    /* Hardware evidence: the certificate of the key that signed it, when the
+     * platform gave it (tee.h), for the key service to check against AMD's roots. */
+    if (id && tee_key_cert() && json_object_set_new(id, "key_cert", json_string(tee_key_cert())) < 0) {
+        json_decref(id);
+        id = NULL;
+    }
     c->identity = id ? json_dumps(id, JSON_COMPACT) : NULL;
     json_decref(id);
     if (!c->identity) goto fail;

@@ -51,6 +51,8 @@ static int common_option(const char *prog, int argc, char **argv, int i, main_op
         o->tee.backend = v;
     } else if (strcmp(a, "--platform-key") == 0) {
         o->tee.platform_key_path = v;
+    } else if (strcmp(a, "--tee-root") == 0) {
+        o->tee.root_path = v;
     } else {
         return 0;
     }

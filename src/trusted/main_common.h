@@ -15,7 +15,7 @@ long main_parse_num(const char *s, long min, long max);
 typedef struct {
     long fd;               /* --fd N, -1 until given */
     int print_measurement; /* --measurement */
-    tee_config tee;        /* --tee, --platform-key */
+    tee_config tee;        /* --tee, --tee-root, --platform-key */
 } main_opts;
 
 /* A binary's own options: argv[i] (with its value argv[i + 1]) -> how many
@@ -26,7 +26,7 @@ typedef struct {
 #define MAIN_ARG_DONE (-2)
 typedef int (*main_own_option)(void *ctx, int argc, char **argv, int i);
 
-/* Parses argv: the options of main_opts (--fd, --tee, --platform-key,
+/* Parses argv: the options of main_opts (--fd, --tee, --tee-root, --platform-key,
  * --measurement), --help/-h (usage to stdout), then own's. Returns -1 when
  * the process should go on, else its exit status (2 on a bad argument). */
 int main_parse(const char *prog, int argc, char **argv, main_opts *o, void (*usage)(FILE *), main_own_option own,

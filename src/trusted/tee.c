@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const tee_backend *const BACKENDS[] = {&tee_sim_backend};
+static const tee_backend *const BACKENDS[] = {&tee_sim_backend, &tee_tsm_backend, &tee_gramine_backend};
 static const tee_backend *active;
 static uint8_t measurement[EVIDENCE_MEASUREMENT_LEN];
 
@@ -19,7 +19,7 @@ static const tee_backend *find_backend(const tee_config *cfg, char **err) {
     const char *name = cfg->backend ? cfg->backend : "sim";
     for (size_t i = 0; i < sizeof BACKENDS / sizeof BACKENDS[0]; i++)
         if (strcmp(BACKENDS[i]->name, name) == 0) return BACKENDS[i];
-    errmsg(err, "TEE backend '%s' is not supported (only 'sim')", name);
+    errmsg(err, "TEE backend '%s' is not supported (sim, tsm, gramine)", name);
     return NULL;
 }
 
@@ -50,7 +50,7 @@ int tee_init(const tee_config *cfg, char **err) {
     const tee_backend *b = find_backend(cfg, err);
     if (!b || b->init(cfg, measurement, err) < 0) return -1;
     active = b;
-    if (warm_up_quote() < 0) {
+    if (!b->hardware && warm_up_quote() < 0) {
         tee_shutdown();
         return errmsg(err, "%s TEE: the platform key cannot sign evidence", b->name);
     }
@@ -76,6 +76,8 @@ void tee_quoting_done(void) {
 }
 
 int tee_can_seal(void) { return active && active->can_seal(); }
+
+const char *tee_key_cert(void) { return active && active->key_cert ? active->key_cert() : NULL; }
 
 const char *tee_backend_name(void) { return active ? active->name : "none"; }
 const uint8_t *tee_measurement(void) { return measurement; }

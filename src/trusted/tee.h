@@ -2,10 +2,11 @@
  * who am I (measurement), prove it (quote), check another enclave (verify),
  * and keep secrets across restarts (seal/unseal, bound to the measurement).
  *
- * Backends: "sim" (tee_sim.c) now; Gramine-SGX (the /dev/attestation files) and
- * configfs-tsm (TDX, SEV-SNP) would be further tee_backend tables picked by
- * name in tee_init. Callers use only the functions below, which is what lets
- * a backend come without changing them.
+ * Backends, picked by name in tee_init (--tee): "sim" (tee_sim.c), "tsm"
+ * (tee_tsm.c: Linux's configfs-tsm report interface of TDX and SEV-SNP
+ * guests) and "gramine" (tee_gramine.c: Gramine-SGX's /dev/attestation
+ * files). Callers use only the functions below, which is what lets a
+ * backend come without changing them.
  *
  * tee_init runs once before the sandbox closes the file system (it may read
  * the executable and backend files); everything after it is file-free and
@@ -32,12 +33,14 @@
  *    calling process itself (docs/protocol.md §5.2). No sealing. Tenant-
  *    facing worker enclaves run so: an engine bug cannot leak the root. */
 typedef struct {
-    const char *backend;            /* "sim" */
+    const char *backend;            /* "sim" (default), "tsm", "gramine" */
     const char *engine_identity;    /* part of the measurement, e.g. "duktape/2.7.0" */
     const char *platform_key_path;  /* sim platform mode: PEM private key of the simulated platform */
     const char *platform_root_path; /* sim quote client: PEM public key of the platform */
     int quote_fd;                   /* sim quote client: channel to tfaas-qe, >= 3 (0: none) */
     const char *executable_path;    /* what is measured; NULL means /proc/self/exe */
+    const char *root_path;          /* tsm, gramine: the platform's file interface (--tee-root); NULL: the
+                                     * default (/sys/kernel/config/tsm/report, /dev/attestation) */
 } tee_config;
 
 typedef enum {
@@ -49,7 +52,8 @@ typedef enum {
 
 /* 0, or -1 with *err a malloc'd message. Ends with one quote, verify and
  * (where the backend can seal) sealing round trip through the backend, so
- * no backend warms OpenSSL up itself. */
+ * no backend warms OpenSSL up itself; a hardware backend's init makes its
+ * checked quote itself (tee_backend.hardware) and only sealing is tried. */
 int tee_init(const tee_config *cfg, char **err);
 /* No more quotes from this process: a quote client closes its channel to
  * the quoting service (a worker does so before it accepts tenant code, so a
@@ -73,6 +77,23 @@ int tee_quote(const uint8_t report_data[EVIDENCE_REPORT_DATA_LEN], char **eviden
 evidence_result tee_verify(const char *evidence, size_t len, const uint8_t *expected_measurement,
                            const uint8_t *expected_report_data, evidence_claims *out);
 
+/* The PEM certificate of the key that signs this enclave's evidence, when
+ * the platform hands it over (tsm on SEV-SNP: the VCEK or VLEK from the
+ * report entry's auxblob, the host's certificate table), else NULL. The
+ * worker identity carries it as key_cert (docs/protocol.md §5.5). */
+const char *tee_key_cert(void);
+
+/* Checks a worker's evidence as the key service does: sim evidence (a JWS)
+ * with tee_verify; hardware evidence (base64url of a DCAP quote or SNP
+ * report) with evidence_check against the pinned Intel and AMD roots as of
+ * now, with the key certificate (SNP, PEM) or collateral (DCAP, JSON text)
+ * that came with it (either may be NULL). why (may be NULL) gets the detail
+ * of a refusal. */
+evidence_result tee_verify_endorsed(const char *evidence, size_t len, const char *key_cert_pem,
+                                    const char *collateral_json, const uint8_t *expected_measurement,
+                                    const uint8_t *expected_report_data, evidence_claims *out, char *why,
+                                    size_t whylen);
+
 /* Seals pt for this measurement on this platform; `purpose` is authenticated
  * too, so a blob sealed for one purpose does not unseal for another. */
 int tee_seal(const char *purpose, const uint8_t *pt, size_t len, uint8_t **blob, size_t *blob_len);
@@ -93,8 +114,16 @@ typedef struct {
     int (*seal_key)(uint8_t key[32]);
     int (*can_seal)(void);
     void (*quoting_done)(void);
+    /* Hardware backends (tee_hw.h): init itself ends with a quote checked
+     * against the report data written (its failure says why), and verify
+     * needs collateral the enclave does not hold, so tee_init warms up with
+     * sealing only. Also, platform_root_path (optional) verifies a sim key
+     * service's evidence. */
+    int hardware;
+    /* tee_key_cert's certificate, or NULL (optional: NULL member). */
+    const char *(*key_cert)(void);
 } tee_backend;
 
-extern const tee_backend tee_sim_backend;
+extern const tee_backend tee_sim_backend, tee_tsm_backend, tee_gramine_backend;
 
 #endif

@@ -1,17 +1,20 @@
 /* fuzz_tee_evidence.c - libFuzzer target for the hand-written binary
- * parsers of hardware evidence: DCAP quotes (src/common/dcap_quote.c) and
- * SEV-SNP reports (src/common/snp_report.c), and evidence_check's format
- * recognition in front of them.
+ * parsers of hardware evidence: DCAP quotes (src/common/dcap_quote.c),
+ * SEV-SNP reports (src/common/snp_report.c) and SEV-SNP certificate tables
+ * (src/common/snp_cert_table.c, configfs-tsm's auxblob), and
+ * evidence_check's format recognition in front of them.
  *
  * Invariants: a parsed quote's parts all lie inside the input, in layout
  * order, with the fixed sizes of their types; a parsed report is exactly
- * one report long; evidence_check without collateral, certificate or sim
+ * one report long, of VMPL 0..3; a key certificate found in a table lies
+ * inside the input; evidence_check without collateral, certificate or sim
  * root refuses everything, and a quote or report that parses is refused
  * only for want of its collateral. */
 #include "fuzz.h"
 
 #include "common/dcap_quote.h"
 #include "common/evidence.h"
+#include "common/snp_cert_table.h"
 #include "common/snp_report.h"
 
 static int inside(const uint8_t *data, size_t size, const void *p, size_t n) {
@@ -41,7 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (report_ok) {
         FUZZ_CHECK(size == SNP_REPORT_LEN && r.raw == data);
         FUZZ_CHECK(r.sig_algo == SNP_SIG_ALGO_ECDSA_P384_SHA384);
+        FUZZ_CHECK(r.vmpl <= SNP_MAX_VMPL);
     }
+    const uint8_t *der = NULL;
+    size_t der_len = 0;
+    snp_cert_table_result ct = snp_cert_table_key_cert(data, size, &der, &der_len);
+    if (ct == SNP_CERTS_OK) FUZZ_CHECK(der_len > 0 && inside(data, size, der, der_len));
+    else FUZZ_CHECK(!der && !der_len);
     FUZZ_CHECK(!(quote_ok && report_ok));
     evidence_trust none = {0};
     evidence_result e = evidence_check(data, size, &none, NULL, NULL, NULL, NULL, 0);

@@ -11,6 +11,7 @@ import * as jose from 'jose';
 import { CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
+import { AEADS, bhttpJsonRequest, ohttpClient } from './ohttp-client.mjs';
 
 const te = new TextEncoder();
 export const deploySuite = new CipherSuite({
@@ -135,4 +136,18 @@ export function memoryHolds(pid, needles) {
   }
   assert.ok(scanned > 1 << 20, `scanned ${scanned} bytes of the memory of ${pid}`);
   return [...found];
+}
+
+// A confidential invocation over OHTTP (docs/protocol.md §6.5) of `name`
+// with a JSON body, keys from its certificate: { res, bytes, state, aead }.
+export async function ohttpInvoke(server, name, certificate, kmsKey, body) {
+  const { payload } = await jose.compactVerify(certificate, kmsKey);
+  const keys = Buffer.from(JSON.parse(new TextDecoder().decode(payload)).ohttp_keys, 'base64url');
+  const inner = await bhttpJsonRequest(`/${name}`, body, new Date());
+  const state = await ohttpClient(new Uint8Array(keys), AEADS[1], inner);
+  const res = await fetch(`${server.url}/tfaas/v1/namespaces/_/actions/${name}/ohttp`, {
+    method: 'POST', body: state.encReq,
+    headers: { 'content-type': 'message/ohttp-req', authorization: 'Basic ' + Buffer.from(server.auth).toString('base64') },
+  });
+  return { res, bytes: Buffer.from(await res.arrayBuffer()), state, aead: AEADS[1] };
 }

@@ -57,6 +57,8 @@ typedef struct {
     unsigned tenant_max_activations, tenant_max_memory_mb;
     unsigned activation_ttl_h, activation_max_count, tenant_storage_mb;
     isolation_mode isolation;
+    char worker_tee[16];          /* --worker-tee: sim (default), tsm or gramine */
+    const char *worker_tee_root;  /* its ROOT, NULL: the backend's default */
 } serve_opts;
 
 static void usage(FILE *f) {
@@ -94,6 +96,13 @@ static void usage(FILE *f) {
           "                           no key service keys yet (several nodes on one store;\n"
           "                           docs/protocol.md §5.6); unreachable or refused: the key\n"
           "                           service stays down (503) until serve starts again\n"
+          "  --worker-tee BACKEND[:DIR]\n"
+          "                           the TEE of confidential worker enclaves: sim (default),\n"
+          "                           tsm (configfs-tsm of a TDX or SEV-SNP guest; DIR the\n"
+          "                           report directory, default /sys/kernel/config/tsm/report)\n"
+          "                           or gramine (DIR default /dev/attestation); the key\n"
+          "                           service stays on sim. Hardware paths have not run on\n"
+          "                           real hardware yet (docs/architecture.md)\n"
           "  --isolation MODE         which functions share an enclave process:\n"
           "                             enclave-per-function  one per function\n"
           "                             enclave-per-tenant    one per namespace (default)\n"
@@ -252,11 +261,28 @@ static int setup_guest(store *st, const char *state, const char *given) {
     return 0;
 }
 
+/* --worker-tee BACKEND[:ROOT]: the TEE backend of confidential workers
+ * (tfaas-enclave --tee, --tee-root). 0, or 1 when it is none of them. */
+static int worker_tee_parse(const char *v, serve_opts *o) {
+    static const char *const names[] = {"sim", "tsm", "gramine"};
+    const char *colon = strchr(v, ':');
+    size_t n = colon ? (size_t)(colon - v) : strlen(v);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (n != strlen(names[i]) || strncmp(v, names[i], n) != 0 || (colon && (i == 0 || !colon[1]))) continue;
+        memcpy(o->worker_tee, v, n);
+        o->worker_tee[n] = 0;
+        o->worker_tee_root = colon ? colon + 1 : NULL;
+        return 0;
+    }
+    return 1;
+}
+
 static int parse_args(int argc, char **argv, serve_opts *o) {
     enum { O_LISTEN = 256, O_STATE, O_WORKERS, O_GUEST, O_ENCLAVE, O_TTL, O_QUEUE, O_WAIT, O_CONN, O_HTTP,
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
-           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_NODE, O_NODE_LEASE, O_KMS_PEER };
+           O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_NODE, O_NODE_LEASE, O_KMS_PEER,
+           O_WORKER_TEE };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -281,6 +307,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"metrics-token-file", required_argument, 0, O_METRICS_TOKEN},
         {"store", required_argument, 0, O_STORE},
         {"node", required_argument, 0, O_NODE}, {"node-lease", required_argument, 0, O_NODE_LEASE},
+        {"worker-tee", required_argument, 0, O_WORKER_TEE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     /* HTTP threads: the CPUs this process may run on (one event thread per
      * core it has). Enclave workers: the machine's CPUs, as many functions of
@@ -298,6 +325,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                       .tenant_max_activations = 200, .tenant_max_memory_mb = 256,
                       .activation_ttl_h = 168, .activation_max_count = 0, .tenant_storage_mb = 512,
                       .node_lease_ms = CLUSTER_LEASE_MS_DEFAULT};
+    strcpy(o->worker_tee, "sim");
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
     optind = 1;
@@ -335,13 +363,15 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_METRICS_TOKEN: o->metrics_token_file = optarg; break;
         case O_NODE: o->node = optarg; break;
         case O_NODE_LEASE: bad = cmdline_uint(optarg, 300, 3600000, &o->node_lease_ms); break;
+        case O_WORKER_TEE: bad = worker_tee_parse(optarg, o); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
         if (bad) {
             fprintf(stderr, "tfaas serve: invalid value '%s' for --%s%s\n", optarg, opts[c - O_LISTEN].name,
                     c == O_ISOLATION ? " (use " ISOLATION_NAMES ")"
-                    : c == O_METRICS_ACCESS ? " (use local, any or off)" : "");
+                    : c == O_METRICS_ACCESS ? " (use local, any or off)"
+                    : c == O_WORKER_TEE ? " (use sim, tsm[:DIR] or gramine[:DIR])" : "");
             return -1;
         }
     }
@@ -516,7 +546,10 @@ int serve_main(int argc, char **argv) {
         err = NULL;
     }
     if (platform_key && asprintf(&platform_root, "%s/%s", o.state, SIM_PLATFORM_PEM) < 0) platform_root = NULL;
-    const char *tee_args[] = {"--tee", "sim", "--platform-root", platform_root, "--quote-fd", "4", NULL};
+    /* A hardware worker TEE (--worker-tee) still gets the sim platform's
+     * public key: the key service runs on sim and the worker verifies it. */
+    const char *tee_args[] = {"--tee", o.worker_tee, "--platform-root", platform_root, "--quote-fd", "4",
+                              o.worker_tee_root ? "--tee-root" : NULL, o.worker_tee_root, NULL};
     if (platform_key && platform_root) start_confidential(&o, st, enclave, enclave_v8, platform_key, &kms, &qe);
     scheduler_config sc = {.enclave_path = enclave, .enclave_v8_path = enclave_v8, .workers = o.workers,
                            .idle_ttl_ms = o.idle_ttl_s * 1000u, .max_queue = o.max_queue,

@@ -498,18 +498,29 @@ out:
 }
 
 /* A JSON object from the worker's identity: {"evidence", "signing_key" (JWK),
- * "hpke_key" (b64url)}; fills the keys and verifies the evidence binds them.
- * Returns the evidence result (EVIDENCE_MALFORMED for bad keys). */
+ * "hpke_key" (b64url)} and, with hardware evidence, "key_cert" (SNP: PEM)
+ * or "collateral" (DCAP: the JSON object of docs/protocol.md §5.5); fills
+ * the keys and verifies the evidence binds them (tee_verify_endorsed: the
+ * pinned vendor roots as of now). Returns the evidence result
+ * (EVIDENCE_MALFORMED for bad keys), the detail of a refusal in why. */
 static evidence_result worker_identity(const json_t *wj, EVP_PKEY **wkey, uint8_t wpk[HPKE_NPK],
-                                       evidence_claims *claims) {
+                                       evidence_claims *claims, char *why, size_t whylen) {
     json_t *jwk = json_object_get(wj, "signing_key");
     const char *hk = json_string_value(json_object_get(wj, "hpke_key"));
     const char *ev = json_string_value(json_object_get(wj, "evidence"));
+    const json_t *kc = json_object_get(wj, "key_cert"), *col = json_object_get(wj, "collateral");
     *wkey = p256_from_jwk(jwk);
-    if (!*wkey || !ev || !hk || b64url_decode(hk, strlen(hk), wpk, HPKE_NPK) != HPKE_NPK) return EVIDENCE_MALFORMED;
+    if (!*wkey || !ev || !hk || b64url_decode(hk, strlen(hk), wpk, HPKE_NPK) != HPKE_NPK ||
+        (kc && !json_is_string(kc)) || (col && !json_is_object(col)))
+        return EVIDENCE_MALFORMED;
     uint8_t rd[EVIDENCE_REPORT_DATA_LEN];
     if (evidence_bind_keys(LABEL_WORKER_REPORT, *wkey, wpk, rd) < 0) return EVIDENCE_MALFORMED;
-    return tee_verify(ev, strlen(ev), NULL, rd, claims);
+    char *col_text = col ? json_dumps(col, JSON_COMPACT) : NULL;
+    if (col && !col_text) return EVIDENCE_MALFORMED;
+    evidence_result r = tee_verify_endorsed(ev, strlen(ev), json_string_value(kc), col_text, NULL, rd, claims, why,
+                                            whylen);
+    free(col_text);
+    return r;
 }
 
 /* enc || HPKE-Seal(worker X25519 key, info LABEL_RELEASE_INFO, text). */
@@ -549,17 +560,22 @@ static void handle_release(kms_state *s, const ipc_msg *m, ipc_writer *w) {
         goto out;
     }
     wj = json_loadb((const char *)wf->ptr, wf->len, JSON_REJECT_DUPLICATES, NULL);
-    evidence_result er = worker_identity(wj, &wkey, wpk, &claims);
+    char why[160] = "";
+    evidence_result er = worker_identity(wj, &wkey, wpk, &claims, why, sizeof why);
     if (er != EVIDENCE_OK) {
-        snprintf(msg, sizeof msg, "the worker enclave's evidence does not verify: %s", evidence_result_name(er));
+        snprintf(msg, sizeof msg, "the worker enclave's evidence does not verify: %s%s%.160s",
+                 evidence_result_name(er), *why ? ": " : "", why);
         reply_begin(w, m->id, KMS_ERR_POLICY, msg);
         goto out;
     }
-    char mhex[2 * EVIDENCE_MEASUREMENT_LEN + 1];
-    evidence_hex(claims.measurement, sizeof claims.measurement, mhex);
+    /* The measurement the policy compares: 32 bytes (sim, SGX) or 48 (TDX, SNP). */
+    char mhex[2 * POLICY_MEASUREMENT_MAX + 1] = "";
+    size_t mlen = 0;
+    const uint8_t *mval = evidence_claims_measurement(&claims, &mlen);
+    if (mval && mlen <= POLICY_MEASUREMENT_MAX) evidence_hex(mval, mlen, mhex);
     if (!policy_accepts(&pol, &claims)) {
-        snprintf(msg, sizeof msg, "the worker enclave (measurement %s, engine %.32s) is not accepted by the "
-                 "function's policy", mhex, claims.engine);
+        snprintf(msg, sizeof msg, "the worker enclave (%.16s, measurement %s, engine %.32s) is not accepted by the "
+                 "function's policy", claims.tee, mhex, *claims.engine ? claims.engine : "not attested");
         reply_begin(w, m->id, KMS_ERR_POLICY, msg);
         goto out;
     }

@@ -33,7 +33,9 @@ static void usage(FILE *out) {
           "  --fd N              the IPC channel (an AF_UNIX stream socket), N >= 3\n"
           "  --workers 1         accepted for the host's launcher: one request at a time\n"
           "  --tee sim           the TEE backend (only sim: simulated, NOT protected\n"
-          "                      against a root operator; see docs/protocol.md)\n"
+          "                      against a root operator; see docs/protocol.md); the\n"
+          "                      workers' tsm and gramine are refused here, since the\n"
+          "                      key service quotes after its sandbox closes files\n"
           "  --platform-key FILE sim: the installation's platform private key (PEM)\n"
           "  --measurement       print this binary's measurement (hex) and exit; worker\n"
           "                      enclaves accept key releases only from it\n",
@@ -55,6 +57,14 @@ int main(int argc, char **argv) {
     int status = main_parse("tfaas-kms", argc, argv, &o, usage, own_option, NULL);
     if (status >= 0) return status;
     if ((status = main_ready("tfaas-kms", &o, usage)) >= 0) return status;
+    /* The key service quotes when the host hands it its sealed state, after
+     * the sandbox has closed the file system: a hardware backend, which
+     * quotes through files, could not (docs/architecture.md). */
+    if (o.tee.backend && strcmp(o.tee.backend, "sim") != 0) {
+        fprintf(stderr, "tfaas-kms: --tee %s: the key service runs on sim only (it quotes after its sandbox "
+                "closes the file system, which a file-based hardware backend cannot)\n", o.tee.backend);
+        return 2;
+    }
     /* The TEE reads the executable and the platform key now: after the
      * sandbox the key service opens no file. */
     char *err = NULL;

@@ -7,6 +7,7 @@
  * window; and tampered variants of each part refused with the reason that
  * part's check gives. */
 #include "check.h"
+#include "hw_samples.h"
 
 #include "common/evidence.h"
 #include "common/tee_x509.h"
@@ -17,24 +18,7 @@
 
 static const char *dir;
 
-static uint8_t *slurp(const char *rel, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) buf[n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
+static uint8_t *slurp(const char *rel, size_t *len) { return hw_sample_read(dir, rel, len); }
 
 /* One sample's inputs, owned. */
 typedef struct {
@@ -286,6 +270,13 @@ static void test_snp_tampered(const sample *s) {
     CHECK(with_flip(s, &t, 0x2A0 + 72 + 5, 1) == EVIDENCE_BAD_SIGNATURE); /* signature s */
     CHECK(with_flip(s, &t, 0x180 + 7, 1) == EVIDENCE_TCB_MISMATCH);   /* REPORTED_TCB (microcode) */
     CHECK(with_flip(s, &t, 0x48, 0x04) == EVIDENCE_BAD_CHAIN);        /* signed by the other key kind */
+    CHECK(with_flip(s, &t, 0x30, 0x01) == EVIDENCE_BAD_SIGNATURE);    /* VMPL, to another valid one */
+    CHECK(with_flip(s, &t, 0x30, 0x04) == EVIDENCE_MALFORMED);        /* VMPL past 3 */
+    {
+        evidence_claims vc;
+        const evidence_field *v = check(s->ev, s->ev_len, &t, &vc) == EVIDENCE_OK ? evidence_field_get(&vc, "vmpl") : NULL;
+        CHECK(v && v->len == 1 && v->value[0] == s->ev[0x30]); /* the claim is the report's VMPL */
+    }
     /* The key certificate (PEM or DER: its signature's last bytes). */
     uint8_t *key = malloc(s->key_len + 1);
     memcpy(key, s->key, s->key_len + 1);

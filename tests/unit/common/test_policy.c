@@ -180,9 +180,32 @@ static void test_policy_hardware(void) {
     strcpy(c.tee, "sgx"); /* 48 bytes only name TDX and SNP */
     CHECK(!policy_accepts(&p, &c));
 
+    /* max_vmpl: SNP reports made at that VMPL or a more privileged one;
+     * canonical as given; evidence without a VMPL refused. */
+    snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\",\"max_vmpl\":1}", M96);
+    CHECK(parse(text, &p) == 0 && p.vmpl_bound == 2);
+    in = json_loads(text, 0, NULL);
+    out = policy_json(&p);
+    CHECK(in && out && json_equal(in, out));
+    json_decref(in);
+    json_decref(out);
+    CHECK(!policy_accepts(&p, &c)); /* no vmpl claim */
+    strcpy(c.tee, "sev-snp");
+    strcpy(c.fields[1].name, "vmpl");
+    c.fields[1].len = 1;
+    c.nfields = 2;
+    for (uint8_t v = 0; v < 4; v++) {
+        c.fields[1].value[0] = v;
+        CHECK(policy_accepts(&p, &c) == (v <= 1));
+    }
+    policy zeroed;
+    memset(&zeroed, 0, sizeof zeroed); /* a policy built by hand: no VMPL bound */
+    CHECK(zeroed.vmpl_bound == 0);
+
     /* refused: unknown or repeated kinds, an empty list, an unknown status, odd lengths */
     const char *bad[] = {"\"tee\":[\"sev\"]", "\"tee\":[\"sgx\",\"sgx\"]", "\"tee\":[]", "\"tee\":\"sgx\"",
-                         "\"min_tcb_status\":\"Revoked\"", "\"min_tcb_status\":\"uptodate\"", "\"min_tcb_status\":1"};
+                         "\"min_tcb_status\":\"Revoked\"", "\"min_tcb_status\":\"uptodate\"", "\"min_tcb_status\":1",
+                         "\"max_vmpl\":4", "\"max_vmpl\":-1", "\"max_vmpl\":\"0\"", "\"max_vmpl\":0.0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "{\"measurements\":[\"%s\"],\"engine\":\"v8\",%s}", M1, bad[i]);
         CHECK(parse(text, &p) < 0);
