@@ -129,10 +129,7 @@ int runtime_main(int argc, char **argv) {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     char host[256];
-    if (cmdline_listen(o.listen, &addr, &addr_len, host, sizeof host) < 0) {
-        fprintf(stderr, "tfaas runtime: --listen '%s' is not ADDR:PORT with a numeric address\n", o.listen);
-        return 2;
-    }
+    if (cmdline_listen_opt("runtime", o.listen, &addr, &addr_len, host, sizeof host) < 0) return 2;
     sched_engine engine = action_kind_engine(o.kind);
     char *enclave = enclave_path(&o, SCHED_ENGINE_DUKTAPE, engine == SCHED_ENGINE_DUKTAPE),
          *enclave_v8 = enclave_path(&o, SCHED_ENGINE_V8, engine == SCHED_ENGINE_V8);
