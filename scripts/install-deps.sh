@@ -11,8 +11,9 @@ APT_PACKAGES=(
   libseccomp-dev duktape-dev libcurl4-openssl-dev
   # zip actions: unzipped in memory, in the gateway and the enclave
   libzip-dev
-  # the CA set compiled into the worker enclaves (fetch's TLS)
-  ca-certificates
+  # the CA set compiled into the worker enclaves (fetch's TLS), as DER
+  # that the openssl command makes from it at build time
+  ca-certificates openssl
   nodejs npm wrk util-linux procps sqlite3 gnuplot-nox
   # the PostgreSQL store backend (libpq) and the server its tests start
   # (scripts/pg-test.sh; psql makes the integration suites' schemas)

@@ -8,13 +8,17 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BIN, api } from '../lib/server.mjs';
 import { rawHttp } from '../lib/e2e.mjs';
 import { SENTINEL, startRuntime, post, initBody } from '../lib/runtime.mjs';
+import { makeZip, zipOf } from '../lib/zip.mjs';
 
 const MiB = 1 << 20;
-const KINDS = ['js:duktape', ...(existsSync(join(BIN, 'tfaas-enclave-v8')) ? ['nodejs:20'] : [])];
+const HAS_V8 = existsSync(join(BIN, 'tfaas-enclave-v8'));
+const KINDS = ['js:duktape', ...(HAS_V8 ? ['nodejs:20'] : [])];
+const MODULES = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules');
 
 // The protocol's error shape: a JSON object whose one member is "error".
 function assertProtoError(r, status, message) {
@@ -164,7 +168,9 @@ for (const kind of KINDS) {
       assertProtoError(await post(rt, '/init', {}), 400, /'value' must be a JSON object/);
       assertProtoError(await post(rt, '/init', '{"value": {"code": ', { raw: true }), 400, /malformed/);
       assertProtoError(await post(rt, '/init', initBody('x', { main: "a']); throw 1; //" })), 400, /value\.main/);
-      assertProtoError(await post(rt, '/init', { value: { code: 'UEsDBA==', binary: true, main: 'main' } }), 501, /zip/);
+      // a zip whose archive cannot be read (or a zip on js:duktape) is refused the same way
+      assertProtoError(await post(rt, '/init', { value: { code: 'UEsDBA==', binary: true, main: 'main' } }), 400,
+        /zip archive of the action is refused|runs on the V8 kinds/);
       assert.equal((await post(rt, '/init', initBody('function main() { return { ok: 1 }; }'))).status, 200);
       assert.deepEqual((await post(rt, '/run', { value: {} })).body, { ok: 1 });
     });
@@ -294,6 +300,95 @@ describe('hostile HTTP', () => {
     assert.equal((await post(rt, '/init', initBody('function main(p) { return { echo: p }; }'))).status, 200);
     const r = await post(rt, '/run', { value: { a: [1, 'b'] } });
     assert.deepEqual(r.body, { echo: { a: [1, 'b'] } });
+  });
+});
+
+// A zip (binary) action: /init {"binary": true, "code": base64 zip, "main"}.
+const zipInit = (zip, { main = 'main', env } = {}) =>
+  ({ value: { name: 'zipped', main, code: zip.toString('base64'), binary: true, ...(env ? { env } : {}) } });
+
+describe('zip actions (nodejs:20)', { skip: !HAS_V8 && 'no V8 enclave' }, () => {
+  // One runtime per test, as above.
+  const runtimes = [];
+  const fresh = async (opts) => { const rt = await startRuntime(opts); runtimes.push(rt); return rt; };
+  after(async () => { for (const rt of runtimes) await rt.stop(); });
+
+  test('a zip with node_modules: init once, run many, the __OW_* context in process.env', async () => {
+    const rt = await fresh({ kind: 'nodejs:20', env: { __OW_API_HOST: 'https://whisk.example' } });
+    const zip = zipOf({
+      'package.json': JSON.stringify({ name: 'app', main: 'lib/handler.js' }),
+      'lib/handler.js': `
+        const _ = require('lodash');
+        const tiny = require('tiny');
+        let count = 0;
+        exports.handle = (p) => {
+          count++;
+          console.log('run ' + count);
+          return { count, chunked: _.chunk(p.xs, 2), tiny: tiny(), id: process.env.__OW_ACTIVATION_ID,
+                   ns: process.env.__OW_NAMESPACE, host: process.env.__OW_API_HOST, flag: process.env.__OW_FLAG };
+        };`,
+      'node_modules/tiny/package.json': JSON.stringify({ name: 'tiny', main: './src/main' }),
+      'node_modules/tiny/src/main.js': `module.exports = () => 'tiny:' + require('./util').x;`,
+      'node_modules/tiny/src/util.js': 'exports.x = 42;',
+    }, ['lodash'], MODULES);
+    const init = await post(rt, '/init', zipInit(zip, { main: 'handle', env: { __OW_FLAG: 'on' } }));
+    assert.equal(init.status, 200, init.text);
+    assert.deepEqual(init.body, { OK: true });
+    for (let n = 1; n <= 2; n++) {
+      const r = await post(rt, '/run', { value: { xs: [1, 2, 3] }, activation_id: `act${n}`, namespace: 'ns1' });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { count: n, chunked: [[1, 2], [3]], tiny: 'tiny:42', id: `act${n}`, ns: 'ns1',
+                                 host: 'https://whisk.example', flag: 'on' });
+      await rt.waitSentinels(n);
+    }
+    const out = rt.stdout();
+    assert.ok(out.includes('run 1') && out.indexOf('run 1') < out.indexOf('run 2'), out);
+    assertProtoError(await post(rt, '/init', zipInit(zip)), 403, /more than once/);
+  });
+
+  test('a zip whose main module throws fails its /run with 502 {error}', async () => {
+    const rt = await fresh({ kind: 'nodejs:20' });
+    const zip = makeZip([{ name: 'index.js', data: 'throw new Error("broken at load")' }]);
+    assert.equal((await post(rt, '/init', zipInit(zip))).status, 200);
+    assertProtoError(await post(rt, '/run', { value: {} }), 502, /broken at load/);
+  });
+
+  test('hostile archives are refused at /init with the gateway\'s words (400 {error}); nothing is installed', async () => {
+    const rt = await fresh({ kind: 'nodejs:20' });
+    const index = { name: 'index.js', data: 'exports.main = () => ({ ok: true })' };
+    const refused = 'The zip archive of the action is refused: ';
+    const PATH_WHY = "an entry's path is absolute, has an empty, '.' or '..' segment, a backslash or a NUL, or is "
+      + 'longer than 1024 bytes';
+    const cases = [
+      // a zip bomb: 30 MiB of one byte, a few KB deflated
+      [[index, { name: 'bomb.js', data: Buffer.alloc(30 << 20, 'a') }],
+        `${refused}an entry unzips to more than 100 times its compressed size (a zip bomb) (entry 'bomb.js')`],
+      [[index, { name: 'a/../../x.js', data: 'x' }], `${refused}${PATH_WHY} (entry 'a/../../x.js')`],
+      [[index, { name: '/etc/x.js', data: 'x' }], /an entry's path is absolute/],
+      [[index, { name: 'l.js', data: '/etc/passwd', mode: 0o120777 }], /symbolic link/],
+      // too big: an entry that unzips to more than 32 MiB (stored, so no bomb ratio)
+      [[index, { name: 'big.js', data: Buffer.alloc((32 << 20) + 1, 'b'), store: true }],
+        `${refused}an entry unzips to more than 32 MiB (entry 'big.js')`],
+    ];
+    for (const [entries, why] of cases) {
+      const r = await post(rt, '/init', zipInit(makeZip(entries)));
+      assertProtoError(r, 400, why);
+    }
+    assertProtoError(await post(rt, '/init', { value: { code: 'not base64!', binary: true } }), 400,
+      /base64/);
+    // an init env the enclave would not pass on is refused, not dropped
+    assertProtoError(await post(rt, '/init', zipInit(makeZip([index]), { env: { SOME_CONFIG: 'on' } })), 400,
+      /__OW_/);
+    assertProtoError(await post(rt, '/run', { value: {} }), 409, /not initialized/);
+    // nothing was installed: a good zip may follow
+    assert.equal((await post(rt, '/init', zipInit(makeZip([index])))).status, 200);
+    assert.deepEqual((await post(rt, '/run', { value: {} })).body, { ok: true });
+  });
+
+  test('a zip on js:duktape is refused at /init (400): zip actions run on the V8 kinds', async () => {
+    const rt = await fresh({ kind: 'js:duktape' });
+    const zip = makeZip([{ name: 'index.js', data: 'exports.main = () => ({})' }]);
+    assertProtoError(await post(rt, '/init', zipInit(zip)), 400, /runs on the V8 kinds/);
   });
 });
 

@@ -249,13 +249,13 @@ static json_t *sequence_exec_build(const json_t *exec, char *err, size_t errsize
 /* A zip action is checked as the enclave will check it (code_archive.h),
  * so a bad archive is a 400 now rather than a failure at each invocation.
  * The enclave checks again: it trusts nothing the host did. */
-static int zip_check(const char *kind, const json_t *code, char *err, size_t errsize) {
+int action_zip_check(const char *kind, const char *code, size_t code_len, char *err, size_t errsize) {
     if (action_kind_engine(kind) != SCHED_ENGINE_V8) {
         snprintf(err, errsize, "A zip action runs on the V8 kinds (nodejs:*, js:v8), not on '%.64s'", kind);
         return -1;
     }
     size_t len;
-    uint8_t *zip = base64_decode_alloc(json_string_value(code), json_string_length(code), &len);
+    uint8_t *zip = base64_decode_alloc(code, code_len, &len);
     if (!zip) {
         snprintf(err, errsize, "exec.code of a binary action must be a zip archive in base64");
         return -1;
@@ -305,7 +305,8 @@ static json_t *exec_build(const json_t *exec, char *err, size_t errsize) {
      * text is a zip archive (the openwhisk client sends zips so). */
     int is_binary = binary ? json_is_true(binary)
                            : action_code_is_binary(json_string_value(code), json_string_length(code));
-    if (is_binary && zip_check(kind, code, err, errsize) < 0) return NULL;
+    if (is_binary && action_zip_check(kind, json_string_value(code), json_string_length(code), err, errsize) < 0)
+        return NULL;
     const json_t *mainv = json_object_get(exec, "main");
     if (mainv && !json_is_null(mainv) &&
         (!json_is_string(mainv) || json_string_length(mainv) == 0 || json_string_length(mainv) > 256 ||

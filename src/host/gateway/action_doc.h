@@ -55,6 +55,11 @@ const char *action_kind_resolve(const char *kind);
  * space it is non-empty, a multiple of 4 long and strict base64 (standard
  * alphabet, '=' padding only at the end). Such code is a zip archive. */
 int action_code_is_binary(const char *code, size_t len);
+/* A zip action's code (base64 text of code_len bytes) of kind checked as
+ * the enclave will check it (a V8 kind; common/code_archive.h): 0, or -1
+ * with the user's words in err. Used at create and by `tfaas runtime`'s
+ * /init. */
+int action_zip_check(const char *kind, const char *code, size_t code_len, char *err, size_t errsize);
 /* An action named the OpenWhisk way (a sequence component, a rule's
  * action): "name", "pkg/name", "/ns/name" or "/ns/pkg/name", `_` standing
  * for own_ns. Result as a named enum (action_fqn_name). */
@@ -74,7 +79,7 @@ typedef struct {
 action_fqn_result action_fqn_parse(const char *s, const char *own_ns, action_fqn *out);
 const char *action_fqn_name(action_fqn_result r);
 
-/* exec.binary of a stored document: a zip action (which tfaas cannot run yet). */
+/* exec.binary of a stored document: a zip action. */
 int action_is_binary(const json_t *doc);
 /* exec.kind of a stored document is "sequence". */
 int action_is_sequence(const json_t *doc);

@@ -24,15 +24,33 @@ static const http_header HEADERS[] = {
     {"Cache-Control", "no-store"},
 };
 
+/* The content type of a console file, by its extension. */
+static const struct {
+    const char *ext, *type;
+} TYPES[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+};
+
+static const char *content_type(const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) {
+        size_t e = strlen(TYPES[i].ext);
+        if (n > e && !strcmp(name + n - e, TYPES[i].ext)) return TYPES[i].type;
+    }
+    return "application/octet-stream"; /* with nosniff: never run as a script or page */
+}
+
 enum MHD_Result console_handle(http_req *r) {
     const char *name = r->rt.name && *r->rt.name ? r->rt.name : "index.html";
     for (size_t i = 0; i < console_assets_count; i++) {
-        const console_asset *a = &console_assets[i];
+        const embedded_file *a = &console_assets[i];
         if (strcmp(a->name, name) != 0) continue;
         void *copy = malloc(a->len ? a->len : 1); /* http_reply_bytes frees what it sends */
         if (!copy) return http_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "The server ran out of memory");
         memcpy(copy, a->data, a->len);
-        return http_reply_bytes(r->conn, MHD_HTTP_OK, a->content_type, copy, a->len, HEADERS,
+        return http_reply_bytes(r->conn, MHD_HTTP_OK, content_type(a->name), copy, a->len, HEADERS,
                                 sizeof HEADERS / sizeof HEADERS[0]);
     }
     return http_error(r->conn, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND);

@@ -449,10 +449,7 @@ int serve_main(int argc, char **argv) {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     char host[256];
-    if (cmdline_listen(o.listen, &addr, &addr_len, host, sizeof host) < 0) {
-        fprintf(stderr, "tfaas serve: --listen '%s' is not ADDR:PORT with a numeric address\n", o.listen);
-        return 2;
-    }
+    if (cmdline_listen_opt("serve", o.listen, &addr, &addr_len, host, sizeof host) < 0) return 2;
     char *enclave = o.enclave ? strdup(o.enclave) : cmdline_beside_self("tfaas-enclave");
     if (!enclave || access(enclave, X_OK) != 0) {
         fprintf(stderr, "tfaas serve: enclave executable %s is missing or not executable\n",

@@ -25,8 +25,9 @@ const char *ow_status_name(ow_status s) {
                "'_' and '$', not starting with a digit, at most 128 characters)";
     case OW_BAD_NAME: return "The request content was malformed: 'value.name' must be a string";
     case OW_BAD_ENV: return "The request content was malformed: 'value.env' must be a JSON object";
-    case OW_BINARY:
-        return "The action is a zip (binary) action, which tfaas cannot run yet; deploy its code as JavaScript text";
+    case OW_ZIP_ENV:
+        return "The request content was malformed: 'value.env' of a zip (binary) action may only hold names "
+               "starting with __OW_ (tfaas passes no other environment to a zip action)";
     case OW_BAD_DEADLINE:
         return "The request content was malformed: 'deadline' must be a non-negative integer (epoch milliseconds)";
     }
@@ -90,17 +91,22 @@ ow_status ow_init_parse(const char *body, size_t len, ow_init *out, char *jerr, 
                  *name = json_object_get(value, "name"), *env = json_object_get(value, "env"),
                  *binary = json_object_get(value, "binary");
     if (!json_is_object(value)) st = OW_BAD_VALUE;
-    else if (json_is_true(binary)) st = OW_BINARY;
     else if (!json_is_string(code) || json_string_length(code) == 0) st = OW_NO_CODE;
     else if (main && !json_is_null(main) && (!json_is_string(main) || !is_identifier(json_string_value(main))))
         st = OW_BAD_MAIN;
     else if (name && !json_is_null(name) && !json_is_string(name)) st = OW_BAD_NAME;
     else if (env && !json_is_null(env) && !json_is_object(env)) st = OW_BAD_ENV;
+    else if (json_is_true(binary)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)env, k, v) if (strncmp(k, "__OW_", 5) != 0) st = OW_ZIP_ENV;
+    }
     if (st != OW_OK) {
         json_decref(doc);
         return st;
     }
     out->code_len = json_string_length(code);
+    out->binary = json_is_true(binary);
     out->code = malloc(out->code_len + 1);
     out->main = strdup(json_is_string(main) ? json_string_value(main) : "main");
     out->name = strdup(json_is_string(name) ? json_string_value(name) : "");
@@ -190,9 +196,12 @@ static void copy_activation_id(const json_t *id, char out[33]) {
     memcpy(out, s, n + 1);
 }
 
-ow_status ow_run_params(const char *body, size_t len, const json_t *base_env, char **params, int64_t *deadline_ms,
-                        char activation_id[33], char *jerr, size_t jerr_size) {
-    *params = NULL;
+/* The checks of a /run body and its two parts: the environment (base_env
+ * overlaid with __OW_<KEY> for the body's other members) and the value
+ * ({} when absent), new references both. */
+static ow_status run_parse(const char *body, size_t len, const json_t *base_env, json_t **env_out, json_t **value_out,
+                           int64_t *deadline_ms, char activation_id[33], char *jerr, size_t jerr_size) {
+    *env_out = *value_out = NULL;
     *deadline_ms = 0;
     activation_id[0] = '\0';
     json_t *doc;
@@ -206,8 +215,8 @@ ow_status ow_run_params(const char *body, size_t len, const json_t *base_env, ch
         return st;
     }
     copy_activation_id(json_object_get(doc, "activation_id"), activation_id);
-    json_t *env = json_deep_copy(base_env), *wrapped = json_object();
-    int bad = !env || !wrapped;
+    json_t *env = json_deep_copy(base_env);
+    int bad = !env;
     const char *k;
     json_t *v;
     json_object_foreach(doc, k, v) {
@@ -219,17 +228,46 @@ ow_status ow_run_params(const char *body, size_t len, const json_t *base_env, ch
         name[5 + n] = '\0';
         if (env_set(env, name, v) < 0) bad = 1;
     }
-    if (!bad) {
-        /* set_new takes env and the value whether or not it succeeds */
-        bad = json_object_set_new(wrapped, "env", env) < 0 ||
-              json_object_set_new(wrapped, "value", value ? json_incref(value) : json_object()) < 0;
-        env = NULL;
-    }
-    if (!bad) *params = json_dump_compact(wrapped);
-    json_decref(env);
-    json_decref(wrapped);
+    value = value ? json_incref(value) : json_object();
     json_decref(doc);
+    if (bad || !value) {
+        json_decref(env);
+        json_decref(value);
+        return OW_BAD_JSON;
+    }
+    *env_out = env;
+    *value_out = value;
+    return OW_OK;
+}
+
+ow_status ow_run_params(const char *body, size_t len, const json_t *base_env, char **params, int64_t *deadline_ms,
+                        char activation_id[33], char *jerr, size_t jerr_size) {
+    *params = NULL;
+    json_t *env, *value;
+    ow_status st = run_parse(body, len, base_env, &env, &value, deadline_ms, activation_id, jerr, jerr_size);
+    if (st != OW_OK) return st;
+    json_t *wrapped = json_pack("{so so}", "env", env, "value", value); /* takes both, also on failure */
+    *params = wrapped ? json_dump_compact(wrapped) : NULL;
+    json_decref(wrapped);
     return *params ? OW_OK : OW_BAD_JSON;
+}
+
+ow_status ow_run_zip(const char *body, size_t len, const json_t *base_env, int node, char **params, char **action,
+                     int64_t *deadline_ms, char activation_id[33], char *jerr, size_t jerr_size) {
+    *params = *action = NULL;
+    json_t *env, *value;
+    ow_status st = run_parse(body, len, base_env, &env, &value, deadline_ms, activation_id, jerr, jerr_size);
+    if (st != OW_OK) return st;
+    json_t *d = json_pack("{sb sb so}", "binary", 1, "node", node, "env", env); /* takes env */
+    *params = json_dump_compact(value);
+    *action = d ? json_dump_compact(d) : NULL;
+    json_decref(d);
+    json_decref(value);
+    if (*params && *action) return OW_OK;
+    free(*params);
+    free(*action);
+    *params = *action = NULL;
+    return OW_BAD_JSON;
 }
 
 char *ow_init_params(const json_t *base_env) {

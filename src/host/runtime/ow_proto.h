@@ -14,7 +14,15 @@
  * value>}: the wrapper sets process.env to env and calls the entry point
  * with value; {"env": ..., "init": true} only loads the code (POST /init
  * reports a syntax error or a missing entry point at once, as OpenWhisk's
- * runtimes do, and leaves a warm heap for the first run). */
+ * runtimes do, and leaves a warm heap for the first run).
+ *
+ * A zip action (/init with "binary": true, the code a base64 zip) cannot be
+ * given a suffix: the enclave loads its main module and takes the entry
+ * point itself (docs/api.md, "nodejs:default and zip actions"). Its /run
+ * parameters are the run's value alone, and its environment goes in
+ * INVOKE's ACTION description, of which the enclave keeps the __OW_* names
+ * only (the host may not set anything else there): an init env naming
+ * anything else is refused (OW_ZIP_ENV) rather than dropped. */
 #ifndef TFAAS_HOST_RUNTIME_OW_PROTO_H
 #define TFAAS_HOST_RUNTIME_OW_PROTO_H
 
@@ -44,7 +52,7 @@ typedef enum {
     OW_BAD_MAIN,       /* /init: value.main not a string naming a JavaScript identifier */
     OW_BAD_NAME,       /* /init: value.name not a string */
     OW_BAD_ENV,        /* /init: value.env not an object */
-    OW_BINARY,         /* /init: value.binary true (a zip action) */
+    OW_ZIP_ENV,        /* /init of a zip action: value.env names other than __OW_* */
     OW_BAD_DEADLINE,   /* /run: deadline not a non-negative integer (or its digits as a string) */
 } ow_status;
 /* The error message OpenWhisk's caller sees for s ("" for OW_OK). */
@@ -55,6 +63,7 @@ const char *ow_status_name(ow_status s);
 typedef struct {
     char *name, *main, *code;
     size_t code_len;
+    int binary;        /* a zip action: code is the zip's base64, not yet checked */
     json_t *env;
 } ow_init;
 
@@ -81,6 +90,13 @@ char *ow_proto_wrap(const char *code, size_t code_len, const char *main, size_t 
  * or not 1..32 of [0-9a-zA-Z]). OW_OK with *params (malloc'd). */
 ow_status ow_run_params(const char *body, size_t len, const json_t *base_env, char **params, int64_t *deadline_ms,
                         char activation_id[33], char *jerr, size_t jerr_size);
+
+/* ow_run_params for a zip action: the same checks, but *params is the
+ * body's "value" alone ({} when absent), and the environment E goes into
+ * *action, INVOKE's ACTION description {"binary": true, "node": node,
+ * "env": E} (malloc'd). */
+ow_status ow_run_zip(const char *body, size_t len, const json_t *base_env, int node, char **params, char **action,
+                     int64_t *deadline_ms, char activation_id[33], char *jerr, size_t jerr_size);
 
 /* The parameters of the init probe: {"env": base_env, "init": true}. malloc'd or NULL. */
 char *ow_init_params(const json_t *base_env);

@@ -2,6 +2,7 @@
  * machine over the scheduler (ow_runtime.h). */
 #include "host/runtime/ow_runtime.h"
 
+#include "host/gateway/action_doc.h"
 #include "host/runtime/ow_proto.h"
 #include "host/util/clock.h"
 #include "host/util/ids.h"
@@ -29,8 +30,9 @@ struct ow_runtime {
     char *api_host;
     pthread_mutex_t mu;        /* guards the fields below it up to log_mu */
     ow_state state;
-    char *code;                /* wrapped code (ow_proto_wrap), from ST_READY on */
+    char *code;                /* wrapped code (ow_proto_wrap), or a zip's base64, from ST_READY on */
     size_t code_len;
+    char *main;                /* a zip action's entry point, from ST_READY on (NULL: not a zip) */
     json_t *base_env;          /* init env + __OW_API_HOST, from ST_READY on */
     unsigned running;          /* /run calls past the state check */
     unsigned inflight;         /* activations submitted and not yet finished */
@@ -77,6 +79,7 @@ void ow_runtime_free(ow_runtime *rt) {
     pthread_mutex_destroy(&rt->log_mu);
     pthread_cond_destroy(&rt->idle);
     free(rt->code);
+    free(rt->main);
     json_decref(rt->base_env);
     free(rt->api_host);
     free(rt);
@@ -102,15 +105,19 @@ static void on_done(void *ud, sched_result *res) {
 
 /* Runs params through the function: 0 with *out (free its strings with
  * sched_result_free), or -1 with *refusal (an errno of scheduler_submit)
- * when it was not accepted. */
-static int run_job(ow_runtime *rt, const char *code, size_t code_len, const char *params,
-                   const char *activation_id, uint32_t timeout_ms, sched_result *out, int *refusal) {
+ * when it was not accepted. main and action: a zip action's entry point
+ * and INVOKE's ACTION description (ow_run_zip); NULL for wrapped code. */
+static int run_job(ow_runtime *rt, const char *code, size_t code_len, const char *main, const char *action,
+                   const char *params, const char *activation_id, uint32_t timeout_ms, sched_result *out,
+                   int *refusal) {
     sched_job job = {.ns = OW_TENANT,
                      .engine = rt->cfg.engine,
                      .fn_key = OW_FN_KEY,
                      .code = code,
                      .code_len = code_len,
-                     .main = "main", /* the wrapper is module.exports, which the engines take first */
+                     /* wrapped code: the wrapper is module.exports, which the engines take first */
+                     .main = main ? main : "main",
+                     .action_json = action,
                      .params_json = params,
                      .params_len = strlen(params),
                      .activation_id = activation_id,
@@ -216,6 +223,34 @@ static json_t *base_env(const ow_runtime *rt, const json_t *init_env) {
     return env;
 }
 
+/* /init of a zip action: its archive checked as the gateway checks one at
+ * create, then installed as it is (the enclave unzips and checks it again
+ * at every load); nothing runs until the first /run (ow_runtime.h). */
+static ow_reply init_zip(ow_runtime *rt, ow_init *in) {
+    char why[512]; /* code_archive_message cuts the entry to 256 bytes */
+    if (action_zip_check(rt->cfg.kind, in->code, in->code_len, why, sizeof why) < 0) {
+        ow_init_clear(in);
+        set_state(rt, ST_EMPTY); /* nothing was installed: a correct /init may follow */
+        return (ow_reply){400, ow_error_body("%s", why)};
+    }
+    json_t *env = base_env(rt, in->env);
+    if (!env) {
+        ow_init_clear(in);
+        set_state(rt, ST_EMPTY);
+        return (ow_reply){500, ow_error_body("The runtime ran out of memory")};
+    }
+    pthread_mutex_lock(&rt->mu);
+    rt->code = in->code; /* taken from in */
+    rt->code_len = in->code_len;
+    rt->main = in->main;
+    rt->base_env = env;
+    rt->state = ST_READY;
+    pthread_mutex_unlock(&rt->mu);
+    in->code = in->main = NULL;
+    ow_init_clear(in);
+    return (ow_reply){200, json_pack("{sb}", "OK", 1)};
+}
+
 ow_reply ow_runtime_init(ow_runtime *rt, const char *body, size_t len) {
     pthread_mutex_lock(&rt->mu);
     ow_state st = rt->state;
@@ -228,9 +263,9 @@ ow_reply ow_runtime_init(ow_runtime *rt, const char *body, size_t len) {
     ow_status ps = ow_init_parse(body, len, &in, jerr, sizeof jerr);
     if (ps != OW_OK) {
         set_state(rt, ST_EMPTY); /* nothing was installed: a correct /init may follow */
-        if (ps == OW_BINARY) return (ow_reply){501, ow_error_body("%s", ow_status_name(ps))};
         return (ow_reply){400, malformed(ps, jerr)};
     }
+    if (in.binary) return init_zip(rt, &in);
     size_t code_len = 0;
     char *code = ow_proto_wrap(in.code, in.code_len, in.main, &code_len);
     json_t *env = base_env(rt, in.env);
@@ -248,7 +283,7 @@ ow_reply ow_runtime_init(ow_runtime *rt, const char *body, size_t len) {
      * without calling the entry point. */
     int refusal = 0;
     sched_result done, *res = &done;
-    int rc = run_job(rt, code, code_len, params, id, rt->cfg.timeout_ms, res, &refusal);
+    int rc = run_job(rt, code, code_len, NULL, NULL, params, id, rt->cfg.timeout_ms, res, &refusal);
     free(params);
     ow_reply r;
     if (rc < 0) {
@@ -285,9 +320,11 @@ ow_reply ow_runtime_init(ow_runtime *rt, const char *body, size_t len) {
 
 /* *logged: the activation ran and its logs and sentinels were written. */
 static ow_reply run_ready(ow_runtime *rt, const char *body, size_t len, int *logged) {
-    char *params = NULL, id[33], jerr[160];
+    char *params = NULL, *action = NULL, id[33], jerr[160];
     int64_t deadline = 0;
-    ow_status ps = ow_run_params(body, len, rt->base_env, &params, &deadline, id, jerr, sizeof jerr);
+    ow_status ps = rt->main ? ow_run_zip(body, len, rt->base_env, !strncmp(rt->cfg.kind, "nodejs:", 7), &params,
+                                         &action, &deadline, id, jerr, sizeof jerr)
+                            : ow_run_params(body, len, rt->base_env, &params, &deadline, id, jerr, sizeof jerr);
     if (ps != OW_OK)
         return (ow_reply){400, malformed(ps, jerr)};
     /* OpenWhisk's deadline (epoch ms) is when the invoker gives up: the
@@ -297,6 +334,7 @@ static ow_reply run_ready(ow_runtime *rt, const char *body, size_t len, int *log
         int64_t left = deadline - clock_wall_ms();
         if (left <= 0) {
             free(params);
+            free(action);
             return (ow_reply){502, ow_error_body("The activation's deadline had passed; the action did not run.")};
         }
         if (left < (int64_t)timeout) timeout = (uint32_t)left;
@@ -304,8 +342,9 @@ static ow_reply run_ready(ow_runtime *rt, const char *body, size_t len, int *log
     if (!id[0] && ids_activation(id) < 0) snprintf(id, sizeof id, "0");
     int refusal = 0;
     sched_result done, *res = &done;
-    int rc = run_job(rt, rt->code, rt->code_len, params, id, timeout, res, &refusal);
+    int rc = run_job(rt, rt->code, rt->code_len, rt->main, action, params, id, timeout, res, &refusal);
     free(params);
+    free(action);
     if (rc < 0) return refused(refusal);
     write_logs(rt, res->logs, 1);
     *logged = 1;
@@ -331,7 +370,7 @@ ow_reply ow_runtime_run(ow_runtime *rt, const char *body, size_t len) {
     if (busy)
         return (ow_reply){503, ow_error_body("Another activation is running and concurrent activations are not "
                                              "allowed (start the runtime with __OW_ALLOW_CONCURRENT=true)")};
-    /* code and base_env never change once ST_READY: read without mu. */
+    /* code, main and base_env never change once ST_READY: read without mu. */
     int logged = 0;
     ow_reply r = run_ready(rt, body, len, &logged);
     if (!logged) write_logs(rt, NULL, 1); /* the invoker waits for the sentinels of every /run */

@@ -11,9 +11,13 @@
  * Protocol decisions (docs/api.md, "OpenWhisk runtime mode"):
  *   /init once: 200 {"OK": true}; a second /init (also one racing the
  *   first) 403; a body that is not a valid init 400 (and /init may be tried
- *   again); a zip (binary) action 501; code that does not load (syntax
- *   error, top-level throw, no such entry point) 502, and the runtime stays
- *   failed.
+ *   again), so is a zip (binary) action whose archive the gateway would
+ *   refuse (action_zip_check: not base64, a hostile archive, a Duktape
+ *   kind); code that does not load (syntax error, top-level throw, no such
+ *   entry point) 502, and the runtime stays failed. A zip action's code is
+ *   not loaded by /init (its entry point cannot be taken without calling
+ *   it, ow_proto.h): whatever keeps it from loading is the first /run's
+ *   502.
  *   /run: 200 with the function's result (also {"error": ...} results,
  *   OpenWhisk's "application error"); 502 {"error": ...} when the function
  *   threw, timed out, ran out of memory or returned no object; 500 for an
@@ -42,6 +46,7 @@ typedef struct ow_runtime ow_runtime;
 
 typedef struct {
     scheduler *sched;          /* borrowed; outlives the runtime */
+    const char *kind;          /* the action's kind (borrowed; outlives the runtime) */
     sched_engine engine;       /* the kind's engine */
     uint32_t timeout_ms;       /* an activation's limit; a run's deadline may shorten it */
     uint64_t memory_bytes;     /* an activation's heap limit */

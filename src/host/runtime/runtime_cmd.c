@@ -35,7 +35,9 @@ static void usage(FILE *f) {
           "{\"value\": {\"name\", \"main\", \"code\", \"binary\", \"env\"}}, then POST /run any\n"
           "number of times with {\"value\": PARAMS, \"namespace\", \"action_name\",\n"
           "\"activation_id\", \"deadline\", \"api_key\", ...}; every member but value becomes\n"
-          "process.env.__OW_<MEMBER> for the activation. Each activation's logs go to\n"
+          "process.env.__OW_<MEMBER> for the activation. A zip action (\"binary\": true,\n"
+          "code a base64 zip) runs on the V8 kinds, its archive checked as tfaas serve\n"
+          "checks one. Each activation's logs go to\n"
           "stdout and stderr (as the function wrote them), followed by\n"
           "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX on both. See docs/api.md, \"OpenWhisk\n"
           "runtime mode\", for the answers and limits.\n"
@@ -127,10 +129,7 @@ int runtime_main(int argc, char **argv) {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     char host[256];
-    if (cmdline_listen(o.listen, &addr, &addr_len, host, sizeof host) < 0) {
-        fprintf(stderr, "tfaas runtime: --listen '%s' is not ADDR:PORT with a numeric address\n", o.listen);
-        return 2;
-    }
+    if (cmdline_listen_opt("runtime", o.listen, &addr, &addr_len, host, sizeof host) < 0) return 2;
     sched_engine engine = action_kind_engine(o.kind);
     char *enclave = enclave_path(&o, SCHED_ENGINE_DUKTAPE, engine == SCHED_ENGINE_DUKTAPE),
          *enclave_v8 = enclave_path(&o, SCHED_ENGINE_V8, engine == SCHED_ENGINE_V8);
@@ -160,7 +159,7 @@ int runtime_main(int argc, char **argv) {
         fprintf(stderr, "tfaas runtime: cannot start the scheduler: %s\n", err ? err : "unknown error");
         goto out;
     }
-    ow_runtime_config rc_cfg = {.sched = sched, .engine = engine, .timeout_ms = o.timeout_ms,
+    ow_runtime_config rc_cfg = {.sched = sched, .kind = o.kind, .engine = engine, .timeout_ms = o.timeout_ms,
                                 .memory_bytes = (uint64_t)o.memory_mb << 20,
                                 .max_log_bytes = (uint64_t)LIMIT_LOGS_DEFAULT << 20, .concurrency = heaps,
                                 .allow_concurrent = concurrent, .api_host = getenv("__OW_API_HOST"),

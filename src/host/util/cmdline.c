@@ -45,6 +45,13 @@ int cmdline_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len
     return 0;
 }
 
+int cmdline_listen_opt(const char *cmd, const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *host,
+                       size_t host_size) {
+    if (cmdline_listen(spec, ss, len, host, host_size) == 0) return 0;
+    fprintf(stderr, "tfaas %s: --listen '%s' is not ADDR:PORT with a numeric address\n", cmd, spec);
+    return -1;
+}
+
 char *cmdline_beside_self(const char *name) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

@@ -15,6 +15,10 @@ int cmdline_uint(const char *s, unsigned long min, unsigned long max, unsigned *
  * the address part (without brackets) is copied to host for printing.
  * 0, or -1 when spec is not of that form. */
 int cmdline_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *host, size_t host_size);
+/* cmdline_listen for the --listen option of `tfaas CMD`: on -1 it has
+ * said so on stderr ("tfaas CMD: --listen 'SPEC' is not ADDR:PORT ..."). */
+int cmdline_listen_opt(const char *cmd, const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *host,
+                       size_t host_size);
 /* The path of the executable `name` in the directory of the running one
  * (malloc'd), or NULL. */
 char *cmdline_beside_self(const char *name);

@@ -1,6 +1,7 @@
 /* tls.c - TLS client over a socket the host passed; see tls.h. */
 #include "trusted/fetch/tls.h"
 
+#include "common/embedded.h"
 #include "common/errmsg.h"
 #include "trusted/fetch/egress_conn.h"
 
@@ -9,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -17,9 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The PEM bundle compiled in at build time (scripts/embed-file.sh). */
-extern const unsigned char tfaas_ca_bundle[];
-extern const size_t tfaas_ca_bundle_len;
+/* The CA set compiled in at build time (scripts/embed.cmake): Debian's PEM
+ * bundle turned by openssl into one DER PKCS#7 structure holding only the
+ * certificates (crl2pkcs7 -nocrl), half the bytes of the PEM text. */
+EMBEDDED_BYTES(tfaas_ca_bundle);
 
 struct tls_conn {
     int fd;
@@ -40,21 +43,23 @@ int tls_init(void) {
 }
 
 static void load_roots(void) {
-    BIO *b = BIO_new_mem_buf(tfaas_ca_bundle, (int)tfaas_ca_bundle_len);
+    const unsigned char *p = tfaas_ca_bundle;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)tfaas_ca_bundle_len);
+    STACK_OF(X509) *certs = p7 && PKCS7_type_is_signed(p7) && p7->d.sign ? p7->d.sign->cert : NULL;
     roots = sk_X509_new_null();
     ctx = SSL_CTX_new(TLS_client_method());
-    if (!b || !roots || !ctx) goto fail;
+    if (!certs || !roots || !ctx) goto fail;
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-    X509 *x;
-    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-        if (X509_STORE_add_cert(store, x) != 1 || !sk_X509_push(roots, x)) {
+    for (int i = 0; i < sk_X509_num(certs); i++) {
+        X509 *x = sk_X509_value(certs, i);
+        if (X509_STORE_add_cert(store, x) != 1 || !X509_up_ref(x)) goto fail;
+        if (!sk_X509_push(roots, x)) {
             X509_free(x);
             goto fail;
         }
     }
-    ERR_clear_error(); /* the end of the bundle reads as an error */
-    BIO_free(b);
-    b = NULL;
+    PKCS7_free(p7);
+    p7 = NULL;
     if (sk_X509_num(roots) == 0) goto fail;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -64,7 +69,7 @@ static void load_roots(void) {
     return;
 fail:
     ERR_clear_error();
-    BIO_free(b);
+    PKCS7_free(p7);
     sk_X509_pop_free(roots, X509_free);
     SSL_CTX_free(ctx);
     roots = NULL;

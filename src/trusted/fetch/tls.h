@@ -1,7 +1,8 @@
 /* tls.h - one outbound connection's byte stream: TLS (OpenSSL) with
  * certificate and host-name verification against the enclave's compiled-in
- * CA set (gen/trusted/ca_bundle.c, Debian's ca-certificates at build time:
- * part of the binary, so of its measurement), or plain for http:. Every
+ * CA set (gen/trusted/ca_bundle.c, Debian's ca-certificates as DER at
+ * build time: part of the binary, so of its measurement), or plain for
+ * http:. Every
  * wait ends by the activation's deadline. */
 #ifndef TFAAS_TRUSTED_FETCH_TLS_H
 #define TFAAS_TRUSTED_FETCH_TLS_H

@@ -3,6 +3,7 @@
  * gets one object `native` with fetch, encode and decode. */
 #include "trusted/v8/fetch.h"
 
+#include "common/embedded.h"
 #include "trusted/fetch/fetch.h"
 
 #include <poll.h>
@@ -13,8 +14,7 @@
 #include <string>
 #include <vector>
 
-extern "C" const unsigned char tfaas_js_fetch[];
-extern "C" const size_t tfaas_js_fetch_len;
+EMBEDDED_BYTES(tfaas_js_fetch); /* v8/fetch.js, compiled in by scripts/embed.cmake */
 
 namespace {
 

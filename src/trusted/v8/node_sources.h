@@ -1,24 +1,14 @@
 /* node_sources.h - the JavaScript compiled into tfaas-enclave-v8 (and so
- * measured with it): tfaas's CommonJS loader (v8/loader.js) and npm's
- * browser ports of the Node built-ins, bundled at build time by
- * scripts/bundle-node-builtins.mjs into a generated node_sources.cc. */
+ * measured with it) by scripts/embed.cmake: tfaas's CommonJS loader
+ * (v8/loader.js) and npm's browser ports of the Node built-ins, bundled at
+ * build time by scripts/bundle-node-builtins.mjs, one file NAME.js each. */
 #ifndef TFAAS_TRUSTED_V8_NODE_SOURCES_H
 #define TFAAS_TRUSTED_V8_NODE_SOURCES_H
 
-#include <cstddef>
+#include "common/embedded.h"
 
-namespace tfaas_v8 {
-
-struct JsSource {
-    const char *name; /* "util" for a built-in */
-    const char *text; /* UTF-8, not NUL-terminated */
-    size_t len;
-};
-
-extern const JsSource kLoader;
-extern const JsSource kBuiltins[]; /* sorted by nothing: a handful, searched in turn */
-extern const size_t kBuiltinsCount;
-
-} // namespace tfaas_v8
+EMBEDDED_BYTES(tfaas_js_loader);
+/* {"util.js", ...}: a handful, searched in turn */
+EMBEDDED_FILES(tfaas_node_builtins);
 
 #endif

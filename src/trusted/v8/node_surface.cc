@@ -75,11 +75,13 @@ void native_is_dir(const v8::FunctionCallbackInfo<v8::Value> &a) {
     a.GetReturnValue().Set(s->archive && path_arg(a, &p) && code_archive_is_dir(s->archive, p.data(), p.size()));
 }
 
-const JsSource *find_builtin(const v8::FunctionCallbackInfo<v8::Value> &a) {
+/* A built-in by its Node name ("util"): the bundle util.js. */
+const embedded_file *find_builtin(const v8::FunctionCallbackInfo<v8::Value> &a) {
     std::string name;
     if (!path_arg(a, &name)) return nullptr;
-    for (size_t i = 0; i < kBuiltinsCount; i++)
-        if (name == kBuiltins[i].name) return &kBuiltins[i];
+    name += ".js";
+    for (size_t i = 0; i < tfaas_node_builtins_count; i++)
+        if (name == tfaas_node_builtins[i].name) return &tfaas_node_builtins[i];
     return nullptr;
 }
 
@@ -88,8 +90,8 @@ void native_is_builtin(const v8::FunctionCallbackInfo<v8::Value> &a) {
 }
 
 void native_builtin(const v8::FunctionCallbackInfo<v8::Value> &a) {
-    const JsSource *b = find_builtin(a);
-    if (b) a.GetReturnValue().Set(str(a.GetIsolate(), b->text, b->len));
+    const embedded_file *b = find_builtin(a);
+    if (b) a.GetReturnValue().Set(str(a.GetIsolate(), reinterpret_cast<const char *>(b->data), b->len));
 }
 
 /* compile(text, filename): the module's function, as Node wraps a CommonJS
@@ -128,11 +130,12 @@ bool start_loader(v8::Isolate *iso, v8::Local<v8::Context> ctx, NodeSurface *s) 
         !set_fn(ctx, native, "isBuiltin", native_is_builtin, data) ||
         !set_fn(ctx, native, "builtin", native_builtin, data))
         return false;
-    v8::ScriptOrigin origin(iso, str(iso, kLoader.name, strlen(kLoader.name)));
+    v8::ScriptOrigin origin(iso, v8::String::NewFromUtf8Literal(iso, "tfaas:loader"));
     v8::Local<v8::Script> script;
     v8::Local<v8::Value> factory, api;
     v8::Local<v8::Value> argv[] = {native, v8::Boolean::New(iso, s->node)};
-    if (!v8::Script::Compile(ctx, str(iso, kLoader.text, kLoader.len), &origin).ToLocal(&script) ||
+    if (!v8::Script::Compile(ctx, str(iso, reinterpret_cast<const char *>(tfaas_js_loader), tfaas_js_loader_len),
+                             &origin).ToLocal(&script) ||
         !script->Run(ctx).ToLocal(&factory) || !factory->IsFunction() ||
         !factory.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 2, argv).ToLocal(&api) || !api->IsObject())
         return false;

@@ -11,8 +11,12 @@
 #include <mutex>
 #include <vector>
 
-#include "url_js.h"    /* url_js[]: src/trusted/v8/bundle/url.js bundled with whatwg-url (generated) */
-#include "webapi_js.h" /* webapi_js[]: webapi.js, the parts of src/trusted/v8/webapi/ joined (generated) */
+#include "common/embedded.h"
+
+/* Compiled in by scripts/embed.cmake: src/trusted/v8/bundle/url.js bundled
+ * with whatwg-url, and webapi.js, the parts of src/trusted/v8/webapi/ joined. */
+EMBEDDED_BYTES(tfaas_url_js);
+EMBEDDED_BYTES(tfaas_webapi_js);
 
 namespace {
 
@@ -37,8 +41,8 @@ struct Module {
 
 enum { WEBAPI, URL };
 Module modules[] = {
-    {"tfaas.webapi", "tfaas:webapi.js", webapi_js, webapi_js_len, true, {}, {}},
-    {"tfaas.url", "tfaas:url.js", url_js, url_js_len, false, {}, {}},
+    {"tfaas.webapi", "tfaas:webapi.js", tfaas_webapi_js, tfaas_webapi_js_len, true, {}, {}},
+    {"tfaas.url", "tfaas:url.js", tfaas_url_js, tfaas_url_js_len, false, {}, {}},
 };
 
 /* The globals, each an export of a module (by the same name unless said). */

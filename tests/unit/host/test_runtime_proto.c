@@ -47,7 +47,17 @@ static void test_init(void) {
     CHECK(init_status("{\"value\": {}}") == OW_NO_CODE);
     CHECK(init_status("{\"value\": {\"code\": \"\"}}") == OW_NO_CODE);
     CHECK(init_status("{\"value\": {\"code\": 7}}") == OW_NO_CODE);
-    CHECK(init_status("{\"value\": {\"code\": \"x\", \"binary\": true}}") == OW_BINARY);
+    /* a zip action: its code is taken as it is (the archive is checked by
+     * ow_runtime.c); an env the enclave would not pass on is refused */
+    const char *zip = "{\"value\": {\"code\": \"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\", \"binary\": true, \"main\": \"go\","
+                      " \"env\": {\"__OW_X\": \"1\"}}}";
+    CHECK(ow_init_parse(zip, strlen(zip), &in, NULL, 0) == OW_OK);
+    CHECK(in.binary && !strcmp(in.main, "go") && in.code_len == 32);
+    ow_init_clear(&in);
+    CHECK(init_status("{\"value\": {\"code\": \"x\", \"binary\": false}}") == OW_OK);
+    CHECK(init_status("{\"value\": {\"code\": \"x\", \"binary\": true, \"env\": {\"A\": \"1\"}}}") == OW_ZIP_ENV);
+    CHECK(init_status("{\"value\": {\"code\": \"x\", \"env\": {\"A\": \"1\"}}}") == OW_OK);
+    CHECK(init_status("{\"value\": {\"binary\": true}}") == OW_NO_CODE);
     CHECK(init_status("{\"value\": {\"code\": \"x\", \"main\": 1}}") == OW_BAD_MAIN);
     CHECK(init_status("{\"value\": {\"code\": \"x\", \"main\": \"\"}}") == OW_BAD_MAIN);
     CHECK(init_status("{\"value\": {\"code\": \"x\", \"main\": \"1a\"}}") == OW_BAD_MAIN);
@@ -135,6 +145,22 @@ static void test_run(void) {
     CHECK(!run("{\"deadline\": 1.5}", base, &st, &dl, id) && st == OW_BAD_DEADLINE);
     CHECK(!run("not json", base, &st, &dl, id) && st == OW_BAD_JSON);
     CHECK(!run("\"str\"", base, &st, &dl, id) && st == OW_NOT_OBJECT);
+
+    /* a zip action's run: the value alone, the environment in ACTION */
+    char *zp = NULL, *za = NULL;
+    const char *zrun = "{\"value\": {\"x\": 2}, \"activation_id\": \"abc\", \"namespace\": \"ns\"}";
+    st = ow_run_zip(zrun, strlen(zrun), base, 1, &zp, &za, &dl, id, NULL, 0);
+    json_t *zv = zp ? json_loads(zp, 0, NULL) : NULL, *zd = za ? json_loads(za, 0, NULL) : NULL;
+    CHECK(st == OW_OK && json_integer_value(json_object_get(zv, "x")) == 2 && json_object_size(zv) == 1);
+    CHECK(json_is_true(json_object_get(zd, "binary")) && json_is_true(json_object_get(zd, "node")));
+    CHECK_STR(json_string_value(json_object_get(json_object_get(zd, "env"), "__OW_NAMESPACE")), "ns");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(zd, "env"), "__OW_API_HOST")), "https://ow");
+    CHECK_STR(id, "abc");
+    json_decref(zv);
+    json_decref(zd);
+    free(zp);
+    free(za);
+    CHECK(ow_run_zip("{\"value\": 1}", 12, base, 0, &zp, &za, &dl, id, NULL, 0) == OW_BAD_VALUE && !zp && !za);
 
     char *ip = ow_init_params(base);
     json_t *iv = ip ? json_loads(ip, 0, NULL) : NULL;
