@@ -64,6 +64,10 @@ typedef enum {
     Q_ENT_GET, Q_ENT_PUT, Q_ENT_LIST, Q_ENT_COUNT, Q_ENT_BY_REF, Q_ENT_DELETE, Q_RULES_DEACTIVATE,
     Q_ALARM_INSERT, Q_ALARM_UPSERT, Q_ALARM_GET, Q_ALARM_DELETE, Q_ALARM_DUE, Q_ALARM_EARLIEST, Q_ALARM_ADVANCE,
     Q_PKG_KIND, Q_PKG_GET, Q_PKG_PUT, Q_PKG_LIST, Q_PKG_DELETE, Q_PKG_COUNT_ACTIONS, Q_PKG_ACTIONS,
+    /* Inside a transaction: waits until no other transaction, in any
+     * process, holds namespace ?1's write lock, and holds it until this one
+     * ends (store_begin_ns). */
+    Q_NS_WRITE_LOCK,
     Q_COUNT
 } store_query;
 

@@ -40,7 +40,7 @@ store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, 
     if (!s || !ns || !name || !json_is_object(in) || kind >= STORE_ENTITY_KINDS)
         return store_fail("entity_put: missing argument or doc is not an object");
     pthread_mutex_lock(&s->db_lock);
-    store_status out = store_begin(s);
+    store_status out = store_begin_ns(s, ns);
     char prev[64], version[64];
     json_t *doc = NULL;
     char *text = NULL;
@@ -136,7 +136,7 @@ store_status store_entity_delete(store *s, store_entity_kind kind, const char *n
     if (!s || !ns || !name || kind >= STORE_ENTITY_KINDS) return store_fail("entity_delete: missing argument");
     pthread_mutex_lock(&s->db_lock);
     json_t *doc = NULL;
-    store_status res = store_begin(s);
+    store_status res = store_begin_ns(s, ns);
     if (res == STORE_OK) {
         int found = entity_read(s, kind, ns, name, &doc, NULL);
         res = found < 0 ? STORE_ERROR : found ? STORE_OK : STORE_NOT_FOUND;
@@ -172,7 +172,7 @@ store_status store_alarm_put(store *s, const char *ns, const char *trigger, json
     char *text = json_dumps(doc, JSON_COMPACT);
     if (!text) return store_fail("out of memory");
     pthread_mutex_lock(&s->db_lock);
-    store_status res = store_begin(s);
+    store_status res = store_begin_ns(s, ns);
     if (res == STORE_OK) {
         int found = entity_read(s, STORE_ENTITY_TRIGGER, ns, trigger, NULL, NULL);
         if (found < 0) res = STORE_ERROR;

@@ -209,4 +209,7 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                             "AND name < $3::text",
     [Q_PKG_ACTIONS] = "SELECT doc FROM actions WHERE namespace = $1::text AND name >= $2::text AND name < $3::text "
                       "ORDER BY updated DESC, seq DESC" LIMIT(4) " OFFSET $5::bigint",
+    /* Released at commit or rollback. Names whose hashes collide share a
+     * lock: they only wait for each other. */
+    [Q_NS_WRITE_LOCK] = "SELECT pg_advisory_xact_lock(" STR(STORE_PG_NS_LOCK_CLASS) ", hashtext($1::text))",
 };

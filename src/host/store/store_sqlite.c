@@ -134,6 +134,9 @@ static const char *const SQL[Q_COUNT] = {
     [Q_PKG_COUNT_ACTIONS] = "SELECT count(*) FROM actions WHERE namespace = ?1 AND name >= ?2 AND name < ?3",
     [Q_PKG_ACTIONS] = "SELECT json_remove(doc, '$.exec.code') FROM actions WHERE namespace = ?1 AND "
                       "name >= ?2 AND name < ?3 ORDER BY updated DESC, rowid DESC LIMIT ?4 OFFSET ?5",
+    /* Nothing to do: BEGIN IMMEDIATE took the database's write lock, which
+     * serialises every writer of every namespace, in any process. */
+    [Q_NS_WRITE_LOCK] = "SELECT ?1",
 };
 
 /* mkdir -p with mode 0700 for every directory it creates: the state holds
