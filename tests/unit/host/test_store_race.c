@@ -2,8 +2,9 @@
  * as several servers on one database write it: every update of an action,
  * a package and a trigger gets a version of its own and none is lost; of
  * the stores creating one name without overwrite exactly one succeeds; the
- * route bound (STORE_ROUTES_MAX) is exact, round after round; one alarm
- * time is claimed once.
+ * route bound (STORE_ROUTES_MAX) is exact, round after round; an action
+ * is never stored into a package deleted at the same time; one alarm time
+ * is claimed once.
  * Each store is its own connection, so under scripts/pg-test.sh (ctest
  * pg/store-unit) these are PostgreSQL sessions racing in READ COMMITTED,
  * and store_begin_ns's advisory lock is what serialises them; on SQLite
@@ -22,7 +23,7 @@
 #define STORES 3
 #define WRITES 20 /* per store and kind */
 
-enum { K_ACTION, K_PACKAGE, K_TRIGGER, K_CREATE, K_ROUTE, K_ALARM, KINDS };
+enum { K_ACTION, K_PACKAGE, K_TRIGGER, K_CREATE, K_ROUTE, K_ALARM, K_INTO_PACKAGE, KINDS };
 
 typedef struct {
     store *s;
@@ -67,6 +68,12 @@ static void *run(void *arg) {
                 pthread_barrier_wait(w->go);
                 break;
             }
+            case K_INTO_PACKAGE: /* rounds: store 0 deletes package qI while store 1 stores an action in it */
+                pthread_barrier_wait(w->go);
+                snprintf(name, sizeof name, w->idx == 0 ? "q%d" : "q%d/f", i);
+                if (w->idx == 0) *st = store_package_delete(w->s, "alice", name, NULL, NULL);
+                else *st = w->idx == 1 ? store_action_put(w->s, "alice", name, action, 1, NULL) : STORE_OK;
+                break;
             case K_ALARM: /* the tick due at 1000+i moves to 1001+i: one store claims it */
                 *st = store_alarm_advance(w->s, "alice", "t", 1000 + i, 1001 + i);
                 break;
@@ -118,6 +125,11 @@ int main(void) {
     CHECK(store_package_put(s[0], "alice", "p", empty, 0, 0, NULL) == STORE_OK);
     CHECK(store_entity_put(s[0], STORE_ENTITY_TRIGGER, "alice", "t", empty, NULL, 0, NULL) == STORE_OK);
     CHECK(store_alarm_put(s[0], "alice", "t", sched, 1000, 1) == STORE_OK);
+    for (int i = 0; i < WRITES; i++) {
+        char pkg[32];
+        snprintf(pkg, sizeof pkg, "q%d", i);
+        CHECK(store_package_put(s[0], "alice", pkg, empty, 0, 0, NULL) == STORE_OK);
+    }
     for (int i = 0; i < STORE_ROUTES_MAX - 1; i++) {
         char rel[32];
         snprintf(rel, sizeof rel, "/f%d", i);
@@ -166,6 +178,17 @@ int main(void) {
      * tick finds it moved on: STORE_NOT_FOUND) */
     CHECK(count(w, K_ALARM, STORE_OK) == WRITES);
     CHECK(count(w, K_ALARM, STORE_NOT_FOUND) == (STORES - 1) * WRITES);
+
+    /* never an action stored in a package deleted meanwhile: the action
+     * wins (the delete finds it: STORE_CONFLICT) or the delete does (the
+     * put finds no package: STORE_NOT_FOUND) */
+    int orphans = 0;
+    for (int i = 0; i < WRITES; i++) {
+        store_status del = w[0].st[K_INTO_PACKAGE][i], put = w[1].st[K_INTO_PACKAGE][i];
+        orphans += !((put == STORE_OK && del == STORE_CONFLICT) || (del == STORE_OK && put == STORE_NOT_FOUND));
+    }
+    if (orphans) fprintf(stderr, "into a package: %d of %d rounds both won\n", orphans, WRITES);
+    CHECK(orphans == 0);
 
     for (int i = 0; i < STORES; i++) store_close(s[i]);
     scratch_remove(dir);
