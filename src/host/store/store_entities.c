@@ -180,9 +180,11 @@ store_status store_alarm_put(store *s, const char *ns, const char *trigger, json
     }
     if (res == STORE_OK) {
         store_val args[] = {SV_TEXT_(ns), SV_TEXT_(trigger), next_val(next_fire), SV_TEXT_(text)};
-        store_rc rc = store_run(s, create_only ? Q_ALARM_INSERT : Q_ALARM_UPSERT, args, 4, NULL, NULL, NULL);
+        int64_t changes = 0;
+        store_rc rc = store_run(s, create_only ? Q_ALARM_INSERT : Q_ALARM_REPLACE, args, 4, NULL, NULL, &changes);
         if (SB_IS_CONSTRAINT(rc)) res = STORE_CONFLICT, store_fail("the trigger has a schedule already");
         else if (rc != SB_OK) res = store_fail_db(s, "write alarm");
+        else if (!changes) res = STORE_NOT_FOUND, store_fail("the trigger has no schedule");
     }
     if (res == STORE_OK) res = store_commit(s);
     else store_rollback(s);

@@ -42,7 +42,8 @@ store_status store_entity_by_ref(store *s, store_entity_kind kind, const char *n
 #define STORE_ALARM_NONE INT64_MIN
 /* Creates (create_only) or replaces the schedule of ns/trigger. doc is
  * borrowed. STORE_CONFLICT: create_only and one exists; STORE_NOT_FOUND: the
- * trigger does not exist. */
+ * trigger does not exist, or (replacing) it has no schedule: a schedule
+ * deleted (through any node) after the caller read it stays deleted. */
 store_status store_alarm_put(store *s, const char *ns, const char *trigger, json_t *doc, int64_t next_fire,
                              int create_only);
 store_status store_alarm_get(store *s, const char *ns, const char *trigger, json_t **doc, int64_t *next_fire);

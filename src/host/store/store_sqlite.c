@@ -116,7 +116,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_RULES_DEACTIVATE] = "UPDATE entities SET doc = json_set(doc, '$.status', 'inactive') "
                            "WHERE namespace = ?1 AND ref = ?2 AND kind = ?3",
     [Q_ALARM_INSERT] = "INSERT INTO alarms(namespace, trigger, next_fire, doc) VALUES (?1, ?2, ?3, ?4)",
-    [Q_ALARM_UPSERT] = "INSERT OR REPLACE INTO alarms(namespace, trigger, next_fire, doc) VALUES (?1, ?2, ?3, ?4)",
+    [Q_ALARM_REPLACE] = "UPDATE alarms SET next_fire = ?3, doc = ?4 WHERE namespace = ?1 AND trigger = ?2",
     [Q_ALARM_GET] = "SELECT doc, next_fire FROM alarms WHERE namespace = ?1 AND trigger = ?2",
     [Q_ALARM_DELETE] = "DELETE FROM alarms WHERE namespace = ?1 AND trigger = ?2",
     [Q_ALARM_DUE] = "SELECT json_object('namespace', namespace, 'trigger', trigger, 'next_fire', next_fire,"

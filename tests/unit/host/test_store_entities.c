@@ -64,6 +64,12 @@ static void test_alarms(store *s) {
     json_decref(got);
     CHECK(store_alarm_earliest(s, &earliest) == STORE_OK && earliest == STORE_ALARM_NONE);
     CHECK(store_alarm_put(s, "guest", "t1", a, 7000, 0) == STORE_OK); /* replace */
+    /* a replace (UPDATE, PAUSE of the feed, which read the schedule first)
+     * does not bring back a schedule deleted since */
+    CHECK(store_alarm_delete(s, "guest", "t1") == STORE_OK);
+    CHECK(store_alarm_put(s, "guest", "t1", a, 7000, 0) == STORE_NOT_FOUND);
+    CHECK(store_alarm_get(s, "guest", "t1", &got, &next) == STORE_NOT_FOUND);
+    CHECK(store_alarm_put(s, "guest", "t1", a, 7000, 1) == STORE_OK);
     json_decref(a);
 }
 
