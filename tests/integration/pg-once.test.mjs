@@ -2,10 +2,10 @@
 // on one PostgreSQL store (issue 16). The attacks: the same write sent to
 // every node at once (two versions 0.0.N, two creators of one name told
 // 200, an action stored in a package deleted meanwhile, one route past
-// STORE_ROUTES_MAX), every node's alarm thread waking for the same due
-// schedule (a tick fired twice, a rule run twice), and a change through one
-// node that another keeps serving from its cache (a deleted action, a
-// replaced credential). Runs only under scripts/pg-test.sh (make test-pg).
+// STORE_ROUTES_MAX, one trigger past STORE_ENTITIES_MAX), every node's
+// alarm thread waking for the same due schedule (a tick fired twice, a rule
+// run twice), and a change through one node that another keeps serving
+// from its cache (a deleted action, a replaced credential). Runs only under scripts/pg-test.sh (make test-pg).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, startServer } from '../lib/server.mjs';
@@ -20,6 +20,7 @@ const M = '/api/v1/web/whisk.system/apimgmt';
 const FEED = '/api/v1/namespaces/whisk.system/actions/alarms';
 const ECHO = 'function main(p) { return { got: p }; }';
 const ROUTES_MAX = 1000; // STORE_ROUTES_MAX (store.h)
+const ENTITIES_MAX = 1000; // STORE_ENTITIES_MAX (store_entities.h)
 // What a write through one node may take to reach another's read cache:
 // STORE_CACHE_CHECK_MS (50 ms) plus NOTIFY's delivery. 5 s leaves room for
 // a loaded machine; a cache that is not invalidated never gets there.
@@ -114,6 +115,21 @@ describe('three servers on one PostgreSQL store', { skip: PG ? false : 'needs TF
       assert.equal(given, 1, `round ${round}: routes given past ${ROUTES_MAX - 1}: ${given}`);
       assert.equal(storeSql(cluster.store, "SELECT count(*) FROM api_routes WHERE namespace = 'bound'"), `${ROUTES_MAX}`);
       storeSql(cluster.store, "DELETE FROM api_routes WHERE namespace = 'bound' AND basepath = '/race'");
+    }
+  });
+
+  test('the last trigger below the namespace bound asked for through every node at once is given once', async () => {
+    const owner = await createNamespace(nodes[0], 'ents');
+    const tenants = nodes.map((n) => ({ ...owner, url: n.url }));
+    // Up to one below STORE_ENTITIES_MAX in the database itself (kind 0: triggers).
+    storeSql(cluster.store, `INSERT INTO entities(namespace, kind, name, version, updated, ref, doc) SELECT 'ents', 0, `
+      + `'f' || g, '0.0.1', 0, NULL, '{}' FROM generate_series(1, ${ENTITIES_MAX - 1}) g`);
+    for (let round = 0; round < PER_NODE; round++) {
+      const rs = await Promise.all(tenants.map((t, i) => api(t, 'PUT', `${NS}/triggers/n${i}`, { body: {} })));
+      const given = rs.filter((r) => r.status === 200).length;
+      for (const r of rs) if (r.status !== 200) assertError(r, 403, `The namespace has ${ENTITIES_MAX} triggers, the most it may have`);
+      assert.equal(given, 1, `round ${round}: triggers given past ${ENTITIES_MAX - 1}: ${given}`);
+      storeSql(cluster.store, "DELETE FROM entities WHERE namespace = 'ents' AND name LIKE 'n%'");
     }
   });
 

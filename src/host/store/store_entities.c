@@ -34,9 +34,30 @@ static int entity_read(store *s, store_entity_kind kind, const char *ns, const c
     return r.found;
 }
 
+/* Whether ns has room for one more entity of kind (lock held, namespace
+ * locked): 1, or 0 with *held the count, or -1 (error set). */
+static int entity_room_locked(store *s, store_entity_kind kind, const char *ns, int64_t *held) {
+    store_val args[] = {SV_TEXT_(ns), SV_INT_(kind)};
+    int64_t n = 0;
+    if (store_run(s, Q_ENT_COUNT, args, 2, store_row_int, &n, NULL) != SB_OK) {
+        store_fail_db(s, "count entities");
+        return -1;
+    }
+    if (n < STORE_ENTITIES_MAX) return 1;
+    *held = n;
+    store_fail("the namespace holds the most entities of this kind it may");
+    return 0;
+}
+
 store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *in,
                               const char *ref, int overwrite, json_t **stored) {
+    return store_entity_put_bounded(s, kind, ns, name, in, ref, overwrite, NULL, stored);
+}
+
+store_status store_entity_put_bounded(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *in,
+                                      const char *ref, int overwrite, int64_t *held, json_t **stored) {
     if (stored) *stored = NULL;
+    if (held) *held = 0;
     if (!s || !ns || !name || !json_is_object(in) || kind >= STORE_ENTITY_KINDS)
         return store_fail("entity_put: missing argument or doc is not an object");
     pthread_mutex_lock(&s->db_lock);
@@ -48,7 +69,12 @@ store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, 
         int found = entity_read(s, kind, ns, name, NULL, prev);
         if (found < 0) out = STORE_ERROR;
         else if (found && !overwrite) out = STORE_CONFLICT, store_fail("entity exists already");
-        else store_next_version(found ? prev : NULL, version);
+        else {
+            int room = found || !held ? 1 : entity_room_locked(s, kind, ns, held);
+            if (room < 0) out = STORE_ERROR;
+            else if (!room) out = STORE_CONFLICT;
+            else store_next_version(found ? prev : NULL, version);
+        }
     }
     if (out == STORE_OK) {
         int64_t now = clock_wall_ms();

@@ -25,6 +25,15 @@ typedef enum {
  * new reference to the stored document. */
 store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *doc,
                               const char *ref, int overwrite, json_t **stored);
+/* A namespace has at most this many entities of each kind (docs/api.md). */
+#define STORE_ENTITIES_MAX 1000
+/* store_entity_put that also refuses a new name when ns holds
+ * STORE_ENTITIES_MAX entities of kind already: STORE_CONFLICT with *held
+ * set to that count (0 for the other refusals). The count and the insert
+ * run under the namespace's write lock, so the bound is exact across
+ * processes and nodes. */
+store_status store_entity_put_bounded(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *doc,
+                                      const char *ref, int overwrite, int64_t *held, json_t **stored);
 store_status store_entity_get(store *s, store_entity_kind kind, const char *ns, const char *name, json_t **out);
 /* Newest update first, like OpenWhisk's lists. */
 store_status store_entity_list(store *s, store_entity_kind kind, const char *ns, int limit, int skip, json_t **out);

@@ -2,7 +2,8 @@
  * as several servers on one database write it: every update of an action,
  * a package and a trigger gets a version of its own and none is lost; of
  * the stores creating one name without overwrite exactly one succeeds; the
- * route bound (STORE_ROUTES_MAX) is exact, round after round; an action
+ * route bound (STORE_ROUTES_MAX) and the bound on rules (STORE_ENTITIES_MAX)
+ * are exact, round after round; an action
  * is never stored into a package deleted at the same time; one alarm time
  * is claimed once.
  * Each store is its own connection, so under scripts/pg-test.sh (ctest
@@ -23,7 +24,7 @@
 #define STORES 3
 #define WRITES 20 /* per store and kind */
 
-enum { K_ACTION, K_PACKAGE, K_TRIGGER, K_CREATE, K_ROUTE, K_ALARM, K_INTO_PACKAGE, KINDS };
+enum { K_ACTION, K_PACKAGE, K_TRIGGER, K_CREATE, K_ROUTE, K_ALARM, K_INTO_PACKAGE, K_RULE_BOUND, KINDS };
 
 typedef struct {
     store *s;
@@ -31,6 +32,7 @@ typedef struct {
     pthread_barrier_t *go;
     char versions[KINDS][WRITES][64];
     store_status st[KINDS][WRITES];
+    int64_t held[WRITES]; /* K_RULE_BOUND: the count a refusal gave */
 } worker;
 
 static const char *version_of(json_t *doc, char out[64]) {
@@ -73,6 +75,13 @@ static void *run(void *arg) {
                 snprintf(name, sizeof name, w->idx == 0 ? "q%d" : "q%d/f", i);
                 if (w->idx == 0) *st = store_package_delete(w->s, "alice", name, NULL, NULL);
                 else *st = w->idx == 1 ? store_action_put(w->s, "alice", name, action, 1, NULL) : STORE_OK;
+                break;
+            case K_RULE_BOUND: /* rounds: every store adds the last rule below the bound, the winner's goes again */
+                snprintf(name, sizeof name, "b%d-%d", w->idx, i);
+                *st = store_entity_put_bounded(w->s, STORE_ENTITY_RULE, "alice", name, empty, "t", 0, &w->held[i], NULL);
+                pthread_barrier_wait(w->go);
+                if (*st == STORE_OK) store_entity_delete(w->s, STORE_ENTITY_RULE, "alice", name, NULL);
+                pthread_barrier_wait(w->go);
                 break;
             case K_ALARM: /* the tick due at 1000+i moves to 1001+i: one store claims it */
                 *st = store_alarm_advance(w->s, "alice", "t", 1000 + i, 1001 + i);
@@ -130,6 +139,11 @@ int main(void) {
         snprintf(pkg, sizeof pkg, "q%d", i);
         CHECK(store_package_put(s[0], "alice", pkg, empty, 0, 0, NULL) == STORE_OK);
     }
+    for (int i = 0; i < STORE_ENTITIES_MAX - 1; i++) {
+        char rule[32];
+        snprintf(rule, sizeof rule, "f%d", i);
+        CHECK(store_entity_put(s[0], STORE_ENTITY_RULE, "alice", rule, empty, "t", 0, NULL) == STORE_OK);
+    }
     for (int i = 0; i < STORE_ROUTES_MAX - 1; i++) {
         char rel[32];
         snprintf(rel, sizeof rel, "/f%d", i);
@@ -178,6 +192,20 @@ int main(void) {
      * tick finds it moved on: STORE_NOT_FOUND) */
     CHECK(count(w, K_ALARM, STORE_OK) == WRITES);
     CHECK(count(w, K_ALARM, STORE_NOT_FOUND) == (STORES - 1) * WRITES);
+
+    /* in each round one rule past STORE_ENTITIES_MAX - 1; the others are
+     * told the namespace holds the most it may */
+    int past = 0;
+    for (int i = 0; i < WRITES; i++) {
+        int given = 0, full = 0;
+        for (int j = 0; j < STORES; j++) {
+            given += w[j].st[K_RULE_BOUND][i] == STORE_OK;
+            full += w[j].st[K_RULE_BOUND][i] == STORE_CONFLICT && w[j].held[i] == STORE_ENTITIES_MAX;
+        }
+        past += given != 1 || full != STORES - 1;
+    }
+    if (past) fprintf(stderr, "rules: %d of %d rounds did not give exactly one\n", past, WRITES);
+    CHECK(past == 0);
 
     /* never an action stored in a package deleted meanwhile: the action
      * wins (the delete finds it: STORE_CONFLICT) or the delete does (the
