@@ -1,11 +1,13 @@
 // pg-once.test.mjs - what must happen once across three `tfaas serve` nodes
 // on one PostgreSQL store (issue 16). The attacks: the same write sent to
 // every node at once (two versions 0.0.N, two creators of one name told
-// 200, an action stored in a package deleted meanwhile, one route past
-// STORE_ROUTES_MAX, one trigger past STORE_ENTITIES_MAX), every node's
-// alarm thread waking for the same due schedule (a tick fired twice, a rule
-// run twice), and a change through one node that another keeps serving
-// from its cache (a deleted action, a replaced credential). Runs only under scripts/pg-test.sh (make test-pg).
+// 200, an action stored in a package deleted meanwhile, an active rule
+// stored for a trigger deleted meanwhile, one route past STORE_ROUTES_MAX,
+// one trigger past STORE_ENTITIES_MAX), every node's alarm thread waking
+// for the same due schedule (a tick fired twice, a rule run twice), and a
+// change through one node that another keeps serving from its cache (a
+// deleted action, a replaced credential). Runs only under
+// scripts/pg-test.sh (make test-pg).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, startServer } from '../lib/server.mjs';
@@ -94,6 +96,22 @@ describe('three servers on one PostgreSQL store', { skip: PG ? false : 'needs TF
         assert.equal(pkgNow.status, 404);
         assert.equal(actNow.status, 404, `an action outlived its package: ${actNow.text}`);
       }
+    }
+  });
+
+  test('a trigger deleted on one node while another stores a rule for it: never an active rule without its trigger', async () => {
+    await putAction(nodes[0], 'ruled', ECHO);
+    for (let i = 0; i < PER_NODE; i++) {
+      const trig = `doomed-${i}`;
+      assert.equal((await api(nodes[0], 'PUT', `${NS}/triggers/${trig}`, { body: {} })).status, 200);
+      const [del, put] = await Promise.all([
+        api(nodes[0], 'DELETE', `${NS}/triggers/${trig}`),
+        api(nodes[1], 'PUT', `${NS}/rules/rule-${i}`, { body: { trigger: trig, action: 'ruled' } }),
+      ]);
+      assert.equal(del.status, 200, del.text);
+      if (put.status !== 200) assertError(put, 400, `trigger /guest/${trig} does not exist`);
+      const rule = await api(nodes[2], 'GET', `${NS}/rules/rule-${i}`);
+      if (rule.status === 200) assert.equal(rule.body.status, 'inactive', `an active rule outlived its trigger: ${rule.text}`);
     }
   });
 

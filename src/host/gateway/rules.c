@@ -141,6 +141,8 @@ static enum MHD_Result put(http_req *r) {
                                                overwrite, &held, &stored);
     json_decref(doc);
     if (st == STORE_CONFLICT) return entity_put_refused(r, held, "rules");
+    if (st == STORE_NOT_FOUND) /* deleted since check_ref looked (through another node) */
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "trigger /%s/%s does not exist", t.ns, t.name);
     if (st != STORE_OK) return req_store_error(r);
     return http_reply_json(r->conn, MHD_HTTP_OK, stored, NULL);
 }
@@ -172,7 +174,9 @@ static enum MHD_Result set_status(http_req *r) {
         json_object_set_new(rule, "status", json_string(want));
         const char *ref = json_get_str(json_object_get(rule, "trigger"), "name", "");
         st = store_entity_put(r->gw->store, STORE_ENTITY_RULE, r->ns, r->rt.name, rule, ref, 1, NULL);
-        ret = st == STORE_OK ? http_reply_json(r->conn, MHD_HTTP_OK, json_object(), NULL) : req_store_error(r);
+        if (st == STORE_NOT_FOUND) /* the trigger went since it was read */
+            ret = http_error(r->conn, MHD_HTTP_NOT_FOUND, "Only rules with existing triggers can be activated");
+        else ret = st == STORE_OK ? http_reply_json(r->conn, MHD_HTTP_OK, json_object(), NULL) : req_store_error(r);
     }
     json_decref(rule);
     json_decref(body);

@@ -76,6 +76,14 @@ store_status store_entity_put_bounded(store *s, store_entity_kind kind, const ch
             else store_next_version(found ? prev : NULL, version);
         }
     }
+    /* A rule's trigger must exist now, under the lock a trigger's delete
+     * takes too: a rule written while its trigger is deleted elsewhere would
+     * stay active (the delete makes only the rules it sees inactive). */
+    if (out == STORE_OK && kind == STORE_ENTITY_RULE && ref) {
+        int has = entity_read(s, STORE_ENTITY_TRIGGER, ns, ref, NULL, NULL);
+        if (has < 0) out = STORE_ERROR;
+        else if (!has) out = STORE_NOT_FOUND, store_fail("the rule's trigger does not exist");
+    }
     if (out == STORE_OK) {
         int64_t now = clock_wall_ms();
         doc = json_deep_copy(in);

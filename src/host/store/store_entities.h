@@ -21,8 +21,9 @@ typedef enum {
  * update) and updated (ms since the epoch) set. ref: what the entity refers
  * to, kept in its own column to be looked up by (a rule's trigger name);
  * NULL for none. STORE_CONFLICT when it exists and overwrite is 0;
- * STORE_NOT_FOUND when the namespace does not exist. *stored (may be NULL):
- * new reference to the stored document. */
+ * STORE_NOT_FOUND when the namespace does not exist, or for a rule when its
+ * trigger (ref) does not, checked in the write's transaction. *stored (may
+ * be NULL): new reference to the stored document. */
 store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *doc,
                               const char *ref, int overwrite, json_t **stored);
 /* A namespace has at most this many entities of each kind (docs/api.md). */

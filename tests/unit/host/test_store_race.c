@@ -3,10 +3,9 @@
  * a package and a trigger gets a version of its own and none is lost; of
  * the stores creating one name without overwrite exactly one succeeds; the
  * route bound (STORE_ROUTES_MAX) and the bound on rules (STORE_ENTITIES_MAX)
- * are exact, round after round; an action
- * is never stored into a package deleted at the same time; one alarm time
- * is claimed once.
- * Each store is its own connection, so under scripts/pg-test.sh (ctest
+ * are exact, round after round; a rule is never left active for a trigger
+ * deleted at the same time, nor an action stored into a package deleted
+ * at the same time; one alarm time is claimed once. Each store is its own connection, so under scripts/pg-test.sh (ctest
  * pg/store-unit) these are PostgreSQL sessions racing in READ COMMITTED,
  * and store_begin_ns's advisory lock is what serialises them; on SQLite
  * BEGIN IMMEDIATE does. Threads only write; every CHECK runs on the main
@@ -24,7 +23,7 @@
 #define STORES 3
 #define WRITES 20 /* per store and kind */
 
-enum { K_ACTION, K_PACKAGE, K_TRIGGER, K_CREATE, K_ROUTE, K_ALARM, K_INTO_PACKAGE, K_RULE_BOUND, KINDS };
+enum { K_ACTION, K_PACKAGE, K_TRIGGER, K_CREATE, K_ROUTE, K_ALARM, K_INTO_PACKAGE, K_RULE_BOUND, K_RULE_TRIGGER, KINDS };
 
 typedef struct {
     store *s;
@@ -83,6 +82,18 @@ static void *run(void *arg) {
                 if (*st == STORE_OK) store_entity_delete(w->s, STORE_ENTITY_RULE, "alice", name, NULL);
                 pthread_barrier_wait(w->go);
                 break;
+            case K_RULE_TRIGGER: /* rounds: store 0 deletes trigger dI while store 1 stores a rule for it */
+                pthread_barrier_wait(w->go);
+                snprintf(name, sizeof name, w->idx == 0 ? "d%d" : "rd%d", i);
+                if (w->idx == 0) *st = store_entity_delete(w->s, STORE_ENTITY_TRIGGER, "alice", name, NULL);
+                else if (w->idx == 1) {
+                    char trig[32];
+                    snprintf(trig, sizeof trig, "d%d", i);
+                    json_t *rule = json_pack("{ss}", "status", "active");
+                    *st = store_entity_put(w->s, STORE_ENTITY_RULE, "alice", name, rule, trig, 0, NULL);
+                    json_decref(rule);
+                } else *st = STORE_OK;
+                break;
             case K_ALARM: /* the tick due at 1000+i moves to 1001+i: one store claims it */
                 *st = store_alarm_advance(w->s, "alice", "t", 1000 + i, 1001 + i);
                 break;
@@ -138,6 +149,11 @@ int main(void) {
         char pkg[32];
         snprintf(pkg, sizeof pkg, "q%d", i);
         CHECK(store_package_put(s[0], "alice", pkg, empty, 0, 0, NULL) == STORE_OK);
+    }
+    for (int i = 0; i < WRITES; i++) {
+        char trig[32];
+        snprintf(trig, sizeof trig, "d%d", i);
+        CHECK(store_entity_put(s[0], STORE_ENTITY_TRIGGER, "alice", trig, empty, NULL, 0, NULL) == STORE_OK);
     }
     for (int i = 0; i < STORE_ENTITIES_MAX - 1; i++) {
         char rule[32];
@@ -206,6 +222,22 @@ int main(void) {
     }
     if (past) fprintf(stderr, "rules: %d of %d rounds did not give exactly one\n", past, WRITES);
     CHECK(past == 0);
+
+    /* never an active rule whose trigger is gone: the rule came first (the
+     * delete made it inactive) or it was refused (STORE_NOT_FOUND) */
+    int active = 0;
+    for (int i = 0; i < WRITES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "rd%d", i);
+        json_t *rule = NULL;
+        store_status kept = store_entity_get(s[2], STORE_ENTITY_RULE, "alice", name, &rule);
+        CHECK(w[0].st[K_RULE_TRIGGER][i] == STORE_OK);
+        CHECK(kept == (w[1].st[K_RULE_TRIGGER][i] == STORE_OK ? STORE_OK : STORE_NOT_FOUND));
+        active += kept == STORE_OK && strcmp(json_string_value(json_object_get(rule, "status")), "inactive") != 0;
+        json_decref(rule);
+    }
+    if (active) fprintf(stderr, "rules: %d of %d stayed active without their trigger\n", active, WRITES);
+    CHECK(active == 0);
 
     /* never an action stored in a package deleted meanwhile: the action
      * wins (the delete finds it: STORE_CONFLICT) or the delete does (the
