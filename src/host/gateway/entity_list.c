@@ -1,6 +1,7 @@
 /* entity_list.c - what triggers and rules share as collections: GET of one
  * page of a namespace's triggers or rules (newest update first) or their
- * count, and the per-namespace limit on how many there may be. */
+ * count, and the answer when the store refuses a put for the per-namespace
+ * limit on how many there may be (store_entity_put_bounded). */
 #include "host/gateway/gateway_internal.h"
 #include "host/gateway/query.h"
 
@@ -23,18 +24,8 @@ enum MHD_Result entity_list_handle(http_req *r, int kind, const char *collection
     return http_reply_json(r->conn, MHD_HTTP_OK, out, NULL);
 }
 
-int entity_room(http_req *r, int kind, const char *name, const char *what, enum MHD_Result *sent) {
-    json_t *doc = NULL;
-    store_status st = store_entity_get(r->gw->store, (store_entity_kind)kind, r->ns, name, &doc);
-    json_decref(doc);
-    if (st == STORE_OK) return 0; /* an update, or a 409 from the put */
-    int64_t n = 0;
-    if (st == STORE_ERROR || store_entity_count(r->gw->store, (store_entity_kind)kind, r->ns, &n) != STORE_OK) {
-        *sent = req_store_error(r);
-        return -1;
-    }
-    if (n < ENTITY_MAX_PER_NAMESPACE) return 0;
-    *sent = http_error(r->conn, MHD_HTTP_FORBIDDEN, "The namespace has %lld %s, the most it may have",
-                       (long long)n, what);
-    return -1;
+enum MHD_Result entity_put_refused(http_req *r, int64_t held, const char *what) {
+    if (!held) return http_error(r->conn, MHD_HTTP_CONFLICT, "resource already exists");
+    return http_error(r->conn, MHD_HTTP_FORBIDDEN, "The namespace has %lld %s, the most it may have", (long long)held,
+                      what);
 }

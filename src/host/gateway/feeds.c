@@ -70,7 +70,9 @@ static store_status ev_read(feed_event *e, json_t **res) {
 
 /* The stored schedule with `change` applied, stored again: UPDATE builds it
  * anew from the given parameters over the kept ones (the feed stays the
- * same); PAUSE and UNPAUSE set or clear `paused`. */
+ * same); PAUSE and UNPAUSE set or clear `paused`. A DELETE that lands
+ * between the read and the write (another request, another node) wins: the
+ * write only replaces a schedule that is still there. */
 static store_status ev_change(feed_event *e, json_t **res, int pause) {
     store *st = e->r->gw->store;
     json_t *old = NULL;

@@ -152,11 +152,10 @@ enum MHD_Result rules_handle(http_req *r);       /* rules, rule: GET PUT DELETE,
 /* entity_list.c: GET of a trigger or rule collection with OpenWhisk's
  * limit, skip and count (count answers {collection: N}). */
 enum MHD_Result entity_list_handle(http_req *r, int kind, const char *collection);
-/* A namespace has at most this many triggers, and as many rules (docs/api.md). */
-#define ENTITY_MAX_PER_NAMESPACE 1000
-/* 0 when entity `name` of kind exists or there is room for it; otherwise
- * the 403 (or 500) was queued and *sent holds MHD's result. */
-int entity_room(http_req *r, int kind, const char *name, const char *what, enum MHD_Result *sent);
+/* The answer to a put that store_entity_put_bounded refused (STORE_CONFLICT):
+ * 403 when the namespace holds `held` (nonzero) entities of that kind, the
+ * most it may (STORE_ENTITIES_MAX, docs/api.md), else 409 (the name exists). */
+enum MHD_Result entity_put_refused(http_req *r, int64_t held, const char *what);
 /* feeds.c: whether the route is one of the feed actions tfaas serves
  * (/whisk.system/alarms/...), and its answer to them. */
 int feeds_route(const http_req *r);

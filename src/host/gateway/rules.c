@@ -97,7 +97,6 @@ static enum MHD_Result put(http_req *r) {
     int overwrite;
     if (query_bool(req_query(r, "overwrite"), 0, &overwrite) < 0) return req_bad_query(r, "overwrite", "true or false");
     enum MHD_Result sent = MHD_NO;
-    if (entity_room(r, STORE_ENTITY_RULE, r->rt.name, "rules", &sent) < 0) return sent;
     json_t *body = req_body_json(r, 0, &sent);
     if (!body) return sent;
     json_t *old = NULL;
@@ -137,10 +136,13 @@ static enum MHD_Result put(http_req *r) {
         return sent;
     }
     json_t *stored = NULL;
-    store_status st = store_entity_put(r->gw->store, STORE_ENTITY_RULE, r->ns, r->rt.name, doc, t.name, overwrite,
-                                       &stored);
+    int64_t held = 0;
+    store_status st = store_entity_put_bounded(r->gw->store, STORE_ENTITY_RULE, r->ns, r->rt.name, doc, t.name,
+                                               overwrite, &held, &stored);
     json_decref(doc);
-    if (st == STORE_CONFLICT) return http_error(r->conn, MHD_HTTP_CONFLICT, "resource already exists");
+    if (st == STORE_CONFLICT) return entity_put_refused(r, held, "rules");
+    if (st == STORE_NOT_FOUND) /* deleted since check_ref looked (through another node) */
+        return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "trigger /%s/%s does not exist", t.ns, t.name);
     if (st != STORE_OK) return req_store_error(r);
     return http_reply_json(r->conn, MHD_HTTP_OK, stored, NULL);
 }
@@ -172,7 +174,9 @@ static enum MHD_Result set_status(http_req *r) {
         json_object_set_new(rule, "status", json_string(want));
         const char *ref = json_get_str(json_object_get(rule, "trigger"), "name", "");
         st = store_entity_put(r->gw->store, STORE_ENTITY_RULE, r->ns, r->rt.name, rule, ref, 1, NULL);
-        ret = st == STORE_OK ? http_reply_json(r->conn, MHD_HTTP_OK, json_object(), NULL) : req_store_error(r);
+        if (st == STORE_NOT_FOUND) /* the trigger went since it was read */
+            ret = http_error(r->conn, MHD_HTTP_NOT_FOUND, "Only rules with existing triggers can be activated");
+        else ret = st == STORE_OK ? http_reply_json(r->conn, MHD_HTTP_OK, json_object(), NULL) : req_store_error(r);
     }
     json_decref(rule);
     json_decref(body);

@@ -134,7 +134,6 @@ static enum MHD_Result put(http_req *r) {
     int overwrite;
     if (query_bool(req_query(r, "overwrite"), 0, &overwrite) < 0) return req_bad_query(r, "overwrite", "true or false");
     enum MHD_Result sent = MHD_NO;
-    if (entity_room(r, STORE_ENTITY_TRIGGER, r->rt.name, "triggers", &sent) < 0) return sent;
     json_t *body = req_body_json(r, 1, &sent);
     if (!body) return sent;
     json_t *old = NULL;
@@ -148,10 +147,11 @@ static enum MHD_Result put(http_req *r) {
     json_decref(old);
     if (!doc) return http_error(r->conn, MHD_HTTP_BAD_REQUEST, "%s", err);
     json_t *stored = NULL;
-    store_status st = store_entity_put(r->gw->store, STORE_ENTITY_TRIGGER, r->ns, r->rt.name, doc, NULL, overwrite,
-                                       &stored);
+    int64_t held = 0;
+    store_status st = store_entity_put_bounded(r->gw->store, STORE_ENTITY_TRIGGER, r->ns, r->rt.name, doc, NULL,
+                                               overwrite, &held, &stored);
     json_decref(doc);
-    if (st == STORE_CONFLICT) return http_error(r->conn, MHD_HTTP_CONFLICT, "resource already exists");
+    if (st == STORE_CONFLICT) return entity_put_refused(r, held, "triggers");
     if (st != STORE_OK) return req_store_error(r);
     return http_reply_json(r->conn, MHD_HTTP_OK, stored, NULL);
 }

@@ -57,6 +57,16 @@ store_status store_begin(store *s) {
     return STORE_OK;
 }
 
+store_status store_begin_ns(store *s, const char *ns) {
+    store_status st = store_begin(s);
+    store_val arg = SV_TEXT_(ns);
+    if (st == STORE_OK && store_run(s, Q_NS_WRITE_LOCK, &arg, 1, NULL, NULL, NULL) != SB_OK) {
+        st = store_fail_db(s, "lock namespace");
+        store_rollback(s);
+    }
+    return st;
+}
+
 store_status store_commit(store *s) {
     if (s->be->commit(s->db) != SB_OK) return store_fail_db(s, "commit"); /* rolled back */
     return STORE_OK;

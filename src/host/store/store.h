@@ -79,7 +79,10 @@ uint64_t store_namespace_epoch(store *s);
  * already validated by the caller and stores it with namespace, name,
  * version ("0.0.1", the patch number increased by each update), publish
  * false and updated (ms since epoch). *stored (may be NULL): new reference to
- * the stored document. */
+ * the stored document. Writes of one namespace are serialised across
+ * processes and nodes too (store_begin_ns): each gets its own version, and
+ * of concurrent creates without overwrite one wins (the others
+ * STORE_CONFLICT). */
 store_status store_action_put(store *s, const char *ns, const char *name, json_t *doc, int overwrite,
                               json_t **stored);
 store_status store_action_get(store *s, const char *ns, const char *name, json_t **out);

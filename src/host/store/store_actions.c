@@ -78,7 +78,7 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
     if (!s || !ns || !name || !json_is_object(in)) return store_fail("action_put: missing argument or doc is not an object");
 
     pthread_mutex_lock(&s->db_lock);
-    store_status out = store_begin(s);
+    store_status out = store_begin_ns(s, ns);
     json_t *doc = NULL;
     char *text = NULL;
     char prev[64], version[64];

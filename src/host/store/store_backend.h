@@ -62,11 +62,15 @@ typedef enum {
     Q_ACTV_GET, Q_ACTV_LIST, Q_ACTV_LIST_NAME,
     Q_ROUTE_PUT, Q_ROUTE_LIST, Q_ROUTE_LIST_BASE, Q_ROUTE_DELETE,
     Q_ENT_GET, Q_ENT_PUT, Q_ENT_LIST, Q_ENT_COUNT, Q_ENT_BY_REF, Q_ENT_DELETE, Q_RULES_DEACTIVATE,
-    Q_ALARM_INSERT, Q_ALARM_UPSERT, Q_ALARM_GET, Q_ALARM_DELETE, Q_ALARM_DUE, Q_ALARM_EARLIEST, Q_ALARM_ADVANCE,
+    Q_ALARM_INSERT, Q_ALARM_REPLACE, Q_ALARM_GET, Q_ALARM_DELETE, Q_ALARM_DUE, Q_ALARM_EARLIEST, Q_ALARM_ADVANCE,
     Q_PKG_KIND, Q_PKG_GET, Q_PKG_PUT, Q_PKG_LIST, Q_PKG_DELETE, Q_PKG_COUNT_ACTIONS, Q_PKG_ACTIONS,
     /* store_cluster.c: node leases and accepted activations (PostgreSQL only) */
     Q_CL_NODES_TABLE, Q_CL_INFLIGHT_TABLE, Q_CL_LEASE, Q_CL_ACCEPT, Q_CL_UNACCEPT, Q_CL_ORPHANS, Q_CL_CLEAN, Q_CL_EXPIRE,
     Q_KMS_STATE_GET, Q_KMS_STATE_INSERT, Q_KMS_STATE_CAS,
+    /* Inside a transaction: waits until no other transaction, in any
+     * process, holds namespace ?1's write lock, and holds it until this one
+     * ends (store_begin_ns). */
+    Q_NS_WRITE_LOCK,
     Q_COUNT
 } store_query;
 

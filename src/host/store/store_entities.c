@@ -34,13 +34,34 @@ static int entity_read(store *s, store_entity_kind kind, const char *ns, const c
     return r.found;
 }
 
+/* Whether ns has room for one more entity of kind (lock held, namespace
+ * locked): 1, or 0 with *held the count, or -1 (error set). */
+static int entity_room_locked(store *s, store_entity_kind kind, const char *ns, int64_t *held) {
+    store_val args[] = {SV_TEXT_(ns), SV_INT_(kind)};
+    int64_t n = 0;
+    if (store_run(s, Q_ENT_COUNT, args, 2, store_row_int, &n, NULL) != SB_OK) {
+        store_fail_db(s, "count entities");
+        return -1;
+    }
+    if (n < STORE_ENTITIES_MAX) return 1;
+    *held = n;
+    store_fail("the namespace holds the most entities of this kind it may");
+    return 0;
+}
+
 store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *in,
                               const char *ref, int overwrite, json_t **stored) {
+    return store_entity_put_bounded(s, kind, ns, name, in, ref, overwrite, NULL, stored);
+}
+
+store_status store_entity_put_bounded(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *in,
+                                      const char *ref, int overwrite, int64_t *held, json_t **stored) {
     if (stored) *stored = NULL;
+    if (held) *held = 0;
     if (!s || !ns || !name || !json_is_object(in) || kind >= STORE_ENTITY_KINDS)
         return store_fail("entity_put: missing argument or doc is not an object");
     pthread_mutex_lock(&s->db_lock);
-    store_status out = store_begin(s);
+    store_status out = store_begin_ns(s, ns);
     char prev[64], version[64];
     json_t *doc = NULL;
     char *text = NULL;
@@ -48,7 +69,20 @@ store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, 
         int found = entity_read(s, kind, ns, name, NULL, prev);
         if (found < 0) out = STORE_ERROR;
         else if (found && !overwrite) out = STORE_CONFLICT, store_fail("entity exists already");
-        else store_next_version(found ? prev : NULL, version);
+        else {
+            int room = found || !held ? 1 : entity_room_locked(s, kind, ns, held);
+            if (room < 0) out = STORE_ERROR;
+            else if (!room) out = STORE_CONFLICT;
+            else store_next_version(found ? prev : NULL, version);
+        }
+    }
+    /* A rule's trigger must exist now, under the lock a trigger's delete
+     * takes too: a rule written while its trigger is deleted elsewhere would
+     * stay active (the delete makes only the rules it sees inactive). */
+    if (out == STORE_OK && kind == STORE_ENTITY_RULE && ref) {
+        int has = entity_read(s, STORE_ENTITY_TRIGGER, ns, ref, NULL, NULL);
+        if (has < 0) out = STORE_ERROR;
+        else if (!has) out = STORE_NOT_FOUND, store_fail("the rule's trigger does not exist");
     }
     if (out == STORE_OK) {
         int64_t now = clock_wall_ms();
@@ -136,7 +170,7 @@ store_status store_entity_delete(store *s, store_entity_kind kind, const char *n
     if (!s || !ns || !name || kind >= STORE_ENTITY_KINDS) return store_fail("entity_delete: missing argument");
     pthread_mutex_lock(&s->db_lock);
     json_t *doc = NULL;
-    store_status res = store_begin(s);
+    store_status res = store_begin_ns(s, ns);
     if (res == STORE_OK) {
         int found = entity_read(s, kind, ns, name, &doc, NULL);
         res = found < 0 ? STORE_ERROR : found ? STORE_OK : STORE_NOT_FOUND;
@@ -172,7 +206,7 @@ store_status store_alarm_put(store *s, const char *ns, const char *trigger, json
     char *text = json_dumps(doc, JSON_COMPACT);
     if (!text) return store_fail("out of memory");
     pthread_mutex_lock(&s->db_lock);
-    store_status res = store_begin(s);
+    store_status res = store_begin_ns(s, ns);
     if (res == STORE_OK) {
         int found = entity_read(s, STORE_ENTITY_TRIGGER, ns, trigger, NULL, NULL);
         if (found < 0) res = STORE_ERROR;
@@ -180,9 +214,11 @@ store_status store_alarm_put(store *s, const char *ns, const char *trigger, json
     }
     if (res == STORE_OK) {
         store_val args[] = {SV_TEXT_(ns), SV_TEXT_(trigger), next_val(next_fire), SV_TEXT_(text)};
-        store_rc rc = store_run(s, create_only ? Q_ALARM_INSERT : Q_ALARM_UPSERT, args, 4, NULL, NULL, NULL);
+        int64_t changes = 0;
+        store_rc rc = store_run(s, create_only ? Q_ALARM_INSERT : Q_ALARM_REPLACE, args, 4, NULL, NULL, &changes);
         if (SB_IS_CONSTRAINT(rc)) res = STORE_CONFLICT, store_fail("the trigger has a schedule already");
         else if (rc != SB_OK) res = store_fail_db(s, "write alarm");
+        else if (!changes) res = STORE_NOT_FOUND, store_fail("the trigger has no schedule");
     }
     if (res == STORE_OK) res = store_commit(s);
     else store_rollback(s);

@@ -21,10 +21,20 @@ typedef enum {
  * update) and updated (ms since the epoch) set. ref: what the entity refers
  * to, kept in its own column to be looked up by (a rule's trigger name);
  * NULL for none. STORE_CONFLICT when it exists and overwrite is 0;
- * STORE_NOT_FOUND when the namespace does not exist. *stored (may be NULL):
- * new reference to the stored document. */
+ * STORE_NOT_FOUND when the namespace does not exist, or for a rule when its
+ * trigger (ref) does not, checked in the write's transaction. *stored (may
+ * be NULL): new reference to the stored document. */
 store_status store_entity_put(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *doc,
                               const char *ref, int overwrite, json_t **stored);
+/* A namespace has at most this many entities of each kind (docs/api.md). */
+#define STORE_ENTITIES_MAX 1000
+/* store_entity_put that also refuses a new name when ns holds
+ * STORE_ENTITIES_MAX entities of kind already: STORE_CONFLICT with *held
+ * set to that count (0 for the other refusals). The count and the insert
+ * run under the namespace's write lock, so the bound is exact across
+ * processes and nodes. */
+store_status store_entity_put_bounded(store *s, store_entity_kind kind, const char *ns, const char *name, json_t *doc,
+                                      const char *ref, int overwrite, int64_t *held, json_t **stored);
 store_status store_entity_get(store *s, store_entity_kind kind, const char *ns, const char *name, json_t **out);
 /* Newest update first, like OpenWhisk's lists. */
 store_status store_entity_list(store *s, store_entity_kind kind, const char *ns, int limit, int skip, json_t **out);
@@ -42,7 +52,8 @@ store_status store_entity_by_ref(store *s, store_entity_kind kind, const char *n
 #define STORE_ALARM_NONE INT64_MIN
 /* Creates (create_only) or replaces the schedule of ns/trigger. doc is
  * borrowed. STORE_CONFLICT: create_only and one exists; STORE_NOT_FOUND: the
- * trigger does not exist. */
+ * trigger does not exist, or (replacing) it has no schedule: a schedule
+ * deleted (through any node) after the caller read it stays deleted. */
 store_status store_alarm_put(store *s, const char *ns, const char *trigger, json_t *doc, int64_t next_fire,
                              int create_only);
 store_status store_alarm_get(store *s, const char *ns, const char *trigger, json_t **doc, int64_t *next_fire);

@@ -133,6 +133,12 @@ typedef struct {
 int store_row_doc(void *ud, const store_val *cols, int ncols);
 /* Begin a write transaction / COMMIT / ROLLBACK on the main connection (lock held). */
 store_status store_begin(store *s);
+/* store_begin, then namespace ns's write lock (Q_NS_WRITE_LOCK), held to
+ * the commit or rollback: the writes of one namespace that read before they
+ * write (a version bump, "exists already", a package's actions, a count
+ * bound) are serialised across processes and nodes, not only by db_lock
+ * within this one. Every such write takes it first, so none deadlocks. */
+store_status store_begin_ns(store *s, const char *ns);
 store_status store_commit(store *s);
 void store_rollback(store *s);
 

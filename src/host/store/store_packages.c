@@ -76,7 +76,7 @@ store_status store_package_put(store *s, const char *ns, const char *name, json_
     if (stored) *stored = NULL;
     if (!s || !ns || !name || !json_is_object(in)) return store_fail("package_put: missing argument");
     pthread_mutex_lock(&s->db_lock);
-    store_status out = store_begin(s);
+    store_status out = store_begin_ns(s, ns);
     char prev[64], version[64];
     int was_binding = 0;
     json_t *doc = NULL;
@@ -141,7 +141,7 @@ store_status store_package_delete(store *s, const char *ns, const char *name, js
     if (!s || !ns || !name) return store_fail("package_delete: missing argument");
     pthread_mutex_lock(&s->db_lock);
     json_t *doc = NULL;
-    store_status res = store_begin(s);
+    store_status res = store_begin_ns(s, ns);
     if (res == STORE_OK) {
         int found = read_locked(s, ns, name, &doc, NULL, NULL);
         res = found > 0 ? STORE_OK : found == 0 ? STORE_NOT_FOUND : STORE_ERROR;

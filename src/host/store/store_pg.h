@@ -9,6 +9,11 @@
  * announced (store_cache.c's invalidation across processes and nodes). */
 #define STORE_PG_CHANNEL "tfaas_store"
 
+/* The first key of the namespace write locks (pg_advisory_xact_lock(int4,
+ * int4), second key the hash of the name): "tf" in ASCII. Two-key advisory
+ * locks never collide with the one-key lock of schema creation. */
+#define STORE_PG_NS_LOCK_CLASS 29798
+
 typedef struct {
     int to;          /* tfaas_schema.version after this step */
     const char *sql; /* statements run in one transaction */

@@ -199,9 +199,8 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                            "WHERE namespace = $1::text AND ref = $2::text AND kind = $3::int",
     [Q_ALARM_INSERT] = "INSERT INTO alarms(namespace, \"trigger\", next_fire, doc) "
                        "VALUES($1::text, $2::text, $3::bigint, $4::text)",
-    [Q_ALARM_UPSERT] = "INSERT INTO alarms(namespace, \"trigger\", next_fire, doc) "
-                       "VALUES($1::text, $2::text, $3::bigint, $4::text) ON CONFLICT (namespace, \"trigger\") "
-                       "DO UPDATE SET next_fire = EXCLUDED.next_fire, doc = EXCLUDED.doc",
+    [Q_ALARM_REPLACE] = "UPDATE alarms SET next_fire = $3::bigint, doc = $4::text WHERE namespace = $1::text "
+                        "AND \"trigger\" = $2::text",
     [Q_ALARM_GET] = "SELECT doc, next_fire FROM alarms WHERE namespace = $1::text AND \"trigger\" = $2::text",
     [Q_ALARM_DELETE] = "DELETE FROM alarms WHERE namespace = $1::text AND \"trigger\" = $2::text",
     [Q_ALARM_DUE] = "SELECT json_build_object('namespace', namespace, 'trigger', \"trigger\", 'next_fire', next_fire, "
@@ -247,4 +246,7 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
     [Q_CL_EXPIRE] = "DELETE FROM tfaas_nodes n WHERE n.expires < " PG_NOW_MS " AND NOT EXISTS (SELECT 1 FROM "
                     "tfaas_inflight i WHERE i.node = n.node)",
 #undef PG_NOW_MS
+    /* Released at commit or rollback. Names whose hashes collide share a
+     * lock: they only wait for each other. */
+    [Q_NS_WRITE_LOCK] = "SELECT pg_advisory_xact_lock(" STR(STORE_PG_NS_LOCK_CLASS) ", hashtext($1::text))",
 };

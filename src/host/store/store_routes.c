@@ -1,7 +1,9 @@
 /* store_routes.c - API routes (the api_routes table, schema step 4): put,
  * list and delete the route documents of a namespace. The bound of
  * STORE_ROUTES_MAX per namespace is checked in the backend's insert
- * statement itself. */
+ * statement itself, under the namespace's write lock (store_begin_ns): two
+ * nodes adding the last route at once would otherwise both count one
+ * below the bound. */
 #include "host/store/store_internal.h"
 
 #include <stdlib.h>
@@ -38,9 +40,15 @@ store_status store_route_put(store *s, const char *ns, const json_t *doc) {
     if (!text) return store_fail("route_put: cannot serialise the route");
     /* The bound is checked in the same statement as the insert: a route
      * that replaces one of the same key is always allowed. */
-    const char *args[] = {ns, basepath, relpath, verb, text};
-    int changes = 0;
-    store_status st = run(s, Q_ROUTE_PUT, args, 5, NULL, &changes);
+    store_val args[] = {SV_TEXT_(ns), SV_TEXT_(basepath), SV_TEXT_(relpath), SV_TEXT_(verb), SV_TEXT_(text)};
+    int64_t changes = 0;
+    pthread_mutex_lock(&s->db_lock);
+    store_status st = store_begin_ns(s, ns);
+    if (st == STORE_OK && store_run(s, Q_ROUTE_PUT, args, 5, NULL, NULL, &changes) != SB_OK)
+        st = store_fail_db(s, "run a route statement");
+    if (st == STORE_OK) st = store_commit(s);
+    else store_rollback(s);
+    pthread_mutex_unlock(&s->db_lock);
     free(text);
     if (st == STORE_OK && changes == 0) return STORE_CONFLICT;
     return st;

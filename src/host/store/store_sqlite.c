@@ -119,7 +119,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_RULES_DEACTIVATE] = "UPDATE entities SET doc = json_set(doc, '$.status', 'inactive') "
                            "WHERE namespace = ?1 AND ref = ?2 AND kind = ?3",
     [Q_ALARM_INSERT] = "INSERT INTO alarms(namespace, trigger, next_fire, doc) VALUES (?1, ?2, ?3, ?4)",
-    [Q_ALARM_UPSERT] = "INSERT OR REPLACE INTO alarms(namespace, trigger, next_fire, doc) VALUES (?1, ?2, ?3, ?4)",
+    [Q_ALARM_REPLACE] = "UPDATE alarms SET next_fire = ?3, doc = ?4 WHERE namespace = ?1 AND trigger = ?2",
     [Q_ALARM_GET] = "SELECT doc, next_fire FROM alarms WHERE namespace = ?1 AND trigger = ?2",
     [Q_ALARM_DELETE] = "DELETE FROM alarms WHERE namespace = ?1 AND trigger = ?2",
     [Q_ALARM_DUE] = "SELECT json_object('namespace', namespace, 'trigger', trigger, 'next_fire', next_fire,"
@@ -137,6 +137,9 @@ static const char *const SQL[Q_COUNT] = {
     [Q_PKG_COUNT_ACTIONS] = "SELECT count(*) FROM actions WHERE namespace = ?1 AND name >= ?2 AND name < ?3",
     [Q_PKG_ACTIONS] = "SELECT json_remove(doc, '$.exec.code') FROM actions WHERE namespace = ?1 AND "
                       "name >= ?2 AND name < ?3 ORDER BY updated DESC, rowid DESC LIMIT ?4 OFFSET ?5",
+    /* Nothing to do: BEGIN IMMEDIATE took the database's write lock, which
+     * serialises every writer of every namespace, in any process. */
+    [Q_NS_WRITE_LOCK] = "SELECT ?1",
 };
 
 /* mkdir -p with mode 0700 for every directory it creates: the state holds

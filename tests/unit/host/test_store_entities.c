@@ -27,6 +27,10 @@ static void test_entities(store *s) {
     json_t *r = doc("{\"status\":\"active\"}");
     CHECK(store_entity_put(s, STORE_ENTITY_RULE, "guest", "t1", r, "t1", 0, NULL) == STORE_OK);
     CHECK(store_entity_put(s, STORE_ENTITY_RULE, "guest", "r2", r, "t1", 0, NULL) == STORE_OK);
+    /* a rule's trigger must exist when the rule is written, in the same
+     * transaction: one deleted meanwhile (through another node) refuses it */
+    CHECK(store_entity_put(s, STORE_ENTITY_RULE, "guest", "r3", r, "other", 0, NULL) == STORE_NOT_FOUND);
+    CHECK(store_entity_put(s, STORE_ENTITY_TRIGGER, "guest", "other", t, NULL, 0, NULL) == STORE_OK);
     CHECK(store_entity_put(s, STORE_ENTITY_RULE, "guest", "r3", r, "other", 0, NULL) == STORE_OK);
     CHECK(store_entity_by_ref(s, STORE_ENTITY_RULE, "guest", "t1", &out) == STORE_OK);
     CHECK(json_array_size(out) == 2);
@@ -64,6 +68,12 @@ static void test_alarms(store *s) {
     json_decref(got);
     CHECK(store_alarm_earliest(s, &earliest) == STORE_OK && earliest == STORE_ALARM_NONE);
     CHECK(store_alarm_put(s, "guest", "t1", a, 7000, 0) == STORE_OK); /* replace */
+    /* a replace (UPDATE, PAUSE of the feed, which read the schedule first)
+     * does not bring back a schedule deleted since */
+    CHECK(store_alarm_delete(s, "guest", "t1") == STORE_OK);
+    CHECK(store_alarm_put(s, "guest", "t1", a, 7000, 0) == STORE_NOT_FOUND);
+    CHECK(store_alarm_get(s, "guest", "t1", &got, &next) == STORE_NOT_FOUND);
+    CHECK(store_alarm_put(s, "guest", "t1", a, 7000, 1) == STORE_OK);
     json_decref(a);
 }
 
