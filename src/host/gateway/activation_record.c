@@ -84,110 +84,108 @@ int activation_record_write(const activation_info *info, const sched_result *res
     int timed_out = !info->sequence && status == TFAAS_STATUS_DEVELOPER_ERR &&
                     res->duration_us >= (uint64_t)info->limits->timeout_ms * 1000u;
 
-    /* The record is head + response + tail; its list entry head + tail. */
-    json_writer head = {0}, resp = {0}, tail = {0};
-    jw_lit(&head, "{\"namespace\":");
-    jw_string(&head, info->ns);
-    jw_lit(&head, ",\"name\":");
-    jw_string(&head, info->name);
-    jw_lit(&head, ",\"version\":");
-    jw_string(&head, info->version);
-    jw_lit(&head, ",\"subject\":");
-    jw_string(&head, info->ns);
-    jw_lit(&head, ",\"activationId\":");
-    jw_string(&head, info->id);
-    jw_lit(&head, ",\"start\":");
-    jw_int(&head, start);
-    jw_lit(&head, ",\"end\":");
-    jw_int(&head, end_ms);
-    jw_lit(&head, ",\"duration\":");
-    jw_int(&head, duration);
-    jw_lit(&head, ",\"statusCode\":");
-    jw_int(&head, status);
+    /* One text; the list entry is the same without [resp_at, resp_end):
+     * response and logs. */
+    json_writer w = {0};
+    jw_lit(&w, "{\"namespace\":");
+    jw_string(&w, info->ns);
+    jw_lit(&w, ",\"name\":");
+    jw_string(&w, info->name);
+    jw_lit(&w, ",\"version\":");
+    jw_string(&w, info->version);
+    jw_lit(&w, ",\"subject\":");
+    jw_string(&w, info->ns);
+    jw_lit(&w, ",\"activationId\":");
+    jw_string(&w, info->id);
+    jw_lit(&w, ",\"start\":");
+    jw_int(&w, start);
+    jw_lit(&w, ",\"end\":");
+    jw_int(&w, end_ms);
+    jw_lit(&w, ",\"duration\":");
+    jw_int(&w, duration);
+    jw_lit(&w, ",\"statusCode\":");
+    jw_int(&w, status);
 
-    jw_lit(&resp, ",\"response\":{\"status\":");
-    jw_string(&resp, status_text(status));
-    jw_lit(&resp, ",\"statusCode\":");
-    jw_int(&resp, status);
-    jw_lit(&resp, status == TFAAS_STATUS_SUCCESS ? ",\"success\":true,\"result\":" : ",\"success\":false,\"result\":");
-    size_t result_at = resp.len;
-    jw_lit(&resp, result);
-    size_t result_len = resp.len - result_at;
-    jw_lit(&resp, "},\"logs\":");
-    put_log_lines(&resp, res->logs);
+    size_t resp_at = w.len;
+    jw_lit(&w, ",\"response\":{\"status\":");
+    jw_string(&w, status_text(status));
+    jw_lit(&w, ",\"statusCode\":");
+    jw_int(&w, status);
+    jw_lit(&w, status == TFAAS_STATUS_SUCCESS ? ",\"success\":true,\"result\":" : ",\"success\":false,\"result\":");
+    size_t result_at = w.len;
+    jw_lit(&w, result);
+    size_t result_len = w.len - result_at;
+    jw_lit(&w, "},\"logs\":");
+    put_log_lines(&w, res->logs);
+    size_t resp_end = w.len;
 
-    jw_lit(&tail, ",\"annotations\":[{\"key\":\"path\",\"value\":");
+    jw_lit(&w, ",\"annotations\":[{\"key\":\"path\",\"value\":");
     if (info->path) {
-        jw_string(&tail, info->path);
+        jw_string(&w, info->path);
     } else { /* "ns/name" */
-        jw_lit(&tail, "\"");
-        jw_escaped(&tail, info->ns, strlen(info->ns));
-        jw_lit(&tail, "/");
-        jw_escaped(&tail, info->name, strlen(info->name));
-        jw_lit(&tail, "\"");
+        jw_lit(&w, "\"");
+        jw_escaped(&w, info->ns, strlen(info->ns));
+        jw_lit(&w, "/");
+        jw_escaped(&w, info->name, strlen(info->name));
+        jw_lit(&w, "\"");
     }
-    jw_lit(&tail, "}");
-    put_annotation(&tail, "kind");
-    jw_string(&tail, info->kind);
-    jw_lit(&tail, "}");
-    put_annotation(&tail, "limits");
+    jw_lit(&w, "}");
+    put_annotation(&w, "kind");
+    jw_string(&w, info->kind);
+    jw_lit(&w, "}");
+    put_annotation(&w, "limits");
     char limits[160];
-    jw_raw(&tail, limits, action_limits_text(info->limits, limits, sizeof limits));
-    jw_lit(&tail, "}");
-    put_annotation(&tail, "waitTime");
-    jw_int(&tail, (int64_t)(res->wait_us / 1000));
-    jw_lit(&tail, "}");
+    jw_raw(&w, limits, action_limits_text(info->limits, limits, sizeof limits));
+    jw_lit(&w, "}");
+    put_annotation(&w, "waitTime");
+    jw_int(&w, (int64_t)(res->wait_us / 1000));
+    jw_lit(&w, "}");
     if (res->init_us > 0) {
-        put_annotation(&tail, "initTime");
-        jw_int(&tail, (int64_t)(res->init_us / 1000));
-        jw_lit(&tail, "}");
+        put_annotation(&w, "initTime");
+        jw_int(&w, (int64_t)(res->init_us / 1000));
+        jw_lit(&w, "}");
     }
-    put_annotation(&tail, "timeout");
-    jw_lit(&tail, timed_out ? "true}" : "false}");
+    put_annotation(&w, "timeout");
+    jw_lit(&w, timed_out ? "true}" : "false}");
     if (info->binding) {
-        put_annotation(&tail, "binding");
-        jw_string(&tail, info->binding);
-        jw_lit(&tail, "}");
+        put_annotation(&w, "binding");
+        jw_string(&w, info->binding);
+        jw_lit(&w, "}");
     }
     if (info->sequence) {
-        put_annotation(&tail, "topmost");
-        jw_lit(&tail, info->by_sequence ? "false}" : "true}");
+        put_annotation(&w, "topmost");
+        jw_lit(&w, info->by_sequence ? "false}" : "true}");
     }
-    if (info->by_sequence) jw_lit(&tail, ",{\"key\":\"causedBy\",\"value\":\"sequence\"}");
-    if (info->confidential) jw_lit(&tail, ",{\"key\":\"confidential\",\"value\":true}");
-    jw_lit(&tail, "],\"publish\":false");
+    if (info->by_sequence) jw_lit(&w, ",{\"key\":\"causedBy\",\"value\":\"sequence\"}");
+    if (info->confidential) jw_lit(&w, ",{\"key\":\"confidential\",\"value\":true}");
+    jw_lit(&w, "],\"publish\":false");
     if (info->cause) {
-        jw_lit(&tail, ",\"cause\":");
-        jw_string(&tail, info->cause);
+        jw_lit(&w, ",\"cause\":");
+        jw_string(&w, info->cause);
     }
-    jw_lit(&tail, "}");
+    jw_lit(&w, "}");
 
-    json_writer whole = {0}, summary = {0};
-    if (!head.oom && !resp.oom && !tail.oom) {
-        jw_raw(&whole, head.data, head.len);
-        jw_raw(&whole, resp.data, resp.len);
-        jw_raw(&whole, tail.data, tail.len);
-        jw_raw(&summary, head.data, head.len);
-        jw_raw(&summary, tail.data, tail.len);
-    }
-    int ok = !head.oom && !resp.oom && !tail.oom && !whole.oom && !summary.oom;
-    free(head.data);
-    free(resp.data);
-    free(tail.data);
-    if (!ok) {
-        free(whole.data);
-        free(summary.data);
+    size_t resp_len = resp_end - resp_at, summary_len = w.len - resp_len;
+    char *summary = w.oom ? NULL : malloc(summary_len + 1);
+    if (!summary) {
+        free(w.data);
         return -1;
     }
-    out->text = whole.data;
-    out->len = whole.len;
-    out->summary = summary.data;
-    out->result_off = head.len + result_at;
+    memcpy(summary, w.data, resp_at);
+    memcpy(summary + resp_at, w.data + resp_end, w.len - resp_end + 1); /* with the NUL */
+    out->text = w.data;
+    out->len = w.len;
+    out->summary = summary;
+    out->result_off = result_at;
     out->result_len = result_len;
     out->status_code = status;
     out->start = start;
     out->end = end_ms;
     return 0;
+}
+
+json_t *activation_text_result(const activation_text *t) {
+    return json_loadb(t->text + t->result_off, t->result_len, JSON_ALLOW_NUL, NULL);
 }
 
 json_t *activation_record_build(const activation_info *info, const sched_result *res, int64_t end_ms,

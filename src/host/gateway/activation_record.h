@@ -59,6 +59,8 @@ typedef struct {
 int activation_record_write(const activation_info *info, const sched_result *res, int64_t end_ms,
                             activation_text *out, const char **malformed);
 void activation_text_free(activation_text *t);
+/* Its response.result parsed (new reference; NULL when out of memory). */
+json_t *activation_text_result(const activation_text *t);
 
 /* The same record as a jansson tree (new reference; NULL when out of
  * memory), for callers that read its fields (sequences, tests). */

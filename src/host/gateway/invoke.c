@@ -227,11 +227,6 @@ static void on_done(void *ud, sched_result *res) {
     store_activation_put_text(inv->gw->store, stored, inv->ns_id, on_committed, inv);
 }
 
-/* The record's result, parsed (new reference; NULL when out of memory). */
-static json_t *record_result(const activation_text *rec) {
-    return json_loadb(rec->text + rec->result_off, rec->result_len, JSON_ALLOW_NUL, NULL);
-}
-
 /* Answers with a slice of the record's text as application/json. */
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text, size_t len,
                                   const http_header *hdr) {
@@ -277,7 +272,7 @@ static enum MHD_Result answer_blocking(http_req *r, invocation *inv) {
     /* done is final: record and commit no longer change */
     const activation_text *rec = inv->record.text ? &inv->record : NULL;
     if (inv->not_run) {
-        json_t *result = rec ? record_result(rec) : NULL;
+        json_t *result = rec ? activation_text_result(rec) : NULL;
         enum MHD_Result ret = http_error_hdr(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, &hdr, "%s",
                                              json_get_str(result, "error", "The activation did not run"));
         json_decref(result);

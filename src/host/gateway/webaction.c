@@ -292,7 +292,7 @@ enum MHD_Result webaction_answer(http_req *r) {
     if (s.commit != STORE_OK || !s.record)
         return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id,
                               "The activation ran but its record could not be stored");
-    json_t *tree = json_loadb(s.record->text + s.record->result_off, s.record->result_len, JSON_ALLOW_NUL, NULL);
+    json_t *tree = activation_text_result(s.record);
     if (!tree) return http_error_hdr(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, &id, "The server ran out of memory");
     enum MHD_Result ret = answer_result(r, w, &id, s.record->status_code, tree);
     json_decref(tree);

@@ -29,6 +29,7 @@ typedef struct {
     int has_status;
     int status_code;
     char *text;    /* the record serialised, malloc'd */
+    size_t text_len;
     char *summary; /* its list entry (docs=false) serialised, malloc'd */
     const char *why;
     store_status result;
@@ -68,6 +69,7 @@ static void prepare_text_row(row *r, store_record_text *rec, const char *ns_id) 
     r->has_status = 1;
     r->status_code = rec->status_code;
     r->text = rec->text;
+    r->text_len = rec->text_len;
     r->summary = rec->summary;
     rec->text = rec->summary = NULL;
     if (!r->id || !r->ns || !r->name || !r->text || !r->summary) r->why = "activation record text is incomplete";
@@ -93,6 +95,7 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
     r->end = json_integer_value(end);
     r->has_status = status_code_of(record, &r->status_code);
     r->text = json_dumps(record, JSON_COMPACT);
+    r->text_len = r->text ? strlen(r->text) : 0;
     /* OpenWhisk's list entries carry no response or logs but a statusCode. */
     json_t *entry = json_copy(record); /* shallow: shares the values */
     if (entry) {
@@ -108,7 +111,7 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
 /* Inserts one row (lock and transaction held). 0 inserted or rejected alone
  * (r->result says which), -1 the transaction is lost (disk full, I/O...). */
 static int insert_row(store *s, row *r) {
-    size_t len = strlen(r->text); /* a text record's NUL-free by construction */
+    size_t len = r->text_len;
     store_val args[] = {SV_TEXT_(r->id), SV_TEXT_(r->ns), SV_TEXT_(r->name), SV_INT_(r->start), SV_INT_(r->end),
                         r->has_status ? SV_INT_(r->status_code) : (store_val){.type = SV_NULL},
                         SV_INT_(len), SV_TEXT_(r->summary), SV_TEXTN_(r->text, len), SV_TEXT_(r->ns_id)};
@@ -157,7 +160,7 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
-        if (st == STORE_OK && (written[nwritten] = strdup(rows[i].ns))) sizes[nwritten++] = strlen(rows[i].text);
+        if (st == STORE_OK && (written[nwritten] = strdup(rows[i].ns))) sizes[nwritten++] = rows[i].text_len;
         free(rows[i].text);
         free(rows[i].summary);
         free(batch[i].ns_id);
