@@ -54,6 +54,7 @@ typedef struct {
     unsigned node_lease_ms;
     unsigned max_per_client, http_timeout_s;
     unsigned background_after_ms;
+    int cpu_batch;                /* --cpu-policy batch (default) or normal */
     unsigned tenant_max_activations, tenant_max_memory_mb;
     unsigned activation_ttl_h, activation_max_count, tenant_storage_mb;
     isolation_mode isolation;
@@ -133,6 +134,10 @@ static void usage(FILE *f) {
           "                           the CPU (background priority) to enclaves with shorter\n"
           "                           work; 0 = never (default 50; needs kernel autogroups, no\n"
           "                           effect in shared-enclave mode)\n"
+          "  --cpu-policy POLICY      batch (default): the server's threads and enclaves do not\n"
+          "                           preempt the running one when woken, so requests and\n"
+          "                           results pass in bursts, with fewer context switches\n"
+          "                           (SCHED_BATCH); normal: each wake-up may switch at once\n"
           "  --idle-ttl SECONDS       stop an enclave idle this long, 0 = never (default 600)\n"
           "  --max-queue N            activations waiting per action before 429 (default 1000)\n"
           "  --tenant-max-activations N\n"
@@ -283,7 +288,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
            O_ENCLAVE_V8, O_ISOLATION, O_MAX_ENCLAVES, O_BACKGROUND, O_MAX_ENCLAVES_NS, O_PER_CLIENT, O_HTTP_TIMEOUT,
            O_KMS, O_TENANT_ACTIVATIONS, O_TENANT_MEMORY, O_ACTIVATION_TTL, O_ACTIVATION_COUNT, O_TENANT_STORAGE,
            O_EGRESS, O_METRICS_ACCESS, O_METRICS_TOKEN, O_STORE, O_NODE, O_NODE_LEASE, O_KMS_PEER,
-           O_WORKER_TEE };
+           O_WORKER_TEE, O_CPU_POLICY };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN}, {"state", required_argument, 0, O_STATE},
         {"workers", required_argument, 0, O_WORKERS}, {"guest-auth", required_argument, 0, O_GUEST},
@@ -309,6 +314,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         {"store", required_argument, 0, O_STORE},
         {"node", required_argument, 0, O_NODE}, {"node-lease", required_argument, 0, O_NODE_LEASE},
         {"worker-tee", required_argument, 0, O_WORKER_TEE},
+        {"cpu-policy", required_argument, 0, O_CPU_POLICY},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     /* HTTP threads: the CPUs this process may run on (one event thread per
      * core it has). Enclave workers: the machine's CPUs, as many functions of
@@ -325,7 +331,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                       .background_after_ms = CPU_PRIORITY_DEFAULT_AFTER_MS,
                       .tenant_max_activations = 200, .tenant_max_memory_mb = 256,
                       .activation_ttl_h = 168, .activation_max_count = 0, .tenant_storage_mb = 512,
-                      .node_lease_ms = CLUSTER_LEASE_MS_DEFAULT};
+                      .node_lease_ms = CLUSTER_LEASE_MS_DEFAULT, .cpu_batch = 1};
     strcpy(o->worker_tee, "sim");
     if (!o->state || !*o->state) o->state = ".tfaas";
     if (o->guest_auth && !*o->guest_auth) o->guest_auth = NULL;
@@ -365,14 +371,22 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         case O_NODE: o->node = optarg; break;
         case O_NODE_LEASE: bad = cmdline_uint(optarg, 300, 3600000, &o->node_lease_ms); break;
         case O_WORKER_TEE: bad = worker_tee_parse(optarg, o); break;
+        case O_CPU_POLICY:
+            o->cpu_batch = !strcmp(optarg, "batch");
+            bad = !o->cpu_batch && strcmp(optarg, "normal");
+            break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
         if (bad) {
-            fprintf(stderr, "tfaas serve: invalid value '%s' for --%s%s\n", optarg, opts[c - O_LISTEN].name,
+            const char *name = "?";
+            for (const struct option *op = opts; op->name; op++)
+                if (op->val == c) name = op->name;
+            fprintf(stderr, "tfaas serve: invalid value '%s' for --%s%s\n", optarg, name,
                     c == O_ISOLATION ? " (use " ISOLATION_NAMES ")"
                     : c == O_METRICS_ACCESS ? " (use local, any or off)"
-                    : c == O_WORKER_TEE ? " (use sim, tsm[:DIR] or gramine[:DIR])" : "");
+                    : c == O_WORKER_TEE ? " (use sim, tsm[:DIR] or gramine[:DIR])"
+                    : c == O_CPU_POLICY ? " (use batch or normal)" : "");
             return -1;
         }
     }
@@ -446,6 +460,9 @@ int serve_main(int argc, char **argv) {
     serve_opts o;
     int pr = parse_args(argc, argv, &o);
     if (pr != 0) return pr > 0 ? 0 : 2;
+    /* First, so every thread and enclave inherits it (cpu_priority.h). */
+    if (cpu_priority_policy(o.cpu_batch) < 0)
+        fprintf(stderr, "tfaas serve: warning: cannot set the CPU policy: %s\n", strerror(errno));
 
     struct sockaddr_storage addr;
     socklen_t addr_len;

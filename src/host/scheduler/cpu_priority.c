@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +104,9 @@ int cpu_priority_set(pid_t pid, int background) {
         return e == ESRCH ? 0 : -1;
     }
     return 0;
+}
+
+int cpu_priority_policy(int batch) {
+    struct sched_param none = {.sched_priority = 0};
+    return sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER, &none);
 }

@@ -21,6 +21,15 @@
 #define CPU_PRIORITY_BACKGROUND_NICE 19
 #define CPU_PRIORITY_DEFAULT_AFTER_MS 50u /* tfaas serve --cpu-background-after */
 
+/* The server's scheduling policy (tfaas serve --cpu-policy), set on the
+ * calling thread before any other thread or enclave exists: threads inherit
+ * it at creation and processes across fork and execve. With batch
+ * (SCHED_BATCH), a thread or enclave the server wakes does not preempt the
+ * running one: the HTTP thread hands a burst of requests to an enclave, and
+ * the enclave answers the whole burst, with one switch instead of one per
+ * request (docs/architecture.md, "Wake-ups"). 0, or -1 with errno. */
+int cpu_priority_policy(int batch);
+
 /* 1 when enclave priorities take effect on this machine; 0 with the reason
  * in why (NUL-terminated) when they do not. */
 int cpu_priority_available(char *why, size_t why_size);
