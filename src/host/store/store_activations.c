@@ -12,7 +12,11 @@
  * (store_activation_section_begin/end): the same group commit, on the
  * caller's thread, so the writer is not woken for them. Both committers
  * take db_lock per transaction. Group commit is the domain's: a backend
- * only sees one transaction of many inserts. */
+ * only sees one transaction of many inserts.
+ *
+ * The writer also does the backend's maintenance (SQLite's WAL checkpoint)
+ * when a commit says it is due, so that no commit, and no blocking answer
+ * waiting for one, pays for it. */
 #include "host/store/store_internal.h"
 
 #include "host/metrics/metrics.h"
@@ -134,6 +138,17 @@ static int insert_row(store *s, row *r) {
     return -1;
 }
 
+/* Wakes the writer when the backend has maintenance due (no lock held). */
+static void maintenance_check(store *s) {
+    if (!s->be->maintenance_due || !s->be->maintenance_due(s->db)) return;
+    pthread_mutex_lock(&s->q_lock);
+    if (!s->maint_due) {
+        s->maint_due = true;
+        pthread_cond_signal(&s->q_nonempty);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+}
+
 static void commit_batch(store *s, store_pending *batch, size_t n) {
     row rows[STORE_BATCH_MAX];
     for (size_t i = 0; i < n; i++) {
@@ -176,6 +191,7 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     }
     store_retention_trim(s, (const char *const *)written, sizes, nwritten);
     for (size_t i = 0; i < nwritten; i++) free(written[i]);
+    if (ok) maintenance_check(s);
 }
 
 /* Under load, waiting a moment before a commit lets more records join it:
@@ -194,14 +210,22 @@ static void *writer_main(void *arg) {
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
         s->wake_at = 1;
-        while (s->count == 0 && !s->stopping) {
-            /* Idle: the age sweep still runs, at most every STORE_EXPIRE_EVERY_MS. */
+        while (s->count == 0 && !s->stopping && !s->maint_due) {
+            /* Idle: the age sweep still runs, at most every STORE_EXPIRE_EVERY_MS,
+             * and maintenance that other writes (metadata) made due. */
             struct timespec until = clock_mono_deadline(STORE_EXPIRE_EVERY_MS);
             if (pthread_cond_timedwait(&s->q_nonempty, &s->q_lock, &until) != 0 && s->count == 0) {
                 pthread_mutex_unlock(&s->q_lock);
                 store_retention_expire(s);
+                maintenance_check(s);
                 pthread_mutex_lock(&s->q_lock);
             }
+        }
+        if (s->maint_due) { /* before the batch: it was due first */
+            s->maint_due = false;
+            pthread_mutex_unlock(&s->q_lock);
+            s->be->maintain(s->db);
+            continue;
         }
         if (last_batch > 1 && s->count < LINGER_ENOUGH && !s->stopping) {
             /* producers leave us alone until the batch is worth it */

@@ -105,6 +105,14 @@ typedef struct store_backend {
     int64_t (*data_version)(store_conn *c);
     /* The message of the connection's latest failure. */
     const char *(*errmsg)(store_conn *c);
+    /* Work a backend keeps off the commit path (SQLite: checkpointing the
+     * WAL into the database file), done by the store's writer thread
+     * instead, so no commit waits for it. maintenance_due may be asked from
+     * any thread, without the connection's lock; maintain runs on the
+     * writer thread only, also without it, and touches nothing a user of
+     * the connection does. Both NULL: nothing to keep off the path. */
+    int (*maintenance_due)(store_conn *c);
+    void (*maintain)(store_conn *c);
     /* Test hook: makes every write fail (1) or work again (0); -1 if the
      * backend cannot. */
     int (*test_read_only)(store_conn *c, int on);

@@ -85,6 +85,7 @@ struct store {
     bool writer_done;  /* the writer has exited: nothing queued will be written */
     pthread_t writer;
     bool writer_started;
+    bool maint_due;    /* the backend has work for the writer (store_backend.h, maintain) */
 
     /* Activation retention (store_retention.c): set before the writer
      * starts or under q_lock; read by the writer under q_lock. */

@@ -8,12 +8,23 @@
  * (the data sits in the kernel's page cache); only a power loss or kernel
  * crash may lose the last commits, since NORMAL fsyncs at checkpoints only.
  * The database stays consistent in every case. Other processes' commits
- * (`tfaas admin`) are noticed through PRAGMA data_version. */
+ * (`tfaas admin`) are noticed through PRAGMA data_version.
+ *
+ * Checkpoints: SQLite's automatic checkpoint runs inside the commit that
+ * takes the WAL past its threshold, so that commit (and every blocking
+ * answer waiting for it) would stall while thousands of pages are copied.
+ * A writing connection turns it off: the store's writer thread copies the
+ * bulk from a connection of its own (sq_maintain) once CHECKPOINT_FRAMES
+ * have accumulated, and a commit copies the small rest (after_commit). The threshold is
+ * larger than SQLite's 1000: the last page of every index is written again
+ * by each commit, and a longer WAL copies each such page once for many
+ * commits. */
 #include "host/store/store_sqlite.h"
 #include "host/util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +33,13 @@
 
 /* Another process holding the write lock (admin tool) is waited for this long. */
 #define BUSY_TIMEOUT_MS 5000
+/* WAL frames (pages of 4 KiB) after which the writer thread checkpoints:
+ * the WAL grows to about 32 MiB between checkpoints. */
+#define CHECKPOINT_FRAMES 8000
+/* What a commit copies itself, at most, to end a checkpoint (after_commit). */
+#define CHECKPOINT_TAIL 1000
+/* Rounds one writer's checkpoint makes at most (sq_maintain). */
+#define CHECKPOINT_ROUNDS 8
 /* Columns a row callback can be given (the widest statement has 2). */
 #define MAX_COLS 8
 
@@ -39,6 +57,14 @@ struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT]; /* prepared on first use */
     sqlite3_stmt *tx[TX_COUNT];
+    /* Checkpoints (see the top of the file): the counters are written by
+     * after_commit (a committing thread) and sq_maintain (the store's
+     * writer thread); ckpt belongs to sq_maintain, path is fixed at open. */
+    atomic_int wal_frames; /* frames in the WAL after the latest commit */
+    atomic_int backfilled; /* of those, copied into the database file (as last seen) */
+    atomic_int due_at;     /* the writer's checkpoint is due from this many frames */
+    sqlite3 *ckpt;         /* the checkpointing connection, opened on first use */
+    char *path;
 };
 
 #define STR_(x) #x
@@ -208,7 +234,9 @@ static void sq_close(store_conn *c) {
     for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(c->st[i]);
     for (int i = 0; i < TX_COUNT; i++) sqlite3_finalize(c->tx[i]);
     /* Closing the last connection checkpoints the WAL into the main file. */
+    sqlite3_close(c->ckpt);
     sqlite3_close(c->db);
+    free(c->path);
     free(c);
 }
 
@@ -218,6 +246,73 @@ static store_conn *open_fail(store_conn *c, char **err, const char *path, const 
         *err = NULL;
     sq_close(c);
     return NULL;
+}
+
+/* Runs a passive checkpoint on db: copies into the database file what no
+ * reader still needs, never waiting for a reader nor blocking a writer.
+ * Returns the frames the WAL has copied in all (and in *whole whether that
+ * is all of it), or -1. */
+static int checkpoint(sqlite3 *db, int *whole) {
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    if (rc != SQLITE_OK || copied < 0) return -1;
+    if (whole) *whole = copied == frames;
+    return copied;
+}
+
+/* The WAL hook, after each commit of a writing connection. SQLite starts
+ * the WAL over at a commit only when a checkpoint had copied all of it
+ * before that commit began, which a checkpoint running beside a steady
+ * stream of commits never achieves. So once the writer thread has copied
+ * the bulk (sq_maintain), the committing thread copies the last few
+ * frames itself (CHECKPOINT_TAIL at most, SQLite's usual amount), and the
+ * next commit starts the WAL over. */
+static int after_commit(void *arg, sqlite3 *db, const char *name, int frames) {
+    (void)name;
+    store_conn *c = arg;
+    if (frames < atomic_exchange(&c->wal_frames, frames)) atomic_store(&c->backfilled, 0); /* started over */
+    int copied = atomic_load(&c->backfilled);
+    if (copied > 0 && frames - copied <= CHECKPOINT_TAIL) {
+        int now = checkpoint(db, NULL);
+        if (now >= 0) atomic_store(&c->backfilled, now);
+    }
+    return SQLITE_OK;
+}
+
+static int sq_maintenance_due(store_conn *c) {
+    int frames = atomic_load(&c->wal_frames);
+    return c->path && frames >= atomic_load(&c->due_at) && frames - atomic_load(&c->backfilled) > CHECKPOINT_TAIL;
+}
+
+/* The writer thread's checkpoint, from a connection of its own. Commits go
+ * on meanwhile, so it goes round again while they added more than a tail
+ * (each round is shorter). When readers held it back, the next one is due
+ * CHECKPOINT_FRAMES later, so a long read does not make it run after every
+ * commit; a failure is retried then too (the WAL stays valid meanwhile). */
+static void sq_maintain(store_conn *c) {
+    if (!c->ckpt) {
+        /* The journal mode pragma also makes the new connection open the
+         * WAL, which a checkpoint needs (without it SQLite reports -1). */
+        if (sqlite3_open_v2(c->path, &c->ckpt, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                            NULL) != SQLITE_OK ||
+            sqlite3_busy_timeout(c->ckpt, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+            pragma(c->ckpt, "PRAGMA journal_mode=WAL", "wal") < 0) {
+            fprintf(stderr, "tfaas: state database %s: cannot open a connection to checkpoint: %s\n", c->path,
+                    c->ckpt ? sqlite3_errmsg(c->ckpt) : "out of memory");
+            sqlite3_close(c->ckpt);
+            c->ckpt = NULL;
+        }
+    }
+    int copied = -1, whole = 0, frames = atomic_load(&c->wal_frames);
+    for (int round = 0; c->ckpt && round < CHECKPOINT_ROUNDS; round++) {
+        copied = checkpoint(c->ckpt, &whole);
+        frames = atomic_load(&c->wal_frames);
+        /* A commit may have started the WAL over meanwhile: then the count
+         * is of the old WAL and says nothing of the new one. */
+        if (copied >= 0 && copied <= frames) atomic_store(&c->backfilled, copied);
+        if (copied < 0 || !whole || frames - copied <= CHECKPOINT_TAIL) break;
+    }
+    atomic_store(&c->due_at, copied >= 0 && whole ? CHECKPOINT_FRAMES : frames + CHECKPOINT_FRAMES);
 }
 
 static store_conn *sq_open(const char *state_dir, int read_only, char **err) {
@@ -243,6 +338,9 @@ static store_conn *sq_open(const char *state_dir, int read_only, char **err) {
         return open_fail(c, err, path, "cannot switch to WAL journal (is the directory writable?)");
     if (pragma(c->db, "PRAGMA synchronous=NORMAL", NULL) < 0 || pragma(c->db, "PRAGMA foreign_keys=ON", NULL) < 0)
         return open_fail(c, err, path, "pragma");
+    atomic_init(&c->due_at, CHECKPOINT_FRAMES);
+    if (!(c->path = strdup(path))) return open_fail(c, err, path, "out of memory");
+    sqlite3_wal_hook(c->db, after_commit, c); /* replaces the automatic checkpoint */
     char *why = NULL;
     if (store_sqlite_migrate(c->db, &why) < 0) {
         if (asprintf(err, "state database %s: %s", path, why ? why : "out of memory") < 0) *err = NULL;
@@ -360,5 +458,7 @@ const store_backend store_sqlite_backend = {
     .run = sq_run,
     .data_version = sq_data_version,
     .errmsg = sq_errmsg,
+    .maintenance_due = sq_maintenance_due,
+    .maintain = sq_maintain,
     .test_read_only = sq_test_read_only,
 };
