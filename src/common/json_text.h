@@ -1,7 +1,7 @@
-/* json_text.h - writing JSON text without a JSON library: the one string
- * escaper. The enclave uses it for the error objects it reports (it links
- * no JSON library) and the gateway to write an activation record once, as
- * text, instead of building a tree and serialising it twice. */
+/* json_text.h - writing JSON text without building a tree: the one string
+ * escaper. The enclave uses it for the error objects it reports and an
+ * activation's environment, the gateway to write an activation record once,
+ * as text, instead of building a tree and serialising it twice. */
 #ifndef TFAAS_COMMON_JSON_TEXT_H
 #define TFAAS_COMMON_JSON_TEXT_H
 

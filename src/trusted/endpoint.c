@@ -224,7 +224,7 @@ static void send_conf_reply(endpoint *e, job *j, conf_step step, char *reply) {
     free(reply);
 }
 
-static void run_invoke(endpoint *e, job *j) {
+static void run_invoke(endpoint *e, job *j, run_spec_cache *cache) {
     const ipc_msg *m = &j->msg;
     char *key = ipc_get_str(m, INV_FN_KEY), *main = ipc_get_str(m, INV_MAIN);
     conf_call call;
@@ -246,7 +246,7 @@ static void run_invoke(endpoint *e, job *j) {
     size_t code_len = m->fields[INV_CODE].len, params_len = m->fields[INV_PARAMS].len;
     {
         char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *why = NULL;
-        int rc = run_spec_read(&spec, (const char *)m->fields[INV_ACTION].ptr, m->fields[INV_ACTION].len, aid,
+        int rc = run_spec_read(&spec, cache, (const char *)m->fields[INV_ACTION].ptr, m->fields[INV_ACTION].len, aid,
                                lim.timeout_ms, &why);
         free(aid);
         if (rc < 0) {
@@ -405,6 +405,7 @@ static job *lane_next(endpoint *e, lane *l) {
 
 static void *worker_main(void *arg) {
     endpoint *e = arg;
+    run_spec_cache cache = {0}; /* this worker's last ACTION (run_spec.h) */
     for (;;) {
         pthread_mutex_lock(&e->qlock);
         while (!e->head && !e->closing) pthread_cond_wait(&e->qcond, &e->qlock);
@@ -415,9 +416,12 @@ static void *worker_main(void *arg) {
             e->queued--;
         }
         pthread_mutex_unlock(&e->qlock);
-        if (!j) return NULL; /* closing and drained */
+        if (!j) { /* closing and drained */
+            run_spec_cache_free(&cache);
+            return NULL;
+        }
         while (j) { /* the job, then the ones waiting in its lane */
-            run_invoke(e, j); /* its answer moves the lane on (send_result) */
+            run_invoke(e, j, &cache); /* its answer moves the lane on (send_result) */
             if (!j->advanced) { /* every path answers; this only keeps the lane right */
                 pthread_mutex_lock(&e->qlock);
                 j->after = lane_next(e, j->lane);
