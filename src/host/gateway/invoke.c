@@ -512,6 +512,18 @@ invocation *invoke_pending(gateway *gw, const invoke_who *who, const char *versi
 
 void invoke_finish(invocation *inv, sched_result *res) { on_done(inv, res); }
 
+/* Whether JSON text has an escape in U+D800..U+DFFF (or what looks like
+ * one). Duktape reads an escaped surrogate pair as two lone surrogates, and
+ * its result then carries bytes that are not UTF-8; jansson joins the pair,
+ * and writes the character as UTF-8, which Duktape reads right. So such
+ * parameters take the written-again path. */
+static int surrogate_escape(const char *text, size_t len) {
+    for (const char *p = text, *end = text + len; (p = memchr(p, '\\', (size_t)(end - p))); p++)
+        if (end - p >= 4 && p[1] == 'u' && (p[2] == 'd' || p[2] == 'D') && strchr("89abcdefABCDEF", p[3]) && p[3])
+            return 1;
+    return 0;
+}
+
 invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action *ra, const json_t *given, int *err) {
     const json_t *action = ra->action;
     if (action_confidential(action)) { *err = INVOKE_ERR_CONFIDENTIAL; return NULL; }
@@ -523,10 +535,20 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
         *err = INVOKE_ERR_BINARY;
         return NULL;
     }
-    /* package, then the action's defaults, then the invocation's (resolve.h) */
-    json_t *merged = resolved_params(ra, given);
-    char *params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
-    json_decref(merged);
+    /* package, then the action's defaults, then the invocation's (resolve.h);
+     * with neither, the invocation's as the client wrote them (invoke_who) */
+    char *params = NULL;
+    if (who->given_text && !surrogate_escape(who->given_text, who->given_len) && !json_object_size(ra->params) &&
+        !json_array_size(json_object_get(action, "parameters"))) {
+        if ((params = malloc(who->given_len + 1))) {
+            memcpy(params, who->given_text, who->given_len);
+            params[who->given_len] = '\0';
+        }
+    } else {
+        json_t *merged = resolved_params(ra, given);
+        params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
+        json_decref(merged);
+    }
     const json_t *codev = json_object_get(exec, "code");
     const char *code = json_is_string(codev) ? json_string_value(codev) : "";
     /* by length: JSON strings may hold NUL bytes */
@@ -674,7 +696,8 @@ enum MHD_Result invoke_handle(http_req *r) {
      * can run it, and only for a request sealed to the function's OHTTP key
      * (invoke_run refuses it, invoke_refusal says where to send it). */
     invoke_who who = {.ns = r->ns, .ns_id = r->ns_id, .tenant = r->tenant, .name = ra.name,
-                      .answers_committed = blocking};
+                      .answers_committed = blocking, .given_text = r->body_len ? r->body : NULL,
+                      .given_len = r->body_len};
     /* The caller's credential (authenticated already) and the URL it used,
      * for an action that asks for them (provide-api-key). */
     char uuid[AUTH_MAX_PART + 1], key[AUTH_MAX_PART + 1], api_key[2 * AUTH_MAX_PART + 2], api_host[300];
