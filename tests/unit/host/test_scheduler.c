@@ -692,13 +692,19 @@ static int wait_counts(scheduler *s, unsigned running, unsigned queued) {
     return -1;
 }
 
+/* Shared-enclave mode, two workers per enclave. */
+static scheduler *make_shared(void) {
+    scheduler *s = make_mode(0, 8, ISOLATION_SHARED, 0);
+    CHECK(s != NULL);
+    return s;
+}
+
 /* Shared enclave: a retired namespace's activations waiting in their lane
  * end unrun ("The namespace was deleted.") long before the one that runs
  * ends, none of them runs; the one running finishes (the process is not
  * killed); another namespace's work goes on in the same process. */
 static void test_shared_retire_lanes(void) {
-    scheduler *s = make_mode(0, 8, ISOLATION_SHARED, 0);
-    CHECK(s != NULL);
+    scheduler *s = make_shared();
     if (!s) return;
     waiter run1, behind[3], other;
     sched_job j = job("sr#aa", "sr#aa/slowest@1", SLOWEST, "{}");
@@ -733,8 +739,7 @@ static void test_shared_retire_lanes(void) {
  * one after the whole lane; the yielded ones are sent again and all
  * succeed. */
 static void test_shared_fair(void) {
-    scheduler *s = make_mode(0, 8, ISOLATION_SHARED, 0);
-    CHECK(s != NULL);
+    scheduler *s = make_shared();
     if (!s) return;
     enum { HOG = 10 };
     waiter hog[HOG], w;
@@ -768,8 +773,7 @@ static void test_shared_fair(void) {
  * have two waiting in their lanes: the running ones fail, the waiting ones
  * never ran and succeed on the next enclave. */
 static void test_shared_crash(void) {
-    scheduler *s = make_mode(0, 8, ISOLATION_SHARED, 0);
-    CHECK(s != NULL);
+    scheduler *s = make_shared();
     if (!s) return;
     const char *ns[2] = {"sc#aa", "sc#bb"}, *key[2] = {"sc#aa/slower@1", "sc#bb/slower@1"};
     waiter w[2][3];
