@@ -8,7 +8,9 @@
  *                    until the KMS's key release comes, then back to pending
  *   enclave.inflight sent to the enclave: running (deadline running), or
  *                    `pipelined`: waiting in its function's lane in the
- *                    enclave (no deadline until the one ahead of it ends)
+ *                    enclave (no deadline until the one ahead of it ends;
+ *                    cancelled to make room for another namespace, back
+ *                    to pending: lane_share.c)
  *   done_list        finished, callback about to run
  *
  * Threads: per enclave an io thread (launches the process, then sends what
