@@ -676,7 +676,7 @@ static void test_quiesce(void) {
 /* ---- the shared enclave's lanes (lane_share.c) ------------------------- */
 
 #define SLOWEST "function main(){var t=Date.now(); while(Date.now()-t<5000){} return {ok:true}}"
-#define HALF "function main(){var t=Date.now(); while(Date.now()-t<500){} return {ok:true}}"
+#define SECOND "function main(){var t=Date.now(); while(Date.now()-t<1000){} return {ok:true}}"
 
 /* Polls the stats until `running` run and `queued` wait (on the host or in
  * lanes); 0 when they do within WAIT_MS. */
@@ -743,7 +743,7 @@ static void test_shared_fair(void) {
     if (!s) return;
     enum { HOG = 10 };
     waiter hog[HOG], w;
-    sched_job j = job("sf#hh", "sf#hh/half@1", HALF, "{}");
+    sched_job j = job("sf#hh", "sf#hh/second@1", SECOND, "{}");
     j.concurrency = 2; /* both workers */
     for (int i = 0; i < HOG; i++) {
         waiter_init(&hog[i]);
