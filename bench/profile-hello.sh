@@ -7,6 +7,8 @@
 # With PERF_OUT=FILE it also records `perf record -g` of those processes
 # during the load and prints the share of each thread and library
 # (`perf report --sort comm,dso`).
+# PROFILE_SERVE_ARGS adds options to serve's command line (e.g.
+# "--isolation shared-enclave").
 # usage: bench/profile-hello.sh BIN_DIR [SECONDS (8)] [CONNS (64)]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +20,7 @@ url="http://127.0.0.1:$port/api/v1/namespaces/_/actions/hello"
 hello='{"exec":{"kind":"js:duktape","code":"function main(params){return {greeting:\"Hello, \"+(params.name||\"world\")+\"!\"}}"}}'
 st=$(mktemp -d)
 setsid taskset -c 0 "$bin/tfaas" serve --listen "127.0.0.1:$port" --state "$st" --guest-auth "$auth" \
-  --max-connections-per-client 0 > "$st/log" 2>&1 &
+  --max-connections-per-client 0 ${PROFILE_SERVE_ARGS:-} > "$st/log" 2>&1 &
 pid=$!
 trap 'kill -TERM -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$st"' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$st/log" && break; sleep 0.1; done

@@ -272,11 +272,8 @@ static void enclave_died(enclave *e, done_list *dl) {
             /* It waited in its lane and never ran: it runs elsewhere, unless
              * its namespace is gone. */
             a->next = NULL;
-            if (e->retired) {
-                a->res.not_run = 1;
-                sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_NS_GONE);
-                sched_release_slot(s, a, dl);
-            } else {
+            if (e->retired) a->retired = 1;
+            if (!lanes_end_retired(s, a, dl)) {
                 a->pipelined = 0;
                 sched_assign(s, a, dl);
             }
@@ -367,6 +364,10 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         for (activation *w = e->keys_head; w; w = w->next) asked |= !strcmp(w->fn_key, a->fn_key);
         a = inflight_take(e, m->id);
         lane_advance(e, a->fn_key, clock_mono_us());
+        if (lanes_end_retired(s, a, dl)) { /* not sent again */
+            result_frame_free(&rf);
+            return;
+        }
         key_forget(e, a->fn_key); /* the resend carries the code: the enclave may not hold it */
         if (e->keys_tail) e->keys_tail->next = a;
         else e->keys_head = a;
@@ -389,13 +390,19 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
             return;
         }
         key_forget(e, a->fn_key);
-        /* Its lane moved on without it: the resend waits at the lane's end
-         * when another took its place, and is then the newest there. */
         if (a->pipelined) { /* the enclave ran what the host thought waiting: mirror it */
             a->pipelined = 0;
             e->pipelined--;
             e->running++;
         }
+        if (a->retired) { /* its namespace is gone: its lane moves on, it is not sent again */
+            a = inflight_take(e, m->id);
+            lane_advance(e, a->fn_key, clock_mono_us());
+            lanes_end_retired(s, a, dl);
+            return;
+        }
+        /* Its lane moved on without it: the resend waits at the lane's end
+         * when another took its place, and is then the newest there. */
         if (lane_advance(e, a->fn_key, clock_mono_us())) {
             a->pipelined = 1;
             e->running--;
@@ -405,6 +412,7 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
             a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
         }
         a->ipc_id = s->next_ipc_id++;
+        a->cancel = CANCEL_NONE; /* a CANCEL of its old id finds nothing: the resend is not cancelled */
         frame *f = frame_new();
         if (!f || encode_invoke(&f->w, a, 1) != IPC_OK) {
             frame_free(f);
@@ -421,14 +429,15 @@ static void handle_msg(enclave *e, ipc_msg *m, done_list *dl, key_request *kr) {
         return;
     }
     if (kind == RESULT_FRAME_NOT_RUN) { /* cancelled while it waited in its lane: the lane did not move */
-        if (!a->pipelined) {
-            violation(e, "did not run an activation it had started");
+        if (!a->pipelined || a->cancel == CANCEL_NONE) {
+            violation(e, a->pipelined ? "did not run an activation it was not asked to cancel"
+                                      : "did not run an activation it had started");
             return;
         }
         a = inflight_take(e, m->id);
-        a->res.not_run = 1;
-        sched_finish_msg(s, a, dl, TFAAS_STATUS_INTERNAL_ERR, MSG_NOT_RUN);
-        sched_release_slot(s, a, dl);
+        if (a->sent_with_code) key_forget(e, a->fn_key); /* it never loaded the code it carried */
+        lanes_not_run(s, a, dl); /* ends it, or (a yield) sends it again later */
+        enclave_kick(e);
         return;
     }
     a = inflight_take(e, m->id);
@@ -641,16 +650,24 @@ static void *reader_main(void *arg) {
 
 /* Lock held. The first pending activation that can be sent: to a free
  * worker if its lane has room (*pipelined 0), else to wait in its lane
- * (*pipelined 1, SCHED_PIPELINE_MAX at most). Unlinked; NULL if none. */
-static activation *take_sendable(enclave *e, int *pipelined) {
+ * (*pipelined 1, SCHED_PIPELINE_MAX at most). Unlinked; NULL if none.
+ * *starved: the first one seen that needs a worker and finds none; no
+ * activation of another namespace is sent to wait in a lane past it
+ * (fairness in a shared enclave, lane_share.c). */
+static activation *take_sendable(enclave *e, int *pipelined, activation **starved) {
     activation *prev = NULL, *a = e->pending_head;
+    *starved = NULL;
     for (unsigned seen = 0; a && seen < DISPATCH_LOOKAHEAD; prev = a, a = a->next, seen++) {
         unsigned running, waiting;
         lane_count(e, a->fn_key, &running, &waiting);
         if (running < a->concurrency) {
-            if (e->running >= e->workers) continue;
+            if (e->running >= e->workers) {
+                if (!*starved) *starved = a;
+                continue;
+            }
             *pipelined = 0;
-        } else if (a->may_pipeline && waiting < SCHED_PIPELINE_MAX) {
+        } else if (a->may_pipeline && waiting < SCHED_PIPELINE_MAX &&
+                   (!*starved || strcmp((*starved)->ns, a->ns) == 0)) {
             *pipelined = 1;
         } else {
             continue;
@@ -664,9 +681,11 @@ static activation *take_sendable(enclave *e, int *pipelined) {
     return NULL;
 }
 
-/* Lock held. Sends e's first pending activation that can go (take_sendable);
- * 1 when it did something (the lock may have been dropped meanwhile), 0 when
- * nothing could go. `from_io` says the caller is e's own io thread. */
+/* Lock held. Sends e's first pending activation that can go (take_sendable),
+ * or cancels other namespaces' lane-waiting activations for one that needs
+ * a worker (lanes_yield); 1 when it did something (the lock may have been
+ * dropped meanwhile), 0 when nothing could go. `from_io` says the caller is
+ * e's own io thread. */
 static int dispatch_one(enclave *e, int from_io) {
     scheduler *s = e->s;
     /* Another thread is writing a frame with the lock dropped: if the socket
@@ -681,8 +700,15 @@ static int dispatch_one(enclave *e, int from_io) {
         return 0;
     }
     int pipelined = 0;
-    activation *a = take_sendable(e, &pipelined);
-    if (!a) return 0;
+    activation *starved;
+    activation *a = take_sendable(e, &pipelined, &starved);
+    if (!a) {
+        /* Other namespaces' lanes must not keep every worker: what waits
+         * in them makes room (a no-op when they are all starved's own).
+         * Their CANCELs are urgent frames: 1, so the io thread sends them
+         * before it sleeps. */
+        return starved && lanes_yield(e, starved->ns) > 0;
+    }
     int with_code = !key_loaded(e, a->fn_key);
     a->ipc_id = s->next_ipc_id++;
     ipc_writer w = {0};
@@ -704,6 +730,7 @@ static int dispatch_one(enclave *e, int from_io) {
     a->sent_with_keys = a->keys != NULL;
     a->sent_us = clock_mono_us();
     a->pipelined = pipelined; /* no deadline until it starts (lane_advance) */
+    a->cancel = CANCEL_NONE;  /* a new frame, not cancelled yet */
     a->deadline_us = a->sent_us + (uint64_t)a->timeout_ms * 1000u;
     inflight_put(e, a); /* before sending, so the result always finds it */
     frame *f = NULL;

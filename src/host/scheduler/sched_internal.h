@@ -8,7 +8,9 @@
  *                    until the KMS's key release comes, then back to pending
  *   enclave.inflight sent to the enclave: running (deadline running), or
  *                    `pipelined`: waiting in its function's lane in the
- *                    enclave (no deadline until the one ahead of it ends)
+ *                    enclave (no deadline until the one ahead of it ends;
+ *                    cancelled to make room for another namespace, back
+ *                    to pending: lane_share.c)
  *   done_list        finished, callback about to run
  *
  * Threads: per enclave an io thread (launches the process, then sends what
@@ -78,6 +80,16 @@
 typedef struct fn_state fn_state;
 typedef struct enclave enclave;
 
+/* Why a pipelined activation was cancelled, which decides what its NOT_RUN
+ * answer does (lane_share.c). A later reason replaces an earlier one when it
+ * is stronger (the frame is out already): RETIRE > QUIESCE > YIELD. */
+typedef enum {
+    CANCEL_NONE,
+    CANCEL_YIELD,   /* made room for another namespace's activation: sent again later */
+    CANCEL_QUIESCE, /* the server is shutting down: ends unrun */
+    CANCEL_RETIRE,  /* its namespace was deleted: ends unrun */
+} lane_cancel;
+
 /* A function revision's code, shared by reference: every activation of the
  * revision that the scheduler holds at once points to one copy, however many
  * are queued (shared_code.c). The copy's bytes are charged once, to the
@@ -115,7 +127,8 @@ typedef struct activation {
     uint64_t submit_us, sent_us, deadline_us; /* deadline = sent + timeout; sent = started when pipelined */
     int pipelined;          /* in flight, waiting in its lane in the enclave (SCHED_PIPELINE_MAX) */
     int may_pipeline;       /* its function's pipeline is on (fn_state.pipeline) */
-    int cancelling;         /* pipelined, and an IPC_CANCEL for it went out */
+    lane_cancel cancel;     /* pipelined, and an IPC_CANCEL for it went out: why (lane_share.c) */
+    int retired;            /* its namespace was retired while it was in flight: never sent again */
     int sent_with_code;
     int confidential, sent_with_keys;
     uint8_t *record;  /* confidential: the sealed function record */
@@ -135,9 +148,9 @@ struct fn_state {
     char *key;      /* "ns/name" */
     unsigned in_flight; /* activations holding a slot (pending or sent) */
     unsigned concurrency; /* slots: the newest submission's limit */
-    unsigned pipeline;    /* slots beyond it, sent to wait in the enclave: SCHED_PIPELINE_MAX, or 0
-                           * in the shared enclave (whose lanes a namespace's retirement could
-                           * not empty) */
+    unsigned pipeline;    /* slots beyond it, sent to wait in the enclave: SCHED_PIPELINE_MAX in
+                           * every mode (lane_share.c keeps a shared enclave's lanes fair and
+                           * empties a retired namespace's) */
     unsigned queued;
     activation *qhead, *qtail;
     sched_code *code; /* the latest revision's code that new submissions share; a reference */
@@ -259,6 +272,41 @@ void enclave_free(enclave *e); /* after both threads are joined and it is reaped
 frame *frame_drop(const char *prefix);
 frame *frame_shutdown(void);
 frame *frame_cancel(uint64_t ipc_id); /* IPC_CANCEL of a pipelined activation */
+
+/* lane_share.c: what waits in an enclave's lanes when the enclave serves
+ * several namespaces (shared-enclave mode), all lock held.
+ * Contract: (1) fairness: an activation of namespace A is not sent to wait
+ * in a lane while an activation of another namespace B waits on the host
+ * for a worker (take_sendable), and when one does, A's activations already
+ * waiting in lanes are cancelled (lanes_yield) and go back to the end of
+ * the enclave's pending list, so B waits for at most the activations that
+ * run, as it did before the shared enclave pipelined; (2) retirement:
+ * scheduler_retire cancels the retired namespace's waiting activations
+ * before the DROP of its heaps (lanes_retire), and each ends unrun (NOT_RUN,
+ * "The namespace was deleted.") unless the enclave started it before the
+ * CANCEL arrived; then it runs as one running at the retire does, and its
+ * record is refused by the store. A retired activation is never sent again
+ * (NEED_CODE, NEED_KEYS, the enclave's death). */
+/* Cancels (why) every activation of e waiting in a lane for which match
+ * says yes, oldest first, so a lane's yielded activations go back in
+ * order. Already cancelled ones only take the stronger reason. Returns how
+ * many it marked. */
+unsigned lanes_cancel(enclave *e, int (*match)(const activation *a, const void *arg), const void *arg,
+                      lane_cancel why);
+/* ns's activation waits for a worker: other namespaces' waiting ones yield.
+ * Returns how many CANCELs went out. */
+unsigned lanes_yield(enclave *e, const char *ns);
+/* The namespace whose fn_keys start with prefix is retired: its waiting
+ * activations are cancelled, its running ones marked. Returns how many
+ * waited. */
+unsigned lanes_retire(enclave *e, const char *prefix);
+/* The enclave answered NOT_RUN for a (taken out of inflight): ends it or
+ * sends it again, by its cancel reason. */
+void lanes_not_run(scheduler *s, activation *a, done_list *dl);
+/* a asked to be sent again (NEED_CODE, NEED_KEYS, its enclave died before it
+ * ran): 1 when its namespace was retired meanwhile and it ended unrun
+ * instead (a is out of every list; its slot released). */
+int lanes_end_retired(scheduler *s, activation *a, done_list *dl);
 
 /* watchdog.c */
 void *watchdog_main(void *arg);

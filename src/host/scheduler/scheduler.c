@@ -480,7 +480,7 @@ int scheduler_submit(scheduler *s, const sched_job *job, sched_done_fn done, voi
         fn_maybe_free(s, f);
     } else {
         f->concurrency = a->concurrency; /* the newest revision's limit applies */
-        f->pipeline = mode == ISOLATION_SHARED ? 0 : SCHED_PIPELINE_MAX;
+        f->pipeline = SCHED_PIPELINE_MAX; /* also shared: lane_share.c keeps its lanes fair */
         a->may_pipeline = f->pipeline > 0;
         a->fn = f;
         /* Waiting: queued here, or sent beyond the concurrency to wait in the
@@ -639,7 +639,12 @@ unsigned scheduler_retire(scheduler *s, const char *ns) {
             enclave_kill(e);
             ended += 1 + e->pipelined;
         } else {
-            ended += (unsigned)forget_prefix(e, prefix); /* a shared enclave keeps serving the others */
+            /* A shared enclave keeps serving the others: the namespace's
+             * waiting activations leave its lanes (their CANCELs go out
+             * before the DROP, so none starts on a dropped heap), then its
+             * heaps go. */
+            ended += lanes_retire(e, prefix);
+            ended += (unsigned)forget_prefix(e, prefix);
         }
     }
     if (ended) s->stats.retired++;
@@ -689,6 +694,12 @@ char **scheduler_namespaces(scheduler *s, size_t *n) {
     return list;
 }
 
+static int any_activation(const activation *a, const void *arg) {
+    (void)a;
+    (void)arg;
+    return 1;
+}
+
 void scheduler_quiesce(scheduler *s) {
     if (!s) return;
     done_list dl = {0};
@@ -697,16 +708,7 @@ void scheduler_quiesce(scheduler *s) {
     fail_waiting(s, &dl, NULL, MSG_NOT_RUN);
     /* What waits in the enclaves' lanes is cancelled there: each ends unrun
      * (NOT_RUN) unless it started meanwhile, then it finishes as usual. */
-    for (enclave *e = s->enclaves; e; e = e->next) {
-        if (e->state != ENC_READY) continue;
-        for (activation *a = e->inflight; a; a = a->next) {
-            if (!a->pipelined || a->cancelling) continue;
-            frame *f = frame_cancel(a->ipc_id);
-            if (!f) break; /* no memory: the rest run, as running work does */
-            a->cancelling = 1;
-            enclave_push_urgent(e, f);
-        }
-    }
+    for (enclave *e = s->enclaves; e; e = e->next) lanes_cancel(e, any_activation, NULL, CANCEL_QUIESCE);
     pthread_mutex_unlock(&s->lock);
     done_list_deliver(&dl);
 }

@@ -124,8 +124,9 @@ typedef struct {
     uint64_t init_us;          /* heap creation + code load, 0 when warm */
     uint64_t wait_us;          /* submission until an enclave took it */
     uint64_t peak_memory;      /* bytes */
-    int not_run;               /* never reached an enclave: the server is stopping
-                                * (scheduler_quiesce) or its namespace was retired */
+    int not_run;               /* never ran: the server is stopping (scheduler_quiesce) or its
+                                * namespace was retired, while it waited on the host or in its
+                                * enclave's lane */
 } sched_result;
 
 /* Called exactly once per accepted submission, from a scheduler thread. */
@@ -179,6 +180,8 @@ typedef struct {
     uint64_t completed;         /* callbacks delivered */
     uint64_t code_resends;      /* INVOKEs repeated with code after NEED_CODE */
     uint64_t backgrounded;      /* enclaves moved to background CPU priority */
+    uint64_t lane_yields;       /* times a namespace's lane-waiting activations were cancelled to
+                                 * give another namespace a worker (shared enclave, lane_share.c) */
 } sched_stats;
 void scheduler_stats(scheduler *s, sched_stats *out);
 /* One enclave process, as GET /metrics shows it (enclave_info.c). */

@@ -5,8 +5,9 @@
  * isolation modes (names, policy, unit keys, one enclave per function / for
  * all namespaces, per-action requests), the --max-enclaves limit, the fair
  * share of enclaves per namespace, retiring a deleted namespace, quiescing
- * for shutdown and the background CPU priority of enclaves running a long
- * activation. */
+ * for shutdown, the shared enclave's lanes (retired, yielding to another
+ * namespace, surviving a crash) and the background CPU priority of enclaves
+ * running a long activation. */
 #include "check.h"
 #include "host/scheduler/cpu_priority.h"
 #include "host/scheduler/scheduler.h"
@@ -672,6 +673,132 @@ static void test_quiesce(void) {
     scheduler_destroy(s);
 }
 
+/* ---- the shared enclave's lanes (lane_share.c) ------------------------- */
+
+#define SLOWEST "function main(){var t=Date.now(); while(Date.now()-t<5000){} return {ok:true}}"
+#define SECOND "function main(){var t=Date.now(); while(Date.now()-t<1000){} return {ok:true}}"
+
+/* Polls the stats until `running` run and `queued` wait (on the host or in
+ * lanes); 0 when they do within WAIT_MS. */
+static int wait_counts(scheduler *s, unsigned running, unsigned queued) {
+    sched_stats st = {0};
+    for (unsigned waited = 0; waited < WAIT_MS; waited += 10) {
+        scheduler_stats(s, &st);
+        if (st.running == running && st.queued == queued && st.pending == 0) return 0;
+        sleep_ms(10);
+    }
+    fprintf(stderr, "wait_counts: running %u queued %u pending %u, wanted %u and %u\n", st.running, st.queued,
+            st.pending, running, queued);
+    return -1;
+}
+
+/* Shared-enclave mode, two workers per enclave. */
+static scheduler *make_shared(void) {
+    scheduler *s = make_mode(0, 8, ISOLATION_SHARED, 0);
+    CHECK(s != NULL);
+    return s;
+}
+
+/* Shared enclave: a retired namespace's activations waiting in their lane
+ * end unrun ("The namespace was deleted.") long before the one that runs
+ * ends, none of them runs; the one running finishes (the process is not
+ * killed); another namespace's work goes on in the same process. */
+static void test_shared_retire_lanes(void) {
+    scheduler *s = make_shared();
+    if (!s) return;
+    waiter run1, behind[3], other;
+    sched_job j = job("sr#aa", "sr#aa/slowest@1", SLOWEST, "{}");
+    j.timeout_ms = 20000;
+    waiter_init(&run1);
+    CHECK(scheduler_submit(s, &j, on_done, &run1) == 0);
+    for (int i = 0; i < 3; i++) {
+        waiter_init(&behind[i]);
+        CHECK(scheduler_submit(s, &j, on_done, &behind[i]) == 0);
+    }
+    CHECK(wait_counts(s, 1, 3) == 0); /* one runs, three wait in its lane */
+    pid_t pid = scheduler_enclave_pid(s, "shared");
+    CHECK(pid > 0 && scheduler_retire(s, "sr#aa") >= 3);
+    for (int i = 0; i < 3; i++) CHECK(waiter_has(&behind[i], TFAAS_STATUS_INTERNAL_ERR, 1, "The namespace was deleted."));
+    CHECK(run1.calls == 0); /* they ended while the first still ran: taken out of the lane */
+    sched_job hello = job("sr#bb", "sr#bb/hello@1", HELLO, "{\"name\":\"b\"}");
+    CHECK(run(s, &hello, &other) == 1 && other.res.status == TFAAS_STATUS_SUCCESS);
+    CHECK(waiter_has(&run1, TFAAS_STATUS_SUCCESS, 0, "ok")); /* it ran before the retire */
+    CHECK(scheduler_enclave_pid(s, "shared") == pid);
+    sched_stats st;
+    scheduler_stats(s, &st);
+    CHECK(st.running == 0 && st.queued == 0 && st.pending == 0);
+    for (int i = 0; i < 3; i++) waiter_fini(&behind[i]);
+    waiter_fini(&run1);
+    waiter_fini(&other);
+    scheduler_destroy(s);
+}
+
+/* Shared enclave: one namespace keeps both workers busy and eight more
+ * activations waiting in its lane; another namespace's activation gets the
+ * first worker that frees (the waiting ones yield, lane_share.c), not the
+ * one after the whole lane; the yielded ones are sent again and all
+ * succeed. */
+static void test_shared_fair(void) {
+    scheduler *s = make_shared();
+    if (!s) return;
+    enum { HOG = 10 };
+    waiter hog[HOG], w;
+    sched_job j = job("sf#hh", "sf#hh/second@1", SECOND, "{}");
+    j.concurrency = 2; /* both workers */
+    for (int i = 0; i < HOG; i++) {
+        waiter_init(&hog[i]);
+        CHECK(scheduler_submit(s, &j, on_done, &hog[i]) == 0);
+    }
+    CHECK(wait_counts(s, 2, HOG - 2) == 0);
+    sched_stats st0;
+    scheduler_stats(s, &st0);
+    sched_job hello = job("sf#ww", "sf#ww/hello@1", HELLO, "{\"name\":\"w\"}");
+    CHECK(run(s, &hello, &w) == 1 && w.res.status == TFAAS_STATUS_SUCCESS);
+    unsigned before = 0;
+    for (int i = 0; i < HOG; i++) {
+        CHECK(waiter_has(&hog[i], TFAAS_STATUS_SUCCESS, 0, "ok"));
+        before += hog[i].done_us < w.done_us;
+    }
+    /* the two running when it came (either may end first), not the lane */
+    CHECK(before <= 2);
+    sched_stats st1;
+    scheduler_stats(s, &st1);
+    CHECK(st1.lane_yields > st0.lane_yields);
+    for (int i = 0; i < HOG; i++) waiter_fini(&hog[i]);
+    waiter_fini(&w);
+    scheduler_destroy(s);
+}
+
+/* Shared enclave killed while two namespaces each run one activation and
+ * have two waiting in their lanes: the running ones fail, the waiting ones
+ * never ran and succeed on the next enclave. */
+static void test_shared_crash(void) {
+    scheduler *s = make_shared();
+    if (!s) return;
+    const char *ns[2] = {"sc#aa", "sc#bb"}, *key[2] = {"sc#aa/slower@1", "sc#bb/slower@1"};
+    waiter w[2][3];
+    for (int t = 0; t < 2; t++) {
+        sched_job j = job(ns[t], key[t], SLOWER, "{}");
+        for (int i = 0; i < 3; i++) {
+            waiter_init(&w[t][i]);
+            CHECK(scheduler_submit(s, &j, on_done, &w[t][i]) == 0);
+        }
+    }
+    CHECK(wait_counts(s, 2, 4) == 0);
+    pid_t pid = scheduler_enclave_pid(s, "shared");
+    CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
+    for (int t = 0; t < 2; t++) {
+        CHECK(waiter_wait(&w[t][0]) == 0 && w[t][0].res.status == TFAAS_STATUS_DEVELOPER_ERR);
+        CHECK(w[t][0].res.result_json && strstr(w[t][0].res.result_json, "exited unexpectedly"));
+        for (int i = 1; i < 3; i++) CHECK(waiter_has(&w[t][i], TFAAS_STATUS_SUCCESS, 0, "ok"));
+    }
+    pid_t pid2 = scheduler_enclave_pid(s, "shared");
+    CHECK(pid2 > 0 && pid2 != pid);
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < 3; i++) waiter_fini(&w[t][i]);
+    scheduler_destroy(s);
+}
+
 /* The nice value of pid's autogroup ("/autogroup-N nice V"); -100 when it
  * cannot be read. */
 static int autogroup_nice(pid_t pid) {
@@ -759,6 +886,9 @@ int main(void) {
     test_fair_share();
     test_retire();
     test_quiesce();
+    test_shared_retire_lanes();
+    test_shared_fair();
+    test_shared_crash();
     scheduler *s = make(0, 8);
     CHECK(s != NULL);
     if (s) {
