@@ -129,7 +129,7 @@ void hpke_keypair_wipe(hpke_keypair *kp) {
 /* Our key pair as an EVP_PKEY. Both halves are given: with the private half
  * alone OpenSSL computes the public one, a scalar multiplication as costly
  * as the exchange itself (it doubled the cost of every decapsulation). */
-static EVP_PKEY *keypair_pkey(const hpke_keypair *kp) {
+EVP_PKEY *hpke_keypair_pkey(const hpke_keypair *kp) {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)kp->sk, HPKE_NSK),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)kp->pk, HPKE_NPK),
@@ -143,9 +143,10 @@ static EVP_PKEY *keypair_pkey(const hpke_keypair *kp) {
     return key;
 }
 
-/* dh = X25519(kp.sk, pk); refuses a peer key whose result is all zeros. */
-static hpke_result x25519(const hpke_keypair *kp, const uint8_t pk[HPKE_NPK], uint8_t dh[32]) {
-    EVP_PKEY *priv = keypair_pkey(kp);
+/* dh = X25519(kp.sk, pk); refuses a peer key whose result is all zeros.
+ * key: kp as a key object already made, or NULL. */
+static hpke_result x25519(const hpke_keypair *kp, EVP_PKEY *key, const uint8_t pk[HPKE_NPK], uint8_t dh[32]) {
+    EVP_PKEY *priv = key ? key : hpke_keypair_pkey(kp);
     EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pk, HPKE_NPK);
     EVP_PKEY_CTX *pctx = priv ? EVP_PKEY_CTX_new(priv, NULL) : NULL;
     hpke_result r = HPKE_ERR_CRYPTO;
@@ -159,7 +160,7 @@ static hpke_result x25519(const hpke_keypair *kp, const uint8_t pk[HPKE_NPK], ui
     }
     EVP_PKEY_CTX_free(pctx);
     EVP_PKEY_free(peer);
-    EVP_PKEY_free(priv);
+    if (priv != key) EVP_PKEY_free(priv);
     return r;
 }
 
@@ -221,7 +222,7 @@ hpke_result hpke_setup_sender(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *pk
         eph = &fresh;
     }
     uint8_t dh[32], ss[HPKE_NH];
-    r = x25519(eph, pk_r, dh);
+    r = x25519(eph, NULL, pk_r, dh);
     if (r == HPKE_OK) r = kem_shared_secret(dh, eph->pk, pk_r, ss);
     if (r == HPKE_OK) r = key_schedule(ctx, aead_id, nk, ss, info, info_len);
     if (r == HPKE_OK) memcpy(enc, eph->pk, HPKE_NENC);
@@ -233,12 +234,17 @@ hpke_result hpke_setup_sender(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *pk
 
 hpke_result hpke_setup_receiver(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *enc, size_t enc_len,
                                 const hpke_keypair *kp_r, const uint8_t *info, size_t info_len) {
+    return hpke_setup_receiver_key(ctx, aead_id, enc, enc_len, kp_r, NULL, info, info_len);
+}
+
+hpke_result hpke_setup_receiver_key(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *enc, size_t enc_len,
+                                    const hpke_keypair *kp_r, EVP_PKEY *key, const uint8_t *info, size_t info_len) {
     size_t nk = 0;
     hpke_result r = setup_check(aead_id, &nk, info, info_len);
     if (r != HPKE_OK) return r;
     if (!enc || enc_len != HPKE_NENC) return HPKE_ERR_LENGTH;
     uint8_t dh[32], ss[HPKE_NH];
-    r = x25519(kp_r, enc, dh);
+    r = x25519(kp_r, key, enc, dh);
     if (r == HPKE_OK) r = kem_shared_secret(dh, enc, kp_r->pk, ss);
     if (r == HPKE_OK) r = key_schedule(ctx, aead_id, nk, ss, info, info_len);
     OPENSSL_cleanse(dh, sizeof dh);
