@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,14 +259,27 @@ static void compute_nonce(const hpke_ctx *ctx, uint8_t nonce[HPKE_NN]) {
     for (size_t i = 0; i < 8; i++) nonce[HPKE_NN - 1 - i] ^= (uint8_t)(ctx->seq >> (8 * i));
 }
 
+/* The two AEADs, fetched once and read-only afterwards: EVP_aes_128_gcm()
+ * and EVP_chacha20_poly1305() make every EVP_CipherInit_ex look the
+ * cipher up again in the provider's tables (a confidential call seals and
+ * opens twice). NULL where the fetch failed: used as not fetched. */
+static EVP_CIPHER *aes_gcm, *chacha;
+static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
+
+static void ciphers_fetch(void) {
+    aes_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+    chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
 /* One AEAD operation; on decrypt, tag is read from the end of in. */
 static hpke_result aead_run(const hpke_ctx *ctx, int encrypt, const uint8_t *aad, size_t aad_len,
                             const uint8_t *in, size_t in_len, uint8_t *out, uint8_t tag[HPKE_NT]) {
     if (in_len > INT32_MAX || aad_len > INT32_MAX) return HPKE_ERR_LENGTH;
-    const EVP_CIPHER *cipher = ctx->aead_id == HPKE_AEAD_AES_128_GCM ? EVP_aes_128_gcm()
-                             : ctx->aead_id == HPKE_AEAD_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
+    if (pthread_once(&ciphers_once, ciphers_fetch) != 0) return HPKE_ERR_CRYPTO;
+    const EVP_CIPHER *cipher = ctx->aead_id == HPKE_AEAD_AES_128_GCM ? aes_gcm
+                             : ctx->aead_id == HPKE_AEAD_CHACHA20_POLY1305 ? chacha
                              : NULL;
-    if (!cipher) return HPKE_ERR_SUITE;
+    if (!cipher) return hpke_aead_supported(ctx->aead_id, NULL) ? HPKE_ERR_CRYPTO : HPKE_ERR_SUITE;
     uint8_t nonce[HPKE_NN];
     compute_nonce(ctx, nonce);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
