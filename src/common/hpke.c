@@ -262,7 +262,8 @@ static void compute_nonce(const hpke_ctx *ctx, uint8_t nonce[HPKE_NN]) {
 /* The two AEADs, fetched once and read-only afterwards: EVP_aes_128_gcm()
  * and EVP_chacha20_poly1305() make every EVP_CipherInit_ex look the
  * cipher up again in the provider's tables (a confidential call seals and
- * opens twice). NULL where the fetch failed: used as not fetched. */
+ * opens twice). NULL where the fetch failed: that AEAD's operations then
+ * fail with HPKE_ERR_CRYPTO. */
 static EVP_CIPHER *aes_gcm, *chacha;
 static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
 

@@ -228,7 +228,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
     json_t *params = json_object_get(sec, "params"), *invokers = json_object_get(sec, "invokers");
     char function[1024];
-    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || strspn(ch, "0123456789abcdef") != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
+    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || strspn(ch, "0123456789abcdef") != 64 || !osk ||
+        !json_is_integer(kid) || !json_is_integer(ver) ||
         !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
         (params && !json_is_object(params)) || (invokers && !json_is_array(invokers)) ||
         json_array_size(invokers) > POLICY_MAX_INVOKERS || snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
