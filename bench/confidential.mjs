@@ -10,12 +10,17 @@
 // client, in C) into a file that bench/wrk/ohttp.lua sends in order; their
 // number is sized from the plaintext rate. One request made and opened by the
 // JavaScript client (@hpke/core) first proves the path works end to end.
+// Each run's server CPU is also split by thread name (`threads`, µs per
+// request); with --perf FILE, `perf record --call-graph dwarf` of the server's
+// processes covers the confidential run (where its stages' time goes).
 // usage: node confidential.mjs --bin DIR --tools DIR --tmp DIR --out FILE.json
 //        [--seconds 10] [--warmup 2] [--conns 64] [--server-cpu 0] [--client-cpu 1]
-import { execFileSync } from 'node:child_process';
+//        [--perf FILE]
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, startServe, stopGroup, treeCpuUs } from './lib.mjs';
+import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, startServe, stopGroup, treeCpuUs, treePids,
+  treeThreadCpuUs } from './lib.mjs';
 import { confidentialOf, deployBody } from '../tests/lib/confidential.mjs';
 import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../tests/lib/ohttp-client.mjs';
 
@@ -65,11 +70,15 @@ try {
 
   const helloUrl = `${srv.base}/api/v1/namespaces/_/actions/hello?blocking=true&result=true`;
   const body = JSON.stringify({ name: 'Ada' });
-  // The server's CPU per request of a run (its whole process tree).
+  // The server's CPU per request of a run (its whole process tree), and its
+  // split by thread name.
   const measured = (opts) => {
-    const c0 = treeCpuUs(srv.child.pid);
+    const c0 = treeCpuUs(srv.child.pid), t0 = treeThreadCpuUs(srv.child.pid);
     const w = runWrk(opts);
-    w.cpu_us = (treeCpuUs(srv.child.pid) - c0) / Math.max(1, w.requests);
+    const n = Math.max(1, w.requests), t1 = treeThreadCpuUs(srv.child.pid);
+    w.cpu_us = (treeCpuUs(srv.child.pid) - c0) / n;
+    w.threads = Object.fromEntries(Object.keys(t1).map((k) => [k, Math.round((t1[k] - (t0[k] || 0)) / n * 10) / 10])
+      .filter(([, v]) => v > 0));
     return w;
   };
   runWrk({ url: helloUrl, body, auth: srv.authB64, conns, seconds: warmup, cpu: clientCpu });
@@ -92,10 +101,14 @@ try {
   const count = warm.count + run.count;
   log(`confidential: ${count} encapsulated requests made in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   runWrk({ url, auth: srv.authB64, conns, seconds: warmup, cpu: clientCpu, script: 'ohttp.lua', env: { BENCH_REQUESTS: warm.file } });
+  const perf = args.perf ? spawn('perf', ['record', '-q', '--call-graph', 'dwarf', '-o', args.perf,
+    '-p', treePids(srv.child.pid).join(','), '--', 'sleep', String(seconds)], { stdio: 'ignore' }) : null;
+  const perfDone = perf ? new Promise((resolve) => perf.on('close', resolve)) : null;
   const conf = measured({ url, auth: srv.authB64, conns, seconds, cpu: clientCpu, script: 'ohttp.lua', env: { BENCH_REQUESTS: run.file } });
+  if (perfDone) await perfDone;
   log(`confidential: confidential hello ${Math.round(conf.rps)} req/s, p99 ${(conf.p99_us / 1000).toFixed(2)} ms, errors ${conf.errors}`);
   const pick = (w) => ({ rps: w.rps, p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, errors: w.errors,
-    server_cpu_us_per_request: w.cpu_us });
+    server_cpu_us_per_request: w.cpu_us, server_cpu_us_per_request_by_thread: w.threads });
   writeFileSync(args.out, JSON.stringify({
     seconds, warmup, conns, aead: AEAD.name, requests_made: count, concurrency: CONF_CONCURRENCY,
     plaintext: pick(plain), confidential: pick(conf),

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,7 +130,7 @@ void hpke_keypair_wipe(hpke_keypair *kp) {
 /* Our key pair as an EVP_PKEY. Both halves are given: with the private half
  * alone OpenSSL computes the public one, a scalar multiplication as costly
  * as the exchange itself (it doubled the cost of every decapsulation). */
-static EVP_PKEY *keypair_pkey(const hpke_keypair *kp) {
+EVP_PKEY *hpke_keypair_pkey(const hpke_keypair *kp) {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)kp->sk, HPKE_NSK),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)kp->pk, HPKE_NPK),
@@ -143,9 +144,10 @@ static EVP_PKEY *keypair_pkey(const hpke_keypair *kp) {
     return key;
 }
 
-/* dh = X25519(kp.sk, pk); refuses a peer key whose result is all zeros. */
-static hpke_result x25519(const hpke_keypair *kp, const uint8_t pk[HPKE_NPK], uint8_t dh[32]) {
-    EVP_PKEY *priv = keypair_pkey(kp);
+/* dh = X25519(kp.sk, pk); refuses a peer key whose result is all zeros.
+ * key: kp as a key object already made, or NULL. */
+static hpke_result x25519(const hpke_keypair *kp, EVP_PKEY *key, const uint8_t pk[HPKE_NPK], uint8_t dh[32]) {
+    EVP_PKEY *priv = key ? key : hpke_keypair_pkey(kp);
     EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pk, HPKE_NPK);
     EVP_PKEY_CTX *pctx = priv ? EVP_PKEY_CTX_new(priv, NULL) : NULL;
     hpke_result r = HPKE_ERR_CRYPTO;
@@ -159,7 +161,7 @@ static hpke_result x25519(const hpke_keypair *kp, const uint8_t pk[HPKE_NPK], ui
     }
     EVP_PKEY_CTX_free(pctx);
     EVP_PKEY_free(peer);
-    EVP_PKEY_free(priv);
+    if (priv != key) EVP_PKEY_free(priv);
     return r;
 }
 
@@ -221,7 +223,7 @@ hpke_result hpke_setup_sender(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *pk
         eph = &fresh;
     }
     uint8_t dh[32], ss[HPKE_NH];
-    r = x25519(eph, pk_r, dh);
+    r = x25519(eph, NULL, pk_r, dh);
     if (r == HPKE_OK) r = kem_shared_secret(dh, eph->pk, pk_r, ss);
     if (r == HPKE_OK) r = key_schedule(ctx, aead_id, nk, ss, info, info_len);
     if (r == HPKE_OK) memcpy(enc, eph->pk, HPKE_NENC);
@@ -233,12 +235,17 @@ hpke_result hpke_setup_sender(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *pk
 
 hpke_result hpke_setup_receiver(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *enc, size_t enc_len,
                                 const hpke_keypair *kp_r, const uint8_t *info, size_t info_len) {
+    return hpke_setup_receiver_key(ctx, aead_id, enc, enc_len, kp_r, NULL, info, info_len);
+}
+
+hpke_result hpke_setup_receiver_key(hpke_ctx *ctx, uint16_t aead_id, const uint8_t *enc, size_t enc_len,
+                                    const hpke_keypair *kp_r, EVP_PKEY *key, const uint8_t *info, size_t info_len) {
     size_t nk = 0;
     hpke_result r = setup_check(aead_id, &nk, info, info_len);
     if (r != HPKE_OK) return r;
     if (!enc || enc_len != HPKE_NENC) return HPKE_ERR_LENGTH;
     uint8_t dh[32], ss[HPKE_NH];
-    r = x25519(kp_r, enc, dh);
+    r = x25519(kp_r, key, enc, dh);
     if (r == HPKE_OK) r = kem_shared_secret(dh, enc, kp_r->pk, ss);
     if (r == HPKE_OK) r = key_schedule(ctx, aead_id, nk, ss, info, info_len);
     OPENSSL_cleanse(dh, sizeof dh);
@@ -252,14 +259,28 @@ static void compute_nonce(const hpke_ctx *ctx, uint8_t nonce[HPKE_NN]) {
     for (size_t i = 0; i < 8; i++) nonce[HPKE_NN - 1 - i] ^= (uint8_t)(ctx->seq >> (8 * i));
 }
 
+/* The two AEADs, fetched once and read-only afterwards: EVP_aes_128_gcm()
+ * and EVP_chacha20_poly1305() make every EVP_CipherInit_ex look the
+ * cipher up again in the provider's tables (a confidential call seals and
+ * opens twice). NULL where the fetch failed: that AEAD's operations then
+ * fail with HPKE_ERR_CRYPTO. */
+static EVP_CIPHER *aes_gcm, *chacha;
+static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
+
+static void ciphers_fetch(void) {
+    aes_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+    chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
 /* One AEAD operation; on decrypt, tag is read from the end of in. */
 static hpke_result aead_run(const hpke_ctx *ctx, int encrypt, const uint8_t *aad, size_t aad_len,
                             const uint8_t *in, size_t in_len, uint8_t *out, uint8_t tag[HPKE_NT]) {
     if (in_len > INT32_MAX || aad_len > INT32_MAX) return HPKE_ERR_LENGTH;
-    const EVP_CIPHER *cipher = ctx->aead_id == HPKE_AEAD_AES_128_GCM ? EVP_aes_128_gcm()
-                             : ctx->aead_id == HPKE_AEAD_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
+    if (pthread_once(&ciphers_once, ciphers_fetch) != 0) return HPKE_ERR_CRYPTO;
+    const EVP_CIPHER *cipher = ctx->aead_id == HPKE_AEAD_AES_128_GCM ? aes_gcm
+                             : ctx->aead_id == HPKE_AEAD_CHACHA20_POLY1305 ? chacha
                              : NULL;
-    if (!cipher) return HPKE_ERR_SUITE;
+    if (!cipher) return hpke_aead_supported(ctx->aead_id, NULL) ? HPKE_ERR_CRYPTO : HPKE_ERR_SUITE;
     uint8_t nonce[HPKE_NN];
     compute_nonce(ctx, nonce);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();

@@ -174,6 +174,11 @@ ohttp_result ohttp_request_encapsulate(ohttp_ctx *ctx, const ohttp_key_config *c
 ohttp_result ohttp_request_decapsulate(ohttp_ctx *ctx, uint8_t key_id, const hpke_keypair *kp,
                                        const uint8_t *msg, size_t msg_len, uint8_t **req,
                                        size_t *req_len) {
+    return ohttp_request_decapsulate_key(ctx, key_id, kp, NULL, msg, msg_len, req, req_len);
+}
+
+ohttp_result ohttp_request_decapsulate_key(ohttp_ctx *ctx, uint8_t key_id, const hpke_keypair *kp, EVP_PKEY *key,
+                                           const uint8_t *msg, size_t msg_len, uint8_t **req, size_t *req_len) {
     if (msg_len > OHTTP_MAX_MESSAGE) return OHTTP_ERR_TOO_LARGE;
     if (msg_len < OHTTP_HEADER_LEN) return OHTTP_ERR_TRUNCATED;
     if (msg[0] != key_id) return OHTTP_ERR_KEY_ID;
@@ -188,7 +193,7 @@ ohttp_result ohttp_request_decapsulate(ohttp_ctx *ctx, uint8_t key_id, const hpk
     const uint8_t *enc = msg + OHTTP_HEADER_LEN;
     ctx->aead_id = aead_id;
     memcpy(ctx->enc, enc, HPKE_NENC);
-    ohttp_result r = from_hpke(hpke_setup_receiver(&ctx->hpke, aead_id, enc, HPKE_NENC, kp, info, info_len));
+    ohttp_result r = from_hpke(hpke_setup_receiver_key(&ctx->hpke, aead_id, enc, HPKE_NENC, kp, key, info, info_len));
     if (r != OHTTP_OK) {
         ohttp_ctx_wipe(ctx);
         return r;

@@ -80,6 +80,10 @@ ohttp_result ohttp_request_encapsulate(ohttp_ctx *ctx, const ohttp_key_config *c
 ohttp_result ohttp_request_decapsulate(ohttp_ctx *ctx, uint8_t key_id, const hpke_keypair *kp,
                                        const uint8_t *msg, size_t msg_len, uint8_t **req,
                                        size_t *req_len);
+/* The same with kp's key object made once (hpke_keypair_pkey; NULL: made
+ * for this call). */
+ohttp_result ohttp_request_decapsulate_key(ohttp_ctx *ctx, uint8_t key_id, const hpke_keypair *kp, EVP_PKEY *key,
+                                           const uint8_t *msg, size_t msg_len, uint8_t **req, size_t *req_len);
 /* Gateway: encapsulates the response; nonce (max(Nn, Nk) bytes) for tests, NULL for random. */
 ohttp_result ohttp_response_encapsulate(const ohttp_ctx *ctx, const uint8_t *resp, size_t resp_len,
                                         const uint8_t *nonce, uint8_t **out, size_t *out_len);

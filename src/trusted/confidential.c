@@ -8,6 +8,7 @@
 #include "common/evidence.h"
 #include "common/invoker_sig.h"
 #include "common/json_depth.h"
+#include "common/json_text.h"
 #include "common/jws.h"
 #include "common/labels.h"
 #include "common/p256.h"
@@ -37,6 +38,7 @@ typedef struct conf_fn {
     uint8_t code_key[32];
     char code_hash[65];
     hpke_keypair ohttp;
+    EVP_PKEY *ohttp_key;      /* ohttp as a key object, made once (each call holds a reference) */
     uint8_t key_id;
     char *worker_cert;
     char *defaults;           /* the confidential default parameters, a JSON object text (secrets) */
@@ -90,6 +92,7 @@ static void fn_free(conf_fn *f) {
     free(f->defaults);
     OPENSSL_cleanse(f->code_key, sizeof f->code_key);
     hpke_keypair_wipe(&f->ohttp);
+    EVP_PKEY_free(f->ohttp_key);
     free(f);
 }
 
@@ -225,7 +228,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     json_t *from = json_object_get(sec, "accept_from"), *until = json_object_get(sec, "accept_until");
     json_t *params = json_object_get(sec, "params"), *invokers = json_object_get(sec, "invokers");
     char function[1024];
-    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || !osk || !json_is_integer(kid) || !json_is_integer(ver) ||
+    if (!ns || !name || !ck || !ch || strlen(ch) != 64 || strspn(ch, "0123456789abcdef") != 64 || !osk ||
+        !json_is_integer(kid) || !json_is_integer(ver) ||
         !json_is_integer(from) || !json_is_integer(until) || json_integer_value(from) > json_integer_value(until) ||
         (params && !json_is_object(params)) || (invokers && !json_is_array(invokers)) ||
         json_array_size(invokers) > POLICY_MAX_INVOKERS || snprintf(function, sizeof function, "%s/%s", ns, name) >= (int)sizeof function) goto out;
@@ -237,7 +241,8 @@ static conf_fn *open_release(conf_state *c, const char *fn_key, const ipc_field 
     f = calloc(1, sizeof *f);
     if (!f || b64url_decode(ck, strlen(ck), f->code_key, 32) != 32 ||
         b64url_decode(osk, strlen(osk), sk, sizeof sk) != HPKE_NSK ||
-        hpke_keypair_from_private(&f->ohttp, sk) != HPKE_OK || !(f->fn_key = strdup(fn_key)) ||
+        hpke_keypair_from_private(&f->ohttp, sk) != HPKE_OK || !(f->ohttp_key = hpke_keypair_pkey(&f->ohttp)) ||
+        !(f->fn_key = strdup(fn_key)) ||
         !(f->function = strdup(function)) || !(f->ns = strdup(ns)) || !(f->name = strdup(name)) ||
         !(f->worker_cert = strdup(cert)) ||
         !(f->defaults = json_dumps(params ? params : json_object(), JSON_COMPACT))) {
@@ -378,6 +383,7 @@ void conf_call_free(conf_call *call) {
     free(call->defaults);
     ohttp_ctx_wipe(&call->ctx);
     hpke_keypair_wipe(&call->ohttp);
+    EVP_PKEY_free(call->ohttp_key);
     memset(call, 0, sizeof *call);
 }
 
@@ -407,6 +413,7 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
     uint8_t code_key[32];
     memcpy(code_key, f->code_key, sizeof code_key);
     call->ohttp = f->ohttp;
+    if (EVP_PKEY_up_ref(f->ohttp_key) == 1) call->ohttp_key = f->ohttp_key;
     call->key_id = f->key_id;
     call->ns = strdup(f->ns);
     call->name = strdup(f->name);
@@ -461,8 +468,8 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
         goto out;
     }
     SHA256(request->ptr, request->len, call->request_sha256);
-    ohttp_result orr = ohttp_request_decapsulate(&call->ctx, call->key_id, &call->ohttp, request->ptr, request->len,
-                                                 &req, &req_len);
+    ohttp_result orr = ohttp_request_decapsulate_key(&call->ctx, call->key_id, &call->ohttp, call->ohttp_key,
+                                                     request->ptr, request->len, &req, &req_len);
     if (orr != OHTTP_OK) {
         char msg[128];
         snprintf(msg, sizeof msg, "The OHTTP request is refused: %s.", ohttp_result_name(orr));
@@ -581,25 +588,47 @@ static unsigned http_status(tfaas_status s) {
     }
 }
 
+/* Whether s is printable ASCII other than '"' and '\\' (what an activation
+ * id, which the host chooses, must be to go into a receipt as is). */
+static int plain_ascii(const char *s) {
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\') return 0;
+    return 1;
+}
+
 /* The receipt (docs/protocol.md §6.5) of one call whose inner response
- * has status `status` and content `body`. Malloc'd JWS, or NULL. */
+ * has status `status` and content `body`. Malloc'd JWS, or NULL. The
+ * claims are written as text, members in sorted order: they are signed for
+ * every request, and a JSON tree built and serialised for them cost a tenth
+ * of the receipt. The namespace and name come from the KMS's release
+ * (parsed JSON strings, so UTF-8) and are escaped; the other strings are
+ * hex, base64url or checked by plain_ascii. */
 static char *sign_receipt(conf_state *c, const conf_call *call, const engine_outcome *o, unsigned status,
                           const char *body, const char *activation_id, uint64_t cpu_us) {
     char req_hex[65], res_hex[65], *receipt = NULL;
+    if (!plain_ascii(activation_id) || strlen(activation_id) > 256) return NULL;
     evidence_hex(call->request_sha256, 32, req_hex);
     evidence_sha256_hex((const uint8_t *)body, strlen(body), res_hex);
-    json_int_t now = (json_int_t)time(NULL);
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I}", "iss", c->kid,
-                               "activation_id", activation_id, "namespace", call->ns, "name", call->name, "version",
-                               call->version, "code_hash", call->code_hash, "measurement", c->measurement_hex,
-                               "request_sha256", req_hex, "result_sha256", res_hex, "status", (int)status,
-                               "cpu_time_us", (json_int_t)cpu_us, "peak_memory", (json_int_t)o->peak_memory,
-                               "iat", now);
-    char *text = claims ? json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (text && jws_sign(c->signing, JWS_TYP_RECEIPT, c->kid, (const uint8_t *)text, strlen(text), &receipt) != JWS_OK)
+    size_t nl = strlen(call->ns), ml = strlen(call->name);
+    size_t cap = 1024 + strlen(activation_id) + JSON_TEXT_ESCAPED_MAX(nl) + JSON_TEXT_ESCAPED_MAX(ml);
+    char *ns = malloc(JSON_TEXT_ESCAPED_MAX(nl)), *name = malloc(JSON_TEXT_ESCAPED_MAX(ml)), *text = malloc(cap);
+    int n = -1;
+    if (ns && name && text) {
+        json_text_escape(ns, call->ns, nl);
+        json_text_escape(name, call->name, ml);
+        n = snprintf(text, cap,
+                     "{\"activation_id\":\"%s\",\"code_hash\":\"%s\",\"cpu_time_us\":%" PRIu64 ",\"iat\":%" PRId64
+                     ",\"iss\":\"%s\",\"measurement\":\"%s\",\"name\":\"%s\",\"namespace\":\"%s\",\"peak_memory\":%" PRIu64
+                     ",\"request_sha256\":\"%s\",\"result_sha256\":\"%s\",\"status\":%u,\"version\":%" JSON_INTEGER_FORMAT "}",
+                     activation_id, call->code_hash, cpu_us, (int64_t)time(NULL), c->kid, c->measurement_hex, name, ns,
+                     (uint64_t)o->peak_memory, req_hex, res_hex, status, call->version);
+    }
+    if (n > 0 && (size_t)n < cap &&
+        jws_sign(c->signing, JWS_TYP_RECEIPT, c->kid, (const uint8_t *)text, (size_t)n, &receipt) != JWS_OK)
         receipt = NULL;
     free(text);
-    json_decref(claims);
+    free(ns);
+    free(name);
     return receipt;
 }
 

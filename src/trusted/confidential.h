@@ -59,6 +59,7 @@ typedef struct {
     char *params;          /* the parameters: the defaults merged with the request body, a JSON object text */
     size_t params_len;
     hpke_keypair ohttp;    /* the function's OHTTP key pair */
+    EVP_PKEY *ohttp_key;   /* the same as a key object (a reference to the function's) */
     uint8_t key_id;
     ohttp_ctx ctx;         /* the request's context, for the response */
     uint8_t request_sha256[32];

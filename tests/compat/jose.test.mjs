@@ -100,24 +100,47 @@ test('KMS evidence verifies with jose against STATE/sim-platform.pem and binds t
   await assert.rejects(jose.compactVerify(doc.evidence, publicKey));
 });
 
-test('a confidential call with npm libraries only: namespace and version bound, the receipt inside the response', async () => {
+// Deploys code confidentially as `name` (version 7), calls it over OHTTP
+// with params and verifies the certificate chain and the receipt inside the
+// sealed response with jose alone; returns the receipt's claims, the result
+// and the function certificate's claims.
+async function confidentialCall(name, code, params) {
   const att = (await api(server, 'GET', '/tfaas/v1/attestation', { auth: null })).body;
   const kmsKey = await kmsSigningKey(att);
-  const code = 'function main(p) { return { sum: p.a + p.b }; }';
-  const r = await api(server, 'PUT', '/tfaas/v1/namespaces/_/actions/npm', { body: await deployBody(att, 'npm', code, { version: 7 }) });
+  const path = `/tfaas/v1/namespaces/_/actions/${encodeURIComponent(name)}`;
+  const r = await api(server, 'PUT', path, { body: await deployBody(att, name, code, { version: 7 }) });
   assert.equal(r.status, 200, r.text);
   const fn = (await jwsClaims(confidentialOf(r.body).certificate, kmsKey)).claims;
-  assert.deepEqual([fn.namespace, fn.name, fn.version, fn.code_hash],
-    ['guest', 'npm', 7, createHash('sha256').update(code).digest('hex')]);
   const aead = AEADS[0];
-  const st = await ohttpClient(new Uint8Array(Buffer.from(fn.ohttp_keys, 'base64url')), aead, await bhttpJsonRequest('/npm', { a: 2, b: 3 }));
-  const res = await fetch(`${server.url}/tfaas/v1/namespaces/_/actions/npm/ohttp`, { method: 'POST', body: st.encReq,
+  const st = await ohttpClient(new Uint8Array(Buffer.from(fn.ohttp_keys, 'base64url')), aead, await bhttpJsonRequest(`/${name}`, params));
+  const res = await fetch(`${server.url}${path}/ohttp`, { method: 'POST', body: st.encReq,
     headers: { 'content-type': 'message/ohttp-req', authorization: 'Basic ' + Buffer.from(server.auth).toString('base64') } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('tfaas-receipt'), null, 'no receipt in the clear');
   const inner = new BHttpDecoder().decodeResponse(await ohttpOpenResponse(st, aead, new Uint8Array(await res.arrayBuffer())));
   const { receipt, result } = await verifyReceiptChain(inner, kmsKey, fn);
-  assert.deepEqual(JSON.parse(result), { sum: 5 });
   assert.equal(receipt.request_sha256, createHash('sha256').update(st.encReq).digest('hex'));
+  return { receipt, result, fn };
+}
+
+test('a confidential call with npm libraries only: namespace and version bound, the receipt inside the response', async () => {
+  const code = 'function main(p) { return { sum: p.a + p.b }; }';
+  const { receipt, result, fn } = await confidentialCall('npm', code, { a: 2, b: 3 });
+  assert.deepEqual([fn.namespace, fn.name, fn.version, fn.code_hash],
+    ['guest', 'npm', 7, createHash('sha256').update(code).digest('hex')]);
+  assert.deepEqual(JSON.parse(result), { sum: 5 });
   assert.equal(receipt.version, 7);
+});
+
+// The enclave writes the receipt's claims as text: a name with every
+// character an entity name may hold besides word characters comes back
+// intact, and the claims are exactly docs/protocol.md §6.5's.
+test('a receipt names a function whose name holds @, ., - and a space', async () => {
+  const name = 'r@c.e-i pt';
+  const { receipt, result } = await confidentialCall(name, 'function main(p) { return { n: p.n }; }', { n: 1 });
+  assert.deepEqual(JSON.parse(result), { n: 1 });
+  assert.deepEqual([receipt.namespace, receipt.name, receipt.version, receipt.status], ['guest', name, 7, 200]);
+  assert.deepEqual(Object.keys(receipt).sort(), ['activation_id', 'code_hash', 'cpu_time_us', 'iat', 'iss', 'measurement',
+    'name', 'namespace', 'peak_memory', 'request_sha256', 'result_sha256', 'status', 'version']);
+  assert.ok(Number.isInteger(receipt.cpu_time_us) && Number.isInteger(receipt.peak_memory) && receipt.peak_memory > 0);
 });

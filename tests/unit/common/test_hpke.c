@@ -229,6 +229,41 @@ static void test_hkdf(void) {
     free(all);
 }
 
+/* The secrets of two contexts are the same. */
+static int same_ctx(const hpke_ctx *x, const hpke_ctx *y) {
+    return x->nk == y->nk && memcmp(x->key, y->key, x->nk) == 0 &&
+           memcmp(x->base_nonce, y->base_nonce, HPKE_NN) == 0 &&
+           memcmp(x->exporter_secret, y->exporter_secret, HPKE_NH) == 0;
+}
+
+/* A receiver key object made once (hpke_keypair_pkey) gives the context the
+ * key pair gives, and refuses what it refuses. */
+static void test_receiver_key(uint16_t aead) {
+    hpke_keypair r, other;
+    CHECK(hpke_keypair_generate(&r) == HPKE_OK);
+    CHECK(hpke_keypair_generate(&other) == HPKE_OK);
+    EVP_PKEY *key = hpke_keypair_pkey(&r), *wrong = hpke_keypair_pkey(&other);
+    CHECK(key != NULL && wrong != NULL);
+    const uint8_t info[] = "info";
+    uint8_t enc[HPKE_NENC], low_order[HPKE_NENC] = {0};
+    hpke_ctx s, a, b, c;
+    for (int round = 0; round < 3; round++) { /* the same key object, again and again */
+        CHECK(hpke_setup_sender(&s, aead, r.pk, HPKE_NPK, info, 4, NULL, enc) == HPKE_OK);
+        CHECK(hpke_setup_receiver(&a, aead, enc, HPKE_NENC, &r, info, 4) == HPKE_OK);
+        CHECK(hpke_setup_receiver_key(&b, aead, enc, HPKE_NENC, &r, key, info, 4) == HPKE_OK);
+        CHECK(same_ctx(&a, &s) && same_ctx(&b, &s));
+        /* another key's object: a different context, which would not open */
+        CHECK(hpke_setup_receiver_key(&c, aead, enc, HPKE_NENC, &r, wrong, info, 4) == HPKE_OK);
+        CHECK(!same_ctx(&c, &s));
+    }
+    CHECK(hpke_setup_receiver_key(&c, aead, low_order, HPKE_NENC, &r, key, info, 4) == HPKE_ERR_KEY);
+    CHECK(hpke_setup_receiver_key(&c, aead, enc, HPKE_NENC - 1, &r, key, info, 4) == HPKE_ERR_LENGTH);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(wrong);
+    hpke_keypair_wipe(&r);
+    hpke_keypair_wipe(&other);
+}
+
 int main(void) {
     test_hkdf();
     for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) test_vector(&vectors[i]);
@@ -236,5 +271,7 @@ int main(void) {
     test_hostile(HPKE_AEAD_CHACHA20_POLY1305);
     test_single_shot(HPKE_AEAD_AES_128_GCM);
     test_single_shot(HPKE_AEAD_CHACHA20_POLY1305);
+    test_receiver_key(HPKE_AEAD_AES_128_GCM);
+    test_receiver_key(HPKE_AEAD_CHACHA20_POLY1305);
     return CHECK_DONE();
 }
