@@ -13,8 +13,8 @@
  * it). Order: send_lock before qlock, taken so only by cancel (its NOT_RUN
  * must leave before the RESULT of the job ahead, see there); a worker lets
  * go of qlock before it sends.
- * The warm heaps are fn_table's, under its own lock (function.c); conf_state
- * locks itself (confidential.c). */
+ * The warm heaps are fn_table's, under its own lock (function.c); the blank
+ * spare heap locks itself (spare_heap.c), as does conf_state (confidential.c). */
 #include "trusted/endpoint.h"
 
 #include "trusted/confidential.h"
@@ -23,6 +23,7 @@
 #include "trusted/fetch/fetch.h"
 #include "trusted/host_frame.h"
 #include "trusted/run_spec.h"
+#include "trusted/spare_heap.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -67,6 +68,7 @@ struct endpoint {
     int fd;
     unsigned workers;
     fn_table *fns;
+    spare_heap *spare; /* the blank heap a function's first lease takes */
     conf_state *conf; /* NULL without a TEE: confidential functions are refused */
     /* The main thread's only (it starts and joins the workers): */
     pthread_t *threads;
@@ -312,7 +314,8 @@ static void run_invoke(endpoint *e, job *j, run_spec_cache *cache) {
     uint64_t init_us = 0, t0 = now_us(), cpu0 = thread_cpu_us(confidential);
     engine_heap *heap = lease.heap;
     if (!heap) {
-        heap = engine_heap_create(lease.memory_bytes);
+        heap = spare_heap_take(e->spare, lease.memory_bytes);
+        if (!heap) heap = engine_heap_create(lease.memory_bytes);
         if (!heap) {
             /* The engine could not even start within the memory limit. */
             engine_outcome_limit(&o, 0, 0);
@@ -408,6 +411,13 @@ static void *worker_main(void *arg) {
     run_spec_cache cache = {0}; /* this worker's last ACTION (run_spec.h) */
     for (;;) {
         pthread_mutex_lock(&e->qlock);
+        if (!e->head && !e->closing) {
+            /* Nothing waits for a worker: make the blank spare heap now, off
+             * every activation's path (a no-op when one is ready). */
+            pthread_mutex_unlock(&e->qlock);
+            spare_heap_refill(e->spare);
+            pthread_mutex_lock(&e->qlock);
+        }
         while (!e->head && !e->closing) pthread_cond_wait(&e->qcond, &e->qlock);
         job *j = e->head;
         if (j) {
@@ -508,6 +518,7 @@ static void stop_workers(endpoint *e) {
 }
 
 static void endpoint_free(endpoint *e) {
+    spare_heap_destroy(e->spare);
     fn_table_destroy(e->fns);
     conf_destroy(e->conf);
     pthread_cond_destroy(&e->qcond);
@@ -517,7 +528,7 @@ static void endpoint_free(endpoint *e) {
     free(e);
 }
 
-endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, conf_state *conf) {
+endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, int spare, conf_state *conf) {
     if (workers == 0 || workers > ENDPOINT_MAX_WORKERS) {
         fprintf(stderr, "tfaas-enclave: worker count %u out of range 1..%u\n", workers, ENDPOINT_MAX_WORKERS);
         conf_destroy(conf);
@@ -533,10 +544,11 @@ endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, c
     e->workers = workers;
     e->threads = calloc(workers, sizeof *e->threads);
     e->fns = fn_table_create(cfg);
+    e->spare = spare_heap_create(spare);
     pthread_mutex_init(&e->send_lock, NULL);
     pthread_mutex_init(&e->qlock, NULL);
     pthread_cond_init(&e->qcond, NULL);
-    if (!e->threads || !e->fns) {
+    if (!e->threads || !e->fns || !e->spare) {
         fprintf(stderr, "tfaas-enclave: out of memory at start-up\n");
         endpoint_free(e);
         return NULL;

@@ -23,11 +23,13 @@
 typedef struct endpoint endpoint;
 
 /* Creates the worker threads (each with ENGINE_STACK_BYTES of stack). They
- * wait for work, so no tenant code runs before endpoint_run. conf (NULL in
+ * wait for work, so no tenant code runs before endpoint_run. spare: keep a
+ * blank heap ready for the next function's first invocation (spare_heap.h;
+ * an idle worker makes it). conf (NULL in
  * an enclave without a TEE) becomes the endpoint's: conf_create quotes,
  * which a sim quote client can do only before the sandbox, so the caller
  * makes it first. NULL on failure, with a reason on stderr. */
-endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, conf_state *conf);
+endpoint *endpoint_start(int fd, unsigned workers, const fn_table_config *cfg, int spare, conf_state *conf);
 
 /* Sends IPC_HELLO and serves until EOF or IPC_SHUTDOWN; then stops the
  * workers and frees everything. Returns the process exit status: 0 on a

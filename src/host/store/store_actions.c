@@ -103,7 +103,7 @@ store_status store_action_put(store *s, const char *ns, const char *name, json_t
     if (out == STORE_OK) out = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_forget_action(s, ns, name); /* after the commit: see store_cache.c */
     free(text);
     if (out == STORE_OK && stored) *stored = doc;
     else json_decref(doc);
@@ -162,7 +162,7 @@ store_status store_action_delete(store *s, const char *ns, const char *name, jso
     if (res == STORE_OK) res = store_commit(s);
     else store_rollback(s);
     pthread_mutex_unlock(&s->db_lock);
-    store_cache_flush(s); /* after the commit: see store_cache.c */
+    store_cache_forget_action(s, ns, name); /* after the commit: see store_cache.c */
     if (res == STORE_OK && deleted) *deleted = doc;
     else json_decref(doc);
     return res;

@@ -3,8 +3,11 @@
  * (store_action_peek). Without it each invoke paid two database queries, a
  * SHA-256 and the parse of the whole action document, code included.
  *
- * Staleness: every write this store makes to namespaces or actions empties
- * the cache after its commit, so the API sees its own changes at once. Writes
+ * Staleness: every write this store makes empties what it changed from the
+ * cache after its commit (a namespace write all of it, an action write that
+ * action's document: credentials and other actions stay, so creating an
+ * action does not cost every tenant's next request a credential check and
+ * a document read), so the API sees its own changes at once. Writes
  * by another process (`tfaas admin` on the same state directory, another
  * node on the same PostgreSQL) are noticed through the backend's
  * data_version (SQLite's PRAGMA data_version, PostgreSQL's NOTIFY), checked
@@ -58,9 +61,11 @@ static void flush_locked(store *s) {
     }
 }
 
-void store_cache_flush(store *s) {
+void store_cache_forget_action(store *s, const char *ns, const char *name) {
     pthread_mutex_lock(&s->cache_mu);
-    flush_locked(s);
+    s->cache_gen++; /* a read of the old document, still running, keeps it to itself */
+    store_cache_slot *c = &s->action_cache[slot_of(ns, name)];
+    if (c->k1 && strcmp(c->k1, ns) == 0 && strcmp(c->k2, name) == 0) slot_clear(c);
     pthread_mutex_unlock(&s->cache_mu);
 }
 

@@ -99,7 +99,7 @@ struct store {
     /* Read cache (store_cache.c), under cache_mu. */
     pthread_mutex_t cache_mu;
     store_cache_slot *auth_cache, *action_cache;
-    uint64_t cache_gen;        /* bumped by every flush */
+    uint64_t cache_gen;        /* bumped by every flush and forget */
     uint64_t ns_epoch;         /* bumped when namespaces may have changed (store_namespace_epoch) */
     uint64_t cache_checked_us; /* last look at the backend's data_version */
     int64_t data_version;
@@ -145,11 +145,14 @@ void store_rollback(store *s);
 
 /* Read cache (store_cache.c). A lookup calls store_cache_begin first and
  * passes its generation to the *_put after reading the database; writers
- * call store_cache_flush after they commit. */
+ * call store_cache_forget_action or store_cache_flush_namespaces after
+ * they commit. */
 int store_cache_init(store *s);
 void store_cache_free(store *s);
-void store_cache_flush(store *s);
-/* The same after a write to namespaces: also moves the namespace epoch. */
+/* After a write to action ns/name: that document leaves the cache, and no
+ * lookup begun before the write stores what it read. */
+void store_cache_forget_action(store *s, const char *ns, const char *name);
+/* After a write to namespaces: the whole cache, and the namespace epoch moves. */
 void store_cache_flush_namespaces(store *s);
 uint64_t store_cache_begin(store *s);
 int store_cache_auth_get(store *s, const char *uuid, const unsigned char hash[32], char *ns_out, size_t ns_size,

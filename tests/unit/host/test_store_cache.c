@@ -1,5 +1,5 @@
 /* test_store_cache.c - the store's read cache never serves what this store
- * has changed, and notices changes another process (another connection to
+ * has changed, forgets no more than a write changed, and notices changes another process (another connection to
  * the same file, like `tfaas admin`) committed within its bound. */
 #include "check.h"
 #include "test_store_helpers.h"
@@ -57,6 +57,35 @@ static void test_own_writes(store *s) {
     CHECK(store_namespace_set_credential(s, "t", UUID, KEY) == STORE_OK);
 }
 
+/* A write to one action forgets that action only: another's cached document
+ * stays (the same object comes back: `kept` is held, so a new read could not
+ * reuse its memory), and the written one is read anew. */
+static void test_action_write_keeps_others(store *s) {
+    json_t *doc = action("function main(){return {k:1}}");
+    CHECK(store_action_put(s, "t", "keep", doc, 0, NULL) == STORE_OK);
+    CHECK(store_action_put(s, "t", "other", doc, 0, NULL) == STORE_OK);
+    json_decref(doc);
+    json_t *kept = NULL, *got = NULL;
+    CHECK(store_action_peek(s, "t", "keep", &kept) == STORE_OK);
+    CHECK(store_action_peek(s, "t", "keep", &got) == STORE_OK && got == kept);
+    json_decref(got);
+    doc = action("function main(){return {o:2}}");
+    CHECK(store_action_put(s, "t", "other", doc, 1, NULL) == STORE_OK);
+    CHECK(store_action_peek(s, "t", "keep", &got) == STORE_OK && got == kept);
+    json_decref(got);
+    CHECK(store_action_peek(s, "t", "other", &got) == STORE_OK && strstr(code_of(got), "o:2"));
+    json_decref(got);
+    CHECK(store_action_delete(s, "t", "other", NULL) == STORE_OK);
+    CHECK(store_action_peek(s, "t", "keep", &got) == STORE_OK && got == kept);
+    json_decref(got);
+    CHECK(store_action_put(s, "t", "keep", doc, 1, NULL) == STORE_OK);
+    json_decref(doc);
+    CHECK(store_action_peek(s, "t", "keep", &got) == STORE_OK && got != kept && strstr(code_of(got), "o:2"));
+    json_decref(got);
+    json_decref(kept);
+    CHECK(store_action_delete(s, "t", "keep", NULL) == STORE_OK);
+}
+
 /* Another connection's writes: seen within the bound (50 ms; 1 s allowed here). */
 static void test_other_process(store *s, const char *dir) {
     char ns[300];
@@ -103,6 +132,7 @@ int main(void) {
     if (s) {
         CHECK(store_namespace_create(s, "t", UUID, KEY, NULL, NULL) == STORE_OK);
         test_own_writes(s);
+        test_action_write_keeps_others(s);
         test_other_process(s, dir);
         store_close(s);
     }
