@@ -15,8 +15,9 @@
  * answer waiting for it) would stall while thousands of pages are copied.
  * A writing connection turns it off: the store's writer thread copies the
  * bulk from a connection of its own (sq_maintain) once CHECKPOINT_FRAMES
- * have accumulated, and a commit copies the small rest (after_commit). The threshold is
- * larger than SQLite's 1000: the last page of every index is written again
+ * have accumulated, and a commit copies the small rest (after_commit), or
+ * waits and copies all when the WAL reaches twice that (the writer thread
+ * starved on a busy CPU). The threshold is larger than SQLite's 1000: the last page of every index is written again
  * by each commit, and a longer WAL copies each such page once for many
  * commits. */
 #include "host/store/store_sqlite.h"
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Another process holding the write lock (admin tool) is waited for this long. */
@@ -38,6 +40,8 @@
 #define CHECKPOINT_FRAMES 8000
 /* What a commit copies itself, at most, to end a checkpoint (after_commit). */
 #define CHECKPOINT_TAIL 1000
+/* The WAL's bound: past it a commit checkpoints whatever is left itself. */
+#define CHECKPOINT_HARD (2 * CHECKPOINT_FRAMES)
 /* Rounds one writer's checkpoint makes at most (sq_maintain). */
 #define CHECKPOINT_ROUNDS 8
 /* Columns a row callback can be given (the widest statement has 2). */
@@ -248,16 +252,23 @@ static store_conn *open_fail(store_conn *c, char **err, const char *path, const 
     return NULL;
 }
 
-/* Runs a passive checkpoint on db: copies into the database file what no
- * reader still needs, never waiting for a reader nor blocking a writer.
+/* Runs a checkpoint on db. SQLITE_CHECKPOINT_PASSIVE copies into the
+ * database file what no reader still needs, never waiting for a reader nor
+ * blocking a writer; FULL first waits (busy timeout) for another
+ * checkpoint and for readers of older snapshots, and copies everything.
  * Returns the frames the WAL has copied in all (and in *whole whether that
  * is all of it), or -1. */
-static int checkpoint(sqlite3 *db, int *whole) {
+static int checkpoint(sqlite3 *db, int mode, int *whole) {
     int frames = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, &frames, &copied);
     if (rc != SQLITE_OK || copied < 0) return -1;
     if (whole) *whole = copied == frames;
     return copied;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 /* The WAL hook, after each commit of a writing connection. SQLite starts
@@ -272,10 +283,21 @@ static int after_commit(void *arg, sqlite3 *db, const char *name, int frames) {
     store_conn *c = arg;
     if (frames < atomic_exchange(&c->wal_frames, frames)) atomic_store(&c->backfilled, 0); /* started over */
     int copied = atomic_load(&c->backfilled);
-    if (copied > 0 && frames - copied <= CHECKPOINT_TAIL) {
-        int now = checkpoint(db, NULL);
-        if (now >= 0) atomic_store(&c->backfilled, now);
+    int now = -1;
+    if (frames >= CHECKPOINT_HARD) {
+        /* The writer thread fell far behind (starved on a busy CPU): this
+         * commit waits for its checkpoint and copies the rest, so commits
+         * slow down instead of the WAL growing without bound. SQLite does
+         * not wait for another connection's checkpoint (SQLITE_BUSY at
+         * once), hence the polling, bounded by the busy timeout. */
+        for (int waited = 0; (now = checkpoint(db, SQLITE_CHECKPOINT_FULL, NULL)) < 0 &&
+                             sqlite3_errcode(db) == SQLITE_BUSY && waited < BUSY_TIMEOUT_MS;
+             waited++)
+            sleep_ms(1);
+    } else if (copied > 0 && frames - copied <= CHECKPOINT_TAIL) {
+        now = checkpoint(db, SQLITE_CHECKPOINT_PASSIVE, NULL);
     }
+    if (now >= 0) atomic_store(&c->backfilled, now);
     return SQLITE_OK;
 }
 
@@ -305,7 +327,7 @@ static void sq_maintain(store_conn *c) {
     }
     int copied = -1, whole = 0, frames = atomic_load(&c->wal_frames);
     for (int round = 0; c->ckpt && round < CHECKPOINT_ROUNDS; round++) {
-        copied = checkpoint(c->ckpt, &whole);
+        copied = checkpoint(c->ckpt, SQLITE_CHECKPOINT_PASSIVE, &whole);
         frames = atomic_load(&c->wal_frames);
         /* A commit may have started the WAL over meanwhile: then the count
          * is of the old WAL and says nothing of the new one. */
