@@ -306,6 +306,11 @@ struct {
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cond;
     engine_heap *armed = nullptr; /* unordered list; a handful at most (one per worker) */
+    /* When the watchdog wakes next by itself (UINT64_MAX: only when
+     * signalled). arm() signals only for a deadline before it: a call's
+     * deadline (its timeout, seconds away) almost never is, so a call does
+     * not wake the watchdog, a context switch per activation on a VM. */
+    uint64_t wakes_at = 0;
 } wd;
 
 void *watchdog_main(void *) {
@@ -327,6 +332,7 @@ void *watchdog_main(void *) {
                 next = std::min(next, h->deadline_ns);
             }
         }
+        wd.wakes_at = next;
         if (next == UINT64_MAX) {
             pthread_cond_wait(&wd.cond, &wd.lock);
         } else {
@@ -345,7 +351,12 @@ void arm(engine_heap *h, const engine_limits *lim) {
     h->wd_next = wd.armed;
     if (wd.armed) wd.armed->wd_prev = h;
     wd.armed = h;
-    pthread_cond_signal(&wd.cond);
+    /* A deadline after the watchdog's next wake-up is seen then; a heap
+     * disarmed meanwhile only costs it a wake-up that finds nothing due. */
+    if (h->deadline_ns < wd.wakes_at) {
+        wd.wakes_at = h->deadline_ns;
+        pthread_cond_signal(&wd.cond);
+    }
     pthread_mutex_unlock(&wd.lock);
 }
 
