@@ -477,6 +477,73 @@ static void test_v8(void) {
     CHECK(c3 == c2 + 1 && h3 == h2);
     CHECK(c4 == c3 && h4 == h3 + 1);
 }
+
+/* The watchdog is signalled only for a deadline before the one it sleeps
+ * towards: a short timeout right after calls with a long one (the watchdog
+ * then sleeps for a minute) and one during a long call on another heap
+ * still end on time. */
+static void test_v8_watchdog(void) {
+    engine_heap *slow = loaded("function main() { return {ok: 1}; }", "main");
+    if (!slow) return;
+    engine_outcome o;
+    for (int i = 0; i < 3; i++) { /* 60 s deadlines */
+        engine_heap_call(slow, "{}", 2, &LIM, &o);
+        CHECK_STR(o.result, "{\"ok\":1}");
+        engine_outcome_free(&o);
+    }
+    engine_limits lim = LIM;
+    lim.timeout_ms = 200;
+    double t0 = now_s();
+    o = run_lim("function main() { for (;;) {} }", "main", "{}", &lim, 64 * MB);
+    CHECK_STR(o.result, "{\"error\":\"The action exceeded its time limits of 200 milliseconds.\"}");
+    CHECK(now_s() - t0 < 30); /* not the minute of the earlier deadline */
+    engine_outcome_free(&o);
+    engine_heap_destroy(slow);
+}
+
+/* The spare heap (engine_heap_spare): made ahead, taken by the next
+ * engine_heap_create of its limit only, clean of everything a function did
+ * in another heap (a used heap never becomes the spare), and held to its own
+ * limit like any other. */
+static void test_v8_spare(void) {
+    unsigned long m0, t0, m1, t1;
+    engine_heap *used = loaded("globalThis.leak = 'from A'; Object.prototype.poisoned = 1;"
+                               " function main() { return {a: leak}; }", "main");
+    CHECK(used != NULL);
+    engine_v8_spare_counts(&m0, &t0);
+    engine_heap_spare(64 * MB);
+    engine_heap_spare(64 * MB); /* one is ready: nothing more */
+    engine_v8_spare_counts(&m1, &t1);
+    CHECK(m1 == m0 + 1 && t1 == t0);
+    engine_heap_destroy(used); /* its isolate is gone, never a spare */
+    engine_heap *other = engine_heap_create(32 * MB); /* another limit: made fresh */
+    engine_v8_spare_counts(&m1, &t1);
+    CHECK(other != NULL && t1 == t0);
+    engine_heap_destroy(other);
+    engine_heap *h = loaded("function main() { return {leak: typeof leak, poisoned: typeof ({}).poisoned}; }", "main");
+    engine_v8_spare_counts(&m1, &t1);
+    CHECK(t1 == t0 + 1);
+    if (h) {
+        engine_outcome o;
+        engine_heap_call(h, "{}", 2, &LIM, &o);
+        CHECK_STR(o.result, "{\"leak\":\"undefined\",\"poisoned\":\"undefined\"}");
+        engine_outcome_free(&o);
+        engine_heap_destroy(h);
+    }
+    /* none left: the next one is made from nothing */
+    h = engine_heap_create(64 * MB);
+    engine_v8_spare_counts(&m1, &t1);
+    CHECK(h != NULL && t1 == t0 + 1);
+    engine_heap_destroy(h);
+    /* a spare keeps its memory limit */
+    engine_heap_spare(16 * MB);
+    engine_outcome o = run_lim("function main() { const a = []; for (;;) a.push('x'.repeat(1000) + a.length); }",
+                               "main", "{}", &LIM, 16 * MB);
+    engine_v8_spare_counts(&m1, &t1);
+    CHECK(t1 == t0 + 2);
+    CHECK_STR(o.result, "{\"error\":\"The action exhausted its memory and was aborted.\"}");
+    engine_outcome_free(&o);
+}
 #endif
 
 static void *all_tests(void *arg) {
@@ -489,6 +556,8 @@ static void *all_tests(void *arg) {
     test_warm();
 #if defined(TFAAS_TEST_ENGINE_v8)
     test_v8();
+    test_v8_watchdog();
+    test_v8_spare();
 #endif
     return NULL;
 }
