@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ECHO_CODE, FIB_CODE, HELLO_CODE, HELLO_RESULT, expectResult, fail, firstInvokes, freePort, invokeAction,
-  parseArgs, putAction, runWrk, sleep, spawnGroup, startServe, stopGroup, treeMemory, untilUp,
+  parseArgs, putAction, runWrk, sleep, spawnGroup, startServe, stopGroup, treeCpuUs, treeMemory, untilUp,
 } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -47,15 +47,21 @@ function memAvailableKb() {
   return Number(/^MemAvailable:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] || 0);
 }
 
-// Runs every workload: a warm-up run, then the measured one.
-function loadRuns(urlOf, auth) {
+// Runs every workload: a warm-up run, then the measured one. pid is the
+// server's: the CPU time of its process tree over the measured run, per
+// request (cpu_us), which moves far less than requests/s when other work
+// shares the machine (lib.mjs, treeCpuUs).
+function loadRuns(urlOf, auth, pid) {
   const out = {};
   for (const w of WORKLOADS) {
     runWrk({ url: urlOf(w.fn), body: w.body, auth, conns: w.conns, seconds: warmup, cpu: clientCpu, timeout: '10s' });
+    const c0 = treeCpuUs(pid);
     const r = runWrk({ url: urlOf(w.fn), body: w.body, auth, conns: w.conns, seconds, cpu: clientCpu, timeout: '10s' });
+    const cpuUs = (treeCpuUs(pid) - c0) / Math.max(1, r.requests);
     log(`  ${w.fn.padEnd(5)} ${String(w.conns).padStart(3)} conns ${Math.round(r.rps).toString().padStart(7)} req/s  ` +
-        `p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}`);
-    out[w.fn] = { conns: w.conns, rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, errors: r.errors };
+        `p99 ${(r.p99_us / 1000).toFixed(2)} ms  ${Math.round(cpuUs)} us CPU/req  errors ${r.errors}`);
+    out[w.fn] = { conns: w.conns, rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, errors: r.errors,
+      cpu_us: cpuUs };
   }
   return out;
 }
@@ -123,7 +129,8 @@ async function measureTfaas(bin, engine, mode, help) {
       await expectResult(await invokeAction(srv.base, srv.auth, w.fn, JSON.parse(w.body)), w.expect, `${label} ${w.fn}`);
     }
     const authB64 = Buffer.from(srv.auth).toString('base64');
-    result.load = loadRuns((fn) => `${srv.base}/api/v1/namespaces/_/actions/${fn}?blocking=true&result=true`, authB64);
+    result.load = loadRuns((fn) => `${srv.base}/api/v1/namespaces/_/actions/${fn}?blocking=true&result=true`, authB64,
+      srv.child.pid);
     log(`${label}: cold start, ${coldCount} fresh actions`);
     result.cold = await firstInvokes(srv.base, srv.auth, coldCount, { kind, prefix: 'cold' });
   } finally {
@@ -211,7 +218,7 @@ async function measureWorkerd(workerd) {
     for (const w of WORKLOADS) {
       await expectResult(await fetch(`${srv.base}/${w.fn}`, { method: 'POST', body: w.body }), w.expect, `${label} ${w.fn}`);
     }
-    result.load = loadRuns((fn) => `${srv.base}/${fn}`, Buffer.from('bench:workerd').toString('base64'));
+    result.load = loadRuns((fn) => `${srv.base}/${fn}`, Buffer.from('bench:workerd').toString('base64'), srv.child.pid);
   } finally {
     await stopGroup(srv.child);
   }
