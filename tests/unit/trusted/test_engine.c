@@ -501,49 +501,6 @@ static void test_v8_watchdog(void) {
     engine_heap_destroy(slow);
 }
 
-/* The spare heap (engine_heap_spare): made ahead, taken by the next
- * engine_heap_create of its limit only, clean of everything a function did
- * in another heap (a used heap never becomes the spare), and held to its own
- * limit like any other. */
-static void test_v8_spare(void) {
-    unsigned long m0, t0, m1, t1;
-    engine_heap *used = loaded("globalThis.leak = 'from A'; Object.prototype.poisoned = 1;"
-                               " function main() { return {a: leak}; }", "main");
-    CHECK(used != NULL);
-    engine_v8_spare_counts(&m0, &t0);
-    engine_heap_spare(64 * MB);
-    engine_heap_spare(64 * MB); /* one is ready: nothing more */
-    engine_v8_spare_counts(&m1, &t1);
-    CHECK(m1 == m0 + 1 && t1 == t0);
-    engine_heap_destroy(used); /* its isolate is gone, never a spare */
-    engine_heap *other = engine_heap_create(32 * MB); /* another limit: made fresh */
-    engine_v8_spare_counts(&m1, &t1);
-    CHECK(other != NULL && t1 == t0);
-    engine_heap_destroy(other);
-    engine_heap *h = loaded("function main() { return {leak: typeof leak, poisoned: typeof ({}).poisoned}; }", "main");
-    engine_v8_spare_counts(&m1, &t1);
-    CHECK(t1 == t0 + 1);
-    if (h) {
-        engine_outcome o;
-        engine_heap_call(h, "{}", 2, &LIM, &o);
-        CHECK_STR(o.result, "{\"leak\":\"undefined\",\"poisoned\":\"undefined\"}");
-        engine_outcome_free(&o);
-        engine_heap_destroy(h);
-    }
-    /* none left: the next one is made from nothing */
-    h = engine_heap_create(64 * MB);
-    engine_v8_spare_counts(&m1, &t1);
-    CHECK(h != NULL && t1 == t0 + 1);
-    engine_heap_destroy(h);
-    /* a spare keeps its memory limit */
-    engine_heap_spare(16 * MB);
-    engine_outcome o = run_lim("function main() { const a = []; for (;;) a.push('x'.repeat(1000) + a.length); }",
-                               "main", "{}", &LIM, 16 * MB);
-    engine_v8_spare_counts(&m1, &t1);
-    CHECK(t1 == t0 + 2);
-    CHECK_STR(o.result, "{\"error\":\"The action exhausted its memory and was aborted.\"}");
-    engine_outcome_free(&o);
-}
 #endif
 
 static void *all_tests(void *arg) {
@@ -557,7 +514,6 @@ static void *all_tests(void *arg) {
 #if defined(TFAAS_TEST_ENGINE_v8)
     test_v8();
     test_v8_watchdog();
-    test_v8_spare();
 #endif
     return NULL;
 }
