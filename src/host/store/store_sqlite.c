@@ -17,9 +17,9 @@
  * bulk from a connection of its own (sq_maintain) once CHECKPOINT_FRAMES
  * have accumulated, and a commit copies the small rest (after_commit), or
  * waits and copies all when the WAL reaches twice that (the writer thread
- * starved on a busy CPU). The threshold is larger than SQLite's 1000: the last page of every index is written again
- * by each commit, and a longer WAL copies each such page once for many
- * commits. */
+ * starved on a busy CPU). The threshold is larger than SQLite's 1000: the
+ * last page of every index is written again by each commit, and a longer
+ * WAL copies each such page once for many commits. */
 #include "host/store/store_sqlite.h"
 #include "host/util/file.h"
 
@@ -254,8 +254,9 @@ static store_conn *open_fail(store_conn *c, char **err, const char *path, const 
 
 /* Runs a checkpoint on db. SQLITE_CHECKPOINT_PASSIVE copies into the
  * database file what no reader still needs, never waiting for a reader nor
- * blocking a writer; FULL first waits (busy timeout) for another
- * checkpoint and for readers of older snapshots, and copies everything.
+ * blocking a writer; FULL first waits (busy timeout) for a writer and for
+ * readers of older snapshots, and copies everything. Neither waits for
+ * another connection's checkpoint: that is SQLITE_BUSY at once.
  * Returns the frames the WAL has copied in all (and in *whole whether that
  * is all of it), or -1. */
 static int checkpoint(sqlite3 *db, int mode, int *whole) {
