@@ -8,7 +8,7 @@
 //                                     [-- extra tfaas serve arguments]
 import { performance } from 'node:perf_hooks';
 import { HELLO_CODE, fail, invokeAction, parseArgs, putAction, sleep, startServe, stopGroup, summarize,
-  threadCpuUs } from './lib.mjs';
+  treeThreadCpuUs } from './lib.mjs';
 
 const dash = process.argv.indexOf('--');
 const args = parseArgs(process.argv.slice(2, dash < 0 ? undefined : dash));
@@ -21,7 +21,7 @@ try {
   await ok(await putAction(srv.base, srv.auth, 'warm', HELLO_CODE), 'create warm');
   await ok(await invokeAction(srv.base, srv.auth, 'warm', { name: 'Ada' }), 'invoke warm');
   const phase = async (label, op) => {
-    const before = threadCpuUs(srv.child.pid);
+    const before = treeThreadCpuUs(srv.child.pid);
     const ms = [];
     for (let i = 0; i < count; i++) {
       const t = performance.now();
@@ -29,7 +29,7 @@ try {
       ms.push(performance.now() - t);
     }
     await sleep(100); // what the last operation left running (a record, a spare heap) is counted too
-    const after = threadCpuUs(srv.child.pid);
+    const after = treeThreadCpuUs(srv.child.pid);
     const split = {};
     let total = 0;
     for (const [name, us] of Object.entries(after)) {

@@ -189,26 +189,6 @@ export function treeCpuUs(rootPid) {
   return ticks * 10_000; // USER_HZ is 100 on Linux
 }
 
-// The same per thread name (summed over threads and processes of one name),
-// for splitting a phase's CPU between the HTTP thread, the enclave's reader
-// and the enclaves.
-export function threadCpuUs(rootPid) {
-  const out = {};
-  for (const pid of treePids(rootPid)) {
-    let tasks = [];
-    try { tasks = readdirSync(`/proc/${pid}/task`); } catch { continue; }
-    for (const tid of tasks) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out[name] = (out[name] || 0) + (Number(f[11]) + Number(f[12])) * 10_000;
-      } catch { /* exited meanwhile */ }
-    }
-  }
-  return out;
-}
-
 export function treeMemory(rootPid) {
   const pids = treePids(rootPid);
   let rss = 0; let pss = 0; let procs = 0;
