@@ -82,6 +82,13 @@ static const char *const REFUSAL_NAME[METRICS_REFUSALS] = {
 };
 static atomic_uint_fast64_t refusals[METRICS_REFUSALS];
 
+static const char *const CHECKPOINT_KIND[METRICS_CHECKPOINT_KINDS] = {
+    [METRICS_CHECKPOINT_BACKGROUND] = "background",
+    [METRICS_CHECKPOINT_TAIL] = "tail",
+    [METRICS_CHECKPOINT_BLOCKING] = "blocking",
+};
+static atomic_uint_fast64_t checkpoints[METRICS_CHECKPOINT_KINDS];
+
 static const char *const STATUS_NAME[STATUSES] = {"success", "application_error", "developer_error",
                                                   "whisk_internal_error"};
 
@@ -153,6 +160,15 @@ void metrics_confidential(const char *ns, const char *action) {
 void metrics_store_commit(uint64_t us, size_t n) {
     observe(&hist[H_COMMIT], us);
     observe(&hist[H_BATCH], n);
+}
+
+void metrics_store_checkpoint(metrics_checkpoint_kind kind) {
+    if ((unsigned)kind < METRICS_CHECKPOINT_KINDS) atomic_fetch_add_explicit(&checkpoints[kind], 1, memory_order_relaxed);
+}
+
+uint64_t metrics_store_checkpoints(metrics_checkpoint_kind kind) {
+    return (unsigned)kind < METRICS_CHECKPOINT_KINDS ? atomic_load_explicit(&checkpoints[kind], memory_order_relaxed)
+                                                     : 0;
 }
 
 void metrics_key_release(int st) {
@@ -244,6 +260,13 @@ void metrics_render(FILE *out) {
         fprintf(out, "tfaas_activations_refused_total{reason=\"%s\"} %llu\n", REFUSAL_NAME[i],
                 (unsigned long long)load(&refusals[i]));
     for (int i = 0; i < HISTOGRAMS; i++) put_histogram(out, &hist[i]);
+    fputs("# HELP tfaas_store_checkpoints_total Checkpoints of the SQLite store's WAL, by who copied: the writer "
+          "thread in the background, a commit's last few frames, or a commit that copied the whole WAL and stalled "
+          "(the writer thread fell behind).\n# TYPE tfaas_store_checkpoints_total counter\n",
+          out);
+    for (int i = 0; i < METRICS_CHECKPOINT_KINDS; i++)
+        fprintf(out, "tfaas_store_checkpoints_total{kind=\"%s\"} %llu\n", CHECKPOINT_KIND[i],
+                (unsigned long long)load(&checkpoints[i]));
     fputs("# HELP tfaas_key_releases_total Key releases to confidential workers, by outcome (released, or why "
           "not).\n# TYPE tfaas_key_releases_total counter\n",
           out);
@@ -262,4 +285,5 @@ void metrics_reset(void) {
     }
     for (size_t i = 0; i <= RELEASE_OTHER; i++) atomic_store(&releases[i], 0);
     for (int i = 0; i < METRICS_REFUSALS; i++) atomic_store(&refusals[i], 0);
+    for (int i = 0; i < METRICS_CHECKPOINT_KINDS; i++) atomic_store(&checkpoints[i], 0);
 }

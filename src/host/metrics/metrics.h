@@ -1,7 +1,8 @@
 /* metrics.h - the server's counters and histograms for GET /metrics
  * (Prometheus text format, docs/api.md "Metrics"). One registry per process:
  * the hooks are called where the events happen (the gateway's completion
- * callback and its admission refusals, the store writer, the key release)
+ * callback and its admission refusals, the store writer and its checkpoints,
+ * the key release)
  * and must stay cheap there, so
  * every counter is a relaxed atomic, nothing on a hook's path takes a lock or
  * allocates, and the renderer (a scrape) only reads.
@@ -34,6 +35,20 @@ void metrics_activation(const char *ns, const char *action, int status, int ran,
 void metrics_confidential(const char *ns, const char *action);
 /* The store writer committed a batch of n activation records in us. */
 void metrics_store_commit(uint64_t us, size_t n);
+/* A checkpoint of the SQLite store's WAL (store_sqlite.c, "Checkpoints"):
+ * the writer thread's, in the background; a commit's copy of the last few
+ * frames; or a commit that copied the whole WAL itself and stalled the
+ * commits behind it, which only a writer thread that fell behind makes
+ * necessary. Only checkpoints that copied are counted. */
+typedef enum {
+    METRICS_CHECKPOINT_BACKGROUND = 0,
+    METRICS_CHECKPOINT_TAIL,
+    METRICS_CHECKPOINT_BLOCKING,
+    METRICS_CHECKPOINT_KINDS
+} metrics_checkpoint_kind;
+void metrics_store_checkpoint(metrics_checkpoint_kind kind);
+/* How many of that kind so far. */
+uint64_t metrics_store_checkpoints(metrics_checkpoint_kind kind);
 /* A key release for a confidential worker: kms_status is KMS_OK (released)
  * or the KMS_ERR_* of the refusal or failure (common/ipc.h). */
 void metrics_key_release(int kms_status_code);

@@ -19,8 +19,14 @@
  * waits and copies all when the WAL reaches twice that (the writer thread
  * starved on a busy CPU). The threshold is larger than SQLite's 1000: the
  * last page of every index is written again by each commit, and a longer
- * WAL copies each such page once for many commits. */
+ * WAL copies each such page once for many commits. Each WAL, once started
+ * over, has the writer's checkpoint due at CHECKPOINT_FRAMES again, and a
+ * checkpoint held back (a reader, or the commits' own tail copy running)
+ * is tried again before the bound: otherwise one such miss left every later
+ * WAL to the commits' whole copies, a stall of 0.1-1 s each under load.
+ * /metrics counts each kind (tfaas_store_checkpoints_total). */
 #include "host/store/store_sqlite.h"
+#include "host/metrics/metrics.h"
 #include "host/util/file.h"
 
 #include <errno.h>
@@ -282,15 +288,20 @@ static void sleep_ms(long ms) {
 static int after_commit(void *arg, sqlite3 *db, const char *name, int frames) {
     (void)name;
     store_conn *c = arg;
-    if (frames < atomic_exchange(&c->wal_frames, frames)) atomic_store(&c->backfilled, 0); /* started over */
+    if (frames < atomic_exchange(&c->wal_frames, frames)) { /* started over */
+        atomic_store(&c->backfilled, 0);
+        atomic_store(&c->due_at, CHECKPOINT_FRAMES);
+    }
     int copied = atomic_load(&c->backfilled);
     int now = -1;
+    metrics_checkpoint_kind kind = METRICS_CHECKPOINT_TAIL;
     if (frames >= CHECKPOINT_HARD) {
         /* The writer thread fell far behind (starved on a busy CPU): this
          * commit waits for its checkpoint and copies the rest, so commits
          * slow down instead of the WAL growing without bound. SQLite does
          * not wait for another connection's checkpoint (SQLITE_BUSY at
          * once), hence the polling, bounded by the busy timeout. */
+        kind = METRICS_CHECKPOINT_BLOCKING;
         for (int waited = 0; (now = checkpoint(db, SQLITE_CHECKPOINT_FULL, NULL)) < 0 &&
                              sqlite3_errcode(db) == SQLITE_BUSY && waited < BUSY_TIMEOUT_MS;
              waited++)
@@ -298,7 +309,10 @@ static int after_commit(void *arg, sqlite3 *db, const char *name, int frames) {
     } else if (copied > 0 && frames - copied <= CHECKPOINT_TAIL) {
         now = checkpoint(db, SQLITE_CHECKPOINT_PASSIVE, NULL);
     }
-    if (now >= 0) atomic_store(&c->backfilled, now);
+    if (now >= 0) {
+        atomic_store(&c->backfilled, now);
+        metrics_store_checkpoint(kind);
+    }
     return SQLITE_OK;
 }
 
@@ -309,9 +323,11 @@ static int sq_maintenance_due(store_conn *c) {
 
 /* The writer thread's checkpoint, from a connection of its own. Commits go
  * on meanwhile, so it goes round again while they added more than a tail
- * (each round is shorter). When readers held it back, the next one is due
- * CHECKPOINT_FRAMES later, so a long read does not make it run after every
- * commit; a failure is retried then too (the WAL stays valid meanwhile). */
+ * (each round is shorter). When it could not copy everything (a reader held
+ * it back, or a commit's tail copy held the checkpoint lock), the next try
+ * is due CHECKPOINT_FRAMES later, so a long read does not make it run after
+ * every commit, but never later than a tail before the bound at which
+ * commits must copy the whole WAL themselves. */
 static void sq_maintain(store_conn *c) {
     if (!c->ckpt) {
         /* The journal mode pragma also makes the new connection open the
@@ -326,16 +342,23 @@ static void sq_maintain(store_conn *c) {
             c->ckpt = NULL;
         }
     }
-    int copied = -1, whole = 0, frames = atomic_load(&c->wal_frames);
+    int copied = -1, whole = 0, frames = atomic_load(&c->wal_frames), copied_any = 0;
     for (int round = 0; c->ckpt && round < CHECKPOINT_ROUNDS; round++) {
         copied = checkpoint(c->ckpt, SQLITE_CHECKPOINT_PASSIVE, &whole);
+        if (copied >= 0) copied_any = 1;
         frames = atomic_load(&c->wal_frames);
         /* A commit may have started the WAL over meanwhile: then the count
          * is of the old WAL and says nothing of the new one. */
         if (copied >= 0 && copied <= frames) atomic_store(&c->backfilled, copied);
         if (copied < 0 || !whole || frames - copied <= CHECKPOINT_TAIL) break;
     }
-    atomic_store(&c->due_at, copied >= 0 && whole ? CHECKPOINT_FRAMES : frames + CHECKPOINT_FRAMES);
+    if (copied_any) metrics_store_checkpoint(METRICS_CHECKPOINT_BACKGROUND);
+    int next = CHECKPOINT_FRAMES;
+    if (copied < 0 || !whole) {
+        next = frames + CHECKPOINT_FRAMES;
+        if (next > CHECKPOINT_HARD - CHECKPOINT_TAIL) next = CHECKPOINT_HARD - CHECKPOINT_TAIL;
+    }
+    atomic_store(&c->due_at, next);
 }
 
 static store_conn *sq_open(const char *state_dir, int read_only, char **err) {

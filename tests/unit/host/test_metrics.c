@@ -95,7 +95,16 @@ static void test_escaping_and_releases(void) {
     metrics_store_commit(1500, 3);
     metrics_refusal(METRICS_REFUSED_QUEUE);
     metrics_refusal((metrics_refusal_reason)42);
+    metrics_store_checkpoint(METRICS_CHECKPOINT_BACKGROUND);
+    metrics_store_checkpoint(METRICS_CHECKPOINT_BACKGROUND);
+    metrics_store_checkpoint(METRICS_CHECKPOINT_BLOCKING);
+    metrics_store_checkpoint((metrics_checkpoint_kind)9); /* not a kind: ignored */
+    CHECK(metrics_store_checkpoints(METRICS_CHECKPOINT_BACKGROUND) == 2);
+    CHECK(metrics_store_checkpoints((metrics_checkpoint_kind)9) == 0);
     expect_lines((const char *const[]){
+        "tfaas_store_checkpoints_total{kind=\"background\"} 2\n",
+        "tfaas_store_checkpoints_total{kind=\"tail\"} 0\n",
+        "tfaas_store_checkpoints_total{kind=\"blocking\"} 1\n",
         "tfaas_activations_refused_total{reason=\"queue_full\"} 1\n",
         "tfaas_activations_refused_total{reason=\"other\"} 1\n",
         "tfaas_activations_refused_total{reason=\"enclaves_busy\"} 0\n",
