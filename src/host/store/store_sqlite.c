@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@
 #define CHECKPOINT_FRAMES 8000
 /* What a commit copies itself, at most, to end a checkpoint (after_commit). */
 #define CHECKPOINT_TAIL 1000
+/* What the writer thread's rounds leave for that commit, if they can: the
+ * commit syncs the WAL and the database file for what it copies (a few ms
+ * per few hundred pages on a cloud VM's disk, and every answer waiting for
+ * that commit waits for the sync). */
+#define CHECKPOINT_TAIL_AIM 64
 /* The WAL's bound: past it a commit checkpoints whatever is left itself. */
 #define CHECKPOINT_HARD (2 * CHECKPOINT_FRAMES)
 /* Rounds one writer's checkpoint makes at most (sq_maintain). */
@@ -73,6 +79,7 @@ struct store_conn {
     atomic_int wal_frames; /* frames in the WAL after the latest commit */
     atomic_int backfilled; /* of those, copied into the database file (as last seen) */
     atomic_int due_at;     /* the writer's checkpoint is due from this many frames */
+    atomic_bool copying;   /* the writer's checkpoint is going round (the tail waits) */
     sqlite3 *ckpt;         /* the checkpointing connection, opened on first use */
     char *path;
 };
@@ -282,9 +289,10 @@ static void sleep_ms(long ms) {
  * the WAL over at a commit only when a checkpoint had copied all of it
  * before that commit began, which a checkpoint running beside a steady
  * stream of commits never achieves. So once the writer thread has copied
- * the bulk (sq_maintain), the committing thread copies the last few
- * frames itself (CHECKPOINT_TAIL at most, SQLite's usual amount), and the
- * next commit starts the WAL over. */
+ * the bulk (sq_maintain) and stopped going round, the committing thread
+ * copies the last few frames itself (CHECKPOINT_TAIL at most, SQLite's
+ * usual amount; usually about CHECKPOINT_TAIL_AIM), and the next commit
+ * starts the WAL over. */
 static int after_commit(void *arg, sqlite3 *db, const char *name, int frames) {
     (void)name;
     store_conn *c = arg;
@@ -306,7 +314,7 @@ static int after_commit(void *arg, sqlite3 *db, const char *name, int frames) {
                              sqlite3_errcode(db) == SQLITE_BUSY && waited < BUSY_TIMEOUT_MS;
              waited++)
             sleep_ms(1);
-    } else if (copied > 0 && frames - copied <= CHECKPOINT_TAIL) {
+    } else if (copied > 0 && frames - copied <= CHECKPOINT_TAIL && !atomic_load(&c->copying)) {
         now = checkpoint(db, SQLITE_CHECKPOINT_PASSIVE, NULL);
     }
     if (now >= 0) {
@@ -322,8 +330,8 @@ static int sq_maintenance_due(store_conn *c) {
 }
 
 /* The writer thread's checkpoint, from a connection of its own. Commits go
- * on meanwhile, so it goes round again while they added more than a tail
- * (each round is shorter). When it could not copy everything (a reader held
+ * on meanwhile, so it goes round again while they added more than
+ * CHECKPOINT_TAIL_AIM (each round is shorter). When it could not copy everything (a reader held
  * it back, or a commit's tail copy held the checkpoint lock), the next try
  * is due CHECKPOINT_FRAMES later, so a long read does not make it run after
  * every commit, but never later than a tail before the bound at which
@@ -343,6 +351,7 @@ static void sq_maintain(store_conn *c) {
         }
     }
     int copied = -1, whole = 0, frames = atomic_load(&c->wal_frames), copied_any = 0;
+    atomic_store(&c->copying, true);
     for (int round = 0; c->ckpt && round < CHECKPOINT_ROUNDS; round++) {
         copied = checkpoint(c->ckpt, SQLITE_CHECKPOINT_PASSIVE, &whole);
         if (copied >= 0) copied_any = 1;
@@ -350,8 +359,9 @@ static void sq_maintain(store_conn *c) {
         /* A commit may have started the WAL over meanwhile: then the count
          * is of the old WAL and says nothing of the new one. */
         if (copied >= 0 && copied <= frames) atomic_store(&c->backfilled, copied);
-        if (copied < 0 || !whole || frames - copied <= CHECKPOINT_TAIL) break;
+        if (copied < 0 || !whole || frames - copied <= CHECKPOINT_TAIL_AIM) break;
     }
+    atomic_store(&c->copying, false);
     if (copied_any) metrics_store_checkpoint(METRICS_CHECKPOINT_BACKGROUND);
     int next = CHECKPOINT_FRAMES;
     if (copied < 0 || !whole) {
@@ -385,6 +395,7 @@ static store_conn *sq_open(const char *state_dir, int read_only, char **err) {
     if (pragma(c->db, "PRAGMA synchronous=NORMAL", NULL) < 0 || pragma(c->db, "PRAGMA foreign_keys=ON", NULL) < 0)
         return open_fail(c, err, path, "pragma");
     atomic_init(&c->due_at, CHECKPOINT_FRAMES);
+    atomic_init(&c->copying, false);
     if (!(c->path = strdup(path))) return open_fail(c, err, path, "out of memory");
     sqlite3_wal_hook(c->db, after_commit, c); /* replaces the automatic checkpoint */
     char *why = NULL;
