@@ -40,6 +40,7 @@ static int needs_refill(const spare_heap *s) {
 
 static void *maker_main(void *arg) {
     spare_heap *s = arg;
+    pthread_setname_np(pthread_self(), "spare-heap"); /* its CPU apart in /proc (bench/lib.mjs) */
     struct sched_param p = {.sched_priority = 0};
     int idle = sched_setscheduler(0, SCHED_IDLE, &p) == 0; /* this thread only (Linux: 0 is the caller's tid) */
     pthread_mutex_lock(&s->lock);
