@@ -30,6 +30,7 @@ struct spare_heap {
     int stop;             /* the maker ends */
     int has_maker;        /* maker is running (joined by destroy) */
     int maker_state;      /* 0 starting, 1 running at idle priority, -1 at the normal one */
+    int maker_waiting;    /* the maker waits for a take (holds no lock, makes nothing) */
     pthread_t maker;
 };
 
@@ -45,12 +46,16 @@ static void *maker_main(void *arg) {
     int idle = sched_setscheduler(0, SCHED_IDLE, &p) == 0; /* this thread only (Linux: 0 is the caller's tid) */
     pthread_mutex_lock(&s->lock);
     s->maker_state = idle ? 1 : -1;
-    pthread_cond_broadcast(&s->made);
     /* Once per take at most: a heap that could not be made (out of memory)
      * is tried again after the next take, not in a loop. */
     unsigned long served = 0;
     for (;;) {
-        while (!s->stop && !(needs_refill(s) && s->takes != served)) pthread_cond_wait(&s->wanted, &s->lock);
+        while (!s->stop && !(needs_refill(s) && s->takes != served)) {
+            s->maker_waiting = 1;
+            pthread_cond_broadcast(&s->made); /* spare_heap_create, spare_heap_wait */
+            pthread_cond_wait(&s->wanted, &s->lock);
+            s->maker_waiting = 0;
+        }
         if (s->stop) break;
         served = s->takes;
         pthread_mutex_unlock(&s->lock);
@@ -71,9 +76,10 @@ spare_heap *spare_heap_create(int enabled) {
     if (!enabled) return s;
     if (pthread_create(&s->maker, NULL, maker_main, s) != 0) goto err_wanted;
     s->has_maker = 1;
-    /* Its policy is set before the caller goes on (and seals the sandbox). */
+    /* Its policy is set before the caller goes on (and seals the sandbox),
+     * and it has let go of the lock: the first take finds it free. */
     pthread_mutex_lock(&s->lock);
-    while (!s->maker_state) pthread_cond_wait(&s->made, &s->lock);
+    while (!s->maker_waiting) pthread_cond_wait(&s->made, &s->lock);
     pthread_mutex_unlock(&s->lock);
     return s;
 err_wanted:
@@ -112,7 +118,11 @@ int spare_heap_idle_priority(spare_heap *s) {
 
 engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit) {
     if (!s->enabled) return NULL;
-    pthread_mutex_lock(&s->lock);
+    /* The maker holds the lock for a few instructions, but at idle priority
+     * it may be preempted there and wait long for the CPU again: a worker
+     * that blocked on it would wait as long (priority inversion). So a busy
+     * lock means no spare this time; the lease makes its own heap. */
+    if (pthread_mutex_trylock(&s->lock) != 0) return NULL;
     s->want_limit = memory_limit;
     s->takes++;
     engine_heap *h = NULL;
@@ -128,9 +138,9 @@ engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit) {
 int spare_heap_wait(spare_heap *s, size_t memory_limit, const struct timespec *until) {
     pthread_mutex_lock(&s->lock);
     int rc = 0;
-    while (!(s->heap && s->heap_limit == memory_limit) && rc == 0)
+    while (!(s->heap && s->heap_limit == memory_limit && s->maker_waiting) && rc == 0)
         rc = pthread_cond_timedwait(&s->made, &s->lock, until);
-    int ready = s->heap && s->heap_limit == memory_limit;
+    int ready = s->heap && s->heap_limit == memory_limit && s->maker_waiting;
     pthread_mutex_unlock(&s->lock);
     return ready;
 }

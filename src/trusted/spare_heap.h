@@ -25,8 +25,8 @@
 
 typedef struct spare_heap spare_heap;
 
-/* enabled 0: take always answers NULL and refill does nothing (an engine
- * whose blank heaps are too big to keep one idle). Enabled, it starts the
+/* enabled 0: take always answers NULL and refill does nothing (an enclave
+ * of one function, --no-spare-heap). Enabled, it starts the
  * maker thread and sets its policy before it returns: call it before the
  * sandbox forbids new threads. NULL when out of memory or no thread. */
 spare_heap *spare_heap_create(int enabled);
@@ -35,9 +35,12 @@ spare_heap *spare_heap_create(int enabled);
 void spare_heap_destroy(spare_heap *s);
 
 /* The ready spare if it was made with memory_limit (the caller owns it and
- * loads its code), else NULL at once: it never waits for one being made.
- * Either way memory_limit becomes the limit the next spare is made with,
- * and the maker is woken to make it if none with that limit is ready. */
+ * loads its code), else NULL at once: it never waits for one being made,
+ * nor for the lock (a lock held by the maker, which may be preempted at idle
+ * priority while it holds it, means NULL, and nothing else happens).
+ * Unless the lock was busy, memory_limit becomes the limit the next spare
+ * is made with, and the maker is woken to make it if none with that limit
+ * is ready. */
 engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit);
 
 /* Makes the spare on the calling thread if a take has emptied it (or asked
@@ -45,8 +48,10 @@ engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit);
  * Does nothing when a spare is ready, or another thread is making one. */
 void spare_heap_refill(spare_heap *s);
 
-/* Waits until a spare made with memory_limit is ready or the CLOCK_REALTIME
- * time until passes: 1 if one is ready (for tests; the enclave never waits). */
+/* Waits until a spare made with memory_limit is ready and the maker waits
+ * for the next take (so that take finds the lock free), or the
+ * CLOCK_REALTIME time until passes: 1 if one is ready (for tests; the
+ * enclave never waits). */
 int spare_heap_wait(spare_heap *s, size_t memory_limit, const struct timespec *until);
 
 /* 1 if the maker thread runs at SCHED_IDLE (0: disabled, or the system
