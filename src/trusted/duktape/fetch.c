@@ -170,22 +170,39 @@ static void put_fetch_value(duk_context *ctx, duk_idx_t obj_idx) {
                                    DUK_DEFPROP_SET_CONFIGURABLE);
 }
 
-/* The getter: the function, now in place of the accessor if the global's
- * fetch is still this accessor (a getter called again after the property
- * was replaced or deleted changes nothing). */
-static duk_ret_t lazy_fetch_get(duk_context *ctx) {
-    push_fetch(ctx);                      /* 0: fetch */
-    duk_push_global_object(ctx);          /* 1 */
+/* Whether obj_idx's own fetch may be redefined: absent, or configurable
+ * (not after Object.freeze or a non-configurable definition of the
+ * function's own). *get_is_current: its getter is the running function. */
+static int fetch_redefinable(duk_context *ctx, duk_idx_t obj_idx, int *get_is_current) {
+    obj_idx = duk_normalize_index(ctx, obj_idx);
     duk_push_string(ctx, "fetch");
-    duk_get_prop_desc(ctx, 1, 0);         /* 2: the descriptor or undefined */
-    int ours = 0;
-    if (duk_is_object(ctx, 2)) {
-        duk_get_prop_string(ctx, 2, "get");
+    duk_get_prop_desc(ctx, obj_idx, 0); /* the descriptor or undefined */
+    int ok = 1;
+    *get_is_current = 0;
+    if (duk_is_object(ctx, -1)) {
+        duk_get_prop_string(ctx, -1, "configurable");
+        ok = duk_to_boolean(ctx, -1);
+        duk_pop(ctx);
+        duk_get_prop_string(ctx, -1, "get");
         duk_push_current_function(ctx);
-        ours = duk_strict_equals(ctx, -1, -2);
+        *get_is_current = duk_strict_equals(ctx, -1, -2);
         duk_pop_2(ctx);
     }
     duk_pop(ctx);
+    return ok;
+}
+
+/* The getter: the function, now in place of the accessor if the global's
+ * fetch is still this accessor and may be redefined (a getter called again
+ * after the property was replaced or deleted changes nothing; after
+ * Object.freeze(globalThis) the accessor stays, handing out the same
+ * function). */
+static duk_ret_t lazy_fetch_get(duk_context *ctx) {
+    push_fetch(ctx);                      /* 0: fetch */
+    duk_push_global_object(ctx);          /* 1 */
+    int ours = 0;
+    int redefinable = fetch_redefinable(ctx, 1, &ours);
+    ours = ours && redefinable;
     if (ours) {
         duk_dup(ctx, 0);
         put_fetch_value(ctx, 1);
@@ -195,10 +212,14 @@ static duk_ret_t lazy_fetch_get(duk_context *ctx) {
 }
 
 /* The setter: `fetch = v` before any use defines fetch as v on the object
- * assigned to, as assigning to the data property did. */
+ * assigned to, as assigning to the data property did; on a frozen global
+ * it changes nothing, as sloppy-mode assignment to a frozen property did
+ * not (strict-mode code got a TypeError there, and now gets none). */
 static duk_ret_t lazy_fetch_set(duk_context *ctx) {
     duk_push_this(ctx); /* 1 */
     duk_to_object(ctx, 1);
+    int ignored;
+    if (!fetch_redefinable(ctx, 1, &ignored)) return 0;
     duk_dup(ctx, 0);
     put_fetch_value(ctx, 1);
     return 0;

@@ -547,6 +547,13 @@ static void test_duktape_lazy_fetch(void) {
     expect("String = null; Object.keys = null; function main() {"
            " try { fetch('https://example.com/', {headers: {a: 'b'}}); } catch (e) { return {n: e.name}; } }",
            "{}", TFAAS_STATUS_SUCCESS, "{\"n\":\"TypeError\"}");
+    /* a frozen global before any use: fetch still works, assignment is
+     * ignored as it was for the frozen data property */
+    expect("Object.freeze(globalThis); fetch = 5; function main() { var m;"
+           " try { fetch('https://example.com/'); } catch (e) { m = e.message; }"
+           " return {t: typeof fetch, same: fetch === fetch, m: m}; }",
+           "{}", TFAAS_STATUS_SUCCESS,
+           "{\"t\":\"function\",\"same\":true,\"m\":\"fetch: this activation may not make network requests\"}");
     /* the next heap has its own, untouched */
     expect("function main() { var d = typeof Object.getOwnPropertyDescriptor(globalThis, 'fetch').get;"
            " return {d: d, t: typeof fetch}; }", "{}", TFAAS_STATUS_SUCCESS, "{\"d\":\"function\",\"t\":\"function\"}");
