@@ -2,13 +2,14 @@
  * sandbox, then the endpoint's IPC loop that runs tenant functions. The key
  * service is another binary (tfaas-kms, src/trusted/kms/).
  *
- *   tfaas-enclave --fd N [--workers N] [--egress-fd E]
+ *   tfaas-enclave --fd N [--workers N] [--egress-fd E] [--no-spare-heap]
  *                 [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]
  *   tfaas-enclave --measurement [--tee sim]
  *
  * The host starts it with an empty environment and its end of a socketpair
- * on fd N. Order matters: confine the process, start the worker threads,
- * install the seccomp filter (thread creation is forbidden after it), and
+ * on fd N. Order matters: confine the process, start the worker threads
+ * (and the spare heap's maker, at idle priority), install the seccomp filter
+ * (thread creation and scheduling changes are forbidden after it), and
  * only then say hello and accept tenant code. */
 #include "trusted/endpoint.h"
 #include "trusted/fetch/fetch.h"
@@ -24,18 +25,11 @@
 
 #define DEFAULT_WORKERS 2
 
-/* Whether this binary keeps a blank heap ready for a function's first
- * invocation (spare_heap.h). CMakeLists.txt sets it for tfaas-enclave: a
- * Duktape heap costs 0.5-0.9 ms of CPU to make and 146 KiB to keep. The V8
- * enclave, whose isolates are far bigger to keep idle, goes without. */
-#ifndef ENCLAVE_SPARE_HEAP
-#define ENCLAVE_SPARE_HEAP 0
-#endif
-
 typedef struct {
     main_opts o;
     long workers; /* --workers */
     long egress_fd; /* --egress-fd, -1: no fetch */
+    int spare;      /* keep a blank heap ready (spare_heap.h); --no-spare-heap: 0 */
 } enclave_opts;
 
 #if defined(TFAAS_SANITIZE)
@@ -47,7 +41,7 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: tfaas-enclave --fd N [--workers N] [--egress-fd E]\n"
+            "usage: tfaas-enclave --fd N [--workers N] [--egress-fd E] [--no-spare-heap]\n"
             "                     [--tee sim --quote-fd M --platform-root FILE | --platform-key FILE]\n"
             "                     [--tee tsm|gramine [--tee-root DIR] [--platform-root FILE]]\n"
             "       tfaas-enclave --measurement [--tee sim|gramine [--tee-root DIR]]\n"
@@ -59,6 +53,10 @@ static void usage(FILE *out) {
             "  --egress-fd E       the host's egress channel (fetch): the host opens the TCP\n"
             "                      connections functions may make, the enclave runs TLS\n"
             "                      over them; without it fetch() is refused\n"
+            "  --no-spare-heap     keep no blank heap ready for the next new function (by\n"
+            "                      default one is, made at idle priority: its making leaves\n"
+            "                      a first invocation's path); for an enclave that will\n"
+            "                      only ever run one function\n"
             "  --tee NAME          the TEE backend: sim (simulated, NOT protected against\n"
             "                      a root operator; see docs/protocol.md), tsm (a TDX or\n"
             "                      SEV-SNP guest's configfs-tsm reports) or gramine\n"
@@ -89,6 +87,10 @@ static int own_option(void *ctx, int argc, char **argv, int i) {
         printf("tfaas-enclave %s\n", engine_identity());
         return MAIN_ARG_DONE;
     }
+    if (strcmp(a, "--no-spare-heap") == 0) {
+        eo->spare = 0;
+        return 1;
+    }
     if (!v) return 0;
     if (strcmp(a, "--workers") == 0) {
         if ((eo->workers = main_parse_num(v, 1, ENDPOINT_MAX_WORKERS)) < 0) {
@@ -117,7 +119,7 @@ static int own_option(void *ctx, int argc, char **argv, int i) {
 
 int main(int argc, char **argv) {
     enclave_opts eo = {.o = {.fd = -1, .tee = {.engine_identity = engine_identity()}}, .workers = DEFAULT_WORKERS,
-                     .egress_fd = -1};
+                     .egress_fd = -1, .spare = 1};
     int status = main_parse("tfaas-enclave", argc, argv, &eo.o, usage, own_option, &eo);
     main_opts o = eo.o;
     if (status >= 0) return status;
@@ -149,7 +151,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tfaas-enclave: warning: %s cannot interrupt running code; "
                 "timeouts rely on the host killing the enclave\n", engine_identity());
     fn_table_config cfg = {.max_functions = 4096, .max_idle_heaps = 1024, .idle_ttl_ms = 10 * 60 * 1000};
-    endpoint *e = endpoint_start(fd, (unsigned)eo.workers, &cfg, ENCLAVE_SPARE_HEAP, conf);
+    endpoint *e = endpoint_start(fd, (unsigned)eo.workers, &cfg, eo.spare, conf);
     if (!e) return 1;
     if (sandbox_lock(engine_needs_exec_memory(), eo.egress_fd >= 0) < 0) return 1;
     return endpoint_run(e);

@@ -7,7 +7,8 @@
  *
  * Threads: the main thread reads the channel (endpoint_run) and is the only
  * one that enqueues, cancels or applies a DROP; `workers` worker threads take
- * jobs, send results and go on with the next job of the same lane. Locks:
+ * jobs, send results and go on with the next job of the same lane (the
+ * spare heap's maker is a thread of spare_heap.c's, at idle priority). Locks:
  * qlock guards the job queue and the lanes, send_lock the channel's write
  * side (the main thread's HELLO goes out before any job exists, so without
  * it). Order: send_lock before qlock, taken so only by cancel (its NOT_RUN
@@ -411,13 +412,6 @@ static void *worker_main(void *arg) {
     run_spec_cache cache = {0}; /* this worker's last ACTION (run_spec.h) */
     for (;;) {
         pthread_mutex_lock(&e->qlock);
-        if (!e->head && !e->closing) {
-            /* Nothing waits for a worker: make the blank spare heap now, off
-             * every activation's path (a no-op when one is ready). */
-            pthread_mutex_unlock(&e->qlock);
-            spare_heap_refill(e->spare);
-            pthread_mutex_lock(&e->qlock);
-        }
         while (!e->head && !e->closing) pthread_cond_wait(&e->qcond, &e->qlock);
         job *j = e->head;
         if (j) {

@@ -25,7 +25,7 @@ typedef struct endpoint endpoint;
 /* Creates the worker threads (each with ENGINE_STACK_BYTES of stack). They
  * wait for work, so no tenant code runs before endpoint_run. spare: keep a
  * blank heap ready for the next function's first invocation (spare_heap.h;
- * an idle worker makes it). conf (NULL in
+ * a thread of its own makes it at idle priority). conf (NULL in
  * an enclave without a TEE) becomes the endpoint's: conf_create quotes,
  * which a sim quote client can do only before the sandbox, so the caller
  * makes it first. NULL on failure, with a reason on stderr. */

@@ -12,31 +12,50 @@
  * A heap's memory limit is fixed when it is made, so the spare is made with
  * the limit of the last lease that needed a heap, and handed only to a lease
  * with that same limit (others make their own, as without a spare).
- * Thread-safe: one mutex guards every field (spare_heap.c). */
+ * The spare is made by a thread of its own at idle priority (SCHED_IDLE),
+ * started by spare_heap_create, so only CPU time nothing else wants goes
+ * into it (spare_heap.c). Thread-safe: one mutex guards every field. */
 #ifndef TFAAS_TRUSTED_SPARE_HEAP_H
 #define TFAAS_TRUSTED_SPARE_HEAP_H
 
 #include "trusted/engine.h"
 
 #include <stddef.h>
+#include <time.h>
 
 typedef struct spare_heap spare_heap;
 
-/* enabled 0: take always answers NULL and refill does nothing (an engine
- * whose blank heaps are too big to keep one idle). NULL when out of memory. */
+/* enabled 0: take always answers NULL and refill does nothing (an enclave
+ * of one function, --no-spare-heap). Enabled, it starts the
+ * maker thread and sets its policy before it returns: call it before the
+ * sandbox forbids new threads. NULL when out of memory or no thread. */
 spare_heap *spare_heap_create(int enabled);
-/* Destroys the spare, if one is ready. No refill may be running. */
+/* Stops and joins the maker, destroys the spare if one is ready. No other
+ * thread may be in a refill. */
 void spare_heap_destroy(spare_heap *s);
 
 /* The ready spare if it was made with memory_limit (the caller owns it and
- * loads its code), else NULL. Either way memory_limit becomes the limit
- * the next spare is made with, and a spare with another limit is kept. */
+ * loads its code), else NULL at once: it never waits for one being made,
+ * nor for the lock (a lock held by the maker, which may be preempted at idle
+ * priority while it holds it, means NULL, and nothing else happens).
+ * Unless the lock was busy, memory_limit becomes the limit the next spare
+ * is made with, and the maker is woken to make it if none with that limit
+ * is ready. */
 engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit);
 
-/* Makes the spare if a take has emptied it (or asked for another limit):
- * called by a worker with nothing queued, since making one takes the
- * worker for as long as a first load would. Does nothing when a spare is
- * ready, or another thread is making one. */
+/* Makes the spare on the calling thread if a take has emptied it (or asked
+ * for another limit); the maker thread's step, callable directly (tests).
+ * Does nothing when a spare is ready, or another thread is making one. */
 void spare_heap_refill(spare_heap *s);
+
+/* Waits until a spare made with memory_limit is ready and the maker waits
+ * for the next take (so that take finds the lock free), or the
+ * CLOCK_REALTIME time until passes: 1 if one is ready (for tests; the
+ * enclave never waits). */
+int spare_heap_wait(spare_heap *s, size_t memory_limit, const struct timespec *until);
+
+/* 1 if the maker thread runs at SCHED_IDLE (0: disabled, or the system
+ * refused the policy and it runs at the normal one). */
+int spare_heap_idle_priority(spare_heap *s);
 
 #endif

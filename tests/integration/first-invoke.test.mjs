@@ -10,12 +10,29 @@
 //     after 256 MB ones cannot allocate 180 MB, a 256 MB one after 128 MB
 //     ones can;
 //   - updating one action serves its new code at once while the others keep
-//     answering (the store forgets only the written action's document).
+//     answering (the store forgets only the written action's document);
+//   - the spare is made by a thread of the enclave's own at SCHED_IDLE, and
+//     an enclave-per-function enclave keeps none (--no-spare-heap).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startServer } from '../lib/server.mjs';
 import { putAction, invoke } from '../lib/e2e.mjs';
 import { enclavePids } from '../lib/faults.mjs';
+
+// The scheduling policy (stat field 41; SCHED_IDLE is 5) of each thread of
+// pid named name.
+function threadPolicies(pid, name) {
+  const out = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat = '';
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (comm === name) out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]));
+  }
+  return out;
+}
+const SCHED_IDLE = 5;
 
 // Reports what it finds of earlier functions' state, then leaves its own.
 const POLLUTER = [
@@ -89,6 +106,10 @@ describe('first invocation in a warm namespace', () => {
     assert.deepEqual(enclavePids(server.proc.pid), pids, 'a memory failure kills no enclave');
   });
 
+  test('the spare heap is made by one thread of the enclave at idle priority', () => {
+    assert.deepEqual(threadPolicies(pids[0], 'spare-heap'), [SCHED_IDLE]);
+  });
+
   test('an update serves the new code at once; the other actions keep answering', async () => {
     await putAction(server, 'ver', 'function main() { return {v: 1}; }');
     assert.deepEqual((await invoke(server, 'ver', {}, { result: true })).body, { v: 1 });
@@ -97,5 +118,21 @@ describe('first invocation in a warm namespace', () => {
       assert.deepEqual((await invoke(server, 'ver', {}, { result: true })).body, { v });
       assert.deepEqual((await invoke(server, 'warm', {}, { result: true })).body, { ok: true });
     }
+  });
+});
+
+describe('enclave-per-function', () => {
+  let server;
+  after(async () => { if (server) await server.stop(); });
+
+  test('an enclave of one function keeps no spare heap', async () => {
+    server = await startServer({ extraArgs: ['--isolation', 'enclave-per-function'] });
+    await putAction(server, 'solo', 'function main() { return {ok: true}; }');
+    const r = await invoke(server, 'solo', {}, { result: true });
+    assert.equal(r.status, 200, r.text);
+    const pids = enclavePids(server.proc.pid);
+    assert.equal(pids.length, 1);
+    assert.deepEqual(threadPolicies(pids[0], 'spare-heap'), []);
+    assert.match(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8'), /--no-spare-heap/);
   });
 });

@@ -841,11 +841,15 @@ static void *io_main(void *arg) {
     if (rc == 0) rc = egress_channel_open(&efd, &err);
     const char *args[LAUNCHER_MAX_EXTRA_ARGS + 1];
     size_t na = 0;
-    for (const char *const *a = e->confidential ? s->cfg.enclave_args : NULL; a && *a && na < LAUNCHER_MAX_EXTRA_ARGS - 2;
+    for (const char *const *a = e->confidential ? s->cfg.enclave_args : NULL; a && *a && na < LAUNCHER_MAX_EXTRA_ARGS - 3;
          a++)
         args[na++] = *a;
     args[na++] = "--egress-fd";
     args[na++] = "5";
+    /* An enclave of one function needs a new heap only for a concurrent
+     * call or after a discard: a blank one kept for it would mostly idle
+     * (a V8 isolate is megabytes), so it keeps none. */
+    if (isolation_unit_mode(e->unit) == ISOLATION_FUNCTION) args[na++] = "--no-spare-heap";
     args[na] = NULL;
     const int fds[2] = {qfd, efd};
     if (rc == 0) rc = launcher_start_fds(path, s->cfg.workers, args, fds, LAUNCHER_HELLO_TIMEOUT_MS, &le, &err);

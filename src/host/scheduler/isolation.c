@@ -46,6 +46,9 @@ size_t isolation_fn_name_len(const char *fn_key) {
     return at ? (size_t)(at - fn_key) : strlen(fn_key);
 }
 
+/* The unit keys' prefixes (and the shared one's whole key). */
+static const char tenant[] = "tenant:", function[] = "function:", shared_unit[] = "shared";
+
 int isolation_unit_key(isolation_mode m, const char *ns, const char *fn_key, char *out, size_t outsize) {
     int n;
     switch (m) {
@@ -53,9 +56,11 @@ int isolation_unit_key(isolation_mode m, const char *ns, const char *fn_key, cha
      * (the old revision's heaps are dropped) instead of starting another
      * one and leaving the old idle until its TTL; both revisions belong to
      * the same owner, so sharing a process between them gives nothing away. */
-    case ISOLATION_FUNCTION: n = snprintf(out, outsize, "function:%.*s", (int)isolation_fn_name_len(fn_key), fn_key); break;
-    case ISOLATION_TENANT: n = snprintf(out, outsize, "tenant:%s", ns); break;
-    case ISOLATION_SHARED: n = snprintf(out, outsize, "shared"); break;
+    case ISOLATION_FUNCTION:
+        n = snprintf(out, outsize, "%s%.*s", function, (int)isolation_fn_name_len(fn_key), fn_key);
+        break;
+    case ISOLATION_TENANT: n = snprintf(out, outsize, "%s%s", tenant, ns); break;
+    case ISOLATION_SHARED: n = snprintf(out, outsize, "%s", shared_unit); break;
     default: return -1;
     }
     return n >= 0 && (size_t)n < outsize ? 0 : -1;
@@ -65,8 +70,13 @@ size_t isolation_fn_ns_len(const char *fn_key) {
     return strcspn(fn_key, "/");
 }
 
+isolation_mode isolation_unit_mode(const char *unit) {
+    if (strncmp(unit, function, sizeof function - 1) == 0) return ISOLATION_FUNCTION;
+    if (strncmp(unit, tenant, sizeof tenant - 1) == 0) return ISOLATION_TENANT;
+    return strcmp(unit, shared_unit) == 0 ? ISOLATION_SHARED : ISOLATION_UNSET;
+}
+
 const char *isolation_unit_ns(const char *unit, size_t *len) {
-    static const char tenant[] = "tenant:", function[] = "function:";
     const char *ns = NULL;
     if (strncmp(unit, tenant, sizeof tenant - 1) == 0) {
         ns = unit + sizeof tenant - 1;

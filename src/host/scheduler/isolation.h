@@ -48,6 +48,8 @@ size_t isolation_fn_name_len(const char *fn_key);
  * Activations with equal keys share an enclave process; this is the only
  * place that decides it. 0, or -1 if out is too small or m is unset. */
 int isolation_unit_key(isolation_mode m, const char *ns, const char *fn_key, char *out, size_t outsize);
+/* The mode a unit key was made for; ISOLATION_UNSET for anything else. */
+isolation_mode isolation_unit_mode(const char *unit);
 /* The namespace a unit key belongs to: a pointer to it inside `unit` and
  * its length in *len; NULL for "shared", which belongs to none. */
 const char *isolation_unit_ns(const char *unit, size_t *len);

@@ -131,14 +131,106 @@ static const char wrapper[] =
     "  };\n"
     "})";
 
+/* Compiling the wrapper is a third of a blank heap's cost (docs/benchmarks.md,
+ * "First invoke after create"), and few functions fetch: so the global
+ * `fetch` starts as an accessor whose getter makes the function on first use
+ * and puts it in place as the plain data property it always was (writable,
+ * enumerable, configurable); a setter makes assigning to it, before any use,
+ * do what it did. Until then only Object.getOwnPropertyDescriptor can tell.
+ * The compiled function is kept in the heap stash (out of JavaScript's
+ * reach), so a getter taken out of the descriptor and called again hands out
+ * the same function and compiles nothing twice. Whatever the function does to
+ * its globals meanwhile, the wrapper looks nothing up when it is made (only
+ * when it is called, as before), and each function has its own heap. */
+#define FETCH_STASH_KEY "tfaas:fetch"
+
+/* Leaves the wrapped fetch function on the stack. */
+static void push_fetch(duk_context *ctx) {
+    duk_push_heap_stash(ctx);
+    if (!duk_get_prop_string(ctx, -1, FETCH_STASH_KEY)) {
+        duk_pop(ctx);
+        duk_push_string(ctx, "tfaas:fetch");
+        duk_compile_lstring_filename(ctx, DUK_COMPILE_EVAL, wrapper, sizeof wrapper - 1);
+        duk_call(ctx, 0);
+        duk_push_c_function(ctx, native_fetch, 5);
+        duk_push_c_function(ctx, native_decode, 1);
+        duk_call(ctx, 2);
+        duk_dup_top(ctx);
+        duk_put_prop_string(ctx, -3, FETCH_STASH_KEY);
+    }
+    duk_remove(ctx, -2); /* the stash */
+}
+
+/* Defines obj_idx.fetch as the data property (the value on top, popped). */
+static void put_fetch_value(duk_context *ctx, duk_idx_t obj_idx) {
+    obj_idx = duk_normalize_index(ctx, obj_idx);
+    duk_push_string(ctx, "fetch");
+    duk_insert(ctx, -2);
+    duk_def_prop(ctx, obj_idx, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_SET_ENUMERABLE |
+                                   DUK_DEFPROP_SET_CONFIGURABLE);
+}
+
+/* Whether obj_idx's own fetch may be redefined: absent, or configurable
+ * (not after Object.freeze or a non-configurable definition of the
+ * function's own). *get_is_current: its getter is the running function. */
+static int fetch_redefinable(duk_context *ctx, duk_idx_t obj_idx, int *get_is_current) {
+    obj_idx = duk_normalize_index(ctx, obj_idx);
+    duk_push_string(ctx, "fetch");
+    duk_get_prop_desc(ctx, obj_idx, 0); /* the descriptor or undefined */
+    int ok = 1;
+    *get_is_current = 0;
+    if (duk_is_object(ctx, -1)) {
+        duk_get_prop_string(ctx, -1, "configurable");
+        ok = duk_to_boolean(ctx, -1);
+        duk_pop(ctx);
+        duk_get_prop_string(ctx, -1, "get");
+        duk_push_current_function(ctx);
+        *get_is_current = duk_strict_equals(ctx, -1, -2);
+        duk_pop_2(ctx);
+    }
+    duk_pop(ctx);
+    return ok;
+}
+
+/* The getter: the function, now in place of the accessor if the global's
+ * fetch is still this accessor and may be redefined (a getter called again
+ * after the property was replaced or deleted changes nothing; after
+ * Object.freeze(globalThis) the accessor stays, handing out the same
+ * function). */
+static duk_ret_t lazy_fetch_get(duk_context *ctx) {
+    push_fetch(ctx);                      /* 0: fetch */
+    duk_push_global_object(ctx);          /* 1 */
+    int ours = 0;
+    int redefinable = fetch_redefinable(ctx, 1, &ours);
+    ours = ours && redefinable;
+    if (ours) {
+        duk_dup(ctx, 0);
+        put_fetch_value(ctx, 1);
+    }
+    duk_pop(ctx);
+    return 1;
+}
+
+/* The setter: `fetch = v` before any use defines fetch as v on the object
+ * assigned to, as assigning to the data property did; on a frozen global
+ * it changes nothing, as sloppy-mode assignment to a frozen property did
+ * not (strict-mode code got a TypeError there, and now gets none). */
+static duk_ret_t lazy_fetch_set(duk_context *ctx) {
+    duk_push_this(ctx); /* 1 */
+    duk_to_object(ctx, 1);
+    int ignored;
+    if (!fetch_redefinable(ctx, 1, &ignored)) return 0;
+    duk_dup(ctx, 0);
+    put_fetch_value(ctx, 1);
+    return 0;
+}
+
 void duk_fetch_install(duk_context *ctx) {
     duk_push_global_object(ctx);
-    duk_push_string(ctx, "tfaas:fetch");
-    duk_compile_lstring_filename(ctx, DUK_COMPILE_EVAL, wrapper, sizeof wrapper - 1);
-    duk_call(ctx, 0);
-    duk_push_c_function(ctx, native_fetch, 5);
-    duk_push_c_function(ctx, native_decode, 1);
-    duk_call(ctx, 2);
-    duk_put_prop_string(ctx, -2, "fetch");
+    duk_push_string(ctx, "fetch");
+    duk_push_c_function(ctx, lazy_fetch_get, 0);
+    duk_push_c_function(ctx, lazy_fetch_set, 1);
+    duk_def_prop(ctx, -4, DUK_DEFPROP_HAVE_GETTER | DUK_DEFPROP_HAVE_SETTER | DUK_DEFPROP_SET_ENUMERABLE |
+                              DUK_DEFPROP_SET_CONFIGURABLE);
     duk_pop(ctx);
 }

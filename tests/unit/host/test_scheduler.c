@@ -455,6 +455,11 @@ static void test_isolation_pure(void) {
     CHECK(ns && len == 8 && strncmp(ns, "bob#00ff", len) == 0);
     CHECK(isolation_unit_ns("shared", &len) == NULL && isolation_unit_ns("tenant", &len) == NULL);
     CHECK(isolation_fn_ns_len("bob#1/a@1") == 5 && isolation_fn_ns_len("bob") == 3);
+    CHECK(isolation_unit_mode("function:bob#00ff/a@b") == ISOLATION_FUNCTION);
+    CHECK(isolation_unit_mode("tenant:bob#00ff") == ISOLATION_TENANT);
+    CHECK(isolation_unit_mode("shared") == ISOLATION_SHARED);
+    CHECK(isolation_unit_mode("sharedx") == ISOLATION_UNSET && isolation_unit_mode("") == ISOLATION_UNSET &&
+          isolation_unit_mode("function") == ISOLATION_UNSET);
 }
 
 /* Runs HELLO as ns/name@ver (isolation request `req`) and returns the pid

@@ -503,6 +503,63 @@ static void test_v8_watchdog(void) {
 
 #endif
 
+#if defined(TFAAS_TEST_ENGINE_duktape)
+/* Duktape's fetch is compiled on its first use (duktape/fetch.c): until then
+ * the global is an accessor. Whatever a function does with it, fetch behaves
+ * as the plain global it was: used, assigned, deleted, declared, and its
+ * getter taken out and called again. Without an egress policy (no
+ * fetch_activation) a call is the TypeError of every fetch. */
+static void test_duktape_lazy_fetch(void) {
+    expect("function main() { var t = typeof fetch, n = fetch.name, f = fetch;"
+           " var d = Object.getOwnPropertyDescriptor(globalThis, 'fetch');"
+           " var m; try { fetch('https://example.com/'); } catch (e) { m = e.name + ': ' + e.message; }"
+           " return {t: t, n: n, same: f === fetch, data: 'value' in d && d.value === f, w: d.writable,"
+           " e: d.enumerable, c: d.configurable, k: Object.keys(globalThis).indexOf('fetch') >= 0, m: m}; }",
+           "{}", TFAAS_STATUS_SUCCESS,
+           "{\"t\":\"function\",\"n\":\"fetch\",\"same\":true,\"data\":true,\"w\":true,\"e\":true,\"c\":true,"
+           "\"k\":true,\"m\":\"TypeError: fetch: this activation may not make network requests\"}");
+    /* assigned before any use, in sloppy and in strict code */
+    expect("fetch = 5; function main() { return {f: fetch}; }", "{}", TFAAS_STATUS_SUCCESS, "{\"f\":5}");
+    expect("'use strict'; globalThis.fetch = 'x'; function main() { return {f: fetch,"
+           " w: Object.getOwnPropertyDescriptor(globalThis, 'fetch').writable}; }",
+           "{}", TFAAS_STATUS_SUCCESS, "{\"f\":\"x\",\"w\":true}");
+    /* deleted before any use, and after */
+    expect("delete globalThis.fetch; function main() { return {t: typeof fetch, in: 'fetch' in globalThis}; }", "{}",
+           TFAAS_STATUS_SUCCESS, "{\"t\":\"undefined\",\"in\":false}");
+    expect("var f = fetch; delete globalThis.fetch; function main() { return {t: typeof fetch, f: typeof f}; }", "{}",
+           TFAAS_STATUS_SUCCESS, "{\"t\":\"undefined\",\"f\":\"function\"}");
+    /* a declaration of its own */
+    expect("function fetch() { return 7; } function main() { return {r: fetch()}; }", "{}", TFAAS_STATUS_SUCCESS,
+           "{\"r\":7}");
+    /* the getter taken out: the same function every time, and called after
+     * the global was replaced or deleted it puts nothing back */
+    expect("var g = Object.getOwnPropertyDescriptor(globalThis, 'fetch').get; var a = g();"
+           " globalThis.fetch = 1; var b = g();"
+           " function main() { var r = {same: a === b, f: fetch}; delete globalThis.fetch; g();"
+           " r.after = typeof fetch; r.other = g.call({}) === a; return r; }",
+           "{}", TFAAS_STATUS_SUCCESS, "{\"same\":true,\"f\":1,\"after\":\"undefined\",\"other\":true}");
+    /* the setter taken out and called on another object: defines it there */
+    expect("var s = Object.getOwnPropertyDescriptor(globalThis, 'fetch').set; var o = {}; s.call(o, 3);"
+           " function main() { return {o: o.fetch, g: typeof fetch}; }",
+           "{}", TFAAS_STATUS_SUCCESS, "{\"o\":3,\"g\":\"function\"}");
+    /* globals it uses when called, tampered with before its first use: the
+     * function's own heap only, and still a clean TypeError */
+    expect("String = null; Object.keys = null; function main() {"
+           " try { fetch('https://example.com/', {headers: {a: 'b'}}); } catch (e) { return {n: e.name}; } }",
+           "{}", TFAAS_STATUS_SUCCESS, "{\"n\":\"TypeError\"}");
+    /* a frozen global before any use: fetch still works, assignment is
+     * ignored as it was for the frozen data property */
+    expect("Object.freeze(globalThis); fetch = 5; function main() { var m;"
+           " try { fetch('https://example.com/'); } catch (e) { m = e.message; }"
+           " return {t: typeof fetch, same: fetch === fetch, m: m}; }",
+           "{}", TFAAS_STATUS_SUCCESS,
+           "{\"t\":\"function\",\"same\":true,\"m\":\"fetch: this activation may not make network requests\"}");
+    /* the next heap has its own, untouched */
+    expect("function main() { var d = typeof Object.getOwnPropertyDescriptor(globalThis, 'fetch').get;"
+           " return {d: d, t: typeof fetch}; }", "{}", TFAAS_STATUS_SUCCESS, "{\"d\":\"function\",\"t\":\"function\"}");
+}
+#endif
+
 static void *all_tests(void *arg) {
     (void)arg;
     test_basics();
@@ -511,6 +568,9 @@ static void *all_tests(void *arg) {
     test_logs();
     test_limits();
     test_warm();
+#if defined(TFAAS_TEST_ENGINE_duktape)
+    test_duktape_lazy_fetch();
+#endif
 #if defined(TFAAS_TEST_ENGINE_v8)
     test_v8();
     test_v8_watchdog();
