@@ -66,8 +66,13 @@ add('errors and non-2xx responses (all load runs)', totalErrors.tfaas, totalErro
 
 const first = readJson('tfaas-first-invoke.json');
 const noDeploy = 'n/a (no run-time deploy)';
-add(`first invoke after create: p50 (ms)${first ? `, ${first.count} actions` : ''}`, first?.invoke.p50, null, fmt.ms, { wNote: noDeploy });
-add('first invoke after create: p99 (ms)', first?.invoke.p99, null, fmt.ms, { wNote: noDeploy });
+add(`first invoke after create, js:duktape: p50 (ms)${first ? `, ${first.count} actions` : ''}`, first?.invoke.p50, null, fmt.ms, { wNote: noDeploy });
+add('first invoke after create, js:duktape: p99 (ms)', first?.invoke.p99, null, fmt.ms, { wNote: noDeploy });
+const firstV8 = readJson('tfaas-first-invoke-v8.json');
+if (firstV8) {
+  add(`first invoke after create, js:v8: p50 (ms), ${firstV8.count} actions`, firstV8.invoke.p50, null, fmt.ms, { wNote: noDeploy });
+  add('first invoke after create, js:v8: p99 (ms)', firstV8.invoke.p99, null, fmt.ms, { wNote: noDeploy });
+}
 add('create + first invoke: p50 (ms)', first?.total.p50, null, fmt.ms, { wNote: noDeploy });
 add('create + first invoke: p99 (ms)', first?.total.p99, null, fmt.ms, { wNote: noDeploy });
 
@@ -108,6 +113,8 @@ target('confidential hello (OHTTP, receipts) ≥ 0.5× workerd plaintext hello r
   conf && wh ? `${(conf.confidential.rps / wh.rps).toFixed(2)}×` : '');
 target('first invocation after create ≤ 1 ms median (js:duktape, enclave-per-tenant)', first ? first.invoke.p50 <= 1 : null,
   first ? `${fmt.ms(first.invoke.p50)} ms` : '');
+target('first invocation after create ≤ 5 ms median (js:v8, enclave-per-tenant)', firstV8 ? firstV8.invoke.p50 <= 5 : null,
+  firstV8 ? `${fmt.ms(firstV8.invoke.p50)} ms` : 'no js:v8 run');
 
 const tcb = meta.tcb_lines
   ? `worker enclave ${meta.tcb_lines} lines (${meta.tcb_code_lines} non-blank) in ${meta.tcb_files} files of src/trusted + src/common, engines excluded` +
