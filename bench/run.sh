@@ -200,7 +200,7 @@ if want tfaas; then
   put_meta tfaas_rss_after_fresh_kb "$kb"; put_meta tfaas_anon_after_fresh_kb "$anon"; put_meta tfaas_procs_after_fresh "$procs"
   if [ -x "$bin/tfaas-enclave-v8" ]; then
     note "tfaas: first invocation after create on js:v8, $fresh fresh actions"
-    taskset -c "$client_cpu" node "$here/first-invoke.mjs" --url "$url" --auth "$auth" --count "$fresh" --kind js:v8 \
+    taskset -c "$client_cpu" node "$here/first-invoke.mjs" --url "$url" --auth "$auth" --count "$fresh" --kind js:v8 --prefix bench-fresh-v8 \
       --out "$raw/tfaas-first-invoke-v8.json" >&2 || die "tfaas: first-invocation measurement (js:v8) failed"
   fi
   stop_group "$tfaas_pid"
