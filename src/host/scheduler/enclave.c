@@ -126,11 +126,12 @@ void enclave_free(enclave *e) {
         n = f->next;
         frame_free(f);
     }
-    for (loaded_key *k = e->loaded, *n; k; k = n) {
-        n = k->next;
-        free(k->key);
-        free(k);
-    }
+    for (unsigned b = 0; b < ENCLAVE_LOADED_BUCKETS; b++)
+        for (loaded_key *k = e->loaded[b], *n; k; k = n) {
+            n = k->next;
+            free(k->key);
+            free(k);
+        }
     if (e->fd >= 0) close(e->fd);
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->send_mu);
@@ -174,8 +175,12 @@ static void violation(enclave *e, const char *what) {
     enclave_kill(e);
 }
 
+static loaded_key **key_bucket(enclave *e, const char *key) {
+    return &e->loaded[sched_key_hash(key, strlen(key)) % ENCLAVE_LOADED_BUCKETS];
+}
+
 static int key_loaded(enclave *e, const char *key) {
-    for (loaded_key *k = e->loaded; k; k = k->next)
+    for (loaded_key *k = *key_bucket(e, key); k; k = k->next)
         if (strcmp(k->key, key) == 0) return 1;
     return 0;
 }
@@ -187,12 +192,13 @@ static void key_add(enclave *e, const char *key) {
         free(k);
         return;
     }
-    k->next = e->loaded;
-    e->loaded = k;
+    loaded_key **bucket = key_bucket(e, key);
+    k->next = *bucket;
+    *bucket = k;
 }
 
 static void key_forget(enclave *e, const char *key) {
-    for (loaded_key **p = &e->loaded; *p; p = &(*p)->next) {
+    for (loaded_key **p = key_bucket(e, key); *p; p = &(*p)->next) {
         if (strcmp((*p)->key, key) == 0) {
             loaded_key *k = *p;
             *p = k->next;

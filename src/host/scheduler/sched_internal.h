@@ -60,6 +60,14 @@
 #include <sys/types.h>
 
 #define SCHED_FN_BUCKETS 256u
+
+/* FNV-1a of n bytes of k: the bucket of a function key in the scheduler's
+ * and an enclave's tables (both have 256 buckets). */
+static inline unsigned sched_key_hash(const char *k, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)k[i]) * 16777619u;
+    return h % SCHED_FN_BUCKETS;
+}
 #define SCHED_STOP_GRACE_MS 1000u   /* SHUTDOWN -> SIGKILL for idle enclaves */
 #define SCHED_WATCHDOG_TICK_MS 20u
 #define SCHED_MAX_KEY 1024u         /* longest fn_key / namespace accepted */
@@ -162,8 +170,12 @@ typedef struct frame {
     ipc_writer w;
 } frame;
 
+/* The function keys an enclave has the code of (sent with an INVOKE and not
+ * dropped since): hashed into ENCLAVE_LOADED_BUCKETS chains, since a
+ * dispatch asks for one among possibly thousands (one tenant's functions). */
+#define ENCLAVE_LOADED_BUCKETS 256u
 typedef struct loaded_key {
-    struct loaded_key *next;
+    struct loaded_key *next; /* in its bucket */
     char *key;
 } loaded_key;
 
@@ -202,7 +214,7 @@ struct enclave {
     unsigned pipelined;     /* ... and that wait in their lane (see activation.pipelined) */
     int retired;            /* killed because its namespace was deleted: nothing in it is re-run */
     frame *urgent_head, *urgent_tail;
-    loaded_key *loaded;
+    loaded_key *loaded[ENCLAVE_LOADED_BUCKETS];
     uint64_t idle_since_us;
     uint64_t stop_deadline_us; /* STOPPING: SIGKILL after this */
     int killed;             /* SIGKILL sent */

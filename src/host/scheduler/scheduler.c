@@ -98,15 +98,9 @@ void sched_finish_msg(scheduler *s, activation *a, done_list *dl, tfaas_status s
 
 /* ---- per-function state ----------------------------------------------- */
 
-static unsigned fn_hash(const char *k, size_t n) {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)k[i]) * 16777619u;
-    return h % SCHED_FN_BUCKETS;
-}
-
 static fn_state *fn_get(scheduler *s, const char *fn_key, int create) {
     size_t n = isolation_fn_name_len(fn_key);
-    unsigned b = fn_hash(fn_key, n);
+    unsigned b = sched_key_hash(fn_key, n);
     for (fn_state *f = s->fns[b]; f; f = f->next)
         if (strlen(f->key) == n && memcmp(f->key, fn_key, n) == 0) return f;
     if (!create) return NULL;
@@ -125,7 +119,7 @@ static fn_state *fn_get(scheduler *s, const char *fn_key, int create) {
 static void fn_maybe_free(scheduler *s, fn_state *f) {
     if (f->in_flight || f->queued) return;
     sched_code_unref(s, f->code);
-    unsigned b = fn_hash(f->key, strlen(f->key));
+    unsigned b = sched_key_hash(f->key, strlen(f->key));
     for (fn_state **p = &s->fns[b]; *p; p = &(*p)->next) {
         if (*p == f) {
             *p = f->next;
@@ -550,15 +544,17 @@ static unsigned fail_list(scheduler *s, done_list *dl, activation **head, activa
 static int forget_prefix(enclave *e, const char *prefix) {
     size_t plen = strlen(prefix);
     int had = 0;
-    for (loaded_key **p = &e->loaded; *p;) {
-        if (strncmp((*p)->key, prefix, plen) == 0) {
-            loaded_key *k = *p;
-            *p = k->next;
-            free(k->key);
-            free(k);
-            had = 1;
-        } else {
-            p = &(*p)->next;
+    for (unsigned b = 0; b < ENCLAVE_LOADED_BUCKETS; b++) {
+        for (loaded_key **p = &e->loaded[b]; *p;) {
+            if (strncmp((*p)->key, prefix, plen) == 0) {
+                loaded_key *k = *p;
+                *p = k->next;
+                free(k->key);
+                free(k);
+                had = 1;
+            } else {
+                p = &(*p)->next;
+            }
         }
     }
     /* Heaps exist only for keys sent with code, so nothing else to tell. */
@@ -680,8 +676,9 @@ char **scheduler_namespaces(scheduler *s, size_t *n) {
         size_t len;
         const char *u = isolation_unit_ns(e->unit, &len);
         if (u) failed = ns_set_add(&list, &count, u, len) < 0;
-        for (loaded_key *k = e->loaded; k && !failed; k = k->next)
-            failed = ns_set_add(&list, &count, k->key, isolation_fn_ns_len(k->key)) < 0;
+        for (unsigned b = 0; b < ENCLAVE_LOADED_BUCKETS && !failed; b++)
+            for (loaded_key *k = e->loaded[b]; k && !failed; k = k->next)
+                failed = ns_set_add(&list, &count, k->key, isolation_fn_ns_len(k->key)) < 0;
     }
     pthread_mutex_unlock(&s->lock);
     if (failed) {
