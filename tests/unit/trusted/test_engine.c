@@ -169,6 +169,24 @@ static void test_params(void) {
     CHECK(lo.status == TFAAS_STATUS_SUCCESS);
     CHECK_STR(lo.result, "{\"n\":500,\"x\":true}");
     engine_outcome_free(&lo);
+    /* Numbers: the plain ones Duktape reads without its bignums
+     * (tfaas_duk_json_number) come out as the nearest double (written back
+     * shortest), -0 stays -0; exponents and 16+ digits take Duktape's path;
+     * malformed ones are refused either way. */
+    expect("function main(p) { return {a: p.a, z: 1 / p.z, s: p.a.map(String).join(' ')}; }",
+           "{\"a\":[0,7,-42,4217,0.618,0.1,0.3,123.456,-0.5,999999999999999,0.000000000000001,"
+           "1.5e3,2E-2,1234567890123456789,0.1234567890123456789],\"z\":-0}",
+           TFAAS_STATUS_SUCCESS,
+           "{\"a\":[0,7,-42,4217,0.618,0.1,0.3,123.456,-0.5,999999999999999,1e-15,1500,0.02,1234567890123456800,"
+           "0.12345678901234568],\"z\":null,\"s\":\"0 7 -42 4217 0.618 0.1 0.3 123.456 -0.5 999999999999999 "
+           "1e-15 1500 0.02 1234567890123456800 0.12345678901234568\"}");
+    expect("function main(p) { return {neg: 1 / p.z === -Infinity}; }", "{\"z\":-0}", TFAAS_STATUS_SUCCESS,
+           "{\"neg\":true}");
+    const char *bad_numbers[] = {"{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1.2.3}", "{\"a\":.5}",
+                                 "{\"a\":1e}", "{\"a\":--1}", "{\"a\":1-2}"};
+    for (size_t i = 0; i < sizeof bad_numbers / sizeof *bad_numbers; i++)
+        expect(codes, bad_numbers[i], TFAAS_STATUS_INTERNAL_ERR,
+               "{\"error\":\"The action parameters are not a JSON object.\"}");
     /* 100k nested arrays: no crash. Duktape's JSON recursion limit refuses
      * them; V8's JSON parser is not recursive and accepts them. */
     size_t depth = 100000;
