@@ -91,35 +91,31 @@ static void test_left_to_jansson(void) {
     CHECK(!jansson_object(big));
 }
 
+/* {"a":[[...]]}: an object holding `arrays` nested arrays (malloc'd). */
+static char *nested(size_t arrays) {
+    char *t = malloc(2 * arrays + 16);
+    if (!t) return NULL;
+    size_t at = (size_t)sprintf(t, "{\"a\":");
+    memset(t + at, '[', arrays);
+    memset(t + at + arrays, ']', arrays);
+    strcpy(t + at + 2 * arrays, "}");
+    return t;
+}
+
 /* Nesting: JSON_MAX_DEPTH levels are scanned, one more is left to jansson;
  * hostile depth costs one pass and no stack. */
 static void test_depth(void) {
-    size_t n = JSON_MAX_DEPTH;
-    char *t = malloc(2 * n + 64);
+    char *t = nested(JSON_MAX_DEPTH - 1);
     CHECK(t != NULL);
-    if (!t) return;
-    size_t at = 0;
-    t[at++] = '{';
-    at += (size_t)sprintf(t + at, "\"a\":");
-    for (size_t i = 1; i < n; i++) t[at++] = '[';
-    for (size_t i = 1; i < n; i++) t[at++] = ']';
-    t[at++] = '}';
-    t[at] = '\0';
-    check_scan(t, 1);
+    if (t) check_scan(t, 1);
     free(t);
-
-    size_t deep = 100000;
-    t = malloc(2 * deep + 16);
+    t = nested(JSON_MAX_DEPTH);
     CHECK(t != NULL);
-    if (!t) return;
-    at = 0;
-    t[at++] = '{';
-    at += (size_t)sprintf(t + at, "\"a\":");
-    for (size_t i = 0; i < deep; i++) t[at++] = '[';
-    for (size_t i = 0; i < deep; i++) t[at++] = ']';
-    t[at++] = '}';
-    t[at] = '\0';
-    CHECK(!json_scan_object(t));
+    if (t) check_scan(t, 0);
+    free(t);
+    t = nested(100000);
+    CHECK(t != NULL);
+    if (t) CHECK(!json_scan_object(t));
     free(t);
 }
 
