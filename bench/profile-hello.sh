@@ -8,7 +8,8 @@
 # during the load and prints the share of each thread and library
 # (`perf report --sort comm,dso`).
 # PROFILE_SERVE_ARGS adds options to serve's command line (e.g.
-# "--isolation shared-enclave").
+# "--isolation shared-enclave"); PROFILE_FN=echo loads the JSON echo of
+# `make bench` (its function and 200-byte body) instead of the hello.
 # usage: bench/profile-hello.sh BIN_DIR [SECONDS (8)] [CONNS (64)]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +19,11 @@ auth="23bc46b1-71f6-4ed5-8c54-816aa4f8c502:$(printf 'a%.0s' $(seq 64))"
 b64=$(printf '%s' "$auth" | base64 -w0)
 url="http://127.0.0.1:$port/api/v1/namespaces/_/actions/hello"
 hello='{"exec":{"kind":"js:duktape","code":"function main(params){return {greeting:\"Hello, \"+(params.name||\"world\")+\"!\"}}"}}'
+body='{"name":"bench"}'
+if [ "${PROFILE_FN:-hello}" = echo ]; then
+  hello='{"exec":{"kind":"js:duktape","code":"function main(params){return params}"}}'
+  body='{"id":4217,"name":"Ada Lovelace","active":true,"ratio":0.618,"tags":["analytical","engine","notes"],"address":{"city":"London","zip":"W1"},"history":[1815,1843,1852],"comment":null}'
+fi
 st=$(mktemp -d)
 setsid taskset -c 0 "$bin/tfaas" serve --listen "127.0.0.1:$port" --state "$st" --guest-auth "$auth" \
   --max-connections-per-client 0 ${PROFILE_SERVE_ARGS:-} > "$st/log" 2>&1 &
@@ -26,7 +32,7 @@ trap 'kill -TERM -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 for _ in $(seq 100); do grep -q "listening on" "$st/log" && break; sleep 0.1; done
 grep -q "listening on" "$st/log" || { cat "$st/log" >&2; exit 1; }
 curl -sf -o /dev/null -u "$auth" -H 'content-type: application/json' -X PUT "$url?overwrite=true" --data-binary "$hello"
-load() { BENCH_BODY='{"name":"bench"}' BENCH_AUTH=$b64 taskset -c 1 wrk -t1 -c"$conns" -d"$1" --latency \
+load() { BENCH_BODY=$body BENCH_AUTH=$b64 taskset -c 1 wrk -t1 -c"$conns" -d"$1" --latency \
   -s "$here/wrk/post.lua" "$url?blocking=true&result=true"; }
 load 2s > /dev/null
 procs() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do procs "$c"; done; }

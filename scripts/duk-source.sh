@@ -27,7 +27,17 @@
 #    interrupts outlast the deadline by more than a millisecond or so. The
 #    table `checks` below names each place: a line of duktape.c (leading
 #    tabs aside), how often it must stand there, and the check put before
-#    or after it (after a line ending in "{", one tab deeper).
+#    or after it (after a line ending in "{", one tab deeper);
+#  - JSON.parse interns a string without escapes straight from the text
+#    (the same bytes its own loop would copy): Duktape builds every string
+#    in a fresh 128-byte zeroed buffer, shrinks and interns it, then frees
+#    the buffer, which was most of decoding a function's parameters and
+#    environment on every call (docs/benchmarks.md, issue 14). Strings with
+#    escapes, control characters or the end of the text take Duktape's own
+#    path, which reports the errors. Likewise a plain number (no exponent,
+#    at most 15 digits) is read by tfaas_duk_json_number (engine_duktape.c)
+#    rather than interned as text and converted with Duktape's bignums. The
+#    table below places both.
 # All call the same DUK_USE_EXEC_TIMEOUT_CHECK hook duk-config.sh wires in.
 set -eu
 in=$1 out=$2
@@ -70,7 +80,9 @@ DUK_LOCAL duk_bool_t duk__json_enc_value(duk_json_enc_ctx *js_ctx, duk_idx_t idx
 DUK_LOCAL void duk__json_dec_value(duk_json_dec_ctx *js_ctx) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
 DUK_EXTERNAL duk_bool_t duk_get_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64); /* every Array.prototype loop, also over holes */
 DUK_EXTERNAL duk_bool_t duk_has_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64);
-for (i = 0; i < DUK_HEAP_ALLOC_FAIL_MARKANDSWEEP_LIMIT; i++) {|3|before|if (DUK_USE_EXEC_TIMEOUT_CHECK(heap->heap_udata)) return NULL; /* past the deadline: no ten collections of a large heap before failing */'
+for (i = 0; i < DUK_HEAP_ALLOC_FAIL_MARKANDSWEEP_LIMIT; i++) {|3|before|if (DUK_USE_EXEC_TIMEOUT_CHECK(heap->heap_udata)) return NULL; /* past the deadline: no ten collections of a large heap before failing */
+DUK_BW_INIT_PUSHBUF(js_ctx->thr, bw, DUK__JSON_DECSTR_BUFSIZE);|1|before|{ const duk_uint8_t *tfaas_end = js_ctx->p; while (duk__json_decstr_lookup[*tfaas_end] != 0) tfaas_end++; if (*tfaas_end == DUK_ASC_DOUBLEQUOTE) { duk_push_lstring(thr, (const char *) js_ctx->p, (duk_size_t) (tfaas_end - js_ctx->p)); js_ctx->p = tfaas_end + 1; return; } } /* tfaas: a string without escapes is interned from the text itself */
+DUK_DDD(DUK_DDDPRINT("parse_number"));|1|after|{ double tfaas_v; const duk_uint8_t *tfaas_end; if (tfaas_duk_json_number(js_ctx->p, &tfaas_end, &tfaas_v)) { js_ctx->p = tfaas_end; duk_push_number(thr, tfaas_v); return; } } /* tfaas: a plain number without bignums */'
 printf '%s\n' "$checks" | while IFS='|' read -r line count where check; do
   [ "$(sed 's/^	*//' "$out.tmp" | grep -cxF "$line")" = "$count" ] ||
     { echo "duk-source.sh: '$line' does not stand $count times in $in" >&2; exit 1; }

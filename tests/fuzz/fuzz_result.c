@@ -14,7 +14,8 @@
  * exactly when it is a confidential success, whose result is then "{}";
  * its record is built, dumps to JSON that parses back, is a success
  * exactly when the enclave said success and sent a JSON object (which the
- * record then holds unchanged), lists the log lines exactly, and stays
+ * record then holds unchanged; the allocation-free object check agrees
+ * whenever it says yes), lists the log lines exactly, and stays
  * within a small factor of what the enclave sent; its text form's list
  * entry is the record without response and logs, and its result slice is
  * the record's result. */
@@ -22,6 +23,7 @@
 
 #include "host/gateway/activation_record.h"
 #include "host/scheduler/result_frame.h"
+#include "host/util/json_scan.h"
 
 static void check_record(const result_frame *rf, const result_frame_limits *lim, const action_limits *al,
                          uint64_t id) {
@@ -45,6 +47,9 @@ static void check_record(const result_frame *rf, const result_frame_limits *lim,
     json_t *result = json_object_get(response, "result");
     FUZZ_CHECK(json_is_object(result));
     json_t *given = json_loads(rf->result, JSON_ALLOW_NUL, NULL);
+    /* the reader's allocation-free check only ever says yes for an object
+     * jansson accepts (json_scan.h) */
+    FUZZ_CHECK(!json_scan_object(rf->result) || json_is_object(given));
     int success = json_is_true(json_object_get(response, "success"));
     json_int_t code = json_integer_value(json_object_get(response, "statusCode"));
     FUZZ_CHECK(code >= TFAAS_STATUS_SUCCESS && code <= TFAAS_STATUS_INTERNAL_ERR);

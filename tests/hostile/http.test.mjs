@@ -54,6 +54,9 @@ describe('malformed JSON', () => {
     ['single quotes', "{'exec': {}}"],
     ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
     ['deeply nested arrays', '['.repeat(100000) + ']'.repeat(100000)],
+    // an object, then a NUL byte and more: whole text or nothing (the
+    // invoke path's scan reads C strings, json_scan.h)
+    ['a NUL byte after an object', '{"name":"x"}\u0000{"more":1}'],
   ];
   for (const [label, raw] of cases) {
     test(`action PUT with ${label} -> 400`, async () => {

@@ -5,10 +5,11 @@
  * and its list entry) and most are answered at once (the whole text or its
  * result). Built as a tree, it was serialised three times per activation
  * on the hot path; written here, the enclave's result goes in verbatim
- * once jansson has checked it, and the list entry is the same text without
+ * once it has been checked, and the list entry is the same text without
  * its response and logs. */
 #include "host/gateway/activation_record.h"
 
+#include "host/util/json_scan.h"
 #include "host/util/json_writer.h"
 
 #include <stdlib.h>
@@ -62,9 +63,11 @@ int activation_record_write(const activation_info *info, const sched_result *res
     int sealed = info->confidential && status == TFAAS_STATUS_SUCCESS;
     const char *result = sealed ? "{}" : res->result_json ? res->result_json : "";
     *malformed = NULL;
-    if (!sealed) {
-        /* jansson checks what the enclave sent (UTF-8, syntax, one value);
-         * the text itself goes into the record unchanged. */
+    if (!sealed && !json_scan_object(result)) {
+        /* The scan (json_scan.h) passes what the enclave sends in practice
+         * without allocating; for anything else jansson decides whether the
+         * result is one JSON object, and says what is wrong with it. The
+         * text itself goes into the record unchanged. */
         json_t *parsed = json_loads(result, JSON_ALLOW_NUL, &e);
         if (!json_is_object(parsed)) {
             /* The scheduler promises an object; if it broke that, say so honestly. */

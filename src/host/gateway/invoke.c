@@ -23,6 +23,7 @@
 #include "host/util/clock.h"
 #include "host/util/ids.h"
 #include "host/util/json.h"
+#include "host/util/json_scan.h"
 #include "host/util/json_writer.h"
 
 #include <errno.h>
@@ -524,10 +525,29 @@ static int surrogate_escape(const char *text, size_t len) {
     return 0;
 }
 
+/* `given` as a tree: invoke_handle leaves it NULL when the client's text
+ * passed json_scan_object, and only a sequence or merged parameters need
+ * it parsed (into *parsed, the caller's to release). -1 when out of memory. */
+static int given_tree(const invoke_who *who, const json_t **given, json_t **parsed, int *err) {
+    if (*given || !who->given_text) return 0;
+    if (!(*parsed = json_loadb(who->given_text, who->given_len, JSON_ALLOW_NUL, NULL))) {
+        *err = ENOMEM;
+        return -1;
+    }
+    *given = *parsed;
+    return 0;
+}
+
 invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action *ra, const json_t *given, int *err) {
     const json_t *action = ra->action;
+    json_t *parsed = NULL;
     if (action_confidential(action)) { *err = INVOKE_ERR_CONFIDENTIAL; return NULL; }
-    if (action_is_sequence(action)) return sequence_start(gw, who, action, given, err);
+    if (action_is_sequence(action)) {
+        if (given_tree(who, &given, &parsed, err) < 0) return NULL;
+        invocation *seq = sequence_start(gw, who, action, given, err);
+        json_decref(parsed);
+        return seq;
+    }
     const json_t *exec = json_object_get(action, "exec");
     const char *kind = json_get_str(exec, "kind", "js:duktape");
     /* created before zip actions ran (create refuses a Duktape one now) */
@@ -545,7 +565,8 @@ invocation *invoke_run(gateway *gw, const invoke_who *who, const resolved_action
             params[who->given_len] = '\0';
         }
     } else {
-        json_t *merged = resolved_params(ra, given);
+        json_t *merged = given_tree(who, &given, &parsed, err) == 0 ? resolved_params(ra, given) : NULL;
+        json_decref(parsed);
         params = merged ? json_dump_compact(merged) : NULL; /* NULs come out escaped as \u0000 */
         json_decref(merged);
     }
@@ -679,9 +700,14 @@ enum MHD_Result invoke_handle(http_req *r) {
     if (atomic_load(&gw->stopping))
         return http_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "The platform is shutting down");
 
-    json_t *given = req_body_json(r, 1, &sent);
-    if (!given) return sent;
-    if (!json_is_object(given)) {
+    /* Parameters that are certainly one JSON object (json_scan.h; the text
+     * ends at its first NUL, hence the length check) go to the function as
+     * they are, unparsed unless invoke_run needs them as a tree; anything
+     * else is parsed here, and jansson says what is wrong with it. */
+    json_t *given = NULL;
+    int scanned = r->body_len && strlen(r->body) == r->body_len && json_scan_object(r->body);
+    if (!scanned && !(given = req_body_json(r, 1, &sent))) return sent;
+    if (!scanned && !json_is_object(given)) {
         json_decref(given);
         return http_error(r->conn, MHD_HTTP_BAD_REQUEST,
                           "The request content was malformed: the parameters must be a JSON object");

@@ -47,8 +47,9 @@ typedef struct {
      * REST invoke): with serve --node no accepted row is written up front,
      * only if its wait runs out and a 202 gives its id away (cluster.h). */
     int answers_committed;
-    /* `given` as the client sent it (a REST invoke's body, which parsed as
-     * that object), or NULL: when no package or action parameter is merged
+    /* `given` as the client sent it (a REST invoke's body, which is that
+     * object: parsed, or vouched for by json_scan_object, in which case
+     * `given` is NULL), or NULL: when no package or action parameter is merged
      * into it, the enclave gets these bytes as they are, and `given` is not
      * serialised again (a sixth of the HTTP thread's CPU for a 230-byte echo). */
     const char *given_text;
@@ -61,7 +62,8 @@ typedef struct {
 #define INVOKE_ERR_SEQUENCE (-1002)     /* a sequence nested past ACTION_SEQUENCE_MAX */
 
 /* Starts an activation of the action resolve.h found (`ra`, read during the
- * call only) with `given` (a JSON object, borrowed) over its package's and
+ * call only) with `given` (a JSON object, borrowed; NULL when it is
+ * who->given_text, parsed here only if a tree is needed) over its package's and
  * its own parameters; a sequence runs its components in turn (sequence.c).
  * The record names it ra->name with ra's path and binding. The caller must
  * have checked the gateway is not stopping. Returns the invocation holding

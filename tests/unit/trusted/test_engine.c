@@ -148,6 +148,45 @@ static void test_params(void) {
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         expect("function main(p) { return {}; }", bad[i], TFAAS_STATUS_INTERNAL_ERR,
                "{\"error\":\"The action parameters are not a JSON object.\"}");
+    /* Strings with and without escapes (Duktape interns the latter straight
+     * from the text, scripts/duk-source.sh) read the same; a raw control
+     * character or a string the text ends in is refused either way. */
+    static const char codes[] = "function main(p) { var c = []; for (var i = 0; i < p.s.length; i++) "
+                                "c.push(p.s.charCodeAt(i)); return {c: c, k: Object.keys(p).join('|')}; }";
+    expect(codes, "{\"s\":\"ab\xc3\xa9\",\"\":1}", TFAAS_STATUS_SUCCESS, "{\"c\":[97,98,233],\"k\":\"s|\"}");
+    expect(codes, "{\"s\":\"a\\\"b\\u00e9\xc3\xa9\\n\"}", TFAAS_STATUS_SUCCESS, "{\"c\":[97,34,98,233,233,10],\"k\":\"s\"}");
+    expect(codes, "{\"s\":\"\"}", TFAAS_STATUS_SUCCESS, "{\"c\":[],\"k\":\"s\"}");
+    const char *bad_strings[] = {"{\"s\":\"a\tb\"}", "{\"s\":\"abc", "{\"s\":\"abc\\", "{\"s\nx\":1}"};
+    for (size_t i = 0; i < sizeof bad_strings / sizeof *bad_strings; i++)
+        expect(codes, bad_strings[i], TFAAS_STATUS_INTERNAL_ERR,
+               "{\"error\":\"The action parameters are not a JSON object.\"}");
+    char long_plain[600];
+    strcpy(long_plain, "{\"s\":\"");
+    memset(long_plain + 6, 'x', 500);
+    strcpy(long_plain + 506, "\"}");
+    engine_outcome lo = run("function main(p) { return {n: p.s.length, x: p.s === new Array(501).join('x')}; }",
+                            long_plain);
+    CHECK(lo.status == TFAAS_STATUS_SUCCESS);
+    CHECK_STR(lo.result, "{\"n\":500,\"x\":true}");
+    engine_outcome_free(&lo);
+    /* Numbers: the plain ones Duktape reads without its bignums
+     * (tfaas_duk_json_number) come out as the nearest double (written back
+     * shortest), -0 stays -0; exponents and 16+ digits take Duktape's path;
+     * malformed ones are refused either way. */
+    expect("function main(p) { return {a: p.a, z: 1 / p.z, s: p.a.map(String).join(' ')}; }",
+           "{\"a\":[0,7,-42,4217,0.618,0.1,0.3,123.456,-0.5,999999999999999,0.000000000000001,"
+           "1.5e3,2E-2,1234567890123456789,0.1234567890123456789],\"z\":-0}",
+           TFAAS_STATUS_SUCCESS,
+           "{\"a\":[0,7,-42,4217,0.618,0.1,0.3,123.456,-0.5,999999999999999,1e-15,1500,0.02,1234567890123456800,"
+           "0.12345678901234568],\"z\":null,\"s\":\"0 7 -42 4217 0.618 0.1 0.3 123.456 -0.5 999999999999999 "
+           "1e-15 1500 0.02 1234567890123456800 0.12345678901234568\"}");
+    expect("function main(p) { return {neg: 1 / p.z === -Infinity}; }", "{\"z\":-0}", TFAAS_STATUS_SUCCESS,
+           "{\"neg\":true}");
+    const char *bad_numbers[] = {"{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1.2.3}", "{\"a\":.5}",
+                                 "{\"a\":1e}", "{\"a\":--1}", "{\"a\":1-2}"};
+    for (size_t i = 0; i < sizeof bad_numbers / sizeof *bad_numbers; i++)
+        expect(codes, bad_numbers[i], TFAAS_STATUS_INTERNAL_ERR,
+               "{\"error\":\"The action parameters are not a JSON object.\"}");
     /* 100k nested arrays: no crash. Duktape's JSON recursion limit refuses
      * them; V8's JSON parser is not recursive and accepts them. */
     size_t depth = 100000;
