@@ -62,7 +62,9 @@ jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8
      * rest of this function but the signature). */
     size_t tl = typ ? strlen(typ) : 0, kl = kid ? strlen(kid) : 0;
     if (tl > JWS_MAX_LEN || kl > JWS_MAX_LEN) return JWS_ERR_TOO_LARGE;
-    char *hdr_text = malloc(32 + JSON_TEXT_ESCAPED_MAX(tl) + JSON_TEXT_ESCAPED_MAX(kl));
+    /* {"alg":"ES256","kid":"","typ":""} and its NUL are 34 bytes; the escaped
+     * strings come on top (JSON_TEXT_ESCAPED_MAX counts a NUL each). */
+    char *hdr_text = malloc(48 + JSON_TEXT_ESCAPED_MAX(tl) + JSON_TEXT_ESCAPED_MAX(kl));
     if (!hdr_text) return JWS_ERR_CRYPTO;
     char *h = hdr_text + sprintf(hdr_text, "{\"alg\":\"ES256\"");
     if (kid) {

@@ -23,7 +23,8 @@ int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const 
 /* The receipt chain of one confidential response: the worker certificate
  * signed by the pinned KMS for the certificate's function (namespace, name,
  * deploy version, code hash) and a worker the certified policy accepts; the
- * receipt signed by that worker's key for the same function, that worker's
+ * receipt (docs/protocol.md §6.5: claims, their leaf index and audit path,
+ * and a Merkle root signed by that worker's key) for the same function, that worker's
  * measurement, exactly the request (hex SHA-256 of the encapsulated bytes)
  * and the result (hex SHA-256 of the inner response's content). fn_claims
  * are the verified function certificate's claims. 0 with *claims (the
