@@ -95,11 +95,7 @@ static int b64_member(const json_t *v, uint8_t *out, size_t len) {
     return t && b64url_decode(t, strlen(t), out, len) == (long)len ? 0 : -1;
 }
 
-/* One call's receipt (docs/protocol.md §6.5): the root JWS signed by wkey
- * (typ tfaas-receipt-root+jwt) and the call's claims proven a leaf of that
- * root. The claims, with iat checked and the root's iss and measurement, or
- * NULL with err. */
-static json_t *open_receipt(const char *receipt, EVP_PKEY *wkey, char *err, size_t errlen) {
+json_t *cli_receipt_open(const char *receipt, EVP_PKEY *wkey, char *err, size_t errlen) {
     if (!receipt || !*receipt) return snprintf(err, errlen, "no receipt"), NULL;
     json_t *r = json_loads(receipt, JSON_REJECT_DUPLICATES, NULL), *root = NULL, *claims = NULL;
     json_t *proof = json_object_get(r, "proof"), *index = json_object_get(r, "index");
@@ -190,7 +186,7 @@ int cli_receipt_verify(const char *receipt, const char *worker_cert, const struc
                  "outside the policy");
         goto out;
     }
-    if (!(rc_claims = open_receipt(receipt, wkey, err, errlen))) goto out;
+    if (!(rc_claims = cli_receipt_open(receipt, wkey, err, errlen))) goto out;
     const char *rm = json_string_value(json_object_get(rc_claims, "measurement"));
     const char *rq = json_string_value(json_object_get(rc_claims, "request_sha256"));
     const char *rs = json_string_value(json_object_get(rc_claims, "result_sha256"));
