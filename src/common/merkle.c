@@ -1,23 +1,16 @@
 /* merkle.c - RFC 9162 §2.1 Merkle tree hashing; see merkle.h. */
 #include "common/merkle.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
-#include <string.h>
+#include "common/sha256.h"
 
-/* SHA-256 fetched from the provider once: EVP_sha256() and SHA256() look
- * it up again on every call, and a batch hashes a few times per receipt. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static void fetch_sha256(void) { sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL); }
+#include <string.h>
 
 /* SHA-256(prefix || a || b); b may be NULL. */
 static void hash2(uint8_t prefix, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                   uint8_t out[MERKLE_HASH_LEN]) {
-    pthread_once(&sha256_once, fetch_sha256);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
-    int ok = md && sha256_md && EVP_DigestInit_ex(md, sha256_md, NULL) == 1 &&
+    int ok = md && sha256_md() && EVP_DigestInit_ex(md, sha256_md(), NULL) == 1 &&
              EVP_DigestUpdate(md, &prefix, 1) == 1 && EVP_DigestUpdate(md, a, alen) == 1 &&
              (!b || EVP_DigestUpdate(md, b, blen) == 1) && EVP_DigestFinal_ex(md, out, &n) == 1;
     EVP_MD_CTX_free(md);

@@ -12,6 +12,7 @@
 #include "common/jws.h"
 #include "common/labels.h"
 #include "common/merkle.h"
+#include "common/sha256.h"
 #include "common/p256.h"
 #include "trusted/tee.h"
 
@@ -21,7 +22,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +64,7 @@ typedef struct {
 struct conf_state {
     pthread_mutex_t mu;
     EVP_PKEY *signing;        /* receipts */
+    jws_signer *signer;       /* the same, prepared once for the receipts' roots */
     hpke_keypair hpke;        /* releases are wrapped to it */
     char kid[P256_THUMBPRINT_LEN + 1];
     char *signing_jwk;        /* {"crv","kty","x","y"} */
@@ -110,7 +111,8 @@ conf_state *conf_create(char **err) {
     size_t ev_len = 0;
     if (!c->replay || !c->signing || hpke_keypair_generate(&c->hpke) != HPKE_OK ||
         evidence_bind_keys(LABEL_WORKER_REPORT, c->signing, c->hpke.pk, rd) < 0 ||
-        p256_thumbprint(c->signing, c->kid) < 0 || !(c->signing_jwk = p256_public_jwk(c->signing)))
+        p256_thumbprint(c->signing, c->kid) < 0 || !(c->signing_jwk = p256_public_jwk(c->signing)) ||
+        !(c->signer = jws_signer_new(c->signing)))
         goto fail;
     if (tee_quote(rd, &ev, &ev_len) < 0) goto fail;
     b64url_encode(c->hpke.pk, HPKE_NPK, pk);
@@ -140,6 +142,7 @@ void conf_destroy(conf_state *c) {
         n = f->next;
         fn_free(f);
     }
+    jws_signer_free(c->signer);
     EVP_PKEY_free(c->signing);
     hpke_keypair_wipe(&c->hpke);
     free(c->signing_jwk);
@@ -469,7 +472,7 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
         *reply = refusal("The encapsulated request is too large.", 413);
         goto out;
     }
-    SHA256(request->ptr, request->len, call->request_sha256);
+    sha256(request->ptr, request->len, call->request_sha256);
     ohttp_result orr = ohttp_request_decapsulate_key(&call->ctx, call->key_id, &call->ohttp, call->ohttp_key,
                                                      request->ptr, request->len, &req, &req_len);
     if (orr != OHTTP_OK) {
@@ -649,7 +652,7 @@ static char *sign_root(conf_state *c, const uint8_t root[MERKLE_HASH_LEN], size_
                      "{\"iat\":%" PRId64 ",\"iss\":\"%s\",\"measurement\":\"%s\",\"root\":\"%s\",\"size\":%zu}",
                      (int64_t)time(NULL), c->kid, c->measurement_hex, root_b64, size);
     if (n <= 0 || (size_t)n >= sizeof text ||
-        jws_sign(c->signing, JWS_TYP_RECEIPT_ROOT, c->kid, (const uint8_t *)text, (size_t)n, &jws) != JWS_OK)
+        jws_signer_sign(c->signer, JWS_TYP_RECEIPT_ROOT, c->kid, (const uint8_t *)text, (size_t)n, &jws) != JWS_OK)
         return NULL;
     return jws;
 }
