@@ -7,7 +7,9 @@
  *
  * Threads: the main thread reads the channel (endpoint_run) and is the only
  * one that enqueues, cancels or applies a DROP; `workers` worker threads take
- * jobs, send results and go on with the next job of the same lane. Locks:
+ * jobs, send results and go on with the next job of the same lane (keeping
+ * confidential answers meanwhile to sign their receipts in one batch,
+ * confidential.h). Locks:
  * qlock guards the job queue and the lanes, send_lock the channel's write
  * side (the main thread's HELLO goes out before any job exists, so without
  * it). Order: send_lock before qlock, taken so only by cancel (its NOT_RUN
@@ -157,8 +159,11 @@ static void send_result_sealed(endpoint *e, job *j, const engine_outcome *o, uin
         j->advanced = 1;
         pthread_mutex_unlock(&e->qlock);
     }
-    /* Sent at once, never held back: the host learns that a lane moved on
-     * before anything else of that lane happens. */
+    /* Sent at once (after the answers this worker kept for a batch of
+     * receipts, which went out above): the host learns that a lane moved on
+     * before anything else of that lane happens. Only confidential answers
+     * wait, in the worker's batch (send_outcome, worker_main), and those
+     * leave in the order their lane moved. */
     pthread_mutex_lock(&e->send_lock);
     send_frame(e, &w, st);
     pthread_mutex_unlock(&e->send_lock);
