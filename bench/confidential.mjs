@@ -13,16 +13,20 @@
 // Each run's server CPU is also split by thread name (`threads`, µs per
 // request); with --perf FILE, `perf record --call-graph dwarf` of the server's
 // processes covers the confidential run (where its stages' time goes).
+// During the confidential run the JavaScript client also sends a request
+// every 100 ms, opens its response and verifies its receipt chain (jose and
+// WebCrypto): the sizes of the signed batches those receipts belong to
+// (`batch_sizes_seen`) show how many calls one signature served.
 // usage: node confidential.mjs --bin DIR --tools DIR --tmp DIR --out FILE.json
 //        [--seconds 10] [--warmup 2] [--conns 64] [--server-cpu 0] [--client-cpu 1]
-//        [--perf FILE]
+//        [--perf FILE] [--concurrency 4]
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, startServe, stopGroup, treeCpuUs, treePids,
-  treeThreadCpuUs } from './lib.mjs';
-import { confidentialOf, deployBody } from '../tests/lib/confidential.mjs';
-import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenResponse } from '../tests/lib/ohttp-client.mjs';
+import { HELLO_CODE, basicAuth, fail, parseArgs, putAction, runWrk, runWrkAsync, startServe, stopGroup, treeCpuUs,
+  treePids, treeThreadCpuUs } from './lib.mjs';
+import { confidentialOf, deployBody, jwsClaims, kmsSigningKey, verifyReceiptChain } from '../tests/lib/confidential.mjs';
+import { AEADS, bhttpJsonRequest, ohttpClient, ohttpOpenInner } from '../tests/lib/ohttp-client.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 if (!args.bin || !args.tools || !args.tmp || !args.out) fail('confidential.mjs: --bin, --tools, --tmp and --out are required');
@@ -33,7 +37,12 @@ const serverCpu = args['server-cpu'] || '0';
 const clientCpu = args['client-cpu'] || '1';
 const log = (m) => console.error(`bench: ${m}`);
 const AEAD = AEADS.find((a) => a.name === 'ChaCha20-Poly1305');
-const CONF_CONCURRENCY = 4;
+// The confidential action's concurrency (--concurrency): above the enclave's
+// worker threads (2 on a 2-core machine) the host sends a call only when a
+// worker is free; at or below, it also sends calls to wait in the action's
+// lane, and a worker goes on with them itself and signs their receipts in
+// batches (docs/protocol.md §6.5).
+const CONF_CONCURRENCY = Number(args.concurrency || 4);
 
 function cryptoTool(input) {
   const out = execFileSync(path.join(args.tools, 'tfaas_crypto_tool'), { input: JSON.stringify(input), encoding: 'utf8' });
@@ -58,23 +67,39 @@ try {
   const keys = Buffer.from(JSON.parse(Buffer.from(cert.split('.')[1], 'base64url')).ohttp_keys, 'base64url');
   const url = `${srv.base}/tfaas/v1/namespaces/_/actions/chello/ohttp`;
 
-  // One request end to end with the independent JS client: it also makes the
-  // worker enclave fetch its keys from the KMS before the measured runs.
-  const st = await ohttpClient(new Uint8Array(keys), AEAD, await bhttpJsonRequest('/chello', { name: 'Ada' }));
-  const r = await fetch(url, { method: 'POST', headers: { authorization: basicAuth(srv.auth), 'content-type': 'message/ohttp-req' }, body: st.encReq });
-  if (r.status !== 200) fail(`confidential hello: HTTP ${r.status} ${await r.text()}`);
-  const inner = (await ohttpOpenResponse(st, AEAD, new Uint8Array(await r.arrayBuffer()))).toString('latin1');
-  if (!inner.includes('Hello, Ada!')) fail(`confidential hello: unexpected response ${JSON.stringify(inner.slice(0, 200))}`);
-  // the receipt is a field of the sealed Binary HTTP response
-  if (!inner.includes('tfaas-receipt')) fail('confidential hello: no receipt in the sealed response');
+  // One request end to end with the independent JS client, its receipt
+  // chain verified (the sealed response's fields): it also makes the worker
+  // enclave fetch its keys from the KMS before the measured runs. Returns
+  // the size of the batch its receipt was signed in.
+  const kmsKey = await kmsSigningKey(att), fnClaims = (await jwsClaims(cert, kmsKey)).claims;
+  const probe = async () => {
+    const st = await ohttpClient(new Uint8Array(keys), AEAD, await bhttpJsonRequest('/chello', { name: 'Ada' }));
+    const r = await fetch(url, { method: 'POST', headers: { authorization: basicAuth(srv.auth), 'content-type': 'message/ohttp-req' }, body: st.encReq });
+    if (r.status !== 200) fail(`confidential hello: HTTP ${r.status} ${await r.text()}`);
+    const inner = await ohttpOpenInner(st, AEAD, new Uint8Array(await r.arrayBuffer()));
+    let v;
+    try {
+      v = await verifyReceiptChain(inner, kmsKey, fnClaims);
+    } catch (e) {
+      fail(`confidential hello: the receipt does not verify: ${e.message}`);
+    }
+    const text = v.result.toString('utf8');
+    if (!text.includes('Hello, Ada!')) fail(`confidential hello: unexpected response ${JSON.stringify(text.slice(0, 200))}`);
+    return v.batch.root.size;
+  };
+  await probe();
 
   const helloUrl = `${srv.base}/api/v1/namespaces/_/actions/hello?blocking=true&result=true`;
   const body = JSON.stringify({ name: 'Ada' });
   // The server's CPU per request of a run (its whole process tree), and its
   // split by thread name.
-  const measured = (opts) => {
+  // during: an async function run while wrk runs (its value is w.during).
+  const measured = async (opts, during) => {
     const c0 = treeCpuUs(srv.child.pid), t0 = treeThreadCpuUs(srv.child.pid);
-    const w = runWrk(opts);
+    const wp = runWrkAsync(opts);
+    const extra = during ? await during() : undefined;
+    const w = await wp;
+    w.during = extra;
     const n = Math.max(1, w.requests), t1 = treeThreadCpuUs(srv.child.pid);
     w.cpu_us = (treeCpuUs(srv.child.pid) - c0) / n;
     w.threads = Object.fromEntries(Object.keys(t1).map((k) => [k, Math.round((t1[k] - (t0[k] || 0)) / n * 10) / 10])
@@ -82,7 +107,7 @@ try {
     return w;
   };
   runWrk({ url: helloUrl, body, auth: srv.authB64, conns, seconds: warmup, cpu: clientCpu });
-  const plain = measured({ url: helloUrl, body, auth: srv.authB64, conns, seconds, cpu: clientCpu });
+  const plain = await measured({ url: helloUrl, body, auth: srv.authB64, conns, seconds, cpu: clientCpu });
   log(`confidential: plaintext hello ${Math.round(plain.rps)} req/s, p99 ${(plain.p99_us / 1000).toFixed(2)} ms`);
 
   // Fresh requests for the warm-up and for the run, each in its own file (a
@@ -104,7 +129,21 @@ try {
   const perf = args.perf ? spawn('perf', ['record', '-q', '--call-graph', 'dwarf', '-o', args.perf,
     '-p', treePids(srv.child.pid).join(','), '--', 'sleep', String(seconds)], { stdio: 'ignore' }) : null;
   const perfDone = perf ? new Promise((resolve) => perf.on('close', resolve)) : null;
-  const conf = measured({ url, auth: srv.authB64, conns, seconds, cpu: clientCpu, script: 'ohttp.lua', env: { BENCH_REQUESTS: run.file } });
+  // The probes, one every 100 ms while the run lasts (they are ~0.1% of its requests).
+  const probes = async () => {
+    const sizes = [];
+    for (const end = Date.now() + (seconds - 0.5) * 1000; Date.now() < end;) {
+      sizes.push(await probe());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return sizes;
+  };
+  const conf = await measured({ url, auth: srv.authB64, conns, seconds, cpu: clientCpu, script: 'ohttp.lua',
+    env: { BENCH_REQUESTS: run.file } }, probes);
+  const sizes = conf.during;
+  const batchSizes = Object.fromEntries([...new Set(sizes)].sort((a, b) => a - b)
+    .map((k) => [k, sizes.filter((x) => x === k).length]));
+  log(`confidential: receipts probed ${sizes.length}, batch sizes seen ${JSON.stringify(batchSizes)}`);
   if (perfDone) await perfDone;
   log(`confidential: confidential hello ${Math.round(conf.rps)} req/s, p99 ${(conf.p99_us / 1000).toFixed(2)} ms, errors ${conf.errors}`);
   const pick = (w) => ({ rps: w.rps, p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, errors: w.errors,
@@ -112,6 +151,13 @@ try {
   writeFileSync(args.out, JSON.stringify({
     seconds, warmup, conns, aead: AEAD.name, requests_made: count, concurrency: CONF_CONCURRENCY,
     plaintext: pick(plain), confidential: pick(conf),
+    // Of the probes' receipts: how many were signed in a batch of each size
+    // (a call is seen in proportion to its batch's size).
+    batch_sizes_seen: batchSizes,
+    mean_batch_size_seen: sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : null,
+    // Calls per signature: a batch of k is seen k times as often as a batch
+    // of 1, so the harmonic mean of the sizes seen estimates it.
+    calls_per_signature: sizes.length ? sizes.length / sizes.reduce((a, b) => a + 1 / b, 0) : null,
     // Server time per request that confidentiality adds (the server is on one core).
     added_us_per_request: (1 / conf.rps - 1 / plain.rps) * 1e6,
     // The same, from the server's CPU time: steadier on a shared machine.

@@ -9,6 +9,7 @@
 #include "common/snp_report.h"
 #include "common/jws.h"
 #include "common/p256.h"
+#include "common/sha256.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -92,7 +93,7 @@ int evidence_bind_keys(const char *label, EVP_PKEY *es256, const uint8_t x25519_
 
 void evidence_sha256_hex(const void *data, size_t len, char out[65]) {
     uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256(data, len, digest);
+    sha256(data, len, digest);
     evidence_hex(digest, sizeof digest, out);
 }
 

@@ -4,6 +4,7 @@
 #include "common/b64url.h"
 #include "common/json_text.h"
 #include "common/p256.h"
+#include "common/sha256.h"
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -52,17 +53,38 @@ uint8_t *jws_sig_raw_to_der(const uint8_t raw[JWS_SIG_LEN], size_t *len) {
     return der;
 }
 
-jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8_t *payload,
-                    size_t payload_len, char **out) {
-    *out = NULL;
-    if (!p256_is_key(key)) return JWS_ERR_KEY;
-    if (payload_len > JWS_MAX_LEN) return JWS_ERR_TOO_LARGE;
+struct jws_signer {
+    EVP_MD_CTX *ready; /* EVP_DigestSignInit done with the key; only read (copied) */
+};
+
+jws_signer *jws_signer_new(EVP_PKEY *key) {
+    jws_signer *s = calloc(1, sizeof *s);
+    if (!s || !p256_is_key(key) || !(s->ready = EVP_MD_CTX_new()) || !sha256_md() ||
+        EVP_DigestSignInit(s->ready, NULL, sha256_md(), NULL, key) != 1) {
+        jws_signer_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void jws_signer_free(jws_signer *s) {
+    if (!s) return;
+    EVP_MD_CTX_free(s->ready);
+    free(s);
+}
+
+/* The JWS of payload signed with md, a DigestSign context ready for one
+ * signature (the caller frees it). */
+static jws_result sign_with(EVP_MD_CTX *md, const char *typ, const char *kid, const uint8_t *payload,
+                            size_t payload_len, char **out) {
     /* The header written as text, members in sorted order (a receipt is
      * signed per request; a JSON tree for three strings cost more than the
      * rest of this function but the signature). */
     size_t tl = typ ? strlen(typ) : 0, kl = kid ? strlen(kid) : 0;
     if (tl > JWS_MAX_LEN || kl > JWS_MAX_LEN) return JWS_ERR_TOO_LARGE;
-    char *hdr_text = malloc(32 + JSON_TEXT_ESCAPED_MAX(tl) + JSON_TEXT_ESCAPED_MAX(kl));
+    /* {"alg":"ES256","kid":"","typ":""} and its NUL are 34 bytes; the escaped
+     * strings come on top (JSON_TEXT_ESCAPED_MAX counts a NUL each). */
+    char *hdr_text = malloc(48 + JSON_TEXT_ESCAPED_MAX(tl) + JSON_TEXT_ESCAPED_MAX(kl));
     if (!hdr_text) return JWS_ERR_CRYPTO;
     char *h = hdr_text + sprintf(hdr_text, "{\"alg\":\"ES256\"");
     if (kid) {
@@ -83,14 +105,12 @@ jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8
     jws_result r = JWS_ERR_CRYPTO;
     uint8_t *der = NULL;
     size_t der_len = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!buf || !md) goto out;
+    if (!buf) goto out;
     b64url_encode((const uint8_t *)hdr_text, strlen(hdr_text), buf);
     buf[hlen] = '.';
     b64url_encode(payload, payload_len, buf + hlen + 1);
     size_t signing_len = hlen + 1 + plen;
-    if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-        EVP_DigestSign(md, NULL, &der_len, (const uint8_t *)buf, signing_len) != 1 ||
+    if (EVP_DigestSign(md, NULL, &der_len, (const uint8_t *)buf, signing_len) != 1 ||
         !(der = OPENSSL_malloc(der_len)) ||
         EVP_DigestSign(md, der, &der_len, (const uint8_t *)buf, signing_len) != 1)
         goto out;
@@ -103,9 +123,32 @@ jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8
     r = JWS_OK;
 out:
     OPENSSL_free(der);
-    EVP_MD_CTX_free(md);
     free(buf);
     free(hdr_text);
+    return r;
+}
+
+jws_result jws_sign(EVP_PKEY *key, const char *typ, const char *kid, const uint8_t *payload,
+                    size_t payload_len, char **out) {
+    *out = NULL;
+    if (!p256_is_key(key)) return JWS_ERR_KEY;
+    if (payload_len > JWS_MAX_LEN) return JWS_ERR_TOO_LARGE;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    jws_result r = JWS_ERR_CRYPTO;
+    if (md && sha256_md() && EVP_DigestSignInit(md, NULL, sha256_md(), NULL, key) == 1)
+        r = sign_with(md, typ, kid, payload, payload_len, out);
+    EVP_MD_CTX_free(md);
+    return r;
+}
+
+jws_result jws_signer_sign(const jws_signer *s, const char *typ, const char *kid, const uint8_t *payload,
+                           size_t payload_len, char **out) {
+    *out = NULL;
+    if (payload_len > JWS_MAX_LEN) return JWS_ERR_TOO_LARGE;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    jws_result r = JWS_ERR_CRYPTO;
+    if (md && EVP_MD_CTX_copy_ex(md, s->ready) == 1) r = sign_with(md, typ, kid, payload, payload_len, out);
+    EVP_MD_CTX_free(md);
     return r;
 }
 
@@ -173,7 +216,7 @@ jws_result jws_verify(const jws_parts *p, EVP_PKEY *pub) {
     if (!der) return JWS_ERR_SIGNATURE; /* r or s of zero cannot be encoded: not a signature */
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     jws_result r = JWS_ERR_CRYPTO;
-    if (md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1)
+    if (md && EVP_DigestVerifyInit(md, NULL, sha256_md(), NULL, pub) == 1)
         r = EVP_DigestVerify(md, der, der_len, (const uint8_t *)p->signing_input, p->signing_input_len) == 1
                 ? JWS_OK : JWS_ERR_SIGNATURE;
     EVP_MD_CTX_free(md);

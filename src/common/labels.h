@@ -40,7 +40,9 @@
 /* JWS typ of certificates and receipts */
 #define JWS_TYP_FUNCTION_CERT "tfaas-function+jwt"
 #define JWS_TYP_WORKER_CERT "tfaas-worker+jwt"
-#define JWS_TYP_RECEIPT "tfaas-receipt+jwt"
+/* A receipt is a Merkle root over a batch of calls' claims, signed once
+ * (docs/protocol.md §6.5); each call's claims come with their proof. */
+#define JWS_TYP_RECEIPT_ROOT "tfaas-receipt-root+jwt"
 /* JWS typ of an invoker's signature over one request (invoker_sig.h) */
 #define JWS_TYP_INVOKE "tfaas-invoke+jwt"
 

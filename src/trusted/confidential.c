@@ -11,6 +11,8 @@
 #include "common/json_text.h"
 #include "common/jws.h"
 #include "common/labels.h"
+#include "common/merkle.h"
+#include "common/sha256.h"
 #include "common/p256.h"
 #include "trusted/tee.h"
 
@@ -19,7 +21,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,7 @@ typedef struct {
 struct conf_state {
     pthread_mutex_t mu;
     EVP_PKEY *signing;        /* receipts */
+    jws_signer *signer;       /* the same, prepared once for the receipts' roots */
     hpke_keypair hpke;        /* releases are wrapped to it */
     char kid[P256_THUMBPRINT_LEN + 1];
     char *signing_jwk;        /* {"crv","kty","x","y"} */
@@ -108,7 +111,8 @@ conf_state *conf_create(char **err) {
     size_t ev_len = 0;
     if (!c->replay || !c->signing || hpke_keypair_generate(&c->hpke) != HPKE_OK ||
         evidence_bind_keys(LABEL_WORKER_REPORT, c->signing, c->hpke.pk, rd) < 0 ||
-        p256_thumbprint(c->signing, c->kid) < 0 || !(c->signing_jwk = p256_public_jwk(c->signing)))
+        p256_thumbprint(c->signing, c->kid) < 0 || !(c->signing_jwk = p256_public_jwk(c->signing)) ||
+        !(c->signer = jws_signer_new(c->signing)))
         goto fail;
     if (tee_quote(rd, &ev, &ev_len) < 0) goto fail;
     b64url_encode(c->hpke.pk, HPKE_NPK, pk);
@@ -138,6 +142,7 @@ void conf_destroy(conf_state *c) {
         n = f->next;
         fn_free(f);
     }
+    jws_signer_free(c->signer);
     EVP_PKEY_free(c->signing);
     hpke_keypair_wipe(&c->hpke);
     free(c->signing_jwk);
@@ -467,7 +472,7 @@ conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, ch
         *reply = refusal("The encapsulated request is too large.", 413);
         goto out;
     }
-    SHA256(request->ptr, request->len, call->request_sha256);
+    sha256(request->ptr, request->len, call->request_sha256);
     ohttp_result orr = ohttp_request_decapsulate_key(&call->ctx, call->key_id, &call->ohttp, call->ohttp_key,
                                                      request->ptr, request->len, &req, &req_len);
     if (orr != OHTTP_OK) {
@@ -596,17 +601,22 @@ static int plain_ascii(const char *s) {
     return 1;
 }
 
-/* The receipt (docs/protocol.md §6.5) of one call whose inner response
- * has status `status` and content `body`. Malloc'd JWS, or NULL. The
- * claims are written as text, members in sorted order: they are signed for
+/* The claims (docs/protocol.md §6.5) of one call whose inner response has
+ * status `status` and content `body`: malloc'd JSON text, its length in
+ * *len, or NULL. Written as text, members in sorted order: they are made for
  * every request, and a JSON tree built and serialised for them cost a tenth
  * of the receipt. The namespace and name come from the KMS's release
  * (parsed JSON strings, so UTF-8) and are escaped; the other strings are
- * hex, base64url or checked by plain_ascii. */
-static char *sign_receipt(conf_state *c, const conf_call *call, const engine_outcome *o, unsigned status,
-                          const char *body, const char *activation_id, uint64_t cpu_us) {
-    char req_hex[65], res_hex[65], *receipt = NULL;
-    if (!plain_ascii(activation_id) || strlen(activation_id) > 256) return NULL;
+ * hex, base64url or checked by plain_ascii. The nonce keeps a requester who
+ * sees this leaf's hash as a sibling in its own proof from confirming a
+ * guess of these claims (a hello's result is easy to guess). */
+static char *receipt_claims(conf_state *c, const conf_call *call, const engine_outcome *o, unsigned status,
+                            const char *body, const char *activation_id, uint64_t cpu_us, size_t *len) {
+    char req_hex[65], res_hex[65], nonce[32]; /* 22 characters for 16 bytes */
+    uint8_t nonce_raw[CONF_NONCE_LEN];
+    if (!plain_ascii(activation_id) || strlen(activation_id) > 256 || RAND_bytes(nonce_raw, sizeof nonce_raw) != 1)
+        return NULL;
+    b64url_encode(nonce_raw, sizeof nonce_raw, nonce);
     evidence_hex(call->request_sha256, 32, req_hex);
     evidence_sha256_hex((const uint8_t *)body, strlen(body), res_hex);
     size_t nl = strlen(call->ns), ml = strlen(call->name);
@@ -618,37 +628,70 @@ static char *sign_receipt(conf_state *c, const conf_call *call, const engine_out
         json_text_escape(name, call->name, ml);
         n = snprintf(text, cap,
                      "{\"activation_id\":\"%s\",\"code_hash\":\"%s\",\"cpu_time_us\":%" PRIu64 ",\"iat\":%" PRId64
-                     ",\"iss\":\"%s\",\"measurement\":\"%s\",\"name\":\"%s\",\"namespace\":\"%s\",\"peak_memory\":%" PRIu64
-                     ",\"request_sha256\":\"%s\",\"result_sha256\":\"%s\",\"status\":%u,\"version\":%" JSON_INTEGER_FORMAT "}",
+                     ",\"iss\":\"%s\",\"measurement\":\"%s\",\"name\":\"%s\",\"namespace\":\"%s\",\"nonce\":\"%s\""
+                     ",\"peak_memory\":%" PRIu64 ",\"request_sha256\":\"%s\",\"result_sha256\":\"%s\",\"status\":%u"
+                     ",\"version\":%" JSON_INTEGER_FORMAT "}",
                      activation_id, call->code_hash, cpu_us, (int64_t)time(NULL), c->kid, c->measurement_hex, name, ns,
-                     (uint64_t)o->peak_memory, req_hex, res_hex, status, call->version);
+                     nonce, (uint64_t)o->peak_memory, req_hex, res_hex, status, call->version);
     }
-    if (n > 0 && (size_t)n < cap &&
-        jws_sign(c->signing, JWS_TYP_RECEIPT, c->kid, (const uint8_t *)text, (size_t)n, &receipt) != JWS_OK)
-        receipt = NULL;
-    free(text);
     free(ns);
     free(name);
-    return receipt;
+    if (n <= 0 || (size_t)n >= cap) {
+        free(text);
+        return NULL;
+    }
+    *len = (size_t)n;
+    return text;
 }
 
-int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
-                uint64_t cpu_us, uint8_t **sealed, size_t *sealed_len, char **logs) {
+/* The signed root of a batch of `size` leaves: a compact JWS, or NULL. */
+static char *sign_root(conf_state *c, const uint8_t root[MERKLE_HASH_LEN], size_t size) {
+    char root_b64[48], text[512], *jws = NULL; /* 43 characters for 32 bytes */
+    b64url_encode(root, MERKLE_HASH_LEN, root_b64);
+    int n = snprintf(text, sizeof text,
+                     "{\"iat\":%" PRId64 ",\"iss\":\"%s\",\"measurement\":\"%s\",\"root\":\"%s\",\"size\":%zu}",
+                     (int64_t)time(NULL), c->kid, c->measurement_hex, root_b64, size);
+    if (n <= 0 || (size_t)n >= sizeof text ||
+        jws_signer_sign(c->signer, JWS_TYP_RECEIPT_ROOT, c->kid, (const uint8_t *)text, (size_t)n, &jws) != JWS_OK)
+        return NULL;
+    return jws;
+}
+
+/* The tfaas-receipt field of leaf `index`: {"claims","index","proof","root"}
+ * with the claims' exact bytes and the proof's hashes in base64url. */
+static char *receipt_field(const conf_pending *p, size_t index, const char *root_jws,
+                           const uint8_t (*path)[MERKLE_HASH_LEN], size_t path_len) {
+    size_t cap = 64 + b64url_encoded_len(p->claims_len) + strlen(root_jws) +
+                 path_len * (b64url_encoded_len(MERKLE_HASH_LEN) + 3);
+    char *t = malloc(cap);
+    if (!t) return NULL;
+    char *w = t + sprintf(t, "{\"claims\":\"");
+    w += b64url_encode((const uint8_t *)p->claims, p->claims_len, w);
+    w += sprintf(w, "\",\"index\":%zu,\"proof\":[", index);
+    for (size_t i = 0; i < path_len; i++) {
+        w += sprintf(w, "%s\"", i ? "," : "");
+        w += b64url_encode(path[i], MERKLE_HASH_LEN, w);
+        *w++ = '"';
+    }
+    sprintf(w, "],\"root\":\"%s\"}", root_jws);
+    return t;
+}
+
+/* Seals one call's outcome with its receipt: 0 or -1 (see conf_batch_flush). */
+static int seal(conf_call *call, const engine_outcome *o, const char *receipt, uint8_t **sealed, size_t *sealed_len,
+                char **logs) {
     *sealed = NULL;
     *sealed_len = 0;
     *logs = NULL;
     const char *body = o->result ? o->result : "{}";
-    unsigned status = http_status(o->status);
     uint8_t *bin = NULL, *enc = NULL, *logs_box = NULL, logs_key[32];
     size_t bin_len = 0, enc_len = 0, logs_len = 0;
-    char *receipt = sign_receipt(c, call, o, status, body, activation_id, cpu_us);
     int rc = -1;
-    if (!receipt) goto done;
     /* The receipt and the worker certificate travel inside the encrypted
      * response: the status and resource figures are the requester's. */
     bhttp_message resp;
     memset(&resp, 0, sizeof resp);
-    resp.status = status;
+    resp.status = http_status(o->status);
     resp.nheaders = 3;
     resp.fields[0].name = bhttp_str("content-type");
     resp.fields[0].value = bhttp_str("application/json");
@@ -682,10 +725,58 @@ done:
     free(bin);
     free(enc);
     free(logs_box);
-    free(receipt);
     if (rc < 0) {
         free(*logs);
         *logs = NULL;
     }
     return rc;
+}
+
+int conf_batch_add(conf_state *c, conf_batch *b, uint64_t id, conf_call *call, engine_outcome *o,
+                   const char *activation_id, uint64_t cpu_us) {
+    if (b->n >= CONF_BATCH_MAX) return -1;
+    conf_pending *p = &b->items[b->n];
+    const char *body = o->result ? o->result : "{}";
+    if (!(p->claims = receipt_claims(c, call, o, http_status(o->status), body, activation_id, cpu_us, &p->claims_len)))
+        return -1;
+    merkle_leaf((const uint8_t *)p->claims, p->claims_len, p->leaf);
+    p->id = id;
+    p->call = *call; /* taken: the caller's copies are left empty */
+    memset(call, 0, sizeof *call);
+    p->o = *o;
+    memset(o, 0, sizeof *o);
+    b->n++;
+    return 0;
+}
+
+void conf_batch_flush(conf_state *c, conf_batch *b, conf_sent_fn sent, void *arg) {
+    if (!b->n) return;
+    uint8_t (*leaves)[MERKLE_HASH_LEN] = malloc(b->n * sizeof *leaves), root[MERKLE_HASH_LEN],
+        path[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    char *root_jws = NULL;
+    if (leaves) {
+        for (size_t i = 0; i < b->n; i++) memcpy(leaves[i], b->items[i].leaf, MERKLE_HASH_LEN);
+        if (merkle_root((const uint8_t (*)[MERKLE_HASH_LEN])leaves, b->n, root) == 0)
+            root_jws = sign_root(c, root, b->n);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        conf_pending *p = &b->items[i];
+        uint8_t *sealed = NULL;
+        size_t sealed_len = 0;
+        char *logs = NULL, *receipt = NULL;
+        int np = root_jws ? merkle_path((const uint8_t (*)[MERKLE_HASH_LEN])leaves, b->n, i, path) : -1;
+        if (np >= 0 && (receipt = receipt_field(p, i, root_jws, (const uint8_t (*)[MERKLE_HASH_LEN])path, (size_t)np)))
+            seal(&p->call, &p->o, receipt, &sealed, &sealed_len, &logs);
+        sent(arg, p->id, sealed, sealed_len, logs);
+        free(sealed);
+        free(logs);
+        free(receipt);
+        free(p->claims);
+        engine_outcome_free(&p->o);
+        conf_call_free(&p->call);
+        memset(p, 0, sizeof *p);
+    }
+    free(leaves);
+    free(root_jws);
+    b->n = 0;
 }

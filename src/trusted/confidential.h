@@ -52,7 +52,7 @@ typedef enum {
     CONF_REFUSED,   /* answer TFAAS_STATUS_APPLICATION_ERR with *reply {"error","status"} */
 } conf_step;
 
-/* One confidential invocation between conf_begin and conf_finish. */
+/* One confidential invocation between conf_begin and conf_batch_add. */
 typedef struct {
     char *code;            /* plaintext code if the host sent code, else NULL */
     size_t code_len;
@@ -84,12 +84,48 @@ conf_step conf_begin(conf_state *c, const char *fn_key, const ipc_field *code, c
  * it; *reply is the identity) or REFUSED (*reply malloc'd). */
 conf_step conf_open(conf_state *c, conf_call *call, const ipc_field *request, char **reply);
 
-/* Seals the outcome: *sealed = the OHTTP response, *sealed_len bytes (the
- * receipt and the worker certificate are header fields of the encrypted
- * Binary HTTP response inside it) and *logs = b64url(logs box) or "". Both
- * malloc'd. 0 or -1. */
-int conf_finish(conf_state *c, conf_call *call, const engine_outcome *o, const char *activation_id,
-                uint64_t cpu_us, uint8_t **sealed, size_t *sealed_len, char **logs);
+/* Receipts signed in batches (docs/protocol.md §6.5): a worker keeps the
+ * finished calls of one lane while the next call of that lane is ready to
+ * run (endpoint.c), then signs one Merkle root over their claims and seals
+ * each response with its own claims, the root and its audit path. A batch
+ * holds at most CONF_BATCH_MAX calls, and a worker starts another call for
+ * it only while the oldest held answer has waited less than
+ * CONF_BATCH_WINDOW_US, counting the last call's run as what the next one
+ * will take. */
+#define CONF_BATCH_MAX 8u
+#define CONF_BATCH_WINDOW_US 1000u
+#define CONF_NONCE_LEN 16u /* random bytes in each leaf's claims */
+
+/* One finished call waiting for its batch's root. */
+typedef struct {
+    uint64_t id;            /* the caller's (the INVOKE's IPC id) */
+    conf_call call;
+    engine_outcome o;
+    char *claims;           /* the leaf: the claims' exact bytes */
+    size_t claims_len;
+    uint8_t leaf[32];       /* its leaf hash */
+} conf_pending;
+
+typedef struct {
+    size_t n;
+    uint64_t first_us;      /* when the oldest held call finished (the caller's clock) */
+    conf_pending items[CONF_BATCH_MAX];
+} conf_batch;
+
+/* Adds a finished call (outcome o, run by activation_id, cpu_us of CPU) to
+ * b, taking call and o (left zeroed). 0, or -1 (b full, a bad activation id,
+ * no memory): then call and o are still the caller's, who answers with an
+ * error. */
+int conf_batch_add(conf_state *c, conf_batch *b, uint64_t id, conf_call *call, engine_outcome *o,
+                   const char *activation_id, uint64_t cpu_us);
+
+/* Signs b's root and seals each call's response, in the order added:
+ * sent(arg, id, sealed, sealed_len, logs) for each, sealed being the OHTTP
+ * response (the receipt and the worker certificate are header fields of the
+ * encrypted Binary HTTP response inside it) and logs b64url(logs box) or "";
+ * sealed is NULL when that call could not be sealed. Empties b. */
+typedef void (*conf_sent_fn)(void *arg, uint64_t id, const uint8_t *sealed, size_t sealed_len, const char *logs);
+void conf_batch_flush(conf_state *c, conf_batch *b, conf_sent_fn sent, void *arg);
 void conf_call_free(conf_call *call);
 
 #endif

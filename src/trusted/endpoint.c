@@ -7,8 +7,10 @@
  *
  * Threads: the main thread reads the channel (endpoint_run) and is the only
  * one that enqueues, cancels or applies a DROP; `workers` worker threads take
- * jobs, send results and go on with the next job of the same lane (the
- * spare heap's maker is a thread of spare_heap.c's, at idle priority). Locks:
+ * jobs, send results and go on with the next job of the same lane (keeping
+ * confidential answers meanwhile to sign their receipts in one batch,
+ * confidential.h; the spare heap's maker is a thread of spare_heap.c's, at
+ * idle priority). Locks:
  * qlock guards the job queue and the lanes, send_lock the channel's write
  * side (the main thread's HELLO goes out before any job exists, so without
  * it). Order: send_lock before qlock, taken so only by cancel (its NOT_RUN
@@ -46,6 +48,10 @@ typedef struct job {
      * on, and `after` is the job of the lane it runs next (NULL: none). */
     int advanced;
     struct job *after;
+    /* The worker's receipts not yet signed (confidential.h), answered
+     * before anything else this worker sends: the host takes RESULTs of a
+     * lane in the order the lane moved. */
+    conf_batch *batch;
 } job;
 
 /* A function revision's lane: at most its concurrency of its jobs are
@@ -135,9 +141,12 @@ static void send_frame(endpoint *e, ipc_writer *w, ipc_status st) {
     if (st != IPC_OK) fprintf(stderr, "tfaas-enclave: cannot send a result: %s\n", ipc_status_str(st));
 }
 
+static void batch_flush(endpoint *e, conf_batch *b);
+
 /* A worker's answer for its job j (sealed: see encode_result). */
 static void send_result_sealed(endpoint *e, job *j, const engine_outcome *o, uint64_t duration_us,
                                uint64_t init_us, const uint8_t *sealed, size_t sealed_len) {
+    if (j->batch) batch_flush(e, j->batch);
     ipc_writer w = {0};
     ipc_status st = encode_result(&w, j->msg.id, o, duration_us, init_us, sealed, sealed_len);
     /* The host counts the next job of j's lane as started once it reads this
@@ -151,8 +160,11 @@ static void send_result_sealed(endpoint *e, job *j, const engine_outcome *o, uin
         j->advanced = 1;
         pthread_mutex_unlock(&e->qlock);
     }
-    /* Sent at once, never held back: the host learns that a lane moved on
-     * before anything else of that lane happens. */
+    /* Sent at once (after the answers this worker kept for a batch of
+     * receipts, which went out above): the host learns that a lane moved on
+     * before anything else of that lane happens. Only confidential answers
+     * wait, in the worker's batch (send_outcome, worker_main), and those
+     * leave in the order their lane moved. */
     pthread_mutex_lock(&e->send_lock);
     send_frame(e, &w, st);
     pthread_mutex_unlock(&e->send_lock);
@@ -173,9 +185,33 @@ static void send_error(endpoint *e, job *j, tfaas_status status, const char *mes
 
 /* ---- one invocation, on a worker --------------------------------------- */
 
+/* One sealed answer of a signed batch (conf_sent_fn): its lane moved on
+ * when it was added (send_outcome), so it only goes out. */
+static void batch_sent(void *arg, uint64_t id, const uint8_t *sealed, size_t sealed_len, const char *logs) {
+    endpoint *e = arg;
+    engine_outcome ran = {.status = TFAAS_STATUS_SUCCESS, .result = NULL, .logs = (char *)logs};
+    if (!sealed)
+        ran = (engine_outcome){.status = TFAAS_STATUS_INTERNAL_ERR,
+                               .result = "{\"error\":\"The enclave could not seal the response.\"}", .logs = ""};
+    ipc_writer w = {0};
+    ipc_status st = encode_result(&w, id, &ran, 0, 0, sealed, sealed_len);
+    pthread_mutex_lock(&e->send_lock);
+    send_frame(e, &w, st);
+    pthread_mutex_unlock(&e->send_lock);
+    ipc_writer_free(&w);
+}
+
+/* Signs and sends the receipts a worker holds (none: nothing to do). */
+static void batch_flush(endpoint *e, conf_batch *b) {
+    if (b->n) conf_batch_flush(e->conf, b, batch_sent, e);
+}
+
 /* The outcome as the host gets it: as is, or for a confidential function
  * sealed (response with the receipt inside, logs) so that the host learns
- * nothing of it, with no duration or memory figure. */
+ * nothing of it, with no duration or memory figure. A confidential outcome
+ * joins the worker's batch of receipts and the lane moves on at once, so
+ * the worker can go on with the lane's next call; worker_main decides when
+ * the batch is signed and sent. */
 static void send_outcome(endpoint *e, job *j, conf_call *call, engine_outcome *o, uint64_t duration_us,
                          uint64_t init_us, uint64_t cpu_us) {
     const ipc_msg *m = &j->msg;
@@ -183,23 +219,20 @@ static void send_outcome(endpoint *e, job *j, conf_call *call, engine_outcome *o
         send_result(e, j, o, duration_us, init_us);
         return;
     }
-    char *aid = ipc_get_str(m, INV_ACTIVATION_ID), *logs = NULL;
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
-    if (!aid || conf_finish(e->conf, call, o, aid, cpu_us, &sealed, &sealed_len, &logs) < 0) {
+    /* No figure of the run in the clear: status, memory and times are in
+     * the encrypted receipt only (the host still times the round trip). */
+    char *aid = ipc_get_str(m, INV_ACTIVATION_ID);
+    if (!aid || conf_batch_add(e->conf, j->batch, m->id, call, o, aid, cpu_us) < 0) {
         free(aid);
         send_error(e, j, TFAAS_STATUS_INTERNAL_ERR, "The enclave could not seal the response.");
         return;
     }
-    /* No figure of the run in the clear: status, memory and times are in
-     * the encrypted receipt only (the host still times the round trip). */
-    (void)duration_us;
-    (void)init_us;
-    engine_outcome ran = {.status = TFAAS_STATUS_SUCCESS, .result = NULL, .logs = logs};
-    send_result_sealed(e, j, &ran, 0, 0, sealed, sealed_len);
     free(aid);
-    free(sealed);
-    free(logs);
+    if (j->batch->n == 1) j->batch->first_us = now_us();
+    pthread_mutex_lock(&e->qlock);
+    j->after = lane_next(e, j->lane);
+    j->advanced = 1;
+    pthread_mutex_unlock(&e->qlock);
 }
 
 static uint64_t field_u64(const ipc_msg *m, unsigned idx) {
@@ -407,9 +440,20 @@ static job *lane_next(endpoint *e, lane *l) {
     return NULL;
 }
 
+/* Whether a worker holding batch b goes on with the next call `next` of the
+ * lane before signing (confidential.h: CONF_BATCH_MAX and
+ * CONF_BATCH_WINDOW_US, the last call's run `last_us` taken as the next's).
+ * With nothing waiting the batch is signed at once: a call alone is not
+ * delayed. */
+static int batch_goes_on(const conf_batch *b, const job *next, uint64_t last_us) {
+    return next && b->n < CONF_BATCH_MAX && now_us() - b->first_us + last_us < CONF_BATCH_WINDOW_US;
+}
+
 static void *worker_main(void *arg) {
     endpoint *e = arg;
     run_spec_cache cache = {0}; /* this worker's last ACTION (run_spec.h) */
+    conf_batch *batch = calloc(1, sizeof *batch); /* this worker's receipts not yet signed */
+    if (!batch) die("out of memory starting a worker", NULL);
     for (;;) {
         pthread_mutex_lock(&e->qlock);
         while (!e->head && !e->closing) pthread_cond_wait(&e->qcond, &e->qlock);
@@ -422,16 +466,20 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&e->qlock);
         if (!j) { /* closing and drained */
             run_spec_cache_free(&cache);
+            free(batch);
             return NULL;
         }
         while (j) { /* the job, then the ones waiting in its lane */
-            run_invoke(e, j, &cache); /* its answer moves the lane on (send_result) */
+            uint64_t t0 = now_us();
+            j->batch = batch;
+            run_invoke(e, j, &cache); /* its answer moves the lane on (send_result, send_outcome) */
             if (!j->advanced) { /* every path answers; this only keeps the lane right */
                 pthread_mutex_lock(&e->qlock);
                 j->after = lane_next(e, j->lane);
                 pthread_mutex_unlock(&e->qlock);
             }
             job *next = j->after;
+            if (batch->n && !batch_goes_on(batch, next, now_us() - t0)) batch_flush(e, batch);
             ipc_msg_free(&j->msg);
             free(j);
             j = next;
@@ -450,6 +498,7 @@ static void enqueue(endpoint *e, ipc_msg *m) {
     j->next = NULL;
     j->advanced = 0;
     j->after = NULL;
+    j->batch = NULL;
     memset(m, 0, sizeof *m);
     uint64_t concurrency = field_u64(&j->msg, INV_CONCURRENCY);
     pthread_mutex_lock(&e->qlock);

@@ -141,6 +141,6 @@ test('a receipt names a function whose name holds @, ., - and a space', async ()
   assert.deepEqual(JSON.parse(result), { n: 1 });
   assert.deepEqual([receipt.namespace, receipt.name, receipt.version, receipt.status], ['guest', name, 7, 200]);
   assert.deepEqual(Object.keys(receipt).sort(), ['activation_id', 'code_hash', 'cpu_time_us', 'iat', 'iss', 'measurement',
-    'name', 'namespace', 'peak_memory', 'request_sha256', 'result_sha256', 'status', 'version']);
+    'name', 'namespace', 'nonce', 'peak_memory', 'request_sha256', 'result_sha256', 'status', 'version']);
   assert.ok(Number.isInteger(receipt.cpu_time_us) && Number.isInteger(receipt.peak_memory) && receipt.peak_memory > 0);
 });

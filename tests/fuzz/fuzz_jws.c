@@ -6,12 +6,15 @@
  * Invariants: a decoded JWS has a NUL-terminated payload and a signing input
  * that is a prefix of the input; whatever verifies decodes again to the same
  * payload; base64url that decodes re-encodes to exactly the same text (one
- * encoding per byte string). */
+ * encoding per byte string). The same bytes as a receipt of a batch
+ * (cli_receipt_open: JSON, base64url claims and proof, the signed root, the
+ * Merkle proof check): refused with a reason, or claims that are an object. */
 #include "fuzz.h"
 #include "fuzz_key.h"
 
 #include "common/b64url.h"
 #include "common/jws.h"
+#include "host/cli/cli_cert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     EVP_PKEY *key = fuzz_key();
@@ -34,6 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         FUZZ_CHECK(p.payload == NULL && p.signing_input == NULL);
     }
+
+    char *cstr = fuzz_cstr(data, size), err[512] = "";
+    json_t *claims = cli_receipt_open(cstr, key, err, sizeof err);
+    FUZZ_CHECK(claims ? json_is_object(claims) : err[0] != '\0');
+    json_decref(claims);
+    free(cstr);
 
     size_t n = 0;
     uint8_t *raw = b64url_decode_alloc(text, size, &n);

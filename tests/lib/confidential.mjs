@@ -65,27 +65,70 @@ export async function jwsClaims(jws, key) {
   return { claims: JSON.parse(new TextDecoder().decode(payload)), header: protectedHeader };
 }
 
+// SHA-256 with WebCrypto, as a browser verifier would have it.
+async function sha256Bytes(...parts) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', Buffer.concat(parts.map((p) => Buffer.from(p)))));
+}
+
+// A receipt signed in a batch (docs/protocol.md §6.5), the text of the
+// `tfaas-receipt` field: the root JWS verified with jose by workerKey, the
+// claims' leaf hash and the audit path taken up to that root (RFC 9162
+// §2.1.3.2) with WebCrypto's SHA-256. Returns {claims, root, index, proof,
+// claimsB64}; throws with the reason otherwise.
+export async function verifyBatchReceipt(field, workerKey) {
+  const r = JSON.parse(field);
+  assert.deepEqual(Object.keys(r).sort(), ['claims', 'index', 'proof', 'root'], 'the receipt\'s members');
+  const { payload, protectedHeader } = await jose.compactVerify(r.root, workerKey);
+  assert.equal(protectedHeader.typ, 'tfaas-receipt-root+jwt');
+  const root = JSON.parse(new TextDecoder().decode(payload));
+  assert.ok(Number.isInteger(r.index) && Number.isInteger(root.size) && r.index >= 0 && r.index < root.size,
+    'the leaf index is below the tree size');
+  const claimBytes = Buffer.from(r.claims, 'base64url');
+  let hash = await sha256Bytes([0], claimBytes);
+  let fn = r.index, sn = root.size - 1;
+  for (const p of r.proof) {
+    const sib = Buffer.from(p, 'base64url');
+    assert.ok(sn > 0 && sib.length === 32, 'the proof fits the index and size');
+    if (fn % 2 === 1 || fn === sn) {
+      hash = await sha256Bytes([1], sib, hash);
+      while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    } else {
+      hash = await sha256Bytes([1], hash, sib);
+    }
+    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+  }
+  assert.equal(sn, 0, 'the proof fits the index and size');
+  assert.equal(Buffer.from(hash).toString('base64url'), root.root, 'the claims and the proof lead to the signed root');
+  const claims = JSON.parse(claimBytes.toString('utf8'));
+  assert.equal(claims.iss, root.iss);
+  assert.equal(claims.measurement, root.measurement);
+  return { claims, root, index: r.index, proof: r.proof, claimsB64: r.claims };
+}
+
 // The receipt chain of an opened confidential response (docs/protocol.md
-// §6.5), checked with jose alone: the worker certificate by the KMS key for
-// the certificate's function, the receipt by the certified worker key.
-// inner is bhttp-js's decoded Response; returns {receipt, worker, result}.
+// §6.5), checked with jose and WebCrypto alone: the worker certificate by
+// the KMS key for the certificate's function, the receipt's root by the
+// certified worker key and the claims by their proof.
+// inner is bhttp-js's decoded Response; returns {receipt (the claims),
+// receiptField (the field's text), batch (verifyBatchReceipt's), worker, result}.
 export async function verifyReceiptChain(inner, kmsKey, fnClaims) {
   const wcert = inner.headers.get('tfaas-worker-certificate');
-  const rjws = inner.headers.get('tfaas-receipt');
-  assert.ok(wcert && rjws, 'the receipt and the worker certificate are inside the sealed response');
+  const field = inner.headers.get('tfaas-receipt');
+  assert.ok(wcert && field, 'the receipt and the worker certificate are inside the sealed response');
   const wc = await jwsClaims(wcert, kmsKey);
   assert.equal(wc.header.typ, 'tfaas-worker+jwt');
   for (const k of ['namespace', 'name', 'version', 'code_hash']) assert.equal(wc.claims[k], fnClaims[k], k);
   assert.ok(fnClaims.policy.measurements.includes(wc.claims.measurement), 'the worker satisfies the policy');
   const workerKey = await jose.importJWK({ ...wc.claims.worker_key, alg: 'ES256' }, 'ES256');
-  const rc = await jwsClaims(rjws, workerKey);
-  assert.equal(rc.header.typ, 'tfaas-receipt+jwt');
-  for (const k of ['namespace', 'name', 'version', 'code_hash']) assert.equal(rc.claims[k], fnClaims[k], k);
-  assert.equal(rc.claims.measurement, wc.claims.measurement);
+  const batch = await verifyBatchReceipt(field, workerKey);
+  const rc = batch.claims;
+  for (const k of ['namespace', 'name', 'version', 'code_hash']) assert.equal(rc[k], fnClaims[k], k);
+  assert.equal(rc.measurement, wc.claims.measurement);
+  assert.match(rc.nonce, /^[A-Za-z0-9_-]{22}$/, 'a 16-byte nonce per leaf');
   const result = Buffer.from(await inner.arrayBuffer());
-  assert.equal(rc.claims.result_sha256, createHash('sha256').update(result).digest('hex'));
-  assert.equal(rc.claims.status, inner.status);
-  return { receipt: rc.claims, receiptJws: rjws, worker: wc.claims, result };
+  assert.equal(rc.result_sha256, createHash('sha256').update(result).digest('hex'));
+  assert.equal(rc.status, inner.status);
+  return { receipt: rc, receiptField: field, batch, worker: wc.claims, result };
 }
 
 // The `confidential` annotation of an action document: {certificate, ...}.

@@ -6,7 +6,7 @@ import { createDecipheriv, createHmac } from 'node:crypto';
 import { CipherSuite, Aes128Gcm, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
-import { BHttpEncoder } from 'bhttp-js';
+import { BHttpDecoder, BHttpEncoder } from 'bhttp-js';
 
 const enc = (s) => new TextEncoder().encode(s);
 
@@ -42,6 +42,12 @@ export async function ohttpOpenResponse(state, aead, encRes) {
   const d = createDecipheriv(aead.id === 0x0001 ? 'aes-128-gcm' : 'chacha20-poly1305', key, iv, { authTagLength: 16 });
   d.setAuthTag(ct.subarray(ct.length - 16));
   return Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
+}
+
+// The inner response (a Response) of an OHTTP response: opened, then
+// decoded from Binary HTTP.
+export async function ohttpOpenInner(state, aead, encRes) {
+  return new BHttpDecoder().decodeResponse(await ohttpOpenResponse(state, aead, encRes));
 }
 
 // The Binary HTTP request of a confidential invocation (docs/protocol.md

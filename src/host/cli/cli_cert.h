@@ -23,11 +23,19 @@ int cli_function_cert_verify(const char *cert, const struct cli_kms *kms, const 
 /* The receipt chain of one confidential response: the worker certificate
  * signed by the pinned KMS for the certificate's function (namespace, name,
  * deploy version, code hash) and a worker the certified policy accepts; the
- * receipt signed by that worker's key for the same function, that worker's
+ * receipt (docs/protocol.md §6.5: claims, their leaf index and audit path,
+ * and a Merkle root signed by that worker's key) for the same function, that worker's
  * measurement, exactly the request (hex SHA-256 of the encapsulated bytes)
  * and the result (hex SHA-256 of the inner response's content). fn_claims
  * are the verified function certificate's claims. 0 with *claims (the
  * receipt's), or -1 with err. */
+/* One call's receipt, the `tfaas-receipt` field's text (docs/protocol.md
+ * §6.5): the root JWS signed by wkey (typ tfaas-receipt-root+jwt), the
+ * call's claims proven a leaf of that root by the proof, and the claims'
+ * iat, iss and measurement (the root's). The claims (new reference), or
+ * NULL with err. */
+json_t *cli_receipt_open(const char *receipt, EVP_PKEY *wkey, char *err, size_t errlen);
+
 int cli_receipt_verify(const char *receipt, const char *worker_cert, const struct cli_kms *kms,
                        const json_t *fn_claims, const char *request_sha256, const char *result_sha256,
                        json_t **claims, char *err, size_t errlen);

@@ -530,9 +530,10 @@ int receipt_main(int argc, char **argv) {
         puts("usage: tfaas receipt verify FILE\n\n"
              "Verifies offline, against the pinned key service (`tfaas attest`), the receipt chain\n"
              "in FILE (the JSON `tfaas action invoke NAME --confidential --json` prints, \"-\": stdin):\n"
-             "function certificate <- KMS, worker certificate <- KMS, receipt <- worker, all for\n"
-             "the same namespace, name, deploy version and code, and the receipt's request and\n"
-             "result hashes.");
+             "function certificate <- KMS, worker certificate <- KMS, receipt <- worker (a Merkle\n"
+             "root the worker signed for a batch of calls, and the proof that this call's claims\n"
+             "are one of its leaves), all for the same namespace, name, deploy version and code,\n"
+             "and the receipt's request and result hashes.");
         return CLI_EXIT_OK;
     }
     if (argc != 3 || strcmp(argv[1], "verify") != 0) {

@@ -241,8 +241,33 @@ static void test_invoker_sig(void) {
     EVP_PKEY_free(bob);
 }
 
+/* A prepared signer (one DigestSign context copied per signature) signs
+ * what jws_sign signs: each JWS verifies with the key, twice in a row (the
+ * prepared context is not used up), and only with that key. */
+static void test_signer(void) {
+    EVP_PKEY *k = p256_generate(), *other = p256_generate();
+    jws_signer *s = jws_signer_new(k);
+    CHECK(s != NULL);
+    CHECK(jws_signer_new(NULL) == NULL);
+    for (int i = 0; s && i < 3; i++) {
+        char *out = NULL;
+        CHECK(jws_signer_sign(s, "tfaas-receipt-root+jwt", "kid1", (const uint8_t *)"{\"n\":1}", 7, &out) == JWS_OK);
+        jws_parts p;
+        CHECK(out && jws_open(out, strlen(out), "tfaas-receipt-root+jwt", k, &p) == JWS_OK);
+        if (out) CHECK(p.payload_len == 7 && memcmp(p.payload, "{\"n\":1}", 7) == 0 && strcmp(p.kid, "kid1") == 0);
+        jws_parts_free(&p);
+        CHECK(out && jws_open(out, strlen(out), NULL, other, &p) == JWS_ERR_SIGNATURE);
+        free(out);
+    }
+    jws_signer_free(s);
+    jws_signer_free(NULL);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+}
+
 int main(void) {
     test_b64url();
+    test_signer();
     test_keys();
     test_jws();
     test_invoker_sig();

@@ -3,11 +3,16 @@
  * foreign (another KMS), for another namespace or function, other code,
  * another deploy version (older: a rollback; newer) or policy, a worker
  * outside the policy, and receipts or worker certificates that do not
- * match the certificate's function, version, code, request or result. */
+ * match the certificate's function, version, code, request or result; and
+ * receipts signed in batches (a Merkle root and a proof, docs/protocol.md
+ * §6.5) whose proof, index, size, claims or root key are wrong or whose
+ * parts are not what they must be. */
 #include "check.h"
 
+#include "common/b64url.h"
 #include "common/jws.h"
 #include "common/labels.h"
+#include "common/merkle.h"
 #include "common/p256.h"
 #include "host/cli/cli_cert.h"
 
@@ -32,13 +37,60 @@ static json_t *fn_claims(const char *ns, const char *name, json_int_t version, j
                      "ohttp_keys", "AA", "iat", iat, "exp", exp);
 }
 
-/* A receipt by `key` with the given function fields and hashes. */
+static json_t *b64(const uint8_t *b, size_t n) {
+    char *t = b64url_encode_alloc(b, n);
+    json_t *j = json_string(t);
+    free(t);
+    return j;
+}
+
+/* The receipt object of leaf `at` of a batch of n calls signed by key, the
+ * other leaves' claims made up; the signed root states `size`. */
+static json_t *batch(EVP_PKEY *key, json_t *claims, size_t n, size_t at, json_int_t size) {
+    uint8_t leaves[8][MERKLE_HASH_LEN], root[MERKLE_HASH_LEN], path[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    char *text = json_dumps(claims, JSON_COMPACT);
+    json_decref(claims);
+    for (size_t i = 0; i < n; i++) {
+        char other[32];
+        snprintf(other, sizeof other, "{\"other\":%zu}", i);
+        if (i == at) merkle_leaf((const uint8_t *)text, strlen(text), leaves[i]);
+        else merkle_leaf((const uint8_t *)other, strlen(other), leaves[i]);
+    }
+    merkle_root((const uint8_t (*)[MERKLE_HASH_LEN])leaves, n, root);
+    int np = merkle_path((const uint8_t (*)[MERKLE_HASH_LEN])leaves, n, at, path);
+    json_t *proof = json_array();
+    for (int i = 0; i < np; i++) json_array_append_new(proof, b64(path[i], MERKLE_HASH_LEN));
+    json_t *rc = json_pack("{s:o, s:I, s:o, s:s}", "claims", b64((const uint8_t *)text, strlen(text)), "index",
+                           (json_int_t)at, "proof", proof, "root", "");
+    free(text);
+    char root_b64[48];
+    b64url_encode(root, sizeof root, root_b64);
+    char *jws = sign(key, JWS_TYP_RECEIPT_ROOT,
+                     json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", "w", "measurement", M, "root", root_b64, "size",
+                               size, "iat", (json_int_t)time(NULL)));
+    json_object_set_new(rc, "root", json_string(jws));
+    free(jws);
+    return rc;
+}
+
+static char *dump(json_t *j) {
+    char *t = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return t;
+}
+
+static json_t *receipt_claims(const char *ns, json_int_t version, const char *hash, const char *rq, const char *rs,
+                              json_int_t now) {
+    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "activation_id", "a1", "namespace",
+                     ns, "name", "f", "version", version, "code_hash", hash, "measurement", M, "request_sha256", rq,
+                     "result_sha256", rs, "iss", "w", "status", 200, "iat", now, "nonce", "AAAAAAAAAAAAAAAAAAAAAA");
+}
+
+/* A receipt by `key` with the given function fields and hashes: the fourth
+ * of a batch of five. */
 static char *receipt(EVP_PKEY *key, const char *ns, json_int_t version, const char *hash, const char *rq,
                      const char *rs, json_int_t now) {
-    return sign(key, JWS_TYP_RECEIPT,
-                json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I}", "activation_id", "a1", "namespace", ns,
-                          "name", "f", "version", version, "code_hash", hash, "measurement", M, "request_sha256", rq,
-                          "result_sha256", rs, "status", 200, "iat", now));
+    return dump(batch(key, receipt_claims(ns, version, hash, rq, rs, now), 5, 3, 5));
 }
 
 static char *worker_cert(EVP_PKEY *kms, const char *meas, json_int_t version, json_t *jwk, json_int_t now) {
@@ -92,7 +144,7 @@ int main(void) {
     CHECK(cli_function_cert_verify(expired, &kms, &e, NULL, &claims, err, sizeof err) < 0 && strstr(err, "expired"));
     char *future = sign(kms.signing_key, JWS_TYP_FUNCTION_CERT, fn_claims("guest", "f", 3, now + 3600, now + 7200));
     CHECK(cli_function_cert_verify(future, &kms, &e, NULL, &claims, err, sizeof err) < 0 && strstr(err, "not valid yet"));
-    char *wrong_typ = sign(kms.signing_key, JWS_TYP_RECEIPT, fn_claims("guest", "f", 3, now, now + 100));
+    char *wrong_typ = sign(kms.signing_key, JWS_TYP_RECEIPT_ROOT, fn_claims("guest", "f", 3, now, now + 100));
     CHECK(cli_function_cert_verify(wrong_typ, &kms, &e, NULL, &claims, err, sizeof err) < 0);
     CHECK(cli_function_cert_verify(NULL, &kms, &e, NULL, &claims, err, sizeof err) < 0);
 
@@ -126,6 +178,69 @@ int main(void) {
     CHECK(cli_receipt_verify(rcpt_ns, wcert, &kms, fn, rq, rs, &claims, err, sizeof err) < 0 && strstr(err, "other function"));
     char *rcpt_ver = receipt(worker, "guest", 2, H, rq, rs, now);
     CHECK(cli_receipt_verify(rcpt_ver, wcert, &kms, fn, rq, rs, &claims, err, sizeof err) < 0 && strstr(err, "version"));
+
+    /* Batches: one call alone (an empty proof), and each way a proof can be wrong. */
+    char *alone = dump(batch(worker, receipt_claims("guest", 3, H, rq, rs, now), 1, 0, 1));
+    CHECK(cli_receipt_verify(alone, wcert, &kms, fn, rq, rs, &claims, err, sizeof err) == 0);
+    json_decref(claims);
+    for (size_t n = 1; n <= 8; n++)
+        for (size_t at = 0; at < n; at++) {
+            char *t = dump(batch(worker, receipt_claims("guest", 3, H, rq, rs, now), n, at, (json_int_t)n));
+            CHECK(cli_receipt_verify(t, wcert, &kms, fn, rq, rs, &claims, err, sizeof err) == 0);
+            json_decref(claims);
+            free(t);
+        }
+    struct {
+        const char *what, *expect;
+    } bad[] = {
+        {"wrong index", "does not verify"},      {"index >= size", "not below the tree size"},
+        {"proof too long", "too long"},          {"proof one too long", "length does not fit"},
+        {"wrong sibling", "signed root"},        {"claims changed", "signed root"},
+        {"other worker key", "not signed by the certified worker"},
+        {"size 0", "tree size is 0"},            {"claims not base64url", "not base64url"},
+        {"sibling not base64url", "base64url SHA-256"}, {"sibling short", "base64url SHA-256"},
+        {"negative index", "negative"},          {"not JSON", "malformed"},
+        {"a member more", "malformed"},          {"size lied", "does not verify"},
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        const char *w = bad[b].what;
+        json_t *r = batch(strcmp(w, "other worker key") ? worker : other.signing_key,
+                          receipt_claims("guest", 3, H, rq, rs, now), 5, 2,
+                          !strcmp(w, "size 0") ? 0 : !strcmp(w, "size lied") ? 9 : 5);
+        json_t *proof = json_object_get(r, "proof");
+        uint8_t junk[MERKLE_HASH_LEN];
+        memset(junk, 0x5a, sizeof junk);
+        if (!strcmp(w, "wrong index")) json_object_set_new(r, "index", json_integer(3));
+        if (!strcmp(w, "index >= size")) json_object_set_new(r, "index", json_integer(5));
+        if (!strcmp(w, "negative index")) json_object_set_new(r, "index", json_integer(-1));
+        if (!strcmp(w, "proof too long"))
+            for (int i = 0; i < 64; i++) json_array_append_new(proof, b64(junk, sizeof junk));
+        if (!strcmp(w, "proof one too long")) json_array_append_new(proof, b64(junk, sizeof junk));
+        if (!strcmp(w, "wrong sibling")) json_array_set_new(proof, 1, b64(junk, sizeof junk));
+        if (!strcmp(w, "sibling not base64url")) json_array_set_new(proof, 0, json_string("AA+/AA"));
+        if (!strcmp(w, "sibling short")) json_array_set_new(proof, 0, b64(junk, 31));
+        if (!strcmp(w, "claims changed")) {
+            char *t = dump(receipt_claims("guest", 3, H, rq, rs, now + 1));
+            json_object_set_new(r, "claims", b64((const uint8_t *)t, strlen(t)));
+            free(t);
+        }
+        if (!strcmp(w, "claims not base64url")) json_object_set_new(r, "claims", json_string("eyJ9=="));
+        if (!strcmp(w, "a member more")) json_object_set_new(r, "extra", json_true());
+        char *t = !strcmp(w, "not JSON") ? strdup("eyJhbGciOiJFUzI1NiJ9.e30.AAAA") : dump(json_incref(r));
+        int rc = cli_receipt_verify(t, wcert, &kms, fn, rq, rs, &claims, err, sizeof err);
+        CHECK(rc < 0 && strstr(err, bad[b].expect));
+        if (rc == 0 || !strstr(err, bad[b].expect)) fprintf(stderr, "  %s: %s\n", w, rc == 0 ? "accepted" : err);
+        if (rc == 0) json_decref(claims);
+        free(t);
+        json_decref(r);
+    }
+    /* claims naming another worker than the root's iss */
+    json_t *foreign_iss = receipt_claims("guest", 3, H, rq, rs, now);
+    json_object_set_new(foreign_iss, "iss", json_string("v"));
+    char *t_iss = dump(batch(worker, foreign_iss, 2, 1, 2));
+    CHECK(cli_receipt_verify(t_iss, wcert, &kms, fn, rq, rs, &claims, err, sizeof err) < 0 && strstr(err, "another worker"));
+    free(t_iss);
+    free(alone);
 
     free(good); free(unversioned); free(expired); free(future); free(wrong_typ); free(wcert); free(rcpt);
     free(wcert_out); free(wcert_old); free(rcpt_other); free(rcpt_code); free(rcpt_ns); free(rcpt_ver);
