@@ -11,7 +11,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SANITIZER, startServer, api, workTimeout } from '../lib/server.mjs';
-import { createNamespace, putAction as putActionOf, invoke, ENGINE_KINDS } from '../lib/e2e.mjs';
+import { createNamespace, putAction as putActionOf, invoke, invokeToEnd, ENGINE_KINDS } from '../lib/e2e.mjs';
 
 const HELLO = "function main(params) { return { greeting: 'Hello, ' + (params.name || 'world') + '!' }; }";
 const MiB = 1024 * 1024;
@@ -186,7 +186,8 @@ describe('memory and stack', { skip: TSAN_ONE_MODE }, () => {
       'function main(params) {',
       `  for (var i = 0; ; i++) keep.push(${make});`,
       '}'].join('\n'), { limits: { memory: 128, timeout: workTimeout(60000) } });
-    assertFailed(await invoke(server, name, {}), { message: 'The action exhausted its memory and was aborted.' });
+    assertFailed(await invokeToEnd(server, name, {}, { limitMs: workTimeout(60000) + 30000 }),
+      { message: 'The action exhausted its memory and was aborted.' });
     await assertNeighboursFine(name);
   });
 

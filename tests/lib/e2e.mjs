@@ -58,6 +58,27 @@ export async function invoke(server, name, params = {}, { ns = '_', result = fal
   return { ...r, ms: Date.now() - t0 };
 }
 
+// A blocking invoke that waits for the activation's end however long it
+// takes within limitMs: the server's blocking wait ends at 60 s (OpenWhisk's
+// limit) with 202 and the activation id while the activation goes on, which
+// work slowed by a sanitizer on a loaded machine can outlast. Then the
+// record is read once stored and answered as the blocking invoke would have
+// answered it (200, 502, or 500 for a whisk error; `late` is set).
+export async function invokeToEnd(server, name, params = {}, { ns = '_', limitMs = 300000 } = {}) {
+  const r = await invoke(server, name, params, { ns });
+  if (r.status !== 202 || !r.body?.activationId) return r;
+  const until = Date.now() + limitMs;
+  while (Date.now() < until) {
+    const g = await api(server, 'GET', `/api/v1/namespaces/${ns}/activations/${r.body.activationId}`);
+    if (g.status === 200) {
+      const code = g.body.statusCode;
+      return { ...g, status: code === 0 ? 200 : code === 3 ? 500 : 502, late: true, ms: r.ms };
+    }
+    await sleep(250);
+  }
+  return r;
+}
+
 // Sends raw bytes to the server's socket (writes may be a list of chunks,
 // sent in order with a small pause between them), then collects what comes
 // back until the server closes the connection or timeoutMs passes.
