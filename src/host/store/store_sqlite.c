@@ -56,7 +56,7 @@
 #define CHECKPOINT_HARD (2 * CHECKPOINT_FRAMES)
 /* Rounds one writer's checkpoint makes at most (sq_maintain). */
 #define CHECKPOINT_ROUNDS 8
-/* Columns a row callback can be given (the widest statement has 2). */
+/* Columns a row callback can be given (the widest statement has 4). */
 #define MAX_COLS 8
 
 enum { TX_BEGIN, TX_COMMIT, TX_ROLLBACK, TX_DATA_VERSION, TX_COUNT };
