@@ -7,6 +7,10 @@
 # With PERF_OUT=FILE it also records `perf record -g` of those processes
 # during the load and prints the share of each thread and library
 # (`perf report --sort comm,dso`).
+# It ends with what the activation records cost the disk: bytes serve
+# wrote to storage per request during the load (/proc/PID/io write_bytes:
+# WAL appends and checkpoint copies), and, once serve has stopped (and
+# SQLite has folded the WAL in), the database's bytes per activation.
 # PROFILE_SERVE_ARGS adds options to serve's command line (e.g.
 # "--isolation shared-enclave"); PROFILE_FN=echo loads the JSON echo of
 # `make bench` (its function and 200-byte body) instead of the hello.
@@ -46,6 +50,8 @@ threads() {
   done
 }
 threads > "$st/before"
+io_written() { awk '/^write_bytes/ {print $2}' /proc/"$pid"/io; }
+io0=$(io_written)
 perf_pid=
 if [ -n "${PERF_OUT:-}" ]; then
   perf record -q -g -p "$(procs "$pid" | paste -sd,)" -o "$PERF_OUT" -- sleep "$secs" 2> /dev/null &
@@ -54,6 +60,7 @@ fi
 load "${secs}s" | grep '^BENCH' > "$st/wrk"
 [ -z "$perf_pid" ] || wait "$perf_pid" || true
 threads > "$st/after"
+io1=$(io_written)
 n=$(sed 's/.*requests=\([0-9]*\).*/\1/' "$st/wrk")
 tck=$(getconf CLK_TCK)
 sed 's/^BENCH //' "$st/wrk"
@@ -66,6 +73,11 @@ awk -v n="$n" -v tck="$tck" '
     printf "%-16s %10s %12s\n", "thread", "us/request", "switches/req"
     for (k in row) { split(row[k], v, " "); printf "%-16s %10.1f %12.2f\n", k, v[1] * 1e6 / tck / n, v[2] / n }
   }' "$st/before" "$st/after"
+kill -TERM -- "-$pid" 2> /dev/null || true
+wait "$pid" 2> /dev/null || true
+rows=$(sqlite3 "$st/tfaas.db" 'SELECT count(*) FROM activations')
+dbb=$(cat "$st"/tfaas.db* | wc -c)
+echo "storage: $(( (io1 - io0) / n )) bytes written per request; database $dbb bytes for $rows activations ($(( dbb / rows )) per activation)"
 if [ -n "${PERF_OUT:-}" ]; then
   perf report -i "$PERF_OUT" --no-children --sort comm,dso --stdio -g none 2> /dev/null | grep -v '^#' | grep -v '^$' | head -20
 fi

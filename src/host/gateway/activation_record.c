@@ -179,6 +179,8 @@ int activation_record_write(const activation_info *info, const sched_result *res
     out->text = w.data;
     out->len = w.len;
     out->summary = summary;
+    out->cut_at = resp_at;
+    out->cut_len = resp_len;
     out->result_off = result_at;
     out->result_len = result_len;
     out->status_code = status;

@@ -42,11 +42,13 @@ typedef struct {
 
 /* The record written once as JSON text (malloc'd, NUL-terminated): `text`
  * is what the store keeps and a blocking invoke answers, `summary` its list
- * entry (the same without response and logs, as OpenWhisk lists them), and
- * response.result is text[result_off .. result_off + result_len). */
+ * entry (the same without response and logs, as OpenWhisk lists them:
+ * text[cut_at .. cut_at + cut_len) cut out), and response.result is
+ * text[result_off .. result_off + result_len). */
 typedef struct {
     char *text, *summary;
     size_t len;
+    size_t cut_at, cut_len;
     size_t result_off, result_len;
     int status_code; /* response.statusCode, OpenWhisk's 0-3 */
     int64_t start, end;

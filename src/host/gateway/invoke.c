@@ -185,6 +185,8 @@ static void on_done(void *ud, sched_result *res) {
         stored->summary = rec.summary;
         rec.summary = NULL;
         stored->text_len = rec.len;
+        stored->cut_at = rec.cut_at;
+        stored->cut_len = rec.cut_len;
         stored->id = strdup(inv->id);
         stored->ns = strdup(inv->ns);
         stored->name = strdup(inv->name);

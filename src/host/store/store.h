@@ -132,12 +132,15 @@ void store_activation_put(store *s, json_t *record, const char *ns_id, store_com
 /* The same record already written as text by its producer (the gateway
  * writes each record once: activation_record.h), kept as it is: `text` the
  * whole document, `summary` its list entry (docs=false: no response or
- * logs), and the columns the store indexes. The producer vouches that they
- * agree with the text. store_activation_put_text takes ownership of rec
- * (freed with store_record_text_free) and behaves as store_activation_put. */
+ * logs: text[cut_at .. cut_at + cut_len) cut out, cut_len 0 when it is not
+ * known where), and the columns the store indexes. The producer vouches that
+ * they agree with the text. store_activation_put_text takes ownership of
+ * rec (freed with store_record_text_free) and behaves as
+ * store_activation_put. */
 typedef struct {
     char *text, *summary;
     size_t text_len;
+    size_t cut_at, cut_len;
     char *id, *ns, *name;
     int64_t start, end;
     int status_code; /* OpenWhisk's 0-3 */

@@ -35,6 +35,11 @@ typedef struct {
     char *text;    /* the record serialised, malloc'd */
     size_t text_len;
     char *summary; /* its list entry (docs=false) serialised, malloc'd */
+    /* What the doc column keeps: the whole text (rest_at -1), or only what
+     * the summary lacks, which goes back in at summary offset rest_at. */
+    const char *doc;
+    size_t doc_len;
+    int64_t rest_at;
     const char *why;
     store_status result;
 } row;
@@ -76,7 +81,26 @@ static void prepare_text_row(row *r, store_record_text *rec, const char *ns_id) 
     r->text_len = rec->text_len;
     r->summary = rec->summary;
     rec->text = rec->summary = NULL;
-    if (!r->id || !r->ns || !r->name || !r->text || !r->summary) r->why = "activation record text is incomplete";
+    if (!r->id || !r->ns || !r->name || !r->text || !r->summary) {
+        r->why = "activation record text is incomplete";
+        return;
+    }
+    r->doc = r->text;
+    r->doc_len = r->text_len;
+    r->rest_at = -1;
+    /* Each byte stored once: the summary is the text with one region cut
+     * out, so the doc column keeps that region alone. Checked, not trusted:
+     * a summary that is not exactly that leaves the text whole. */
+    size_t at = rec->cut_at, cut = rec->cut_len, tail = r->text_len - at - cut;
+    if (cut && at <= r->text_len && cut <= r->text_len - at && strlen(r->summary) == at + tail &&
+        !memcmp(r->summary, r->text, at) && !memcmp(r->summary + at, r->text + at + cut, tail)) {
+        r->doc = r->text + at;
+        r->doc_len = cut;
+        r->rest_at = (int64_t)at;
+        /* A C string too (PostgreSQL reads text parameters up to the NUL):
+         * the whole text is not read again, summary and doc make it. */
+        r->text[at + cut] = '\0';
+    }
 }
 
 static void prepare_row(row *r, json_t *record, const char *ns_id) {
@@ -100,6 +124,9 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
     r->has_status = status_code_of(record, &r->status_code);
     r->text = json_dumps(record, JSON_COMPACT);
     r->text_len = r->text ? strlen(r->text) : 0;
+    r->doc = r->text; /* a tree's summary is serialised apart: the text stays whole */
+    r->doc_len = r->text_len;
+    r->rest_at = -1;
     /* OpenWhisk's list entries carry no response or logs but a statusCode. */
     json_t *entry = json_copy(record); /* shallow: shares the values */
     if (entry) {
@@ -115,12 +142,13 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
 /* Inserts one row (lock and transaction held). 0 inserted or rejected alone
  * (r->result says which), -1 the transaction is lost (disk full, I/O...). */
 static int insert_row(store *s, row *r) {
-    size_t len = r->text_len;
+    /* bytes: the whole document's length, whichever way it is kept */
     store_val args[] = {SV_TEXT_(r->id), SV_TEXT_(r->ns), SV_TEXT_(r->name), SV_INT_(r->start), SV_INT_(r->end),
                         r->has_status ? SV_INT_(r->status_code) : (store_val){.type = SV_NULL},
-                        SV_INT_(len), SV_TEXT_(r->summary), SV_TEXTN_(r->text, len), SV_TEXT_(r->ns_id)};
+                        SV_INT_(r->text_len), SV_TEXT_(r->summary), SV_TEXTN_(r->doc, r->doc_len),
+                        SV_TEXT_(r->ns_id), r->rest_at >= 0 ? SV_INT_(r->rest_at) : (store_val){.type = SV_NULL}};
     int64_t changes = 0;
-    store_rc rc = store_run(s, Q_ACTV_INSERT, args, 10, NULL, NULL, &changes);
+    store_rc rc = store_run(s, Q_ACTV_INSERT, args, 11, NULL, NULL, &changes);
     if (rc == SB_OK && changes == 0) {
         r->result = STORE_NOT_FOUND;
         r->why = "the namespace that ran this activation was deleted";
@@ -356,10 +384,13 @@ void store_page_free(store_page *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Appends one stored text to the page (its arrays grow by doubling). 0, or
- * -1 out of memory. */
-static int page_add(store_page *p, const char *text, size_t len) {
-    if (!text) return -1;
+/* Appends one document to the page, the concatenation of three pieces
+ * (b and c may be empty; its arrays grow by doubling). 0, or -1 out of
+ * memory. */
+static int page_add(store_page *p, const char *a, size_t alen, const char *b, size_t blen, const char *c,
+                    size_t clen) {
+    if (!a) return -1;
+    size_t len = alen + blen + clen;
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 16;
         char **docs = realloc(p->docs, cap * sizeof *docs);
@@ -371,7 +402,9 @@ static int page_add(store_page *p, const char *text, size_t len) {
     }
     char *copy = malloc(len + 1);
     if (!copy) return -1;
-    memcpy(copy, text, len);
+    memcpy(copy, a, alen);
+    if (blen) memcpy(copy + alen, b, blen);
+    if (clen) memcpy(copy + alen + blen, c, clen);
     copy[len] = '\0';
     p->docs[p->n] = copy;
     p->lens[p->n++] = len;
@@ -379,25 +412,39 @@ static int page_add(store_page *p, const char *text, size_t len) {
     return 0;
 }
 
-/* Rows of an activation read: (size, text) for a page, (text) for a get. */
+/* Rows of an activation read: (size, text, rest_at, summary) for a page,
+ * (text, rest_at, summary) for a get. rest_at NULL: text is the whole
+ * document (a list entry, or a record kept whole); else text goes into
+ * summary at byte offset rest_at (prepare_text_row). */
 typedef struct {
     store_page *page;
     size_t max_bytes;
-    int sized;        /* column 0 is the size of column 1 */
+    int sized;        /* column 0 is the size of the document */
     store_status res;
 } page_rows;
 
 static int page_row(void *ud, const store_val *cols, int ncols) {
     page_rows *r = ud;
-    const store_val *text = &cols[r->sized ? 1 : 0];
-    if (ncols < (r->sized ? 2 : 1)) return 1;
+    int base = r->sized ? 1 : 0;
+    if (ncols < base + 3) return 1;
+    const store_val *text = &cols[base], *at = &cols[base + 1], *summary = &cols[base + 2];
     /* Column 0 is the document's size before it is read (docs=1). */
     size_t next = r->sized && cols[0].type == SV_INT ? (size_t)cols[0].i : 0;
     if (r->page->n && r->max_bytes && r->page->bytes + next > r->max_bytes) {
         r->page->truncated = 1;
         return 1;
     }
-    if (page_add(r->page, text->p, text->n) < 0) {
+    int added;
+    if (at->type == SV_NULL) {
+        added = page_add(r->page, text->p, text->n, NULL, 0, NULL, 0);
+    } else if (at->type != SV_INT || summary->type != SV_TEXT || at->i < 0 || (uint64_t)at->i > summary->n) {
+        r->res = store_fail("read activations: a stored record is damaged (its response lies outside its entry)");
+        return 1;
+    } else {
+        size_t cut = (size_t)at->i;
+        added = page_add(r->page, summary->p, cut, text->p, text->n, summary->p + cut, summary->n - cut);
+    }
+    if (added < 0) {
         r->res = store_fail("read activations: out of memory");
         return 1;
     }

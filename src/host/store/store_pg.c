@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns a row callback can be given (the widest statement has 3). */
+/* Columns a row callback can be given (the widest statement has 4). */
 #define MAX_COLS 8
 #define MAX_ARGS 12
 /* Fixed type OIDs of PostgreSQL's catalog (pg_type.dat). */

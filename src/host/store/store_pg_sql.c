@@ -112,9 +112,16 @@ static const char SCHEMA_V2[] =
     "  blob bytea NOT NULL"
     ");";
 
+/* Version 3: each record's bytes stored once, as in SQLite's version 8
+ * (store_sqlite_schema.c): rest_at not NULL means doc holds only what
+ * summary lacks, to go in at that byte offset. A nullable column without a
+ * default: a catalog change, no table rewrite. */
+static const char SCHEMA_V3[] = "ALTER TABLE activations ADD COLUMN rest_at bigint;";
+
 const store_pg_migration STORE_PG_MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
+    {3, SCHEMA_V3},
 };
 const size_t STORE_PG_MIGRATION_COUNT = sizeof STORE_PG_MIGRATIONS / sizeof STORE_PG_MIGRATIONS[0];
 
@@ -128,7 +135,8 @@ const char *const STORE_PG_CONFLICT_PROBE[Q_COUNT] = {
 };
 
 #define ACTV_LIST_COLS                                                                                            \
-    "SELECT CASE WHEN $6::int <> 0 THEN bytes ELSE 0 END, CASE WHEN $6::int <> 0 THEN doc ELSE summary END "      \
+    "SELECT CASE WHEN $6::int <> 0 THEN bytes ELSE 0 END, CASE WHEN $6::int <> 0 THEN doc ELSE summary END, "     \
+    "CASE WHEN $6::int <> 0 THEN rest_at END, CASE WHEN $6::int <> 0 AND rest_at IS NOT NULL THEN summary END "   \
     "FROM activations WHERE namespace = $1::text AND \"start\" >= $2::bigint AND \"start\" <= $3::bigint "
 
 const char *const STORE_PG_SQL[Q_COUNT] = {
@@ -152,8 +160,8 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                    " OFFSET $3::bigint",
     [Q_ACT_DELETE] = "DELETE FROM actions WHERE namespace = $1::text AND name = $2::text",
     [Q_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", status_code, bytes, "
-                      "summary, doc) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::int, $7::bigint, "
-                      "$8::text, $9::text WHERE $10::text IS NULL OR EXISTS (SELECT 1 FROM namespaces "
+                      "summary, doc, rest_at) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::int, "
+                      "$7::bigint, $8::text, $9::text, $11::bigint WHERE $10::text IS NULL OR EXISTS (SELECT 1 FROM namespaces "
                       "WHERE name = $2::text AND ns_id = $10::text) ON CONFLICT (activation_id) DO NOTHING",
     [Q_ACTV_TRIM] = "DELETE FROM activations WHERE seq IN (SELECT seq FROM ("
                     "SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS total "
@@ -165,7 +173,8 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
     [Q_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0)::bigint FROM activations WHERE namespace = $1::text",
     [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE seq IN ("
                       "SELECT seq FROM activations WHERE \"start\" < $1::bigint LIMIT $2::bigint)",
-    [Q_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = $1::text AND activation_id = $2::text",
+    [Q_ACTV_GET] = "SELECT doc, rest_at, CASE WHEN rest_at IS NOT NULL THEN summary END FROM activations "
+                   "WHERE namespace = $1::text AND activation_id = $2::text",
     [Q_ACTV_LIST] = ACTV_LIST_COLS "ORDER BY \"start\" DESC, seq DESC" LIMIT(4) " OFFSET $5::bigint",
     [Q_ACTV_LIST_NAME] = ACTV_LIST_COLS "AND name = $7::text ORDER BY \"start\" DESC, seq DESC" LIMIT(4)
                          " OFFSET $5::bigint",

@@ -56,7 +56,7 @@
 #define CHECKPOINT_HARD (2 * CHECKPOINT_FRAMES)
 /* Rounds one writer's checkpoint makes at most (sq_maintain). */
 #define CHECKPOINT_ROUNDS 8
-/* Columns a row callback can be given (the widest statement has 2). */
+/* Columns a row callback can be given (the widest statement has 4). */
 #define MAX_COLS 8
 
 enum { TX_BEGIN, TX_COMMIT, TX_ROLLBACK, TX_DATA_VERSION, TX_COUNT };
@@ -105,7 +105,7 @@ static const char *const SQL[Q_COUNT] = {
     /* Only while the namespace that ran it exists (?10 its ns_id): a record
      * finished after its namespace was deleted is not kept (no row). */
     [Q_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
-                      "status_code, bytes, summary, doc) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
+                      "status_code, bytes, summary, doc, rest_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11 "
                       "WHERE ?10 IS NULL OR EXISTS (SELECT 1 FROM namespaces WHERE name = ?2 AND ns_id = ?10)",
     /* Everything of namespace ?1 past the newest ?2 records or past ?3
      * bytes (counted from the newest; the newest always stays), from the
@@ -123,12 +123,17 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0) FROM activations WHERE namespace = ?1",
     [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE rowid IN ("
                       "SELECT rowid FROM activations WHERE \"start\" < ?1 LIMIT ?2)",
-    [Q_ACTV_GET] = "SELECT doc FROM activations WHERE namespace = ?1 AND activation_id = ?2",
+    /* A document kept split (rest_at not NULL) is summary with doc put in
+     * at byte rest_at; the domain layer splices it (store_activations.c). */
+    [Q_ACTV_GET] = "SELECT doc, rest_at, CASE WHEN rest_at IS NOT NULL THEN summary END FROM activations "
+                   "WHERE namespace = ?1 AND activation_id = ?2",
 /* The list entry (docs=0) is stored ready-made (summary): large responses
- * and logs are never read. Column 0 is the size of what column 1 will be
- * when that is a document, so a page can stop before reading one that does
- * not fit. A negative LIMIT is none. */
-#define ACTV_LIST_COLS "CASE WHEN ?6 THEN bytes ELSE 0 END, CASE WHEN ?6 THEN doc ELSE summary END"
+ * and logs are never read. Column 0 is the size of the document (docs=1),
+ * so a page can stop before reading one that does not fit; columns 1-3 as
+ * Q_ACTV_GET's. A negative LIMIT is none. */
+#define ACTV_LIST_COLS                                                                                         \
+    "CASE WHEN ?6 THEN bytes ELSE 0 END, CASE WHEN ?6 THEN doc ELSE summary END, CASE WHEN ?6 THEN rest_at END, " \
+    "CASE WHEN ?6 AND rest_at IS NOT NULL THEN summary END"
     [Q_ACTV_LIST] = "SELECT " ACTV_LIST_COLS " FROM activations "
                     "WHERE namespace = ?1 AND \"start\" >= ?2 AND \"start\" <= ?3 "
                     "ORDER BY \"start\" DESC, rowid DESC LIMIT ?4 OFFSET ?5",

@@ -150,6 +150,14 @@ static const char SCHEMA_V7[] =
     "  blob BLOB NOT NULL"
     ");";
 
+/* Version 7 -> 8 (issue 14): each record's bytes stored once. A record
+ * written as text keeps in `doc` only its response and logs, the part its
+ * list entry (`summary`) lacks, and in rest_at the byte offset in summary
+ * where that part goes; rest_at NULL (every row written before, and
+ * records that came as JSON trees) means doc is the whole document. A
+ * column added, nothing rewritten: instant on a large database. */
+static const char SCHEMA_V8[] = "ALTER TABLE activations ADD COLUMN rest_at INTEGER;";
+
 static const migration MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
@@ -158,6 +166,7 @@ static const migration MIGRATIONS[] = {
     {5, SCHEMA_V5},
     {6, SCHEMA_V6},
     {7, SCHEMA_V7},
+    {8, SCHEMA_V8},
 };
 
 static int user_version(sqlite3 *db, int *out) {

@@ -164,6 +164,14 @@ static void test_text(void) {
     json_object_del(expect, "response");
     json_object_del(expect, "logs");
     CHECK(entry && json_equal(entry, expect));
+    /* ... byte for byte the text with [cut_at, cut_at + cut_len) taken out,
+     * which is response and logs (the store keeps only that part besides
+     * the summary, and splices it back on reads) */
+    size_t slen = strlen(t.summary);
+    CHECK(t.cut_len > 0 && t.cut_at + t.cut_len <= t.len && slen == t.len - t.cut_len);
+    CHECK(!memcmp(t.summary, t.text, t.cut_at) &&
+          !memcmp(t.summary + t.cut_at, t.text + t.cut_at + t.cut_len, slen - t.cut_at));
+    CHECK(!strncmp(t.text + t.cut_at, ",\"response\":", 12) && t.text[t.cut_at + t.cut_len - 1] == ']');
     /* and the tree form is the text parsed */
     json_t *tree = activation_record_build(&info, &res, 2000000, &bad);
     CHECK(tree && json_equal(tree, rec));
