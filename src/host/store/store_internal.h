@@ -45,6 +45,9 @@
 #define STORE_EXPIRE_EVERY_MS 60000u
 #define STORE_EXPIRE_BATCH 256
 #define STORE_TRIM_SLACK 64u
+/* Records one byte-quota trim deletes at most (store_retention.c): about
+ * 60 MB of hello records, several times what a trim's slack lets in. */
+#define STORE_TRIM_MAX_ROWS 100000
 #define STORE_TRIM_SLOTS 256u
 
 typedef struct {

@@ -163,11 +163,13 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                       "summary, doc, rest_at) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::int, "
                       "$7::bigint, $8::text, $9::text, $11::bigint WHERE $10::text IS NULL OR EXISTS (SELECT 1 FROM namespaces "
                       "WHERE name = $2::text AND ns_id = $10::text) ON CONFLICT (activation_id) DO NOTHING",
+    /* As SQLite's (store_sqlite.c): the oldest until ?2 bytes, never the newest. */
     [Q_ACTV_TRIM] = "DELETE FROM activations WHERE seq IN (SELECT seq FROM ("
-                    "SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS total "
-                    "FROM activations WHERE namespace = $1::text "
-                    "WINDOW w AS (ORDER BY \"start\" DESC, seq DESC)) t "
-                    "WHERE n > 1 AND (n > $2::bigint OR total > $3::bigint))",
+                    "SELECT seq, sum(bytes) OVER (ORDER BY \"start\", seq ROWS UNBOUNDED PRECEDING) - bytes AS before "
+                    "FROM (SELECT seq, \"start\", bytes FROM activations WHERE namespace = $1::text "
+                    "AND seq <> (SELECT seq FROM activations WHERE namespace = $1::text "
+                    "ORDER BY \"start\" DESC, seq DESC LIMIT 1) "
+                    "ORDER BY \"start\", seq LIMIT $3::bigint) o) t WHERE before < $2::bigint)",
     [Q_ACTV_TRIM_COUNT] = "DELETE FROM activations WHERE seq IN (SELECT seq FROM activations "
                           "WHERE namespace = $1::text ORDER BY \"start\" DESC OFFSET $2::bigint)",
     [Q_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0)::bigint FROM activations WHERE namespace = $1::text",

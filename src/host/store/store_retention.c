@@ -63,11 +63,13 @@ static int run_delete(store *s, store_query q, const store_val *args, int n, con
     return (int)changes;
 }
 
-/* Whether namespace ns holds more than max_bytes of records; db_lock held. */
-static int over_bytes(store *s, const char *ns, uint64_t max_bytes) {
+/* How many bytes namespace ns holds over max_bytes (0: none, or unknown);
+ * db_lock held. */
+static uint64_t bytes_over(store *s, const char *ns, uint64_t max_bytes) {
     store_val args[] = {SV_TEXT_(ns)};
     int64_t bytes = 0;
-    return store_run(s, Q_ACTV_BYTES, args, 1, store_row_int, &bytes, NULL) == SB_OK && (uint64_t)bytes > max_bytes;
+    if (store_run(s, Q_ACTV_BYTES, args, 1, store_row_int, &bytes, NULL) != SB_OK || bytes < 0) return 0;
+    return (uint64_t)bytes > max_bytes ? (uint64_t)bytes - max_bytes : 0;
 }
 
 static unsigned slot_of(const char *ns) {
@@ -110,17 +112,21 @@ void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, 
         go[k] = 0; /* once per batch */
         pthread_mutex_lock(&s->db_lock);
         /* The count first: an index walk past the newest max_count; then
-         * the bytes it holds, and only if those are over (rare: 512 MiB by
-         * default) the walk that sums from the newest. The combined window
+         * the bytes it holds (one index-only sum, 70 ms at 880,000
+         * records), and only if those are over (512 MiB by default) the
+         * oldest records until what is over is gone (at most
+         * STORE_TRIM_MAX_ROWS; the next trim goes on). The combined window
          * query every time cost a 10,000-record namespace a third of the
-         * warm hello's throughput. */
+         * warm hello's throughput; the bytes' window over every record,
+         * 1.2 s at 880,000 (make bench's echo, p99 1.3 s). */
         if (r.max_count) {
             store_val args[] = {SV_TEXT_(ns[i]), SV_INT_(r.max_count)};
             run_delete(s, Q_ACTV_TRIM_COUNT, args, 2, "trim activations to the namespace's count");
         }
-        if (r.max_bytes && over_bytes(s, ns[i], r.max_bytes)) {
-            store_val args[] = {SV_TEXT_(ns[i]), SV_INT_(r.max_count ? (int64_t)r.max_count : INT64_MAX),
-                                SV_INT_(r.max_bytes)};
+        uint64_t over = r.max_bytes ? bytes_over(s, ns[i], r.max_bytes) : 0;
+        if (over) {
+            store_val args[] = {SV_TEXT_(ns[i]), SV_INT_(over > INT64_MAX ? INT64_MAX : (int64_t)over),
+                                SV_INT_(STORE_TRIM_MAX_ROWS)};
             run_delete(s, Q_ACTV_TRIM, args, 3, "trim activations to the namespace's bytes");
         }
         pthread_mutex_unlock(&s->db_lock);

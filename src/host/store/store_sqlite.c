@@ -110,11 +110,17 @@ static const char *const SQL[Q_COUNT] = {
     /* Everything of namespace ?1 past the newest ?2 records or past ?3
      * bytes (counted from the newest; the newest always stays), from the
      * covering index alone. */
+    /* The oldest records of namespace ?1 until those deleted hold at least
+     * ?2 bytes (what it is over its quota), among its oldest ?3 and never
+     * its newest: a walk of the deleted records only, from the old end of
+     * activations_by_start (a window over all of them took 1.2 s at
+     * 880,000 records, with the reader's commits waiting). */
     [Q_ACTV_TRIM] = "DELETE FROM activations WHERE rowid IN (SELECT r FROM ("
-                    "SELECT rowid AS r, ROW_NUMBER() OVER w AS n, SUM(bytes) OVER w AS total "
-                    "FROM activations WHERE namespace = ?1 "
-                    "WINDOW w AS (ORDER BY \"start\" DESC, rowid DESC)) "
-                    "WHERE n > 1 AND (n > ?2 OR total > ?3))",
+                    "SELECT r, SUM(b) OVER (ORDER BY s, r ROWS UNBOUNDED PRECEDING) - b AS before FROM ("
+                    "SELECT rowid AS r, \"start\" AS s, bytes AS b FROM activations WHERE namespace = ?1 "
+                    "AND rowid <> (SELECT rowid FROM activations WHERE namespace = ?1 "
+                    "ORDER BY \"start\" DESC, rowid DESC LIMIT 1) "
+                    "ORDER BY \"start\", rowid LIMIT ?3)) WHERE before < ?2)",
     /* The cheap forms a trim tries first, each an index-only walk with no
      * sort: everything of namespace ?1 past its newest ?2 records, and the
      * bytes it holds (Q_ACTV_TRIM runs only when those are over quota). */
