@@ -3,6 +3,7 @@
  * (~380 bits), so a fast hash is enough; a leaked database does not reveal
  * them. Checks compare hashes in constant time. */
 #include "host/store/store_internal.h"
+#include "common/sha256.h"
 #include "host/util/clock.h"
 #include "host/util/ids.h"
 
@@ -12,17 +13,13 @@
 
 #define KEY_HASH_LEN 32
 
-/* SHA-256 fetched from OpenSSL's provider once: EVP_sha256() makes every
- * digest look the implementation up again, which was half the cost of
- * checking a request's credentials. Never freed (one per process). */
-static EVP_MD *sha256;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static void fetch_sha256(void) { sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL); }
-
+/* The digest is fetched once (common/sha256.h): EVP_sha256() looks the
+ * implementation up again on every digest, which was half the cost of
+ * checking a request's credentials. */
 static int hash_key(const char *key, unsigned char out[KEY_HASH_LEN]) {
-    pthread_once(&sha256_once, fetch_sha256);
+    const EVP_MD *md = sha256_md();
     unsigned int n = 0;
-    if (!sha256 || EVP_Digest(key, strlen(key), out, &n, sha256, NULL) != 1 || n != KEY_HASH_LEN) return -1;
+    if (!md || EVP_Digest(key, strlen(key), out, &n, md, NULL) != 1 || n != KEY_HASH_LEN) return -1;
     return 0;
 }
 
