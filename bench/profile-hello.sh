@@ -11,6 +11,10 @@
 # wrote to storage per request during the load (/proc/PID/io write_bytes:
 # WAL appends and checkpoint copies), and, once serve has stopped (and
 # SQLite has folded the WAL in), the database's bytes per activation.
+# With SYSCALLS_OUT=FILE it records every system call those processes
+# enter during the load (`perf record -e raw_syscalls:sys_enter`; this
+# slows the server, so its CPU figures are not comparable with a run
+# without it) and prints system calls per request by thread and by kind.
 # PROFILE_SERVE_ARGS adds options to serve's command line (e.g.
 # "--isolation shared-enclave"); PROFILE_FN=echo loads the JSON echo of
 # `make bench` (its function and 200-byte body) instead of the hello.
@@ -57,8 +61,14 @@ if [ -n "${PERF_OUT:-}" ]; then
   perf record -q -g -p "$(procs "$pid" | paste -sd,)" -o "$PERF_OUT" -- sleep "$secs" 2> /dev/null &
   perf_pid=$!
 fi
+sys_pid=
+if [ -n "${SYSCALLS_OUT:-}" ]; then
+  perf record -q -e raw_syscalls:sys_enter -p "$(procs "$pid" | paste -sd,)" -o "$SYSCALLS_OUT" -- sleep "$secs" 2> /dev/null &
+  sys_pid=$!
+fi
 load "${secs}s" | grep '^BENCH' > "$st/wrk"
 [ -z "$perf_pid" ] || wait "$perf_pid" || true
+[ -z "$sys_pid" ] || wait "$sys_pid" || true
 threads > "$st/after"
 io1=$(io_written)
 n=$(sed 's/.*requests=\([0-9]*\).*/\1/' "$st/wrk")
@@ -80,4 +90,17 @@ dbb=$(cat "$st"/tfaas.db* | wc -c)
 echo "storage: $(( (io1 - io0) / n )) bytes written per request; database $dbb bytes for $rows activations ($(( dbb / rows )) per activation)"
 if [ -n "${PERF_OUT:-}" ]; then
   perf report -i "$PERF_OUT" --no-children --sort comm,dso --stdio -g none 2> /dev/null | grep -v '^#' | grep -v '^$' | head -20
+fi
+if [ -n "${SYSCALLS_OUT:-}" ]; then
+  # "thread syscall count/request", the names from the kernel's x86-64 table
+  perf script -i "$SYSCALLS_OUT" -F comm,trace 2> /dev/null |
+    awk -v n="$n" '
+      FILENAME != "-" { if ($1 == "#define" && $2 ~ /^__NR_/) name[$3] = substr($2, 6); next }
+      { for (i = 1; i < NF; i++) if ($i == "NR") { id = $(i + 1); break }
+        k = $1 " " (id in name ? name[id] : id); c[k]++; t[$1]++ }
+      END {
+        printf "system calls per request (%d requests)\n", n
+        for (k in t) printf "%-16s %-16s %6.2f\n", k, "(all)", t[k] / n
+        for (k in c) if (c[k] / n >= 0.01) { split(k, v, " "); printf "%-16s %-16s %6.2f\n", v[1], v[2], c[k] / n }
+      }' /usr/include/x86_64-linux-gnu/asm/unistd_64.h - | sort -k1,1 -k3,3nr
 fi
