@@ -74,18 +74,12 @@ struct gateway {
 };
 
 /* One HTTP request; lives from its first header callback until MHD reports
- * it completed. */
+ * it completed. Its buffers come last: a new request zeroes the fields
+ * before them (on_request, server.c) and empties the strings, not 4.7 KiB. */
 struct http_req {
     gateway *gw;
     struct MHD_Connection *conn;
     const char *method;
-    route rt;
-    char ns[GATEWAY_NS_MAX]; /* authenticated namespace: its name, for the store */
-    char ns_id[STORE_NSID_LEN + 1]; /* and its id (store_authenticate) */
-    /* "name#id": the namespace as the scheduler and the enclaves know it, so
-     * one deleted and created again under its name shares nothing with the
-     * old one (its fn_keys are "name#id/action@version"). */
-    char tenant[GATEWAY_NS_MAX + 1 + STORE_NSID_LEN];
     char *body;              /* request body, NUL-terminated; NULL when empty */
     size_t body_len, body_cap, body_limit;
     int too_large;           /* body exceeded body_limit: it is discarded, answer 413 */
@@ -99,6 +93,13 @@ struct http_req {
     void *offload_arg;
     http_req *offload_next;  /* the readers' queue, under offload_mu */
     prepared out;            /* written by the reader before it resumes the connection */
+    route rt;                /* route_match fills it */
+    char ns[GATEWAY_NS_MAX]; /* authenticated namespace: its name, for the store */
+    char ns_id[STORE_NSID_LEN + 1]; /* and its id (store_authenticate) */
+    /* "name#id": the namespace as the scheduler and the enclaves know it, so
+     * one deleted and created again under its name shares nothing with the
+     * old one (its fn_keys are "name#id/action@version"). */
+    char tenant[GATEWAY_NS_MAX + 1 + STORE_NSID_LEN];
 };
 
 /* Query-string value or NULL. */

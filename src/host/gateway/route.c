@@ -1,6 +1,7 @@
 /* route.c - path -> route matching for the OpenWhisk REST API; see route.h. */
 #include "host/gateway/route.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define MAX_SEGMENTS 64 /* deeper paths match nothing */
@@ -21,7 +22,8 @@ static int split(char *buf, char **seg, int max) {
 }
 
 route_kind route_match(const char *path, route *r) {
-    memset(r, 0, sizeof *r);
+    memset(r, 0, offsetof(route, buf)); /* not the 4 KiB buffer: the path is copied in */
+    r->buf[0] = '\0';
     size_t len = path ? strlen(path) : 0;
     if (len == 0 || len >= sizeof r->buf || path[0] != '/') return ROUTE_NONE;
     memcpy(r->buf, path, len + 1);

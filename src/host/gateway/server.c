@@ -13,6 +13,7 @@
 #include "common/json_depth.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,8 +203,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r) {
         /* First call: headers only. Decide the body limit now, so an
          * announced oversized body is refused before it is sent. */
-        r = calloc(1, sizeof *r);
+        /* Every field before the buffers zeroed; the strings empty. */
+        r = malloc(sizeof *r);
         if (!r) return MHD_NO;
+        memset(r, 0, offsetof(http_req, rt));
+        r->ns[0] = r->ns_id[0] = r->tenant[0] = '\0';
         r->gw = cls;
         r->conn = conn;
         r->method = method;

@@ -216,8 +216,31 @@ static void test_auth(void) {
     free(huge);
 }
 
+/* route_match zeroes every field but not its path buffer (the gateway's
+ * request is not zeroed either): whatever the struct held before, from
+ * garbage to a matched packaged or public route, nothing of it survives. */
+static void test_route_reused(void) {
+    route *r = malloc(sizeof *r);
+    CHECK(r != NULL);
+    const char *paths[] = {"/api/v1/namespaces/_/actions/pkg/name", "/tfaas/v1/public/namespaces/g/actions/f/ohttp",
+                           NULL};
+    for (int garbage = 0; garbage < 3; garbage++) {
+        memset(r, 0xA5, sizeof *r);
+        if (garbage < 2) CHECK(route_match(paths[garbage], r) != ROUTE_NONE && (r->in_package || r->is_public));
+        CHECK(route_match("no-slash", r) == ROUTE_NONE);
+        CHECK(!r->ns && !r->name && !r->pkg && !r->in_package && !r->is_public && r->buf[0] == '\0');
+        memset(r, 0xA5, sizeof *r);
+        CHECK(route_match("/api/v1/namespaces/_/actions/a", r) == ROUTE_ACTION);
+        CHECK_STR(r->ns, "_");
+        CHECK_STR(r->name, "a");
+        CHECK(!r->pkg && !r->in_package && !r->is_public);
+    }
+    free(r);
+}
+
 int main(void) {
     test_routes();
+    test_route_reused();
     test_query();
     test_auth();
     return CHECK_DONE();
