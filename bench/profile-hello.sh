@@ -12,9 +12,10 @@
 # WAL appends and checkpoint copies), and, once serve has stopped (and
 # SQLite has folded the WAL in), the database's bytes per activation.
 # With SYSCALLS_OUT=FILE it records every system call those processes
-# enter during the load (`perf record -e raw_syscalls:sys_enter`; this
-# slows the server, so its CPU figures are not comparable with a run
-# without it) and prints system calls per request by thread and by kind.
+# enter during the load (`perf record -e raw_syscalls:sys_enter`, from a
+# second before it to a second after; this slows the server, so its CPU
+# figures are not comparable with a run without it) and prints system calls
+# per request by thread and by kind.
 # PROFILE_SERVE_ARGS adds options to serve's command line (e.g.
 # "--isolation shared-enclave"); PROFILE_FN=echo loads the JSON echo of
 # `make bench` (its function and 200-byte body) instead of the hello.
@@ -63,8 +64,12 @@ if [ -n "${PERF_OUT:-}" ]; then
 fi
 sys_pid=
 if [ -n "${SYSCALLS_OUT:-}" ]; then
-  perf record -q -e raw_syscalls:sys_enter -p "$(procs "$pid" | paste -sd,)" -o "$SYSCALLS_OUT" -- sleep "$secs" 2> /dev/null &
+  # started a second before the load and ended a second after it: perf
+  # takes a while to attach to every thread of a loaded server, and a
+  # window shorter than the load would count too few calls per request
+  perf record -q -e raw_syscalls:sys_enter -p "$(procs "$pid" | paste -sd,)" -o "$SYSCALLS_OUT" -- sleep "$((secs + 2))" 2> /dev/null &
   sys_pid=$!
+  sleep 1
 fi
 load "${secs}s" | grep '^BENCH' > "$st/wrk"
 [ -z "$perf_pid" ] || wait "$perf_pid" || true
