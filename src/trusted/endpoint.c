@@ -392,6 +392,7 @@ reply:
     send_outcome(e, j, confidential ? &call : NULL, &o, 0, init_us, thread_cpu_us(confidential) - cpu0);
     engine_outcome_free(&o);
 out:
+    spare_heap_answered(e->spare); /* no spare is made while the host handles this answer */
     conf_call_free(&call);
     run_spec_free(&spec);
     free(zip);

@@ -8,12 +8,32 @@
  * thread is started, and its policy set, by spare_heap_create: the enclave
  * calls it before its seccomp filter forbids new threads. For the same
  * reason a take never waits for a spare being made: at idle priority it may
- * not get the CPU for a while; the lease makes its own heap instead. */
+ * not get the CPU for a while; the lease makes its own heap instead.
+ *
+ * Idle priority alone did not keep the making off the invocation's path:
+ * a take wakes the maker while the host still has to commit the record and
+ * send the answer, and Linux's scheduler (EEVDF) picks a runnable idle
+ * thread before host threads that are not yet "eligible" for the CPU
+ * (they had more than their share of it lately, which the threads serving
+ * requests always have). A `perf sched` trace of 50 create-invoke pairs
+ * found the host's enclave reader waiting while the maker ran in 46 of
+ * them, the whole ~0.33 ms of a heap each time (docs/benchmarks.md, "First
+ * invoke after create: the spare made after a quiet moment"). The cause is
+ * that each enclave is a session, so an autogroup, of its own (launcher.c):
+ * SCHED_IDLE ranks the maker below its own process's threads only, while
+ * the enclave's group as a whole competes with the host's as an equal. So
+ * the maker waits until the enclave has neither taken a spare nor answered
+ * anything for SPARE_QUIET_US, by when the host has sent a lone request's
+ * answer, and makes the heap then, in the time the client needs to send
+ * its next request. */
 #include "trusted/spare_heap.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
 
 /* Every field under lock. */
 struct spare_heap {
@@ -27,6 +47,7 @@ struct spare_heap {
     int making;           /* a refill is making one with making_limit, outside the lock */
     size_t making_limit;
     unsigned long takes;  /* takes so far: the maker serves each at most once */
+    uint64_t busy_us;     /* CLOCK_MONOTONIC of the last take or answer */
     int stop;             /* the maker ends */
     int has_maker;        /* maker is running (joined by destroy) */
     int maker_state;      /* 0 starting, 1 running at idle priority, -1 at the normal one */
@@ -37,6 +58,23 @@ struct spare_heap {
 /* Whether a refill has anything to make; lock held. */
 static int needs_refill(const spare_heap *s) {
     return !s->making && s->want_limit && !(s->heap && s->heap_limit == s->want_limit);
+}
+
+static uint64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Waits (lock held) until SPARE_QUIET_US have passed since the last take or
+ * answer (each one meanwhile starts the wait over), or stop. */
+static void wait_quiet(spare_heap *s) {
+    for (;;) {
+        uint64_t at = s->busy_us + SPARE_QUIET_US;
+        if (s->stop || mono_us() >= at) return;
+        struct timespec until = {.tv_sec = (time_t)(at / 1000000u), .tv_nsec = (long)(at % 1000000u) * 1000};
+        pthread_cond_timedwait(&s->wanted, &s->lock, &until); /* `wanted` runs on CLOCK_MONOTONIC */
+    }
 }
 
 static void *maker_main(void *arg) {
@@ -56,7 +94,9 @@ static void *maker_main(void *arg) {
             pthread_cond_wait(&s->wanted, &s->lock);
             s->maker_waiting = 0;
         }
+        wait_quiet(s);
         if (s->stop) break;
+        if (!needs_refill(s)) continue; /* made meanwhile (spare_heap_refill on another thread) */
         served = s->takes;
         pthread_mutex_unlock(&s->lock);
         spare_heap_refill(s);
@@ -71,7 +111,12 @@ spare_heap *spare_heap_create(int enabled) {
     if (!s) return NULL;
     if (pthread_mutex_init(&s->lock, NULL) != 0) goto err_free;
     if (pthread_cond_init(&s->made, NULL) != 0) goto err_lock;
-    if (pthread_cond_init(&s->wanted, NULL) != 0) goto err_made;
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) goto err_made;
+    int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_quiet's clock: a wall-clock step cannot stretch it */
+    if (rc == 0) rc = pthread_cond_init(&s->wanted, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0) goto err_made;
     s->enabled = enabled;
     if (!enabled) return s;
     if (pthread_create(&s->maker, NULL, maker_main, s) != 0) goto err_wanted;
@@ -125,6 +170,7 @@ engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit) {
     if (pthread_mutex_trylock(&s->lock) != 0) return NULL;
     s->want_limit = memory_limit;
     s->takes++;
+    s->busy_us = mono_us();
     engine_heap *h = NULL;
     if (s->heap && s->heap_limit == memory_limit) {
         h = s->heap;
@@ -133,6 +179,13 @@ engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit) {
     if (needs_refill(s)) pthread_cond_signal(&s->wanted);
     pthread_mutex_unlock(&s->lock);
     return h;
+}
+
+int spare_heap_answered(spare_heap *s) {
+    if (!s->enabled || pthread_mutex_trylock(&s->lock) != 0) return 0; /* never waits: see spare_heap_take */
+    s->busy_us = mono_us();
+    pthread_mutex_unlock(&s->lock);
+    return 1;
 }
 
 int spare_heap_wait(spare_heap *s, size_t memory_limit, const struct timespec *until) {

@@ -14,7 +14,10 @@
  * with that same limit (others make their own, as without a spare).
  * The spare is made by a thread of its own at idle priority (SCHED_IDLE),
  * started by spare_heap_create, so only CPU time nothing else wants goes
- * into it (spare_heap.c). Thread-safe: one mutex guards every field. */
+ * into it, and only once the enclave has neither taken a spare nor answered
+ * an activation for a moment (SPARE_QUIET_US), so not while the host still
+ * commits and sends an answer (spare_heap.c). Thread-safe: one mutex guards
+ * every field. */
 #ifndef TFAAS_TRUSTED_SPARE_HEAP_H
 #define TFAAS_TRUSTED_SPARE_HEAP_H
 
@@ -42,6 +45,18 @@ void spare_heap_destroy(spare_heap *s);
  * is made with, and the maker is woken to make it if none with that limit
  * is ready. */
 engine_heap *spare_heap_take(spare_heap *s, size_t memory_limit);
+
+/* How long the maker waits after the enclave's last take or answer before
+ * it makes the spare: on the 2-core AMD VM of docs/benchmarks.md the host
+ * needs about 0.15-0.25 ms after a result to commit its record and send the
+ * HTTP answer. */
+#define SPARE_QUIET_US 300u
+
+/* A worker has answered an activation: the maker makes no spare until
+ * SPARE_QUIET_US after the last such answer or take. Never waits: 1 when
+ * noted, 0 when the maker held the lock (nothing noted this time) or the
+ * spare is disabled. */
+int spare_heap_answered(spare_heap *s);
 
 /* Makes the spare on the calling thread if a take has emptied it (or asked
  * for another limit); the maker thread's step, callable directly (tests).

@@ -6,11 +6,14 @@
  * afterwards; none at all when disabled;
  * destroyed while one is being made; and a taken spare loads and runs code
  * as a new heap does, within its own limit, with nothing of the function
- * that ran in the spare before it. */
+ * that ran in the spare before it; and the maker makes none while takes or
+ * answers keep coming less than SPARE_QUIET_US apart, nor sooner than that
+ * after the last one (the host is still answering then). */
 #include "check.h"
 #include "trusted/spare_heap.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -156,10 +159,75 @@ static void test_concurrent(void) {
     spare_heap_destroy(s);     /* perhaps while the maker makes one: joined, freed */
 }
 
+static uint64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Whether a spare made with limit is ready now (spare_heap_wait that does
+ * not wait). */
+static int ready_now(spare_heap *s, size_t limit) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return spare_heap_wait(s, limit, &now);
+}
+
+/* The quiet moment: each check below asserts only while the promise holds
+ * (less than SPARE_QUIET_US since the last take or noted answer, measured
+ * after the check), so a test thread that the machine holds back longer
+ * proves nothing but fails nothing either. */
+static void test_quiet(void) {
+    spare_heap *s = spare_heap_create(1);
+    CHECK(spare_heap_take(s, 8 * MB) == NULL);
+    CHECK(wait_ready(s, 8 * MB, WAIT_S));
+    unsigned checked = 0;
+    for (int round = 0; round < 20; round++) {
+        uint64_t busy = mono_us(); /* before the take: the maker's window starts later */
+        engine_heap *h = spare_heap_take(s, 8 * MB);
+        if (!h) continue; /* the maker held the lock: nothing taken, nothing promised */
+        /* Answers every 50 us for 3 ms: no spare while they keep coming. */
+        uint64_t until = busy + 3000;
+        int kept = 1; /* every gap so far under SPARE_QUIET_US */
+        while (mono_us() < until) {
+            int ready = ready_now(s, 8 * MB);
+            if (mono_us() - busy >= SPARE_QUIET_US) { /* held back: the maker may have begun */
+                kept = 0;
+                break;
+            }
+            CHECK(!ready);
+            checked++;
+            uint64_t before = mono_us();
+            if (spare_heap_answered(s)) busy = before;
+            struct timespec pause = {0, 50 * 1000};
+            nanosleep(&pause, NULL);
+        }
+        /* After the last answer: still none within the quiet moment, then one. */
+        while (kept) {
+            int ready = ready_now(s, 8 * MB);
+            if (mono_us() - busy >= SPARE_QUIET_US) break;
+            CHECK(!ready);
+            checked++;
+        }
+        engine_heap_destroy(h); /* after the checks: freeing a heap is slow under the sanitizers */
+        CHECK(wait_ready(s, 8 * MB, WAIT_S));
+    }
+    /* Each round asserted something unless the machine held this thread
+     * back at every step; twenty such rounds in a row would be a broken
+     * test, not a slow machine. */
+    CHECK(checked > 0);
+    spare_heap_destroy(s);
+
+    spare_heap *off = spare_heap_create(0);
+    CHECK(!spare_heap_answered(off)); /* disabled: nothing to note */
+    spare_heap_destroy(off);
+}
+
 int main(void) {
     test_take_and_make();
     test_unmakeable();
     test_disabled();
     test_concurrent();
+    test_quiet();
     return CHECK_DONE();
 }
