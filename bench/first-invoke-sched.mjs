@@ -10,13 +10,13 @@
 // usage: node first-invoke-sched.mjs --bin BIN_DIR --tmp DIR [--count 50]
 //          [--client fetch|raw] [--kind js:duktape]
 //   --client fetch: the requests of bench/first-invoke.mjs (fetch, as
-//     firstInvokes in lib.mjs); raw: HTTP/1.1 written on one keep-alive
-//     socket, so that the client's own time is small beside the server's.
-import net from 'node:net';
+//     firstInvokes in lib.mjs); raw: lib.mjs's keepAliveClient, HTTP/1.1
+//     written on one keep-alive socket, the client's own time small.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
-  HELLO_CODE, fail, invokeAction, parseArgs, percentile, putAction, sleep, spawnGroup, startServe, stopGroup, treePids,
+  HELLO_CODE, fail, fetchClient, invokeAction, keepAliveClient, parseArgs, percentile, putAction, sleep, spawnGroup, startServe,
+  stopGroup, treePids,
 } from './lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -25,59 +25,14 @@ const count = Number(args.count || 50);
 const kind = args.kind || 'js:duktape';
 const client = args.client || 'fetch';
 
-// One keep-alive connection, requests written whole, answers read by their
-// content-length (tfaas always sends one).
-function rawClient(base, auth) {
-  const u = new URL(base);
-  const sock = net.connect(Number(u.port), u.hostname);
-  sock.setNoDelay(true);
-  const authz = 'Basic ' + Buffer.from(auth).toString('base64');
-  let buf = Buffer.alloc(0);
-  let waiter = null;
-  const settle = () => {
-    const end = buf.indexOf('\r\n\r\n');
-    if (!waiter || end < 0) return;
-    const head = buf.subarray(0, end).toString();
-    const len = Number((/content-length:\s*(\d+)/i.exec(head) || [0, 0])[1]);
-    if (buf.length < end + 4 + len) return;
-    const body = buf.subarray(end + 4, end + 4 + len).toString();
-    buf = buf.subarray(end + 4 + len);
-    const w = waiter;
-    waiter = null;
-    w({ status: Number(head.split(' ')[1]), body });
-  };
-  sock.on('data', (d) => { buf = Buffer.concat([buf, d]); settle(); });
-  const request = (method, path, body) => new Promise((resolve) => {
-    waiter = resolve;
-    sock.write(`${method} ${path} HTTP/1.1\r\nhost: ${u.host}\r\nauthorization: ${authz}\r\n` +
-      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  });
-  return {
-    ready: new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); }),
-    put: (name, code) => request('PUT', `/api/v1/namespaces/_/actions/${name}`, JSON.stringify({ exec: { kind, code } })),
-    invoke: (name) => request('POST', `/api/v1/namespaces/_/actions/${name}?blocking=true&result=true`, '{"name":"Ada"}'),
-    close: () => sock.end(),
-  };
-}
-
-function fetchClient(base, auth) {
-  const done = async (res) => ({ status: res.status, body: await res.text() });
-  return {
-    ready: fetch(`${base}/api/v1`).then((r) => r.arrayBuffer()),
-    put: async (name, code) => done(await putAction(base, auth, name, code, false, kind)),
-    invoke: async (name) => done(await invokeAction(base, auth, name, { name: 'Ada' })),
-    close: () => {},
-  };
-}
-
 // The pairs, timed by the client as firstInvokes times them.
 async function pairs(c, prefix) {
   const invoke = [];
   for (let i = 0; i < count; i++) {
-    const put = await c.put(`${prefix}-${i}`, `${HELLO_CODE}\n// fresh action ${i}\n`);
+    const put = await c.put(`${prefix}-${i}`, `${HELLO_CODE}\n// fresh action ${i}\n`, kind);
     if (put.status !== 200) fail(`create: HTTP ${put.status} ${put.body.slice(0, 200)}`);
     const t1 = performance.now();
-    const res = await c.invoke(`${prefix}-${i}`);
+    const res = await c.invoke(`${prefix}-${i}`, { name: 'Ada' });
     invoke.push(performance.now() - t1);
     if (res.status !== 200) fail(`first invoke: HTTP ${res.status} ${res.body.slice(0, 200)}`);
   }
@@ -106,7 +61,7 @@ try {
   const pid = srv.child.pid; // bash exec'd into tfaas: the server's pid
   if ((await putAction(srv.base, srv.auth, 'warm', HELLO_CODE, true, kind)).status !== 200) fail('create warm: failed');
   await (await invokeAction(srv.base, srv.auth, 'warm', { name: 'Ada' })).text();
-  const c = client === 'raw' ? rawClient(srv.base, srv.auth) : fetchClient(srv.base, srv.auth);
+  const c = client === 'raw' ? keepAliveClient(srv.base, srv.auth) : fetchClient(srv.base, srv.auth);
   await c.ready;
   await pairs(c, 'unmeasured'); // the client's code and the server's caches warm
   const data = `${args.tmp}/first-invoke-sched-${process.pid}.data`;

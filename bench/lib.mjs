@@ -265,27 +265,90 @@ export async function untilUp(child, fn, what, limitMs = 10_000) {
 // function (each with a distinct trailing comment, so no two actions share
 // code), then time the first blocking invoke. One keep-alive connection,
 // sequential. Returns {count, unit, create, invoke, total} summaries in ms.
-export async function firstInvokes(base, auth, count, { kind = 'js:duktape', prefix = 'bench-fresh', limitMs = 60_000 } = {}) {
+// The two clients of a create → first-invoke measurement, each with
+// put(name, code, kind) and invoke(name, params) resolving to {status, body}.
+// fetch: Node's fetch (undici), as every other bench script talks to the
+// server. keepAlive: HTTP/1.1 written by hand on one keep-alive socket, its
+// answers read by their content-length (tfaas always sends one): on a VM
+// whose wake-ups are dear, fetch's own work between a create's answer and the
+// invoke's request, and inside each request, took 1-1.2 ms per request
+// (docs/benchmarks.md, "the spare made after a quiet moment"), more than
+// the server's part of a first invoke.
+export function fetchClient(base, auth) {
+  const done = async (res) => ({ status: res.status, body: await res.text() });
+  return {
+    ready: fetch(`${base}/api/v1`).then((r) => r.arrayBuffer()),
+    put: async (name, code, kind) => done(await putAction(base, auth, name, code, false, kind)),
+    invoke: async (name, params) => done(await invokeAction(base, auth, name, params)),
+    close: () => {},
+  };
+}
+
+export function keepAliveClient(base, auth) {
+  const u = new URL(base);
+  const sock = net.connect(Number(u.port), u.hostname);
+  sock.setNoDelay(true);
+  const authz = basicAuth(auth);
+  let buf = Buffer.alloc(0);
+  let waiter = null;
+  const settle = () => {
+    const end = buf.indexOf('\r\n\r\n');
+    if (!waiter || end < 0) return;
+    const head = buf.subarray(0, end).toString();
+    const len = Number((/content-length:\s*(\d+)/i.exec(head) || [0, 0])[1]);
+    if (buf.length < end + 4 + len) return;
+    const body = buf.subarray(end + 4, end + 4 + len).toString();
+    buf = buf.subarray(end + 4 + len);
+    const w = waiter;
+    waiter = null;
+    w.resolve({ status: Number(head.split(' ')[1]), body });
+  };
+  sock.on('data', (d) => { buf = Buffer.concat([buf, d]); settle(); });
+  const broken = (e) => { if (waiter) { const w = waiter; waiter = null; w.reject(e); } };
+  sock.on('error', broken);
+  sock.on('close', () => broken(new Error('connection closed')));
+  const request = (method, path, body) => new Promise((resolve, reject) => {
+    waiter = { resolve, reject };
+    sock.write(`${method} ${path} HTTP/1.1\r\nhost: ${u.host}\r\nauthorization: ${authz}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+  return {
+    ready: new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); }),
+    put: (name, code, kind) => request('PUT', `/api/v1/namespaces/_/actions/${name}`, JSON.stringify({ exec: { kind, code } })),
+    invoke: (name, params) => request('POST', `/api/v1/namespaces/_/actions/${name}?blocking=true&result=true`, JSON.stringify(params)),
+    close: () => sock.end(),
+  };
+}
+
+// COUNT fresh actions, each created then invoked once (blocking), timed by
+// the client. client: 'fetch' or 'keepalive' (above); warmup: pairs made
+// first and not measured (the client's own code warm, as a long-running
+// client's would be). Returns the create, invoke and create+invoke times.
+export async function firstInvokes(base, auth, count,
+  { kind = 'js:duktape', prefix = 'bench-fresh', limitMs = 60_000, client = 'fetch', warmup = 0 } = {}) {
+  const c = client === 'keepalive' ? keepAliveClient(base, auth) : fetchClient(base, auth);
+  // Open the keep-alive connection first, so no measured request pays for it.
+  await c.ready.catch((e) => fail(`${base} unreachable: ${e.message}`));
   const create = []; const invoke = []; const total = [];
   const deadline = performance.now() + limitMs;
-  // Open the keep-alive connection first, so no measured request pays for it.
-  await fetch(`${base}/api/v1`).then((r) => r.arrayBuffer()).catch((e) => fail(`${base} unreachable: ${e.message}`));
-  for (let i = 0; i < count; i++) {
-    if (performance.now() > deadline) fail(`first invocations: gave up after ${limitMs / 1000} s`);
-    const name = `${prefix}-${i}`;
-    const t0 = performance.now();
-    const put = await putAction(base, auth, name, `${HELLO_CODE}\n// fresh action ${i}\n`, false, kind);
-    const putBody = await put.text();
-    const t1 = performance.now();
-    if (put.status !== 200) fail(`create ${name}: HTTP ${put.status} ${putBody.slice(0, 200)}`);
-    const res = await invokeAction(base, auth, name, { name: 'Ada' });
-    const body = await res.text();
-    const t2 = performance.now();
-    if (res.status !== 200) fail(`first invoke of ${name}: HTTP ${res.status} ${body.slice(0, 200)}`);
-    if (!isResult(body, HELLO_RESULT)) fail(`first invoke of ${name}: unexpected result ${body.slice(0, 200)}`);
-    create.push(t1 - t0); invoke.push(t2 - t1); total.push(t2 - t0);
+  try {
+    for (let i = -warmup; i < count; i++) {
+      if (performance.now() > deadline) fail(`first invocations: gave up after ${limitMs / 1000} s`);
+      const name = i < 0 ? `${prefix}-warm${-i}` : `${prefix}-${i}`;
+      const t0 = performance.now();
+      const put = await c.put(name, `${HELLO_CODE}\n// fresh action ${i}\n`, kind);
+      const t1 = performance.now();
+      if (put.status !== 200) fail(`create ${name}: HTTP ${put.status} ${put.body.slice(0, 200)}`);
+      const res = await c.invoke(name, { name: 'Ada' });
+      const t2 = performance.now();
+      if (res.status !== 200) fail(`first invoke of ${name}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+      if (!isResult(res.body, HELLO_RESULT)) fail(`first invoke of ${name}: unexpected result ${res.body.slice(0, 200)}`);
+      if (i >= 0) { create.push(t1 - t0); invoke.push(t2 - t1); total.push(t2 - t0); }
+    }
+  } finally {
+    c.close();
   }
-  return { count, unit: 'ms', create: summarize(create), invoke: summarize(invoke), total: summarize(total) };
+  return { count, warmup, client, unit: 'ms', create: summarize(create), invoke: summarize(invoke), total: summarize(total) };
 }
 
 // Starts `tfaas serve` on a free port with a fresh state directory under tmp,

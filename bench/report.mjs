@@ -65,15 +65,22 @@ for (const fn of ['hello', 'echo']) {
 add('errors and non-2xx responses (all load runs)', totalErrors.tfaas, totalErrors.workerd, String, { ratio: false });
 
 const first = readJson('tfaas-first-invoke.json');
+const firstFetch = readJson('tfaas-first-invoke-fetch.json');
 const noDeploy = 'n/a (no run-time deploy)';
-add(`first invoke after create, js:duktape: p50 (ms)${first ? `, ${first.count} actions` : ''}`, first?.invoke.p50, null, fmt.ms, { wNote: noDeploy });
+// Runs before 2026-12-08 had only Node's fetch as the client, and no client field.
+const clientName = (r) => (r?.client === 'keepalive' ? 'keep-alive client' : "Node's fetch as client");
+add(`first invoke after create, js:duktape: p50 (ms)${first ? `, ${first.count} actions, ${clientName(first)}` : ''}`, first?.invoke.p50, null, fmt.ms, { wNote: noDeploy });
 add('first invoke after create, js:duktape: p99 (ms)', first?.invoke.p99, null, fmt.ms, { wNote: noDeploy });
+if (firstFetch) {
+  add(`first invoke after create, js:duktape: p50 (ms), ${firstFetch.count} actions, ${clientName(firstFetch)}`, firstFetch.invoke.p50, null, fmt.ms, { wNote: noDeploy });
+  add(`create + first invoke, ${clientName(firstFetch)}: p50 (ms)`, firstFetch.total.p50, null, fmt.ms, { wNote: noDeploy });
+}
 const firstV8 = readJson('tfaas-first-invoke-v8.json');
 if (firstV8) {
-  add(`first invoke after create, js:v8: p50 (ms), ${firstV8.count} actions`, firstV8.invoke.p50, null, fmt.ms, { wNote: noDeploy });
+  add(`first invoke after create, js:v8: p50 (ms), ${firstV8.count} actions, ${clientName(firstV8)}`, firstV8.invoke.p50, null, fmt.ms, { wNote: noDeploy });
   add('first invoke after create, js:v8: p99 (ms)', firstV8.invoke.p99, null, fmt.ms, { wNote: noDeploy });
 }
-add('create + first invoke: p50 (ms)', first?.total.p50, null, fmt.ms, { wNote: noDeploy });
+add(`create + first invoke${first ? `, ${clientName(first)}` : ''}: p50 (ms)`, first?.total.p50, null, fmt.ms, { wNote: noDeploy });
 add('create + first invoke: p99 (ms)', first?.total.p99, null, fmt.ms, { wNote: noDeploy });
 
 const tCold = readJson('tfaas-cold.json');
@@ -88,7 +95,7 @@ add('RSS after the load runs (MiB)', num('tfaas_rss_kb'), num('workerd_rss_kb'),
   { tNote: procs('tfaas_procs'), wNote: procs('workerd_procs') });
 add('  of which anonymous (RssAnon, MiB)', num('tfaas_anon_kb'), num('workerd_anon_kb'), fmt.mib);
 if (meta.tfaas_rss_after_fresh_kb) {
-  add(`RSS with ${(first?.count ?? 0) + 2} actions deployed (MiB)`, num('tfaas_rss_after_fresh_kb'), null, fmt.mib,
+  add(`RSS with ${(first?.count ?? 0) + (first?.warmup ?? 0) + 2} actions deployed (MiB)`, num('tfaas_rss_after_fresh_kb'), null, fmt.mib,
     { ratio: false, tNote: procs('tfaas_procs_after_fresh'), wNote: 'n/a' });
 }
 
@@ -111,7 +118,7 @@ for (const fn of ['hello', 'echo']) {
 target('confidential hello (OHTTP, receipts) ≥ 0.5× workerd plaintext hello requests/s (issue 11)',
   conf && wh ? conf.confidential.rps >= 0.5 * wh.rps : null,
   conf && wh ? `${(conf.confidential.rps / wh.rps).toFixed(2)}×` : '');
-target('first invocation after create ≤ 1 ms median (js:duktape, enclave-per-tenant)', first ? first.invoke.p50 <= 1 : null,
+target(`first invocation after create ≤ 1 ms median (js:duktape, enclave-per-tenant${first ? `, ${clientName(first)}` : ''})`, first ? first.invoke.p50 <= 1 : null,
   first ? `${fmt.ms(first.invoke.p50)} ms` : '');
 target('first invocation after create ≤ 5 ms median (js:v8, enclave-per-tenant)', firstV8 ? firstV8.invoke.p50 <= 5 : null,
   firstV8 ? `${fmt.ms(firstV8.invoke.p50)} ms` : 'no js:v8 run');
