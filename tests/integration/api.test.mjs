@@ -387,6 +387,21 @@ describe('server options', () => {
     } finally { await s.stop(); }
   });
 
+  test('the sweeper, asleep for one wait budget, still answers 202 at the deadline of a request parked meanwhile', async () => {
+    // park.c: a sweeper with nothing parked sleeps one budget (here 1.5 s)
+    // and is not woken by a request whose deadline comes after that; the
+    // two slow invokes park while it sleeps, the second after the first.
+    const s = await startServer({ extraArgs: ['--max-blocking-wait', '1500'] });
+    try {
+      let r = await api(s, 'PUT', `${A}/slow`, { body: js(SLOW, { limits: { concurrency: 2 } }) });
+      assert.equal(r.status, 200, r.text);
+      const first = api(s, 'POST', `${A}/slow?blocking=true`, { body: { ms: 8000 } });
+      await sleep(300);
+      const second = api(s, 'POST', `${A}/slow?blocking=true`, { body: { ms: 8000 } });
+      for (const p of [await first, await second]) assert.equal(p.status, 202, p.text);
+    } finally { await s.stop(); }
+  });
+
   test('parked blocking invokes hold no thread: 60 wait while the API keeps answering', async () => {
     // 64 enclave workers so all 60 run at once (they sleep by the wall clock);
     // two event threads, so parking works across a thread pool too

@@ -53,13 +53,14 @@ struct gateway {
     pthread_cond_t idle; /* broadcast when both reach 0 */
     unsigned inflight;
     unsigned active;
-    /* Parked blocking invokes (park.c); park_mu guards the three fields
+    /* Parked blocking invokes (park.c); park_mu guards the four fields
      * after park_thread. */
     pthread_mutex_t park_mu;
     pthread_cond_t park_cv;
     pthread_t park_thread;
     parked *park_head, *park_tail;
     int park_stopping;
+    uint64_t park_wake_us; /* when the sleeping sweeper wakes at the latest */
     /* Reads answered off the event threads (offload.c), under offload_mu. */
     pthread_mutex_t offload_mu;
     pthread_cond_t offload_cv;
