@@ -192,18 +192,30 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
         if (!rows[i].why && insert_row(s, &rows[i]) < 0) ok = 0, store_fail_db(s, "write activations");
     if (ok) ok = store_commit(s) == STORE_OK;
     else store_rollback(s);
-    if (!ok) snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
-    else metrics_store_commit(clock_mono_us() - began_us, n);
+    bool trim = false;
+    if (!ok) {
+        snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
+    } else {
+        metrics_store_commit(clock_mono_us() - began_us, n);
+        /* The namespaces' totals, in the same hold of db_lock as the rows;
+         * a trim they call for is the writer's (store_retention.c). */
+        const char *written[STORE_BATCH_MAX];
+        size_t sizes[STORE_BATCH_MAX], nwritten = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].result == STORE_OK) written[nwritten] = rows[i].ns, sizes[nwritten++] = rows[i].text_len;
+        trim = store_retention_committed(s, written, sizes, nwritten);
+    }
     pthread_mutex_unlock(&s->db_lock);
+    if (trim) {
+        pthread_mutex_lock(&s->q_lock);
+        s->trim_due = true;
+        pthread_cond_signal(&s->q_nonempty);
+        pthread_mutex_unlock(&s->q_lock);
+    }
 
-    /* What was written, for retention after the callbacks (so no caller
-     * waits for it): the namespaces copied, since the records go first. */
-    char *written[STORE_BATCH_MAX];
-    size_t sizes[STORE_BATCH_MAX], nwritten = 0;
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
-        if (st == STORE_OK && (written[nwritten] = strdup(rows[i].ns))) sizes[nwritten++] = rows[i].text_len;
         free(rows[i].text);
         free(rows[i].summary);
         free(batch[i].ns_id);
@@ -217,8 +229,6 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
         store_record_text_free(batch[i].text);
         if (batch[i].committed) batch[i].committed(batch[i].ud, st);
     }
-    store_retention_trim(s, (const char *const *)written, sizes, nwritten);
-    for (size_t i = 0; i < nwritten; i++) free(written[i]);
     if (ok) maintenance_check(s);
 }
 
@@ -238,7 +248,7 @@ static void *writer_main(void *arg) {
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
         s->wake_at = 1;
-        while (s->count == 0 && !s->stopping && !s->maint_due) {
+        while (s->count == 0 && !s->stopping && !s->maint_due && !(s->trim_due && !s->trims_paused)) {
             /* Idle: the age sweep still runs, at most every STORE_EXPIRE_EVERY_MS,
              * and maintenance that other writes (metadata) made due. */
             struct timespec until = clock_mono_deadline(STORE_EXPIRE_EVERY_MS);
@@ -253,6 +263,19 @@ static void *writer_main(void *arg) {
             s->maint_due = false;
             pthread_mutex_unlock(&s->q_lock);
             s->be->maintain(s->db);
+            continue;
+        }
+        if (s->count == 0 && s->trim_due && !s->trims_paused) {
+            /* One transaction of a trim, then the queue again: records
+             * queued meanwhile wait one trim transaction at most. Before
+             * the writer exits too, so a closed store is within its quotas. */
+            s->trim_due = false;
+            pthread_mutex_unlock(&s->q_lock);
+            if (store_retention_step(s)) {
+                pthread_mutex_lock(&s->q_lock);
+                s->trim_due = true;
+                pthread_mutex_unlock(&s->q_lock);
+            }
             continue;
         }
         if (last_batch > 1 && s->count < LINGER_ENOUGH && !s->stopping) {
@@ -295,6 +318,13 @@ void store_writer_stop(store *s) {
     pthread_mutex_unlock(&s->q_lock);
     pthread_join(s->writer, NULL);
     s->writer_started = false;
+}
+
+void store_test_pause_trims(store *s, int on) {
+    pthread_mutex_lock(&s->q_lock);
+    s->trims_paused = on;
+    pthread_cond_signal(&s->q_nonempty);
+    pthread_mutex_unlock(&s->q_lock);
 }
 
 /* This thread's commit section (store_activation_section_begin). */
