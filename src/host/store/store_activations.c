@@ -15,8 +15,10 @@
  * only sees one transaction of many inserts.
  *
  * The writer also does the backend's maintenance (SQLite's WAL checkpoint)
- * when a commit says it is due, so that no commit, and no blocking answer
- * waiting for one, pays for it. */
+ * when a commit says it is due, and the retention trims that commits queue
+ * (store_retention.c), one small transaction at a time between its batches,
+ * so that no commit, and no blocking answer waiting for one, pays for
+ * them. */
 #include "host/store/store_internal.h"
 
 #include "host/metrics/metrics.h"
@@ -245,6 +247,7 @@ static void *writer_main(void *arg) {
     pthread_setname_np(pthread_self(), "store-writer");
     store_pending batch[STORE_BATCH_MAX]; /* 24 KiB of the thread stack */
     size_t last_batch = 0;
+    bool trim_turn = false; /* a batch was committed since the last trim transaction */
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
         s->wake_at = 1;
@@ -265,11 +268,14 @@ static void *writer_main(void *arg) {
             s->be->maintain(s->db);
             continue;
         }
-        if (s->count == 0 && s->trim_due && !s->trims_paused) {
+        if (s->trim_due && !s->trims_paused && (s->count == 0 || trim_turn)) {
             /* One transaction of a trim, then the queue again: records
-             * queued meanwhile wait one trim transaction at most. Before
-             * the writer exits too, so a closed store is within its quotas. */
+             * queued meanwhile wait one trim transaction at most, and a
+             * queue that never empties still lets every other transaction
+             * be a trim's. Before the writer exits too, so a closed store
+             * is within its quotas. */
             s->trim_due = false;
+            trim_turn = false;
             pthread_mutex_unlock(&s->q_lock);
             if (store_retention_step(s)) {
                 pthread_mutex_lock(&s->q_lock);
@@ -300,6 +306,7 @@ static void *writer_main(void *arg) {
         commit_batch(s, batch, n);
         store_retention_expire(s); /* does nothing until it is due */
         last_batch = n;
+        trim_turn = true;
     }
 }
 
