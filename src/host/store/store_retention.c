@@ -14,10 +14,12 @@
  * (PRAGMA data_version, e.g. `tfaas admin`). On PostgreSQL other nodes write
  * the same tables, so a node's total is only an estimate of what it wrote:
  * it decides when to look, and the namespace is summed again from the
- * database before anything of it is deleted.
+ * database before anything of it is deleted (two nodes that sum it at the
+ * same moment may each delete what it was over: it then ends that much
+ * under its quota, once).
  *
  * No trim on the answers' path: a commit only updates the totals and, once
- * a namespace is STORE_TRIM_SLACK-th of a quota over it, marks it queued and
+ * a namespace is 1/STORE_TRIM_SLACK of a quota over it, marks it queued and
  * wakes the store's writer thread, which deletes its oldest records in
  * small transactions (at most STORE_TRIM_CHUNK_ROWS records or about
  * STORE_TRIM_CHUNK_BYTES each, so a reader's commit waits for one such
