@@ -194,7 +194,8 @@ describe('the store under one tenant\'s load', () => {
     }
   });
 
-  test('a namespace over --tenant-storage answers every invoke while the writer trims it, and ends within its quota plus one slack', async (t) => {
+  test('a namespace over --tenant-storage answers every invoke while the writer trims it, ' +
+    'and ends within its quota plus one slack', async (t) => {
     const server = await startServer({ extraArgs: ['--tenant-storage', '1'] });
     try {
       // records of about 64 KiB: 64 invokes write four times the quota,
@@ -204,7 +205,8 @@ describe('the store under one tenant\'s load', () => {
         `function main(p) { console.log(new Array(${RECORD} + 1).join("L")); return { n: p.n }; }`);
       let slowest = 0;
       for (let round = 0; round < 8; round++) {
-        const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => invoke(server, 'logger', { n: round * 8 + i })));
+        const answers = await Promise.all(Array.from({ length: 8 },
+          (_, i) => invoke(server, 'logger', { n: round * 8 + i })));
         for (const r of answers) {
           assert.equal(r.status, 200, r.text); // answered, not 202 after --max-blocking-wait
           slowest = Math.max(slowest, r.ms);

@@ -119,14 +119,17 @@ static void test_trim_off_commit(store *s) {
 static void test_outside_delete(const char *dir, store *s) {
     store_set_retention(s, &(store_retention){.max_count = 10});
     char id[32];
-    for (int i = 0; i < 10; i++) put(s, make_activation("outside", "a", (snprintf(id, sizeof id, "x-%d", i), id), 500 + i, "success"));
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof id, "x-%d", i);
+        put(s, make_activation("outside", "a", id, 500 + i, "success"));
+    }
     trims_done(s);
     CHECK(count_of(s, "outside") == 10);
     sqlite3 *db = NULL;
     CHECK(sqlite3_open(path_join(dir, "tfaas.db"), &db) == SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
-    CHECK(sqlite3_exec(db, "DELETE FROM activations WHERE namespace = 'outside' AND \"start\" < 505", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    const char *sql = "DELETE FROM activations WHERE namespace = 'outside' AND \"start\" < 505";
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     put(s, make_activation("outside", "a", "x-10", 510, "success")); /* 11 by the stale count: due */
     trims_done(s);
