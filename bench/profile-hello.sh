@@ -19,6 +19,8 @@
 # PROFILE_SERVE_ARGS adds options to serve's command line (e.g.
 # "--isolation shared-enclave"); PROFILE_FN=echo loads the JSON echo of
 # `make bench` (its function and 200-byte body) instead of the hello.
+# PROFILE_WARMUP (2s) is the load before the measurement: longer to bring a
+# namespace to a small --tenant-storage first (issue 14's retention A/B).
 # usage: bench/profile-hello.sh BIN_DIR [SECONDS (8)] [CONNS (64)]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +45,7 @@ grep -q "listening on" "$st/log" || { cat "$st/log" >&2; exit 1; }
 curl -sf -o /dev/null -u "$auth" -H 'content-type: application/json' -X PUT "$url?overwrite=true" --data-binary "$hello"
 load() { BENCH_BODY=$body BENCH_AUTH=$b64 taskset -c 1 wrk -t1 -c"$conns" -d"$1" --latency \
   -s "$here/wrk/post.lua" "$url?blocking=true&result=true"; }
-load 2s > /dev/null
+load "${PROFILE_WARMUP:-2s}" > /dev/null
 procs() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do procs "$c"; done; }
 # "comm ticks switches" per thread of serve and its enclaves
 threads() {

@@ -8,7 +8,10 @@
 // - paging through huge activation records does not stall another tenant's
 //   warm invokes or GET /api/v1;
 // - retention (--activation-max-count, --tenant-storage) deletes the oldest
-//   records of a namespace.
+//   records of a namespace; a namespace kept over its quota by a steady
+//   load answers every blocking invoke while the store's writer trims it
+//   (issue 14: no trim on the committing thread) and ends within its quota
+//   plus one trim slack (1/64), not far under it.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -186,6 +189,44 @@ describe('the store under one tenant\'s load', () => {
         skip = Number(next);
       }
       assert.equal(seen, 10);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a namespace over --tenant-storage answers every invoke while the writer trims it, ' +
+    'and ends within its quota plus one slack', async (t) => {
+    const server = await startServer({ extraArgs: ['--tenant-storage', '1'] });
+    try {
+      // records of about 64 KiB: 64 invokes write four times the quota,
+      // eight at a time, so commits and trims overlap throughout
+      const RECORD = 64 * 1024;
+      await putAction(server, 'logger',
+        `function main(p) { console.log(new Array(${RECORD} + 1).join("L")); return { n: p.n }; }`);
+      let slowest = 0;
+      for (let round = 0; round < 8; round++) {
+        const answers = await Promise.all(Array.from({ length: 8 },
+          (_, i) => invoke(server, 'logger', { n: round * 8 + i })));
+        for (const r of answers) {
+          assert.equal(r.status, 200, r.text); // answered, not 202 after --max-blocking-wait
+          slowest = Math.max(slowest, r.ms);
+        }
+      }
+      t.diagnostic(`slowest blocking invoke: ${slowest} ms`);
+      const stored = async () => {
+        const r = await api(server, 'GET', '/api/v1/namespaces/_/activations?docs=true&limit=200');
+        return { list: r.body, bytes: r.body.reduce((n, a) => n + JSON.stringify(a).length, 0) };
+      };
+      // the writer's trims finish after the last commit: wait for them (bounded)
+      const done = await poll(async () => {
+        const s = await stored();
+        return s.bytes < MiB + MiB / 64 ? s : null;
+      }, { timeoutMs: 60000 });
+      assert.ok(done, 'the byte quota is enforced once the trims are done');
+      // trimmed back to the quota, not far under it; the newest stays
+      assert.ok(done.bytes > MiB - 2 * RECORD - 4096, `${done.bytes} bytes kept`);
+      const kept = new Set(done.list.map((a) => a.response.result.n));
+      for (let n = 56; n < 64; n++) assert.ok(kept.has(n), `the last round's records stay (${n} is gone)`);
     } finally {
       await server.stop();
     }

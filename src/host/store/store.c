@@ -189,6 +189,7 @@ void store_close(store *s) {
     if (s->db) s->be->close(s->db);
     free(s->ring);
     store_cache_free(s);
+    store_retention_free(s);
     pthread_cond_destroy(&s->q_nonfull);
     pthread_cond_destroy(&s->q_nonempty);
     pthread_mutex_destroy(&s->q_lock);

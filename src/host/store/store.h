@@ -158,11 +158,12 @@ void store_record_text_free(store_record_text *rec);
 void store_activation_section_begin(store *s);
 void store_activation_section_end(store *s);
 store_status store_activation_get(store *s, const char *ns, const char *id, json_t **out);
-/* Retention of activation records, applied by the writer thread: after each
- * group commit the namespaces it wrote keep at most max_count records and
- * max_bytes bytes of them (the oldest go first; the newest record is always
- * kept), and about once a minute records that started more than max_age_ms
- * ago are deleted. 0 in a field: no limit of that kind. */
+/* Retention of activation records, applied by the writer thread: a
+ * namespace keeps at most max_count records and max_bytes bytes of them
+ * (the oldest go first; the newest record is always kept), trimmed back to
+ * them once a commit takes it 1/64 of either over (store_retention.c), and
+ * about once a minute records that started more than max_age_ms ago are
+ * deleted. 0 in a field: no limit of that kind. */
 typedef struct {
     int64_t max_age_ms;
     uint64_t max_count;

@@ -15,8 +15,10 @@
  * only sees one transaction of many inserts.
  *
  * The writer also does the backend's maintenance (SQLite's WAL checkpoint)
- * when a commit says it is due, so that no commit, and no blocking answer
- * waiting for one, pays for it. */
+ * when a commit says it is due, and the retention trims that commits queue
+ * (store_retention.c), one small transaction at a time between its batches,
+ * so that no commit, and no blocking answer waiting for one, pays for
+ * them. */
 #include "host/store/store_internal.h"
 
 #include "host/metrics/metrics.h"
@@ -192,18 +194,30 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
         if (!rows[i].why && insert_row(s, &rows[i]) < 0) ok = 0, store_fail_db(s, "write activations");
     if (ok) ok = store_commit(s) == STORE_OK;
     else store_rollback(s);
-    if (!ok) snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
-    else metrics_store_commit(clock_mono_us() - began_us, n);
+    bool trim = false;
+    if (!ok) {
+        snprintf(batch_err, sizeof batch_err, "%s", store_last_error());
+    } else {
+        metrics_store_commit(clock_mono_us() - began_us, n);
+        /* The namespaces' totals, in the same hold of db_lock as the rows;
+         * a trim they call for is the writer's (store_retention.c). */
+        const char *written[STORE_BATCH_MAX];
+        size_t sizes[STORE_BATCH_MAX], nwritten = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].result == STORE_OK) written[nwritten] = rows[i].ns, sizes[nwritten++] = rows[i].text_len;
+        trim = store_retention_committed(s, written, sizes, nwritten);
+    }
     pthread_mutex_unlock(&s->db_lock);
+    if (trim) {
+        pthread_mutex_lock(&s->q_lock);
+        s->trim_due = true;
+        pthread_cond_signal(&s->q_nonempty);
+        pthread_mutex_unlock(&s->q_lock);
+    }
 
-    /* What was written, for retention after the callbacks (so no caller
-     * waits for it): the namespaces copied, since the records go first. */
-    char *written[STORE_BATCH_MAX];
-    size_t sizes[STORE_BATCH_MAX], nwritten = 0;
     for (size_t i = 0; i < n; i++) {
         store_status st = ok ? rows[i].result : STORE_ERROR;
         if (st != STORE_OK) store_fail("%s", ok ? rows[i].why : batch_err);
-        if (st == STORE_OK && (written[nwritten] = strdup(rows[i].ns))) sizes[nwritten++] = rows[i].text_len;
         free(rows[i].text);
         free(rows[i].summary);
         free(batch[i].ns_id);
@@ -217,8 +231,6 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
         store_record_text_free(batch[i].text);
         if (batch[i].committed) batch[i].committed(batch[i].ud, st);
     }
-    store_retention_trim(s, (const char *const *)written, sizes, nwritten);
-    for (size_t i = 0; i < nwritten; i++) free(written[i]);
     if (ok) maintenance_check(s);
 }
 
@@ -235,10 +247,11 @@ static void *writer_main(void *arg) {
     pthread_setname_np(pthread_self(), "store-writer");
     store_pending batch[STORE_BATCH_MAX]; /* 24 KiB of the thread stack */
     size_t last_batch = 0;
+    bool trim_turn = false; /* a batch was committed since the last trim transaction */
     for (;;) {
         pthread_mutex_lock(&s->q_lock);
         s->wake_at = 1;
-        while (s->count == 0 && !s->stopping && !s->maint_due) {
+        while (s->count == 0 && !s->stopping && !s->maint_due && !(s->trim_due && !s->trims_paused)) {
             /* Idle: the age sweep still runs, at most every STORE_EXPIRE_EVERY_MS,
              * and maintenance that other writes (metadata) made due. */
             struct timespec until = clock_mono_deadline(STORE_EXPIRE_EVERY_MS);
@@ -253,6 +266,22 @@ static void *writer_main(void *arg) {
             s->maint_due = false;
             pthread_mutex_unlock(&s->q_lock);
             s->be->maintain(s->db);
+            continue;
+        }
+        if (s->trim_due && !s->trims_paused && (s->count == 0 || trim_turn)) {
+            /* One transaction of a trim, then the queue again: records
+             * queued meanwhile wait one trim transaction at most, and a
+             * queue that never empties still lets every other transaction
+             * be a trim's. Before the writer exits too, so a closed store
+             * is within its quotas. */
+            s->trim_due = false;
+            trim_turn = false;
+            pthread_mutex_unlock(&s->q_lock);
+            if (store_retention_step(s)) {
+                pthread_mutex_lock(&s->q_lock);
+                s->trim_due = true;
+                pthread_mutex_unlock(&s->q_lock);
+            }
             continue;
         }
         if (last_batch > 1 && s->count < LINGER_ENOUGH && !s->stopping) {
@@ -277,6 +306,7 @@ static void *writer_main(void *arg) {
         commit_batch(s, batch, n);
         store_retention_expire(s); /* does nothing until it is due */
         last_batch = n;
+        trim_turn = true;
     }
 }
 
@@ -295,6 +325,13 @@ void store_writer_stop(store *s) {
     pthread_mutex_unlock(&s->q_lock);
     pthread_join(s->writer, NULL);
     s->writer_started = false;
+}
+
+void store_test_pause_trims(store *s, int on) {
+    pthread_mutex_lock(&s->q_lock);
+    s->trims_paused = on;
+    pthread_cond_signal(&s->q_nonempty);
+    pthread_mutex_unlock(&s->q_lock);
 }
 
 /* This thread's commit section (store_activation_section_begin). */

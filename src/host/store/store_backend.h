@@ -58,7 +58,7 @@ typedef enum {
 typedef enum {
     Q_NS_INSERT, Q_NS_SET_CRED, Q_NS_DELETE, Q_NS_DELETE_ACTIVATIONS, Q_NS_LIST, Q_NS_BY_UUID, Q_NS_ID,
     Q_ACT_GET, Q_ACT_PUT, Q_ACT_LIST, Q_ACT_DELETE,
-    Q_ACTV_INSERT, Q_ACTV_TRIM, Q_ACTV_TRIM_COUNT, Q_ACTV_BYTES, Q_ACTV_EXPIRE,
+    Q_ACTV_INSERT, Q_ACTV_TRIM, Q_ACTV_TOTALS, Q_ACTV_EXPIRE,
     Q_ACTV_GET, Q_ACTV_LIST, Q_ACTV_LIST_NAME,
     Q_ROUTE_PUT, Q_ROUTE_LIST, Q_ROUTE_LIST_BASE, Q_ROUTE_DELETE,
     Q_ENT_GET, Q_ENT_PUT, Q_ENT_LIST, Q_ENT_COUNT, Q_ENT_BY_REF, Q_ENT_DELETE, Q_RULES_DEACTIVATE,
@@ -82,6 +82,10 @@ typedef struct store_conn store_conn;
 
 typedef struct store_backend {
     const char *name;
+    /* Other nodes write the same tables (PostgreSQL): what one process
+     * counts of them is an estimate (store_retention.c sums again before
+     * it deletes). */
+    int shared;
     /* Whether this backend serves a --store target (a URL or a directory). */
     int (*claims)(const char *target);
     /* A connection to target, its schema created or upgraded (read_only:

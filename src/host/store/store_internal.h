@@ -14,8 +14,10 @@
  * records never delays another's commit (issue 10, item 4).
  *
  * Four locks, never nested (each is let go before the next is taken):
- * db_lock (db, st[]), rd_lock (rdb, rst[]), q_lock (the activation queue)
- * and cache_mu (the read cache). The writer thread takes them one at a time
+ * db_lock (db, st[], and retention's quotas and per-namespace totals, which
+ * change with the rows they count), rd_lock (rdb, rst[]), q_lock (the
+ * activation queue, and trim_due that wakes the writer for a trim) and
+ * cache_mu (the read cache). The writer thread takes them one at a time
  * and calls `committed` callbacks with none held; a producer blocked on a
  * full queue waits on q_nonfull holding nothing else. */
 #ifndef TFAAS_HOST_STORE_INTERNAL_H
@@ -41,14 +43,19 @@
 #define STORE_CACHE_CHECK_MS 50
 
 /* Retention (store_retention.c): the age sweep's period and rows per
- * transaction; the quota trims' slack and counter slots. */
+ * transaction; how far over a quota a namespace goes before it is trimmed
+ * (1/STORE_TRIM_SLACK of it), what one trim transaction deletes at most
+ * (so a reader's commit waits that long for db_lock at most), and the
+ * slots of the per-namespace totals. */
 #define STORE_EXPIRE_EVERY_MS 60000u
 #define STORE_EXPIRE_BATCH 256
 #define STORE_TRIM_SLACK 64u
-/* Records one byte-quota trim deletes at most (store_retention.c): about
- * 60 MB of hello records, several times what a trim's slack lets in. */
-#define STORE_TRIM_MAX_ROWS 100000
-#define STORE_TRIM_SLOTS 256u
+#define STORE_TRIM_CHUNK_ROWS 256
+#define STORE_TRIM_CHUNK_BYTES (1u << 20)
+#define STORE_TOTAL_SLOTS 256u
+
+/* One namespace's activation totals (store_retention.c). */
+typedef struct store_ns_total store_ns_total;
 
 typedef struct {
     json_t *record;           /* one of record and text, owned */
@@ -89,15 +96,18 @@ struct store {
     pthread_t writer;
     bool writer_started;
     bool maint_due;    /* the backend has work for the writer (store_backend.h, maintain) */
+    bool trim_due;     /* a commit queued a trim (store_retention.c) */
+    bool trims_paused; /* test hook: the writer leaves queued trims (store_test_pause_trims) */
 
-    /* Activation retention (store_retention.c): set before the writer
-     * starts or under q_lock; read by the writer under q_lock. */
+    /* Activation retention (store_retention.c), under db_lock: the quotas,
+     * each namespace's totals (a chained table by name hash) and how many
+     * of them have a trim queued; totals_version is SQLite's data_version
+     * when the totals were last checked against other processes. */
     store_retention retention;
+    store_ns_total *totals[STORE_TOTAL_SLOTS];
+    size_t trims_queued;
+    int64_t totals_version;
     uint64_t expired_at_us;    /* writer thread only: last age sweep */
-    /* Under q_lock (any thread that commits trims): records and bytes
-     * written since the last trim, per namespace hash slot. Namespaces sharing a slot share its counter: the
-     * one not trimmed when it fills waits for the next fill, one slack later. */
-    struct { uint64_t count, bytes; } written[STORE_TRIM_SLOTS];
 
     /* Read cache (store_cache.c), under cache_mu. */
     pthread_mutex_t cache_mu;
@@ -189,14 +199,21 @@ json_t *store_doc_decode(store *s, const char *text, size_t len);
 store_status store_collect_docs(store *s, store_query q, const store_val *args, int n, int strip_code,
                                 const char *what, json_t **out);
 
-/* Retention (store_retention.c), db_lock not held. Trim runs on whichever
- * thread committed (the writer, or one ending a commit section), expire on
- * the writer thread only. Trim counts what a committed batch wrote per namespace (ns[i], bytes[i]
- * per record) and trims a namespace to its count and byte quota once it has
- * written 1/STORE_TRIM_SLACK of either since its last trim; at most every
- * STORE_EXPIRE_EVERY_MS it deletes records past their age. */
-void store_retention_trim(store *s, const char *const *ns, const size_t *bytes, size_t n);
+/* Retention (store_retention.c). store_retention_committed: a commit wrote
+ * records of namespaces ns[i], bytes[i] each (db_lock held, right after the
+ * commit); true when it queued a trim, and the caller then wakes the
+ * writer (trim_due, after letting db_lock go). store_retention_step: the
+ * writer's share, with no lock held: one transaction of a queued trim (or
+ * the sum of a namespace's totals); false when none is queued.
+ * store_retention_forget: namespace ns's records are all gone (db_lock
+ * held). store_retention_expire: on the writer, at most every
+ * STORE_EXPIRE_EVERY_MS, deletes records past their age (no lock held).
+ * store_retention_free: at close, the writer stopped. */
+bool store_retention_committed(store *s, const char *const *ns, const size_t *bytes, size_t n);
+bool store_retention_step(store *s);
+void store_retention_forget(store *s, const char *ns);
 void store_retention_expire(store *s);
+void store_retention_free(store *s);
 
 /* Activation writer (store_activations.c). */
 int store_writer_start(store *s);
@@ -206,5 +223,10 @@ void store_writer_stop(store *s);
  * the way a read-only file would, also when the tests run as root. 0 on
  * success. */
 int store_test_set_query_only(store *s, int on);
+/* Test hook: the writer leaves queued trims alone (1) or takes them up again
+ * (0), so a test can see that a commit does none itself. */
+void store_test_pause_trims(store *s, int on);
+/* Test hook: how many namespaces have a trim queued or under way. */
+size_t store_test_trims_queued(store *s);
 
 #endif

@@ -103,6 +103,7 @@ store_status store_namespace_delete(store *s, const char *name) {
         store_val args[] = {SV_TEXT_(name)};
         if (store_run(s, Q_NS_DELETE_ACTIVATIONS, args, 1, NULL, NULL, NULL) != SB_OK)
             out = store_fail_db(s, "delete activations");
+        else store_retention_forget(s, name); /* summed again if the commit fails or a record follows */
     }
     if (out == STORE_OK) {
         /* Actions go with the namespace through their ON DELETE CASCADE key. */

@@ -308,6 +308,7 @@ static int pg_claims(const char *target) {
 
 const store_backend store_pg_backend = {
     .name = "postgresql",
+    .shared = 1,
     .claims = pg_claims,
     .open = pg_open,
     .close = pg_close,

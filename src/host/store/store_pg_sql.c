@@ -163,16 +163,16 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                       "summary, doc, rest_at) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::int, "
                       "$7::bigint, $8::text, $9::text, $11::bigint WHERE $10::text IS NULL OR EXISTS (SELECT 1 FROM namespaces "
                       "WHERE name = $2::text AND ns_id = $10::text) ON CONFLICT (activation_id) DO NOTHING",
-    /* As SQLite's (store_sqlite.c): the oldest until ?2 bytes, never the newest. */
+    /* As SQLite's (store_sqlite.c): the oldest until $2 bytes, at most $3,
+     * never the newest, with the size of each deleted. */
     [Q_ACTV_TRIM] = "DELETE FROM activations WHERE seq IN (SELECT seq FROM ("
                     "SELECT seq, sum(bytes) OVER (ORDER BY \"start\", seq ROWS UNBOUNDED PRECEDING) - bytes AS before "
                     "FROM (SELECT seq, \"start\", bytes FROM activations WHERE namespace = $1::text "
                     "AND seq <> (SELECT seq FROM activations WHERE namespace = $1::text "
                     "ORDER BY \"start\" DESC, seq DESC LIMIT 1) "
-                    "ORDER BY \"start\", seq LIMIT $3::bigint) o) t WHERE before < $2::bigint)",
-    [Q_ACTV_TRIM_COUNT] = "DELETE FROM activations WHERE seq IN (SELECT seq FROM activations "
-                          "WHERE namespace = $1::text ORDER BY \"start\" DESC OFFSET $2::bigint)",
-    [Q_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0)::bigint FROM activations WHERE namespace = $1::text",
+                    "ORDER BY \"start\", seq LIMIT $3::bigint) o) t WHERE before < $2::bigint) RETURNING bytes",
+    [Q_ACTV_TOTALS] = "SELECT count(*)::bigint, coalesce(sum(bytes), 0)::bigint FROM activations "
+                      "WHERE namespace = $1::text",
     [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE seq IN ("
                       "SELECT seq FROM activations WHERE \"start\" < $1::bigint LIMIT $2::bigint)",
     [Q_ACTV_GET] = "SELECT doc, rest_at, CASE WHEN rest_at IS NOT NULL THEN summary END FROM activations "

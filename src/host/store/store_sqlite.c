@@ -107,26 +107,20 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
                       "status_code, bytes, summary, doc, rest_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11 "
                       "WHERE ?10 IS NULL OR EXISTS (SELECT 1 FROM namespaces WHERE name = ?2 AND ns_id = ?10)",
-    /* Everything of namespace ?1 past the newest ?2 records or past ?3
-     * bytes (counted from the newest; the newest always stays), from the
-     * covering index alone. */
     /* The oldest records of namespace ?1 until those deleted hold at least
-     * ?2 bytes (what it is over its quota), among its oldest ?3 and never
-     * its newest: a walk of the deleted records only, from the old end of
-     * activations_by_start (a window over all of them took 1.2 s at
-     * 880,000 records, with the reader's commits waiting). */
+     * ?2 bytes, among its oldest ?3 and never its newest, with the size of
+     * each deleted (store_retention.c keeps the totals): a walk of the
+     * deleted records only, from the old end of activations_by_start. One
+     * transaction of the writer's trim, a few hundred records at most. */
     [Q_ACTV_TRIM] = "DELETE FROM activations WHERE rowid IN (SELECT r FROM ("
                     "SELECT r, SUM(b) OVER (ORDER BY s, r ROWS UNBOUNDED PRECEDING) - b AS before FROM ("
                     "SELECT rowid AS r, \"start\" AS s, bytes AS b FROM activations WHERE namespace = ?1 "
                     "AND rowid <> (SELECT rowid FROM activations WHERE namespace = ?1 "
                     "ORDER BY \"start\" DESC, rowid DESC LIMIT 1) "
-                    "ORDER BY \"start\", rowid LIMIT ?3)) WHERE before < ?2)",
-    /* The cheap forms a trim tries first, each an index-only walk with no
-     * sort: everything of namespace ?1 past its newest ?2 records, and the
-     * bytes it holds (Q_ACTV_TRIM runs only when those are over quota). */
-    [Q_ACTV_TRIM_COUNT] = "DELETE FROM activations WHERE rowid IN (SELECT rowid FROM activations "
-                          "WHERE namespace = ?1 ORDER BY \"start\" DESC LIMIT -1 OFFSET ?2)",
-    [Q_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0) FROM activations WHERE namespace = ?1",
+                    "ORDER BY \"start\", rowid LIMIT ?3)) WHERE before < ?2) RETURNING bytes",
+    /* What namespace ?1 holds (records, bytes): an index-only walk, done
+     * when its total in memory cannot be trusted. */
+    [Q_ACTV_TOTALS] = "SELECT count(*), coalesce(sum(bytes), 0) FROM activations WHERE namespace = ?1",
     [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE rowid IN ("
                       "SELECT rowid FROM activations WHERE \"start\" < ?1 LIMIT ?2)",
     /* A document kept split (rest_at not NULL) is summary with doc put in
@@ -517,6 +511,7 @@ static int sq_claims(const char *target) { return target != NULL; }
 
 const store_backend store_sqlite_backend = {
     .name = "sqlite",
+    .shared = 0,
     .claims = sq_claims,
     .open = sq_open,
     .close = sq_close,

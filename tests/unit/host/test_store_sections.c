@@ -4,8 +4,10 @@
  * do), bursts longer than STORE_SECTION_MAX included, while others queue
  * records for the writer. Every record is called back exactly once, STORE_OK,
  * a section's on the thread that ran the section; each namespace ends within
- * its count quota plus one trim step. The TSan build runs this to check the
- * committers' shared state: db_lock, and the retention counters under q_lock. */
+ * its count quota plus one trim step (the writer, which does the trims,
+ * finishes those queued before store_close returns). The TSan build runs
+ * this to check the committers' shared state: db_lock, with the retention
+ * totals under it, and trim_due under q_lock. */
 #include "check.h"
 #include "host/store/store.h"
 #include "test_store_helpers.h"
@@ -18,7 +20,7 @@
 #define PER_THREAD 3000
 #define THREADS (SECTION_THREADS + QUEUE_THREADS)
 #define NAMESPACES 3
-#define MAX_COUNT 640 /* trims every 640 / 64 = 10 records written (STORE_TRIM_SLACK) */
+#define MAX_COUNT 640 /* trimmed back to 640 once 10 over (640 / STORE_TRIM_SLACK) */
 
 typedef struct {
     atomic_int calls;
@@ -120,8 +122,8 @@ int main(void) {
         json_t *list = NULL;
         CHECK(store_activation_list(s, ns, NULL, 0, 0, 0, 0, 0, &list) == STORE_OK);
         size_t kept = json_array_size(list);
-        /* trimmed to MAX_COUNT at each step; what came after the last trim is
-         * under one step (10 records) */
+        /* trimmed to MAX_COUNT once one step (10 records) over it; what came
+         * after the last trim is under one step */
         CHECK(kept >= MAX_COUNT && kept < MAX_COUNT + MAX_COUNT / 64);
         if (kept < MAX_COUNT || kept >= MAX_COUNT + MAX_COUNT / 64) fprintf(stderr, "%s keeps %zu\n", ns, kept);
         json_decref(list);
