@@ -257,6 +257,29 @@ describe('invocation and activations', () => {
     }
   });
 
+  test('numbers are written as ECMAScript writes them: String(x), "" + x, JSON.stringify, echoed parameters', async () => {
+    // Duktape writes the short ones without its bignums (src/trusted/duktape/
+    // numbers.c); V8 in Node is the reference here. The values are literals
+    // and exact IEEE operations, the same doubles in both engines.
+    const values = 'var xs = [0.618, -0.618, 123.456, 0.1, 0.5, 1e-6, 1.5e-6, 1e-7, -1.25e-7, 1e20, 1e21, 1.5e21,' +
+      ' 4294967297.5, 999999999999999, 0.1 + 0.2, 1 / 3, 2 / 3, 1e300, 5e-324, 1.7976931348623157e308, -0, 0,' +
+      ' NaN, Infinity, -Infinity, 1843, 4217.25, 1 / 1048576, 1e36, 1e37, 123456789012345e6];' +
+      ' for (var i = 1; i <= 300; i++) xs.push(i * 0.01, i / 7, i * 1.1e-7, i * 3.3e19, -i / 64);';
+    const code = `function main(p) { ${values} return { json: JSON.stringify(xs), str: xs.map(String).join(' '),` +
+      ` concat: '' + xs[0] + xs[7] + xs[10], echo: JSON.stringify(p.xs) }; }`;
+    assert.equal((await put('numbers', js(code))).status, 200);
+    const xs = new Function(`${values} return xs;`)();
+    const sent = '{"xs":[0.618,-0.5,123.456,1e-7,0.000001,1e21,1e20,0.1,4217,1815.5,-0,1.7976931348623157e308,5e-324,' +
+      '0.30000000000000004,0.12345678901234567,99999999999999.9]}';
+    const r = await api(server, 'POST', `${A}/numbers?blocking=true&result=true`,
+      { raw: sent, headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.json, JSON.stringify(xs));
+    assert.equal(r.body.str, xs.map(String).join(' '));
+    assert.equal(r.body.concat, '0.6181e-71e+21');
+    assert.equal(r.body.echo, JSON.stringify(JSON.parse(sent).xs));
+  });
+
   test('non-blocking invoke: 202, then the activation, its result and logs', async () => {
     const r = await api(server, 'POST', `${A}/hello`, { body: { name: 'Cy' } });
     assert.equal(r.status, 202, r.text);
