@@ -85,6 +85,7 @@ ret = duk_js_string_compare(h1, h2); /* retval is directly usable */|1|before|TF
 rc = duk_js_string_compare(h1, h2);|1|before|TFAAS_DUK_WORK(thr, DUK_HSTRING_GET_BYTELEN(h1)); /* s < t */
 DUK_LOCAL duk_bool_t duk__json_enc_value(duk_json_enc_ctx *js_ctx, duk_idx_t idx_holder) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
 DUK_LOCAL void duk__json_dec_value(duk_json_dec_ctx *js_ctx) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
+DUK_LOCAL duk_bool_t duk__json_stringify_fast_value(duk_json_enc_ctx *js_ctx, duk_tval *tv) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
 DUK_EXTERNAL duk_bool_t duk_get_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64); /* every Array.prototype loop, also over holes */
 DUK_EXTERNAL duk_bool_t duk_has_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64);
 for (i = 0; i < DUK_HEAP_ALLOC_FAIL_MARKANDSWEEP_LIMIT; i++) {|3|before|if (DUK_USE_EXEC_TIMEOUT_CHECK(heap->heap_udata)) return NULL; /* past the deadline: no ten collections of a large heap before failing */

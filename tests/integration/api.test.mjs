@@ -280,6 +280,40 @@ describe('invocation and activations', () => {
     assert.equal(r.body.echo, JSON.stringify(JSON.parse(sent).xs));
   });
 
+  test('JSON.stringify of every shape of value matches ECMAScript (Duktape takes its fast path where it can)', async () => {
+    // Duktape's JSON.stringify fast path (scripts/duk-config.sh) walks
+    // property tables directly and falls back to the standard algorithm for
+    // a whole value when it meets what it cannot do (toJSON, getters,
+    // inherited array elements, deep nesting, cycles), so each shape is
+    // also written alone; V8 in Node is the reference.
+    const shapes = 'var proto = {inherited: 1}; var withProto = Object.create(proto); withProto.own = 2;' +
+      ' var getter = {}; Object.defineProperty(getter, "g", {get: function () { return "got"; }, enumerable: true});' +
+      ' var hidden = {}; Object.defineProperty(hidden, "h", {value: 1, enumerable: false}); hidden.v = 2;' +
+      ' var deep = [], cur = deep; for (var i = 0; i < 100; i++) { var n = {d: []}; cur.push(n); cur = n.d; }' +
+      ' var shared = {s: 1};' +
+      ' var shapes = {plain: {a: 1, b: "two", c: true, d: null, e: [1, "x", false, null]},' +
+      ' undef: {u: undefined, f: function () {}, k: 1}, arr: [undefined, function () {}, 1], holes: [1, , 3],' +
+      ' nums: [0.618, -0, 1e21, NaN, Infinity, 1 / 3, 4217, 2147483648.5],' +
+      ' strs: ["quote \\" backslash \\\\ newline \\n tab \\t ctl \\u0001 \\u001f del \\u007f \\u00e9"],' +
+      ' boxed: [new Number(1.5), new String("s"), new Boolean(false)],' +
+      ' toJSON: {toJSON: function (k) { return {replaced: k}; }}, date: new Date(0), withProto: withProto,' +
+      ' getter: getter, hidden: hidden, deep: deep, twice: [shared, shared], nested: {x: {y: {z: [{}, []]}}}};' +
+      ' Array.prototype[1] = "inherited"; var inheritedHole = JSON.stringify([1, , 3]); delete Array.prototype[1];' +
+      ' var cyc = {}; cyc.self = cyc; var cyclic; try { JSON.stringify(cyc); cyclic = "no error"; } catch (e) { cyclic = e.name; }' +
+      ' var out = {json: JSON.stringify(shapes), each: Object.keys(shapes).map(function (k) { return JSON.stringify(shapes[k]); }),' +
+      ' indented: JSON.stringify(shapes.plain, null, 2),' +
+      ' listed: JSON.stringify(shapes.plain, ["a", "c"]), replaced: JSON.stringify(shapes.plain, function (k, v) {' +
+      ' return typeof v === "number" ? v * 2 : v; }), inheritedHole: inheritedHole, cyclic: cyclic,' +
+      ' top: [JSON.stringify(0.618), JSON.stringify("s"), JSON.stringify(undefined), JSON.stringify(null)].join("|")};';
+    assert.equal((await put('shapes', js(`function main() { ${shapes} return out; }`))).status, 200);
+    const want = new Function(`${shapes} return out;`)();
+    const r = await api(server, 'POST', `${A}/shapes?blocking=true&result=true`, { body: {} });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, want);
+    assert.equal(want.cyclic, 'TypeError');
+    assert.equal(want.inheritedHole, '[1,"inherited",3]');
+  });
+
   test('non-blocking invoke: 202, then the activation, its result and logs', async () => {
     const r = await api(server, 'POST', `${A}/hello`, { body: { name: 'Cy' } });
     assert.equal(r.status, 202, r.text);
