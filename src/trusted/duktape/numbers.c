@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 /* 10^0..10^22, all exact */
 static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -49,6 +50,13 @@ int tfaas_duk_json_number(const unsigned char *p, const unsigned char **end, dou
     *out = negative ? -v : v; /* "-0" is -0, as JSON.parse reads it */
     *end = p;
     return 1;
+}
+
+/* The decimal digits of v > 0, at the end of d; returns how many. */
+static int digits(char d[16], uint64_t v) {
+    int count = 0;
+    for (; v; v /= 10) d[15 - count++] = (char)('0' + v % 10);
+    return count;
 }
 
 /* ECMAScript's layout of the digits d[0..k-1] of a number d.ddd x 10^(n-1)
@@ -101,6 +109,16 @@ int tfaas_duk_number_string(double x, char *out) {
         a = -x;
     }
     if (!(a >= 1e-30 && a <= 1e40)) return 0; /* also NaN, zero, infinities */
+    char d[16];
+    if (a < 1e15 && a == (double)(uint64_t)a) {
+        /* An integer below 10^15 (JSON.parse makes doubles, not fastints):
+         * its own digits, since a decimal of fewer significant digits is
+         * another integer, 1 or more away, and doubles here are at most
+         * 1/8 apart. */
+        int count = digits(d, (uint64_t)a);
+        memcpy(o, d + 16 - count, (size_t)count);
+        return (int)(o - out) + count;
+    }
     int b;
     (void)frexp(a, &b); /* 2^(b-1) <= a < 2^b */
     /* 15 - e digits before the point: a * 10^e < 10^15, and from the binary
@@ -116,9 +134,7 @@ int tfaas_duk_number_string(double x, char *out) {
     uint64_t s = (uint64_t)(t + 0.5); /* t < 2^50: the sum is exact */
     double back = e >= 0 ? (double)s / pow10[e] : (double)s * pow10[-e];
     if (back != a) return 0;
-    char d[16];
-    int count = 0;
-    for (uint64_t v = s; v; v /= 10) d[15 - count++] = (char)('0' + v % 10);
+    int count = digits(d, s);
     int k = count;
     while (d[16 - count + k - 1] == '0') k--;
     return (int)(o - out) + layout(o, d + 16 - count, k, count - e);
