@@ -35,9 +35,16 @@
 #    environment on every call (docs/benchmarks.md, issue 14). Strings with
 #    escapes, control characters or the end of the text take Duktape's own
 #    path, which reports the errors. Likewise a plain number (no exponent,
-#    at most 15 digits) is read by tfaas_duk_json_number (engine_duktape.c)
-#    rather than interned as text and converted with Duktape's bignums. The
-#    table below places both.
+#    at most 15 digits) is read by tfaas_duk_json_number (duktape/numbers.c)
+#    rather than interned as text and converted with Duktape's bignums;
+#  - a number's string in radix 10 (String(x), JSON.stringify, "" + x)
+#    whose shortest digits are at most 15 is written by
+#    tfaas_duk_number_string (src/trusted/duktape/numbers.c) rather than
+#    by Duktape's Dragon4 on bignums, which was most of JSON.stringify of
+#    an echo's result; toFixed, toPrecision, toString(radix) and longer
+#    digits keep Duktape's path. JSON.stringify writes those digits
+#    straight into its output instead of interning a string for each
+#    number. The table below places all four.
 # All call the same DUK_USE_EXEC_TIMEOUT_CHECK hook duk-config.sh wires in.
 set -eu
 in=$1 out=$2
@@ -78,11 +85,14 @@ ret = duk_js_string_compare(h1, h2); /* retval is directly usable */|1|before|TF
 rc = duk_js_string_compare(h1, h2);|1|before|TFAAS_DUK_WORK(thr, DUK_HSTRING_GET_BYTELEN(h1)); /* s < t */
 DUK_LOCAL duk_bool_t duk__json_enc_value(duk_json_enc_ctx *js_ctx, duk_idx_t idx_holder) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
 DUK_LOCAL void duk__json_dec_value(duk_json_dec_ctx *js_ctx) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
+DUK_LOCAL duk_bool_t duk__json_stringify_fast_value(duk_json_enc_ctx *js_ctx, duk_tval *tv) {|1|after|TFAAS_DUK_WORK(js_ctx->thr, 64);
 DUK_EXTERNAL duk_bool_t duk_get_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64); /* every Array.prototype loop, also over holes */
 DUK_EXTERNAL duk_bool_t duk_has_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) {|1|after|TFAAS_DUK_WORK(thr, 64);
 for (i = 0; i < DUK_HEAP_ALLOC_FAIL_MARKANDSWEEP_LIMIT; i++) {|3|before|if (DUK_USE_EXEC_TIMEOUT_CHECK(heap->heap_udata)) return NULL; /* past the deadline: no ten collections of a large heap before failing */
 DUK_BW_INIT_PUSHBUF(js_ctx->thr, bw, DUK__JSON_DECSTR_BUFSIZE);|1|before|{ const duk_uint8_t *tfaas_end = js_ctx->p; while (duk__json_decstr_lookup[*tfaas_end] != 0) tfaas_end++; if (*tfaas_end == DUK_ASC_DOUBLEQUOTE) { duk_push_lstring(thr, (const char *) js_ctx->p, (duk_size_t) (tfaas_end - js_ctx->p)); js_ctx->p = tfaas_end + 1; return; } } /* tfaas: a string without escapes is interned from the text itself */
-DUK_DDD(DUK_DDDPRINT("parse_number"));|1|after|{ double tfaas_v; const duk_uint8_t *tfaas_end; if (tfaas_duk_json_number(js_ctx->p, &tfaas_end, &tfaas_v)) { js_ctx->p = tfaas_end; duk_push_number(thr, tfaas_v); return; } } /* tfaas: a plain number without bignums */'
+DUK_DDD(DUK_DDDPRINT("parse_number"));|1|after|{ double tfaas_v; const duk_uint8_t *tfaas_end; if (tfaas_duk_json_number(js_ctx->p, &tfaas_end, &tfaas_v)) { js_ctx->p = tfaas_end; duk_push_number(thr, tfaas_v); return; } } /* tfaas: a plain number without bignums */
+duk__dragon4_double_to_ctx(nc_ctx, x); /* -> sets '\''f'\'' and '\''e'\'' */|1|before|if (radix == 10 && digits == 0 && flags == 0) { char tfaas_s[TFAAS_DUK_NUMBER_MAX]; int tfaas_n = tfaas_duk_number_string(neg ? -x : x, tfaas_s); if (tfaas_n > 0) { duk_push_lstring(thr, tfaas_s, (duk_size_t) tfaas_n); return; } } /* tfaas: a short number without bignums */
+duk_numconv_stringify(thr, 10 /*radix*/, 0 /*digits*/, n2s_flags);|1|before|{ char tfaas_s[TFAAS_DUK_NUMBER_MAX]; int tfaas_n = tfaas_duk_number_string(d, tfaas_s); if (tfaas_n > 0) { DUK_BW_WRITE_ENSURE_BYTES(thr, &js_ctx->bw, (const duk_uint8_t *) tfaas_s, (duk_size_t) tfaas_n); return; } } /* tfaas: JSON.stringify writes it in place, not interned */'
 printf '%s\n' "$checks" | while IFS='|' read -r line count where check; do
   [ "$(sed 's/^	*//' "$out.tmp" | grep -cxF "$line")" = "$count" ] ||
     { echo "duk-source.sh: '$line' does not stand $count times in $in" >&2; exit 1; }

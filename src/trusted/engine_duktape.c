@@ -185,46 +185,6 @@ double tfaas_duk_date_now(void *ctx) {
     return (double)(ms - ms % ENGINE_CLOCK_QUANTUM_MS);
 }
 
-/* JSON.parse's everyday numbers (wired in by duk-source.sh): Duktape reads
- * every number by interning its text and running its bignum conversion,
- * most of a JSON echo's parameter decoding. Takes -?(0|[1-9][0-9]*)(.[0-9]+)?
- * of at most 15 digits: the digits are an exact double and so is 10^k for
- * k <= 15, so one division rounds correctly, as Duktape's conversion does.
- * 1 with *out and *end (the first byte after the number); 0 leaves the text
- * to Duktape (exponents, more digits, and anything malformed, so its errors
- * stay its own). */
-int tfaas_duk_json_number(const unsigned char *p, const unsigned char **end, double *out) {
-    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    int negative = *p == '-';
-    if (negative) p++;
-    uint64_t m = 0;
-    int digits = 0, frac = 0;
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (++digits > 15) return 0;
-            m = m * 10 + (uint64_t)(*p - '0');
-        }
-    } else {
-        return 0;
-    }
-    if (*p == '.') {
-        if (!(*++p >= '0' && *p <= '9')) return 0;
-        for (; *p >= '0' && *p <= '9'; p++, frac++) {
-            if (++digits > 15) return 0;
-            m = m * 10 + (uint64_t)(*p - '0');
-        }
-    }
-    /* where Duktape's own scan would go on (an exponent, "01", "1.2.3") */
-    if ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-') return 0;
-    double v = (double)m / pow10[frac];
-    *out = negative ? -v : v; /* "-0" is -0, as JSON.parse reads it */
-    *end = p;
-    return 1;
-}
-
 /* ---- console ----------------------------------------------------------- */
 
 static engine_heap *heap_of(duk_context *ctx) {

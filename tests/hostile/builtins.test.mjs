@@ -52,6 +52,13 @@ const CASES = {
   // from the INVOKE, so load and call share it; each used to get all of it.
   'top-level code that uses most of the time limit, then an endless main': { timeout: 3000,
     code: 'var t0 = Date.now(); while (Date.now() - t0 < 2500) {}\nfunction main() { while (true) {} }' },
+  // One call visiting a billion properties (a million references to an
+  // object of 1000 undefined ones) while writing only "{}" for each object,
+  // so the allocator's look at the clock seldom comes: Duktape's
+  // JSON.stringify fast path counts its values (scripts/duk-source.sh).
+  'one JSON.stringify over a billion undefined properties': { kinds: ['js:duktape'],
+    code: 'function main() { var o = {}, c = [], d = []; for (var i = 0; i < 1000; i++) o["k" + i] = undefined;' +
+      ' for (i = 0; i < 1000; i++) c.push(o); for (i = 0; i < 1000; i++) d.push(c); return { n: JSON.stringify(d).length }; }' },
   'default sort of a million strings, forever': { timeout: 3000, kinds: ['js:duktape'],
     code: 'function main() { var a = []; for (var i = 0; i < 1000000; i++) a.push("k" + (i * 7919 % 1000003));' +
       ' while (true) a.slice().sort(); }' },

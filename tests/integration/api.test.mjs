@@ -257,6 +257,63 @@ describe('invocation and activations', () => {
     }
   });
 
+  test('numbers are written as ECMAScript writes them: String(x), "" + x, JSON.stringify, echoed parameters', async () => {
+    // Duktape writes the short ones without its bignums (src/trusted/duktape/
+    // numbers.c); V8 in Node is the reference here. The values are literals
+    // and exact IEEE operations, the same doubles in both engines.
+    const values = 'var xs = [0.618, -0.618, 123.456, 0.1, 0.5, 1e-6, 1.5e-6, 1e-7, -1.25e-7, 1e20, 1e21, 1.5e21,' +
+      ' 4294967297.5, 999999999999999, 0.1 + 0.2, 1 / 3, 2 / 3, 1e300, 5e-324, 1.7976931348623157e308, -0, 0,' +
+      ' NaN, Infinity, -Infinity, 1843, 4217.25, 1 / 1048576, 1e36, 1e37, 123456789012345e6];' +
+      ' for (var i = 1; i <= 300; i++) xs.push(i * 0.01, i / 7, i * 1.1e-7, i * 3.3e19, -i / 64);';
+    const code = `function main(p) { ${values} return { json: JSON.stringify(xs), str: xs.map(String).join(' '),` +
+      ` concat: '' + xs[0] + xs[7] + xs[10], echo: JSON.stringify(p.xs) }; }`;
+    assert.equal((await put('numbers', js(code))).status, 200);
+    const xs = new Function(`${values} return xs;`)();
+    const sent = '{"xs":[0.618,-0.5,123.456,1e-7,0.000001,1e21,1e20,0.1,4217,1815.5,-0,1.7976931348623157e308,5e-324,' +
+      '0.30000000000000004,0.12345678901234567,99999999999999.9]}';
+    const r = await api(server, 'POST', `${A}/numbers?blocking=true&result=true`,
+      { raw: sent, headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.json, JSON.stringify(xs));
+    assert.equal(r.body.str, xs.map(String).join(' '));
+    assert.equal(r.body.concat, '0.6181e-71e+21');
+    assert.equal(r.body.echo, JSON.stringify(JSON.parse(sent).xs));
+  });
+
+  test('JSON.stringify of every shape of value matches ECMAScript (Duktape takes its fast path where it can)', async () => {
+    // Duktape's JSON.stringify fast path (scripts/duk-config.sh) walks
+    // property tables directly and falls back to the standard algorithm for
+    // a whole value when it meets what it cannot do (toJSON, getters,
+    // inherited array elements, deep nesting, cycles), so each shape is
+    // also written alone; V8 in Node is the reference.
+    const shapes = 'var proto = {inherited: 1}; var withProto = Object.create(proto); withProto.own = 2;' +
+      ' var getter = {}; Object.defineProperty(getter, "g", {get: function () { return "got"; }, enumerable: true});' +
+      ' var hidden = {}; Object.defineProperty(hidden, "h", {value: 1, enumerable: false}); hidden.v = 2;' +
+      ' var deep = [], cur = deep; for (var i = 0; i < 100; i++) { var n = {d: []}; cur.push(n); cur = n.d; }' +
+      ' var shared = {s: 1};' +
+      ' var shapes = {plain: {a: 1, b: "two", c: true, d: null, e: [1, "x", false, null]},' +
+      ' undef: {u: undefined, f: function () {}, k: 1}, arr: [undefined, function () {}, 1], holes: [1, , 3],' +
+      ' nums: [0.618, -0, 1e21, NaN, Infinity, 1 / 3, 4217, 2147483648.5],' +
+      ' strs: ["quote \\" backslash \\\\ newline \\n tab \\t ctl \\u0001 \\u001f del \\u007f \\u00e9"],' +
+      ' boxed: [new Number(1.5), new String("s"), new Boolean(false)],' +
+      ' toJSON: {toJSON: function (k) { return {replaced: k}; }}, date: new Date(0), withProto: withProto,' +
+      ' getter: getter, hidden: hidden, deep: deep, twice: [shared, shared], nested: {x: {y: {z: [{}, []]}}}};' +
+      ' Array.prototype[1] = "inherited"; var inheritedHole = JSON.stringify([1, , 3]); delete Array.prototype[1];' +
+      ' var cyc = {}; cyc.self = cyc; var cyclic; try { JSON.stringify(cyc); cyclic = "no error"; } catch (e) { cyclic = e.name; }' +
+      ' var out = {json: JSON.stringify(shapes), each: Object.keys(shapes).map(function (k) { return JSON.stringify(shapes[k]); }),' +
+      ' indented: JSON.stringify(shapes.plain, null, 2),' +
+      ' listed: JSON.stringify(shapes.plain, ["a", "c"]), replaced: JSON.stringify(shapes.plain, function (k, v) {' +
+      ' return typeof v === "number" ? v * 2 : v; }), inheritedHole: inheritedHole, cyclic: cyclic,' +
+      ' top: [JSON.stringify(0.618), JSON.stringify("s"), JSON.stringify(undefined), JSON.stringify(null)].join("|")};';
+    assert.equal((await put('shapes', js(`function main() { ${shapes} return out; }`))).status, 200);
+    const want = new Function(`${shapes} return out;`)();
+    const r = await api(server, 'POST', `${A}/shapes?blocking=true&result=true`, { body: {} });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, want);
+    assert.equal(want.cyclic, 'TypeError');
+    assert.equal(want.inheritedHole, '[1,"inherited",3]');
+  });
+
   test('non-blocking invoke: 202, then the activation, its result and logs', async () => {
     const r = await api(server, 'POST', `${A}/hello`, { body: { name: 'Cy' } });
     assert.equal(r.status, 202, r.text);

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,11 @@ int fetch_init(void) { return tls_init(); }
 
 void fetch_activation_begin(fetch_activation *a, const char *policy_json, size_t len, int confidential,
                             uint64_t deadline_ns) {
-    memset(a, 0, sizeof *a);
+    /* Everything but pol, which only policy_ready fills and reads (its
+     * parse zeroes it): 37 KiB zeroed on every activation, most of which
+     * make no fetch, was 3.5% of a warm echo's enclave time. */
+    a->pol.n = 0;
+    memset((char *)a + offsetof(fetch_activation, policy_text), 0, sizeof *a - offsetof(fetch_activation, policy_text));
     a->confidential = confidential;
     a->deadline_ns = deadline_ns;
     a->policy_text = policy_json;

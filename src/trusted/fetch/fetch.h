@@ -29,7 +29,8 @@ extern "C" {
 #define FETCH_MAX_URL 8192u
 
 typedef struct fetch_activation {
-    egress_policies pol;      /* parsed from policy_text at the first fetch (most calls make none) */
+    egress_policies pol;      /* parsed from policy_text at the first fetch (most calls make none); first:
+                                 fetch_activation_begin zeroes the fields after it, not its 37 KiB */
     const char *policy_text;  /* the INVOKE's egress field (borrowed), sent on with each connection request */
     size_t policy_len;
     int have_policy;          /* 0: the host sent none, or a malformed one (fetch is refused) */
