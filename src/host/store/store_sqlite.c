@@ -102,11 +102,13 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ACT_LIST] = "SELECT json_remove(doc, '$.exec.code') FROM actions WHERE namespace = ?1 "
                    "ORDER BY updated DESC, rowid DESC LIMIT ?2 OFFSET ?3",
     [Q_ACT_DELETE] = "DELETE FROM actions WHERE namespace = ?1 AND name = ?2",
-    /* Only while the namespace that ran it exists (?10 its ns_id): a record
-     * finished after its namespace was deleted is not kept (no row). */
+    /* One row of VALUES, not INSERT ... SELECT: SQLite keeps a statement
+     * journal (a copy of every page the statement changes) for a statement
+     * that may write several rows (a tenth of a record's instructions). The
+     * namespace that ran it (?10 its ns_id) is checked before, in the same
+     * transaction (store_activations.c, ns_alive). */
     [Q_ACTV_INSERT] = "INSERT INTO activations(activation_id, namespace, name, \"start\", \"end\", "
-                      "status_code, bytes, summary, doc, rest_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11 "
-                      "WHERE ?10 IS NULL OR EXISTS (SELECT 1 FROM namespaces WHERE name = ?2 AND ns_id = ?10)",
+                      "status_code, bytes, summary, doc, rest_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)",
     /* Everything of namespace ?1 past the newest ?2 records or past ?3
      * bytes (counted from the newest; the newest always stays), from the
      * covering index alone. */
