@@ -248,6 +248,9 @@ int main(void) {
     CHECK(store_open(test_store_target(dir), &s, &err) == STORE_OK);
     free(err);
     if (!s) return CHECK_DONE();
+    /* The store turned SQLite's memory statistics off before SQLite's
+     * first use in this process (a global mutex per allocation). */
+    CHECK(sqlite3_memory_used() == 0);
     test_concurrent_group_commit(s);
     test_list_and_shapes(s);
     test_batch_namespace_check(s);
