@@ -180,13 +180,15 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                           "WHERE namespace = $1::text ORDER BY \"start\" DESC OFFSET $2::bigint)",
     [Q_ACTV_BYTES] = "SELECT coalesce(sum(bytes), 0)::bigint FROM activations WHERE namespace = $1::text",
     /* As SQLite's: the namespaces holding records one index seek each, then
-     * the old end of each one's range in activations_by_start. */
+     * the old end of each one's range in activations_by_start. LATERAL:
+     * with a plain join the planner, counting on few old records, scanned
+     * the whole table. */
     [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE seq IN (WITH RECURSIVE ns(n) AS ("
                       "SELECT min(namespace) FROM activations UNION ALL "
                       "SELECT (SELECT min(namespace) FROM activations WHERE namespace > ns.n) FROM ns "
                       "WHERE ns.n IS NOT NULL) "
-                      "SELECT a.seq FROM ns JOIN activations a ON a.namespace = ns.n "
-                      "WHERE a.\"start\" < $1::bigint LIMIT $2::bigint)",
+                      "SELECT o.seq FROM ns CROSS JOIN LATERAL (SELECT seq FROM activations a "
+                      "WHERE a.namespace = ns.n AND a.\"start\" < $1::bigint LIMIT $2::bigint) o LIMIT $2::bigint)",
     [Q_ACTV_GET] = "SELECT doc, rest_at, CASE WHEN rest_at IS NOT NULL THEN summary END FROM activations "
                    "WHERE namespace = $1::text AND activation_id = $2::text",
     [Q_ACTV_LIST] = ACTV_LIST_COLS "ORDER BY \"start\" DESC, seq DESC" LIMIT(4) " OFFSET $5::bigint",
