@@ -44,6 +44,7 @@ typedef struct {
     int64_t rest_at;
     const char *why;
     store_status result;
+    int alive; /* its namespace exists (ns_alive): 1, 0, or -1 not known yet */
 } row;
 
 /* OpenWhisk's activation status codes, from the record's response. */
@@ -72,6 +73,7 @@ static void prepare_text_row(row *r, store_record_text *rec, const char *ns_id) 
     memset(r, 0, sizeof *r);
     r->ns_id = ns_id;
     r->result = STORE_ERROR;
+    r->alive = -1;
     r->id = rec->id;
     r->ns = rec->ns;
     r->name = rec->name;
@@ -109,6 +111,7 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
     memset(r, 0, sizeof *r);
     r->ns_id = ns_id;
     r->result = STORE_ERROR;
+    r->alive = -1;
     if (!json_is_object(record)) {
         r->why = "activation record is not a JSON object";
         return;
@@ -141,6 +144,29 @@ static void prepare_row(row *r, json_t *record, const char *ns_id) {
     if (!r->text || !r->summary) r->why = "cannot serialise the activation record (out of memory)";
 }
 
+/* Whether the namespace that ran row i (its name and ns_id) still exists,
+ * read once per namespace and batch: an earlier row of the batch with the
+ * same pair answers for the rest (a batch is mostly one namespace's). Asked
+ * inside the batch's transaction: under SQLite, BEGIN IMMEDIATE shuts out
+ * every other writer, so the answer holds until COMMIT, and the insert
+ * needs no check of its own (an INSERT ... SELECT that checked made SQLite
+ * keep a statement journal, a copy of each page the statement touched);
+ * PostgreSQL's insert checks again, in its statement. 1 yes, 0 no, -1 the
+ * read failed (last error set). */
+static int ns_alive(store *s, const row *rows, size_t i) {
+    const row *r = &rows[i];
+    if (!r->ns_id) return 1; /* stored under the name, unchecked (store_activation_put) */
+    for (size_t j = 0; j < i; j++)
+        if (rows[j].alive >= 0 && rows[j].ns_id && !strcmp(rows[j].ns, r->ns) && !strcmp(rows[j].ns_id, r->ns_id))
+            return rows[j].alive;
+    char id[STORE_NSID_LEN + 1];
+    store_status st = store_namespace_id_locked(s, r->ns, id);
+    if (st == STORE_ERROR) return -1;
+    return st == STORE_OK && !strcmp(id, r->ns_id);
+}
+
+#define NS_GONE "the namespace that ran this activation was deleted"
+
 /* Inserts one row (lock and transaction held). 0 inserted or rejected alone
  * (r->result says which), -1 the transaction is lost (disk full, I/O...). */
 static int insert_row(store *s, row *r) {
@@ -151,9 +177,9 @@ static int insert_row(store *s, row *r) {
                         SV_TEXT_(r->ns_id), r->rest_at >= 0 ? SV_INT_(r->rest_at) : (store_val){.type = SV_NULL}};
     int64_t changes = 0;
     store_rc rc = store_run(s, Q_ACTV_INSERT, args, 11, NULL, NULL, &changes);
-    if (rc == SB_OK && changes == 0) {
+    if (rc == SB_OK && changes == 0) { /* PostgreSQL's own check (ns_alive) */
         r->result = STORE_NOT_FOUND;
-        r->why = "the namespace that ran this activation was deleted";
+        r->why = NS_GONE;
         return 0;
     }
     if (rc == SB_OK) {
@@ -190,8 +216,12 @@ static void commit_batch(store *s, store_pending *batch, size_t n) {
     pthread_mutex_lock(&s->db_lock);
     uint64_t began_us = clock_mono_us();
     int ok = store_begin(s) == STORE_OK;
-    for (size_t i = 0; ok && i < n; i++)
-        if (!rows[i].why && insert_row(s, &rows[i]) < 0) ok = 0, store_fail_db(s, "write activations");
+    for (size_t i = 0; ok && i < n; i++) {
+        if (rows[i].why) continue;
+        if ((rows[i].alive = ns_alive(s, rows, i)) < 0) ok = 0;
+        else if (!rows[i].alive) rows[i].result = STORE_NOT_FOUND, rows[i].why = NS_GONE;
+        else if (insert_row(s, &rows[i]) < 0) ok = 0, store_fail_db(s, "write activations");
+    }
     if (ok) ok = store_commit(s) == STORE_OK;
     else store_rollback(s);
     bool trim = false;

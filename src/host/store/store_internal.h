@@ -130,6 +130,9 @@ store_status store_fail_conn(store *s, store_conn *c, const char *what);
  * store_backend.h's run. */
 store_rc store_run(store *s, store_query q, const store_val *args, int n, store_row_fn rows, void *ud,
                    int64_t *changes);
+/* store_namespace_id with db_lock held (inside a transaction: what it
+ * reads cannot change before the transaction ends, under SQLite). */
+store_status store_namespace_id_locked(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]);
 /* Row callbacks for store_run: the first column as an int64 (ud: int64_t *,
  * a NULL column leaves it), or as text copied into a char[64] (ud). */
 int store_row_int(void *ud, const store_val *cols, int ncols);

@@ -214,18 +214,23 @@ store_status store_authenticate(store *s, const char *uuid, const char *key, cha
     return out;
 }
 
-store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]) {
-    if (!s || !name || !id_out) return store_fail("namespace_id: missing argument");
+store_status store_namespace_id_locked(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]) {
     char id[64] = "";
-    pthread_mutex_lock(&s->db_lock);
     store_val args[] = {SV_TEXT_(name)};
     store_rc rc = store_run(s, Q_NS_ID, args, 1, store_row_text64, id, NULL);
     store_status out = rc != SB_OK ? store_fail_db(s, "look up a namespace")
                        : !id[0] ? STORE_NOT_FOUND
                        : strlen(id) <= STORE_NSID_LEN ? STORE_OK
                                                       : store_fail("namespace has a malformed id");
-    pthread_mutex_unlock(&s->db_lock);
     if (out == STORE_OK) strcpy(id_out, id);
+    return out;
+}
+
+store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]) {
+    if (!s || !name || !id_out) return store_fail("namespace_id: missing argument");
+    pthread_mutex_lock(&s->db_lock);
+    store_status out = store_namespace_id_locked(s, name, id_out);
+    pthread_mutex_unlock(&s->db_lock);
     return out;
 }
 

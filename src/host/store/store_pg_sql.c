@@ -118,10 +118,16 @@ static const char SCHEMA_V2[] =
  * default: a catalog change, no table rewrite. */
 static const char SCHEMA_V3[] = "ALTER TABLE activations ADD COLUMN rest_at bigint;";
 
+/* Version 4: no index on start alone, as SQLite's version 9: the age sweep
+ * walks activations_by_start namespace by namespace (Q_ACTV_EXPIRE), and
+ * each insert updates one index fewer. */
+static const char SCHEMA_V4[] = "DROP INDEX IF EXISTS activations_by_age;";
+
 const store_pg_migration STORE_PG_MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
+    {4, SCHEMA_V4},
 };
 const size_t STORE_PG_MIGRATION_COUNT = sizeof STORE_PG_MIGRATIONS / sizeof STORE_PG_MIGRATIONS[0];
 
@@ -173,8 +179,16 @@ const char *const STORE_PG_SQL[Q_COUNT] = {
                     "ORDER BY \"start\", seq LIMIT $3::bigint) o) t WHERE before < $2::bigint) RETURNING bytes",
     [Q_ACTV_TOTALS] = "SELECT count(*)::bigint, coalesce(sum(bytes), 0)::bigint FROM activations "
                       "WHERE namespace = $1::text",
-    [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE seq IN ("
-                      "SELECT seq FROM activations WHERE \"start\" < $1::bigint LIMIT $2::bigint)",
+    /* As SQLite's: the namespaces holding records one index seek each, then
+     * the old end of each one's range in activations_by_start. LATERAL:
+     * with a plain join the planner, counting on few old records, scanned
+     * the whole table. */
+    [Q_ACTV_EXPIRE] = "DELETE FROM activations WHERE seq IN (WITH RECURSIVE ns(n) AS ("
+                      "SELECT min(namespace) FROM activations UNION ALL "
+                      "SELECT (SELECT min(namespace) FROM activations WHERE namespace > ns.n) FROM ns "
+                      "WHERE ns.n IS NOT NULL) "
+                      "SELECT o.seq FROM ns CROSS JOIN LATERAL (SELECT seq FROM activations a "
+                      "WHERE a.namespace = ns.n AND a.\"start\" < $1::bigint LIMIT $2::bigint) o LIMIT $2::bigint)",
     [Q_ACTV_GET] = "SELECT doc, rest_at, CASE WHEN rest_at IS NOT NULL THEN summary END FROM activations "
                    "WHERE namespace = $1::text AND activation_id = $2::text",
     [Q_ACTV_LIST] = ACTV_LIST_COLS "ORDER BY \"start\" DESC, seq DESC" LIMIT(4) " OFFSET $5::bigint",

@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 
 /* Newest schema this build knows; PRAGMA user_version holds the file's. */
-#define STORE_SQLITE_SCHEMA_VERSION 8
+#define STORE_SQLITE_SCHEMA_VERSION 9
 
 /* Creates or upgrades the schema of db. 0, or -1 and a malloc'd message. */
 int store_sqlite_migrate(sqlite3 *db, char **err);

@@ -8,7 +8,8 @@
  * writer's (issue 14): a commit that takes a namespace over its quota does
  * not trim it itself, the writer brings it back under its quota plus one
  * slack in small transactions while commits go on, and the totals kept in
- * memory are summed again when another process has deleted records. */
+ * memory are summed again when another process has deleted records. A
+ * schema-8 database loses its index on start alone. */
 #include "check.h"
 #include "host/store/store.h"
 #include "host/store/store_internal.h"
@@ -207,12 +208,64 @@ static void test_page_bound(store *s) {
     store_page_free(&p);
 }
 
+/* Old and new records in several namespaces, one of them with more old
+ * records than a sweep deletes per transaction (STORE_EXPIRE_BATCH, 256):
+ * the sweep walks the namespaces one by one (store_sqlite.c). */
 static void test_age(store *s) {
-    int64_t now = clock_wall_ms();
-    put(s, make_activation("aged", "a", "old", now - 3 * 3600 * 1000, "success"));
+    int64_t now = clock_wall_ms(), old = now - 3 * 3600 * 1000;
+    put(s, make_activation("aged", "a", "old", old, "success"));
     put(s, make_activation("aged", "a", "new", now, "success"));
-    CHECK(count_of(s, "aged") == 2);
+    put(s, make_activation("aged-b", "a", "b-old", old - 1, "success"));
+    put(s, make_activation("aged-c", "a", "c-new", now + 1, "success"));
+    store_activation_section_begin(s);
+    for (int i = 0; i < 600; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "m-%d", i);
+        store_activation_put(s, make_activation("aged-many", "a", id, old + i, "success"), NULL, on_committed, NULL);
+    }
+    store_activation_section_end(s);
+    put(s, make_activation("aged-many", "a", "m-new", now, "success"));
+    CHECK(count_of(s, "aged") == 2 && count_of(s, "aged-many") == 601);
     store_close(s); /* the sweep runs first after a start, then once a minute */
+}
+
+/* A database of schema 8, which had an index on start alone for the age
+ * sweep, upgrades to 9 without it: its records read back, the sweep still
+ * deletes the old ones. */
+static void test_upgrade_from_v8(void) {
+    char *dir = scratch_dir("retention-v8");
+    store *s = NULL;
+    char *err = NULL;
+    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    if (!s) return;
+    int64_t now = clock_wall_ms();
+    put(s, make_activation("v8", "f", "v8-old", now - 3 * 3600 * 1000, "success"));
+    put(s, make_activation("v8", "f", "v8-new", now, "success"));
+    store_close(s);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path_join(dir, "tfaas.db"), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "CREATE INDEX activations_by_age ON activations(\"start\"); PRAGMA user_version=8", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(store_open(dir, &s, &err) == STORE_OK);
+    if (!s) return;
+    CHECK(count_of(s, "v8") == 2);
+    store_set_retention(s, &(store_retention){.max_age_ms = 3600 * 1000});
+    settle(s);
+    json_t *rec = NULL;
+    CHECK(store_activation_get(s, "v8", "v8-old", &rec) == STORE_NOT_FOUND);
+    CHECK(store_activation_get(s, "v8", "v8-new", &rec) == STORE_OK);
+    json_decref(rec);
+    store_close(s);
+    CHECK(sqlite3_open(path_join(dir, "tfaas.db"), &db) == SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'activations_by_age'), "
+                                 "(SELECT user_version FROM pragma_user_version)", -1, &st, NULL) == SQLITE_OK);
+    CHECK(st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0 && sqlite3_column_int(st, 1) == 9);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(db_integrity_ok(dir));
+    scratch_remove(dir);
 }
 
 /* A state directory written by schema 1 (before sizes and summaries). */
@@ -262,8 +315,8 @@ static void test_upgrade_from_v1(void) {
 }
 
 int main(void) {
-    if (test_store_pg()) printf("skip: SQLite schema 1 upgrade (PostgreSQL)\n");
-    else test_upgrade_from_v1();
+    if (test_store_pg()) printf("skip: SQLite schema 1 and 8 upgrades (PostgreSQL)\n");
+    else test_upgrade_from_v1(), test_upgrade_from_v8();
     char *dir = scratch_dir("retention");
     store *s = NULL;
     char *err = NULL;
@@ -279,6 +332,8 @@ int main(void) {
     store_set_retention(s, &(store_retention){.max_age_ms = 3600 * 1000});
     settle(s);
     CHECK(count_of(s, "aged") == 1);
+    CHECK(count_of(s, "aged-b") == 0 && count_of(s, "aged-c") == 1 && count_of(s, "aged-many") == 1);
+    CHECK(count_of(s, "counted") == 0 && count_of(s, "other") == 0); /* started at 1000 ms after the epoch */
     json_t *rec = NULL;
     CHECK(store_activation_get(s, "aged", "new", &rec) == STORE_OK);
     json_decref(rec);
