@@ -22,6 +22,7 @@ static enum MHD_Result add_cookie_len(void *cls, enum MHD_ValueKind kind, const 
 
 size_t conn_room_request(struct MHD_Connection *c) {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    /* unknown (MHD answers it once the head is read): assume the worst */
     size_t used = ci ? ci->header_size : GATEWAY_CONN_MEMORY;
     /* MHD parses the Cookie header from a copy of it */
     MHD_get_connection_values(c, MHD_HEADER_KIND, add_cookie_len, &used);

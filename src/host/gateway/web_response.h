@@ -30,7 +30,8 @@ typedef enum {
  * unless the request's own headers take more than about 15 KiB. */
 #define WEB_MAX_HEADER_BYTES 16384
 
-/* OpenWhisk's message for each (what the 400 says). */
+/* The message for each: OpenWhisk's for its 400s, ours for the 502 of
+ * WEB_RESULT_HEADERS_TOO_LARGE. */
 const char *web_result_name(web_result r);
 
 typedef struct {
