@@ -7,8 +7,8 @@
  * The first byte picks the parser. Invariants: a parsed path's parts are
  * valid names and its extra part is a suffix of the input; parameters are
  * an object holding __ow_method and never a reserved name the request set;
- * an answer has a status in 100..599, single-line token headers and a body
- * of the length it says; a checked route definition matches the path it
+ * an answer has a status in 100..599, single-line token headers within
+ * WEB_MAX_HEADER_BYTES in all and a body of the length it says; a checked route definition matches the path it
  * spells (parameters filled in). */
 #include "fuzz.h"
 
@@ -55,13 +55,15 @@ static void fuzz_answer(const uint8_t *data, size_t size) {
     if (web_response_build(v, ext, data[0] & 0x80 ? "/a/0" : "", &a) == WEB_RESULT_OK) {
         FUZZ_CHECK(a.status >= 100 && a.status <= 599);
         FUZZ_CHECK(a.len == 0 || a.body != NULL);
-        size_t i;
+        size_t i, total = 0;
         json_t *h;
         json_array_foreach(a.headers, i, h) {
             const char *name = json_string_value(json_array_get(h, 0));
             const char *value = json_string_value(json_array_get(h, 1));
             FUZZ_CHECK(name && value && *name && !strpbrk(name, " \r\n:") && !strpbrk(value, "\r\n"));
+            total += strlen(name) + strlen(value) + 4;
         }
+        FUZZ_CHECK(total <= WEB_MAX_HEADER_BYTES);
         FUZZ_CHECK(!a.content_type || !strpbrk(a.content_type, "\r\n"));
         web_answer_free(&a);
     }

@@ -5,6 +5,7 @@
 // require-whisk-auth, OpenWhisk's errors, and the attacks on each.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { startServer, api } from '../lib/server.mjs';
 import { createNamespace } from '../lib/e2e.mjs';
 import { assertError } from '../lib/expect.mjs';
@@ -259,5 +260,111 @@ describe('access', () => {
     const rec = await api(server, 'GET', `/api/v1/namespaces/_/activations/${id}`);
     assert.equal(rec.status, 200, rec.text);
     assert.equal(rec.body.name, 'echo');
+  });
+});
+
+// One request on its own connection, written and read as raw HTTP/1.1 (so
+// that a closed connection without an answer shows as such, and request
+// headers can be any size): { status, headers (lower-case), body } or
+// { closed: true }. The server closes after its answer (Connection: close).
+function rawRequest(method, path, headers = {}, body = '') {
+  const u = new URL(server.url);
+  let head = `${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    const s = connect(+u.port, u.hostname, () => s.end(head + '\r\n' + body));
+    s.on('data', (d) => chunks.push(d));
+    s.on('error', reject);
+    s.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(text);
+      if (end < 0 || !m) return resolve({ closed: true, text });
+      const hs = {};
+      for (const line of text.slice(0, end).split('\r\n').slice(1)) {
+        const i = line.indexOf(':');
+        hs[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ status: +m[1], headers: hs, body: text.slice(end + 4), head: end });
+    });
+  });
+}
+
+// Headers x-0, x-1... of `each` bytes, `total` bytes of values in all.
+const HDRS = "function main(p) { var h = {}, t = +p.total, e = +p.each, i = 0; while (t > 0) { var k = t > e ? e : t; h['x-' + i++] = new Array(k + 1).join('v'); t -= k; } return { headers: h, body: 'ok' }; }";
+
+describe('response headers that do not fit', () => {
+  const LIMIT = 16384; // WEB_MAX_HEADER_BYTES, web_response.h
+  before(async () => { await webAction('hdrs', HDRS); });
+
+  test('over the limit: a 502 with an error, not a closed connection (two 8,500-byte headers, one huge, many small)', async () => {
+    for (const [total, each] of [[17000, 8500], [40000, 40000], [6000, 1]]) {
+      const r = await rawRequest('GET', `${W}/hdrs?total=${total}&each=${each}`);
+      assert.equal(r.closed, undefined, `total ${total} each ${each}: the connection closed without an answer`);
+      assert.equal(r.status, 502, `total ${total} each ${each}`);
+      const err = JSON.parse(r.body);
+      assert.match(err.error, /headers take more than 16384 bytes/);
+      assert.match(r.headers['x-openwhisk-activation-id'], /^[0-9a-f]{32}$/);
+      assert.equal(r.headers['x-0'], undefined);
+    }
+    // within the limit (its 10 headers "x-N: " + 1,500 bytes + CRLF): all of them arrive
+    const r = await rawRequest('GET', `${W}/hdrs?total=15000&each=1500`);
+    assert.equal(r.status, 200, r.text);
+    for (let i = 0; i < 10; i++) assert.equal(r.headers[`x-${i}`].length, 1500);
+    assert.equal(r.body, 'ok');
+  });
+
+  test('beside large request headers (cookies): the answer when it fits, else a 502 that does, never silence', async () => {
+    // MHD keeps a second copy of the Cookie header: 8 KiB of cookies take
+    // 16 KiB of the connection's 32 KiB, so two 8,000-byte headers cannot
+    // follow; 4 KiB of cookies leave room for them
+    const cookie = (n) => ({ Cookie: Array.from({ length: Math.ceil(n / 1000) }, (_, i) => `c${i}=${'k'.repeat(994)}`).join('; ').slice(0, n) });
+    let r = await rawRequest('GET', `${W}/hdrs?total=16000&each=8000`, cookie(4096));
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-1'].length, 8000);
+    r = await rawRequest('GET', `${W}/hdrs?total=16000&each=8000`, cookie(8192));
+    assert.equal(r.status, 502, JSON.stringify(r).slice(0, 300));
+    assert.match(JSON.parse(r.body).error, /do not fit beside this request's headers/);
+    assert.match(r.headers['x-openwhisk-activation-id'], /^[0-9a-f]{32}$/);
+    // every mix of request and response header sizes, GET and POST with a
+    // body, gets an answer: the action's whole, or the 502 (or MHD's own
+    // 431 for cookies it has no room to parse, before the action runs)
+    for (const method of ['GET', 'POST']) {
+      for (const req of [0, 2048, 6144, 10240, 13312, 15360]) {
+        for (const total of [1000, 6000, 12000, LIMIT - 200]) {
+          const body = method === 'POST' ? JSON.stringify({ pad: 'p'.repeat(4000) }) : '';
+          const hs = { ...cookie(req), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) };
+          r = await rawRequest(method, `${W}/hdrs?total=${total}&each=1000`, hs, body);
+          const what = `${method} cookies ${req} headers ${total}`;
+          assert.equal(r.closed, undefined, `${what}: the connection closed without an answer`);
+          assert.ok([200, 431, 502].includes(r.status), `${what}: ${r.status}`);
+          if (r.status === 200) assert.equal(r.headers[`x-${Math.ceil(total / 1000) - 1}`]?.length, total % 1000 || 1000, what);
+          else if (r.status === 502) assert.match(JSON.parse(r.body).error, /do not fit beside/, what);
+        }
+      }
+    }
+    // the same with many request headers rather than one long one
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-req-${i}`, 'r'.repeat(30)]));
+    r = await rawRequest('GET', `${W}/hdrs?total=${LIMIT - 200}&each=100`, many);
+    assert.equal(r.closed, undefined, 'many request headers: the connection closed without an answer');
+    assert.ok(r.status === 200 || r.status === 502, `${r.status}`);
+    // and the server still serves
+    assert.equal((await web('GET', 'echo')).status, 200);
+  });
+
+  test('header names and values with CR, LF or NUL are refused (400), never sent', async () => {
+    for (const [name, code] of [
+      ['lfname', "function main() { var h = {}; h['x-a\\nSet-Cookie'] = 'v'; return { headers: h, body: 'x' }; }"],
+      ['crvalue', "function main() { return { headers: { 'x-a': 'v\\rSet-Cookie: evil=1' }, body: 'x' }; }"],
+      ['nulvalue', "function main() { return { headers: { 'x-a': 'v\\u0000w' }, body: 'x' }; }"],
+      ['lfarray', "function main() { return { headers: { 'x-a': ['ok', 'v\\nSet-Cookie: evil=1'] }, body: 'x' }; }"],
+    ]) {
+      await webAction(name, code);
+      const r = await rawRequest('GET', `${W}/${name}`);
+      assert.equal(r.status, 400, name);
+      assert.equal(r.headers['set-cookie'], undefined, name);
+      assert.match(JSON.parse(r.body).error, /invalid headers/, name);
+    }
   });
 });

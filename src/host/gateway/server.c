@@ -7,6 +7,7 @@
 
 #include "host/gateway/apimgmt.h"
 #include "host/gateway/auth.h"
+#include "host/gateway/conn_room.h"
 #include "host/gateway/framing.h"
 #include "host/gateway/query.h"
 
@@ -382,6 +383,9 @@ gateway *gateway_start(const gateway_config *cfg, char **err) {
                                   * (parked) invoke is not subject to it. */
                                  MHD_OPTION_CONNECTION_TIMEOUT, cfg->head_timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                                 /* the request's head and the answer's share
+                                  * it: conn_room.h */
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, GATEWAY_CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, g,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                                  MHD_OPTION_END);

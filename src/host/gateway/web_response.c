@@ -3,6 +3,7 @@
 #include "host/gateway/web_response.h"
 
 #include "host/util/json.h"
+#include "host/util/stringify.h"
 
 #include "common/base64.h"
 
@@ -20,6 +21,9 @@ const char *web_result_name(web_result r) {
         return "Response has invalid headers: they must be an object of header names to single-line strings, "
                "numbers or booleans.";
     case WEB_RESULT_BAD_BODY: return "Response did not specify a known content-type.";
+    case WEB_RESULT_HEADERS_TOO_LARGE:
+        return "The action did not produce a response the server can send: its headers take more than "
+               STR(WEB_MAX_HEADER_BYTES) " bytes in all.";
     case WEB_RESULT_NOMEM: return "The server ran out of memory";
     }
     return "unknown";
@@ -95,10 +99,13 @@ static int hop_by_hop(const char *name) {
     return 0;
 }
 
+/* -1 for a value that is not a single line, -2 for one of size bytes or
+ * more (then it is past WEB_MAX_HEADER_BYTES). */
 static int header_value(const json_t *v, char *out, size_t size) {
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        if (strlen(s) != json_string_length(v) || strpbrk(s, "\r\n") || json_string_length(v) >= size) return -1;
+        if (strlen(s) != json_string_length(v) || strpbrk(s, "\r\n")) return -1;
+        if (json_string_length(v) >= size) return -2;
         memcpy(out, s, json_string_length(v) + 1);
     } else if (json_is_integer(v)) {
         snprintf(out, size, "%lld", (long long)json_integer_value(v));
@@ -121,13 +128,17 @@ static web_result headers_build(const json_t *h, web_answer *a, char **ct) {
     if (!json_is_object(h)) return WEB_RESULT_BAD_HEADERS;
     const char *name;
     json_t *v;
-    char value[8192];
+    char value[WEB_MAX_HEADER_BYTES + 1];
+    size_t total = 0; /* bytes of the head so far, WEB_MAX_HEADER_BYTES at most */
     json_object_foreach((json_t *)h, name, v) {
         if (!token(name)) return WEB_RESULT_BAD_HEADERS;
         size_t n = json_is_array(v) ? json_array_size(v) : 1;
         for (size_t i = 0; i < n; i++) {
-            if (header_value(json_is_array(v) ? json_array_get(v, i) : v, value, sizeof value) < 0)
-                return WEB_RESULT_BAD_HEADERS;
+            int hv = header_value(json_is_array(v) ? json_array_get(v, i) : v, value, sizeof value);
+            if (hv < 0) return hv == -2 ? WEB_RESULT_HEADERS_TOO_LARGE : WEB_RESULT_BAD_HEADERS;
+            /* every header counts, dropped ones too: the limit is on what the action sent */
+            total += strlen(name) + strlen(value) + 4; /* ": ", CRLF */
+            if (total > WEB_MAX_HEADER_BYTES) return WEB_RESULT_HEADERS_TOO_LARGE;
             if (!strcasecmp(name, "content-type")) {
                 free(*ct);
                 if (!(*ct = strdup(value))) return WEB_RESULT_NOMEM;

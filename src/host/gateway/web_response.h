@@ -18,10 +18,20 @@ typedef enum {
     WEB_RESULT_BAD_STATUS,    /* statusCode is not an integer in 100..599 */
     WEB_RESULT_BAD_HEADERS,   /* headers is not an object of valid names and single-line values */
     WEB_RESULT_BAD_BODY,      /* a binary content type with a body that is not base64 */
+    WEB_RESULT_HEADERS_TOO_LARGE, /* headers past WEB_MAX_HEADER_BYTES (a 502, not a 400) */
     WEB_RESULT_NOMEM,
 } web_result;
 
-/* OpenWhisk's message for each (what the 400 says). */
+/* A .http result's headers, each counted as "name: value" and CRLF, take
+ * at most this many bytes in all (the server's own, CORS and
+ * x-openwhisk-activation-id among them, come on top). The answer's head
+ * shares the connection's 32 KiB with the request's head (conn_room.h):
+ * past this limit it could not be sent at all, and within it it is sent
+ * unless the request's own headers take more than about 15 KiB. */
+#define WEB_MAX_HEADER_BYTES 16384
+
+/* The message for each: OpenWhisk's for its 400s, ours for the 502 of
+ * WEB_RESULT_HEADERS_TOO_LARGE. */
 const char *web_result_name(web_result r);
 
 typedef struct {

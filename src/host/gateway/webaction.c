@@ -15,6 +15,7 @@
  * a result that does not fit the extension; a failed activation never
  * shows its error text beyond what the function returned as `error`. */
 #include "host/gateway/apimgmt.h"
+#include "host/gateway/conn_room.h"
 #include "host/gateway/invoke.h"
 #include "host/gateway/web_response.h"
 #include "host/gateway/webaction.h"
@@ -315,8 +316,13 @@ static enum MHD_Result answer_result(http_req *r, const web_ctx *w, const http_h
     web_answer a;
     web_result wr = result ? web_response_build(result, w->ext, code == TFAAS_STATUS_SUCCESS ? w->path : "", &a)
                            : WEB_RESULT_NO_PROPERTY;
+    /* A result the server cannot send is the gateway's 502 (an upstream's
+     * invalid answer), not OpenWhisk's 400 for a result of the wrong shape. */
     if (wr != WEB_RESULT_OK)
-        return http_error_hdr(r->conn, wr == WEB_RESULT_NOMEM ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_BAD_REQUEST,
+        return http_error_hdr(r->conn,
+                              wr == WEB_RESULT_NOMEM               ? MHD_HTTP_INTERNAL_SERVER_ERROR
+                              : wr == WEB_RESULT_HEADERS_TOO_LARGE ? MHD_HTTP_BAD_GATEWAY
+                                                                   : MHD_HTTP_BAD_REQUEST,
                               &id, "%s", web_result_name(wr));
     size_t nh = json_array_size(a.headers);
     http_header *hdrs = calloc(nh + NCORS + 1, sizeof *hdrs);
@@ -336,6 +342,19 @@ static enum MHD_Result answer_result(http_req *r, const web_ctx *w, const http_h
         const json_t *pair = json_array_get(a.headers, i);
         hdrs[n++] = (http_header){json_string_value(json_array_get(pair, 0)),
                                   json_string_value(json_array_get(pair, 1))};
+    }
+    /* Within the limit, the head may still not fit beside a request with
+     * large headers (cookies): MHD would accept it and then close the
+     * connection without an answer (conn_room.h); a small error fits. */
+    size_t head = conn_room_head(a.content_type, hdrs, n);
+    if (!conn_room_fits(r->conn, head)) {
+        size_t req = conn_room_request(r->conn);
+        free(hdrs);
+        web_answer_free(&a);
+        return http_error_hdr(r->conn, MHD_HTTP_BAD_GATEWAY, &id,
+                              "The action's response headers (%zu bytes) do not fit beside this request's headers "
+                              "(%zu bytes): the two share %zu bytes",
+                              head, req, GATEWAY_CONN_MEMORY);
     }
     char *body = a.body;
     a.body = NULL; /* stolen by the reply */

@@ -9,9 +9,8 @@
  * "pkg0") and listings by name compare bytes, as SQLite does, whatever
  * locale the cluster was created with. */
 #include "host/store/store_pg.h"
+#include "host/util/stringify.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define T "text COLLATE \"C\""
 #define LIMIT(n) " LIMIT CASE WHEN $" #n "::bigint < 0 THEN NULL ELSE $" #n "::bigint END"
 

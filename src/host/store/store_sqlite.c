@@ -28,6 +28,7 @@
 #include "host/store/store_sqlite.h"
 #include "host/metrics/metrics.h"
 #include "host/util/file.h"
+#include "host/util/stringify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,9 +85,6 @@ struct store_conn {
     sqlite3 *ckpt;         /* the checkpointing connection, opened on first use */
     char *path;
 };
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 static const char *const SQL[Q_COUNT] = {
     [Q_NS_INSERT] = "INSERT INTO namespaces(name, uuid, key_hash, created, ns_id) VALUES(?1, ?2, ?3, ?4, ?5)",

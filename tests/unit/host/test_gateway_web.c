@@ -247,6 +247,53 @@ static void test_web_response(void) {
     CHECK(strstr(web_result_name(WEB_RESULT_NO_PROPERTY), "property") != NULL);
 }
 
+/* The result {"headers": {...}} whose n headers x-<i> have values of len
+ * bytes each (a JSON text, malloc'd). */
+static web_result headers_of(size_t n, size_t len, web_answer *a) {
+    json_t *h = json_object();
+    char *value = malloc(len + 1);
+    memset(value, 'v', len);
+    value[len] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "x-%05zu", i);
+        json_object_set_new(h, name, json_string(value));
+    }
+    free(value);
+    json_t *v = json_pack("{so ss}", "headers", h, "body", "x");
+    web_result r = web_response_build(v, WEB_EXT_HTTP, "", a);
+    json_decref(v);
+    return r;
+}
+
+/* WEB_MAX_HEADER_BYTES: each header counts "x-00000: " value CRLF (11
+ * bytes and its value); at the limit the answer is built, one byte past
+ * it (by one large value or by many small headers) it is not. */
+static void test_web_header_limit(void) {
+    web_answer a;
+    size_t each = WEB_MAX_HEADER_BYTES / 16 - 11; /* 16 headers fill it exactly */
+    CHECK(headers_of(16, each, &a) == WEB_RESULT_OK && json_array_size(a.headers) == 16);
+    web_answer_free(&a);
+    CHECK(headers_of(16, each + 1, &a) == WEB_RESULT_HEADERS_TOO_LARGE && a.headers == NULL);
+    CHECK(headers_of(1, WEB_MAX_HEADER_BYTES - 11, &a) == WEB_RESULT_OK);
+    web_answer_free(&a);
+    CHECK(headers_of(1, WEB_MAX_HEADER_BYTES - 10, &a) == WEB_RESULT_HEADERS_TOO_LARGE);
+    CHECK(headers_of(1, 1 << 20, &a) == WEB_RESULT_HEADERS_TOO_LARGE); /* one huge header */
+    CHECK(headers_of(WEB_MAX_HEADER_BYTES / 12 + 1, 1, &a) == WEB_RESULT_HEADERS_TOO_LARGE); /* many small ones */
+    /* array values count each element; dropped (hop-by-hop) headers count too */
+    CHECK(answer("{\"headers\":{\"x\":[\"a\",\"b\"]}}", WEB_EXT_HTTP, "", &a) == WEB_RESULT_OK &&
+          json_array_size(a.headers) == 2);
+    web_answer_free(&a);
+    char *big = malloc(WEB_MAX_HEADER_BYTES + 64);
+    snprintf(big, WEB_MAX_HEADER_BYTES + 64, "{\"headers\":{\"connection\":\"%0*d\"}}", WEB_MAX_HEADER_BYTES, 0);
+    CHECK(answer(big, WEB_EXT_HTTP, "", &a) == WEB_RESULT_HEADERS_TOO_LARGE);
+    free(big);
+    CHECK(strstr(web_result_name(WEB_RESULT_HEADERS_TOO_LARGE), "16384 bytes") != NULL);
+    /* a line break is still refused as invalid, whatever its size */
+    CHECK(answer("{\"headers\":{\"x\":\"a\\nb\"}}", WEB_EXT_HTTP, "", &a) == WEB_RESULT_BAD_HEADERS);
+    CHECK(answer("{\"headers\":{\"x\\r\\ny\":\"a\"}}", WEB_EXT_HTTP, "", &a) == WEB_RESULT_BAD_HEADERS);
+}
+
 static void test_api_route(void) {
     char b[API_BASEPATH_MAX + 1], r[API_RELPATH_MAX + 1], v[8];
     web_ext e;
@@ -320,6 +367,7 @@ int main(void) {
     test_web_path();
     test_web_params();
     test_web_response();
+    test_web_header_limit();
     test_api_route();
     test_fqn();
     return CHECK_DONE();
