@@ -159,10 +159,8 @@ static int ns_alive(store *s, const row *rows, size_t i) {
     for (size_t j = 0; j < i; j++)
         if (rows[j].alive >= 0 && rows[j].ns_id && !strcmp(rows[j].ns, r->ns) && !strcmp(rows[j].ns_id, r->ns_id))
             return rows[j].alive;
-    char id[STORE_NSID_LEN + 1];
-    store_status st = store_namespace_id_locked(s, r->ns, id);
-    if (st == STORE_ERROR) return -1;
-    return st == STORE_OK && !strcmp(id, r->ns_id);
+    store_status st = store_namespace_alive_locked(s, r->ns, r->ns_id);
+    return st == STORE_ERROR ? -1 : st == STORE_OK;
 }
 
 #define NS_GONE "the namespace that ran this activation was deleted"

@@ -133,6 +133,8 @@ store_rc store_run(store *s, store_query q, const store_val *args, int n, store_
 /* store_namespace_id with db_lock held (inside a transaction: what it
  * reads cannot change before the transaction ends, under SQLite). */
 store_status store_namespace_id_locked(store *s, const char *name, char id_out[STORE_NSID_LEN + 1]);
+/* store_namespace_alive with db_lock held. */
+store_status store_namespace_alive_locked(store *s, const char *name, const char *ns_id);
 /* Row callbacks for store_run: the first column as an int64 (ud: int64_t *,
  * a NULL column leaves it), or as text copied into a char[64] (ud). */
 int store_row_int(void *ud, const store_val *cols, int ncols);

@@ -234,11 +234,18 @@ store_status store_namespace_id(store *s, const char *name, char id_out[STORE_NS
     return out;
 }
 
+store_status store_namespace_alive_locked(store *s, const char *name, const char *ns_id) {
+    char id[STORE_NSID_LEN + 1];
+    store_status st = store_namespace_id_locked(s, name, id);
+    return st == STORE_OK && strcmp(id, ns_id) != 0 ? STORE_NOT_FOUND : st;
+}
+
 store_status store_namespace_alive(store *s, const char *name, const char *ns_id) {
     if (!s || !name || !ns_id) return store_fail("namespace_alive: missing argument");
-    char id[STORE_NSID_LEN + 1];
-    store_status st = store_namespace_id(s, name, id);
-    return st == STORE_OK && strcmp(id, ns_id) != 0 ? STORE_NOT_FOUND : st;
+    pthread_mutex_lock(&s->db_lock);
+    store_status st = store_namespace_alive_locked(s, name, ns_id);
+    pthread_mutex_unlock(&s->db_lock);
+    return st;
 }
 
 uint64_t store_namespace_epoch(store *s) {
